@@ -1,0 +1,287 @@
+// The event model: every input and every derived output is one fixed-size, trivially
+// copyable record (DESIGN.md 2). Records cross rings by value and are journaled as framed
+// bytes, so their layout is part of the on-disk format.
+//
+//  Event (128 bytes, two cache lines, alignas 64)
+//   0        2         4        6        8                16               24               32
+//   +--------+---------+--------+--------+----------------+----------------+----------------+
+//   | type   | version | flags  | source | sequence       | event_time ns  | receive_time ns|
+//   +--------+---------+--------+--------+----------------+----------------+----------------+
+//   | payload: one of the payload structs below, at most 96 bytes, zero-padded              |
+//   +---------------------------------------------------------------------------------------+
+//
+// Rules that keep old journals readable:
+//  - EventType codes are stable: append new codes, never renumber or reuse one.
+//  - Changing a payload's layout bumps its kVersion; the journal refuses versions it does
+//    not know with a clear error instead of misreading them.
+//  - Variable-size data (a bot's JSON config, an error text) never rides in a hot record: it
+//    is journaled as its own kBlob record and referenced by blob id.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "core/ids.hpp"
+
+namespace be {
+
+// The journal's schema version: bumped when the framing or the meaning of existing records
+// changes in a way old readers cannot handle.
+inline constexpr std::uint32_t kSchemaVersion = 1;
+
+enum class EventType : std::uint16_t {
+  kInvalid = 0,
+  // Reference data and interning (1..15).
+  kInstrumentDefined = 1,
+  // Market data (16..31).
+  kTrade = 16,
+  kQuote = 17,
+  kBar = 18,
+  kBookDelta = 19,
+  // Connectivity (32..39).
+  kConnectivity = 32,
+  // Timers (40..47).
+  kTimer = 40,
+  // Operator commands (48..63).
+  kOperatorCommand = 48,
+  // Venue responses (64..95) and derived outputs (128..191) are added by the OMS and engine.
+  // Out-of-band variable-size payloads.
+  kBlob = 240,
+};
+
+std::string_view to_string(EventType type) noexcept;
+
+enum EventFlags : std::uint16_t {
+  kFlagNone = 0,
+  // A derived output (signal, intent, order, ...): journaled for audit and as the yardstick
+  // replay --verify compares against; never an input to the fold.
+  kFlagDerived = 1u << 0,
+};
+
+struct EventHeader {
+  EventType type = EventType::kInvalid;
+  std::uint16_t version = 0;
+  std::uint16_t flags = kFlagNone;
+  std::uint16_t source = 0;     // the VenueId for venue inputs; otherwise 0
+  SequenceNumber sequence = 0;  // stamped by the sequencer; 0 until then
+  Nanos event_time = 0;         // the exchange's (or operator's) time of the event
+  Nanos receive_time = 0;       // when ingress read it off the wire (the only wall-clock read)
+};
+static_assert(sizeof(EventHeader) == 32);
+
+inline constexpr std::size_t kEventSize = 128;
+inline constexpr std::size_t kPayloadCapacity = kEventSize - sizeof(EventHeader);
+
+// A payload struct: trivially copyable, fits, and names its type code and layout version.
+template <class P>
+concept EventPayload = std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P> &&
+                       sizeof(P) <= kPayloadCapacity && requires {
+                         { P::kType } -> std::convertible_to<EventType>;
+                         { P::kVersion } -> std::convertible_to<std::uint16_t>;
+                       };
+
+struct alignas(64) Event {
+  EventHeader header;
+  std::array<std::byte, kPayloadCapacity> payload{};
+
+  template <EventPayload P>
+  static Event make(const P& body, Nanos event_time, Nanos receive_time,
+                    std::uint16_t source = 0) noexcept {
+    Event e;
+    e.header.type = P::kType;
+    e.header.version = P::kVersion;
+    e.header.source = source;
+    e.header.event_time = event_time;
+    e.header.receive_time = receive_time;
+    std::memcpy(e.payload.data(), &body, sizeof(P));
+    return e;
+  }
+
+  template <EventPayload P>
+  bool is() const noexcept {
+    return header.type == P::kType;
+  }
+
+  // Copies the payload out (memcpy, so no aliasing questions; compilers elide it).
+  // Precondition: is<P>().
+  template <EventPayload P>
+  P as() const noexcept {
+    P body;
+    std::memcpy(&body, payload.data(), sizeof(P));
+    return body;
+  }
+
+  bool derived() const noexcept { return (header.flags & kFlagDerived) != 0; }
+};
+static_assert(sizeof(Event) == kEventSize);
+static_assert(std::is_trivially_copyable_v<Event>);
+
+// ---- Payloads -------------------------------------------------------------------------------
+// Prices and quantities are fixed point at the instrument's price_scale and qty_scale.
+
+// Interns a symbol: the id is assigned by the fold in definition order.
+struct InstrumentDefined {
+  static constexpr EventType kType = EventType::kInstrumentDefined;
+  static constexpr std::uint16_t kVersion = 1;
+  static constexpr std::size_t kSymbolCapacity = 32;
+
+  InstrumentId instrument{};
+  VenueId venue{};
+  std::uint8_t price_scale = 8;
+  std::uint8_t qty_scale = 8;
+  std::array<char, kSymbolCapacity> symbol{};  // NUL-padded venue symbol, e.g. "BTCUSDT"
+  std::int64_t tick_size = 0;                  // at price_scale; 0 = unknown
+  std::int64_t step_size = 0;                  // at qty_scale; 0 = unknown
+  std::int64_t min_notional = 0;               // at price_scale; 0 = none
+
+  std::string_view symbol_view() const noexcept {
+    return {symbol.data(), strnlen(symbol.data(), symbol.size())};
+  }
+};
+
+struct Trade {
+  static constexpr EventType kType = EventType::kTrade;
+  static constexpr std::uint16_t kVersion = 1;
+
+  InstrumentId instrument{};
+  Side aggressor = Side::kNone;  // the taker's side; kNone when the venue does not say
+  std::uint8_t reserved[3] = {};
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;
+  std::uint64_t trade_id = 0;  // the venue's id (Binance's aggregate id for aggTrade)
+};
+
+// Top of book (Binance bookTicker, Coinbase ticker, Kraken ticker).
+struct Quote {
+  static constexpr EventType kType = EventType::kQuote;
+  static constexpr std::uint16_t kVersion = 1;
+
+  InstrumentId instrument{};
+  std::uint32_t reserved = 0;
+  std::int64_t bid_price = 0;
+  std::int64_t bid_quantity = 0;
+  std::int64_t ask_price = 0;
+  std::int64_t ask_quantity = 0;
+  std::uint64_t update_id = 0;
+};
+
+struct Bar {
+  static constexpr EventType kType = EventType::kBar;
+  static constexpr std::uint16_t kVersion = 1;
+
+  InstrumentId instrument{};
+  std::uint32_t interval_seconds = 0;  // 60 for 1m, 86400 for 1d
+  Nanos open_time = 0;
+  std::int64_t open = 0;
+  std::int64_t high = 0;
+  std::int64_t low = 0;
+  std::int64_t close = 0;
+  std::int64_t volume = 0;  // base quantity at qty_scale
+  std::uint32_t trade_count = 0;
+  std::uint8_t closed = 0;  // 1 when the interval is final
+  std::uint8_t reserved[3] = {};
+};
+
+// One price level of a book update. A venue message that changes many levels becomes one
+// BookDelta per level; the last carries kEndOfUpdate so the book applies them atomically.
+struct BookDelta {
+  static constexpr EventType kType = EventType::kBookDelta;
+  static constexpr std::uint16_t kVersion = 1;
+  enum Flags : std::uint8_t {
+    kNone = 0,
+    kSnapshot = 1u << 0,     // part of a full snapshot: the book is replaced, not patched
+    kEndOfUpdate = 1u << 1,  // the last level of one venue update
+  };
+
+  InstrumentId instrument{};
+  Side side = Side::kNone;
+  std::uint8_t flags = kNone;
+  std::uint8_t reserved[2] = {};
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;  // the new total at this price; 0 removes the level
+  std::uint64_t first_update_id = 0;  // Binance U (first) and u (last) of the venue update
+  std::uint64_t last_update_id = 0;
+};
+
+enum class ConnectivityState : std::uint8_t {
+  kConnected = 1,
+  kDisconnected = 2,
+  kStale = 3,      // no message within the stale timeout
+  kRecovered = 4,  // data flows again after kStale or kGap
+  kGap = 5,        // a sequence gap was detected; the book resyncs
+};
+
+struct Connectivity {
+  static constexpr EventType kType = EventType::kConnectivity;
+  static constexpr std::uint16_t kVersion = 1;
+
+  VenueId venue{};
+  ConnectivityState state = ConnectivityState::kConnected;
+  std::uint8_t reserved = 0;
+  InstrumentId instrument = kNoInstrument;  // kNoInstrument: the whole connection
+  std::uint64_t expected_sequence = 0;      // for kGap: what was expected and what came
+  std::uint64_t received_sequence = 0;
+};
+
+struct Timer {
+  static constexpr EventType kType = EventType::kTimer;
+  static constexpr std::uint16_t kVersion = 1;
+
+  BotId owner = kNoBot;
+  std::uint32_t timer_id = 0;
+  Nanos deadline = 0;  // the event time at which it fires
+};
+
+enum class OperatorCommandKind : std::uint8_t {
+  kCreateBot = 1,
+  kUpdateBot = 2,
+  kDeleteBot = 3,
+  kStartBot = 4,
+  kStopBot = 5,
+  kPauseBot = 6,
+  kResumeBot = 7,
+  kKillSwitchSet = 8,
+  kKillSwitchReset = 9,
+};
+
+struct OperatorCommand {
+  static constexpr EventType kType = EventType::kOperatorCommand;
+  static constexpr std::uint16_t kVersion = 1;
+
+  OperatorCommandKind kind = OperatorCommandKind::kStartBot;
+  std::uint8_t reserved[3] = {};
+  BotId bot = kNoBot;
+  std::uint32_t user_id = 0;    // who issued it (the control API's authenticated user)
+  std::uint32_t reserved2 = 0;
+  std::uint64_t blob_id = 0;    // the kBlob record holding the JSON config, 0 when none
+};
+
+// Out-of-band bytes. In memory the record points at bytes owned by the producer, which keeps
+// them alive until the journal's committed watermark passes this record's sequence. On disk
+// the journal writes the bytes themselves in place of the pointer.
+struct BlobRef {
+  static constexpr EventType kType = EventType::kBlob;
+  static constexpr std::uint16_t kVersion = 1;
+  static constexpr std::uint32_t kMaxSize = 1u << 20;  // 1 MiB: configs and texts, not data
+
+  std::uint64_t blob_id = 0;
+  std::uint32_t size = 0;
+  std::uint32_t kind = 0;  // what the bytes are (e.g. bot config JSON); owner-defined
+  const std::byte* data = nullptr;
+};
+
+static_assert(EventPayload<InstrumentDefined>);
+static_assert(EventPayload<Trade>);
+static_assert(EventPayload<Quote>);
+static_assert(EventPayload<Bar>);
+static_assert(EventPayload<BookDelta>);
+static_assert(EventPayload<Connectivity>);
+static_assert(EventPayload<Timer>);
+static_assert(EventPayload<OperatorCommand>);
+static_assert(EventPayload<BlobRef>);
+
+}  // namespace be

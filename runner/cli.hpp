@@ -1,0 +1,30 @@
+// The `botengine` command line: one binary, subcommands in a table (runner/main.cpp).
+// Each subcommand lives in its own file and gets its arguments after the subcommand name.
+// Exit codes: 0 success, 1 the operation found a problem (a corrupt journal, say),
+// 2 a usage error.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace be::cli {
+
+using Args = std::span<const std::string_view>;
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;  // one line for `botengine --help`
+  int (*run)(Args args);     // args exclude the subcommand name
+};
+
+// Subcommands, each defined in its own runner/cmd_*.cpp.
+int run_version(Args args);
+int run_journal(Args args);  // runner/cmd_journal.cpp
+int run_ta(Args args);       // runner/cmd_ta.cpp
+int run_capture(Args args);  // runner/cmd_capture.cpp
+
+}  // namespace be::cli
