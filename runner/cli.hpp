@@ -26,5 +26,6 @@ int run_version(Args args);
 int run_journal(Args args);  // runner/cmd_journal.cpp
 int run_ta(Args args);       // runner/cmd_ta.cpp
 int run_capture(Args args);  // runner/cmd_capture.cpp
+int run_sim(Args args);      // runner/cmd_sim.cpp
 
 }  // namespace be::cli

@@ -17,6 +17,8 @@ constexpr std::array kCommands = {
             be::cli::run_ta},
     Command{"capture", "read a capture through the real parsers: capture stats FILE",
             be::cli::run_capture},
+    Command{"sim", "run the exchange simulator on loopback: sim [--port N] [--source ...]",
+            be::cli::run_sim},
 };
 
 void print_help(std::FILE* out) {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The second of the README's two commands: install what is needed, build, and run every test.
+#  1. release: every target (tests, benchmarks, the CLI) and the whole ctest suite;
+#  2. asan (ASan+UBSan) and tsan: the ring, concurrency and journal tests again;
+#  3. fuzz (clang + libFuzzer): each parser's fuzz target for a bounded time.
+# Set BE_TEST_STAGES to a subset ("release asan") to run fewer stages while developing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stages=${BE_TEST_STAGES:-"release asan tsan fuzz"}
+jobs=${BE_JOBS:-$(nproc)}
+
+bash scripts/setup.sh
+
+# Test oracles from npm (TA-Lib as WebAssembly), pinned by package-lock.json.
+if [[ -f tests/oracle/package-lock.json ]]; then
+  npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
+fi
+
+status=0
+run_stage() {
+  local preset=$1 targets=$2 labels=$3
+  echo "=== stage: $preset"
+  cmake --preset "$preset" >/dev/null
+  if [[ $targets == all ]]; then
+    cmake --build --preset "$preset" -j "$jobs"
+  else
+    # shellcheck disable=SC2086
+    cmake --build --preset "$preset" -j "$jobs" --target $targets
+  fi
+  local label_args=()
+  [[ -n $labels ]] && label_args=(-L "$labels")
+  ctest --preset "$preset" -j "$jobs" "${label_args[@]}" || status=1
+}
+
+# Test executables that hold the ring, concurrency and journal tests: the sanitizer stages
+# build only these, so CI's 2 cores are spent on what the sanitizers are for.
+sanitized_targets() {
+  local t out=""
+  for t in core_concurrency_tests journal_tests support_tests core_model_tests; do
+    if cmake --build --preset "$1" --target help 2>/dev/null | grep -q "^$t:"; then out+="$t "; fi
+  done
+  echo "$out"
+}
+
+for stage in $stages; do
+  case $stage in
+    release) run_stage release all "" ;;
+    asan) cmake --preset asan >/dev/null; run_stage asan "$(sanitized_targets asan)" "ring|journal|concurrency|core" ;;
+    tsan) cmake --preset tsan >/dev/null; run_stage tsan "$(sanitized_targets tsan)" "ring|journal|concurrency" ;;
+    fuzz)
+      if [[ -f fuzz/CMakeLists.txt ]]; then
+        echo "=== stage: fuzz"
+        cmake --preset fuzz >/dev/null
+        cmake --build --preset fuzz -j "$jobs"
+        ctest --test-dir build/fuzz -L fuzz --output-on-failure || status=1
+      fi
+      ;;
+    *) echo "unknown stage '$stage'" >&2; exit 2 ;;
+  esac
+done
+exit $status
