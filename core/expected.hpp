@@ -1,10 +1,11 @@
 // A small C++20 stand-in for std::expected (C++23): a value or an error, never both.
 // Used on hot paths with trivially copyable error enums, so it never allocates or throws by
-// itself. Both members are stored side by side (T and E must be default-constructible): that
-// keeps it constexpr-friendly on GCC 12, whose std::variant is not in constant evaluation.
+// itself. When T and E are trivially copyable and destructible, so is Expected (it is then
+// returned in registers like a plain struct).
 #pragma once
 
 #include <cassert>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -23,6 +24,60 @@ class [[nodiscard]] Expected {
   constexpr Expected(T value) : value_(std::move(value)), ok_(true) {}  // NOLINT: implicit
   constexpr Expected(Unexpected<E> unexpected)                         // NOLINT: implicit
       : error_(std::move(unexpected.error)), ok_(false) {}
+
+  constexpr Expected(const Expected& other)
+    requires(std::is_trivially_copy_constructible_v<T> && std::is_trivially_copy_constructible_v<E>)
+  = default;
+  constexpr Expected(const Expected& other) : ok_(other.ok_) {
+    if (ok_) {
+      std::construct_at(&value_, other.value_);
+    } else {
+      std::construct_at(&error_, other.error_);
+    }
+  }
+  constexpr Expected(Expected&& other) noexcept
+    requires(std::is_trivially_move_constructible_v<T> && std::is_trivially_move_constructible_v<E>)
+  = default;
+  constexpr Expected(Expected&& other) noexcept : ok_(other.ok_) {
+    if (ok_) {
+      std::construct_at(&value_, std::move(other.value_));
+    } else {
+      std::construct_at(&error_, std::move(other.error_));
+    }
+  }
+  constexpr Expected& operator=(const Expected& other)
+    requires(std::is_trivially_copy_assignable_v<T> && std::is_trivially_copy_assignable_v<E> &&
+             std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>)
+  = default;
+  constexpr Expected& operator=(const Expected& other) {
+    if (this != &other) {
+      this->~Expected();
+      std::construct_at(this, other);
+    }
+    return *this;
+  }
+  constexpr Expected& operator=(Expected&& other) noexcept
+    requires(std::is_trivially_move_assignable_v<T> && std::is_trivially_move_assignable_v<E> &&
+             std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>)
+  = default;
+  constexpr Expected& operator=(Expected&& other) noexcept {
+    if (this != &other) {
+      this->~Expected();
+      std::construct_at(this, std::move(other));
+    }
+    return *this;
+  }
+
+  constexpr ~Expected()
+    requires(std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>)
+  = default;
+  constexpr ~Expected() {
+    if (ok_) {
+      value_.~T();
+    } else {
+      error_.~E();
+    }
+  }
 
   constexpr bool has_value() const noexcept { return ok_; }
   constexpr explicit operator bool() const noexcept { return has_value(); }
@@ -54,9 +109,13 @@ class [[nodiscard]] Expected {
   constexpr T value_or(T fallback) const& { return has_value() ? value() : std::move(fallback); }
 
  private:
-  T value_{};
-  E error_{};
+  union {
+    T value_;
+    E error_;
+  };
   bool ok_;
 };
+
+static_assert(std::is_trivially_copyable_v<Expected<long, int>>);
 
 }  // namespace be
