@@ -192,7 +192,7 @@ TEST_F(CaptureTest, shouldRefuseFilesThatAreNotCapturesWithAClearError) {
 // A recorder killed at random moments keeps every frame whose write had completed; the file is
 // a valid prefix plus at most a torn batch. (Counting frames merely submitted to io_uring as
 // safe was a bug this test caught: the kernel cancels a dying process's pending requests.)
-TEST_F(CaptureTest, shouldKeepEverySubmittedFrameWhenKilledAtRandomMoments) {
+TEST_F(CaptureTest, shouldKeepEveryWrittenFrameWhenKilledAtRandomMoments) {
   std::mt19937_64 rng(20261123);
   for (int round = 0; round < 50; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));

@@ -1,4 +1,4 @@
-#include "feed/bars/bar_aggregator.hpp"
+#include "feed/market/bar_aggregator.hpp"
 
 #include <gtest/gtest.h>
 
