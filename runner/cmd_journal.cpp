@@ -1,13 +1,326 @@
-// Placeholder replaced by the journal tools (journal inspect|verify|dump).
+// `botengine journal inspect|verify|dump DIR`: look into a journal without the engine.
+// Opens read-only, so it is safe on a journal another process is writing (it sees the
+// journal as of its read transaction). Every damaged input is an error message naming the
+// sequence and the reason, exit 1; never a crash.
+#include <array>
+#include <cinttypes>
 #include <cstdio>
+#include <ctime>
+#include <map>
+#include <string>
+#include <string_view>
 
+#include "core/event.hpp"
+#include "journal/reader.hpp"
 #include "runner/cli.hpp"
 
 namespace be::cli {
+namespace {
 
-int run_journal(Args /*args*/) {
-  std::fprintf(stderr, "botengine journal: not built yet\n");
+using journal::Reader;
+using journal::ReadStatus;
+using journal::RecordView;
+
+constexpr std::string_view kUsage =
+    "usage: botengine journal inspect DIR      counts by type, first/last sequence and time\n"
+    "       botengine journal verify DIR       check every CRC and sequence contiguity\n"
+    "       botengine journal dump DIR [--from SEQ] [--limit N]\n"
+    "                                          records as JSON lines\n"
+    "exit: 0 ok, 1 the journal is damaged or unreadable, 2 usage error\n";
+
+constexpr std::string_view kInspectHelp =
+    "usage: botengine journal inspect DIR\n"
+    "Prints the journal's meta (schema, instance id, creation time), the number of records\n"
+    "by type, and the first and last sequence with their event times. Reads every record,\n"
+    "so a damaged record is reported (exit 1).\n";
+constexpr std::string_view kVerifyHelp =
+    "usage: botengine journal verify DIR\n"
+    "Checks every event and snapshot frame's CRC32C, that sequences are contiguous, and that\n"
+    "every record type/version is known to this build. Exit 0 when all is well; exit 1 with\n"
+    "the first bad sequence and the reason otherwise.\n";
+constexpr std::string_view kDumpHelp =
+    "usage: botengine journal dump DIR [--from SEQ] [--limit N]\n"
+    "Prints one JSON object per record: seq, type, version, flags, source, event_time,\n"
+    "receive_time (ns) and the decoded payload (prices and quantities as raw fixed-point\n"
+    "int64). Stops with exit 1 at the first damaged record.\n";
+
+void out(std::FILE* f, std::string_view s) {
+  std::fwrite(s.data(), 1, s.size(), f);
+}
+
+std::string format_time(Nanos ns) {
+  const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::array<char, 64> buf{};
+  const std::size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::array<char, 96> full{};
+  std::snprintf(full.data(), full.size(), "%.*s.%09" PRId64 "Z", static_cast<int>(n), buf.data(),
+                ns % 1'000'000'000);
+  return full.data();
+}
+
+int report(const journal::Error& e) {
+  std::fprintf(stderr, "botengine journal: %s\n", e.message.c_str());
   return kExitFailure;
+}
+
+std::unique_ptr<Reader> open_or_report(std::string_view dir) {
+  auto r = Reader::open(std::string(dir));
+  if (!r) {
+    (void)report(r.error());
+    return nullptr;
+  }
+  return std::move(*r);
+}
+
+int inspect(std::string_view dir) {
+  auto reader = open_or_report(dir);
+  if (!reader) return kExitFailure;
+  std::map<std::uint16_t, std::uint64_t> counts;
+  std::uint64_t total = 0;
+  RecordView first;
+  RecordView last;
+  RecordView v;
+  ReadStatus st;
+  while ((st = reader->next(v)) == ReadStatus::kRecord) {
+    if (total == 0) first = v;
+    last = v;
+    ++total;
+    ++counts[static_cast<std::uint16_t>(v.type)];
+  }
+  if (st == ReadStatus::kError) return report(reader->error());
+  const auto& meta = reader->journal().meta();
+  std::printf("journal      %.*s\n", static_cast<int>(dir.size()), dir.data());
+  std::printf("schema       %u\n", meta.schema_version);
+  std::printf("instance     %s\n", meta.instance_id.c_str());
+  std::printf("created      %s\n", format_time(meta.created_ns).c_str());
+  std::printf("records      %" PRIu64 "\n", total);
+  if (total > 0) {
+    std::printf("first        sequence %" PRIu64 "  event_time %s\n", first.sequence,
+                format_time(first.event_time).c_str());
+    std::printf("last         sequence %" PRIu64 "  event_time %s\n", last.sequence,
+                format_time(last.event_time).c_str());
+    std::printf("by type\n");
+    for (const auto& [type, n] : counts) {
+      const std::string_view name = to_string(static_cast<EventType>(type));
+      std::printf("  %-18.*s %" PRIu64 "\n", static_cast<int>(name.size()), name.data(), n);
+    }
+  }
+  journal::SnapshotView snap;
+  bool found = false;
+  if (auto e = reader->find_snapshot(~SequenceNumber{0}, snap, found); !e.ok()) return report(e);
+  if (found) {
+    std::printf("snapshot     latest at sequence %" PRIu64 " (%zu bytes, hash %016" PRIx64 ")\n",
+                snap.sequence, snap.state.size(), snap.state_hash);
+  } else {
+    std::printf("snapshot     none\n");
+  }
+  return kExitOk;
+}
+
+int verify(std::string_view dir) {
+  auto reader = open_or_report(dir);
+  if (!reader) return kExitFailure;
+  std::uint64_t total = 0;
+  SequenceNumber first = 0;
+  SequenceNumber last = 0;
+  RecordView v;
+  ReadStatus st;
+  while ((st = reader->next(v)) == ReadStatus::kRecord) {
+    if (!journal::is_known_record(v.type, v.version)) {
+      Event e;
+      return report(journal::decode(v, e));
+    }
+    if (total == 0) first = v.sequence;
+    last = v.sequence;
+    ++total;
+  }
+  if (st == ReadStatus::kError) return report(reader->error());
+  // Snapshots: walk down from the newest, checking each frame.
+  std::uint64_t snapshots = 0;
+  SequenceNumber at = ~SequenceNumber{0};
+  for (;;) {
+    journal::SnapshotView snap;
+    bool found = false;
+    if (auto e = reader->find_snapshot(at, snap, found); !e.ok()) return report(e);
+    if (!found) break;
+    ++snapshots;
+    if (snap.sequence == 0) break;
+    at = snap.sequence - 1;
+  }
+  std::printf("ok: %" PRIu64 " records", total);
+  if (total > 0) std::printf(", sequences %" PRIu64 "..%" PRIu64, first, last);
+  std::printf(", %" PRIu64 " snapshots; CRC32C and contiguity verified\n", snapshots);
+  return kExitOk;
+}
+
+void print_payload(const Event& e, const RecordView& v) {
+  switch (e.header.type) {
+    case EventType::kInstrumentDefined: {
+      const auto p = e.as<InstrumentDefined>();
+      const std::string_view sym = p.symbol_view();
+      std::printf(
+          "{\"instrument\":%u,\"venue\":%u,\"symbol\":\"%.*s\",\"price_scale\":%u,"
+          "\"qty_scale\":%u,\"tick_size\":%" PRId64 ",\"step_size\":%" PRId64
+          ",\"min_notional\":%" PRId64 "}",
+          index_of(p.instrument), index_of(p.venue), static_cast<int>(sym.size()), sym.data(),
+          p.price_scale, p.qty_scale, p.tick_size, p.step_size, p.min_notional);
+      return;
+    }
+    case EventType::kTrade: {
+      const auto p = e.as<Trade>();
+      std::printf("{\"instrument\":%u,\"aggressor\":%u,\"price\":%" PRId64 ",\"quantity\":%" PRId64
+                  ",\"trade_id\":%" PRIu64 "}",
+                  index_of(p.instrument), static_cast<unsigned>(p.aggressor), p.price, p.quantity,
+                  p.trade_id);
+      return;
+    }
+    case EventType::kQuote: {
+      const auto p = e.as<Quote>();
+      std::printf("{\"instrument\":%u,\"bid_price\":%" PRId64 ",\"bid_quantity\":%" PRId64
+                  ",\"ask_price\":%" PRId64 ",\"ask_quantity\":%" PRId64 ",\"update_id\":%" PRIu64
+                  "}",
+                  index_of(p.instrument), p.bid_price, p.bid_quantity, p.ask_price, p.ask_quantity,
+                  p.update_id);
+      return;
+    }
+    case EventType::kBar: {
+      const auto p = e.as<Bar>();
+      std::printf("{\"instrument\":%u,\"interval_seconds\":%u,\"open_time\":%" PRId64
+                  ",\"open\":%" PRId64 ",\"high\":%" PRId64 ",\"low\":%" PRId64
+                  ",\"close\":%" PRId64 ",\"volume\":%" PRId64 ",\"trade_count\":%u,\"closed\":%u}",
+                  index_of(p.instrument), p.interval_seconds, p.open_time, p.open, p.high, p.low,
+                  p.close, p.volume, p.trade_count, p.closed);
+      return;
+    }
+    case EventType::kBookDelta: {
+      const auto p = e.as<BookDelta>();
+      std::printf("{\"instrument\":%u,\"side\":%u,\"flags\":%u,\"price\":%" PRId64
+                  ",\"quantity\":%" PRId64 ",\"first_update_id\":%" PRIu64
+                  ",\"last_update_id\":%" PRIu64 "}",
+                  index_of(p.instrument), static_cast<unsigned>(p.side), p.flags, p.price,
+                  p.quantity, p.first_update_id, p.last_update_id);
+      return;
+    }
+    case EventType::kConnectivity: {
+      const auto p = e.as<Connectivity>();
+      std::printf("{\"venue\":%u,\"state\":%u,\"instrument\":%u,\"expected_sequence\":%" PRIu64
+                  ",\"received_sequence\":%" PRIu64 "}",
+                  index_of(p.venue), static_cast<unsigned>(p.state), index_of(p.instrument),
+                  p.expected_sequence, p.received_sequence);
+      return;
+    }
+    case EventType::kTimer: {
+      const auto p = e.as<Timer>();
+      std::printf("{\"owner\":%u,\"timer_id\":%u,\"deadline\":%" PRId64 "}", index_of(p.owner),
+                  p.timer_id, p.deadline);
+      return;
+    }
+    case EventType::kOperatorCommand: {
+      const auto p = e.as<OperatorCommand>();
+      std::printf("{\"kind\":%u,\"bot\":%u,\"user_id\":%u,\"blob_id\":%" PRIu64 "}",
+                  static_cast<unsigned>(p.kind), index_of(p.bot), p.user_id, p.blob_id);
+      return;
+    }
+    case EventType::kBlob: {
+      std::printf("{\"blob_id\":%" PRIu64 ",\"kind\":%u,\"size\":%zu,\"hex\":\"", v.blob_id,
+                  v.blob_kind, v.payload.size());
+      for (std::byte b : v.payload)
+        std::printf("%02x", static_cast<unsigned>(b));
+      std::printf("\"}");
+      return;
+    }
+    case EventType::kInvalid:
+      break;
+  }
+  std::printf("null");
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  if (s.empty() || s.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+    if (v > (~std::uint64_t{0} - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+int dump(std::string_view dir, SequenceNumber from, std::uint64_t limit) {
+  auto reader = open_or_report(dir);
+  if (!reader) return kExitFailure;
+  reader->seek(from);
+  RecordView v;
+  ReadStatus st;
+  std::uint64_t n = 0;
+  while (n < limit && (st = reader->next(v)) == ReadStatus::kRecord) {
+    Event e;
+    if (auto err = journal::decode(v, e); !err.ok()) return report(err);
+    const std::string_view name = to_string(v.type);
+    std::printf("{\"seq\":%" PRIu64
+                ",\"type\":\"%.*s\",\"version\":%u,\"flags\":%u,"
+                "\"derived\":%s,\"source\":%u,\"event_time\":%" PRId64 ",\"receive_time\":%" PRId64
+                ",\"payload\":",
+                v.sequence, static_cast<int>(name.size()), name.data(), v.version, v.flags,
+                e.derived() ? "true" : "false", v.source, v.event_time, v.receive_time);
+    print_payload(e, v);
+    std::printf("}\n");
+    ++n;
+  }
+  if (n < limit && st == ReadStatus::kError) return report(reader->error());
+  return kExitOk;
+}
+
+int usage_error(std::string_view why) {
+  std::fprintf(stderr, "botengine journal: %.*s\n\n", static_cast<int>(why.size()), why.data());
+  out(stderr, kUsage);
+  return kExitUsage;
+}
+
+}  // namespace
+
+int run_journal(Args args) {
+  if (args.empty()) return usage_error("missing subcommand");
+  const std::string_view sub = args[0];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    out(stdout, kUsage);
+    return kExitOk;
+  }
+  const std::string_view help = sub == "inspect"  ? kInspectHelp
+                                : sub == "verify" ? kVerifyHelp
+                                : sub == "dump"   ? kDumpHelp
+                                                  : std::string_view{};
+  if (help.empty()) return usage_error("unknown subcommand '" + std::string(sub) + "'");
+  std::string_view dir;
+  SequenceNumber from = 0;
+  std::uint64_t limit = ~std::uint64_t{0};
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      out(stdout, help);
+      return kExitOk;
+    }
+    if (sub == "dump" && (a == "--from" || a == "--limit")) {
+      std::uint64_t value = 0;
+      if (i + 1 >= args.size() || !parse_u64(args[i + 1], value)) {
+        return usage_error(std::string(a) + " needs a non-negative integer");
+      }
+      (a == "--from" ? from : limit) = value;
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') return usage_error("unknown option '" + std::string(a) + "'");
+    if (!dir.empty()) return usage_error("more than one DIR given");
+    dir = a;
+  }
+  if (dir.empty()) return usage_error(std::string(sub) + ": missing DIR");
+  if (sub == "inspect") return inspect(dir);
+  if (sub == "verify") return verify(dir);
+  return dump(dir, from, limit);
 }
 
 }  // namespace be::cli

@@ -1,0 +1,359 @@
+// The journal writer: a dedicated thread that takes sequenced events from an SPSC queue and
+// group-commits them into the journal (DESIGN.md 3 and 4).
+//
+//   producer thread                          writer thread
+//   try_append(e) --> [ EventQueue Q ] --> pop up to N records, or until T us passed since
+//                                          the group's first record -> one LMDB write txn
+//                                          -> committed watermark (-> durable watermark)
+//
+// Watermarks (monotonic, readable from any thread):
+//   committed()  highest sequence whose write transaction committed: visible to readers and
+//                safe against a crash of this process (it is in the OS page cache).
+//   durable()    highest sequence that survives power loss under the durability mode:
+//                kSync   = committed (each commit fsyncs first);
+//                kAsync  = the committed watermark read just before the last mdb_env_sync
+//                          (every async_sync_interval_ms, and at close());
+//                kNone   = stays 0: nothing is ever synced.
+// A producer that must not lose a record waits for the watermark of the mode it relies on;
+// a BlobRef's bytes must stay alive until committed() reaches its sequence.
+//
+// Failure: a commit or sync error (disk full, EFBIG, EIO) stops the writer for good: error()
+// names the sequences and the reason, try_append returns kFailed, and records not yet
+// committed stay unacknowledged. MDB_MAP_FULL is not a failure: the map doubles and the same
+// group is retried.
+//
+// Hot path after warm-up: try_append and the writer loop do not allocate, lock or throw;
+// the writer thread's only syscalls are LMDB's writes and syncs and its idle back-off.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "journal/journal.hpp"
+#include "journal/spsc_queue.hpp"
+
+namespace be::journal {
+
+struct WriterOptions {
+  Durability durability = Durability::kSync;
+  // A write transaction holds at most this many records...
+  std::size_t group_max_records = 1024;
+  // ...and is committed at the latest this long after its first record was taken from the
+  // queue. 0: commit as soon as the queue is momentarily empty (natural batching).
+  std::int64_t group_max_wait_us = 0;
+  // kAsync: mdb_env_sync period, which is what advances durable().
+  std::int64_t async_sync_interval_ms = 10;
+  std::size_t initial_map_size = std::size_t{64} << 20;
+  std::size_t queue_capacity = std::size_t{1} << 16;
+};
+
+enum class AppendStatus : std::uint8_t {
+  kOk,
+  kFull,        // the queue is full: retry later (nothing was taken)
+  kFailed,      // the writer failed; error() says why. Nothing more is accepted
+  kClosed,      // close() was called
+  kOutOfOrder,  // the sequence is not last_appended() + 1
+  kInvalid,     // a kBlob larger than BlobRef::kMaxSize or with null data
+};
+
+inline const char* to_string(AppendStatus s) noexcept {
+  switch (s) {
+    case AppendStatus::kOk:
+      return "ok";
+    case AppendStatus::kFull:
+      return "queue full";
+    case AppendStatus::kFailed:
+      return "journal failed";
+    case AppendStatus::kClosed:
+      return "journal closed";
+    case AppendStatus::kOutOfOrder:
+      return "sequence out of order";
+    case AppendStatus::kInvalid:
+      return "invalid record";
+  }
+  return "unknown";
+}
+
+struct WriterStats {
+  std::uint64_t commits = 0;  // write transactions committed with events
+  std::uint64_t records = 0;
+  std::uint64_t syncs = 0;  // explicit mdb_env_sync calls (kAsync and close)
+  std::uint64_t map_grows = 0;
+};
+
+template <EventQueue Q = SpscQueue<Event>>
+class JournalWriter {
+ public:
+  // Opens or creates the journal in `dir` and starts the writer thread. Errors: those of
+  // Journal::open, and kInvalidArgument for nonsensical options.
+  static Expected<std::unique_ptr<JournalWriter>, Error> open(const std::string& dir,
+                                                              const WriterOptions& options) {
+    if (options.group_max_records == 0 || options.queue_capacity < 2 ||
+        options.group_max_wait_us < 0 || options.async_sync_interval_ms < 0) {
+      return Unexpected(Error{Errc::kInvalidArgument, 0,
+                              "journal writer options: group_max_records and queue_capacity "
+                              "must be positive, times non-negative"});
+    }
+    OpenOptions oo;
+    oo.mode = OpenMode::kReadWriteCreate;
+    oo.durability = options.durability;
+    oo.initial_map_size = options.initial_map_size;
+    auto journal = Journal::open(dir, oo);
+    if (!journal) return Unexpected(journal.error());
+    std::unique_ptr<JournalWriter> w(new JournalWriter(std::move(*journal), options));
+    w->thread_ = std::thread([raw = w.get()] { raw->run(); });
+    return w;
+  }
+
+  ~JournalWriter() { (void)close(); }
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Producer thread only. Never blocks. The first record of an empty journal may carry any
+  // sequence >= 1; every later one must be last_appended() + 1.
+  AppendStatus try_append(const Event& e) noexcept {
+    if (failed_.load(std::memory_order_acquire)) return AppendStatus::kFailed;
+    if (closed_.load(std::memory_order_relaxed)) return AppendStatus::kClosed;
+    const SequenceNumber seq = e.header.sequence;
+    if (last_appended_ == 0 ? seq == 0 : seq != last_appended_ + 1) {
+      return AppendStatus::kOutOfOrder;
+    }
+    if (e.header.type == EventType::kBlob) {
+      const BlobRef b = e.as<BlobRef>();
+      if (b.size > BlobRef::kMaxSize || (b.size > 0 && b.data == nullptr)) {
+        return AppendStatus::kInvalid;
+      }
+    }
+    if (!queue_.try_push(e)) return AppendStatus::kFull;
+    last_appended_ = seq;
+    return AppendStatus::kOk;
+  }
+
+  SequenceNumber committed() const noexcept { return committed_.load(std::memory_order_acquire); }
+  SequenceNumber durable() const noexcept { return durable_.load(std::memory_order_acquire); }
+  // Producer thread only: the last sequence accepted by try_append (or in the journal at open).
+  SequenceNumber last_appended() const noexcept { return last_appended_; }
+  bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+
+  // The failure, once failed() is true; kOk before. Any thread.
+  Error error() const {
+    if (!failed()) return {};
+    return error_;  // written once, before failed_ is released
+  }
+
+  WriterStats stats() const noexcept {
+    WriterStats s;
+    s.commits = commits_.load(std::memory_order_relaxed);
+    s.records = records_.load(std::memory_order_relaxed);
+    s.syncs = syncs_.load(std::memory_order_relaxed);
+    s.map_grows = map_grows_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  const MetaInfo& meta() const noexcept { return journal_->meta(); }
+  Durability durability() const noexcept { return options_.durability; }
+
+  // Cold path, producer thread: stores a snapshot taken after applying `sequence`, once the
+  // writer has committed every event up to it; blocks until it is written (and synced in
+  // kSync mode). Errors: kInvalidArgument (sequence above last_appended()), kClosed, and
+  // Journal::put_snapshot's.
+  Error write_snapshot(SequenceNumber sequence, std::span<const std::byte> state,
+                       std::uint64_t state_hash) {
+    if (sequence > last_appended_) {
+      return Error{Errc::kInvalidArgument, sequence,
+                   "snapshot at sequence " + std::to_string(sequence) +
+                       " is ahead of the last appended event " + std::to_string(last_appended_)};
+    }
+    if (failed()) return error();
+    if (closed_.load(std::memory_order_relaxed)) return Error{Errc::kClosed, 0, "writer closed"};
+    std::unique_lock lock(snapshot_mutex_);
+    snapshot_ = SnapshotRequest{sequence, state, state_hash, false, {}};
+    snapshot_pending_.store(true, std::memory_order_release);
+    snapshot_cv_.wait(lock, [&] { return snapshot_.done; });
+    return snapshot_.result;
+  }
+
+  // Stops intake, commits everything already queued, syncs (kSync and kAsync), joins the
+  // thread. Returns the failure if the writer failed. Idempotent; not concurrent with
+  // try_append.
+  Error close() {
+    if (!closed_.exchange(true)) {
+      stop_.store(true, std::memory_order_release);
+      if (thread_.joinable()) thread_.join();
+    }
+    return error();
+  }
+
+ private:
+  struct SnapshotRequest {
+    SequenceNumber sequence = 0;
+    std::span<const std::byte> state;
+    std::uint64_t hash = 0;
+    bool done = false;
+    Error result;
+  };
+
+  JournalWriter(std::unique_ptr<Journal> journal, const WriterOptions& options)
+      : options_(options),
+        journal_(std::move(journal)),
+        queue_(options.queue_capacity),
+        batch_(options.group_max_records) {
+    const SequenceNumber last = journal_->last_sequence_at_open();
+    last_appended_ = last;
+    committed_.store(last, std::memory_order_relaxed);
+    // What was in the journal at open is durable unless the mode never syncs.
+    durable_.store(options.durability == Durability::kNone ? 0 : last, std::memory_order_relaxed);
+  }
+
+  void fail(Error e) {
+    error_ = std::move(e);
+    failed_.store(true, std::memory_order_release);
+  }
+
+  bool commit(std::size_t n) noexcept {
+    Error e = journal_->commit_group(std::span<const Event>(batch_.data(), n));
+    map_grows_.store(journal_->map_grows(), std::memory_order_relaxed);
+    if (!e.ok()) {
+      fail(std::move(e));
+      return false;
+    }
+    const SequenceNumber last = batch_[n - 1].header.sequence;
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    records_.fetch_add(n, std::memory_order_relaxed);
+    committed_.store(last, std::memory_order_release);
+    if (options_.durability == Durability::kSync) durable_.store(last, std::memory_order_release);
+    return true;
+  }
+
+  bool sync_now() noexcept {
+    const SequenceNumber upto = committed_.load(std::memory_order_relaxed);
+    Error e = journal_->sync();
+    if (!e.ok()) {
+      fail(std::move(e));
+      return false;
+    }
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    durable_.store(upto, std::memory_order_release);
+    last_sync_ns_ = monotonic_now();
+    return true;
+  }
+
+  void serve_snapshot() {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_.result = journal_->put_snapshot(snapshot_.sequence, snapshot_.state, snapshot_.hash);
+    snapshot_.done = true;
+    snapshot_pending_.store(false, std::memory_order_relaxed);
+    snapshot_cv_.notify_all();
+  }
+
+  void idle(unsigned& idle_rounds) noexcept {
+    // Back-off: spin briefly (a record may be microseconds away), then yield, then sleep in
+    // short slices so an idle journal costs no CPU on a 2-core box.
+    ++idle_rounds;
+    if (idle_rounds < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else if (idle_rounds < 256) {
+      std::this_thread::yield();
+    } else {
+      timespec ts{0, 50'000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+
+  void run() {
+    const std::size_t max_n = options_.group_max_records;
+    const Nanos max_wait = options_.group_max_wait_us * 1000;
+    const Nanos sync_period = options_.async_sync_interval_ms * 1'000'000;
+    const bool async = options_.durability == Durability::kAsync;
+    std::size_t n = 0;
+    Nanos group_start = 0;
+    unsigned idle_rounds = 0;
+    last_sync_ns_ = monotonic_now();
+    for (;;) {
+      // Read before draining: once stop is seen, one more drain takes everything pushed
+      // before close() was called.
+      const bool stopping = stop_.load(std::memory_order_acquire);
+      if (snapshot_pending_.load(std::memory_order_acquire)) {
+        if (n > 0 && !commit(n)) break;
+        n = 0;
+        if (snapshot_.sequence <= committed_.load(std::memory_order_relaxed)) {
+          serve_snapshot();
+        }
+      }
+      bool popped = false;
+      while (n < max_n && queue_.try_pop(batch_[n])) {
+        if (n == 0) group_start = monotonic_now();
+        ++n;
+        popped = true;
+      }
+      if (n > 0) {
+        const bool due =
+            n == max_n || stopping || max_wait == 0 || monotonic_now() - group_start >= max_wait;
+        if (due) {
+          if (!commit(n)) break;
+          n = 0;
+          idle_rounds = 0;
+          continue;
+        }
+      }
+      if (async &&
+          durable_.load(std::memory_order_relaxed) < committed_.load(std::memory_order_relaxed)) {
+        if (monotonic_now() - last_sync_ns_ >= sync_period && !sync_now()) break;
+      }
+      if (stopping && n == 0 && !popped) {
+        if (options_.durability != Durability::kNone &&
+            durable_.load(std::memory_order_relaxed) < committed_.load(std::memory_order_relaxed)) {
+          (void)sync_now();
+        }
+        break;
+      }
+      if (!popped) idle(idle_rounds);
+    }
+    // A failed writer still answers a waiting snapshot request.
+    if (snapshot_pending_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(snapshot_mutex_);
+      snapshot_.result = failed() ? error_ : Error{Errc::kClosed, 0, "writer closed"};
+      snapshot_.done = true;
+      snapshot_pending_.store(false, std::memory_order_relaxed);
+      snapshot_cv_.notify_all();
+    }
+  }
+
+  const WriterOptions options_;
+  std::unique_ptr<Journal> journal_;
+  Q queue_;
+  std::vector<Event> batch_;  // writer thread only; sized once
+
+  SequenceNumber last_appended_ = 0;  // producer thread only
+  Nanos last_sync_ns_ = 0;            // writer thread only
+
+  alignas(64) std::atomic<SequenceNumber> committed_{0};
+  alignas(64) std::atomic<SequenceNumber> durable_{0};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> closed_{false};
+  Error error_;
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> records_{0};
+  std::atomic<std::uint64_t> syncs_{0};
+  std::atomic<std::uint64_t> map_grows_{0};
+
+  std::atomic<bool> snapshot_pending_{false};
+  std::mutex snapshot_mutex_;
+  std::condition_variable snapshot_cv_;
+  SnapshotRequest snapshot_;
+
+  std::thread thread_;
+};
+
+}  // namespace be::journal
