@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/ids.hpp"
+#include "core/order_intent.hpp"
 #include "oms/order_state_machine.hpp"
 
 namespace be::oms {
@@ -30,8 +31,6 @@ inline constexpr std::size_t kClientOrderIdMaxChars = 33;
 std::size_t format_client_order_id(ClientOrderId id, std::span<char> out) noexcept;
 // nullopt for anything format_client_order_id cannot have produced (another client's order).
 std::optional<ClientOrderId> parse_client_order_id(std::string_view text) noexcept;
-
-enum class OrderType : std::uint8_t { kMarket = 1, kLimit = 2 };
 
 struct Order {
   ClientOrderId client_id;
