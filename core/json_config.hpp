@@ -1,0 +1,92 @@
+// Reading operator-supplied JSON (bot configs, risk limits, deployment configs): exact
+// numbers, and every problem reported at once with the field's full path.
+//
+// parse() builds a small tree from simdjson On-Demand, keeping each number's raw text, so a
+// price or an amount converts to fixed point exactly through parse_decimal (no double in
+// between). ObjectReader then reads fields by name with their constraints and collects a
+// FieldError for every field that is missing, mistyped, out of range or unknown, so an API
+// answers "422" naming all of them, not just the first.
+//
+// Off the hot path: parsing allocates. Thread-safety: none needed (values are immutable).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/expected.hpp"
+
+namespace be::config {
+
+struct Value {
+  enum class Kind : std::uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
+  Kind kind = Kind::kNull;
+  bool boolean = false;
+  std::string text;  // a string's value, or a number's raw JSON text ("1000.0")
+  std::vector<Value> items;
+  std::vector<std::pair<std::string, Value>> members;  // in document order
+
+  const Value* find(std::string_view key) const noexcept;
+};
+
+std::string_view kind_name(Value::Kind kind) noexcept;
+
+inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
+inline constexpr int kMaxConfigDepth = 32;
+
+// Errors: invalid JSON (with simdjson's reason), more than kMaxConfigBytes, nesting deeper
+// than kMaxConfigDepth, or duplicate keys in one object.
+Expected<Value, std::string> parse(std::string_view json);
+
+struct FieldError {
+  std::string field;  // full path: "strategy.parameters.entry_logic.params.e_rsi_period"
+  std::string message;
+  friend bool operator==(const FieldError&, const FieldError&) = default;
+};
+
+std::string format_errors(const std::vector<FieldError>& errors);
+
+enum class Presence : std::uint8_t { kRequired, kOptional };
+
+// Reads one JSON object. Each getter returns nullopt when the field is absent (an error if
+// required) or bad (always an error). finish() reports fields nobody asked for.
+class ObjectReader {
+ public:
+  ObjectReader(const Value& object, std::string path, std::vector<FieldError>& errors);
+
+  std::optional<std::int64_t> integer(std::string_view key, Presence presence, std::int64_t min,
+                                      std::int64_t max);
+  // An exact decimal at `scale`, e.g. 1000.0 at scale 8 -> 100000000000.
+  std::optional<std::int64_t> decimal(std::string_view key, int scale, Presence presence,
+                                      std::int64_t min, std::int64_t max);
+  // A real number (indicator deviations, ratios): a double is fine here.
+  std::optional<double> number(std::string_view key, Presence presence, double min, double max);
+  std::optional<bool> boolean(std::string_view key, Presence presence);
+  std::optional<std::string> string(std::string_view key, Presence presence,
+                                    std::initializer_list<std::string_view> allowed = {});
+  std::optional<ObjectReader> object(std::string_view key, Presence presence);
+  const Value* array(std::string_view key, Presence presence);
+
+  // Reports every field present but never read as "unknown field". Call once, last.
+  void finish();
+
+  void error(std::string_view key, std::string message);
+  const std::string& path() const noexcept { return path_; }
+  std::string field_path(std::string_view key) const;
+  bool has(std::string_view key) const noexcept { return object_->find(key) != nullptr; }
+
+ private:
+  const Value* take(std::string_view key, Presence presence, Value::Kind kind,
+                    std::string_view expected);
+
+  const Value* object_;
+  std::string path_;
+  std::vector<FieldError>* errors_;
+  std::vector<std::string> read_;
+};
+
+}  // namespace be::config
