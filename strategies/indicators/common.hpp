@@ -1,0 +1,53 @@
+// Helpers every indicator shares: period limits, fixed point -> double, compensated sums.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "core/event.hpp"
+#include "core/fixed_point.hpp"
+
+namespace be::ta {
+
+// TA-Lib's own bounds for a time period.
+inline constexpr int kMaxPeriod = 100000;
+
+constexpr int clamp_period(int period, int min_period) noexcept {
+  return std::clamp(period, min_period, kMaxPeriod);
+}
+
+// A fixed-point value as a double: exact for |value| < 2^53, and then the correctly rounded
+// decimal (an exact integer divided by an exact power of ten rounds once), so it equals what
+// strtod gives for the same decimal text.
+inline double to_double(std::int64_t value, int scale) noexcept {
+  return static_cast<double>(value) / static_cast<double>(pow10(scale));
+}
+
+// Neumaier's compensated sum. A sliding window adds each value once and subtracts the same
+// bits once later, so the compensated running total stays within a few ulps of the window's
+// true sum however long it runs; a plain running sum random-walks away from it.
+struct CompensatedSum {
+  double sum = 0.0;
+  double carry = 0.0;
+
+  void add(double x) noexcept {
+    const double t = sum + x;
+    if (std::fabs(sum) >= std::fabs(x)) {
+      carry += (sum - t) + x;
+    } else {
+      carry += (x - t) + sum;
+    }
+    sum = t;
+  }
+  double value() const noexcept { return sum + carry; }
+  void clear() noexcept { sum = carry = 0.0; }
+
+  template <class A>
+  void fields(A& a) {
+    a.value(sum);
+    a.value(carry);
+  }
+};
+
+}  // namespace be::ta
