@@ -155,17 +155,35 @@ int verify(std::string_view dir) {
   return kExitOk;
 }
 
+// The symbol is venue text: escape what JSON cannot carry raw.
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      std::array<char, 8> buf{};
+      std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(c));
+      out += buf.data();
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void print_payload(const Event& e, const RecordView& v) {
   switch (e.header.type) {
     case EventType::kInstrumentDefined: {
       const auto p = e.as<InstrumentDefined>();
-      const std::string_view sym = p.symbol_view();
+      const std::string sym = json_escape(p.symbol_view());
       std::printf(
-          "{\"instrument\":%u,\"venue\":%u,\"symbol\":\"%.*s\",\"price_scale\":%u,"
+          "{\"instrument\":%u,\"venue\":%u,\"symbol\":\"%s\",\"price_scale\":%u,"
           "\"qty_scale\":%u,\"tick_size\":%" PRId64 ",\"step_size\":%" PRId64
           ",\"min_notional\":%" PRId64 "}",
-          index_of(p.instrument), index_of(p.venue), static_cast<int>(sym.size()), sym.data(),
-          p.price_scale, p.qty_scale, p.tick_size, p.step_size, p.min_notional);
+          index_of(p.instrument), index_of(p.venue), sym.c_str(), p.price_scale, p.qty_scale,
+          p.tick_size, p.step_size, p.min_notional);
       return;
     }
     case EventType::kTrade: {
