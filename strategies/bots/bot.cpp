@@ -1,0 +1,43 @@
+#include "strategies/bots/bot.hpp"
+
+namespace be::bots {
+
+std::uint64_t fnv1a64(std::span<const std::byte> bytes) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::byte b : bytes) {
+    h ^= static_cast<std::uint64_t>(b);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+void Bot::save(std::vector<std::byte>& out) const {
+  StateWriter w(out);
+  const std::string_view type = type_name();
+  w.put_bytes(std::as_bytes(std::span(type.data(), type.size())));
+  w.put(rng_.state());
+  save_fields(w);
+}
+
+bool Bot::load(std::span<const std::byte> in) {
+  StateReader r(in);
+  const auto type = r.get_bytes();
+  const std::string_view expected = type_name();
+  if (r.failed() || type.size() != expected.size() ||
+      std::memcmp(type.data(), expected.data(), expected.size()) != 0) {
+    return false;
+  }
+  std::uint64_t rng_state = 0;
+  r.get(rng_state);
+  if (!load_fields(r) || r.failed() || !r.at_end()) return false;
+  rng_.set_state(rng_state);
+  return true;
+}
+
+std::uint64_t Bot::state_hash() const {
+  std::vector<std::byte> bytes;
+  save(bytes);
+  return fnv1a64(bytes);
+}
+
+}  // namespace be::bots

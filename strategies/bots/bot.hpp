@@ -1,0 +1,200 @@
+// The strategy API: what a bot is and what it may touch.
+//
+// A bot reacts to inputs (bars, trades, quotes, its own fills and order updates, timers)
+// and acts only through its BotContext: it submits order intents, cancels its orders by tag
+// and sets timers. It never reads a clock (now() is the event time of the input being
+// handled), never touches I/O, and draws randomness only from its own seeded generator, which
+// is part of its snapshot state. Replaying the same inputs therefore yields the same intents.
+//
+// Snapshots: save() writes every field that can influence a future decision; load() restores
+// them; state_hash() is a hash of exactly those bytes (STYLE.md 7), so recovery can check a
+// restored bot against a replayed one.
+//
+// Thread-safety: a bot belongs to the strategy stage's thread. Handlers must not allocate or
+// throw after on_start() (the stage's zero-allocation test covers the bot types).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/order_intent.hpp"
+
+namespace be::bots {
+
+// splitmix64: tiny, fast, and its whole state is one word that snapshots with the bot.
+class SeededRng {
+ public:
+  explicit SeededRng(std::uint64_t seed = 0) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, 1).
+  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  std::uint64_t state() const noexcept { return state_; }
+  void set_state(std::uint64_t s) noexcept { state_ = s; }
+
+ private:
+  std::uint64_t state_;
+};
+
+struct InstrumentInfo {
+  InstrumentId id{};
+  int price_scale = 8;
+  int qty_scale = 8;
+  std::int64_t tick_size = 0;  // 0 = unknown
+  std::int64_t step_size = 0;
+  std::int64_t min_notional = 0;
+};
+
+struct BotFill {
+  InstrumentId instrument{};
+  Side side = Side::kNone;
+  std::uint32_t tag = 0;  // the tag of the intent the order came from
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;
+  std::int64_t fee = 0;  // quote units at price scale
+};
+
+enum class BotOrderStatus : std::uint8_t {
+  kAccepted = 1,
+  kPartiallyFilled,
+  kFilled,
+  kCanceled,
+  kRejected,  // by the venue or by risk
+  kExpired,
+};
+
+struct BotOrderUpdate {
+  InstrumentId instrument{};
+  std::uint32_t tag = 0;
+  BotOrderStatus status = BotOrderStatus::kAccepted;
+  Side side = Side::kNone;
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;
+  std::int64_t filled_quantity = 0;
+};
+
+class BotContext {
+ public:
+  virtual ~BotContext() = default;
+  // The event time of the input being handled.
+  virtual Nanos now() const noexcept = 0;
+  // Submits an intent; the stage stamps the bot id and the causing sequence.
+  virtual void submit(const OrderIntent& intent) noexcept = 0;
+  // Cancels this bot's open orders carrying `tag` (all of them when tag is 0).
+  virtual void cancel(InstrumentId instrument, std::uint32_t tag) noexcept = 0;
+  // Fires on_timer with this id once event time reaches `deadline`; replaces a pending one.
+  virtual void set_timer(std::uint32_t timer_id, Nanos deadline) noexcept = 0;
+  virtual const InstrumentInfo* instrument(InstrumentId id) const noexcept = 0;
+  // The bot's own signed position (base quantity at qty scale).
+  virtual std::int64_t position(InstrumentId id) const noexcept = 0;
+  // False while the instrument's feed is disconnected, stale or gapped (safe mode).
+  virtual bool tradable(InstrumentId id) const noexcept = 0;
+};
+
+// Appends plain fields to a byte buffer, in the order a bot's save() lists them.
+class StateWriter {
+ public:
+  explicit StateWriter(std::vector<std::byte>& out) : out_(&out) {}
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  void put(const T& value) {
+    const auto* p = reinterpret_cast<const std::byte*>(&value);
+    out_->insert(out_->end(), p, p + sizeof(T));
+  }
+  void put_bytes(std::span<const std::byte> bytes) {
+    put(static_cast<std::uint32_t>(bytes.size()));
+    out_->insert(out_->end(), bytes.begin(), bytes.end());
+  }
+
+ private:
+  std::vector<std::byte>* out_;
+};
+
+// Reads fields back; any read past the end sets failed() and yields zeros.
+class StateReader {
+ public:
+  explicit StateReader(std::span<const std::byte> in) : in_(in) {}
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  bool get(T& value) {
+    if (failed_ || in_.size() - position_ < sizeof(T)) {
+      failed_ = true;
+      value = T{};
+      return false;
+    }
+    std::memcpy(&value, in_.data() + position_, sizeof(T));
+    position_ += sizeof(T);
+    return true;
+  }
+  std::span<const std::byte> get_bytes() {
+    std::uint32_t n = 0;
+    if (!get(n) || in_.size() - position_ < n) {
+      failed_ = true;
+      return {};
+    }
+    auto out = in_.subspan(position_, n);
+    position_ += n;
+    return out;
+  }
+  bool failed() const noexcept { return failed_; }
+  bool at_end() const noexcept { return position_ == in_.size(); }
+
+ private:
+  std::span<const std::byte> in_;
+  std::size_t position_ = 0;
+  bool failed_ = false;
+};
+
+std::uint64_t fnv1a64(std::span<const std::byte> bytes) noexcept;
+
+class Bot {
+ public:
+  Bot(BotId id, InstrumentId instrument, std::uint64_t seed) noexcept
+      : id_(id), instrument_(instrument), rng_(seed) {}
+  virtual ~Bot() = default;
+  Bot(const Bot&) = delete;
+  Bot& operator=(const Bot&) = delete;
+
+  virtual std::string_view type_name() const noexcept = 0;
+
+  virtual void on_start(BotContext& /*ctx*/) {}
+  virtual void on_bar(const Bar& /*bar*/, BotContext& /*ctx*/) {}
+  virtual void on_trade(const Trade& /*trade*/, BotContext& /*ctx*/) {}
+  virtual void on_quote(const Quote& /*quote*/, BotContext& /*ctx*/) {}
+  virtual void on_fill(const BotFill& /*fill*/, BotContext& /*ctx*/) {}
+  virtual void on_order_update(const BotOrderUpdate& /*update*/, BotContext& /*ctx*/) {}
+  virtual void on_timer(std::uint32_t /*timer_id*/, BotContext& /*ctx*/) {}
+  virtual void on_stop(BotContext& /*ctx*/) {}
+
+  // Snapshot state: the bot's own fields (the base class adds its generator).
+  void save(std::vector<std::byte>& out) const;
+  // False when the bytes are not this bot type's state; the bot is then in an unspecified
+  // state and must be discarded (recovery loads into a bot freshly built from its config).
+  bool load(std::span<const std::byte> in);
+  std::uint64_t state_hash() const;
+
+  BotId id() const noexcept { return id_; }
+  InstrumentId instrument() const noexcept { return instrument_; }
+
+ protected:
+  virtual void save_fields(StateWriter& w) const = 0;
+  virtual bool load_fields(StateReader& r) = 0;
+  SeededRng& rng() noexcept { return rng_; }
+
+ private:
+  BotId id_;
+  InstrumentId instrument_;
+  SeededRng rng_;
+};
+
+}  // namespace be::bots

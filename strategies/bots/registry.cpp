@@ -1,0 +1,131 @@
+#include "strategies/bots/registry.hpp"
+
+#include <algorithm>
+
+#include "strategies/bots/dca_bot.hpp"
+#include "strategies/bots/rsi_bot.hpp"
+
+namespace be::bots {
+
+std::optional<std::uint32_t> parse_timeframe(std::string_view text) noexcept {
+  struct Named {
+    std::string_view name;
+    std::uint32_t seconds;
+  };
+  static constexpr Named kTimeframes[] = {{"1m", 60},   {"5m", 300},   {"15m", 900},
+                                          {"1h", 3600}, {"4h", 14400}, {"1d", 86400}};
+  for (const Named& t : kTimeframes) {
+    if (t.name == text) return t.seconds;
+  }
+  return std::nullopt;
+}
+
+const BotRegistry& BotRegistry::builtin() {
+  static const BotRegistry registry = [] {
+    BotRegistry r;
+    r.add("rsi", "buy when RSI crosses below oversold, sell when it crosses above overbought",
+          &RsiBot::create, {"RSIStrategy"});
+    r.add("dca", "buy a fixed quote amount, on an interval and at safety deviations; take profit",
+          &DcaBot::create, {"DCAStrategy"});
+    return r;
+  }();
+  return registry;
+}
+
+void BotRegistry::add(std::string_view type, std::string_view summary, BotFactory factory,
+                      std::vector<std::string> aliases) {
+  entries_.push_back({std::string(type), std::string(summary), factory, std::move(aliases)});
+}
+
+const BotRegistry::Entry* BotRegistry::find(std::string_view type) const noexcept {
+  for (const Entry& e : entries_) {
+    if (e.type == type) return &e;
+    if (std::find(e.aliases.begin(), e.aliases.end(), type) != e.aliases.end()) return &e;
+  }
+  return nullptr;
+}
+
+Expected<CreatedBot, ConfigErrors> BotRegistry::create(std::string_view json, BotId id,
+                                                       const InstrumentResolver& resolve) const {
+  ConfigErrors errors;
+  auto root = config::parse(json);
+  if (!root.has_value()) return Unexpected{ConfigErrors{{"", root.error()}}};
+  if (root->kind != config::Value::Kind::kObject) {
+    return Unexpected{ConfigErrors{{"", "a bot config must be a JSON object"}}};
+  }
+  config::ObjectReader top(*root, "", errors);
+  CreatedBot out;
+  BotConfig& cfg = out.config;
+  cfg.name = top.string("name", config::Presence::kRequired).value_or("");
+  if (top.has("name") && (cfg.name.empty() || cfg.name.size() > 64)) {
+    top.error("name", "must be 1 to 64 characters");
+  }
+  cfg.venue = top.string("venue", config::Presence::kOptional, {"binance", "coinbase", "kraken"})
+                  .value_or("binance");
+  cfg.symbol = top.string("symbol", config::Presence::kRequired).value_or("");
+  const InstrumentInfo* instrument = nullptr;
+  if (!cfg.symbol.empty()) {
+    instrument = resolve ? resolve(cfg.venue, cfg.symbol) : nullptr;
+    if (instrument == nullptr) {
+      top.error("symbol", "unknown symbol \"" + cfg.symbol + "\" on " + cfg.venue);
+    }
+  }
+  if (auto tf = top.string("timeframe", config::Presence::kOptional)) {
+    if (auto seconds = parse_timeframe(*tf)) {
+      cfg.timeframe_seconds = *seconds;
+    } else {
+      top.error("timeframe", "must be one of 1m, 5m, 15m, 1h, 4h, 1d, got \"" + *tf + "\"");
+    }
+  }
+  cfg.seed = static_cast<std::uint64_t>(
+      top.integer("seed", config::Presence::kOptional, 0, INT64_MAX).value_or(0));
+  if (const config::Value* risk = root->find("risk_management")) {
+    if (risk->kind != config::Value::Kind::kObject) {
+      top.error("risk_management", "must be an object");
+    }
+    cfg.risk_management = *risk;
+    top.object("risk_management", config::Presence::kOptional);  // marks it as read
+  }
+
+  const Entry* entry = nullptr;
+  if (auto strategy = top.object("strategy", config::Presence::kRequired)) {
+    std::string known;
+    for (const Entry& e : entries_)
+      known += (known.empty() ? "" : ", ") + e.type;
+    if (auto type = strategy->string("type", config::Presence::kRequired)) {
+      entry = find(*type);
+      if (entry == nullptr) {
+        strategy->error("type", "unknown strategy \"" + *type + "\"; known: " + known);
+      } else {
+        cfg.strategy_type = entry->type;
+      }
+    }
+    static const config::Value kEmptyObject{config::Value::Kind::kObject, false, {}, {}, {}};
+    const config::Value* params = root->find("strategy")->find("parameters");
+    if (params != nullptr && params->kind != config::Value::Kind::kObject) {
+      strategy->error("parameters", "must be an object");
+      params = nullptr;
+    }
+    strategy->object("parameters", config::Presence::kOptional);  // marks it as read
+    cfg.parameters = params != nullptr ? *params : kEmptyObject;
+    strategy->finish();
+    if (entry != nullptr) {
+      BotSetup setup;
+      setup.id = id;
+      setup.timeframe_seconds = cfg.timeframe_seconds;
+      setup.seed = cfg.seed;
+      if (instrument != nullptr) setup.instrument = *instrument;
+      config::ObjectReader params_reader(cfg.parameters, "strategy.parameters", errors);
+      out.bot = entry->factory(setup, params_reader);
+      params_reader.finish();
+    }
+  }
+  top.finish();
+  if (!errors.empty() || out.bot == nullptr) {
+    if (errors.empty()) errors.push_back({"strategy", "the bot could not be created"});
+    return Unexpected{std::move(errors)};
+  }
+  return out;
+}
+
+}  // namespace be::bots

@@ -1,0 +1,342 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "replay/candle_file.hpp"
+#include "strategies/bots/dca_bot.hpp"
+#include "strategies/bots/registry.hpp"
+#include "strategies/bots/rsi_bot.hpp"
+#include "tests/bots/sim_context.hpp"
+
+namespace be::bots {
+namespace {
+
+constexpr std::int64_t kUnit = 100'000'000;  // 1.0 at scale 8
+__extension__ typedef __int128 Wide;
+using test::Submitted;
+
+InstrumentInfo btcusdt() {
+  InstrumentInfo info;
+  info.id = InstrumentId{0};
+  info.price_scale = 8;
+  info.qty_scale = 8;
+  info.tick_size = 1'000'000;  // 0.01 USDT
+  info.step_size = 1'000;      // 0.00001 BTC
+  return info;
+}
+
+InstrumentResolver resolver() {
+  static const InstrumentInfo info = btcusdt();
+  return [](std::string_view venue, std::string_view symbol) -> const InstrumentInfo* {
+    return venue == "binance" && symbol == "BTCUSDT" ? &info : nullptr;
+  };
+}
+
+const replay::Candles* btc_week() {
+  static const replay::Candles* candles = []() -> const replay::Candles* {
+    const char* dir = std::getenv("BE_SHARED_DATA");
+    if (dir == nullptr) return nullptr;
+    const std::string path = std::string(dir) + "/candles-1m/BTCUSDT_2021-02-19_1week_1m.json";
+    if (!std::filesystem::exists(path)) return nullptr;
+    auto loaded = replay::load_candles(path);
+    return loaded.has_value() ? new replay::Candles(std::move(*loaded)) : nullptr;
+  }();
+  return candles;
+}
+
+#define REQUIRE_BTC_WEEK()                                                                  \
+  const replay::Candles* candles = btc_week();                                              \
+  if (candles == nullptr) {                                                                 \
+    GTEST_SKIP() << "../shared/data/candles-1m/BTCUSDT_2021-02-19_1week_1m.json is absent"; \
+  }
+
+std::unique_ptr<Bot> make(std::string_view json) {
+  auto created = BotRegistry::builtin().create(json, BotId{1}, resolver());
+  EXPECT_TRUE(created.has_value()) << (created ? "" : config::format_errors(created.error()));
+  return created.has_value() ? std::move(created->bot) : nullptr;
+}
+
+Bar closed(Bar b) {
+  b.closed = 1;
+  b.interval_seconds = 60;
+  return b;
+}
+
+// ---- Registry and config validation -------------------------------------------------------
+
+TEST(BotRegistry, shouldCreateABotFromTheUsersConfigShape) {
+  auto created = BotRegistry::builtin().create(
+      R"({"name":"btc rsi","symbol":"BTCUSDT","timeframe":"15m","seed":7,
+          "strategy":{"type":"RSIStrategy","parameters":{"period":14,"oversold":30,
+                      "overbought":70,"quote_amount":100.0}},
+          "risk_management":{"max_daily_trades":5}})",
+      BotId{3}, resolver());
+  ASSERT_TRUE(created.has_value()) << config::format_errors(created.error());
+  EXPECT_EQ(created->config.strategy_type, "rsi");
+  EXPECT_EQ(created->config.timeframe_seconds, 900u);
+  EXPECT_EQ(created->config.seed, 7u);
+  ASSERT_TRUE(created->config.risk_management.has_value());
+  EXPECT_EQ(created->bot->type_name(), "rsi");
+  EXPECT_EQ(created->bot->id(), BotId{3});
+}
+
+TEST(BotRegistry, shouldNameEveryBadFieldOfAnInvalidConfig) {
+  auto created = BotRegistry::builtin().create(
+      R"({"symbol":"DOGEUSDT","timeframe":"2m","colour":"red",
+          "strategy":{"type":"rsi","parameters":{"period":1,"oversold":80,"overbought":70,
+                      "quantity":0.001,"quote_amount":50,"extra":1}}})",
+      BotId{1}, resolver());
+  ASSERT_FALSE(created.has_value());
+  const std::vector<config::FieldError> expected = {
+      {"name", "required field is missing"},
+      {"symbol", "unknown symbol \"DOGEUSDT\" on binance"},
+      {"timeframe", "must be one of 1m, 5m, 15m, 1h, 4h, 1d, got \"2m\""},
+      {"strategy.parameters.period", "must be an integer from 2 to 1000, got 1"},
+      {"strategy.parameters.oversold", "must be below overbought"},
+      {"strategy.parameters.quantity",
+       "give exactly one of quantity (base) or quote_amount (quote)"},
+      {"strategy.parameters.extra", "unknown field"},
+      {"colour", "unknown field"},
+  };
+  EXPECT_EQ(created.error(), expected) << config::format_errors(created.error());
+}
+
+TEST(BotRegistry, shouldListKnownStrategiesForAnUnknownType) {
+  auto created = BotRegistry::builtin().create(
+      R"({"name":"x","symbol":"BTCUSDT","strategy":{"type":"martingale"}})", BotId{1}, resolver());
+  ASSERT_FALSE(created.has_value());
+  ASSERT_EQ(created.error().size(), 1u);
+  EXPECT_EQ(created.error()[0].field, "strategy.type");
+  EXPECT_EQ(created.error()[0].message, "unknown strategy \"martingale\"; known: rsi, dca");
+}
+
+TEST(BotRegistry, shouldRefuseMalformedJsonWithTheParserReason) {
+  auto created = BotRegistry::builtin().create("{\"name\": ", BotId{1}, resolver());
+  ASSERT_FALSE(created.has_value());
+  EXPECT_NE(created.error()[0].message.find("invalid JSON"), std::string::npos);
+}
+
+// ---- RSI ---------------------------------------------------------------------------------
+
+// An independent Wilder RSI over doubles, written plainly for the test.
+std::vector<double> naive_rsi(const std::vector<double>& close, int n) {
+  std::vector<double> out(close.size(), std::nan(""));
+  double gain = 0, loss = 0;
+  for (std::size_t i = 1; i < close.size(); ++i) {
+    const double d = close[i] - close[i - 1];
+    const double g = d > 0 ? d : 0;
+    const double l = d < 0 ? -d : 0;
+    if (static_cast<int>(i) <= n) {
+      gain += g;
+      loss += l;
+      if (static_cast<int>(i) == n) {
+        gain /= n;
+        loss /= n;
+      } else {
+        continue;
+      }
+    } else {
+      gain = (gain * (n - 1) + g) / n;
+      loss = (loss * (n - 1) + l) / n;
+    }
+    out[i] = gain + loss == 0 ? 0 : 100 * gain / (gain + loss);
+  }
+  return out;
+}
+
+TEST(RsiBot, shouldTradeEachThresholdCrossingOnRealCandles) {
+  REQUIRE_BTC_WEEK();
+  auto bot = make(R"({"name":"rsi","symbol":"BTCUSDT","strategy":{"type":"rsi",
+      "parameters":{"period":14,"oversold":30,"overbought":70,"quantity":0.01}}})");
+  ASSERT_NE(bot, nullptr);
+  test::SimContext ctx(btcusdt());
+  for (std::size_t i = 0; i < candles->size(); ++i)
+    ctx.deliver(*bot, closed(candles->bars[i]), i);
+
+  // Expected trades from the plain RSI: flat -> buy on a cross below 30, long -> sell on a
+  // cross above 70.
+  const auto rsi = naive_rsi(candles->close, 14);
+  std::vector<std::pair<std::size_t, Side>> expected;
+  bool long_position = false;
+  for (std::size_t i = 15; i < rsi.size(); ++i) {
+    if (std::isnan(rsi[i - 1])) continue;
+    if (!long_position && rsi[i - 1] >= 30 && rsi[i] < 30) {
+      expected.emplace_back(i, Side::kBuy);
+      long_position = true;
+    } else if (long_position && rsi[i - 1] <= 70 && rsi[i] > 70) {
+      expected.emplace_back(i, Side::kSell);
+      long_position = false;
+    }
+  }
+  ASSERT_GT(expected.size(), 20u) << "a volatile week should cross both thresholds often";
+  ASSERT_EQ(ctx.submitted.size(), expected.size());
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_EQ(ctx.submitted[k].bar_index, expected[k].first);
+    EXPECT_EQ(ctx.submitted[k].intent.side, expected[k].second);
+    EXPECT_EQ(ctx.submitted[k].intent.quantity, kUnit / 100);  // 0.01 BTC both ways
+    EXPECT_EQ(ctx.submitted[k].intent.reduce_only(), expected[k].second == Side::kSell);
+  }
+}
+
+TEST(RsiBot, shouldSkipSignalsInSafeMode) {
+  REQUIRE_BTC_WEEK();
+  auto bot = make(R"({"name":"rsi","symbol":"BTCUSDT","strategy":{"type":"rsi",
+      "parameters":{"quantity":0.01}}})");
+  test::SimContext ctx(btcusdt());
+  ctx.set_tradable(false);
+  for (std::size_t i = 0; i < 2000; ++i)
+    ctx.deliver(*bot, closed(candles->bars[i]), i);
+  EXPECT_TRUE(ctx.submitted.empty());
+  EXPECT_GT(static_cast<RsiBot&>(*bot).signals_skipped(), 0u);
+}
+
+// Snapshot mid-run, restore into a fresh bot, continue both: same orders, same hash.
+TEST(RsiBot, shouldContinueIdenticallyAfterASnapshotRestore) {
+  REQUIRE_BTC_WEEK();
+  const char* config = R"({"name":"rsi","symbol":"BTCUSDT","strategy":{"type":"rsi",
+      "parameters":{"period":9,"quantity":0.01}}})";
+  auto original = make(config);
+  test::SimContext a(btcusdt());
+  const std::size_t half = candles->size() / 2;
+  for (std::size_t i = 0; i < half; ++i)
+    a.deliver(*original, closed(candles->bars[i]), i);
+  std::vector<std::byte> snapshot;
+  original->save(snapshot);
+  auto restored = make(config);
+  ASSERT_NE(original->state_hash(), restored->state_hash());
+  ASSERT_TRUE(restored->load(snapshot));
+  EXPECT_EQ(original->state_hash(), restored->state_hash());
+  test::SimContext b = a;  // the market state at the snapshot
+  for (std::size_t i = half; i < candles->size(); ++i) {
+    a.deliver(*original, closed(candles->bars[i]), i);
+    b.deliver(*restored, closed(candles->bars[i]), i);
+  }
+  ASSERT_EQ(a.submitted.size(), b.submitted.size());
+  EXPECT_GT(a.submitted.size(), 0u);
+  EXPECT_EQ(original->state_hash(), restored->state_hash());
+  auto dca = make(R"({"name":"d","symbol":"BTCUSDT","strategy":{"type":"dca",
+      "parameters":{"base_order_quote":10,"take_profit_pct":1}}})");
+  EXPECT_FALSE(dca->load(snapshot)) << "another bot type's state must be refused";
+}
+
+// ---- DCA ----------------------------------------------------------------------------------
+
+TEST(DcaBot, shouldPlaceBaseSafetyAndTakeProfitOrdersAsWorkedOutByHand) {
+  REQUIRE_BTC_WEEK();
+  auto bot = make(R"({"name":"dca","symbol":"BTCUSDT","strategy":{"type":"dca","parameters":{
+      "base_order_quote":100.0,"take_profit_pct":1.5,
+      "safety_orders":{"count":3,"quote":100.0,"deviation_pct":1.0,"volume_scale":2.0}}}})");
+  ASSERT_NE(bot, nullptr);
+  test::SimContext ctx(btcusdt());
+  const Bar& first = candles->bars[0];
+  ctx.start(*bot, first.open_time, first.close);
+
+  // By hand: the base order buys 100 USDT at the first close, rounded down to 0.00001 BTC.
+  const std::int64_t c0 = first.close;
+  const std::int64_t base_qty = (100 * kUnit * kUnit / c0) / 1000 * 1000;
+  ASSERT_GE(ctx.submitted.size(), 5u);
+  EXPECT_EQ(ctx.submitted[0].intent.type, OrderType::kMarket);
+  EXPECT_EQ(ctx.submitted[0].intent.quote_amount, 100 * kUnit);
+  EXPECT_EQ(ctx.fills[0].quantity, base_qty);
+  // Then the take profit at 1.5% over the fill, rounded up to the cent...
+  const auto tp = [](std::int64_t avg) {
+    const std::int64_t raw = static_cast<std::int64_t>(static_cast<Wide>(avg) * 1015 / 1000);
+    return raw % 1'000'000 == 0 ? raw : raw - raw % 1'000'000 + 1'000'000;
+  };
+  EXPECT_EQ(ctx.submitted[1].intent.tag, DcaBot::kTakeProfit);
+  EXPECT_EQ(ctx.submitted[1].intent.price, tp(c0));
+  EXPECT_EQ(ctx.submitted[1].intent.quantity, base_qty);
+  // ...and safety orders at -1%, -2%, -3% of it spending 100, 200 and 400 USDT.
+  for (std::uint32_t i = 1; i <= 3; ++i) {
+    const Submitted& s = ctx.submitted[1 + i];
+    SCOPED_TRACE(i);
+    const std::int64_t price =
+        static_cast<std::int64_t>(static_cast<Wide>(c0) * (100 - i) / 100);
+    const std::int64_t price_on_tick = price - price % 1'000'000;
+    const std::int64_t quote = (100 * kUnit) << (i - 1);
+    const std::int64_t qty =
+        static_cast<std::int64_t>(static_cast<Wide>(quote) * kUnit / price_on_tick);
+    EXPECT_EQ(s.intent.tag, DcaBot::kSafetyBase + i);
+    EXPECT_EQ(s.intent.type, OrderType::kLimit);
+    EXPECT_EQ(s.intent.price, price_on_tick);
+    EXPECT_EQ(s.intent.quantity, qty - qty % 1000);
+  }
+
+  // Run the week: every take profit sits 1.5% above the average entry of its moment, and
+  // completed cycles restart with a base order.
+  for (std::size_t i = 1; i < candles->size(); ++i)
+    ctx.deliver(*bot, closed(candles->bars[i]), i);
+  auto& dca = static_cast<DcaBot&>(*bot);
+  EXPECT_GT(dca.cycles_completed(), 3u);
+  std::size_t base_orders = 0;
+  for (const Submitted& s : ctx.submitted)
+    base_orders += s.intent.tag == DcaBot::kBase;
+  EXPECT_EQ(base_orders, dca.cycles_completed() + 1u);
+  // The position the bot believes it holds is the one the market filled.
+  std::int64_t position = 0;
+  for (const BotFill& f : ctx.fills)
+    position += f.side == Side::kBuy ? f.quantity : -f.quantity;
+  EXPECT_EQ(dca.position_quantity(), position);
+}
+
+TEST(DcaBot, shouldBuyOnEveryIntervalOnEventTime) {
+  REQUIRE_BTC_WEEK();
+  auto bot = make(R"({"name":"dca","symbol":"BTCUSDT","strategy":{"type":"dca","parameters":{
+      "base_order_quote":50,"interval_minutes":60,"take_profit_pct":50}}})");
+  test::SimContext ctx(btcusdt());
+  ctx.start(*bot, candles->bars[0].open_time, candles->bars[0].close);
+  for (std::size_t i = 0; i < 24 * 60; ++i)
+    ctx.deliver(*bot, closed(candles->bars[i]), i);
+  std::vector<std::size_t> buy_bars;
+  for (const Submitted& s : ctx.submitted) {
+    if (s.intent.tag == DcaBot::kBase) buy_bars.push_back(s.bar_index);
+  }
+  // One at the start, then one at each hour's end: bar 59 closes at minute 60.
+  ASSERT_EQ(buy_bars.size(), 25u);
+  for (std::size_t k = 1; k < buy_bars.size(); ++k)
+    EXPECT_EQ(buy_bars[k], 60 * k - 1);
+  // 50% take profit is never reached this day: it is replaced after every buy.
+  EXPECT_EQ(static_cast<DcaBot&>(*bot).cycles_completed(), 0u);
+  EXPECT_EQ(ctx.cancels, 24);
+}
+
+TEST(DcaBot, shouldRefuseSafetyOrdersThatWouldReachZero) {
+  auto created = BotRegistry::builtin().create(
+      R"({"name":"d","symbol":"BTCUSDT","strategy":{"type":"dca","parameters":{
+          "base_order_quote":10,"take_profit_pct":1,
+          "safety_orders":{"count":10,"quote":10,"deviation_pct":5,"step_scale":2}}}})",
+      BotId{1}, resolver());
+  ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error()[0].field, "strategy.parameters.safety_orders.deviation_pct");
+}
+
+}  // namespace
+}  // namespace be::bots
+
+namespace be::bots {
+namespace {
+
+// Every example config in examples/bots must be accepted as documented.
+TEST(BotExamples, shouldAllBeValidConfigs) {
+  const std::filesystem::path dir = std::filesystem::path(BE_SOURCE_DIR) / "examples" / "bots";
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto created = BotRegistry::builtin().create(json, BotId{1}, resolver());
+    EXPECT_TRUE(created.has_value())
+        << entry.path() << ": " << (created ? "" : config::format_errors(created.error()));
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
+}  // namespace
+}  // namespace be::bots
