@@ -1,0 +1,256 @@
+// Pre-trade risk: checks every OrderIntent against per-bot, per-account and global limits,
+// and folds the inputs it is given (fills, order opened/closed, prices, balances, operator
+// commands, venue errors) into its own counters. docs/RISK.md states every rule.
+//
+// Determinism: no clock (time is the event_time argument), no I/O, no randomness, no hash
+// iteration. Every mutating call is an apply of one input, so feeding the same inputs in the
+// same order gives the same state_hash() and the same decisions (tests/risk twin test).
+//
+// Allocation: all tables are sized by Capacity at construction. check(), check_cancel() and
+// every apply/on_* call allocate nothing (tests/risk proves it); only snapshot() allocates.
+// Thread-safety: none; owned by the risk stage (one thread).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/expected.hpp"
+#include "core/order_intent.hpp"
+#include "oms/position.hpp"
+#include "risk/types.hpp"
+
+namespace be::risk {
+
+// Table sizes, fixed for the engine's life. Ids are dense: 0 <= id < capacity.
+struct Capacity {
+  std::uint32_t bots = 0;
+  std::uint32_t accounts = 0;
+  std::uint32_t instruments = 0;
+  std::uint32_t assets = 0;
+};
+
+// A fill of one of the bot's orders. fee is in quote units at price scale. When the order
+// was resting (from_open_order), order_price releases its reservation.
+struct FillInput {
+  BotId bot = kNoBot;
+  InstrumentId instrument = kNoInstrument;
+  Side side = Side::kNone;
+  bool from_open_order = false;
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;
+  std::int64_t fee = 0;
+  std::int64_t order_price = 0;
+};
+
+// An order that rests at the venue (opened) or stops resting (closed: quantity is what was
+// still unfilled, so the reservation left is released exactly).
+struct OrderInput {
+  BotId bot = kNoBot;
+  InstrumentId instrument = kNoInstrument;
+  Side side = Side::kNone;
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;
+};
+
+// The venue's absolute balance of one asset; it replaces what fills moved so far.
+// Quote assets at the price scale of the instruments quoted in them, base at qty scale.
+struct BalanceInput {
+  AccountId account{};
+  AssetId asset{};
+  std::int64_t amount = 0;
+};
+
+struct Decision {
+  RiskReject reject;          // reason kNone: accepted
+  std::int64_t quantity = 0;  // the quantity to send (quote-amount buys converted)
+  bool accepted() const noexcept { return reject.accepted(); }
+};
+
+enum class RestoreError : std::uint8_t {
+  kTruncated = 1,    // fewer bytes than the layout needs
+  kBadVersion,       // a version byte this build does not know
+  kCapacityMismatch  // the snapshot was taken with other table sizes
+};
+
+class RiskEngine {
+ public:
+  static constexpr std::uint8_t kSnapshotVersion = 1;
+  static constexpr int kWindowBuckets = 60;               // error window: 60 x 1 minute
+  static constexpr Nanos kBucketNanos = 60'000'000'000;   // one minute
+  static constexpr Nanos kDayNanos = 86'400'000'000'000;  // one UTC day
+
+  // Allocates every table. Throws std::bad_alloc only here.
+  explicit RiskEngine(Capacity capacity);
+
+  // ---- Reference data and configuration (operator inputs) ----------------------------------
+  // Returns false (and changes nothing) for an id beyond capacity or a non-positive scale.
+  bool define_instrument(const InstrumentDefined& def, AssetId base, AssetId quote) noexcept;
+  bool configure_bot(BotId bot, AccountId account, const BotConfig& config) noexcept;
+  bool configure_account(AccountId account, const AccountConfig& config) noexcept;
+
+  // ---- Decisions ----------------------------------------------------------------------------
+  // Checks one intent at `event_time`. On acceptance it consumes an order token and counts a
+  // daily trade (non-reduce-only); a reject changes nothing but the day.
+  Decision check(const OrderIntent& intent, Nanos event_time) noexcept;
+  // A cancel request: only the cancel throttles apply (cancels are how risk is reduced).
+  RiskReject check_cancel(BotId bot, Nanos event_time) noexcept;
+
+  // ---- Inputs ------------------------------------------------------------------------------
+  void apply_fill(const FillInput& fill, Nanos event_time) noexcept;
+  void apply_order_opened(const OrderInput& order) noexcept;
+  void apply_order_closed(const OrderInput& order) noexcept;
+  void apply_balance(const BalanceInput& balance) noexcept;
+  // Mark updates. Each writes the protection exits that fired into `exits` and returns their
+  // count; exits that do not fit fire on a later update (the rule still holds then).
+  std::size_t apply_trade(const Trade& trade, Nanos event_time,
+                          std::span<OrderIntent> exits) noexcept;
+  std::size_t apply_quote(const Quote& quote, Nanos event_time,
+                          std::span<OrderIntent> exits) noexcept;
+  // Any other timed input: only moves the UTC day forward.
+  void advance_time(Nanos event_time) noexcept;
+
+  // ---- Kill switch (latched; folded from journaled operator commands) ---------------------
+  // id: the bot or account id; ignored for kGlobal. Return whether anything changed.
+  bool set_kill_switch(Scope scope, std::uint32_t id) noexcept;
+  bool reset_kill_switch(Scope scope, std::uint32_t id) noexcept;
+  // kKillSwitchSet / kKillSwitchReset: bot scope, or global when bot == kNoBot. Other kinds
+  // are not risk's business and return false.
+  bool apply(const OperatorCommand& command) noexcept;
+  // True when the bot, its account or the whole engine is killed.
+  bool kill_switch_active(BotId bot) const noexcept;
+
+  // ---- Circuit breaker and error tracking -------------------------------------------------
+  // Returns true when this error opened the circuit.
+  bool on_error(BotId bot, ErrorKind kind, Nanos event_time) noexcept;
+  void on_success(BotId bot) noexcept;
+  bool reset_circuit(BotId bot) noexcept;  // operator: returns whether it was open
+  bool circuit_open(BotId bot) const noexcept;
+  // Errors of `kind` in the minute buckets of the last hour ending at `now`.
+  std::uint32_t error_count(BotId bot, ErrorKind kind, Nanos now) const noexcept;
+
+  // ---- Queries (price scale for money, qty scale for quantities) ---------------------------
+  std::int64_t position(BotId bot, InstrumentId instrument) const noexcept;
+  std::int64_t average_entry(BotId bot, InstrumentId instrument) const noexcept;
+  std::int64_t bot_equity(BotId bot) const noexcept;  // realized + unrealized - fees
+  std::int64_t bot_daily_pnl(BotId bot) const noexcept;
+  std::int64_t account_equity(AccountId account) const noexcept;
+  std::int64_t account_daily_pnl(AccountId account) const noexcept;
+  std::uint32_t open_orders(BotId bot) const noexcept;
+  std::uint32_t daily_trades(BotId bot) const noexcept;
+  std::int64_t balance(AccountId account, AssetId asset) const noexcept;
+  std::int64_t reference_price(InstrumentId instrument) const noexcept;  // 0: none yet
+  std::int64_t current_day() const noexcept { return day_; }
+
+  // ---- Persistence ---------------------------------------------------------------------------
+  // FNV-1a 64 over the whole state, field by field (no padding is hashed).
+  std::uint64_t state_hash() const noexcept;
+  // Version byte, capacities, then every table. Allocates the returned buffer.
+  std::vector<std::byte> snapshot() const;
+  // Replaces the whole state; on error nothing is changed.
+  Expected<bool, RestoreError> restore(std::span<const std::byte> bytes) noexcept;
+
+ private:
+  struct Instrument {
+    std::int64_t tick_size;
+    std::int64_t step_size;
+    std::int64_t min_notional;
+    std::int64_t qty_unit;         // 10^qty_scale
+    std::int64_t reference;        // last trade or mid, whichever came last; 0 = none
+    std::int64_t last_fill_price;  // valuation fallback before any market data
+    std::uint16_t base;
+    std::uint16_t quote;
+    std::uint8_t defined;
+    std::uint8_t reserved[3];
+  };
+  struct Bucket {  // token bucket in units of 1/window_ns token
+    std::int64_t tokens;
+    Nanos last;
+    std::uint8_t primed;  // full on first use
+    std::uint8_t reserved[7];
+  };
+  struct Scoped {      // the state every scope with limits keeps
+    std::int64_t pnl;  // sum of per-instrument (realized + unrealized), fees excluded
+    std::int64_t fees;
+    std::int64_t peak_equity;
+    std::int64_t day_start_equity;
+    Bucket orders;
+    Bucket cancels;
+    std::uint32_t open_orders;
+    std::uint32_t daily_trades;
+    std::uint8_t killed;
+    std::uint8_t configured;
+    std::uint8_t reserved[6];
+    std::int64_t equity() const noexcept { return pnl - fees; }
+  };
+  struct Bot {
+    Scoped s;
+    BotConfig config;
+    std::uint32_t account;
+    std::uint32_t error_streak;
+    std::uint8_t circuit_open;
+    std::uint8_t reserved[7];
+  };
+  struct Account {
+    Scoped s;
+    AccountConfig config;
+  };
+  struct BotInstrument {
+    std::int64_t contribution;  // (realized + unrealized) at the valuation price, price scale
+    std::int64_t best_price;    // trailing stop: best mark since the position opened
+    std::int64_t open_buy;      // resting quantity
+    std::int64_t open_sell;
+    std::uint8_t exit_pending;  // an exit fired; cleared when the position changes
+    std::uint8_t reserved[7];
+  };
+  struct AccountInstrument {
+    std::int64_t position;
+    std::int64_t open_buy;
+    std::int64_t open_sell;
+    std::int64_t reserved;
+    oms::Wide open_buy_notional;  // exact, scale p+q: the quote reserved by resting buys
+  };
+  struct ErrorBucket {
+    std::int64_t minute;  // which minute this bucket holds; counts are stale otherwise
+    std::uint32_t counts[kErrorKindCount];
+  };
+
+  bool valid(BotId bot) const noexcept { return index_of(bot) < capacity_.bots; }
+  bool valid(InstrumentId i) const noexcept { return index_of(i) < capacity_.instruments; }
+  std::size_t bi(std::uint32_t bot, std::uint32_t instrument) const noexcept {
+    return static_cast<std::size_t>(bot) * capacity_.instruments + instrument;
+  }
+  std::size_t ai(std::uint32_t account, std::uint32_t instrument) const noexcept {
+    return static_cast<std::size_t>(account) * capacity_.instruments + instrument;
+  }
+  std::int64_t valuation(const Instrument& in) const noexcept {
+    return in.reference != 0 ? in.reference : in.last_fill_price;
+  }
+  void revalue(std::uint32_t bot, std::uint32_t instrument) noexcept;
+  void add_pnl(std::uint32_t bot, std::int64_t delta, std::int64_t fee) noexcept;
+  void settle_account_peaks() noexcept;
+  std::size_t snapshot_size() const noexcept;
+  std::uint8_t* kill_flag(Scope scope, std::uint32_t id) noexcept;
+  std::size_t on_mark(std::uint32_t instrument, std::int64_t mark, Nanos event_time,
+                      std::span<OrderIntent> exits) noexcept;
+  bool check_scope(const Limits& limits, const Scoped& s, Scope scope, std::uint32_t id,
+                   const OrderIntent& intent, std::int64_t quantity, oms::Wide notional,
+                   std::int64_t position, std::int64_t open_same_side, std::int64_t value_price,
+                   const Instrument& in, RiskReject& out) const noexcept;
+
+  Capacity capacity_;
+  std::int64_t day_ = 0;
+  std::uint8_t global_kill_ = 0;
+  std::vector<Instrument> instruments_;
+  std::vector<Bot> bots_;
+  std::vector<Account> accounts_;
+  std::vector<BotInstrument> bot_instruments_;
+  std::vector<oms::Position> positions_;  // bot x instrument
+  std::vector<AccountInstrument> account_instruments_;
+  std::vector<std::int64_t> balances_;      // account x asset
+  std::vector<ErrorBucket> error_buckets_;  // bot x kWindowBuckets
+};
+
+}  // namespace be::risk
