@@ -50,7 +50,7 @@ ParseResult BinanceParser::Impl::parse(std::string_view frame, Nanos receive_tim
   if (!r.ok()) return finish(r, frame.size());
   od::object root;
   if (auto e = doc.get_object().get(root); e != simdjson::SUCCESS) {
-    r.reject = e == simdjson::INCORRECT_TYPE ? RejectReason::kUnknownMessageType : from_simdjson(e);
+    r.reject = detail::root_reject(frame, e);
     return finish(r, frame.size());
   }
   if (is_combined(frame)) {

@@ -44,7 +44,7 @@ ParseResult CoinbaseParser::Impl::parse(std::string_view frame, Nanos receive_ti
   if (!r.ok()) return finish(r, frame.size());
   od::object root;
   if (auto e = doc.get_object().get(root); e != simdjson::SUCCESS) {
-    r.reject = e == simdjson::INCORRECT_TYPE ? RejectReason::kUnknownMessageType : from_simdjson(e);
+    r.reject = detail::root_reject(frame, e);
     return finish(r, frame.size());
   }
   r.reject = parse_object(root, receive_time, sink, r);

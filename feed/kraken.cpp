@@ -99,7 +99,7 @@ ParseResult KrakenParser::Impl::parse(std::string_view frame, Nanos receive_time
     r.reject = from_simdjson(doc.get_object().get(root));
     if (r.ok()) r.reject = parse_object(root, receive_time, sink, r);
   } else {
-    r.reject = RejectReason::kUnknownMessageType;
+    r.reject = detail::root_reject(frame, simdjson::INCORRECT_TYPE);
   }
   return finish(r, frame.size());
 }

@@ -46,6 +46,16 @@ constexpr bool is_json_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// Why a frame whose root is not the expected object was refused: a JSON array is a message
+// of another shape; anything else is not a venue message at all.
+constexpr RejectReason root_reject(std::string_view frame, simdjson::error_code e) noexcept {
+  if (e != simdjson::INCORRECT_TYPE) return from_simdjson(e);
+  while (!frame.empty() && is_json_space(frame.front()))
+    frame.remove_prefix(1);
+  return !frame.empty() && frame.front() == '[' ? RejectReason::kUnknownMessageType
+                                                : RejectReason::kMalformedJson;
+}
+
 constexpr std::string_view trim_right(std::string_view s) noexcept {
   while (!s.empty() && is_json_space(s.back()))
     s.remove_suffix(1);

@@ -21,3 +21,31 @@ inline std::string captures_dir() {
   }
 
 }  // namespace be::feed::test
+
+#include <fstream>
+#include <string_view>
+#include <vector>
+
+#include "core/event.hpp"
+#include "feed/capture.hpp"
+
+namespace be::feed::test {
+
+// The line of `file` that starts with `prefix` (a receive time, say), whole; empty if none.
+inline std::string find_line(const std::string& dir, const std::string& file,
+                             std::string_view prefix) {
+  std::ifstream in(dir + "/" + file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (std::string_view(line).starts_with(prefix)) return line;
+  }
+  return {};
+}
+
+// Collects events; reserve() up front in allocation-sensitive tests.
+struct Collect {
+  std::vector<Event> events;
+  void operator()(const Event& e) { events.push_back(e); }
+};
+
+}  // namespace be::feed::test

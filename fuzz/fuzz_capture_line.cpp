@@ -1,0 +1,39 @@
+// libFuzzer target: the capture readers. The input is parsed as one text-capture line, as a
+// whole text capture, and as a binary capture; every record must lie inside the input.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "feed/capture.hpp"
+
+namespace {
+
+bool inside(std::string_view part, std::string_view whole) {
+  return part.empty() ||
+         (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  if (const auto r = be::feed::parse_capture_line(input)) {
+    if (!inside(r->payload, input) || !inside(r->url, input) || r->receive_time <= 0) {
+      __builtin_trap();
+    }
+  }
+  be::feed::TextCaptureReader text;
+  text.assign(std::string(input), be::feed::Venue::kBinance);
+  be::feed::CaptureRecord record;
+  std::uint64_t records = 0;
+  while (text.next(record))
+    ++records;
+  if (records + text.bad_lines() > text.lines()) __builtin_trap();
+
+  be::feed::BinaryCaptureReader binary(input);
+  while (binary.next(record)) {
+    if (!inside(record.payload, input)) __builtin_trap();
+  }
+  return 0;
+}
