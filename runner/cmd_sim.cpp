@@ -1,13 +1,226 @@
-// Placeholder until the sim subcommand is built.
-#include <cstdio>
+// `botengine sim`: the exchange simulator on loopback (feed/sim, docs/SIMULATOR.md).
+//
+//   botengine sim [--port N] [--bind ADDR] [--allow-remote]
+//                 [--source synthetic|candles:FILE|capture:FILE] [--symbols a,b,...]
+//                 [--speed 1|N|max] [--seed N] [--ping-interval-ms N]
+//                 [--volatility X] [--drift X] [--trades-per-bar N]
+//
+// Prints where it listens and runs until SIGINT or SIGTERM, then stops cleanly.
+// Exit codes: 0 stopped by a signal; 1 the source or the socket failed; 2 a bad argument.
+#include <signal.h>
 
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "feed/sim/market.hpp"
+#include "feed/sim/sim_server.hpp"
 #include "runner/cli.hpp"
 
 namespace be::cli {
+namespace {
 
-int run_sim(Args /*args*/) {
-  std::fprintf(stderr, "botengine sim: not built yet\n");
-  return kExitFailure;
+constexpr std::string_view kUsage =
+    "usage: botengine sim [--port N] [--bind ADDR] [--allow-remote]\n"
+    "                     [--source synthetic|candles:FILE|capture:FILE] [--symbols a,b]\n"
+    "                     [--speed 1|N|max] [--seed N] [--ping-interval-ms N]\n"
+    "                     [--volatility X] [--drift X] [--trades-per-bar N]\n"
+    "  --port N             TCP port (default 9443, Binance's; 0 = any free port)\n"
+    "  --bind ADDR          listen address (default 127.0.0.1; non-loopback needs\n"
+    "                       --allow-remote)\n"
+    "  --source             synthetic (default): seeded random walk per symbol\n"
+    "                       candles:FILE: CSV or candles-1m JSON expanded into trades\n"
+    "                       capture:FILE: a cryptofeed Binance capture served as recorded\n"
+    "  --symbols a,b        synthetic: the markets (default btcusdt,ethusdt); candles: the\n"
+    "                       symbol name (default from the file name); capture: a filter\n"
+    "  --speed 1|N|max      event-time pacing: real time, N times faster, or as fast as\n"
+    "                       the slowest client reads (default 1)\n"
+    "  --seed N             seed of the synthetic market and the candle expansion (default 1)\n";
+
+int usage_error(std::string_view message) {
+  std::fprintf(stderr, "botengine sim: %.*s\n%.*s", static_cast<int>(message.size()),
+               message.data(), static_cast<int>(kUsage.size()), kUsage.data());
+  return kExitUsage;
+}
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool parse_double(std::string_view text, double& out) {
+  const std::string s(text);
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && end == s.c_str() + s.size();
+}
+
+std::vector<std::string> split_symbols(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    if (comma != 0) out.push_back(sim::to_lower(list.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// "BTCUSDT_2021-02-19_1week_1m.json" -> "btcusdt".
+std::string symbol_from_path(std::string_view path) {
+  const auto slash = path.rfind('/');
+  std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  name = name.substr(0, name.find_first_of("_.-"));
+  return name.empty() ? "btcusdt" : sim::to_lower(name);
+}
+
+}  // namespace
+
+int run_sim(Args args) {
+  sim::SimConfig config;
+  std::string source = "synthetic";
+  std::vector<std::string> symbols;
+  std::uint64_t seed = 1;
+  double volatility = 0.8, drift = 0.0;
+  int trades_per_bar = 20;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+      return kExitOk;
+    }
+    if (a == "--allow-remote") {
+      config.allow_remote = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) return usage_error(std::string(a) + " needs a value");
+    const std::string_view v = args[++i];
+    if (a == "--port") {
+      if (!parse_number(v, config.port))
+        return usage_error("--port: not a port: " + std::string(v));
+    } else if (a == "--bind") {
+      config.bind_address = std::string(v);
+    } else if (a == "--source") {
+      source = std::string(v);
+    } else if (a == "--symbols") {
+      symbols = split_symbols(v);
+    } else if (a == "--speed") {
+      if (v == "max") {
+        config.speed = 0;
+      } else if (!parse_double(v, config.speed) || !(config.speed > 0) || config.speed > 1e6) {
+        return usage_error("--speed: expected a number in (0, 1e6] or max, not " + std::string(v));
+      }
+    } else if (a == "--seed") {
+      if (!parse_number(v, seed)) return usage_error("--seed: not an integer: " + std::string(v));
+    } else if (a == "--ping-interval-ms") {
+      std::uint32_t ms = 0;
+      if (!parse_number(v, ms) || ms == 0)
+        return usage_error("--ping-interval-ms: positive integer");
+      config.ping_interval = static_cast<Nanos>(ms) * 1'000'000;
+    } else if (a == "--volatility") {
+      if (!parse_double(v, volatility) || volatility < 0) return usage_error("--volatility: >= 0");
+    } else if (a == "--drift") {
+      if (!parse_double(v, drift)) return usage_error("--drift: a number");
+    } else if (a == "--trades-per-bar") {
+      if (!parse_number(v, trades_per_bar) || trades_per_bar < 4) {
+        return usage_error("--trades-per-bar: an integer >= 4");
+      }
+    } else {
+      return usage_error("unknown option " + std::string(a));
+    }
+  }
+
+  std::unique_ptr<sim::MarketSource> market;
+  if (source == "synthetic") {
+    sim::SyntheticConfig sc;
+    if (!symbols.empty())
+      sc.symbols = symbols;
+    else
+      sc.symbols = {"btcusdt", "ethusdt"};
+    sc.seed = seed;
+    sc.volatility = volatility;
+    sc.drift = drift;
+    // A live-looking feed: event times start now. Tests fix start_time for determinism.
+    sc.start_time = WallClock{}.now() / 1'000'000 * 1'000'000;
+    market = sim::make_synthetic_source(sc);
+  } else if (source.starts_with("candles:")) {
+    const std::string path = source.substr(8);
+    sim::CandleSourceConfig cc;
+    cc.symbol = symbols.empty() ? symbol_from_path(path) : symbols.front();
+    cc.seed = seed;
+    cc.trades_per_bar = trades_per_bar;
+    auto loaded = sim::load_candle_source(path, cc);
+    if (!loaded) {
+      std::fprintf(stderr, "botengine sim: %s\n", loaded.error().c_str());
+      return kExitFailure;
+    }
+    market = std::move(*loaded);
+  } else if (source.starts_with("capture:")) {
+    std::size_t skipped = 0;
+    auto loaded = sim::load_capture_source(source.substr(8), symbols, &skipped);
+    if (!loaded) {
+      std::fprintf(stderr, "botengine sim: %s\n", loaded.error().c_str());
+      return kExitFailure;
+    }
+    if (skipped) std::fprintf(stderr, "botengine sim: skipped %zu capture lines\n", skipped);
+    market = std::move(*loaded);
+  } else {
+    return usage_error("--source: synthetic, candles:FILE or capture:FILE, not " + source);
+  }
+  const std::vector<std::string> streams = market->streams();
+
+  // Block the stop signals before the server thread exists so it inherits the mask and only
+  // this thread receives them, in sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  sim::SimServer server(config, std::move(market));
+  auto port = server.start();
+  if (!port) {
+    std::fprintf(stderr, "botengine sim: %s\n", port.error().c_str());
+    return kExitFailure;
+  }
+  const std::string host = config.bind_address.find(':') != std::string::npos
+                               ? "[" + config.bind_address + "]"
+                               : config.bind_address;
+  std::printf("botengine sim: listening on ws://%s:%u (source %s, speed %s, seed %llu)\n",
+              host.c_str(), static_cast<unsigned>(*port), source.c_str(),
+              config.speed == 0 ? "max" : std::to_string(config.speed).c_str(),
+              static_cast<unsigned long long>(seed));
+  std::printf("  raw      ws://%s:%u/ws/<stream>   combined ws://%s:%u/stream?streams=<a>/<b>\n",
+              host.c_str(), static_cast<unsigned>(*port), host.c_str(),
+              static_cast<unsigned>(*port));
+  std::printf("  control  POST http://%s:%u/sim/fault   GET http://%s:%u/sim/stats\n", host.c_str(),
+              static_cast<unsigned>(*port), host.c_str(), static_cast<unsigned>(*port));
+  std::printf("  streams ");
+  for (std::size_t i = 0; i < streams.size() && i < 12; ++i)
+    std::printf(" %s", streams[i].c_str());
+  if (streams.size() > 12) std::printf(" ... (%zu)", streams.size());
+  std::printf("\n");
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::fprintf(stderr, "botengine sim: %s, stopping\n",
+               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  server.stop();
+  const sim::SimStats s = server.stats();
+  std::fprintf(stderr,
+               "botengine sim: %llu connections, %llu frames sent, %llu market messages, "
+               "%llu faults\n",
+               static_cast<unsigned long long>(s.connections),
+               static_cast<unsigned long long>(s.frames_sent),
+               static_cast<unsigned long long>(s.market_messages),
+               static_cast<unsigned long long>(s.faults));
+  return kExitOk;
 }
 
 }  // namespace be::cli
