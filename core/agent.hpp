@@ -286,6 +286,7 @@ class AgentRunner {
   // published and never after).
   const std::string& error() const noexcept { return error_; }
   int cpu() const noexcept { return cpu_; }
+  // The runner's thread mutates the strategy: read it only before start() or after stop().
   const I& idle_strategy() const noexcept { return idle_; }
 
  private:

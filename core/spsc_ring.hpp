@@ -117,7 +117,8 @@ class SpscRing {
   // Claims up to n contiguous free slots for writing in place and returns them (possibly
   // fewer than n: the free space may be smaller, or the run stops at the end of the storage;
   // an empty span means full or n == 0). Nothing is visible to the consumer until commit().
-  // A second claim() without commit() replaces the first.
+  // A second claim() without commit() replaces the first; do not try_push() between claim()
+  // and commit() (both write at the tail, so the claimed slots would shift by one).
   std::span<T> claim(std::size_t n) noexcept {
     const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
     std::uint64_t free = capacity_ - (tail - cached_head_);
