@@ -590,7 +590,7 @@ void RiskEngine::settle_account_peaks() noexcept {
     a.s.peak_equity = std::max(a.s.peak_equity, a.s.equity());
 }
 
-void RiskEngine::revalue(std::uint32_t b, std::uint32_t i) noexcept {
+std::int64_t RiskEngine::revalue(std::uint32_t b, std::uint32_t i) noexcept {
   const oms::Position& p = positions_[bi(b, i)];
   const Instrument& in = instruments_[i];
   const Wide exact =
@@ -599,7 +599,7 @@ void RiskEngine::revalue(std::uint32_t b, std::uint32_t i) noexcept {
   BotInstrument& state = bot_instruments_[bi(b, i)];
   const std::int64_t delta = contribution - state.contribution;
   state.contribution = contribution;
-  add_pnl(b, delta, 0);
+  return delta;
 }
 
 void RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
@@ -641,8 +641,7 @@ void RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
   if (opened) state.best_price = fill.price;
   if (after == 0) state.best_price = 0;
 
-  revalue(b, i);
-  add_pnl(b, 0, fill.fee);
+  add_pnl(b, revalue(b, i), fill.fee);  // one step: no transient peak without the fee
   Scoped& as = accounts_[bot.account].s;
   as.peak_equity = std::max(as.peak_equity, as.equity());
 
@@ -731,7 +730,7 @@ std::size_t RiskEngine::on_mark(std::uint32_t i, std::int64_t mark, Nanos /*t*/,
   for (std::uint32_t b = 0; b < capacity_.bots; ++b) {
     const oms::Position& p = positions_[bi(b, i)];
     if (p.quantity() == 0 || !bots_[b].s.configured) continue;
-    revalue(b, i);
+    add_pnl(b, revalue(b, i), 0);
     BotInstrument& state = bot_instruments_[bi(b, i)];
     const bool is_long = p.quantity() > 0;
     state.best_price = is_long ? std::max(state.best_price, mark)

@@ -228,7 +228,8 @@ class RiskEngine {
   std::int64_t valuation(const Instrument& in) const noexcept {
     return in.reference != 0 ? in.reference : in.last_fill_price;
   }
-  void revalue(std::uint32_t bot, std::uint32_t instrument) noexcept;
+  // Re-marks one position; returns the change of its contribution (not yet added).
+  std::int64_t revalue(std::uint32_t bot, std::uint32_t instrument) noexcept;
   void add_pnl(std::uint32_t bot, std::int64_t delta, std::int64_t fee) noexcept;
   void settle_account_peaks() noexcept;
   std::size_t snapshot_size() const noexcept;
