@@ -126,17 +126,17 @@ TEST(Ingress, shouldRefusePushOnDefaultConstructedProducer) {
 
 // Several producer threads race one consumer. Every item arrives exactly once, each producer's
 // items arrive in the order it pushed them, and the pool never runs dry under the bound.
-TEST(Ingress, shouldDeliverEveryItemInPerProducerOrderFromSeveralThreads) {
+void deliver_from_several_threads(std::size_t capacity, std::uint64_t per_producer) {
   constexpr std::size_t kProducers = 4;
-  U64Ingress ingress(1024, kProducers);
+  U64Ingress ingress(capacity, kProducers);
   std::vector<std::thread> threads;
   std::atomic<std::uint64_t> full_retries{0};
   for (std::size_t p = 0; p < kProducers; ++p) {
     auto producer = ingress.make_producer();
     ASSERT_TRUE(producer.has_value());
-    threads.emplace_back([&full_retries, p, prod = std::move(*producer)]() mutable {
+    threads.emplace_back([&full_retries, p, per_producer, prod = std::move(*producer)]() mutable {
       std::uint64_t retries = 0;
-      for (std::uint64_t seq = 0; seq < kPerProducer;) {
+      for (std::uint64_t seq = 0; seq < per_producer;) {
         if (prod.try_push(tag(p, seq))) {
           ++seq;
         } else {
@@ -151,7 +151,7 @@ TEST(Ingress, shouldDeliverEveryItemInPerProducerOrderFromSeveralThreads) {
   std::array<std::uint64_t, kProducers> sums{};
   std::array<std::uint64_t, 256> out{};
   bool ordered = true;
-  for (std::uint64_t received = 0; received < kProducers * kPerProducer;) {
+  for (std::uint64_t received = 0; received < kProducers * per_producer;) {
     const std::size_t n = ingress.drain(out);
     if (n == 0) {
       std::this_thread::yield();
@@ -171,12 +171,22 @@ TEST(Ingress, shouldDeliverEveryItemInPerProducerOrderFromSeveralThreads) {
     t.join();
   EXPECT_TRUE(ordered);
   for (std::size_t p = 0; p < kProducers; ++p) {
-    EXPECT_EQ(next[p], kPerProducer) << "producer " << p;
-    EXPECT_EQ(sums[p], kPerProducer * (kPerProducer - 1) / 2) << "producer " << p;
+    EXPECT_EQ(next[p], per_producer) << "producer " << p;
+    EXPECT_EQ(sums[p], per_producer * (per_producer - 1) / 2) << "producer " << p;
   }
   EXPECT_EQ(ingress.drain(out), 0u);
   EXPECT_EQ(ingress.rejected(), full_retries.load());
   EXPECT_EQ(ingress.pool_exhausted(), 0u);
+}
+
+TEST(Ingress, shouldDeliverEveryItemInPerProducerOrderFromSeveralThreads) {
+  deliver_from_several_threads(1024, kPerProducer);
+}
+
+// A tiny ingress (not a block multiple) is full most of the time, so producers keep racing the
+// consumer for freed blocks: the bound must still keep moodycamel's pool from running dry.
+TEST(Ingress, shouldNeverRunThePoolDryWhenASmallIngressIsFullMostOfTheTime) {
+  deliver_from_several_threads(40, kPerProducer / 10);
 }
 
 // Each producer in turn holds the full capacity: the pre-allocated pool must cover that for
