@@ -269,8 +269,10 @@ bool RiskEngine::configure_account(AccountId account, const AccountConfig& confi
 }
 
 void RiskEngine::advance_time(Nanos event_time) noexcept {
+  // Fast path without a division: still inside the current day (or earlier: time never
+  // moves the day backwards).
+  if (event_time < (day_ + 1) * kDayNanos) return;
   const std::int64_t day = floor_div(event_time, kDayNanos);
-  if (day <= day_) return;  // time never moves the day backwards
   day_ = day;
   for (Bot& b : bots_) {
     b.s.day_start_equity = b.s.equity();
@@ -465,10 +467,8 @@ Decision RiskEngine::check(const OrderIntent& intent, Nanos t) noexcept {
     if (buy) {
       Wide reserved = 0;  // quote held by resting buys of every instrument quoted in it
       for (std::uint32_t j = 0; j < capacity_.instruments; ++j) {
-        const Instrument& other = instruments_[j];
-        if (other.defined && other.quote == in.quote) {
-          reserved +=
-              ceil_div(account_instruments_[ai(bot.account, j)].open_buy_notional, other.qty_unit);
+        if (instruments_[j].defined && instruments_[j].quote == in.quote) {
+          reserved += account_instruments_[ai(bot.account, j)].reserved_quote;
         }
       }
       const Wide available = static_cast<Wide>(balances_[row + in.quote]) - reserved;
@@ -633,6 +633,8 @@ void RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
     if (buy) {
       acct.open_buy_notional -= static_cast<Wide>(fill.order_price) * fill.quantity;
       if (acct.open_buy_notional < 0 || acct.open_buy == 0) acct.open_buy_notional = 0;
+      acct.reserved_quote =
+          static_cast<std::int64_t>(ceil_div(acct.open_buy_notional, in.qty_unit));
     }
   }
   state.exit_pending = 0;
@@ -654,7 +656,10 @@ void RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
 }
 
 void RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
-  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0) return;
+  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 ||
+      !instruments_[index_of(order.instrument)].defined) {
+    return;  // bad input is ignored, never a crash
+  }
   const std::uint32_t b = index_of(order.bot);
   const std::uint32_t i = index_of(order.instrument);
   Bot& bot = bots_[b];
@@ -667,6 +672,8 @@ void RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
     state.open_buy += order.quantity;
     acct.open_buy += order.quantity;
     acct.open_buy_notional += static_cast<Wide>(order.price) * order.quantity;
+    acct.reserved_quote =
+        static_cast<std::int64_t>(ceil_div(acct.open_buy_notional, instruments_[i].qty_unit));
   } else if (order.side == Side::kSell) {
     state.open_sell += order.quantity;
     acct.open_sell += order.quantity;
@@ -674,7 +681,10 @@ void RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
 }
 
 void RiskEngine::apply_order_closed(const OrderInput& order) noexcept {
-  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0) return;
+  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 ||
+      !instruments_[index_of(order.instrument)].defined) {
+    return;  // bad input is ignored, never a crash
+  }
   const std::uint32_t b = index_of(order.bot);
   const std::uint32_t i = index_of(order.instrument);
   Bot& bot = bots_[b];
@@ -689,6 +699,8 @@ void RiskEngine::apply_order_closed(const OrderInput& order) noexcept {
     acct.open_buy -= std::min(acct.open_buy, order.quantity);
     acct.open_buy_notional -= static_cast<Wide>(order.price) * order.quantity;
     if (acct.open_buy_notional < 0 || acct.open_buy == 0) acct.open_buy_notional = 0;
+    acct.reserved_quote =
+        static_cast<std::int64_t>(ceil_div(acct.open_buy_notional, instruments_[i].qty_unit));
   } else if (order.side == Side::kSell) {
     state.open_sell -= std::min(state.open_sell, order.quantity);
     acct.open_sell -= std::min(acct.open_sell, order.quantity);

@@ -209,7 +209,7 @@ class RiskEngine {
     std::int64_t position;
     std::int64_t open_buy;
     std::int64_t open_sell;
-    std::int64_t reserved;
+    std::int64_t reserved_quote;  // open_buy_notional at price scale, rounded up
     oms::Wide open_buy_notional;  // exact, scale p+q: the quote reserved by resting buys
   };
   struct ErrorBucket {
