@@ -1,7 +1,9 @@
 // SpscRing against its peers, measured in the same run with the same item and counts.
 //
 // Workload
-//   Item: std::uint64_t carrying a sequence number (1..N). Every queue is bounded and
+//   Items: a std::uint64_t sequence number (1..N; 4M per transfer), and the engine's real
+//   record, the 128-byte core/event.hpp Event, with the sequence in its header (1M per
+//   transfer). Each peer carries the same item type and count. Every queue is bounded and
 //   pre-allocated with the same capacity (kCapacity = 1024 items) and used through its
 //   non-allocating calls: SpscRing try_push/try_pop (and claim/commit, peek/release batches of
 //   64), moodycamel::ConcurrentQueue with a producer and a consumer token (try_enqueue /
@@ -45,6 +47,7 @@
 #include <vector>
 
 #include "core/agent.hpp"
+#include "core/event.hpp"
 #include "core/spsc_ring.hpp"
 
 // The peers' headers trip GCC 12 middle-end warnings in their own inlined code (see the same
@@ -61,7 +64,8 @@ namespace {
 
 constexpr std::size_t kCapacity = 1024;
 constexpr std::size_t kBatch = 64;
-constexpr std::uint64_t kItems = 10'000'000;
+constexpr std::uint64_t kItems = 4'000'000;       // u64 items per timed transfer
+constexpr std::uint64_t kEventItems = 1'000'000;  // 128-byte Events per timed transfer
 constexpr std::uint64_t kVerifyItems = 200'000;
 constexpr std::size_t kPings = 100'000;
 constexpr int kConsumerCpu = 0;
@@ -80,24 +84,47 @@ struct Waiter {
   }
 };
 
+// ---- items: the sequence number rides in a u64, or in the header of a 128-byte Event -------
+
+template <class Item>
+Item make_item(std::uint64_t seq) noexcept;
+template <>
+std::uint64_t make_item<std::uint64_t>(std::uint64_t seq) noexcept {
+  return seq;
+}
+template <>
+Event make_item<Event>(std::uint64_t seq) noexcept {
+  Event e{};
+  e.header.sequence = seq;
+  return e;
+}
+std::uint64_t seq_of(std::uint64_t v) noexcept {
+  return v;
+}
+std::uint64_t seq_of(const Event& e) noexcept {
+  return e.header.sequence;
+}
+
 // ---- queue adapters: one producer side, one consumer side, same item -------------------
 
+template <class ItemT>
 struct Ring {
-  SpscRing<std::uint64_t> q{kCapacity};
+  using Item = ItemT;
+  SpscRing<Item> q{kCapacity};
   struct Producer {
     Ring& r;
     // Pushes some of next..last in order; returns the next value still to push.
     std::uint64_t push_some(std::uint64_t next, std::uint64_t /*last*/) {
-      return r.q.try_push(next) ? next + 1 : next;
+      return r.q.try_push(make_item<Item>(next)) ? next + 1 : next;
     }
   };
   struct Consumer {
     Ring& r;
     template <class F>
     std::size_t pop_some(F&& f) {
-      std::uint64_t v = 0;
+      Item v{};
       if (!r.q.try_pop(v)) return 0;
-      f(v);
+      f(seq_of(v));
       return 1;
     }
   };
@@ -105,14 +132,16 @@ struct Ring {
   Consumer consumer() { return {*this}; }
 };
 
+template <class ItemT>
 struct RingBatch {
-  SpscRing<std::uint64_t> q{kCapacity};
+  using Item = ItemT;
+  SpscRing<Item> q{kCapacity};
   struct Producer {
     RingBatch& r;
     std::uint64_t push_some(std::uint64_t next, std::uint64_t last) {
       auto slots = r.q.claim(std::min<std::uint64_t>(kBatch, last - next + 1));
       for (auto& s : slots)
-        s = next++;
+        s = make_item<Item>(next++);
       r.q.commit(slots.size());
       return next;
     }
@@ -122,8 +151,8 @@ struct RingBatch {
     template <class F>
     std::size_t pop_some(F&& f) {
       auto items = r.q.peek(kBatch);
-      for (auto v : items)
-        f(v);
+      for (const auto& v : items)
+        f(seq_of(v));
       return r.q.release(items.size());
     }
   };
@@ -131,13 +160,15 @@ struct RingBatch {
   Consumer consumer() { return {*this}; }
 };
 
+template <class ItemT>
 struct ConcurrentQ {
-  moodycamel::ConcurrentQueue<std::uint64_t> q{kCapacity};
+  using Item = ItemT;
+  moodycamel::ConcurrentQueue<Item> q{kCapacity};
   struct Producer {
     ConcurrentQ& r;
     moodycamel::ProducerToken token{r.q};
     std::uint64_t push_some(std::uint64_t next, std::uint64_t) {
-      return r.q.try_enqueue(token, next) ? next + 1 : next;
+      return r.q.try_enqueue(token, make_item<Item>(next)) ? next + 1 : next;
     }
   };
   struct Consumer {
@@ -145,9 +176,9 @@ struct ConcurrentQ {
     moodycamel::ConsumerToken token{r.q};
     template <class F>
     std::size_t pop_some(F&& f) {
-      std::uint64_t v = 0;
+      Item v{};
       if (!r.q.try_dequeue(token, v)) return 0;
-      f(v);
+      f(seq_of(v));
       return 1;
     }
   };
@@ -155,56 +186,74 @@ struct ConcurrentQ {
   Consumer consumer() { return {*this}; }
 };
 
+template <class ItemT>
 struct ConcurrentQBulk {
-  moodycamel::ConcurrentQueue<std::uint64_t> q{kCapacity};
+  using Item = ItemT;
+  moodycamel::ConcurrentQueue<Item> q{kCapacity};
+  // Constructors, not aggregates: an array of Events cannot be brace-initialised from {}.
   struct Producer {
+    explicit Producer(ConcurrentQBulk& queue) : r(queue), token(queue.q) {}
     ConcurrentQBulk& r;
-    moodycamel::ProducerToken token{r.q};
-    std::uint64_t buf[kBatch] = {};
+    moodycamel::ProducerToken token;
+    Item buf[kBatch];
     std::uint64_t push_some(std::uint64_t next, std::uint64_t last) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kBatch, last - next + 1));
       for (std::size_t i = 0; i < n; ++i)
-        buf[i] = next + i;
+        buf[i] = make_item<Item>(next + i);
       return r.q.try_enqueue_bulk(token, buf, n) ? next + n : next;
     }
   };
   struct Consumer {
+    explicit Consumer(ConcurrentQBulk& queue) : r(queue), token(queue.q) {}
     ConcurrentQBulk& r;
-    moodycamel::ConsumerToken token{r.q};
-    std::uint64_t buf[kBatch] = {};
+    moodycamel::ConsumerToken token;
+    Item buf[kBatch];
     template <class F>
     std::size_t pop_some(F&& f) {
       const std::size_t n = r.q.try_dequeue_bulk(token, buf, kBatch);
       for (std::size_t i = 0; i < n; ++i)
-        f(buf[i]);
+        f(seq_of(buf[i]));
       return n;
     }
   };
-  Producer producer() { return {*this}; }
-  Consumer consumer() { return {*this}; }
+  Producer producer() { return Producer(*this); }
+  Consumer consumer() { return Consumer(*this); }
 };
 
+template <class ItemT>
 struct ReaderWriterQ {
-  moodycamel::ReaderWriterQueue<std::uint64_t> q{kCapacity};
+  using Item = ItemT;
+  moodycamel::ReaderWriterQueue<Item> q{kCapacity};
   struct Producer {
     ReaderWriterQ& r;
     std::uint64_t push_some(std::uint64_t next, std::uint64_t) {
-      return r.q.try_enqueue(next) ? next + 1 : next;
+      return r.q.try_enqueue(make_item<Item>(next)) ? next + 1 : next;
     }
   };
   struct Consumer {
     ReaderWriterQ& r;
     template <class F>
     std::size_t pop_some(F&& f) {
-      std::uint64_t v = 0;
+      Item v{};
       if (!r.q.try_dequeue(v)) return 0;
-      f(v);
+      f(seq_of(v));
       return 1;
     }
   };
   Producer producer() { return {*this}; }
   Consumer consumer() { return {*this}; }
 };
+
+using RingU64 = Ring<std::uint64_t>;
+using RingBatchU64 = RingBatch<std::uint64_t>;
+using ConcurrentQU64 = ConcurrentQ<std::uint64_t>;
+using ConcurrentQBulkU64 = ConcurrentQBulk<std::uint64_t>;
+using ReaderWriterQU64 = ReaderWriterQ<std::uint64_t>;
+using RingEvent = Ring<Event>;
+using RingBatchEvent = RingBatch<Event>;
+using ConcurrentQEvent = ConcurrentQ<Event>;
+using ConcurrentQBulkEvent = ConcurrentQBulk<Event>;
+using ReaderWriterQEvent = ReaderWriterQ<Event>;
 
 // Not a queue: one cache line holding one value (0 = empty). The cheapest possible hand-off
 // between two cores, so its hop latency is the floor this machine puts under any queue.
@@ -298,15 +347,18 @@ void BM_Throughput(benchmark::State& state) {
     state.SkipWithError("verification transfer lost, duplicated or reordered items");
     return;
   }
+  const std::uint64_t items = sizeof(typename Q::Item) > 8 ? kEventItems : kItems;
   for (auto _ : state) {
-    const TransferResult r = transfer<Q>(kItems);
-    if (!verified<Q>(kItems, r)) {
+    const TransferResult r = transfer<Q>(items);
+    if (!verified<Q>(items, r)) {
       state.SkipWithError("timed transfer lost, duplicated or reordered items");
       return;
     }
     state.SetIterationTime(r.seconds);
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kItems));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(state.iterations() * items * sizeof(typename Q::Item)));
 }
 
 // ---- one-way hop latency (ping-pong / 2) --------------------------------------------------
@@ -393,29 +445,24 @@ void BM_HopLatency(benchmark::State& state) {
   state.counters["p999_ns"] = pct(0.999);
 }
 
-BENCHMARK_TEMPLATE(BM_Throughput, Ring)
-    ->UseManualTime()
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_Throughput, RingBatch)
-    ->UseManualTime()
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_Throughput, ConcurrentQ)
-    ->UseManualTime()
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_Throughput, ConcurrentQBulk)
-    ->UseManualTime()
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_Throughput, ReaderWriterQ)
-    ->UseManualTime()
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_HopLatency, Ring)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_HopLatency, ConcurrentQ)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_HopLatency, ReaderWriterQ)->Iterations(1)->Unit(benchmark::kMillisecond);
+#define BE_THROUGHPUT(Q)               \
+  BENCHMARK_TEMPLATE(BM_Throughput, Q) \
+      ->UseManualTime()                \
+      ->Iterations(1)                  \
+      ->Unit(benchmark::kMillisecond)
+BE_THROUGHPUT(RingU64);
+BE_THROUGHPUT(RingBatchU64);
+BE_THROUGHPUT(ConcurrentQU64);
+BE_THROUGHPUT(ConcurrentQBulkU64);
+BE_THROUGHPUT(ReaderWriterQU64);
+BE_THROUGHPUT(RingEvent);
+BE_THROUGHPUT(RingBatchEvent);
+BE_THROUGHPUT(ConcurrentQEvent);
+BE_THROUGHPUT(ConcurrentQBulkEvent);
+BE_THROUGHPUT(ReaderWriterQEvent);
+BENCHMARK_TEMPLATE(BM_HopLatency, RingU64)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_HopLatency, ConcurrentQU64)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_HopLatency, ReaderWriterQU64)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_HopLatency, MailboxFloor)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // Console output plus a closing table of ratios from the median (or single) runs.
@@ -439,14 +486,18 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const auto ia = rates_.find(a);
       const auto ib = rates_.find(b);
       if (ia == rates_.end() || ib == rates_.end() || ib->second == 0) return;
-      std::printf("throughput ratio %-34s / %-36s = %6.2f  (%.1f vs %.1f M items/s)\n", a, b,
+      std::printf("throughput ratio %-38s / %-40s = %6.2f  (%.1f vs %.1f M items/s)\n", a, b,
                   ia->second / ib->second, ia->second / 1e6, ib->second / 1e6);
     };
     std::printf("\n");
-    ratio("BM_Throughput<Ring>", "BM_Throughput<ConcurrentQ>");
-    ratio("BM_Throughput<RingBatch>", "BM_Throughput<ConcurrentQ>");
-    ratio("BM_Throughput<RingBatch>", "BM_Throughput<ConcurrentQBulk>");
-    ratio("BM_Throughput<Ring>", "BM_Throughput<ReaderWriterQ>");
+    ratio("BM_Throughput<RingU64>", "BM_Throughput<ConcurrentQU64>");
+    ratio("BM_Throughput<RingBatchU64>", "BM_Throughput<ConcurrentQU64>");
+    ratio("BM_Throughput<RingBatchU64>", "BM_Throughput<ConcurrentQBulkU64>");
+    ratio("BM_Throughput<RingU64>", "BM_Throughput<ReaderWriterQU64>");
+    ratio("BM_Throughput<RingEvent>", "BM_Throughput<ConcurrentQEvent>");
+    ratio("BM_Throughput<RingBatchEvent>", "BM_Throughput<ConcurrentQEvent>");
+    ratio("BM_Throughput<RingBatchEvent>", "BM_Throughput<ConcurrentQBulkEvent>");
+    ratio("BM_Throughput<RingEvent>", "BM_Throughput<ReaderWriterQEvent>");
     std::fflush(stdout);
   }
 
