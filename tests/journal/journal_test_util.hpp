@@ -78,13 +78,15 @@ bool wait_until(Pred pred, std::chrono::milliseconds limit = std::chrono::millis
   return true;
 }
 
-// Reads the whole journal and checks each record against make_event(). Returns the last
-// sequence (0 when empty); records a test failure on any difference.
+// Reads the journal from `first_expected` (its first record by default) and checks each
+// record against make_event(). Returns the last sequence (0 when empty); records a test
+// failure on any difference.
 inline SequenceNumber check_journal(const std::string& dir, SequenceNumber first_expected = 1,
                                     bool big_blob = false) {
   auto reader = Reader::open(dir);
   EXPECT_TRUE(reader.has_value()) << (reader ? "" : reader.error().message);
   if (!reader) return 0;
+  (*reader)->seek(first_expected);
   RecordView v;
   SequenceNumber expect = first_expected;
   ReadStatus st;

@@ -271,7 +271,7 @@ TEST(JournalCrash, shouldKeepEveryAcknowledgedRecordAcrossFiftyRandomKills) {
     // Kill once the child has committed a random number of new records, after a random
     // extra spin so the kill lands anywhere in a commit (inside mdb_txn_commit included).
     const SequenceNumber start = max_committed;
-    const SequenceNumber target = start + 1 + rng() % 1500;
+    const SequenceNumber target = start + 1 + rng() % 800;
     const auto spin = std::chrono::microseconds(rng() % 3000);
     Watermarks wm;
     bool killed = false;
@@ -294,7 +294,11 @@ TEST(JournalCrash, shouldKeepEveryAcknowledgedRecordAcrossFiftyRandomKills) {
     // In order, CRC-valid, nothing half-written (the reader checks frames and contiguity),
     // and nothing the child reported is missing: a process kill loses no commit in any
     // mode, since committed pages are in the page cache.
-    const SequenceNumber last = check_journal(dir.path());
+    // Everything every tenth round and at the end; otherwise what this child added (and a
+    // little before it): committed pages are copy-on-write, older ones are never rewritten.
+    const bool full = round % 10 == 9;
+    const SequenceNumber from = full || start < 64 ? 1 : start - 63;
+    const SequenceNumber last = check_journal(dir.path(), from);
     ASSERT_FALSE(HasFailure()) << "round " << round << " (" << to_string(mode) << ")";
     ASSERT_GE(last, max_committed) << "round " << round;
     ASSERT_GE(last, max_durable) << "round " << round;

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "core/spsc_ring.hpp"
 #include "journal/reader.hpp"
 #include "tests/journal/journal_test_util.hpp"
 #include "tests/support/alloc_counter.hpp"
@@ -52,6 +53,25 @@ TEST(JournalWriter, shouldRoundTripMaximumSizeBlobs) {
   append_range(*w, 1, 27, /*big=*/true);  // three 1 MiB blobs
   ASSERT_TRUE(w->close().ok());
   EXPECT_EQ(check_journal(dir.path(), 1, /*big_blob=*/true), 27u);
+}
+
+// The engine's ring (core/spsc_ring.hpp) plugs in as the writer's queue unchanged.
+static_assert(EventQueue<SpscRing<Event>>);
+
+TEST(JournalWriter, shouldRunOverTheCoreSpscRing) {
+  TempDir dir;
+  auto w = JournalWriter<SpscRing<Event>>::open(
+      dir.path(), {.durability = Durability::kAsync, .queue_capacity = 1024});
+  ASSERT_TRUE(w) << w.error().message;
+  for (SequenceNumber s = 1; s <= 5000; ++s) {
+    const Event e = make_event(s);
+    AppendStatus st;
+    while ((st = (*w)->try_append(e)) == AppendStatus::kFull)
+      sched_yield();
+    ASSERT_EQ(st, AppendStatus::kOk);
+  }
+  ASSERT_TRUE((*w)->close().ok());
+  EXPECT_EQ(check_journal(dir.path()), 5000u);
 }
 
 TEST(JournalWriter, shouldRejectSequencesThatAreNotNext) {
