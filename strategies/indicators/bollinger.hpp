@@ -13,11 +13,11 @@
 // windows it has seen, so after a jump followed by a quiet spell the relative error of the
 // quiet window's deviation grows past 1e-9 (tests/strategies shows 3.4e-9 on a synthetic
 // series with 5% jumps).
-// Here the window sums of x and x^2 are kept in double-double arithmetic (~106 bits): x^2 is
-// formed exactly (Dekker's product), adding a value and later subtracting the very same bits
-// cancel to within 2^-106 of the sums' size, and M2 = S2 - S1^2/n is evaluated in
+// Here the window sums of x and x^2 are kept in compensated, double-double arithmetic (~106 bits):
+// x^2 is formed exactly (Dekker's product), adding a value and later subtracting the very same bits
+// cancel to within 2^-106 of the sums' size, and n^2 var = n S2 - S1^2 is evaluated in
 // double-double too, so the result is the exact window variance rounded once, whatever came
-// before. Still O(1): a fixed ~150 flops per update, no loop, no allocation. A window of n
+// before. Still O(1): a fixed ~80 flops per update, no loop, no allocation. A window of n
 // equal inputs (detected by a run counter) has variance exactly 0 and re-seeds the sums.
 // tests/strategies checks this against an exact two-pass computation on real and synthetic
 // candles: relative error <= 1e-9 (observed far below; see docs/INDICATORS.md).
@@ -83,52 +83,56 @@ inline Value mul(Value x, Value y) noexcept {
   quick_two_sum(p.hi, p.lo, p.hi, p.lo);
   return p;
 }
-inline Value div(Value x, double d) noexcept {
-  const double q1 = x.hi / d;
-  const Value r = add(x, neg(two_prod(q1, d)));
-  const double q2 = r.hi / d;
-  Value q;
-  quick_two_sum(q1, q2, q.hi, q.lo);
-  return q;
-}
-
 }  // namespace dd
 
 // The population mean and variance of a sliding window, O(1) per update (see above).
+// S1 and S2 are compensated sums (a double plus a running correction, together ~106 bits);
+// each x^2 enters S2 as its exact two-double product, and the window keeps that product so
+// the eviction subtracts exactly what was added.
 class SlidingVariance {
  public:
   explicit SlidingVariance(std::uint32_t period) : period_(period), window_(period) {}
 
   void update(double x) noexcept {
-    run_ = (window_.size() > 0 && x == window_.newest(0)) ? run_ + 1 : 1;
-    double old = 0.0;
-    const bool evicted = window_.push(x, old);
+    run_ = (window_.size() > 0 && x == window_.newest(0).x) ? run_ + 1 : 1;
+    const dd::Value sq = dd::two_prod(x, x);
+    Slot old;
+    const bool evicted = window_.push(Slot{x, sq.hi, sq.lo}, old);
     const auto n = static_cast<double>(window_.size());
     if (run_ >= window_.size()) {  // every value in the window equals x: exact, and re-seed
-      s1_ = dd::two_prod(x, n);
-      s2_ = dd::mul(dd::two_prod(x, x), dd::Value{n, 0.0});
+      const dd::Value s1 = dd::two_prod(x, n);
+      const dd::Value s2 = dd::mul(sq, dd::Value{n, 0.0});
+      s1_ = CompensatedSum{s1.hi, s1.lo};
+      s2_ = CompensatedSum{s2.hi, s2.lo};
       mean_ = x;
       variance_ = 0.0;
       return;
     }
-    s1_ = dd::add(s1_, dd::Value{x, 0.0});
-    s2_ = dd::add(s2_, dd::two_prod(x, x));
+    s1_.add(x);
+    s2_.add(sq.hi);
+    s2_.carry += sq.lo;
     if (evicted) {
-      s1_ = dd::add(s1_, dd::Value{-old, 0.0});
-      s2_ = dd::add(s2_, dd::neg(dd::two_prod(old, old)));
+      s1_.add(-old.x);
+      s2_.add(-old.sq_hi);
+      s2_.carry -= old.sq_lo;
     }
-    const dd::Value mean = dd::div(s1_, n);
-    const dd::Value m2 = dd::add(s2_, dd::neg(dd::mul(s1_, mean)));
-    mean_ = mean.hi + mean.lo;
-    const double m2d = m2.hi + m2.lo;
-    variance_ = m2d > 0.0 ? m2d / n : 0.0;
+    // n^2 * variance = n * S2 - S1^2, in double-double: no division until the end.
+    dd::Value n_s2 = dd::two_prod(s2_.sum, n);
+    n_s2.lo += s2_.carry * n;
+    dd::Value s1_sq = dd::two_prod(s1_.sum, s1_.sum);
+    s1_sq.lo += 2.0 * s1_.sum * s1_.carry;
+    const dd::Value n2_var = dd::add(n_s2, dd::neg(s1_sq));
+    mean_ = s1_.value() / n;
+    const double n2v = n2_var.hi + n2_var.lo;
+    variance_ = n2v > 0.0 ? n2v / (n * n) : 0.0;
   }
   double variance() const noexcept { return variance_; }
   double mean() const noexcept { return mean_; }
   bool full() const noexcept { return window_.full(); }
   void reset() noexcept {
     window_.clear();
-    s1_ = s2_ = dd::Value{};
+    s1_.clear();
+    s2_.clear();
     mean_ = variance_ = 0.0;
     run_ = 0;
   }
@@ -136,18 +140,24 @@ class SlidingVariance {
   template <class A>
   void fields(A& a) {
     window_.fields(a);
-    a.value(s1_);
-    a.value(s2_);
+    s1_.fields(a);
+    s2_.fields(a);
     a.value(mean_);
     a.value(variance_);
     a.value(run_);
   }
 
  private:
+  struct Slot {
+    double x = 0.0;
+    double sq_hi = 0.0;  // x^2 == sq_hi + sq_lo exactly
+    double sq_lo = 0.0;
+  };
+
   std::uint32_t period_;
-  Ring<double> window_;
-  dd::Value s1_;  // sum of the window's x
-  dd::Value s2_;  // sum of the window's x^2, each formed exactly
+  Ring<Slot> window_;
+  CompensatedSum s1_;  // sum of the window's x
+  CompensatedSum s2_;  // sum of the window's x^2
   double mean_ = 0.0;
   double variance_ = 0.0;
   std::uint32_t run_ = 0;  // how many of the newest inputs are equal

@@ -24,20 +24,19 @@ inline double to_double(std::int64_t value, int scale) noexcept {
   return static_cast<double>(value) / static_cast<double>(pow10(scale));
 }
 
-// Neumaier's compensated sum. A sliding window adds each value once and subtracts the same
-// bits once later, so the compensated running total stays within a few ulps of the window's
-// true sum however long it runs; a plain running sum random-walks away from it.
+// A compensated sum (Knuth's branch-free TwoSum feeding a running correction). A sliding
+// window adds each value once and subtracts the same bits once later, so the compensated
+// total stays within a few ulps of the window's true sum however long it runs; a plain
+// running sum random-walks away from it. Branch-free on purpose: Neumaier's variant needs a
+// data-dependent branch that mispredicts on real prices.
 struct CompensatedSum {
   double sum = 0.0;
   double carry = 0.0;
 
   void add(double x) noexcept {
     const double t = sum + x;
-    if (std::fabs(sum) >= std::fabs(x)) {
-      carry += (sum - t) + x;
-    } else {
-      carry += (x - t) + sum;
-    }
+    const double x_part = t - sum;
+    carry += (sum - (t - x_part)) + (x - x_part);
     sum = t;
   }
   double value() const noexcept { return sum + carry; }

@@ -35,10 +35,15 @@ class Sma : public Snapshottable<Sma> {
 
   bool update(double x) noexcept {
     double evicted = 0.0;
-    sum_.add(x);
-    if (window_.push(x, evicted)) sum_.add(-evicted);
-    if (window_.full()) value_ = sum_.value() / period_;
-    return window_.full();
+    const bool full = window_.push(x, evicted);
+    // x - evicted as an exact pair (TwoSum), then one compensated add: a shorter dependency
+    // chain than two compensated adds in a row. Before the window fills, evicted is 0.
+    const double d = x - evicted;
+    const double bb = d - x;
+    sum_.add(d);
+    sum_.carry += (x - (d - bb)) + (-evicted - bb);
+    if (full || window_.full()) value_ = sum_.value() / period_;
+    return full || window_.full();
   }
   bool update(const Bar& bar, int price_scale, int /*qty_scale*/) noexcept {
     return update(to_double(bar.close, price_scale));

@@ -74,12 +74,12 @@ class Ring {
   bool push(T x, T& evicted) noexcept {
     const bool was_full = full();
     if (was_full) {
-      evicted = data_[tail()];
-      pop_front();
+      evicted = data_[head_];  // full: the oldest sits where the next value goes
+    } else {
+      ++size_;
     }
     data_[head_] = x;
     head_ = head_ + 1 == data_.size() ? 0 : head_ + 1;
-    ++size_;
     return was_full;
   }
   // Precondition: !full().
@@ -99,8 +99,7 @@ class Ring {
 
   // i-th newest value: 0 is the last pushed. Precondition: i < size().
   const T& newest(std::size_t i) const noexcept {
-    const std::size_t cap = data_.size();
-    return data_[(head_ + cap - 1 - i) % cap];
+    return data_[head_ > i ? head_ - 1 - i : head_ + data_.size() - 1 - i];
   }
 
   void clear() noexcept {
@@ -115,9 +114,9 @@ class Ring {
   }
 
  private:
+  // No modulo: an integer division would cost more than the whole SMA update.
   std::size_t tail() const noexcept {
-    const std::size_t cap = data_.size();
-    return (head_ + cap - size_) % cap;
+    return head_ >= size_ ? head_ - size_ : head_ + data_.size() - size_;
   }
 
   std::vector<T> data_;
