@@ -602,17 +602,21 @@ std::int64_t RiskEngine::revalue(std::uint32_t b, std::uint32_t i) noexcept {
   return delta;
 }
 
-void RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
+bool RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
   advance_time(t);
   if (!valid(fill.bot) || !valid(fill.instrument) || fill.quantity <= 0 ||
       (fill.side != Side::kBuy && fill.side != Side::kSell)) {
-    return;
+    ++bad_inputs_;
+    return false;
   }
   const std::uint32_t b = index_of(fill.bot);
   const std::uint32_t i = index_of(fill.instrument);
   Bot& bot = bots_[b];
   Instrument& in = instruments_[i];
-  if (!bot.s.configured || !in.defined) return;
+  if (!bot.s.configured || !in.defined) {
+    ++bad_inputs_;
+    return false;
+  }
   const bool buy = fill.side == Side::kBuy;
   const std::int64_t signed_qty = buy ? fill.quantity : -fill.quantity;
 
@@ -653,17 +657,23 @@ void RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
       divide_rounded(static_cast<Wide>(fill.price) * fill.quantity, in.qty_unit));
   balances_[row + in.base] += signed_qty;
   balances_[row + in.quote] += (buy ? -notional : notional) - fill.fee;
+  return true;
 }
 
-void RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
-  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 ||
+bool RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
+  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 || order.price < 0 ||
+      (order.side != Side::kBuy && order.side != Side::kSell) ||
       !instruments_[index_of(order.instrument)].defined) {
-    return;  // bad input is ignored, never a crash
+    ++bad_inputs_;  // bad input is refused and counted, never a crash
+    return false;
   }
   const std::uint32_t b = index_of(order.bot);
   const std::uint32_t i = index_of(order.instrument);
   Bot& bot = bots_[b];
-  if (!bot.s.configured) return;
+  if (!bot.s.configured) {
+    ++bad_inputs_;
+    return false;
+  }
   ++bot.s.open_orders;
   ++accounts_[bot.account].s.open_orders;
   BotInstrument& state = bot_instruments_[bi(b, i)];
@@ -678,17 +688,23 @@ void RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
     state.open_sell += order.quantity;
     acct.open_sell += order.quantity;
   }
+  return true;
 }
 
-void RiskEngine::apply_order_closed(const OrderInput& order) noexcept {
-  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 ||
+bool RiskEngine::apply_order_closed(const OrderInput& order) noexcept {
+  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 || order.price < 0 ||
+      (order.side != Side::kBuy && order.side != Side::kSell) ||
       !instruments_[index_of(order.instrument)].defined) {
-    return;  // bad input is ignored, never a crash
+    ++bad_inputs_;  // bad input is refused and counted, never a crash
+    return false;
   }
   const std::uint32_t b = index_of(order.bot);
   const std::uint32_t i = index_of(order.instrument);
   Bot& bot = bots_[b];
-  if (!bot.s.configured) return;
+  if (!bot.s.configured) {
+    ++bad_inputs_;
+    return false;
+  }
   Scoped& as = accounts_[bot.account].s;
   if (bot.s.open_orders > 0) --bot.s.open_orders;
   if (as.open_orders > 0) --as.open_orders;
@@ -705,13 +721,18 @@ void RiskEngine::apply_order_closed(const OrderInput& order) noexcept {
     state.open_sell -= std::min(state.open_sell, order.quantity);
     acct.open_sell -= std::min(acct.open_sell, order.quantity);
   }
+  return true;
 }
 
-void RiskEngine::apply_balance(const BalanceInput& balance) noexcept {
+bool RiskEngine::apply_balance(const BalanceInput& balance) noexcept {
   const auto a = static_cast<std::uint32_t>(balance.account);
   const auto s = static_cast<std::uint32_t>(balance.asset);
-  if (a >= capacity_.accounts || s >= capacity_.assets) return;
+  if (a >= capacity_.accounts || s >= capacity_.assets) {
+    ++bad_inputs_;
+    return false;
+  }
   balances_[static_cast<std::size_t>(a) * capacity_.assets + s] = balance.amount;
+  return true;
 }
 
 std::size_t RiskEngine::apply_trade(const Trade& trade, Nanos t,
@@ -942,6 +963,7 @@ std::uint64_t RiskEngine::state_hash() const noexcept {
   h.add(capacity_.assets);
   h.add(day_);
   h.add(global_kill_);
+  h.add(bad_inputs_);
   h.add_all(instruments_);
   h.add_all(bots_);
   h.add_all(accounts_);
@@ -963,7 +985,7 @@ std::uint64_t RiskEngine::state_hash() const noexcept {
 // elements (no padding: asserted), positions as oms::Position object images.
 std::size_t RiskEngine::snapshot_size() const noexcept {
   return sizeof(kSnapshotVersion) + 4 * sizeof(std::uint32_t) + sizeof(day_) +
-         sizeof(global_kill_) + instruments_.size() * sizeof(Instrument) +
+         sizeof(global_kill_) + sizeof(bad_inputs_) + instruments_.size() * sizeof(Instrument) +
          bots_.size() * sizeof(Bot) + accounts_.size() * sizeof(Account) +
          bot_instruments_.size() * sizeof(BotInstrument) +
          account_instruments_.size() * sizeof(AccountInstrument) +
@@ -981,6 +1003,7 @@ std::vector<std::byte> RiskEngine::snapshot() const {
   w.put(capacity_.assets);
   w.put(day_);
   w.put(global_kill_);
+  w.put(bad_inputs_);
   w.put_all(instruments_);
   w.put_all(bots_);
   w.put_all(accounts_);
@@ -1014,6 +1037,30 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
   }
   const std::size_t need = snapshot_size();
   if (bytes.size() != need) return Unexpected{RestoreError::kTruncated};
+  // Validate the records that index other tables before changing anything.
+  const std::size_t instruments_at =
+      r.pos + sizeof(day_) + sizeof(global_kill_) + sizeof(bad_inputs_);
+  for (std::size_t k = 0; k < instruments_.size(); ++k) {
+    Instrument in;
+    std::memcpy(&in, bytes.data() + instruments_at + k * sizeof(Instrument), sizeof in);
+    if (in.defined > 1) return Unexpected{RestoreError::kCorrupt};
+    if (!in.defined) continue;
+    bool power_of_ten = false;
+    for (int q = 0; q <= kMaxDecimalScale; ++q) {
+      power_of_ten |= in.qty_unit == static_cast<std::int64_t>(pow10(q));
+    }
+    if (!power_of_ten || in.base >= capacity_.assets || in.quote >= capacity_.assets) {
+      return Unexpected{RestoreError::kCorrupt};
+    }
+  }
+  const std::size_t bots_at = instruments_at + instruments_.size() * sizeof(Instrument);
+  for (std::size_t k = 0; k < bots_.size(); ++k) {
+    Bot b;
+    std::memcpy(static_cast<void*>(&b), bytes.data() + bots_at + k * sizeof(Bot), sizeof b);
+    if (b.account >= capacity_.accounts && (b.s.configured || b.account != 0)) {
+      return Unexpected{RestoreError::kCorrupt};
+    }
+  }
   const auto read_all = [&](auto& v) {
     const std::size_t n = v.size() * sizeof(v[0]);
     std::memcpy(static_cast<void*>(v.data()), bytes.data() + r.pos, n);
@@ -1021,6 +1068,7 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
   };
   r.get(day_);
   r.get(global_kill_);
+  r.get(bad_inputs_);
   read_all(instruments_);
   read_all(bots_);
   read_all(accounts_);

@@ -70,9 +70,10 @@ struct Decision {
 };
 
 enum class RestoreError : std::uint8_t {
-  kTruncated = 1,    // fewer bytes than the layout needs
-  kBadVersion,       // a version byte this build does not know
-  kCapacityMismatch  // the snapshot was taken with other table sizes
+  kTruncated = 1,     // fewer bytes than the layout needs
+  kBadVersion,        // a version byte this build does not know
+  kCapacityMismatch,  // the snapshot was taken with other table sizes
+  kCorrupt            // an id or scale out of range: not a snapshot this engine wrote
 };
 
 class RiskEngine {
@@ -99,10 +100,12 @@ class RiskEngine {
   RiskReject check_cancel(BotId bot, Nanos event_time) noexcept;
 
   // ---- Inputs ------------------------------------------------------------------------------
-  void apply_fill(const FillInput& fill, Nanos event_time) noexcept;
-  void apply_order_opened(const OrderInput& order) noexcept;
-  void apply_order_closed(const OrderInput& order) noexcept;
-  void apply_balance(const BalanceInput& balance) noexcept;
+  // Each returns false for a malformed input (an id beyond capacity, an undefined instrument,
+  // an unconfigured bot, a non-positive fill): it changes nothing but bad_inputs().
+  bool apply_fill(const FillInput& fill, Nanos event_time) noexcept;
+  bool apply_order_opened(const OrderInput& order) noexcept;
+  bool apply_order_closed(const OrderInput& order) noexcept;
+  bool apply_balance(const BalanceInput& balance) noexcept;
   // Mark updates. Each writes the protection exits that fired into `exits` and returns their
   // count; exits that do not fit fire on a later update (the rule still holds then).
   std::size_t apply_trade(const Trade& trade, Nanos event_time,
@@ -143,6 +146,8 @@ class RiskEngine {
   std::int64_t balance(AccountId account, AssetId asset) const noexcept;
   std::int64_t reference_price(InstrumentId instrument) const noexcept;  // 0: none yet
   std::int64_t current_day() const noexcept { return day_; }
+  // Inputs refused as malformed since construction (part of the state: replays agree).
+  std::uint64_t bad_inputs() const noexcept { return bad_inputs_; }
 
   // ---- Persistence ---------------------------------------------------------------------------
   // FNV-1a 64 over the whole state, field by field (no padding is hashed).
@@ -244,6 +249,7 @@ class RiskEngine {
   Capacity capacity_;
   std::int64_t day_ = 0;
   std::uint8_t global_kill_ = 0;
+  std::uint64_t bad_inputs_ = 0;
   std::vector<Instrument> instruments_;
   std::vector<Bot> bots_;
   std::vector<Account> accounts_;

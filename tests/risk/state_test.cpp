@@ -346,3 +346,70 @@ TEST_F(StateTest, shouldNotAllocateInCheckOrApplyPathsAfterConstruction) {
 
 }  // namespace
 }  // namespace be::risk::test
+
+namespace be::risk::test {
+namespace {
+
+TEST_F(StateTest, shouldRefuseAndCountMalformedInputsWithoutChangingState) {
+  const std::uint64_t before = engine.state_hash();
+  FillInput f{kBot, kBtc, Side::kBuy, false, px("100.00"), qty("1"), 0, 0};
+  FillInput bad_bot = f;
+  bad_bot.bot = BotId{99};
+  FillInput undefined_instrument = f;
+  undefined_instrument.instrument = kEth;
+  FillInput zero = f;
+  zero.quantity = 0;
+  FillInput no_side = f;
+  no_side.side = Side::kNone;
+  FillInput unconfigured = f;
+  unconfigured.bot = BotId{3};
+  for (const FillInput& in : {bad_bot, undefined_instrument, zero, no_side, unconfigured}) {
+    EXPECT_FALSE(engine.apply_fill(in, kT0));
+  }
+  EXPECT_FALSE(engine.apply_order_opened(OrderInput{BotId{99}, kBtc, Side::kBuy, 1, 1}));
+  EXPECT_FALSE(engine.apply_order_opened(OrderInput{kBot, kEth, Side::kBuy, 1, 1}));
+  EXPECT_FALSE(engine.apply_order_opened(OrderInput{kBot, kBtc, Side::kNone, 1, 1}));
+  EXPECT_FALSE(engine.apply_order_closed(OrderInput{kBot, kBtc, Side::kSell, 1, -1}));
+  EXPECT_FALSE(engine.apply_balance(BalanceInput{AccountId{7}, kQuote, 1}));
+  EXPECT_FALSE(engine.apply_balance(BalanceInput{kAccount, AssetId{9}, 1}));
+  EXPECT_EQ(engine.bad_inputs(), 11u);
+  EXPECT_FALSE(engine.set_kill_switch(Scope::kBot, 99));
+  EXPECT_FALSE(engine.on_error(BotId{99}, ErrorKind::kTimeout, kT0));
+  EXPECT_FALSE(engine.configure_bot(BotId{99}, kAccount, BotConfig{}));
+  EXPECT_FALSE(engine.configure_bot(kBot, kOtherAccount, BotConfig{}));  // bots never move
+  BotConfig overflowing;
+  overflowing.limits.order_rate_count = 4'000'000'000u;
+  overflowing.limits.order_rate_window_ns = INT64_MAX / 2;
+  EXPECT_FALSE(engine.configure_bot(kBot, kAccount, overflowing));
+  InstrumentDefined rescaled = btc_definition();
+  rescaled.qty_scale = 8;
+  EXPECT_FALSE(engine.define_instrument(rescaled, kBase, kQuote));
+  EXPECT_EQ(engine.state_hash() == before, false);  // only the bad-input counter moved
+  EXPECT_EQ(engine.position(kBot, kBtc), 0);
+  EXPECT_EQ(engine.open_orders(kBot), 0u);
+}
+
+TEST_F(StateTest, shouldSurviveRestoringArbitraryBytes) {
+  std::vector<std::byte> bytes = engine.snapshot();
+  std::uint64_t x = 12345;
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::byte> mutated = bytes;
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    mutated.resize(static_cast<std::size_t>(x % (bytes.size() + 16)));
+    if (!mutated.empty())
+      mutated[static_cast<std::size_t>(x >> 33) % mutated.size()] ^= std::byte{0x5A};
+    RiskEngine other{Capacity{4, 2, 2, 3}};
+    const auto result = other.restore(mutated);
+    if (mutated.size() != bytes.size()) {
+      EXPECT_FALSE(result.has_value());
+    }
+    // Whatever was accepted is a state the engine can keep running on.
+    (void)other.state_hash();
+    (void)other.check(limit(Side::kBuy, px("100.00"), qty("1")), kT0);
+    (void)other.apply_trade(Trade{kBtc, Side::kBuy, {}, px("99.00"), 1, 1}, kT0, exits);
+    (void)other.apply_fill(FillInput{kBot, kBtc, Side::kSell, true, px("99.00"), 1, 0, 1}, kT0);
+  }
+}
+
+}  // namespace
+}  // namespace be::risk::test
