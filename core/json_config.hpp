@@ -76,6 +76,8 @@ class ObjectReader {
 
   void error(std::string_view key, std::string message);
   const std::string& path() const noexcept { return path_; }
+  // Where this reader collects errors, for nested readers built by hand.
+  std::vector<FieldError>* errors() const noexcept { return errors_; }
   std::string field_path(std::string_view key) const;
   bool has(std::string_view key) const noexcept { return object_->find(key) != nullptr; }
 

@@ -99,7 +99,25 @@ class BotContext {
   virtual std::int64_t position(InstrumentId id) const noexcept = 0;
   // False while the instrument's feed is disconnected, stale or gapped (safe mode).
   virtual bool tradable(InstrumentId id) const noexcept = 0;
+  // Quote currency the bot may still spend on this instrument (price scale): its budget
+  // less what its open buys reserve. Sizes given as a fraction of capital use it.
+  virtual std::int64_t available_quote(InstrumentId id) const noexcept = 0;
 };
+
+// A market order intent: `quantity` of base, or (quantity 0) `quote_amount` to spend.
+inline OrderIntent market_intent(InstrumentId instrument, Side side, std::int64_t quantity,
+                                 std::int64_t quote_amount, std::uint32_t tag,
+                                 std::uint8_t flags = OrderIntent::kNone) noexcept {
+  OrderIntent intent;
+  intent.instrument = instrument;
+  intent.side = side;
+  intent.type = OrderType::kMarket;
+  intent.quantity = quantity;
+  intent.quote_amount = quote_amount;
+  intent.tag = tag;
+  intent.flags = flags;
+  return intent;
+}
 
 // Appends plain fields to a byte buffer, in the order a bot's save() lists them.
 class StateWriter {

@@ -113,13 +113,7 @@ void DcaBot::buy_base(BotContext& ctx) {
     ++skipped_;
     return;
   }
-  OrderIntent intent;
-  intent.instrument = instrument();
-  intent.side = Side::kBuy;
-  intent.type = OrderType::kMarket;
-  intent.quote_amount = params_.base_order_quote;
-  intent.tag = kBase;
-  ctx.submit(intent);
+  ctx.submit(market_intent(instrument(), Side::kBuy, 0, params_.base_order_quote, kBase));
   base_pending_ = true;
 }
 

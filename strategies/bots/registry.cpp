@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include "strategies/bots/custom_bot.hpp"
 #include "strategies/bots/dca_bot.hpp"
-#include "strategies/bots/rsi_bot.hpp"
+#include "strategies/bots/grid_bot.hpp"
+#include "strategies/bots/market_maker_bot.hpp"
+#include "strategies/bots/signal_bots.hpp"
 
 namespace be::bots {
 
@@ -27,6 +30,20 @@ const BotRegistry& BotRegistry::builtin() {
           &RsiBot::create, {"RSIStrategy"});
     r.add("dca", "buy a fixed quote amount, on an interval and at safety deviations; take profit",
           &DcaBot::create, {"DCAStrategy"});
+    r.add("grid", "limit orders on a ladder of levels; each buy is followed by a sell one level up",
+          &GridBot::create, {"GridStrategy"});
+    r.add("ma_cross",
+          "buy when the fast SMA/EMA crosses above the slow one, sell on the cross below",
+          &MaCrossBot::create, {"MACrossStrategy"});
+    r.add("momentum", "buy when ROC crosses above entry_pct, sell when it crosses below exit_pct",
+          &MomentumBot::create, {"MomentumStrategy"});
+    r.add("macd_bollinger",
+          "MACD crossing its signal below the middle band; exit at the upper band",
+          &MacdBollingerBot::create, {"MACDBollingerStrategy"});
+    r.add("custom", "entry and exit mixins composed from config", &CustomBot::create,
+          {"CustomStrategy"});
+    r.add("market_maker", "inventory-skewed quotes around the mid, capped", &MarketMakerBot::create,
+          {"MarketMakerStrategy"});
     return r;
   }();
   return registry;

@@ -10,25 +10,27 @@
 #include "replay/candle_file.hpp"
 #include "strategies/bots/dca_bot.hpp"
 #include "strategies/bots/registry.hpp"
-#include "strategies/bots/rsi_bot.hpp"
+#include "strategies/bots/signal_bots.hpp"
+#include "tests/bots/bot_test_data.hpp"
 #include "tests/bots/sim_context.hpp"
+
+namespace be::config {
+// Readable failures: gtest would print the bytes of the struct otherwise.
+void PrintTo(const FieldError& e, std::ostream* os) {
+  *os << e.field << ": " << e.message;
+}
+}  // namespace be::config
 
 namespace be::bots {
 namespace {
 
-constexpr std::int64_t kUnit = 100'000'000;  // 1.0 at scale 8
+using test::btc_week;
+using test::btcusdt;
+using test::closed;
+using test::kUnit;
+
 __extension__ typedef __int128 Wide;
 using test::Submitted;
-
-InstrumentInfo btcusdt() {
-  InstrumentInfo info;
-  info.id = InstrumentId{0};
-  info.price_scale = 8;
-  info.qty_scale = 8;
-  info.tick_size = 1'000'000;  // 0.01 USDT
-  info.step_size = 1'000;      // 0.00001 BTC
-  return info;
-}
 
 InstrumentResolver resolver() {
   static const InstrumentInfo info = btcusdt();
@@ -37,34 +39,10 @@ InstrumentResolver resolver() {
   };
 }
 
-const replay::Candles* btc_week() {
-  static const replay::Candles* candles = []() -> const replay::Candles* {
-    const char* dir = std::getenv("BE_SHARED_DATA");
-    if (dir == nullptr) return nullptr;
-    const std::string path = std::string(dir) + "/candles-1m/BTCUSDT_2021-02-19_1week_1m.json";
-    if (!std::filesystem::exists(path)) return nullptr;
-    auto loaded = replay::load_candles(path);
-    return loaded.has_value() ? new replay::Candles(std::move(*loaded)) : nullptr;
-  }();
-  return candles;
-}
-
-#define REQUIRE_BTC_WEEK()                                                                  \
-  const replay::Candles* candles = btc_week();                                              \
-  if (candles == nullptr) {                                                                 \
-    GTEST_SKIP() << "../shared/data/candles-1m/BTCUSDT_2021-02-19_1week_1m.json is absent"; \
-  }
-
 std::unique_ptr<Bot> make(std::string_view json) {
   auto created = BotRegistry::builtin().create(json, BotId{1}, resolver());
   EXPECT_TRUE(created.has_value()) << (created ? "" : config::format_errors(created.error()));
   return created.has_value() ? std::move(created->bot) : nullptr;
-}
-
-Bar closed(Bar b) {
-  b.closed = 1;
-  b.interval_seconds = 60;
-  return b;
 }
 
 // ---- Registry and config validation -------------------------------------------------------
@@ -96,10 +74,11 @@ TEST(BotRegistry, shouldNameEveryBadFieldOfAnInvalidConfig) {
       {"name", "required field is missing"},
       {"symbol", "unknown symbol \"DOGEUSDT\" on binance"},
       {"timeframe", "must be one of 1m, 5m, 15m, 1h, 4h, 1d, got \"2m\""},
+      {"strategy.parameters.quantity",
+       "give exactly one of quantity (base), quote_amount (quote) or capital_fraction (share of "
+       "capital, 0 to 1)"},
       {"strategy.parameters.period", "must be an integer from 2 to 1000, got 1"},
       {"strategy.parameters.oversold", "must be below overbought"},
-      {"strategy.parameters.quantity",
-       "give exactly one of quantity (base) or quote_amount (quote)"},
       {"strategy.parameters.extra", "unknown field"},
       {"colour", "unknown field"},
   };
@@ -112,7 +91,9 @@ TEST(BotRegistry, shouldListKnownStrategiesForAnUnknownType) {
   ASSERT_FALSE(created.has_value());
   ASSERT_EQ(created.error().size(), 1u);
   EXPECT_EQ(created.error()[0].field, "strategy.type");
-  EXPECT_EQ(created.error()[0].message, "unknown strategy \"martingale\"; known: rsi, dca");
+  EXPECT_EQ(created.error()[0].message,
+            "unknown strategy \"martingale\"; known: rsi, dca, grid, ma_cross, momentum, "
+            "macd_bollinger, custom, market_maker");
 }
 
 TEST(BotRegistry, shouldRefuseMalformedJsonWithTheParserReason) {
@@ -256,8 +237,7 @@ TEST(DcaBot, shouldPlaceBaseSafetyAndTakeProfitOrdersAsWorkedOutByHand) {
   for (std::uint32_t i = 1; i <= 3; ++i) {
     const Submitted& s = ctx.submitted[1 + i];
     SCOPED_TRACE(i);
-    const std::int64_t price =
-        static_cast<std::int64_t>(static_cast<Wide>(c0) * (100 - i) / 100);
+    const std::int64_t price = static_cast<std::int64_t>(static_cast<Wide>(c0) * (100 - i) / 100);
     const std::int64_t price_on_tick = price - price % 1'000'000;
     const std::int64_t quote = (100 * kUnit) << (i - 1);
     const std::int64_t qty =
@@ -335,7 +315,7 @@ TEST(BotExamples, shouldAllBeValidConfigs) {
         << entry.path() << ": " << (created ? "" : config::format_errors(created.error()));
     ++checked;
   }
-  EXPECT_GE(checked, 3);
+  EXPECT_GE(checked, 9) << "one example per bot type at least";
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ namespace be::bots::test {
 struct Submitted {
   std::size_t bar_index;
   OrderIntent intent;
+  bool in_reaction_to_fill = false;  // submitted from on_fill/on_order_update
 };
 
 class SimContext final : public BotContext {
@@ -26,7 +27,7 @@ class SimContext final : public BotContext {
 
   Nanos now() const noexcept override { return now_; }
   void submit(const OrderIntent& intent) noexcept override {
-    submitted.push_back({bar_index_, intent});
+    submitted.push_back({bar_index_, intent, in_fill_ > 0});
     if (intent.type == OrderType::kMarket) {
       market_.push_back(intent);
     } else {
@@ -41,6 +42,8 @@ class SimContext final : public BotContext {
   const InstrumentInfo* instrument(InstrumentId) const noexcept override { return &info_; }
   std::int64_t position(InstrumentId) const noexcept override { return position_; }
   bool tradable(InstrumentId) const noexcept override { return tradable_; }
+  std::int64_t available_quote(InstrumentId) const noexcept override { return quote_balance_; }
+  void set_quote_balance(std::int64_t q) { quote_balance_ = q; }
 
   void set_tradable(bool t) { tradable_ = t; }
   // Starts the bot at event time t; market orders it sends fill at `price`.
@@ -110,10 +113,12 @@ class SimContext final : public BotContext {
     position_ += o.side == Side::kBuy ? o.quantity : -o.quantity;
     const BotFill f{o.instrument, o.side, o.tag, price, o.quantity, 0};
     fills.push_back(f);
+    ++in_fill_;
     bot.on_fill(f, *this);
     bot.on_order_update(
         {o.instrument, o.tag, BotOrderStatus::kFilled, o.side, o.price, o.quantity, o.quantity},
         *this);
+    --in_fill_;
   }
 
   InstrumentInfo info_;
@@ -121,6 +126,8 @@ class SimContext final : public BotContext {
   std::size_t bar_index_ = 0;
   std::int64_t position_ = 0;
   bool tradable_ = true;
+  int in_fill_ = 0;
+  std::int64_t quote_balance_ = 0;
   std::uint64_t next_id_ = 1;
   std::vector<OrderIntent> market_;
   std::vector<Resting> open_;
