@@ -6,8 +6,8 @@
 //     keeps plain lists and recomputes everything from them on every check,
 // requiring identical decisions (reason, scope, scope id, limit, observed, quantity).
 //
-// NaiveRisk covers every rule except the balance check, the circuit breaker and position
-// protection, which have their own tests in state_test.cpp and limits_test.cpp.
+// NaiveRisk covers every rule except the circuit breaker and position protection, which
+// have their own tests in state_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -79,6 +79,8 @@ class NaiveRisk {
   NaiveScope bots[kBots];
   NaiveScope account;
   bool global_kill = false;
+  std::int64_t base_balance = 0;   // asset 0, qty scale
+  std::int64_t quote_balance = 0;  // asset 1, price scale
   std::vector<NaiveFill> fills[kBots];
   std::vector<NaiveOrder> open;  // every resting order of every bot
   std::int64_t reference = 0;
@@ -135,6 +137,10 @@ class NaiveRisk {
     tick(t);
     fills[b].push_back({side, price, quantity, fee});
     last_fill = price;
+    const std::int64_t notional =
+        static_cast<std::int64_t>(divide_rounded(static_cast<Wide>(price) * quantity, kUnit));
+    base_balance += side == Side::kBuy ? quantity : -quantity;
+    quote_balance += (side == Side::kBuy ? -notional : notional) - fee;
     settle_peaks();
   }
 
@@ -263,6 +269,24 @@ class NaiveRisk {
         }
       }
     }
+    // Spot balance, less what resting orders hold (buys: their notional rounded up).
+    Wide held_quote = 0;
+    std::int64_t held_base = 0;
+    for (const NaiveOrder& o : open) {
+      if (o.side == Side::kBuy) held_quote += static_cast<Wide>(o.price) * o.remaining;
+      if (o.side == Side::kSell) held_base += o.remaining;
+    }
+    if (buy) {
+      const Wide available = quote_balance - (held_quote + kUnit - 1) / kUnit;
+      if (notional > available * kUnit) {
+        return no(RejectReason::kInsufficientBalance, Scope::kAccount, 0,
+                  static_cast<std::int64_t>(available),
+                  static_cast<std::int64_t>((notional + kUnit - 1) / kUnit));
+      }
+    } else if (qty > base_balance - held_base) {
+      return no(RejectReason::kInsufficientBalance, Scope::kAccount, 0, base_balance - held_base,
+                qty);
+    }
     if (!bots[b].bucket.allows(bl.order_rate_count, bl.order_rate_window_ns, t)) {
       return no(RejectReason::kOrderRateThrottle, Scope::kBot, b, bl.order_rate_count, 0);
     }
@@ -335,6 +359,7 @@ void setup(RiskEngine& e) {
   }
   AccountConfig a;
   a.limits = account_limits();
+  a.check_balance = 1;
   ASSERT_TRUE(e.configure_account(AccountId{0}, a));
 }
 
@@ -349,6 +374,12 @@ TEST(RiskTwin, shouldMatchNaiveTwinAndReplayDeterministicallyOverSeededSession) 
   for (int k = 0; k < kBots; ++k)
     naive.bots[k].limits = bot_limits(k);
   naive.account.limits = account_limits();
+  for (RiskEngine* e : {&a, &b}) {
+    e->apply_balance(BalanceInput{AccountId{0}, AssetId{0}, 8'000});
+    e->apply_balance(BalanceInput{AccountId{0}, AssetId{1}, 150'000});
+  }
+  naive.base_balance = 8'000;
+  naive.quote_balance = 150'000;
 
   std::mt19937_64 rng(20261123);
   const auto pick = [&](std::int64_t n) {
@@ -441,7 +472,15 @@ TEST(RiskTwin, shouldMatchNaiveTwinAndReplayDeterministicallyOverSeededSession) 
           e->apply_order_closed(c);
         naive.open.erase(naive.open.begin() + static_cast<std::ptrdiff_t>(k));
       }
-    } else if (op < 86) {  // operator: kill switches
+    } else if (op < 87) {  // the venue's balance snapshot replaces the folded one
+      const bool base = pick(2) == 0;
+      const std::int64_t amount = base ? pick(12'000) : pick(250'000);
+      const BalanceInput in{AccountId{0}, AssetId{static_cast<std::uint16_t>(base ? 0 : 1)},
+                            amount};
+      for (RiskEngine* e : engines)
+        e->apply_balance(in);
+      (base ? naive.base_balance : naive.quote_balance) = amount;
+    } else if (op < 89) {  // operator: kill switches
       const Scope scope =
           pick(3) == 0 ? Scope::kGlobal : (pick(2) == 0 ? Scope::kAccount : Scope::kBot);
       const auto id = static_cast<std::uint32_t>(scope == Scope::kBot ? pick(kBots) : 0);
@@ -485,7 +524,7 @@ TEST(RiskTwin, shouldMatchNaiveTwinAndReplayDeterministicallyOverSeededSession) 
         RejectReason::kOrderRateThrottle, RejectReason::kMaxPositionQuantity,
         RejectReason::kQuoteAmountTooSmall, RejectReason::kMaxDailyLoss, RejectReason::kMaxDrawdown,
         RejectReason::kMaxOrderNotional, RejectReason::kMaxPositionNotional,
-        RejectReason::kMaxDailyTrades}) {
+        RejectReason::kMaxDailyTrades, RejectReason::kInsufficientBalance}) {
     EXPECT_GT(rejected_by[static_cast<int>(r)], 0) << to_string(r);
   }
 }
