@@ -259,7 +259,14 @@ Expected<std::unique_ptr<Journal>, Error> Journal::open(const std::string& dir,
   bool fresh = false;
   auto checked = check_data_file(dir);
   if (!checked) {
-    if (checked.error().code != Errc::kNotFound || options.mode != OpenMode::kReadWriteCreate) {
+    // An empty data.mdb is what a process killed inside its very first mdb_env_open leaves
+    // (LMDB creates the file, then writes the meta pages): nothing was ever committed, so a
+    // creating open starts afresh. Any other damage is refused.
+    struct stat st {};
+    const bool empty_file = checked.error().code == Errc::kTruncated &&
+                            ::stat((dir + "/data.mdb").c_str(), &st) == 0 && st.st_size == 0;
+    if ((checked.error().code != Errc::kNotFound && !empty_file) ||
+        options.mode != OpenMode::kReadWriteCreate) {
       return Unexpected(checked.error());
     }
     std::error_code ec;

@@ -14,6 +14,8 @@
 //    sync=synchronous FULL (fsync per commit), async=NORMAL (WAL synced only at checkpoints),
 //    none=OFF.
 //  - BM_SqliteSyncedCommit: one-row transaction with synchronous=FULL.
+//  - BM_JournalCommitGroupOneThread/group: Journal::commit_group alone (no thread, no sync),
+//    rate per CPU second: LMDB's ceiling on one uncontended core.
 //  - BM_Crc32c/hw|sw: the frame checksum over 132 bytes.
 // Each benchmark first writes a small journal (or table) and reads it back against the
 // reference events before timing (verify_*), and aborts if they differ.
@@ -22,6 +24,7 @@
 //        --benchmark_report_aggregates_only=true
 // Numbers depend on the disk's fsync cost; quote medians and the ratio to SQLite.
 #include <benchmark/benchmark.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -78,15 +81,16 @@ void append_and_wait(Writer& w, SequenceNumber& next, std::size_t n, Durability 
   const SequenceNumber last = next + n - 1;
   for (; next <= last; ++next) {
     const Event e = bench_event(next);
-    while (w.try_append(e) == AppendStatus::kFull) {
-    }
+    // Yield rather than spin: on 2 shared cores a spinning producer steals the writer's CPU.
+    while (w.try_append(e) == AppendStatus::kFull)
+      sched_yield();
   }
   if (mode == Durability::kSync) {
-    while (w.durable() < last && !w.failed()) {
-    }
+    while (w.durable() < last && !w.failed())
+      sched_yield();
   } else {
-    while (w.committed() < last && !w.failed()) {
-    }
+    while (w.committed() < last && !w.failed())
+      sched_yield();
   }
 }
 
@@ -176,6 +180,32 @@ void BM_JournalSyncedCommit(benchmark::State& state) {
     state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
   }
   percentiles(state, us);
+}
+
+// The LMDB ceiling: Journal::commit_group on one thread, no queue, no writer thread, no
+// sync. items_per_second is per CPU second of this thread, so it estimates what one
+// uncontended core does even when the machine is busy.
+void BM_JournalCommitGroupOneThread(benchmark::State& state) {
+  const auto group = static_cast<std::size_t>(state.range(0));
+  BenchDir dir;
+  auto j = Journal::open(dir.path(), {.mode = OpenMode::kReadWriteCreate,
+                                      .durability = Durability::kNone,
+                                      .initial_map_size = std::size_t{1} << 30});
+  if (!j) {
+    state.SkipWithError(j.error().message.c_str());
+    return;
+  }
+  std::vector<Event> batch(group);
+  SequenceNumber next = 1;
+  for (auto _ : state) {
+    for (Event& e : batch)
+      e = bench_event(next++);
+    if (Error err = (*j)->commit_group(batch); !err.ok()) {
+      state.SkipWithError(err.message.c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * group));
 }
 
 // ---- SQLite peer --------------------------------------------------------------------------
@@ -328,6 +358,7 @@ void modes_and_groups(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_JournalAppend)->Apply(modes_and_groups)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SqliteAppend)->Apply(modes_and_groups)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_JournalCommitGroupOneThread)->Arg(64)->Arg(1024);
 BENCHMARK(BM_JournalSyncedCommit)->UseManualTime()->Iterations(300)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SqliteSyncedCommit)->UseManualTime()->Iterations(300)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Crc32c)->Arg(0)->Arg(1);

@@ -154,6 +154,19 @@ TEST(JournalOpen, shouldRefuseAFileTruncatedInsideItsMetaPages) {
   }
 }
 
+TEST(JournalOpen, shouldStartAfreshOnAnEmptyDataFileOnlyWhenCreating) {
+  TempDir dir;
+  write_file(dir.sub("data.mdb"), {});  // a writer killed inside its first mdb_env_open
+  auto r = Reader::open(dir.path());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kTruncated);
+  auto w = JournalWriter<>::open(dir.path(), {.durability = Durability::kNone});
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ((*w)->try_append(make_event(1)), AppendStatus::kOk);
+  ASSERT_TRUE((*w)->close().ok());
+  EXPECT_EQ(test::check_journal(dir.path()), 1u);
+}
+
 TEST(JournalOpen, shouldRefuseRandomBytesAsForeign) {
   TempDir dir;
   std::mt19937_64 rng(7);
