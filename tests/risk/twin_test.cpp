@@ -355,6 +355,9 @@ void setup(RiskEngine& e) {
   for (int b = 0; b < kBots; ++b) {
     BotConfig c;
     c.limits = bot_limits(b);
+    c.protection.stop_loss_bps = 150;
+    c.protection.take_profit_bps = 250;
+    c.protection.trailing_stop_bps = b == 2 ? 100 : 0;
     ASSERT_TRUE(e.configure_bot(BotId{static_cast<std::uint32_t>(b)}, AccountId{0}, c));
   }
   AccountConfig a;
@@ -388,7 +391,8 @@ TEST(RiskTwin, shouldMatchNaiveTwinAndReplayDeterministicallyOverSeededSession) 
   Nanos t = 20'000 * kDay + 20 * 3'600'000'000'000LL;
   std::int64_t price = 10'000;
   bool restored_live = false;
-  std::vector<OrderIntent> exits_buffer(4);
+  std::vector<std::vector<OrderIntent>> exit_buffers(3, std::vector<OrderIntent>(4));
+  std::size_t exits_fired = 0;
   std::vector<RiskEngine*> engines = {&a, &b};
   int accepted = 0;
   int rejected_by[kRejectReasonCount] = {};
@@ -397,14 +401,37 @@ TEST(RiskTwin, shouldMatchNaiveTwinAndReplayDeterministicallyOverSeededSession) 
     t += pick(50'000'000);
     if (pick(400) == 0) t += 3 * 3'600'000'000'000LL;  // crosses UTC midnights now and then
     const std::int64_t op = pick(100);
-    if (op < 20) {  // a trade moves the reference
+    if (op < 20) {  // a trade or a quote moves the reference
       price = std::max<std::int64_t>(1'000, price + (pick(21) - 10) * kTick);
-      Trade tr;
-      tr.instrument = InstrumentId{0};
-      tr.price = price;
-      for (RiskEngine* e : engines)
-        e->apply_trade(tr, t, exits_buffer);
-      naive.mark(price, t);
+      std::int64_t reference = price;
+      std::size_t fired[3] = {};
+      if (pick(3) == 0) {
+        Quote q;
+        q.instrument = InstrumentId{0};
+        q.bid_price = price - pick(4) * kTick;
+        q.ask_price = price + pick(4) * kTick + pick(2);
+        reference = q.bid_price + (q.ask_price - q.bid_price + 1) / 2;
+        for (std::size_t k = 0; k < engines.size(); ++k) {
+          fired[k] = engines[k]->apply_quote(q, t, exit_buffers[k]);
+        }
+      } else {
+        Trade tr;
+        tr.instrument = InstrumentId{0};
+        tr.price = price;
+        for (std::size_t k = 0; k < engines.size(); ++k) {
+          fired[k] = engines[k]->apply_trade(tr, t, exit_buffers[k]);
+        }
+      }
+      // Protection is engine-only (not in the twin): the replicas must fire the same exits.
+      for (std::size_t k = 1; k < engines.size(); ++k) {
+        ASSERT_EQ(fired[k], fired[0]) << "step " << step;
+        for (std::size_t e = 0; e < fired[0]; ++e) {
+          ASSERT_EQ(exit_buffers[k][e].tag, exit_buffers[0][e].tag);
+          ASSERT_EQ(exit_buffers[k][e].quantity, exit_buffers[0][e].quantity);
+        }
+      }
+      exits_fired += fired[0];
+      naive.mark(reference, t);
     } else if (op < 70) {  // an intent
       OrderIntent in;
       const int bot = static_cast<int>(pick(kBots));
@@ -517,6 +544,7 @@ TEST(RiskTwin, shouldMatchNaiveTwinAndReplayDeterministicallyOverSeededSession) 
   EXPECT_EQ(restored.state_hash(), a.state_hash());
   // The session must exercise the rules, not just accept everything.
   EXPECT_GT(accepted, 1000);
+  EXPECT_GT(exits_fired, 10u);
   for (const RejectReason r :
        {RejectReason::kKillSwitch, RejectReason::kReduceOnlyWouldIncrease, RejectReason::kTickSize,
         RejectReason::kStepSize, RejectReason::kMinNotional, RejectReason::kPriceBand,
