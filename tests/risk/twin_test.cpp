@@ -542,6 +542,7 @@ TEST(RiskTwin, shouldMatchNaiveTwinAndReplayDeterministicallyOverSeededSession) 
   }
   EXPECT_EQ(a.state_hash(), b.state_hash());
   EXPECT_EQ(restored.state_hash(), a.state_hash());
+  EXPECT_TRUE(a.snapshot() == b.snapshot());  // byte-identical, padding included
   // The session must exercise the rules, not just accept everything.
   EXPECT_GT(accepted, 1000);
   EXPECT_GT(exits_fired, 10u);
