@@ -57,7 +57,7 @@ ParseResult BinanceParser::Impl::parse(std::string_view frame, Nanos receive_tim
     std::string_view stream;
     od::object data;
     r.reject = detail::field_string(root, "stream", stream);
-    if (r.ok()) r.reject = from_simdjson(root["data"].get_object().get(data));
+    if (r.ok()) r.reject = from_simdjson(detail::find(root, "data").get_object().get(data));
     if (r.ok()) r.reject = parse_event(data, stream, receive_time, sink, r);
   } else {
     r.reject = parse_event(root, {}, receive_time, sink, r);
@@ -89,16 +89,16 @@ RejectReason BinanceParser::Impl::parse_event(od::object& data, std::string_view
     type = "bookTicker";
   } else {
     od::value v;
-    const auto e = data["e"].get(v);
+    const auto e = detail::find(data, "e").get(v);
     if (e == simdjson::SUCCESS) {
       BE_FEED_TRY(from_simdjson(v.get_string().get(type)));
     } else if (e != simdjson::NO_SUCH_FIELD) {
       return from_simdjson(e);
-    } else if (data["u"].error() == simdjson::SUCCESS) {
+    } else if (detail::find(data, "u").error() == simdjson::SUCCESS) {
       type = "bookTicker";  // the only event without "e"
-    } else if (data["lastUpdateId"].error() == simdjson::SUCCESS) {
+    } else if (detail::find(data, "lastUpdateId").error() == simdjson::SUCCESS) {
       type = "depthSnapshot";
-    } else if (data["id"].error() == simdjson::SUCCESS) {
+    } else if (detail::find(data, "id").error() == simdjson::SUCCESS) {
       r.kind = MessageKind::kBinanceResponse;
       return RejectReason::kNone;
     } else {
@@ -178,7 +178,7 @@ RejectReason BinanceParser::Impl::parse_event(od::object& data, std::string_view
     BE_FEED_TRY(detail::field_string(data, "s", symbol));
     BE_FEED_TRY(resolve_symbol(symbol, sym));
     b.instrument = sym.id;
-    BE_FEED_TRY(from_simdjson(data["k"].get_object().get(k)));
+    BE_FEED_TRY(from_simdjson(detail::find(data, "k").get_object().get(k)));
     BE_FEED_TRY(detail::field_millis(k, "t", b.open_time));
     BE_FEED_TRY(detail::field_millis(k, "T", close_time));
     // T is the last millisecond of the interval: T - t + 1 ms is the interval, which also
@@ -260,7 +260,7 @@ RejectReason parse_symbol_info(od::object& s, BinanceSymbolInfo& info) {
   BE_FEED_TRY(detail::field_string(s, "quoteAsset", text));
   info.quote_asset = text;
   od::array filters;
-  BE_FEED_TRY(from_simdjson(s["filters"].get_array().get(filters)));
+  BE_FEED_TRY(from_simdjson(detail::find(s, "filters").get_array().get(filters)));
   for (auto element : filters) {
     od::object f;
     BE_FEED_TRY(from_simdjson(element.get_object().get(f)));
@@ -286,7 +286,7 @@ RejectReason BinanceParser::Impl::parse_exchange_info_body(od::object& root,
                                                            BinanceExchangeInfo& out) {
   BE_FEED_TRY(detail::field_millis(root, "serverTime", out.server_time));
   od::array limits;
-  BE_FEED_TRY(from_simdjson(root["rateLimits"].get_array().get(limits)));
+  BE_FEED_TRY(from_simdjson(detail::find(root, "rateLimits").get_array().get(limits)));
   for (auto element : limits) {
     od::object l;
     BE_FEED_TRY(from_simdjson(element.get_object().get(l)));
@@ -306,7 +306,7 @@ RejectReason BinanceParser::Impl::parse_exchange_info_body(od::object& root,
     out.rate_limits.push_back(std::move(limit));
   }
   od::array symbols;
-  BE_FEED_TRY(from_simdjson(root["symbols"].get_array().get(symbols)));
+  BE_FEED_TRY(from_simdjson(detail::find(root, "symbols").get_array().get(symbols)));
   for (auto element : symbols) {
     od::object s;
     BE_FEED_TRY(from_simdjson(element.get_object().get(s)));

@@ -1,6 +1,7 @@
 #include "feed/capture.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -63,10 +64,10 @@ Expected<Nanos, CaptureError> parse_capture_time(std::string_view text) noexcept
   std::size_t i = 0;
   for (; i < text.size() && text[i] != '.'; ++i) {
     const char c = text[i];
-    if (c < '0' || c > '9' || seconds > 9'000'000'000LL) {
-      return Unexpected{CaptureError::kBadTimestamp};
-    }
+    if (c < '0' || c > '9') return Unexpected{CaptureError::kBadTimestamp};
     seconds = seconds * 10 + (c - '0');
+    // int64 ns end in 2262 (9223372036 s); checked per digit so `seconds` cannot overflow.
+    if (seconds > 9'223'372'035LL) return Unexpected{CaptureError::kBadTimestamp};
   }
   if (i == 0) return Unexpected{CaptureError::kBadTimestamp};
   std::int64_t fraction = 0;
@@ -171,145 +172,6 @@ bool TextCaptureReader::next(CaptureRecord& out) noexcept {
     if (record.error() != CaptureError::kEmptyLine) ++bad_lines_;
   }
   return false;
-}
-
-// ---- binary capture ------------------------------------------------------------------------
-
-namespace {
-
-constexpr std::array<std::uint32_t, 256> make_crc32c_table() {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k)
-      c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr auto kCrc32cTable = make_crc32c_table();
-
-template <class T>
-void put(std::string& out, T value) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, &value, sizeof(T));  // little-endian hosts only (x86-64, aarch64)
-  out.append(bytes, sizeof(T));
-}
-
-template <class T>
-T get(const char* p) noexcept {
-  T value;
-  std::memcpy(&value, p, sizeof(T));
-  return value;
-}
-
-constexpr std::size_t padded8(std::size_t n) noexcept {
-  return (n + 7) & ~std::size_t{7};
-}
-
-}  // namespace
-
-std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size) noexcept {
-  const auto* p = static_cast<const unsigned char*>(data);
-  crc = ~crc;
-  for (std::size_t i = 0; i < size; ++i)
-    crc = kCrc32cTable[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
-
-std::string_view to_string(BinaryCaptureError e) noexcept {
-  switch (e) {
-    case BinaryCaptureError::kNone:
-      return "ok";
-    case BinaryCaptureError::kShortHeader:
-      return "file shorter than the 64-byte header";
-    case BinaryCaptureError::kBadMagic:
-      return "not a botengine capture (bad magic)";
-    case BinaryCaptureError::kUnsupportedVersion:
-      return "unsupported capture version";
-    case BinaryCaptureError::kTornFrame:
-      return "file ends inside a frame (torn write)";
-    case BinaryCaptureError::kBadCrc:
-      return "frame CRC32C mismatch";
-    case BinaryCaptureError::kOversizedFrame:
-      return "frame length above the 16 MiB maximum";
-  }
-  return "unknown binary capture error";
-}
-
-void append_binary_header(std::string& out, const BinaryCaptureHeader& header) {
-  const std::size_t start = out.size();
-  out.append(kBinaryCaptureMagic, sizeof(kBinaryCaptureMagic));
-  put<std::uint16_t>(out, header.version);
-  put<std::uint16_t>(out, static_cast<std::uint16_t>(kBinaryCaptureHeaderSize));
-  put<std::uint32_t>(out, header.flags);
-  put<std::uint16_t>(out, static_cast<std::uint16_t>(header.venue));
-  put<std::uint16_t>(out, 0);
-  put<std::uint32_t>(out, 0);
-  put<std::int64_t>(out, header.created_ns);
-  out.append(header.stream.data(), header.stream.size());
-  out.resize(start + kBinaryCaptureHeaderSize, '\0');
-}
-
-void append_binary_frame(std::string& out, Nanos receive_time, CaptureLineKind kind,
-                         std::string_view payload) {
-  const std::size_t start = out.size();
-  put<std::int64_t>(out, receive_time);
-  put<std::uint32_t>(out, static_cast<std::uint32_t>(payload.size()));
-  put<std::uint8_t>(out, static_cast<std::uint8_t>(kind));
-  put<std::uint8_t>(out, 0);
-  put<std::uint16_t>(out, 0);
-  out.append(payload);
-  put<std::uint32_t>(out, crc32c(0, out.data() + start, out.size() - start));
-  out.resize(start + padded8(out.size() - start), '\0');
-}
-
-BinaryCaptureReader::BinaryCaptureReader(std::string_view bytes) noexcept : bytes_(bytes) {
-  if (bytes.size() < kBinaryCaptureHeaderSize) {
-    header_error_ = BinaryCaptureError::kShortHeader;
-  } else if (std::memcmp(bytes.data(), kBinaryCaptureMagic, sizeof(kBinaryCaptureMagic)) != 0) {
-    header_error_ = BinaryCaptureError::kBadMagic;
-  } else {
-    header_.version = get<std::uint16_t>(bytes.data() + 8);
-    header_.flags = get<std::uint32_t>(bytes.data() + 12);
-    header_.venue = static_cast<Venue>(get<std::uint16_t>(bytes.data() + 16));
-    header_.created_ns = get<std::int64_t>(bytes.data() + 24);
-    std::memcpy(header_.stream.data(), bytes.data() + 32, header_.stream.size());
-    if (header_.version != kBinaryCaptureVersion) {
-      header_error_ = BinaryCaptureError::kUnsupportedVersion;
-    }
-  }
-  error_ = header_error_;
-}
-
-bool BinaryCaptureReader::next(CaptureRecord& out) noexcept {
-  if (error_ != BinaryCaptureError::kNone || position_ >= bytes_.size()) return false;
-  const std::size_t left = bytes_.size() - position_;
-  const char* p = bytes_.data() + position_;
-  if (left < kBinaryFrameHeaderSize + 4) {
-    error_ = BinaryCaptureError::kTornFrame;
-    return false;
-  }
-  const auto length = get<std::uint32_t>(p + 8);
-  if (length > kBinaryCaptureMaxFrame) {
-    error_ = BinaryCaptureError::kOversizedFrame;
-    return false;
-  }
-  const std::size_t body = kBinaryFrameHeaderSize + length;
-  if (left < body + 4) {
-    error_ = BinaryCaptureError::kTornFrame;
-    return false;
-  }
-  if (crc32c(0, p, body) != get<std::uint32_t>(p + body)) {
-    error_ = BinaryCaptureError::kBadCrc;
-    return false;
-  }
-  out.receive_time = get<std::int64_t>(p);
-  out.kind = static_cast<CaptureLineKind>(get<std::uint8_t>(p + 12));
-  out.url = {};
-  out.payload = std::string_view(p + kBinaryFrameHeaderSize, length);
-  position_ += padded8(body + 4);
-  return true;
 }
 
 }  // namespace be::feed

@@ -28,7 +28,7 @@ RejectReason field_time(od::object& obj, Nanos& out) noexcept {
 RejectReason optional_qty(od::object& obj, std::string_view key, int scale,
                           std::int64_t& out) noexcept {
   od::value v;
-  const auto e = obj[key].get(v);
+  const auto e = detail::find(obj, key).get(v);
   if (e == simdjson::NO_SUCH_FIELD) return RejectReason::kNone;
   BE_FEED_TRY(from_simdjson(e));
   return detail::qty_from(v, scale, out);
@@ -124,7 +124,7 @@ RejectReason CoinbaseParser::Impl::parse_object(od::object& obj, Nanos receive_t
     BE_FEED_TRY(optional_qty(obj, "best_ask_size", sym.scales.qty_scale, q.ask_quantity));
     // The first ticker after subscribing may omit "time".
     od::value tv;
-    if (const auto e = obj["time"].get(tv); e == simdjson::SUCCESS) {
+    if (const auto e = detail::find(obj, "time").get(tv); e == simdjson::SUCCESS) {
       std::string_view text;
       BE_FEED_TRY(from_simdjson(tv.get_string().get(text)));
       BE_FEED_TRY(detail::iso8601_to_nanos(text, time));
@@ -151,7 +151,7 @@ RejectReason CoinbaseParser::Impl::parse_object(od::object& obj, Nanos receive_t
     // "time" follows "changes" on the wire; levels are stamped once it is known.
     clear_levels();
     od::array changes;
-    BE_FEED_TRY(from_simdjson(obj["changes"].get_array().get(changes)));
+    BE_FEED_TRY(from_simdjson(detail::find(obj, "changes").get_array().get(changes)));
     for (auto element : changes) {
       od::array change;
       BE_FEED_TRY(from_simdjson(element.get_array().get(change)));

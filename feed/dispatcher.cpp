@@ -19,8 +19,7 @@ std::string_view url_query_param(std::string_view url, std::string_view name) no
 }
 
 CaptureDispatcher::CaptureDispatcher(UnknownSymbolPolicy policy, ParserLimits limits)
-    : policy_(policy),
-      limits_(limits),
+    : limits_(limits),
       symbols_{SymbolTable(policy), SymbolTable(policy), SymbolTable(policy), SymbolTable(policy),
                SymbolTable(policy)} {}
 

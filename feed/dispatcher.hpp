@@ -45,7 +45,6 @@ class CaptureDispatcher {
 
  private:
   static constexpr std::size_t kVenues = 5;
-  UnknownSymbolPolicy policy_;
   ParserLimits limits_;
   std::array<SymbolTable, kVenues> symbols_;
   std::array<std::unique_ptr<BinanceParser>, kVenues> binance_;       // kBinance, kBinanceUs

@@ -67,7 +67,7 @@ RejectReason side_from(std::string_view s, Side& out) noexcept {
 RejectReason array_item_token(od::object& obj, std::string_view key, std::size_t index,
                               std::string_view& token) noexcept {
   od::array arr;
-  BE_FEED_TRY(from_simdjson(obj[key].get_array().get(arr)));
+  BE_FEED_TRY(from_simdjson(detail::find(obj, key).get_array().get(arr)));
   std::size_t i = 0;
   for (auto item : arr) {
     od::value v;
@@ -274,7 +274,7 @@ RejectReason KrakenParser::Impl::parse_v1_array(std::string_view frame, od::docu
 RejectReason KrakenParser::Impl::parse_v2_data(od::object& obj, bool trade, Nanos receive_time,
                                                EventSink sink, ParseResult& r) noexcept {
   od::array data;
-  BE_FEED_TRY(from_simdjson(obj["data"].get_array().get(data)));
+  BE_FEED_TRY(from_simdjson(detail::find(obj, "data").get_array().get(data)));
   clear_levels();
   for (auto element : data) {
     od::object d;
@@ -307,7 +307,7 @@ RejectReason KrakenParser::Impl::parse_v2_data(od::object& obj, bool trade, Nano
       BE_FEED_TRY(detail::field_qty(d, "ask_qty", sym.scales.qty_scale, ask.quantity));
       bid.event_time = receive_time;
       od::value tv;  // "timestamp" was added to v2 tickers in 2024; older ones lack it
-      if (const auto e = d["timestamp"].get(tv); e == simdjson::SUCCESS) {
+      if (const auto e = detail::find(d, "timestamp").get(tv); e == simdjson::SUCCESS) {
         std::string_view s;
         BE_FEED_TRY(from_simdjson(tv.get_string().get(s)));
         BE_FEED_TRY(detail::iso8601_to_nanos(s, bid.event_time));
@@ -350,7 +350,7 @@ RejectReason KrakenParser::Impl::parse_object(od::object& obj, Nanos receive_tim
   if (oversized_for_message()) return RejectReason::kOversized;
   std::string_view name;
   od::value v;
-  if (const auto e = obj["event"].get(v); e == simdjson::SUCCESS) {  // v1 control
+  if (const auto e = detail::find(obj, "event").get(v); e == simdjson::SUCCESS) {  // v1 control
     BE_FEED_TRY(from_simdjson(v.get_string().get(name)));
     if (name == "heartbeat" || name == "pong") {
       r.kind = MessageKind::kKrakenHeartbeat;
@@ -365,7 +365,7 @@ RejectReason KrakenParser::Impl::parse_object(od::object& obj, Nanos receive_tim
   } else if (e != simdjson::NO_SUCH_FIELD) {
     return from_simdjson(e);
   }
-  if (const auto e = obj["channel"].get(v); e == simdjson::SUCCESS) {  // v2
+  if (const auto e = detail::find(obj, "channel").get(v); e == simdjson::SUCCESS) {  // v2
     BE_FEED_TRY(from_simdjson(v.get_string().get(name)));
     if (name == "ticker" || name == "trade") {
       r.kind = name == "trade" ? MessageKind::kKrakenV2Trade : MessageKind::kKrakenV2Ticker;
@@ -379,7 +379,8 @@ RejectReason KrakenParser::Impl::parse_object(od::object& obj, Nanos receive_tim
   } else if (e != simdjson::NO_SUCH_FIELD) {
     return from_simdjson(e);
   }
-  if (obj["method"].error() == simdjson::SUCCESS) {  // v2 subscribe/unsubscribe/pong replies
+  if (detail::find(obj, "method").error() ==
+      simdjson::SUCCESS) {  // v2 subscribe/unsubscribe/pong replies
     r.kind = MessageKind::kKrakenV2Status;
     return RejectReason::kNone;
   }

@@ -44,7 +44,7 @@ RejectReason ParserCore::resolve_symbol(std::string_view symbol, SymbolEntry& ou
 RejectReason ParserCore::parse_pair_levels(simdjson::ondemand::object& obj, std::string_view key,
                                            Side side, InstrumentScales scales, Nanos t) noexcept {
   simdjson::ondemand::array levels;
-  BE_FEED_TRY(from_simdjson(obj[key].get_array().get(levels)));
+  BE_FEED_TRY(from_simdjson(find(obj, key).get_array().get(levels)));
   for (auto element : levels) {
     simdjson::ondemand::array level;
     BE_FEED_TRY(from_simdjson(element.get_array().get(level)));

@@ -93,7 +93,8 @@ int run_capture(Args args) {
   const feed::FeedStats stats = dispatcher.stats();
 
   const std::string_view vname = feed::to_string(venue);
-  std::printf("capture %s\n", path.c_str());
+  const std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
+  std::printf("capture %.*s\n", static_cast<int>(base.size()), base.data());
   std::printf(
       "  venue %.*s, %llu lines (%llu bad), %llu connects, %llu sent, %llu config, "
       "%llu REST bodies without a parser\n",

@@ -130,9 +130,21 @@ inline RejectReason qty_from(od::value v, int scale, std::int64_t& out) noexcept
   return out >= 0 ? RejectReason::kNone : RejectReason::kNegativeQuantity;
 }
 
-// Field access on an object, unordered (exchanges do not promise an order).
+// A field in any order. Not simdjson's find_field_unordered (operator[]): its wrap-around
+// search assumes the fields it skipped earlier were well-formed and reaches
+// __builtin_unreachable on malformed input (fuzz_binance found it: UB in a release build).
+// An ordered search, then one more from the object's start, reports errors instead. Fields
+// in the venue's usual order cost one pass, as before.
+inline simdjson::simdjson_result<od::value> find(od::object& obj, std::string_view key) noexcept {
+  auto first = obj.find_field(key);
+  if (first.error() != simdjson::NO_SUCH_FIELD) return first;
+  bool ignored = false;
+  if (const auto e = obj.reset().get(ignored); e != simdjson::SUCCESS) return e;
+  return obj.find_field(key);
+}
+
 inline RejectReason field(od::object& obj, std::string_view key, od::value& out) noexcept {
-  return from_simdjson(obj[key].get(out));
+  return from_simdjson(find(obj, key).get(out));
 }
 
 inline RejectReason field_string(od::object& obj, std::string_view key,

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "feed/binance.hpp"
+#include "feed/capture.hpp"
 #include "feed/coinbase.hpp"
 #include "feed/kraken.hpp"
 #include "tests/feed/capture_files.hpp"
@@ -170,6 +171,45 @@ TEST(KrakenRejects, shouldRejectBrokenArrayFraming) {
   EXPECT_EQ(reject_of(R"([1,{"b":[["1","1"]]},"book-10","XBT/USD"])"), RejectReason::kMissingField);
   EXPECT_EQ(reject_of(R"({"event":"somethingNew"})"), RejectReason::kUnknownMessageType);
   EXPECT_TRUE(out.events.empty());
+}
+
+}  // namespace
+}  // namespace be::feed
+
+namespace be::feed {
+namespace {
+
+// Regressions found by fuzz/ (2026-11-23): malformed frames on which simdjson's unordered field
+// search reached __builtin_unreachable (undefined behaviour in a release build). Fields are now
+// looked up in order, then once more from the object's start, which reports errors instead.
+TEST(FuzzRegression, shouldRejectBrokenDepthUpdateThatDefeatedUnorderedFieldSearch) {
+  SymbolTable symbols{UnknownSymbolPolicy::kAutoIntern};
+  BinanceParser parser(VenueId{1}, symbols);
+  Collect out;
+  const std::string frame =
+      R"({"stream":"nknusdt@depth@100ms","data":{"e":"depthUpdate","E":1633998536179,)"
+      R"("s":"NKNUSDT","U":499870094,"u":499870101,"b":[["0.35270000","4253.00000000"],)"
+      R"(["0.35390000","14842.0","E":1633998536179,"s":"NKNUSDT","U":499870094,)"
+      R"("u":499870101,"b":"35[0.[270000","4253.00000000"],["0.35450000","29425.00000000"]]]})";
+  EXPECT_FALSE(parser.parse(frame, kRecv, out).ok());
+  EXPECT_TRUE(out.events.empty());
+}
+
+TEST(FuzzRegression, shouldRejectBrokenKrakenTickerThatDefeatedUnorderedFieldSearch) {
+  SymbolTable symbols{UnknownSymbolPolicy::kAutoIntern};
+  KrakenParser parser(VenueId{4}, symbols);
+  Collect out;
+  const std::string frame =
+      R"([4532,{"a":["0.0":"onli6.92"],"GRT/ETH00083707000","1.71754604","1618678150.80"]},)"
+      R"("ticker","GRT/ETH"])";
+  EXPECT_FALSE(parser.parse(frame, kRecv, out).ok());
+  EXPECT_TRUE(out.events.empty());
+}
+
+TEST(FuzzRegression, shouldRejectCaptureTimeThatOverflowedNanoseconds) {
+  // 11633998274 s * 1e9 overflowed int64 before the range check.
+  EXPECT_FALSE(parse_capture_time("11633998274.5").has_value());
+  EXPECT_TRUE(parse_capture_time("9223372035.5").has_value());
 }
 
 }  // namespace
