@@ -128,6 +128,52 @@ RiskReject make_reject(RejectReason reason, Scope scope, std::uint32_t id,
   return r;
 }
 
+// oms::Position has no public way to be built from its parts, which a restore needs. Its
+// snapshot record is its four public figures (deterministic bytes); the object is rebuilt
+// from a mirror of its layout, and the rebuild is verified through the same accessors, so
+// a change of oms::Position's layout makes restore fail loudly (kCorrupt; the tests catch
+// it) instead of misreading. The lead is asked for oms::Position::from_parts() instead.
+struct PositionRecord {
+  std::int64_t quantity;
+  std::int64_t fees;
+  Wide cost;
+  Wide realized;
+};
+static_assert(std::has_unique_object_representations_v<PositionRecord>);
+
+struct PositionMirror {  // oms::Position's members, in declaration order
+  Wide scale;
+  std::int64_t quantity;
+  Wide cost;
+  Wide realized;
+  std::int64_t fees;
+};
+static_assert(sizeof(PositionMirror) == sizeof(oms::Position) &&
+              alignof(PositionMirror) == alignof(oms::Position) &&
+              std::is_trivially_copyable_v<oms::Position>);
+
+bool rebuild(const PositionRecord& r, std::int64_t qty_unit, oms::Position& out) noexcept {
+  PositionMirror m{};
+  m.scale = qty_unit;
+  m.quantity = r.quantity;
+  m.cost = r.cost;
+  m.realized = r.realized;
+  m.fees = r.fees;
+  oms::Position p(0);
+  std::memcpy(static_cast<void*>(&p), &m, sizeof p);
+  // Verified through the accessors, including the scale (realized_pnl divides by it).
+  const bool same =
+      p.quantity() == r.quantity && p.fees() == r.fees && p.cost_basis_exact() == r.cost &&
+      p.realized_exact() == r.realized &&
+      p.realized_pnl() == static_cast<std::int64_t>(divide_rounded(r.realized, qty_unit));
+  if (same) out = p;
+  return same;
+}
+
+PositionRecord record_of(const oms::Position& p) noexcept {
+  return PositionRecord{p.quantity(), p.fees(), p.cost_basis_exact(), p.realized_exact()};
+}
+
 }  // namespace
 
 std::string_view to_string(RejectReason reason) noexcept {
@@ -981,8 +1027,9 @@ std::uint64_t RiskEngine::state_hash() const noexcept {
 }
 
 // Layout: [version u8][bots u32][accounts u32][instruments u32][assets u32][day i64]
-// [global_kill u8] then the tables in the order state_hash() reads them, each as its raw
-// elements (no padding: asserted), positions as oms::Position object images.
+// [global_kill u8][bad_inputs u64] then the tables in the order state_hash() reads them,
+// each as its raw elements (no padding: asserted), positions last as PositionRecord
+// {quantity, fees, cost, realized}. Equal states give byte-identical snapshots.
 std::size_t RiskEngine::snapshot_size() const noexcept {
   return sizeof(kSnapshotVersion) + 4 * sizeof(std::uint32_t) + sizeof(day_) +
          sizeof(global_kill_) + sizeof(bad_inputs_) + instruments_.size() * sizeof(Instrument) +
@@ -990,7 +1037,7 @@ std::size_t RiskEngine::snapshot_size() const noexcept {
          bot_instruments_.size() * sizeof(BotInstrument) +
          account_instruments_.size() * sizeof(AccountInstrument) +
          balances_.size() * sizeof(std::int64_t) + error_buckets_.size() * sizeof(ErrorBucket) +
-         positions_.size() * sizeof(oms::Position);
+         positions_.size() * sizeof(PositionRecord);
 }
 
 std::vector<std::byte> RiskEngine::snapshot() const {
@@ -1011,11 +1058,8 @@ std::vector<std::byte> RiskEngine::snapshot() const {
   w.put_all(account_instruments_);
   w.put_all(balances_);
   w.put_all(error_buckets_);
-  // oms::Position has no public constructor from its parts: its object image is copied
-  // (trivially copyable, so this is well defined). Layout changes must bump the version.
-  static_assert(std::is_trivially_copyable_v<oms::Position>);
-  static_assert(sizeof(oms::Position) == 80, "oms::Position changed: bump kSnapshotVersion");
-  w.put_all(positions_);
+  for (const oms::Position& p : positions_)
+    w.put(record_of(p));
   return out;
 }
 
@@ -1061,6 +1105,18 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
       return Unexpected{RestoreError::kCorrupt};
     }
   }
+  const std::size_t positions_at = bytes.size() - positions_.size() * sizeof(PositionRecord);
+  for (std::size_t k = 0; k < positions_.size(); ++k) {
+    PositionRecord rec;
+    std::memcpy(&rec, bytes.data() + positions_at + k * sizeof rec, sizeof rec);
+    Instrument in;
+    std::memcpy(&in, bytes.data() + instruments_at + (k % capacity_.instruments) * sizeof in,
+                sizeof in);
+    oms::Position scratch(0);
+    if (!rebuild(rec, in.defined ? in.qty_unit : 1, scratch)) {
+      return Unexpected{RestoreError::kCorrupt};
+    }
+  }
   const auto read_all = [&](auto& v) {
     const std::size_t n = v.size() * sizeof(v[0]);
     std::memcpy(static_cast<void*>(v.data()), bytes.data() + r.pos, n);
@@ -1076,7 +1132,13 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
   read_all(account_instruments_);
   read_all(balances_);
   read_all(error_buckets_);
-  read_all(positions_);
+  for (std::size_t k = 0; k < positions_.size(); ++k) {
+    PositionRecord rec;
+    r.get(rec);
+    // Instruments are restored already; an undefined one holds Position(0) (unit 1).
+    const Instrument& in = instruments_[k % capacity_.instruments];
+    (void)rebuild(rec, in.defined ? in.qty_unit : 1, positions_[k]);  // verified above
+  }
   return true;
 }
 
