@@ -26,6 +26,10 @@
 //   synchronisation is assumed; the price is that a hop is the average of the two directions.
 //   TSC ticks are converted to ns with a frequency calibrated against steady_clock at start-up.
 //   Reported as counters p50_ns / p99_ns / p999_ns over kPings round trips per repetition.
+// Fused hop (BM_FusedHop<...>): one thread pushes one item and pops it back, the hand-off
+//   between stages in the `fused` topology; no cross-core traffic, so it is the least noisy
+//   figure on a shared machine. Verified for order before timing and after.
+//
 //   MailboxFloor (one atomic word per direction, not a queue) shows what this machine charges
 //   for moving one cache line between the two cores: no queue can hop faster than that.
 //
@@ -361,6 +365,42 @@ void BM_Throughput(benchmark::State& state) {
       static_cast<std::int64_t>(state.iterations() * items * sizeof(typename Q::Item)));
 }
 
+// ---- fused: one thread pushes and pops (the `fused` topology's per-stage hop cost) --------
+
+// One item in, one item out, on the benchmark thread: the instruction cost of a hop with no
+// cross-core traffic at all, the path every stage-to-stage hand-off takes in `fused` mode.
+template <class Q>
+void BM_FusedHop(benchmark::State& state) {
+  Q queue;
+  auto producer = queue.producer();
+  auto consumer = queue.consumer();
+  std::uint64_t next = 1;
+  std::uint64_t got = 0;
+  bool in_order = true;
+  auto hop = [&] {
+    if (producer.push_some(next, next) == next) return false;
+    ++next;
+    std::uint64_t v = 0;
+    if (consumer.pop_some([&](std::uint64_t x) { v = x; }) != 1) return false;
+    in_order &= (v == ++got);
+    return true;
+  };
+  for (int i = 0; i < 10'000; ++i) {  // verification before timing
+    if (!hop()) {
+      state.SkipWithError("fused push/pop failed");
+      return;
+    }
+  }
+  if (!in_order) {
+    state.SkipWithError("fused hop reordered items");
+    return;
+  }
+  for (auto _ : state)
+    benchmark::DoNotOptimize(hop());
+  if (!in_order || got != next - 1) state.SkipWithError("fused hop lost or reordered items");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
 // ---- one-way hop latency (ping-pong / 2) --------------------------------------------------
 
 double tsc_ghz() {
@@ -460,6 +500,12 @@ BE_THROUGHPUT(RingBatchEvent);
 BE_THROUGHPUT(ConcurrentQEvent);
 BE_THROUGHPUT(ConcurrentQBulkEvent);
 BE_THROUGHPUT(ReaderWriterQEvent);
+BENCHMARK_TEMPLATE(BM_FusedHop, RingU64);
+BENCHMARK_TEMPLATE(BM_FusedHop, ConcurrentQU64);
+BENCHMARK_TEMPLATE(BM_FusedHop, ReaderWriterQU64);
+BENCHMARK_TEMPLATE(BM_FusedHop, RingEvent);
+BENCHMARK_TEMPLATE(BM_FusedHop, ConcurrentQEvent);
+BENCHMARK_TEMPLATE(BM_FusedHop, ReaderWriterQEvent);
 BENCHMARK_TEMPLATE(BM_HopLatency, RingU64)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_HopLatency, ConcurrentQU64)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_HopLatency, ReaderWriterQU64)->Iterations(1)->Unit(benchmark::kMillisecond);
@@ -486,7 +532,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const auto ia = rates_.find(a);
       const auto ib = rates_.find(b);
       if (ia == rates_.end() || ib == rates_.end() || ib->second == 0) return;
-      std::printf("throughput ratio %-38s / %-40s = %6.2f  (%.1f vs %.1f M items/s)\n", a, b,
+      std::printf("items/s ratio %-38s / %-40s = %6.2f  (%.1f vs %.1f M items/s)\n", a, b,
                   ia->second / ib->second, ia->second / 1e6, ib->second / 1e6);
     };
     std::printf("\n");
@@ -498,6 +544,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ratio("BM_Throughput<RingBatchEvent>", "BM_Throughput<ConcurrentQEvent>");
     ratio("BM_Throughput<RingBatchEvent>", "BM_Throughput<ConcurrentQBulkEvent>");
     ratio("BM_Throughput<RingEvent>", "BM_Throughput<ReaderWriterQEvent>");
+    ratio("BM_FusedHop<RingU64>", "BM_FusedHop<ConcurrentQU64>");
+    ratio("BM_FusedHop<RingU64>", "BM_FusedHop<ReaderWriterQU64>");
+    ratio("BM_FusedHop<RingEvent>", "BM_FusedHop<ConcurrentQEvent>");
+    ratio("BM_FusedHop<RingEvent>", "BM_FusedHop<ReaderWriterQEvent>");
     std::fflush(stdout);
   }
 
