@@ -4,7 +4,8 @@
 //   Items: a std::uint64_t sequence number (1..N; 4M per transfer), and the engine's real
 //   record, the 128-byte core/event.hpp Event, with the sequence in its header (1M per
 //   transfer). Each peer carries the same item type and count. Every queue is bounded and
-//   pre-allocated with the same capacity (kCapacity = 1024 items) and used through its
+//   pre-allocated with the same requested capacity (kCapacity = 1024 items; ReaderWriterQueue
+//   rounds that up to ~2044, so Ring2xU64 repeats the ring at 2048) and used through its
 //   non-allocating calls: SpscRing try_push/try_pop (and claim/commit, peek/release batches of
 //   64), moodycamel::ConcurrentQueue with a producer and a consumer token (try_enqueue /
 //   try_dequeue, and the _bulk calls with 64), moodycamel::ReaderWriterQueue (try_enqueue /
@@ -111,10 +112,10 @@ std::uint64_t seq_of(const Event& e) noexcept {
 
 // ---- queue adapters: one producer side, one consumer side, same item -------------------
 
-template <class ItemT>
+template <class ItemT, std::size_t Capacity = kCapacity>
 struct Ring {
   using Item = ItemT;
-  SpscRing<Item> q{kCapacity};
+  SpscRing<Item> q{Capacity};
   struct Producer {
     Ring& r;
     // Pushes some of next..last in order; returns the next value still to push.
@@ -249,6 +250,9 @@ struct ReaderWriterQ {
 };
 
 using RingU64 = Ring<std::uint64_t>;
+// ReaderWriterQueue(1024) really holds up to ~2044 items (4 blocks of 512, see its
+// constructor), twice the others; this ring matches that slack.
+using Ring2xU64 = Ring<std::uint64_t, 2 * kCapacity>;
 using RingBatchU64 = RingBatch<std::uint64_t>;
 using ConcurrentQU64 = ConcurrentQ<std::uint64_t>;
 using ConcurrentQBulkU64 = ConcurrentQBulk<std::uint64_t>;
@@ -495,6 +499,7 @@ BE_THROUGHPUT(RingBatchU64);
 BE_THROUGHPUT(ConcurrentQU64);
 BE_THROUGHPUT(ConcurrentQBulkU64);
 BE_THROUGHPUT(ReaderWriterQU64);
+BE_THROUGHPUT(Ring2xU64);
 BE_THROUGHPUT(RingEvent);
 BE_THROUGHPUT(RingBatchEvent);
 BE_THROUGHPUT(ConcurrentQEvent);
@@ -540,6 +545,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ratio("BM_Throughput<RingBatchU64>", "BM_Throughput<ConcurrentQU64>");
     ratio("BM_Throughput<RingBatchU64>", "BM_Throughput<ConcurrentQBulkU64>");
     ratio("BM_Throughput<RingU64>", "BM_Throughput<ReaderWriterQU64>");
+    ratio("BM_Throughput<Ring2xU64>", "BM_Throughput<ReaderWriterQU64>");
     ratio("BM_Throughput<RingEvent>", "BM_Throughput<ConcurrentQEvent>");
     ratio("BM_Throughput<RingBatchEvent>", "BM_Throughput<ConcurrentQEvent>");
     ratio("BM_Throughput<RingBatchEvent>", "BM_Throughput<ConcurrentQBulkEvent>");
