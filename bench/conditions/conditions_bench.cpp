@@ -13,7 +13,8 @@
 //   Peers in the same run, same bars, same bots:
 //     Shared  ConditionEngine: each indicator instance updated once, each condition
 //             evaluated once, triggers fanned out to the 40 subscribers.
-//     PerBot  every bot owns its indicator instances and previous values and evaluates its
+//     PerBot  (the evaluation of tests/conditions/naive_conditions.hpp) every bot owns its
+//     indicator instances and previous values and evaluates its
 //             own 2 conditions (bots are indexed by symbol, so no bot is visited for another
 //             symbol's bar: the naive side pays only for its own redundancy).
 //   Before timing, both run 400 rounds from scratch and must deliver identical triggers
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "strategies/conditions/engine.hpp"
+#include "tests/conditions/naive_conditions.hpp"
 
 namespace {
 
@@ -191,18 +193,6 @@ struct PerBot {
     }
   }
 
-  static double value(const Operand& o, const std::optional<ta::AnyIndicator>& ind,
-                      const Bar& bar) {
-    switch (o.kind) {
-      case OperandKind::kConstant:
-        return o.constant;
-      case OperandKind::kIndicator:
-        return ind->ready() ? ind->output(o.output) : std::nan("");
-      default:
-        return ta::to_double(bar.close, kScale);
-    }
-  }
-
   void round(std::uint64_t r, TriggerSink& sink) {
     for (std::uint32_t s = 0; s < kSymbols; ++s) {
       const Bar bar = bar_at(r, s);
@@ -210,30 +200,10 @@ struct PerBot {
         for (Own& o : bot.conditions) {
           if (o.lhs) o.lhs->update(bar, kScale, kScale);
           if (o.rhs) o.rhs->update(bar, kScale, kScale);
-          const double l = value(o.def.lhs, o.lhs, bar);
-          const double rv = value(o.def.rhs, o.rhs, bar);
-          bool holds = false;
-          if (std::isnan(l) || std::isnan(rv)) {
-            o.has_previous = false;
-          } else {
-            switch (o.def.op) {
-              case Op::kAbove:
-                holds = l > rv;
-                break;
-              case Op::kBelow:
-                holds = l < rv;
-                break;
-              case Op::kCrossesAbove:
-                holds = o.has_previous && o.previous_lhs <= o.previous_rhs && l > rv;
-                break;
-              case Op::kCrossesBelow:
-                holds = o.has_previous && o.previous_lhs >= o.previous_rhs && l < rv;
-                break;
-            }
-            o.has_previous = true;
-            o.previous_lhs = l;
-            o.previous_rhs = rv;
-          }
+          const double l = test::naive_value(o.def.lhs, o.lhs, bar, kScale);
+          const double rv = test::naive_value(o.def.rhs, o.rhs, bar, kScale);
+          const bool holds =
+              test::naive_holds(o.def.op, l, rv, o.has_previous, o.previous_lhs, o.previous_rhs);
           if (holds) {
             sink.on_trigger(Trigger{o.condition, o.subscription, bot.id, bar.instrument,
                                     bar.interval_seconds, bar.open_time, l, rv});

@@ -21,6 +21,48 @@
 
 namespace be::cond::test {
 
+// One operand's value on a bar, written out again rather than shared with the engine.
+inline double naive_value(const Operand& o, const std::optional<ta::AnyIndicator>& ind,
+                          const Bar& bar, int price_scale) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto px = [&](std::int64_t v) {
+    return static_cast<double>(v) / static_cast<double>(pow10(price_scale));
+  };
+  switch (o.kind) {
+    case OperandKind::kConstant:
+      return o.constant;
+    case OperandKind::kIndicator:
+      return ind->ready() ? ind->output(o.output) : nan;
+    case OperandKind::kClose:
+      return px(bar.close);
+    case OperandKind::kOpen:
+      return px(bar.open);
+    case OperandKind::kHigh:
+      return px(bar.high);
+    case OperandKind::kLow:
+      return px(bar.low);
+  }
+  return nan;
+}
+
+// One evaluation with its own previous values (docs/CONDITIONS.md, "Operators").
+inline bool naive_holds(Op op, double l, double r, bool& has_previous, double& previous_lhs,
+                        double& previous_rhs) {
+  if (std::isnan(l) || std::isnan(r)) {
+    has_previous = false;
+    return false;
+  }
+  bool holds = false;
+  if (op == Op::kAbove) holds = l > r;
+  if (op == Op::kBelow) holds = l < r;
+  if (op == Op::kCrossesAbove) holds = has_previous && previous_lhs <= previous_rhs && l > r;
+  if (op == Op::kCrossesBelow) holds = has_previous && previous_lhs >= previous_rhs && l < r;
+  has_previous = true;
+  previous_lhs = l;
+  previous_rhs = r;
+  return holds;
+}
+
 class NaiveWorld {
  public:
   SubscriptionId subscribe(BotId bot, const ConditionDef& def) {
@@ -60,30 +102,10 @@ class NaiveWorld {
       }
       if (s.lhs) s.lhs->update(bar, price_scale, qty_scale);
       if (s.rhs) s.rhs->update(bar, price_scale, qty_scale);
-      const double l = value(s.def.lhs, s.lhs, bar, price_scale);
-      const double r = value(s.def.rhs, s.rhs, bar, price_scale);
-      bool holds = false;
-      if (std::isnan(l) || std::isnan(r)) {
-        s.has_previous = false;
-      } else {
-        switch (s.def.op) {
-          case Op::kAbove:
-            holds = l > r;
-            break;
-          case Op::kBelow:
-            holds = l < r;
-            break;
-          case Op::kCrossesAbove:
-            holds = s.has_previous && s.previous_lhs <= s.previous_rhs && l > r;
-            break;
-          case Op::kCrossesBelow:
-            holds = s.has_previous && s.previous_lhs >= s.previous_rhs && l < r;
-            break;
-        }
-        s.has_previous = true;
-        s.previous_lhs = l;
-        s.previous_rhs = r;
-      }
+      const double l = naive_value(s.def.lhs, s.lhs, bar, price_scale);
+      const double r = naive_value(s.def.rhs, s.rhs, bar, price_scale);
+      const bool holds =
+          naive_holds(s.def.op, l, r, s.has_previous, s.previous_lhs, s.previous_rhs);
       if (holds) {
         out.push_back(Trigger{s.condition, s.id, s.bot, bar.instrument, bar.interval_seconds,
                               bar.open_time, l, r});
@@ -129,29 +151,6 @@ class NaiveWorld {
       if (s.rhs && s.def.rhs.spec.text == o.spec.text) return s.rhs;
     }
     return ta::AnyIndicator(o.spec);
-  }
-
-  static double value(const Operand& o, const std::optional<ta::AnyIndicator>& ind, const Bar& bar,
-                      int price_scale) {
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    const auto px = [&](std::int64_t v) {
-      return static_cast<double>(v) / static_cast<double>(pow10(price_scale));
-    };
-    switch (o.kind) {
-      case OperandKind::kConstant:
-        return o.constant;
-      case OperandKind::kIndicator:
-        return ind->ready() ? ind->output(o.output) : nan;
-      case OperandKind::kClose:
-        return px(bar.close);
-      case OperandKind::kOpen:
-        return px(bar.open);
-      case OperandKind::kHigh:
-        return px(bar.high);
-      case OperandKind::kLow:
-        return px(bar.low);
-    }
-    return nan;
   }
 
   std::vector<Sub> subs_;

@@ -185,22 +185,29 @@ TEST(ConditionTwin, shouldMatchNaivePerBotEvaluationOverALongRandomSession) {
   EXPECT_GT(fired_ops[Op::kAbove], 0);
 }
 
-std::optional<replay::Candles> load_shared(const std::string& name, std::uint32_t instrument) {
+// The candle file from $BE_SHARED_DATA, or nullopt with the reason in `why`.
+std::optional<replay::Candles> load_shared(const std::string& name, std::uint32_t instrument,
+                                           std::string& why) {
   const char* dir = std::getenv("BE_SHARED_DATA");
-  if (dir == nullptr || *dir == '\0') return std::nullopt;
+  if (dir == nullptr || *dir == '\0') {
+    why = "BE_SHARED_DATA is not set (ctest sets it to shared/data)";
+    return std::nullopt;
+  }
   replay::CandleOptions options;
   options.instrument = InstrumentId{instrument};
   auto candles = replay::load_candles(std::string(dir) + "/candles-1m/" + name, options);
-  if (!candles) return std::nullopt;
+  if (!candles) {
+    why = "real candles absent: " + candles.error().message;
+    return std::nullopt;
+  }
   return std::move(*candles);
 }
 
 TEST(ConditionTwin, shouldMatchNaiveEvaluationOnRealCandlesAcrossTimeframes) {
-  auto btc = load_shared("BTCUSDT_2021-02-19_1week_1m.json", 0);
-  auto dash = load_shared("DASHUSDT_2020-09-09_1week_1m.json", 1);
-  if (!btc || !dash) {
-    GTEST_SKIP() << "real candles not found: set BE_SHARED_DATA to shared/data (ctest does)";
-  }
+  std::string why;
+  auto btc = load_shared("BTCUSDT_2021-02-19_1week_1m.json", 0, why);
+  auto dash = load_shared("DASHUSDT_2020-09-09_1week_1m.json", 1, why);
+  if (!btc || !dash) GTEST_SKIP() << why;
   ConditionEngine shared;
   NaiveWorld naive;
   const std::vector<std::uint32_t> timeframes = {60, 900, 3600};
@@ -238,9 +245,9 @@ TEST(ConditionTwin, shouldMatchNaiveEvaluationOnRealCandlesAcrossTimeframes) {
 }
 
 TEST(ConditionTwin, shouldFireRsiCrossingsWhereAHandWrittenRsiCrosses) {
-  auto btc = load_shared("BTCUSDT_2021-02-19_1week_1m.json", 0);
-  if (!btc)
-    GTEST_SKIP() << "real candles not found: set BE_SHARED_DATA to shared/data (ctest does)";
+  std::string why;
+  auto btc = load_shared("BTCUSDT_2021-02-19_1week_1m.json", 0, why);
+  if (!btc) GTEST_SKIP() << why;
   ConditionEngine shared;
   ASSERT_TRUE(shared.subscribe(
       BotId{1}, indicator_vs(0, 60, "rsi:14", Op::kCrossesBelow, Operand::number(30))));
