@@ -27,5 +27,6 @@ int run_journal(Args args);  // runner/cmd_journal.cpp
 int run_ta(Args args);       // runner/cmd_ta.cpp
 int run_capture(Args args);  // runner/cmd_capture.cpp
 int run_sim(Args args);      // runner/cmd_sim.cpp
+int run_record(Args args);   // runner/cmd_record.cpp
 
 }  // namespace be::cli

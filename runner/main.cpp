@@ -19,6 +19,8 @@ constexpr std::array kCommands = {
             be::cli::run_capture},
     Command{"sim", "run the exchange simulator on loopback: sim [--port N] [--source ...]",
             be::cli::run_sim},
+    Command{"record", "record a venue's WebSocket frames to a capture: record --url URL --out FILE",
+            be::cli::run_record},
 };
 
 void print_help(std::FILE* out) {
