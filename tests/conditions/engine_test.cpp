@@ -2,6 +2,8 @@
 // behaviour, delivery order, refcounting, bad bars, stats, snapshots.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "strategies/conditions/engine.hpp"
 #include "tests/conditions/test_util.hpp"
 
@@ -277,6 +279,42 @@ TEST(ConditionEngine, shouldChangeStateHashWhenAnythingThatDecidesTriggersChange
   ASSERT_TRUE(
       e.subscribe(BotId{2}, indicator_vs(1, 60, "sma:2", Op::kCrossesAbove, Operand::number(5))));
   EXPECT_NE(e.state_hash(), h2);
+}
+
+}  // namespace
+}  // namespace be::cond::test
+
+namespace be::cond::test {
+namespace {
+
+TEST(ConditionEngine, shouldSurviveRandomlyCorruptedSnapshots) {
+  ConditionEngine e;
+  ASSERT_TRUE(e.subscribe(BotId{1}, indicator_vs(1, 60, "macd", Op::kCrossesAbove,
+                                                 *indicator_operand("macd", "signal"))));
+  ASSERT_TRUE(
+      e.subscribe(BotId{2}, indicator_vs(2, 300, "bbands:5", Op::kBelow, close_price(), "lower")));
+  RecordingSink sink;
+  for (int i = 0; i < 50; ++i) {
+    e.on_bar(make_bar(1, 60, i * kMinute, 100 + (i % 7)), kScale, kScale, sink);
+    e.on_bar(make_bar(2, 300, i * 5 * kMinute, 50 + (i % 5)), kScale, kScale, sink);
+  }
+  std::vector<std::byte> bytes;
+  e.save(bytes);
+  std::mt19937_64 rng(99);
+  int accepted = 0;
+  for (int round = 0; round < 3000; ++round) {
+    auto bad = bytes;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f)
+      bad[rng() % bad.size()] = static_cast<std::byte>(rng());
+    ConditionEngine target;
+    if (!target.restore(bad).has_value()) {
+      ++accepted;  // a flip in a counter or a double: still a consistent engine
+      target.on_bar(make_bar(1, 60, 1'000 * kMinute, 101), kScale, kScale, sink);
+      (void)target.state_hash();
+    }
+  }
+  EXPECT_LT(accepted, 3000);
 }
 
 }  // namespace
