@@ -218,6 +218,10 @@ void ConditionEngine::on_bar(const Bar& bar, int price_scale, int qty_scale,
     ++stats_.bars_partial;
     return;
   }
+  if (price_scale < 0 || price_scale > 18 || qty_scale < 0 || qty_scale > 18) {
+    ++stats_.bars_bad_scale;  // pow10 would read past its table
+    return;
+  }
   Key* key = find_key(bar.instrument, bar.interval_seconds);
   if (key == nullptr) {
     ++stats_.bars_unwatched;
@@ -335,7 +339,7 @@ std::vector<ConditionStats> ConditionEngine::all_condition_stats() const {
 // ---- Snapshot -------------------------------------------------------------------------------
 //
 //   u32 magic "COND" | u16 version | u32 next condition id | u64 next subscription id
-//   | EngineStats (8 x u64)
+//   | EngineStats (9 x u64)
 //   | u32 keys     x { u32 instrument, u32 timeframe, u8 has_last, i64 last_open_time,
 //                      u32 indicators x { string spec, bytes indicator state } }
 //   | u32 conditions x { u32 id, u32 instrument, u32 timeframe, u8 op, operand lhs, operand rhs,

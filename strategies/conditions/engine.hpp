@@ -27,7 +27,8 @@
 // the warm values at once; the new condition's own previous values start empty.
 //
 // Bad input is counted, never fatal: partial bars (closed == 0), bars for a key nobody
-// watches, and late bars (open time not after the key's last) are dropped with a counter.
+// watches, late bars (open time not after the key's last) and bars handed in with a scale
+// outside 0..18 are dropped with a counter.
 //
 // Allocation: subscribe/unsubscribe/restore/stats allocate (control path); on_bar and
 // state_hash do not (tests/conditions proves it with be_alloc_counter). Exceptions: only
@@ -96,6 +97,7 @@ struct EngineStats {
   std::uint64_t bars_unwatched = 0;  // closed bars for a key with no condition
   std::uint64_t bars_partial = 0;    // closed == 0: ignored
   std::uint64_t bars_late = 0;       // open time not after the key's previous bar
+  std::uint64_t bars_bad_scale = 0;  // price or quantity scale outside 0..18
   std::uint64_t indicator_updates = 0;
   std::uint64_t evaluations = 0;
   std::uint64_t triggers = 0;

@@ -156,7 +156,7 @@ TEST(ConditionEngine, shouldRefuseInvalidDefinitions) {
   EXPECT_EQ(e.condition_count(), 0u);
 }
 
-TEST(ConditionEngine, shouldCountAndDropPartialLateAndUnwatchedBars) {
+TEST(ConditionEngine, shouldCountAndDropPartialLateUnwatchedAndBadScaleBars) {
   ConditionEngine e;
   ASSERT_TRUE(e.subscribe(BotId{1}, indicator_vs(1, 60, "sma:2", Op::kAbove, Operand::number(0))));
   RecordingSink sink;
@@ -168,10 +168,13 @@ TEST(ConditionEngine, shouldCountAndDropPartialLateAndUnwatchedBars) {
   e.on_bar(make_bar(1, 60, 0, 5), kScale, kScale, sink);        // earlier
   e.on_bar(make_bar(2, 60, kMinute, 5), kScale, kScale, sink);  // nobody watches
   e.on_bar(make_bar(1, 300, kMinute, 5), kScale, kScale, sink);
+  e.on_bar(make_bar(1, 60, 9 * kMinute, 5), 19, kScale, sink);
+  e.on_bar(make_bar(1, 60, 9 * kMinute, 5), kScale, -1, sink);
   EXPECT_EQ(e.stats().bars, 1u);
   EXPECT_EQ(e.stats().bars_partial, 1u);
   EXPECT_EQ(e.stats().bars_late, 2u);
   EXPECT_EQ(e.stats().bars_unwatched, 2u);
+  EXPECT_EQ(e.stats().bars_bad_scale, 2u);
   EXPECT_EQ(e.stats().indicator_updates, 1u);
 }
 
