@@ -280,6 +280,10 @@ std::optional<ObjectReader> ObjectReader::object(std::string_view key, Presence 
   return ObjectReader(*v, field_path(key), *errors_);
 }
 
+const Value* ObjectReader::object_value(std::string_view key) {
+  return take(key, Presence::kOptional, Value::Kind::kObject, "an object");
+}
+
 const Value* ObjectReader::array(std::string_view key, Presence presence) {
   return take(key, presence, Value::Kind::kArray, "an array");
 }

@@ -70,6 +70,8 @@ class ObjectReader {
                                     std::initializer_list<std::string_view> allowed = {});
   std::optional<ObjectReader> object(std::string_view key, Presence presence);
   const Value* array(std::string_view key, Presence presence);
+  // An optional object handed to another reader (marked read; a non-object is an error).
+  const Value* object_value(std::string_view key);
 
   // Reports every field present but never read as "unknown field". Call once, last.
   void finish();

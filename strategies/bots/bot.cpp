@@ -11,6 +11,11 @@ std::uint64_t fnv1a64(std::span<const std::byte> bytes) noexcept {
   return h;
 }
 
+const std::vector<cond::ConditionDef>& Bot::conditions() const noexcept {
+  static const std::vector<cond::ConditionDef> kNone;
+  return kNone;
+}
+
 void Bot::save(std::vector<std::byte>& out) const {
   StateWriter w(out);
   const std::string_view type = type_name();

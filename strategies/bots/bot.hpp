@@ -24,6 +24,7 @@
 
 #include "core/event.hpp"
 #include "core/order_intent.hpp"
+#include "strategies/conditions/condition.hpp"
 
 namespace be::bots {
 
@@ -192,6 +193,11 @@ class Bot {
   virtual void on_fill(const BotFill& /*fill*/, BotContext& /*ctx*/) {}
   virtual void on_order_update(const BotOrderUpdate& /*update*/, BotContext& /*ctx*/) {}
   virtual void on_timer(std::uint32_t /*timer_id*/, BotContext& /*ctx*/) {}
+  // The conditions this bot wants evaluated; the strategy stage subscribes them to the shared
+  // condition engine when the bot starts, and calls on_condition(i) when conditions()[i]
+  // triggers on a closed bar (after the bar itself was handed to on_bar).
+  virtual const std::vector<cond::ConditionDef>& conditions() const noexcept;
+  virtual void on_condition(std::uint32_t /*index*/, BotContext& /*ctx*/) {}
   virtual void on_stop(BotContext& /*ctx*/) {}
 
   // Snapshot state: the bot's own fields (the base class adds its generator).

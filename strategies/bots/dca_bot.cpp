@@ -21,8 +21,12 @@ std::int64_t round_up(std::int64_t value, std::int64_t step) noexcept {
 }
 }  // namespace
 
-DcaBot::DcaBot(const BotSetup& setup, const Params& params)
-    : Bot(setup.id, setup.instrument.id, setup.seed), params_(params), info_(setup.instrument) {}
+DcaBot::DcaBot(const BotSetup& setup, const Params& params,
+               std::vector<cond::ConditionDef> triggers)
+    : Bot(setup.id, setup.instrument.id, setup.seed),
+      params_(params),
+      info_(setup.instrument),
+      triggers_(std::move(triggers)) {}
 
 std::unique_ptr<Bot> DcaBot::create(const BotSetup& setup, config::ObjectReader& p) {
   using config::Presence;
@@ -63,11 +67,32 @@ std::unique_ptr<Bot> DcaBot::create(const BotSetup& setup, config::ObjectReader&
   } else if (p.has("safety_orders")) {
     ok = false;
   }
+  std::vector<cond::ConditionDef> triggers;
+  if (const config::Value* trigger = p.object_value("trigger")) {
+    if (interval) {
+      p.error("trigger", "give interval_minutes or trigger, not both");
+      ok = false;
+    }
+    cond::ConditionContext context;
+    context.default_instrument = setup.instrument.id;
+    context.default_timeframe_seconds = setup.timeframe_seconds;
+    context.resolve = [&setup](std::string_view symbol) -> std::optional<InstrumentId> {
+      const InstrumentInfo* info =
+          setup.resolve != nullptr ? (*setup.resolve)(setup.venue, symbol) : nullptr;
+      return info != nullptr ? std::optional(info->id) : std::nullopt;
+    };
+    auto def = cond::read_condition(*trigger, p.field_path("trigger"), context, *p.errors());
+    if (def) {
+      triggers.push_back(std::move(*def));
+    } else {
+      ok = false;
+    }
+  }
   if (!ok) return nullptr;
   params.base_order_quote = *base;
   params.interval_minutes = interval.value_or(0);
   params.take_profit_ppm = *take_profit;
-  return std::make_unique<DcaBot>(setup, params);
+  return std::make_unique<DcaBot>(setup, params, std::move(triggers));
 }
 
 std::int64_t DcaBot::average_entry_price() const noexcept {
@@ -96,10 +121,15 @@ std::int64_t DcaBot::safety_quote(std::uint32_t i) const noexcept {
 }
 
 void DcaBot::on_start(BotContext& ctx) {
+  if (!triggers_.empty()) return;  // buys wait for the condition
   buy_base(ctx);
   if (params_.interval_minutes > 0) {
     ctx.set_timer(kIntervalTimer, ctx.now() + params_.interval_minutes * 60 * 1'000'000'000LL);
   }
+}
+
+void DcaBot::on_condition(std::uint32_t index, BotContext& ctx) {
+  if (index < triggers_.size()) buy_base(ctx);
 }
 
 void DcaBot::on_timer(std::uint32_t timer_id, BotContext& ctx) {
@@ -189,7 +219,7 @@ void DcaBot::on_order_update(const BotOrderUpdate& update, BotContext& ctx) {
       cost_ = 0;
       safety_placed_ = false;
       ++cycles_;
-      if (params_.interval_minutes == 0) buy_base(ctx);
+      if (params_.interval_minutes == 0 && triggers_.empty()) buy_base(ctx);
     }
   }
 }

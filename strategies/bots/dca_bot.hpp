@@ -3,7 +3,8 @@
 //
 //  - Base order: a market buy of base_order_quote at start, and again at the start of every
 //    cycle (after a take profit); with interval_minutes set, also every interval (recurring
-//    buys, timer-driven on event time, so a replay buys at the same moments).
+//    buys, timer-driven on event time, so a replay buys at the same moments); with a
+//    `trigger` condition, whenever it fires instead (no buy at start or after a take profit).
 //  - Safety orders (optional): after a base order fills, `count` limit buys below its fill
 //    price. Safety order i (1-based) sits at a total deviation
 //        d_i = deviation_pct x (1 + step_scale + ... + step_scale^(i-1))
@@ -44,7 +45,8 @@ class DcaBot final : public Bot {
     std::int64_t take_profit_ppm = 0;
   };
 
-  DcaBot(const BotSetup& setup, const Params& params);
+  DcaBot(const BotSetup& setup, const Params& params,
+         std::vector<cond::ConditionDef> triggers = {});
   static std::unique_ptr<Bot> create(const BotSetup& setup, config::ObjectReader& params);
 
   std::string_view type_name() const noexcept override { return "dca"; }
@@ -52,6 +54,8 @@ class DcaBot final : public Bot {
   void on_fill(const BotFill& fill, BotContext& ctx) override;
   void on_order_update(const BotOrderUpdate& update, BotContext& ctx) override;
   void on_timer(std::uint32_t timer_id, BotContext& ctx) override;
+  const std::vector<cond::ConditionDef>& conditions() const noexcept override { return triggers_; }
+  void on_condition(std::uint32_t index, BotContext& ctx) override;
 
   // Exposed for tests and the health report.
   std::int64_t position_quantity() const noexcept { return quantity_; }
@@ -72,6 +76,7 @@ class DcaBot final : public Bot {
 
   Params params_;
   InstrumentInfo info_;
+  std::vector<cond::ConditionDef> triggers_;  // at most one: the `trigger` condition
   // Cycle state: the position this cycle built (from our own fills), in 128-bit cost.
   std::int64_t quantity_ = 0;
   __extension__ __int128 cost_ = 0;  // sum of price x quantity, scale p+q

@@ -131,6 +131,8 @@ Expected<CreatedBot, ConfigErrors> BotRegistry::create(std::string_view json, Bo
       setup.id = id;
       setup.timeframe_seconds = cfg.timeframe_seconds;
       setup.seed = cfg.seed;
+      setup.venue = cfg.venue;
+      setup.resolve = &resolve;
       if (instrument != nullptr) setup.instrument = *instrument;
       config::ObjectReader params_reader(cfg.parameters, "strategy.parameters", errors);
       out.bot = entry->factory(setup, params_reader);

@@ -31,9 +31,15 @@ namespace be::bots {
 
 using ConfigErrors = std::vector<config::FieldError>;
 
+// Finds an instrument by venue and symbol; nullptr when unknown.
+using InstrumentResolver =
+    std::function<const InstrumentInfo*(std::string_view venue, std::string_view symbol)>;
+
 struct BotSetup {
   BotId id = kNoBot;
   InstrumentInfo instrument;
+  std::string venue;                            // the bot's venue, for conditions naming symbols
+  const InstrumentResolver* resolve = nullptr;  // valid while the factory runs
   std::uint32_t timeframe_seconds = 60;
   std::uint64_t seed = 0;
 };
@@ -54,10 +60,6 @@ std::optional<std::uint32_t> parse_timeframe(std::string_view text) noexcept;
 
 // Reads a factory's parameters; returns nullptr after adding errors when they are bad.
 using BotFactory = std::unique_ptr<Bot> (*)(const BotSetup& setup, config::ObjectReader& params);
-
-// Finds an instrument by venue and symbol; nullptr when unknown.
-using InstrumentResolver =
-    std::function<const InstrumentInfo*(std::string_view venue, std::string_view symbol)>;
 
 struct CreatedBot {
   BotConfig config;

@@ -11,6 +11,7 @@
 #include "strategies/bots/dca_bot.hpp"
 #include "strategies/bots/registry.hpp"
 #include "strategies/bots/signal_bots.hpp"
+#include "strategies/conditions/engine.hpp"
 #include "tests/bots/bot_test_data.hpp"
 #include "tests/bots/sim_context.hpp"
 
@@ -284,6 +285,60 @@ TEST(DcaBot, shouldBuyOnEveryIntervalOnEventTime) {
   // 50% take profit is never reached this day: it is replaced after every buy.
   EXPECT_EQ(static_cast<DcaBot&>(*bot).cycles_completed(), 0u);
   EXPECT_EQ(ctx.cancels, 24);
+}
+
+// DCA on a condition: the bot declares it, the shared condition engine evaluates it, and each
+// trigger is one base buy. Expected: every bar where a plain RSI(14) crosses below 30.
+TEST(DcaBot, shouldBuyWheneverItsTriggerConditionFires) {
+  REQUIRE_BTC_WEEK();
+  auto bot = make(R"({"name":"dca","symbol":"BTCUSDT","strategy":{"type":"dca","parameters":{
+      "base_order_quote":50,"take_profit_pct":50,
+      "trigger":{"indicator":"rsi:14","operator":"crosses_below","value":30}}}})");
+  ASSERT_NE(bot, nullptr);
+  ASSERT_EQ(bot->conditions().size(), 1u);
+  cond::ConditionEngine engine;
+  ASSERT_TRUE(engine.subscribe(bot->id(), bot->conditions()[0]).has_value());
+  struct Fired final : cond::TriggerSink {
+    std::size_t count = 0;
+    void on_trigger(const cond::Trigger&) noexcept override { ++count; }
+  } fired;
+  test::SimContext ctx(btcusdt());
+  ctx.start(*bot, candles->bars[0].open_time, candles->bars[0].close);
+  EXPECT_TRUE(ctx.submitted.empty()) << "a triggered DCA does not buy at start";
+  for (std::size_t i = 0; i < candles->size(); ++i) {
+    const Bar bar = closed(candles->bars[i]);
+    ctx.deliver(*bot, bar, i);
+    fired.count = 0;
+    engine.on_bar(bar, 8, 8, fired);
+    for (std::size_t k = 0; k < fired.count; ++k)
+      ctx.deliver_condition(*bot, 0, bar.close);
+  }
+  const auto rsi = naive_rsi(candles->close, 14);
+  std::vector<std::size_t> expected;
+  for (std::size_t i = 15; i < rsi.size(); ++i) {
+    if (!std::isnan(rsi[i - 1]) && rsi[i - 1] >= 30 && rsi[i] < 30) expected.push_back(i);
+  }
+  std::vector<std::size_t> buys;
+  for (const Submitted& s : ctx.submitted) {
+    if (s.intent.tag == DcaBot::kBase) buys.push_back(s.bar_index);
+  }
+  ASSERT_GT(expected.size(), 20u);
+  EXPECT_EQ(buys, expected);
+}
+
+TEST(DcaBot, shouldNameBadTriggerFields) {
+  auto created = BotRegistry::builtin().create(
+      R"({"name":"d","symbol":"BTCUSDT","strategy":{"type":"dca","parameters":{
+          "base_order_quote":10,"take_profit_pct":1,"interval_minutes":5,
+          "trigger":{"indicator":"rsi:0","operator":"sideways","value":30}}}})",
+      BotId{1}, resolver());
+  ASSERT_FALSE(created.has_value());
+  const std::string all = config::format_errors(created.error());
+  EXPECT_NE(all.find("strategy.parameters.trigger: give interval_minutes or trigger, not both"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("strategy.parameters.trigger.indicator"), std::string::npos) << all;
+  EXPECT_NE(all.find("strategy.parameters.trigger.operator"), std::string::npos) << all;
 }
 
 TEST(DcaBot, shouldRefuseSafetyOrdersThatWouldReachZero) {

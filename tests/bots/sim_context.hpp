@@ -83,6 +83,13 @@ class SimContext final : public BotContext {
     fill_market(bot, bar.close);
   }
 
+  // A condition of the bot fired on the bar just delivered: market orders it sends fill at
+  // that bar's close.
+  void deliver_condition(Bot& bot, std::uint32_t index, std::int64_t close) {
+    bot.on_condition(index, *this);
+    fill_market(bot, close);
+  }
+
   std::vector<Submitted> submitted;
   std::vector<BotFill> fills;
   int cancels = 0;
