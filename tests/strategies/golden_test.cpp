@@ -2,6 +2,7 @@
 // within 1e-9 relative, and warm-up cells empty exactly where TA-Lib's are.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
@@ -51,7 +52,9 @@ class GoldenTalib : public ::testing::Test {
       ASSERT_LE(err, kTolerance) << suffix << " column " << col << " bar " << i << ": got " << *got
                                  << ", TA-Lib " << *golden[i];
     }
-    RecordProperty(suffix + "_" + std::to_string(col) + "_max_rel_error", std::to_string(worst));
+    char worst_text[32];
+    std::snprintf(worst_text, sizeof worst_text, "%.3g", worst);
+    RecordProperty(suffix + "_" + std::to_string(col) + "_max_rel_error", worst_text);
   }
 
   std::string base_;
