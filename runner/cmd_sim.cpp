@@ -191,9 +191,14 @@ int run_sim(Args args) {
   const std::string host = config.bind_address.find(':') != std::string::npos
                                ? "[" + config.bind_address + "]"
                                : config.bind_address;
+  char speed[32];
+  if (config.speed == 0) {
+    std::snprintf(speed, sizeof speed, "max");
+  } else {
+    std::snprintf(speed, sizeof speed, "%gx", config.speed);
+  }
   std::printf("botengine sim: listening on ws://%s:%u (source %s, speed %s, seed %llu)\n",
-              host.c_str(), static_cast<unsigned>(*port), source.c_str(),
-              config.speed == 0 ? "max" : std::to_string(config.speed).c_str(),
+              host.c_str(), static_cast<unsigned>(*port), source.c_str(), speed,
               static_cast<unsigned long long>(seed));
   std::printf("  raw      ws://%s:%u/ws/<stream>   combined ws://%s:%u/stream?streams=<a>/<b>\n",
               host.c_str(), static_cast<unsigned>(*port), host.c_str(),

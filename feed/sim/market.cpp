@@ -133,13 +133,8 @@ class SymbolMarket {
     k_.last_id = static_cast<std::int64_t>(id);
     ++k_.n;
 
-    MarketMessage& m = push(q, "@trade", t);
-    std::string& s = m.payload;
-    s += R"({"e":"trade","E":)";
-    append_int(s, to_ms(t));
-    s += R"(,"s":")";
-    s += upper_;
-    s += R"(","t":)";
+    std::string& s = event_head(push(q, "@trade", t), "trade");
+    s += R"(,"t":)";
     append_int(s, static_cast<std::int64_t>(id));
     s += R"(,"p":)";
     append_quoted8(s, price);
@@ -150,13 +145,8 @@ class SymbolMarket {
     s += buyer_maker ? R"(,"m":true,"M":true})" : R"(,"m":false,"M":true})";
 
     // One taker order per trade here, so each aggregate covers exactly one trade.
-    MarketMessage& a = push(q, "@aggTrade", t);
-    std::string& g = a.payload;
-    g += R"({"e":"aggTrade","E":)";
-    append_int(g, to_ms(t));
-    g += R"(,"s":")";
-    g += upper_;
-    g += R"(","a":)";
+    std::string& g = event_head(push(q, "@aggTrade", t), "aggTrade");
+    g += R"(,"a":)";
     append_int(g, static_cast<std::int64_t>(++agg_id_));
     g += R"(,"p":)";
     append_quoted8(g, price);
@@ -200,13 +190,8 @@ class SymbolMarket {
     const std::uint64_t first = update_id_ + 1;
     update_id_ += changes;
 
-    MarketMessage& d = push(q, "@depth@100ms", t);
-    std::string& s = d.payload;
-    s += R"({"e":"depthUpdate","E":)";
-    append_int(s, to_ms(t));
-    s += R"(,"s":")";
-    s += upper_;
-    s += R"(","U":)";
+    std::string& s = event_head(push(q, "@depth@100ms", t), "depthUpdate");
+    s += R"(,"U":)";
     append_int(s, static_cast<std::int64_t>(first));
     s += R"(,"u":)";
     append_int(s, static_cast<std::int64_t>(update_id_));
@@ -234,14 +219,9 @@ class SymbolMarket {
   }
 
   void kline(Nanos t, bool closed, Queue& q) {
-    MarketMessage& m = push_stream(q, kline_stream_, t);
-    std::string& s = m.payload;
+    std::string& s = event_head(push_stream(q, kline_stream_, t), "kline");
     const std::int64_t open_ms = to_ms(k_.open_time);
-    s += R"({"e":"kline","E":)";
-    append_int(s, to_ms(t));
-    s += R"(,"s":")";
-    s += upper_;
-    s += R"(","k":{"t":)";
+    s += R"(,"k":{"t":)";
     append_int(s, open_ms);
     s += R"(,"T":)";
     append_int(s, open_ms + static_cast<std::int64_t>(kline_seconds_) * 1000 - 1);
@@ -274,6 +254,17 @@ class SymbolMarket {
     s += R"(,"B":"0"}})";
   }
 
+  std::string snapshot(std::size_t limit) const {
+    std::string s = R"({"lastUpdateId":)";
+    append_int(s, static_cast<std::int64_t>(update_id_));
+    s += R"(,"bids":[)";
+    levels(bids_, limit, s);
+    s += R"(],"asks":[)";
+    levels(asks_, limit, s);
+    s += "]}";
+    return s;
+  }
+
   std::int64_t draw_qty(Rng& rng) {
     return static_cast<std::int64_t>(1 + rng.below(50)) * qty_unit_;
   }
@@ -281,6 +272,20 @@ class SymbolMarket {
  private:
   static std::int64_t mul_div(std::int64_t a, std::int64_t b, std::int64_t c) {
     return c == 0 ? 0 : static_cast<std::int64_t>(static_cast<Int128>(a) * b / c);
+  }
+
+  template <class Map>
+  static void levels(const Map& side, std::size_t limit, std::string& out) {
+    std::size_t n = 0;
+    for (const auto& [p, qty] : side) {
+      if (n == limit) break;
+      if (n++) out += ',';
+      out += '[';
+      append_quoted8(out, p);
+      out += ',';
+      append_quoted8(out, qty);
+      out += ']';
+    }
   }
 
   template <class Map>
@@ -310,6 +315,19 @@ class SymbolMarket {
       if (!after.contains(p)) pair(p, 0);
     }
     return n;
+  }
+
+  // {"e":"<type>","E":<event ms>,"s":"<SYMBOL>"  -- the fields every event payload opens with.
+  std::string& event_head(MarketMessage& m, std::string_view type) {
+    std::string& s = m.payload;
+    s += R"({"e":")";
+    s += type;
+    s += R"(","E":)";
+    append_int(s, to_ms(m.event_time));
+    s += R"(,"s":")";
+    s += upper_;
+    s += '"';
+    return s;
   }
 
   MarketMessage& push(Queue& q, std::string_view suffix, Nanos t) {
@@ -388,6 +406,13 @@ class SyntheticSource final : public MarketSource {
     });
   }
 
+  std::string depth_snapshot(std::string_view symbol, std::size_t limit) const override {
+    for (const auto& m : markets_) {
+      if (m.lower() == symbol) return m.snapshot(limit);
+    }
+    return {};
+  }
+
   std::vector<std::string> streams() const override {
     std::vector<std::string> out;
     for (const auto& m : markets_) {
@@ -464,6 +489,9 @@ class CandleSource final : public MarketSource {
   }
   std::vector<std::string> streams() const override {
     return kinds_for(market_.lower(), kline_kind_);
+  }
+  std::string depth_snapshot(std::string_view symbol, std::size_t limit) const override {
+    return symbol == market_.lower() ? market_.snapshot(limit) : std::string();
   }
 
  private:

@@ -45,6 +45,14 @@ class MarketSource {
   virtual bool serves(std::string_view stream) const = 0;
   // The streams a source serves, for LIST and for docs/logs ("btcusdt@trade", ...).
   virtual std::vector<std::string> streams() const = 0;
+  // Binance's REST depth snapshot for `symbol` (lower case), at most `limit` levels a side:
+  // {"lastUpdateId":N,"bids":[["p","q"],..],"asks":[..]}, the book after the last depth update
+  // the source has generated. That may be ahead of what the pacing has delivered, which
+  // Binance's sync rule (drop buffered events with u <= lastUpdateId) already allows for.
+  // Empty when the source keeps no book (captures) or does not know the symbol.
+  virtual std::string depth_snapshot(std::string_view /*symbol*/, std::size_t /*limit*/) const {
+    return {};
+  }
 };
 
 // ---- synthetic --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -342,6 +343,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       body += "\"}";
       return respond(http::status::ok, std::move(body), req.version());
     }
+    if (path == "/api/v3/depth") {
+      if (req.method() != http::verb::get) {
+        return reject(http::status::method_not_allowed, "use GET", req.version());
+      }
+      return depth(target, req.version());
+    }
     if (path == "/sim/stats") {
       if (req.method() != http::verb::get) {
         return reject(http::status::method_not_allowed, "use GET", req.version());
@@ -349,6 +356,31 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return respond(http::status::ok, server_.stats_json(), req.version());
     }
     reject(http::status::not_found, "unknown path", req.version());
+  }
+
+  // GET /api/v3/depth?symbol=BTCUSDT[&limit=N]: Binance's REST snapshot (limit 1..5000,
+  // default 100; this book has 10 levels a side).
+  void depth(std::string_view target, unsigned version) {
+    std::string symbol;
+    std::size_t limit = 100;
+    const auto q = target.find('?');
+    for (const auto& kv : split(q == std::string_view::npos ? "" : target.substr(q + 1), '&')) {
+      const std::string_view k = std::string_view(kv).substr(0, kv.find('='));
+      const std::string_view v =
+          kv.find('=') == std::string::npos ? "" : std::string_view(kv).substr(kv.find('=') + 1);
+      if (k == "symbol") {
+        symbol = to_lower(v);
+      } else if (k == "limit") {
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+        if (ec != std::errc() || end != v.data() + v.size() || limit == 0 || limit > 5000) {
+          return reject(http::status::bad_request, "limit must be 1..5000", version);
+        }
+      }
+    }
+    if (symbol.empty()) return reject(http::status::bad_request, "symbol is required", version);
+    std::string body = server_.source->depth_snapshot(symbol, limit);
+    if (body.empty()) return reject(http::status::not_found, "no book for " + symbol, version);
+    respond(http::status::ok, std::move(body), version);
   }
 
   void reject(http::status status, std::string_view why, unsigned version) {
@@ -665,8 +697,9 @@ Expected<std::uint16_t, std::string> SimServer::start() {
   const auto address = asio::ip::make_address(s.config.bind_address, ec);
   if (ec) return Unexpected{"bad bind address '" + s.config.bind_address + "': " + ec.message()};
   if (!address.is_loopback() && !s.config.allow_remote) {
-    return Unexpected{"refusing to bind non-loopback address " + s.config.bind_address +
-                      " (the simulator is for loopback; pass allow_remote to override)"};
+    return Unexpected{
+        "refusing to bind non-loopback address " + s.config.bind_address +
+        " (the simulator is for loopback; allow_remote, --allow-remote on the CLI, overrides)"};
   }
   const tcp::endpoint endpoint(address, s.config.port);
   auto fail = [&](std::string_view what) -> Expected<std::uint16_t, std::string> {

@@ -427,10 +427,19 @@ TEST(ClientSim, shouldAnswerHostileHttpWithErrorsAndKeepServing) {
   const std::string ok = post(port, "/sim/fault", R"({"kind":"skip_sequence","count":1})");
   EXPECT_TRUE(ok.starts_with("HTTP/1.1 200")) << ok;
   EXPECT_NE(ok.find(R"({"ok":true,"fault":"skip_sequence"})"), std::string::npos) << ok;
+  const std::string depth =
+      http_exchange(port, "GET /api/v3/depth?symbol=BTCUSDT&limit=5 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(depth.starts_with("HTTP/1.1 200")) << depth;
+  EXPECT_NE(depth.find(R"({"lastUpdateId":)"), std::string::npos) << depth;
+  EXPECT_TRUE(http_exchange(port, "GET /api/v3/depth?symbol=NOPE HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .starts_with("HTTP/1.1 404"));
+  EXPECT_TRUE(
+      http_exchange(port, "GET /api/v3/depth?symbol=BTCUSDT&limit=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+          .starts_with("HTTP/1.1 400"));
   const std::string stats = http_exchange(port, "GET /sim/stats HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(stats.starts_with("HTTP/1.1 200")) << stats;
   EXPECT_NE(stats.find(R"("faults":1)"), std::string::npos) << stats;
-  EXPECT_GE(server->stats().rejected_requests, 4u);
+  EXPECT_GE(server->stats().rejected_requests, 6u);
 }
 
 TEST(ClientSim, shouldOpenAGapInDepthSequenceOnCommand) {

@@ -118,6 +118,33 @@ TEST(SyntheticMarket, shouldEmitWellFormedBinancePayloadsWithContinuousSequences
   EXPECT_TRUE(saw_closed_kline) << "20000 messages span more than a minute of event time";
 }
 
+TEST(SyntheticMarket, shouldServeADepthSnapshotNoOlderThanTheStream) {
+  SyntheticConfig c;
+  auto src = make_synthetic_source(c);
+  std::uint64_t last_u = 0;
+  simdjson::dom::parser parser;
+  for (const auto& m : take(*src, 500)) {
+    if (m.stream != "btcusdt@depth@100ms") continue;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(m.payload).get(doc), simdjson::SUCCESS);
+    last_u = doc["u"];
+  }
+  const std::string snap = src->depth_snapshot("btcusdt", 3);
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(snap).get(doc), simdjson::SUCCESS) << snap;
+  EXPECT_GE(std::uint64_t(doc["lastUpdateId"]), last_u);
+  simdjson::dom::array bids = doc["bids"], asks = doc["asks"];
+  EXPECT_EQ(bids.size(), 3u);
+  EXPECT_EQ(asks.size(), 3u);
+  const auto price = [](simdjson::dom::element level) {
+    return std::stod(std::string(std::string_view(level.at(0))));
+  };
+  EXPECT_GT(price(bids.at(0)), price(bids.at(1))) << "bids best first";
+  EXPECT_LT(price(asks.at(0)), price(asks.at(1))) << "asks best first";
+  EXPECT_LT(price(bids.at(0)), price(asks.at(0)));
+  EXPECT_EQ(src->depth_snapshot("xrpusdt", 5), "");
+}
+
 Bar bar(Nanos open_time, std::int64_t o, std::int64_t h, std::int64_t l, std::int64_t c,
         std::int64_t v) {
   Bar b;
