@@ -276,16 +276,21 @@ class SymbolMarket {
 
   template <class Map>
   static void levels(const Map& side, std::size_t limit, std::string& out) {
-    std::size_t n = 0;
+    std::uint64_t n = 0;
     for (const auto& [p, qty] : side) {
       if (n == limit) break;
-      if (n++) out += ',';
-      out += '[';
-      append_quoted8(out, p);
-      out += ',';
-      append_quoted8(out, qty);
-      out += ']';
+      append_level(out, n, p, qty);
     }
+  }
+
+  // ["price","qty"], comma-separated from the previous level; counts it in n.
+  static void append_level(std::string& out, std::uint64_t& n, std::int64_t p, std::int64_t qty) {
+    if (n++) out += ',';
+    out += '[';
+    append_quoted8(out, p);
+    out += ',';
+    append_quoted8(out, qty);
+    out += ']';
   }
 
   template <class Map>
@@ -299,14 +304,7 @@ class SymbolMarket {
   template <class Map>
   static std::uint64_t diff(const Map& before, const Map& after, std::string& out) {
     std::uint64_t n = 0;
-    auto pair = [&](std::int64_t p, std::int64_t qty) {
-      if (n++) out += ',';
-      out += '[';
-      append_quoted8(out, p);
-      out += ',';
-      append_quoted8(out, qty);
-      out += ']';
-    };
+    auto pair = [&](std::int64_t p, std::int64_t qty) { append_level(out, n, p, qty); };
     for (const auto& [p, qty] : after) {
       const auto it = before.find(p);
       if (it == before.end() || it->second != qty) pair(p, qty);
