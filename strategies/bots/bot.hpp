@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -25,6 +26,7 @@
 #include "core/event.hpp"
 #include "core/order_intent.hpp"
 #include "strategies/conditions/condition.hpp"
+#include "strategies/schedule/schedule.hpp"
 
 namespace be::bots {
 
@@ -210,6 +212,15 @@ class Bot {
   BotId id() const noexcept { return id_; }
   InstrumentId instrument() const noexcept { return instrument_; }
 
+  // When the bot may open positions and place new orders: its config's `schedule` (start and
+  // stop times, active hours and weekdays, UTC), judged on the event time of each input so a
+  // replay decides alike. Exits and protective orders are never held back by it. Without a
+  // schedule a bot is always active.
+  void set_schedule(const sched::ScheduleSpec& spec) noexcept { schedule_.emplace(spec); }
+  bool active(Nanos event_time) const noexcept {
+    return !schedule_.has_value() || schedule_->is_active(event_time);
+  }
+
  protected:
   virtual void save_fields(StateWriter& w) const = 0;
   virtual bool load_fields(StateReader& r) = 0;
@@ -219,6 +230,7 @@ class Bot {
   BotId id_;
   InstrumentId instrument_;
   SeededRng rng_;
+  std::optional<sched::Schedule> schedule_;
 };
 
 }  // namespace be::bots

@@ -139,7 +139,7 @@ void DcaBot::on_timer(std::uint32_t timer_id, BotContext& ctx) {
 }
 
 void DcaBot::buy_base(BotContext& ctx) {
-  if (base_pending_ || !ctx.tradable(instrument())) {
+  if (base_pending_ || !ctx.tradable(instrument()) || !active(ctx.now())) {
     ++skipped_;
     return;
   }

@@ -66,8 +66,8 @@ MarketMakerBot::Quotes MarketMakerBot::quotes_for(std::int64_t mid,
 
 void MarketMakerBot::on_mid(std::int64_t mid, BotContext& ctx, bool force) {
   last_mid_ = mid;
-  if (!ctx.tradable(instrument())) {
-    if (quoted_mid_ != 0) {  // safe mode: stop quoting
+  if (!ctx.tradable(instrument()) || !active(ctx.now())) {
+    if (quoted_mid_ != 0) {  // safe mode or off schedule: stop quoting
       ctx.cancel(instrument(), 0);
       quoted_mid_ = 0;
     }

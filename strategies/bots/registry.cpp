@@ -96,6 +96,15 @@ Expected<CreatedBot, ConfigErrors> BotRegistry::create(std::string_view json, Bo
   }
   cfg.seed = static_cast<std::uint64_t>(
       top.integer("seed", config::Presence::kOptional, 0, INT64_MAX).value_or(0));
+  if (const config::Value* schedule = top.object_value("schedule")) {
+    cfg.schedule = sched::read_schedule(*schedule, "schedule", errors);
+    if (cfg.schedule && cfg.schedule->every_seconds != 0) {
+      errors.push_back({"schedule.every",
+                        "a bot's schedule says when it is active; recurring actions belong to "
+                        "the strategy (dca: interval_minutes)"});
+      cfg.schedule.reset();
+    }
+  }
   if (const config::Value* risk = root->find("risk_management")) {
     if (risk->kind != config::Value::Kind::kObject) {
       top.error("risk_management", "must be an object");
@@ -137,6 +146,7 @@ Expected<CreatedBot, ConfigErrors> BotRegistry::create(std::string_view json, Bo
       config::ObjectReader params_reader(cfg.parameters, "strategy.parameters", errors);
       out.bot = entry->factory(setup, params_reader);
       params_reader.finish();
+      if (out.bot != nullptr && cfg.schedule) out.bot->set_schedule(*cfg.schedule);
     }
   }
   top.finish();

@@ -52,6 +52,7 @@ struct BotConfig {
   std::uint64_t seed = 0;
   std::string strategy_type;
   config::Value parameters;  // an object ({} when absent)
+  std::optional<sched::ScheduleSpec> schedule;
   std::optional<config::Value> risk_management;
 };
 

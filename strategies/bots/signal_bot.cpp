@@ -42,7 +42,7 @@ void SignalBot::on_bar(const Bar& bar, BotContext& ctx) {
   const std::int64_t position = ctx.position(instrument());
   const Signal signal = evaluate(bar, position > 0);
   if (signal == Signal::kEntry && position == 0) {
-    if (entry_pending_ || !ctx.tradable(instrument())) {
+    if (entry_pending_ || !ctx.tradable(instrument()) || !active(ctx.now())) {
       ++signals_skipped_;
       return;
     }

@@ -341,6 +341,65 @@ TEST(DcaBot, shouldNameBadTriggerFields) {
   EXPECT_NE(all.find("strategy.parameters.trigger.operator"), std::string::npos) << all;
 }
 
+// A schedule in the envelope holds back entries outside its hours, judged on event time; exits
+// are never held back.
+TEST(BotSchedule, shouldEnterOnlyWithinActiveHoursButExitAnyTime) {
+  REQUIRE_BTC_WEEK();
+  const char* params = R"("strategy":{"type":"rsi","parameters":{"period":14,"quantity":0.01}})";
+  auto always = make(std::string(R"({"name":"a","symbol":"BTCUSDT",)") + params + "}");
+  auto office = make(std::string(R"({"name":"o","symbol":"BTCUSDT",
+      "schedule":{"active_hours":"09:00-17:00","days":["mon","tue","wed","thu","fri"]},)") +
+                     params + "}");
+  ASSERT_NE(office, nullptr);
+  test::SimContext all(btcusdt()), hours(btcusdt());
+  for (std::size_t i = 0; i < candles->size(); ++i) {
+    all.deliver(*always, closed(candles->bars[i]), i);
+    hours.deliver(*office, closed(candles->bars[i]), i);
+  }
+  // Event time of bar i's close: weekday and minute of day, UTC (2021-02-19 was a Friday).
+  auto in_hours = [&](std::size_t i) {
+    const Nanos close = candles->bars[i].open_time + 60'000'000'000LL;
+    const std::int64_t minutes = close / 60'000'000'000LL;
+    const std::int64_t day = minutes / 1440;
+    const std::int64_t weekday = (day + 3) % 7;  // 1970-01-01 was a Thursday: Monday = 0
+    const std::int64_t minute = minutes % 1440;
+    return weekday < 5 && minute >= 9 * 60 && minute < 17 * 60;
+  };
+  std::size_t entries = 0, exits = 0;
+  for (const Submitted& s : hours.submitted) {
+    if (s.intent.side == Side::kBuy) {
+      EXPECT_TRUE(in_hours(s.bar_index)) << "entry at bar " << s.bar_index;
+      ++entries;
+    } else {
+      ++exits;
+    }
+  }
+  EXPECT_GT(entries, 0u);
+  EXPECT_LT(entries, all.submitted.size() / 2) << "most of the week is outside office hours";
+  bool exit_outside_hours = false;
+  for (const Submitted& s : hours.submitted) {
+    exit_outside_hours |= s.intent.side == Side::kSell && !in_hours(s.bar_index);
+  }
+  EXPECT_TRUE(exit_outside_hours) << "exits must not wait for the schedule";
+  EXPECT_LE(exits, entries);
+}
+
+TEST(BotSchedule, shouldRefuseRecurringTicksAndBadFieldsInTheEnvelopeSchedule) {
+  auto created = BotRegistry::builtin().create(
+      R"({"name":"x","symbol":"BTCUSDT","schedule":{"every":"15m","active_hours":"25:00-26:00"},
+          "strategy":{"type":"rsi","parameters":{"quantity":0.01}}})",
+      BotId{1}, resolver());
+  ASSERT_FALSE(created.has_value());
+  const std::string all = config::format_errors(created.error());
+  EXPECT_NE(all.find("schedule.active_hours"), std::string::npos) << all;
+  auto ticking = BotRegistry::builtin().create(
+      R"({"name":"x","symbol":"BTCUSDT","schedule":{"every":"15m"},
+          "strategy":{"type":"rsi","parameters":{"quantity":0.01}}})",
+      BotId{1}, resolver());
+  ASSERT_FALSE(ticking.has_value());
+  EXPECT_EQ(ticking.error()[0].field, "schedule.every");
+}
+
 TEST(DcaBot, shouldRefuseSafetyOrdersThatWouldReachZero) {
   auto created = BotRegistry::builtin().create(
       R"({"name":"d","symbol":"BTCUSDT","strategy":{"type":"dca","parameters":{
