@@ -423,7 +423,8 @@ TEST(ClientSim, shouldAnswerHostileHttpWithErrorsAndKeepServing) {
   EXPECT_NE(bad_fault.find("'ms'"), std::string::npos) << bad_fault;
   EXPECT_TRUE(http_exchange(port, "GET /sim/fault HTTP/1.1\r\nHost: x\r\n\r\n")
                   .starts_with("HTTP/1.1 405"));
-  (void)http_exchange(port, std::string("\x16\x03\x01\x02\x00garbage\r\n\r\n", 18));  // a TLS hello
+  static constexpr char kTlsHello[] = "\x16\x03\x01\x02\x00garbage\r\n\r\n";  // not HTTP
+  (void)http_exchange(port, std::string(kTlsHello, sizeof kTlsHello - 1));
   const std::string ok = post(port, "/sim/fault", R"({"kind":"skip_sequence","count":1})");
   EXPECT_TRUE(ok.starts_with("HTTP/1.1 200")) << ok;
   EXPECT_NE(ok.find(R"({"ok":true,"fault":"skip_sequence"})"), std::string::npos) << ok;
