@@ -4,11 +4,13 @@
 // captures still give a stable figure; counts are from the first pass only.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "feed/capture.hpp"
 #include "feed/dispatcher.hpp"
+#include "feed/record/capture_reader.hpp"
 #include "runner/cli.hpp"
 
 namespace be::cli {
@@ -18,9 +20,11 @@ namespace {
 void print_usage(std::FILE* out) {
   std::fprintf(out,
                "usage: botengine capture stats FILE [--venue binance|binance_us|coinbase|kraken]\n"
-               "  Parses every line of a text capture (cryptofeed format) with botengine's\n"
-               "  parsers and prints messages per kind, rejects per reason and messages/s.\n"
-               "  The venue comes from the file name (BINANCE.ws.1.0) unless --venue is given.\n"
+               "  Parses every message of a capture with botengine's parsers and prints\n"
+               "  messages per kind, rejects per reason and messages/s. FILE is a text\n"
+               "  capture (cryptofeed format; the venue comes from the file name, e.g.\n"
+               "  BINANCE.ws.1.0) or a binary capture from `botengine record` (the venue is\n"
+               "  in its header). --venue overrides either.\n"
                "  Exit: 0 done, 1 the file cannot be read or its venue is unknown, 2 usage.\n");
 }
 
@@ -29,8 +33,89 @@ struct Pass {
   std::uint64_t events = 0;
 };
 
-Pass run_pass(feed::TextCaptureReader& reader, feed::CaptureDispatcher& dispatcher,
-              feed::Venue venue) {
+// The two capture formats, seen as one stream of records for the dispatcher.
+class CaptureSource {
+ public:
+  virtual ~CaptureSource() = default;
+  virtual bool next(feed::CaptureRecord& out) = 0;
+  virtual void rewind() = 0;
+  virtual feed::Venue venue() const = 0;
+  virtual std::size_t size_bytes() const = 0;
+  // One line for the summary: what was read besides messages.
+  virtual std::string describe() const = 0;
+};
+
+class TextSource final : public CaptureSource {
+ public:
+  bool open(const std::string& path, std::string& error) { return reader_.open(path, error); }
+  bool next(feed::CaptureRecord& out) override { return reader_.next(out); }
+  void rewind() override { reader_.rewind(); }
+  feed::Venue venue() const override { return reader_.venue(); }
+  std::size_t size_bytes() const override { return reader_.size_bytes(); }
+  std::string describe() const override {
+    return std::to_string(reader_.lines()) + " lines (" + std::to_string(reader_.bad_lines()) +
+           " bad)";
+  }
+
+ private:
+  feed::TextCaptureReader reader_;
+};
+
+class BinarySource final : public CaptureSource {
+ public:
+  explicit BinarySource(capture::CaptureReader reader) : reader_(std::move(reader)) {}
+  bool next(feed::CaptureRecord& out) override {
+    capture::CapturedFrame frame;
+    while (reader_.next(frame)) {
+      bytes_ += frame.payload.size();
+      out = {};
+      out.receive_time = frame.receive_time;
+      switch (frame.kind) {
+        case capture::FrameKind::kReceived:
+          out.kind = feed::CaptureLineKind::kMessage;
+          out.payload = frame.text();
+          break;
+        case capture::FrameKind::kSent:
+          out.kind = feed::CaptureLineKind::kSent;
+          out.payload = frame.text();
+          break;
+        case capture::FrameKind::kConnected:
+          out.kind = feed::CaptureLineKind::kConnect;
+          out.url = frame.text();
+          break;
+        case capture::FrameKind::kDisconnected:
+          ++disconnects_;
+          continue;
+      }
+      ++frames_;
+      return true;
+    }
+    return false;
+  }
+  void rewind() override {
+    reader_.rewind();
+    frames_ = disconnects_ = bytes_ = 0;
+  }
+  feed::Venue venue() const override { return feed::venue_from_name(reader_.venue()); }
+  std::size_t size_bytes() const override { return bytes_; }
+  std::string describe() const override {
+    std::string s = std::to_string(frames_ + disconnects_) + " frames (" +
+                    std::to_string(disconnects_) + " disconnects)";
+    const capture::CaptureTail& tail = reader_.tail();
+    if (!tail.clean) {
+      s += ", stopped at byte " + std::to_string(tail.offset) + ": " + tail.reason + " (" +
+           std::to_string(tail.ignored_bytes) + " bytes ignored)";
+    }
+    return s;
+  }
+
+ private:
+  capture::CaptureReader reader_;
+  std::uint64_t frames_ = 0, disconnects_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+Pass run_pass(CaptureSource& reader, feed::CaptureDispatcher& dispatcher, feed::Venue venue) {
   Pass pass;
   reader.rewind();
   feed::CaptureRecord record;
@@ -65,12 +150,24 @@ int run_capture(Args args) {
     }
   }
 
-  feed::TextCaptureReader reader;
-  std::string error;
-  if (!reader.open(path, error)) {
-    std::fprintf(stderr, "botengine capture: %s\n", error.c_str());
-    return kExitFailure;
+  std::unique_ptr<CaptureSource> source;
+  if (capture::CaptureReader::is_capture_file(path)) {
+    auto binary = capture::CaptureReader::open(path);
+    if (!binary.has_value()) {
+      std::fprintf(stderr, "botengine capture: %s\n", binary.error().c_str());
+      return kExitFailure;
+    }
+    source = std::make_unique<BinarySource>(std::move(*binary));
+  } else {
+    auto text = std::make_unique<TextSource>();
+    std::string error;
+    if (!text->open(path, error)) {
+      std::fprintf(stderr, "botengine capture: %s\n", error.c_str());
+      return kExitFailure;
+    }
+    source = std::move(text);
   }
+  CaptureSource& reader = *source;
   feed::Venue venue = reader.venue();
   if (!venue_name.empty()) {
     venue = feed::venue_from_name(venue_name);
@@ -96,10 +193,9 @@ int run_capture(Args args) {
   const std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
   std::printf("capture %.*s\n", static_cast<int>(base.size()), base.data());
   std::printf(
-      "  venue %.*s, %llu lines (%llu bad), %llu connects, %llu sent, %llu config, "
+      "  venue %.*s, %s, %llu connects, %llu sent, %llu config, "
       "%llu REST bodies without a parser\n",
-      static_cast<int>(vname.size()), vname.data(), static_cast<unsigned long long>(reader.lines()),
-      static_cast<unsigned long long>(reader.bad_lines()),
+      static_cast<int>(vname.size()), vname.data(), reader.describe().c_str(),
       static_cast<unsigned long long>(dispatcher.connects()),
       static_cast<unsigned long long>(dispatcher.sent()),
       static_cast<unsigned long long>(dispatcher.config_lines()),

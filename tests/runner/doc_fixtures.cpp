@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/event.hpp"
+#include "feed/record/capture_writer.hpp"
 #include "journal/writer.hpp"
 
 namespace be::test {
@@ -59,10 +60,34 @@ void write_sample_journal(const std::filesystem::path& dir) {
   if (closed.code != journal::Errc::kOk) throw std::runtime_error(closed.message);
 }
 
+// sample.becap: what `botengine record` writes for a short Binance session: the connection,
+// the subscription sent, two trades and a book ticker in combined-stream framing.
+void write_sample_capture(const std::filesystem::path& file) {
+  capture::CaptureWriterOptions options;
+  options.venue = "binance";
+  auto writer = capture::CaptureWriter::create(file.string(), options, 1'613'692'800'000'000'000);
+  if (!writer.has_value()) throw std::runtime_error(writer.error());
+  constexpr Nanos t0 = 1'613'692'800'000'000'000;
+  capture::CaptureWriter& w = **writer;
+  w.append(capture::FrameKind::kConnected, 0, t0, "ws://127.0.0.1:9443/stream");
+  w.append(capture::FrameKind::kSent, 0, t0 + 1, "btcusdt@trade");
+  w.append(capture::FrameKind::kReceived, 0, t0 + 2,
+           R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1613692800100,"s":"BTCUSDT",)"
+           R"("t":1,"p":"51613.38000000","q":"0.00100000","T":1613692800100,"m":false,"M":true}})");
+  w.append(capture::FrameKind::kReceived, 0, t0 + 3,
+           R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1613692800200,"s":"BTCUSDT",)"
+           R"("t":2,"p":"51614.00000000","q":"0.00200000","T":1613692800200,"m":true,"M":true}})");
+  w.append(capture::FrameKind::kReceived, 0, t0 + 4,
+           R"({"stream":"btcusdt@bookTicker","data":{"u":7,"s":"BTCUSDT","b":"51613.00000000",)"
+           R"("B":"0.50000000","a":"51614.00000000","A":"0.20000000"}})");
+  if (!w.close()) throw std::runtime_error(w.error());
+}
+
 }  // namespace
 
 void write_doc_fixtures(const std::filesystem::path& dir) {
   write_sample_journal(dir / "sample-journal");
+  write_sample_capture(dir / "sample.becap");
 }
 
 }  // namespace be::test
