@@ -14,6 +14,9 @@ namespace be {
 
 template <class E>
 struct Unexpected {
+  // A constructor, not aggregate init: `Unexpected(e)` must work on clang 14 too, which lacks
+  // C++20's parenthesised aggregate initialisation.
+  constexpr explicit Unexpected(E e) : error(std::move(e)) {}
   E error;
 };
 template <class E>
@@ -26,8 +29,8 @@ struct ErrorTag {};
 
 template <class T, class E>
 inline constexpr bool kTrivialExpected =
-    std::is_trivially_copyable_v<T> && std::is_trivially_copyable_v<E> &&
-    std::is_trivially_destructible_v<T> && std::is_trivially_destructible_v<E>;
+    std::is_trivially_copyable_v<T>&& std::is_trivially_copyable_v<E>&&
+        std::is_trivially_destructible_v<T>&& std::is_trivially_destructible_v<E>;
 
 // Trivially copyable members: the union and so the storage stay trivially copyable.
 template <class T, class E, bool Trivial = kTrivialExpected<T, E>>

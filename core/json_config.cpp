@@ -21,8 +21,8 @@
 namespace be::config {
 
 const Value* Value::find(std::string_view key) const noexcept {
-  for (const auto& [name, value] : members) {
-    if (name == key) return &value;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i] == key) return &values[i];
   }
   return nullptr;
 }
@@ -69,10 +69,11 @@ simdjson::error_code build(simdjson::ondemand::value element, Value& out, int de
           error = "duplicate key \"" + std::string(key) + "\"";
           return simdjson::TAPE_ERROR;
         }
-        out.members.emplace_back(std::string(key), Value{});
+        out.keys.emplace_back(key);
+        out.values.emplace_back();
         simdjson::ondemand::value child;
         if (auto e = field.value().get(child)) return e;
-        if (auto e = build(child, out.members.back().second, depth + 1, error)) return e;
+        if (auto e = build(child, out.values.back(), depth + 1, error)) return e;
       }
       return simdjson::SUCCESS;
     }
@@ -289,7 +290,7 @@ const Value* ObjectReader::array(std::string_view key, Presence presence) {
 }
 
 void ObjectReader::finish() {
-  for (const auto& [name, value] : object_->members) {
+  for (const std::string& name : object_->keys) {
     if (std::find(read_.begin(), read_.end(), name) == read_.end()) {
       error(name, "unknown field");
     }

@@ -28,9 +28,17 @@ struct Value {
   bool boolean = false;
   std::string text;  // a string's value, or a number's raw JSON text ("1000.0")
   std::vector<Value> items;
-  std::vector<std::pair<std::string, Value>> members;  // in document order
+  // An object's members in document order: values[i] belongs to keys[i]. (Two vectors, not
+  // one of pairs: std::pair may not hold the still-incomplete Value.)
+  std::vector<std::string> keys;
+  std::vector<Value> values;
 
   const Value* find(std::string_view key) const noexcept;
+  static Value empty_object() {
+    Value v;
+    v.kind = Kind::kObject;
+    return v;
+  }
 };
 
 std::string_view kind_name(Value::Kind kind) noexcept;

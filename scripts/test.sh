@@ -50,7 +50,11 @@ for stage in $stages; do
       if [[ -f fuzz/CMakeLists.txt ]]; then
         echo "=== stage: fuzz"
         cmake --preset fuzz >/dev/null
-        cmake --build --preset fuzz -j "$jobs"
+        # Only the fuzz targets (and what they link): the rest of the tree is not built twice.
+        fuzz_targets=$(cmake --build --preset fuzz --target help 2>/dev/null |
+          sed -n 's/^\(fuzz_[a-z_]*\):.*/\1/p' | sort -u | tr '\n' ' ')
+        # shellcheck disable=SC2086
+        cmake --build --preset fuzz -j "$jobs" --target $fuzz_targets
         ctest --test-dir build/fuzz -L fuzz --output-on-failure || status=1
       fi
       ;;

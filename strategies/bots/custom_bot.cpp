@@ -237,7 +237,7 @@ std::unique_ptr<Bot> CustomBot::create(const BotSetup& setup, config::ObjectRead
   if (auto logic = p.object("entry_logic", Presence::kRequired)) {
     auto name =
         logic->string("name", Presence::kRequired, {"RSIBBVolumeEntryMixin", "RSIEntryMixin"});
-    static const config::Value kEmpty{config::Value::Kind::kObject, false, {}, {}, {}};
+    static const config::Value kEmpty = config::Value::empty_object();
     auto params = logic->object("params", Presence::kOptional);
     config::ObjectReader fallback(kEmpty, logic->field_path("params"), *logic->errors());
     config::ObjectReader& reader = params ? *params : fallback;
@@ -249,7 +249,7 @@ std::unique_ptr<Bot> CustomBot::create(const BotSetup& setup, config::ObjectRead
   }
   if (auto logic = p.object("exit_logic", Presence::kRequired)) {
     auto name = logic->string("name", Presence::kRequired, {"ATRExitMixin", "FixedRatioExitMixin"});
-    static const config::Value kEmpty{config::Value::Kind::kObject, false, {}, {}, {}};
+    static const config::Value kEmpty = config::Value::empty_object();
     auto params = logic->object("params", Presence::kOptional);
     config::ObjectReader fallback(kEmpty, logic->field_path("params"), *logic->errors());
     config::ObjectReader& reader = params ? *params : fallback;

@@ -10,7 +10,6 @@ namespace {
 __extension__ typedef __int128 Wide;
 
 constexpr std::int64_t kPpmPerPercent = 10'000;  // 1% = 10,000 parts per million
-constexpr std::int64_t kMillion = 1'000'000;
 
 std::int64_t round_down(std::int64_t value, std::int64_t step) noexcept {
   return step > 0 ? value - value % step : value;

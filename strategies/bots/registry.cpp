@@ -126,7 +126,7 @@ Expected<CreatedBot, ConfigErrors> BotRegistry::create(std::string_view json, Bo
         cfg.strategy_type = entry->type;
       }
     }
-    static const config::Value kEmptyObject{config::Value::Kind::kObject, false, {}, {}, {}};
+    static const config::Value kEmptyObject = config::Value::empty_object();
     const config::Value* params = root->find("strategy")->find("parameters");
     if (params != nullptr && params->kind != config::Value::Kind::kObject) {
       strategy->error("parameters", "must be an object");
