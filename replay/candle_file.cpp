@@ -1,5 +1,7 @@
 #include "replay/candle_file.hpp"
 
+#include "core/civil_time.hpp"
+
 #include <simdjson.h>
 
 #include <array>
@@ -17,18 +19,6 @@ namespace {
 constexpr std::int64_t kMsThreshold = 100'000'000'000;  // 1e11: see the header
 // be::Nanos (int64 ns since the epoch) ends at 2262-04-11T23:47:16Z.
 constexpr std::int64_t kMaxEpochSeconds = 9'223'372'035;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-static_assert(days_from_civil(1970, 1, 1) == 0);
-static_assert(days_from_civil(2020, 1, 8) == 18269);
 
 bool all_digits(std::string_view s) noexcept {
   if (s.empty()) return false;

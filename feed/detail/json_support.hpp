@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/civil_time.hpp"
 #include "core/fixed_point.hpp"
 #include "core/ids.hpp"
 #include "feed/types.hpp"
@@ -205,16 +206,6 @@ constexpr RejectReason seconds_text_to_nanos(std::string_view text, Nanos& out) 
   if (!parsed || *parsed <= 0) return RejectReason::kBadTimestamp;
   out = *parsed;
   return RejectReason::kNone;
-}
-
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-  // Howard Hinnant's algorithm: exact for the proleptic Gregorian calendar.
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 // "2021-04-17T16:43:30.244075Z" (UTC, 0..9 fraction digits) -> ns since the epoch.

@@ -1,5 +1,7 @@
 #include "strategies/schedule/time_text.hpp"
 
+#include "core/civil_time.hpp"
+
 #include <charconv>
 #include <system_error>
 
@@ -15,16 +17,6 @@ int fixed_digits(std::string_view text, std::size_t pos, std::size_t digits) noe
     v = v * 10 + (text[i] - '0');
   }
   return v;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 bool leap(int y) noexcept {
