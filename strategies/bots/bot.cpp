@@ -16,11 +16,36 @@ const std::vector<cond::ConditionDef>& Bot::conditions() const noexcept {
   return kNone;
 }
 
+void Bot::start(BotContext& ctx) {
+  if (schedule_) {
+    schedule_->arm(ctx.now());
+    if (schedule_->next_deadline() != sched::kNever) {
+      ctx.set_timer(kScheduleTimer, schedule_->next_deadline());
+    }
+  }
+  on_start(ctx);
+}
+
+void Bot::timer(std::uint32_t timer_id, BotContext& ctx) {
+  if (timer_id != kScheduleTimer) {
+    on_timer(timer_id, ctx);
+    return;
+  }
+  if (!schedule_) return;
+  const sched::Schedule::Due due = schedule_->on_time(ctx.now());
+  if (schedule_->next_deadline() != sched::kNever) {
+    ctx.set_timer(kScheduleTimer, schedule_->next_deadline());
+  }
+  if (due.activity_changed) on_schedule_change(due.active, ctx);
+}
+
 void Bot::save(std::vector<std::byte>& out) const {
   StateWriter w(out);
   const std::string_view type = type_name();
   w.put_bytes(std::as_bytes(std::span(type.data(), type.size())));
   w.put(rng_.state());
+  const std::vector<std::byte> schedule = schedule_ ? schedule_->save() : std::vector<std::byte>{};
+  w.put_bytes(schedule);
   save_fields(w);
 }
 
@@ -34,6 +59,11 @@ bool Bot::load(std::span<const std::byte> in) {
   }
   std::uint64_t rng_state = 0;
   r.get(rng_state);
+  const auto schedule = r.get_bytes();
+  if (r.failed() || schedule.empty() != !schedule_.has_value()) return false;
+  if (schedule_ && !schedule_->restore(std::vector<std::byte>(schedule.begin(), schedule.end()))) {
+    return false;
+  }
   if (!load_fields(r) || r.failed() || !r.at_end()) return false;
   rng_.set_state(rng_state);
   return true;

@@ -188,6 +188,13 @@ class Bot {
 
   virtual std::string_view type_name() const noexcept = 0;
 
+  // What the strategy stage calls: start() once, timer() for every timer input of this bot.
+  // They add the bot's schedule (a timer at each activity change, so on_schedule_change runs
+  // at the exact event time in live and replay alike) around the handlers below.
+  static constexpr std::uint32_t kScheduleTimer = 0xFFFF'FFFFu;  // reserved timer id
+  void start(BotContext& ctx);
+  void timer(std::uint32_t timer_id, BotContext& ctx);
+
   virtual void on_start(BotContext& /*ctx*/) {}
   virtual void on_bar(const Bar& /*bar*/, BotContext& /*ctx*/) {}
   virtual void on_trade(const Trade& /*trade*/, BotContext& /*ctx*/) {}
@@ -200,6 +207,9 @@ class Bot {
   // triggers on a closed bar (after the bar itself was handed to on_bar).
   virtual const std::vector<cond::ConditionDef>& conditions() const noexcept;
   virtual void on_condition(std::uint32_t /*index*/, BotContext& /*ctx*/) {}
+  // The schedule's activity changed at ctx.now() (a start or stop time, the edge of active
+  // hours). Bots that keep resting orders withdraw them when it becomes inactive.
+  virtual void on_schedule_change(bool /*active*/, BotContext& /*ctx*/) {}
   virtual void on_stop(BotContext& /*ctx*/) {}
 
   // Snapshot state: the bot's own fields (the base class adds its generator).

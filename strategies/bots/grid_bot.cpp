@@ -92,14 +92,19 @@ void GridBot::on_bar(const Bar& bar, BotContext& ctx) {
       place(ctx, Side::kBuy, i);
     }
   }
-  if (above > 0) {
-    OrderIntent initial;
-    initial.instrument = instrument();
-    initial.side = Side::kBuy;
-    initial.type = OrderType::kMarket;
-    initial.quantity = params_.quantity_per_grid * above;
-    initial.tag = kInitialBuy;
-    ctx.submit(initial);
+  // The base the sells above need, less what the bot already holds (a restart after the
+  // schedule closed keeps its inventory).
+  const std::int64_t needed = params_.quantity_per_grid * above - ctx.position(instrument());
+  if (needed > 0) {
+    ctx.submit(market_intent(instrument(), Side::kBuy, needed, 0, kInitialBuy));
+  } else {
+    place_sells(ctx);
+  }
+}
+
+void GridBot::place_sells(BotContext& ctx) {
+  for (std::uint32_t i = 0; i <= params_.grids; ++i) {
+    if (levels_[i] > start_price_) place(ctx, Side::kSell, i);
   }
 }
 
@@ -108,9 +113,7 @@ void GridBot::on_order_update(const BotOrderUpdate& update, BotContext& ctx) {
       update.status != BotOrderStatus::kFilled) {
     return;
   }
-  for (std::uint32_t i = 0; i <= params_.grids; ++i) {
-    if (levels_[i] > start_price_) place(ctx, Side::kSell, i);
-  }
+  place_sells(ctx);
 }
 
 void GridBot::on_fill(const BotFill& fill, BotContext& ctx) {
@@ -124,6 +127,15 @@ void GridBot::on_fill(const BotFill& fill, BotContext& ctx) {
     place(ctx, Side::kBuy, i - 1);
   } else if (fill.tag >= kBuyBase && fill.tag < kBuyBase + params_.grids) {
     place(ctx, Side::kSell, fill.tag - kBuyBase + 1);
+  }
+}
+
+void GridBot::on_schedule_change(bool is_active, BotContext& ctx) {
+  // The ladder rests only while the schedule is active; it is rebuilt from the first bar
+  // inside the range once the schedule opens again.
+  if (!is_active && started_) {
+    ctx.cancel(instrument(), 0);
+    started_ = false;
   }
 }
 

@@ -37,6 +37,7 @@ class GridBot final : public Bot {
   void on_bar(const Bar& bar, BotContext& ctx) override;
   void on_fill(const BotFill& fill, BotContext& ctx) override;
   void on_order_update(const BotOrderUpdate& update, BotContext& ctx) override;
+  void on_schedule_change(bool active, BotContext& ctx) override;
 
   std::int64_t level(std::uint32_t i) const noexcept { return levels_[i]; }
   std::uint32_t level_count() const noexcept { return params_.grids + 1; }
@@ -50,6 +51,7 @@ class GridBot final : public Bot {
 
  private:
   void place(BotContext& ctx, Side side, std::uint32_t level_index);
+  void place_sells(BotContext& ctx);
 
   Params params_;
   InstrumentInfo info_;

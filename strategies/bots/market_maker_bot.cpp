@@ -115,6 +115,12 @@ void MarketMakerBot::on_fill(const BotFill& fill, BotContext& ctx) {
   on_mid(last_mid_, ctx, true);  // inventory changed: requote at once
 }
 
+void MarketMakerBot::on_schedule_change(bool is_active, BotContext& ctx) {
+  // Off schedule: withdraw at once rather than at the next quote; on again: quote at the last
+  // mid without waiting for it to move.
+  if (last_mid_ != 0) on_mid(last_mid_, ctx, is_active);
+}
+
 void MarketMakerBot::save_fields(StateWriter& w) const {
   w.put(quoted_mid_);
   w.put(last_mid_);

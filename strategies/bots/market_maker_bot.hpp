@@ -38,6 +38,7 @@ class MarketMakerBot final : public Bot {
   void on_quote(const Quote& quote, BotContext& ctx) override;
   void on_bar(const Bar& bar, BotContext& ctx) override;
   void on_fill(const BotFill& fill, BotContext& ctx) override;
+  void on_schedule_change(bool active, BotContext& ctx) override;
 
   struct Quotes {
     std::int64_t bid = 0;  // 0: not quoted

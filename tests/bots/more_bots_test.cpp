@@ -343,6 +343,32 @@ TEST(MarketMakerBot, shouldKeepInventoryWithinItsCapOverAWeek) {
   }
 }
 
+// The schedule becomes timer inputs: at 17:00 the market maker withdraws its quotes on the
+// timer itself, not at its next quote, and it quotes nothing until 09:00.
+TEST(MarketMakerBot, shouldWithdrawQuotesWhenItsScheduleCloses) {
+  REQUIRE_BTC_WEEK();
+  const InstrumentInfo info = btcusdt();
+  auto created = BotRegistry::builtin().create(
+      R"({"name":"t","symbol":"BTCUSDT","schedule":{"active_hours":"09:00-17:00"},
+          "strategy":{"type":"market_maker","parameters":{"spread_bps":10,"order_size":0.01,
+          "inventory_cap":0.03}}})",
+      BotId{1}, [&](std::string_view, std::string_view) { return &info; });
+  ASSERT_TRUE(created.has_value()) << config::format_errors(created.error());
+  Bot& bot = *created->bot;
+  SimContext ctx(btcusdt());
+  ctx.start(bot, candles->bars[0].open_time, candles->bars[0].close);  // 00:00 Friday
+  // Bars up to index 1018 close by 16:59; then a quiet market: no bar, only event time
+  // reaching 17:00. The schedule's own timer must withdraw the quotes.
+  for (std::size_t i = 0; i <= 1018; ++i)
+    ctx.deliver(bot, closed(candles->bars[i]), i);
+  ASSERT_GT(ctx.open_orders(), 0u) << "quoting during the day";
+  for (const Submitted& s : ctx.submitted) {
+    EXPECT_GE(s.bar_index, 539u) << "no quote before 09:00";
+  }
+  ctx.advance(bot, candles->bars[1019].open_time + 60'000'000'000LL);  // 17:00:00
+  EXPECT_EQ(ctx.open_orders(), 0u) << "every quote withdrawn at 17:00 sharp";
+}
+
 // Every bot type keeps its decisions across a snapshot restore.
 TEST(AllBots, shouldContinueIdenticallyAfterASnapshotRestore) {
   REQUIRE_BTC_WEEK();

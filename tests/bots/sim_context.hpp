@@ -49,8 +49,14 @@ class SimContext final : public BotContext {
   // Starts the bot at event time t; market orders it sends fill at `price`.
   void start(Bot& bot, Nanos t, std::int64_t price) {
     now_ = t;
-    bot.on_start(*this);
+    bot.start(*this);
     fill_market(bot, price);
+  }
+
+  // Event time moves to t with no market data (a quiet market): only due timers fire.
+  void advance(Bot& bot, Nanos t) {
+    now_ = t;
+    fire_timers(bot);
   }
 
   void deliver(Bot& bot, const Bar& bar, std::size_t index) {
@@ -70,15 +76,7 @@ class SimContext final : public BotContext {
       fill(bot, r.intent, r.intent.price);
       fill_market(bot, bar.close);
     }
-    for (auto it = timers_.begin(); it != timers_.end();) {
-      if (it->second <= now_) {
-        const auto id = it->first;
-        it = timers_.erase(it);
-        bot.on_timer(id, *this);
-      } else {
-        ++it;
-      }
-    }
+    fire_timers(bot);
     bot.on_bar(bar, *this);
     fill_market(bot, bar.close);
   }
@@ -100,6 +98,18 @@ class SimContext final : public BotContext {
     std::uint64_t id;
     OrderIntent intent;
   };
+
+  void fire_timers(Bot& bot) {
+    for (auto it = timers_.begin(); it != timers_.end();) {
+      if (it->second <= now_) {
+        const auto id = it->first;
+        it = timers_.erase(it);
+        bot.timer(id, *this);
+      } else {
+        ++it;
+      }
+    }
+  }
 
   void fill_market(Bot& bot, std::int64_t price) {
     while (!market_.empty()) {
