@@ -79,10 +79,10 @@ inline constexpr std::size_t kPayloadCapacity = kEventSize - sizeof(EventHeader)
 // A payload struct: trivially copyable, fits, and names its type code and layout version.
 template <class P>
 concept EventPayload = std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P> &&
-                       sizeof(P) <= kPayloadCapacity && requires {
-                         { P::kType } -> std::convertible_to<EventType>;
-                         { P::kVersion } -> std::convertible_to<std::uint16_t>;
-                       };
+                       sizeof(P) <= kPayloadCapacity&& requires {
+  { P::kType } -> std::convertible_to<EventType>;
+  { P::kVersion } -> std::convertible_to<std::uint16_t>;
+};
 
 struct alignas(64) Event {
   EventHeader header;
@@ -202,7 +202,7 @@ struct BookDelta {
   std::uint8_t flags = kNone;
   std::uint8_t reserved[2] = {};
   std::int64_t price = 0;
-  std::int64_t quantity = 0;  // the new total at this price; 0 removes the level
+  std::int64_t quantity = 0;          // the new total at this price; 0 removes the level
   std::uint64_t first_update_id = 0;  // Binance U (first) and u (last) of the venue update
   std::uint64_t last_update_id = 0;
 };
@@ -255,9 +255,9 @@ struct OperatorCommand {
   OperatorCommandKind kind = OperatorCommandKind::kStartBot;
   std::uint8_t reserved[3] = {};
   BotId bot = kNoBot;
-  std::uint32_t user_id = 0;    // who issued it (the control API's authenticated user)
+  std::uint32_t user_id = 0;  // who issued it (the control API's authenticated user)
   std::uint32_t reserved2 = 0;
-  std::uint64_t blob_id = 0;    // the kBlob record holding the JSON config, 0 when none
+  std::uint64_t blob_id = 0;  // the kBlob record holding the JSON config, 0 when none
 };
 
 // Out-of-band bytes. In memory the record points at bytes owned by the producer, which keeps

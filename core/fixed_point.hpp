@@ -22,20 +22,25 @@ namespace be {
 inline constexpr int kMaxDecimalScale = 18;
 
 enum class DecimalError : std::uint8_t {
-  kEmpty = 1,         // "" or "-"
-  kMalformed,         // a character that is not a digit, or a misplaced '.' or '-'
-  kTooManyDecimals,   // non-zero digits beyond the scale: representing it would round
-  kOutOfRange,        // magnitude does not fit int64 at this scale
-  kBadScale,          // scale outside [0, kMaxDecimalScale]
+  kEmpty = 1,        // "" or "-"
+  kMalformed,        // a character that is not a digit, or a misplaced '.' or '-'
+  kTooManyDecimals,  // non-zero digits beyond the scale: representing it would round
+  kOutOfRange,       // magnitude does not fit int64 at this scale
+  kBadScale,         // scale outside [0, kMaxDecimalScale]
 };
 
 constexpr std::string_view to_string(DecimalError e) noexcept {
   switch (e) {
-    case DecimalError::kEmpty: return "empty decimal";
-    case DecimalError::kMalformed: return "malformed decimal";
-    case DecimalError::kTooManyDecimals: return "more decimal places than the scale allows";
-    case DecimalError::kOutOfRange: return "decimal out of int64 range at this scale";
-    case DecimalError::kBadScale: return "scale outside 0..18";
+    case DecimalError::kEmpty:
+      return "empty decimal";
+    case DecimalError::kMalformed:
+      return "malformed decimal";
+    case DecimalError::kTooManyDecimals:
+      return "more decimal places than the scale allows";
+    case DecimalError::kOutOfRange:
+      return "decimal out of int64 range at this scale";
+    case DecimalError::kBadScale:
+      return "scale outside 0..18";
   }
   return "unknown decimal error";
 }
@@ -62,7 +67,9 @@ inline constexpr std::uint64_t kPow10[] = {1ULL,
                                            1000000000000000000ULL};
 }  // namespace detail
 
-constexpr std::uint64_t pow10(int scale) noexcept { return detail::kPow10[scale]; }
+constexpr std::uint64_t pow10(int scale) noexcept {
+  return detail::kPow10[scale];
+}
 
 // Parses [-]digits[.digits] into a value at `scale`. Trailing zeros past the scale are
 // accepted ("1.50000000000" at scale 8); any other digit past it is kTooManyDecimals.
@@ -110,7 +117,8 @@ constexpr Expected<std::int64_t, DecimalError> parse_decimal(std::string_view te
       }
     }
   }
-  constexpr auto kMaxPositive = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  constexpr auto kMaxPositive =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   if (negative) {
     if (magnitude > kMaxPositive + 1) return Unexpected{DecimalError::kOutOfRange};
     return static_cast<std::int64_t>(0 - magnitude);  // two's complement; INT64_MIN included
@@ -140,10 +148,12 @@ constexpr std::size_t format_decimal(std::int64_t value, int scale, std::span<ch
   // digits[0 .. scale) are the decimals, the rest the integer part (at least one digit).
   std::size_t pos = 0;
   if (negative) out[pos++] = '-';
-  for (std::size_t k = n; k > static_cast<std::size_t>(scale); --k) out[pos++] = digits[k - 1];
+  for (std::size_t k = n; k > static_cast<std::size_t>(scale); --k)
+    out[pos++] = digits[k - 1];
   if (scale > 0) {
     out[pos++] = '.';
-    for (int k = scale; k > 0; --k) out[pos++] = digits[k - 1];
+    for (int k = scale; k > 0; --k)
+      out[pos++] = digits[k - 1];
   }
   return pos;
 }

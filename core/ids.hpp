@@ -20,7 +20,7 @@ inline constexpr VenueId kNoVenue{0xFFFFu};
 inline constexpr BotId kNoBot{0xFFFF'FFFFu};
 
 template <class Id>
-  requires std::is_enum_v<Id>
+requires std::is_enum_v<Id>
 constexpr auto index_of(Id id) noexcept {
   return static_cast<std::underlying_type_t<Id>>(id);
 }

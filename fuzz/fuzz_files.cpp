@@ -29,7 +29,8 @@ void read_capture(const std::uint8_t* data, std::size_t size) {
   if (reader.has_value()) {
     be::capture::CapturedFrame frame;
     std::uint64_t total = 0;
-    while (reader->next(frame)) total += frame.payload.size();
+    while (reader->next(frame))
+      total += frame.payload.size();
     if (total > size) __builtin_trap();
     if (!reader->tail().clean && reader->tail().reason.empty()) __builtin_trap();
   } else if (reader.error().empty()) {
@@ -62,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto status =
           be::journal::parse_frame(std::span(bytes, 8), std::span(bytes + 8, size - 9), view);
       if (status == be::journal::FrameStatus::kOk &&
-          (view.payload.data() < bytes + 8 || view.payload.data() + view.payload.size() > bytes + size - 1)) {
+          (view.payload.data() < bytes + 8 ||
+           view.payload.data() + view.payload.size() > bytes + size - 1)) {
         __builtin_trap();
       }
       break;

@@ -12,8 +12,12 @@ std::atomic<std::uint64_t> g_allocations{0};
 #if defined(BE_SANITIZER_ADDRESS) || defined(BE_SANITIZER_THREAD)
 
 namespace be::test {
-bool allocation_counting_available() noexcept { return false; }
-std::uint64_t allocation_count() noexcept { return 0; }
+bool allocation_counting_available() noexcept {
+  return false;
+}
+std::uint64_t allocation_count() noexcept {
+  return 0;
+}
 }  // namespace be::test
 
 #else
@@ -37,7 +41,9 @@ void* realloc(void* p, std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return __libc_realloc(p, size);
 }
-void free(void* p) { __libc_free(p); }
+void free(void* p) {
+  __libc_free(p);
+}
 }
 
 // operator new goes through malloc above, so it is counted once there.
@@ -45,7 +51,9 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return ::operator new(size); }
+void* operator new[](std::size_t size) {
+  return ::operator new(size);
+}
 void* operator new(std::size_t size, std::align_val_t align) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   const auto a = static_cast<std::size_t>(align);
@@ -55,17 +63,35 @@ void* operator new(std::size_t size, std::align_val_t align) {
 void* operator new[](std::size_t size, std::align_val_t align) {
   return ::operator new(size, align);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
 namespace be::test {
-bool allocation_counting_available() noexcept { return true; }
+bool allocation_counting_available() noexcept {
+  return true;
+}
 std::uint64_t allocation_count() noexcept {
   return g_allocations.load(std::memory_order_relaxed);
 }
