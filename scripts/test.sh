@@ -55,7 +55,7 @@ for stage in $stages; do
           sed -n 's/^\(fuzz_[a-z_]*\):.*/\1/p' | sort -u | tr '\n' ' ')
         # shellcheck disable=SC2086
         cmake --build --preset fuzz -j "$jobs" --target $fuzz_targets
-        ctest --test-dir build/fuzz -L fuzz --output-on-failure || status=1
+        ctest --test-dir build/fuzz -L fuzz --output-on-failure --no-tests=error || status=1
       fi
       ;;
     *) echo "unknown stage '$stage'" >&2; exit 2 ;;
