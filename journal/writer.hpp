@@ -27,6 +27,7 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <condition_variable>
 #include <cstdint>
 #include <ctime>
@@ -37,10 +38,21 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/spsc_ring.hpp"
 #include "journal/journal.hpp"
-#include "journal/spsc_queue.hpp"
 
 namespace be::journal {
+
+// The writer's input queue: one producer calls try_push, one consumer (the writer thread)
+// calls try_pop; both non-blocking, allocation-free, false when full / empty. Constructible
+// from a capacity. core/spsc_ring.hpp's SpscRing<Event> is the default; the concept lets the
+// engine hand in the very ring that links its stages.
+template <class Q>
+concept EventQueue = std::constructible_from<Q, std::size_t> &&
+    requires(Q& q, const Event& in, Event& out) {
+  { q.try_push(in) } -> std::same_as<bool>;
+  { q.try_pop(out) } -> std::same_as<bool>;
+};
 
 struct WriterOptions {
   Durability durability = Durability::kSync;
@@ -89,18 +101,20 @@ struct WriterStats {
   std::uint64_t map_grows = 0;
 };
 
-template <EventQueue Q = SpscQueue<Event>>
+template <EventQueue Q = SpscRing<Event>>
 class JournalWriter {
  public:
   // Opens or creates the journal in `dir` and starts the writer thread. Errors: those of
   // Journal::open, and kInvalidArgument for nonsensical options.
   static Expected<std::unique_ptr<JournalWriter>, Error> open(const std::string& dir,
                                                               const WriterOptions& options) {
-    if (options.group_max_records == 0 || options.queue_capacity < 2 ||
+    const bool power_of_two =
+        options.queue_capacity != 0 && (options.queue_capacity & (options.queue_capacity - 1)) == 0;
+    if (options.group_max_records == 0 || options.queue_capacity < 2 || !power_of_two ||
         options.group_max_wait_us < 0 || options.async_sync_interval_ms < 0) {
       return Unexpected(Error{Errc::kInvalidArgument, 0,
-                              "journal writer options: group_max_records and queue_capacity "
-                              "must be positive, times non-negative"});
+                              "journal writer options: group_max_records must be positive, "
+                              "queue_capacity a power of two >= 2, times non-negative"});
     }
     OpenOptions oo;
     oo.mode = OpenMode::kReadWriteCreate;

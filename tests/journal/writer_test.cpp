@@ -55,8 +55,17 @@ TEST(JournalWriter, shouldRoundTripMaximumSizeBlobs) {
   EXPECT_EQ(check_journal(dir.path(), 1, /*big_blob=*/true), 27u);
 }
 
-// The engine's ring (core/spsc_ring.hpp) plugs in as the writer's queue unchanged.
+// The engine's ring (core/spsc_ring.hpp) is the writer's queue.
 static_assert(EventQueue<SpscRing<Event>>);
+
+// The ring needs a power-of-two capacity; anything else is refused by open(), never thrown.
+TEST(JournalWriter, shouldRefuseAQueueCapacityThatIsNotAPowerOfTwo) {
+  TempDir dir;
+  auto w = JournalWriter<>::open(dir.path(), {.queue_capacity = 1000});
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, Errc::kInvalidArgument);
+  EXPECT_NE(w.error().message.find("power of two"), std::string::npos);
+}
 
 TEST(JournalWriter, shouldRunOverTheCoreSpscRing) {
   TempDir dir;
