@@ -706,20 +706,22 @@ bool RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
   return true;
 }
 
+// An order input names a known, configured bot and a defined instrument, with a side and
+// non-negative quantity and price; anything else is refused and counted, never applied.
+bool RiskEngine::accept_order_input(const OrderInput& order) noexcept {
+  const bool ok = valid(order.bot) && valid(order.instrument) && order.quantity >= 0 &&
+                  order.price >= 0 && (order.side == Side::kBuy || order.side == Side::kSell) &&
+                  instruments_[index_of(order.instrument)].defined &&
+                  bots_[index_of(order.bot)].s.configured;
+  if (!ok) ++bad_inputs_;
+  return ok;
+}
+
 bool RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
-  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 || order.price < 0 ||
-      (order.side != Side::kBuy && order.side != Side::kSell) ||
-      !instruments_[index_of(order.instrument)].defined) {
-    ++bad_inputs_;  // bad input is refused and counted, never a crash
-    return false;
-  }
+  if (!accept_order_input(order)) return false;
   const std::uint32_t b = index_of(order.bot);
   const std::uint32_t i = index_of(order.instrument);
   Bot& bot = bots_[b];
-  if (!bot.s.configured) {
-    ++bad_inputs_;
-    return false;
-  }
   ++bot.s.open_orders;
   ++accounts_[bot.account].s.open_orders;
   BotInstrument& state = bot_instruments_[bi(b, i)];
@@ -738,19 +740,10 @@ bool RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
 }
 
 bool RiskEngine::apply_order_closed(const OrderInput& order) noexcept {
-  if (!valid(order.bot) || !valid(order.instrument) || order.quantity < 0 || order.price < 0 ||
-      (order.side != Side::kBuy && order.side != Side::kSell) ||
-      !instruments_[index_of(order.instrument)].defined) {
-    ++bad_inputs_;  // bad input is refused and counted, never a crash
-    return false;
-  }
+  if (!accept_order_input(order)) return false;
   const std::uint32_t b = index_of(order.bot);
   const std::uint32_t i = index_of(order.instrument);
   Bot& bot = bots_[b];
-  if (!bot.s.configured) {
-    ++bad_inputs_;
-    return false;
-  }
   Scoped& as = accounts_[bot.account].s;
   if (bot.s.open_orders > 0) --bot.s.open_orders;
   if (as.open_orders > 0) --as.open_orders;

@@ -223,6 +223,7 @@ class RiskEngine {
   };
 
   bool valid(BotId bot) const noexcept { return index_of(bot) < capacity_.bots; }
+  bool accept_order_input(const OrderInput& order) noexcept;
   bool valid(InstrumentId i) const noexcept { return index_of(i) < capacity_.instruments; }
   std::size_t bi(std::uint32_t bot, std::uint32_t instrument) const noexcept {
     return static_cast<std::size_t>(bot) * capacity_.instruments + instrument;
