@@ -155,7 +155,9 @@ TEST(JournalWriter, shouldCommitAPartialGroupWhenTheWaitExpires) {
   TempDir dir;
   auto w = open_writer(
       dir.path(),
-      {.durability = Durability::kNone, .group_max_records = 1024, .group_max_wait_us = 2'000});
+      // 200 ms, not 2: the five appends must all fall inside one window even on a loaded
+      // 2-core machine under ASan (2 ms was straddled once, giving two commits).
+      {.durability = Durability::kNone, .group_max_records = 1024, .group_max_wait_us = 200'000});
   ASSERT_TRUE(w);
   append_range(*w, 1, 5);
   ASSERT_TRUE(wait_until([&] { return w->committed() == 5; }));
