@@ -48,12 +48,27 @@ enum class EventType : std::uint16_t {
   kTimer = 40,
   // Operator commands (48..63).
   kOperatorCommand = 48,
-  // Venue responses (64..95) and derived outputs (128..191) are added by the OMS and engine.
+  // Venue responses (64..95): inputs, journaled like market data.
+  kOrderUpdate = 64,
+  kBalanceUpdate = 65,
+  // Derived outputs (128..191): journaled with kFlagDerived, never folded as inputs.
+  kOrderIntent = 128,
+  kRiskReject = 129,
+  kOrderNew = 130,
+  kOrderCancel = 131,
+  kFillApplied = 132,
+  kBotStatus = 133,
+  kSignal = 134,
+  kNotification = 135,
+  kStateHash = 136,
   // Out-of-band variable-size payloads.
   kBlob = 240,
 };
 
 std::string_view to_string(EventType type) noexcept;
+
+// True when this build knows records of `type` at `version` (the journal refuses others).
+bool is_known_event(EventType type, std::uint16_t version) noexcept;
 
 enum EventFlags : std::uint16_t {
   kFlagNone = 0,
@@ -126,20 +141,30 @@ static_assert(std::is_trivially_copyable_v<Event>);
 // Interns a symbol: the id is assigned by the fold in definition order.
 struct InstrumentDefined {
   static constexpr EventType kType = EventType::kInstrumentDefined;
-  static constexpr std::uint16_t kVersion = 1;
+  // v2 added base_asset and quote_asset (balances per asset need them).
+  static constexpr std::uint16_t kVersion = 2;
   static constexpr std::size_t kSymbolCapacity = 32;
+  static constexpr std::size_t kAssetCapacity = 12;
 
   InstrumentId instrument{};
   VenueId venue{};
   std::uint8_t price_scale = 8;
   std::uint8_t qty_scale = 8;
-  std::array<char, kSymbolCapacity> symbol{};  // NUL-padded venue symbol, e.g. "BTCUSDT"
-  std::int64_t tick_size = 0;                  // at price_scale; 0 = unknown
-  std::int64_t step_size = 0;                  // at qty_scale; 0 = unknown
-  std::int64_t min_notional = 0;               // at price_scale; 0 = none
+  std::array<char, kSymbolCapacity> symbol{};      // NUL-padded venue symbol, e.g. "BTCUSDT"
+  std::int64_t tick_size = 0;                      // at price_scale; 0 = unknown
+  std::int64_t step_size = 0;                      // at qty_scale; 0 = unknown
+  std::int64_t min_notional = 0;                   // at price_scale; 0 = none
+  std::array<char, kAssetCapacity> base_asset{};   // NUL-padded, e.g. "BTC"; empty = unknown
+  std::array<char, kAssetCapacity> quote_asset{};  // e.g. "USDT"
 
   std::string_view symbol_view() const noexcept {
     return {symbol.data(), strnlen(symbol.data(), symbol.size())};
+  }
+  std::string_view base_view() const noexcept {
+    return {base_asset.data(), strnlen(base_asset.data(), base_asset.size())};
+  }
+  std::string_view quote_view() const noexcept {
+    return {quote_asset.data(), strnlen(quote_asset.data(), quote_asset.size())};
   }
 };
 
@@ -227,6 +252,10 @@ struct Connectivity {
   std::uint64_t received_sequence = 0;
 };
 
+// A timer input. owner kNoBot is the engine's clock tick: the sequencer stamps one at a
+// fixed wall-clock period so that event time moves on (and bots' timers fire) in a quiet
+// market; bots' own deadlines fire inside the strategy stage on whichever input first carries
+// an event time at or past them, so live and replay fire them alike.
 struct Timer {
   static constexpr EventType kType = EventType::kTimer;
   static constexpr std::uint16_t kVersion = 1;
@@ -246,18 +275,27 @@ enum class OperatorCommandKind : std::uint8_t {
   kResumeBot = 7,
   kKillSwitchSet = 8,
   kKillSwitchReset = 9,
+  kCircuitReset = 10,  // close a bot's open circuit breaker (error state -> stopped)
+  kRestartBot = 11,    // stop then start, keeping state
+  kShutdown = 12,      // graceful stop: no new orders; journaled so a replay ends alike
 };
+
+// Which kill switch a kKillSwitchSet/Reset names. kBotOrGlobal (0, what version-1 records
+// written before the field existed hold): the bot, or the whole engine when bot == kNoBot.
+enum class CommandScope : std::uint8_t { kBotOrGlobal = 0, kAccount = 2, kGlobal = 3 };
 
 struct OperatorCommand {
   static constexpr EventType kType = EventType::kOperatorCommand;
   static constexpr std::uint16_t kVersion = 1;
 
   OperatorCommandKind kind = OperatorCommandKind::kStartBot;
-  std::uint8_t reserved[3] = {};
+  CommandScope scope = CommandScope::kBotOrGlobal;
+  std::uint8_t reserved[2] = {};
   BotId bot = kNoBot;
-  std::uint32_t user_id = 0;  // who issued it (the control API's authenticated user)
-  std::uint32_t reserved2 = 0;
-  std::uint64_t blob_id = 0;  // the kBlob record holding the JSON config, 0 when none
+  std::uint32_t user_id = 0;     // who issued it (the control API's authenticated user)
+  std::uint32_t account = 0;     // for CommandScope::kAccount
+  std::uint64_t blob_id = 0;     // the kBlob record holding the JSON config, 0 when none
+  std::uint64_t request_id = 0;  // the control API's id, echoed in its answer
 };
 
 // Out-of-band bytes. In memory the record points at bytes owned by the producer, which keeps
@@ -274,6 +312,191 @@ struct BlobRef {
   const std::byte* data = nullptr;
 };
 
+// ---- Venue responses (inputs) --------------------------------------------------------------
+// What a venue (paper or live) says about one of our orders. `event` is an oms::OrderEvent
+// value (oms/order_state_machine.hpp: 0 accepted .. 14 reconciled-not-found); the order is
+// named by its deterministic client id (bot, client_sequence). Fills carry this fill's
+// price, quantity and fee; cumulative_quantity is the venue's total filled so far.
+//
+//   0      4     5       6      8            12        16               24
+//   | bot  | evt | liq   | code | instrument | account | client_sequence | venue_order_id
+//   | last_price | last_quantity | cumulative_quantity | fee | trade_id |  (8 bytes each)
+struct OrderUpdate {
+  static constexpr EventType kType = EventType::kOrderUpdate;
+  static constexpr std::uint16_t kVersion = 1;
+  enum Liquidity : std::uint8_t { kUnknownLiquidity = 0, kMaker = 1, kTaker = 2 };
+
+  BotId bot = kNoBot;
+  std::uint8_t event = 0;      // oms::OrderEvent
+  std::uint8_t liquidity = 0;  // Liquidity, for fills
+  std::uint16_t reason = 0;    // for rejects: the venue's reason, mapped (0 = none)
+  InstrumentId instrument = kNoInstrument;
+  AccountId account{};
+  SequenceNumber client_sequence = 0;
+  std::uint64_t venue_order_id = 0;
+  std::int64_t last_price = 0;
+  std::int64_t last_quantity = 0;
+  std::int64_t cumulative_quantity = 0;
+  std::int64_t fee = 0;  // quote units at price scale
+  std::uint64_t trade_id = 0;
+};
+
+// An account's balance of one asset as the venue reports it (absolute, not a delta): from
+// reconciliation or the venue's account stream. Amounts at the asset's scale (the qty scale
+// of instruments whose base it is, the price scale of those it quotes).
+struct BalanceUpdate {
+  static constexpr EventType kType = EventType::kBalanceUpdate;
+  static constexpr std::uint16_t kVersion = 1;
+
+  AccountId account{};
+  AssetId asset{};
+  std::uint16_t reserved = 0;
+  std::int64_t free = 0;
+  std::int64_t locked = 0;
+};
+
+// ---- Derived outputs ---------------------------------------------------------------------
+// Journaled with kFlagDerived: the audit trail and what replay --verify compares against.
+
+// The order manager sends an order: the client id, and what went to the venue.
+struct OrderNew {
+  static constexpr EventType kType = EventType::kOrderNew;
+  static constexpr std::uint16_t kVersion = 1;
+
+  BotId bot = kNoBot;
+  InstrumentId instrument = kNoInstrument;
+  SequenceNumber client_sequence = 0;
+  AccountId account{};
+  Side side = Side::kNone;
+  std::uint8_t order_type = 0;     // OrderType
+  std::uint8_t time_in_force = 0;  // TimeInForce
+  std::uint8_t flags = 0;          // OrderIntent flags
+  std::uint32_t tag = 0;
+  std::uint32_t reserved = 0;
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;
+};
+
+// The order manager asks the venue to cancel one order.
+struct OrderCancel {
+  static constexpr EventType kType = EventType::kOrderCancel;
+  static constexpr std::uint16_t kVersion = 1;
+
+  BotId bot = kNoBot;
+  InstrumentId instrument = kNoInstrument;
+  SequenceNumber client_sequence = 0;
+  AccountId account{};
+  std::uint32_t tag = 0;
+};
+
+// A fill the order manager applied, with the bot's position in the instrument after it.
+struct FillApplied {
+  static constexpr EventType kType = EventType::kFillApplied;
+  static constexpr std::uint16_t kVersion = 1;
+
+  BotId bot = kNoBot;
+  InstrumentId instrument = kNoInstrument;
+  Side side = Side::kNone;
+  std::uint8_t liquidity = 0;
+  std::uint16_t reserved = 0;
+  std::uint32_t tag = 0;
+  SequenceNumber client_sequence = 0;
+  std::int64_t price = 0;
+  std::int64_t quantity = 0;
+  std::int64_t fee = 0;
+  std::int64_t position_after = 0;  // signed, qty scale
+  std::int64_t realized_pnl = 0;    // the bot's realized PnL in the instrument, price scale
+};
+
+enum class BotState : std::uint8_t {
+  kStopped = 0,
+  kStarting = 1,
+  kRunning = 2,
+  kPaused = 3,
+  kError = 4,
+  kStopping = 5,
+  kDeleted = 6,
+};
+std::string_view to_string(BotState state) noexcept;
+
+// Why a bot's status changed (BotStatus::reason). Stable numbering.
+enum class BotStatusReason : std::uint16_t {
+  kOperator = 0,        // an operator command
+  kCircuitBreaker = 1,  // too many consecutive errors
+  kKillSwitch = 2,      // a kill switch latched
+  kConfigError = 3,     // the stored config could not be rebuilt
+  kShutdown = 4,        // the engine is shutting down
+  kRecovered = 5,       // restored from a snapshot at start
+};
+
+// A bot's status changed (operator command, circuit breaker, kill switch).
+struct BotStatus {
+  static constexpr EventType kType = EventType::kBotStatus;
+  static constexpr std::uint16_t kVersion = 1;
+
+  BotId bot = kNoBot;
+  BotState from = BotState::kStopped;
+  BotState to = BotState::kStopped;
+  std::uint16_t reason = 0;  // BotStatusReason
+  std::uint32_t user_id = 0;
+};
+
+// A bot's condition triggered on a closed bar.
+struct Signal {
+  static constexpr EventType kType = EventType::kSignal;
+  static constexpr std::uint16_t kVersion = 1;
+
+  BotId bot = kNoBot;
+  std::uint32_t condition_index = 0;
+  InstrumentId instrument = kNoInstrument;
+  std::uint32_t timeframe_seconds = 0;
+  Nanos bar_open_time = 0;
+  double lhs = 0;
+  double rhs = 0;
+};
+
+enum class NotificationKind : std::uint8_t {
+  kTrade = 1,     // a fill (value1 price, value2 quantity, side in `side`)
+  kStopLoss = 2,  // a protection exit fired (value1 the mark price)
+  kTakeProfit = 3,
+  kTrailingStop = 4,
+  kRiskReject = 5,  // code = risk::RejectReason
+  kKillSwitch = 6,  // code 1 set, 0 reset
+  kBotError = 7,    // the circuit breaker opened
+  kFeedStatus = 8,  // code = ConnectivityState
+  kBotStatus = 9,   // code = BotState (the new one)
+};
+
+// Something an operator may want pushed to them (webhook, Telegram, Slack). Structured, so
+// the notifier formats the text off the hot path; delivered at least once from the journal.
+struct Notification {
+  static constexpr EventType kType = EventType::kNotification;
+  static constexpr std::uint16_t kVersion = 1;
+
+  NotificationKind kind = NotificationKind::kTrade;
+  Side side = Side::kNone;
+  std::uint16_t code = 0;
+  BotId bot = kNoBot;
+  InstrumentId instrument = kNoInstrument;
+  std::uint32_t reserved = 0;
+  std::int64_t value1 = 0;
+  std::int64_t value2 = 0;
+  SequenceNumber cause = 0;
+};
+
+// The engine's state hash after applying input `at` (periodic, and beside every snapshot):
+// replay --verify recomputes and compares them.
+struct StateHash {
+  static constexpr EventType kType = EventType::kStateHash;
+  static constexpr std::uint16_t kVersion = 1;
+
+  SequenceNumber at = 0;
+  std::uint64_t strategy = 0;
+  std::uint64_t risk = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t combined = 0;
+};
+
 static_assert(EventPayload<InstrumentDefined>);
 static_assert(EventPayload<Trade>);
 static_assert(EventPayload<Quote>);
@@ -283,5 +506,14 @@ static_assert(EventPayload<Connectivity>);
 static_assert(EventPayload<Timer>);
 static_assert(EventPayload<OperatorCommand>);
 static_assert(EventPayload<BlobRef>);
+static_assert(EventPayload<OrderUpdate>);
+static_assert(EventPayload<BalanceUpdate>);
+static_assert(EventPayload<OrderNew>);
+static_assert(EventPayload<OrderCancel>);
+static_assert(EventPayload<FillApplied>);
+static_assert(EventPayload<BotStatus>);
+static_assert(EventPayload<Signal>);
+static_assert(EventPayload<Notification>);
+static_assert(EventPayload<StateHash>);
 
 }  // namespace be

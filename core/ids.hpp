@@ -14,10 +14,19 @@ using SequenceNumber = std::uint64_t;  // 1-based; 0 means "not sequenced yet"
 enum class InstrumentId : std::uint32_t {};
 enum class VenueId : std::uint16_t {};
 enum class BotId : std::uint32_t {};
+// Accounts own bots and balances; assets (BTC, USDT) are what balances are kept in. Dense
+// small ids like BotId: the engine sizes its tables by them.
+enum class AccountId : std::uint32_t {};
+enum class AssetId : std::uint16_t {};
+// A control-API user (an API token maps to one); 0 is the engine itself.
+enum class UserId : std::uint32_t {};
 
 inline constexpr InstrumentId kNoInstrument{0xFFFF'FFFFu};
 inline constexpr VenueId kNoVenue{0xFFFFu};
 inline constexpr BotId kNoBot{0xFFFF'FFFFu};
+inline constexpr AccountId kNoAccount{0xFFFF'FFFFu};
+inline constexpr AssetId kNoAsset{0xFFFFu};
+inline constexpr UserId kEngineUser{0};
 
 template <class Id>
 requires std::is_enum_v<Id>

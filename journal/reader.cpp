@@ -27,29 +27,7 @@ std::string seq_text(SequenceNumber s) {
 }  // namespace
 
 bool is_known_record(EventType type, std::uint16_t version) noexcept {
-  switch (type) {
-    case EventType::kInstrumentDefined:
-      return version == InstrumentDefined::kVersion;
-    case EventType::kTrade:
-      return version == Trade::kVersion;
-    case EventType::kQuote:
-      return version == Quote::kVersion;
-    case EventType::kBar:
-      return version == Bar::kVersion;
-    case EventType::kBookDelta:
-      return version == BookDelta::kVersion;
-    case EventType::kConnectivity:
-      return version == Connectivity::kVersion;
-    case EventType::kTimer:
-      return version == Timer::kVersion;
-    case EventType::kOperatorCommand:
-      return version == OperatorCommand::kVersion;
-    case EventType::kBlob:
-      return version == BlobRef::kVersion;
-    case EventType::kInvalid:
-      return false;
-  }
-  return false;
+  return is_known_event(type, version);
 }
 
 Error decode(const RecordView& view, Event& out) {

@@ -7,15 +7,14 @@
 #include <string_view>
 #include <type_traits>
 
+#include "core/event.hpp"
 #include "core/ids.hpp"
 
 namespace be::risk {
 
-// Accounts own bots and balances. Dense small ids, like BotId (core/ids.hpp does not carry
-// one yet: see the report to the lead).
-enum class AccountId : std::uint32_t {};
-// An asset (BTC, USDT) of an account's balances; dense small ids.
-enum class AssetId : std::uint16_t {};
+// Accounts and assets are core ids (core/ids.hpp); risk names them without the prefix.
+using be::AccountId;
+using be::AssetId;
 
 // Stable numbering: append, never renumber or reuse (RiskReject is journaled).
 enum class RejectReason : std::uint8_t {
@@ -65,6 +64,9 @@ std::string_view to_string(Scope scope) noexcept;
 // limit and observed are in the limit's unit (docs/RISK.md): quote at price scale, base at
 // qty scale, a count, or basis points.
 struct RiskReject {
+  static constexpr EventType kType = EventType::kRiskReject;
+  static constexpr std::uint16_t kVersion = 1;
+
   RejectReason reason = RejectReason::kNone;
   Scope scope = Scope::kNone;
   std::uint16_t reserved = 0;
@@ -81,6 +83,7 @@ struct RiskReject {
 static_assert(std::is_trivially_copyable_v<RiskReject>);
 static_assert(std::has_unique_object_representations_v<RiskReject>);
 static_assert(sizeof(RiskReject) == 48 && sizeof(RiskReject) <= 96);
+static_assert(EventPayload<RiskReject>);
 
 // Limits shared by the bot and the account scope. Zero means "no limit" everywhere.
 // Units: *_quantity in base units at the instrument's qty scale (applied per instrument);
