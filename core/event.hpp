@@ -75,6 +75,9 @@ enum EventFlags : std::uint16_t {
   // A derived output (signal, intent, order, ...): journaled for audit and as the yardstick
   // replay --verify compares against; never an input to the fold.
   kFlagDerived = 1u << 0,
+  // On a derived OrderIntent or OrderCancel: pre-trade risk accepted it (the risk stage sets
+  // it and, for a quote-amount buy, writes the quantity it decided).
+  kFlagRiskAccepted = 1u << 1,
 };
 
 struct EventHeader {

@@ -141,6 +141,40 @@ class FeedHealth {
 
   const FeedHealthStats& stats() const noexcept { return stats_; }
 
+  // Snapshot support for the stage that owns it: field by field (no padding), through any
+  // writer with put(const T&) / reader with get(T&) -> bool (bots::StateWriter/StateReader).
+  // load() needs the same table sizes; false (and a partly loaded table) otherwise.
+  template <class W>
+  void save(W& w) const {
+    w.put(static_cast<std::uint32_t>(instruments_.size()));
+    w.put(static_cast<std::uint32_t>(venues_.size()));
+    for (const Instrument& i : instruments_) {
+      w.put(i.defined), w.put(i.venue), w.put(i.gap), w.put(i.stale), w.put(i.since);
+    }
+    for (const Venue& v : venues_) {
+      w.put(v.connected), w.put(v.stale), w.put(v.gap), w.put(v.since);
+    }
+    w.put(stats_.events), w.put(stats_.disconnects), w.put(stats_.stale), w.put(stats_.gaps);
+    w.put(stats_.recoveries), w.put(stats_.ignored);
+  }
+  template <class R>
+  bool load(R& r) {
+    std::uint32_t ni = 0, nv = 0;
+    if (!r.get(ni) || !r.get(nv) || ni != instruments_.size() || nv != venues_.size()) {
+      return false;
+    }
+    bool ok = true;
+    for (Instrument& i : instruments_) {
+      ok = ok && r.get(i.defined) && r.get(i.venue) && r.get(i.gap) && r.get(i.stale) &&
+           r.get(i.since);
+    }
+    for (Venue& v : venues_) {
+      ok = ok && r.get(v.connected) && r.get(v.stale) && r.get(v.gap) && r.get(v.since);
+    }
+    return ok && r.get(stats_.events) && r.get(stats_.disconnects) && r.get(stats_.stale) &&
+           r.get(stats_.gaps) && r.get(stats_.recoveries) && r.get(stats_.ignored);
+  }
+
  private:
   struct Instrument {
     bool defined = false;
