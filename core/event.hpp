@@ -342,7 +342,14 @@ struct OrderUpdate {
   std::int64_t cumulative_quantity = 0;
   std::int64_t fee = 0;  // quote units at price scale
   std::uint64_t trade_id = 0;
+  Side side = Side::kNone;  // the order's side (venues repeat it on every report)
+  std::uint8_t reserved[7] = {};
 };
+
+// OrderUpdate::reason at or above this is not the venue's: the engine's own pre-trade risk
+// refused the intent (reason - kLocalRejectBase is a risk::RejectReason). Such rejects reach
+// the bots like a venue's, but never count as venue errors for the circuit breaker.
+inline constexpr std::uint16_t kLocalRejectBase = 0x100;
 
 // An account's balance of one asset as the venue reports it (absolute, not a delta): from
 // reconciliation or the venue's account stream. Amounts at the asset's scale (the qty scale

@@ -297,4 +297,81 @@ void ObjectReader::finish() {
   }
 }
 
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out += kHex[u >> 4];
+          out += kHex[u & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+namespace {
+void write_json(std::string& out, const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kNull:
+      out += "null";
+      return;
+    case Value::Kind::kBool:
+      out += v.boolean ? "true" : "false";
+      return;
+    case Value::Kind::kNumber:
+      out += v.text;
+      return;
+    case Value::Kind::kString:
+      append_json_string(out, v.text);
+      return;
+    case Value::Kind::kArray:
+      out += '[';
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        if (i) out += ',';
+        write_json(out, v.items[i]);
+      }
+      out += ']';
+      return;
+    case Value::Kind::kObject:
+      out += '{';
+      for (std::size_t i = 0; i < v.keys.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, v.keys[i]);
+        out += ':';
+        write_json(out, v.values[i]);
+      }
+      out += '}';
+      return;
+  }
+}
+}  // namespace
+
+std::string to_json(const Value& value) {
+  std::string out;
+  write_json(out, value);
+  return out;
+}
+
 }  // namespace be::config

@@ -43,6 +43,12 @@ struct Value {
 
 std::string_view kind_name(Value::Kind kind) noexcept;
 
+// Writes `value` back as compact JSON; numbers keep their raw text, so a round trip through
+// parse() is exact. Strings are escaped per RFC 8259.
+std::string to_json(const Value& value);
+// Appends `text` as a JSON string literal (quotes included) to `out`.
+void append_json_string(std::string& out, std::string_view text);
+
 inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
 inline constexpr int kMaxConfigDepth = 32;
 
