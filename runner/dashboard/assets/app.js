@@ -106,7 +106,9 @@ async function pollEngine() {
     state.latency.push({ t: Date.now(), stages });
     if (state.latency.length > LATENCY_SAMPLES) state.latency.shift();
     renderBanner();
-    if (state.page?.name === 'overview') state.page.refresh();
+    // The overview draws from this answer; list pages re-fetch (the stream usually got there
+    // first, and an unchanged answer leaves the page alone).
+    if (state.page?.name === 'overview' || state.page?.poll) state.page.refresh();
   } catch (e) {
     handleError(e, 'Engine status');
   }
@@ -314,16 +316,32 @@ function botActions(bot, after) {
       } }, a.label)));
 }
 
+// A page re-renders only when what it shows changed, so polling does not churn the DOM under
+// a keyboard or screen-reader user.
+function changeDetector() {
+  let last = null;
+  return (data) => {
+    const key = JSON.stringify(data);
+    if (key === last) return false;
+    last = key;
+    return true;
+  };
+}
+
 const listOf = (v, key) => (Array.isArray(v) ? v : (v && v[key]) || []);
 
 function botsPage(main) {
   const body = h('div', { id: 'bots-body' }, h('p', { class: 'muted' }, 'Loading…'));
   main.append(pageTitle('Bots'), h('p', {}, h('a', { href: '#/new' }, 'New bot from a template')), body);
+  const changed = changeDetector();
   const refresh = async () => {
     try {
       const bots = listOf(await api('/bots'), 'bots');
+      if (!changed(bots)) return;
       keepFocus(() => body.replaceChildren(table('Your bots', [
         { label: 'Name', get: (b) => h('a', { href: `#/bots/${b.id}` }, b.name || `bot ${b.id}`) },
+        // Admins see every user's bots; say whose each is.
+        ...(state.me?.admin ? [{ label: 'Owner', get: (b) => b.owner ?? '' }] : []),
         { label: 'Type', get: (b) => b.type },
         { label: 'Symbol', get: (b) => `${b.symbol}${b.venue ? ` @ ${b.venue}` : ''}` },
         { label: 'Status', get: (b) => [stateBadge(b.state), b.kill_switch ? [' ', stateBadge('killed')] : null,
@@ -338,7 +356,7 @@ function botsPage(main) {
     }
   };
   refresh();
-  return { name: 'bots', refresh };
+  return { name: 'bots', refresh, poll: true };
 }
 
 function editorActions(editor, { validateOnly, submitLabel, onSubmit }) {
@@ -408,6 +426,7 @@ function botPage(main, id) {
       editor.element, actions.status, actions.buttons));
   };
 
+  const changed = changeDetector();
   const refresh = async () => {
     try {
       const bot = await api(`/bots/${id}`);
@@ -417,6 +436,7 @@ function botPage(main, id) {
         bot.fills ?? api(`/bots/${id}/fills`).then((r) => listOf(r, 'fills')).catch(() => []),
         bot.equity ?? api(`/bots/${id}/equity`).then((r) => listOf(r, 'equity')).catch(() => []),
       ]);
+      if (!changed([bot, orders, fills, equity])) return;
       title.textContent = `Bot ${bot.name || id}`;
       document.title = `${bot.name || id} · botengine`;
       const p = bot.position || {};
@@ -482,7 +502,7 @@ function botPage(main, id) {
     }
   };
   refresh();
-  return { name: 'bot', refresh };
+  return { name: 'bot', refresh, poll: true };
 }
 
 // Templates as the API lists them: [{name, title?, description?, config}] (config an object or
@@ -576,6 +596,8 @@ function killSwitchPage(main) {
   const body = h('div', { id: 'kill-body' });
   main.append(pageTitle('Kill switch'), body);
   let scope = 'bot';
+  const chosen = { bot: '', account: '0' };  // the target survives a re-render
+  const changed = changeDetector();
   const refresh = async () => {
     let bots = [];
     try { bots = listOf(await api('/bots'), 'bots'); } catch (e) { handleError(e, 'Bots'); }
@@ -587,15 +609,19 @@ function killSwitchPage(main) {
       ...l.accounts.map((a) => ({ scope: 'account', id: a, what: `account ${a}` })),
       ...l.bots.map((b) => ({ scope: 'bot', id: b.id, what: `bot ${b.name || b.id}` })),
     ];
+    if (!changed([scope, rows, bots.map((b) => [b.id, b.name])])) return;
+    const remember = (ev) => { chosen[scope] = ev.target.value; };
     const target = scope === 'bot'
       ? h('div', { class: 'field' }, h('label', { for: 'kill-target' }, 'Target bot'),
-          h('select', { id: 'kill-target' }, bots.map((b) => h('option', { value: b.id }, `${b.name} (${b.id})`))))
+          h('select', { id: 'kill-target', onchange: remember },
+            bots.map((b) => h('option', { value: b.id, selected: String(b.id) === chosen.bot }, `${b.name} (${b.id})`))))
       : scope === 'account'
         ? h('div', { class: 'field' }, h('label', { for: 'kill-target' }, 'Target account id'),
-            h('input', { id: 'kill-target', type: 'number', min: 0, value: 0, inputmode: 'numeric' }))
+            h('input', { id: 'kill-target', type: 'number', min: 0, value: chosen.account, inputmode: 'numeric',
+                         oninput: remember }))
         : h('p', { class: 'hint' }, 'Global: stops every bot of every user (admins only).');
     const radios = ['bot', 'account', 'global'].map((s) => h('label', {},
-      h('input', { type: 'radio', name: 'kill-scope', value: s, checked: s === scope,
+      h('input', { type: 'radio', name: 'kill-scope', id: `kill-scope-${s}`, value: s, checked: s === scope,
                    onchange: () => { scope = s; refresh(); } }), ` ${s[0].toUpperCase()}${s.slice(1)}`, ' '));
     const pick = () => (scope === 'global' ? 0 : $('kill-target')?.value);
     const what = () => (scope === 'global' ? 'all trading (global)' : scope === 'bot'
@@ -616,7 +642,7 @@ function killSwitchPage(main) {
           h('div', { class: 'actions' }, act(true), act(false))))));
   };
   refresh();
-  return { name: 'kill-switch', refresh };
+  return { name: 'kill-switch', refresh, poll: true };
 }
 
 function conditionsPage(main) {
@@ -624,9 +650,11 @@ function conditionsPage(main) {
   main.append(pageTitle('Conditions'),
     h('p', { class: 'hint' }, 'The shared condition registry: each condition is evaluated once per input for all its subscribers.'),
     body);
+  const changed = changeDetector();
   const refresh = async () => {
     try {
       const conds = listOf(await api('/conditions'), 'conditions');
+      if (!changed(conds)) return;
       body.replaceChildren(table('Condition registry', [
         { label: 'Id', num: true, get: (c) => String(c.id) },
         { label: 'Condition', get: (c) => h('code', {}, c.canonical) },
@@ -637,7 +665,7 @@ function conditionsPage(main) {
     } catch (e) { handleError(e, 'Conditions'); }
   };
   refresh();
-  return { name: 'conditions', refresh };
+  return { name: 'conditions', refresh, poll: true };
 }
 
 function reportsPage(main, name) {
