@@ -33,6 +33,17 @@ class Position {
  public:
   // Precondition: 0 <= qty_scale <= 18.
   explicit Position(int qty_scale) noexcept;
+  // Rebuilds a position from the exact figures a snapshot kept (quantity, cost_basis_exact,
+  // realized_exact, fees). The figures are not cross-checked here: a restore validates them.
+  static Position from_parts(int qty_scale, std::int64_t quantity, Wide cost, Wide realized,
+                             std::int64_t fees) noexcept {
+    Position p(qty_scale);
+    p.quantity_ = quantity;
+    p.cost_ = cost;
+    p.realized_ = realized;
+    p.fees_ = fees;
+    return p;
+  }
 
   // A fill of `quantity` (> 0) at `price`; `fee` in quote units at price scale.
   void apply_fill(Side side, std::int64_t price, std::int64_t quantity, std::int64_t fee) noexcept;

@@ -1,0 +1,103 @@
+// Balances per account and asset, and the per-order bookkeeping that moves them: one set of
+// rules shared by the order manager and the paper venue, so the balances the venue reports
+// and the ones the order manager folded from fills agree to the unit.
+//
+// Rules (amounts: quote assets at the instrument's price scale, base assets at its qty scale;
+// unit = 10^qty_scale):
+//  - Opening locks: a buy limit locks ceil(price x qty / unit) quote; any sell locks qty base;
+//    a market buy locks nothing (its price is unknown until it fills).
+//  - A fill of q at p: its notional is counted exactly (scale p+q, 128-bit) per order, and
+//    balances move by round_half_away(cumulative notional / unit) minus what moved before, so
+//    partial fills never drift from the whole-order figure. A buy releases its lock up to
+//    ceil(limit x filled / unit), spends the notional and the fee from quote, adds q base; a
+//    sell releases q base from its lock and adds notional - fee quote. Fees are quote units.
+//  - Closing (terminal) returns whatever the order still has locked to free.
+// Thread-safety: none. Allocation: only the constructor.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/ids.hpp"
+#include "core/order_intent.hpp"
+#include "oms/position.hpp"
+
+namespace be::oms {
+
+struct Balance {
+  std::int64_t free = 0;
+  std::int64_t locked = 0;
+  template <class V>
+  void fields(V& v) {
+    v(free);
+    v(locked);
+  }
+};
+
+struct OrderMoney {
+  std::int64_t locked = 0;    // still locked for this order
+  std::int64_t released = 0;  // lock released by fills so far
+  Wide notional = 0;          // exact sum of fill price x qty, scale p+q
+  std::int64_t settled = 0;   // notional rounded to price scale, as moved so far
+  template <class V>
+  void fields(V& v) {
+    v(locked);
+    v(released);
+    v(notional);
+    v(settled);
+  }
+};
+
+// What an order needs locked to open (see the rules above).
+std::int64_t lock_needed(Side side, OrderType type, std::int64_t price, std::int64_t quantity,
+                         std::int64_t unit) noexcept;
+
+// The exact per-order notional step: adds price x quantity and returns how much the rounded
+// cumulative figure moved.
+std::int64_t settle_notional(OrderMoney& m, std::int64_t price, std::int64_t quantity,
+                             std::int64_t unit) noexcept;
+
+class Ledger {
+ public:
+  Ledger(std::uint32_t accounts, std::uint32_t assets);
+
+  bool valid(AccountId a, AssetId s) const noexcept {
+    return index_of(a) < accounts_ && index_of(s) < assets_;
+  }
+  // Precondition: valid(a, s).
+  Balance& at(AccountId a, AssetId s) noexcept {
+    return balances_[static_cast<std::size_t>(index_of(a)) * assets_ + index_of(s)];
+  }
+  const Balance& at(AccountId a, AssetId s) const noexcept {
+    return balances_[static_cast<std::size_t>(index_of(a)) * assets_ + index_of(s)];
+  }
+
+  struct Leg {
+    AccountId account;
+    AssetId base;
+    AssetId quote;
+    Side side;
+    OrderType type;
+    std::int64_t limit_price;
+    std::int64_t unit;
+  };
+  // Locks lock_needed(..) and records it in `m` (free may go negative: the venue decides).
+  void open(const Leg& leg, std::int64_t quantity, OrderMoney& m) noexcept;
+  // One fill; `filled_after` is the order's cumulative filled quantity including it.
+  void fill(const Leg& leg, std::int64_t price, std::int64_t quantity, std::int64_t fee,
+            std::int64_t filled_after, OrderMoney& m) noexcept;
+  void close(const Leg& leg, OrderMoney& m) noexcept;
+
+  template <class V>
+  void fields(V& v) {
+    for (Balance& b : balances_)
+      b.fields(v);
+  }
+
+ private:
+  std::uint32_t accounts_;
+  std::uint32_t assets_;
+  std::vector<Balance> balances_;
+};
+
+}  // namespace be::oms

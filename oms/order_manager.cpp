@@ -1,0 +1,430 @@
+#include "oms/order_manager.hpp"
+
+#include <utility>
+
+#include "core/fixed_point.hpp"
+#include "oms/state_io.hpp"
+
+namespace be::oms {
+
+namespace {
+bool is_fill(OrderEvent e) noexcept {
+  return e == OrderEvent::kPartialFill || e == OrderEvent::kFill;
+}
+}  // namespace
+
+OrderManager::OrderManager(OmsCapacity capacity)
+    : capacity_(capacity),
+      instruments_(capacity.instruments),
+      bots_(capacity.bots),
+      positions_(static_cast<std::size_t>(capacity.bots) * capacity.instruments, Position(0)),
+      ledger_(capacity.accounts, capacity.assets),
+      table_(capacity.orders == 0 ? 1 : capacity.orders) {}
+
+bool OrderManager::define_instrument(const InstrumentDefined& def, AssetId base,
+                                     AssetId quote) noexcept {
+  const std::uint32_t i = index_of(def.instrument);
+  if (i >= capacity_.instruments || def.qty_scale > kMaxDecimalScale ||
+      index_of(base) >= capacity_.assets || index_of(quote) >= capacity_.assets) {
+    ++stats_.bad_inputs;
+    return false;
+  }
+  InstrumentInfo& in = instruments_[i];
+  in.defined = 1;
+  in.qty_scale = def.qty_scale;
+  in.base = base;
+  in.quote = quote;
+  in.unit = static_cast<std::int64_t>(pow10(def.qty_scale));
+  // Untouched positions take the instrument's scale; a redefinition never rewrites history.
+  for (std::uint32_t b = 0; b < capacity_.bots; ++b) {
+    Position& p = positions_[static_cast<std::size_t>(b) * capacity_.instruments + i];
+    if (p.flat() && p.realized_exact() == 0 && p.fees() == 0) p = Position(def.qty_scale);
+  }
+  return true;
+}
+
+bool OrderManager::assign_bot(BotId bot, AccountId account) noexcept {
+  if (index_of(bot) >= capacity_.bots || index_of(account) >= capacity_.accounts) {
+    ++stats_.bad_inputs;
+    return false;
+  }
+  bots_[index_of(bot)].account = account;
+  return true;
+}
+
+Ledger::Leg OrderManager::leg_of(const ManagedOrder& m) const noexcept {
+  const InstrumentInfo& in = instruments_[index_of(m.order.instrument)];
+  return {m.account, in.base, in.quote, m.order.side, m.order.type, m.order.price, in.unit};
+}
+
+std::optional<OrderNew> OrderManager::open_order(const OrderIntent& accepted, std::int64_t quantity,
+                                                 Nanos t) noexcept {
+  const std::uint32_t b = index_of(accepted.bot);
+  const std::uint32_t i = index_of(accepted.instrument);
+  const bool market = accepted.type == OrderType::kMarket;
+  if (b >= capacity_.bots || i >= capacity_.instruments || !instruments_[i].defined ||
+      bots_[b].account == kNoAccount || quantity <= 0 ||
+      (accepted.side != Side::kBuy && accepted.side != Side::kSell) ||
+      (!market && accepted.type != OrderType::kLimit) || (!market && accepted.price <= 0)) {
+    ++stats_.bad_inputs;
+    return std::nullopt;
+  }
+  const ClientOrderId id{accepted.bot, accepted.cause};
+  if (table_.find(id) != OrderTable<ManagedOrder>::kNone) {
+    ++stats_.duplicate_opens;
+    return std::nullopt;
+  }
+  const std::uint32_t s = table_.insert(id);
+  if (s == OrderTable<ManagedOrder>::kNone) {
+    ++stats_.table_full;
+    return std::nullopt;
+  }
+  ManagedOrder& m = table_[s];
+  m.order.client_id = id;
+  m.order.instrument = accepted.instrument;
+  m.order.side = accepted.side;
+  m.order.type = accepted.type;
+  m.order.price = market ? 0 : accepted.price;
+  m.order.quantity = quantity;
+  m.order.state = OrderState::kPendingNew;
+  m.account = bots_[b].account;
+  m.tag = accepted.tag;
+  m.time_in_force = static_cast<std::uint8_t>(accepted.time_in_force);
+  m.flags = accepted.flags;
+  m.created = t;
+  m.updated = t;
+  ledger_.open(leg_of(m), quantity, m.money);
+  ++bots_[b].open_orders;
+
+  OrderNew out;
+  out.bot = accepted.bot;
+  out.instrument = accepted.instrument;
+  out.client_sequence = accepted.cause;
+  out.account = m.account;
+  out.side = accepted.side;
+  out.order_type = static_cast<std::uint8_t>(accepted.type);
+  out.time_in_force = m.time_in_force;
+  out.flags = accepted.flags;
+  out.tag = accepted.tag;
+  out.price = m.order.price;
+  out.quantity = quantity;
+  return out;
+}
+
+void OrderManager::count(Outcome outcome, OrderState from, OrderEvent event) noexcept {
+  if (outcome == Outcome::kIllegal) {
+    ++stats_.illegal;
+    ++stats_.illegal_by[static_cast<std::size_t>(from)][static_cast<std::size_t>(event)];
+  } else if (outcome == Outcome::kDuplicate) {
+    ++stats_.duplicates;
+  }
+}
+
+std::optional<OrderCancel> OrderManager::request_cancel(BotId bot, SequenceNumber client_sequence,
+                                                        Nanos t) noexcept {
+  const std::uint32_t s = table_.find({bot, client_sequence});
+  if (s == OrderTable<ManagedOrder>::kNone) {
+    ++stats_.unknown_ids;
+    return std::nullopt;
+  }
+  ManagedOrder& m = table_[s];
+  const ApplyResult r = oms::apply(m.order, OrderEvent::kCancelRequested);
+  count(r.outcome, r.from, OrderEvent::kCancelRequested);
+  if (r.outcome != Outcome::kApplied) return std::nullopt;
+  m.updated = t;
+  OrderCancel out;
+  out.bot = bot;
+  out.instrument = m.order.instrument;
+  out.client_sequence = client_sequence;
+  out.account = m.account;
+  out.tag = m.tag;
+  return out;
+}
+
+Outcome OrderManager::apply_one_fill(ManagedOrder& m, std::int64_t price, std::int64_t quantity,
+                                     std::int64_t fee, std::uint8_t liquidity,
+                                     UpdateResult& r) noexcept {
+  const ApplyResult a = apply_fill(m.order, quantity);
+  if (a.outcome != Outcome::kApplied) return a.outcome;
+  ledger_.fill(leg_of(m), price, quantity, fee, m.order.filled_quantity, m.money);
+  Position& p = position_of(m.order);
+  p.apply_fill(m.order.side, price, quantity, fee);
+  m.fees += fee;
+  instruments_[index_of(m.order.instrument)].last_fill_price = price;
+  ++stats_.fills;
+  FillApplied f;
+  f.bot = m.order.client_id.bot;
+  f.instrument = m.order.instrument;
+  f.side = m.order.side;
+  f.liquidity = liquidity;
+  f.tag = m.tag;
+  f.client_sequence = m.order.client_id.sequence;
+  f.price = price;
+  f.quantity = quantity;
+  f.fee = fee;
+  f.position_after = p.quantity();
+  f.realized_pnl = p.realized_pnl();
+  r.fill = f;
+  return Outcome::kApplied;
+}
+
+void OrderManager::after_transition(std::uint32_t slot, OrderState from, UpdateResult& r) noexcept {
+  ManagedOrder& m = table_[slot];
+  if (!is_terminal(from) && is_terminal(m.order.state)) {
+    ledger_.close(leg_of(m), m.money);
+    table_.retire(slot);
+    --bots_[index_of(m.order.client_id.bot)].open_orders;
+    r.closed = true;
+    r.remaining = m.order.remaining();
+  }
+  r.to = m.order.state;
+  r.order = m;
+}
+
+UpdateResult OrderManager::apply(const OrderUpdate& u, Nanos t) noexcept {
+  UpdateResult r;
+  if (index_of(u.bot) >= capacity_.bots || u.event >= kOrderEventCount) {
+    ++stats_.bad_inputs;
+    r.unknown_order = true;
+    return r;
+  }
+  const std::uint32_t s = table_.find({u.bot, u.client_sequence});
+  if (s == OrderTable<ManagedOrder>::kNone) {
+    ++stats_.unknown_ids;
+    r.unknown_order = true;
+    return r;
+  }
+  ManagedOrder& m = table_[s];
+  const auto event = static_cast<OrderEvent>(u.event);
+  const OrderState from = m.order.state;
+  r.from = from;
+  m.updated = t;
+  if (u.venue_order_id != 0) m.venue_order_id = u.venue_order_id;
+
+  if (is_fill(event)) {
+    const bool wrong_instrument =
+        u.instrument != kNoInstrument && u.instrument != m.order.instrument;
+    if (u.trade_id != 0 && u.trade_id == m.last_trade_id) {
+      r.outcome = Outcome::kDuplicate;
+    } else if (u.cumulative_quantity != 0 && u.cumulative_quantity <= m.order.filled_quantity &&
+               u.last_quantity > 0) {
+      r.outcome = Outcome::kDuplicate;  // a fill we applied already (resent after a reconnect)
+    } else if (wrong_instrument || u.last_price <= 0 ||
+               (u.cumulative_quantity != 0 &&
+                u.cumulative_quantity != m.order.filled_quantity + u.last_quantity)) {
+      r.outcome = Outcome::kIllegal;  // a gap or a mismatch: reconciliation settles it
+      ++m.order.illegal_events;
+    } else {
+      r.outcome = apply_one_fill(m, u.last_price, u.last_quantity, u.fee, u.liquidity, r);
+      if (r.outcome == Outcome::kApplied && u.trade_id != 0) m.last_trade_id = u.trade_id;
+    }
+    if (r.outcome == Outcome::kDuplicate) ++m.order.duplicate_events;
+    count(r.outcome, from, event);
+    after_transition(s, from, r);
+    return r;
+  }
+
+  // A reconciliation answer may report fills we never saw (the outage swallowed them): apply
+  // the missing quantity at the venue's (average) price first, then the answer itself.
+  bool caught_up = false;
+  if ((event == OrderEvent::kReconciledPartial || event == OrderEvent::kReconciledFilled) &&
+      u.cumulative_quantity > m.order.filled_quantity && u.last_price > 0) {
+    const Outcome f = apply_one_fill(
+        m, u.last_price, u.cumulative_quantity - m.order.filled_quantity, u.fee, u.liquidity, r);
+    count(f, from, event);
+    if (f != Outcome::kApplied) {
+      r.outcome = f;
+      after_transition(s, from, r);
+      return r;
+    }
+    caught_up = true;
+  }
+  const ApplyResult a = oms::apply(m.order, event);
+  r.outcome = caught_up ? Outcome::kApplied : a.outcome;
+  if (!caught_up || a.outcome == Outcome::kIllegal) count(a.outcome, a.from, event);
+  after_transition(s, from, r);
+  return r;
+}
+
+bool OrderManager::apply(const BalanceUpdate& balance) noexcept {
+  if (!ledger_.valid(balance.account, balance.asset)) {
+    ++stats_.bad_inputs;
+    return false;
+  }
+  Balance& b = ledger_.at(balance.account, balance.asset);
+  b.free = balance.free;
+  b.locked = balance.locked;
+  return true;
+}
+
+std::size_t OrderManager::connection_lost(AccountId account) noexcept {
+  std::size_t moved = 0;
+  for (std::uint32_t s = 0; s < table_.capacity(); ++s) {
+    if (!table_.used(s)) continue;
+    ManagedOrder& m = table_[s];
+    if (m.account != account || is_terminal(m.order.state)) continue;
+    const ApplyResult a = oms::apply(m.order, OrderEvent::kConnectionLost);
+    if (a.outcome == Outcome::kApplied) ++moved;
+  }
+  return moved;
+}
+
+void OrderManager::mark(InstrumentId instrument, std::int64_t price) noexcept {
+  if (index_of(instrument) < capacity_.instruments) {
+    instruments_[index_of(instrument)].mark = price;
+  }
+}
+
+const ManagedOrder* OrderManager::find(BotId bot, SequenceNumber client_sequence) const noexcept {
+  const std::uint32_t s = table_.find({bot, client_sequence});
+  return s == OrderTable<ManagedOrder>::kNone ? nullptr : &table_[s];
+}
+
+const Position* OrderManager::position(BotId bot, InstrumentId instrument) const noexcept {
+  if (index_of(bot) >= capacity_.bots || index_of(instrument) >= capacity_.instruments ||
+      !instruments_[index_of(instrument)].defined) {
+    return nullptr;
+  }
+  return &positions_[static_cast<std::size_t>(index_of(bot)) * capacity_.instruments +
+                     index_of(instrument)];
+}
+
+Balance OrderManager::balance(AccountId account, AssetId asset) const noexcept {
+  return ledger_.valid(account, asset) ? ledger_.at(account, asset) : Balance{};
+}
+
+std::int64_t OrderManager::realized_pnl(BotId bot) const noexcept {
+  std::int64_t sum = 0;
+  if (index_of(bot) >= capacity_.bots) return 0;
+  for (std::uint32_t i = 0; i < capacity_.instruments; ++i) {
+    sum += positions_[static_cast<std::size_t>(index_of(bot)) * capacity_.instruments + i]
+               .realized_pnl();
+  }
+  return sum;
+}
+
+std::int64_t OrderManager::unrealized_pnl(BotId bot) const noexcept {
+  std::int64_t sum = 0;
+  if (index_of(bot) >= capacity_.bots) return 0;
+  for (std::uint32_t i = 0; i < capacity_.instruments; ++i) {
+    const Position& p =
+        positions_[static_cast<std::size_t>(index_of(bot)) * capacity_.instruments + i];
+    if (p.flat()) continue;
+    const InstrumentInfo& in = instruments_[i];
+    sum += p.unrealized_pnl(in.mark != 0 ? in.mark : in.last_fill_price);
+  }
+  return sum;
+}
+
+std::int64_t OrderManager::fees(BotId bot) const noexcept {
+  std::int64_t sum = 0;
+  if (index_of(bot) >= capacity_.bots) return 0;
+  for (std::uint32_t i = 0; i < capacity_.instruments; ++i) {
+    sum += positions_[static_cast<std::size_t>(index_of(bot)) * capacity_.instruments + i].fees();
+  }
+  return sum;
+}
+
+std::uint32_t OrderManager::open_orders(BotId bot) const noexcept {
+  return index_of(bot) < capacity_.bots ? bots_[index_of(bot)].open_orders : 0;
+}
+
+// ---- Persistence ---------------------------------------------------------------------------
+
+// The whole state in one order: stats, instruments, bots, positions (as their exact figures),
+// balances, the order table. Used for the hash, the snapshot and the restore alike.
+template <class Self, class V>
+void OrderManager::visit(Self& self, V& v) {
+  auto& me = const_cast<OrderManager&>(self);  // read-only visitors never write through it
+  me.stats_.fields(v);
+  for (InstrumentInfo& in : me.instruments_)
+    in.fields(v);
+  for (BotInfo& b : me.bots_)
+    b.fields(v);
+  for (std::size_t k = 0; k < me.positions_.size(); ++k) {
+    const Position& p = me.positions_[k];
+    std::int64_t quantity = p.quantity();
+    Wide cost = p.cost_basis_exact();
+    Wide realized = p.realized_exact();
+    std::int64_t fees = p.fees();
+    v(quantity);
+    v(cost);
+    v(realized);
+    v(fees);
+    if constexpr (std::is_same_v<V, io::Reader>) {
+      const InstrumentInfo& in = me.instruments_[k % me.capacity_.instruments];
+      me.positions_[k] = Position::from_parts(in.qty_scale, quantity, cost, realized, fees);
+    }
+  }
+  me.ledger_.fields(v);
+  me.table_.fields(v);
+}
+
+std::uint64_t OrderManager::state_hash() const noexcept {
+  io::Fnv h;
+  visit(*this, h);
+  return h.value();
+}
+
+std::vector<std::byte> OrderManager::snapshot() const {
+  io::Sizer size;
+  visit(*this, size);
+  const auto caps = capacity_words();
+  return io::write_snapshot(io::kMagicOrders, kSnapshotVersion, caps, size.n,
+                            [&](io::Writer& w) { visit(*this, w); });
+}
+
+bool OrderManager::validate() const noexcept {
+  for (const InstrumentInfo& in : instruments_) {
+    if (in.defined > 1 || in.qty_scale > kMaxDecimalScale) return false;
+    if (!in.defined) continue;
+    if (in.unit != static_cast<std::int64_t>(pow10(in.qty_scale)) ||
+        index_of(in.base) >= capacity_.assets || index_of(in.quote) >= capacity_.assets) {
+      return false;
+    }
+  }
+  std::vector<std::uint32_t> open(capacity_.bots, 0);
+  for (const BotInfo& b : bots_) {
+    if (b.account != kNoAccount && index_of(b.account) >= capacity_.accounts) return false;
+  }
+  bool ok = true;
+  table_.for_each([&](std::uint32_t s) {
+    const ManagedOrder& m = table_[s];
+    const Order& o = m.order;
+    const auto state = static_cast<std::size_t>(o.state);
+    if (!(table_.key(s) == o.client_id) || index_of(o.client_id.bot) >= capacity_.bots ||
+        index_of(o.instrument) >= capacity_.instruments ||
+        !instruments_[index_of(o.instrument)].defined ||
+        index_of(m.account) >= capacity_.accounts || state >= kOrderStateCount ||
+        (o.side != Side::kBuy && o.side != Side::kSell) ||
+        (o.type != OrderType::kLimit && o.type != OrderType::kMarket) || o.quantity <= 0 ||
+        o.filled_quantity < 0 || o.filled_quantity > o.quantity ||
+        table_.retired(s) != is_terminal(o.state)) {
+      ok = false;
+      return;
+    }
+    if (!is_terminal(o.state)) ++open[index_of(o.client_id.bot)];
+  });
+  if (!ok) return false;
+  for (std::uint32_t b = 0; b < capacity_.bots; ++b)
+    if (open[b] != bots_[b].open_orders) return false;
+  return true;
+}
+
+Expected<bool, OmsRestoreError> OrderManager::restore(std::span<const std::byte> bytes) {
+  io::Sizer size;
+  visit(*this, size);
+  const auto caps = capacity_words();
+  const auto body = io::check_snapshot(bytes, io::kMagicOrders, kSnapshotVersion, caps, size.n);
+  if (!body) return Unexpected{body.error()};
+  io::Reader r{bytes, *body};
+  OrderManager fresh(capacity_);
+  visit(fresh, r);
+  if (!r.ok || !fresh.table_.rebuild_index() || !fresh.validate()) {
+    return Unexpected{OmsRestoreError::kCorrupt};
+  }
+  *this = std::move(fresh);
+  return true;
+}
+
+}  // namespace be::oms

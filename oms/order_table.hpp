@@ -1,0 +1,211 @@
+// A fixed-capacity table of orders keyed by client order id, shared by the order manager and
+// the paper venue. Allocation happens only in the constructor (and in rebuild_index, a
+// restore-time call); find/insert/retire are O(1) expected and allocation-free.
+//
+// Lifetime of a slot: insert() -> live -> retire() when the order is terminal -> evicted,
+// oldest retired first, only when an insert finds no free slot. Terminal orders therefore stay
+// findable as long as room allows, so a late fill or a second cancel reject still finds its
+// order instead of being reported as an unknown id.
+//
+// Determinism: slot choice depends only on the sequence of calls (a free stack and a FIFO of
+// retired slots, both part of the snapshot); iteration is in slot order, never hash order.
+// Thread-safety: none. Index: linear probing over 2x..4x buckets, backward-shift deletion.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "oms/order.hpp"
+
+namespace be::oms {
+
+template <class Record>
+class OrderTable {
+ public:
+  static constexpr std::uint32_t kNone = 0xFFFF'FFFFu;
+
+  // Precondition: 0 < capacity < 2^30.
+  explicit OrderTable(std::uint32_t capacity)
+      : records_(capacity),
+        keys_(capacity),
+        used_(capacity, 0),
+        retired_flag_(capacity, 0),
+        free_(capacity),
+        retired_(capacity, kNone) {
+    std::uint32_t buckets = 1;
+    while (buckets < capacity * 2u)
+      buckets <<= 1;
+    index_.assign(buckets, kNone);
+    mask_ = buckets - 1;
+    // Pop order: slot 0 first.
+    for (std::uint32_t k = 0; k < capacity; ++k)
+      free_[k] = capacity - 1 - k;
+    free_top_ = capacity;
+  }
+
+  std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(records_.size()); }
+  std::uint32_t size() const noexcept { return capacity() - free_top_; }
+  std::uint32_t live() const noexcept { return size() - retired_count_; }
+
+  std::uint32_t find(ClientOrderId id) const noexcept {
+    for (std::uint32_t b = bucket_of(id);; b = (b + 1) & mask_) {
+      const std::uint32_t s = index_[b];
+      if (s == kNone) return kNone;
+      if (keys_[s] == id) return s;
+    }
+  }
+
+  // Precondition: find(id) == kNone. Returns the new slot (its record value-initialised), or
+  // kNone when every slot holds a live order.
+  std::uint32_t insert(ClientOrderId id) noexcept {
+    if (free_top_ == 0) {
+      if (retired_count_ == 0) return kNone;
+      evict_oldest_retired();
+    }
+    const std::uint32_t s = free_[--free_top_];
+    used_[s] = 1;
+    keys_[s] = id;
+    records_[s] = Record{};
+    std::uint32_t b = bucket_of(id);
+    while (index_[b] != kNone)
+      b = (b + 1) & mask_;
+    index_[b] = s;
+    return s;
+  }
+
+  // The order in `slot` is terminal: it may be evicted from now on. Idempotent.
+  void retire(std::uint32_t slot) noexcept {
+    if (retired_flag_[slot]) return;
+    retired_flag_[slot] = 1;
+    retired_[(retired_head_ + retired_count_) % capacity()] = slot;
+    ++retired_count_;
+  }
+
+  bool used(std::uint32_t slot) const noexcept { return used_[slot] != 0; }
+  bool retired(std::uint32_t slot) const noexcept { return retired_flag_[slot] != 0; }
+  ClientOrderId key(std::uint32_t slot) const noexcept { return keys_[slot]; }
+  Record& operator[](std::uint32_t slot) noexcept { return records_[slot]; }
+  const Record& operator[](std::uint32_t slot) const noexcept { return records_[slot]; }
+
+  // f(slot) for every used slot, in slot order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::uint32_t s = 0; s < capacity(); ++s)
+      if (used_[s]) f(s);
+  }
+
+  // Visits the whole table state (fixed size for a capacity); see oms/state_io.hpp.
+  template <class V>
+  void fields(V& v) {
+    v(free_top_);
+    v(retired_head_);
+    v(retired_count_);
+    for (std::uint32_t s = 0; s < capacity(); ++s) {
+      v(used_[s]);
+      v(retired_flag_[s]);
+      v(keys_[s].bot);
+      v(keys_[s].sequence);
+      v(free_[s]);
+      v(retired_[s]);
+      records_[s].fields(v);
+    }
+  }
+  template <class V>
+  void fields(V& v) const {
+    const_cast<OrderTable*>(this)->fields(v);  // visitors that only read (hash, write)
+  }
+
+  // After fields() read a snapshot: checks that the free stack, the retired FIFO and the used
+  // flags agree and that no key repeats, then rebuilds the index. False: not a table this
+  // code wrote (the caller discards the whole object).
+  bool rebuild_index() {
+    const std::uint32_t n = capacity();
+    if (free_top_ > n || retired_head_ >= n || retired_count_ > n) return false;
+    std::vector<std::uint8_t> seen(n, 0);
+    for (std::uint32_t k = 0; k < free_top_; ++k) {
+      const std::uint32_t s = free_[k];
+      if (s >= n || seen[s] || used_[s]) return false;
+      seen[s] = 1;
+    }
+    std::uint32_t used_count = 0;
+    std::uint32_t retired_flags = 0;
+    for (std::uint32_t s = 0; s < n; ++s) {
+      if (used_[s] > 1 || retired_flag_[s] > 1) return false;
+      if (!used_[s] && retired_flag_[s]) return false;
+      used_count += used_[s];
+      retired_flags += retired_flag_[s];
+    }
+    if (used_count + free_top_ != n || retired_flags != retired_count_) return false;
+    std::fill(seen.begin(), seen.end(), 0);
+    for (std::uint32_t k = 0; k < retired_count_; ++k) {
+      const std::uint32_t s = retired_[(retired_head_ + k) % n];
+      if (s >= n || seen[s] || !retired_flag_[s]) return false;
+      seen[s] = 1;
+    }
+    std::fill(index_.begin(), index_.end(), kNone);
+    for (std::uint32_t s = 0; s < n; ++s) {
+      if (!used_[s]) continue;
+      if (find(keys_[s]) != kNone) return false;
+      std::uint32_t b = bucket_of(keys_[s]);
+      while (index_[b] != kNone)
+        b = (b + 1) & mask_;
+      index_[b] = s;
+    }
+    return true;
+  }
+
+ private:
+  std::uint32_t bucket_of(ClientOrderId id) const noexcept {
+    std::uint64_t z = id.sequence * 0x9E3779B97F4A7C15ULL + index_of(id.bot);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return static_cast<std::uint32_t>(z ^ (z >> 31)) & mask_;
+  }
+
+  void evict_oldest_retired() noexcept {
+    const std::uint32_t s = retired_[retired_head_];
+    retired_[retired_head_] = kNone;
+    retired_head_ = (retired_head_ + 1) % capacity();
+    --retired_count_;
+    retired_flag_[s] = 0;
+    used_[s] = 0;
+    erase_from_index(s);
+    free_[free_top_++] = s;
+  }
+
+  void erase_from_index(std::uint32_t slot) noexcept {
+    std::uint32_t b = bucket_of(keys_[slot]);
+    while (index_[b] != slot)
+      b = (b + 1) & mask_;
+    // Backward shift: pull later entries of the probe run into the hole, so lookups never
+    // need tombstones.
+    std::uint32_t hole = b;
+    for (std::uint32_t next = (hole + 1) & mask_; index_[next] != kNone;
+         next = (next + 1) & mask_) {
+      const std::uint32_t home = bucket_of(keys_[index_[next]]);
+      // Move `next` into the hole unless its home lies cyclically in (hole, next].
+      const bool stays =
+          hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+      if (!stays) {
+        index_[hole] = index_[next];
+        hole = next;
+      }
+    }
+    index_[hole] = kNone;
+    keys_[slot] = ClientOrderId{};
+  }
+
+  std::vector<Record> records_;
+  std::vector<ClientOrderId> keys_;
+  std::vector<std::uint8_t> used_;
+  std::vector<std::uint8_t> retired_flag_;
+  std::vector<std::uint32_t> free_;     // stack of free slots
+  std::vector<std::uint32_t> retired_;  // FIFO ring of retired slots, oldest at head
+  std::vector<std::uint32_t> index_;    // bucket -> slot
+  std::uint32_t mask_ = 0;
+  std::uint32_t free_top_ = 0;
+  std::uint32_t retired_head_ = 0;
+  std::uint32_t retired_count_ = 0;
+};
+
+}  // namespace be::oms

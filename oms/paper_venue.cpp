@@ -1,0 +1,548 @@
+#include "oms/paper_venue.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/fixed_point.hpp"
+#include "oms/state_io.hpp"
+
+namespace be::oms {
+
+namespace {
+constexpr std::int64_t kBpsDenominator = 10'000;
+
+std::uint32_t at_least_one(std::uint32_t n) noexcept {
+  return n == 0 ? 1 : n;
+}
+}  // namespace
+
+PaperVenue::PaperVenue(const PaperConfig& config, VenueResponses& sink)
+    : config_(config),
+      sink_(&sink),
+      markets_(config.instruments),
+      asset_known_(config.assets, 0),
+      ledger_(config.accounts, config.assets),
+      table_(at_least_one(config.max_orders)),
+      pending_(at_least_one(config.max_pending == 0 ? config.max_orders : config.max_pending)) {
+  for (const PaperStartingBalance& b : config.starting_balances) {
+    if (!ledger_.valid(b.account, b.asset)) continue;
+    ledger_.at(b.account, b.asset).free += b.amount;
+    asset_known_[index_of(b.asset)] = 1;
+  }
+  config_.starting_balances = {};  // copied: the caller's span may not outlive us
+}
+
+bool PaperVenue::define_instrument(const InstrumentDefined& def, AssetId base,
+                                   AssetId quote) noexcept {
+  if (index_of(def.instrument) >= markets_.size() || def.qty_scale > kMaxDecimalScale ||
+      index_of(base) >= config_.assets || index_of(quote) >= config_.assets) {
+    return false;
+  }
+  Market& m = markets_[index_of(def.instrument)];
+  m.defined = 1;
+  m.base = base;
+  m.quote = quote;
+  m.unit = static_cast<std::int64_t>(pow10(def.qty_scale));
+  asset_known_[index_of(base)] = 1;
+  asset_known_[index_of(quote)] = 1;
+  return true;
+}
+
+Ledger::Leg PaperVenue::leg_of(const PaperOrder& o) const noexcept {
+  const Market& m = markets_[index_of(o.instrument)];
+  return {o.account, m.base, m.quote, o.side, o.type, o.price, m.unit};
+}
+
+std::int64_t PaperVenue::fee(std::int64_t price, std::int64_t quantity, std::int64_t unit,
+                             std::int64_t bps) const noexcept {
+  const Wide n = static_cast<Wide>(price) * quantity * bps;
+  return static_cast<std::int64_t>(divide_rounded(n, static_cast<Wide>(unit) * kBpsDenominator));
+}
+
+// ---- Requests: queued until they reach the venue ---------------------------------------------
+
+void PaperVenue::enqueue(const Work& w, Nanos now) noexcept {
+  ++stats_.requests;
+  release_due(now);
+  const auto n = static_cast<std::uint32_t>(pending_.size());
+  if (pending_count_ == n) {
+    ++stats_.busy;
+    if (w.kind == WorkKind::kNew) {
+      reject(w.order, PaperReason::kVenueBusy, now);
+    } else if (w.kind == WorkKind::kCancel) {
+      OrderUpdate u;
+      u.bot = w.order.bot;
+      u.event = static_cast<std::uint8_t>(OrderEvent::kCancelRejected);
+      u.reason = static_cast<std::uint16_t>(PaperReason::kVenueBusy);
+      u.instrument = w.order.instrument;
+      u.account = w.order.account;
+      u.client_sequence = w.order.client_sequence;
+      sink_->respond(u, now, 0);
+    }
+    return;  // a dropped query or balance request is asked again by reconciliation
+  }
+  pending_[(pending_head_ + pending_count_) % n] = w;
+  ++pending_count_;
+  release_due(now);
+}
+
+void PaperVenue::submit(const OrderNew& order, Nanos now) noexcept {
+  enqueue(Work{WorkKind::kNew, now + config_.latency_ns, order}, now);
+}
+
+void PaperVenue::cancel(const OrderCancel& c, Nanos now) noexcept {
+  OrderNew key;
+  key.bot = c.bot;
+  key.instrument = c.instrument;
+  key.client_sequence = c.client_sequence;
+  key.account = c.account;
+  enqueue(Work{WorkKind::kCancel, now + config_.latency_ns, key}, now);
+}
+
+void PaperVenue::query_order(BotId bot, InstrumentId instrument, SequenceNumber client_sequence,
+                             Nanos now) noexcept {
+  OrderNew key;
+  key.bot = bot;
+  key.instrument = instrument;
+  key.client_sequence = client_sequence;
+  enqueue(Work{WorkKind::kQuery, now + config_.latency_ns, key}, now);
+}
+
+void PaperVenue::request_balances(AccountId account, Nanos now) noexcept {
+  OrderNew key;
+  key.account = account;
+  enqueue(Work{WorkKind::kBalances, now + config_.latency_ns, key}, now);
+}
+
+void PaperVenue::release_due(Nanos now) noexcept {
+  const auto n = static_cast<std::uint32_t>(pending_.size());
+  while (pending_count_ != 0 && pending_[pending_head_].due <= now) {
+    const Work w = pending_[pending_head_];
+    pending_head_ = (pending_head_ + 1) % n;
+    --pending_count_;
+    switch (w.kind) {
+      case WorkKind::kNew:
+        arrive_new(w.order, w.due);
+        break;
+      case WorkKind::kCancel:
+        arrive_cancel(w.order, w.due);
+        break;
+      case WorkKind::kQuery:
+        arrive_query(w.order, w.due);
+        break;
+      case WorkKind::kBalances:
+        arrive_balances(w.order.account, w.due);
+        break;
+    }
+  }
+}
+
+// ---- Answers ---------------------------------------------------------------------------------
+
+void PaperVenue::reject(const OrderNew& o, PaperReason reason, Nanos t) noexcept {
+  ++stats_.rejected;
+  OrderUpdate u;
+  u.bot = o.bot;
+  u.event = static_cast<std::uint8_t>(OrderEvent::kRejected);
+  u.reason = static_cast<std::uint16_t>(reason);
+  u.instrument = o.instrument;
+  u.account = o.account;
+  u.client_sequence = o.client_sequence;
+  sink_->respond(u, t, 0);
+}
+
+void PaperVenue::answer(std::uint32_t slot, OrderEvent event, Nanos t,
+                        PaperReason reason) noexcept {
+  const PaperOrder& o = table_[slot];
+  const ClientOrderId id = table_.key(slot);
+  OrderUpdate u;
+  u.bot = id.bot;
+  u.event = static_cast<std::uint8_t>(event);
+  u.reason = static_cast<std::uint16_t>(reason);
+  u.instrument = o.instrument;
+  u.account = o.account;
+  u.client_sequence = id.sequence;
+  u.venue_order_id = o.venue_order_id;
+  u.cumulative_quantity = o.filled;
+  sink_->respond(u, t, 0);
+}
+
+void PaperVenue::fill(std::uint32_t slot, std::int64_t price, std::int64_t quantity, bool maker,
+                      Nanos t) noexcept {
+  PaperOrder& o = table_[slot];
+  const Market& m = markets_[index_of(o.instrument)];
+  const std::int64_t f =
+      fee(price, quantity, m.unit, maker ? config_.maker_fee_bps : config_.taker_fee_bps);
+  o.filled += quantity;
+  o.fees += f;
+  ledger_.fill(leg_of(o), price, quantity, f, o.filled, o.money);
+  ++stats_.fills;
+  const ClientOrderId id = table_.key(slot);
+  OrderUpdate u;
+  u.bot = id.bot;
+  u.event = static_cast<std::uint8_t>(o.filled == o.quantity ? OrderEvent::kFill
+                                                             : OrderEvent::kPartialFill);
+  u.liquidity = maker ? OrderUpdate::kMaker : OrderUpdate::kTaker;
+  u.instrument = o.instrument;
+  u.account = o.account;
+  u.client_sequence = id.sequence;
+  u.venue_order_id = o.venue_order_id;
+  u.last_price = price;
+  u.last_quantity = quantity;
+  u.cumulative_quantity = o.filled;
+  u.fee = f;
+  u.trade_id = next_trade_id_++;
+  if (o.filled == o.quantity) finish(slot, Status::kFilled);
+  sink_->respond(u, t, 0);
+}
+
+void PaperVenue::finish(std::uint32_t slot, Status status) noexcept {
+  PaperOrder& o = table_[slot];
+  if (o.resting) unrest(slot);
+  o.status = status;
+  ledger_.close(leg_of(o), o.money);
+  table_.retire(slot);
+}
+
+// ---- Arrivals --------------------------------------------------------------------------------
+
+void PaperVenue::arrive_new(const OrderNew& o, Nanos t) noexcept {
+  const ClientOrderId id{o.bot, o.client_sequence};
+  const std::uint32_t existing = table_.find(id);
+  if (existing != OrderTable<PaperOrder>::kNone) {
+    // A resend of an order we have: idempotent. A live one is acknowledged again.
+    ++stats_.duplicates;
+    if (table_[existing].status == Status::kLive) {
+      answer(existing, OrderEvent::kAccepted, t, PaperReason::kNone);
+    }
+    return;
+  }
+  const std::uint32_t i = index_of(o.instrument);
+  if (i >= markets_.size() || !markets_[i].defined) {
+    return reject(o, PaperReason::kUnknownInstrument, t);
+  }
+  if (index_of(o.account) >= config_.accounts) return reject(o, PaperReason::kBadAccount, t);
+  const auto type = static_cast<OrderType>(o.order_type);
+  const bool market = type == OrderType::kMarket;
+  if (o.quantity <= 0 || (o.side != Side::kBuy && o.side != Side::kSell)) {
+    return reject(o, PaperReason::kBadQuantity, t);
+  }
+  if ((!market && type != OrderType::kLimit) || (!market && o.price <= 0)) {
+    return reject(o, PaperReason::kBadPrice, t);
+  }
+  const Market& m = markets_[i];
+  const bool buy = o.side == Side::kBuy;
+  // The touch we would take: the opposite best, else the last trade.
+  std::int64_t touch = buy ? m.ask : m.bid;
+  if (touch == 0) touch = m.last;
+  std::int64_t take_price = 0;  // 0: does not take
+  if (market) {
+    if (touch == 0) return reject(o, PaperReason::kNoMarket, t);
+    const std::int64_t bps =
+        buy ? kBpsDenominator + config_.slippage_bps : kBpsDenominator - config_.slippage_bps;
+    take_price =
+        static_cast<std::int64_t>(divide_rounded(static_cast<Wide>(touch) * bps, kBpsDenominator));
+    if (take_price <= 0) return reject(o, PaperReason::kNoMarket, t);
+  } else if (touch != 0 && (buy ? o.price >= touch : o.price <= touch)) {
+    if (o.flags & OrderIntent::kPostOnly) return reject(o, PaperReason::kPostOnlyWouldTake, t);
+    take_price = touch;
+  }
+  if (config_.enforce_balances) {
+    const Balance& paying = ledger_.at(o.account, buy ? m.quote : m.base);
+    std::int64_t need = lock_needed(o.side, type, o.price, o.quantity, m.unit);
+    if (buy && market) {
+      OrderMoney scratch;
+      need = settle_notional(scratch, take_price, o.quantity, m.unit) +
+             std::max<std::int64_t>(0, fee(take_price, o.quantity, m.unit, config_.taker_fee_bps));
+    }
+    if (paying.free < need) return reject(o, PaperReason::kInsufficientBalance, t);
+  }
+  const std::uint32_t s = table_.insert(id);
+  if (s == OrderTable<PaperOrder>::kNone) return reject(o, PaperReason::kTooManyOrders, t);
+  PaperOrder& p = table_[s];
+  p.instrument = o.instrument;
+  p.account = o.account;
+  p.side = o.side;
+  p.type = type;
+  p.price = market ? 0 : o.price;
+  p.quantity = o.quantity;
+  p.venue_order_id = next_venue_order_id_++;
+  ledger_.open(leg_of(p), o.quantity, p.money);
+  ++stats_.accepted;
+  answer(s, OrderEvent::kAccepted, t, PaperReason::kNone);
+  if (take_price != 0) return fill(s, take_price, o.quantity, false, t);
+  const auto tif = static_cast<TimeInForce>(o.time_in_force);
+  if (tif == TimeInForce::kIoc || tif == TimeInForce::kFok) {
+    ++stats_.expired;
+    finish(s, Status::kExpired);
+    return answer(s, OrderEvent::kExpired, t, PaperReason::kNone);
+  }
+  rest(s);
+}
+
+void PaperVenue::arrive_cancel(const OrderNew& o, Nanos t) noexcept {
+  const std::uint32_t s = table_.find({o.bot, o.client_sequence});
+  if (s == OrderTable<PaperOrder>::kNone) {
+    ++stats_.cancel_rejected;
+    OrderUpdate u;
+    u.bot = o.bot;
+    u.event = static_cast<std::uint8_t>(OrderEvent::kCancelRejected);
+    u.reason = static_cast<std::uint16_t>(PaperReason::kUnknownOrder);
+    u.instrument = o.instrument;
+    u.account = o.account;
+    u.client_sequence = o.client_sequence;
+    return sink_->respond(u, t, 0);
+  }
+  if (table_[s].status != Status::kLive) {
+    ++stats_.cancel_rejected;
+    return answer(s, OrderEvent::kCancelRejected, t, PaperReason::kTooLateToCancel);
+  }
+  ++stats_.canceled;
+  finish(s, Status::kCanceled);
+  answer(s, OrderEvent::kCanceled, t, PaperReason::kNone);
+}
+
+void PaperVenue::arrive_query(const OrderNew& o, Nanos t) noexcept {
+  const std::uint32_t s = table_.find({o.bot, o.client_sequence});
+  if (s == OrderTable<PaperOrder>::kNone) {
+    OrderUpdate u;
+    u.bot = o.bot;
+    u.event = static_cast<std::uint8_t>(OrderEvent::kReconciledNotFound);
+    u.instrument = o.instrument;
+    u.client_sequence = o.client_sequence;
+    return sink_->respond(u, t, 0);
+  }
+  const PaperOrder& p = table_[s];
+  OrderEvent event = OrderEvent::kReconciledNew;
+  switch (p.status) {
+    case Status::kLive:
+      event = p.filled == 0 ? OrderEvent::kReconciledNew : OrderEvent::kReconciledPartial;
+      break;
+    case Status::kFilled:
+      event = OrderEvent::kReconciledFilled;
+      break;
+    case Status::kCanceled:
+      event = OrderEvent::kReconciledCanceled;
+      break;
+    case Status::kExpired:
+      event = OrderEvent::kReconciledExpired;
+      break;
+    case Status::kRejected:
+      event = OrderEvent::kReconciledNotFound;
+      break;
+  }
+  const ClientOrderId id = table_.key(s);
+  OrderUpdate u;
+  u.bot = id.bot;
+  u.event = static_cast<std::uint8_t>(event);
+  u.instrument = p.instrument;
+  u.account = p.account;
+  u.client_sequence = id.sequence;
+  u.venue_order_id = p.venue_order_id;
+  u.cumulative_quantity = p.filled;
+  // A reconciliation answer carries the order's average fill price and its total fee.
+  u.last_price = p.filled == 0 ? 0
+                               : static_cast<std::int64_t>(
+                                     divide_rounded(p.money.notional, static_cast<Wide>(p.filled)));
+  u.fee = p.fees;
+  sink_->respond(u, t, 0);
+}
+
+void PaperVenue::arrive_balances(AccountId account, Nanos t) noexcept {
+  if (index_of(account) >= config_.accounts) return;
+  for (std::uint32_t a = 0; a < config_.assets; ++a) {
+    if (!asset_known_[a]) continue;
+    const Balance& b = ledger_.at(account, AssetId{static_cast<std::uint16_t>(a)});
+    BalanceUpdate u;
+    u.account = account;
+    u.asset = AssetId{static_cast<std::uint16_t>(a)};
+    u.free = b.free;
+    u.locked = b.locked;
+    sink_->respond(u, t, 0);
+  }
+}
+
+// ---- Market ----------------------------------------------------------------------------------
+
+void PaperVenue::on_market(const Event& input, Nanos now) noexcept {
+  release_due(now);
+  if (input.is<Trade>()) {
+    const Trade trade = input.as<Trade>();
+    on_trade(trade, now);
+  } else if (input.is<Quote>()) {
+    const Quote q = input.as<Quote>();
+    if (index_of(q.instrument) >= markets_.size()) return;
+    Market& m = markets_[index_of(q.instrument)];
+    m.bid = q.bid_price > 0 ? q.bid_price : 0;
+    m.ask = q.ask_price > 0 ? q.ask_price : 0;
+  }
+}
+
+void PaperVenue::on_trade(const Trade& trade, Nanos t) noexcept {
+  if (index_of(trade.instrument) >= markets_.size() || trade.price <= 0) return;
+  Market& m = markets_[index_of(trade.instrument)];
+  m.last = trade.price;
+  const bool reaches_buys = m.best_buy != 0 && trade.price <= m.best_buy;
+  const bool reaches_sells = m.best_sell != 0 && trade.price >= m.best_sell;
+  if (!reaches_buys && !reaches_sells) return;
+  std::int64_t at_price_left = trade.quantity > 0 ? trade.quantity : 0;
+  for (std::uint32_t s = m.head; s != kNil;) {
+    const std::uint32_t next = table_[s].next;  // fill() may unlink s
+    const PaperOrder& o = table_[s];
+    const bool buy = o.side == Side::kBuy;
+    const bool through = buy ? trade.price < o.price : trade.price > o.price;
+    if (through) {
+      fill(s, o.price, o.quantity - o.filled, true, t);
+    } else if (trade.price == o.price && at_price_left > 0) {
+      const std::int64_t q = std::min(at_price_left, o.quantity - o.filled);
+      at_price_left -= q;
+      fill(s, o.price, q, true, t);
+    }
+    s = next;
+  }
+}
+
+void PaperVenue::rest(std::uint32_t s) noexcept {
+  PaperOrder& o = table_[s];
+  Market& m = markets_[index_of(o.instrument)];
+  o.resting = 1;
+  o.prev = m.tail;
+  o.next = kNil;
+  if (m.tail != kNil) {
+    table_[m.tail].next = s;
+  } else {
+    m.head = s;
+  }
+  m.tail = s;
+  ++resting_;
+  if (o.side == Side::kBuy) {
+    m.best_buy = std::max(m.best_buy, o.price);
+  } else {
+    m.best_sell = m.best_sell == 0 ? o.price : std::min(m.best_sell, o.price);
+  }
+}
+
+void PaperVenue::unrest(std::uint32_t s) noexcept {
+  PaperOrder& o = table_[s];
+  Market& m = markets_[index_of(o.instrument)];
+  if (o.prev != kNil) {
+    table_[o.prev].next = o.next;
+  } else {
+    m.head = o.next;
+  }
+  if (o.next != kNil) {
+    table_[o.next].prev = o.prev;
+  } else {
+    m.tail = o.prev;
+  }
+  o.prev = o.next = kNil;
+  o.resting = 0;
+  --resting_;
+  if ((o.side == Side::kBuy && o.price == m.best_buy) ||
+      (o.side == Side::kSell && o.price == m.best_sell)) {
+    recompute_bounds(m);
+  }
+}
+
+void PaperVenue::recompute_bounds(Market& m) noexcept {
+  m.best_buy = 0;
+  m.best_sell = 0;
+  for (std::uint32_t s = m.head; s != kNil; s = table_[s].next) {
+    const PaperOrder& o = table_[s];
+    if (o.side == Side::kBuy) {
+      m.best_buy = std::max(m.best_buy, o.price);
+    } else {
+      m.best_sell = m.best_sell == 0 ? o.price : std::min(m.best_sell, o.price);
+    }
+  }
+}
+
+Balance PaperVenue::balance(AccountId account, AssetId asset) const noexcept {
+  return ledger_.valid(account, asset) ? ledger_.at(account, asset) : Balance{};
+}
+
+// ---- Persistence -----------------------------------------------------------------------------
+
+template <class Self, class V>
+void PaperVenue::visit(Self& self, V& v) {
+  auto& me = const_cast<PaperVenue&>(self);  // read-only visitors never write through it
+  me.stats_.fields(v);
+  for (Market& m : me.markets_)
+    m.fields(v);
+  for (std::uint8_t& a : me.asset_known_)
+    v(a);
+  me.ledger_.fields(v);
+  me.table_.fields(v);
+  v(me.pending_head_);
+  v(me.pending_count_);
+  for (Work& w : me.pending_)
+    w.fields(v);
+  v(me.resting_);
+  v(me.next_venue_order_id_);
+  v(me.next_trade_id_);
+}
+
+std::uint64_t PaperVenue::state_hash() const noexcept {
+  io::Fnv h;
+  visit(*this, h);
+  return h.value();
+}
+
+std::vector<std::byte> PaperVenue::snapshot() const {
+  io::Sizer size;
+  visit(*this, size);
+  const auto caps = capacity_words();
+  return io::write_snapshot(io::kMagicPaper, kSnapshotVersion, caps, size.n,
+                            [&](io::Writer& w) { visit(*this, w); });
+}
+
+bool PaperVenue::validate() const noexcept {
+  const std::uint32_t n = table_.capacity();
+  if (pending_head_ >= pending_.size() || pending_count_ > pending_.size()) return false;
+  std::uint32_t resting = 0;
+  for (const Market& m : markets_) {
+    if (m.defined > 1) return false;
+    if (m.defined && (index_of(m.base) >= config_.assets || index_of(m.quote) >= config_.assets))
+      return false;
+    std::uint32_t prev = kNil;
+    std::uint32_t steps = 0;
+    for (std::uint32_t s = m.head; s != kNil; s = table_[s].next) {
+      if (s >= n || !table_.used(s) || !table_[s].resting || table_[s].prev != prev ||
+          ++steps > n) {
+        return false;
+      }
+      prev = s;
+    }
+    if (prev != m.tail) return false;
+    resting += steps;
+  }
+  if (resting != resting_) return false;
+  bool ok = true;
+  table_.for_each([&](std::uint32_t s) {
+    const PaperOrder& o = table_[s];
+    if (index_of(o.instrument) >= markets_.size() || !markets_[index_of(o.instrument)].defined ||
+        index_of(o.account) >= config_.accounts || static_cast<int>(o.status) > 4 || o.filled < 0 ||
+        o.filled > o.quantity || table_.retired(s) != (o.status != Status::kLive)) {
+      ok = false;
+    }
+  });
+  return ok;
+}
+
+Expected<bool, OmsRestoreError> PaperVenue::restore(std::span<const std::byte> bytes) {
+  io::Sizer size;
+  visit(*this, size);
+  const auto caps = capacity_words();
+  const auto body = io::check_snapshot(bytes, io::kMagicPaper, kSnapshotVersion, caps, size.n);
+  if (!body) return Unexpected{body.error()};
+  io::Reader r{bytes, *body};
+  PaperVenue fresh(config_, *sink_);
+  visit(fresh, r);
+  if (!r.ok || !fresh.table_.rebuild_index() || !fresh.validate()) {
+    return Unexpected{OmsRestoreError::kCorrupt};
+  }
+  *this = std::move(fresh);
+  return true;
+}
+
+}  // namespace be::oms

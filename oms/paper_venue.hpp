@@ -1,0 +1,264 @@
+// The paper venue: a deterministic simulated exchange behind the Venue interface. It matches
+// our orders against the market inputs the pipeline feeds it (on_market) and answers only
+// through the VenueResponses sink, so its answers are inputs journaled like a real venue's.
+// docs/OMS.md states the matching rules with examples; in short:
+//  - Latency: a request made at event time t reaches the venue at t + latency_ns. Work that is
+//    due is released at the start of every call with that call's `now` (event time, never a
+//    wall clock); answers carry the arrival time (acks, taker fills, cancels, queries) or the
+//    trade's time (maker fills).
+//  - Market orders fill in full at the opposite best price of the latest Quote (the last trade
+//    when there is no quote yet), moved against us by slippage_bps; taker fee.
+//  - Limit orders marketable on arrival (a buy at or above the ask, a sell at or below the bid)
+//    fill in full as taker at the touch. Otherwise they rest and fill as maker at their own
+//    price when a Trade prints: strictly through the price fills the whole remainder; at the
+//    price fills up to the traded size, shared in arrival order. Quotes never fill resting
+//    orders. IOC/FOK orders that cannot take expire; post-only orders that would take are
+//    rejected.
+//  - Fees: notional x bps / 10000 at price scale, rounded half away from zero per fill.
+//    Slipped prices are rounded half away from zero too. Integers only.
+//  - Balances per account and asset follow oms/ledger.hpp (the same rules as the order
+//    manager, so both report the same figures); with enforce_balances, orders the account
+//    cannot pay for are rejected (kInsufficientBalance).
+//
+// Determinism: the same calls in the same order give the same responses and state_hash().
+// Allocation: the constructor sizes everything; afterwards only snapshot()/restore() allocate.
+// Thread-safety: none; called on the order manager stage's thread. The sink must not call
+// back into the venue. Lifetime: the sink must outlive the venue.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/expected.hpp"
+#include "oms/ledger.hpp"
+#include "oms/order_manager.hpp"
+#include "oms/order_table.hpp"
+#include "oms/venue.hpp"
+
+namespace be::oms {
+
+// OrderUpdate::reason codes the paper venue uses. Stable numbering.
+enum class PaperReason : std::uint16_t {
+  kNone = 0,
+  kUnknownInstrument = 1,
+  kBadQuantity = 2,
+  kBadPrice = 3,
+  kNoMarket = 4,  // a market order before any quote or trade
+  kInsufficientBalance = 5,
+  kPostOnlyWouldTake = 6,
+  kTooManyOrders = 7,  // every order slot holds a live order
+  kVenueBusy = 8,      // the in-flight request queue is full
+  kUnknownOrder = 9,   // cancel of an order the venue does not know
+  kTooLateToCancel = 10,
+  kBadAccount = 11,
+};
+
+struct PaperStartingBalance {
+  AccountId account{};
+  AssetId asset{};
+  std::int64_t amount = 0;
+};
+
+struct PaperConfig {
+  std::int64_t slippage_bps = 0;
+  std::int64_t maker_fee_bps = 0;  // negative: a rebate
+  std::int64_t taker_fee_bps = 0;
+  Nanos latency_ns = 0;
+  std::uint32_t max_orders = 1024;  // live plus remembered terminal orders
+  std::uint32_t max_pending = 0;    // requests in flight; 0 means max_orders
+  std::uint32_t instruments = 16;
+  std::uint32_t accounts = 4;
+  std::uint32_t assets = 16;
+  bool enforce_balances = false;
+  VenueId venue{0};
+  // Copied at construction.
+  std::span<const PaperStartingBalance> starting_balances{};
+};
+
+struct PaperStats {
+  std::uint64_t requests = 0;  // submits, cancels, queries, balance requests
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t fills = 0;
+  std::uint64_t canceled = 0;
+  std::uint64_t cancel_rejected = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t duplicates = 0;  // a submit for a client id the venue has seen
+  std::uint64_t busy = 0;
+  template <class V>
+  void fields(V& v) {
+    v(requests);
+    v(accepted);
+    v(rejected);
+    v(fills);
+    v(canceled);
+    v(cancel_rejected);
+    v(expired);
+    v(duplicates);
+    v(busy);
+  }
+};
+
+class PaperVenue final : public Venue {
+ public:
+  static constexpr std::uint8_t kSnapshotVersion = 1;
+
+  PaperVenue(const PaperConfig& config, VenueResponses& sink);
+
+  // Reference data (the engine's asset ids). False for ids beyond capacity or a bad scale.
+  bool define_instrument(const InstrumentDefined& def, AssetId base, AssetId quote) noexcept;
+
+  std::string_view name() const noexcept override { return "paper"; }
+  void submit(const OrderNew& order, Nanos now) noexcept override;
+  void cancel(const OrderCancel& cancel, Nanos now) noexcept override;
+  void query_order(BotId bot, InstrumentId instrument, SequenceNumber client_sequence,
+                   Nanos now) noexcept override;
+  void request_balances(AccountId account, Nanos now) noexcept override;
+  void on_market(const Event& input, Nanos now) noexcept override;
+  // Releases the work due by `now` without a market input (e.g. on a timer).
+  void advance(Nanos now) noexcept { release_due(now); }
+
+  Balance balance(AccountId account, AssetId asset) const noexcept;
+  std::uint32_t resting_orders() const noexcept { return resting_; }
+  std::uint32_t pending_requests() const noexcept { return pending_count_; }
+  const PaperStats& stats() const noexcept { return stats_; }
+
+  std::uint64_t state_hash() const noexcept;
+  std::vector<std::byte> snapshot() const;
+  // Replaces the whole state (allocates scratch); on error nothing is changed.
+  Expected<bool, OmsRestoreError> restore(std::span<const std::byte> bytes);
+
+ private:
+  enum class Status : std::uint8_t { kLive = 0, kFilled, kCanceled, kExpired, kRejected };
+  enum class WorkKind : std::uint8_t { kNew = 0, kCancel, kQuery, kBalances };
+  static constexpr std::uint32_t kNil = 0xFFFF'FFFFu;  // no slot
+
+  struct PaperOrder {
+    InstrumentId instrument{};
+    AccountId account{};
+    Side side = Side::kNone;
+    OrderType type = OrderType::kLimit;
+    Status status = Status::kLive;
+    std::uint8_t resting = 0;
+    std::int64_t price = 0;
+    std::int64_t quantity = 0;
+    std::int64_t filled = 0;
+    std::int64_t fees = 0;
+    std::uint64_t venue_order_id = 0;
+    OrderMoney money;
+    std::uint32_t prev = kNil;  // resting list of the instrument, arrival order
+    std::uint32_t next = kNil;
+    template <class V>
+    void fields(V& v) {
+      v(instrument);
+      v(account);
+      v(side);
+      v(type);
+      v(status);
+      v(resting);
+      v(price);
+      v(quantity);
+      v(filled);
+      v(fees);
+      v(venue_order_id);
+      money.fields(v);
+      v(prev);
+      v(next);
+    }
+  };
+  struct Market {
+    std::uint8_t defined = 0;
+    AssetId base{};
+    AssetId quote{};
+    std::int64_t unit = 1;
+    std::int64_t bid = 0;  // 0: none
+    std::int64_t ask = 0;
+    std::int64_t last = 0;
+    std::uint32_t head = kNil;
+    std::uint32_t tail = kNil;
+    // Bounds over resting orders so most trades skip the list: highest buy, lowest sell.
+    std::int64_t best_buy = 0;  // 0: no resting buy
+    std::int64_t best_sell = 0;
+    template <class V>
+    void fields(V& v) {
+      v(defined);
+      v(base);
+      v(quote);
+      v(unit);
+      v(bid);
+      v(ask);
+      v(last);
+      v(head);
+      v(tail);
+      v(best_buy);
+      v(best_sell);
+    }
+  };
+  struct Work {
+    WorkKind kind = WorkKind::kNew;
+    Nanos due = 0;
+    OrderNew order{};  // kNew: the order; others: bot, instrument, client_sequence, account
+    template <class V>
+    void fields(V& v) {
+      v(kind);
+      v(due);
+      v(order.bot);
+      v(order.instrument);
+      v(order.client_sequence);
+      v(order.account);
+      v(order.side);
+      v(order.order_type);
+      v(order.time_in_force);
+      v(order.flags);
+      v(order.tag);
+      v(order.price);
+      v(order.quantity);
+    }
+  };
+
+  template <class Self, class V>
+  static void visit(Self& self, V& v);
+  std::array<std::uint32_t, 5> capacity_words() const noexcept {
+    return {config_.instruments, config_.accounts, config_.assets, table_.capacity(),
+            static_cast<std::uint32_t>(pending_.size())};
+  }
+  bool validate() const noexcept;
+  void enqueue(const Work& w, Nanos now) noexcept;
+  void release_due(Nanos now) noexcept;
+  void arrive_new(const OrderNew& o, Nanos t) noexcept;
+  void arrive_cancel(const OrderNew& o, Nanos t) noexcept;
+  void arrive_query(const OrderNew& o, Nanos t) noexcept;
+  void arrive_balances(AccountId account, Nanos t) noexcept;
+  void on_trade(const Trade& trade, Nanos t) noexcept;
+  void fill(std::uint32_t slot, std::int64_t price, std::int64_t quantity, bool maker,
+            Nanos t) noexcept;
+  void finish(std::uint32_t slot, Status status) noexcept;
+  void rest(std::uint32_t slot) noexcept;
+  void unrest(std::uint32_t slot) noexcept;
+  void recompute_bounds(Market& m) noexcept;
+  void reject(const OrderNew& o, PaperReason reason, Nanos t) noexcept;
+  void answer(std::uint32_t slot, OrderEvent event, Nanos t, PaperReason reason) noexcept;
+  std::int64_t fee(std::int64_t price, std::int64_t quantity, std::int64_t unit,
+                   std::int64_t bps) const noexcept;
+  Ledger::Leg leg_of(const PaperOrder& o) const noexcept;
+
+  PaperConfig config_;
+  VenueResponses* sink_;
+  PaperStats stats_;
+  std::vector<Market> markets_;
+  std::vector<std::uint8_t> asset_known_;  // assets seen in definitions or starting balances
+  Ledger ledger_;
+  OrderTable<PaperOrder> table_;
+  std::vector<Work> pending_;  // FIFO ring; all share one latency, so due times are ordered
+  std::uint32_t pending_head_ = 0;
+  std::uint32_t pending_count_ = 0;
+  std::uint32_t resting_ = 0;
+  std::uint64_t next_venue_order_id_ = 1;
+  std::uint64_t next_trade_id_ = 1;
+};
+
+}  // namespace be::oms
