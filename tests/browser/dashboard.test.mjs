@@ -217,7 +217,22 @@ async function story(browser, base, tokens, art) {
   const errText = await page.locator('[id="new-strategy.parameters.take_profit_pct-error"]').textContent();
   check(errText.trim().length > 0, `the engine's validation error is shown next to its field ("${errText.trim()}")`);
   await shot(page, art, '02-new-bot-invalid');
+  // A field the template lacks is added through "Edit as JSON"; the engine's complaint about
+  // it lands beside its new input. Then it is taken out again.
+  await page.getByText('Edit as JSON').click();
+  const box = page.getByLabel('Config as JSON');
+  const cfg = JSON.parse(await box.inputValue());
+  await box.fill(JSON.stringify({ ...cfg, colour: 'blue' }));
+  await page.getByRole('button', { name: 'Apply JSON to the form' }).click();
+  await page.getByRole('button', { name: 'Validate' }).click();
+  await page.locator('[id="new-colour"][aria-invalid="true"]').waitFor();
+  const colourErr = (await page.locator('[id="new-colour-error"]').textContent()).trim();
+  check(colourErr.length > 0, `a field added as JSON gets its own input and error ("${colourErr}")`);
   await checkLabels(page, 'new bot');
+  await shot(page, art, '02b-new-bot-json');
+  await box.fill(JSON.stringify(cfg));  // the JSON box stays open after applying
+  await page.getByRole('button', { name: 'Apply JSON to the form' }).click();
+  check(await page.getByLabel('colour', { exact: true }).count() === 0, 'applying JSON without the field removes its input');
   await tp.fill('1.5');
   await page.getByRole('button', { name: 'Create bot' }).click();
   await page.waitForURL(/#\/bots\/\d+$/);

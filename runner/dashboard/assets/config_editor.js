@@ -38,13 +38,21 @@ function kindOf(v) {
 const safeId = (prefix, path) => `${prefix}-${path.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 
 // config: the parsed config object. onChange is called after each edit (the caller debounces).
-export function configEditor(config, { idPrefix = 'cfg', onChange = () => {} } = {}) {
-  const fields = [];
-  const list = leaves(config, '', []);
+// Fields the config does not have yet (risk_management, schedule, ...) are added through the
+// "Edit as JSON" box, which rebuilds the inputs from the JSON it is given.
+export function configEditor(initial, { idPrefix = 'cfg', onChange = () => {} } = {}) {
+  let config = initial;
+  let fields = [];
   const container = h('div', { class: 'fields-list' });
   const formErrors = h('div', { class: 'error', role: 'alert', id: `${idPrefix}-errors` });
 
-  for (const { path, value } of list) {
+  function build() {
+    fields = [];
+    container.replaceChildren();
+    for (const { path, value } of leaves(config, '', [])) addField(path, value);
+  }
+
+  function addField(path, value) {
     const kind = kindOf(value);
     const id = safeId(idPrefix, path);
     const errId = `${id}-error`;
@@ -65,6 +73,7 @@ export function configEditor(config, { idPrefix = 'cfg', onChange = () => {} } =
     fields.push({ path, kind, input, err, hint });
     container.append(row);
   }
+  build();
 
   function value() {
     const out = structuredClone(config);
@@ -109,8 +118,29 @@ export function configEditor(config, { idPrefix = 'cfg', onChange = () => {} } =
     return errors && errors.length ? fields.find((f) => byPath.has(f.path))?.input || formErrors : null;
   }
 
+  const jsonId = `${idPrefix}-json`;
+  const jsonError = h('p', { class: 'field-error', id: `${jsonId}-error`, role: 'alert' });
+  const jsonBox = h('textarea', { id: jsonId, rows: 10, cols: 80, spellcheck: 'false',
+                                  'aria-describedby': `${jsonId}-error` });
+  const raw = h('details', { ontoggle: (ev) => { if (ev.target.open) jsonBox.value = JSON.stringify(JSON.parse(serialize(value())), null, 2); } },
+    h('summary', {}, 'Edit as JSON'),
+    h('div', { class: 'field' }, h('label', { for: jsonId }, 'Config as JSON'), jsonBox, jsonError),
+    h('button', { type: 'button', onclick: () => {
+      try {
+        const parsed = JSON.parse(jsonBox.value);
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the config must be a JSON object');
+        config = parsed;
+        jsonError.textContent = '';
+        build();
+        onChange();
+      } catch (e) {
+        jsonError.textContent = `Not applied: ${e.message}`;
+        jsonBox.focus();
+      }
+    } }, 'Apply JSON to the form'));
+
   return {
-    element: h('div', {}, formErrors, container),
+    element: h('div', {}, formErrors, container, raw),
     json: () => serialize(value()),
     showErrors,
     field: (path) => fields.find((f) => f.path === path)?.input,
