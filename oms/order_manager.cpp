@@ -224,13 +224,21 @@ UpdateResult OrderManager::apply(const OrderUpdate& u, Nanos t) noexcept {
     return r;
   }
 
-  // A reconciliation answer may report fills we never saw (the outage swallowed them): apply
-  // the missing quantity at the venue's (average) price first, then the answer itself.
+  // A reconciliation answer may report fills we never saw (the outage swallowed them). It
+  // carries the order's cumulative quantity, average fill price and total fee, so the missing
+  // part is booked first as one fill at the price and fee that make the totals match, then
+  // the answer's own transition is applied.
   bool caught_up = false;
-  if ((event == OrderEvent::kReconciledPartial || event == OrderEvent::kReconciledFilled) &&
-      u.cumulative_quantity > m.order.filled_quantity && u.last_price > 0) {
-    const Outcome f = apply_one_fill(
-        m, u.last_price, u.cumulative_quantity - m.order.filled_quantity, u.fee, u.liquidity, r);
+  const bool carries_fills =
+      event == OrderEvent::kReconciledPartial || event == OrderEvent::kReconciledFilled ||
+      event == OrderEvent::kReconciledCanceled || event == OrderEvent::kReconciledExpired;
+  if (carries_fills && u.cumulative_quantity > m.order.filled_quantity && u.last_price > 0) {
+    const std::int64_t missing = u.cumulative_quantity - m.order.filled_quantity;
+    const Wide missing_notional =
+        static_cast<Wide>(u.last_price) * u.cumulative_quantity - m.money.notional;
+    std::int64_t price = static_cast<std::int64_t>(divide_rounded(missing_notional, missing));
+    if (price <= 0) price = u.last_price;
+    const Outcome f = apply_one_fill(m, price, missing, u.fee - m.fees, u.liquidity, r);
     count(f, from, event);
     if (f != Outcome::kApplied) {
       r.outcome = f;
@@ -353,7 +361,9 @@ void OrderManager::visit(Self& self, V& v) {
     v(fees);
     if constexpr (std::is_same_v<V, io::Reader>) {
       const InstrumentInfo& in = me.instruments_[k % me.capacity_.instruments];
-      me.positions_[k] = Position::from_parts(in.qty_scale, quantity, cost, realized, fees);
+      // An out-of-range scale is refused by validate() afterwards; never index with it.
+      const int scale = in.qty_scale <= kMaxDecimalScale ? in.qty_scale : 0;
+      me.positions_[k] = Position::from_parts(scale, quantity, cost, realized, fees);
     }
   }
   me.ledger_.fields(v);

@@ -313,6 +313,29 @@ TEST_F(OrderManagerTest, shouldMarkLiveOrdersUnknownOnConnectionLossAndCatchUpOn
   EXPECT_TRUE(gone.closed);
 }
 
+TEST_F(OrderManagerTest, shouldBookOnlyTheMissingPartOfAReconciledFillAtMatchingPriceAndFee) {
+  ASSERT_TRUE(om.open_order(intent(1, Side::kBuy, 10000), 1000, 0));
+  om.apply(fill(1, OrderEvent::kPartialFill, 10000, 200, 200, 2, 1), 1);
+  EXPECT_EQ(om.connection_lost(kAccount), 1u);
+  // The venue: 0.600 filled at an average of 99.50, 0.06 fees in total, then canceled.
+  OrderUpdate rec = update(1, OrderEvent::kReconciledCanceled);
+  rec.cumulative_quantity = 600;
+  rec.last_price = 9950;
+  rec.fee = 6;
+  const UpdateResult r = om.apply(rec, 2);
+  ASSERT_TRUE(r.fill.has_value());
+  EXPECT_EQ(r.fill->quantity, 400);
+  EXPECT_EQ(r.fill->price, 9925);  // (99.50 x 0.6 - 100.00 x 0.2) / 0.4
+  EXPECT_EQ(r.fill->fee, 4);
+  EXPECT_EQ(r.to, OrderState::kCanceled);
+  EXPECT_TRUE(r.closed);
+  EXPECT_EQ(r.remaining, 400);
+  EXPECT_EQ(om.fees(kBot), 6);
+  EXPECT_EQ(om.position(kBot, kInstrument)->average_entry_price(), 9950);
+  EXPECT_EQ(om.balance(kAccount, kQuote).free, 1'000'000'00 - 59'70 - 6);
+  EXPECT_EQ(om.balance(kAccount, kQuote).locked, 0);
+}
+
 TEST_F(OrderManagerTest, shouldValueUnrealizedPnlAtTheMark) {
   ASSERT_TRUE(om.open_order(intent(1, Side::kBuy, 10000), 2000, 0));
   om.apply(fill(1, OrderEvent::kFill, 10000, 2000, 2000, 0, 1), 1);
