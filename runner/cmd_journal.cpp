@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/event.hpp"
+#include "core/order_intent.hpp"
 #include "journal/reader.hpp"
 #include "runner/cli.hpp"
 
@@ -181,9 +182,10 @@ void print_payload(const Event& e, const RecordView& v) {
       std::printf(
           "{\"instrument\":%u,\"venue\":%u,\"symbol\":\"%s\",\"price_scale\":%u,"
           "\"qty_scale\":%u,\"tick_size\":%" PRId64 ",\"step_size\":%" PRId64
-          ",\"min_notional\":%" PRId64 "}",
+          ",\"min_notional\":%" PRId64 ",\"base_asset\":\"%s\",\"quote_asset\":\"%s\"}",
           index_of(p.instrument), index_of(p.venue), sym.c_str(), p.price_scale, p.qty_scale,
-          p.tick_size, p.step_size, p.min_notional);
+          p.tick_size, p.step_size, p.min_notional, json_escape(p.base_view()).c_str(),
+          json_escape(p.quote_view()).c_str());
       return;
     }
     case EventType::kTrade: {
@@ -237,8 +239,122 @@ void print_payload(const Event& e, const RecordView& v) {
     }
     case EventType::kOperatorCommand: {
       const auto p = e.as<OperatorCommand>();
-      std::printf("{\"kind\":%u,\"bot\":%u,\"user_id\":%u,\"blob_id\":%" PRIu64 "}",
-                  static_cast<unsigned>(p.kind), index_of(p.bot), p.user_id, p.blob_id);
+      std::printf(
+          "{\"kind\":%u,\"scope\":%u,\"bot\":%u,\"user_id\":%u,\"account\":%u,"
+          "\"blob_id\":%" PRIu64 ",\"request_id\":%" PRIu64 "}",
+          static_cast<unsigned>(p.kind), static_cast<unsigned>(p.scope), index_of(p.bot), p.user_id,
+          p.account, p.blob_id, p.request_id);
+      return;
+    }
+    case EventType::kOrderUpdate: {
+      const auto p = e.as<OrderUpdate>();
+      std::printf(
+          "{\"bot\":%u,\"event\":%u,\"liquidity\":%u,\"reason\":%u,\"instrument\":%u,"
+          "\"account\":%u,\"client_sequence\":%" PRIu64 ",\"venue_order_id\":%" PRIu64
+          ",\"last_price\":%" PRId64 ",\"last_quantity\":%" PRId64
+          ",\"cumulative_quantity\":%" PRId64 ",\"fee\":%" PRId64 ",\"trade_id\":%" PRIu64 "}",
+          index_of(p.bot), p.event, p.liquidity, p.reason, index_of(p.instrument),
+          index_of(p.account), p.client_sequence, p.venue_order_id, p.last_price, p.last_quantity,
+          p.cumulative_quantity, p.fee, p.trade_id);
+      return;
+    }
+    case EventType::kBalanceUpdate: {
+      const auto p = e.as<BalanceUpdate>();
+      std::printf("{\"account\":%u,\"asset\":%u,\"free\":%" PRId64 ",\"locked\":%" PRId64 "}",
+                  index_of(p.account), index_of(p.asset), p.free, p.locked);
+      return;
+    }
+    case EventType::kOrderIntent: {
+      const auto p = e.as<OrderIntent>();
+      std::printf(
+          "{\"bot\":%u,\"instrument\":%u,\"side\":%u,\"type\":%u,\"tif\":%u,"
+          "\"flags\":%u,\"tag\":%u,\"price\":%" PRId64 ",\"quantity\":%" PRId64
+          ",\"quote_amount\":%" PRId64 ",\"client_sequence\":%" PRIu64 "}",
+          index_of(p.bot), index_of(p.instrument), static_cast<unsigned>(p.side),
+          static_cast<unsigned>(p.type), static_cast<unsigned>(p.time_in_force), p.flags, p.tag,
+          p.price, p.quantity, p.quote_amount, p.cause);
+      return;
+    }
+    case EventType::kRiskReject: {
+      // risk::RiskReject's layout (risk/types.hpp), read field by field: the CLI does not
+      // link the risk library for one struct.
+      struct {
+        std::uint8_t reason, scope;
+        std::uint16_t reserved;
+        std::uint32_t scope_id, bot, instrument;
+        std::int64_t limit, observed;
+        std::uint64_t cause;
+        std::int64_t event_time;
+      } p;
+      static_assert(sizeof(p) == 48);
+      std::memcpy(&p, e.payload.data(), sizeof(p));
+      std::printf(
+          "{\"reason\":%u,\"scope\":%u,\"scope_id\":%u,\"bot\":%u,\"instrument\":%u,"
+          "\"limit\":%" PRId64 ",\"observed\":%" PRId64 ",\"cause\":%" PRIu64 "}",
+          p.reason, p.scope, p.scope_id, p.bot, p.instrument, p.limit, p.observed, p.cause);
+      return;
+    }
+    case EventType::kOrderNew: {
+      const auto p = e.as<OrderNew>();
+      std::printf("{\"bot\":%u,\"instrument\":%u,\"client_sequence\":%" PRIu64
+                  ",\"account\":%u,\"side\":%u,\"type\":%u,\"tif\":%u,\"tag\":%u,"
+                  "\"price\":%" PRId64 ",\"quantity\":%" PRId64 "}",
+                  index_of(p.bot), index_of(p.instrument), p.client_sequence, index_of(p.account),
+                  static_cast<unsigned>(p.side), p.order_type, p.time_in_force, p.tag, p.price,
+                  p.quantity);
+      return;
+    }
+    case EventType::kOrderCancel: {
+      const auto p = e.as<OrderCancel>();
+      std::printf("{\"bot\":%u,\"instrument\":%u,\"client_sequence\":%" PRIu64
+                  ",\"account\":%u,\"tag\":%u}",
+                  index_of(p.bot), index_of(p.instrument), p.client_sequence, index_of(p.account),
+                  p.tag);
+      return;
+    }
+    case EventType::kFillApplied: {
+      const auto p = e.as<FillApplied>();
+      std::printf(
+          "{\"bot\":%u,\"instrument\":%u,\"side\":%u,\"tag\":%u,"
+          "\"client_sequence\":%" PRIu64 ",\"price\":%" PRId64 ",\"quantity\":%" PRId64
+          ",\"fee\":%" PRId64 ",\"position_after\":%" PRId64 ",\"realized_pnl\":%" PRId64 "}",
+          index_of(p.bot), index_of(p.instrument), static_cast<unsigned>(p.side), p.tag,
+          p.client_sequence, p.price, p.quantity, p.fee, p.position_after, p.realized_pnl);
+      return;
+    }
+    case EventType::kBotStatus: {
+      const auto p = e.as<BotStatus>();
+      const std::string from(to_string(p.from));
+      const std::string to(to_string(p.to));
+      std::printf("{\"bot\":%u,\"from\":\"%s\",\"to\":\"%s\",\"reason\":%u,\"user_id\":%u}",
+                  index_of(p.bot), from.c_str(), to.c_str(), p.reason, p.user_id);
+      return;
+    }
+    case EventType::kSignal: {
+      const auto p = e.as<Signal>();
+      std::printf(
+          "{\"bot\":%u,\"condition_index\":%u,\"instrument\":%u,"
+          "\"timeframe_seconds\":%u,\"bar_open_time\":%" PRId64
+          ",\"lhs\":%.17g,"
+          "\"rhs\":%.17g}",
+          index_of(p.bot), p.condition_index, index_of(p.instrument), p.timeframe_seconds,
+          p.bar_open_time, p.lhs, p.rhs);
+      return;
+    }
+    case EventType::kNotification: {
+      const auto p = e.as<Notification>();
+      std::printf(
+          "{\"kind\":%u,\"side\":%u,\"code\":%u,\"bot\":%u,\"instrument\":%u,"
+          "\"value1\":%" PRId64 ",\"value2\":%" PRId64 ",\"cause\":%" PRIu64 "}",
+          static_cast<unsigned>(p.kind), static_cast<unsigned>(p.side), p.code, index_of(p.bot),
+          index_of(p.instrument), p.value1, p.value2, p.cause);
+      return;
+    }
+    case EventType::kStateHash: {
+      const auto p = e.as<StateHash>();
+      std::printf("{\"at\":%" PRIu64 ",\"strategy\":%" PRIu64 ",\"risk\":%" PRIu64
+                  ",\"orders\":%" PRIu64 ",\"combined\":%" PRIu64 "}",
+                  p.at, p.strategy, p.risk, p.orders, p.combined);
       return;
     }
     case EventType::kBlob: {
