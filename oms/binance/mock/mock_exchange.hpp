@@ -1,0 +1,128 @@
+// A Binance-compatible spot exchange on 127.0.0.1 for tests: REST and the user-data
+// WebSocket on one ephemeral port, following the documented API closely enough that the
+// real gateway cannot tell it from the venue on the paths we use.
+//
+// What it does like Binance:
+//  - SIGNED requests: X-MBX-APIKEY (-2015), HMAC-SHA256 of the total params (-1022),
+//    timestamp inside recvWindow and not more than 1 s ahead (-1021).
+//  - exchangeInfo filters on new orders: PRICE_FILTER tick, LOT_SIZE step/min, NOTIONAL min
+//    -> -1013 "Filter failure: ..."; balances (-2010 insufficient balance); a client order id
+//    already open -> -2010 "Duplicate order sent."; unknown order -2011 (cancel) / -2013 (query).
+//  - Request weight per window (X-MBX-USED-WEIGHT-1M), order counts (X-MBX-ORDER-COUNT-10S,
+//    -1D); beyond the limit 429 + Retry-After, and after repeated violations 418 + Retry-After.
+//  - The user-data stream at /ws/<listenKey>: executionReport and outboundAccountPosition with
+//    Binance's field names.
+// Deterministic matching: a market order fills at the symbol's configured price; a GTC limit
+// order rests until cross() trades through it; IOC/FOK fill at the market price when they
+// cross it and expire otherwise.
+// Fault injection: fail the next N requests (500 before or after processing, or an answer
+// delayed past the client's timeout), delay every answer, drop the user-data connections.
+//
+// Amounts are fixed point at scale 8 throughout (Binance's own precision).
+// Thread-safety: every public method may be called from any thread (one mutex).
+// Lifetime: start() once; stop() or the destructor joins every thread it started.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/expected.hpp"
+
+namespace be::binance::mock {
+
+inline constexpr int kScale = 8;
+
+struct MockSymbol {
+  std::string symbol;                       // "BTCUSDT"
+  std::string base;                         // "BTC"
+  std::string quote;                        // "USDT"
+  std::int64_t tick_size = 1'000'000;       // 0.01
+  std::int64_t step_size = 1'000;           // 0.00001
+  std::int64_t min_qty = 1'000;             // 0.00001
+  std::int64_t min_notional = 500'000'000;  // 5
+  std::int64_t market_price = 0;            // where market orders fill
+};
+
+struct MockBalance {
+  std::string asset;
+  std::int64_t free = 0;
+  std::int64_t locked = 0;
+};
+
+struct MockConfig {
+  std::string api_key;
+  std::string secret;
+  std::vector<MockSymbol> symbols;
+  std::vector<MockBalance> balances;
+  std::int64_t weight_limit = 6000;
+  std::int64_t window_ms = 60'000;
+  int ban_after_violations = 0;  // 0: never 418
+  std::int64_t ban_seconds = 2;
+  std::int64_t order_limit_10s = 100;
+};
+
+enum class FaultMode : std::uint8_t {
+  kServerErrorBeforeProcessing,  // 500 {"code":-1000}, nothing done
+  kServerErrorAfterProcessing,   // done, then 500 (the client cannot know)
+  kTimeoutAfterProcessing,       // done, then no answer for `delay` and the connection closed
+};
+
+struct RequestLogEntry {
+  Nanos monotonic = 0;  // when the mock read the request
+  std::string method;
+  std::string path;
+  int status = 0;
+  std::int64_t retry_after_s = 0;
+};
+
+class MockExchange {
+ public:
+  MockExchange(MockConfig config, const IngressClock& wall_clock);
+  ~MockExchange();
+  MockExchange(const MockExchange&) = delete;
+  MockExchange& operator=(const MockExchange&) = delete;
+
+  // Binds 127.0.0.1:0 and serves; returns the port.
+  Expected<std::uint16_t, std::string> start();
+  void stop() noexcept;
+  std::string rest_url() const;
+  std::string ws_url() const;
+
+  // ---- control (tests) ----
+  void set_market_price(std::string_view symbol, std::int64_t price);
+  // Fills resting orders the price trades through, at their limit price, up to `quantity`
+  // in total (0: all). Returns the number of fills.
+  int cross(std::string_view symbol, std::int64_t price, std::int64_t quantity = 0);
+  void set_clock_offset_ms(std::int64_t offset);  // the venue's clock = wall + offset
+  void set_weight_limit(std::int64_t limit);
+  // `method_path` like "POST /api/v3/order"; empty = any request.
+  void fail_next(int count, FaultMode mode, std::string_view method_path = {},
+                 std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+  void delay_responses(std::chrono::milliseconds delay);
+  void drop_user_streams();
+  // Pushes raw text to every user-data connection (malformed-message tests).
+  void push_raw(std::string_view text);
+
+  // ---- observation ----
+  MockBalance balance(std::string_view asset) const;
+  // POST /api/v3/order requests that passed authentication and carried this client id.
+  int orders_received(std::string_view client_order_id) const;
+  // Orders created with this client id (0 or 1 unless the venue misbehaves).
+  int orders_created(std::string_view client_order_id) const;
+  int user_stream_connections() const;  // ever accepted
+  int open_user_streams() const;
+  std::vector<RequestLogEntry> request_log() const;
+  // Blocks until `pred` holds over the log/state or the timeout passes (tests' waits).
+  bool wait_for_user_streams(int connections, std::chrono::milliseconds timeout) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace be::binance::mock

@@ -1,0 +1,558 @@
+// BinanceSpotGateway against the Binance-compatible mock exchange on loopback: real sockets,
+// real threads, the real signing and parsing. Every wait is on a condition with a bounded
+// timeout; nothing sleeps to synchronise.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "oms/binance/errors.hpp"
+#include "oms/binance/gateway.hpp"
+#include "oms/binance/mock/mock_exchange.hpp"
+#include "oms/order.hpp"
+#include "oms/order_state_machine.hpp"
+
+namespace be::binance {
+namespace {
+
+using namespace std::chrono_literals;
+using oms::OrderEvent;
+
+constexpr auto kWait = 10s;
+constexpr BotId kBot{4};
+constexpr AccountId kAccount{1};
+constexpr VenueId kVenue{2};
+constexpr InstrumentId kBtc{7};
+constexpr std::int64_t kE8 = 100'000'000;
+
+struct Recorded {
+  OrderUpdate update;
+  Nanos event_time;
+};
+
+// The engine's side of VenueResponses: records everything, lets the test wait for it.
+class Recorder final : public oms::VenueResponses {
+ public:
+  void respond(const OrderUpdate& u, Nanos t, Nanos) noexcept override {
+    std::lock_guard lock(mutex_);
+    updates_.push_back({u, t});
+    cv_.notify_all();
+  }
+  void respond(const BalanceUpdate& b, Nanos, Nanos) noexcept override {
+    std::lock_guard lock(mutex_);
+    balances_.push_back(b);
+    cv_.notify_all();
+  }
+  void connectivity(VenueId, ConnectivityState s, Nanos) noexcept override {
+    std::lock_guard lock(mutex_);
+    states_.push_back(s);
+    cv_.notify_all();
+  }
+
+  bool wait(const std::function<bool()>& pred, std::chrono::milliseconds timeout = kWait) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, pred);
+  }
+  // Called under the lock by wait predicates.
+  int count_locked(SequenceNumber seq, OrderEvent e) const {
+    return static_cast<int>(std::count_if(updates_.begin(), updates_.end(), [&](const Recorded& r) {
+      return r.update.client_sequence == seq && r.update.event == static_cast<std::uint8_t>(e);
+    }));
+  }
+  int connected_locked() const {
+    return static_cast<int>(
+        std::count(states_.begin(), states_.end(), ConnectivityState::kConnected));
+  }
+  int disconnected_locked() const {
+    return static_cast<int>(
+        std::count(states_.begin(), states_.end(), ConnectivityState::kDisconnected));
+  }
+
+  bool wait_event(SequenceNumber seq, OrderEvent e, int n = 1) {
+    return wait([&] { return count_locked(seq, e) >= n; });
+  }
+  int count(SequenceNumber seq, OrderEvent e) {
+    std::lock_guard lock(mutex_);
+    return count_locked(seq, e);
+  }
+  std::vector<Recorded> updates_for(SequenceNumber seq) {
+    std::lock_guard lock(mutex_);
+    std::vector<Recorded> out;
+    for (const auto& r : updates_)
+      if (r.update.client_sequence == seq) out.push_back(r);
+    return out;
+  }
+  std::optional<OrderUpdate> last(SequenceNumber seq, OrderEvent e) {
+    std::lock_guard lock(mutex_);
+    for (auto it = updates_.rbegin(); it != updates_.rend(); ++it)
+      if (it->update.client_sequence == seq && it->update.event == static_cast<std::uint8_t>(e))
+        return it->update;
+    return std::nullopt;
+  }
+  std::size_t balance_count() {
+    std::lock_guard lock(mutex_);
+    return balances_.size();
+  }
+  std::vector<BalanceUpdate> balances() {
+    std::lock_guard lock(mutex_);
+    return balances_;
+  }
+  std::vector<ConnectivityState> states() {
+    std::lock_guard lock(mutex_);
+    return states_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Recorded> updates_;
+  std::vector<BalanceUpdate> balances_;
+  std::vector<ConnectivityState> states_;
+};
+
+InstrumentDefined btcusdt() {
+  // Finer scales than the engine would use, coarser than the venue's 8: the gateway converts.
+  InstrumentDefined d;
+  d.instrument = kBtc;
+  d.venue = kVenue;
+  d.price_scale = 4;
+  d.qty_scale = 6;
+  const std::string_view sym = "BTCUSDT";
+  std::copy(sym.begin(), sym.end(), d.symbol.begin());
+  std::copy_n("BTC", 3, d.base_asset.begin());
+  std::copy_n("USDT", 4, d.quote_asset.begin());
+  return d;
+}
+
+mock::MockConfig mock_config() {
+  mock::MockConfig c;
+  c.api_key = "e2e-api-key";
+  c.secret = "e2e-secret-value";
+  mock::MockSymbol s;
+  s.symbol = "BTCUSDT";
+  s.base = "BTC";
+  s.quote = "USDT";
+  s.tick_size = 1'000'000;        // 0.01
+  s.step_size = 1'000;            // 0.00001
+  s.min_qty = 1'000;              // 0.00001
+  s.min_notional = 5 * kE8;       // 5 USDT
+  s.market_price = 50'000 * kE8;  // 50000
+  c.symbols.push_back(s);
+  c.balances.push_back({"USDT", 10'000 * kE8, 0});
+  c.balances.push_back({"BTC", 1 * kE8, 0});
+  return c;
+}
+
+GatewayConfig gateway_config(const mock::MockExchange& mock) {
+  GatewayConfig g;
+  g.rest_url = mock.rest_url();
+  g.ws_url = mock.ws_url();
+  g.venue = kVenue;
+  g.account = kAccount;
+  g.instruments = {btcusdt()};
+  g.request_timeout = 1000ms;
+  g.reconnect_delay = 20ms;
+  g.max_reconnect_delay = 200ms;
+  g.stream_poll = 10ms;
+  g.retry_delay = 10ms;
+  g.weight_limit = 1'000'000;  // leave the limiting to the venue unless a test says otherwise
+  return g;
+}
+
+ApiCredentials credentials(std::string_view secret = "e2e-secret-value") {
+  return ApiCredentials{SecretString("e2e-api-key"), SecretString(secret)};
+}
+
+std::string client_id(SequenceNumber seq) {
+  std::array<char, oms::kClientOrderIdMaxChars> buf{};
+  const std::size_t n = oms::format_client_order_id({kBot, seq}, buf);
+  return std::string(buf.data(), n);
+}
+
+OrderNew limit(SequenceNumber seq, Side side, std::int64_t price, std::int64_t qty) {
+  OrderNew o;
+  o.bot = kBot;
+  o.instrument = kBtc;
+  o.client_sequence = seq;
+  o.account = kAccount;
+  o.side = side;
+  o.order_type = static_cast<std::uint8_t>(OrderType::kLimit);
+  o.time_in_force = static_cast<std::uint8_t>(TimeInForce::kGtc);
+  o.price = price;
+  o.quantity = qty;
+  return o;
+}
+
+OrderNew market(SequenceNumber seq, Side side, std::int64_t qty) {
+  OrderNew o = limit(seq, side, 0, qty);
+  o.order_type = static_cast<std::uint8_t>(OrderType::kMarket);
+  return o;
+}
+
+OrderCancel cancel_of(SequenceNumber seq) {
+  OrderCancel c;
+  c.bot = kBot;
+  c.instrument = kBtc;
+  c.client_sequence = seq;
+  c.account = kAccount;
+  return c;
+}
+
+// Prices at scale 4, quantities at scale 6 (the gateway's instrument).
+constexpr std::int64_t px(std::int64_t whole) {
+  return whole * 10'000;
+}
+constexpr std::int64_t qty_micro(std::int64_t micro) {
+  return micro;  // 1 = 0.000001 BTC
+}
+
+class GatewayE2E : public ::testing::Test {
+ protected:
+  void start(mock::MockConfig mc = mock_config(),
+             const std::function<void(GatewayConfig&)>& tweak = {},
+             ApiCredentials creds = credentials(), bool wait_connected = true) {
+    mock_ = std::make_unique<mock::MockExchange>(std::move(mc), wall_);
+    auto port = mock_->start();
+    ASSERT_TRUE(port.has_value()) << port.error();
+    GatewayConfig g = gateway_config(*mock_);
+    if (tweak) tweak(g);
+    gateway_ =
+        std::make_unique<BinanceSpotGateway>(std::move(g), std::move(creds), recorder_, wall_);
+    auto started = gateway_->start();
+    ASSERT_TRUE(started.has_value()) << started.error();
+    if (wait_connected) {
+      ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 1; }))
+          << "gateway never reported kConnected";
+    }
+  }
+  void TearDown() override {
+    if (gateway_) gateway_->stop();
+    if (mock_) mock_->stop();
+  }
+
+  WallClock wall_;
+  Recorder recorder_;
+  std::unique_ptr<mock::MockExchange> mock_;
+  std::unique_ptr<BinanceSpotGateway> gateway_;
+};
+
+TEST_F(GatewayE2E, shouldReconcileBalancesAndReportConnectedAtStartUp) {
+  start();
+  // Start-up reconciliation delivered both assets at the instrument's scales.
+  const auto balances = recorder_.balances();
+  ASSERT_GE(balances.size(), 2u);
+  bool saw_usdt = false, saw_btc = false;
+  for (const auto& b : balances) {
+    EXPECT_EQ(b.account, kAccount);
+    if (b.free == 10'000 * 10'000) saw_usdt = true;  // 10000 USDT at price scale 4
+    if (b.free == 1'000'000) saw_btc = true;         // 1 BTC at qty scale 6
+  }
+  EXPECT_TRUE(saw_usdt);
+  EXPECT_TRUE(saw_btc);
+  EXPECT_GE(gateway_->stats().time_resyncs, 1u);
+}
+
+TEST_F(GatewayE2E, shouldAcknowledgeANewOrderAndDeliverItsFills) {
+  start();
+  const SequenceNumber seq = 1 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(49'000), qty_micro(10'000)), 1);  // 0.01 BTC
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  const auto ack = recorder_.last(seq, OrderEvent::kAccepted);
+  EXPECT_NE(ack->venue_order_id, 0u);
+  EXPECT_EQ(ack->bot, kBot);
+  EXPECT_EQ(ack->instrument, kBtc);
+
+  // The market trades through part of it, then the rest.
+  EXPECT_EQ(mock_->cross("BTCUSDT", 48'990 * kE8, 400'000), 1);  // 0.004 BTC
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kPartialFill));
+  const auto partial = recorder_.last(seq, OrderEvent::kPartialFill);
+  EXPECT_EQ(partial->last_price, px(49'000));
+  EXPECT_EQ(partial->last_quantity, 4'000);
+  EXPECT_EQ(partial->cumulative_quantity, 4'000);
+  EXPECT_EQ(mock_->cross("BTCUSDT", 48'990 * kE8), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kFill));
+  EXPECT_EQ(recorder_.last(seq, OrderEvent::kFill)->cumulative_quantity, 10'000);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kAccepted), 1);  // REST ack and stream NEW: once
+  EXPECT_EQ(mock_->orders_created(client_id(seq)), 1);
+  EXPECT_EQ(mock_->balance("BTC").free, kE8 + kE8 / 100);
+}
+
+TEST_F(GatewayE2E, shouldFillAMarketOrderAtTheVenuePrice) {
+  start();
+  const SequenceNumber seq = 2 << 10;
+  gateway_->submit(market(seq, Side::kSell, qty_micro(1'000)), 1);  // 0.001 BTC
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kFill));
+  const auto fill = recorder_.last(seq, OrderEvent::kFill);
+  EXPECT_EQ(fill->last_price, px(50'000));
+  EXPECT_EQ(fill->last_quantity, 1'000);
+  EXPECT_EQ(fill->liquidity, OrderUpdate::kTaker);
+  EXPECT_NE(fill->trade_id, 0u);
+  // The venue moved the money: 10000 + 50 USDT.
+  EXPECT_EQ(mock_->balance("USDT").free, 10'050 * kE8);
+}
+
+TEST_F(GatewayE2E, shouldCancelARestingOrderAndReportItOnce) {
+  start();
+  const SequenceNumber resting = 3 << 10, later = 4 << 10;
+  gateway_->submit(limit(resting, Side::kBuy, px(40'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(resting, OrderEvent::kAccepted));
+  gateway_->cancel(cancel_of(resting), 2);
+  ASSERT_TRUE(recorder_.wait_event(resting, OrderEvent::kCanceled));
+  // A later fill travels the same stream after the CANCELED report: once it is here, every
+  // report about the cancel is too.
+  gateway_->submit(market(later, Side::kBuy, qty_micro(1'000)), 3);
+  ASSERT_TRUE(recorder_.wait_event(later, OrderEvent::kFill));
+  EXPECT_EQ(recorder_.count(resting, OrderEvent::kCanceled), 1);
+  EXPECT_EQ(mock_->balance("USDT").locked, 0);
+}
+
+TEST_F(GatewayE2E, shouldMapFilterFailuresToReasons) {
+  start();
+  struct Case {
+    OrderNew order;
+    VenueReason reason;
+  };
+  const Case cases[] = {
+      // 49000.005 is off the 0.01 tick.
+      {limit(10 << 10, Side::kBuy, px(49'000) + 50, qty_micro(1'000)), VenueReason::kPriceFilter},
+      // 0.000015 BTC is off the 0.00001 step.
+      {limit(11 << 10, Side::kBuy, px(49'000), qty_micro(15)), VenueReason::kLotSize},
+      // 0.0001 * 49000 = 4.9 USDT, under the 5 USDT minimum.
+      {limit(12 << 10, Side::kBuy, px(49'000), qty_micro(100)), VenueReason::kMinNotional},
+      // 1 BTC * 49000 = 49000 USDT, more than the 10000 held.
+      {limit(13 << 10, Side::kBuy, px(49'000), qty_micro(1'000'000)),
+       VenueReason::kInsufficientBalance},
+  };
+  for (const Case& c : cases) {
+    gateway_->submit(c.order, 1);
+    ASSERT_TRUE(recorder_.wait_event(c.order.client_sequence, OrderEvent::kRejected))
+        << to_string(c.reason);
+    const auto reject = recorder_.last(c.order.client_sequence, OrderEvent::kRejected);
+    EXPECT_EQ(reject->reason, static_cast<std::uint16_t>(c.reason))
+        << "expected " << to_string(c.reason) << " got "
+        << to_string(static_cast<VenueReason>(reject->reason));
+    EXPECT_EQ(mock_->orders_created(client_id(c.order.client_sequence)), 0);
+  }
+}
+
+TEST_F(GatewayE2E, shouldReportUnknownOrdersOnCancelAndQuery) {
+  start();
+  const SequenceNumber never_sent = 20 << 10;
+  gateway_->cancel(cancel_of(never_sent), 1);
+  ASSERT_TRUE(recorder_.wait_event(never_sent, OrderEvent::kCancelRejected));
+  EXPECT_EQ(recorder_.last(never_sent, OrderEvent::kCancelRejected)->reason,
+            static_cast<std::uint16_t>(VenueReason::kUnknownOrder));
+  gateway_->query_order(kBot, kBtc, never_sent, 2);
+  ASSERT_TRUE(recorder_.wait_event(never_sent, OrderEvent::kReconciledNotFound));
+}
+
+TEST_F(GatewayE2E, shouldResyncTheClockWhenTheVenueRefusesTheTimestamp) {
+  start();
+  const auto resyncs_before = gateway_->stats().time_resyncs;
+  // The venue's clock jumps 20 s ahead: every timestamp we send is now outside recvWindow.
+  mock_->set_clock_offset_ms(20'000);
+  const SequenceNumber seq = 30 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  EXPECT_GT(gateway_->stats().time_resyncs, resyncs_before);
+  EXPECT_GE(gateway_->stats().time_offset_ms, 19'000);
+  EXPECT_EQ(mock_->orders_received(client_id(seq)), 1);
+  EXPECT_EQ(mock_->orders_created(client_id(seq)), 1);
+}
+
+TEST_F(GatewayE2E, shouldNeverSendANewOrderTwiceWhenTheAnswerIsLost) {
+  start();
+  // The venue takes the order, then answers 500: only a query can tell what happened.
+  mock_->fail_next(1, mock::FaultMode::kServerErrorAfterProcessing, "POST /api/v3/order");
+  const SequenceNumber seq = 40 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait([&] {
+    return recorder_.count_locked(seq, OrderEvent::kReconciledNew) +
+               recorder_.count_locked(seq, OrderEvent::kAccepted) >=
+           1;
+  }));
+  // The venue took it, then its answer timed out: again a query, never a resend.
+  mock_->fail_next(1, mock::FaultMode::kTimeoutAfterProcessing, "POST /api/v3/order", 1500ms);
+  const SequenceNumber seq2 = 41 << 10;
+  gateway_->submit(limit(seq2, Side::kBuy, px(45'000), qty_micro(1'000)), 2);
+  ASSERT_TRUE(recorder_.wait([&] {
+    return recorder_.count_locked(seq2, OrderEvent::kReconciledNew) +
+               recorder_.count_locked(seq2, OrderEvent::kAccepted) >=
+           1;
+  }));
+  EXPECT_EQ(mock_->orders_received(client_id(seq)), 1);
+  EXPECT_EQ(mock_->orders_received(client_id(seq2)), 1);
+  EXPECT_EQ(mock_->orders_created(client_id(seq)), 1);
+  EXPECT_EQ(mock_->orders_created(client_id(seq2)), 1);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kRejected), 0);
+}
+
+TEST_F(GatewayE2E, shouldNotResendAfterAnAmbiguousFailureWhenTheVenueLacksTheOrder) {
+  start();
+  // 500 before processing looks the same to us as 500 after: the order is asked about, found
+  // missing, and reported as such; it is not sent again by the gateway.
+  mock_->fail_next(1, mock::FaultMode::kServerErrorBeforeProcessing, "POST /api/v3/order");
+  const SequenceNumber seq = 50 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kReconciledNotFound));
+  EXPECT_EQ(mock_->orders_received(client_id(seq)), 0);
+  EXPECT_EQ(recorder_.last(seq, OrderEvent::kReconciledNotFound)->reason,
+            static_cast<std::uint16_t>(VenueReason::kServerError));
+}
+
+TEST_F(GatewayE2E, shouldWaitRetryAfterWhenRateLimited) {
+  mock::MockConfig mc = mock_config();
+  mc.window_ms = 1000;
+  start(mc);
+  // Each order query weighs 4; at most two fit a 1-second window from now on.
+  mock_->set_weight_limit(8);
+  constexpr int kQueries = 6;
+  for (int i = 0; i < kQueries; ++i)
+    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((60 + i) << 10), 1);
+  for (int i = 0; i < kQueries; ++i) {
+    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((60 + i) << 10),
+                                     OrderEvent::kReconciledNotFound))
+        << "query " << i;
+  }
+  EXPECT_GE(gateway_->stats().rate_limited, 1u);
+  // After every 429, nothing more arrived before its Retry-After had passed.
+  const auto log = mock_->request_log();
+  int limited = 0;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    if (log[i].status != 429) continue;
+    ++limited;
+    const Nanos until = log[i].monotonic + log[i].retry_after_s * 1'000'000'000LL;
+    for (std::size_t j = i + 1; j < log.size(); ++j) {
+      EXPECT_GE(log[j].monotonic, until - 5'000'000)
+          << log[j].method << " " << log[j].path << " came "
+          << (until - log[j].monotonic) / 1'000'000 << " ms before Retry-After";
+    }
+  }
+  EXPECT_GE(limited, 1);
+}
+
+TEST_F(GatewayE2E, shouldStopSendingWhileBanned) {
+  mock::MockConfig mc = mock_config();
+  mc.window_ms = 1000;
+  mc.ban_after_violations = 1;
+  mc.ban_seconds = 1;
+  start(mc);
+  mock_->set_weight_limit(8);
+  for (int i = 0; i < 4; ++i)
+    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((70 + i) << 10), 1);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((70 + i) << 10),
+                                     OrderEvent::kReconciledNotFound));
+  }
+  EXPECT_GE(gateway_->stats().banned, 1u);
+  const auto log = mock_->request_log();
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    if (log[i].status != 418) continue;
+    const Nanos until = log[i].monotonic + log[i].retry_after_s * 1'000'000'000LL;
+    for (std::size_t j = i + 1; j < log.size(); ++j)
+      EXPECT_GE(log[j].monotonic, until - 5'000'000) << "request during the ban";
+  }
+}
+
+TEST_F(GatewayE2E, shouldStopBeforeTheWeightLimitOnItsOwn) {
+  mock::MockConfig mc = mock_config();
+  mc.window_ms = 1000;
+  start(mc, [](GatewayConfig& g) {
+    g.weight_limit = 8;
+    g.weight_window_ms = 1000;
+  });
+  mock_->set_weight_limit(8);
+  for (int i = 0; i < 4; ++i)
+    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((80 + i) << 10), 1);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((80 + i) << 10),
+                                     OrderEvent::kReconciledNotFound));
+  }
+  // Four queries of weight 4 under a limit of 8 per second: the gateway waited for the next
+  // window on its own at least once.
+  EXPECT_GE(gateway_->stats().rate_waits, 1u);
+}
+
+TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
+  start();
+  const SequenceNumber filled_offline = 90 << 10, still_open = 91 << 10;
+  gateway_->submit(limit(filled_offline, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
+  gateway_->submit(limit(still_open, Side::kBuy, px(30'000), qty_micro(1'000)), 2);
+  ASSERT_TRUE(recorder_.wait_event(filled_offline, OrderEvent::kAccepted));
+  ASSERT_TRUE(recorder_.wait_event(still_open, OrderEvent::kAccepted));
+  const std::size_t balances_before = recorder_.balance_count();
+
+  // Keep the stream down (no listenKey) while the order fills, so its report is lost.
+  mock_->fail_next(1'000'000, mock::FaultMode::kServerErrorBeforeProcessing,
+                   "POST /api/v3/userDataStream");
+  mock_->drop_user_streams();
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }));
+  ASSERT_EQ(mock_->cross("BTCUSDT", 48'000 * kE8), 1);
+  EXPECT_EQ(recorder_.count(filled_offline, OrderEvent::kFill), 0);
+  mock_->fail_next(0, mock::FaultMode::kServerErrorBeforeProcessing);
+
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
+  EXPECT_EQ(recorder_.count(filled_offline, OrderEvent::kReconciledFilled), 1);
+  EXPECT_EQ(recorder_.last(filled_offline, OrderEvent::kReconciledFilled)->cumulative_quantity,
+            1'000);
+  EXPECT_EQ(recorder_.count(still_open, OrderEvent::kReconciledNew), 1);
+  EXPECT_GT(recorder_.balance_count(), balances_before);
+  const auto states = recorder_.states();
+  ASSERT_GE(states.size(), 3u);
+  EXPECT_EQ(states[states.size() - 2], ConnectivityState::kDisconnected);
+  EXPECT_EQ(states.back(), ConnectivityState::kConnected);
+  EXPECT_GE(mock_->user_stream_connections(), 2);
+}
+
+TEST_F(GatewayE2E, shouldCountMalformedStreamMessagesAndKeepWorking) {
+  start();
+  mock_->push_raw("{not json");
+  mock_->push_raw(R"({"e":"executionReport","s":"BTCUSDT","l":"abc"})");
+  const SequenceNumber seq = 100 << 10;
+  gateway_->submit(market(seq, Side::kBuy, qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kFill));
+  EXPECT_EQ(gateway_->stats().malformed, 2u);
+}
+
+TEST_F(GatewayE2E, shouldRejectAtOnceWhenItsQueueIsFull) {
+  start(mock_config(), [](GatewayConfig& g) { g.queue_capacity = 2; });
+  mock_->delay_responses(300ms);  // the worker is busy with the first order meanwhile
+  constexpr int kOrders = 12;
+  for (int i = 0; i < kOrders; ++i) {
+    gateway_->submit(limit(static_cast<SequenceNumber>((110 + i) << 10), Side::kBuy, px(30'000),
+                           qty_micro(1'000)),
+                     1);
+  }
+  const auto stats = gateway_->stats();
+  EXPECT_GE(stats.queue_full, 1u);
+  int queue_full = 0;
+  for (int i = 0; i < kOrders; ++i) {
+    const auto seq = static_cast<SequenceNumber>((110 + i) << 10);
+    if (auto r = recorder_.last(seq, OrderEvent::kRejected);
+        r && r->reason == static_cast<std::uint16_t>(VenueReason::kQueueFull)) {
+      ++queue_full;
+    }
+  }
+  EXPECT_EQ(queue_full, static_cast<int>(stats.queue_full));
+  mock_->delay_responses(0ms);
+}
+
+TEST_F(GatewayE2E, shouldRejectWithBadSignatureWhenTheSecretIsWrong) {
+  start(mock_config(), {}, credentials("not-the-secret"), false);
+  const SequenceNumber seq = 130 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kRejected));
+  EXPECT_EQ(recorder_.last(seq, OrderEvent::kRejected)->reason,
+            static_cast<std::uint16_t>(VenueReason::kBadSignature));
+  EXPECT_EQ(mock_->orders_received(client_id(seq)), 0);
+}
+
+}  // namespace
+}  // namespace be::binance
