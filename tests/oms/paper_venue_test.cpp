@@ -291,6 +291,40 @@ TEST_F(PaperVenueTest, shouldRejectUnknownInstrumentsBadOrdersAndAFullBook) {
   EXPECT_EQ(orders().back().reason, static_cast<std::uint16_t>(PaperReason::kTooManyOrders));
 }
 
+TEST_F(PaperVenueTest, shouldRejectRequestsBeyondTheInFlightQueueAsBusy) {
+  PaperConfig c = base_config();
+  c.latency_ns = 100;
+  c.max_pending = 2;
+  test::RecordingSink s;
+  PaperVenue v(c, s);
+  ASSERT_TRUE(v.define_instrument(test::instrument(0), kBase, kQuote));
+  v.submit(order(1, Side::kBuy, OrderType::kLimit, 9000, 1000), 0);
+  v.submit(order(2, Side::kBuy, OrderType::kLimit, 9000, 1000), 0);
+  v.submit(order(3, Side::kBuy, OrderType::kLimit, 9000, 1000), 0);
+  ASSERT_EQ(s.responses.size(), 1u);
+  EXPECT_EQ(s.responses[0].order.client_sequence, 3u);
+  EXPECT_EQ(s.responses[0].order.reason, static_cast<std::uint16_t>(PaperReason::kVenueBusy));
+  EXPECT_EQ(s.responses[0].event_time, 0) << "refused at once, not after the latency";
+  OrderCancel cancel;
+  cancel.bot = kBot;
+  cancel.client_sequence = 1;
+  v.cancel(cancel, 50);
+  EXPECT_EQ(static_cast<OrderEvent>(s.responses.back().order.event), OrderEvent::kCancelRejected);
+  v.advance(100);
+  EXPECT_EQ(v.resting_orders(), 2u);
+  EXPECT_EQ(v.stats().busy, 2u);
+}
+
+TEST_F(PaperVenueTest, shouldIgnoreMarketDataForInstrumentsItDoesNotKnow) {
+  venue.submit(order(1, Side::kBuy, OrderType::kLimit, 10000, 1000), 1);
+  const auto before = venue.state_hash();
+  venue.on_market(trade(7, 1, 1000, 2), 2);
+  venue.on_market(quote(9, 1, 2, 3), 3);
+  venue.on_market(trade(0, 0, 1000, 4), 4);  // a zero price is not a trade
+  EXPECT_EQ(venue.state_hash(), before);
+  EXPECT_EQ(orders().size(), 1u);
+}
+
 TEST_F(PaperVenueTest, shouldRestoreASnapshotThatContinuesIdentically) {
   PaperConfig c = base_config();
   c.latency_ns = 10;

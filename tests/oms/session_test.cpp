@@ -420,3 +420,83 @@ TEST(OmsSession, shouldKeepInvariantsUnderRandomOrderUpdates) {
 
 }  // namespace
 }  // namespace be::oms
+
+namespace be::oms {
+namespace {
+
+// Random, often malformed requests and market data at a paper venue: no crash, every answer
+// is a known event, and the state still passes restore()'s structural validation (free list,
+// retired FIFO, resting lists linked both ways, counts).
+TEST(PaperVenueRobustness, shouldStayConsistentUnderRandomRequestsAndMarketData) {
+  PaperConfig c = session_config();
+  c.max_orders = 256;
+  c.max_pending = 64;
+  c.instruments = 2;
+  c.enforce_balances = true;
+  const PaperStartingBalance start[] = {{kAccount, kQuote, 5'000'000'00},
+                                        {kAccount, kBase, 5'000'000}};
+  c.starting_balances = start;
+  test::RecordingSink sink;
+  PaperVenue v(c, sink);
+  ASSERT_TRUE(v.define_instrument(test::instrument(0), kBase, kQuote));
+  std::mt19937_64 rng(31337);
+  auto pick = [&](std::uint64_t n) { return rng() % n; };
+  auto between = [&](std::int64_t lo, std::int64_t hi) {
+    return lo + static_cast<std::int64_t>(pick(static_cast<std::uint64_t>(hi - lo + 1)));
+  };
+  Nanos t = 0;
+  std::uint64_t answers = 0;
+  for (int k = 0; k < 100'000; ++k) {
+    t += between(-50, 400);  // time mostly moves forward, sometimes back
+    const std::uint64_t roll = pick(10);
+    if (roll < 4) {
+      OrderNew o;
+      o.bot = BotId{static_cast<std::uint32_t>(pick(6))};
+      o.instrument = InstrumentId{static_cast<std::uint32_t>(pick(3))};
+      o.client_sequence = pick(600);
+      o.account = AccountId{static_cast<std::uint32_t>(pick(2))};
+      o.side = static_cast<Side>(pick(4));
+      o.order_type = static_cast<std::uint8_t>(pick(4));
+      o.time_in_force = static_cast<std::uint8_t>(pick(5));
+      o.flags = static_cast<std::uint8_t>(pick(4));
+      o.price = between(-10, 20'100);
+      o.quantity = between(-10, 5'000);
+      v.submit(o, t);
+    } else if (roll < 6) {
+      OrderCancel cancel;
+      cancel.bot = BotId{static_cast<std::uint32_t>(pick(6))};
+      cancel.client_sequence = pick(600);
+      v.cancel(cancel, t);
+    } else if (roll < 7) {
+      v.query_order(BotId{static_cast<std::uint32_t>(pick(6))}, InstrumentId{0}, pick(600), t);
+    } else if (roll < 8) {
+      v.request_balances(AccountId{static_cast<std::uint32_t>(pick(3))}, t);
+    } else if (pick(2) == 0) {
+      v.on_market(test::trade(static_cast<std::uint32_t>(pick(3)), between(-5, 20'100),
+                              between(-5, 3'000), t),
+                  t);
+    } else {
+      const std::int64_t bid = between(-5, 20'100);
+      v.on_market(test::quote(static_cast<std::uint32_t>(pick(3)), bid, bid + between(-2, 5), t),
+                  t);
+    }
+    for (const test::Response& r : sink.responses) {
+      if (r.is_order) {
+        EXPECT_LT(r.order.event, kOrderEventCount);
+      }
+      ++answers;
+    }
+    sink.responses.clear();
+  }
+  EXPECT_GT(answers, 10'000u);
+  EXPECT_GT(v.stats().fills, 100u);
+  EXPECT_GT(v.stats().rejected, 100u);
+  test::RecordingSink other_sink;
+  PaperVenue copy(c, other_sink);
+  ASSERT_TRUE(copy.restore(v.snapshot()).has_value()) << "the state is structurally sound";
+  EXPECT_EQ(copy.state_hash(), v.state_hash());
+  EXPECT_LE(v.resting_orders(), c.max_orders);
+}
+
+}  // namespace
+}  // namespace be::oms
