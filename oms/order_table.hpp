@@ -110,11 +110,6 @@ class OrderTable {
       records_[s].fields(v);
     }
   }
-  template <class V>
-  void fields(V& v) const {
-    const_cast<OrderTable*>(this)->fields(v);  // visitors that only read (hash, write)
-  }
-
   // After fields() read a snapshot: checks that the free stack, the retired FIFO and the used
   // flags agree and that no key repeats, then rebuilds the index. False: not a table this
   // code wrote (the caller discards the whole object).
