@@ -48,6 +48,19 @@ struct OrderMoney {
   }
 };
 
+// Amounts beyond 2^60 units at price scale (or a fee beyond it) are not money this engine
+// handles: refusing them keeps every balance sum far from int64 overflow, whatever a venue
+// or a corrupt input says.
+inline constexpr std::int64_t kMaxAmount = std::int64_t{1} << 60;
+constexpr bool amounts_fit(std::int64_t price, std::int64_t quantity, std::int64_t fee,
+                           std::int64_t unit) noexcept {
+  if (price < 0 || quantity < 0 || unit <= 0 || fee > kMaxAmount || fee < -kMaxAmount) {
+    return false;
+  }
+  return static_cast<Wide>(price) * quantity / unit <= kMaxAmount && quantity <= kMaxAmount &&
+         price <= kMaxAmount;
+}
+
 // What an order needs locked to open (see the rules above).
 std::int64_t lock_needed(Side side, OrderType type, std::int64_t price, std::int64_t quantity,
                          std::int64_t unit) noexcept;

@@ -65,7 +65,8 @@ std::optional<OrderNew> OrderManager::open_order(const OrderIntent& accepted, st
   if (b >= capacity_.bots || i >= capacity_.instruments || !instruments_[i].defined ||
       bots_[b].account == kNoAccount || quantity <= 0 ||
       (accepted.side != Side::kBuy && accepted.side != Side::kSell) ||
-      (!market && accepted.type != OrderType::kLimit) || (!market && accepted.price <= 0)) {
+      (!market && accepted.type != OrderType::kLimit) || (!market && accepted.price <= 0) ||
+      !amounts_fit(accepted.price, quantity, 0, instruments_[i].unit)) {
     ++stats_.bad_inputs;
     return std::nullopt;
   }
@@ -210,6 +211,8 @@ UpdateResult OrderManager::apply(const OrderUpdate& u, Nanos t) noexcept {
                u.last_quantity > 0) {
       r.outcome = Outcome::kDuplicate;  // a fill we applied already (resent after a reconnect)
     } else if (wrong_instrument || u.last_price <= 0 ||
+               !amounts_fit(u.last_price, u.last_quantity, u.fee,
+                            instruments_[index_of(m.order.instrument)].unit) ||
                (u.cumulative_quantity != 0 &&
                 u.cumulative_quantity != m.order.filled_quantity + u.last_quantity)) {
       r.outcome = Outcome::kIllegal;  // a gap or a mismatch: reconciliation settles it
@@ -236,9 +239,19 @@ UpdateResult OrderManager::apply(const OrderUpdate& u, Nanos t) noexcept {
     const std::int64_t missing = u.cumulative_quantity - m.order.filled_quantity;
     const Wide missing_notional =
         static_cast<Wide>(u.last_price) * u.cumulative_quantity - m.money.notional;
-    std::int64_t price = static_cast<std::int64_t>(divide_rounded(missing_notional, missing));
-    if (price <= 0) price = u.last_price;
-    const Outcome f = apply_one_fill(m, price, missing, u.fee - m.fees, u.liquidity, r);
+    const Wide exact_price = divide_rounded(missing_notional, missing);
+    std::int64_t price = exact_price > 0 && exact_price <= kMaxAmount
+                             ? static_cast<std::int64_t>(exact_price)
+                             : u.last_price;
+    const std::int64_t fee = u.fee - m.fees;
+    if (!amounts_fit(price, missing, fee, instruments_[index_of(m.order.instrument)].unit)) {
+      ++m.order.illegal_events;
+      r.outcome = Outcome::kIllegal;
+      count(r.outcome, from, event);
+      after_transition(s, from, r);
+      return r;
+    }
+    const Outcome f = apply_one_fill(m, price, missing, fee, u.liquidity, r);
     count(f, from, event);
     if (f != Outcome::kApplied) {
       r.outcome = f;

@@ -227,7 +227,8 @@ void PaperVenue::arrive_new(const OrderNew& o, Nanos t) noexcept {
   if (o.quantity <= 0 || (o.side != Side::kBuy && o.side != Side::kSell)) {
     return reject(o, PaperReason::kBadQuantity, t);
   }
-  if ((!market && type != OrderType::kLimit) || (!market && o.price <= 0)) {
+  if ((!market && type != OrderType::kLimit) || (!market && o.price <= 0) ||
+      !amounts_fit(o.price, o.quantity, 0, markets_[i].unit)) {
     return reject(o, PaperReason::kBadPrice, t);
   }
   const Market& m = markets_[i];
@@ -246,6 +247,9 @@ void PaperVenue::arrive_new(const OrderNew& o, Nanos t) noexcept {
   } else if (touch != 0 && (buy ? o.price >= touch : o.price <= touch)) {
     if (o.flags & OrderIntent::kPostOnly) return reject(o, PaperReason::kPostOnlyWouldTake, t);
     take_price = touch;
+  }
+  if (take_price != 0 && !amounts_fit(take_price, o.quantity, 0, m.unit)) {
+    return reject(o, PaperReason::kBadPrice, t);  // an absurd touch: nothing fills at it
   }
   if (config_.enforce_balances) {
     const Balance& paying = ledger_.at(o.account, buy ? m.quote : m.base);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include <algorithm>
 #include <cstring>
 
@@ -221,6 +223,17 @@ TEST_F(OrderManagerTest, shouldCountIllegalTransitionsPerStateAndEventWithoutApp
             1u);
   EXPECT_EQ(om.find(kBot, 1)->order.state, OrderState::kNew);
   EXPECT_EQ(om.balance(kAccount, kQuote).locked, 100'00) << "nothing released";
+}
+
+TEST_F(OrderManagerTest, shouldRefuseAbsurdAmountsInsteadOfOverflowingBalances) {
+  ASSERT_TRUE(om.open_order(intent(1, Side::kBuy, 10000), 1000, 0));
+  UpdateResult r = om.apply(fill(1, OrderEvent::kFill, INT64_MAX, 1000, 1000, 0, 1), 1);
+  EXPECT_EQ(r.outcome, Outcome::kIllegal);
+  r = om.apply(fill(1, OrderEvent::kFill, 10000, 1000, 1000, INT64_MIN, 2), 1);
+  EXPECT_EQ(r.outcome, Outcome::kIllegal) << "a fee no venue charges";
+  EXPECT_FALSE(om.open_order(intent(2, Side::kBuy, INT64_MAX / 2), 1'000'000, 1));
+  EXPECT_EQ(om.balance(kAccount, kQuote).free, 1'000'000'00 - 100'00);
+  EXPECT_EQ(om.find(kBot, 1)->order.filled_quantity, 0);
 }
 
 TEST_F(OrderManagerTest, shouldReportAnUnknownClientIdAndNeverApplyIt) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "tests/oms/oms_fixture.hpp"
 
 namespace be::oms {
@@ -284,6 +286,8 @@ TEST_F(PaperVenueTest, shouldRejectUnknownInstrumentsBadOrdersAndAFullBook) {
   venue.submit(order(2, Side::kBuy, OrderType::kLimit, 10000, 0), 1);
   EXPECT_EQ(orders().back().reason, static_cast<std::uint16_t>(PaperReason::kBadQuantity));
   venue.submit(order(3, Side::kBuy, OrderType::kLimit, -5, 10), 1);
+  EXPECT_EQ(orders().back().reason, static_cast<std::uint16_t>(PaperReason::kBadPrice));
+  venue.submit(order(4, Side::kBuy, OrderType::kLimit, INT64_MAX / 2, 1'000'000), 1);
   EXPECT_EQ(orders().back().reason, static_cast<std::uint16_t>(PaperReason::kBadPrice));
   for (SequenceNumber k = 10; k < 18; ++k)
     venue.submit(order(k, Side::kBuy, OrderType::kLimit, 5000, 10), 1);
