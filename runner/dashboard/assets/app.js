@@ -20,6 +20,7 @@ const state = {
   poll: null,
   stream: null,
   refreshTimer: null,
+  engineError: '',      // the last poll's failure, so it is announced once
   page: null,           // {name, refresh()} of the page on screen
 };
 
@@ -109,14 +110,23 @@ async function pollEngine() {
     // The overview draws from this answer; list pages re-fetch (the stream usually got there
     // first, and an unchanged answer leaves the page alone).
     if (state.page?.name === 'overview' || state.page?.poll) state.page.refresh();
+    if (state.engineError) announce('The engine answers again');
+    state.engineError = '';
   } catch (e) {
-    handleError(e, 'Engine status');
+    // Said once when it starts failing, not every poll; the pages keep their last data.
+    if (e.status === 401 || state.engineError !== e.message) handleError(e, 'Engine status');
+    state.engineError = e.message;
   }
 }
 
+// At most one refresh per 500 ms however fast the stream runs: a busy bot's fills must not
+// spend the user's API rate (20 requests/s) on redraws.
 function scheduleRefresh() {
-  clearTimeout(state.refreshTimer);
-  state.refreshTimer = setTimeout(() => state.page?.refresh?.(), 250);
+  if (state.refreshTimer) return;
+  state.refreshTimer = setTimeout(() => {
+    state.refreshTimer = null;
+    state.page?.refresh?.();
+  }, 500);
 }
 
 function onStreamItem(item) {
