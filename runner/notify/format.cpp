@@ -1,0 +1,321 @@
+#include "runner/notify/format.hpp"
+
+#include <ctime>
+
+#include "core/fixed_point.hpp"
+#include "risk/types.hpp"
+
+namespace be::notify {
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else if (u < 0x20 || u == 0x7F) {
+      out.append("\\u00");
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    } else {
+      out.push_back(c);  // UTF-8 passes through
+    }
+  }
+  out.push_back('"');
+}
+
+// Telegram's HTML parse mode and Slack's mrkdwn both treat <, > and & as markup.
+std::string escape_markup(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      case '&':
+        out.append("&amp;");
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string decimal(std::int64_t value, int scale) {
+  // A scale outside 0..18 would be a bug upstream; show the raw units rather than crash.
+  if (scale < 0 || scale > kMaxDecimalScale) return std::to_string(value);
+  return decimal_to_string(value, scale);
+}
+
+std::string_view side_name(Side side) {
+  switch (side) {
+    case Side::kBuy:
+      return "buy";
+    case Side::kSell:
+      return "sell";
+    case Side::kNone:
+      break;
+  }
+  return "none";
+}
+
+std::string_view connectivity_name(std::uint16_t code) {
+  switch (static_cast<ConnectivityState>(code)) {
+    case ConnectivityState::kConnected:
+      return "connected";
+    case ConnectivityState::kDisconnected:
+      return "disconnected";
+    case ConnectivityState::kStale:
+      return "stale";
+    case ConnectivityState::kRecovered:
+      return "recovered";
+    case ConnectivityState::kGap:
+      return "gap";
+  }
+  return "unknown";
+}
+
+// The code field's meaning per kind, as a word; empty when the kind carries none.
+std::string_view code_name(const Notification& n) {
+  switch (n.kind) {
+    case NotificationKind::kRiskReject:
+      return risk::to_string(static_cast<risk::RejectReason>(n.code));
+    case NotificationKind::kKillSwitch:
+      return n.code != 0 ? "set" : "reset";
+    case NotificationKind::kFeedStatus:
+      return connectivity_name(n.code);
+    case NotificationKind::kBotStatus:
+      return to_string(static_cast<BotState>(n.code));
+    case NotificationKind::kBotError:
+      return "circuit_breaker";
+    case NotificationKind::kTrade:
+    case NotificationKind::kStopLoss:
+    case NotificationKind::kTakeProfit:
+    case NotificationKind::kTrailingStop:
+      break;
+  }
+  return {};
+}
+
+std::string bot_label(const NotifyItem& item) {
+  if (!item.bot_name.empty()) return item.bot_name;
+  if (item.n.bot == kNoBot) return "engine";
+  std::string out = "bot ";
+  out.append(std::to_string(index_of(item.n.bot)));
+  return out;
+}
+
+bool has_price(NotificationKind kind) {
+  return kind == NotificationKind::kTrade || kind == NotificationKind::kStopLoss ||
+         kind == NotificationKind::kTakeProfit || kind == NotificationKind::kTrailingStop;
+}
+
+std::string_view title(NotificationKind kind) {
+  switch (kind) {
+    case NotificationKind::kTrade:
+      return "Trade";
+    case NotificationKind::kStopLoss:
+      return "Stop-loss";
+    case NotificationKind::kTakeProfit:
+      return "Take-profit";
+    case NotificationKind::kTrailingStop:
+      return "Trailing stop";
+    case NotificationKind::kRiskReject:
+      return "Risk reject";
+    case NotificationKind::kKillSwitch:
+      return "Kill switch";
+    case NotificationKind::kBotError:
+      return "Bot error";
+    case NotificationKind::kFeedStatus:
+      return "Feed status";
+    case NotificationKind::kBotStatus:
+      return "Bot status";
+  }
+  return "Notification";
+}
+
+std::string json_event(const NotifyItem& item, std::string_view key) {
+  const Notification& n = item.n;
+  std::string out;
+  out.reserve(512);
+  out.append("{\"idempotency_key\":");
+  append_json_string(out, key);
+  out.append(",\"sequence\":").append(std::to_string(item.seq));
+  out.append(",\"time\":");
+  append_json_string(out, format_time(item.time));
+  out.append(",\"time_ns\":").append(std::to_string(item.time));
+  out.append(",\"kind\":");
+  append_json_string(out, kind_name(n.kind));
+  out.append(",\"bot_id\":");
+  if (n.bot == kNoBot) {
+    out.append("null");
+  } else {
+    out.append(std::to_string(index_of(n.bot)));
+  }
+  out.append(",\"bot\":");
+  append_json_string(out, bot_label(item));
+  out.append(",\"symbol\":");
+  if (item.symbol.empty()) {
+    out.append("null");
+  } else {
+    append_json_string(out, item.symbol);
+  }
+  if (n.kind == NotificationKind::kTrade) {
+    out.append(",\"side\":");
+    append_json_string(out, side_name(n.side));
+    out.append(",\"price\":");
+    append_json_string(out, decimal(n.value1, item.price_scale));
+    out.append(",\"quantity\":");
+    append_json_string(out, decimal(n.value2, item.qty_scale));
+  } else if (has_price(n.kind)) {
+    out.append(",\"side\":");
+    append_json_string(out, side_name(n.side));
+    out.append(",\"price\":");
+    append_json_string(out, decimal(n.value1, item.price_scale));
+  }
+  out.append(",\"code\":").append(std::to_string(n.code));
+  if (const auto word = code_name(n); !word.empty()) {
+    out.append(",\"reason\":");
+    append_json_string(out, word);
+  }
+  out.append(",\"value1\":").append(std::to_string(n.value1));
+  out.append(",\"value2\":").append(std::to_string(n.value2));
+  out.append(",\"cause\":").append(std::to_string(n.cause));
+  out.append(",\"text\":");
+  append_json_string(out, human_text(item));
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
+std::string idempotency_key(std::string_view instance, SequenceNumber seq) {
+  std::string key(instance);
+  key.push_back('-');
+  key.append(std::to_string(seq));
+  return key;
+}
+
+std::string format_time(Nanos time) {
+  Nanos secs = time / 1'000'000'000;
+  Nanos frac = time % 1'000'000'000;
+  if (frac < 0) {
+    frac += 1'000'000'000;
+    --secs;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out(buf, n);
+  char ns[16];
+  std::snprintf(ns, sizeof ns, ".%09lldZ", static_cast<long long>(frac));
+  out.append(ns);
+  return out;
+}
+
+std::string human_text(const NotifyItem& item) {
+  // Appends only: GCC 12 -O3 misreports -Wrestrict on operator+ chains of std::string.
+  const Notification& n = item.n;
+  std::string out;
+  out.reserve(96);
+  out.push_back('[');
+  out.append(bot_label(item)).append("] ");
+  auto symbol = [&] {
+    if (!item.symbol.empty()) out.append(item.symbol).push_back(' ');
+  };
+  switch (n.kind) {
+    case NotificationKind::kTrade:
+      symbol();
+      if (n.side != Side::kNone) out.append(n.side == Side::kSell ? "SELL " : "BUY ");
+      out.append(decimal(n.value2, item.qty_scale))
+          .append(" @ ")
+          .append(decimal(n.value1, item.price_scale));
+      break;
+    case NotificationKind::kStopLoss:
+      symbol();
+      out.append("stop-loss hit at ").append(decimal(n.value1, item.price_scale));
+      break;
+    case NotificationKind::kTakeProfit:
+      symbol();
+      out.append("take-profit hit at ").append(decimal(n.value1, item.price_scale));
+      break;
+    case NotificationKind::kTrailingStop:
+      symbol();
+      out.append("trailing stop hit at ").append(decimal(n.value1, item.price_scale));
+      break;
+    case NotificationKind::kRiskReject:
+      symbol();
+      out.append("order rejected by risk: ").append(code_name(n));
+      break;
+    case NotificationKind::kKillSwitch:
+      out.append(n.code != 0 ? "kill switch SET" : "kill switch reset");
+      break;
+    case NotificationKind::kBotError:
+      out.append("bot error: circuit breaker opened");
+      break;
+    case NotificationKind::kFeedStatus:
+      symbol();
+      out.append("feed ").append(connectivity_name(n.code));
+      break;
+    case NotificationKind::kBotStatus:
+      out.append("bot is now ").append(to_string(static_cast<BotState>(n.code)));
+      break;
+  }
+  return out;
+}
+
+std::string format_payload(const NotifyItem& item, Format format, std::string_view key,
+                           std::string_view telegram_chat_id) {
+  switch (format) {
+    case Format::kJson:
+      return json_event(item, key);
+    case Format::kTelegram: {
+      // sendMessage with parse_mode HTML: the title in bold, the key in the last line so a
+      // reader can match a duplicate by eye.
+      std::string text = "<b>";
+      text.append(title(item.n.kind)).append("</b>\n");
+      text.append(escape_markup(human_text(item))).append("\n<i>");
+      text.append(escape_markup(format_time(item.time))).append(" · ");
+      text.append(escape_markup(key)).append("</i>");
+      std::string out = "{\"chat_id\":";
+      append_json_string(out, telegram_chat_id);
+      out.append(",\"text\":");
+      append_json_string(out, text);
+      out.append(",\"parse_mode\":\"HTML\"}");
+      return out;
+    }
+    case Format::kSlack: {
+      const std::string line = escape_markup(human_text(item));
+      std::string fallback(title(item.n.kind));
+      fallback.append(": ").append(line);
+      std::string section = "*";
+      section.append(title(item.n.kind)).append("*\n").append(line);
+      std::string context = escape_markup(format_time(item.time));
+      context.append(" · ").append(escape_markup(key));
+      std::string out = "{\"text\":";
+      append_json_string(out, fallback);
+      out.append(",\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":");
+      append_json_string(out, section);
+      out.append("}},{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":");
+      append_json_string(out, context);
+      out.append("}]}]}");
+      return out;
+    }
+  }
+  return json_event(item, key);
+}
+
+}  // namespace be::notify

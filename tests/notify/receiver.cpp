@@ -1,0 +1,131 @@
+#include "tests/notify/receiver.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace be::notify::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct Receiver::Impl {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+};
+
+Receiver::Receiver() : impl_(new Impl) {
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen();
+  port_ = impl_->acceptor.local_endpoint().port();
+  thread_ = std::thread([this] { serve(); });
+}
+
+Receiver::~Receiver() {
+  {
+    std::lock_guard guard(mutex_);
+    stop_ = true;
+    released_ = true;
+  }
+  changed_.notify_all();
+  // The server thread blocks in a synchronous accept; a connection wakes it to see stop_.
+  {
+    // Scoped: the socket must be gone before the io_context it belongs to.
+    beast::error_code ec;
+    tcp::socket poke(impl_->ioc);
+    poke.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+    thread_.join();
+  }
+  delete impl_;
+}
+
+std::string Receiver::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+void Receiver::script(std::vector<Reply> replies) {
+  std::lock_guard guard(mutex_);
+  script_.assign(replies.begin(), replies.end());
+}
+
+void Receiver::set_default(Reply reply) {
+  std::lock_guard guard(mutex_);
+  default_ = reply;
+}
+
+void Receiver::release() {
+  {
+    std::lock_guard guard(mutex_);
+    released_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool Receiver::wait_for_requests(std::size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+}
+
+bool Receiver::wait_for_held(std::size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return held_ >= n; });
+}
+
+std::vector<Receiver::Request> Receiver::requests() const {
+  std::lock_guard guard(mutex_);
+  return requests_;
+}
+
+void Receiver::serve() {
+  for (;;) {
+    tcp::socket socket(impl_->ioc);
+    beast::error_code ec;
+    impl_->acceptor.accept(socket, ec);
+    {
+      std::lock_guard guard(mutex_);
+      if (stop_) return;
+    }
+    if (ec) continue;
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    http::read(socket, buffer, req, ec);
+    if (ec) continue;
+
+    std::unique_lock lock(mutex_);
+    Reply reply = default_;
+    if (!script_.empty()) {
+      reply = script_.front();
+      script_.pop_front();
+    }
+    Request seen{std::string(req.target()), std::string(req["Idempotency-Key"]),
+                 std::string(req[http::field::content_type]), req.body(),
+                 reply.hang ? 0 : reply.status};
+    requests_.push_back(std::move(seen));
+    if (reply.hold) ++held_;
+    changed_.notify_all();
+    if (reply.hang) {
+      lock.unlock();
+      // Never answer: block until the client gives up and closes its end.
+      char byte = 0;
+      socket.read_some(asio::buffer(&byte, 1), ec);
+      continue;
+    }
+    if (reply.hold) changed_.wait(lock, [&] { return released_; });
+    lock.unlock();
+
+    http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
+    res.set(http::field::content_type, "application/json");
+    if (reply.retry_after) res.set(http::field::retry_after, std::to_string(*reply.retry_after));
+    res.body() = "{}";
+    res.prepare_payload();
+    http::write(socket, res, ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
+}
+
+}  // namespace be::notify::test
