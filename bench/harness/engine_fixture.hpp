@@ -1,0 +1,47 @@
+// The engine side of the benchmarks: the bench deployment (one instrument, a paper account,
+// bots whose ranges the wire generator's price swing crosses), a journal written by a real
+// Engine in the bench setup, and a Fold replayed from such a journal. Used by
+// `botengine bench` (the deployment) and bench/replay, bench/snapshot.
+//
+// Thread-safety: functions are independent; each returned object belongs to its caller.
+// Errors: a message naming what failed (engine open/start, journal read, a record's decode).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/expected.hpp"
+#include "runner/engine/engine.hpp"
+#include "runner/engine/fold.hpp"
+
+namespace be::bench {
+
+// The deployment JSON (docs/CONFIG.md): BTCUSDT on "binance" (no connection), 10M USDT and
+// 100 BTC on paper, and `bots` bots cycling grid / DCA / RSI / MA cross, each grid over its
+// own slice of 49,000..51,000 so they fill at different points of the swing.
+std::string engine_config_json(std::size_t bots);
+
+struct JournalFixture {
+  std::uint64_t state_hash = 0;  // the stopped engine's
+  std::uint64_t inputs = 0;      // inputs the engine applied (frames, bots, ticks, answers)
+  std::uint64_t refused = 0;     // offers refused while the ingress was full (then retried)
+};
+
+// Writes a journal into `data_dir` (removed first): an Engine with engine_config_json(bots)
+// in async mode takes `frames` frames of the wire generator (seed 1) as fast as its ingress
+// accepts them, drains and stops (which journals the shutdown and a final snapshot).
+Expected<JournalFixture, std::string> write_bench_journal(const std::string& data_dir,
+                                                          std::size_t bots, std::uint64_t frames);
+
+// A fold rebuilt by replaying the inputs of the journal in `journal_dir` (derived records
+// skipped), built from the deployment config the journal carries, the way recovery and
+// `botengine replay` build it. `records` counts every journal record read.
+struct ReplayedFold {
+  std::unique_ptr<engine::Fold> fold;
+  std::uint64_t records = 0;
+  std::uint64_t inputs = 0;
+};
+Expected<ReplayedFold, std::string> replay_journal(const std::string& journal_dir);
+
+}  // namespace be::bench

@@ -1,0 +1,183 @@
+#include "bench/harness/results.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace be::bench {
+namespace {
+
+RunResult sample_result(const Histogram& a, const Histogram& b) {
+  RunResult r;
+  r.config = {.pipeline = "parser",
+              .topology = "fused",
+              .journal = "off",
+              .rate = 100'000,
+              .duration_s = 2,
+              .warmup_s = 0.5,
+              .seed = 3};
+  r.counts = {.sent = 250'000,
+              .late = 12,
+              .max_lag_ns = 40'000,
+              .measured = 200'000,
+              .rejected = 0,
+              .orders = 7};
+  r.series = {summarize("parse \"q\"", a), summarize("tick_to_order", b)};
+  r.uncorrected = summarize("uncorrected", a);
+  r.manifest = collect_manifest();
+  return r;
+}
+
+// Minimal XML well-formedness for what to_svg emits: every tag closes in order, attribute
+// values are quoted, no stray '<' or '&' in text.
+bool well_formed_xml(const std::string& s, std::string& why) {
+  std::vector<std::string> stack;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == '&') {
+      const auto semi = s.find(';', i);
+      const std::string ent = s.substr(i, semi == std::string::npos ? 0 : semi - i + 1);
+      if (ent != "&amp;" && ent != "&lt;" && ent != "&gt;" && ent != "&quot;") {
+        why = "bad entity at " + std::to_string(i);
+        return false;
+      }
+      i = semi + 1;
+      continue;
+    }
+    if (s[i] != '<') {
+      ++i;
+      continue;
+    }
+    const auto end = s.find('>', i);
+    if (end == std::string::npos) {
+      why = "unterminated tag";
+      return false;
+    }
+    std::string tag = s.substr(i + 1, end - i - 1);
+    if (std::count(tag.begin(), tag.end(), '"') % 2 != 0 || tag.find('<') != std::string::npos) {
+      why = "bad attributes in <" + tag + ">";
+      return false;
+    }
+    if (tag.starts_with("/")) {
+      const std::string name = tag.substr(1);
+      if (stack.empty() || stack.back() != name) {
+        why = "unbalanced </" + name + ">";
+        return false;
+      }
+      stack.pop_back();
+    } else if (!tag.ends_with("/")) {
+      stack.push_back(tag.substr(0, tag.find_first_of(" \n")));
+    }
+    i = end + 1;
+  }
+  if (!stack.empty()) why = "unclosed <" + stack.back() + ">";
+  return stack.empty();
+}
+
+TEST(Results, shouldWriteWellFormedJsonWithEverySeriesAndTheManifest) {
+  Histogram a, b;
+  for (int i = 1; i <= 1000; ++i)
+    a.record(i * 100), b.record(i * 1000);
+  const RunResult r = sample_result(a, b);
+  const std::string json = to_json(r);
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  std::uint64_t rate = 0;
+  EXPECT_EQ(doc["config"]["rate"].get_uint64().get(rate), simdjson::SUCCESS);
+  EXPECT_EQ(rate, 100'000u);
+  simdjson::dom::array series;
+  ASSERT_EQ(doc["series"].get_array().get(series), simdjson::SUCCESS);
+  ASSERT_EQ(series.size(), 2u);
+  std::string_view name;
+  ASSERT_EQ(series.at(0)["name"].get_string().get(name), simdjson::SUCCESS);
+  EXPECT_EQ(name, "parse \"q\"");
+  std::uint64_t p99 = 0;
+  ASSERT_EQ(series.at(1)["p99"].get_uint64().get(p99), simdjson::SUCCESS);
+  EXPECT_EQ(p99, b.percentile(99));
+  for (const char* f :
+       {"cpu_model", "kernel", "compiler", "cxx_flags", "build_type", "git_commit", "date_utc"}) {
+    std::string_view v;
+    ASSERT_EQ(doc["manifest"][f].get_string().get(v), simdjson::SUCCESS) << f;
+    EXPECT_FALSE(v.empty()) << f;
+  }
+  std::uint64_t cpus = 0;
+  ASSERT_EQ(doc["manifest"]["logical_cpus"].get_uint64().get(cpus), simdjson::SUCCESS);
+  EXPECT_GT(cpus, 0u);
+}
+
+TEST(Results, shouldReadTheManifestFromProcAndTheBuild) {
+  const Manifest m = collect_manifest();
+  EXPECT_NE(m.compiler, "unknown");
+  EXPECT_NE(m.build_type, "unknown");
+  EXPECT_NE(m.kernel, "unknown");
+  EXPECT_NE(m.git_commit, "unknown");
+  EXPECT_EQ(m.date_utc.size(), 20u) << m.date_utc;  // 2026-01-01T00:00:00Z
+  EXPECT_GT(m.logical_cpus, 0u);
+}
+
+TEST(Results, shouldTakeCpuModelAndCountFromCpuinfo) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("be_harness_cpuinfo_" + std::to_string(::getpid()));
+  {
+    std::ofstream out(path);
+    out << "processor\t: 0\nmodel name\t: Test CPU @ 3.00GHz\nflags\t\t: sse\n\n"
+           "processor\t: 1\nmodel name\t: Test CPU @ 3.00GHz\n";
+  }
+  const Manifest m = collect_manifest(path.string());
+  std::filesystem::remove(path);
+  EXPECT_EQ(m.cpu_model, "Test CPU @ 3.00GHz");
+  EXPECT_EQ(m.logical_cpus, 2u);
+  const Manifest missing = collect_manifest("/nonexistent/cpuinfo");
+  EXPECT_EQ(missing.cpu_model, "unknown");
+}
+
+TEST(Results, shouldDrawOneWellFormedLinePerSeriesInTheSvg) {
+  Histogram a, b, empty;
+  for (int i = 1; i <= 100'000; ++i)
+    a.record(i), b.record(i * 10);
+  const std::string svg = to_svg({{"parse", &a}, {"risk <&>", &b}, {"none", &empty}}, "run \"x\"");
+  std::string why;
+  EXPECT_TRUE(well_formed_xml(svg, why)) << why;
+  EXPECT_TRUE(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  std::size_t lines = 0;
+  for (auto p = svg.find("<polyline"); p != std::string::npos; p = svg.find("<polyline", p + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 2u);  // an empty series gets a legend entry, not a line
+  EXPECT_NE(svg.find("99.99%"), std::string::npos);
+  EXPECT_NE(svg.find("risk &lt;&amp;&gt;"), std::string::npos);
+}
+
+TEST(Results, shouldPrintEverySeriesInTheTable) {
+  Histogram a, b;
+  a.record(1500);
+  b.record(2'500'000);
+  const std::string t = to_table(sample_result(a, b));
+  EXPECT_NE(t.find("tick_to_order"), std::string::npos);
+  EXPECT_NE(t.find("2.5ms"), std::string::npos);
+  EXPECT_NE(t.find("1.5us"), std::string::npos);
+  EXPECT_NE(t.find("machine:"), std::string::npos);
+}
+
+TEST(Results, shouldFormatDurationsWithUnits) {
+  EXPECT_EQ(format_ns(850), "850ns");
+  EXPECT_EQ(format_ns(12'300), "12.3us");
+  EXPECT_EQ(format_ns(4'560'000), "4.56ms");
+  EXPECT_EQ(format_ns(1.23e9), "1.23s");
+}
+
+TEST(Results, shouldReportAnUnwritablePath) {
+  std::string error;
+  EXPECT_FALSE(write_file("/nonexistent/dir/x.json", "{}", error));
+  EXPECT_NE(error.find("/nonexistent/dir/x.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace be::bench
