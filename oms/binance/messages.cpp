@@ -1,6 +1,7 @@
 #include "oms/binance/messages.hpp"
 
 #include <cstring>
+#include <limits>
 
 #include "core/fixed_point.hpp"
 #include "oms/order_state_machine.hpp"
@@ -132,6 +133,28 @@ struct MessageParser::Impl {
     std::memset(buffer.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
     return parser.iterate(buffer.data(), text.size(), buffer.size()).get(doc);
   }
+
+  // The document's root as an object (array); false with `error` set otherwise.
+  bool object(std::string_view text, od::object& out, std::string& error, std::string_view what) {
+    return root(text, error, what, [&] { return doc.get_object().get(out); });
+  }
+  bool array(std::string_view text, od::array& out, std::string& error, std::string_view what) {
+    return root(text, error, what, [&] { return doc.get_array().get(out); });
+  }
+
+ private:
+  template <class Get>
+  bool root(std::string_view text, std::string& error, std::string_view what, Get get) {
+    if (load(text)) {
+      error = "not JSON";
+      return false;
+    }
+    if (get() != simdjson::SUCCESS) {
+      error = what;
+      return false;
+    }
+    return true;
+  }
 };
 
 MessageParser::MessageParser(const SymbolMap& symbols)
@@ -145,6 +168,22 @@ struct OrderFields {
   std::uint64_t order_id = 0;
   std::int64_t update_time = 0, transact_time = 0, time = 0;
 };
+
+// Venue milliseconds to Nanos; a time that does not fit (a corrupt or hostile message) is
+// refused rather than overflowed.
+bool millis_to_nanos(std::int64_t ms, Nanos& out) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max() / 1'000'000;
+  if (ms < 0 || ms > kMax) return false;
+  out = ms * 1'000'000;
+  return true;
+}
+
+// The next field of an object being iterated and its key; false when the JSON is broken.
+bool next_field(simdjson::simdjson_result<od::field> result, od::field& field,
+                std::string_view& key) {
+  return std::move(result).get(field) == simdjson::SUCCESS &&
+         field.unescaped_key().get(key) == simdjson::SUCCESS;
+}
 
 bool read_string(od::value v, std::string_view& out) {
   return v.get_string().get(out) == simdjson::SUCCESS;
@@ -162,7 +201,7 @@ bool read_order_fields(od::object obj, OrderFields& f, std::string& error) {
   for (auto field_result : obj) {
     od::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
+    if (!next_field(std::move(field_result), field, key)) {
       error = "malformed order object";
       return false;
     }
@@ -223,7 +262,10 @@ bool to_snapshot(const OrderFields& f, const SymbolMap& symbols, OrderSnapshot& 
   const std::int64_t ms = f.update_time != 0     ? f.update_time
                           : f.transact_time != 0 ? f.transact_time
                                                  : f.time;
-  out.update_time = ms * 1'000'000;
+  if (!millis_to_nanos(ms, out.update_time)) {
+    error = "order time out of range";
+    return false;
+  }
   return true;
 }
 
@@ -247,7 +289,7 @@ bool read_balances(od::array arr, std::vector<UserFields::Balance>& out) {
     for (auto field_result : obj) {
       od::field field;
       std::string_view key;
-      if (std::move(field_result).get(field) || field.unescaped_key().get(key)) return false;
+      if (!next_field(std::move(field_result), field, key)) return false;
       od::value v = field.value();
       bool ok = true;
       if (key == "a")
@@ -269,7 +311,7 @@ bool read_user_fields(od::object obj, UserFields& f, int depth) {
   for (auto field_result : obj) {
     od::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) return false;
+    if (!next_field(std::move(field_result), field, key)) return false;
     od::value v = field.value();
     bool ok = true;
     if (key.size() == 1) {
@@ -346,21 +388,18 @@ bool read_user_fields(od::object obj, UserFields& f, int depth) {
 
 MessageParser::UserKind MessageParser::parse_user(std::string_view text, AccountId account) {
   error_.clear();
-  if (impl_->load(text)) {
-    error_ = "not JSON";
-    return UserKind::kMalformed;
-  }
   od::object obj;
-  if (impl_->doc.get_object().get(obj)) {
-    error_ = "not a JSON object";
-    return UserKind::kMalformed;
-  }
+  if (!impl_->object(text, obj, error_, "not a JSON object")) return UserKind::kMalformed;
   UserFields f;
   if (!read_user_fields(obj, f, 0)) {
     error_ = "malformed user-data event";
     return UserKind::kMalformed;
   }
-  event_time_ = f.E * 1'000'000;
+  Nanos transaction_time = 0;
+  if (!millis_to_nanos(f.E, event_time_) || !millis_to_nanos(f.T, transaction_time)) {
+    error_ = "event time out of range";
+    return UserKind::kMalformed;
+  }
   if (f.e == "outboundAccountPosition") {
     balances_.clear();
     for (const auto& b : f.B) {
@@ -431,28 +470,21 @@ MessageParser::UserKind MessageParser::parse_user(std::string_view text, Account
   }
   r.trade_id = f.t > 0 ? static_cast<std::uint64_t>(f.t) : 0;
   r.maker = f.m;
-  r.event_time = f.E * 1'000'000;
-  r.transaction_time = f.T * 1'000'000;
+  r.event_time = event_time_;
+  r.transaction_time = transaction_time;
   execution_ = r;
   return UserKind::kExecutionReport;
 }
 
 bool MessageParser::parse_error(std::string_view text, ApiError& out) {
   error_.clear();
-  if (impl_->load(text)) {
-    error_ = "not JSON";
-    return false;
-  }
   od::object obj;
-  if (impl_->doc.get_object().get(obj)) {
-    error_ = "error body is not an object";
-    return false;
-  }
+  if (!impl_->object(text, obj, error_, "error body is not an object")) return false;
   bool have_code = false;
   for (auto field_result : obj) {
     od::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
+    if (!next_field(std::move(field_result), field, key)) {
       error_ = "malformed error body";
       return false;
     }
@@ -478,15 +510,8 @@ bool MessageParser::parse_error(std::string_view text, ApiError& out) {
 
 bool MessageParser::parse_order(std::string_view text, OrderSnapshot& out) {
   error_.clear();
-  if (impl_->load(text)) {
-    error_ = "not JSON";
-    return false;
-  }
   od::object obj;
-  if (impl_->doc.get_object().get(obj)) {
-    error_ = "order answer is not an object";
-    return false;
-  }
+  if (!impl_->object(text, obj, error_, "order answer is not an object")) return false;
   OrderFields f;
   return read_order_fields(obj, f, error_) && to_snapshot(f, *symbols_, out, error_);
 }
@@ -494,15 +519,8 @@ bool MessageParser::parse_order(std::string_view text, OrderSnapshot& out) {
 bool MessageParser::parse_open_orders(std::string_view text, std::vector<OrderSnapshot>& out) {
   error_.clear();
   out.clear();
-  if (impl_->load(text)) {
-    error_ = "not JSON";
-    return false;
-  }
   od::array arr;
-  if (impl_->doc.get_array().get(arr)) {
-    error_ = "open orders answer is not an array";
-    return false;
-  }
+  if (!impl_->array(text, arr, error_, "open orders answer is not an array")) return false;
   for (auto item : arr) {
     od::object obj;
     if (item.get_object().get(obj)) {
@@ -529,20 +547,13 @@ bool MessageParser::parse_account(std::string_view text, AccountId account,
                                   std::vector<BalanceUpdate>& out) {
   error_.clear();
   out.clear();
-  if (impl_->load(text)) {
-    error_ = "not JSON";
-    return false;
-  }
   od::object obj;
-  if (impl_->doc.get_object().get(obj)) {
-    error_ = "account answer is not an object";
-    return false;
-  }
+  if (!impl_->object(text, obj, error_, "account answer is not an object")) return false;
   bool have_balances = false;
   for (auto field_result : obj) {
     od::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
+    if (!next_field(std::move(field_result), field, key)) {
       error_ = "malformed account answer";
       return false;
     }
@@ -563,7 +574,7 @@ bool MessageParser::parse_account(std::string_view text, AccountId account,
       for (auto bf : b) {
         od::field f;
         std::string_view k;
-        if (std::move(bf).get(f) || f.unescaped_key().get(k)) {
+        if (!next_field(std::move(bf), f, k)) {
           error_ = "malformed balance";
           return false;
         }
@@ -601,19 +612,12 @@ bool MessageParser::parse_account(std::string_view text, AccountId account,
 
 bool MessageParser::parse_server_time(std::string_view text, std::int64_t& millis) {
   error_.clear();
-  if (impl_->load(text)) {
-    error_ = "not JSON";
-    return false;
-  }
   od::object obj;
-  if (impl_->doc.get_object().get(obj)) {
-    error_ = "time answer is not an object";
-    return false;
-  }
+  if (!impl_->object(text, obj, error_, "time answer is not an object")) return false;
   for (auto field_result : obj) {
     od::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) break;
+    if (!next_field(std::move(field_result), field, key)) break;
     if (key == "serverTime" && read_int(field.value(), millis)) return true;
   }
   error_ = "time answer without serverTime";
@@ -622,19 +626,12 @@ bool MessageParser::parse_server_time(std::string_view text, std::int64_t& milli
 
 bool MessageParser::parse_listen_key(std::string_view text, std::string& out) {
   error_.clear();
-  if (impl_->load(text)) {
-    error_ = "not JSON";
-    return false;
-  }
   od::object obj;
-  if (impl_->doc.get_object().get(obj)) {
-    error_ = "listenKey answer is not an object";
-    return false;
-  }
+  if (!impl_->object(text, obj, error_, "listenKey answer is not an object")) return false;
   for (auto field_result : obj) {
     od::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) || field.unescaped_key().get(key)) break;
+    if (!next_field(std::move(field_result), field, key)) break;
     std::string_view value;
     if (key == "listenKey" && read_string(field.value(), value) && !value.empty()) {
       out.assign(value);

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -18,6 +20,7 @@
 #include "oms/binance/mock/mock_exchange.hpp"
 #include "oms/order.hpp"
 #include "oms/order_state_machine.hpp"
+#include "tests/support/alloc_counter.hpp"
 
 namespace be::binance {
 namespace {
@@ -552,6 +555,67 @@ TEST_F(GatewayE2E, shouldRejectWithBadSignatureWhenTheSecretIsWrong) {
   EXPECT_EQ(recorder_.last(seq, OrderEvent::kRejected)->reason,
             static_cast<std::uint16_t>(VenueReason::kBadSignature));
   EXPECT_EQ(mock_->orders_received(client_id(seq)), 0);
+}
+
+// The order manager's side of the gateway: counts only, so it cannot allocate either.
+class CountingResponses final : public oms::VenueResponses {
+ public:
+  void respond(const OrderUpdate& u, Nanos, Nanos) noexcept override {
+    updates.fetch_add(1);
+    if (u.reason == static_cast<std::uint16_t>(VenueReason::kQueueFull)) queue_full.fetch_add(1);
+  }
+  void respond(const BalanceUpdate&, Nanos, Nanos) noexcept override {}
+  void connectivity(VenueId, ConnectivityState s, Nanos) noexcept override {
+    if (s == ConnectivityState::kConnected) connected.fetch_add(1);
+  }
+  std::atomic<int> updates{0}, queue_full{0}, connected{0};
+};
+
+TEST(GatewayHotPath, shouldSubmitAndRejectWithoutAllocating) {
+  if (!test::allocation_counting_available()) {
+    GTEST_SKIP() << "allocation counting is off under sanitizers";
+  }
+  WallClock wall;
+  mock::MockExchange mock(mock_config(), wall);
+  ASSERT_TRUE(mock.start().has_value());
+  CountingResponses responses;
+  GatewayConfig g = gateway_config(mock);
+  g.queue_capacity = 16;
+  g.stream_poll = 2000ms;  // the stream thread sleeps in its poll while we measure
+  g.request_timeout = 3000ms;
+  BinanceSpotGateway gateway(std::move(g), credentials(), responses, wall);
+  ASSERT_TRUE(gateway.start().has_value());
+  const auto deadline = monotonic_now() + 10'000'000'000LL;
+  while (responses.connected.load() == 0 && monotonic_now() < deadline) {
+    std::this_thread::yield();  // a bounded spin on a condition, not a sleep
+  }
+  ASSERT_EQ(responses.connected.load(), 1);
+
+  // The venue holds its answer to the first order, so the worker sits in a blocking read.
+  mock.delay_responses(1500ms);
+  gateway.submit(limit(200 << 10, Side::kBuy, px(30'000), qty_micro(1'000)), 1);
+  const auto posted = [&] {
+    for (const auto& e : mock.request_log())
+      if (e.method == "POST" && e.path == "/api/v3/order") return true;
+    return false;
+  };
+  while (!posted() && monotonic_now() < deadline)
+    std::this_thread::yield();
+  ASSERT_TRUE(posted());
+
+  // Warm-up done: queue 16, then 48 answered at once as queue-full rejects.
+  const std::uint64_t before = test::allocation_count();
+  for (int i = 1; i <= 64; ++i) {
+    gateway.submit(limit(static_cast<SequenceNumber>((200 + i) << 10), Side::kBuy, px(30'000),
+                         qty_micro(1'000)),
+                   2);
+  }
+  const std::uint64_t after = test::allocation_count();
+  EXPECT_EQ(after - before, 0u);
+  EXPECT_EQ(responses.queue_full.load(), 48);
+  mock.delay_responses(0ms);
+  gateway.stop();
+  mock.stop();
 }
 
 }  // namespace

@@ -163,6 +163,9 @@ TEST_F(MessagesTest, shouldReportMalformedMessagesWithoutThrowing) {
       R"({"e":"outboundAccountPosition","B":[{"a":"BTC","f":"1e3","l":"0"}]})",
       R"({"e":"executionReport","event":{"e":7}})",
       "\xff\xfe\x00garbage",
+      // Found by fuzz_binance_user: a time that overflows nanoseconds.
+      R"({"e":"executionReport","E":9507725176600000,"s":"BTCUSDT"})",
+      R"({"e":"executionReport","E":-5,"s":"BTCUSDT"})",
   };
   for (std::string_view text : bad) {
     EXPECT_EQ(parser.parse_user(text, kAccount), MessageParser::UserKind::kMalformed) << text;
@@ -234,6 +237,8 @@ TEST_F(MessagesTest, shouldReadRestOrdersAccountTimeAndErrors) {
   EXPECT_EQ(e.msg, "Invalid symbol.");
   EXPECT_FALSE(parser.parse_error("<html>502 Bad Gateway</html>", e));
   EXPECT_FALSE(parser.parse_order("{\"symbol\":\"NOPE\"}", o));
+  EXPECT_FALSE(parser.parse_order(
+      R"({"symbol":"BTCUSDT","clientOrderId":"be1x1","updateTime":9507725176600000})", o));
   EXPECT_FALSE(parser.parse_open_orders("{}", open));
   EXPECT_FALSE(parser.parse_server_time("{}", ms));
 }

@@ -686,8 +686,8 @@ struct MockExchange::Impl {
       http::write(ws.next_layer(), res, ec);
       return;
     }
-    ws.accept(req, ec);
-    if (ec) return;
+    // Registered before the handshake completes: once the client sees the handshake, the
+    // session exists, so a report pushed (or a drop asked for) right after it is not missed.
     auto session = std::make_shared<Session>();
     std::uint64_t id = 0;
     {
@@ -696,6 +696,12 @@ struct MockExchange::Impl {
       sessions[id] = session;
       ++stream_connections;
       cv.notify_all();
+    }
+    ws.accept(req, ec);
+    if (ec) {
+      std::lock_guard lock(mutex);
+      sessions.erase(id);
+      return;
     }
     for (;;) {
       std::string text;
