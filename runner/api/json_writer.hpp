@@ -1,0 +1,115 @@
+// Writing JSON by hand for the API's answers: compact output, strings escaped per RFC 8259
+// by core's append_json_string (quote, backslash, control characters; UTF-8 passes through).
+// Commas are placed by the writer, so callers cannot produce `[1,,2]` or `{"a":1,}`.
+//
+// Not thread-safe (one writer per answer); allocates (off the hot path).
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "core/json_config.hpp"
+
+namespace be::api {
+
+class JsonWriter {
+ public:
+  JsonWriter& begin_object() { return open('{'); }
+  JsonWriter& end_object() { return close('}'); }
+  JsonWriter& begin_array() { return open('['); }
+  JsonWriter& end_array() { return close(']'); }
+
+  JsonWriter& key(std::string_view k) {
+    comma();
+    config::append_json_string(out_, k);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+  JsonWriter& string(std::string_view v) {
+    comma();
+    config::append_json_string(out_, v);
+    return *this;
+  }
+  JsonWriter& boolean(bool v) {
+    comma();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& null() {
+    comma();
+    out_ += "null";
+    return *this;
+  }
+  template <class Int>
+  JsonWriter& integer(Int v) {
+    comma();
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+  }
+  // A finite double with the shortest exact text; NaN and infinities become null (JSON has
+  // no spelling for them).
+  JsonWriter& number(double v) {
+    if (v != v || v > 1.7e308 || v < -1.7e308) return null();
+    comma();
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+  }
+  // Text that is already one valid JSON value (e.g. a StreamItem or another writer's output).
+  JsonWriter& raw(std::string_view json) {
+    comma();
+    out_ += json;
+    return *this;
+  }
+
+  template <class V>
+  JsonWriter& field(std::string_view k, const V& v) {
+    key(k);
+    if constexpr (std::is_same_v<V, bool>) {
+      return boolean(v);
+    } else if constexpr (std::is_integral_v<V>) {
+      return integer(v);
+    } else if constexpr (std::is_floating_point_v<V>) {
+      return number(v);
+    } else {
+      return string(v);
+    }
+  }
+
+  const std::string& str() const& noexcept { return out_; }
+  std::string str() && noexcept { return std::move(out_); }
+
+ private:
+  JsonWriter& open(char c) {
+    comma();
+    out_ += c;
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& close(char c) {
+    out_ += c;
+    first_ = false;
+    return *this;
+  }
+  void comma() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_ && !out_.empty()) out_ += ',';
+    first_ = false;
+  }
+
+  std::string out_;
+  bool first_ = true;
+  bool after_key_ = false;
+};
+
+}  // namespace be::api

@@ -1,0 +1,163 @@
+// The control API's request handling, independent of the transport: a parsed request in, a
+// response out. ApiServer (server.hpp) feeds it from Boost.Beast; tests and the fuzz target
+// call it directly. docs/API.md lists every route.
+//
+// What a request goes through, in order:
+//   1. routing: GET /api/v1/health and static assets need no token; every other route does
+//   2. authentication: `Authorization: Bearer <token>` against the TokenStore -> 401
+//   3. rate limit: a token bucket per user -> 429 with Retry-After
+//   4. the route: reads come from the published ReadModel, filtered by owner (someone else's
+//      bot is 404, as if absent); commands go to ControlPlane with the user's id, which
+//      journals them with who and when.
+// Every answer is JSON (errors: {"error":{"code","message"}}, 422: {"errors":[{field,message}]})
+// except /metrics (Prometheus text), reports and static assets.
+//
+// Thread-safety: handle() may run on any number of threads at once: the TokenStore and
+// options are immutable, counters are atomic, the rate limiter and the log limiter take a
+// short mutex. Lifetime: the ControlPlane and TokenStore must outlive the Router.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "runner/api/auth.hpp"
+#include "runner/engine/control.hpp"
+
+namespace be::api {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// A static file served without authentication (the dashboard's page signs in with a token).
+struct StaticAsset {
+  std::string_view content_type;
+  std::string_view bytes;  // must stay valid for the server's lifetime (static data)
+};
+// Given a request path ("/", "/app.js"), the asset or nullopt. Called from I/O threads.
+using StaticAssetFn = std::function<std::optional<StaticAsset>(std::string_view path)>;
+// Receives log lines (already rate-limited); the default writes to stderr.
+using LogFn = std::function<void(std::string_view line)>;
+
+struct RouterOptions {
+  double rate_per_second = 20.0;      // sustained requests per user
+  double rate_burst = 40.0;           // bucket size
+  std::filesystem::path reports_dir;  // GET /api/v1/reports; empty: no reports
+  std::uint64_t max_report_bytes = 64u << 20;
+  StaticAssetFn static_assets;
+  LogFn log;
+  double log_lines_per_second = 20.0;  // beyond this, lines are counted and summarised
+};
+
+// Counters shown in /metrics (appended to ControlPlane::metrics_text()). Relaxed atomics:
+// they are statistics, not synchronisation.
+struct ApiStats {
+  // Answers by status code; kCodes lists which are counted individually.
+  static constexpr int kCodes[] = {200, 201, 204, 400, 401, 403, 404, 405,
+                                   409, 413, 422, 429, 431, 500, 503, 504};
+  static constexpr std::size_t kCodeCount = sizeof(kCodes) / sizeof(kCodes[0]);
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> by_code[kCodeCount + 1] = {};  // last slot: any other code
+  std::atomic<std::uint64_t> malformed{0};                  // unparseable HTTP
+  std::atomic<std::uint64_t> too_large{0};                  // body or header over the limit
+  std::atomic<std::uint64_t> unauthorized{0};
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> connections_rejected{0};  // over max_connections
+  std::atomic<std::int64_t> connections_open{0};
+  std::atomic<std::uint64_t> idle_timeouts{0};
+  std::atomic<std::uint64_t> ws_accepted{0};
+  std::atomic<std::int64_t> ws_open{0};
+  std::atomic<std::uint64_t> ws_messages{0};
+  std::atomic<std::uint64_t> ws_dropped_slow{0};  // send queue full
+  std::atomic<std::uint64_t> ws_dropped_lost{0};  // fell out of the engine's stream buffer
+  std::atomic<std::uint64_t> log_suppressed{0};
+
+  void count_status(int status) noexcept;
+  std::uint64_t status_count(int status) const noexcept;
+  // Prometheus text for these counters (be_api_* families).
+  void append_metrics(std::string& out) const;
+};
+
+struct HttpRequest {
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // path and query: "/api/v1/bots?x=1"
+  std::string_view authorization;
+  std::string_view body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  int retry_after_seconds = 0;  // > 0: a Retry-After header (429)
+};
+
+HttpResponse error_response(int status, std::string_view code, std::string_view message);
+
+class Router {
+ public:
+  Router(engine::ControlPlane& engine, const TokenStore& tokens, RouterOptions options,
+         ApiStats& stats);
+
+  HttpResponse handle(const HttpRequest& request, SteadyTime now);
+
+  // For the WebSocket upgrade: the user of `Authorization: Bearer` or else of `?token=` in
+  // the target, or the error to answer with (401, 429). Counts like a request.
+  struct StreamAuth {
+    const User* user = nullptr;
+    std::optional<HttpResponse> refusal;
+    std::optional<std::uint64_t> since;  // ?since=N: resume after cursor N
+  };
+  StreamAuth authorize_stream(const HttpRequest& request, SteadyTime now);
+
+  // Logs a line through the rate limiter (I/O errors, dropped clients, commands).
+  void log(std::string_view line, SteadyTime now);
+
+  ApiStats& stats() noexcept { return stats_; }
+  engine::ControlPlane& engine() noexcept { return engine_; }
+  const TokenStore& tokens() const noexcept { return tokens_; }
+
+ private:
+  struct Call;
+  HttpResponse route(Call& call);
+  HttpResponse bots_route(Call& call, std::string_view rest);
+  HttpResponse bot_route(Call& call, BotId id, std::string_view sub);
+  HttpResponse kill_switch_post(Call& call);
+  HttpResponse reports_route(Call& call, std::string_view name);
+  HttpResponse command_answer(Call& call, const engine::CommandResult& result, int ok_status);
+  // nullopt when within the user's budget, else the 429 answer.
+  std::optional<HttpResponse> rate_limit(const User& user, SteadyTime now);
+
+  engine::ControlPlane& engine_;
+  const TokenStore& tokens_;
+  RouterOptions options_;
+  ApiStats& stats_;
+
+  struct Bucket {
+    double tokens = 0;
+    SteadyTime last{};
+  };
+  std::mutex rate_mutex_;
+  std::unordered_map<std::uint32_t, Bucket> buckets_;  // by user id
+
+  std::mutex log_mutex_;
+  double log_budget_ = 0;
+  SteadyTime log_last_{};
+  std::uint64_t log_suppressed_since_ = 0;
+};
+
+// Helpers shared with the server and tests.
+// Percent-decodes a query parameter's value; nullopt when `name` is absent.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
+// JSON for the stream's hello message and the views (exposed for tests of the escaping).
+std::string bot_summary_json(const engine::BotView& bot, const TokenStore& tokens);
+
+}  // namespace be::api

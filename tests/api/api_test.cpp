@@ -1,0 +1,474 @@
+// The control API over real sockets against the in-memory control plane: authentication,
+// ownership, validation answers, limits, malformed input, keep-alive and the side routes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/json_config.hpp"
+#include "tests/api/api_fixture.hpp"
+
+namespace be::api::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+config::Value json(const Reply& r) {
+  auto v = config::parse(r.body);
+  EXPECT_TRUE(v.has_value()) << r.body;
+  return v ? std::move(*v) : config::Value{};
+}
+
+std::string field(const config::Value& v, std::string_view key) {
+  const config::Value* f = v.find(key);
+  return f != nullptr ? f->text : std::string("<absent>");
+}
+
+std::uint32_t create_rsi(ApiServerTest& t, std::string_view token) {
+  auto r = t.call("POST", "/api/v1/bots", token, kRsiConfig);
+  EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no reply");
+  return r ? static_cast<std::uint32_t>(std::stoul(field(json(*r), "id"))) : 0;
+}
+
+TEST_F(ApiServerTest, shouldAnswerHealthWithoutAToken) {
+  start();
+  auto r = call("GET", "/api/v1/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(field(json(*r), "status"), "ok");
+  engine_.set_healthy(false, "feed binance stale");
+  r = call("GET", "/api/v1/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_NE(r->body.find("feed binance stale"), std::string::npos) << r->body;
+}
+
+TEST_F(ApiServerTest, shouldRefuseMissingOrWrongTokensWith401AndCountThem) {
+  start();
+  for (const char* target : {"/api/v1/bots", "/api/v1/me", "/metrics", "/api/v1/nothing"}) {
+    auto none = call("GET", target);
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->status, 401) << target;
+    EXPECT_EQ(field(*json(*none).find("error"), "code"), "unauthorized");
+    auto wrong = call("GET", target, "not-a-token");
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 401) << target;
+  }
+  TestClient c;
+  ASSERT_TRUE(c.connect(port_));
+  ASSERT_TRUE(
+      c.send_raw("GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi\r\n\r\n"));
+  auto basic = c.read_reply();
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->status, 401);
+  EXPECT_EQ(server_->stats().unauthorized.load(), 9u);
+  EXPECT_EQ(server_->stats().status_count(401), 9u);
+}
+
+TEST_F(ApiServerTest, shouldTellWhoIsCalling) {
+  start();
+  auto alice = call("GET", "/api/v1/me", kAliceToken);
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(alice->body, R"({"user":"alice","id":2,"admin":false})");
+  auto admin = call("GET", "/api/v1/me", kAdminToken);
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->body, R"({"user":"admin","id":1,"admin":true})");
+}
+
+TEST_F(ApiServerTest, shouldHideOtherUsersBotsAsNotFoundAndShowAllToAdmins) {
+  start();
+  const auto id = create_rsi(*this, kAliceToken);
+  ASSERT_NE(id, 0u);
+  const std::string bot = "/api/v1/bots/" + std::to_string(id);
+  struct Probe {
+    const char* method;
+    std::string target;
+    std::string_view body;
+  };
+  const Probe probes[] = {{"GET", bot, {}},
+                          {"PUT", bot, kRsiConfig},
+                          {"DELETE", bot, {}},
+                          {"POST", bot + "/start", {}},
+                          {"POST", bot + "/restart", {}},
+                          {"GET", bot + "/orders", {}},
+                          {"GET", bot + "/fills", {}},
+                          {"GET", bot + "/position", {}},
+                          {"GET", bot + "/equity", {}},
+                          {"GET", "/api/v1/bots/999", {}}};
+  for (const Probe& p : probes) {
+    auto r = call(p.method, p.target, kBobToken, p.body);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << p.method << " " << p.target << " " << r->body;
+    EXPECT_EQ(field(*json(*r).find("error"), "code"), "not_found");
+  }
+  auto bob_list = call("GET", "/api/v1/bots", kBobToken);
+  ASSERT_TRUE(bob_list);
+  EXPECT_EQ(bob_list->body, R"({"bots":[]})");
+  auto bob_kill = call("GET", "/api/v1/kill-switch", kBobToken);
+  ASSERT_TRUE(bob_kill);
+  EXPECT_EQ(bob_kill->body.find("btc rsi"), std::string::npos) << bob_kill->body;
+  auto bob_conditions = call("GET", "/api/v1/conditions", kBobToken);
+  ASSERT_TRUE(bob_conditions);
+  EXPECT_EQ(bob_conditions->body, R"({"conditions":[]})");
+
+  auto alice_get = call("GET", bot, kAliceToken);
+  ASSERT_TRUE(alice_get);
+  EXPECT_EQ(alice_get->status, 200);
+  const auto view = json(*alice_get);
+  EXPECT_EQ(field(view, "owner"), "alice");
+  EXPECT_EQ(field(*view.find("config"), "name"), "btc rsi");
+  auto admin_list = call("GET", "/api/v1/bots", kAdminToken);
+  ASSERT_TRUE(admin_list);
+  EXPECT_NE(admin_list->body.find("\"owner\":\"alice\""), std::string::npos);
+  auto admin_start = call("POST", bot + "/start", kAdminToken);
+  ASSERT_TRUE(admin_start);
+  EXPECT_EQ(admin_start->status, 200) << admin_start->body;
+  // Nothing bob tried reached the engine; what alice and the admin did carries their ids.
+  const auto commands = engine_.commands();
+  ASSERT_EQ(commands.size(), 2u);
+  EXPECT_EQ(commands[0].user, UserId{2});
+  EXPECT_EQ(commands[0].kind, OperatorCommandKind::kCreateBot);
+  EXPECT_EQ(commands[1].user, UserId{1});
+  EXPECT_EQ(commands[1].kind, OperatorCommandKind::kStartBot);
+}
+
+TEST_F(ApiServerTest, shouldNameEveryBadFieldIn422) {
+  start();
+  const std::string bad =
+      R"({"name":"x","symbol":"NOPE","timeframe":"7m","colour":"red",)"
+      R"("strategy":{"type":"rsi","parameters":{"period":0,"oversold":30,"overbought":70,"quote_amount":100.0}}})";
+  auto r = call("POST", "/api/v1/bots", kAliceToken, bad);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 422);
+  const auto body = json(*r);
+  const config::Value* errors = body.find("errors");
+  ASSERT_NE(errors, nullptr) << r->body;
+  std::vector<std::string> fields;
+  for (const auto& e : errors->items)
+    fields.push_back(field(e, "field"));
+  for (const char* f : {"symbol", "timeframe", "colour", "strategy.parameters.period"}) {
+    EXPECT_NE(std::find(fields.begin(), fields.end(), f), fields.end())
+        << f << " not named in " << r->body;
+  }
+  auto validate = call("POST", "/api/v1/bots/validate", kAliceToken, bad);
+  ASSERT_TRUE(validate);
+  EXPECT_EQ(validate->status, 200);
+  EXPECT_NE(validate->body.find("\"valid\":false"), std::string::npos);
+  EXPECT_NE(validate->body.find("\"field\":\"colour\""), std::string::npos);
+  auto good = call("POST", "/api/v1/bots/validate", kAliceToken, kRsiConfig);
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->body, R"({"valid":true,"errors":[]})");
+  auto empty = call("POST", "/api/v1/bots", kAliceToken, "");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 422);
+  auto garbage = call("POST", "/api/v1/bots", kAliceToken, "{\"name\": ");
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 422);
+  EXPECT_TRUE(engine_.commands().empty());
+}
+
+TEST_F(ApiServerTest, shouldAnswerConflictsAndLifecycleCommands) {
+  start();
+  const auto id = create_rsi(*this, kAliceToken);
+  const std::string bot = "/api/v1/bots/" + std::to_string(id);
+  EXPECT_EQ(call("POST", bot + "/start", kAliceToken)->status, 200);
+  auto again = call("POST", bot + "/start", kAliceToken);
+  EXPECT_EQ(again->status, 409);
+  EXPECT_EQ(field(*json(*again).find("error"), "code"), "conflict");
+  EXPECT_EQ(call("POST", bot + "/pause", kAliceToken)->status, 200);
+  EXPECT_EQ(call("POST", bot + "/resume", kAliceToken)->status, 200);
+  EXPECT_EQ(call("POST", bot + "/stop", kAliceToken)->status, 200);
+  EXPECT_EQ(call("GET", bot + "/start", kAliceToken)->status, 405);
+  EXPECT_EQ(call("POST", bot + "/explode", kAliceToken)->status, 404);
+  EXPECT_EQ(call("PUT", bot, kAliceToken, kRsiConfig)->status, 200);
+  EXPECT_EQ(call("DELETE", bot, kAliceToken)->status, 200);
+  EXPECT_EQ(call("GET", bot, kAliceToken)->status, 404);
+}
+
+TEST_F(ApiServerTest, shouldServePerBotOrdersFillsPositionAndEquity) {
+  start();
+  const auto id = create_rsi(*this, kAliceToken);
+  engine_.add_activity(BotId{id});
+  const std::string bot = "/api/v1/bots/" + std::to_string(id);
+  auto orders = call("GET", bot + "/orders", kAliceToken);
+  EXPECT_NE(orders->body.find(R"("state":"new","price":"50000.00")"), std::string::npos)
+      << orders->body;
+  auto fills = call("GET", bot + "/fills", kAliceToken);
+  EXPECT_NE(fills->body.find(R"("fee":"0.04999000","liquidity":"taker")"), std::string::npos)
+      << fills->body;
+  auto position = call("GET", bot + "/position", kAliceToken);
+  EXPECT_NE(position->body.find(R"("position":{"symbol":"BTCUSDT")"), std::string::npos)
+      << position->body;
+  auto equity = call("GET", bot + "/equity", kAliceToken);
+  EXPECT_NE(equity->body.find(R"("equity":"-0.04999000")"), std::string::npos) << equity->body;
+}
+
+TEST_F(ApiServerTest, shouldRefuseABodyOverTheLimitWith413) {
+  ApiOptions o;
+  o.max_body_bytes = 1024;
+  start(o);
+  const std::string big(2048, ' ');
+  auto r = call("POST", "/api/v1/bots/validate", kAliceToken, big);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_FALSE(r->keep_alive);
+  EXPECT_EQ(server_->stats().too_large.load(), 1u);
+  const std::string fits(1000, ' ');
+  EXPECT_EQ(call("POST", "/api/v1/bots/validate", kAliceToken, fits)->status, 200);
+}
+
+TEST_F(ApiServerTest, shouldRefuseAnOversizedHeaderWith431) {
+  ApiOptions o;
+  o.max_header_bytes = 1024;
+  start(o);
+  TestClient c;
+  ASSERT_TRUE(c.connect(port_));
+  ASSERT_TRUE(c.send_raw("GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(4000, 'a') +
+                         "\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_EQ(server_->stats().too_large.load(), 1u);
+}
+
+TEST_F(ApiServerTest, shouldLimitEachTokensRateWith429AndRetryAfter) {
+  ApiOptions o;
+  o.rate_burst = 3;
+  o.rate_per_second = 0.01;  // no refill within the test
+  start(o);
+  TestClient c;
+  ASSERT_TRUE(c.connect(port_));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(c.request("GET", "/api/v1/me", kAliceToken)->status, 200);
+  auto limited = c.request("GET", "/api/v1/me", kAliceToken);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_EQ(limited->header("retry-after"), "100");
+  EXPECT_EQ(field(*json(*limited).find("error"), "code"), "rate_limited");
+  // Another user has a bucket of its own.
+  EXPECT_EQ(c.request("GET", "/api/v1/me", kBobToken)->status, 200);
+  EXPECT_EQ(server_->stats().rate_limited.load(), 1u);
+}
+
+TEST_F(ApiServerTest, shouldAnswerMalformedHttpWith400CloseAndCountIt) {
+  start();
+  const char* garbage[] = {"NOT HTTP AT ALL\r\n\r\n", "GET /api/v1/me HTTP/9.9\r\n\r\n",
+                           "GET /api/v1/me HTTP/1.1\r\nBad Header\r\n\r\n",
+                           "POST /api/v1/bots HTTP/1.1\r\nContent-Length: zz\r\n\r\n"};
+  for (const char* g : garbage) {
+    TestClient c;
+    ASSERT_TRUE(c.connect(port_));
+    ASSERT_TRUE(c.send_raw(g));
+    auto r = c.read_reply();
+    ASSERT_TRUE(r) << g;
+    EXPECT_EQ(r->status, 400) << g;
+    EXPECT_TRUE(c.closed_by_server()) << g;
+  }
+  EXPECT_EQ(server_->stats().malformed.load(), 4u);
+  // The server is still fine.
+  EXPECT_EQ(call("GET", "/api/v1/health")->status, 200);
+}
+
+TEST_F(ApiServerTest, shouldServeManyRequestsOnOneKeepAliveConnection) {
+  start();
+  TestClient c;
+  ASSERT_TRUE(c.connect(port_));
+  for (int i = 0; i < 20; ++i) {
+    auto r = c.request("GET", "/api/v1/me", kAliceToken);
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(r->keep_alive);
+  }
+  // Two requests written back to back (pipelined) are answered in order.
+  ASSERT_TRUE(c.send_raw(
+      "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(c.read_reply()->status, 200);
+  EXPECT_EQ(c.read_reply()->status, 404);
+  EXPECT_EQ(server_->stats().connections_accepted.load(), 1u);
+}
+
+TEST_F(ApiServerTest, shouldRefuseConnectionsOverTheLimitWith503) {
+  ApiOptions o;
+  o.max_connections = 2;
+  start(o);
+  TestClient a, b, c;
+  ASSERT_TRUE(a.connect(port_));
+  ASSERT_EQ(a.request("GET", "/api/v1/health")->status, 200);
+  ASSERT_TRUE(b.connect(port_));
+  ASSERT_EQ(b.request("GET", "/api/v1/health")->status, 200);
+  ASSERT_TRUE(c.connect(port_));
+  auto refused = c.read_reply();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(server_->stats().connections_rejected.load(), 1u);
+  EXPECT_EQ(a.request("GET", "/api/v1/health")->status, 200);
+}
+
+TEST_F(ApiServerTest, shouldCloseIdleConnections) {
+  ApiOptions o;
+  o.idle_timeout = std::chrono::milliseconds(100);
+  start(o);
+  TestClient c;
+  ASSERT_TRUE(c.connect(port_));
+  EXPECT_TRUE(c.closed_by_server());
+  // Beast's timer closes the socket before the read handler counts the timeout: wait
+  // (bounded) for the count rather than racing it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server_->stats().idle_timeouts.load() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  EXPECT_EQ(server_->stats().idle_timeouts.load(), 1u);
+}
+
+TEST_F(ApiServerTest, shouldSetAndResetKillSwitchesNamingBadFields) {
+  start();
+  const auto id = create_rsi(*this, kAliceToken);
+  auto bad = call("POST", "/api/v1/kill-switch", kAliceToken,
+                  R"({"scope":"planet","action":"explode","extra":1})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  for (const char* f : {"\"scope\"", "\"action\"", "\"extra\""})
+    EXPECT_NE(bad->body.find(f), std::string::npos) << f << " in " << bad->body;
+  auto no_id =
+      call("POST", "/api/v1/kill-switch", kAliceToken, R"({"scope":"bot","action":"set"})");
+  EXPECT_EQ(no_id->status, 422);
+  EXPECT_NE(no_id->body.find("\"field\":\"id\""), std::string::npos) << no_id->body;
+  EXPECT_EQ(call("POST", "/api/v1/kill-switch", kAliceToken, "[1]")->status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/kill-switch", kAliceToken, R"({"scope":"global","action":"set"})")
+                ->status,
+            403);
+  auto set = call("POST", "/api/v1/kill-switch", kAliceToken,
+                  R"({"scope":"bot","id":)" + std::to_string(id) + R"(,"action":"set"})");
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->status, 200) << set->body;
+  EXPECT_EQ(call("POST", "/api/v1/kill-switch", kBobToken,
+                 R"({"scope":"bot","id":)" + std::to_string(id) + R"(,"action":"reset"})")
+                ->status,
+            404);
+  auto view = call("GET", "/api/v1/kill-switch", kAliceToken);
+  EXPECT_NE(view->body.find(R"("name":"btc rsi","kill_switch":true)"), std::string::npos)
+      << view->body;
+  EXPECT_EQ(call("POST", "/api/v1/kill-switch", kAdminToken, R"({"scope":"global","action":"set"})")
+                ->status,
+            200);
+  EXPECT_NE(call("GET", "/api/v1/kill-switch", kBobToken)->body.find(R"("global":true)"),
+            std::string::npos);
+}
+
+TEST_F(ApiServerTest, shouldListAndServeReportsAndRefusePathTraversal) {
+  const fs::path dir = fs::temp_directory_path() / ("be-api-reports-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  { std::ofstream(dir / "run1.json") << R"({"pnl":"1.5"})"; }
+  { std::ofstream(dir / "run1.html") << "<html></html>"; }
+  { std::ofstream(dir / ".hidden") << "x"; }
+  { std::ofstream(dir.parent_path() / ("secret-" + std::to_string(getpid()))) << "secret"; }
+  fs::create_symlink(dir.parent_path() / ("secret-" + std::to_string(getpid())), dir / "link.txt");
+  ApiOptions o;
+  o.reports_dir = dir;
+  start(o);
+  auto list = call("GET", "/api/v1/reports", kBobToken);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->body,
+            R"({"reports":[{"name":"run1.html","size":13},{"name":"run1.json","size":13}]})");
+  auto one = call("GET", "/api/v1/reports/run1.json", kBobToken);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(one->header("content-type"), "application/json");
+  EXPECT_EQ(one->body, R"({"pnl":"1.5"})");
+  EXPECT_EQ(call("GET", "/api/v1/reports/run1.html", kBobToken)->header("content-type"),
+            "text/html; charset=utf-8");
+  const std::string secret = "secret-" + std::to_string(getpid());
+  for (const std::string& name :
+       {std::string("../") + secret, std::string("..%2F") + secret, std::string("sub"),
+        std::string(".hidden"), std::string("link.txt"), std::string("%2e%2e"),
+        std::string("sub/../run1.json"), std::string("missing.json")}) {
+    auto r = call("GET", "/api/v1/reports/" + name, kBobToken);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << name;
+    EXPECT_EQ(r->body.find("secret\""), std::string::npos);
+  }
+  EXPECT_EQ(call("GET", "/api/v1/reports")->status, 401);
+  fs::remove_all(dir);
+  fs::remove(dir.parent_path() / secret);
+}
+
+TEST_F(ApiServerTest, shouldServeStaticAssetsWithoutAToken) {
+  static constexpr std::string_view kPage = "<!doctype html><title>botengine</title>";
+  ApiOptions o;
+  o.static_assets = [](std::string_view path) -> std::optional<StaticAsset> {
+    if (path == "/" || path == "/index.html") return StaticAsset{"text/html; charset=utf-8", kPage};
+    return std::nullopt;
+  };
+  start(o);
+  auto page = call("GET", "/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, kPage);
+  EXPECT_EQ(page->header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(call("GET", "/missing.js")->status, 404);
+  EXPECT_EQ(call("POST", "/")->status, 405);
+  // API routes are never served from the assets, whatever the callback says.
+  EXPECT_EQ(call("GET", "/api/v1/bots")->status, 401);
+}
+
+TEST_F(ApiServerTest, shouldAppendApiCountersToTheEngineMetrics) {
+  start();
+  ASSERT_EQ(call("GET", "/api/v1/me")->status, 401);
+  auto m = call("GET", "/metrics", kBobToken);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_EQ(m->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(m->body.find("be_engine_inputs_total 0\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("be_api_responses_total{code=\"401\"} 1\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("be_api_unauthorized_total 1\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("# TYPE be_api_connections_open gauge\n"), std::string::npos);
+}
+
+TEST_F(ApiServerTest, shouldServeEngineBalancesConditionsAndTemplates) {
+  start();
+  create_rsi(*this, kAliceToken);
+  auto e = call("GET", "/api/v1/engine", kAliceToken);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(field(json(*e), "topology"), "fused");
+  EXPECT_NE(e->body.find(R"("rejects_by_reason":{"max_position":1})"), std::string::npos);
+  auto b = call("GET", "/api/v1/balances", kAliceToken);
+  EXPECT_NE(b->body.find(R"({"asset":"USDT","free":"10000.00000000","locked":"0.00000000"})"),
+            std::string::npos);
+  auto c = call("GET", "/api/v1/conditions", kAliceToken);
+  EXPECT_EQ(
+      c->body,
+      R"({"conditions":[{"id":1,"canonical":"rsi(14) < 30","subscribers":[1],"evaluations":100,"triggers":3}]})");
+  auto t = call("GET", "/api/v1/templates", kBobToken);
+  ASSERT_TRUE(t);
+  const auto templates = json(*t);
+  ASSERT_EQ(templates.find("templates")->items.size(), 5u);
+  EXPECT_EQ(field(*templates.find("templates")->items[2].find("config"), "name"), "btc rsi 15m");
+}
+
+TEST_F(ApiServerTest, shouldLogEachCommandWithUserRouteAndStatus) {
+  start();
+  const auto id = create_rsi(*this, kAliceToken);
+  call("POST", "/api/v1/bots/" + std::to_string(id) + "/start", kBobToken);
+  call("GET", "/api/v1/bots", kAliceToken);
+  const auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "api: user=alice POST /api/v1/bots -> 201");
+  EXPECT_EQ(lines[1], "api: user=bob POST /api/v1/bots/" + std::to_string(id) + "/start -> 404");
+}
+
+TEST_F(ApiServerTest, shouldRefuseASecondStartAndReportABusyPort) {
+  start();
+  EXPECT_FALSE(server_->start().has_value());
+  auto tokens = TokenStore::parse("");
+  ApiOptions o;
+  o.port = port_;
+  ApiServer other(engine_, std::move(*tokens), o);
+  auto r = other.start();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().find("cannot bind"), std::string::npos) << r.error();
+}
+
+}  // namespace
+}  // namespace be::api::test

@@ -1,0 +1,268 @@
+#include "tests/api/fake_control_plane.hpp"
+
+#include <algorithm>
+
+#include "strategies/bots/registry.hpp"
+
+namespace be::api::test {
+
+using engine::BotView;
+using engine::CommandResult;
+using engine::CommandStatus;
+
+namespace {
+
+bots::InstrumentResolver resolver() {
+  static const bots::InstrumentInfo info = [] {
+    bots::InstrumentInfo i;
+    i.id = InstrumentId{0};
+    i.price_scale = 8;
+    i.qty_scale = 8;
+    i.tick_size = 1'000'000;
+    i.step_size = 1'000;
+    return i;
+  }();
+  return [](std::string_view venue, std::string_view symbol) -> const bots::InstrumentInfo* {
+    return venue == "binance" && symbol == "BTCUSDT" ? &info : nullptr;
+  };
+}
+
+CommandResult status(CommandStatus s, std::string message) {
+  CommandResult r;
+  r.status = s;
+  r.message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+FakeControlPlane::FakeControlPlane(std::size_t stream_capacity) : capacity_(stream_capacity) {
+  std::lock_guard lock(mutex_);
+  publish_locked();
+}
+
+void FakeControlPlane::publish_locked() {
+  auto m = std::make_shared<engine::ReadModel>();
+  m->engine.last_sequence = sequence_;
+  m->engine.journal_committed = sequence_;
+  m->engine.journal_durable = sequence_;
+  m->engine.durability = "async";
+  m->engine.topology = "fused";
+  m->engine.global_kill_switch = global_kill_;
+  m->engine.killed_accounts = killed_accounts_;
+  m->engine.feeds.push_back({"binance", "connected", 42, 0, 1'700'000'000'000'000'000});
+  m->engine.latency.push_back({"tick_to_order", 10, 1500, 7000, 9000});
+  m->engine.balances.push_back({"USDT", "10000.00000000", "0.00000000"});
+  m->engine.balances.push_back({"BTC", "0.00000000", "0.00000000"});
+  m->engine.rejects_by_reason.emplace_back("max_position", 1);
+  m->engine.healthy = healthy_;
+  if (!problem_.empty()) m->engine.problems.push_back(problem_);
+  m->bots = bots_;
+  std::vector<BotId> subscribers;
+  for (const BotView& b : bots_)
+    subscribers.push_back(b.id);
+  m->conditions.push_back({1, "rsi(14) < 30", subscribers, 100, 3});
+  model_ = std::move(m);
+}
+
+std::shared_ptr<const engine::ReadModel> FakeControlPlane::read_model() const {
+  std::lock_guard lock(mutex_);
+  return model_;
+}
+
+BotView* FakeControlPlane::find_locked(BotId id, UserId user, bool is_admin) {
+  for (BotView& b : bots_)
+    if (b.id == id && (is_admin || b.owner == user)) return &b;
+  return nullptr;
+}
+
+CommandResult FakeControlPlane::accepted_locked(BotId bot, UserId user, OperatorCommandKind kind) {
+  commands_.push_back({user, kind, bot});
+  CommandResult r;
+  r.bot = bot;
+  r.sequence = ++sequence_;
+  publish_locked();
+  return r;
+}
+
+std::vector<config::FieldError> FakeControlPlane::validate_bot_config(std::string_view json) const {
+  auto created = bots::BotRegistry::builtin().create(json, BotId{0}, resolver());
+  if (created) return {};
+  return created.error();
+}
+
+CommandResult FakeControlPlane::create_bot(UserId user, std::string_view config_json) {
+  auto created = bots::BotRegistry::builtin().create(config_json, BotId{0}, resolver());
+  if (!created) {
+    CommandResult r = status(CommandStatus::kInvalid, "invalid bot config");
+    r.errors = created.error();
+    return r;
+  }
+  std::lock_guard lock(mutex_);
+  BotView b;
+  b.id = BotId{next_bot_++};
+  b.owner = user;
+  b.name = created->config.name;
+  b.type = created->config.strategy_type;
+  b.venue = created->config.venue;
+  b.symbol = created->config.symbol;
+  b.state_reason = "operator";
+  b.config_json = std::string(config_json);
+  b.pnl = "0";
+  b.position.symbol = b.symbol;
+  b.position.quantity = "0";
+  bots_.push_back(b);
+  return accepted_locked(b.id, user, OperatorCommandKind::kCreateBot);
+}
+
+CommandResult FakeControlPlane::update_bot(UserId user, bool is_admin, BotId bot,
+                                           std::string_view config_json) {
+  auto errors = validate_bot_config(config_json);
+  std::lock_guard lock(mutex_);
+  BotView* b = find_locked(bot, user, is_admin);
+  if (b == nullptr) return status(CommandStatus::kNotFound, "no such bot");
+  if (!errors.empty()) {
+    CommandResult r = status(CommandStatus::kInvalid, "invalid bot config");
+    r.errors = std::move(errors);
+    return r;
+  }
+  b->config_json = std::string(config_json);
+  return accepted_locked(bot, user, OperatorCommandKind::kUpdateBot);
+}
+
+CommandResult FakeControlPlane::bot_command(UserId user, bool is_admin, BotId bot,
+                                            OperatorCommandKind kind) {
+  std::lock_guard lock(mutex_);
+  BotView* b = find_locked(bot, user, is_admin);
+  if (b == nullptr) return status(CommandStatus::kNotFound, "no such bot");
+  const auto conflict = [&](std::string_view why) {
+    return status(CommandStatus::kConflict,
+                  "bot is " + std::string(to_string(b->state)) + ": cannot " + std::string(why));
+  };
+  switch (kind) {
+    case OperatorCommandKind::kStartBot:
+      if (b->state == BotState::kRunning) return conflict("start");
+      b->state = BotState::kRunning;
+      break;
+    case OperatorCommandKind::kStopBot:
+      if (b->state == BotState::kStopped) return conflict("stop");
+      b->state = BotState::kStopped;
+      break;
+    case OperatorCommandKind::kPauseBot:
+      if (b->state != BotState::kRunning) return conflict("pause");
+      b->state = BotState::kPaused;
+      break;
+    case OperatorCommandKind::kResumeBot:
+      if (b->state != BotState::kPaused) return conflict("resume");
+      b->state = BotState::kRunning;
+      break;
+    case OperatorCommandKind::kRestartBot:
+      b->state = BotState::kRunning;
+      break;
+    case OperatorCommandKind::kDeleteBot:
+      std::erase_if(bots_, [&](const BotView& v) { return v.id == bot; });
+      return accepted_locked(bot, user, kind);
+    default:
+      return status(CommandStatus::kInvalid, "not a bot command");
+  }
+  return accepted_locked(bot, user, kind);
+}
+
+CommandResult FakeControlPlane::kill_switch(UserId user, bool is_admin, CommandScope scope,
+                                            std::uint32_t id, bool set) {
+  std::lock_guard lock(mutex_);
+  const auto kind =
+      set ? OperatorCommandKind::kKillSwitchSet : OperatorCommandKind::kKillSwitchReset;
+  if (scope == CommandScope::kBotOrGlobal) {
+    BotView* b = find_locked(BotId{id}, user, is_admin);
+    if (b == nullptr) return status(CommandStatus::kNotFound, "no such bot");
+    b->kill_switch = set;
+    return accepted_locked(b->id, user, kind);
+  }
+  if (!is_admin) return status(CommandStatus::kNotFound, "no such account");
+  if (scope == CommandScope::kGlobal) {
+    global_kill_ = set;
+  } else {
+    std::erase(killed_accounts_, id);
+    if (set) killed_accounts_.push_back(id);
+  }
+  CommandResult r = accepted_locked(kNoBot, user, kind);
+  r.bot = kNoBot;
+  return r;
+}
+
+std::vector<engine::StreamItem> FakeControlPlane::stream_since(std::uint64_t cursor,
+                                                               std::size_t max, bool& lost) const {
+  std::lock_guard lock(mutex_);
+  lost = false;
+  std::vector<engine::StreamItem> out;
+  if (stream_.empty() || cursor >= head_) return out;
+  const std::uint64_t oldest = stream_.front().cursor;
+  if (cursor + 1 < oldest) {
+    lost = true;
+    cursor = oldest - 1;
+  }
+  for (std::size_t i = static_cast<std::size_t>(cursor + 1 - oldest);
+       i < stream_.size() && out.size() < max; ++i)
+    out.push_back(stream_[i]);
+  return out;
+}
+
+std::uint64_t FakeControlPlane::stream_head() const {
+  std::lock_guard lock(mutex_);
+  return head_;
+}
+
+std::string FakeControlPlane::metrics_text() const {
+  std::lock_guard lock(mutex_);
+  return "# HELP be_engine_inputs_total Inputs sequenced.\n# TYPE be_engine_inputs_total "
+         "counter\nbe_engine_inputs_total " +
+         std::to_string(sequence_) + "\n";
+}
+
+std::vector<FakeControlPlane::Command> FakeControlPlane::commands() const {
+  std::lock_guard lock(mutex_);
+  return commands_;
+}
+
+std::uint64_t FakeControlPlane::push(BotId bot, std::string_view type,
+                                     std::string_view extra_fields) {
+  std::lock_guard lock(mutex_);
+  engine::StreamItem item;
+  item.cursor = ++head_;
+  item.bot = bot;
+  item.json = "{\"seq\":" + std::to_string(item.cursor) +
+              ",\"time\":" + std::to_string(1'700'000'000'000'000'000 + item.cursor) +
+              ",\"type\":\"" + std::string(type) + "\"";
+  if (bot != kNoBot) item.json += ",\"bot\":" + std::to_string(index_of(bot));
+  if (!extra_fields.empty()) item.json += "," + std::string(extra_fields);
+  item.json += "}";
+  stream_.push_back(std::move(item));
+  while (stream_.size() > capacity_)
+    stream_.pop_front();
+  return head_;
+}
+
+void FakeControlPlane::set_healthy(bool healthy, std::string problem) {
+  std::lock_guard lock(mutex_);
+  healthy_ = healthy;
+  problem_ = std::move(problem);
+  publish_locked();
+}
+
+void FakeControlPlane::add_activity(BotId bot) {
+  std::lock_guard lock(mutex_);
+  for (BotView& b : bots_) {
+    if (b.id != bot) continue;
+    b.orders.push_back({"be" + std::to_string(index_of(bot)) + "x1025", b.symbol, "buy", "limit",
+                        "new", "50000.00", "0.00200000", "0", 1, 1'700'000'000'000'000'000});
+    b.fills.push_back({"be" + std::to_string(index_of(bot)) + "x1024", b.symbol, "buy", "49990.00",
+                       "0.00100000", "0.04999000", "taker", 1'700'000'000'000'000'000, 7});
+    b.equity.push_back({1'700'000'000'000'000'000, "-0.04999000"});
+    b.trades = 1;
+    b.open_orders = 1;
+  }
+  publish_locked();
+}
+
+}  // namespace be::api::test

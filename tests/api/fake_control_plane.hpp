@@ -1,0 +1,69 @@
+// An in-memory ControlPlane for the API's HTTP-behaviour tests and the router fuzz target:
+// a test fixture, not the engine. Bot configs are validated by the real BotRegistry (so 422s
+// name the same fields the engine will), bots live in a vector, the stream is a bounded
+// deque. Every command is recorded with its user, as the engine journals it.
+//
+// Thread-safety: every member takes one mutex, so the TSan tests can hit it from many threads.
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runner/engine/control.hpp"
+
+namespace be::api::test {
+
+class FakeControlPlane final : public engine::ControlPlane {
+ public:
+  explicit FakeControlPlane(std::size_t stream_capacity = 100'000);
+
+  std::shared_ptr<const engine::ReadModel> read_model() const override;
+  engine::CommandResult create_bot(UserId user, std::string_view config_json) override;
+  engine::CommandResult update_bot(UserId user, bool is_admin, BotId bot,
+                                   std::string_view config_json) override;
+  engine::CommandResult bot_command(UserId user, bool is_admin, BotId bot,
+                                    OperatorCommandKind kind) override;
+  engine::CommandResult kill_switch(UserId user, bool is_admin, CommandScope scope,
+                                    std::uint32_t id, bool set) override;
+  std::vector<config::FieldError> validate_bot_config(std::string_view json) const override;
+  std::vector<engine::StreamItem> stream_since(std::uint64_t cursor, std::size_t max,
+                                               bool& lost) const override;
+  std::uint64_t stream_head() const override;
+  std::string metrics_text() const override;
+
+  // Test controls.
+  struct Command {
+    UserId user{};
+    OperatorCommandKind kind{};
+    BotId bot = kNoBot;
+  };
+  std::vector<Command> commands() const;
+  // Appends a stream item; its JSON gets "seq" = the new cursor. Returns the cursor.
+  std::uint64_t push(BotId bot, std::string_view type, std::string_view extra_fields = {});
+  void set_healthy(bool healthy, std::string problem = {});
+  // Adds an order, a fill and an equity point to a bot's view (for the per-bot routes).
+  void add_activity(BotId bot);
+
+ private:
+  void publish_locked();
+  engine::BotView* find_locked(BotId id, UserId user, bool is_admin);
+  engine::CommandResult accepted_locked(BotId bot, UserId user, OperatorCommandKind kind);
+
+  mutable std::mutex mutex_;
+  std::vector<engine::BotView> bots_;
+  std::uint32_t next_bot_ = 1;
+  bool global_kill_ = false;
+  std::vector<std::uint32_t> killed_accounts_;
+  bool healthy_ = true;
+  std::string problem_;
+  SequenceNumber sequence_ = 0;
+  std::vector<Command> commands_;
+  std::size_t capacity_;
+  std::deque<engine::StreamItem> stream_;
+  std::uint64_t head_ = 0;
+  std::shared_ptr<const engine::ReadModel> model_;
+};
+
+}  // namespace be::api::test
