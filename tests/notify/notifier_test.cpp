@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -20,6 +21,7 @@ using test::hook;
 using test::item_of_kind;
 using test::Receiver;
 using test::ScratchDir;
+using test::TlsIdentity;
 using test::trade_item;
 using test::VirtualClock;
 using Reply = Receiver::Reply;
@@ -372,6 +374,95 @@ TEST(Notifier, shouldExposeStatsAsPrometheusText) {
         "# TYPE botengine_notify_cursor gauge\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
+}
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A self-signed certificate for `san` (e.g. "IP:127.0.0.1"), made by the openssl tool; empty
+// when the tool is missing (the https tests then skip).
+TlsIdentity identity_for(const ScratchDir& dir, const std::string& san) {
+  const auto key = dir.path() / "key.pem";
+  const auto cert = dir.path() / "cert.pem";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=notify-test -addext subjectAltName=" +
+      san + " -keyout " + key.string() + " -out " + cert.string() + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return {};
+  return TlsIdentity{slurp(cert), slurp(key)};
+}
+
+#define BE_IDENTITY_OR_SKIP(id)                                                \
+  if ((id).certificate_pem.empty()) {                                          \
+    GTEST_SKIP() << "the openssl tool is not available to make a certificate"; \
+  }
+
+std::string write_ca(const ScratchDir& dir, const TlsIdentity& id) {
+  const auto path = dir.path() / "ca.pem";
+  std::ofstream(path) << id.certificate_pem;
+  return path.string();
+}
+
+TEST(Notifier, shouldDeliverOverHttpsWhenTheCertificateIsTrusted) {
+  ScratchDir dir("https_ok");
+  const auto id = identity_for(dir, "IP:127.0.0.1");
+  BE_IDENTITY_OR_SKIP(id);
+  Receiver rx(&id);
+  auto o = options_for(dir, {hook("ops", rx.url())});
+  o.config.ca_file = write_ca(dir, id);
+  auto n = make(o);
+  ASSERT_TRUE(n->offer(trade_item(1)));
+  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_EQ(seqs(rx), (std::vector<SequenceNumber>{1}));
+  EXPECT_EQ(rx.requests()[0].body, format_payload(trade_item(1), Format::kJson, "eng1-1", ""));
+  EXPECT_EQ(n->stats().delivered, 1u);
+  EXPECT_EQ(rx.tls_failures(), 0u);
+}
+
+TEST(Notifier, shouldRefuseAnUntrustedCertificate) {
+  ScratchDir dir("https_untrusted");
+  const auto id = identity_for(dir, "IP:127.0.0.1");
+  BE_IDENTITY_OR_SKIP(id);
+  Receiver rx(&id);
+  auto o = options_for(dir, {hook("ops", rx.url())});
+  o.config.max_attempts = 2;  // no ca_file: the self-signed certificate is not trusted
+  auto n = make(o);
+  ASSERT_TRUE(n->offer(trade_item(1)));
+  ASSERT_TRUE(n->drain(kWait));
+  EXPECT_TRUE(rx.requests().empty());  // nothing was sent in clear or to an unverified peer
+  EXPECT_TRUE(rx.wait_for_tls_failures(2, kWait));
+  EXPECT_EQ(n->stats().gave_up, 1u);
+  EXPECT_EQ(n->stats().delivered, 0u);
+}
+
+TEST(Notifier, shouldRefuseACertificateForAnotherHost) {
+  ScratchDir dir("https_name");
+  const auto id = identity_for(dir, "DNS:other.example");
+  BE_IDENTITY_OR_SKIP(id);
+  Receiver rx(&id);
+  auto o = options_for(dir, {hook("ops", rx.url())});
+  o.config.ca_file = write_ca(dir, id);  // trusted chain, wrong name: still refused
+  o.config.max_attempts = 1;
+  auto n = make(o);
+  ASSERT_TRUE(n->offer(trade_item(1)));
+  ASSERT_TRUE(n->drain(kWait));
+  EXPECT_TRUE(rx.requests().empty());
+  EXPECT_EQ(n->stats().gave_up, 1u);
+}
+
+TEST(Notifier, shouldSkipVerificationOnlyWhenConfiguredTo) {
+  ScratchDir dir("https_noverify");
+  const auto id = identity_for(dir, "DNS:other.example");
+  BE_IDENTITY_OR_SKIP(id);
+  Receiver rx(&id);
+  auto o = options_for(dir, {hook("ops", rx.url())});
+  o.config.verify_peer = false;
+  auto n = make(o);
+  ASSERT_TRUE(n->offer(trade_item(1)));
+  ASSERT_TRUE(n->drain(kWait));
+  EXPECT_EQ(seqs(rx), (std::vector<SequenceNumber>{1}));
 }
 
 TEST(Notifier, shouldRefuseSequenceZeroAndOutOfOrderOffers) {

@@ -3,6 +3,8 @@
 // Reply (then the default): any status, a Retry-After header, a hang (read the request, never
 // answer; the client's timeout ends it) or a hold (answer only after release()).
 //
+// With a TlsIdentity it serves https (the certificate the notifier must trust or refuse).
+//
 // Thread-safety: every public method may be called from the test thread while the server
 // thread runs. Waits are condition variables with bounded timeouts, never sleeps.
 #pragma once
@@ -18,6 +20,12 @@
 #include <vector>
 
 namespace be::notify::test {
+
+// A server certificate and its key, PEM.
+struct TlsIdentity {
+  std::string certificate_pem;
+  std::string private_key_pem;
+};
 
 class Receiver {
  public:
@@ -41,13 +49,16 @@ class Receiver {
     int status = 0;  // what it was answered (0: hung)
   };
 
-  Receiver();
+  explicit Receiver(const TlsIdentity* tls = nullptr);
   ~Receiver();
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
   std::string url(const std::string& path = "/hook") const;
+  // TLS handshakes that failed (the client refused the certificate, or spoke plain HTTP).
+  std::size_t tls_failures() const;
+  bool wait_for_tls_failures(std::size_t n, std::chrono::milliseconds timeout);
 
   void script(std::vector<Reply> replies);
   void set_default(Reply reply);
@@ -62,6 +73,8 @@ class Receiver {
 
  private:
   void serve();
+  template <class Stream>
+  void handle(Stream& stream);
 
   std::uint16_t port_ = 0;
   struct Impl;
@@ -72,6 +85,8 @@ class Receiver {
   Reply default_;
   std::vector<Request> requests_;
   std::size_t held_ = 0;
+  std::size_t tls_failures_ = 0;
+  bool tls_ = false;
   bool released_ = false;
   bool stop_ = false;
   std::thread thread_;
