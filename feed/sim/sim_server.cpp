@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 // GCC 12 at -O2 reports a "potential null pointer dereference" inside Asio's scheduler
 // (a false positive in a system header, seen after inlining); silenced for Boost only.
@@ -19,10 +20,13 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #pragma GCC diagnostic pop
 
 namespace be::sim {
@@ -31,7 +35,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -67,6 +73,9 @@ struct SimServer::Impl {
 
   SimConfig config;
   std::unique_ptr<MarketSource> source;
+  // Declared before the io_context: TLS streams still held by abandoned handlers are
+  // destroyed with the context, and need their SSL_CTX alive until then.
+  std::optional<ssl::context> ssl_ctx;
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{ioc};
@@ -133,16 +142,44 @@ struct SimServer::Impl {
     }
   }
   std::string stats_json() const;
+  Expected<bool, std::string> configure_tls();
 };
 
-class WsSession : public std::enable_shared_from_this<WsSession> {
+// A WebSocket session as the server logic sees it, whatever carries it (TCP or TLS).
+class WsSession {
  public:
-  WsSession(SimServer::Impl& server, tcp::socket&& socket, bool combined,
-            std::vector<std::string> streams)
-      : server_(server), ws_(std::move(socket)), ping_timer_(server.ioc), combined_(combined) {
+  WsSession(bool combined, std::vector<std::string> streams) : combined_(combined) {
     for (auto& s : streams)
       streams_.insert(std::move(s));
   }
+  virtual ~WsSession() = default;
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  bool combined() const { return combined_; }
+  bool wants(const std::string& stream) const { return streams_.contains(stream); }
+  std::set<std::string>& streams() { return streams_; }
+  bool doomed = false;  // marked for removal during a broadcast
+
+  virtual std::size_t queued() const = 0;
+  virtual void send(Shared text) = 0;
+  virtual void close_abrupt() = 0;
+
+ private:
+  std::set<std::string> streams_;
+  bool combined_;
+};
+
+// `Next` is beast::tcp_stream (ws://) or TlsStream (wss://), already connected (and, for TLS,
+// past its handshake) when the session takes it over.
+template <class Next>
+class WsSessionOn final : public WsSession, public std::enable_shared_from_this<WsSessionOn<Next>> {
+ public:
+  WsSessionOn(SimServer::Impl& server, Next&& next, bool combined, std::vector<std::string> streams)
+      : WsSession(combined, std::move(streams)),
+        server_(server),
+        ws_(std::move(next)),
+        ping_timer_(server.ioc) {}
 
   void run(http::request<http::string_body> req) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -152,8 +189,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::pong)
         server_.update([](SimStats& s) { ++s.pongs_received; });
+      if (kind == websocket::frame_type::ping)
+        server_.update([](SimStats& s) { ++s.pings_received; });
     });
-    ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+    ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->server_.add_session(self);
       self->arm_ping();
@@ -161,19 +200,15 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     });
   }
 
-  bool combined() const { return combined_; }
-  bool wants(const std::string& stream) const { return streams_.contains(stream); }
-  std::set<std::string>& streams() { return streams_; }
-  std::size_t queued() const { return queue_.size(); }
-  bool doomed = false;  // marked for removal during a broadcast
+  std::size_t queued() const override { return queue_.size(); }
 
-  void send(Shared text) {
+  void send(Shared text) override {
     if (closed_) return;
     queue_.push_back(Out{std::move(text)});
     if (!writing_) do_write();
   }
 
-  void close_abrupt() {
+  void close_abrupt() override {
     closed_ = true;
     ping_timer_.cancel();
     beast::error_code ignored;
@@ -188,7 +223,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   void arm_ping() {
     ping_timer_.expires_after(ns(server_.config.ping_interval));
-    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    ping_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
       self->queue_.push_back(Out{nullptr});
       if (!self->writing_) self->do_write();
@@ -198,7 +233,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   void do_read() {
-    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec || self->closed_) return self->gone();
       const auto data = self->in_.cdata();
       self->server_.on_request(*self, {static_cast<const char*>(data.data()), data.size()});
@@ -209,7 +244,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   void do_write() {
     writing_ = true;
-    auto done = [self = shared_from_this()](beast::error_code ec, auto&&...) {
+    auto done = [self = this->shared_from_this()](beast::error_code ec, auto&&...) {
       self->on_write(ec);
     };
     if (!queue_.front().text) {
@@ -234,12 +269,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   SimServer::Impl& server_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Next> ws_;
   beast::flat_buffer in_;
   asio::steady_timer ping_timer_;
   std::deque<Out> queue_;
-  std::set<std::string> streams_;
-  bool combined_;
   bool writing_ = false;
   bool closed_ = false;
 };
@@ -298,22 +331,52 @@ Route route_ws(std::string_view target, const MarketSource& source, std::size_t 
   return r;
 }
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// One HTTP exchange, or the upgrade that becomes a WsSessionOn<Stream>. With TLS the
+// handshake comes first; plain HTTP on a TLS port fails that handshake and is counted.
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(SimServer::Impl& server, tcp::socket&& socket)
-      : server_(server), stream_(std::move(socket)) {}
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  template <class... TlsContext>
+  HttpSession(SimServer::Impl& server, tcp::socket&& socket, TlsContext&... ctx)
+      : server_(server), stream_(std::move(socket), ctx...) {}
 
   void run() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) { self->on_tls_handshake(ec); });
+    } else {
+      read_request();
+    }
+  }
+
+ private:
+  void on_tls_handshake(beast::error_code ec) {
+    if (ec) {
+      server_.update([](SimStats& s) { ++s.tls_handshake_failures; });
+      return;
+    }
+    const char* sni = SSL_get_servername(stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
+    server_.update([&](SimStats& s) {
+      ++s.tls_handshakes;
+      s.last_server_name = sni != nullptr ? sni : "";
+    });
+    read_request();
+  }
+
+  void read_request() {
     parser_.body_limit(kMaxControlBytes);
     parser_.header_limit(8192);
-    stream_.expires_after(std::chrono::seconds(10));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
     http::async_read(stream_, buffer_, parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        if (!ec) self->on_request();
                      });
   }
 
- private:
   void on_request() {
     auto req = parser_.release();
     const std::string_view target = sv(req.target());
@@ -323,9 +386,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (server_.sessions.size() >= server_.config.max_connections) {
         return reject(http::status::service_unavailable, "too many connections", req.version());
       }
-      stream_.expires_never();
-      auto ws = std::make_shared<WsSession>(server_, stream_.release_socket(), r.combined,
-                                            std::move(r.streams));
+      beast::get_lowest_layer(stream_).expires_never();
+      auto ws = std::make_shared<WsSessionOn<Stream>>(server_, std::move(stream_), r.combined,
+                                                      std::move(r.streams));
       ws->run(std::move(req));
       return;
     }
@@ -401,14 +464,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->body() += '\n';
     res->prepare_payload();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code, std::size_t) {
                         beast::error_code ignored;
-                        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                        beast::get_lowest_layer(self->stream_)
+                            .socket()
+                            .shutdown(tcp::socket::shutdown_both, ignored);
                       });
   }
 
   SimServer::Impl& server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   http::request_parser<http::string_body> parser_;
 };
@@ -421,7 +486,11 @@ void SimServer::Impl::do_accept() {
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<HttpSession>(*this, std::move(socket))->run();
+      if (ssl_ctx) {
+        std::make_shared<HttpSession<TlsStream>>(*this, std::move(socket), *ssl_ctx)->run();
+      } else {
+        std::make_shared<HttpSession<beast::tcp_stream>>(*this, std::move(socket))->run();
+      }
     }
     do_accept();
   });
@@ -651,6 +720,36 @@ void SimServer::Impl::apply(const Fault& f) {
   }
 }
 
+Expected<bool, std::string> SimServer::Impl::configure_tls() {
+  const bool files = !config.tls_certificate_file.empty() || !config.tls_private_key_file.empty();
+  if (files) {
+    if (config.tls_certificate_file.empty() || config.tls_private_key_file.empty()) {
+      return Unexpected{std::string("TLS needs both a certificate file and a private key file")};
+    }
+    auto loaded = load_tls_identity(config.tls_certificate_file, config.tls_private_key_file);
+    if (!loaded) return Unexpected{loaded.error()};
+    config.tls = std::move(*loaded);
+  }
+  if (!config.tls) return false;
+  ssl_ctx.emplace(ssl::context::tls_server);
+  ssl_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
+  beast::error_code ec;
+  ssl_ctx->use_certificate_chain(asio::buffer(config.tls->certificate_pem), ec);
+  if (ec) return Unexpected{"TLS certificate: " + ec.message()};
+  ssl_ctx->use_private_key(asio::buffer(config.tls->private_key_pem), ssl::context::pem, ec);
+  if (ec) {
+    return Unexpected{"TLS private key rejected (" + ec.message() +
+                      "): it must be the private key of the certificate"};
+  }
+  if (SSL_CTX_check_private_key(ssl_ctx->native_handle()) != 1) {
+    ERR_clear_error();
+    return Unexpected{std::string("TLS private key does not match the certificate")};
+  }
+  return true;
+}
+
 std::string SimServer::Impl::stats_json() const {
   SimStats s;
   {
@@ -675,9 +774,12 @@ std::string SimServer::Impl::stats_json() const {
   field("frames_sent", s.frames_sent);
   field("pings_sent", s.pings_sent);
   field("pongs_received", s.pongs_received);
+  field("pings_received", s.pings_received);
   field("faults", s.faults);
   field("slow_clients_dropped", s.slow_clients_dropped);
   field("depth_updates_withheld", s.depth_updates_withheld);
+  field("tls_handshakes", s.tls_handshakes);
+  field("tls_handshake_failures", s.tls_handshake_failures);
   out += s.source_exhausted ? R"(,"source_exhausted":true})" : R"(,"source_exhausted":false})";
   return out;
 }
@@ -693,6 +795,7 @@ Expected<std::uint16_t, std::string> SimServer::start() {
   Impl& s = *impl_;
   if (s.thread.joinable()) return s.bound_port.load();
   if (!s.source) return Unexpected{std::string("no market source")};
+  if (auto tls = s.configure_tls(); !tls) return Unexpected{tls.error()};
   beast::error_code ec;
   const auto address = asio::ip::make_address(s.config.bind_address, ec);
   if (ec) return Unexpected{"bad bind address '" + s.config.bind_address + "': " + ec.message()};

@@ -8,6 +8,8 @@
 //   GET  /stream                      combined, live subscriptions
 //   POST /sim/fault                   inject a fault (control.hpp's JSON)
 //   GET  /sim/stats                   counters as JSON
+// With a TLS identity configured every connection on the port is TLS first (wss://, https://;
+// the certificate is served whatever SNI name the client sends, and the name is recorded).
 // Anything else gets an HTTP error with a JSON body; a bad request on a WebSocket gets a
 // Binance-style error reply ({"code":..,"msg":..,"id":..}) and the connection stays up.
 // The server pings every client every `ping_interval` and counts the pongs.
@@ -32,6 +34,7 @@
 #include "core/ids.hpp"
 #include "feed/sim/control.hpp"
 #include "feed/sim/market.hpp"
+#include "feed/sim/tls_identity.hpp"
 
 namespace be::sim {
 
@@ -46,6 +49,11 @@ struct SimConfig {
   std::size_t max_queue = 65'536;  // per-client messages in flight (finite speed)
   std::size_t max_connections = 256;
   std::size_t max_streams_per_connection = 1024;  // Binance's limit
+  // TLS: serve wss:// with this identity (tls_identity.hpp makes one in memory), or with the
+  // PEM files named below (both or neither; read at start(), errors name the file).
+  std::optional<TlsIdentity> tls;
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
 };
 
 struct SimStats {
@@ -59,9 +67,13 @@ struct SimStats {
   std::uint64_t frames_sent = 0;        // data frames written to clients
   std::uint64_t pings_sent = 0;
   std::uint64_t pongs_received = 0;
+  std::uint64_t pings_received = 0;  // client keep-alive pings (answered by the server)
   std::uint64_t faults = 0;
   std::uint64_t slow_clients_dropped = 0;
   std::uint64_t depth_updates_withheld = 0;
+  std::uint64_t tls_handshakes = 0;          // completed server-side TLS handshakes
+  std::uint64_t tls_handshake_failures = 0;  // e.g. a client that refused our certificate
+  std::string last_server_name;              // SNI of the latest TLS handshake ("" = none)
   bool source_exhausted = false;
 };
 
@@ -73,7 +85,8 @@ class SimServer {
   SimServer& operator=(const SimServer&) = delete;
 
   // Binds, listens and starts the server thread; returns the bound port. Errors: a
-  // non-loopback address without allow_remote, a bad address, a port in use.
+  // non-loopback address without allow_remote, a bad address, a port in use, an unreadable
+  // or mismatched TLS certificate/key.
   Expected<std::uint16_t, std::string> start();
   void stop();
 
