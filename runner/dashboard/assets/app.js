@@ -131,16 +131,17 @@ function scheduleRefresh() {
 
 function onStreamItem(item) {
   switch (item.type) {
-    case 'bot_status':
-      announce(`Bot ${item.bot}${item.name ? ` (${item.name})` : ''} is ${item.state ?? 'changed'}`);
+    case 'bot_status':  // {"bot": id, "from": state, "to": state}
+      announce(`Bot ${item.bot} is ${item.to ?? item.state ?? 'changed'}${item.from ? ` (was ${item.from})` : ''}`);
       scheduleRefresh();
       break;
     case 'kill_switch':
-      announce(`Kill switch ${item.action ?? (item.set ? 'set' : 'changed')} (${item.scope ?? 'scope unknown'})`);
+      announce(item.bot != null ? `Kill switch changed for bot ${item.bot}` : 'A kill switch changed');
       pollEngine();
       scheduleRefresh();
       break;
     case 'order':
+    case 'order_update':
     case 'fill':
     case 'risk_reject':
     case 'stop_loss':
