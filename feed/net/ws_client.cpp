@@ -38,8 +38,14 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using PlainWs = websocket::stream<beast::tcp_stream>;
-using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+// The io_context's concrete executor, not the type-erased any_io_executor that
+// beast::tcp_stream uses: posting a completion through any_io_executor type-erases the
+// function into a heap block and drops the handler's allocator; the concrete executor
+// allocates the operation with the handler's associated allocator (HandlerArena below).
+using Executor = asio::io_context::executor_type;
+using TcpStream = beast::basic_stream<tcp, Executor>;
+using PlainWs = websocket::stream<TcpStream>;
+using TlsWs = websocket::stream<beast::ssl_stream<TcpStream>>;
 
 std::string stream_name(std::string_view symbol, std::string_view channel) {
   std::string name;
@@ -118,6 +124,86 @@ void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
   counter.fetch_add(by, std::memory_order_relaxed);
 }
 
+// Memory for the connection's asynchronous operations (Asio/Beast allocate one block per
+// pending operation: the socket read, the completion post, writes, pings). Sixteen 1 KiB
+// blocks cover every operation a connection has in flight at once, so after the first
+// frames no operation reaches operator new; a larger request or a seventeenth concurrent one
+// falls back to the heap (correct, just not free), counted in `overflows`.
+// Thread-safety: none; used on the I/O thread only (and by the io_context's destructor once
+// that thread has exited). Lifetime: owned by WsClient::Impl and declared before its
+// io_context, so it outlives every operation the context may still destroy.
+class HandlerArena {
+ public:
+  static constexpr std::size_t kBlockSize = 1024;
+  static constexpr unsigned kBlocks = 16;
+
+  HandlerArena() = default;
+  HandlerArena(const HandlerArena&) = delete;
+  HandlerArena& operator=(const HandlerArena&) = delete;
+
+  void* allocate(std::size_t bytes) {
+    if (bytes <= kBlockSize && free_ != 0) {
+      const unsigned i = static_cast<unsigned>(__builtin_ctz(free_));
+      free_ &= ~(1u << i);
+      return blocks_[i].bytes;
+    }
+    ++overflows;
+    return ::operator new(bytes);
+  }
+  void deallocate(void* p) noexcept {
+    const auto* b = static_cast<const Block*>(p);
+    if (b >= blocks_ && b < blocks_ + kBlocks) {
+      free_ |= 1u << static_cast<unsigned>(b - blocks_);
+      return;
+    }
+    ::operator delete(p);
+  }
+
+  std::uint64_t overflows = 0;
+
+ private:
+  struct alignas(std::max_align_t) Block {
+    unsigned char bytes[kBlockSize];
+  };
+  Block blocks_[kBlocks];
+  std::uint32_t free_ = (1u << kBlocks) - 1;
+};
+
+template <class T>
+struct ArenaAllocator {
+  using value_type = T;
+  HandlerArena* arena;
+  explicit ArenaAllocator(HandlerArena* a) noexcept : arena(a) {}
+  template <class U>
+  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena(other.arena) {}  // NOLINT
+  T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { arena->deallocate(p); }
+  template <class U>
+  bool operator==(const ArenaAllocator<U>& o) const noexcept {
+    return arena == o.arena;
+  }
+};
+
+// A completion handler whose operations Asio allocates from the arena (Asio asks a handler
+// for its associated allocator through allocator_type/get_allocator; Beast's composed
+// operations forward the question to the final handler).
+template <class F>
+struct ArenaHandler {
+  using allocator_type = ArenaAllocator<void>;
+  F f;
+  HandlerArena* arena;
+  allocator_type get_allocator() const noexcept { return allocator_type(arena); }
+  template <class... Args>
+  void operator()(Args&&... args) {
+    f(std::forward<Args>(args)...);
+  }
+};
+
+template <class F>
+ArenaHandler<std::decay_t<F>> in_arena(HandlerArena& arena, F&& f) {
+  return {std::forward<F>(f), &arena};
+}
+
 // One connection attempt and, if it opens, its life. The owner keeps a shared_ptr to the
 // current one; every pending operation keeps its own, so a connection that is replaced stays
 // alive until its aborted operations have completed.
@@ -127,7 +213,9 @@ class ConnBase {
   virtual void start() = 0;
   virtual void send(std::string message) = 0;
   virtual void close() = 0;
+  virtual void ping() = 0;
   bool open = false;
+  bool ping_outstanding = false;
 };
 
 }  // namespace
@@ -150,8 +238,9 @@ struct WsClient::Impl {
   const IngressClock* clock;
   WsUrl url;
   // Declared before the io_context so SSL streams still queued in handlers at teardown are
-  // destroyed while the context exists.
+  // destroyed while the context exists, and the arena outlives the operations it holds.
   ssl::context ssl_ctx{ssl::context::tls_client};
+  HandlerArena arena;
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   asio::steady_timer reconnect_timer{ioc};
@@ -163,7 +252,8 @@ struct WsClient::Impl {
   std::shared_ptr<ConnBase> conn;
   bool stopping = false;
   bool stale = false;
-  Nanos last_rx = 0;  // monotonic
+  Nanos last_rx = 0;    // monotonic: the last data frame (stale detection)
+  Nanos last_byte = 0;  // monotonic: the last frame of any kind, pings and pongs too (idle)
   std::unordered_map<std::uint64_t, Pending> pending;
 
   // Shared state.
@@ -201,8 +291,9 @@ struct WsClient::Impl {
   }
 
   void arm_tick() {
-    const Nanos period = std::clamp(std::min(config.stale_after, config.request_timeout) / 4,
-                                    Nanos{1'000'000}, Nanos{250'000'000});
+    const Nanos period =
+        std::clamp(std::min({config.stale_after, config.request_timeout, config.idle_timeout}) / 4,
+                   Nanos{1'000'000}, Nanos{250'000'000});
     tick_timer.expires_after(to_duration(period));
     tick_timer.async_wait([this](beast::error_code ec) {
       if (ec || stopping) return;
@@ -213,6 +304,17 @@ struct WsClient::Impl {
 
   void on_tick() {
     const Nanos now = monotonic_now();
+    // Idle handling lives here rather than in Beast's websocket timeout: Beast re-arms a
+    // timer on every read (a timer syscall and a heap block per frame).
+    if (conn && conn->open) {
+      const Nanos quiet = now - last_byte;
+      if (quiet >= config.idle_timeout) {
+        on_failed(conn.get(),
+                  "idle: no frame, ping or pong for " + std::to_string(quiet / 1'000'000) + " ms");
+      } else if (quiet >= config.idle_timeout / 2 && !conn->ping_outstanding) {
+        conn->ping();
+      }
+    }
     if (conn && conn->open && !stale && wanted_count.load(std::memory_order_relaxed) > 0 &&
         now - last_rx >= config.stale_after) {
       stale = true;
@@ -249,7 +351,7 @@ struct WsClient::Impl {
     bump(stats.connects);
     backoff.reset();
     stale = false;
-    last_rx = monotonic_now();
+    last_rx = last_byte = monotonic_now();
     emit(ConnectivityState::kConnected);
     std::vector<std::string> streams;
     {
@@ -287,9 +389,10 @@ struct WsClient::Impl {
   }
 
   // The per-frame path: no allocation, no lock (handlers may allocate; that is theirs).
-  void on_frame(ConnBase* c, std::string_view payload, bool binary, Nanos rx) {
+  void on_frame(ConnBase* c, std::string_view payload, std::size_t readable, bool binary,
+                Nanos rx) {
     if (c != conn.get()) return;
-    last_rx = monotonic_now();
+    last_rx = last_byte = monotonic_now();
     bump(stats.frames);
     bump(stats.bytes, payload.size());
     const FrameKind kind = classify_frame(payload, binary);
@@ -299,7 +402,7 @@ struct WsClient::Impl {
       emit(ConnectivityState::kRecovered);
     }
     if (kind == FrameKind::kReply) on_reply(payload);
-    handlers.on_frame(Frame{payload, rx, kind, binary});
+    handlers.on_frame(Frame{payload, readable, rx, kind, binary});
   }
 
   void on_reply(std::string_view payload) {
@@ -326,14 +429,28 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
  public:
   static constexpr bool kTls = std::is_same_v<Ws, TlsWs>;
 
-  explicit Conn(WsClient::Impl& owner) : owner_(owner), resolver_(owner.ioc), ws_(make_ws(owner)) {}
+  explicit Conn(WsClient::Impl& owner) : owner_(owner), resolver_(owner.ioc), ws_(make_ws(owner)) {
+    // Frames are ~100-500 bytes; depth snapshots larger. Reserving once means the buffer
+    // only grows for an unusually large frame, and consume() keeps the capacity.
+    buffer_.reserve(64 * 1024);
+  }
 
   void start() override {
+    // Not from the arena: Asio runs name resolution on its own resolver thread, and the
+    // arena is single-threaded. Once per connection attempt, not per frame.
     resolver_.async_resolve(
         owner_.url.host, std::to_string(owner_.url.port),
         [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
           self->on_resolve(ec, std::move(r));
         });
+  }
+
+  void ping() override {
+    ping_outstanding = true;
+    ws_.async_ping({}, arena([self = this->shared_from_this()](beast::error_code ec) {
+                     self->ping_outstanding = false;
+                     if (ec && !self->closed_) self->fail("ping", ec);
+                   }));
   }
 
   void send(std::string message) override {
@@ -352,10 +469,15 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
  private:
   static Ws make_ws(WsClient::Impl& owner) {
     if constexpr (kTls) {
-      return Ws(owner.ioc, owner.ssl_ctx);
+      return Ws(owner.ioc.get_executor(), owner.ssl_ctx);
     } else {
-      return Ws(owner.ioc);
+      return Ws(owner.ioc.get_executor());
     }
+  }
+
+  template <class F>
+  auto arena(F&& f) {
+    return in_arena(owner_.arena, std::forward<F>(f));
   }
 
   void fail(std::string_view stage, const beast::error_code& ec) {
@@ -369,10 +491,10 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
     if (ec || closed_) return fail("resolve", ec);
     beast::get_lowest_layer(ws_).expires_after(to_duration(owner_.config.connect_timeout));
     beast::get_lowest_layer(ws_).async_connect(
-        results, [self = this->shared_from_this()](
-                     beast::error_code e, const tcp::resolver::results_type::endpoint_type&) {
+        results, arena([self = this->shared_from_this()](
+                           beast::error_code e, const tcp::resolver::results_type::endpoint_type&) {
           self->on_connect(e);
-        });
+        }));
   }
 
   void on_connect(beast::error_code ec) {
@@ -381,32 +503,55 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
     beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (kTls) {
       auto& tls = ws_.next_layer();
+      SSL* const handle = tls.native_handle();
+      // Asio sets SSL_MODE_RELEASE_BUFFERS, which frees OpenSSL's 16 KiB record buffer
+      // whenever it drains and mallocs it again on the next record: once per frame. Keep it.
+      SSL_clear_mode(handle, SSL_MODE_RELEASE_BUFFERS);
+      const std::string& host = owner_.url.host;
+      beast::error_code literal;
+      const bool ip_literal = (asio::ip::make_address(host, literal), !literal);
       // SNI: virtual-hosted TLS endpoints pick the certificate by it.
-      if (!SSL_set_tlsext_host_name(tls.native_handle(), owner_.url.host.c_str())) {
+      if (!ip_literal && !SSL_set_tlsext_host_name(handle, host.c_str())) {
         return fail("sni", beast::error_code(static_cast<int>(::ERR_get_error()),
                                              asio::error::get_ssl_category()));
       }
       if (owner_.config.verify_peer) {
+        // OpenSSL's own name check (not a verify callback) so a mismatch leaves a verify
+        // result that tls_failure() can name.
+        X509_VERIFY_PARAM* param = SSL_get0_param(handle);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const int named = ip_literal ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                                     : X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+        if (named != 1) {
+          return fail("tls host name", beast::error_code(static_cast<int>(::ERR_get_error()),
+                                                         asio::error::get_ssl_category()));
+        }
         tls.set_verify_mode(ssl::verify_peer);
-        tls.set_verify_callback(ssl::host_name_verification(owner_.url.host));
       } else {
         tls.set_verify_mode(ssl::verify_none);
       }
-      tls.async_handshake(
-          ssl::stream_base::client,
-          [self = this->shared_from_this()](beast::error_code e) { self->on_tls_handshake(e); });
+      tls.async_handshake(ssl::stream_base::client,
+                          arena([self = this->shared_from_this()](beast::error_code e) {
+                            self->on_tls_handshake(e);
+                          }));
     } else {
       on_tls_handshake({});
     }
   }
 
   void on_tls_handshake(beast::error_code ec) {
-    if (ec || closed_) return fail("tls handshake", ec);
+    if (ec || closed_) {
+      if constexpr (kTls) {
+        if (ec && !closed_) return tls_failure(ec);
+      }
+      return fail("tls handshake", ec);
+    }
     beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
     websocket::stream_base::timeout opt{};
     opt.handshake_timeout = to_duration(owner_.config.connect_timeout);
-    opt.idle_timeout = to_duration(owner_.config.idle_timeout);
-    opt.keep_alive_pings = true;
+    // Idle: Impl::on_tick (pings after idle_timeout/2 of silence, drops after idle_timeout).
+    opt.idle_timeout = websocket::stream_base::none();
+    opt.keep_alive_pings = false;
     ws_.set_option(opt);
     ws_.set_option(websocket::stream_base::decorator(
         [ua = owner_.config.user_agent](websocket::request_type& req) {
@@ -414,14 +559,29 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
         }));
     ws_.read_message_max(owner_.config.max_message_bytes);
     ws_.auto_fragment(false);
-    // Pings are answered by Beast itself; the callback only counts them.
-    ws_.control_callback([stats = &owner_.stats](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::ping) bump(stats->pings);
-      if (kind == websocket::frame_type::pong) bump(stats->pongs);
+    // Pings are answered by Beast itself; the callback counts them and keeps the line alive.
+    ws_.control_callback([&owner = owner_](websocket::frame_type kind, beast::string_view) {
+      owner.last_byte = monotonic_now();
+      if (kind == websocket::frame_type::ping) bump(owner.stats.pings);
+      if (kind == websocket::frame_type::pong) bump(owner.stats.pongs);
     });
     ws_.async_handshake(
         owner_.url.host_header(), owner_.url.target,
-        [self = this->shared_from_this()](beast::error_code e) { self->on_handshake(e); });
+        arena([self = this->shared_from_this()](beast::error_code e) { self->on_handshake(e); }));
+  }
+
+  // "certificate verify failed" alone does not say what to fix: add the verify result
+  // ("self-signed certificate", "hostname mismatch", "certificate has expired") and the peer.
+  void tls_failure(const beast::error_code& ec) {
+    std::string reason = "tls handshake: " + ec.message();
+    const long verify = SSL_get_verify_result(ws_.next_layer().native_handle());
+    if (verify != X509_V_OK) {
+      reason = "tls handshake: certificate verify failed: ";
+      reason += X509_verify_cert_error_string(verify);
+      reason += " (peer " + owner_.url.host + ":" + std::to_string(owner_.url.port) +
+                "; trust it with ca_file/ca_pem or fix the server's certificate)";
+    }
+    owner_.on_failed(this, reason);
   }
 
   void on_handshake(beast::error_code ec) {
@@ -430,10 +590,11 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
     do_read();
   }
 
+  // The per-frame path: the handler's operations live in the arena and the buffer keeps its
+  // capacity, so a warm read allocates nothing (tests/net/client_alloc_test.cpp).
   void do_read() {
-    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
-    });
+    ws_.async_read(buffer_, arena([self = this->shared_from_this()](
+                                      beast::error_code ec, std::size_t) { self->on_read(ec); }));
   }
 
   void on_read(beast::error_code ec) {
@@ -441,8 +602,11 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
     const Nanos rx = owner_.clock->now();
     if (ec || closed_) return fail("read", ec);
     const auto data = buffer_.cdata();
-    owner_.on_frame(this, {static_cast<const char*>(data.data()), data.size()}, ws_.got_binary(),
-                    rx);
+    // The whole buffer is consumed after every frame, which puts the next frame at the start
+    // of the allocation (flat_buffer::consume resets to it): everything up to capacity() is
+    // readable from data.data().
+    owner_.on_frame(this, {static_cast<const char*>(data.data()), data.size()}, buffer_.capacity(),
+                    ws_.got_binary(), rx);
     buffer_.consume(buffer_.size());  // keeps the capacity: no allocation once warm
     if (!closed_) do_read();
   }
@@ -451,9 +615,9 @@ class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>
     writing_ = true;
     ws_.text(true);
     ws_.async_write(asio::buffer(queue_.front()),
-                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                    arena([self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                       self->on_write(ec);
-                    });
+                    }));
   }
 
   void on_write(beast::error_code ec) {
@@ -508,6 +672,10 @@ bool WsClient::start(std::string* error) {
     if (!s.config.ca_file.empty()) {
       s.ssl_ctx.load_verify_file(s.config.ca_file, ec);
       if (ec) return fail("cannot load CA file '" + s.config.ca_file + "': " + ec.message());
+    }
+    if (!s.config.ca_pem.empty()) {
+      s.ssl_ctx.add_certificate_authority(asio::buffer(s.config.ca_pem), ec);
+      if (ec) return fail("cannot load ca_pem: " + ec.message());
     }
   }
   s.work.emplace(s.ioc.get_executor());

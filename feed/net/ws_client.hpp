@@ -45,6 +45,10 @@ struct Frame {
   // Valid only for the duration of the handler call: the bytes live in the client's reused
   // read buffer.
   std::string_view payload;
+  // Bytes readable from payload.data() (>= payload.size(); the rest is the buffer's spare
+  // capacity, content unspecified): lets a parser that needs padding after the text, such as
+  // feed::BinanceParser::parse_padded, read the frame in place instead of copying it.
+  std::size_t readable = 0;
   Nanos receive_time = 0;  // IngressClock::now() when the read completed
   FrameKind kind = FrameKind::kData;
   bool binary = false;
@@ -64,10 +68,16 @@ struct WsClientConfig {
   // (the combined endpoint, so every frame names its stream).
   std::string url;
   VenueId venue{};
-  // TLS: certificate and host-name verification are on unless this is false (tests against a
-  // self-signed simulator). SNI is always sent.
+  // TLS (wss://): the peer's chain and its name (DNS name or IP address in the URL, checked
+  // against subjectAltName by OpenSSL) are verified unless verify_peer is false. Trust
+  // anchors: the system's default store plus ca_file and ca_pem when given (a test passes the
+  // simulator's self-signed certificate as ca_pem). SNI carries the URL's host name (not for
+  // an IP literal, which RFC 6066 forbids in SNI). A refused certificate fails the attempt
+  // with "tls handshake: certificate verify failed: <OpenSSL's reason> (...)" in on_retry,
+  // and the client keeps retrying on the backoff schedule like any other failure.
   bool verify_peer = true;
-  std::string ca_file;  // extra PEM bundle; empty = the system's default verify paths
+  std::string ca_file;  // PEM bundle file with extra trust anchors
+  std::string ca_pem;   // PEM text with extra trust anchors
   BackoffPolicy backoff;
   Nanos connect_timeout = 10'000'000'000;  // resolve + TCP + TLS + WebSocket handshake
   // No byte at all (data, ping or pong) for this long drops the connection; a ping is sent

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -14,10 +16,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "feed/net/ws_client.hpp"
 #include "feed/sim/sim_server.hpp"
+#include "tests/net/recorder.hpp"
 
 namespace be {
 namespace {
@@ -32,89 +36,7 @@ using sim::SimConfig;
 using sim::SimServer;
 
 constexpr Nanos kMs = 1'000'000;
-constexpr auto kDeadline = std::chrono::seconds(8);
-
-// Records everything a client reports; tests wait on predicates over it.
-class Recorder {
- public:
-  struct Status {
-    ConnectivityState state;
-    Nanos time;
-    std::size_t frames_before;  // how many frames had arrived when it was reported
-  };
-
-  net::WsClientHandlers handlers() {
-    return {[this](const Frame& f) {
-              std::lock_guard lock(mu_);
-              frames_.emplace_back(f.payload);
-              kinds_.push_back(f.kind);
-              EXPECT_GT(f.receive_time, 0);
-              cv_.notify_all();
-            },
-            [this](const Event& e) {
-              std::lock_guard lock(mu_);
-              EXPECT_TRUE(e.is<Connectivity>());
-              statuses_.push_back(
-                  Status{e.as<Connectivity>().state, e.header.receive_time, frames_.size()});
-              cv_.notify_all();
-            },
-            [this](const RequestResult& r) {
-              std::lock_guard lock(mu_);
-              results_.push_back(r);
-              cv_.notify_all();
-            },
-            [this](std::string_view reason, Nanos delay) {
-              std::lock_guard lock(mu_);
-              retries_.emplace_back(std::string(reason), delay);
-              cv_.notify_all();
-            }};
-  }
-
-  template <class Pred>
-  bool wait(Pred pred) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kDeadline, [&] { return pred(*this); });
-  }
-
-  // Accessors for use inside wait() predicates (the lock is held) or after the client stops.
-  const std::vector<std::string>& frames() const { return frames_; }
-  const std::vector<FrameKind>& kinds() const { return kinds_; }
-  const std::vector<Status>& statuses() const { return statuses_; }
-  const std::vector<RequestResult>& results() const { return results_; }
-  const std::vector<std::pair<std::string, Nanos>>& retries() const { return retries_; }
-
-  std::size_t count_prefix(std::string_view prefix, std::size_t from = 0) const {
-    std::size_t n = 0;
-    for (std::size_t i = from; i < frames_.size(); ++i)
-      n += frames_[i].starts_with(prefix);
-    return n;
-  }
-  std::optional<RequestResult> result(std::uint64_t id) const {
-    for (const auto& r : results_) {
-      if (r.id == id) return r;
-    }
-    return std::nullopt;
-  }
-  std::size_t count_state(ConnectivityState s) const {
-    std::size_t n = 0;
-    for (const auto& st : statuses_)
-      n += st.state == s;
-    return n;
-  }
-  std::size_t snapshot_frames() {
-    std::lock_guard lock(mu_);
-    return frames_.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> frames_;
-  std::vector<FrameKind> kinds_;
-  std::vector<Status> statuses_;
-  std::vector<RequestResult> results_;
-  std::vector<std::pair<std::string, Nanos>> retries_;
-};
+using test::Recorder;
 
 constexpr std::string_view kTrade = R"({"stream":"btcusdt@trade","data":)";
 constexpr std::string_view kBook = R"({"stream":"btcusdt@bookTicker","data":)";
@@ -523,6 +445,117 @@ TEST(ClientSim, shouldBackOffWhileTheServerIsDownAndConnectWhenItComesBack) {
   client.stop();
   EXPECT_EQ(rec.statuses().front().state, ConnectivityState::kConnected)
       << "failed attempts are counted, not reported as transitions";
+}
+
+// The client keeps a quiet line alive itself: with nothing subscribed and the server's own
+// pings far apart, it pings after idle_timeout/2 of silence and the pongs keep it connected.
+TEST(ClientSim, shouldPingAQuietServerAndStayConnected) {
+  SimConfig c = fast();
+  c.ping_interval = 60'000 * kMs;
+  auto server = start_sim(c);
+  Recorder rec;
+  WsClientConfig cc = client_config(*server);
+  cc.idle_timeout = 400 * kMs;
+  WsClient client(cc, rec.handlers());
+  ASSERT_TRUE(client.start());
+  EXPECT_TRUE(
+      server->wait_for([](const sim::SimStats& s) { return s.pings_received >= 3; }, 8'000 * kMs));
+  client.stop();
+  EXPECT_GE(client.stats().pongs_received, 2u);
+  EXPECT_EQ(client.stats().disconnects, 1u) << "only stop() closed it";
+  EXPECT_EQ(rec.count_state(ConnectivityState::kConnected), 1u);
+}
+
+// A WebSocket peer that completes the handshake and then never answers anything: a dead
+// line that TCP alone would not notice.
+class SilentWsServer {
+ public:
+  SilentWsServer() {
+    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listen_, 4), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve_once(); });
+  }
+  ~SilentWsServer() {
+    ::shutdown(listen_, SHUT_RDWR);
+    thread_.join();
+    ::close(listen_);
+  }
+  std::uint16_t port() const { return port_; }
+  // Bytes the client sent after the handshake (its frames, masked).
+  std::string after_handshake() {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+
+ private:
+  void serve_once() {
+    const int fd = ::accept(listen_, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval tv{10, 0};  // bounded even if the client never closes
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string in;
+    char buf[2048];
+    ssize_t n = 0;
+    while (in.find("\r\n\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0)
+      in.append(buf, static_cast<std::size_t>(n));
+    const auto at = in.find("Sec-WebSocket-Key: ");
+    if (at != std::string::npos) {
+      const std::string key = in.substr(at + 19, in.find("\r\n", at) - at - 19) +
+                              "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+      unsigned char digest[SHA_DIGEST_LENGTH];
+      SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+      unsigned char accept[64] = {};
+      EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
+      const std::string reply =
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Accept: " +
+          std::string(reinterpret_cast<char*>(accept)) + "\r\n\r\n";
+      (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+      // Read (so the client's pings arrive) but never answer; returns when it hangs up.
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+        std::lock_guard lock(mu_);
+        received_.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    ::close(fd);
+  }
+
+  int listen_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::string received_;
+};
+
+TEST(ClientSim, shouldDropALineThatStaysSilentPastTheIdleTimeout) {
+  SilentWsServer silent;
+  Recorder rec;
+  WsClientConfig c;
+  c.url = "ws://127.0.0.1:" + std::to_string(silent.port()) + "/stream";
+  c.idle_timeout = 300 * kMs;
+  c.backoff.initial = 5'000 * kMs;  // one connection is enough for this test
+  WsClient client(c, rec.handlers());
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(rec.wait([](const Recorder& r) { return !r.retries().empty(); }));
+  client.stop();
+  const std::string& reason = rec.retries().front().first;
+  EXPECT_TRUE(reason.starts_with("idle: no frame, ping or pong for ")) << reason;
+  ASSERT_GE(rec.statuses().size(), 2u);
+  EXPECT_EQ(rec.statuses()[0].state, ConnectivityState::kConnected);
+  EXPECT_EQ(rec.statuses()[1].state, ConnectivityState::kDisconnected);
+  const Nanos silent_for = rec.statuses()[1].time - rec.statuses()[0].time;
+  EXPECT_GE(silent_for, 300 * kMs) << "not before idle_timeout";
+  EXPECT_LT(silent_for, 3'000 * kMs);
+  const std::string sent = silent.after_handshake();
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(static_cast<unsigned char>(sent[0]), 0x89u) << "a ping (FIN + opcode 9) first";
 }
 
 }  // namespace
