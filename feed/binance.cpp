@@ -11,14 +11,24 @@ using detail::field;
 using detail::from_simdjson;
 namespace od = simdjson::ondemand;
 
+namespace {
+// The three hot messages that parse_flat reads in one pass; kNone = the general path.
+enum class Flat : std::uint8_t { kNone, kTrade, kAggTrade, kBookTicker };
+}  // namespace
+
 struct BinanceParser::Impl : detail::ParserCore {
   using ParserCore::ParserCore;
-  ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink) noexcept;
+  ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink,
+                    std::size_t readable = 0) noexcept;
   ParseResult parse_depth_snapshot(std::string_view body, std::string_view symbol,
                                    Nanos receive_time, EventSink sink) noexcept;
   ParseResult parse_exchange_info(std::string_view body, BinanceExchangeInfo& out) noexcept;
   RejectReason parse_event(od::object& data, std::string_view stream, Nanos receive_time,
                            EventSink sink, ParseResult& r) noexcept;
+  RejectReason parse_flat(od::object& data, Flat kind, bool combined, Nanos receive_time,
+                          EventSink sink, ParseResult& r, bool& fallback) noexcept;
+  RejectReason parse_data(od::object& data, std::string_view stream, Flat kind, bool combined,
+                          Nanos receive_time, EventSink sink, ParseResult& r) noexcept;
   RejectReason parse_snapshot_body(od::object& obj, std::string_view symbol, Nanos receive_time,
                                    EventSink sink, ParseResult& r) noexcept;
   RejectReason parse_exchange_info_body(od::object& obj, BinanceExchangeInfo& out);
@@ -40,13 +50,191 @@ bool is_combined(std::string_view frame) noexcept {
   return frame.starts_with("\"stream\"");
 }
 
+// The hot messages, told from text alone: a combined frame's stream name, or the first key of
+// a raw one as Binance writes it. Anything else takes the general path.
+Flat flat_from_stream(std::string_view stream) noexcept {
+  if (ends_with(stream, "@aggTrade")) return Flat::kAggTrade;
+  if (ends_with(stream, "@trade")) return Flat::kTrade;
+  if (ends_with(stream, "@bookTicker")) return Flat::kBookTicker;
+  return Flat::kNone;
+}
+
+Flat flat_from_raw(std::string_view frame) noexcept {
+  if (frame.starts_with(R"({"e":"aggTrade",)")) return Flat::kAggTrade;
+  if (frame.starts_with(R"({"e":"trade",)")) return Flat::kTrade;
+  if (frame.starts_with(R"({"u":)")) return Flat::kBookTicker;
+  return Flat::kNone;
+}
+
+// A JSON string's content straight from the input when it holds no escape (symbols never
+// do), else simdjson's unescaped copy.
+RejectReason string_of(od::value& v, std::string_view& out) noexcept {
+  const std::string_view tok = detail::trim_right(v.raw_json_token());
+  if (tok.size() >= 2 && tok.front() == '"' && tok.back() == '"' &&
+      tok.find('\\') == std::string_view::npos) {
+    out = tok.substr(1, tok.size() - 2);
+    return RejectReason::kNone;
+  }
+  return from_simdjson(v.get_string().get(out));
+}
+
+RejectReason price_token(std::string_view tok, int scale, std::int64_t& out) noexcept {
+  BE_FEED_TRY(detail::token_to_fixed(tok, scale, out));
+  return out > 0 ? RejectReason::kNone : RejectReason::kNonPositivePrice;
+}
+
+RejectReason qty_token(std::string_view tok, int scale, std::int64_t& out) noexcept {
+  BE_FEED_TRY(detail::token_to_fixed(tok, scale, out));
+  return out >= 0 ? RejectReason::kNone : RejectReason::kNegativeQuantity;
+}
+
 }  // namespace
 
-ParseResult BinanceParser::Impl::parse(std::string_view frame, Nanos receive_time,
-                                       EventSink sink) noexcept {
+// trade, aggTrade and bookTicker in one pass over their fields (Binance's keys are single
+// characters), instead of one search per field; fields may come in any order, the first of a
+// repeated key counts, unknown keys are skipped. Decimals are kept as raw tokens until the
+// symbol's scales are known. An "e" that contradicts `kind` sets `fallback`: the caller resets
+// the object and takes the general path, which decides by "e" as it always has.
+RejectReason BinanceParser::Impl::parse_flat(od::object& data, Flat kind, bool combined,
+                                             Nanos receive_time, EventSink sink, ParseResult& r,
+                                             bool& fallback) noexcept {
+  enum : unsigned {
+    kE = 1u << 0,
+    kS = 1u << 1,
+    kId = 1u << 2,
+    kP = 1u << 3,
+    kQ = 1u << 4,
+    kT = 1u << 5,
+    kM = 1u << 6,
+    kBid = 1u << 7,
+    kBidQ = 1u << 8,
+    kAsk = 1u << 9,
+    kAskQ = 1u << 10,
+  };
+  const bool quote = kind == Flat::kBookTicker;
+  const char id_key = kind == Flat::kAggTrade ? 'a' : kind == Flat::kTrade ? 't' : 'u';
+  unsigned seen = 0;
+  std::string_view symbol, tok_p, tok_q, tok_b, tok_bq, tok_a, tok_aq;
+  std::uint64_t id = 0;
+  std::int64_t trade_ms = 0;
+  bool buyer_is_maker = false;
+  auto first = [&seen](unsigned bit) {
+    const bool fresh = (seen & bit) == 0;
+    seen |= bit;
+    return fresh;
+  };
+  for (auto element : data) {
+    od::field field;
+    BE_FEED_TRY(from_simdjson(std::move(element).get(field)));
+    const char* key = field.key().raw();
+    if (key[0] == '"' || key[1] != '"') continue;  // every key read here is one character
+    od::value& v = field.value();
+    const char k = key[0];
+    if (k == id_key) {
+      if (first(kId)) BE_FEED_TRY(from_simdjson(v.get_uint64().get(id)));
+    } else if (k == 's') {
+      if (first(kS)) BE_FEED_TRY(string_of(v, symbol));
+    } else if (k == 'e') {
+      if (!first(kE) || (quote && combined)) continue;  // @bookTicker ignores "e", as before
+      std::string_view type;
+      BE_FEED_TRY(from_simdjson(v.get_string().get(type)));
+      if (quote || type != (kind == Flat::kAggTrade ? "aggTrade" : "trade")) {
+        fallback = true;
+        return RejectReason::kNone;
+      }
+    } else if (quote) {
+      switch (k) {
+        case 'b':
+          if (first(kBid)) tok_b = v.raw_json_token();
+          break;
+        case 'B':
+          if (first(kBidQ)) tok_bq = v.raw_json_token();
+          break;
+        case 'a':
+          if (first(kAsk)) tok_a = v.raw_json_token();
+          break;
+        case 'A':
+          if (first(kAskQ)) tok_aq = v.raw_json_token();
+          break;
+        default:
+          break;
+      }
+    } else {
+      switch (k) {
+        case 'p':
+          if (first(kP)) tok_p = v.raw_json_token();
+          break;
+        case 'q':
+          if (first(kQ)) tok_q = v.raw_json_token();
+          break;
+        case 'T':
+          if (first(kT)) BE_FEED_TRY(from_simdjson(v.get_int64().get(trade_ms)));
+          break;
+        case 'm':
+          if (first(kM)) BE_FEED_TRY(from_simdjson(v.get_bool().get(buyer_is_maker)));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  if (quote) {
+    r.kind = MessageKind::kBinanceBookTicker;
+    if ((seen & (kId | kS | kBid | kBidQ | kAsk | kAskQ)) !=
+        (kId | kS | kBid | kBidQ | kAsk | kAskQ))
+      return RejectReason::kMissingField;
+    SymbolEntry sym;
+    BE_FEED_TRY(resolve_symbol(symbol, sym));
+    Quote q;
+    q.instrument = sym.id;
+    q.update_id = id;
+    BE_FEED_TRY(price_token(tok_b, sym.scales.price_scale, q.bid_price));
+    BE_FEED_TRY(qty_token(tok_bq, sym.scales.qty_scale, q.bid_quantity));
+    BE_FEED_TRY(price_token(tok_a, sym.scales.price_scale, q.ask_price));
+    BE_FEED_TRY(qty_token(tok_aq, sym.scales.qty_scale, q.ask_quantity));
+    // The spot bookTicker carries no exchange timestamp: event time is the receive time.
+    emit(q, receive_time, receive_time, sink);
+    r.events = 1;
+    return RejectReason::kNone;
+  }
+  const bool aggregate = kind == Flat::kAggTrade;
+  r.kind = aggregate ? MessageKind::kBinanceAggTrade : MessageKind::kBinanceTrade;
+  if ((seen & (kS | kId | kP | kQ | kT | kM)) != (kS | kId | kP | kQ | kT | kM))
+    return RejectReason::kMissingField;
+  SymbolEntry sym;
+  BE_FEED_TRY(resolve_symbol(symbol, sym));
+  Trade t;
+  t.instrument = sym.id;
+  t.trade_id = id;
+  BE_FEED_TRY(price_token(tok_p, sym.scales.price_scale, t.price));
+  BE_FEED_TRY(qty_token(tok_q, sym.scales.qty_scale, t.quantity));
+  Nanos trade_time = 0;
+  BE_FEED_TRY(detail::millis_to_nanos(trade_ms, trade_time));
+  // "m": the buyer is the maker, so the taker (aggressor) sold.
+  t.aggressor = buyer_is_maker ? Side::kSell : Side::kBuy;
+  emit(t, trade_time, receive_time, sink);
+  r.events = 1;
+  return RejectReason::kNone;
+}
+
+RejectReason BinanceParser::Impl::parse_data(od::object& data, std::string_view stream, Flat kind,
+                                             bool combined, Nanos receive_time, EventSink sink,
+                                             ParseResult& r) noexcept {
+  if (kind != Flat::kNone && !oversized_for_message()) {
+    bool fallback = false;
+    const RejectReason reason = parse_flat(data, kind, combined, receive_time, sink, r, fallback);
+    if (!fallback) return reason;
+    bool ignored = false;
+    BE_FEED_TRY(from_simdjson(data.reset().get(ignored)));
+  }
+  return parse_event(data, stream, receive_time, sink, r);
+}
+
+ParseResult BinanceParser::Impl::parse(std::string_view frame, Nanos receive_time, EventSink sink,
+                                       std::size_t readable) noexcept {
   ParseResult r;
   od::document doc;
-  r.reject = load(frame, doc);
+  r.reject = load(frame, doc, readable);
   if (!r.ok()) return finish(r, frame.size());
   od::object root;
   if (auto e = doc.get_object().get(root); e != simdjson::SUCCESS) {
@@ -58,9 +246,11 @@ ParseResult BinanceParser::Impl::parse(std::string_view frame, Nanos receive_tim
     od::object data;
     r.reject = detail::field_string(root, "stream", stream);
     if (r.ok()) r.reject = from_simdjson(detail::find(root, "data").get_object().get(data));
-    if (r.ok()) r.reject = parse_event(data, stream, receive_time, sink, r);
+    if (r.ok()) {
+      r.reject = parse_data(data, stream, flat_from_stream(stream), true, receive_time, sink, r);
+    }
   } else {
-    r.reject = parse_event(root, {}, receive_time, sink, r);
+    r.reject = parse_data(root, {}, flat_from_raw(frame), false, receive_time, sink, r);
   }
   return finish(r, frame.size());
 }
@@ -337,6 +527,10 @@ void BinanceParser::reset_stats() noexcept {
 ParseResult BinanceParser::parse(std::string_view frame, Nanos receive_time,
                                  EventSink sink) noexcept {
   return impl_->parse(frame, receive_time, sink);
+}
+ParseResult BinanceParser::parse_padded(std::string_view frame, std::size_t readable,
+                                        Nanos receive_time, EventSink sink) noexcept {
+  return impl_->parse(frame, receive_time, sink, readable);
 }
 ParseResult BinanceParser::parse_depth_snapshot(std::string_view body, std::string_view symbol,
                                                 Nanos receive_time, EventSink sink) noexcept {

@@ -65,6 +65,12 @@ class BinanceParser {
   // One WebSocket frame: trade, aggTrade, bookTicker, kline, depthUpdate, partial depth, or a
   // {"result":..,"id":..} response (counted, no event).
   ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink) noexcept;
+  // The same, without copying the frame: `readable` bytes from frame.data() may be read
+  // (their content past frame.size() does not matter). With readable < frame.size() +
+  // kFramePadding it falls back to parse(). For a frame in a reused receive buffer
+  // (net::Frame::readable) or a capture held in memory.
+  ParseResult parse_padded(std::string_view frame, std::size_t readable, Nanos receive_time,
+                           EventSink sink) noexcept;
 
   // A REST /api/v3/depth body. The body does not name its symbol: the caller passes the one
   // it asked for. Emits one kSnapshot BookDelta per level with U = u = lastUpdateId.

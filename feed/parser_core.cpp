@@ -19,10 +19,23 @@ ParserCore::ParserCore(VenueId venue, SymbolTable& symbols, ParserLimits limits)
   levels_.reserve(limits.max_levels);
 }
 
-RejectReason ParserCore::load(std::string_view frame, simdjson::ondemand::document& doc) noexcept {
+static_assert(kFramePadding == simdjson::SIMDJSON_PADDING);
+
+RejectReason ParserCore::load(std::string_view frame, simdjson::ondemand::document& doc,
+                              std::size_t readable) noexcept {
   loaded_size_ = frame.size();
   if (frame.empty()) return RejectReason::kEmpty;
   if (frame.size() > limits_.max_snapshot_bytes) return RejectReason::kOversized;
+  // In place when the padding is readable (simdjson: "It does not matter what those bytes are
+  // initialized to") and the frame ends with a closing bracket. The second condition is ours:
+  // a truncated frame ending in an atom or number ("m":tr) could be completed by whatever
+  // follows it in the caller's buffer ("ue}" of an older frame) when a parser stops reading
+  // before the end; after a final '}' or ']' nothing in the padding can be part of a token.
+  const std::string_view trimmed = trim_right(frame);
+  if (readable >= frame.size() + simdjson::SIMDJSON_PADDING && !trimmed.empty() &&
+      (trimmed.back() == '}' || trimmed.back() == ']')) {
+    return from_simdjson(parser_.iterate(frame.data(), frame.size(), readable).get(doc));
+  }
   std::memcpy(buffer_.get(), frame.data(), frame.size());
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; zero them so a truncated frame
   // cannot pick up the previous frame's tail.
@@ -33,11 +46,23 @@ RejectReason ParserCore::load(std::string_view frame, simdjson::ondemand::docume
 }
 
 RejectReason ParserCore::resolve_symbol(std::string_view symbol, SymbolEntry& out) noexcept {
+  SymbolCache& c = last_symbol_;
+  if (c.size != 0 && c.size == symbol.size() && c.version == symbols_.version() &&
+      std::memcmp(c.name, symbol.data(), symbol.size()) == 0) {
+    out = c.entry;
+    return RejectReason::kNone;
+  }
   // resolve() allocates only when auto-interning a new symbol; an allocation failure there
   // is a process-level failure, not a frame's fault, so it is allowed to terminate.
   const auto entry = symbols_.resolve(symbol);
   if (!entry) return RejectReason::kUnknownSymbol;
   out = *entry;
+  if (!symbol.empty() && symbol.size() <= sizeof c.name) {
+    std::memcpy(c.name, symbol.data(), symbol.size());
+    c.size = symbol.size();
+    c.version = symbols_.version();
+    c.entry = out;
+  }
   return RejectReason::kNone;
 }
 

@@ -7,6 +7,7 @@ InstrumentId SymbolTable::add(std::string_view symbol, InstrumentScales scales) 
   const auto index = static_cast<std::size_t>(index_of(id));
   if (index >= scales_.size()) scales_.resize(index + 1);
   scales_[index] = scales;
+  ++version_;
   return id;
 }
 

@@ -56,12 +56,15 @@ class SymbolTable {
   std::string_view name(InstrumentId id) const noexcept { return names_.name(id); }
   std::size_t size() const noexcept { return names_.size(); }
   UnknownSymbolPolicy policy() const noexcept { return policy_; }
+  // Changes whenever add() runs: a parser may cache a lookup while it is unchanged.
+  std::uint64_t version() const noexcept { return version_; }
 
  private:
   UnknownSymbolPolicy policy_;
   InstrumentScales default_scales_;
   InternTable<InstrumentId> names_;
   std::vector<InstrumentScales> scales_;  // indexed by id
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace be::feed

@@ -15,6 +15,11 @@
 
 namespace be::feed {
 
+// Bytes a parser may read past the end of a frame (simdjson's SIMDJSON_PADDING; checked where
+// simdjson is included). A caller whose frame already sits in a buffer with this much
+// readable memory after it can use parse_padded() and save the parser's copy.
+inline constexpr std::size_t kFramePadding = 64;
+
 // Every message kind a parser recognises. Market kinds emit events; the others (acks,
 // heartbeats, status) are counted and emit nothing. Append only: stats output keys on names.
 enum class MessageKind : std::uint8_t {

@@ -11,6 +11,7 @@
 #include "core/civil_time.hpp"
 #include "core/fixed_point.hpp"
 #include "core/ids.hpp"
+#include "feed/detail/decimal.hpp"
 #include "feed/types.hpp"
 
 // Returns the RejectReason of `expr` when it is not kNone: keeps the parsers flat.
@@ -106,10 +107,7 @@ constexpr RejectReason token_to_fixed(std::string_view tok, int scale, std::int6
   if (tok.empty()) return RejectReason::kMalformedJson;
   if (tok.front() == '"') {
     if (tok.size() < 2 || tok.back() != '"') return RejectReason::kMalformedJson;
-    const auto parsed = parse_decimal(tok.substr(1, tok.size() - 2), scale);
-    if (!parsed) return RejectReason::kBadNumber;
-    out = *parsed;
-    return RejectReason::kNone;
+    return decimal_to_fixed(tok.substr(1, tok.size() - 2), scale, out);
   }
   if (tok.front() == '-' || (tok.front() >= '0' && tok.front() <= '9')) {
     return number_token_to_fixed(tok, scale, out);

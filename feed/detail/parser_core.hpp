@@ -51,9 +51,14 @@ class ParserCore {
 
   // Copies `frame` into the padded buffer and starts iterating it. kOversized past
   // max_snapshot_bytes; `oversized_for_message()` tells whether it exceeds the ordinary limit.
-  RejectReason load(std::string_view frame, simdjson::ondemand::document& doc) noexcept;
+  // With readable >= frame.size() + SIMDJSON_PADDING the frame is iterated where it lies.
+  RejectReason load(std::string_view frame, simdjson::ondemand::document& doc,
+                    std::size_t readable = 0) noexcept;
   bool oversized_for_message() const noexcept { return loaded_size_ > limits_.max_message_bytes; }
 
+  // Remembers the last symbol resolved: a feed's frames mostly name one symbol after another
+  // of the same few, and the cache saves the hash lookup. Valid while the table's version()
+  // is unchanged.
   RejectReason resolve_symbol(std::string_view symbol, SymbolEntry& out) noexcept;
 
   // Level scratch: cleared per frame, capacity fixed at construction.
@@ -98,6 +103,12 @@ class ParserCore {
   std::size_t loaded_size_ = 0;
   std::vector<PendingLevel> levels_;
   FeedStats stats_;
+  struct SymbolCache {
+    char name[InstrumentDefined::kSymbolCapacity] = {};
+    std::size_t size = 0;  // 0 = empty
+    std::uint64_t version = 0;
+    SymbolEntry entry{};
+  } last_symbol_;
 };
 
 }  // namespace be::feed::detail
