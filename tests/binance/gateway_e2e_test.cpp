@@ -514,6 +514,13 @@ TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
   EXPECT_GE(mock_->user_stream_connections(), 2);
 }
 
+TEST_F(GatewayE2E, shouldKeepTheListenKeyAlive) {
+  start(mock_config(), [](GatewayConfig& g) { g.keepalive_interval = 50ms; });
+  // PUT /api/v3/userDataStream with the current listenKey, accepted by the venue, repeatedly.
+  EXPECT_TRUE(mock_->wait_for_requests("PUT", "/api/v3/userDataStream", 200, 2, kWait));
+  EXPECT_EQ(mock_->user_stream_connections(), 1);
+}
+
 TEST_F(GatewayE2E, shouldCountMalformedStreamMessagesAndKeepWorking) {
   start();
   mock_->push_raw("{not json");

@@ -954,4 +954,14 @@ bool MockExchange::wait_for_user_streams(int connections, std::chrono::milliseco
                             [&] { return impl_->stream_connections >= connections; });
 }
 
+bool MockExchange::wait_for_requests(std::string_view method, std::string_view path, int status,
+                                     int count, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->cv.wait_for(lock, timeout, [&] {
+    return std::count_if(impl_->log.begin(), impl_->log.end(), [&](const RequestLogEntry& e) {
+             return e.method == method && e.path == path && e.status == status;
+           }) >= count;
+  });
+}
+
 }  // namespace be::binance::mock

@@ -119,6 +119,9 @@ class MockExchange {
   std::vector<RequestLogEntry> request_log() const;
   // Blocks until `pred` holds over the log/state or the timeout passes (tests' waits).
   bool wait_for_user_streams(int connections, std::chrono::milliseconds timeout) const;
+  // Blocks until `count` requests of `method` `path` have been answered with `status`.
+  bool wait_for_requests(std::string_view method, std::string_view path, int status, int count,
+                         std::chrono::milliseconds timeout) const;
 
  private:
   struct Impl;
