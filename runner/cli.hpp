@@ -28,5 +28,6 @@ int run_ta(Args args);       // runner/cmd_ta.cpp
 int run_capture(Args args);  // runner/cmd_capture.cpp
 int run_sim(Args args);      // runner/cmd_sim.cpp
 int run_record(Args args);   // runner/cmd_record.cpp
+int run_bench(Args args);    // runner/cmd_bench.cpp
 
 }  // namespace be::cli

@@ -21,6 +21,8 @@ constexpr std::array kCommands = {
             be::cli::run_sim},
     Command{"record", "record a venue's WebSocket frames to a capture: record --url URL --out FILE",
             be::cli::run_record},
+    Command{"bench", "end-to-end latency harness: bench run [--rate N] ... | bench compare A B ...",
+            be::cli::run_bench},
 };
 
 void print_help(std::FILE* out) {

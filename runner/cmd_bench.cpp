@@ -1,0 +1,417 @@
+// `botengine bench`: the end-to-end latency harness (docs/BENCHMARKS.md, "End-to-end
+// harness"), and `botengine bench compare` for paired A/B result files.
+//
+//   bench run [--pipeline engine|parser] [--rate N] [--duration S] [--warmup S]
+//             [--topology fused|pipelined] [--journal off|async|durable] [--seed N]
+//             [--out DIR] [--data-dir DIR]
+//   bench compare [--threshold F] [--fail-on-slower] A1.json B1.json [A2.json B2.json ...]
+//
+// `run` injects Binance trade/bookTicker frames (bench/harness/wire_gen.hpp) open-loop at
+// --rate through the real pipeline: Engine::offer_frame parses each on this thread and
+// offers it to the ingress; the engine's LatencyProbe reports each input's stage stamps,
+// recorded from the frame's intended send time (bench/harness/injector.hpp explains the
+// coordinated-omission correction). `--pipeline parser` runs the feed parser alone.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runner/cli.hpp"
+
+#if defined(BE_HAVE_BENCH_HARNESS)
+#include "bench/harness/compare.hpp"
+#include "bench/harness/injector.hpp"
+#include "bench/harness/parser_pipeline.hpp"
+#include "bench/harness/results.hpp"
+#include "bench/harness/wire_gen.hpp"
+#endif
+#if defined(BE_BENCH_HAVE_ENGINE)
+#include "bench/harness/engine_fixture.hpp"
+#include "runner/engine/engine.hpp"
+#endif
+
+namespace be::cli {
+
+#if !defined(BE_HAVE_BENCH_HARNESS)
+
+int run_bench(Args) {
+  std::fprintf(stderr,
+               "botengine bench: this build has no harness (configure with BE_BUILD_BENCH=ON "
+               "or BE_BUILD_TESTS=ON)\n");
+  return kExitFailure;
+}
+
+#else
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: botengine bench run [--pipeline engine|parser] [--rate N] [--duration S]\n"
+    "                           [--warmup S] [--topology fused|pipelined]\n"
+    "                           [--journal off|async|durable] [--seed N] [--out DIR]\n"
+    "                           [--data-dir DIR] [--bots N]\n"
+    "       botengine bench compare [--threshold F] [--fail-on-slower] A1 B1 [A2 B2 ...]\n"
+    "\n"
+    "run: open-loop injection of Binance frames at a fixed rate through the real pipeline;\n"
+    "     per-stage and tick-to-order latency percentiles from each frame's intended send\n"
+    "     time. Writes DIR/result.json, result.txt, latency.svg, manifest.json (default\n"
+    "     DIR: ./bench-out). Defaults: engine, 100000/s, 10 s after 2 s warm-up, fused,\n"
+    "     journal off, seed 1, 4 bots (grid, DCA, RSI, MA cross cycling;\n"
+    "     bench/harness/engine_fixture.hpp).\n"
+    "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
+    "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
+    "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
+    "     (default 0.05).\n";
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "botengine bench: %s\n%s", why.c_str(), kUsage);
+  return kExitUsage;
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  const std::string text(s);
+  out = std::strtoull(text.c_str(), &end, 10);
+  return end && *end == '\0' && text[0] != '-';
+}
+
+bool parse_double(std::string_view s, double& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  const std::string text(s);
+  out = std::strtod(text.c_str(), &end);
+  return end && *end == '\0' && out >= 0;
+}
+
+struct RunOptions {
+  std::string pipeline = "engine";
+  std::uint64_t rate = 100'000;
+  double duration_s = 10;
+  double warmup_s = 2;
+  std::string topology = "fused";
+  std::string journal = "off";
+  std::uint64_t seed = 1;
+  std::string out = "./bench-out";
+  std::string data_dir;
+  std::size_t bots = 4;
+};
+
+// What every pipeline returns: counters beyond the recorder's histograms.
+struct PipelineCounts {
+  std::uint64_t refused = 0;
+  std::uint64_t orders = 0;
+};
+
+std::vector<std::pair<std::string, const bench::Histogram*>> plot_series(
+    const bench::LatencyRecorder& rec) {
+  std::vector<std::pair<std::string, const bench::Histogram*>> out;
+  for (std::size_t i = 0; i < rec.names().size(); ++i)
+    out.emplace_back(rec.names()[i], &rec.series(i));
+  return out;
+}
+
+int write_outputs(const RunOptions& o, const bench::RunResult& result,
+                  const bench::LatencyRecorder& rec) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec) {
+    std::fprintf(stderr, "botengine bench: cannot create %s: %s\n", o.out.c_str(),
+                 ec.message().c_str());
+    return kExitFailure;
+  }
+  const std::string table = bench::to_table(result);
+  char title[160];
+  std::snprintf(title, sizeof title, "%s %s journal=%s %llu msgs/s (%s)", o.pipeline.c_str(),
+                o.topology.c_str(), o.journal.c_str(), static_cast<unsigned long long>(o.rate),
+                result.manifest.date_utc.c_str());
+  std::string error;
+  const std::filesystem::path dir(o.out);
+  if (!bench::write_file((dir / "result.json").string(), bench::to_json(result), error) ||
+      !bench::write_file((dir / "result.txt").string(), table, error) ||
+      !bench::write_file((dir / "latency.svg").string(), bench::to_svg(plot_series(rec), title),
+                         error) ||
+      !bench::write_file((dir / "manifest.json").string(), bench::to_json(result.manifest),
+                         error)) {
+    std::fprintf(stderr, "botengine bench: %s\n", error.c_str());
+    return kExitFailure;
+  }
+  std::fputs(table.c_str(), stdout);
+  std::printf("wrote %s/{result.json,result.txt,latency.svg,manifest.json}\n", o.out.c_str());
+  return kExitOk;
+}
+
+// Runs the schedule through `offer`; the wire generator is fed the intended time as the
+// frame's event time so Binance's "E" moves with the schedule.
+template <class Clock, class Offer>
+bench::InjectorStats inject(const RunOptions& o, Clock& clock, bench::LatencyRecorder& rec,
+                            Offer&& offer) {
+  bench::WireGenerator gen(bench::WireGenConfig{.seed = o.seed});
+  std::string frame;
+  frame.reserve(512);
+  const auto count =
+      static_cast<std::uint64_t>(static_cast<double>(o.rate) * (o.duration_s + o.warmup_s));
+  // Start a little ahead so the first intended time is not already late.
+  const bench::Schedule schedule{.start = clock.now() + 1'000'000, .rate = o.rate};
+  rec.set_measure_from(schedule.start + static_cast<Nanos>(o.warmup_s * 1e9));
+  return bench::run_open_loop(clock, schedule, count, [&](std::uint64_t, Nanos intended) {
+    gen.next(intended, frame);
+    offer(frame, intended);
+  });
+}
+
+int run_parser(const RunOptions& o, bench::RunResult& result) {
+  bench::LatencyRecorder rec(bench::parser_pipeline_stages());
+  bench::WireGenConfig gen_cfg;
+  auto pipeline = bench::make_parser_pipeline(rec, gen_cfg.symbols);
+  bench::SteadyClock clock;
+  const auto stats = inject(o, clock, rec, [&](std::string_view frame, Nanos intended) {
+    const Nanos sent = clock.now();
+    pipeline->offer(frame, WallClock{}.now(), intended);
+    rec.on_uncorrected(sent, clock.now(), intended);
+  });
+  result.counts = {.sent = stats.sent,
+                   .late = stats.late,
+                   .max_lag_ns = stats.max_lag,
+                   .measured = rec.series(0).count(),
+                   .rejected = pipeline->rejected(),
+                   .orders = 0};
+  for (std::size_t i = 0; i < rec.names().size(); ++i) {
+    result.series.push_back(bench::summarize(rec.names()[i], rec.series(i)));
+  }
+  result.uncorrected = bench::summarize("uncorrected", rec.uncorrected());
+  return write_outputs(o, result, rec);
+}
+
+#if defined(BE_BENCH_HAVE_ENGINE)
+
+// Stage boundaries the engine stamps, in pipeline order; each latency is from the intended
+// send time to that boundary.
+enum EngineStage : std::size_t { kReceived, kSequenced, kFold, kJournaled };
+std::vector<std::string> engine_stages() {
+  return {"ingress", "sequenced", "fold", "journaled"};
+}
+
+class Probe final : public engine::LatencyProbe {
+ public:
+  explicit Probe(bench::LatencyRecorder& rec) : rec_(rec) {}
+  void on_input(const engine::StageTimes& t) noexcept override {
+    if (t.intended == 0) return;  // timer ticks and venue answers: not injected
+    rec_.on_stage(kReceived, t.intended, t.received);
+    rec_.on_stage(kSequenced, t.intended, t.sequenced);
+    rec_.on_stage(kFold, t.intended, t.strategy);
+    if (t.journaled != 0) rec_.on_stage(kJournaled, t.intended, t.journaled);
+    // From the actual offer (receive_time) to the fold: what a closed loop would measure.
+    rec_.on_uncorrected(t.received, t.strategy, t.intended);
+    if (t.sent != 0) {
+      rec_.on_order(t.intended, t.sent);
+      ++orders_;
+    }
+  }
+  std::uint64_t orders() const noexcept { return orders_; }
+
+ private:
+  bench::LatencyRecorder& rec_;
+  std::uint64_t orders_ = 0;  // pipeline thread only; read after drain()
+};
+
+int run_engine(const RunOptions& o, bench::RunResult& result) {
+  if (o.topology != "fused") {
+    return usage("topology '" + o.topology +
+                 "' is not available: the engine runs the fused topology only "
+                 "(runner/engine/engine.hpp)");
+  }
+  auto parsed = engine::parse_engine_config(bench::engine_config_json(o.bots));
+  if (!parsed) {
+    std::fprintf(stderr, "botengine bench: the built-in bench config is invalid:\n");
+    for (const auto& e : parsed.error()) {
+      std::fprintf(stderr, "  %s: %s\n", e.field.c_str(), e.message.c_str());
+    }
+    return kExitFailure;
+  }
+  engine::EngineConfig config = std::move(*parsed);
+  config.journal = o.journal == "off"     ? engine::JournalMode::kOff
+                   : o.journal == "async" ? engine::JournalMode::kAsync
+                                          : engine::JournalMode::kDurable;
+  config.idle = "spin";
+  // Room for a backlog: an overloaded pipeline shows up as latency (and as late sends), and
+  // only a backlog beyond a quarter of a second at 1M msgs/s as refused offers.
+  config.ingress_capacity = 262'144;
+  // A fresh journal per run: recovery of an old one would replay it before the bench.
+  config.data_dir =
+      o.data_dir.empty() ? (std::filesystem::path(o.out) / "data").string() : o.data_dir;
+  std::error_code ec;
+  std::filesystem::remove_all(config.data_dir, ec);
+  auto opened = engine::Engine::open(config);
+  if (!opened) {
+    std::fprintf(stderr, "botengine bench: %s\n", opened.error().c_str());
+    return kExitFailure;
+  }
+  engine::Engine& eng = **opened;
+  bench::LatencyRecorder rec(engine_stages());
+  Probe probe(rec);
+  eng.set_latency_probe(&probe);
+  if (auto started = eng.start(); !started) {
+    std::fprintf(stderr, "botengine bench: %s\n", started.error().c_str());
+    return kExitFailure;
+  }
+  bench::RealtimeClock clock;
+  std::uint64_t refused = 0;
+  const auto stats = inject(o, clock, rec, [&](std::string_view frame, Nanos intended) {
+    if (!eng.offer_frame(0, frame, clock.now(), intended)) ++refused;
+  });
+  const bool drained = eng.drain(30'000'000'000);
+  eng.set_latency_probe(nullptr);
+  eng.stop();
+  if (!drained) std::fprintf(stderr, "botengine bench: the engine did not drain within 30 s\n");
+  result.counts = {.sent = stats.sent,
+                   .late = stats.late,
+                   .max_lag_ns = stats.max_lag,
+                   .measured = rec.series(kFold).count(),
+                   .rejected = refused,
+                   .orders = probe.orders()};
+  for (std::size_t i = 0; i < rec.names().size(); ++i) {
+    if (i == kJournaled && o.journal == "off") continue;
+    result.series.push_back(bench::summarize(rec.names()[i], rec.series(i)));
+  }
+  result.uncorrected = bench::summarize("uncorrected", rec.uncorrected());
+  const int rc = write_outputs(o, result, rec);
+  return rc != kExitOk ? rc : (drained ? kExitOk : kExitFailure);
+}
+
+#else
+
+int run_engine(const RunOptions&, bench::RunResult&) {
+  std::fprintf(
+      stderr, "botengine bench: this build has no engine (runner/engine); use --pipeline parser\n");
+  return kExitFailure;
+}
+
+#endif
+
+int bench_run(Args args) {
+  RunOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+    if (i + 1 >= args.size()) return usage("missing value after " + std::string(a));
+    const std::string_view v = args[++i];
+    if (a == "--pipeline") {
+      o.pipeline = v;
+      if (o.pipeline != "engine" && o.pipeline != "parser")
+        return usage("--pipeline engine|parser");
+    } else if (a == "--rate") {
+      if (!parse_u64(v, o.rate) || o.rate == 0 || o.rate > 100'000'000) {
+        return usage("--rate takes messages per second in 1..100000000");
+      }
+    } else if (a == "--duration") {
+      if (!parse_double(v, o.duration_s) || o.duration_s <= 0)
+        return usage("--duration takes seconds > 0");
+    } else if (a == "--warmup") {
+      if (!parse_double(v, o.warmup_s)) return usage("--warmup takes seconds >= 0");
+    } else if (a == "--topology") {
+      o.topology = v;
+      if (o.topology != "fused" && o.topology != "pipelined")
+        return usage("--topology fused|pipelined");
+    } else if (a == "--journal") {
+      o.journal = v;
+      if (o.journal != "off" && o.journal != "async" && o.journal != "durable") {
+        return usage("--journal off|async|durable");
+      }
+    } else if (a == "--seed") {
+      if (!parse_u64(v, o.seed)) return usage("--seed takes an unsigned integer");
+    } else if (a == "--out") {
+      o.out = v;
+    } else if (a == "--data-dir") {
+      o.data_dir = v;
+    } else if (a == "--bots") {
+      std::uint64_t n = 0;
+      if (!parse_u64(v, n) || n > 10'000) return usage("--bots takes a count in 0..10000");
+      o.bots = static_cast<std::size_t>(n);
+    } else {
+      return usage("unknown option " + std::string(a));
+    }
+  }
+  if (o.pipeline == "parser" && (o.topology != "fused" || o.journal != "off")) {
+    return usage("--pipeline parser has no topology or journal: leave them at fused/off");
+  }
+  bench::RunResult result;
+  result.config = {.pipeline = o.pipeline,
+                   .topology = o.topology,
+                   .journal = o.journal,
+                   .rate = o.rate,
+                   .duration_s = o.duration_s,
+                   .warmup_s = o.warmup_s,
+                   .seed = o.seed};
+  result.manifest = bench::collect_manifest();
+  return o.pipeline == "parser" ? run_parser(o, result) : run_engine(o, result);
+}
+
+int bench_compare(Args args) {
+  double threshold = 0.05;
+  bool fail_on_slower = false;
+  std::vector<std::string> files;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+    if (a == "--threshold") {
+      if (i + 1 >= args.size() || !parse_double(args[++i], threshold) || threshold >= 1) {
+        return usage("--threshold takes a fraction in [0, 1)");
+      }
+    } else if (a == "--fail-on-slower") {
+      fail_on_slower = true;
+    } else {
+      files.emplace_back(a);
+    }
+  }
+  if (files.size() < 2 || files.size() % 2 != 0) {
+    return usage("compare takes result files in A B pairs (A1 B1 A2 B2 ...)");
+  }
+  std::vector<std::pair<bench::Metrics, bench::Metrics>> pairs;
+  for (std::size_t i = 0; i < files.size(); i += 2) {
+    auto a = bench::load_metrics(files[i]);
+    auto b = bench::load_metrics(files[i + 1]);
+    if (!a || !b) {
+      std::fprintf(stderr, "botengine bench compare: %s\n", (!a ? a.error() : b.error()).c_str());
+      return kExitFailure;
+    }
+    pairs.emplace_back(std::move(*a), std::move(*b));
+  }
+  const auto rows = bench::compare_pairs(pairs, threshold);
+  if (rows.empty()) {
+    std::fprintf(stderr, "botengine bench compare: no metric is present in every file\n");
+    return kExitFailure;
+  }
+  std::printf("%zu pairs; ratio = B/A per pair (lower is better for B); threshold %.0f%%\n",
+              pairs.size(), threshold * 100);
+  std::fputs(bench::format_comparison(rows).c_str(), stdout);
+  bool slower = false;
+  for (const auto& r : rows)
+    slower |= r.verdict == "slower";
+  return fail_on_slower && slower ? kExitFailure : kExitOk;
+}
+
+}  // namespace
+
+int run_bench(Args args) {
+  if (args.empty()) return usage("missing subcommand: run or compare");
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  if (args[0] == "run") return bench_run(args.subspan(1));
+  if (args[0] == "compare") return bench_compare(args.subspan(1));
+  return usage("unknown subcommand '" + std::string(args[0]) + "'");
+}
+
+#endif
+
+}  // namespace be::cli
