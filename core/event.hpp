@@ -78,7 +78,12 @@ enum EventFlags : std::uint16_t {
   // On a derived OrderIntent or OrderCancel: pre-trade risk accepted it (the risk stage sets
   // it and, for a quote-amount buy, writes the quantity it decided).
   kFlagRiskAccepted = 1u << 1,
+  // On a derived OrderIntent: the strategy stage held it back (the bot is paused, or its
+  // instrument is in safe mode). Risk does not check it; the bot gets it back as a local
+  // reject (OrderUpdate reason kLocalRejectBase + kHeldReason).
+  kFlagHeld = 1u << 2,
 };
+inline constexpr std::uint16_t kHeldReason = 0xFE;
 
 struct EventHeader {
   EventType type = EventType::kInvalid;

@@ -186,6 +186,7 @@ void RiskStage::check_intent(Event& record, OrderIntent intent, Outbox& out) {
 
 void RiskStage::on_derived(Event& record, Outbox& out) {
   if (record.header.type == EventType::kOrderIntent) {
+    if ((record.header.flags & kFlagHeld) != 0) return;  // never sent: nothing to check
     check_intent(record, record.as<OrderIntent>(), out);
   } else if (record.header.type == EventType::kOrderCancel) {
     const auto c = record.as<OrderCancel>();

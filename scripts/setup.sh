@@ -15,6 +15,8 @@ packages=(
   nlohmann-json3-dev rapidjson-dev libsqlite3-dev
   # test oracles run under node (talib-web), installed from npm by scripts/test.sh
   nodejs npm
+  # the dashboard's browser test: Debian's headless Chromium driven by playwright-core
+  chromium chromium-driver
 )
 
 missing=()

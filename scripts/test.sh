@@ -15,6 +15,10 @@ bash scripts/setup.sh
 if [[ -f tests/oracle/package-lock.json ]]; then
   npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
 fi
+# The dashboard's browser test drives Debian's Chromium with playwright-core (no download).
+if [[ -f tests/browser/package-lock.json ]]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
 
 status=0
 run_stage() {
@@ -33,19 +37,20 @@ run_stage() {
 }
 
 # The sanitizer stages build only the test executables the sanitizers are for: core (rings,
-# ingress, runner, model), the journal, recording, and the wired-together integration test,
-# and run their labelled tests. Targets are found by name so new test binaries join in.
+# ingress, runner, model), the journal, recording, the engine, the control API, the notifier
+# and the wired-together integration test, and run their labelled tests. Targets are found
+# by name so new test binaries join in.
 sanitized_targets() {
   cmake --build --preset "$1" --target help 2>/dev/null |
-    sed -n 's/^\(\(core\|journal\|support\|config\|capture\|integration\)[a-z_]*_tests\):.*/\1/p' |
+    sed -n 's/^\(\(core\|journal\|support\|config\|capture\|integration\|engine\|api\|notify\)[a-z_]*_tests\):.*/\1/p' |
     sort -u | tr '\n' ' '
 }
 
 for stage in $stages; do
   case $stage in
     release) run_stage release all "" ;;
-    asan) cmake --preset asan >/dev/null; run_stage asan "$(sanitized_targets asan)" "ring|journal|concurrency|core|record|integration" ;;
-    tsan) cmake --preset tsan >/dev/null; run_stage tsan "$(sanitized_targets tsan)" "ring|journal|concurrency|integration" ;;
+    asan) cmake --preset asan >/dev/null; run_stage asan "$(sanitized_targets asan)" "ring|journal|concurrency|core|record|integration|engine|api|notify" ;;
+    tsan) cmake --preset tsan >/dev/null; run_stage tsan "$(sanitized_targets tsan)" "ring|journal|concurrency|integration|engine|api" ;;
     fuzz)
       if [[ -f fuzz/CMakeLists.txt ]]; then
         echo "=== stage: fuzz"

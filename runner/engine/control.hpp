@@ -144,6 +144,7 @@ struct EngineView {
   std::uint64_t ring_depth_max = 0;  // pipelined: deepest ring at publish time
   bool healthy = true;
   std::vector<std::string> problems;  // why not healthy, one line each
+  bool market_ready = false;          // every instrument has a reference price (a trade or a quote)
 };
 
 struct ReadModel {

@@ -141,11 +141,12 @@ class StrategyStage::Context final : public bots::BotContext {
     OrderIntent intent = requested;
     intent.bot = slot_.bot->id();
     const bool entry = !intent.reduce_only();
-    if (slot_.state != BotState::kRunning ||
-        (entry && !stage_.health_.tradable(intent.instrument))) {
-      ++slot_.suppressed;
-      return;
-    }
+    // A paused bot, or an entry on an instrument in safe mode, is held back: the intent is
+    // journaled flagged kFlagHeld and comes back to the bot as a local reject, so the bot
+    // knows (it never waits for an order that was not sent).
+    const bool held =
+        slot_.state != BotState::kRunning || (entry && !stage_.health_.tradable(intent.instrument));
+    if (held) ++slot_.suppressed;
     if (stage_.intents_this_input_ >= stage_.capacity_.intents_per_input ||
         slot_.orders.size() >= stage_.capacity_.orders_per_bot) {
       ++stage_.stats_.intents_dropped;
@@ -166,7 +167,8 @@ class StrategyStage::Context final : public bots::BotContext {
       }
     }
     ++stage_.stats_.intents;
-    out_.emit(intent, stage_.now_);
+    out_.emit(intent, stage_.now_, 0,
+              static_cast<std::uint16_t>(kFlagDerived | (held ? kFlagHeld : kFlagNone)));
   }
 
   void cancel(InstrumentId instrument, std::uint32_t tag) noexcept override {
@@ -576,7 +578,10 @@ bots::InstrumentResolver StrategyStage::resolver() const {
   return [this](std::string_view venue, std::string_view symbol) -> const bots::InstrumentInfo* {
     for (const Instrument& in : instruments_) {
       if (!in.defined || in.symbol != symbol) continue;
-      if (!venue.empty() && venue_name(in.venue) != venue) continue;
+      // Venue names are the deployment's (InstrumentDefined carries only the id): a name the
+      // stage was never told matches any venue, and the engine validates names beforehand.
+      const std::string_view known = venue_name(in.venue);
+      if (!venue.empty() && !known.empty() && known != venue) continue;
       return &in.info;
     }
     return nullptr;

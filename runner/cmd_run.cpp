@@ -1,0 +1,378 @@
+// `botengine run [CONFIG]`: the production runner. Without a config it starts the embedded
+// demo: the exchange simulator on loopback serving a synthetic market, four paper-trading bots
+// (DCA, grid, RSI, MA cross), the journal in ./data, the control API and dashboard on
+// 127.0.0.1:8080 with an admin token in ./data/admin.token, and a one-line live status.
+// docs/CLI.md and docs/CONFIG.md are the reference.
+#include <unistd.h>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/json_config.hpp"
+#include "feed/sim/market.hpp"
+#include "feed/sim/sim_server.hpp"
+#include "runner/api/auth.hpp"
+#include "runner/api/server.hpp"
+#include "runner/cli.hpp"
+#include "runner/dashboard/dashboard.hpp"
+#include "runner/engine/engine.hpp"
+#include "runner/notify/notifier.hpp"
+
+namespace be::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) {
+  g_stop = 1;
+}
+
+constexpr const char* kUsage =
+    "usage: botengine run [CONFIG] [--data-dir DIR] [--api-bind ADDR] [--api-port N]\n"
+    "                     [--tokens FILE] [--journal off|async|durable|none] [--no-status]\n"
+    "                     [--sim-port N] [--duration-s N]\n"
+    "  CONFIG            a deployment config (docs/CONFIG.md); none: the embedded demo\n"
+    "  --data-dir DIR    journal, snapshots, tokens and reports (default ./data)\n"
+    "  --api-bind ADDR   control API address (default 127.0.0.1)\n"
+    "  --api-port N      control API port (default 8080; 0 = any free port, printed)\n"
+    "  --tokens FILE     API tokens file (default DIR/tokens; created with an admin entry)\n"
+    "  --journal MODE    durability (default async)\n"
+    "  --no-status       no live status line\n"
+    "  --sim-port N      the demo simulator's port (default: any free port)\n"
+    "  --duration-s N    stop by itself after N seconds (tests, demos)\n";
+
+// The demo's deployment: BTCUSDT and ETHUSDT on the simulator, a paper account with 100,000
+// USDT, four bots on BTCUSDT.
+constexpr const char* kDemoConfig = R"({
+  "engine": {"journal": "async", "snapshot_every_inputs": 50000, "snapshot_interval_ms": 30000},
+  "venues": [{"name": "binance", "url": ""}],
+  "instruments": [
+    {"venue": "binance", "symbol": "BTCUSDT", "base": "BTC", "quote": "USDT",
+     "price_scale": 8, "qty_scale": 8, "tick_size": 0.01, "step_size": 0.00001,
+     "min_notional": 5},
+    {"venue": "binance", "symbol": "ETHUSDT", "base": "ETH", "quote": "USDT",
+     "price_scale": 8, "qty_scale": 8, "tick_size": 0.001, "step_size": 0.0001,
+     "min_notional": 5}
+  ],
+  "paper": {"taker_fee_bps": 10, "maker_fee_bps": 2, "slippage_bps": 1, "latency_us": 500,
+            "balances": {"USDT": "100000"}},
+  "bots": [
+    {"name": "demo dca", "symbol": "BTCUSDT", "timeframe": "1m",
+     "strategy": {"type": "dca", "parameters": {"base_order_quote": 100.0, "take_profit_pct": 0.5,
+       "interval_minutes": 5,
+       "safety_orders": {"count": 3, "quote": 100.0, "deviation_pct": 0.3, "step_scale": 1.2,
+                         "volume_scale": 1.5}}}},
+    {"name": "demo grid", "symbol": "BTCUSDT",
+     "strategy": {"type": "grid", "parameters": {"lower": 49000, "upper": 51000, "grids": 20,
+                  "spacing": "arithmetic", "quantity_per_grid": 0.001}}},
+    {"name": "demo rsi", "symbol": "BTCUSDT", "timeframe": "1m",
+     "strategy": {"type": "rsi", "parameters": {"period": 14, "oversold": 30, "overbought": 70,
+                  "quote_amount": 100.0}},
+     "risk_management": {"max_position_size": 1000.0, "stop_loss_pct": 3.0,
+                         "take_profit_pct": 6.0, "max_daily_loss": 200.0,
+                         "max_daily_trades": 50}},
+    {"name": "demo ma cross", "symbol": "BTCUSDT", "timeframe": "1m",
+     "strategy": {"type": "ma_cross", "parameters": {"ma": "ema", "fast": 5, "slow": 20,
+                  "quote_amount": 100.0}}}
+  ]
+})";
+
+struct Options {
+  std::string config_path;
+  std::string data_dir = "./data";
+  std::string api_bind = "127.0.0.1";
+  int api_port = 8080;
+  std::string tokens;
+  std::string journal;
+  bool status = true;
+  int sim_port = 0;
+  long duration_s = 0;
+};
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "botengine run: %s\n%s", why.c_str(), kUsage);
+  return kExitUsage;
+}
+
+bool parse_int(std::string_view s, long lo, long hi, long& out) {
+  if (s.empty() || s.size() > 12) return false;
+  long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+std::string read_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path + ": " + std::strerror(errno);
+    return {};
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string status_line(const engine::ReadModel& m) {
+  const engine::EngineView& e = m.engine;
+  std::uint64_t p99 = 0;
+  for (const auto& s : e.latency)
+    if (s.stage == "fold") p99 = s.p99;
+  int running = 0;
+  double pnl = 0;
+  for (const auto& b : m.bots) {
+    if (b.state == BotState::kRunning) ++running;
+    pnl += std::strtod(b.pnl.c_str(), nullptr);
+  }
+  char line[256];
+  std::snprintf(
+      line, sizeof line,
+      "events/s %8.0f | bots %d/%zu running | orders %llu fills %llu | PnL %+.2f | "
+      "fold p99 %llu ns | %s",
+      e.events_per_second, running, m.bots.size(), static_cast<unsigned long long>(e.orders_sent),
+      static_cast<unsigned long long>(e.fills), pnl, static_cast<unsigned long long>(p99),
+      e.healthy ? "healthy" : (e.problems.empty() ? "degraded" : e.problems.front().c_str()));
+  return line;
+}
+
+}  // namespace
+
+int run_run(Args args) {
+  Options o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    auto value = [&](std::string_view& v) {
+      if (i + 1 >= args.size()) return false;
+      v = args[++i];
+      return true;
+    };
+    std::string_view v;
+    long n = 0;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (a == "--data-dir") {
+      if (!value(v)) return usage("--data-dir needs a directory");
+      o.data_dir = std::string(v);
+    } else if (a == "--api-bind") {
+      if (!value(v)) return usage("--api-bind needs an address");
+      o.api_bind = std::string(v);
+    } else if (a == "--api-port") {
+      if (!value(v) || !parse_int(v, 0, 65535, n)) return usage("--api-port needs 0..65535");
+      o.api_port = static_cast<int>(n);
+    } else if (a == "--tokens") {
+      if (!value(v)) return usage("--tokens needs a file");
+      o.tokens = std::string(v);
+    } else if (a == "--journal") {
+      if (!value(v) || (v != "off" && v != "async" && v != "durable" && v != "none")) {
+        return usage("--journal needs off|async|durable|none");
+      }
+      o.journal = std::string(v);
+    } else if (a == "--no-status") {
+      o.status = false;
+    } else if (a == "--sim-port") {
+      if (!value(v) || !parse_int(v, 0, 65535, n)) return usage("--sim-port needs 0..65535");
+      o.sim_port = static_cast<int>(n);
+    } else if (a == "--duration-s") {
+      if (!value(v) || !parse_int(v, 1, 100'000'000, n)) return usage("--duration-s needs N >= 1");
+      o.duration_s = n;
+    } else if (!a.empty() && a[0] != '-' && o.config_path.empty()) {
+      o.config_path = std::string(a);
+    } else {
+      return usage("unknown argument " + std::string(a));
+    }
+  }
+
+  const bool demo = o.config_path.empty();
+  std::string error;
+  const std::string text = demo ? std::string(kDemoConfig) : read_file(o.config_path, error);
+  if (!error.empty()) {
+    std::fprintf(stderr, "botengine run: %s\n", error.c_str());
+    return kExitFailure;
+  }
+  auto parsed = engine::parse_engine_config(text);
+  if (!parsed) {
+    std::fprintf(stderr, "botengine run: %s: %s\n", demo ? "demo config" : o.config_path.c_str(),
+                 config::format_errors(parsed.error()).c_str());
+    return kExitFailure;
+  }
+  engine::EngineConfig config = std::move(*parsed);
+  config.data_dir = o.data_dir;
+  if (!o.journal.empty()) {
+    config.journal = o.journal == "off"       ? engine::JournalMode::kOff
+                     : o.journal == "async"   ? engine::JournalMode::kAsync
+                     : o.journal == "durable" ? engine::JournalMode::kDurable
+                                              : engine::JournalMode::kNone;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "botengine run: cannot create %s: %s\n", o.data_dir.c_str(),
+                 ec.message().c_str());
+    return kExitFailure;
+  }
+
+  // The demo's market: the simulator on loopback, Binance's wire format.
+  std::unique_ptr<sim::SimServer> simulator;
+  if (demo) {
+    sim::SyntheticConfig sc;
+    sc.symbols = {"btcusdt", "ethusdt"};
+    sc.seed = 7;
+    sc.start_time = WallClock{}.now() / 1'000'000 * 1'000'000;
+    sim::SimConfig simc;
+    simc.port = static_cast<std::uint16_t>(o.sim_port);
+    simulator = std::make_unique<sim::SimServer>(simc, sim::make_synthetic_source(sc));
+    auto port = simulator->start();
+    if (!port) {
+      std::fprintf(stderr, "botengine run: simulator: %s\n", port.error().c_str());
+      return kExitFailure;
+    }
+    config.venues.at(0).url = "ws://127.0.0.1:" + std::to_string(*port) + "/stream";
+    std::printf("exchange simulator on ws://127.0.0.1:%u (synthetic BTCUSDT, ETHUSDT)\n", *port);
+  }
+
+  auto opened = engine::Engine::open(config);
+  if (!opened) {
+    std::fprintf(stderr, "botengine run: %s\n", opened.error().c_str());
+    return kExitFailure;
+  }
+  engine::Engine& eng = **opened;
+  const auto& rec = eng.recovery();
+  if (rec.last_position > 0) {
+    std::printf(
+        "recovered %llu journal records (snapshot at %llu, %llu tail records) in %.3f s; "
+        "%llu orders in flight, reconciled with the venue at start\n",
+        static_cast<unsigned long long>(rec.last_position),
+        static_cast<unsigned long long>(rec.snapshot_position),
+        static_cast<unsigned long long>(rec.tail_records), rec.seconds,
+        static_cast<unsigned long long>(rec.unknown_orders));
+  }
+
+  // Tokens: the admin's is created on first start and kept in DATA/admin.token (0600).
+  const std::filesystem::path tokens_path = o.tokens.empty()
+                                                ? std::filesystem::path(o.data_dir) / "tokens"
+                                                : std::filesystem::path(o.tokens);
+  auto created = api::ensure_tokens_file(tokens_path);
+  if (!created) {
+    std::fprintf(stderr, "botengine run: %s\n", created.error().c_str());
+    return kExitFailure;
+  }
+  const std::filesystem::path admin_token = std::filesystem::path(o.data_dir) / "admin.token";
+  if (*created) {
+    if (auto w = api::write_private_file(admin_token, **created + "\n"); !w) {
+      std::fprintf(stderr, "botengine run: %s\n", w.error().c_str());
+      return kExitFailure;
+    }
+  }
+  auto tokens = api::TokenStore::load(tokens_path);
+  if (!tokens) {
+    std::fprintf(stderr, "botengine run: %s\n", tokens.error().c_str());
+    return kExitFailure;
+  }
+
+  // Notifications: webhooks from the config's "notifications" (none in the demo).
+  std::unique_ptr<notify::Notifier> notifier;
+  if (auto nc = notify::parse_notify_config(text); nc && !nc->webhooks.empty()) {
+    notify::NotifierOptions no;
+    no.config = std::move(*nc);
+    no.state_dir = std::filesystem::path(o.data_dir) / "notify";
+    auto n = notify::Notifier::create(std::move(no));
+    if (!n) {
+      std::fprintf(stderr, "botengine run: notifications: %s\n", n.error().c_str());
+      return kExitFailure;
+    }
+    notifier = std::move(*n);
+    notify::Notifier* raw = notifier.get();
+    eng.set_notification_handler(
+        [raw, &eng](SequenceNumber seq, Nanos t, const Notification& note) {
+          notify::NotifyItem item;
+          item.seq = seq;
+          item.time = t;
+          item.n = note;
+          if (auto m = eng.read_model()) {
+            if (const auto* b = m->find(note.bot)) {
+              item.bot_name = b->name;
+              item.symbol = b->symbol;
+            }
+          }
+          raw->offer(std::move(item));
+        });
+  } else if (!nc) {
+    std::fprintf(stderr, "botengine run: %s\n", config::format_errors(nc.error()).c_str());
+    return kExitFailure;
+  }
+
+  if (auto started = eng.start(); !started) {
+    std::fprintf(stderr, "botengine run: %s\n", started.error().c_str());
+    return kExitFailure;
+  }
+
+  api::ApiOptions ao;
+  ao.bind_address = o.api_bind;
+  ao.port = static_cast<std::uint16_t>(o.api_port);
+  ao.reports_dir = std::filesystem::path(o.data_dir) / "reports";
+  ao.static_assets = [](std::string_view path) -> std::optional<api::StaticAsset> {
+    const dashboard::Asset* a = dashboard::find_asset(path);
+    if (a == nullptr) return std::nullopt;
+    return api::StaticAsset{
+        a->content_type,
+        std::string_view(reinterpret_cast<const char*>(a->bytes.data()), a->bytes.size())};
+  };
+  api::ApiServer server(eng, std::move(*tokens), ao);
+  auto port = server.start();
+  if (!port) {
+    std::fprintf(stderr, "botengine run: control API: %s\n", port.error().c_str());
+    eng.stop();
+    return kExitFailure;
+  }
+  std::printf("control API and dashboard on http://%s:%u/\n", o.api_bind.c_str(), *port);
+  std::printf("admin token in %s\n", std::filesystem::absolute(admin_token).c_str());
+  std::printf("journal in %s (%s)\n", std::filesystem::absolute(o.data_dir + "/journal").c_str(),
+              std::string(engine::to_string(config.journal)).c_str());
+  std::fflush(stdout);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  const bool tty = o.status && isatty(STDOUT_FILENO);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.duration_s);
+  while (!g_stop) {
+    // The status line's cadence; shutdown is driven by the signal flag, not by this wait.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (o.duration_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
+    if (o.status) {
+      if (auto m = eng.read_model()) {
+        const std::string line = status_line(*m);
+        if (tty) {
+          std::printf("\r%-150s", line.c_str());
+        } else {
+          static int every = 0;
+          if (++every % 25 == 0) std::printf("%s\n", line.c_str());
+        }
+        std::fflush(stdout);
+      }
+    }
+  }
+  std::printf("%sstopping: intake off, %s open orders, journal flush, final snapshot\n",
+              tty ? "\n" : "", config.cancel_open_orders_on_shutdown ? "cancelling" : "keeping");
+  server.stop();
+  eng.stop();
+  if (simulator) simulator->stop();
+  std::printf("stopped cleanly\n");
+  return kExitOk;
+}
+
+}  // namespace be::cli

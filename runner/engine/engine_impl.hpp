@@ -1,0 +1,542 @@
+// The engine's internals, shared by engine.cpp (threads, recovery) and control.cpp
+// (commands, read model). Not part of the public interface.
+#pragma once
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "core/clock.hpp"
+#include "core/fixed_point.hpp"
+#include "core/ingress.hpp"
+#include "core/order_intent.hpp"
+#include "core/spsc_ring.hpp"
+#include "feed/binance.hpp"
+#include "feed/net/ws_client.hpp"
+#include "feed/symbol_table.hpp"
+#include "journal/reader.hpp"
+#include "journal/writer.hpp"
+#include "oms/order.hpp"
+#include "runner/engine/engine.hpp"
+#include "runner/engine/format.hpp"
+
+namespace be::engine {
+
+namespace detail {
+
+struct InputItem {
+  Event event;
+  Nanos intended = 0;
+};
+
+// Fixed log2-bucketed latency histogram for the read model and /metrics (the bench harness
+// has the precise one): 64 buckets of powers of two nanoseconds.
+struct Log2Histogram {
+  std::array<std::uint64_t, 64> buckets{};
+  std::uint64_t count = 0;
+  std::uint64_t max = 0;
+  std::uint64_t sum = 0;
+  void record(std::int64_t ns) noexcept {
+    const auto v = static_cast<std::uint64_t>(ns < 0 ? 0 : ns);
+    ++buckets[v == 0 ? 0 : 64 - static_cast<std::size_t>(__builtin_clzll(v))];
+    ++count;
+    sum += v;
+    max = std::max(max, v);
+  }
+  std::uint64_t percentile(double p) const noexcept {
+    if (count == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(p * static_cast<double>(count - 1)) + 1;
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < buckets.size(); ++b) {
+      seen += buckets[b];
+      if (seen >= rank) return b == 0 ? 0 : (std::uint64_t{1} << b) - 1;  // bucket upper bound
+    }
+    return max;
+  }
+};
+
+inline Nanos wall_now() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inline void pin_to_cpu(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+inline constexpr std::uint32_t kBotConfigBlobKind = 1;
+
+}  // namespace detail
+using namespace detail;
+
+// ---- Impl ----------------------------------------------------------------------------------
+
+struct Engine::Impl final : oms::VenueResponses {
+  Engine& self;
+  EngineConfig config;
+  InstrumentTable instruments;  // from config: symbols, scales, assets (immutable)
+  Ingress<InputItem> ingress;
+  std::optional<Ingress<InputItem>::Producer> pipeline_producer;
+  std::mutex control_mutex;
+  std::optional<Ingress<InputItem>::Producer> control_producer;
+  std::mutex offer_mutex;
+  std::vector<std::optional<Ingress<InputItem>::Producer>> offer_producers;
+  std::vector<std::unique_ptr<feed::SymbolTable>> symbols;
+  std::vector<std::unique_ptr<feed::BinanceParser>> parsers;
+  std::vector<std::unique_ptr<net::WsClient>> clients;
+
+  std::vector<oms::PaperStartingBalance> starting_balances;
+  std::vector<bots::InstrumentInfo> validation_instruments;
+  Fold fold;
+  std::unique_ptr<journal::JournalWriter<>> writer;
+  SequenceNumber next_position = 1;
+  SequenceNumber ordinal = 0;
+  bool fresh = true;
+
+  // Blob bytes stay alive until the journal has committed them.
+  std::mutex blob_mutex;
+  std::map<std::uint64_t, std::unique_ptr<std::string>> blobs;
+  std::vector<std::pair<std::uint64_t, SequenceNumber>> blob_positions;  // pipeline thread
+  std::atomic<std::uint64_t> next_blob{1};
+  std::atomic<std::uint32_t> next_bot{0};
+  std::atomic<std::uint64_t> next_request{1};
+
+  // Command results, by request id.
+  struct Outcome {
+    bool applied = false;
+    bool accepted = false;
+    SequenceNumber sequence = 0;
+  };
+  std::mutex request_mutex;
+  std::condition_variable request_cv;
+  std::map<std::uint64_t, Outcome> outcomes;
+
+  // Durable-mode sends waiting for the watermark.
+  struct PendingProbe {
+    SequenceNumber position;
+    StageTimes times;
+  };
+  std::deque<PendingProbe> pending_probes;
+
+  // Read model.
+  mutable std::mutex model_mutex;
+  std::shared_ptr<const ReadModel> model;
+
+  // Event stream: pipeline -> publisher (ring), publisher -> API (bounded deque).
+  SpscRing<Event> stream_ring;
+  std::atomic<std::uint64_t> stream_dropped{0};
+  mutable std::mutex stream_mutex;
+  std::deque<StreamItem> stream;
+  std::uint64_t stream_cursor = 0;
+  std::mutex notify_mutex;
+  NotificationHandler notify;
+
+  // Metrics (pipeline thread writes, publish copies).
+  Log2Histogram fold_latency, journal_latency, feed_latency, tick_to_order;
+  std::uint64_t inputs_total = 0;
+  std::uint64_t ingress_full = 0;
+  std::uint64_t journal_full_spins = 0;
+  std::uint64_t parse_rejects = 0;
+  std::atomic<std::uint64_t> parse_rejects_io{0};
+  std::uint64_t snapshots = 0;
+  std::string journal_error;
+  Nanos last_publish = 0;
+  std::uint64_t inputs_at_last_publish = 0;
+  double events_per_second = 0;
+  std::uint64_t inputs_since_snapshot = 0;
+  Nanos last_snapshot = 0;
+
+  std::atomic<bool> stop_requested{false};
+  std::thread pipeline;
+  std::thread publisher;
+  std::atomic<SequenceNumber> offered{0};
+
+  Impl(Engine& engine, EngineConfig cfg)
+      : self(engine),
+        config(std::move(cfg)),
+        instruments(config.instruments),
+        ingress(config.ingress_capacity, 16 + config.venues.size()),
+        starting_balances(paper_balances(config, instruments)),
+        fold(fold_config(config, starting_balances), *this),
+        stream_ring(65'536) {
+    for (std::size_t i = 0; i < instruments.size(); ++i) {
+      const InstrumentDefined& d = instruments.definition(i);
+      bots::InstrumentInfo info;
+      info.id = d.instrument;
+      info.price_scale = d.price_scale;
+      info.qty_scale = d.qty_scale;
+      info.tick_size = d.tick_size;
+      info.step_size = d.step_size;
+      info.min_notional = d.min_notional;
+      validation_instruments.push_back(info);
+    }
+    for (std::size_t v = 0; v < config.venues.size(); ++v) {
+      auto table = std::make_unique<feed::SymbolTable>(feed::UnknownSymbolPolicy::kReject);
+      for (const InstrumentSpec& in : config.instruments) {
+        if (in.venue == config.venues[v].name) {
+          table->add(in.symbol, feed::InstrumentScales{in.price_scale, in.qty_scale});
+        }
+      }
+      parsers.push_back(
+          std::make_unique<feed::BinanceParser>(VenueId{static_cast<std::uint16_t>(v)}, *table));
+      symbols.push_back(std::move(table));
+    }
+    offer_producers.resize(config.venues.size() + 1);
+  }
+
+  static FoldConfig fold_config(const EngineConfig& c,
+                                const std::vector<oms::PaperStartingBalance>& balances) {
+    FoldConfig f = c.fold;
+    f.paper.starting_balances = balances;
+    f.paper.instruments = std::max<std::uint32_t>(f.paper.instruments,
+                                                  static_cast<std::uint32_t>(c.instruments.size()));
+    return f;
+  }
+  // The configured opening balances at their assets' ids and scales (validated by
+  // parse_engine_config's caller: an unknown asset or a bad decimal is skipped here).
+  static std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& c,
+                                                               const InstrumentTable& t) {
+    std::vector<oms::PaperStartingBalance> out;
+    for (const auto& [asset, text] : c.balances) {
+      const auto index = t.asset_index(asset);
+      if (!index) continue;
+      const auto amount = parse_decimal(text, t.asset_scale(*index));
+      if (!amount) continue;
+      out.push_back({AccountId{0}, AssetId{static_cast<std::uint16_t>(*index)}, *amount});
+    }
+    return out;
+  }
+
+  // Read-model history the fold does not keep (pipeline thread only).
+  struct BotHistory {
+    std::vector<FillView> fills;
+    std::vector<EquityPoint> equity;
+    std::uint64_t trade_count = 0;
+  };
+  std::map<std::uint32_t, BotHistory> bot_history;
+  bool global_kill_latched = false;
+  bool account_kill_latched = false;
+  std::set<std::uint32_t> bot_kill_latched;
+  std::atomic<bool> publish_requested{false};
+  void note_fill(const Event& e);
+  void note_kill_switch(const OperatorCommand& c);
+  CommandResult submit(OperatorCommand command, const std::string* blob);
+
+  // VenueResponses: the paper venue answers on the pipeline thread; into the ingress.
+  void respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept override {
+    push_from_pipeline(Event::make(u, t, r != 0 ? r : wall_now()));
+  }
+  void respond(const BalanceUpdate& b, Nanos t, Nanos r) noexcept override {
+    push_from_pipeline(Event::make(b, t, r != 0 ? r : wall_now()));
+  }
+  void connectivity(VenueId v, ConnectivityState s, Nanos t) noexcept override {
+    Connectivity c;
+    c.venue = v;
+    c.state = s;
+    push_from_pipeline(Event::make(c, t, wall_now()));
+  }
+  void push_from_pipeline(const Event& e) noexcept {
+    if (!pipeline_producer || !pipeline_producer->try_push(InputItem{e, 0})) ++ingress_full;
+  }
+
+  // ---- Pipeline thread ------------------------------------------------------------------
+  bool journal_append(const Event& e) {
+    if (!writer) return true;
+    for (std::uint32_t spins = 0;; ++spins) {
+      const auto status = writer->try_append(e);
+      if (status == journal::AppendStatus::kOk) return true;
+      if (status != journal::AppendStatus::kFull) {
+        journal_error = std::string("journal: ") + journal::to_string(status);
+        return false;
+      }
+      ++journal_full_spins;
+      if (spins > 64) std::this_thread::yield();
+    }
+  }
+
+  void apply_input(const InputItem& item) {
+    StageTimes times;
+    times.intended = item.intended;
+    times.received = item.event.header.receive_time;
+    times.sequenced = wall_now();
+    times.type = item.event.header.type;
+    const auto records = fold.apply(item.event, ++ordinal);
+    ++inputs_total;
+    ++inputs_since_snapshot;
+    times.strategy = wall_now();
+    const SequenceNumber input_position = next_position;
+    bool has_order = false;
+    for (const Event& r : records) {
+      Event e = r;
+      e.header.sequence = next_position++;
+      if (!journal_append(e)) stop_requested.store(true);
+      if (e.header.type == EventType::kBlob) {
+        blob_positions.emplace_back(e.as<BlobRef>().blob_id, e.header.sequence);
+      }
+      if (e.header.type == EventType::kOrderNew) has_order = true;
+      if (e.derived() || e.header.type == EventType::kTrade ||
+          e.header.type == EventType::kConnectivity || e.header.type == EventType::kOrderUpdate) {
+        if (!stream_ring.try_push(e)) stream_dropped.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (e.header.type == EventType::kOperatorCommand) {
+        note_command(e, records);
+        const auto c = e.as<OperatorCommand>();
+        if (c.kind == OperatorCommandKind::kKillSwitchSet ||
+            c.kind == OperatorCommandKind::kKillSwitchReset) {
+          note_kill_switch(c);
+        }
+      }
+      if (e.header.type == EventType::kFillApplied) note_fill(e);
+    }
+    times.journaled = wall_now();
+    for (const VenueAction& a : fold.actions()) {
+      if (a.kind == VenueAction::Kind::kLoopBackReject) {
+        push_from_pipeline(Event::make(a.reject, fold.strategy().engine_time(), wall_now()));
+      }
+    }
+    fold_latency.record(times.strategy - times.sequenced);
+    journal_latency.record(times.journaled - times.strategy);
+    if (times.received != 0) feed_latency.record(times.sequenced - times.received);
+    if (has_order) {
+      if (config.journal == JournalMode::kDurable && writer) {
+        pending_probes.push_back({input_position, times});
+      } else {
+        times.sent = times.journaled;
+        finish_probe(times);
+      }
+    } else {
+      finish_probe(times);
+    }
+    self.applied_.store(ordinal, std::memory_order_release);
+  }
+
+  void finish_probe(StageTimes& times) {
+    if (times.sent != 0) {
+      const Nanos origin = times.intended != 0 ? times.intended : times.received;
+      if (origin != 0) tick_to_order.record(times.sent - origin);
+    }
+    if (LatencyProbe* p = self.probe_.load(std::memory_order_acquire)) p->on_input(times);
+  }
+
+  void release_durable() {
+    if (pending_probes.empty() || !writer) return;
+    const SequenceNumber durable = writer->durable();
+    const Nanos now = wall_now();
+    while (!pending_probes.empty() && pending_probes.front().position <= durable) {
+      StageTimes t = pending_probes.front().times;
+      t.sent = now;
+      pending_probes.pop_front();
+      finish_probe(t);
+    }
+  }
+
+  void note_command(const Event& e, std::span<const Event> records) {
+    const auto c = e.as<OperatorCommand>();
+    if (c.request_id == 0) return;
+    bool accepted = false;
+    for (const Event& r : records) {
+      if (r.header.type == EventType::kBotStatus && r.as<BotStatus>().bot == c.bot) accepted = true;
+      if (r.header.type == EventType::kNotification &&
+          r.as<Notification>().kind == NotificationKind::kKillSwitch) {
+        accepted = true;
+      }
+    }
+    if (c.kind == OperatorCommandKind::kKillSwitchSet ||
+        c.kind == OperatorCommandKind::kKillSwitchReset ||
+        c.kind == OperatorCommandKind::kCircuitReset) {
+      accepted = true;  // idempotent: setting a set switch is not an error
+    }
+    {
+      std::lock_guard lock(request_mutex);
+      outcomes[c.request_id] = Outcome{true, accepted, e.header.sequence};
+    }
+    request_cv.notify_all();
+  }
+
+  void tick(Nanos now) {
+    Timer t;
+    t.owner = kNoBot;
+    t.deadline = now;
+    apply_input(InputItem{Event::make(t, now, now), 0});
+  }
+
+  void take_snapshot() {
+    if (!writer) return;
+    const auto bytes = fold.snapshot();
+    const StateHashes h = fold.hashes();
+    StateHash sh;
+    sh.at = ordinal;
+    sh.strategy = h.strategy;
+    sh.risk = h.risk;
+    sh.orders = h.orders;
+    sh.combined = h.combined;
+    Event e = Event::make(sh, fold.strategy().engine_time(), 0);
+    e.header.flags = kFlagDerived;
+    e.header.sequence = next_position++;
+    journal_append(e);
+    if (auto err = writer->write_snapshot(e.header.sequence, bytes, h.combined); !err.ok()) {
+      journal_error = "snapshot: " + err.message;
+    }
+    ++snapshots;
+    inputs_since_snapshot = 0;
+  }
+
+  void release_blobs() {
+    if (blob_positions.empty()) return;
+    const SequenceNumber committed = writer ? writer->committed() : next_position;
+    std::lock_guard lock(blob_mutex);
+    std::erase_if(blob_positions, [&](const auto& p) {
+      if (p.second > committed) return false;
+      blobs.erase(p.first);
+      return true;
+    });
+  }
+
+  void run_pipeline() {
+    pin_to_cpu(config.cpu);
+    auto producer = ingress.make_producer();
+    if (!producer) {
+      journal_error = "ingress: no producer for the pipeline thread";
+      return;
+    }
+    pipeline_producer.emplace(std::move(*producer));
+    std::array<InputItem, 256> batch;
+    Nanos next_tick = wall_now();
+    last_publish = 0;
+    last_snapshot = wall_now();
+    unsigned idle_rounds = 0;
+    // Orders in flight at the crash (or never answered) are unknown until the venue says.
+    recovery_reconcile();
+    for (;;) {
+      const bool stopping = stop_requested.load(std::memory_order_acquire);
+      const std::size_t n = ingress.drain(std::span(batch));
+      for (std::size_t i = 0; i < n; ++i)
+        apply_input(batch[i]);
+      const Nanos now = wall_now();
+      if (now >= next_tick) {
+        tick(now);
+        next_tick = now + config.tick_interval;
+      }
+      release_durable();
+      if (now - last_publish >= config.publish_interval ||
+          publish_requested.exchange(false, std::memory_order_acq_rel)) {
+        publish(now);
+        release_blobs();
+      }
+      if (inputs_since_snapshot >= config.snapshot_every_inputs ||
+          (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval)) {
+        take_snapshot();
+        last_snapshot = now;
+      }
+      if (stopping && n == 0) break;
+      if (n == 0) {
+        idle(idle_rounds);
+      } else {
+        idle_rounds = 0;
+      }
+    }
+    shutdown_fold();
+  }
+
+  void idle(unsigned& rounds) {
+    ++rounds;
+    if (config.idle == "spin") {
+      __builtin_ia32_pause();
+    } else if (config.idle == "yield" || rounds < 64) {
+      std::this_thread::yield();
+    } else {
+      // Back-off park: bounded so the clock tick and the publisher keep their cadence.
+      std::this_thread::sleep_for(std::chrono::microseconds(rounds < 256 ? 50 : 500));
+    }
+  }
+
+  // Orders in flight at a crash (or never answered) are unknown until the venue says: a
+  // journaled reconcile input (see kReconcileTimer), so replays reconcile alike.
+  void recovery_reconcile() {
+    Timer t;
+    t.owner = kNoBot;
+    t.timer_id = kReconcileTimer;
+    const Nanos now = wall_now();
+    t.deadline = now;
+    apply_input(InputItem{Event::make(t, now, now), 0});
+  }
+
+  void shutdown_fold() {
+    // Journaled like any command, so a replay ends the same way.
+    OperatorCommand c;
+    c.kind = OperatorCommandKind::kShutdown;
+    const Nanos now = wall_now();
+    if (config.cancel_open_orders_on_shutdown) {
+      apply_input(InputItem{Event::make(c, now, now), 0});
+      // Drain what the shutdown produced (cancels answered by the paper venue).
+      std::array<InputItem, 256> batch;
+      for (int round = 0; round < 4; ++round) {
+        const std::size_t n = ingress.drain(std::span(batch));
+        for (std::size_t i = 0; i < n; ++i)
+          apply_input(batch[i]);
+      }
+    }
+    publish(wall_now());
+    take_snapshot();
+  }
+
+  // ---- Read model -------------------------------------------------------------------------
+  void publish(Nanos now) {
+    auto m = std::make_shared<ReadModel>();
+    build_read_model(*m, now);
+    {
+      std::lock_guard lock(model_mutex);
+      model = std::move(m);
+    }
+    last_publish = now;
+  }
+
+  void build_read_model(ReadModel& m, Nanos now);
+
+  // ---- Publisher thread -------------------------------------------------------------------
+  void run_publisher() {
+    Event e;
+    while (!stop_requested.load(std::memory_order_acquire) || !stream_ring.empty_approx()) {
+      bool any = false;
+      while (stream_ring.try_pop(e)) {
+        any = true;
+        publish_stream(e);
+      }
+      if (!any) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  void publish_stream(const Event& e) {
+    StreamItem item;
+    item.json = stream_json(e, instruments);
+    if (item.json.empty()) return;
+    item.bot = stream_owner(e);
+    if (e.header.type == EventType::kNotification) {
+      std::lock_guard lock(notify_mutex);
+      if (notify) notify(e.header.sequence, e.header.event_time, e.as<Notification>());
+    }
+    std::lock_guard lock(stream_mutex);
+    item.cursor = ++stream_cursor;
+    stream.push_back(std::move(item));
+    while (stream.size() > config.stream_capacity)
+      stream.pop_front();
+  }
+};
+
+Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
+                                    Engine::RecoveryReport& report);
+
+}  // namespace be::engine

@@ -1,0 +1,140 @@
+// The fold: the whole business state of one engine and the one function that advances it,
+// apply(input). Live running, crash recovery, replay and backtests all go through it, which is
+// what makes them agree (DESIGN.md 1 and 5).
+//
+//   input --> StrategyStage --derived--> RiskStage (checks in place) --> order manager
+//                                                                        |-> OrderNew / cancel
+//                                                                        |   to the venue
+//                                                                        '-> FillApplied, ...
+// For each input, `records()` afterwards holds, in order: the input itself, then everything
+// the three stages derived from it (each flagged kFlagDerived). The caller journals them in
+// that order and hands `actions()` (orders and cancels to send, local rejects to loop back as
+// inputs) to the venue side.
+//
+// The venue: a paper venue (deterministic matching) lives inside the fold, so its state is a
+// fold too and is rebuilt by recovery and replay; it sees market inputs and the orders the
+// fold sends. Its answers are not applied here: they go to a VenueResponses sink the caller
+// owns (live: the ingress, so they come back as journaled inputs; recovery and replay: dropped,
+// because the journal already holds them). A live venue is the caller's business: the fold
+// then only reports the actions.
+//
+// Thread-safety: none; one thread. Allocation: control inputs and snapshots only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/intern_table.hpp"
+#include "core/outbox.hpp"
+#include "oms/order_manager.hpp"
+#include "oms/paper_venue.hpp"
+#include "risk/risk_stage.hpp"
+#include "strategies/stage/strategy_stage.hpp"
+
+namespace be::engine {
+
+// A Timer input with owner kNoBot and this id asks the fold to reconcile: orders in flight
+// become unknown and the venue is asked about each (and about balances). Being an input, it
+// is journaled, so a replay reconciles at the same point and its paper venue agrees.
+inline constexpr std::uint32_t kReconcileTimer = 0xFFFF'FFFEu;
+
+struct FoldConfig {
+  stage::StrategyCapacity strategy{};
+  // Tables are sized bots x instruments: keep them to what a deployment uses (snapshots
+  // carry them whole).
+  risk::RiskStage::Options risk{{64, 4, 16, 32}, 65'536, {}};
+  oms::OmsCapacity oms{64, 16, 32, 4, 16'384};
+  bool paper_venue = true;
+  oms::PaperConfig paper{};  // starting_balances are copied at construction
+  std::size_t max_records_per_input = 8192;
+};
+
+// What the venue side must do after an input.
+struct VenueAction {
+  enum class Kind : std::uint8_t { kSubmit, kCancel, kLoopBackReject };
+  Kind kind = Kind::kSubmit;
+  OrderNew order{};      // kSubmit
+  OrderCancel cancel{};  // kCancel
+  OrderUpdate reject{};  // kLoopBackReject: a local (risk) reject to feed back as an input
+};
+
+struct FoldStats {
+  std::uint64_t inputs = 0;
+  std::uint64_t orders_sent = 0;
+  std::uint64_t cancels_sent = 0;
+  std::uint64_t fills = 0;
+  std::uint64_t risk_rejects = 0;
+  std::uint64_t oms_unknown = 0;
+  std::uint64_t oms_refused = 0;  // accepted intents the order manager could not open
+  std::uint64_t record_overflow = 0;
+  std::uint64_t reconciled_unknown = 0;  // orders made unknown by reconcile inputs
+};
+
+struct StateHashes {
+  std::uint64_t strategy = 0, risk = 0, orders = 0, combined = 0;
+};
+
+class Fold {
+ public:
+  // `responses`: where the paper venue's answers go (see the file comment); may change later
+  // with set_responses().
+  Fold(const FoldConfig& config, oms::VenueResponses& responses);
+  ~Fold();
+  Fold(const Fold&) = delete;
+  Fold& operator=(const Fold&) = delete;
+
+  // Applies one input. `ordinal` numbers inputs densely from 1 (it is the input's sequence
+  // for the stages: client order ids derive from it). Returns the records (see above).
+  std::span<const Event> apply(const Event& input, SequenceNumber ordinal);
+  std::span<const VenueAction> actions() const noexcept { return actions_; }
+
+  // The venue lost its order channel: in-flight orders become unknown; reconcile() then asks
+  // the venue about each (answers arrive as inputs).
+  std::size_t connection_lost();
+  void reconcile(Nanos now);
+
+  void set_responses(oms::VenueResponses& responses);
+
+  StateHashes hashes() const;
+  std::vector<std::byte> snapshot() const;
+  // On error the fold may be partly restored: discard it (recovery builds a fresh one).
+  std::optional<std::string> restore(std::span<const std::byte> bytes);
+
+  SequenceNumber ordinal() const noexcept { return ordinal_; }
+  const stage::StrategyStage& strategy() const noexcept { return strategy_; }
+  const risk::RiskStage& risk() const noexcept { return risk_; }
+  const oms::OrderManager& orders() const noexcept { return oms_; }
+  const oms::PaperVenue* paper() const noexcept { return paper_.get(); }
+  const FoldStats& stats() const noexcept { return stats_; }
+  std::string_view asset_name(AssetId id) const noexcept { return assets_.name(id); }
+  std::size_t asset_count() const noexcept { return assets_.size(); }
+
+ private:
+  void order_manager(const Event& input, Outbox& out);
+  void on_derived_for_oms(const Event& record, std::size_t index, Outbox& out);
+
+  FoldConfig config_;
+  std::vector<oms::PaperStartingBalance> starting_;
+  stage::StrategyStage strategy_;
+  risk::RiskStage risk_;
+  oms::OrderManager oms_;
+  struct Forwarder;
+  std::unique_ptr<Forwarder> forwarder_;  // before paper_: the venue holds a reference to it
+  std::unique_ptr<oms::PaperVenue> paper_;
+  oms::VenueResponses* responses_;
+  InternTable<AssetId> assets_;
+  Outbox records_;
+  Outbox strategy_out_;
+  Outbox risk_out_;
+  Outbox oms_out_;
+  std::vector<VenueAction> actions_;
+  SequenceNumber ordinal_ = 0;
+  FoldStats stats_;
+};
+
+}  // namespace be::engine
