@@ -21,6 +21,8 @@ constexpr std::array kCommands = {
             be::cli::run_sim},
     Command{"record", "record a venue's WebSocket frames to a capture: record --url URL --out FILE",
             be::cli::run_record},
+    Command{"bench", "end-to-end latency harness: bench run [--rate N] ... | bench compare A B ...",
+            be::cli::run_bench},
     Command{"run", "run the engine: run [CONFIG] (no config: the embedded paper-trading demo)",
             be::cli::run_run},
     Command{"replay", "replay a journal through the engine: replay DIR [--verify] [--bots FILE]",
