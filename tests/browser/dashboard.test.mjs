@@ -358,6 +358,12 @@ async function main() {
   } catch (e) {
     failures++;
     console.log(`FAIL ${e.stack || e}`);
+    // What the pages looked like when it failed, for the artifacts.
+    for (const ctx of browser?.contexts() ?? []) {
+      for (const [i, p] of ctx.pages().entries()) {
+        await p.screenshot({ path: path.join(art, `failure-${i}.png`), fullPage: true }).catch(() => {});
+      }
+    }
     if (runner) console.log(`--- runner log (last lines)\n${runner.log.slice(-80).join('')}`);
   } finally {
     await browser?.close().catch(() => {});
