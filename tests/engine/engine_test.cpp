@@ -1,0 +1,138 @@
+// The engine end to end without sockets: market inputs offered through the bench hook, bots
+// created and steered through the ControlPlane, the journal, restart recovery, SIGKILL at
+// random moments, replay from scratch, and the fold's zero-allocation hot path.
+//
+// Children are forked before the parent starts any thread and leave with _exit().
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+#include "journal/reader.hpp"
+#include "runner/engine/engine.hpp"
+#include "runner/engine/engine_impl.hpp"
+#include "runner/engine/fold.hpp"
+#include "tests/engine/engine_fixture.hpp"
+#include "tests/support/alloc_counter.hpp"
+
+namespace be::engine {
+namespace {
+
+using namespace test_support;
+
+TEST(EngineTest, shouldTradeJournalAndRecoverTheSameStateAfterARestart) {
+  TempDir dir;
+  const EngineConfig config = test_config(dir.path);
+  std::uint64_t hash_at_stop = 0;
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    const CommandResult dca = engine->create_bot(UserId{1}, kDcaBot);
+    ASSERT_EQ(dca.status, CommandStatus::kAccepted) << dca.message;
+    const CommandResult grid = engine->create_bot(UserId{1}, kGridBot);
+    ASSERT_EQ(grid.status, CommandStatus::kAccepted) << grid.message;
+    Market market(1);
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(engine->offer_event(market.next()));
+    ASSERT_TRUE(engine->drain(10'000'000'000));
+    ASSERT_EQ(engine->bot_command(UserId{1}, false, dca.bot, OperatorCommandKind::kStartBot).status,
+              CommandStatus::kAccepted);
+    ASSERT_EQ(
+        engine->bot_command(UserId{1}, false, grid.bot, OperatorCommandKind::kStartBot).status,
+        CommandStatus::kAccepted);
+    // Someone else's bot is not there for them; starting a running bot is a conflict.
+    EXPECT_EQ(engine->bot_command(UserId{2}, false, dca.bot, OperatorCommandKind::kPauseBot).status,
+              CommandStatus::kNotFound);
+    EXPECT_EQ(engine->bot_command(UserId{1}, false, dca.bot, OperatorCommandKind::kStartBot).status,
+              CommandStatus::kConflict);
+    for (int i = 0; i < 6000; ++i) {
+      while (!engine->offer_event(market.next()))
+        ASSERT_TRUE(engine->drain(10'000'000'000));
+    }
+    ASSERT_TRUE(engine->drain(20'000'000'000));
+    const auto model = engine->read_model();
+    ASSERT_TRUE(model);
+    EXPECT_GT(model->engine.orders_sent, 0u);
+    EXPECT_GT(model->engine.fills, 0u);
+    const BotView* view = model->find(dca.bot);
+    ASSERT_NE(view, nullptr);
+    EXPECT_EQ(view->state, BotState::kRunning);
+    EXPECT_FALSE(view->orders.empty());
+    engine->stop();
+    hash_at_stop = engine->state_hash();
+  }
+  auto reopened = open_engine(config);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->recovery().state_hash, hash_at_stop);
+  EXPECT_GT(reopened->recovery().snapshot_position, 0u) << "the final snapshot was used";
+  EXPECT_EQ(reopened->recovery().derived_mismatches, 0u);
+  const ScratchReplay scratch = replay_from_scratch(config);
+  EXPECT_EQ(scratch.hash, hash_at_stop);
+  EXPECT_EQ(scratch.derived_mismatches, 0u);
+  for (const auto& [id, count] : scratch.orders_sent)
+    EXPECT_EQ(count, 1) << "client id sent twice";
+}
+
+TEST(EngineTest, shouldNameEveryBadFieldOfABotConfig) {
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  config.journal = JournalMode::kOff;
+  auto engine = open_engine(config);
+  ASSERT_TRUE(engine);
+  ASSERT_TRUE(engine->start().has_value());
+  const CommandResult r = engine->create_bot(
+      UserId{1},
+      R"({"name":"x","symbol":"NOPE","strategy":{"type":"rsi","parameters":{"period":-1}}})");
+  EXPECT_EQ(r.status, CommandStatus::kInvalid);
+  std::set<std::string> fields;
+  for (const auto& e : r.errors)
+    fields.insert(e.field);
+  EXPECT_TRUE(fields.count("symbol")) << r.message;
+  EXPECT_TRUE(fields.count("strategy.parameters.period")) << r.message;
+  engine->stop();
+}
+
+TEST(EngineTest, shouldNotAllocateInTheFoldForMarketInputsAfterWarmUp) {
+  if (!test::allocation_counting_available())
+    GTEST_SKIP() << "allocation counting unavailable here";
+  TempDir dir;
+  const EngineConfig config = test_config(dir.path);
+  const InstrumentTable table(config.instruments);
+  const auto balances = Engine::Impl::paper_balances(config, table);
+  Drop drop;
+  Fold fold(Engine::Impl::fold_config(config, balances), drop);
+  SequenceNumber ordinal = 0;
+  fold.apply(Event::make(table.definition(0), 1, 1), ++ordinal);
+  std::string json = kGridBot;
+  BlobRef ref;
+  ref.blob_id = 1;
+  ref.size = static_cast<std::uint32_t>(json.size());
+  ref.data = reinterpret_cast<const std::byte*>(json.data());
+  fold.apply(Event::make(ref, 1, 1), ++ordinal);
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kCreateBot;
+  c.bot = BotId{0};
+  c.blob_id = 1;
+  fold.apply(Event::make(c, 1, 1), ++ordinal);
+  c.kind = OperatorCommandKind::kStartBot;
+  fold.apply(Event::make(c, 1, 1), ++ordinal);
+  Market market(3);
+  for (int i = 0; i < 20'000; ++i)
+    fold.apply(market.next(), ++ordinal);  // warm-up
+  const auto before = test::allocation_count();
+  for (int i = 0; i < 20'000; ++i)
+    fold.apply(market.next(), ++ordinal);
+  EXPECT_EQ(test::allocation_count() - before, 0u);
+}
+
+}  // namespace
+}  // namespace be::engine
