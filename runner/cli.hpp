@@ -29,6 +29,7 @@ int run_capture(Args args);  // runner/cmd_capture.cpp
 int run_sim(Args args);      // runner/cmd_sim.cpp
 int run_record(Args args);   // runner/cmd_record.cpp
 int run_bench(Args args);    // runner/cmd_bench.cpp
+int run_keys(Args args);     // runner/cmd_keys.cpp
 int run_run(Args args);      // runner/cmd_run.cpp
 int run_replay(Args args);   // runner/cmd_replay.cpp
 

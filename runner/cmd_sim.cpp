@@ -39,7 +39,9 @@ constexpr std::string_view kUsage =
     "                       symbol name (default from the file name); capture: a filter\n"
     "  --speed 1|N|max      event-time pacing: real time, N times faster, or as fast as\n"
     "                       the slowest client reads (default 1)\n"
-    "  --seed N             seed of the synthetic market and the candle expansion (default 1)\n";
+    "  --seed N             seed of the synthetic market and the candle expansion (default 1)\n"
+    "  --tls-cert F --tls-key F\n"
+    "                       serve wss:// with this PEM certificate and private key\n";
 
 int usage_error(std::string_view message) {
   std::fprintf(stderr, "botengine sim: %.*s\n%.*s", static_cast<int>(message.size()),
@@ -126,6 +128,10 @@ int run_sim(Args args) {
       if (!parse_double(v, volatility) || volatility < 0) return usage_error("--volatility: >= 0");
     } else if (a == "--drift") {
       if (!parse_double(v, drift)) return usage_error("--drift: a number");
+    } else if (a == "--tls-cert") {
+      config.tls_certificate_file = std::string(v);
+    } else if (a == "--tls-key") {
+      config.tls_private_key_file = std::string(v);
     } else if (a == "--trades-per-bar") {
       if (!parse_number(v, trades_per_bar) || trades_per_bar < 4) {
         return usage_error("--trades-per-bar: an integer >= 4");
@@ -197,7 +203,8 @@ int run_sim(Args args) {
   } else {
     std::snprintf(speed, sizeof speed, "%gx", config.speed);
   }
-  std::printf("botengine sim: listening on ws://%s:%u (source %s, speed %s, seed %llu)\n",
+  const char* scheme = config.tls_certificate_file.empty() ? "ws" : "wss";
+  std::printf("botengine sim: listening on %s://%s:%u (source %s, speed %s, seed %llu)\n", scheme,
               host.c_str(), static_cast<unsigned>(*port), source.c_str(), speed,
               static_cast<unsigned long long>(seed));
   std::printf("  raw      ws://%s:%u/ws/<stream>   combined ws://%s:%u/stream?streams=<a>/<b>\n",

@@ -23,6 +23,8 @@ constexpr std::array kCommands = {
             be::cli::run_record},
     Command{"bench", "end-to-end latency harness: bench run [--rate N] ... | bench compare A B ...",
             be::cli::run_bench},
+    Command{"keys", "encrypt or check an API key file: keys encrypt|check --master-key-file F ...",
+            be::cli::run_keys},
     Command{"run", "run the engine: run [CONFIG] (no config: the embedded paper-trading demo)",
             be::cli::run_run},
     Command{"replay", "replay a journal through the engine: replay DIR [--verify] [--bots FILE]",

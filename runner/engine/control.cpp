@@ -641,6 +641,20 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   root.object_value("api");            // read by the runner (runner/cmd_run.cpp)
   root.object_value("notifications");  // read by the notifier (runner/notify)
   root.finish();
+  // Opening balances name an asset of an instrument and are exact at that asset's scale.
+  {
+    const InstrumentTable table(c.instruments);
+    for (const auto& [asset, text] : c.balances) {
+      const auto index = table.asset_index(asset);
+      if (!index) {
+        errors.push_back({"paper.balances." + asset, "not an asset of any instrument"});
+      } else if (!parse_decimal(text, table.asset_scale(*index))) {
+        errors.push_back(
+            {"paper.balances." + asset,
+             "not an exact decimal at " + std::to_string(table.asset_scale(*index)) + " places"});
+      }
+    }
+  }
   if (c.venues.empty() && !c.instruments.empty()) c.venues.push_back(VenueSpec{});
   // Tables are sized by what the deployment defines.
   const auto n = static_cast<std::uint32_t>(c.instruments.size());
