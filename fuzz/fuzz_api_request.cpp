@@ -34,9 +34,9 @@ std::string_view sv(beast::string_view s) {
 // Seeds use these tokens: "admin-token" (admin), "alice-token" and "bob-token" (users).
 const be::api::TokenStore& tokens() {
   static const be::api::TokenStore store = [] {
-    auto t = be::api::TokenStore::parse(
-        "admin admin " + be::api::hash_token("admin-token") + "\nalice user " +
-        be::api::hash_token("alice-token") + "\nbob user " + be::api::hash_token("bob-token"));
+    auto t = be::api::TokenStore::parse("admin admin " + be::api::hash_token("admin-token") +
+                                        "\nalice user " + be::api::hash_token("alice-token") +
+                                        "\nbob user " + be::api::hash_token("bob-token"));
     if (!t) __builtin_trap();
     return std::move(*t);
   }();
@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   beast::flat_buffer buffer;
   auto in = buffer.prepare(size);
-  std::memcpy(in.data(), data, size);
+  if (size > 0) std::memcpy(in.data(), data, size);  // data may be null when size is 0
   buffer.commit(size);
   auto now = std::chrono::steady_clock::time_point{};
   for (int requests = 0; requests < 64 && buffer.size() > 0; ++requests) {
