@@ -28,8 +28,8 @@ std::string engine_config_json(std::size_t bots) {
   "venues": [{"name": "binance", "url": ""}],
   "instruments": [
     {"venue": "binance", "symbol": "BTCUSDT", "base": "BTC", "quote": "USDT",
-     "price_scale": 8, "qty_scale": 8, "tick_size": "0.01", "step_size": "0.00001",
-     "min_notional": "5"}
+     "price_scale": 8, "qty_scale": 8, "tick_size": 0.01, "step_size": 0.00001,
+     "min_notional": 5}
   ],
   "paper": {"taker_fee_bps": 10, "maker_fee_bps": 2, "slippage_bps": 1, "latency_us": 500,
             "balances": {"USDT": "10000000", "BTC": "100"}},
