@@ -23,6 +23,7 @@
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
 #include "runner/engine/engine.hpp"
+#include "runner/engine/format.hpp"
 #include "runner/notify/notifier.hpp"
 
 namespace be::cli {
@@ -242,6 +243,25 @@ int run_run(Args args) {
     std::printf("exchange simulator on ws://127.0.0.1:%u (synthetic BTCUSDT, ETHUSDT)\n", *port);
   }
 
+  // Notifications: webhooks from the config's "notifications" (none in the demo). Created
+  // before the engine opens: its cursor says which journaled notifications to send again.
+  std::unique_ptr<notify::Notifier> notifier;
+  if (auto nc = notify::parse_notify_config(text); nc && !nc->webhooks.empty()) {
+    notify::NotifierOptions no;
+    no.config = std::move(*nc);
+    no.state_dir = std::filesystem::path(o.data_dir) / "notify";
+    auto n = notify::Notifier::create(std::move(no));
+    if (!n) {
+      std::fprintf(stderr, "botengine run: notifications: %s\n", n.error().c_str());
+      return kExitFailure;
+    }
+    notifier = std::move(*n);
+    config.notifications_after = notifier->delivered_through();
+  } else if (!nc) {
+    std::fprintf(stderr, "botengine run: %s\n", config::format_errors(nc.error()).c_str());
+    return kExitFailure;
+  }
+
   auto opened = engine::Engine::open(config);
   if (!opened) {
     std::fprintf(stderr, "botengine run: %s\n", opened.error().c_str());
@@ -281,36 +301,26 @@ int run_run(Args args) {
     return kExitFailure;
   }
 
-  // Notifications: webhooks from the config's "notifications" (none in the demo).
-  std::unique_ptr<notify::Notifier> notifier;
-  if (auto nc = notify::parse_notify_config(text); nc && !nc->webhooks.empty()) {
-    notify::NotifierOptions no;
-    no.config = std::move(*nc);
-    no.state_dir = std::filesystem::path(o.data_dir) / "notify";
-    auto n = notify::Notifier::create(std::move(no));
-    if (!n) {
-      std::fprintf(stderr, "botengine run: notifications: %s\n", n.error().c_str());
-      return kExitFailure;
-    }
-    notifier = std::move(*n);
+  if (notifier) {
     notify::Notifier* raw = notifier.get();
+    const engine::InstrumentTable table(config.instruments);
     eng.set_notification_handler(
-        [raw, &eng](SequenceNumber seq, Nanos t, const Notification& note) {
+        [raw, &eng, table](SequenceNumber seq, Nanos t, const Notification& note) {
           notify::NotifyItem item;
           item.seq = seq;
           item.time = t;
           item.n = note;
+          if (const InstrumentDefined* d = table.find(note.instrument)) {
+            item.symbol = std::string(d->symbol_view());
+            item.price_scale = d->price_scale;
+            item.qty_scale = d->qty_scale;
+          }
           if (auto m = eng.read_model()) {
-            if (const auto* b = m->find(note.bot)) {
-              item.bot_name = b->name;
-              item.symbol = b->symbol;
-            }
+            if (const auto* b = m->find(note.bot)) item.bot_name = b->name;
           }
           raw->offer(std::move(item));
         });
-  } else if (!nc) {
-    std::fprintf(stderr, "botengine run: %s\n", config::format_errors(nc.error()).c_str());
-    return kExitFailure;
+    eng.set_metrics_extra([raw] { return raw->stats_text(); });
   }
 
   if (auto started = eng.start(); !started) {

@@ -525,6 +525,12 @@ std::string Engine::metrics_text() const {
          static_cast<double>(f.messages));
   }
   line("botengine_healthy", "", e.healthy ? 1 : 0);
+  std::function<std::string()> extra;
+  {
+    std::lock_guard lock(impl_->notify_mutex);
+    extra = impl_->metrics_extra;
+  }
+  if (extra) out += extra();
   return out;
 }
 

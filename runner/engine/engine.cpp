@@ -174,6 +174,18 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
     produced.assign(records.begin() + 1, records.end());
   }
   im.next_position = last + 1;
+  // The notifier's outbox: every Notification after its cursor, wherever the snapshot is.
+  if (im.config.notifications_after < last) {
+    (*reader)->seek(im.config.notifications_after + 1);
+    while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+      if (view.type != EventType::kNotification) continue;
+      Event e;
+      if (!journal::decode(view, e).ok()) continue;
+      if (im.pending_notifications.size() >= 1'000'000) break;  // bounded; the cursor stays
+      im.pending_notifications.push_back(
+          {view.sequence, e.header.event_time, e.as<Notification>()});
+    }
+  }
   return true;
 }
 
@@ -352,6 +364,15 @@ bool Engine::drain(Nanos timeout) {
 
 std::uint64_t Engine::state_hash() const {
   return impl_->fold.hashes().combined;
+}
+
+void Engine::set_metrics_extra(std::function<std::string()> extra) {
+  std::lock_guard lock(impl_->notify_mutex);
+  impl_->metrics_extra = std::move(extra);
+}
+
+std::string Engine::instance_id() const {
+  return impl_->writer ? impl_->writer->meta().instance_id : std::string();
 }
 
 void Engine::set_notification_handler(NotificationHandler handler) {

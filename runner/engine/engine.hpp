@@ -85,6 +85,10 @@ struct EngineConfig {
   // new journal (a kBlob of kind kEngineConfigBlobKind) so that a replay rebuilds the same
   // fold (paper venue fees, balances, instruments) without being told.
   std::string source_text;
+  // Notifications journaled after this sequence are handed to the notification handler
+  // again at start, before any live one (the journal is the notifier's outbox: its cursor
+  // says what was delivered). UINT64_MAX: none.
+  SequenceNumber notifications_after = ~SequenceNumber{0};
 };
 
 inline constexpr std::uint32_t kEngineConfigBlobKind = 2;
@@ -170,6 +174,10 @@ class Engine final : public ControlPlane {
   // notifier: called on the publisher thread.
   using NotificationHandler = std::function<void(SequenceNumber, Nanos, const Notification&)>;
   void set_notification_handler(NotificationHandler handler);
+  // Extra Prometheus text appended to metrics_text() (the notifier's counters, say).
+  void set_metrics_extra(std::function<std::string()> extra);
+  // The journal's instance id ("" with the journal off): idempotency keys use it.
+  std::string instance_id() const;
 
   struct Impl;
 

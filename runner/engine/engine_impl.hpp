@@ -137,12 +137,25 @@ struct Engine::Impl final : oms::VenueResponses {
 
   // Event stream: pipeline -> publisher (ring), publisher -> API (bounded deque).
   SpscRing<Event> stream_ring;
+  // Notifications travel apart from the stream (which may drop): if this ring ever
+  // overflows, nothing more is handed to the notifier in this process, so its cursor stays
+  // below the lost one and the next start re-offers them from the journal.
+  SpscRing<Event> notify_ring{16'384};
+  std::atomic<bool> notify_overflow{false};
   std::atomic<std::uint64_t> stream_dropped{0};
   mutable std::mutex stream_mutex;
   std::deque<StreamItem> stream;
   std::uint64_t stream_cursor = 0;
   std::mutex notify_mutex;
   NotificationHandler notify;
+  std::function<std::string()> metrics_extra;
+  // Journaled notifications past the notifier's cursor, re-offered first (publisher thread).
+  struct PendingNotification {
+    SequenceNumber sequence;
+    Nanos time;
+    Notification note;
+  };
+  std::vector<PendingNotification> pending_notifications;
 
   // Metrics (pipeline thread writes, publish copies).
   Log2Histogram fold_latency, journal_latency, feed_latency, tick_to_order;
@@ -287,6 +300,9 @@ struct Engine::Impl final : oms::VenueResponses {
         blob_positions.emplace_back(e.as<BlobRef>().blob_id, e.header.sequence);
       }
       if (e.header.type == EventType::kOrderNew) has_order = true;
+      if (e.header.type == EventType::kNotification && !notify_ring.try_push(e)) {
+        notify_overflow.store(true, std::memory_order_release);
+      }
       if (e.derived() || e.header.type == EventType::kTrade ||
           e.header.type == EventType::kConnectivity || e.header.type == EventType::kOrderUpdate) {
         if (!stream_ring.try_push(e)) stream_dropped.fetch_add(1, std::memory_order_relaxed);
@@ -508,9 +524,24 @@ struct Engine::Impl final : oms::VenueResponses {
 
   // ---- Publisher thread -------------------------------------------------------------------
   void run_publisher() {
+    {
+      std::lock_guard lock(notify_mutex);
+      if (notify) {
+        for (const PendingNotification& p : pending_notifications)
+          notify(p.sequence, p.time, p.note);
+      }
+      pending_notifications.clear();
+    }
     Event e;
-    while (!stop_requested.load(std::memory_order_acquire) || !stream_ring.empty_approx()) {
+    while (!stop_requested.load(std::memory_order_acquire) || !stream_ring.empty_approx() ||
+           !notify_ring.empty_approx()) {
       bool any = false;
+      while (notify_ring.try_pop(e)) {
+        any = true;
+        if (notify_overflow.load(std::memory_order_acquire)) continue;
+        std::lock_guard lock(notify_mutex);
+        if (notify) notify(e.header.sequence, e.header.event_time, e.as<Notification>());
+      }
       while (stream_ring.try_pop(e)) {
         any = true;
         publish_stream(e);
@@ -524,10 +555,6 @@ struct Engine::Impl final : oms::VenueResponses {
     item.json = stream_json(e, instruments);
     if (item.json.empty()) return;
     item.bot = stream_owner(e);
-    if (e.header.type == EventType::kNotification) {
-      std::lock_guard lock(notify_mutex);
-      if (notify) notify(e.header.sequence, e.header.event_time, e.as<Notification>());
-    }
     std::lock_guard lock(stream_mutex);
     item.cursor = ++stream_cursor;
     stream.push_back(std::move(item));

@@ -9,12 +9,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "journal/reader.hpp"
 #include "runner/engine/engine.hpp"
@@ -80,6 +83,66 @@ TEST(EngineTest, shouldTradeJournalAndRecoverTheSameStateAfterARestart) {
   EXPECT_EQ(scratch.derived_mismatches, 0u);
   for (const auto& [id, count] : scratch.orders_sent)
     EXPECT_EQ(count, 1) << "client id sent twice";
+}
+
+// The journal is the notifier's outbox: at start the engine hands every Notification after
+// the notifier's cursor to the handler, in journal order, before any live one.
+TEST(EngineTest, shouldReofferJournaledNotificationsAfterTheCursorAtStart) {
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  std::vector<SequenceNumber> journaled;
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    const CommandResult grid = engine->create_bot(UserId{1}, kGridBot);
+    ASSERT_EQ(grid.status, CommandStatus::kAccepted) << grid.message;
+    Market market(5);
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(engine->offer_event(market.next()));
+    ASSERT_TRUE(engine->drain(10'000'000'000));
+    ASSERT_EQ(
+        engine->bot_command(UserId{1}, false, grid.bot, OperatorCommandKind::kStartBot).status,
+        CommandStatus::kAccepted);
+    for (int i = 0; i < 3000; ++i) {
+      while (!engine->offer_event(market.next()))
+        ASSERT_TRUE(engine->drain(10'000'000'000));
+    }
+    ASSERT_TRUE(engine->drain(20'000'000'000));
+    engine->stop();
+  }
+  {
+    auto reader = journal::Reader::open(config.data_dir + "/journal");
+    ASSERT_TRUE(reader.has_value());
+    journal::RecordView view;
+    while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+      if (view.type == EventType::kNotification) journaled.push_back(view.sequence);
+    }
+  }
+  ASSERT_GE(journaled.size(), 4u);
+  const SequenceNumber cursor = journaled[journaled.size() / 2];
+  config.notifications_after = cursor;
+  auto engine = open_engine(config);
+  ASSERT_TRUE(engine);
+  std::mutex m;
+  std::vector<SequenceNumber> handed;
+  engine->set_notification_handler([&](SequenceNumber seq, Nanos, const Notification&) {
+    std::lock_guard lock(m);
+    handed.push_back(seq);
+  });
+  ASSERT_TRUE(engine->start().has_value());
+  ASSERT_TRUE(engine->drain(10'000'000'000));
+  engine->stop();
+  std::vector<SequenceNumber> expected;
+  for (SequenceNumber s : journaled) {
+    if (s > cursor) expected.push_back(s);
+  }
+  std::lock_guard lock(m);
+  ASSERT_GE(handed.size(), expected.size());
+  EXPECT_EQ(std::vector<SequenceNumber>(
+                handed.begin(), handed.begin() + static_cast<std::ptrdiff_t>(expected.size())),
+            expected);
+  EXPECT_TRUE(std::is_sorted(handed.begin(), handed.end()));
 }
 
 TEST(EngineTest, shouldNameEveryBadFieldOfABotConfig) {
