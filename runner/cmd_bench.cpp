@@ -237,8 +237,8 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
                                           : engine::JournalMode::kDurable;
   config.idle = "spin";
   // Room for a backlog: an overloaded pipeline shows up as latency (and as late sends), and
-  // only a backlog beyond a quarter of a second at 1M msgs/s as refused offers.
-  config.ingress_capacity = 262'144;
+  // only a backlog beyond 32,000 inputs (the ingress' ceiling) as refused offers.
+  config.ingress_capacity = 32'000;
   // A fresh journal per run: recovery of an old one would replay it before the bench.
   config.data_dir =
       o.data_dir.empty() ? (std::filesystem::path(o.out) / "data").string() : o.data_dir;
