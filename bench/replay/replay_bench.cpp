@@ -4,7 +4,7 @@
 // Workload (written in the setup by a real Engine, bench/harness/engine_fixture.hpp): the
 // bench deployment with 40 bots (10 each of grid, DCA, RSI, MA cross on BTCUSDT) fed 200,000
 // Binance trade/bookTicker frames from the seeded wire generator (price swinging +-2 %
-// around 50,000, so grids and DCAs trade), journal in async mode. The journal then holds the
+// around 50,000), journal in async mode. The journal then holds the
 // inputs (frames, bot commands, clock ticks, paper venue answers) and the derived records.
 //
 // Benchmarks, measured in the same run:
