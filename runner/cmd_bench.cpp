@@ -58,7 +58,7 @@ constexpr const char* kUsage =
     "     per-stage and tick-to-order latency percentiles from each frame's intended send\n"
     "     time. Writes DIR/result.json, result.txt, latency.svg, manifest.json (default\n"
     "     DIR: ./bench-out). Defaults: engine, 100000/s, 10 s after 2 s warm-up, fused,\n"
-    "     journal off, seed 1, 4 bots (grid, DCA, RSI, MA cross cycling;\n"
+    "     journal off, seed 1, 4 bots (grid, DCA, RSI, market maker cycling;\n"
     "     bench/harness/engine_fixture.hpp).\n"
     "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
     "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
@@ -253,6 +253,7 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   bench::LatencyRecorder rec(engine_stages());
   Probe probe(rec);
   eng.set_latency_probe(&probe);
+  bench::offer_feed_connected(eng);
   if (auto started = eng.start(); !started) {
     std::fprintf(stderr, "botengine bench: %s\n", started.error().c_str());
     return kExitFailure;

@@ -22,6 +22,16 @@ struct DropResponses final : oms::VenueResponses {
 
 }  // namespace
 
+// The harness feeds frames through offer_frame, with no venue connection to report that the
+// feed is up: say so once, as the WebSocket client would, or every bot stays in safe mode.
+void offer_feed_connected(engine::Engine& eng) {
+  Connectivity c;
+  c.venue = VenueId{0};
+  c.state = ConnectivityState::kConnected;
+  const Nanos now = WallClock{}.now();
+  eng.offer_event(Event::make(c, now, now));
+}
+
 std::string engine_config_json(std::size_t bots) {
   std::string s = R"({
   "engine": {"journal": "off", "snapshot_every_inputs": 1000000000, "snapshot_interval_ms": 3600000},
@@ -59,9 +69,10 @@ std::string engine_config_json(std::size_t bots) {
            "overbought": 70, "quote_amount": 100.0}}})";
         break;
       default:
-        s += R"({"name": "ma )" + n + R"(", "symbol": "BTCUSDT", "timeframe": "1m",
-           "strategy": {"type": "ma_cross", "parameters": {"ma": "ema", "fast": 5, "slow": 20,
-           "quote_amount": 100.0}}})";
+        // Quotes on every book update: the bot that makes tick-to-order measurable.
+        s += R"({"name": "mm )" + n + R"(", "symbol": "BTCUSDT",
+           "strategy": {"type": "market_maker", "parameters": {"spread_bps": 10, "skew_bps": 5,
+           "requote_bps": 2, "order_size": 0.01, "inventory_cap": 0.05}}})";
     }
   }
   s += "]}";
@@ -80,6 +91,7 @@ Expected<JournalFixture, std::string> write_bench_journal(const std::string& dat
   auto opened = engine::Engine::open(config);
   if (!opened) return Unexpected("engine open: " + opened.error());
   engine::Engine& eng = **opened;
+  offer_feed_connected(eng);
   if (auto started = eng.start(); !started) return Unexpected("engine start: " + started.error());
   WireGenerator gen(WireGenConfig{});
   std::string frame;

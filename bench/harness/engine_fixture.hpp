@@ -18,8 +18,10 @@
 namespace be::bench {
 
 // The deployment JSON (docs/CONFIG.md): BTCUSDT on "binance" (no connection), 10M USDT and
-// 100 BTC on paper, and `bots` bots cycling grid / DCA / RSI / MA cross, each grid over its
+// 100 BTC on paper, and `bots` bots cycling grid / DCA / RSI / market maker, each grid over its
 // own slice of 49,000..51,000 so they fill at different points of the swing.
+// Reports the bench venue connected (the harness has no WebSocket client to do it).
+void offer_feed_connected(engine::Engine& eng);
 std::string engine_config_json(std::size_t bots);
 
 struct JournalFixture {

@@ -58,6 +58,10 @@ struct DropResponses final : oms::VenueResponses {
 }  // namespace
 
 Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config) {
+  if (config.ingress_capacity < 2 || config.ingress_capacity > Ingress<InputItem>::kMaxCapacity) {
+    return Unexpected("ingress_capacity must be in [2, " +
+                      std::to_string(Ingress<InputItem>::kMaxCapacity) + "]");
+  }
   std::unique_ptr<Engine> engine(new Engine(config));
   engine->impl_ = std::make_unique<Impl>(*engine, std::move(config));
   Impl& im = *engine->impl_;
