@@ -136,8 +136,8 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
     e.healthy = false;
     e.problems.push_back("journal writer failed: " + writer->error().message);
   }
-  if (ingress_full > 0)
-    e.problems.push_back("ingress refused " + std::to_string(ingress_full) + " inputs");
+  if (const std::uint64_t refused = ingress_full.load(); refused > 0)
+    e.problems.push_back("ingress refused " + std::to_string(refused) + " inputs");
 
   for (const stage::BotSummary& s : st.describe()) {
     BotView b;

@@ -237,9 +237,10 @@ Expected<bool, std::string> Engine::start() {
     }
   }
   running_.store(true);
-  im.pipeline = std::thread([&im] { im.run_pipeline(); });
-  im.publisher = std::thread([&im] { im.run_publisher(); });
-  // Venue connections.
+  // Venue connections first: the pipeline thread reads `clients` (for the read model), so
+  // the vector is complete before that thread exists. Frames that arrive meanwhile wait in
+  // the ingress.
+  im.clients.resize(im.config.venues.size());
   for (std::size_t v = 0; v < im.config.venues.size(); ++v) {
     const VenueSpec& spec = im.config.venues[v];
     if (spec.url.empty()) continue;
@@ -264,17 +265,26 @@ Expected<bool, std::string> Engine::start() {
     };
     auto client = std::make_unique<net::WsClient>(wc, h);
     std::string error;
-    if (!client->start(&error)) return Unexpected("venue " + spec.name + ": " + error);
+    if (!client->start(&error)) {
+      running_.store(false);
+      for (auto& c : im.clients)
+        if (c) c->stop();
+      return Unexpected("venue " + spec.name + ": " + error);
+    }
     for (const InstrumentSpec& in : im.config.instruments) {
       if (in.venue != spec.name) continue;
       for (const std::string& ch : spec.channels)
         client->subscribe(in.symbol, ch);
     }
-    im.clients.push_back(std::move(client));
+    im.clients[v] = std::move(client);
   }
+  im.pipeline = std::thread([&im] { im.run_pipeline(); });
+  im.publisher = std::thread([&im] { im.run_publisher(); });
   // The demo's bots on a new journal, started once the market is flowing (a bot started
   // before its feed connects would see its instrument in safe mode).
-  if (im.fresh && !im.config.initial_bots.empty() && !im.clients.empty()) {
+  const bool any_client =
+      std::any_of(im.clients.begin(), im.clients.end(), [](const auto& c) { return c != nullptr; });
+  if (im.fresh && !im.config.initial_bots.empty() && any_client) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
       const auto model = read_model();
@@ -301,7 +311,7 @@ void Engine::stop() {
   if (!impl_ || !running_.exchange(false)) return;
   Impl& im = *impl_;
   for (auto& c : im.clients)
-    c->stop();  // intake stops first
+    if (c) c->stop();  // intake stops first
   im.stop_requested.store(true, std::memory_order_release);
   if (im.pipeline.joinable()) im.pipeline.join();
   if (im.publisher.joinable()) im.publisher.join();

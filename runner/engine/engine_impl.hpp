@@ -160,7 +160,7 @@ struct Engine::Impl final : oms::VenueResponses {
   // Metrics (pipeline thread writes, publish copies).
   Log2Histogram fold_latency, journal_latency, feed_latency, tick_to_order;
   std::uint64_t inputs_total = 0;
-  std::uint64_t ingress_full = 0;
+  std::atomic<std::uint64_t> ingress_full{0};  // pushes refused, from any producer thread
   std::uint64_t journal_full_spins = 0;
   std::uint64_t parse_rejects = 0;
   std::atomic<std::uint64_t> parse_rejects_io{0};
