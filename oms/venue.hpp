@@ -35,6 +35,15 @@ class VenueResponses {
   ~VenueResponses() = default;
 };
 
+// Answers nobody is waiting for: recovery and replay rebuild a paper venue whose answers
+// the journal already holds.
+class DiscardResponses final : public VenueResponses {
+ public:
+  void respond(const OrderUpdate&, Nanos, Nanos) noexcept override {}
+  void respond(const BalanceUpdate&, Nanos, Nanos) noexcept override {}
+  void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
+};
+
 class Venue {
  public:
   virtual ~Venue() = default;

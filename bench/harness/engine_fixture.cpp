@@ -14,11 +14,7 @@ namespace be::bench {
 namespace {
 
 // Paper answers are inputs the journal already holds: a replay drops them, as recovery does.
-struct DropResponses final : oms::VenueResponses {
-  void respond(const OrderUpdate&, Nanos, Nanos) noexcept override {}
-  void respond(const BalanceUpdate&, Nanos, Nanos) noexcept override {}
-  void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
-};
+using DropResponses = oms::DiscardResponses;
 
 }  // namespace
 

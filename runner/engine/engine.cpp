@@ -47,16 +47,6 @@ Engine::~Engine() {
   stop();
 }
 
-namespace {
-
-struct DropResponses final : oms::VenueResponses {
-  void respond(const OrderUpdate&, Nanos, Nanos) noexcept override {}
-  void respond(const BalanceUpdate&, Nanos, Nanos) noexcept override {}
-  void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
-};
-
-}  // namespace
-
 Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config) {
   if (config.ingress_capacity < 2 || config.ingress_capacity > Ingress<InputItem>::kMaxCapacity) {
     return Unexpected("ingress_capacity must be in [2, " +
@@ -73,7 +63,7 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     if (ec) return Unexpected("cannot create " + dir + ": " + ec.message());
     // Recovery first, read-only; the writer opens the same directory after the reader closed
     // (LMDB: one environment per file per process).
-    DropResponses drop;
+    oms::DiscardResponses drop;
     im.fold.set_responses(drop);
     auto recovered = recover(im, dir, engine->recovery_);
     im.fold.set_responses(im);
@@ -145,7 +135,7 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
     // A refused snapshot leaves the fold partly restored: start over from scratch.
     im.fold.~Fold();
     new (&im.fold) Fold(Engine::Impl::fold_config(im.config, im.starting_balances), im);
-    DropResponses drop;
+    oms::DiscardResponses drop;
     im.fold.set_responses(drop);
     at_most = snap.sequence - 1;
   }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "core/fixed_point.hpp"
 #include "core/order_intent.hpp"
 
 namespace be::stage {
@@ -11,30 +12,11 @@ namespace be::stage {
 namespace {
 
 constexpr std::uint8_t kSnapshotVersion = 1;
-constexpr std::int64_t kPow10[19] = {1,
-                                     10,
-                                     100,
-                                     1'000,
-                                     10'000,
-                                     100'000,
-                                     1'000'000,
-                                     10'000'000,
-                                     100'000'000,
-                                     1'000'000'000,
-                                     10'000'000'000,
-                                     100'000'000'000,
-                                     1'000'000'000'000,
-                                     10'000'000'000'000,
-                                     100'000'000'000'000,
-                                     1'000'000'000'000'000,
-                                     10'000'000'000'000'000,
-                                     100'000'000'000'000'000,
-                                     1'000'000'000'000'000'000};
-
 // The quote value of a fill, price x quantity at price scale, truncated toward zero.
 std::int64_t notional(std::int64_t price, std::int64_t quantity, int qty_scale) noexcept {
   __extension__ using Wide = __int128;
-  return static_cast<std::int64_t>(static_cast<Wide>(price) * quantity / kPow10[qty_scale]);
+  return static_cast<std::int64_t>(static_cast<Wide>(price) * quantity /
+                                   static_cast<Wide>(pow10(qty_scale)));
 }
 
 // A hash writer with the StateWriter interface (FNV-1a 64 over the bytes of each field).

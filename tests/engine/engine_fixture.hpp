@@ -112,11 +112,7 @@ struct ScratchReplay {
   std::map<std::pair<std::uint32_t, SequenceNumber>, int> orders_sent;
 };
 
-struct Drop final : oms::VenueResponses {
-  void respond(const OrderUpdate&, Nanos, Nanos) noexcept override {}
-  void respond(const BalanceUpdate&, Nanos, Nanos) noexcept override {}
-  void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
-};
+using Drop = oms::DiscardResponses;
 
 inline ScratchReplay replay_from_scratch(const EngineConfig& config) {
   ScratchReplay out;
