@@ -615,14 +615,21 @@ void StrategyStage::subscribe_conditions(BotSlot& slot) {
   }
 }
 
-void StrategyStage::start_bot(BotSlot& slot, Nanos t, Outbox& out) {
+// starting -> `to` (running, or paused for a paused bot whose config was swapped), then the
+// bot's own start: what it submits from on_start already sees its final state.
+void StrategyStage::start_bot(BotSlot& slot, BotState to, std::uint32_t user, Nanos t,
+                              Outbox& out) {
+  set_state(slot, BotState::kStarting, BotStatusReason::kOperator, user, t, out);
+  set_state(slot, to, BotStatusReason::kOperator, user, t, out);
   subscribe_conditions(slot);
   Context ctx(*this, slot, out);
   slot.bot->start(ctx);
-  (void)t;
 }
 
-void StrategyStage::stop_bot(BotSlot& slot, Nanos /*t*/, Outbox& out) {
+// stopping -> the bot's on_stop and the withdrawal of its orders -> `to` (stopped, deleted).
+void StrategyStage::stop_bot(BotSlot& slot, BotState to, BotStatusReason reason, std::uint32_t user,
+                             Nanos t, Outbox& out) {
+  set_state(slot, BotState::kStopping, reason, user, t, out);
   {
     Context ctx(*this, slot, out);
     slot.bot->on_stop(ctx);
@@ -644,6 +651,7 @@ void StrategyStage::stop_bot(BotSlot& slot, Nanos /*t*/, Outbox& out) {
   slot.subscriptions.clear();
   for (TimerSlot& timer : slot.timers)
     timer.armed = 0;
+  set_state(slot, to, reason, user, t, out);
 }
 
 void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out) {
@@ -691,9 +699,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
       const bool was_active = slot->state == BotState::kRunning || slot->state == BotState::kPaused;
       const BotState before = slot->state;
       if (was_active) {
-        set_state(*slot, BotState::kStopping, BotStatusReason::kOperator, user, t, out);
-        stop_bot(*slot, t, out);
-        set_state(*slot, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
+        stop_bot(*slot, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
       }
       // Carry the state over where the type is the same and the saved bytes still load.
       if (built->bot->type_name() == slot->bot->type_name()) {
@@ -708,19 +714,17 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
       slot->bot = std::move(built->bot);
       slot->instrument = slot->bot->instrument();
       if (was_active) {
-        set_state(*slot, BotState::kStarting, BotStatusReason::kOperator, user, t, out);
-        start_bot(*slot, t, out);
-        set_state(*slot, before, BotStatusReason::kOperator, user, t, out);
+        start_bot(*slot, before, user, t, out);
       }
       return;
     }
     case K::kDeleteBot: {
       if (slot == nullptr) return bad();
       if (slot->state == BotState::kRunning || slot->state == BotState::kPaused) {
-        set_state(*slot, BotState::kStopping, BotStatusReason::kOperator, user, t, out);
-        stop_bot(*slot, t, out);
+        stop_bot(*slot, BotState::kDeleted, BotStatusReason::kOperator, user, t, out);
+      } else {
+        set_state(*slot, BotState::kDeleted, BotStatusReason::kOperator, user, t, out);
       }
-      set_state(*slot, BotState::kDeleted, BotStatusReason::kOperator, user, t, out);
       bots_.erase(command.bot);
       return;
     }
@@ -729,9 +733,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
           (slot->state != BotState::kStopped && slot->state != BotState::kError)) {
         return bad();
       }
-      set_state(*slot, BotState::kStarting, BotStatusReason::kOperator, user, t, out);
-      set_state(*slot, BotState::kRunning, BotStatusReason::kOperator, user, t, out);
-      start_bot(*slot, t, out);
+      start_bot(*slot, BotState::kRunning, user, t, out);
       return;
     }
     case K::kStopBot: {
@@ -739,9 +741,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
           (slot->state != BotState::kRunning && slot->state != BotState::kPaused)) {
         return bad();
       }
-      set_state(*slot, BotState::kStopping, BotStatusReason::kOperator, user, t, out);
-      stop_bot(*slot, t, out);
-      set_state(*slot, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
+      stop_bot(*slot, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
       return;
     }
     case K::kPauseBot:
@@ -755,21 +755,15 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     case K::kRestartBot: {
       if (slot == nullptr || slot->state == BotState::kStopping) return bad();
       if (slot->state == BotState::kRunning || slot->state == BotState::kPaused) {
-        set_state(*slot, BotState::kStopping, BotStatusReason::kOperator, user, t, out);
-        stop_bot(*slot, t, out);
-        set_state(*slot, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
+        stop_bot(*slot, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
       }
-      set_state(*slot, BotState::kStarting, BotStatusReason::kOperator, user, t, out);
-      set_state(*slot, BotState::kRunning, BotStatusReason::kOperator, user, t, out);
-      start_bot(*slot, t, out);
+      start_bot(*slot, BotState::kRunning, user, t, out);
       return;
     }
     case K::kShutdown:
       for (auto& [id, s] : bots_) {
         if (s->state != BotState::kRunning && s->state != BotState::kPaused) continue;
-        set_state(*s, BotState::kStopping, BotStatusReason::kShutdown, user, t, out);
-        stop_bot(*s, t, out);
-        set_state(*s, BotState::kStopped, BotStatusReason::kShutdown, user, t, out);
+        stop_bot(*s, BotState::kStopped, BotStatusReason::kShutdown, user, t, out);
       }
       return;
     case K::kKillSwitchSet:

@@ -138,8 +138,9 @@ class StrategyStage {
   void on_command(const OperatorCommand& command, Nanos t, Outbox& out);
   void fire_timers(Nanos t, Outbox& out);
   Expected<bots::CreatedBot, bots::ConfigErrors> build(std::string_view json, BotId id) const;
-  void start_bot(BotSlot& slot, Nanos t, Outbox& out);
-  void stop_bot(BotSlot& slot, Nanos t, Outbox& out);
+  void start_bot(BotSlot& slot, BotState to, std::uint32_t user, Nanos t, Outbox& out);
+  void stop_bot(BotSlot& slot, BotState to, BotStatusReason reason, std::uint32_t user, Nanos t,
+                Outbox& out);
   void set_state(BotSlot& slot, BotState to, BotStatusReason reason, std::uint32_t user, Nanos t,
                  Outbox& out);
   void subscribe_conditions(BotSlot& slot);
