@@ -5,6 +5,7 @@
 
 #include "core/json_config.hpp"
 #include "core/order_intent.hpp"
+#include "oms/order_state_machine.hpp"
 #include "risk/config.hpp"
 
 namespace be::risk {
@@ -13,21 +14,24 @@ namespace {
 
 constexpr std::uint8_t kStageSnapshotVersion = 1;
 
-// oms::OrderEvent numbering (oms/order_state_machine.hpp); risk/ does not include the table.
-enum : std::uint8_t {
-  kEvAccepted = 0,
-  kEvPartialFill = 1,
-  kEvFill = 2,
-  kEvRejected = 3,
-  kEvCanceled = 5,
-  kEvExpired = 7,
-  kEvReconciledNew = 9,
-  kEvReconciledPartial = 10,
-  kEvReconciledFilled = 11,
-  kEvReconciledCanceled = 12,
-  kEvReconciledExpired = 13,
-  kEvReconciledNotFound = 14,
-};
+// The order events risk folds, as OrderUpdate::event carries them (risk already depends on
+// oms/ for positions, so it names the table's own values).
+constexpr auto kEvAccepted = static_cast<std::uint8_t>(oms::OrderEvent::kAccepted);
+constexpr auto kEvPartialFill = static_cast<std::uint8_t>(oms::OrderEvent::kPartialFill);
+constexpr auto kEvFill = static_cast<std::uint8_t>(oms::OrderEvent::kFill);
+constexpr auto kEvRejected = static_cast<std::uint8_t>(oms::OrderEvent::kRejected);
+constexpr auto kEvCanceled = static_cast<std::uint8_t>(oms::OrderEvent::kCanceled);
+constexpr auto kEvExpired = static_cast<std::uint8_t>(oms::OrderEvent::kExpired);
+constexpr auto kEvReconciledNew = static_cast<std::uint8_t>(oms::OrderEvent::kReconciledNew);
+constexpr auto kEvReconciledPartial =
+    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledPartial);
+constexpr auto kEvReconciledFilled = static_cast<std::uint8_t>(oms::OrderEvent::kReconciledFilled);
+constexpr auto kEvReconciledCanceled =
+    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledCanceled);
+constexpr auto kEvReconciledExpired =
+    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledExpired);
+constexpr auto kEvReconciledNotFound =
+    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledNotFound);
 
 NotificationKind exit_kind(std::uint32_t tag) noexcept {
   if (tag == kTagStopLoss) return NotificationKind::kStopLoss;
