@@ -348,20 +348,23 @@ bool Engine::offer_event(const Event& event, Nanos intended_time) {
 }
 
 bool Engine::drain(Nanos timeout) {
+  // Everything offered before the call is applied once the ingress was seen empty and the
+  // pipeline then completed two whole iterations (the batch it held is applied, and what that
+  // batch fed back, paper answers and local rejects, was drained too unless the ingress
+  // refilled, in which case this repeats). Clock ticks keep arriving, so "nothing moves" is
+  // never the signal.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout);
-  // Inputs offered through the hooks, plus whatever they caused, are applied when the
-  // ingress is empty and the applied count stopped moving for a few polls.
-  SequenceNumber last = applied_.load();
-  int quiet = 0;
+  Impl& im = *impl_;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    const SequenceNumber now = applied_.load();
-    if (now == last && impl_->ingress.size_approx() == 0) {
-      if (++quiet >= 5) return true;
-    } else {
-      quiet = 0;
-      last = now;
+    if (im.ingress.size_approx() == 0) {
+      const std::uint64_t seen = im.loops.load(std::memory_order_acquire);
+      while (im.loops.load(std::memory_order_acquire) < seen + 2) {
+        if (std::chrono::steady_clock::now() >= deadline || !running()) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      if (im.ingress.size_approx() == 0) return true;
     }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return false;
 }

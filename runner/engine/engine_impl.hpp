@@ -173,6 +173,7 @@ struct Engine::Impl final : oms::VenueResponses {
   Nanos last_snapshot = 0;
 
   std::atomic<bool> stop_requested{false};
+  std::atomic<std::uint64_t> loops{0};  // pipeline iterations completed (drain() waits on it)
   std::thread pipeline;
   std::thread publisher;
   std::atomic<SequenceNumber> offered{0};
@@ -457,6 +458,7 @@ struct Engine::Impl final : oms::VenueResponses {
         take_snapshot();
         last_snapshot = now;
       }
+      loops.fetch_add(1, std::memory_order_release);
       if (stopping && n == 0) break;
       if (n == 0) {
         idle(idle_rounds);
