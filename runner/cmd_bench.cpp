@@ -2,7 +2,8 @@
 // harness"), and `botengine bench compare` for paired A/B result files.
 //
 //   bench run [--pipeline engine|parser] [--rate N] [--duration S] [--warmup S]
-//             [--topology fused|pipelined] [--journal off|async|durable] [--seed N]
+//             [--topology fused|pipelined] [--idle spin|yield|backoff]
+//             [--journal off|async|durable] [--seed N]
 //             [--out DIR] [--data-dir DIR]
 //   bench compare [--threshold F] [--fail-on-slower] A1.json B1.json [A2.json B2.json ...]
 //
@@ -50,6 +51,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: botengine bench run [--pipeline engine|parser] [--rate N] [--duration S]\n"
     "                           [--warmup S] [--topology fused|pipelined]\n"
+    "                           [--idle spin|yield|backoff]\n"
     "                           [--journal off|async|durable] [--seed N] [--out DIR]\n"
     "                           [--data-dir DIR] [--bots N]\n"
     "       botengine bench compare [--threshold F] [--fail-on-slower] A1 B1 [A2 B2 ...]\n"
@@ -58,8 +60,9 @@ constexpr const char* kUsage =
     "     per-stage and tick-to-order latency percentiles from each frame's intended send\n"
     "     time. Writes DIR/result.json, result.txt, latency.svg, manifest.json (default\n"
     "     DIR: ./bench-out). Defaults: engine, 100000/s, 10 s after 2 s warm-up, fused,\n"
-    "     journal off, seed 1, 4 bots (grid, DCA, RSI, market maker cycling;\n"
-    "     bench/harness/engine_fixture.hpp).\n"
+    "     idle spin (each stage thread burns a core: pipelined needs 4 cores for that;\n"
+    "     use yield on fewer), journal off, seed 1, 4 bots (grid, DCA, RSI, market maker\n"
+    "     cycling; bench/harness/engine_fixture.hpp).\n"
     "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
     "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
@@ -92,6 +95,7 @@ struct RunOptions {
   double duration_s = 10;
   double warmup_s = 2;
   std::string topology = "fused";
+  std::string idle = "spin";
   std::string journal = "off";
   std::uint64_t seed = 1;
   std::string out = "./bench-out";
@@ -189,9 +193,9 @@ int run_parser(const RunOptions& o, bench::RunResult& result) {
 
 // Stage boundaries the engine stamps, in pipeline order; each latency is from the intended
 // send time to that boundary.
-enum EngineStage : std::size_t { kReceived, kSequenced, kFold, kJournaled };
+enum EngineStage : std::size_t { kReceived, kSequenced, kStrategy, kRisk, kOrders, kJournaled };
 std::vector<std::string> engine_stages() {
-  return {"ingress", "sequenced", "fold", "journaled"};
+  return {"ingress", "sequenced", "strategy", "risk", "orders", "journaled"};
 }
 
 class Probe final : public engine::LatencyProbe {
@@ -201,10 +205,13 @@ class Probe final : public engine::LatencyProbe {
     if (t.intended == 0) return;  // timer ticks and venue answers: not injected
     rec_.on_stage(kReceived, t.intended, t.received);
     rec_.on_stage(kSequenced, t.intended, t.sequenced);
-    rec_.on_stage(kFold, t.intended, t.strategy);
+    rec_.on_stage(kStrategy, t.intended, t.strategy);
+    rec_.on_stage(kRisk, t.intended, t.risk);
+    rec_.on_stage(kOrders, t.intended, t.orders);
     if (t.journaled != 0) rec_.on_stage(kJournaled, t.intended, t.journaled);
-    // From the actual offer (receive_time) to the fold: what a closed loop would measure.
-    rec_.on_uncorrected(t.received, t.strategy, t.intended);
+    // From the actual offer (receive_time) to the end of the fold: what a closed loop would
+    // measure.
+    rec_.on_uncorrected(t.received, t.orders, t.intended);
     if (t.sent != 0) {
       rec_.on_order(t.intended, t.sent);
       ++orders_;
@@ -214,15 +221,10 @@ class Probe final : public engine::LatencyProbe {
 
  private:
   bench::LatencyRecorder& rec_;
-  std::uint64_t orders_ = 0;  // pipeline thread only; read after drain()
+  std::uint64_t orders_ = 0;  // the thread that finishes inputs only; read after drain()
 };
 
 int run_engine(const RunOptions& o, bench::RunResult& result) {
-  if (o.topology != "fused") {
-    return usage("topology '" + o.topology +
-                 "' is not available: the engine runs the fused topology only "
-                 "(runner/engine/engine.hpp)");
-  }
   auto parsed = engine::parse_engine_config(bench::engine_config_json(o.bots));
   if (!parsed) {
     std::fprintf(stderr, "botengine bench: the built-in bench config is invalid:\n");
@@ -235,7 +237,9 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   config.journal = o.journal == "off"     ? engine::JournalMode::kOff
                    : o.journal == "async" ? engine::JournalMode::kAsync
                                           : engine::JournalMode::kDurable;
-  config.idle = "spin";
+  config.topology =
+      o.topology == "pipelined" ? engine::Topology::kPipelined : engine::Topology::kFused;
+  config.idle = o.idle;
   // Room for a backlog: an overloaded pipeline shows up as latency (and as late sends), and
   // only a backlog beyond 32,000 inputs (the ingress' ceiling) as refused offers.
   config.ingress_capacity = 32'000;
@@ -270,7 +274,7 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   result.counts = {.sent = stats.sent,
                    .late = stats.late,
                    .max_lag_ns = stats.max_lag,
-                   .measured = rec.series(kFold).count(),
+                   .measured = rec.series(kOrders).count(),
                    .rejected = refused,
                    .orders = probe.orders()};
   for (std::size_t i = 0; i < rec.names().size(); ++i) {
@@ -319,6 +323,10 @@ int bench_run(Args args) {
       o.topology = v;
       if (o.topology != "fused" && o.topology != "pipelined")
         return usage("--topology fused|pipelined");
+    } else if (a == "--idle") {
+      o.idle = v;
+      if (o.idle != "spin" && o.idle != "yield" && o.idle != "backoff")
+        return usage("--idle spin|yield|backoff");
     } else if (a == "--journal") {
       o.journal = v;
       if (o.journal != "off" && o.journal != "async" && o.journal != "durable") {
@@ -344,6 +352,7 @@ int bench_run(Args args) {
   bench::RunResult result;
   result.config = {.pipeline = o.pipeline,
                    .topology = o.topology,
+                   .idle = o.idle,
                    .journal = o.journal,
                    .rate = o.rate,
                    .duration_s = o.duration_s,

@@ -49,7 +49,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   e.journal_committed = writer ? writer->committed() : 0;
   e.journal_durable = writer ? writer->durable() : 0;
   e.durability = std::string(to_string(config.journal));
-  e.topology = "fused";
+  e.topology = std::string(to_string(config.topology));
   if (last_publish != 0 && now > last_publish) {
     events_per_second = static_cast<double>(inputs_total - inputs_at_last_publish) * 1e9 /
                         static_cast<double>(now - last_publish);
@@ -116,6 +116,9 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
       e.market_ready = false;
   }
   e.latency.push_back(stage_latency("feed", feed_latency));
+  e.latency.push_back(stage_latency("strategy", strategy_latency));
+  e.latency.push_back(stage_latency("risk", risk_latency));
+  e.latency.push_back(stage_latency("orders", orders_latency));
   e.latency.push_back(stage_latency("fold", fold_latency));
   e.latency.push_back(stage_latency("journal", journal_latency));
   e.latency.push_back(stage_latency("tick_to_order", tick_to_order));
@@ -498,6 +501,12 @@ std::string Engine::metrics_text() const {
       "botengine_ring_depth gauge\n";
   line("botengine_ring_depth", "ring=\"ingress\"",
        static_cast<double>(impl_->ingress.size_approx()));
+  if (impl_->config.topology == Topology::kPipelined) {
+    line("botengine_ring_depth", "ring=\"strategy_to_risk\"",
+         static_cast<double>(impl_->to_risk.size_approx()));
+    line("botengine_ring_depth", "ring=\"risk_to_orders\"",
+         static_cast<double>(impl_->to_orders.size_approx()));
+  }
   line("botengine_ingress_rejected_total", "", static_cast<double>(impl_->ingress.rejected()));
   line("botengine_stream_dropped_total", "", static_cast<double>(impl_->stream_dropped.load()));
   out +=
@@ -556,7 +565,27 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
                   : *v == "durable" ? JournalMode::kDurable
                                     : JournalMode::kNone;
     }
-    if (auto v = engine->string("topology", Presence::kOptional, {"fused"})) (void)v;
+    if (auto v = engine->string("topology", Presence::kOptional, {"fused", "pipelined"}))
+      c.topology = *v == "pipelined" ? Topology::kPipelined : Topology::kFused;
+    if (const config::Value* cpus = engine->array("cpus", Presence::kOptional)) {
+      if (cpus->items.size() != 3) {
+        errors.push_back({"engine.cpus", "expected 3 CPUs: sequencer and strategy, risk, orders"});
+      }
+      for (std::size_t i = 0; i < cpus->items.size() && i < 3; ++i) {
+        const config::Value& item = cpus->items[i];
+        int cpu = -2;
+        if (item.kind == config::Value::Kind::kNumber) {
+          const auto parsed = parse_decimal(item.text, 0);
+          if (parsed && *parsed >= -1 && *parsed <= 1023) cpu = static_cast<int>(*parsed);
+        }
+        if (cpu == -2) {
+          errors.push_back({"engine.cpus[" + std::to_string(i) + "]",
+                            "expected a CPU number in [-1, 1023] (-1: not pinned)"});
+          continue;
+        }
+        c.cpus[i] = cpu;
+      }
+    }
     if (auto v = engine->string("idle", Presence::kOptional, {"spin", "yield", "backoff"}))
       c.idle = *v;
     if (auto v = engine->integer("cpu", Presence::kOptional, -1, 1023))

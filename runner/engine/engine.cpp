@@ -39,6 +39,10 @@ std::string_view to_string(JournalMode mode) noexcept {
   return "invalid";
 }
 
+std::string_view to_string(Topology topology) noexcept {
+  return topology == Topology::kPipelined ? "pipelined" : "fused";
+}
+
 // ---- Open and recovery ---------------------------------------------------------------------
 
 Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
@@ -348,21 +352,33 @@ bool Engine::offer_event(const Event& event, Nanos intended_time) {
 }
 
 bool Engine::drain(Nanos timeout) {
-  // Everything offered before the call is applied once the ingress was seen empty and the
-  // pipeline then completed two whole iterations (the batch it held is applied, and what that
-  // batch fed back, paper answers and local rejects, was drained too unless the ingress
-  // refilled, in which case this repeats). Clock ticks keep arriving, so "nothing moves" is
-  // never the signal.
+  // Everything offered before the call is applied once the ingress was seen empty, the
+  // sequencer then completed two whole iterations (it took what it held off the ingress), the
+  // stages completed every input sequenced by then, and the ingress is still empty (what those
+  // inputs fed back, paper answers and local rejects, would be in it; if it refilled, this
+  // repeats); then a read model is published that includes them. Clock ticks keep arriving,
+  // so "nothing moves" is never the signal.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout);
   Impl& im = *impl_;
+  auto wait_until = [&](auto done) {
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline || !running()) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return true;
+  };
   while (std::chrono::steady_clock::now() < deadline) {
     if (im.ingress.size_approx() == 0) {
       const std::uint64_t seen = im.loops.load(std::memory_order_acquire);
-      while (im.loops.load(std::memory_order_acquire) < seen + 2) {
-        if (std::chrono::steady_clock::now() >= deadline || !running()) return false;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-      }
-      if (im.ingress.size_approx() == 0) return true;
+      if (!wait_until([&] { return im.loops.load(std::memory_order_acquire) >= seen + 2; }))
+        return false;
+      const SequenceNumber target = im.sequenced.load(std::memory_order_acquire);
+      if (!wait_until([&] { return applied_.load(std::memory_order_acquire) >= target; }))
+        return false;
+      if (im.ingress.size_approx() != 0) continue;
+      // And the read model shows it.
+      im.publish_requested.store(true, std::memory_order_release);
+      return wait_until([&] { return im.published.load(std::memory_order_acquire) >= target; });
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }

@@ -25,6 +25,7 @@
 // Thread-safety: ControlPlane members from any thread; start/stop/offer_frame as documented.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -60,11 +61,19 @@ struct VenueSpec {
 enum class JournalMode : std::uint8_t { kOff, kAsync, kDurable, kNone };
 std::string_view to_string(JournalMode mode) noexcept;
 
+// fused: the sequencer and the three stages on one thread. pipelined: a thread per stage
+// (sequencer + strategy, risk, orders + journal hand-off) connected by SPSC rings.
+enum class Topology : std::uint8_t { kFused, kPipelined };
+std::string_view to_string(Topology topology) noexcept;
+
 struct EngineConfig {
   std::string data_dir = "./data";
   JournalMode journal = JournalMode::kAsync;
-  std::string idle = "backoff";  // "spin" | "yield" | "backoff"
-  int cpu = -1;                  // pin the pipeline thread; -1 = no pinning
+  Topology topology = Topology::kFused;
+  std::string idle = "backoff";  // "spin" | "yield" | "backoff"; every stage thread
+  int cpu = -1;                  // fused: pin the pipeline thread; -1 = no pinning
+  // pipelined: pin the sequencer+strategy, risk and orders threads; -1 = not pinned.
+  std::array<int, 3> cpus = {-1, -1, -1};
   std::uint64_t snapshot_every_inputs = 100'000;
   Nanos snapshot_interval = 60'000'000'000;
   Nanos tick_interval = 100'000'000;
@@ -101,7 +110,9 @@ struct StageTimes {
   Nanos intended = 0;   // the harness's intended send time (0 for live inputs)
   Nanos received = 0;   // receive_time stamped at ingress
   Nanos sequenced = 0;  // taken off the ingress by the sequencer
-  Nanos strategy = 0;   // after strategy + risk + order manager ran (the fold)
+  Nanos strategy = 0;   // after the strategy stage
+  Nanos risk = 0;       // after the risk stage (pipelined: includes the ring hop to it)
+  Nanos orders = 0;     // after the order manager and paper venue: the whole fold
   Nanos journaled = 0;  // after the records were handed to the journal
   Nanos sent = 0;       // when the first order of this input went to the venue; 0: none
   EventType type = EventType::kInvalid;
@@ -110,7 +121,8 @@ struct StageTimes {
 class LatencyProbe {
  public:
   virtual ~LatencyProbe() = default;
-  // Called on the pipeline thread after each input; must not block or allocate.
+  // Called after each input on the thread that finished it (fused: the pipeline thread;
+  // pipelined: the orders stage); must not block or allocate.
   virtual void on_input(const StageTimes& times) noexcept = 0;
 };
 
@@ -137,7 +149,8 @@ class Engine final : public ControlPlane {
   // Any input event (market data, timers, venue answers) offered from the caller's thread.
   bool offer_event(const Event& event, Nanos intended_time = 0);
   void set_latency_probe(LatencyProbe* probe) noexcept { probe_.store(probe); }
-  // Blocks until every input offered so far is applied (bounded by `timeout`).
+  // Blocks until every input offered so far is applied and read_model() includes it
+  // (bounded by `timeout`).
   bool drain(Nanos timeout);
 
   // What recovery did at open().

@@ -157,8 +157,9 @@ struct Engine::Impl final : oms::VenueResponses {
   };
   std::vector<PendingNotification> pending_notifications;
 
-  // Metrics (pipeline thread writes, publish copies).
-  Log2Histogram fold_latency, journal_latency, feed_latency, tick_to_order;
+  // Metrics (the orders stage writes, publish copies while the stages are quiescent).
+  Log2Histogram strategy_latency, risk_latency, orders_latency, fold_latency, journal_latency,
+      feed_latency, tick_to_order;
   std::uint64_t inputs_total = 0;
   std::atomic<std::uint64_t> ingress_full{0};  // pushes refused, from any producer thread
   std::uint64_t journal_full_spins = 0;
@@ -173,7 +174,32 @@ struct Engine::Impl final : oms::VenueResponses {
   Nanos last_snapshot = 0;
 
   std::atomic<bool> stop_requested{false};
-  std::atomic<std::uint64_t> loops{0};  // pipeline iterations completed (drain() waits on it)
+  std::atomic<std::uint64_t> loops{0};       // sequencer iterations completed (drain() waits on it)
+  std::atomic<SequenceNumber> sequenced{0};  // inputs handed to the stages (sequencer thread)
+  std::atomic<SequenceNumber> published{0};  // inputs the current read model includes
+
+  // One input in flight through the stages (see Fold's phases).
+  struct Slot {
+    explicit Slot(FoldBatch b) : batch(std::move(b)) {}
+    FoldBatch batch;
+    StageTimes times;
+  };
+  // Fused inputs, and inputs the sequencer applies itself while the stages are quiescent.
+  Slot direct;
+  // Pipelined: kSlots batches circulate sequencer -> to_risk -> risk -> to_orders -> orders
+  // -> free_slots -> sequencer, so at most kSlots inputs are in flight and nothing allocates.
+  static constexpr std::uint32_t kSlots = 16;
+  std::vector<std::unique_ptr<Slot>> slots;
+  SpscRing<std::uint32_t> to_risk{kSlots};
+  SpscRing<std::uint32_t> to_orders{kSlots};
+  SpscRing<std::uint32_t> free_slots{kSlots};
+  // Quiescence: an odd pause_epoch asks the stage threads to park once their input ring is
+  // empty; each acknowledges by storing the epoch it parked in.
+  std::atomic<std::uint64_t> pause_epoch{0};
+  std::atomic<std::uint64_t> risk_parked{0}, orders_parked{0};
+  std::atomic<bool> stages_exit{false};
+  std::thread risk_thread, orders_thread;
+
   std::thread pipeline;
   std::thread publisher;
   std::atomic<SequenceNumber> offered{0};
@@ -185,7 +211,12 @@ struct Engine::Impl final : oms::VenueResponses {
         ingress(config.ingress_capacity, 16 + config.venues.size()),
         starting_balances(paper_balances(config, instruments)),
         fold(fold_config(config, starting_balances), *this),
-        stream_ring(65'536) {
+        stream_ring(65'536),
+        direct(fold.make_batch()) {
+    if (config.topology == Topology::kPipelined) {
+      for (std::uint32_t i = 0; i < kSlots; ++i)
+        slots.push_back(std::make_unique<Slot>(fold.make_batch()));
+    }
     for (std::size_t i = 0; i < instruments.size(); ++i) {
       const InstrumentDefined& d = instruments.definition(i);
       bots::InstrumentInfo info;
@@ -281,16 +312,34 @@ struct Engine::Impl final : oms::VenueResponses {
     }
   }
 
-  void apply_input(const InputItem& item) {
-    StageTimes times;
+  // The three steps of one input; fused runs them back to back on one thread, pipelined
+  // on the sequencer, risk and orders threads.
+  void sequence_step(const InputItem& item, Slot& slot) {
+    StageTimes& times = slot.times;
+    times = StageTimes{};
     times.intended = item.intended;
     times.received = item.event.header.receive_time;
     times.sequenced = wall_now();
     times.type = item.event.header.type;
-    const auto records = fold.apply(item.event, ++ordinal);
-    ++inputs_total;
+    fold.strategy_phase(item.event, ++ordinal, slot.batch);
     ++inputs_since_snapshot;
+    sequenced.store(ordinal, std::memory_order_release);
     times.strategy = wall_now();
+  }
+
+  void risk_step(Slot& slot) {
+    fold.risk_phase(slot.batch);
+    slot.times.risk = wall_now();
+  }
+
+  // The order manager, then everything that leaves the fold: the journal, the stream and the
+  // notifier, the loop-back rejects, the metrics and the latency probe.
+  void orders_step(Slot& slot) {
+    fold.order_phase(slot.batch);
+    StageTimes& times = slot.times;
+    times.orders = wall_now();
+    const auto records = slot.batch.records.records();
+    ++inputs_total;
     const SequenceNumber input_position = next_position;
     bool has_order = false;
     for (const Event& r : records) {
@@ -319,13 +368,16 @@ struct Engine::Impl final : oms::VenueResponses {
       if (e.header.type == EventType::kFillApplied) note_fill(e);
     }
     times.journaled = wall_now();
-    for (const VenueAction& a : fold.actions()) {
+    for (const VenueAction& a : slot.batch.actions) {
       if (a.kind == VenueAction::Kind::kLoopBackReject) {
-        push_from_pipeline(Event::make(a.reject, fold.strategy().engine_time(), wall_now()));
+        push_from_pipeline(Event::make(a.reject, slot.batch.engine_time, wall_now()));
       }
     }
-    fold_latency.record(times.strategy - times.sequenced);
-    journal_latency.record(times.journaled - times.strategy);
+    strategy_latency.record(times.strategy - times.sequenced);
+    risk_latency.record(times.risk - times.strategy);
+    orders_latency.record(times.orders - times.risk);
+    fold_latency.record(times.orders - times.sequenced);
+    journal_latency.record(times.journaled - times.orders);
     if (times.received != 0) feed_latency.record(times.sequenced - times.received);
     if (has_order) {
       if (config.journal == JournalMode::kDurable && writer) {
@@ -337,7 +389,13 @@ struct Engine::Impl final : oms::VenueResponses {
     } else {
       finish_probe(times);
     }
-    self.applied_.store(ordinal, std::memory_order_release);
+    self.applied_.store(slot.batch.ordinal, std::memory_order_release);
+  }
+
+  void apply_input(const InputItem& item) {
+    sequence_step(item, direct);
+    risk_step(direct);
+    orders_step(direct);
   }
 
   void finish_probe(StageTimes& times) {
@@ -383,11 +441,11 @@ struct Engine::Impl final : oms::VenueResponses {
     request_cv.notify_all();
   }
 
-  void tick(Nanos now) {
+  Event clock_tick(Nanos now) const {
     Timer t;
     t.owner = kNoBot;
     t.deadline = now;
-    apply_input(InputItem{Event::make(t, now, now), 0});
+    return Event::make(t, now, now);
   }
 
   void take_snapshot() {
@@ -400,7 +458,7 @@ struct Engine::Impl final : oms::VenueResponses {
     sh.risk = h.risk;
     sh.orders = h.orders;
     sh.combined = h.combined;
-    Event e = Event::make(sh, fold.strategy().engine_time(), 0);
+    Event e = Event::make(sh, fold.strategy().engine_time(), 0);  // stages quiescent
     e.header.flags = kFlagDerived;
     e.header.sequence = next_position++;
     journal_append(e);
@@ -423,40 +481,81 @@ struct Engine::Impl final : oms::VenueResponses {
   }
 
   void run_pipeline() {
-    pin_to_cpu(config.cpu);
+    pin_to_cpu(config.topology == Topology::kPipelined ? config.cpus[0] : config.cpu);
     auto producer = ingress.make_producer();
     if (!producer) {
       journal_error = "ingress: no producer for the pipeline thread";
       return;
     }
     pipeline_producer.emplace(std::move(*producer));
-    std::array<InputItem, 256> batch;
-    Nanos next_tick = wall_now();
     last_publish = 0;
     last_snapshot = wall_now();
-    unsigned idle_rounds = 0;
     // Orders in flight at the crash (or never answered) are unknown until the venue says.
     recovery_reconcile();
+    run_sequencer(config.topology == Topology::kPipelined);
+    shutdown_fold();
+  }
+
+  // The periodic work that reads or writes the whole fold: the read model, blob release and
+  // snapshots. Fused: between inputs. Pipelined: with the stages quiescent.
+  bool housekeeping_due(Nanos now) {
+    return now - last_publish >= config.publish_interval ||
+           publish_requested.load(std::memory_order_acquire) ||
+           inputs_since_snapshot >= config.snapshot_every_inputs ||
+           (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval);
+  }
+  void housekeeping(Nanos now) {
+    if (now - last_publish >= config.publish_interval ||
+        publish_requested.exchange(false, std::memory_order_acq_rel)) {
+      publish(now);
+      release_blobs();
+    }
+    if (inputs_since_snapshot >= config.snapshot_every_inputs ||
+        (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval)) {
+      take_snapshot();
+      last_snapshot = now;
+    }
+  }
+
+  // ---- The sequencer loop, and the pipelined topology -------------------------------------
+  // Fused: the sequencer applies each input whole. Pipelined: it runs the strategy phase and
+  // hands the batch on; the risk and orders threads each own their stage. The fold is whole
+  // again only while the stages are quiescent (every sequenced input completed, both stage
+  // threads parked): that is when the sequencer publishes the read model and snapshots, and
+  // after the stage threads exit, when it applies the shutdown itself.
+  void run_sequencer(bool pipelined) {
+    if (pipelined) {
+      for (std::uint32_t i = 0; i < kSlots; ++i)
+        free_slots.try_push(i);  // before the consumer thread exists
+      stages_exit.store(false);
+      risk_thread = std::thread([this] { run_risk_stage(); });
+      orders_thread = std::thread([this] { run_orders_stage(); });
+    }
+    const auto dispatch = [&](const InputItem& item) {
+      if (pipelined) {
+        hand_on(item);
+      } else {
+        apply_input(item);
+      }
+    };
+    std::array<InputItem, 256> batch;
+    Nanos next_tick = wall_now();
+    unsigned idle_rounds = 0;
     for (;;) {
       const bool stopping = stop_requested.load(std::memory_order_acquire);
       const std::size_t n = ingress.drain(std::span(batch));
       for (std::size_t i = 0; i < n; ++i)
-        apply_input(batch[i]);
+        dispatch(batch[i]);
       const Nanos now = wall_now();
       if (now >= next_tick) {
-        tick(now);
+        dispatch(InputItem{clock_tick(now), 0});
         next_tick = now + config.tick_interval;
       }
-      release_durable();
-      if (now - last_publish >= config.publish_interval ||
-          publish_requested.exchange(false, std::memory_order_acq_rel)) {
-        publish(now);
-        release_blobs();
-      }
-      if (inputs_since_snapshot >= config.snapshot_every_inputs ||
-          (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval)) {
-        take_snapshot();
-        last_snapshot = now;
+      if (!pipelined) release_durable();  // pipelined: the orders stage does
+      if (housekeeping_due(now)) {
+        if (pipelined) quiesce();
+        housekeeping(now);
+        if (pipelined) resume();
       }
       loops.fetch_add(1, std::memory_order_release);
       if (stopping && n == 0) break;
@@ -466,7 +565,97 @@ struct Engine::Impl final : oms::VenueResponses {
         idle_rounds = 0;
       }
     }
-    shutdown_fold();
+    if (pipelined) {
+      wait_completed();
+      stages_exit.store(true, std::memory_order_release);
+      risk_thread.join();
+      orders_thread.join();
+    }
+  }
+
+  void hand_on(const InputItem& item) {
+    std::uint32_t index = 0;
+    for (unsigned spins = 0; !free_slots.try_pop(index); ++spins)
+      backoff(spins);  // every slot in flight: the stages set the pace
+    Slot& slot = *slots[index];
+    sequence_step(item, slot);
+    // Never full: kSlots slots and a ring of kSlots.
+    while (!to_risk.try_push(index))
+      __builtin_ia32_pause();
+  }
+
+  static void backoff(unsigned spins) {
+    if (spins < 256) {
+      __builtin_ia32_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+
+  void wait_completed() {
+    const SequenceNumber target = ordinal;
+    for (unsigned spins = 0; self.applied_.load(std::memory_order_acquire) < target; ++spins)
+      backoff(spins);
+  }
+
+  void quiesce() {
+    wait_completed();
+    const std::uint64_t epoch = pause_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
+    for (unsigned spins = 0; risk_parked.load(std::memory_order_acquire) != epoch ||
+                             orders_parked.load(std::memory_order_acquire) != epoch;
+         ++spins) {
+      backoff(spins);
+    }
+  }
+  void resume() { pause_epoch.fetch_add(1, std::memory_order_acq_rel); }
+
+  // A stage thread with an empty input ring parks while the sequencer asks (odd epoch).
+  void park_if_asked(std::atomic<std::uint64_t>& parked) {
+    const std::uint64_t epoch = pause_epoch.load(std::memory_order_acquire);
+    if ((epoch & 1) == 0) return;
+    parked.store(epoch, std::memory_order_release);
+    for (unsigned spins = 0; pause_epoch.load(std::memory_order_acquire) == epoch &&
+                             !stages_exit.load(std::memory_order_acquire);
+         ++spins) {
+      backoff(spins);
+    }
+  }
+
+  void run_risk_stage() {
+    run_stage(
+        config.cpus[1], to_risk, to_orders, risk_parked, [this](Slot& s) { risk_step(s); }, [] {});
+  }
+  // Durable mode: probes wait for the watermark here, between inputs and when idle.
+  void run_orders_stage() {
+    run_stage(
+        config.cpus[2], to_orders, free_slots, orders_parked,
+        [this](Slot& s) {
+          orders_step(s);
+          release_durable();
+        },
+        [this] { release_durable(); });
+  }
+  // A stage thread: take a slot from `in`, run the step, hand the slot to `out` (never full:
+  // kSlots slots, rings of kSlots).
+  template <class Step, class OnIdle>
+  void run_stage(int cpu, SpscRing<std::uint32_t>& in, SpscRing<std::uint32_t>& out,
+                 std::atomic<std::uint64_t>& parked, Step step, OnIdle on_idle) {
+    pin_to_cpu(cpu);
+    unsigned idle_rounds = 0;
+    std::uint32_t index = 0;
+    for (;;) {
+      if (in.try_pop(index)) {
+        step(*slots[index]);
+        while (!out.try_push(index))
+          __builtin_ia32_pause();
+        idle_rounds = 0;
+        continue;
+      }
+      if (stages_exit.load(std::memory_order_acquire)) return;
+      on_idle();
+      park_if_asked(parked);
+      idle(idle_rounds);
+    }
   }
 
   void idle(unsigned& rounds) {
@@ -519,6 +708,7 @@ struct Engine::Impl final : oms::VenueResponses {
       std::lock_guard lock(model_mutex);
       model = std::move(m);
     }
+    published.store(ordinal, std::memory_order_release);  // the stages are quiescent here
     last_publish = now;
   }
 

@@ -59,11 +59,10 @@ Fold::Fold(const FoldConfig& config, oms::VenueResponses& responses)
       risk_(config.risk),
       oms_(config.oms),
       responses_(&responses),
-      records_(config.max_records_per_input),
+      batch_(config.max_records_per_input),
       strategy_out_(config.max_records_per_input),
       risk_out_(config.max_records_per_input),
       oms_out_(config.max_records_per_input) {
-  actions_.reserve(config.max_records_per_input);
   if (config.paper_venue) {
     forwarder_ = std::make_unique<Forwarder>();
     forwarder_->target = responses_;
@@ -80,19 +79,48 @@ void Fold::set_responses(oms::VenueResponses& responses) {
   if (forwarder_) forwarder_->target = &responses;
 }
 
-std::span<const Event> Fold::apply(const Event& raw_input, SequenceNumber ordinal) {
-  records_.clear();
-  strategy_out_.clear();
-  risk_out_.clear();
-  oms_out_.clear();
-  actions_.clear();
-  ordinal_ = ordinal;
-  ++stats_.inputs;
+std::span<const Event> Fold::apply(const Event& input, SequenceNumber ordinal) {
+  strategy_phase(input, ordinal, batch_);
+  risk_phase(batch_);
+  order_phase(batch_);
+  return batch_.records.records();
+}
+
+void Fold::strategy_phase(const Event& raw_input, SequenceNumber ordinal, FoldBatch& b) {
+  b.records.clear();
+  b.actions.clear();
+  b.ordinal = ordinal;
   Event input = raw_input;
   input.header.sequence = ordinal;
   input.header.flags &= static_cast<std::uint16_t>(~kFlagDerived);
-  records_.push(input);
+  b.records.push(input);
+  strategy_out_.clear();
+  strategy_.on_input(input, strategy_out_);
+  for (const Event& record : strategy_out_.records())
+    b.records.push(record);
+  b.strategy_end = b.records.size();
+  b.engine_time = strategy_.engine_time();
+  b.strategy_overflow = strategy_out_.overflow();
+}
 
+void Fold::risk_phase(FoldBatch& b) {
+  // Risk folds the input (which may derive protection exits), then checks in place what the
+  // strategy derived; its own records (exits, rejects, notifications) follow the strategy's.
+  risk_out_.clear();
+  const Event& input = b.records.records()[0];
+  risk_.on_input(input, risk_out_);
+  for (std::size_t i = 1; i < b.strategy_end; ++i)
+    risk_.on_derived(b.records.records()[i], risk_out_);
+  for (const Event& record : risk_out_.records())
+    b.records.push(record);
+  b.risk_overflow = risk_out_.overflow();
+}
+
+void Fold::order_phase(FoldBatch& b) {
+  oms_out_.clear();
+  ordinal_ = b.ordinal;
+  ++stats_.inputs;
+  const Event input = b.records.records()[0];
   if (input.header.type == EventType::kInstrumentDefined) {
     const auto def = input.as<InstrumentDefined>();
     const AssetId base = assets_.intern(def.base_view());
@@ -100,42 +128,23 @@ std::span<const Event> Fold::apply(const Event& raw_input, SequenceNumber ordina
     oms_.define_instrument(def, base, quote);
     if (paper_) paper_->define_instrument(def, base, quote);
   }
-
-  // 1. Strategy.
-  strategy_.on_input(input, strategy_out_);
-  // 2. Risk: folds the input (may derive protection exits), then checks what strategy derived.
-  risk_.on_input(input, risk_out_);
-  for (Event& record : strategy_out_.records()) {
-    records_.push(record);
-    Event& stored = records_.records()[records_.size() - 1];
-    risk_.on_derived(stored, risk_out_);
-  }
-  // Risk's own records (exits, rejects, notifications) follow the strategy's.
-  const std::size_t risk_begin = records_.size();
-  for (const Event& record : risk_out_.records())
-    records_.push(record);
-  (void)risk_begin;
-  // 3. Order manager (and the paper venue).
-  order_manager(input, oms_out_);
-  const std::size_t derived_end = records_.size();
-  for (std::size_t i = 1; i < derived_end; ++i) {
-    on_derived_for_oms(records_.records()[i], i, oms_out_);
-  }
+  order_manager(input, b, oms_out_);
+  const std::size_t derived_end = b.records.size();
+  for (std::size_t i = 1; i < derived_end; ++i)
+    on_derived_for_oms(b.records.records()[i], i, b, oms_out_);
   for (const Event& record : oms_out_.records())
-    records_.push(record);
-  stats_.record_overflow =
-      records_.overflow() + strategy_out_.overflow() + risk_out_.overflow() + oms_out_.overflow();
+    b.records.push(record);
+  record_overflow_ = b.strategy_overflow + b.risk_overflow + oms_out_.overflow();
   // The paper venue sees the orders this input produced after the order manager opened them.
   if (paper_) {
-    for (const VenueAction& a : actions_) {
+    for (const VenueAction& a : b.actions) {
       if (a.kind == VenueAction::Kind::kSubmit) paper_->submit(a.order, input.header.event_time);
       if (a.kind == VenueAction::Kind::kCancel) paper_->cancel(a.cancel, input.header.event_time);
     }
   }
-  return records_.records();
 }
 
-void Fold::order_manager(const Event& input, Outbox& out) {
+void Fold::order_manager(const Event& input, FoldBatch& batch, Outbox& out) {
   const Nanos t = input.header.event_time;
   switch (input.header.type) {
     case EventType::kTrade: {
@@ -174,7 +183,7 @@ void Fold::order_manager(const Event& input, Outbox& out) {
         n.instrument = r.fill->instrument;
         n.value1 = r.fill->price;
         n.value2 = r.fill->quantity;
-        n.cause = ordinal_;
+        n.cause = batch.ordinal;
         out.emit(n, t);
       }
       break;
@@ -191,8 +200,8 @@ void Fold::order_manager(const Event& input, Outbox& out) {
         const bool global = c.scope == CommandScope::kGlobal ||
                             (c.scope == CommandScope::kBotOrGlobal && c.bot == kNoBot) ||
                             c.scope == CommandScope::kAccount;  // one account: account 0
-        for (std::uint32_t b = 0; b < config_.oms.bots; ++b) {
-          const BotId bot{b};
+        for (std::uint32_t index = 0; index < config_.oms.bots; ++index) {
+          const BotId bot{index};
           if (!global && bot != c.bot) continue;
           std::array<SequenceNumber, 256> open{};
           std::size_t n = 0;
@@ -206,7 +215,7 @@ void Fold::order_manager(const Event& input, Outbox& out) {
               VenueAction a;
               a.kind = VenueAction::Kind::kCancel;
               a.cancel = *cancel;
-              actions_.push_back(a);
+              batch.actions.push_back(a);
             }
           }
         }
@@ -218,7 +227,7 @@ void Fold::order_manager(const Event& input, Outbox& out) {
   }
 }
 
-void Fold::on_derived_for_oms(const Event& record, std::size_t index, Outbox& out) {
+void Fold::on_derived_for_oms(const Event& record, std::size_t index, FoldBatch& b, Outbox& out) {
   const Nanos t = record.header.event_time;
   switch (record.header.type) {
     case EventType::kOrderIntent: {
@@ -232,12 +241,12 @@ void Fold::on_derived_for_oms(const Event& record, std::size_t index, Outbox& ou
         a.reject.instrument = intent.instrument;
         a.reject.client_sequence = intent.cause;
         a.reject.side = intent.side;
-        actions_.push_back(a);
+        b.actions.push_back(a);
         return;
       }
       if ((record.header.flags & kFlagRiskAccepted) == 0) {
         // The RiskReject that follows it in the records says why; loop it back to the bot.
-        const auto all = records_.records();
+        const auto all = b.records.records();
         for (std::size_t j = index + 1; j < all.size(); ++j) {
           if (all[j].header.type != EventType::kRiskReject) continue;
           const auto reject = all[j].as<risk::RiskReject>();
@@ -252,7 +261,7 @@ void Fold::on_derived_for_oms(const Event& record, std::size_t index, Outbox& ou
           a.reject.client_sequence = intent.cause;
           a.reject.side = intent.side;
           ++stats_.risk_rejects;
-          actions_.push_back(a);
+          b.actions.push_back(a);
           break;
         }
         return;
@@ -263,7 +272,7 @@ void Fold::on_derived_for_oms(const Event& record, std::size_t index, Outbox& ou
         VenueAction a;
         a.kind = VenueAction::Kind::kSubmit;
         a.order = *order;
-        actions_.push_back(a);
+        b.actions.push_back(a);
       } else {
         ++stats_.oms_refused;
         VenueAction a;
@@ -274,7 +283,7 @@ void Fold::on_derived_for_oms(const Event& record, std::size_t index, Outbox& ou
         a.reject.instrument = intent.instrument;
         a.reject.client_sequence = intent.cause;
         a.reject.side = intent.side;
-        actions_.push_back(a);
+        b.actions.push_back(a);
       }
       return;
     }
@@ -286,7 +295,7 @@ void Fold::on_derived_for_oms(const Event& record, std::size_t index, Outbox& ou
         VenueAction a;
         a.kind = VenueAction::Kind::kCancel;
         a.cancel = *cancel;
-        actions_.push_back(a);
+        b.actions.push_back(a);
       }
       return;
     }

@@ -18,7 +18,16 @@
 // because the journal already holds them). A live venue is the caller's business: the fold
 // then only reports the actions.
 //
-// Thread-safety: none; one thread. Allocation: control inputs and snapshots only.
+// The same work also runs split in three phases, one per pipeline stage, on three threads
+// (the `pipelined` topology): strategy_phase -> risk_phase -> order_phase, each on a
+// FoldBatch that travels between the stages. Each phase touches only its own stage's state
+// and the batch, so a batch produces exactly the records the fused apply() would, and a
+// pipelined journal replays through apply() to the same state.
+//
+// Thread-safety: apply() and everything else from one thread. The phases: each from its own
+// one thread, with batches handed over through rings (release/acquire); hashes, snapshot,
+// restore and the read accessors only while no phase runs. Allocation: control inputs and
+// snapshots only.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +72,20 @@ struct VenueAction {
   OrderUpdate reject{};  // kLoopBackReject: a local (risk) reject to feed back as an input
 };
 
+// One input on its way through the phases: the input, its records (the input first, then
+// what each phase derived, in phase order) and the venue actions. Preallocated; reused.
+struct FoldBatch {
+  explicit FoldBatch(std::size_t max_records) : records(max_records) {
+    actions.reserve(max_records);
+  }
+  SequenceNumber ordinal = 0;
+  Nanos engine_time = 0;  // the strategy stage's clock after the input (loop-backs use it)
+  Outbox records;
+  std::vector<VenueAction> actions;
+  std::size_t strategy_end = 1;  // records [1, strategy_end) came from the strategy phase
+  std::uint64_t strategy_overflow = 0, risk_overflow = 0;
+};
+
 struct FoldStats {
   std::uint64_t inputs = 0;
   std::uint64_t orders_sent = 0;
@@ -91,7 +114,14 @@ class Fold {
   // Applies one input. `ordinal` numbers inputs densely from 1 (it is the input's sequence
   // for the stages: client order ids derive from it). Returns the records (see above).
   std::span<const Event> apply(const Event& input, SequenceNumber ordinal);
-  std::span<const VenueAction> actions() const noexcept { return actions_; }
+  std::span<const VenueAction> actions() const noexcept { return batch_.actions; }
+
+  // apply() in three phases (see the file comment); apply(i, n) is exactly
+  // strategy_phase(i, n, b); risk_phase(b); order_phase(b).
+  void strategy_phase(const Event& input, SequenceNumber ordinal, FoldBatch& batch);
+  void risk_phase(FoldBatch& batch);
+  void order_phase(FoldBatch& batch);
+  FoldBatch make_batch() const { return FoldBatch(config_.max_records_per_input); }
 
   // The venue lost its order channel: in-flight orders become unknown; reconcile() then asks
   // the venue about each (answers arrive as inputs).
@@ -110,13 +140,17 @@ class Fold {
   const risk::RiskStage& risk() const noexcept { return risk_; }
   const oms::OrderManager& orders() const noexcept { return oms_; }
   const oms::PaperVenue* paper() const noexcept { return paper_.get(); }
-  const FoldStats& stats() const noexcept { return stats_; }
+  FoldStats stats() const noexcept {
+    FoldStats s = stats_;
+    s.record_overflow = record_overflow_ + batch_.records.overflow();
+    return s;
+  }
   std::string_view asset_name(AssetId id) const noexcept { return assets_.name(id); }
   std::size_t asset_count() const noexcept { return assets_.size(); }
 
  private:
-  void order_manager(const Event& input, Outbox& out);
-  void on_derived_for_oms(const Event& record, std::size_t index, Outbox& out);
+  void order_manager(const Event& input, FoldBatch& batch, Outbox& out);
+  void on_derived_for_oms(const Event& record, std::size_t index, FoldBatch& batch, Outbox& out);
 
   FoldConfig config_;
   std::vector<oms::PaperStartingBalance> starting_;
@@ -128,13 +162,13 @@ class Fold {
   std::unique_ptr<oms::PaperVenue> paper_;
   oms::VenueResponses* responses_;
   InternTable<AssetId> assets_;
-  Outbox records_;
-  Outbox strategy_out_;
+  FoldBatch batch_;      // apply()'s
+  Outbox strategy_out_;  // each phase's scratch: touched by that phase only
   Outbox risk_out_;
   Outbox oms_out_;
-  std::vector<VenueAction> actions_;
-  SequenceNumber ordinal_ = 0;
-  FoldStats stats_;
+  SequenceNumber ordinal_ = 0;  // of the last input through order_phase
+  FoldStats stats_;             // order_phase only
+  std::uint64_t record_overflow_ = 0;
 };
 
 }  // namespace be::engine

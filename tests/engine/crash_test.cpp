@@ -18,15 +18,19 @@ using namespace test_support;
 
 // A child runs the engine on a journal, trading, until it is killed at a seeded random
 // moment; each restart must recover the state a from-scratch replay gives, lose nothing the
-// child saw committed, and reconcile the orders that were in flight.
+// child saw committed, and reconcile the orders that were in flight. The child runs the
+// fused topology in even rounds and the pipelined one in odd rounds: one journal, both
+// writers, each killed mid-flight.
 TEST(EngineCrashTest, shouldRecoverFromSigkillAtRandomMoments) {
   TempDir dir;
-  const EngineConfig config = test_config(dir.path);
+  EngineConfig config = test_config(dir.path);
   std::mt19937_64 rng(20261123);
   constexpr int kKills = 50;
   bool bots_created = false;
   std::uint64_t market_seed = 100;
   for (int round = 0; round < kKills; ++round) {
+    config.topology = round % 2 == 1 ? Topology::kPipelined : Topology::kFused;
+    config.idle = "yield";
     int pipe_fds[2];
     ASSERT_EQ(::pipe(pipe_fds), 0);
     const pid_t pid = ::fork();

@@ -152,6 +152,19 @@ inline ScratchReplay replay_from_scratch(const EngineConfig& config) {
   return out;
 }
 
+// Offers `count` market inputs, each until the ingress takes it, then waits until they are
+// applied and in the read model.
+inline ::testing::AssertionResult offer_market(Engine& engine, Market& market, int count) {
+  for (int i = 0; i < count; ++i) {
+    const Event e = market.next();
+    while (!engine.offer_event(e)) {
+      if (!engine.drain(10'000'000'000)) return ::testing::AssertionFailure() << "no drain";
+    }
+  }
+  if (!engine.drain(20'000'000'000)) return ::testing::AssertionFailure() << "no drain";
+  return ::testing::AssertionSuccess();
+}
+
 inline std::unique_ptr<Engine> open_engine(const EngineConfig& config) {
   auto e = Engine::open(config);
   EXPECT_TRUE(e.has_value()) << (e ? "" : e.error());
