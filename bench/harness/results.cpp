@@ -165,6 +165,7 @@ std::string to_json(const RunResult& r) {
   o << "{\"schema\":1,\"tool\":\"botengine bench\",\"config\":{";
   field(o, "pipeline", r.config.pipeline);
   field(o, "topology", r.config.topology);
+  field(o, "idle", r.config.idle);
   field(o, "journal", r.config.journal);
   num(o, "rate", r.config.rate);
   num(o, "duration_s", r.config.duration_s);
@@ -216,9 +217,9 @@ std::string to_table(const RunResult& r) {
   const RunConfig& c = r.config;
   char head[256];
   std::snprintf(head, sizeof head,
-                "pipeline=%s topology=%s journal=%s rate=%llu/s duration=%.1fs warmup=%.1fs "
-                "seed=%llu\n",
-                c.pipeline.c_str(), c.topology.c_str(), c.journal.c_str(),
+                "pipeline=%s topology=%s idle=%s journal=%s rate=%llu/s duration=%.1fs "
+                "warmup=%.1fs seed=%llu\n",
+                c.pipeline.c_str(), c.topology.c_str(), c.idle.c_str(), c.journal.c_str(),
                 static_cast<unsigned long long>(c.rate), c.duration_s, c.warmup_s,
                 static_cast<unsigned long long>(c.seed));
   o << head;

@@ -4,7 +4,7 @@
 //
 // JSON layout (schema 1, snake_case; latencies in integer nanoseconds):
 //   {"schema":1,"tool":"botengine bench",
-//    "config":{"pipeline","topology","journal","rate","duration_s","warmup_s","seed"},
+//    "config":{"pipeline","topology","idle","journal","rate","duration_s","warmup_s","seed"},
 //    "counts":{"sent","late","max_lag_ns","measured","rejected","orders"},
 //    "series":[{"name","count","min","mean","p50","p90","p99","p99_9","p99_99","max",
 //               "saturated"}, ...],            (stages in pipeline order, then tick_to_order)
@@ -44,6 +44,7 @@ Manifest collect_manifest(const std::string& cpuinfo_path = "/proc/cpuinfo");
 struct RunConfig {
   std::string pipeline = "engine";  // what the frames went through: engine | parser
   std::string topology = "fused";
+  std::string idle = "spin";  // what the engine's stage threads do with an empty queue
   std::string journal = "off";
   std::uint64_t rate = 0;
   double duration_s = 0;

@@ -16,6 +16,7 @@ RunResult sample_result(const Histogram& a, const Histogram& b) {
   RunResult r;
   r.config = {.pipeline = "parser",
               .topology = "fused",
+              .idle = "spin",
               .journal = "off",
               .rate = 100'000,
               .duration_s = 2,
