@@ -861,6 +861,11 @@ std::uint8_t* RiskEngine::kill_flag(Scope scope, std::uint32_t id) noexcept {
   return nullptr;
 }
 
+bool RiskEngine::kill_switch_latched(Scope scope, std::uint32_t id) const noexcept {
+  const std::uint8_t* flag = const_cast<RiskEngine*>(this)->kill_flag(scope, id);
+  return flag != nullptr && *flag != 0;
+}
+
 bool RiskEngine::set_kill_switch(Scope scope, std::uint32_t id) noexcept {
   std::uint8_t* flag = kill_flag(scope, id);
   if (flag == nullptr || *flag) return false;

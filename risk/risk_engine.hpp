@@ -122,6 +122,8 @@ class RiskEngine {
   // kKillSwitchSet / kKillSwitchReset: bot scope, or global when bot == kNoBot. Other kinds
   // are not risk's business and return false.
   bool apply(const OperatorCommand& command) noexcept;
+  // True when this one switch (not an enclosing scope's) is latched.
+  bool kill_switch_latched(Scope scope, std::uint32_t id) const noexcept;
   // True when the bot, its account or the whole engine is killed.
   bool kill_switch_active(BotId bot) const noexcept;
 

@@ -10,6 +10,7 @@
 #include "oms/order.hpp"
 #include "risk/types.hpp"
 #include "runner/engine/engine_impl.hpp"
+#include "strategies/schedule/state_bytes.hpp"
 
 namespace be::engine {
 
@@ -69,8 +70,9 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
           std::string(risk::to_string(static_cast<risk::RejectReason>(r))), n);
     }
   }
-  e.global_kill_switch = global_kill_latched;
-  if (account_kill_latched) e.killed_accounts.push_back(0);
+  // From the risk stage's latches: they are fold state, so a restart shows them too.
+  e.global_kill_switch = rk.kill_switch_latched(risk::Scope::kGlobal, 0);
+  if (rk.kill_switch_latched(risk::Scope::kAccount, 0)) e.killed_accounts.push_back(0);
   for (std::size_t v = 0; v < config.venues.size(); ++v) {
     FeedView f;
     f.venue = config.venues[v].name;
@@ -158,7 +160,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
       b.circuit_open = true;
     }
     b.config_json = s.config_json;
-    b.kill_switch = bot_kill_latched.count(index_of(s.id)) != 0;
+    b.kill_switch = rk.kill_switch_latched(risk::Scope::kBot, index_of(s.id));
     b.heartbeat = s.heartbeat;
     b.inputs_handled = s.inputs;
     b.condition_texts = s.conditions;
@@ -243,17 +245,59 @@ void Engine::Impl::note_fill(const Event& e) {
   ++h.trade_count;
 }
 
-void Engine::Impl::note_kill_switch(const OperatorCommand& c) {
-  const bool set = c.kind == OperatorCommandKind::kKillSwitchSet;
-  if (c.scope == CommandScope::kAccount) {
-    account_kill_latched = set;
-  } else if (c.scope == CommandScope::kGlobal || c.bot == kNoBot) {
-    global_kill_latched = set;
-  } else if (set) {
-    bot_kill_latched.insert(index_of(c.bot));
-  } else {
-    bot_kill_latched.erase(index_of(c.bot));
+// Per bot: id, trade count, fills (newest last), equity points. Read back by the same binary.
+std::vector<std::byte> Engine::Impl::history_bytes() const {
+  std::vector<std::byte> out;
+  sched::ByteWriter w{out};
+  w.put(static_cast<std::uint32_t>(bot_history.size()));
+  for (const auto& [bot, h] : bot_history) {
+    w.put(bot);
+    w.put(h.trade_count);
+    w.put(static_cast<std::uint32_t>(h.fills.size()));
+    for (const FillView& f : h.fills) {
+      for (const std::string* text :
+           {&f.client_order_id, &f.symbol, &f.side, &f.price, &f.quantity, &f.fee, &f.liquidity})
+        w.put_string(*text);
+      w.put(f.time);
+      w.put(f.sequence);
+    }
+    w.put(static_cast<std::uint32_t>(h.equity.size()));
+    for (const EquityPoint& p : h.equity) {
+      w.put(p.time);
+      w.put_string(p.equity);
+    }
   }
+  return out;
+}
+
+bool Engine::Impl::restore_history(std::span<const std::byte> bytes) {
+  sched::ByteReader r{bytes};
+  std::map<std::uint32_t, BotHistory> restored;
+  const auto bots = r.get<std::uint32_t>();
+  for (std::uint32_t i = 0; i < bots && r.ok; ++i) {
+    BotHistory& h = restored[r.get<std::uint32_t>()];
+    h.trade_count = r.get<std::uint64_t>();
+    const auto fills = r.get<std::uint32_t>();
+    for (std::uint32_t k = 0; k < fills && r.ok; ++k) {
+      FillView f;
+      for (std::string* text :
+           {&f.client_order_id, &f.symbol, &f.side, &f.price, &f.quantity, &f.fee, &f.liquidity})
+        *text = r.get_string();
+      f.time = r.get<Nanos>();
+      f.sequence = r.get<SequenceNumber>();
+      h.fills.push_back(std::move(f));
+    }
+    const auto points = r.get<std::uint32_t>();
+    for (std::uint32_t k = 0; k < points && r.ok; ++k) {
+      EquityPoint p;
+      p.time = r.get<Nanos>();
+      p.equity = r.get_string();
+      h.equity.push_back(std::move(p));
+    }
+  }
+  if (!r.ok || !r.at_end()) return false;
+  bot_history = std::move(restored);
+  return true;
 }
 
 std::shared_ptr<const ReadModel> Engine::read_model() const {

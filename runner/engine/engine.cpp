@@ -130,13 +130,16 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
       return Unexpected(e.message);
     if (!found) break;
     // The snapshot is keyed by the StateHash record's position: everything up to it applied.
-    if (!im.fold.restore(snap.state)) {
+    const SnapshotParts parts = split_snapshot(snap.state);
+    if (parts.ok && !im.fold.restore(parts.fold) &&
+        (parts.history.empty() || im.restore_history(parts.history))) {
       report.snapshot_position = snap.sequence;
       from = snap.sequence + 1;
       im.ordinal = im.fold.ordinal();
       break;
     }
     // A refused snapshot leaves the fold partly restored: start over from scratch.
+    im.bot_history.clear();
     im.fold.~Fold();
     new (&im.fold) Fold(Engine::Impl::fold_config(im.config, im.starting_balances), im);
     oms::DiscardResponses drop;
@@ -154,6 +157,7 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
     Event e;
     if (auto err = journal::decode(view, e); !err.ok()) return Unexpected(err.message);
     ++report.tail_records;
+    if (e.header.type == EventType::kFillApplied) im.note_fill(e);  // the read model's history
     if (e.derived()) {
       // Compare with what the fold re-derived for the same input, in order.
       if (!produced.empty()) {

@@ -79,6 +79,51 @@ inline void pin_to_cpu(int cpu) {
 
 inline constexpr std::uint32_t kBotConfigBlobKind = 1;
 
+// An engine snapshot: the fold's state, then the read model's history (fills and equity
+// curves the fold does not keep), so both survive a restart.
+//   +--------+-------------+------------------+------------+---------------+
+//   | "BESN" | u32 version | u64 fold length  | fold bytes | history bytes |
+//   +--------+-------------+------------------+------------+---------------+
+// Bytes without the magic are a fold snapshot alone (tools that write only the fold).
+inline constexpr std::array<char, 4> kSnapshotMagic = {'B', 'E', 'S', 'N'};
+inline constexpr std::uint32_t kSnapshotVersion = 1;
+
+inline std::vector<std::byte> engine_snapshot(const std::vector<std::byte>& fold_bytes,
+                                              const std::vector<std::byte>& history) {
+  std::vector<std::byte> out(kSnapshotMagic.size() + 4 + 8 + fold_bytes.size() + history.size());
+  std::byte* p = out.data();
+  const std::uint64_t fold_size = fold_bytes.size();
+  std::memcpy(p, kSnapshotMagic.data(), kSnapshotMagic.size());
+  std::memcpy(p + 4, &kSnapshotVersion, 4);
+  std::memcpy(p + 8, &fold_size, 8);
+  if (!fold_bytes.empty()) std::memcpy(p + 16, fold_bytes.data(), fold_bytes.size());
+  if (!history.empty()) std::memcpy(p + 16 + fold_size, history.data(), history.size());
+  return out;
+}
+
+struct SnapshotParts {
+  std::span<const std::byte> fold, history;
+  bool ok = true;
+};
+inline SnapshotParts split_snapshot(std::span<const std::byte> bytes) {
+  SnapshotParts parts;
+  if (bytes.size() < 16 || std::memcmp(bytes.data(), kSnapshotMagic.data(), 4) != 0) {
+    parts.fold = bytes;
+    return parts;
+  }
+  std::uint32_t version = 0;
+  std::uint64_t fold_size = 0;
+  std::memcpy(&version, bytes.data() + 4, 4);
+  std::memcpy(&fold_size, bytes.data() + 8, 8);
+  if (version != kSnapshotVersion || fold_size > bytes.size() - 16) {
+    parts.ok = false;
+    return parts;
+  }
+  parts.fold = bytes.subspan(16, fold_size);
+  parts.history = bytes.subspan(16 + fold_size);
+  return parts;
+}
+
 }  // namespace detail
 using namespace detail;
 
@@ -272,12 +317,11 @@ struct Engine::Impl final : oms::VenueResponses {
     std::uint64_t trade_count = 0;
   };
   std::map<std::uint32_t, BotHistory> bot_history;
-  bool global_kill_latched = false;
-  bool account_kill_latched = false;
-  std::set<std::uint32_t> bot_kill_latched;
   std::atomic<bool> publish_requested{false};
   void note_fill(const Event& e);
-  void note_kill_switch(const OperatorCommand& c);
+  // The history travels in snapshots after the fold's bytes (see engine_snapshot()).
+  std::vector<std::byte> history_bytes() const;
+  bool restore_history(std::span<const std::byte> bytes);
   CommandResult submit(OperatorCommand command, const std::string* blob);
 
   // VenueResponses: the paper venue answers on the pipeline thread; into the ingress.
@@ -357,14 +401,7 @@ struct Engine::Impl final : oms::VenueResponses {
           e.header.type == EventType::kConnectivity || e.header.type == EventType::kOrderUpdate) {
         if (!stream_ring.try_push(e)) stream_dropped.fetch_add(1, std::memory_order_relaxed);
       }
-      if (e.header.type == EventType::kOperatorCommand) {
-        note_command(e, records);
-        const auto c = e.as<OperatorCommand>();
-        if (c.kind == OperatorCommandKind::kKillSwitchSet ||
-            c.kind == OperatorCommandKind::kKillSwitchReset) {
-          note_kill_switch(c);
-        }
-      }
+      if (e.header.type == EventType::kOperatorCommand) note_command(e, records);
       if (e.header.type == EventType::kFillApplied) note_fill(e);
     }
     times.journaled = wall_now();
@@ -450,7 +487,7 @@ struct Engine::Impl final : oms::VenueResponses {
 
   void take_snapshot() {
     if (!writer) return;
-    const auto bytes = fold.snapshot();
+    const auto bytes = engine_snapshot(fold.snapshot(), history_bytes());
     const StateHashes h = fold.hashes();
     StateHash sh;
     sh.at = ordinal;

@@ -81,6 +81,12 @@ TEST(EngineCrashTest, shouldRecoverFromSigkillAtRandomMoments) {
     EXPECT_EQ(rec.derived_mismatches, 0u) << "round " << round;
     const ScratchReplay scratch = replay_from_scratch(config);
     ASSERT_EQ(rec.state_hash, scratch.hash) << "round " << round;
+    // The read model's trade history survives too (snapshot, then the journal's tail).
+    for (const BotView& b : engine->read_model()->bots) {
+      const auto fills = scratch.fills_by_bot.find(index_of(b.id));
+      EXPECT_EQ(b.trades, fills == scratch.fills_by_bot.end() ? 0u : fills->second)
+          << "round " << round << ": bot " << index_of(b.id);
+    }
     for (const auto& [id, count] : scratch.orders_sent) {
       ASSERT_EQ(count, 1) << "round " << round << ": client id be" << id.first << "x" << id.second
                           << " sent twice";

@@ -110,6 +110,7 @@ struct ScratchReplay {
   std::uint64_t inputs = 0;
   std::uint64_t derived_mismatches = 0;
   std::map<std::pair<std::uint32_t, SequenceNumber>, int> orders_sent;
+  std::map<std::uint32_t, std::uint64_t> fills_by_bot;  // FillApplied records in the journal
 };
 
 using Drop = oms::DiscardResponses;
@@ -135,6 +136,8 @@ inline ScratchReplay replay_from_scratch(const EngineConfig& config) {
         const auto o = e.as<OrderNew>();
         ++out.orders_sent[{index_of(o.bot), o.client_sequence}];
       }
+      if (e.header.type == EventType::kFillApplied)
+        ++out.fills_by_bot[index_of(e.as<FillApplied>().bot)];
       if (e.header.type == EventType::kStateHash) continue;
       if (next >= produced.size() || produced[next].header.type != e.header.type ||
           std::memcmp(produced[next].payload.data(), e.payload.data(), e.payload.size()) != 0) {

@@ -41,6 +41,10 @@ TEST_P(EngineTopologyTest, shouldTradeJournalAndRecoverTheSameStateAfterARestart
   config.topology = GetParam();
   config.idle = "yield";  // three stage threads on a 2-core machine
   std::uint64_t hash_at_stop = 0;
+  std::vector<FillView> fills_at_stop;
+  std::uint64_t trades_at_stop = 0;
+  std::size_t equity_points_at_stop = 0;
+  BotId dca_bot{};
   {
     auto engine = open_engine(config);
     ASSERT_TRUE(engine);
@@ -74,9 +78,27 @@ TEST_P(EngineTopologyTest, shouldTradeJournalAndRecoverTheSameStateAfterARestart
     EXPECT_FALSE(view->orders.empty());
     engine->stop();
     hash_at_stop = engine->state_hash();
+    fills_at_stop = view->fills;
+    trades_at_stop = view->trades;
+    dca_bot = dca.bot;
+    equity_points_at_stop = view->equity.size();
   }
   auto reopened = open_engine(config);
   ASSERT_TRUE(reopened);
+  {
+    // The read model's history (fills, equity curve) comes back with the state.
+    const BotView* view = reopened->read_model()->find(dca_bot);
+    ASSERT_NE(view, nullptr);
+    EXPECT_GT(trades_at_stop, 0u);
+    EXPECT_EQ(view->trades, trades_at_stop);
+    ASSERT_EQ(view->fills.size(), fills_at_stop.size());
+    for (std::size_t i = 0; i < fills_at_stop.size(); ++i) {
+      EXPECT_EQ(view->fills[i].client_order_id, fills_at_stop[i].client_order_id);
+      EXPECT_EQ(view->fills[i].price, fills_at_stop[i].price);
+      EXPECT_EQ(view->fills[i].sequence, fills_at_stop[i].sequence);
+    }
+    EXPECT_GE(view->equity.size(), equity_points_at_stop);
+  }
   EXPECT_EQ(reopened->recovery().state_hash, hash_at_stop);
   EXPECT_GT(reopened->recovery().snapshot_position, 0u) << "the final snapshot was used";
   EXPECT_EQ(reopened->recovery().derived_mismatches, 0u);
