@@ -29,7 +29,8 @@ std::string field(const config::Value& v, std::string_view key) {
 std::uint32_t create_rsi(ApiServerTest& t, std::string_view token) {
   auto r = t.call("POST", "/api/v1/bots", token, kRsiConfig);
   EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no reply");
-  return r ? static_cast<std::uint32_t>(std::stoul(field(json(*r), "id"))) : 0;
+  // Bots are numbered from 0, so a failure is kNoBot.
+  return r ? static_cast<std::uint32_t>(std::stoul(field(json(*r), "id"))) : index_of(kNoBot);
 }
 
 TEST_F(ApiServerTest, shouldAnswerHealthWithoutAToken) {
@@ -80,7 +81,7 @@ TEST_F(ApiServerTest, shouldTellWhoIsCalling) {
 TEST_F(ApiServerTest, shouldHideOtherUsersBotsAsNotFoundAndShowAllToAdmins) {
   start();
   const auto id = create_rsi(*this, kAliceToken);
-  ASSERT_NE(id, 0u);
+  ASSERT_NE(id, index_of(kNoBot));
   const std::string bot = "/api/v1/bots/" + std::to_string(id);
   struct Probe {
     const char* method;
@@ -439,7 +440,7 @@ TEST_F(ApiServerTest, shouldServeEngineBalancesConditionsAndTemplates) {
   auto c = call("GET", "/api/v1/conditions", kAliceToken);
   EXPECT_EQ(
       c->body,
-      R"({"conditions":[{"id":1,"canonical":"rsi(14) < 30","subscribers":[1],"evaluations":100,"triggers":3}]})");
+      R"({"conditions":[{"id":1,"canonical":"rsi(14) < 30","subscribers":[0],"evaluations":100,"triggers":3}]})");
   auto t = call("GET", "/api/v1/templates", kBobToken);
   ASSERT_TRUE(t);
   const auto templates = json(*t);

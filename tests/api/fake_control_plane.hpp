@@ -53,7 +53,7 @@ class FakeControlPlane final : public engine::ControlPlane {
 
   mutable std::mutex mutex_;
   std::vector<engine::BotView> bots_;
-  std::uint32_t next_bot_ = 1;
+  std::uint32_t next_bot_ = 0;  // numbered from 0, as the engine does
   bool global_kill_ = false;
   std::vector<std::uint32_t> killed_accounts_;
   bool healthy_ = true;

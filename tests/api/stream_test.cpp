@@ -35,8 +35,8 @@ TEST_F(ApiServerTest, shouldStreamItemsInOrderAfterAHello) {
 
 TEST_F(ApiServerTest, shouldStreamOnlyTheCallersBotsAndMarketDataToUsers) {
   start();
-  ASSERT_EQ(call("POST", "/api/v1/bots", kAliceToken, kRsiConfig)->status, 201);  // bot 1
-  ASSERT_EQ(call("POST", "/api/v1/bots", kBobToken, kRsiConfig)->status, 201);    // bot 2
+  ASSERT_EQ(call("POST", "/api/v1/bots", kAliceToken, kRsiConfig)->status, 201);  // bot 0
+  ASSERT_EQ(call("POST", "/api/v1/bots", kBobToken, kRsiConfig)->status, 201);    // bot 1
   TestClient alice, admin;
   ASSERT_TRUE(alice.connect(port_));
   ASSERT_TRUE(alice.ws_handshake("/api/v1/stream", kAliceToken));  // bearer header
@@ -44,9 +44,9 @@ TEST_F(ApiServerTest, shouldStreamOnlyTheCallersBotsAndMarketDataToUsers) {
   ASSERT_TRUE(admin.ws_handshake("/api/v1/stream?token=" + std::string(kAdminToken)));
   ASSERT_TRUE(alice.ws_read());
   ASSERT_TRUE(admin.ws_read());
-  engine_.push(BotId{2}, "fill");
+  engine_.push(BotId{1}, "fill");
   engine_.push(kNoBot, "price");
-  engine_.push(BotId{1}, "order");
+  engine_.push(BotId{0}, "order");
   engine_.push(BotId{7}, "signal");  // a bot nobody sees in the read model
   engine_.push(kNoBot, "price");
   std::vector<std::string> seen;
