@@ -43,6 +43,29 @@ std::string_view to_string(Topology topology) noexcept {
   return topology == Topology::kPipelined ? "pipelined" : "fused";
 }
 
+std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
+                                                      const InstrumentTable& instruments) {
+  std::vector<oms::PaperStartingBalance> out;
+  for (const auto& [asset, text] : config.balances) {
+    const auto index = instruments.asset_index(asset);
+    if (!index) continue;
+    const auto amount = parse_decimal(text, instruments.asset_scale(*index));
+    if (!amount) continue;
+    out.push_back({AccountId{0}, AssetId{static_cast<std::uint16_t>(*index)}, *amount});
+  }
+  return out;
+}
+
+FoldConfig fold_config(const EngineConfig& config,
+                       std::span<const oms::PaperStartingBalance> balances) {
+  FoldConfig f = config.fold;
+  f.hold_sends = config.journal == JournalMode::kDurable && f.paper_venue;
+  f.paper.starting_balances = balances;
+  f.paper.instruments = std::max<std::uint32_t>(
+      f.paper.instruments, static_cast<std::uint32_t>(config.instruments.size()));
+  return f;
+}
+
 // ---- Open and recovery ---------------------------------------------------------------------
 
 Engine::Engine(EngineConfig config) : config_(std::move(config)) {}

@@ -105,6 +105,17 @@ inline constexpr std::uint32_t kEngineConfigBlobKind = 2;
 // Parses the deployment config (docs/CONFIG.md): every bad field named.
 Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std::string_view json);
 
+// The fold a deployment runs. The engine, recovery, replay and backtests all build theirs
+// with these two, so they agree (durable mode holds paper sends, say).
+class InstrumentTable;
+// The configured opening balances at their assets' ids and scales (parse_engine_config
+// validated them: an unknown asset or a bad decimal is skipped here).
+std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
+                                                      const InstrumentTable& instruments);
+// `balances` must outlive the call only: the fold copies them.
+FoldConfig fold_config(const EngineConfig& config,
+                       std::span<const oms::PaperStartingBalance> balances);
+
 // Per-input timestamps for the latency harness, all on the wall clock (ns since the epoch).
 struct StageTimes {
   Nanos intended = 0;   // the harness's intended send time (0 for live inputs)

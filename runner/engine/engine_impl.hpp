@@ -170,11 +170,18 @@ struct Engine::Impl final : oms::VenueResponses {
   std::map<std::uint64_t, Outcome> outcomes;
 
   // Durable-mode sends waiting for the watermark.
+  // Durable mode: inputs whose orders wait for the journal's durable watermark (the orders
+  // stage only). Once it covers them, the latency probe is told and a kReleaseTimer input lets
+  // the fold hand their sends to the paper venue.
   struct PendingProbe {
-    SequenceNumber position;
+    SequenceNumber position;  // of the input in the journal
+    SequenceNumber ordinal;
     StageTimes times;
+    bool has_order;
   };
   std::deque<PendingProbe> pending_probes;
+  SequenceNumber release_through = 0;  // inputs whose sends may leave
+  SequenceNumber release_offered = 0;  // ... as told to the fold by a kReleaseTimer input
 
   // Read model.
   mutable std::mutex model_mutex;
@@ -288,26 +295,12 @@ struct Engine::Impl final : oms::VenueResponses {
   }
 
   static FoldConfig fold_config(const EngineConfig& c,
-                                const std::vector<oms::PaperStartingBalance>& balances) {
-    FoldConfig f = c.fold;
-    f.paper.starting_balances = balances;
-    f.paper.instruments = std::max<std::uint32_t>(f.paper.instruments,
-                                                  static_cast<std::uint32_t>(c.instruments.size()));
-    return f;
+                                std::span<const oms::PaperStartingBalance> balances) {
+    return engine::fold_config(c, balances);
   }
-  // The configured opening balances at their assets' ids and scales (validated by
-  // parse_engine_config's caller: an unknown asset or a bad decimal is skipped here).
   static std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& c,
                                                                const InstrumentTable& t) {
-    std::vector<oms::PaperStartingBalance> out;
-    for (const auto& [asset, text] : c.balances) {
-      const auto index = t.asset_index(asset);
-      if (!index) continue;
-      const auto amount = parse_decimal(text, t.asset_scale(*index));
-      if (!amount) continue;
-      out.push_back({AccountId{0}, AssetId{static_cast<std::uint16_t>(*index)}, *amount});
-    }
-    return out;
+    return engine::paper_balances(c, t);
   }
 
   // Read-model history the fold does not keep (pipeline thread only).
@@ -416,14 +409,14 @@ struct Engine::Impl final : oms::VenueResponses {
     fold_latency.record(times.orders - times.sequenced);
     journal_latency.record(times.journaled - times.orders);
     if (times.received != 0) feed_latency.record(times.sequenced - times.received);
-    if (has_order) {
-      if (config.journal == JournalMode::kDurable && writer) {
-        pending_probes.push_back({input_position, times});
-      } else {
-        times.sent = times.journaled;
-        finish_probe(times);
-      }
+    bool sends = has_order;
+    for (const VenueAction& a : slot.batch.actions)
+      sends = sends || a.kind != VenueAction::Kind::kLoopBackReject;
+    if (sends && config.journal == JournalMode::kDurable && writer) {
+      pending_probes.push_back({input_position, slot.batch.ordinal, times, has_order});
+      if (!has_order) finish_probe(times);
     } else {
+      if (has_order) times.sent = times.journaled;
       finish_probe(times);
     }
     self.applied_.store(slot.batch.ordinal, std::memory_order_release);
@@ -444,15 +437,34 @@ struct Engine::Impl final : oms::VenueResponses {
   }
 
   void release_durable() {
-    if (pending_probes.empty() || !writer) return;
-    const SequenceNumber durable = writer->durable();
+    if (!writer || (pending_probes.empty() && release_offered == release_through)) return;
     const Nanos now = wall_now();
-    while (!pending_probes.empty() && pending_probes.front().position <= durable) {
-      StageTimes t = pending_probes.front().times;
-      t.sent = now;
-      pending_probes.pop_front();
-      finish_probe(t);
+    if (!pending_probes.empty()) {
+      const SequenceNumber durable = writer->durable();
+      while (!pending_probes.empty() && pending_probes.front().position <= durable) {
+        PendingProbe& p = pending_probes.front();
+        if (p.has_order) {
+          p.times.sent = now;
+          finish_probe(p.times);
+        }
+        release_through = std::max(release_through, p.ordinal);
+        pending_probes.pop_front();
+      }
     }
+    if (release_offered < release_through && fold_holds_sends()) {
+      Timer t;
+      t.owner = kNoBot;
+      t.timer_id = kReleaseTimer;
+      t.deadline = static_cast<Nanos>(release_through);
+      // Refused (ingress full): offered again on the next call.
+      if (pipeline_producer && pipeline_producer->try_push(InputItem{Event::make(t, now, now), 0}))
+        release_offered = release_through;
+    } else {
+      release_offered = release_through;
+    }
+  }
+  bool fold_holds_sends() const noexcept {
+    return config.journal == JournalMode::kDurable && config.fold.paper_venue;
   }
 
   void note_command(const Event& e, std::span<const Event> records) {
@@ -725,9 +737,16 @@ struct Engine::Impl final : oms::VenueResponses {
     const Nanos now = wall_now();
     if (config.cancel_open_orders_on_shutdown) {
       apply_input(InputItem{Event::make(c, now, now), 0});
-      // Drain what the shutdown produced (cancels answered by the paper venue).
+      // Drain what the shutdown produced (cancels answered by the paper venue; durable: once
+      // the journal holds them, bounded by 5 s).
+      const Nanos deadline = wall_now() + 5'000'000'000;
       std::array<InputItem, 256> batch;
       for (int round = 0; round < 4; ++round) {
+        while (fold_holds_sends() && writer && !pending_probes.empty() &&
+               writer->durable() < pending_probes.back().position && wall_now() < deadline) {
+          std::this_thread::yield();
+        }
+        release_durable();
         const std::size_t n = ingress.drain(std::span(batch));
         for (std::size_t i = 0; i < n; ++i)
           apply_input(batch[i]);

@@ -1,6 +1,7 @@
 #include "runner/engine/fold.hpp"
 
 #include <cstring>
+#include <type_traits>
 
 #include "core/order_intent.hpp"
 
@@ -8,7 +9,9 @@ namespace be::engine {
 
 namespace {
 
-constexpr std::uint8_t kFoldSnapshotVersion = 1;
+// 2: held sends and their stats. Older snapshots are refused: recovery then uses an older
+// snapshot or replays from the start, which gives the same state.
+constexpr std::uint8_t kFoldSnapshotVersion = 2;
 
 }  // namespace
 
@@ -63,6 +66,9 @@ Fold::Fold(const FoldConfig& config, oms::VenueResponses& responses)
       strategy_out_(config.max_records_per_input),
       risk_out_(config.max_records_per_input),
       oms_out_(config.max_records_per_input) {
+  // A journal that stalls past this many unreleased sends makes the vector grow: never a
+  // dropped order.
+  if (config.hold_sends) held_.reserve(16'384);
   if (config.paper_venue) {
     forwarder_ = std::make_unique<Forwarder>();
     forwarder_->target = responses_;
@@ -135,13 +141,34 @@ void Fold::order_phase(FoldBatch& b) {
   for (const Event& record : oms_out_.records())
     b.records.push(record);
   record_overflow_ = b.strategy_overflow + b.risk_overflow + oms_out_.overflow();
-  // The paper venue sees the orders this input produced after the order manager opened them.
+  // The paper venue sees the orders this input produced after the order manager opened them
+  // (durable: once released).
   if (paper_) {
     for (const VenueAction& a : b.actions) {
-      if (a.kind == VenueAction::Kind::kSubmit) paper_->submit(a.order, input.header.event_time);
-      if (a.kind == VenueAction::Kind::kCancel) paper_->cancel(a.cancel, input.header.event_time);
+      if (a.kind == VenueAction::Kind::kLoopBackReject) continue;
+      if (config_.hold_sends) {
+        held_.push_back(HeldSend{a, input.header.event_time, b.ordinal});
+        ++stats_.sends_held;
+      } else {
+        send_to_paper(a, input.header.event_time);
+      }
     }
   }
+}
+
+void Fold::send_to_paper(const VenueAction& a, Nanos at) {
+  if (a.kind == VenueAction::Kind::kSubmit) paper_->submit(a.order, at);
+  if (a.kind == VenueAction::Kind::kCancel) paper_->cancel(a.cancel, at);
+}
+
+void Fold::release_held(SequenceNumber through) {
+  std::size_t n = 0;
+  while (n < held_.size() && held_[n].ordinal <= through) {
+    // At the time the order was made: the paper venue's latency model starts there.
+    send_to_paper(held_[n].action, held_[n].at);
+    ++n;
+  }
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 void Fold::order_manager(const Event& input, FoldBatch& batch, Outbox& out) {
@@ -163,9 +190,13 @@ void Fold::order_manager(const Event& input, FoldBatch& batch, Outbox& out) {
     case EventType::kTimer: {
       const auto timer = input.as<Timer>();
       if (timer.owner == kNoBot && timer.timer_id == kReconcileTimer) {
+        stats_.sends_dropped += held_.size();
+        held_.clear();
         stats_.reconciled_unknown += connection_lost();
         reconcile(t);
       }
+      if (timer.owner == kNoBot && timer.timer_id == kReleaseTimer && paper_)
+        release_held(static_cast<SequenceNumber>(timer.deadline));
       if (paper_) paper_->advance(t);
       break;
     }
@@ -321,6 +352,9 @@ StateHashes Fold::hashes() const {
   h.strategy = strategy_.state_hash();
   h.risk = risk_.state_hash();
   h.orders = oms_.state_hash() ^ (paper_ ? paper_->state_hash() * 0x9E3779B97F4A7C15ULL : 0);
+  for (const HeldSend& held : held_)
+    h.orders =
+        (h.orders ^ held.ordinal ^ static_cast<std::uint64_t>(held.action.kind)) * 0x100000001b3ULL;
   h.combined = h.strategy;
   for (std::uint64_t part : {h.risk, h.orders, static_cast<std::uint64_t>(ordinal_)}) {
     h.combined = (h.combined ^ part) * 0x100000001b3ULL;
@@ -345,6 +379,9 @@ std::vector<std::byte> Fold::snapshot() const {
   append_blob(out, risk_.snapshot());
   append_blob(out, oms_.snapshot());
   append_blob(out, paper_ ? paper_->snapshot() : std::vector<std::byte>{});
+  const std::uint64_t held = held_.size();
+  append(out, &held, sizeof held);
+  if (held != 0) append(out, held_.data(), held * sizeof(HeldSend));
   return out;
 }
 
@@ -375,10 +412,20 @@ std::optional<std::string> Fold::restore(std::span<const std::byte> in) {
     in = in.subspan(n);
   }
   std::span<const std::byte> s, r, o, p;
-  if (!take_blob(in, s) || !take_blob(in, r) || !take_blob(in, o) || !take_blob(in, p) ||
-      !in.empty()) {
-    return "fold snapshot: truncated or trailing bytes";
+  if (!take_blob(in, s) || !take_blob(in, r) || !take_blob(in, o) || !take_blob(in, p)) {
+    return "fold snapshot: truncated";
   }
+  static_assert(std::is_trivially_copyable_v<HeldSend>);
+  std::vector<HeldSend> held;
+  std::uint64_t n = 0;
+  if (in.size() < sizeof n) return "fold snapshot: truncated";
+  std::memcpy(&n, in.data(), sizeof n);
+  in = in.subspan(sizeof n);
+  if (n > in.size() / sizeof(HeldSend)) return "fold snapshot: truncated";
+  held.resize(n);
+  if (n != 0) std::memcpy(held.data(), in.data(), n * sizeof(HeldSend));
+  in = in.subspan(n * sizeof(HeldSend));
+  if (!in.empty()) return "fold snapshot: trailing bytes";
   if (auto e = strategy_.restore(s)) return e;
   if (auto e = risk_.restore(r)) return e;
   if (auto e = oms_.restore(o); !e) return "fold snapshot: order manager state refused";
@@ -388,6 +435,7 @@ std::optional<std::string> Fold::restore(std::span<const std::byte> in) {
   ordinal_ = ordinal;
   stats_ = stats;
   assets_ = std::move(table);
+  held_.assign(held.begin(), held.end());
   return std::nullopt;
 }
 

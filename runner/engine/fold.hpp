@@ -51,6 +51,12 @@ namespace be::engine {
 // become unknown and the venue is asked about each (and about balances). Being an input, it
 // is journaled, so a replay reconciles at the same point and its paper venue agrees.
 inline constexpr std::uint32_t kReconcileTimer = 0xFFFF'FFFEu;
+// Durable mode (FoldConfig::hold_sends): the paper venue's orders and cancels wait in the
+// fold until a Timer input with owner kNoBot and this id releases them: its `deadline` field
+// carries the ordinal of the last input whose sends it releases (the engine sends it once the
+// journal's durable watermark covers that input). An input, so replays release alike. Sends
+// still held at a reconcile never left: they are dropped and the reconcile settles them.
+inline constexpr std::uint32_t kReleaseTimer = 0xFFFF'FFFDu;
 
 struct FoldConfig {
   stage::StrategyCapacity strategy{};
@@ -59,6 +65,7 @@ struct FoldConfig {
   risk::RiskStage::Options risk{{64, 4, 16, 32}, 65'536, {}};
   oms::OmsCapacity oms{64, 16, 32, 4, 16'384};
   bool paper_venue = true;
+  bool hold_sends = false;   // durable journal: see kReleaseTimer
   oms::PaperConfig paper{};  // starting_balances are copied at construction
   std::size_t max_records_per_input = 8192;
 };
@@ -96,6 +103,8 @@ struct FoldStats {
   std::uint64_t oms_refused = 0;  // accepted intents the order manager could not open
   std::uint64_t record_overflow = 0;
   std::uint64_t reconciled_unknown = 0;  // orders made unknown by reconcile inputs
+  std::uint64_t sends_held = 0;          // durable: sends that waited for a release
+  std::uint64_t sends_dropped = 0;       // held at a reconcile: never left
 };
 
 struct StateHashes {
@@ -150,6 +159,8 @@ class Fold {
 
  private:
   void order_manager(const Event& input, FoldBatch& batch, Outbox& out);
+  void send_to_paper(const VenueAction& action, Nanos at);
+  void release_held(SequenceNumber through);
   void on_derived_for_oms(const Event& record, std::size_t index, FoldBatch& batch, Outbox& out);
 
   FoldConfig config_;
@@ -166,6 +177,12 @@ class Fold {
   Outbox strategy_out_;  // each phase's scratch: touched by that phase only
   Outbox risk_out_;
   Outbox oms_out_;
+  struct HeldSend {
+    VenueAction action;
+    Nanos at = 0;
+    SequenceNumber ordinal = 0;
+  };
+  std::vector<HeldSend> held_;  // durable: sends awaiting their release, in order
   SequenceNumber ordinal_ = 0;  // of the last input through order_phase
   FoldStats stats_;             // order_phase only
   std::uint64_t record_overflow_ = 0;

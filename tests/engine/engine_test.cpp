@@ -119,6 +119,68 @@ TEST_P(EngineTopologyTest, shouldTradeJournalAndRecoverTheSameStateAfterARestart
   EXPECT_EQ(replay_from_scratch(config).hash, reopened->state_hash());
 }
 
+// Durable mode: an order reaches the paper venue only after a journaled release input says
+// the journal's durable watermark covers the input that made it; so no venue answer about an
+// order precedes that order's release, and a replay releases at the same points.
+TEST_P(EngineTopologyTest, shouldSendPaperOrdersOnlyOnceTheirInputIsDurable) {
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  config.topology = GetParam();
+  config.idle = "yield";
+  config.journal = JournalMode::kDurable;
+  std::uint64_t hash_at_stop = 0;
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    const CommandResult grid = engine->create_bot(UserId{1}, kGridBot);
+    ASSERT_EQ(grid.status, CommandStatus::kAccepted) << grid.message;
+    Market market(7);
+    ASSERT_TRUE(offer_market(*engine, market, 50));
+    ASSERT_EQ(
+        engine->bot_command(UserId{1}, false, grid.bot, OperatorCommandKind::kStartBot).status,
+        CommandStatus::kAccepted);
+    ASSERT_TRUE(offer_market(*engine, market, 2000));
+    EXPECT_GT(engine->read_model()->engine.fills, 0u) << "released orders were filled";
+    engine->stop();
+    hash_at_stop = engine->state_hash();
+  }
+  auto reader = journal::Reader::open(config.data_dir + "/journal");
+  ASSERT_TRUE(reader.has_value());
+  journal::RecordView view;
+  SequenceNumber ordinal = 0, released_through = 0;
+  std::uint64_t releases = 0, answers = 0;
+  std::map<std::pair<std::uint32_t, SequenceNumber>, SequenceNumber> made_by;  // order -> input
+  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+    Event e;
+    ASSERT_TRUE(journal::decode(view, e).ok());
+    if (!e.derived()) ++ordinal;
+    if (e.header.type == EventType::kOrderNew) {
+      const auto o = e.as<OrderNew>();
+      made_by[{index_of(o.bot), o.client_sequence}] = ordinal;
+    } else if (e.header.type == EventType::kTimer) {
+      const auto t = e.as<Timer>();
+      if (t.owner == kNoBot && t.timer_id == kReleaseTimer) {
+        ++releases;
+        released_through = std::max(released_through, static_cast<SequenceNumber>(t.deadline));
+      }
+    } else if (e.header.type == EventType::kOrderUpdate) {
+      const auto u = e.as<OrderUpdate>();
+      if (u.reason >= kLocalRejectBase) continue;  // local rejects never went out
+      const auto it = made_by.find({index_of(u.bot), u.client_sequence});
+      if (it == made_by.end()) continue;
+      ++answers;
+      ASSERT_LE(it->second, released_through)
+          << "the venue answered about an order before its release, at position " << view.sequence;
+    }
+  }
+  EXPECT_GT(releases, 0u);
+  EXPECT_GT(answers, 0u);
+  const ScratchReplay scratch = replay_from_scratch(config);
+  EXPECT_EQ(scratch.derived_mismatches, 0u);
+  EXPECT_EQ(scratch.hash, hash_at_stop);
+}
+
 INSTANTIATE_TEST_SUITE_P(Topologies, EngineTopologyTest,
                          ::testing::Values(Topology::kFused, Topology::kPipelined),
                          [](const ::testing::TestParamInfo<Topology>& param) {
