@@ -19,7 +19,7 @@
 #include <string>
 
 #include "bench/harness/engine_fixture.hpp"
-#include "journal/reader.hpp"
+#include "bench/replay/replay_timing.hpp"
 
 namespace {
 
@@ -65,22 +65,7 @@ void BM_ReplayFold(benchmark::State& state) {
     state.SkipWithError(f.error.c_str());
     return;
   }
-  std::uint64_t records = 0, inputs = 0;
-  for (auto _ : state) {
-    auto r = bench::replay_journal(f.journal);
-    if (!r) {
-      state.SkipWithError(r.error().c_str());
-      return;
-    }
-    records += r->records;
-    inputs += r->inputs;
-    benchmark::DoNotOptimize(r->fold.get());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(records));
-  state.counters["inputs_per_run"] =
-      static_cast<double>(inputs) / static_cast<double>(state.iterations());
-  state.counters["records_per_run"] =
-      static_cast<double>(records) / static_cast<double>(state.iterations());
+  bench::time_replay_fold(state, f.journal);
 }
 BENCHMARK(BM_ReplayFold)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -90,25 +75,7 @@ void BM_ReadDecodeOnly(benchmark::State& state) {
     state.SkipWithError(f.error.c_str());
     return;
   }
-  std::uint64_t records = 0;
-  for (auto _ : state) {
-    auto reader = journal::Reader::open(f.journal);
-    if (!reader) {
-      state.SkipWithError(reader.error().message.c_str());
-      return;
-    }
-    journal::RecordView view;
-    Event e;
-    while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
-      if (!journal::decode(view, e).ok()) {
-        state.SkipWithError("a record does not decode");
-        return;
-      }
-      benchmark::DoNotOptimize(e);
-      ++records;
-    }
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(records));
+  bench::time_read_decode(state, f.journal);
 }
 BENCHMARK(BM_ReadDecodeOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
 
