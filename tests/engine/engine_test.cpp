@@ -351,6 +351,26 @@ TEST(EngineTest, shouldNameEveryBadFieldOfABotConfig) {
   engine->stop();
 }
 
+TEST(EngineConfigTest, shouldReadThePipelinedTopologyAndNameABadCpuList) {
+  const std::string instruments =
+      R"("instruments": [{"venue": "binance", "symbol": "BTCUSDT", "base": "BTC",
+         "quote": "USDT"}], "venues": [{"name": "binance"}])";
+  const auto good = parse_engine_config(
+      R"({"engine": {"topology": "pipelined", "cpus": [0, 1, -1]}, )" + instruments + "}");
+  ASSERT_TRUE(good.has_value());
+  EXPECT_EQ(good->topology, Topology::kPipelined);
+  EXPECT_EQ(good->cpus, (std::array<int, 3>{0, 1, -1}));
+  const auto bad = parse_engine_config(R"({"engine": {"topology": "sharded", "cpus": [0, "x"]}, )" +
+                                       instruments + "}");
+  ASSERT_FALSE(bad.has_value());
+  std::set<std::string> fields;
+  for (const auto& e : bad.error())
+    fields.insert(e.field);
+  EXPECT_TRUE(fields.count("engine.topology"));
+  EXPECT_TRUE(fields.count("engine.cpus"));
+  EXPECT_TRUE(fields.count("engine.cpus[1]"));
+}
+
 TEST(EngineTest, shouldNotAllocateInTheFoldForMarketInputsAfterWarmUp) {
   if (!test::allocation_counting_available())
     GTEST_SKIP() << "allocation counting unavailable here";
