@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/replay/shared_data.hpp"
+
 namespace {
 
 using be::replay::CandleOptions;
@@ -16,12 +18,7 @@ using be::replay::parse_candle_time;
 using be::replay::parse_candles_csv;
 using be::replay::parse_candles_json;
 
-std::string shared_data() {
-  const char* dir = std::getenv("BE_SHARED_DATA");
-  if (dir == nullptr) return {};
-  std::ifstream probe(std::string(dir) + "/README.md");
-  return probe ? std::string(dir) : std::string();
-}
+using be::test::shared_data;
 
 TEST(CandleFile, shouldLoadBinanceJsonWeekExactly) {
   const std::string dir = shared_data();

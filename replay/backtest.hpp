@@ -1,0 +1,96 @@
+// The backtest loop shared by `botengine replay --bots` over a journal and over a capture:
+// recorded market inputs go through the engine's fold (runner/engine/fold.hpp, the code
+// `botengine run` uses) with bots of the caller's choice instead of the recorded ones; the
+// paper venue inside the fold answers in process and its answers are applied as inputs right
+// after their cause, in the order given, so a run is a pure function of its inputs.
+//
+//   market input --> Fold::apply --> records --> ReportBuilder (with bots)
+//                        |
+//                        '-- paper venue answers, loop-back rejects --> Fold::apply (FIFO)
+//
+// The fold is the deployment's (engine::fold_config) except that sends are never held: durable
+// mode waits for a journal a backtest does not write, and the recorded release timers number
+// the recorded run's inputs, not these.
+//
+// Bots are created (a kBlob with the config, then kCreateBot and kStartBot commands, ids 0, 1,
+// ... in list order) right after the deployment's last instrument is defined, at that
+// input's event time, like a journal that defines its instruments first.
+//
+// Thread-safety: none; one thread. Lifetime: self-contained (owns the fold and the bot
+// configs' text the fold's blob inputs point at). Allocates (answer queue, report): a replay
+// tool, not the live hot path.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/expected.hpp"
+#include "runner/engine/engine.hpp"
+#include "runner/engine/fold.hpp"
+#include "runner/engine/format.hpp"
+#include "runner/engine/report.hpp"
+
+namespace be::replay {
+
+// A whole file as text. Errors: it cannot be opened or read (the message names the file).
+Expected<std::string, std::string> read_text_file(const std::string& path);
+
+// Reads a JSON array of bot configs (each item re-serialized as one JSON text). Errors: the
+// file cannot be read or is not a JSON array; the message names the file.
+Expected<std::vector<std::string>, std::string> load_bot_configs(const std::string& path);
+
+class Backtest {
+ public:
+  // `reporting`: build the report (a backtest, even of an empty bot list); false: the market
+  // only moves the fold (a plain capture replay).
+  Backtest(const engine::EngineConfig& config, std::vector<std::string> bots, bool reporting);
+  Backtest(const Backtest&) = delete;
+  Backtest& operator=(const Backtest&) = delete;
+
+  // Whether a recorded input is market data (or reference data, or time) a backtest replays;
+  // commands, venue answers and derived records are the recorded bots' business.
+  static bool is_market(const Event& e) noexcept;
+
+  // Applies one market input, then every answer it causes.
+  void market(const Event& input);
+
+  std::uint64_t inputs() const noexcept { return ordinal_; }
+  bool reporting() const noexcept { return reporting_; }
+  const engine::Fold& fold() const noexcept { return fold_; }
+  const engine::InstrumentTable& instruments() const noexcept { return instruments_; }
+
+  // The report (runner/engine/report.hpp): deterministic for the same inputs and bots.
+  std::string report_json() const { return report_.json(fold_); }
+  std::string report_html() const { return report_.html(fold_); }
+  // Writes PREFIX.json and PREFIX.html; nullopt on success, else what failed.
+  std::optional<std::string> write_report(const std::string& prefix) const;
+
+ private:
+  struct Answers final : oms::VenueResponses {
+    std::deque<Event> pending;
+    void respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept override;
+    void respond(const BalanceUpdate& b, Nanos t, Nanos r) noexcept override;
+    void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
+  };
+
+  void apply(const Event& input);
+  void drain_answers();
+  void create_bots(Nanos t);
+
+  engine::InstrumentTable instruments_;  // before report_: it keeps a pointer
+  std::vector<oms::PaperStartingBalance> balances_;
+  std::vector<std::string> bots_;
+  std::deque<std::string> blob_text_;  // what the fold's BlobRef inputs point at
+  Answers answers_;
+  engine::Fold fold_;
+  engine::ReportBuilder report_;
+  SequenceNumber ordinal_ = 0;
+  bool reporting_ = false;
+  bool bots_created_ = false;
+};
+
+}  // namespace be::replay
