@@ -37,7 +37,8 @@ Error decode(const RecordView& view, Event& out) {
                      std::to_string(static_cast<unsigned>(view.type)) + " version " +
                      std::to_string(view.version) + " is unknown to this build"};
   }
-  out = Event{};
+  // Every header field and (for fixed events) all kPayloadCapacity payload bytes are written
+  // below, so the Event is not cleared first: replay decodes every record it reads.
   out.header.type = view.type;
   out.header.version = view.version;
   out.header.flags = view.flags;
@@ -46,6 +47,7 @@ Error decode(const RecordView& view, Event& out) {
   out.header.event_time = view.event_time;
   out.header.receive_time = view.receive_time;
   if (view.type == EventType::kBlob) {
+    out.payload.fill(std::byte{0});
     BlobRef b;
     b.blob_id = view.blob_id;
     b.kind = view.blob_kind;
@@ -53,8 +55,15 @@ Error decode(const RecordView& view, Event& out) {
     b.data = view.payload.data();
     std::memcpy(out.payload.data(), &b, sizeof b);
   } else {
-    std::memcpy(out.payload.data(), view.payload.data(),
-                std::min(view.payload.size(), out.payload.size()));
+    // Reader::next() guarantees kPayloadCapacity bytes (a fixed-size copy the compiler
+    // inlines); a hand-built view may hold fewer or more.
+    if (view.payload.size() == kPayloadCapacity) {
+      std::memcpy(out.payload.data(), view.payload.data(), kPayloadCapacity);
+    } else {
+      const std::size_t n = std::min(view.payload.size(), out.payload.size());
+      std::memcpy(out.payload.data(), view.payload.data(), n);
+      std::memset(out.payload.data() + n, 0, out.payload.size() - n);
+    }
   }
   return {};
 }
@@ -191,7 +200,6 @@ ReadStatus Reader::next(RecordView& out) {
   if (st != FrameStatus::kOk) return fail(Errc::kCorrupt, seq, to_string(st));
   const std::size_t len = f.payload.size();
   const std::byte* p = f.payload.data();
-  out = RecordView{};
   out.sequence = seq;
   out.type = static_cast<EventType>(f.type);
   out.version = f.version;
@@ -213,6 +221,8 @@ ReadStatus Reader::next(RecordView& out) {
     }
     out.payload = f.payload.subspan(kBlobPayloadOffset);
   } else {
+    out.blob_id = 0;
+    out.blob_kind = 0;
     if (len != kFixedEventPayloadSize) {
       return fail(Errc::kCorrupt, seq,
                   "fixed event payload has " + std::to_string(len) + " bytes, expected " +
