@@ -265,6 +265,37 @@ TEST(CaptureReplay, shouldCountMalformedFramesAndKeepReplayingTheRest) {
   EXPECT_FALSE(bt.report_json().empty());
 }
 
+TEST(CaptureReplay, shouldSurviveCorruptedCapturesCountingWhatItCannotUse) {
+  // Deterministic corruption of a valid capture: bytes overwritten with arbitrary values
+  // (quotes, braces, digits, newlines, NULs) at a fixed pseudo-random sequence of offsets.
+  const std::string clean = generated_binance_capture(300);
+  const char alphabet[] = "\"{}[]:,.-0123456789e\n\0x";
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 20; ++round) {
+    std::string text = clean;
+    for (int k = 0; k < 200; ++k) {
+      text[next() % text.size()] = alphabet[next() % (sizeof alphabet - 1)];
+    }
+    SCOPED_TRACE(round);
+    auto file = CaptureFile::from_text(text, Venue::kBinance);
+    auto config = derive_config(*file, Venue::kBinance);
+    if (!config) continue;  // every symbol corrupted away: a clear error, not a crash
+    Backtest bt(*config, {kMarketMaker}, true);
+    auto stats =
+        feed_capture(*file, Venue::kBinance, *config, [&](const Event& e) { bt.market(e); });
+    ASSERT_TRUE(stats) << stats.error();
+    EXPECT_GT(stats->market_events, 0u);
+    EXPECT_GT(stats->feed.rejected() + stats->bad_lines + stats->untimed, 0u);
+    EXPECT_FALSE(bt.report_json().empty());
+  }
+}
+
 // Writes the generated capture as a binary capture (feed/record), as `botengine capture record`
 // would: one frame per text record, a connect frame first.
 std::string write_binary_capture(const std::string& text, const std::string& path) {
