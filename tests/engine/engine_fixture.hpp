@@ -2,6 +2,7 @@
 // a seeded market, and a from-scratch replay of a journal through a fresh fold.
 #pragma once
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -59,6 +60,12 @@ inline const char* kDcaBot = R"({"name":"dca","symbol":"BTCUSDT","timeframe":"1m
 inline const char* kGridBot = R"({"name":"grid","symbol":"BTCUSDT","timeframe":"1m",
   "strategy":{"type":"grid","parameters":{"lower":49000,"upper":51000,"grids":20,
   "spacing":"arithmetic","quantity_per_grid":0.001}}})";
+
+inline Nanos wall_clock_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // A seeded random walk around 50,000: a quote and a trade every 100 ms of event time.
 class Market {

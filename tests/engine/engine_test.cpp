@@ -53,7 +53,7 @@ TEST_P(EngineTopologyTest, shouldTradeJournalAndRecoverTheSameStateAfterARestart
     ASSERT_EQ(dca.status, CommandStatus::kAccepted) << dca.message;
     const CommandResult grid = engine->create_bot(UserId{1}, kGridBot);
     ASSERT_EQ(grid.status, CommandStatus::kAccepted) << grid.message;
-    Market market(1);
+    Market market(1, wall_clock_now());
     for (int i = 0; i < 50; ++i)
       ASSERT_TRUE(engine->offer_event(market.next()));
     ASSERT_TRUE(engine->drain(10'000'000'000));
@@ -135,7 +135,10 @@ TEST_P(EngineTopologyTest, shouldSendPaperOrdersOnlyOnceTheirInputIsDurable) {
     ASSERT_TRUE(engine->start().has_value());
     const CommandResult grid = engine->create_bot(UserId{1}, kGridBot);
     ASSERT_EQ(grid.status, CommandStatus::kAccepted) << grid.message;
-    Market market(7);
+    // Market time from the wall clock: the engine's clock ticks carry wall time, and a market
+    // days in the past would have its bars overtaken by them (no bar, no grid order) on a
+    // slow run.
+    Market market(7, wall_clock_now());
     ASSERT_TRUE(offer_market(*engine, market, 50));
     ASSERT_EQ(
         engine->bot_command(UserId{1}, false, grid.bot, OperatorCommandKind::kStartBot).status,
