@@ -15,7 +15,9 @@
 //   - every input goes through a real engine::Fold; the input and its derived records are
 //     appended in order with the journal writer, sequences dense from 1;
 //   - every 100,000 inputs (EngineConfig's default) a StateHash derived record and a snapshot
-//     keyed by its sequence, as take_snapshot() does.
+//     keyed by its sequence, as take_snapshot() does: the engine's envelope (engine_snapshot)
+//     around the fold's snapshot. Its read-model history part is left empty (the engine keeps
+//     at most 200 fills per bot there, so its restore is small next to the fold's).
 // Once the record count is reached the build goes on until just before the next snapshot
 // would be taken, so the journal ends (as after a crash) with the longest tail the engine
 // leaves after its newest snapshot, ~100,000 inputs: recovery's worst case.
@@ -66,7 +68,7 @@ using namespace be;
 namespace fs = std::filesystem;
 
 // Bump when the journal this file builds changes (workload, record layout).
-constexpr int kCacheVersion = 2;
+constexpr int kCacheVersion = 3;
 constexpr std::size_t kBots = 8;
 constexpr std::uint64_t kSnapshotEveryInputs = 100'000;
 constexpr Nanos kTickInterval = 100'000'000;
@@ -169,7 +171,7 @@ Expected<Built, std::string> build_journal(const std::string& data_dir, std::uin
       if (!apply_one(e)) return false;
     }
     if (since_snapshot >= kSnapshotEveryInputs) {
-      const auto bytes = fold.snapshot();
+      const auto bytes = engine::engine_snapshot(fold.snapshot(), {});
       const engine::StateHashes h = fold.hashes();
       StateHash sh;
       sh.at = out.inputs;
@@ -314,7 +316,8 @@ bool newest_snapshot_restores(const std::string& data_dir) {
   engine::Fold fold(engine::Engine::Impl::fold_config(
                         config, engine::Engine::Impl::paper_balances(config, instruments)),
                     drop);
-  return !fold.restore(snap.state).has_value();
+  const engine::SnapshotParts parts = engine::split_snapshot(snap.state);
+  return parts.ok && !fold.restore(parts.fold).has_value();
 }
 
 // Builds the journal into data_dir (replacing what is there) and writes its marker. It is
