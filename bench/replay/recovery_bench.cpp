@@ -3,7 +3,8 @@
 //
 // Workload: a journal of BE_RECOVERY_BENCH_EVENTS records (default 10,000,000), built ONCE
 // into a cache directory ($BE_BENCH_CACHE, else <build>/bench-cache) and reused by later
-// runs; delete the directory to rebuild it (~1.7 GB at 10M records). It is written the way
+// runs; delete the directory to rebuild it (~1.7 GB at 10M records; at least 150,000, so
+// that a snapshot exists). It is written the way
 // the engine writes (runner/engine/engine_impl.hpp apply_input, take_snapshot, start):
 //   - inputs: the deployment config blob, the instrument definition, the feed's "connected",
 //     then 8 bots of engine_config_json (grid, DCA, RSI, market maker x2; blob + create +
@@ -77,7 +78,7 @@ constexpr Nanos kStart = 1'704'067'200'000'000'000;
 std::uint64_t target_records() {
   if (const char* s = std::getenv("BE_RECOVERY_BENCH_EVENTS")) {
     const auto v = std::strtoull(s, nullptr, 10);
-    if (v >= 1'000) return v;
+    if (v >= 150'000) return v;  // fewer records hold no snapshot (one per 100,000 inputs)
   }
   return 10'000'000;
 }
@@ -327,6 +328,11 @@ std::optional<std::string> build_cache(Fixture& x, std::uint64_t target) {
   std::error_code ec;
   fs::remove_all(tmp, ec);
   fs::remove_all(x.data_dir, ec);
+  // Caches of earlier versions of this file are stale for good: ~1.7 GB each at 10M records.
+  for (int v = 1; v < kCacheVersion; ++v) {
+    fs::remove_all(cache_root() + "/recovery_v" + std::to_string(v) + "_" + std::to_string(target),
+                   ec);
+  }
   fs::create_directories(tmp, ec);
   const auto t0 = std::chrono::steady_clock::now();
   auto b = build_journal(tmp, target);
