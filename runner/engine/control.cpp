@@ -143,6 +143,11 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   }
   if (const std::uint64_t refused = ingress_full.load(); refused > 0)
     e.problems.push_back("ingress refused " + std::to_string(refused) + " inputs");
+  if (const std::uint64_t lost = feedback_full.load(); lost > 0) {
+    e.healthy = false;
+    e.problems.push_back("feedback ring refused " + std::to_string(lost) +
+                         " venue answers or loop-backs (the sequencer fell behind)");
+  }
 
   for (const stage::BotSummary& s : st.describe()) {
     BotView b;
@@ -202,7 +207,8 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
       b.orders.push_back(std::move(v));
     }
     auto& history = bot_history[index_of(s.id)];
-    b.fills.assign(history.fills.rbegin(), history.fills.rend());
+    history.for_each_fill_newest_first(
+        [&](const Event& fill) { b.fills.push_back(fill_view(fill)); });
     b.trades = history.trade_count;
     // Equity curve: one point per publish while it moves (bounded).
     if (history.equity.empty() || history.equity.back().equity != b.pnl) {
@@ -224,10 +230,9 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   }
 }
 
-// Fills for the read model's per-bot history, from the journaled records (pipeline thread).
-void Engine::Impl::note_fill(const Event& e) {
+// A journaled FillApplied as the read model shows it.
+FillView Engine::Impl::fill_view(const Event& e) const {
   const auto f = e.as<FillApplied>();
-  auto& h = bot_history[index_of(f.bot)];
   FillView v;
   v.client_order_id = client_id_text(oms::ClientOrderId{f.bot, f.client_sequence});
   v.symbol = instruments.symbol(f.instrument);
@@ -240,9 +245,12 @@ void Engine::Impl::note_fill(const Event& e) {
                                                      : "unknown";
   v.time = e.header.event_time;
   v.sequence = e.header.sequence;
-  h.fills.push_back(std::move(v));
-  if (h.fills.size() > 200) h.fills.erase(h.fills.begin());
-  ++h.trade_count;
+  return v;
+}
+
+// Fills for the read model's per-bot history, from the journaled records (the orders stage).
+void Engine::Impl::note_fill(const Event& e) {
+  bot_history[index_of(e.as<FillApplied>().bot)].note(e);
 }
 
 // Per bot: id, trade count, fills (newest last), equity points. Read back by the same binary.
@@ -254,13 +262,8 @@ std::vector<std::byte> Engine::Impl::history_bytes() const {
     w.put(bot);
     w.put(h.trade_count);
     w.put(static_cast<std::uint32_t>(h.fills.size()));
-    for (const FillView& f : h.fills) {
-      for (const std::string* text :
-           {&f.client_order_id, &f.symbol, &f.side, &f.price, &f.quantity, &f.fee, &f.liquidity})
-        w.put_string(*text);
-      w.put(f.time);
-      w.put(f.sequence);
-    }
+    for (const Event& fill : h.fills)
+      w.put(fill);
     w.put(static_cast<std::uint32_t>(h.equity.size()));
     for (const EquityPoint& p : h.equity) {
       w.put(p.time);
@@ -278,15 +281,11 @@ bool Engine::Impl::restore_history(std::span<const std::byte> bytes) {
     BotHistory& h = restored[r.get<std::uint32_t>()];
     h.trade_count = r.get<std::uint64_t>();
     const auto fills = r.get<std::uint32_t>();
-    for (std::uint32_t k = 0; k < fills && r.ok; ++k) {
-      FillView f;
-      for (std::string* text :
-           {&f.client_order_id, &f.symbol, &f.side, &f.price, &f.quantity, &f.fee, &f.liquidity})
-        *text = r.get_string();
-      f.time = r.get<Nanos>();
-      f.sequence = r.get<SequenceNumber>();
-      h.fills.push_back(std::move(f));
-    }
+    // A ring holds every fill until it is full (note() relies on it).
+    if (fills > BotHistory::kFills || (fills < BotHistory::kFills && fills != h.trade_count))
+      return false;
+    for (std::uint32_t k = 0; k < fills && r.ok; ++k)
+      h.fills.push_back(r.get<Event>());
     const auto points = r.get<std::uint32_t>();
     for (std::uint32_t k = 0; k < points && r.ok; ++k) {
       EquityPoint p;
@@ -545,6 +544,9 @@ std::string Engine::metrics_text() const {
       "botengine_ring_depth gauge\n";
   line("botengine_ring_depth", "ring=\"ingress\"",
        static_cast<double>(impl_->ingress.size_approx()));
+  line("botengine_ring_depth", "ring=\"feedback\"",
+       static_cast<double>(impl_->feedback.size_approx()));
+  line("botengine_feedback_rejected_total", "", static_cast<double>(impl_->feedback_full.load()));
   if (impl_->config.topology == Topology::kPipelined) {
     line("botengine_ring_depth", "ring=\"strategy_to_risk\"",
          static_cast<double>(impl_->to_risk.size_approx()));

@@ -395,14 +395,14 @@ bool Engine::drain(Nanos timeout) {
     return true;
   };
   while (std::chrono::steady_clock::now() < deadline) {
-    if (im.ingress.size_approx() == 0) {
+    if (!im.inputs_waiting()) {
       const std::uint64_t seen = im.loops.load(std::memory_order_acquire);
       if (!wait_until([&] { return im.loops.load(std::memory_order_acquire) >= seen + 2; }))
         return false;
       const SequenceNumber target = im.sequenced.load(std::memory_order_acquire);
       if (!wait_until([&] { return applied_.load(std::memory_order_acquire) >= target; }))
         return false;
-      if (im.ingress.size_approx() != 0) continue;
+      if (im.inputs_waiting()) continue;
       // And the read model shows it.
       im.publish_requested.store(true, std::memory_order_release);
       return wait_until([&] { return im.published.load(std::memory_order_acquire) >= target; });

@@ -3,18 +3,22 @@
 // the ControlPlane (runner/engine/control.hpp).
 //
 //   WsClient I/O thread --parse (feed/)--> Event --+
-//   control API threads --commands, blobs-------->  +--> Ingress (MPSC) --> pipeline thread:
-//   paper venue / loop-back rejects ------------->  +     sequence (input ordinal), fold,
-//   pipeline thread: clock tick every tick_interval       journal input + derived records,
-//                                                          send orders (durable: after the
-//                                                          journal's durable watermark covers
-//                                                          the input), publish read model
-//   journal writer thread: group commits, watermarks       every publish_interval, snapshot
-//   publisher thread: stream ring -> JSON stream buffer    every N inputs / T seconds
+//   control API threads --commands, blobs-------->  +--> Ingress (MPSC) --+
+//   paper venue answers, loop-back rejects,                               +--> sequencer:
+//   durable releases --------------------------> feedback ring (first) --+   input ordinal,
+//   sequencer: clock tick every tick_interval                                fold, journal
+//                                                                             input + derived
+//   journal writer thread: group commits, watermarks                          records, send
+//   publisher thread: stream ring -> JSON stream buffer                       orders, publish
+//                                                                             read model,
+//                                                                             snapshot
 //
-// Topology: `fused` (this file): the sequencer and all three business stages run on the
-// pipeline thread, one input at a time; the parse runs on each venue's I/O thread. The
-// pipeline thread may be pinned (cpu) and idles with the configured strategy.
+// Topology (EngineConfig::topology): `fused`: the sequencer and all three business stages
+// run on one pipeline thread, one input at a time. `pipelined`: the sequencer runs the
+// strategy phase, a risk thread and an orders thread the next two (see Engine::Impl). The
+// parse runs on each venue's I/O thread either way. Every stage thread may be pinned (cpu,
+// cpus) and idles with the configured strategy. In durable mode orders leave once the
+// journal's durable watermark covers their input (fold.hpp, kReleaseTimer).
 //
 // Start-up: open the journal in data_dir/journal, load the newest snapshot whose state
 // restores, apply the journal tail through the fold (answers of the paper venue are dropped:

@@ -134,7 +134,14 @@ struct Engine::Impl final : oms::VenueResponses {
   EngineConfig config;
   InstrumentTable instruments;  // from config: symbols, scales, assets (immutable)
   Ingress<InputItem> ingress;
-  std::optional<Ingress<InputItem>::Producer> pipeline_producer;
+  // What the engine feeds itself (paper venue answers, local rejects looped back, durable
+  // releases) takes its own ring, drained before the ingress: a venue answer must never be
+  // refused because market data filled the ingress. Producer: the thread that finishes
+  // inputs (fused: the pipeline thread; pipelined: the orders stage; the sequencer before the
+  // stage threads start and after they exit). Consumer: the sequencer.
+  static constexpr std::size_t kFeedbackCapacity = 65'536;
+  SpscRing<InputItem> feedback{kFeedbackCapacity};
+  std::atomic<std::uint64_t> feedback_full{0};
   std::mutex control_mutex;
   std::optional<Ingress<InputItem>::Producer> control_producer;
   std::mutex offer_mutex;
@@ -305,13 +312,31 @@ struct Engine::Impl final : oms::VenueResponses {
 
   // Read-model history the fold does not keep (pipeline thread only).
   struct BotHistory {
-    std::vector<FillView> fills;
+    // The last kFills FillApplied records, as journaled: a ring, so noting a fill on the
+    // pipeline never allocates once the bot has its history; formatted when published.
+    static constexpr std::size_t kFills = 200;
+    std::vector<Event> fills;
+    std::uint64_t trade_count = 0;  // fills[trade_count % kFills] is the next slot
     std::vector<EquityPoint> equity;
-    std::uint64_t trade_count = 0;
+    BotHistory() { fills.reserve(kFills); }
+    template <class Visit>
+    void for_each_fill_newest_first(Visit visit) const {
+      for (std::size_t k = 0; k < fills.size(); ++k)
+        visit(fills[(trade_count - 1 - k) % fills.size()]);
+    }
+    void note(const Event& fill) {
+      if (fills.size() < kFills) {
+        fills.push_back(fill);
+      } else {
+        fills[trade_count % kFills] = fill;
+      }
+      ++trade_count;
+    }
   };
   std::map<std::uint32_t, BotHistory> bot_history;
   std::atomic<bool> publish_requested{false};
   void note_fill(const Event& e);
+  FillView fill_view(const Event& fill) const;
   // The history travels in snapshots after the fold's bytes (see engine_snapshot()).
   std::vector<std::byte> history_bytes() const;
   bool restore_history(std::span<const std::byte> bytes);
@@ -331,7 +356,17 @@ struct Engine::Impl final : oms::VenueResponses {
     push_from_pipeline(Event::make(c, t, wall_now()));
   }
   void push_from_pipeline(const Event& e) noexcept {
-    if (!pipeline_producer || !pipeline_producer->try_push(InputItem{e, 0})) ++ingress_full;
+    if (!feedback.try_push(InputItem{e, 0})) feedback_full.fetch_add(1, std::memory_order_relaxed);
+  }
+  // The sequencer's next inputs: fed-back ones first, then the ingress.
+  std::size_t take_inputs(std::span<InputItem> out) noexcept {
+    std::size_t n = 0;
+    while (n < out.size() && feedback.try_pop(out[n]))
+      ++n;
+    return n + ingress.drain(out.subspan(n));
+  }
+  bool inputs_waiting() const noexcept {
+    return ingress.size_approx() != 0 || !feedback.empty_approx();
   }
 
   // ---- Pipeline thread ------------------------------------------------------------------
@@ -457,7 +492,7 @@ struct Engine::Impl final : oms::VenueResponses {
       t.timer_id = kReleaseTimer;
       t.deadline = static_cast<Nanos>(release_through);
       // Refused (ingress full): offered again on the next call.
-      if (pipeline_producer && pipeline_producer->try_push(InputItem{Event::make(t, now, now), 0}))
+      if (feedback.try_push(InputItem{Event::make(t, now, now), 0}))
         release_offered = release_through;
     } else {
       release_offered = release_through;
@@ -531,12 +566,6 @@ struct Engine::Impl final : oms::VenueResponses {
 
   void run_pipeline() {
     pin_to_cpu(config.topology == Topology::kPipelined ? config.cpus[0] : config.cpu);
-    auto producer = ingress.make_producer();
-    if (!producer) {
-      journal_error = "ingress: no producer for the pipeline thread";
-      return;
-    }
-    pipeline_producer.emplace(std::move(*producer));
     last_publish = 0;
     last_snapshot = wall_now();
     // Orders in flight at the crash (or never answered) are unknown until the venue says.
@@ -592,7 +621,7 @@ struct Engine::Impl final : oms::VenueResponses {
     unsigned idle_rounds = 0;
     for (;;) {
       const bool stopping = stop_requested.load(std::memory_order_acquire);
-      const std::size_t n = ingress.drain(std::span(batch));
+      const std::size_t n = take_inputs(std::span(batch));
       for (std::size_t i = 0; i < n; ++i)
         dispatch(batch[i]);
       const Nanos now = wall_now();
@@ -747,7 +776,7 @@ struct Engine::Impl final : oms::VenueResponses {
           std::this_thread::yield();
         }
         release_durable();
-        const std::size_t n = ingress.drain(std::span(batch));
+        const std::size_t n = take_inputs(std::span(batch));
         for (std::size_t i = 0; i < n; ++i)
           apply_input(batch[i]);
       }

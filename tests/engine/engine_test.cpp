@@ -184,6 +184,144 @@ TEST_P(EngineTopologyTest, shouldSendPaperOrdersOnlyOnceTheirInputIsDurable) {
   EXPECT_EQ(scratch.hash, hash_at_stop);
 }
 
+// The engine's per-input path after warm-up, bots trading: the fold, the journal hand-off,
+// the stream and notifier rings, paper answers and loop-backs, read-model fill history. The
+// probe runs on the thread that finishes inputs (fused: the only one; pipelined: the orders
+// stage) and counts what that thread allocated since the previous input. The clock tick,
+// publishing and snapshots, which allocate and are not per input, are pushed out of the
+// measured window (an hour apart) and no drain() (which publishes) runs inside it.
+TEST_P(EngineTopologyTest, shouldNotAllocateOnThePerInputPathAfterWarmUp) {
+  if (!test::allocation_counting_available())
+    GTEST_SKIP() << "allocation counting unavailable here";
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  config.topology = GetParam();
+  config.idle = "yield";
+  config.tick_interval = 3'600'000'000'000;
+  config.publish_interval = 3'600'000'000'000;
+  config.snapshot_interval = 3'600'000'000'000;
+  config.snapshot_every_inputs = 1'000'000'000;
+  struct CountingProbe final : LatencyProbe {
+    std::atomic<bool> measuring{false};
+    // The finishing thread only. A delta counts only between two measured inputs: what ran
+    // on the thread before the window (the warm-up drain's publish) is not an input's.
+    bool previous_measured = false;
+    std::uint64_t last = 0, allocations = 0, inputs = 0, answers = 0;
+    void on_input(const StageTimes& t) noexcept override {
+      const std::uint64_t now = test::thread_allocation_count();
+      const bool measured = measuring.load(std::memory_order_acquire);
+      if (measured && previous_measured) {
+        allocations += now - last;
+        ++inputs;
+        if (t.type == EventType::kOrderUpdate) ++answers;
+      }
+      previous_measured = measured;
+      last = test::thread_allocation_count();
+    }
+  } probe;
+  auto engine = open_engine(config);
+  ASSERT_TRUE(engine);
+  engine->set_latency_probe(&probe);
+  ASSERT_TRUE(engine->start().has_value());
+  std::vector<BotId> bots;
+  for (const char* bot : {kGridBot, kDcaBot}) {
+    const CommandResult r = engine->create_bot(UserId{1}, bot);
+    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
+    bots.push_back(r.bot);
+  }
+  Market market(9, wall_clock_now());
+  ASSERT_TRUE(offer_market(*engine, market, 50));  // a price before the bots start
+  for (BotId bot : bots) {
+    const CommandResult r =
+        engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot);
+    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
+  }
+  ASSERT_TRUE(offer_market(*engine, market, 20'000));  // warm-up: every bot has traded
+  const SequenceNumber before = engine->applied_inputs();
+  probe.measuring.store(true, std::memory_order_release);
+  constexpr int kMeasured = 20'000;
+  for (int i = 0; i < kMeasured; ++i) {
+    const Event e = market.next();
+    while (!engine->offer_event(e))
+      std::this_thread::yield();  // the pipeline is behind: wait for room
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (engine->applied_inputs() < before + kMeasured &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  probe.measuring.store(false, std::memory_order_release);
+  ASSERT_TRUE(engine->drain(20'000'000'000));
+  engine->set_latency_probe(nullptr);
+  engine->stop();
+  EXPECT_GE(probe.inputs, static_cast<std::uint64_t>(kMeasured) - 1);
+  EXPECT_GT(probe.answers, 0u) << "venue answers came through the measured window";
+  EXPECT_EQ(probe.allocations, 0u) << "over " << probe.inputs << " inputs";
+}
+
+// Regression: the paper venue's answers went through the ingress, and market data offered
+// faster than the pipeline drains it filled the ingress, so answers were refused and lost
+// (orders stayed pending forever; the pipelined topology lost most of them). They now take
+// their own ring, drained first.
+TEST_P(EngineTopologyTest, shouldAnswerEveryOrderWhenMarketDataFillsTheIngress) {
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  config.topology = GetParam();
+  config.idle = "yield";
+  config.ingress_capacity = 256;  // market data fills it at once
+  auto engine = open_engine(config);
+  ASSERT_TRUE(engine);
+  ASSERT_TRUE(engine->start().has_value());
+  std::vector<BotId> bots;
+  for (const char* bot : {kGridBot, kDcaBot}) {
+    const CommandResult r = engine->create_bot(UserId{1}, bot);
+    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
+    bots.push_back(r.bot);
+  }
+  Market market(11, wall_clock_now());
+  ASSERT_TRUE(offer_market(*engine, market, 50));
+  for (BotId bot : bots) {
+    const CommandResult r =
+        engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot);
+    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
+  }
+  for (int i = 0; i < 20'000; ++i) {  // as fast as the ingress takes them
+    const Event e = market.next();
+    while (!engine->offer_event(e))
+      std::this_thread::yield();
+  }
+  ASSERT_TRUE(engine->drain(30'000'000'000));
+  const SequenceNumber flood_end = engine->read_model()->engine.last_sequence;
+  for (int i = 0; i < 10; ++i)  // market time moves on: the venue answers what is due
+    ASSERT_TRUE(offer_market(*engine, market, 20));
+  const auto model = engine->read_model();
+  for (const std::string& problem : model->engine.problems)
+    EXPECT_EQ(problem.find("feedback"), std::string::npos) << problem;
+  engine->stop();
+
+  auto reader = journal::Reader::open(config.data_dir + "/journal");
+  ASSERT_TRUE(reader.has_value());
+  journal::RecordView view;
+  std::map<std::pair<std::uint32_t, SequenceNumber>, SequenceNumber> unanswered;
+  std::uint64_t orders = 0;
+  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+    Event e;
+    ASSERT_TRUE(journal::decode(view, e).ok());
+    if (e.header.type == EventType::kOrderNew) {
+      const auto o = e.as<OrderNew>();
+      unanswered[{index_of(o.bot), o.client_sequence}] = view.sequence;
+      ++orders;
+    } else if (e.header.type == EventType::kOrderUpdate) {
+      const auto u = e.as<OrderUpdate>();
+      unanswered.erase({index_of(u.bot), u.client_sequence});
+    }
+  }
+  EXPECT_GT(orders, 10u);
+  for (const auto& [order, position] : unanswered)
+    EXPECT_GT(position, flood_end) << "order be" << order.first << "x" << order.second
+                                   << " sent at " << position << " was never answered";
+}
+
 INSTANTIATE_TEST_SUITE_P(Topologies, EngineTopologyTest,
                          ::testing::Values(Topology::kFused, Topology::kPipelined),
                          [](const ::testing::TestParamInfo<Topology>& param) {

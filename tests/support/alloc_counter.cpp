@@ -18,9 +18,21 @@ bool allocation_counting_available() noexcept {
 std::uint64_t allocation_count() noexcept {
   return 0;
 }
+std::uint64_t thread_allocation_count() noexcept {
+  return 0;
+}
 }  // namespace be::test
 
 #else
+
+namespace {
+// Static TLS (initial-exec): touching it inside malloc never allocates.
+__attribute__((tls_model("initial-exec"))) thread_local std::uint64_t t_allocations = 0;
+void count() noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  ++t_allocations;
+}
+}  // namespace
 
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -30,15 +42,15 @@ void* __libc_memalign(std::size_t, std::size_t);
 void __libc_free(void*);
 
 void* malloc(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count();
   return __libc_malloc(size);
 }
 void* calloc(std::size_t n, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count();
   return __libc_calloc(n, size);
 }
 void* realloc(void* p, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count();
   return __libc_realloc(p, size);
 }
 void free(void* p) {
@@ -55,7 +67,7 @@ void* operator new[](std::size_t size) {
   return ::operator new(size);
 }
 void* operator new(std::size_t size, std::align_val_t align) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count();
   const auto a = static_cast<std::size_t>(align);
   if (void* p = __libc_memalign(a, size == 0 ? a : size)) return p;
   throw std::bad_alloc();
@@ -94,6 +106,9 @@ bool allocation_counting_available() noexcept {
 }
 std::uint64_t allocation_count() noexcept {
   return g_allocations.load(std::memory_order_relaxed);
+}
+std::uint64_t thread_allocation_count() noexcept {
+  return t_allocations;
 }
 }  // namespace be::test
 

@@ -14,5 +14,8 @@ namespace be::test {
 
 bool allocation_counting_available() noexcept;
 std::uint64_t allocation_count() noexcept;
+// Allocations made by the calling thread only (for a path that runs on one thread while
+// others in the process allocate).
+std::uint64_t thread_allocation_count() noexcept;
 
 }  // namespace be::test
