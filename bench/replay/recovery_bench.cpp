@@ -4,8 +4,8 @@
 // Workload: a journal of BE_RECOVERY_BENCH_EVENTS records (default 10,000,000), built ONCE
 // into a cache directory ($BE_BENCH_CACHE, else <build>/bench-cache) and reused by later
 // runs; delete the directory to rebuild it (~1.7 GB at 10M records; at least 150,000, so
-// that a snapshot exists). It is written the way
-// the engine writes (runner/engine/engine_impl.hpp apply_input, take_snapshot, start):
+// that a snapshot exists). It is written the way the engine writes
+// (runner/engine/engine_impl.hpp apply_input, take_snapshot, start):
 //   - inputs: the deployment config blob, the instrument definition, the feed's "connected",
 //     then 8 bots of engine_config_json (grid, DCA, RSI, market maker x2; blob + create +
 //     start commands), then Binance trade/bookTicker frames of the seeded wire generator
