@@ -175,6 +175,25 @@ inline ::testing::AssertionResult offer_market(Engine& engine, Market& market, i
   return ::testing::AssertionSuccess();
 }
 
+// Creates the bots, gives the market a price, then starts them (a bot started before its
+// instrument has a price would wait in safe mode).
+inline ::testing::AssertionResult start_trading(Engine& engine, Market& market,
+                                                std::initializer_list<const char*> configs) {
+  std::vector<BotId> bots;
+  for (const char* json : configs) {
+    const CommandResult r = engine.create_bot(UserId{1}, json);
+    if (r.status != CommandStatus::kAccepted) return ::testing::AssertionFailure() << r.message;
+    bots.push_back(r.bot);
+  }
+  if (auto priced = offer_market(engine, market, 50); !priced) return priced;
+  for (BotId bot : bots) {
+    const CommandResult r =
+        engine.bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot);
+    if (r.status != CommandStatus::kAccepted) return ::testing::AssertionFailure() << r.message;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 inline std::unique_ptr<Engine> open_engine(const EngineConfig& config) {
   auto e = Engine::open(config);
   EXPECT_TRUE(e.has_value()) << (e ? "" : e.error());

@@ -223,19 +223,8 @@ TEST_P(EngineTopologyTest, shouldNotAllocateOnThePerInputPathAfterWarmUp) {
   ASSERT_TRUE(engine);
   engine->set_latency_probe(&probe);
   ASSERT_TRUE(engine->start().has_value());
-  std::vector<BotId> bots;
-  for (const char* bot : {kGridBot, kDcaBot}) {
-    const CommandResult r = engine->create_bot(UserId{1}, bot);
-    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
-    bots.push_back(r.bot);
-  }
   Market market(9, wall_clock_now());
-  ASSERT_TRUE(offer_market(*engine, market, 50));  // a price before the bots start
-  for (BotId bot : bots) {
-    const CommandResult r =
-        engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot);
-    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
-  }
+  ASSERT_TRUE(start_trading(*engine, market, {kGridBot, kDcaBot}));
   ASSERT_TRUE(offer_market(*engine, market, 20'000));  // warm-up: every bot has traded
   const SequenceNumber before = engine->applied_inputs();
   probe.measuring.store(true, std::memory_order_release);
@@ -272,19 +261,8 @@ TEST_P(EngineTopologyTest, shouldAnswerEveryOrderWhenMarketDataFillsTheIngress) 
   auto engine = open_engine(config);
   ASSERT_TRUE(engine);
   ASSERT_TRUE(engine->start().has_value());
-  std::vector<BotId> bots;
-  for (const char* bot : {kGridBot, kDcaBot}) {
-    const CommandResult r = engine->create_bot(UserId{1}, bot);
-    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
-    bots.push_back(r.bot);
-  }
   Market market(11, wall_clock_now());
-  ASSERT_TRUE(offer_market(*engine, market, 50));
-  for (BotId bot : bots) {
-    const CommandResult r =
-        engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot);
-    ASSERT_EQ(r.status, CommandStatus::kAccepted) << r.message;
-  }
+  ASSERT_TRUE(start_trading(*engine, market, {kGridBot, kDcaBot}));
   for (int i = 0; i < 20'000; ++i) {  // as fast as the ingress takes them
     const Event e = market.next();
     while (!engine->offer_event(e))
