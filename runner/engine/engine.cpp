@@ -146,6 +146,9 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
   // Newest snapshot that restores; older ones are tried if a newer one is refused.
   SequenceNumber at_most = last;
   SequenceNumber from = 1;
+  // A fold rebuilt after a refused snapshot answers into this until open() reconnects it to
+  // the engine: it must outlive the tail replay below.
+  oms::DiscardResponses drop;
   while (at_most > 0) {
     journal::SnapshotView snap;
     bool found = false;
@@ -165,7 +168,6 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
     im.bot_history.clear();
     im.fold.~Fold();
     new (&im.fold) Fold(Engine::Impl::fold_config(im.config, im.starting_balances), im);
-    oms::DiscardResponses drop;
     im.fold.set_responses(drop);
     at_most = snap.sequence - 1;
   }

@@ -395,6 +395,30 @@ TEST(FoldPhasesTest, shouldDeriveTheSameRecordsWhenThePhasesOfSuccessiveInputsOv
   EXPECT_EQ(staged.hashes().combined, fused.hashes().combined);
 }
 
+// A snapshot this build refuses (here: taken with other table capacities) is skipped and the
+// journal replayed from the start. Regression: the rebuilt fold answered into a sink that had
+// gone out of scope, and the tail replay crashed.
+TEST(EngineTest, shouldReplayFromTheStartWhenTheSnapshotIsRefused) {
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    Market market(3, wall_clock_now());
+    ASSERT_TRUE(start_trading(*engine, market, {kGridBot}));
+    ASSERT_TRUE(offer_market(*engine, market, 2000));
+    engine->stop();
+  }
+  config.fold.oms.bots = 32;  // the snapshots hold 64-bot tables
+  auto reopened = open_engine(config);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->recovery().snapshot_position, 0u) << "no snapshot restores";
+  EXPECT_GT(reopened->recovery().tail_records, 2000u);
+  EXPECT_EQ(reopened->recovery().derived_mismatches, 0u);
+  EXPECT_EQ(reopened->recovery().state_hash, replay_from_scratch(config).hash);
+}
+
 // The journal is the notifier's outbox: at start the engine hands every Notification after
 // the notifier's cursor to the handler, in journal order, before any live one.
 TEST(EngineTest, shouldReofferJournaledNotificationsAfterTheCursorAtStart) {
