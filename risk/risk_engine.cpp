@@ -303,6 +303,7 @@ bool RiskEngine::configure_bot(BotId bot, AccountId account, const BotConfig& co
   b.config = config;
   b.account = a;
   b.s.configured = 1;
+  bots_in_use_ = std::max(bots_in_use_, index_of(bot) + 1);
   return true;
 }
 
@@ -799,7 +800,7 @@ std::size_t RiskEngine::on_mark(std::uint32_t i, std::int64_t mark, Nanos /*t*/,
   if (!in.defined) return 0;
   in.reference = mark;
   std::size_t fired = 0;
-  for (std::uint32_t b = 0; b < capacity_.bots; ++b) {
+  for (std::uint32_t b = 0; b < bots_in_use_; ++b) {
     const oms::Position& p = positions_[bi(b, i)];
     if (p.quantity() == 0 || !bots_[b].s.configured) continue;
     add_pnl(b, revalue(b, i), 0);
@@ -1125,6 +1126,10 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
   r.get(bad_inputs_);
   read_all(instruments_);
   read_all(bots_);
+  bots_in_use_ = 0;
+  for (std::uint32_t b = 0; b < bots_.size(); ++b) {
+    if (bots_[b].s.configured) bots_in_use_ = b + 1;
+  }
   read_all(accounts_);
   read_all(bot_instruments_);
   read_all(account_instruments_);

@@ -255,6 +255,9 @@ class RiskEngine {
   std::uint64_t bad_inputs_ = 0;
   std::vector<Instrument> instruments_;
   std::vector<Bot> bots_;
+  // 1 + the highest configured bot: on_mark's loop bound (derived, not snapshotted: restore
+  // recomputes it). Every price update walks the bots, and most slots are unused.
+  std::uint32_t bots_in_use_ = 0;
   std::vector<Account> accounts_;
   std::vector<BotInstrument> bot_instruments_;
   std::vector<oms::Position> positions_;  // bot x instrument

@@ -170,12 +170,14 @@ class StrategyStage::Context final : public bots::BotContext {
     for (TimerSlot& t : slot_.timers) {
       if (t.armed && t.id == timer_id) {
         t.deadline = deadline;
+        stage_.timer_floor_ = std::min(stage_.timer_floor_, deadline);
         return;
       }
     }
     for (TimerSlot& t : slot_.timers) {
       if (!t.armed) {
         t = {timer_id, 1, deadline};
+        stage_.timer_floor_ = std::min(stage_.timer_floor_, deadline);
         return;
       }
     }
@@ -532,21 +534,29 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
 }
 
 void StrategyStage::fire_timers(Nanos t, Outbox& out) {
-  // Deadline order across bots; ties by bot id (map order) then timer slot order.
+  if (t < timer_floor_) return;
+  // Deadline order across bots; ties by bot id (map order) then timer slot order. Each scan
+  // also finds the earliest armed deadline (a stopped bot's too: it may start again), the
+  // floor below which the next call need not scan.
   for (;;) {
     BotSlot* best_slot = nullptr;
     TimerSlot* best = nullptr;
+    Nanos floor = std::numeric_limits<Nanos>::max();
     for (auto& [id, slot] : bots_) {
-      if (slot->state == BotState::kStopped || slot->state == BotState::kError) continue;
+      const bool runs = slot->state != BotState::kStopped && slot->state != BotState::kError;
       for (TimerSlot& timer : slot->timers) {
-        if (timer.armed && timer.deadline <= t &&
-            (best == nullptr || timer.deadline < best->deadline)) {
+        if (!timer.armed) continue;
+        floor = std::min(floor, timer.deadline);
+        if (runs && timer.deadline <= t && (best == nullptr || timer.deadline < best->deadline)) {
           best = &timer;
           best_slot = slot.get();
         }
       }
     }
-    if (best == nullptr) return;
+    if (best == nullptr) {
+      timer_floor_ = floor;
+      return;
+    }
     const std::uint32_t id = best->id;
     best->armed = 0;
     Context ctx(*this, *best_slot, out);
@@ -901,6 +911,7 @@ std::vector<std::byte> StrategyStage::snapshot() const {
 }
 
 std::optional<std::string> StrategyStage::restore(std::span<const std::byte> bytes) {
+  timer_floor_ = std::numeric_limits<Nanos>::min();  // rescanned at the next input
   StrategyStage fresh(capacity_, *registry_);
   bots::StateReader r(bytes);
   std::uint8_t version = 0;

@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -162,6 +163,9 @@ class StrategyStage {
   std::map<std::uint64_t, std::string> blobs_;  // configs waiting for their command
   std::vector<std::int64_t> free_quote_;        // by AssetId (account 0)
   Nanos now_ = 0;
+  // No armed timer is due before this (derived, not snapshotted): most inputs move time
+  // without a timer due, and fire_timers() then skips its scan of every bot's timers.
+  Nanos timer_floor_ = std::numeric_limits<Nanos>::min();
   SequenceNumber input_ordinal_ = 0;
   std::uint32_t intents_this_input_ = 0;
   StrategyStats stats_;
