@@ -46,6 +46,9 @@ class SymbolTable {
   // Precondition: scales in [0, 18].
   InstrumentId add(std::string_view symbol, InstrumentScales scales);
   InstrumentId add(std::string_view symbol) { return add(symbol, default_scales_); }
+  // Adds `symbol` under the caller's id: a deployment numbers its instruments across venues,
+  // so the second venue's first symbol is not instrument 0. Use one form per table.
+  InstrumentId add(std::string_view symbol, InstrumentScales scales, InstrumentId id);
 
   // The entry for `symbol`; under kAutoIntern an unknown symbol is added first. nullopt only
   // under kReject (or for an empty symbol, which is never interned).
@@ -53,7 +56,7 @@ class SymbolTable {
   // Pure lookup: never interns, never allocates.
   std::optional<SymbolEntry> find(std::string_view symbol) const noexcept;
 
-  std::string_view name(InstrumentId id) const noexcept { return names_.name(id); }
+  std::string_view name(InstrumentId id) const noexcept;
   std::size_t size() const noexcept { return names_.size(); }
   UnknownSymbolPolicy policy() const noexcept { return policy_; }
   // Changes whenever add() runs: a parser may cache a lookup while it is unchanged.
@@ -63,7 +66,8 @@ class SymbolTable {
   UnknownSymbolPolicy policy_;
   InstrumentScales default_scales_;
   InternTable<InstrumentId> names_;
-  std::vector<InstrumentScales> scales_;  // indexed by id
+  std::vector<InstrumentScales> scales_;  // indexed by the interned (local) id
+  std::vector<InstrumentId> ids_;         // the id parsers emit, by local id
   std::uint64_t version_ = 0;
 };
 

@@ -361,8 +361,14 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
     result.message = "the bot's state does not allow this command";
     return result;
   }
-  // Readers see the effect at once: publish now rather than at the next interval.
+  // Answered once a published read model shows the effect, so the caller's next read sees
+  // it (the control API's clients read right after a command). Bounded: the command is
+  // applied either way.
   publish_requested.store(true, std::memory_order_release);
+  lock.lock();
+  request_cv.wait_for(lock, std::chrono::seconds(5), [&] {
+    return published_position.load(std::memory_order_acquire) >= o.sequence;
+  });
   return result;
 }
 

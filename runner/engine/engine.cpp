@@ -123,7 +123,8 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     max_bot = std::max(max_bot, index_of(b.id));
     any_bot = true;
   }
-  im.next_bot.store(any_bot ? max_bot + 1 : 0);
+  // Never an id a deleted bot had: its client order ids are in the journal and at the venue.
+  im.next_bot.store(std::max(any_bot ? max_bot + 1 : 0, im.fold.strategy().next_bot_id()));
   engine->recovery_.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   engine->recovery_.state_hash = im.fold.hashes().combined;

@@ -236,6 +236,7 @@ struct Engine::Impl final : oms::VenueResponses {
   std::atomic<std::uint64_t> loops{0};       // sequencer iterations completed (drain() waits on it)
   std::atomic<SequenceNumber> sequenced{0};  // inputs handed to the stages (sequencer thread)
   std::atomic<SequenceNumber> published{0};  // inputs the current read model includes
+  std::atomic<SequenceNumber> published_position{0};  // ... and journal records
 
   // One input in flight through the stages (see Fold's phases).
   struct Slot {
@@ -289,9 +290,13 @@ struct Engine::Impl final : oms::VenueResponses {
     }
     for (std::size_t v = 0; v < config.venues.size(); ++v) {
       auto table = std::make_unique<feed::SymbolTable>(feed::UnknownSymbolPolicy::kReject);
-      for (const InstrumentSpec& in : config.instruments) {
+      // Instrument ids are the deployment's (the index in config.instruments), whichever
+      // venue lists the symbol.
+      for (std::size_t i = 0; i < config.instruments.size(); ++i) {
+        const InstrumentSpec& in = config.instruments[i];
         if (in.venue == config.venues[v].name) {
-          table->add(in.symbol, feed::InstrumentScales{in.price_scale, in.qty_scale});
+          table->add(in.symbol, feed::InstrumentScales{in.price_scale, in.qty_scale},
+                     InstrumentId{static_cast<std::uint32_t>(i)});
         }
       }
       parsers.push_back(
@@ -794,6 +799,12 @@ struct Engine::Impl final : oms::VenueResponses {
       model = std::move(m);
     }
     published.store(ordinal, std::memory_order_release);  // the stages are quiescent here
+    published_position.store(next_position - 1, std::memory_order_release);
+    {
+      // Commands wait for a read model that shows them (submit()).
+      std::lock_guard lock(request_mutex);
+    }
+    request_cv.notify_all();
     last_publish = now;
   }
 

@@ -11,7 +11,7 @@ namespace be::stage {
 
 namespace {
 
-constexpr std::uint8_t kSnapshotVersion = 1;
+constexpr std::uint8_t kSnapshotVersion = 2;  // 2: bot_ids_used_
 // The quote value of a fill, price x quantity at price scale, truncated toward zero.
 std::int64_t notional(std::int64_t price, std::int64_t quantity, int qty_scale) noexcept {
   __extension__ using Wide = __int128;
@@ -671,6 +671,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
   auto bad = [&] { ++stats_.bad_commands; };
   switch (command.kind) {
     case K::kCreateBot: {
+      bot_ids_used_ = std::max(bot_ids_used_, index_of(command.bot) + 1);
       auto blob = blobs_.find(command.blob_id);
       if (blob == blobs_.end()) {
         ++stats_.missing_blobs;
@@ -832,6 +833,7 @@ void StrategyStage::write_state(W& w) const {
   w.put(kSnapshotVersion);
   w.put(now_);
   w.put(input_ordinal_);
+  w.put(bot_ids_used_);
   w.put(static_cast<std::uint32_t>(instruments_.size()));
   for (const Instrument& in : instruments_) {
     w.put(static_cast<std::uint8_t>(in.defined));
@@ -916,7 +918,7 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
   bots::StateReader r(bytes);
   std::uint8_t version = 0;
   if (!r.get(version) || version != kSnapshotVersion) return "strategy snapshot: unknown version";
-  r.get(fresh.now_), r.get(fresh.input_ordinal_);
+  r.get(fresh.now_), r.get(fresh.input_ordinal_), r.get(fresh.bot_ids_used_);
   std::uint32_t n = 0;
   if (!r.get(n) || n != fresh.instruments_.size()) return "strategy snapshot: instrument capacity";
   for (Instrument& in : fresh.instruments_) {
@@ -1034,6 +1036,7 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
   blobs_ = std::move(fresh.blobs_);
   now_ = fresh.now_;
   input_ordinal_ = fresh.input_ordinal_;
+  bot_ids_used_ = fresh.bot_ids_used_;
   return std::nullopt;
 }
 

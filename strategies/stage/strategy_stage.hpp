@@ -105,6 +105,8 @@ class StrategyStage {
   // Validates a bot config against the instruments defined so far: every bad field named.
   std::vector<config::FieldError> validate(std::string_view json) const;
   std::vector<BotSummary> describe() const;
+  // The next bot id that was never used (see bot_ids_used_).
+  std::uint32_t next_bot_id() const noexcept { return bot_ids_used_; }
   std::optional<BotSummary> describe(BotId bot) const;
   std::vector<cond::ConditionStats> conditions() const { return conditions_.all_condition_stats(); }
   bool has_bot(BotId bot) const noexcept;
@@ -167,6 +169,9 @@ class StrategyStage {
   // without a timer due, and fire_timers() then skips its scan of every bot's timers.
   Nanos timer_floor_ = std::numeric_limits<Nanos>::min();
   SequenceNumber input_ordinal_ = 0;
+  // 1 + the highest bot id a create command ever named, deleted bots included: ids (and so
+  // client order ids) are never reused, across restarts too (snapshotted).
+  std::uint32_t bot_ids_used_ = 0;
   std::uint32_t intents_this_input_ = 0;
   StrategyStats stats_;
 };

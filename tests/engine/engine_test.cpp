@@ -419,6 +419,75 @@ TEST(EngineTest, shouldReplayFromTheStartWhenTheSnapshotIsRefused) {
   EXPECT_EQ(reopened->recovery().state_hash, replay_from_scratch(config).hash);
 }
 
+// Instrument ids are the deployment's: the second venue's first symbol is instrument 1, not
+// (as each venue's own symbol table numbered them) instrument 0.
+TEST(EngineTest, shouldNumberInstrumentsAcrossVenuesAsTheDeploymentDoes) {
+  TempDir dir;
+  auto parsed = parse_engine_config(R"({
+    "engine": {"journal": "async"},
+    "venues": [{"name": "binance"}, {"name": "binance_us"}],
+    "instruments": [
+      {"venue": "binance", "symbol": "BTCUSDT", "base": "BTC", "quote": "USDT"},
+      {"venue": "binance_us", "symbol": "ETHUSD", "base": "ETH", "quote": "USD"}]})");
+  ASSERT_TRUE(parsed.has_value());
+  EngineConfig config = *parsed;
+  config.data_dir = dir.path.string();
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    const std::string frame =
+        R"({"stream":"ethusd@aggTrade","data":{"e":"aggTrade","E":1672515782136,"s":"ETHUSD",)"
+        R"("a":7,"p":"1200.50000000","q":"0.50000000","f":1,"l":1,"T":1672515782134,"m":true,)"
+        R"("M":true}})";
+    ASSERT_TRUE(engine->offer_frame(1, frame, wall_clock_now(), 0));
+    ASSERT_TRUE(engine->drain(10'000'000'000));
+    engine->stop();
+  }
+  auto reader = journal::Reader::open(config.data_dir + "/journal");
+  ASSERT_TRUE(reader.has_value());
+  journal::RecordView view;
+  int trades = 0;
+  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+    Event e;
+    ASSERT_TRUE(journal::decode(view, e).ok());
+    if (e.header.type != EventType::kTrade) continue;
+    ++trades;
+    EXPECT_EQ(index_of(e.as<Trade>().instrument), 1u);
+    EXPECT_EQ(e.as<Trade>().price, 120'050'000'000);  // 1200.5 at scale 8
+  }
+  EXPECT_EQ(trades, 1);
+}
+
+// A deleted bot's id is never given again, across a restart too: its client order ids are in
+// the journal and at the venue. (The newest bot deleted, then a restart, used to hand its id
+// to the next bot.)
+TEST(EngineTest, shouldNeverReuseADeletedBotsIdAfterARestart) {
+  TempDir dir;
+  const EngineConfig config = test_config(dir.path);
+  BotId deleted{};
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    ASSERT_EQ(engine->create_bot(UserId{1}, kGridBot).status, CommandStatus::kAccepted);
+    const CommandResult newest = engine->create_bot(UserId{1}, kDcaBot);
+    ASSERT_EQ(newest.status, CommandStatus::kAccepted);
+    deleted = newest.bot;
+    ASSERT_EQ(
+        engine->bot_command(UserId{1}, false, deleted, OperatorCommandKind::kDeleteBot).status,
+        CommandStatus::kAccepted);
+    engine->stop();
+  }
+  auto reopened = open_engine(config);
+  ASSERT_TRUE(reopened);
+  ASSERT_TRUE(reopened->start().has_value());
+  const CommandResult next = reopened->create_bot(UserId{1}, kDcaBot);
+  ASSERT_EQ(next.status, CommandStatus::kAccepted) << next.message;
+  EXPECT_GT(index_of(next.bot), index_of(deleted));
+  reopened->stop();
+}
+
 // The journal is the notifier's outbox: at start the engine hands every Notification after
 // the notifier's cursor to the handler, in journal order, before any live one.
 TEST(EngineTest, shouldReofferJournaledNotificationsAfterTheCursorAtStart) {
