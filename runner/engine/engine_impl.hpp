@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -272,7 +273,8 @@ struct Engine::Impl final : oms::VenueResponses {
         starting_balances(paper_balances(config, instruments)),
         fold(fold_config(config, starting_balances), *this),
         stream_ring(65'536),
-        direct(fold.make_batch()) {
+        direct(fold.make_batch()),
+        price_streamed_at(config.instruments.size(), std::numeric_limits<Nanos>::min() / 2) {
     if (config.topology == Topology::kPipelined) {
       for (std::uint32_t i = 0; i < kSlots; ++i)
         slots.push_back(std::make_unique<Slot>(fold.make_batch()));
@@ -430,8 +432,9 @@ struct Engine::Impl final : oms::VenueResponses {
       if (e.header.type == EventType::kNotification && !notify_ring.try_push(e)) {
         notify_overflow.store(true, std::memory_order_release);
       }
-      if (e.derived() || e.header.type == EventType::kTrade ||
-          e.header.type == EventType::kConnectivity || e.header.type == EventType::kOrderUpdate) {
+      if (e.derived() || e.header.type == EventType::kConnectivity ||
+          e.header.type == EventType::kOrderUpdate ||
+          (e.header.type == EventType::kTrade && price_due(e))) {
         if (!stream_ring.try_push(e)) stream_dropped.fetch_add(1, std::memory_order_relaxed);
       }
       if (e.header.type == EventType::kOperatorCommand) note_command(e, records);
@@ -460,6 +463,19 @@ struct Engine::Impl final : oms::VenueResponses {
       finish_probe(times);
     }
     self.applied_.store(slot.batch.ordinal, std::memory_order_release);
+  }
+
+  // Price updates reach the stream at most once per instrument per kPriceStreamInterval of
+  // event time: a screen needs no more, and formatting every trade of a busy market took the
+  // publisher thread a core's worth of CPU that the pipeline needed (docs/API.md).
+  static constexpr Nanos kPriceStreamInterval = 10'000'000;
+  std::vector<Nanos> price_streamed_at;  // by instrument; sized at construction
+  bool price_due(const Event& trade) noexcept {
+    const auto i = static_cast<std::size_t>(index_of(trade.as<Trade>().instrument));
+    if (i >= price_streamed_at.size()) return false;
+    if (trade.header.event_time < price_streamed_at[i] + kPriceStreamInterval) return false;
+    price_streamed_at[i] = trade.header.event_time;
+    return true;
   }
 
   void apply_input(const InputItem& item) {
