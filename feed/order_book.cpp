@@ -23,9 +23,9 @@ constexpr std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
 OrderBook::OrderBook(const OrderBookConfig& config) : config_(config) {
   bids_.price.resize(config.depth);
   bids_.quantity.resize(config.depth);
-  bids_.descending = true;
   asks_.price.resize(config.depth);
   asks_.quantity.resize(config.depth);
+  asks_.descending = true;
 }
 
 void OrderBook::apply(const Event& event, EventSink sink) {
@@ -41,7 +41,7 @@ void OrderBook::clear() noexcept {
 std::optional<BookLevel> OrderBook::best(Side side) const noexcept {
   const Ladder& l = ladder(side);
   if (l.size == 0) return std::nullopt;
-  return BookLevel{l.price[0], l.quantity[0]};
+  return BookLevel{l.price[l.size - 1], l.quantity[l.size - 1]};
 }
 
 std::int64_t OrderBook::quantity_at(Side side, std::int64_t price) const noexcept {
@@ -56,18 +56,22 @@ std::int64_t OrderBook::quantity_at(Side side, std::int64_t price) const noexcep
 void OrderBook::set_level(Side side, std::int64_t price, std::int64_t quantity) noexcept {
   if (side != Side::kBuy && side != Side::kSell) return;  // an empty update's marker
   Ladder& l = side == Side::kBuy ? bids_ : asks_;
-  const auto begin = l.price.begin();
-  const auto end = begin + static_cast<std::ptrdiff_t>(l.size);
+  // Worst first, best last: levels at and after `pos` are better than (or equal to) `price`.
+  const auto price_slot = [&](std::size_t i) {
+    return l.price.begin() + static_cast<std::ptrdiff_t>(i);
+  };
+  const auto quantity_slot = [&](std::size_t i) {
+    return l.quantity.begin() + static_cast<std::ptrdiff_t>(i);
+  };
+  const auto begin = price_slot(0);
+  const auto end = price_slot(l.size);
   const auto it = l.descending ? std::lower_bound(begin, end, price, std::greater<>())
                                : std::lower_bound(begin, end, price);
   const auto pos = static_cast<std::size_t>(it - begin);
   if (it != end && *it == price) {
-    if (quantity == 0) {  // remove: shift the worse levels up by one
-      std::copy(l.price.begin() + static_cast<std::ptrdiff_t>(pos + 1), end,
-                l.price.begin() + static_cast<std::ptrdiff_t>(pos));
-      std::copy(l.quantity.begin() + static_cast<std::ptrdiff_t>(pos + 1),
-                l.quantity.begin() + static_cast<std::ptrdiff_t>(l.size),
-                l.quantity.begin() + static_cast<std::ptrdiff_t>(pos));
+    if (quantity == 0) {  // remove: shift the better levels down by one
+      std::copy(price_slot(pos + 1), end, price_slot(pos));
+      std::copy(quantity_slot(pos + 1), quantity_slot(l.size), quantity_slot(pos));
       --l.size;
     } else {
       l.quantity[pos] = quantity;
@@ -79,15 +83,16 @@ void OrderBook::set_level(Side side, std::int64_t price, std::int64_t quantity) 
   if (capacity == 0) return;
   if (l.size == capacity) {
     ++truncated_levels_;
-    if (pos == capacity) return;  // worse than every level held
-    --l.size;                     // evict the worst to make room
+    if (pos == 0) return;  // worse than every level held
+    // Evict the worst (the first) and insert just below the better levels.
+    std::copy(price_slot(1), price_slot(pos), price_slot(0));
+    std::copy(quantity_slot(1), quantity_slot(pos), quantity_slot(0));
+    l.price[pos - 1] = price;
+    l.quantity[pos - 1] = quantity;
+    return;
   }
-  std::copy_backward(l.price.begin() + static_cast<std::ptrdiff_t>(pos),
-                     l.price.begin() + static_cast<std::ptrdiff_t>(l.size),
-                     l.price.begin() + static_cast<std::ptrdiff_t>(l.size + 1));
-  std::copy_backward(l.quantity.begin() + static_cast<std::ptrdiff_t>(pos),
-                     l.quantity.begin() + static_cast<std::ptrdiff_t>(l.size),
-                     l.quantity.begin() + static_cast<std::ptrdiff_t>(l.size + 1));
+  std::copy_backward(price_slot(pos), price_slot(l.size), price_slot(l.size + 1));
+  std::copy_backward(quantity_slot(pos), quantity_slot(l.size), quantity_slot(l.size + 1));
   l.price[pos] = price;
   l.quantity[pos] = quantity;
   ++l.size;
@@ -171,7 +176,7 @@ std::uint64_t OrderBook::state_hash() const noexcept {
   h = mix(h, last_update_id_);
   for (const Ladder* l : {&bids_, &asks_}) {
     h = mix(h, l->size);
-    for (std::size_t i = 0; i < l->size; ++i) {
+    for (std::size_t i = l->size; i-- > 0;) {  // best first, as level() numbers them
       h = mix(h, static_cast<std::uint64_t>(l->price[i]));
       h = mix(h, static_cast<std::uint64_t>(l->quantity[i]));
     }

@@ -11,9 +11,12 @@
 // snapshot has been seen.
 //
 // Capacity: `depth` levels per side, held as sorted arrays allocated at construction; an
-// update never allocates. A level worse than the worst held one when the side is full is
-// ignored and counted (truncated_levels()); inserting a better one evicts the worst. Only
-// the top of a truncated side is exact, which is what a depth-limited book promises.
+// update never allocates. Each array is kept best-LAST (bids ascending, asks descending):
+// nearly all traffic is near the top of the book, and a level inserted or removed there then
+// shifts only the few better levels, not the whole depth (bench/feed/book_bench.cpp). A level worse
+// than the worst held one when the side is full is ignored and counted (truncated_levels());
+// inserting a better one evicts the worst. Only the top of a truncated side is exact, which is what
+// a depth-limited book promises.
 //
 // Thread-safety: none; one owner. Errors: none thrown; gaps are events, misuse is counted.
 #pragma once
@@ -61,7 +64,7 @@ class OrderBook {
   // Precondition: i < depth(side). Level 0 is the best.
   BookLevel level(Side side, std::size_t i) const noexcept {
     const Ladder& l = ladder(side);
-    return {l.price[i], l.quantity[i]};
+    return {l.price[l.size - 1 - i], l.quantity[l.size - 1 - i]};
   }
   std::optional<BookLevel> best_bid() const noexcept { return best(Side::kBuy); }
   std::optional<BookLevel> best_ask() const noexcept { return best(Side::kSell); }
@@ -83,7 +86,7 @@ class OrderBook {
     std::vector<std::int64_t> price;  // sized to capacity once; `size` are in use
     std::vector<std::int64_t> quantity;
     std::size_t size = 0;
-    bool descending = false;  // bids: best (highest) first
+    bool descending = false;  // asks: worst (highest) first, so the best is last
   };
 
   const Ladder& ladder(Side side) const noexcept { return side == Side::kBuy ? bids_ : asks_; }
