@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "tests/engine/engine_fixture.hpp"
 
 namespace be::engine {
@@ -24,8 +26,13 @@ using namespace test_support;
 TEST(EngineCrashTest, shouldRecoverFromSigkillAtRandomMoments) {
   TempDir dir;
   EngineConfig config = test_config(dir.path);
-  std::mt19937_64 rng(20261123);
-  constexpr int kKills = 50;
+  // 50 kills with a fixed seed in the suite; scripts/soak-crash.sh sets more and other seeds.
+  const auto from_env = [](const char* name, std::uint64_t fallback) {
+    const char* text = std::getenv(name);
+    return text != nullptr && *text != '\0' ? std::strtoull(text, nullptr, 10) : fallback;
+  };
+  std::mt19937_64 rng(from_env("BE_CRASH_SEED", 20261123));
+  const int kKills = static_cast<int>(from_env("BE_CRASH_KILLS", 50));
   bool bots_created = false;
   std::uint64_t market_seed = 100;
   for (int round = 0; round < kKills; ++round) {
