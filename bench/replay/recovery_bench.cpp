@@ -173,18 +173,12 @@ Expected<Built, std::string> build_journal(const std::string& data_dir, std::uin
     }
     if (since_snapshot >= kSnapshotEveryInputs) {
       const auto bytes = engine::engine_snapshot(fold.snapshot(), {});
-      const engine::StateHashes h = fold.hashes();
-      StateHash sh;
-      sh.at = out.inputs;
-      sh.strategy = h.strategy;
-      sh.risk = h.risk;
-      sh.orders = h.orders;
-      sh.combined = h.combined;
+      const StateHash sh = fold.state_hash_record();  // at == out.inputs, the last ordinal
       Event e = Event::make(sh, fold.strategy().engine_time(), 0);
       e.header.flags = kFlagDerived;
       e.header.sequence = next_position++;
       if (!append(e)) return false;
-      if (auto err = writer.write_snapshot(e.header.sequence, bytes, h.combined); !err.ok()) {
+      if (auto err = writer.write_snapshot(e.header.sequence, bytes, sh.combined); !err.ok()) {
         error = "snapshot: " + err.message;
         return false;
       }
@@ -426,25 +420,7 @@ void BM_Recover(benchmark::State& state) {
 }
 BENCHMARK(BM_Recover)->Unit(benchmark::kMillisecond)->UseManualTime();
 
-void BM_ReplayFold(benchmark::State& state) {
-  const Fixture& f = fixture();
-  if (!f.error.empty()) {
-    state.SkipWithError(f.error.c_str());
-    return;
-  }
-  bench::time_replay_fold(state, f.journal);
-}
-BENCHMARK(BM_ReplayFold)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-void BM_ReadDecodeOnly(benchmark::State& state) {
-  const Fixture& f = fixture();
-  if (!f.error.empty()) {
-    state.SkipWithError(f.error.c_str());
-    return;
-  }
-  bench::time_read_decode(state, f.journal);
-}
-BENCHMARK(BM_ReadDecodeOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
+[[maybe_unused]] const bool kReplayBenchmarks = bench::register_replay_benchmarks(&fixture);
 
 }  // namespace
 

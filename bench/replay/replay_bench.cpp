@@ -59,25 +59,7 @@ const Fixture& fixture() {
   return f;
 }
 
-void BM_ReplayFold(benchmark::State& state) {
-  const Fixture& f = fixture();
-  if (!f.error.empty()) {
-    state.SkipWithError(f.error.c_str());
-    return;
-  }
-  bench::time_replay_fold(state, f.journal);
-}
-BENCHMARK(BM_ReplayFold)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-void BM_ReadDecodeOnly(benchmark::State& state) {
-  const Fixture& f = fixture();
-  if (!f.error.empty()) {
-    state.SkipWithError(f.error.c_str());
-    return;
-  }
-  bench::time_read_decode(state, f.journal);
-}
-BENCHMARK(BM_ReadDecodeOnly)->Unit(benchmark::kMillisecond)->UseRealTime();
+[[maybe_unused]] const bool kReplayBenchmarks = bench::register_replay_benchmarks(&fixture);
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 //                      inputs_per_s, inputs_per_run, records_per_run
 //   time_read_decode   the peer floor: read + CRC check + decode every record, no fold
 // A read or decode error is SkipWithError. The caller verified the journal beforehand.
+// register_replay_benchmarks() registers both as BM_ReplayFold and BM_ReadDecodeOnly over the
+// journal a bench's fixture holds.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -63,6 +65,29 @@ inline void time_read_decode(benchmark::State& state, const std::string& journal
     }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(records));
+}
+
+// `fixture()` returns the bench's (lazily built) fixture: `error` (empty when usable) and
+// `journal` (the journal directory). Call at static initialisation, before BENCHMARK_MAIN.
+template <class Fixture>
+bool register_replay_benchmarks(const Fixture& (*fixture)()) {
+  const auto over_journal = [fixture](void (*time)(benchmark::State&, const std::string&)) {
+    return [fixture, time](benchmark::State& state) {
+      const Fixture& f = fixture();
+      if (!f.error.empty()) {
+        state.SkipWithError(f.error.c_str());
+        return;
+      }
+      time(state, f.journal);
+    };
+  };
+  benchmark::RegisterBenchmark("BM_ReplayFold", over_journal(&time_replay_fold))
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("BM_ReadDecodeOnly", over_journal(&time_read_decode))
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  return true;
 }
 
 }  // namespace be::bench

@@ -556,18 +556,12 @@ struct Engine::Impl final : oms::VenueResponses {
   void take_snapshot() {
     if (!writer) return;
     const auto bytes = engine_snapshot(fold.snapshot(), history_bytes());
-    const StateHashes h = fold.hashes();
-    StateHash sh;
-    sh.at = ordinal;
-    sh.strategy = h.strategy;
-    sh.risk = h.risk;
-    sh.orders = h.orders;
-    sh.combined = h.combined;
-    Event e = Event::make(sh, fold.strategy().engine_time(), 0);  // stages quiescent
+    const StateHash sh = fold.state_hash_record();  // stages quiescent: at == ordinal
+    Event e = Event::make(sh, fold.strategy().engine_time(), 0);
     e.header.flags = kFlagDerived;
     e.header.sequence = next_position++;
     journal_append(e);
-    if (auto err = writer->write_snapshot(e.header.sequence, bytes, h.combined); !err.ok()) {
+    if (auto err = writer->write_snapshot(e.header.sequence, bytes, sh.combined); !err.ok()) {
       journal_error = "snapshot: " + err.message;
     }
     ++snapshots;

@@ -362,6 +362,17 @@ StateHashes Fold::hashes() const {
   return h;
 }
 
+StateHash Fold::state_hash_record() const {
+  const StateHashes h = hashes();
+  StateHash record;
+  record.at = ordinal_;
+  record.strategy = h.strategy;
+  record.risk = h.risk;
+  record.orders = h.orders;
+  record.combined = h.combined;
+  return record;
+}
+
 std::vector<std::byte> Fold::snapshot() const {
   std::vector<std::byte> out;
   append(out, &kFoldSnapshotVersion, 1);

@@ -140,6 +140,8 @@ class Fold {
   void set_responses(oms::VenueResponses& responses);
 
   StateHashes hashes() const;
+  // The StateHash record journaled with a snapshot of the state now (at = ordinal()).
+  StateHash state_hash_record() const;
   std::vector<std::byte> snapshot() const;
   // On error the fold may be partly restored: discard it (recovery builds a fresh one).
   std::optional<std::string> restore(std::span<const std::byte> bytes);
