@@ -15,7 +15,7 @@ add_library(dep::uring ALIAS PkgConfig::URING)
 find_package(simdjson REQUIRED)
 add_library(dep::simdjson ALIAS simdjson::simdjson)
 
-# moodycamel ConcurrentQueue: multi-producer ingress only (DESIGN.md 3).
+# moodycamel ConcurrentQueue: multi-producer ingress only (docs/ARCHITECTURE.md §2).
 find_path(CONCURRENTQUEUE_INCLUDE_DIR concurrentqueue/concurrentqueue.h REQUIRED)
 add_library(dep_concurrentqueue INTERFACE)
 target_include_directories(dep_concurrentqueue SYSTEM INTERFACE ${CONCURRENTQUEUE_INCLUDE_DIR})

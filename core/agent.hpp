@@ -1,4 +1,4 @@
-// Stages as agents (DESIGN.md 3, STYLE.md #3 after Aeron's AgentRunner).
+// Stages as agents (docs/ARCHITECTURE.md §2, STYLE.md #3 after Aeron's AgentRunner).
 //
 // An agent is a unit of work that never blocks: do_work() does whatever is ready (drain a
 // ring, parse a buffer, check a timer) and returns how much it did, 0 meaning "nothing to do".

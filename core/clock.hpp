@@ -1,4 +1,4 @@
-// The clock seam (DESIGN.md 1). Business code (strategies/, risk/, oms/) never reads a
+// The clock seam (docs/ARCHITECTURE.md §4). Business code (strategies/, risk/, oms/) never reads a
 // clock: its time is the event_time of the event it is processing. The wall clock is read
 // in exactly one kind of place, ingress, to stamp receive_time; it is reached through this
 // interface so tests and replay substitute a deterministic clock.

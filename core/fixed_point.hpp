@@ -2,7 +2,7 @@
 //
 // A fixed-point value is an int64 count of 10^-scale units; the scale belongs to the
 // instrument (price_scale, qty_scale), not to the value. "51613.38000000" at scale 8 is
-// 5161338000000. No double is involved in either direction (DESIGN.md 1): a string that
+// 5161338000000. No double is involved in either direction (docs/ARCHITECTURE.md §4): a string that
 // cannot be represented exactly is an error, never a silent rounding.
 //
 // Thread-safety: pure functions. Allocation: none, except the std::string convenience.

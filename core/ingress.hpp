@@ -1,5 +1,5 @@
 // Ingress<T>: the multi-producer -> single-consumer hand-off from I/O threads (operator
-// commands, venue responses, market-data sockets) to the sequencer (DESIGN.md 3). It is the
+// commands, venue responses, market-data sockets) to the sequencer (docs/ARCHITECTURE.md §2). It is the
 // only multi-producer queue in the engine; stages talk over SpscRing.
 //
 // Built on moodycamel::ConcurrentQueue with explicit producers (one ProducerToken per producer

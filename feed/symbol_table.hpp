@@ -9,7 +9,7 @@
 // default scales (8/8). Interning allocates, once per new symbol; lookups never allocate.
 //
 // Ids are dense from `first_id` in the order symbols are added, so a table rebuilt from the
-// same definitions in the same order gives the same ids (DESIGN.md 2).
+// same definitions in the same order gives the same ids (docs/ARCHITECTURE.md §3).
 //
 // Thread-safety: none; owned by the parser's thread.
 #pragma once

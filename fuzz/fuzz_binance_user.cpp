@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "oms/binance/messages.hpp"
+#include "oms/venues/binance/messages.hpp"
 #include "oms/order_state_machine.hpp"
 
 namespace {

@@ -13,7 +13,7 @@
 
 #include "feed/record/capture_reader.hpp"
 #include "journal/format.hpp"
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// The journal's on-disk record frame (DESIGN.md 2 and 4). Every value in every named LMDB
+// The journal's on-disk record frame (docs/ARCHITECTURE.md §3 and §5). Every value in every named LMDB
 // database (`events`, `snapshots`, `meta`) is one frame:
 //
 //   0        2         4                 8                        8+length   12+length

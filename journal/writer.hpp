@@ -1,5 +1,5 @@
 // The journal writer: a dedicated thread that takes sequenced events from an SPSC queue and
-// group-commits them into the journal (DESIGN.md 3 and 4).
+// group-commits them into the journal (docs/ARCHITECTURE.md §2 and §5).
 //
 //   producer thread                          writer thread
 //   try_append(e) --> [ EventQueue Q ] --> pop up to N records, or until T us passed since

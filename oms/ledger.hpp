@@ -20,7 +20,7 @@
 
 #include "core/ids.hpp"
 #include "core/order_intent.hpp"
-#include "oms/position.hpp"
+#include "core/position.hpp"
 
 namespace be::oms {
 

@@ -30,42 +30,6 @@ std::string_view to_string(OrderState s) noexcept {
   return "invalid";
 }
 
-std::string_view to_string(OrderEvent e) noexcept {
-  switch (e) {
-    case OrderEvent::kAccepted:
-      return "accepted";
-    case OrderEvent::kPartialFill:
-      return "partial_fill";
-    case OrderEvent::kFill:
-      return "fill";
-    case OrderEvent::kRejected:
-      return "rejected";
-    case OrderEvent::kCancelRequested:
-      return "cancel_requested";
-    case OrderEvent::kCanceled:
-      return "canceled";
-    case OrderEvent::kCancelRejected:
-      return "cancel_rejected";
-    case OrderEvent::kExpired:
-      return "expired";
-    case OrderEvent::kConnectionLost:
-      return "connection_lost";
-    case OrderEvent::kReconciledNew:
-      return "reconciled_new";
-    case OrderEvent::kReconciledPartial:
-      return "reconciled_partial";
-    case OrderEvent::kReconciledFilled:
-      return "reconciled_filled";
-    case OrderEvent::kReconciledCanceled:
-      return "reconciled_canceled";
-    case OrderEvent::kReconciledExpired:
-      return "reconciled_expired";
-    case OrderEvent::kReconciledNotFound:
-      return "reconciled_not_found";
-  }
-  return "invalid";
-}
-
 std::string_view to_string(Outcome o) noexcept {
   switch (o) {
     case Outcome::kApplied:

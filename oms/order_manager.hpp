@@ -25,7 +25,7 @@
 #include "oms/ledger.hpp"
 #include "oms/order.hpp"
 #include "oms/order_table.hpp"
-#include "oms/position.hpp"
+#include "core/position.hpp"
 #include "oms/state_io.hpp"
 
 namespace be::oms {

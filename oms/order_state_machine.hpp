@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/codes.hpp"
+
 namespace be::oms {
 
 enum class OrderState : std::uint8_t {
@@ -33,24 +35,11 @@ enum class OrderState : std::uint8_t {
 };
 inline constexpr std::size_t kOrderStateCount = 9;
 
-enum class OrderEvent : std::uint8_t {
-  kAccepted = 0,       // venue acknowledged the new order
-  kPartialFill,        // a fill that leaves quantity open
-  kFill,               // the fill that completes the order
-  kRejected,           // venue refused the new order
-  kCancelRequested,    // we send a cancel
-  kCanceled,           // venue confirms the order is canceled
-  kCancelRejected,     // venue refused our cancel (unknown order, already filled)
-  kExpired,            // venue expired the remainder
-  kConnectionLost,     // a crash or disconnect while the order's fate is open
-  kReconciledNew,      // reconciliation: open at the venue, nothing filled
-  kReconciledPartial,  // reconciliation: open at the venue, partly filled
-  kReconciledFilled,
-  kReconciledCanceled,
-  kReconciledExpired,
-  kReconciledNotFound,  // the venue does not know the order
-};
-inline constexpr std::size_t kOrderEventCount = 15;
+// OrderEvent (what happened to an order) is journaled in OrderUpdate.event: its numbering is
+// core/codes.hpp's, shared with the strategy and risk stages that read it.
+using be::OrderEvent;
+using be::kOrderEventCount;
+using be::to_string;
 
 enum class Outcome : std::uint8_t {
   kApplied = 0,
@@ -74,7 +63,6 @@ constexpr bool is_open(OrderState s) noexcept {
 }
 
 std::string_view to_string(OrderState s) noexcept;
-std::string_view to_string(OrderEvent e) noexcept;
 std::string_view to_string(Outcome o) noexcept;
 
 namespace detail {

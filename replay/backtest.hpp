@@ -1,5 +1,5 @@
 // The backtest loop shared by `botengine replay --bots` over a journal and over a capture:
-// recorded market inputs go through the engine's fold (runner/engine/fold.hpp, the code
+// recorded market inputs go through the engine's fold (engine/fold.hpp, the code
 // `botengine run` uses) with bots of the caller's choice instead of the recorded ones; the
 // paper venue inside the fold answers in process and its answers are applied as inputs right
 // after their cause, in the order given, so a run is a pure function of its inputs.
@@ -29,10 +29,10 @@
 
 #include "core/event.hpp"
 #include "core/expected.hpp"
-#include "runner/engine/engine.hpp"
-#include "runner/engine/fold.hpp"
-#include "runner/engine/format.hpp"
-#include "runner/engine/report.hpp"
+#include "engine/engine.hpp"
+#include "engine/fold.hpp"
+#include "engine/format.hpp"
+#include "replay/report.hpp"
 
 namespace be::replay {
 
@@ -63,7 +63,7 @@ class Backtest {
   const engine::Fold& fold() const noexcept { return fold_; }
   const engine::InstrumentTable& instruments() const noexcept { return instruments_; }
 
-  // The report (runner/engine/report.hpp): deterministic for the same inputs and bots.
+  // The report (replay/report.hpp): deterministic for the same inputs and bots.
   std::string report_json() const { return report_.json(fold_); }
   std::string report_html() const { return report_.html(fold_); }
   // Writes PREFIX.json and PREFIX.html; nullopt on success, else what failed.

@@ -8,7 +8,7 @@
 
 #include "core/json_config.hpp"
 #include "feed/dispatcher.hpp"
-#include "runner/engine/format.hpp"
+#include "engine/format.hpp"
 
 namespace be::replay {
 

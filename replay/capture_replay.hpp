@@ -39,7 +39,7 @@
 #include "feed/capture.hpp"
 #include "feed/record/capture_reader.hpp"
 #include "feed/types.hpp"
-#include "runner/engine/engine.hpp"
+#include "engine/engine.hpp"
 
 namespace be::replay {
 

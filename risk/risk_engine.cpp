@@ -8,8 +8,6 @@
 
 namespace be::risk {
 
-using oms::divide_rounded;
-using oms::Wide;
 
 namespace {
 
@@ -128,11 +126,11 @@ RiskReject make_reject(RejectReason reason, Scope scope, std::uint32_t id,
   return r;
 }
 
-// oms::Position has no public way to be built from its parts, which a restore needs. Its
+// Position has no public way to be built from its parts, which a restore needs. Its
 // snapshot record is its four public figures (deterministic bytes); the object is rebuilt
 // from a mirror of its layout, and the rebuild is verified through the same accessors, so
-// a change of oms::Position's layout makes restore fail loudly (kCorrupt; the tests catch
-// it) instead of misreading. The lead is asked for oms::Position::from_parts() instead.
+// a change of Position's layout makes restore fail loudly (kCorrupt; the tests catch
+// it) instead of misreading. The lead is asked for Position::from_parts() instead.
 struct PositionRecord {
   std::int64_t quantity;
   std::int64_t fees;
@@ -141,25 +139,25 @@ struct PositionRecord {
 };
 static_assert(std::has_unique_object_representations_v<PositionRecord>);
 
-struct PositionMirror {  // oms::Position's members, in declaration order
+struct PositionMirror {  // Position's members, in declaration order
   Wide scale;
   std::int64_t quantity;
   Wide cost;
   Wide realized;
   std::int64_t fees;
 };
-static_assert(sizeof(PositionMirror) == sizeof(oms::Position) &&
-              alignof(PositionMirror) == alignof(oms::Position) &&
-              std::is_trivially_copyable_v<oms::Position>);
+static_assert(sizeof(PositionMirror) == sizeof(Position) &&
+              alignof(PositionMirror) == alignof(Position) &&
+              std::is_trivially_copyable_v<Position>);
 
-bool rebuild(const PositionRecord& r, std::int64_t qty_unit, oms::Position& out) noexcept {
+bool rebuild(const PositionRecord& r, std::int64_t qty_unit, Position& out) noexcept {
   PositionMirror m{};
   m.scale = qty_unit;
   m.quantity = r.quantity;
   m.cost = r.cost;
   m.realized = r.realized;
   m.fees = r.fees;
-  oms::Position p(0);
+  Position p(0);
   std::memcpy(static_cast<void*>(&p), &m, sizeof p);
   // Verified through the accessors, including the scale (realized_pnl divides by it).
   const bool same =
@@ -170,65 +168,11 @@ bool rebuild(const PositionRecord& r, std::int64_t qty_unit, oms::Position& out)
   return same;
 }
 
-PositionRecord record_of(const oms::Position& p) noexcept {
+PositionRecord record_of(const Position& p) noexcept {
   return PositionRecord{p.quantity(), p.fees(), p.cost_basis_exact(), p.realized_exact()};
 }
 
 }  // namespace
-
-std::string_view to_string(RejectReason reason) noexcept {
-  switch (reason) {
-    case RejectReason::kNone:
-      return "none";
-    case RejectReason::kUnknownInstrument:
-      return "unknown_instrument";
-    case RejectReason::kUnknownBot:
-      return "unknown_bot";
-    case RejectReason::kInvalidIntent:
-      return "invalid_intent";
-    case RejectReason::kKillSwitch:
-      return "kill_switch";
-    case RejectReason::kCircuitOpen:
-      return "circuit_open";
-    case RejectReason::kReduceOnlyWouldIncrease:
-      return "reduce_only_would_increase";
-    case RejectReason::kNoReferencePrice:
-      return "no_reference_price";
-    case RejectReason::kQuoteAmountTooSmall:
-      return "quote_amount_too_small";
-    case RejectReason::kTickSize:
-      return "tick_size";
-    case RejectReason::kStepSize:
-      return "step_size";
-    case RejectReason::kMinNotional:
-      return "min_notional";
-    case RejectReason::kPriceBand:
-      return "price_band";
-    case RejectReason::kMaxOrderQuantity:
-      return "max_order_quantity";
-    case RejectReason::kMaxOrderNotional:
-      return "max_order_notional";
-    case RejectReason::kMaxPositionQuantity:
-      return "max_position_quantity";
-    case RejectReason::kMaxPositionNotional:
-      return "max_position_notional";
-    case RejectReason::kMaxOpenOrders:
-      return "max_open_orders";
-    case RejectReason::kMaxDailyLoss:
-      return "max_daily_loss";
-    case RejectReason::kMaxDrawdown:
-      return "max_drawdown";
-    case RejectReason::kMaxDailyTrades:
-      return "max_daily_trades";
-    case RejectReason::kInsufficientBalance:
-      return "insufficient_balance";
-    case RejectReason::kOrderRateThrottle:
-      return "order_rate_throttle";
-    case RejectReason::kCancelRateThrottle:
-      return "cancel_rate_throttle";
-  }
-  return "unknown";
-}
 
 std::string_view to_string(Scope scope) noexcept {
   switch (scope) {
@@ -289,7 +233,7 @@ bool RiskEngine::define_instrument(const InstrumentDefined& def, AssetId base,
   in.quote = static_cast<std::uint16_t>(quote);
   if (!in.defined) {
     for (std::uint32_t b = 0; b < capacity_.bots; ++b)
-      positions_[bi(b, i)] = oms::Position(def.qty_scale);
+      positions_[bi(b, i)] = Position(def.qty_scale);
   }
   in.defined = 1;
   return true;
@@ -638,7 +582,7 @@ void RiskEngine::settle_account_peaks() noexcept {
 }
 
 std::int64_t RiskEngine::revalue(std::uint32_t b, std::uint32_t i) noexcept {
-  const oms::Position& p = positions_[bi(b, i)];
+  const Position& p = positions_[bi(b, i)];
   const Instrument& in = instruments_[i];
   const Wide exact =
       p.realized_exact() - p.cost_basis_exact() + static_cast<Wide>(p.quantity()) * valuation(in);
@@ -667,7 +611,7 @@ bool RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
   const bool buy = fill.side == Side::kBuy;
   const std::int64_t signed_qty = buy ? fill.quantity : -fill.quantity;
 
-  oms::Position& p = positions_[bi(b, i)];
+  Position& p = positions_[bi(b, i)];
   const std::int64_t before = p.quantity();
   p.apply_fill(fill.side, fill.price, fill.quantity, fill.fee);
   const std::int64_t after = p.quantity();
@@ -801,7 +745,7 @@ std::size_t RiskEngine::on_mark(std::uint32_t i, std::int64_t mark, Nanos /*t*/,
   in.reference = mark;
   std::size_t fired = 0;
   for (std::uint32_t b = 0; b < bots_in_use_; ++b) {
-    const oms::Position& p = positions_[bi(b, i)];
+    const Position& p = positions_[bi(b, i)];
     if (p.quantity() == 0 || !bots_[b].s.configured) continue;
     add_pnl(b, revalue(b, i), 0);
     BotInstrument& state = bot_instruments_[bi(b, i)];
@@ -1016,7 +960,7 @@ std::uint64_t RiskEngine::state_hash() const noexcept {
   h.add_all(account_instruments_);
   h.add_all(balances_);
   h.add_all(error_buckets_);
-  for (const oms::Position& p : positions_) {  // through accessors: its padding is not state
+  for (const Position& p : positions_) {  // through accessors: its padding is not state
     h.add(p.quantity());
     h.add(p.cost_basis_exact());
     h.add(p.realized_exact());
@@ -1057,7 +1001,7 @@ std::vector<std::byte> RiskEngine::snapshot() const {
   w.put_all(account_instruments_);
   w.put_all(balances_);
   w.put_all(error_buckets_);
-  for (const oms::Position& p : positions_)
+  for (const Position& p : positions_)
     w.put(record_of(p));
   return out;
 }
@@ -1111,7 +1055,7 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
     Instrument in;
     std::memcpy(&in, bytes.data() + instruments_at + (k % capacity_.instruments) * sizeof in,
                 sizeof in);
-    oms::Position scratch(0);
+    Position scratch(0);
     if (!rebuild(rec, in.defined ? in.qty_unit : 1, scratch)) {
       return Unexpected{RestoreError::kCorrupt};
     }

@@ -19,7 +19,7 @@
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "core/order_intent.hpp"
-#include "oms/position.hpp"
+#include "core/position.hpp"
 #include "risk/types.hpp"
 
 namespace be::risk {
@@ -217,7 +217,7 @@ class RiskEngine {
     std::int64_t open_buy;
     std::int64_t open_sell;
     std::int64_t reserved_quote;  // open_buy_notional at price scale, rounded up
-    oms::Wide open_buy_notional;  // exact, scale p+q: the quote reserved by resting buys
+    Wide open_buy_notional;  // exact, scale p+q: the quote reserved by resting buys
   };
   struct ErrorBucket {
     std::int64_t minute;  // which minute this bucket holds; counts are stale otherwise
@@ -245,7 +245,7 @@ class RiskEngine {
   std::size_t on_mark(std::uint32_t instrument, std::int64_t mark, Nanos event_time,
                       std::span<OrderIntent> exits) noexcept;
   bool check_scope(const Limits& limits, const Scoped& s, Scope scope, std::uint32_t id,
-                   const OrderIntent& intent, std::int64_t quantity, oms::Wide notional,
+                   const OrderIntent& intent, std::int64_t quantity, Wide notional,
                    std::int64_t position, std::int64_t open_same_side, std::int64_t value_price,
                    const Instrument& in, RiskReject& out) const noexcept;
 
@@ -260,7 +260,7 @@ class RiskEngine {
   std::uint32_t bots_in_use_ = 0;
   std::vector<Account> accounts_;
   std::vector<BotInstrument> bot_instruments_;
-  std::vector<oms::Position> positions_;  // bot x instrument
+  std::vector<Position> positions_;  // bot x instrument
   std::vector<AccountInstrument> account_instruments_;
   std::vector<std::int64_t> balances_;      // account x asset
   std::vector<ErrorBucket> error_buckets_;  // bot x kWindowBuckets

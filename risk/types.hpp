@@ -7,6 +7,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "core/codes.hpp"
 #include "core/event.hpp"
 #include "core/ids.hpp"
 
@@ -16,38 +17,13 @@ namespace be::risk {
 using be::AccountId;
 using be::AssetId;
 
-// Stable numbering: append, never renumber or reuse (RiskReject is journaled).
-enum class RejectReason : std::uint8_t {
-  kNone = 0,  // accepted
-  kUnknownInstrument = 1,
-  kUnknownBot = 2,
-  kInvalidIntent = 3,  // side, quantity, price or quote amount malformed
-  kKillSwitch = 4,
-  kCircuitOpen = 5,
-  kReduceOnlyWouldIncrease = 6,
-  kNoReferencePrice = 7,
-  kQuoteAmountTooSmall = 8,  // a quote-amount buy rounds down to zero quantity
-  kTickSize = 9,
-  kStepSize = 10,
-  kMinNotional = 11,
-  kPriceBand = 12,
-  kMaxOrderQuantity = 13,
-  kMaxOrderNotional = 14,
-  kMaxPositionQuantity = 15,
-  kMaxPositionNotional = 16,
-  kMaxOpenOrders = 17,
-  kMaxDailyLoss = 18,
-  kMaxDrawdown = 19,
-  kMaxDailyTrades = 20,
-  kInsufficientBalance = 21,
-  kOrderRateThrottle = 22,
-  kCancelRateThrottle = 23,
-};
-inline constexpr int kRejectReasonCount = 24;
+// RiskReject.reason is journaled: its numbering and names are core/codes.hpp's.
+using RejectReason = be::RiskRejectReason;
+using be::kRejectReasonCount;
+using be::to_string;
 
 enum class Scope : std::uint8_t { kNone = 0, kBot = 1, kAccount = 2, kGlobal = 3 };
 
-std::string_view to_string(RejectReason reason) noexcept;
 std::string_view to_string(Scope scope) noexcept;
 
 // The outcome of one check; reason kNone means accepted. Becomes an event payload (a derived

@@ -30,7 +30,7 @@
 #endif
 #if defined(BE_BENCH_HAVE_ENGINE)
 #include "bench/harness/engine_fixture.hpp"
-#include "runner/engine/engine.hpp"
+#include "engine/engine.hpp"
 #endif
 
 namespace be::cli {
@@ -290,7 +290,7 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
 
 int run_engine(const RunOptions&, bench::RunResult&) {
   std::fprintf(
-      stderr, "botengine bench: this build has no engine (runner/engine); use --pipeline parser\n");
+      stderr, "botengine bench: this build has no engine (engine/); use --pipeline parser\n");
   return kExitFailure;
 }
 

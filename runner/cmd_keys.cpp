@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "oms/binance/key_store.hpp"
+#include "oms/venues/binance/key_store.hpp"
 #include "runner/cli.hpp"
 
 namespace be::cli {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "feed/net/ws_client.hpp"
+#include "net/ws_client.hpp"
 #include "feed/record/capture_writer.hpp"
 #include "runner/cli.hpp"
 

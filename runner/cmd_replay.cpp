@@ -25,8 +25,8 @@
 #include "replay/backtest.hpp"
 #include "replay/capture_replay.hpp"
 #include "runner/cli.hpp"
-#include "runner/engine/engine.hpp"
-#include "runner/engine/fold.hpp"
+#include "engine/engine.hpp"
+#include "engine/fold.hpp"
 
 namespace be::cli {
 

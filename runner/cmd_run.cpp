@@ -16,14 +16,14 @@
 
 #include "core/clock.hpp"
 #include "core/json_config.hpp"
-#include "feed/sim/market.hpp"
-#include "feed/sim/sim_server.hpp"
+#include "sim/market.hpp"
+#include "sim/sim_server.hpp"
 #include "runner/api/auth.hpp"
 #include "runner/api/server.hpp"
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
-#include "runner/engine/engine.hpp"
-#include "runner/engine/format.hpp"
+#include "engine/engine.hpp"
+#include "engine/format.hpp"
 #include "runner/notify/notifier.hpp"
 
 namespace be::cli {

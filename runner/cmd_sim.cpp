@@ -1,4 +1,4 @@
-// `botengine sim`: the exchange simulator on loopback (feed/sim, docs/SIMULATOR.md).
+// `botengine sim`: the exchange simulator on loopback (sim/, docs/SIMULATOR.md).
 //
 //   botengine sim [--port N] [--bind ADDR] [--allow-remote]
 //                 [--source synthetic|candles:FILE|capture:FILE] [--symbols a,b,...]
@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "feed/sim/market.hpp"
-#include "feed/sim/sim_server.hpp"
+#include "sim/market.hpp"
+#include "sim/sim_server.hpp"
 #include "runner/cli.hpp"
 
 namespace be::cli {

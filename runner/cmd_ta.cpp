@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/fixed_point.hpp"
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 #include "runner/cli.hpp"
 #include "strategies/indicators/indicator.hpp"
 

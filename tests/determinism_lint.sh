@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when business code (strategies/, risk/, oms/) reads a clock or an unseeded random
-# source: replay could not reproduce it (DESIGN.md 1). Time comes from the event being
+# source: replay could not reproduce it (docs/ARCHITECTURE.md §4). Time comes from the event being
 # processed; randomness from a seeded generator kept in state.
 set -euo pipefail
 root=${1:-.}

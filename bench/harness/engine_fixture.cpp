@@ -7,8 +7,8 @@
 #include "bench/harness/wire_gen.hpp"
 #include "core/clock.hpp"
 #include "journal/reader.hpp"
-#include "runner/engine/engine_impl.hpp"
-#include "runner/engine/format.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/format.hpp"
 
 namespace be::bench {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "core/expected.hpp"
-#include "runner/engine/engine.hpp"
-#include "runner/engine/fold.hpp"
+#include "engine/engine.hpp"
+#include "engine/fold.hpp"
 
 namespace be::bench {
 

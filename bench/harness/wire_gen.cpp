@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "feed/sim/market.hpp"
+#include "sim/market.hpp"
 
 namespace be::bench {
 namespace {

@@ -1,7 +1,7 @@
 // Binance spot stream frames for the end-to-end harness, generated from a seed: trade and
 // bookTicker events in the venue's exact wire format (the combined-stream framing
 // {"stream":"btcusdt@trade","data":{...}} that /stream?streams= delivers, prices and
-// quantities as 8-decimal strings via feed/sim's append_fixed8, event times in Unix ms).
+// quantities as 8-decimal strings via sim/'s append_fixed8, event times in Unix ms).
 //
 // Price path: a sine swing of +-`swing_bp` basis points around `mid` with a period of
 // `period` messages, plus seeded noise of a few ticks. The swing is what makes the demo bots

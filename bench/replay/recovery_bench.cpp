@@ -5,7 +5,7 @@
 // into a cache directory ($BE_BENCH_CACHE, else <build>/bench-cache) and reused by later
 // runs; delete the directory to rebuild it (~1.7 GB at 10M records; at least 150,000, so
 // that a snapshot exists). It is written the way the engine writes
-// (runner/engine/engine_impl.hpp apply_input, take_snapshot, start):
+// (engine/engine_impl.hpp apply_input, take_snapshot, start):
 //   - inputs: the deployment config blob, the instrument definition, the feed's "connected",
 //     then 8 bots of engine_config_json (grid, DCA, RSI, market maker x2; blob + create +
 //     start commands), then Binance trade/bookTicker frames of the seeded wire generator
@@ -56,8 +56,8 @@
 #include "feed/symbol_table.hpp"
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"
-#include "runner/engine/engine_impl.hpp"
-#include "runner/engine/format.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/format.hpp"
 
 #ifndef BE_BENCH_CACHE_DEFAULT
 #define BE_BENCH_CACHE_DEFAULT "bench-cache"

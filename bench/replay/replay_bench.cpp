@@ -1,5 +1,5 @@
 // Replay: decode + fold of a journal, the work `botengine replay` and recovery do per record
-// (DESIGN.md 5; the engine issue's target is 2M events/s).
+// (docs/ARCHITECTURE.md §6; the engine issue's target is 2M events/s).
 //
 // Workload (written in the setup by a real Engine, bench/harness/engine_fixture.hpp): the
 // bench deployment with 40 bots (10 each of grid, DCA, RSI, MA cross on BTCUSDT) fed 200,000

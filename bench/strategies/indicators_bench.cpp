@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 #include "strategies/indicators/atr.hpp"
 #include "strategies/indicators/bollinger.hpp"
 #include "strategies/indicators/indicator.hpp"

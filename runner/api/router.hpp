@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "runner/api/auth.hpp"
-#include "runner/engine/control.hpp"
+#include "engine/control.hpp"
 
 namespace be::api {
 

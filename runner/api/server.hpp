@@ -1,5 +1,5 @@
 // The control API server: HTTP/1.1 with keep-alive and the WebSocket event stream on one
-// port, on its own I/O threads, never on the pipeline's (DESIGN.md 3). Requests are handled
+// port, on its own I/O threads, never on the pipeline's (docs/ARCHITECTURE.md §2). Requests are handled
 // by Router (router.hpp); this file adds the transport and its limits.
 //
 //   accept ──> HttpSession ──(parse, limits)──> Router::handle ──> response, keep-alive
@@ -27,7 +27,7 @@
 #include "core/expected.hpp"
 #include "runner/api/auth.hpp"
 #include "runner/api/router.hpp"
-#include "runner/engine/control.hpp"
+#include "engine/control.hpp"
 
 namespace be::api {
 

@@ -10,7 +10,7 @@
 #include <charconv>
 #include <string>
 
-#include "feed/net/url.hpp"
+#include "net/url.hpp"
 
 namespace be::notify {
 
@@ -26,7 +26,7 @@ std::string HttpUrl::host_header() const {
 }
 
 Expected<HttpUrl, std::string> parse_http_url(std::string_view url) {
-  // The authority/target grammar is the WebSocket one (feed/net/url.hpp) with other
+  // The authority/target grammar is the WebSocket one (net/url.hpp) with other
   // schemes; translate the scheme rather than keep a second parser.
   std::string translated;
   if (url.starts_with("http://")) {

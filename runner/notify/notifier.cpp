@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "feed/net/backoff.hpp"
+#include "net/backoff.hpp"
 #include "runner/notify/cursor_file.hpp"
 #include "runner/notify/http_client.hpp"
 

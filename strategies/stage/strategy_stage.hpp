@@ -6,7 +6,7 @@
 //     Trade / Bar         bars per (instrument, timeframe) -> conditions -> Signal + on_condition
 //                         and on_bar; on_trade for bots on the instrument
 //     Quote               on_quote
-//     Connectivity        safe mode (feed/market/feed_health.hpp): bots see tradable() false
+//     Connectivity        safe mode (strategies/market/feed_health.hpp): bots see tradable() false
 //     OrderUpdate         the bot's own order table and position -> on_fill / on_order_update
 //     BalanceUpdate       free quote per account (what available_quote() hands the bots)
 //     OperatorCommand     create/update/delete/start/stop/pause/resume/restart a bot
@@ -43,8 +43,8 @@
 #include "core/expected.hpp"
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
-#include "feed/market/bar_aggregator.hpp"
-#include "feed/market/feed_health.hpp"
+#include "strategies/market/bar_aggregator.hpp"
+#include "strategies/market/feed_health.hpp"
 #include "strategies/bots/registry.hpp"
 #include "strategies/conditions/engine.hpp"
 

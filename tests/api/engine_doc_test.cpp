@@ -27,7 +27,7 @@
 #include <thread>
 
 #include "runner/api/server.hpp"
-#include "runner/engine/engine.hpp"
+#include "engine/engine.hpp"
 #include "tests/api/api_fixture.hpp"
 #include "tests/api/doc_examples.hpp"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "runner/engine/control.hpp"
+#include "engine/control.hpp"
 
 namespace be::api::test {
 

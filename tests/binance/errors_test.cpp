@@ -1,4 +1,4 @@
-#include "oms/binance/errors.hpp"
+#include "oms/venues/binance/errors.hpp"
 
 #include <gtest/gtest.h>
 

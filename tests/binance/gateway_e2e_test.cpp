@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "oms/binance/errors.hpp"
-#include "oms/binance/gateway.hpp"
-#include "oms/binance/mock/mock_exchange.hpp"
+#include "oms/venues/binance/errors.hpp"
+#include "oms/venues/binance/gateway.hpp"
+#include "sim/binance/mock_exchange.hpp"
 #include "oms/order.hpp"
 #include "oms/order_state_machine.hpp"
 #include "tests/support/alloc_counter.hpp"

@@ -1,4 +1,4 @@
-#include "oms/binance/key_store.hpp"
+#include "oms/venues/binance/key_store.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "oms/binance/messages.hpp"
+#include "oms/venues/binance/messages.hpp"
 
 #include <gtest/gtest.h>
 

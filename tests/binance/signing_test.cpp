@@ -1,4 +1,4 @@
-#include "oms/binance/signing.hpp"
+#include "oms/venues/binance/signing.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 #include "strategies/bots/bot.hpp"
 
 namespace be::bots::test {

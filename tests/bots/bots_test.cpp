@@ -7,7 +7,7 @@
 #include <iterator>
 #include <string>
 
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 #include "strategies/bots/dca_bot.hpp"
 #include "strategies/bots/registry.hpp"
 #include "strategies/bots/signal_bots.hpp"

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 #include "strategies/bots/custom_bot.hpp"
 #include "strategies/bots/grid_bot.hpp"
 #include "strategies/bots/market_maker_bot.hpp"

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "feed/market/bar_aggregator.hpp"
-#include "replay/candle_file.hpp"
+#include "strategies/market/bar_aggregator.hpp"
+#include "feed/candle_file.hpp"
 #include "strategies/conditions/engine.hpp"
 #include "tests/conditions/naive_conditions.hpp"
 #include "tests/conditions/test_util.hpp"

@@ -14,9 +14,9 @@
 #include <gtest/gtest.h>
 
 #include "journal/reader.hpp"
-#include "runner/engine/engine.hpp"
-#include "runner/engine/engine_impl.hpp"
-#include "runner/engine/fold.hpp"
+#include "engine/engine.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/fold.hpp"
 
 namespace be::engine::test_support {
 

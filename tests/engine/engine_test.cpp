@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "journal/reader.hpp"
-#include "runner/engine/engine.hpp"
-#include "runner/engine/engine_impl.hpp"
-#include "runner/engine/fold.hpp"
+#include "engine/engine.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/fold.hpp"
 #include "tests/engine/engine_fixture.hpp"
 #include "tests/support/alloc_counter.hpp"
 

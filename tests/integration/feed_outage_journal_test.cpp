@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "feed/binance.hpp"
-#include "feed/net/ws_client.hpp"
-#include "feed/sim/sim_server.hpp"
+#include "net/ws_client.hpp"
+#include "sim/sim_server.hpp"
 #include "feed/symbol_table.hpp"
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"

@@ -1,4 +1,4 @@
-#include "feed/market/bar_aggregator.hpp"
+#include "strategies/market/bar_aggregator.hpp"
 
 #include <gtest/gtest.h>
 

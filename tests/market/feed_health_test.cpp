@@ -1,4 +1,4 @@
-#include "feed/market/feed_health.hpp"
+#include "strategies/market/feed_health.hpp"
 
 #include <gtest/gtest.h>
 

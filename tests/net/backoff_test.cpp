@@ -1,9 +1,9 @@
-#include "feed/net/backoff.hpp"
+#include "net/backoff.hpp"
 
 #include <gtest/gtest.h>
 
-#include "feed/net/url.hpp"
-#include "feed/net/ws_client.hpp"
+#include "net/url.hpp"
+#include "net/ws_client.hpp"
 
 namespace be::net {
 namespace {

@@ -24,9 +24,9 @@
 #include <cstdio>
 #include <mutex>
 
-#include "feed/net/ws_client.hpp"
-#include "feed/sim/sim_server.hpp"
-#include "feed/sim/tls_identity.hpp"
+#include "net/ws_client.hpp"
+#include "sim/sim_server.hpp"
+#include "sim/tls_identity.hpp"
 #include "tests/support/alloc_counter.hpp"
 
 namespace be {

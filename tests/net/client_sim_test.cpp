@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "feed/net/ws_client.hpp"
-#include "feed/sim/sim_server.hpp"
+#include "net/ws_client.hpp"
+#include "sim/sim_server.hpp"
 #include "tests/net/recorder.hpp"
 
 namespace be {

@@ -18,9 +18,9 @@
 #include <string>
 
 #include "feed/binance.hpp"
-#include "feed/net/ws_client.hpp"
-#include "feed/sim/sim_server.hpp"
-#include "feed/sim/tls_identity.hpp"
+#include "net/ws_client.hpp"
+#include "sim/sim_server.hpp"
+#include "sim/tls_identity.hpp"
 #include "feed/symbol_table.hpp"
 #include "tests/net/recorder.hpp"
 

@@ -1,4 +1,4 @@
-#include "feed/sim/control.hpp"
+#include "sim/control.hpp"
 
 #include <gtest/gtest.h>
 

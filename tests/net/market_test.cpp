@@ -1,4 +1,4 @@
-#include "feed/sim/market.hpp"
+#include "sim/market.hpp"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>

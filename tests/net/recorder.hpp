@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "feed/net/ws_client.hpp"
+#include "net/ws_client.hpp"
 
 namespace be::test {
 

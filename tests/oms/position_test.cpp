@@ -1,4 +1,4 @@
-#include "oms/position.hpp"
+#include "core/position.hpp"
 
 #include <gtest/gtest.h>
 

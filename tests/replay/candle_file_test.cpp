@@ -1,6 +1,6 @@
-// replay/candle_file: the real candle files load exactly; malformed input is refused with an
+// feed/candle_file: the real candle files load exactly; malformed input is refused with an
 // error naming the line (CSV) or candle index (JSON) and the field, never a crash.
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 
 #include <gtest/gtest.h>
 

@@ -15,14 +15,12 @@
 #include <vector>
 
 #include "core/fixed_point.hpp"
-#include "oms/position.hpp"
+#include "core/position.hpp"
 #include "risk/risk_engine.hpp"
 
 namespace be::risk {
 namespace {
 
-using oms::divide_rounded;
-using oms::Wide;
 
 constexpr std::int64_t kUnit = 1000;  // qty scale 3
 constexpr std::int64_t kTick = 5;     // 0.05 at price scale 2

@@ -1,4 +1,4 @@
-// After construction, updating any indicator never touches the heap (DESIGN.md 3).
+// After construction, updating any indicator never touches the heap (docs/ARCHITECTURE.md §2).
 #include <gtest/gtest.h>
 
 #include <random>

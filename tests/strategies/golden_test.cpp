@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 #include "strategies/indicators/bollinger.hpp"
 #include "strategies/indicators/macd.hpp"
 #include "strategies/indicators/moving_average.hpp"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/candle_file.hpp"
+#include "feed/candle_file.hpp"
 #include "strategies/indicators/indicator.hpp"
 #include "tests/strategies/test_data.hpp"
 

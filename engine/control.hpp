@@ -1,0 +1,220 @@
+// The control plane's view of a running engine: what the control API (runner/api), the
+// dashboard and the notifier may ask of it. Implemented by Engine (engine/engine.hpp).
+//
+// Commands become journaled OperatorCommand inputs (with the user who issued them); they are
+// validated here first so that a bad request gets every bad field named and never reaches the
+// journal. Reads come from a ReadModel that the engine publishes after it applies inputs: an
+// immutable snapshot, so API threads never touch live pipeline state.
+//
+// Thread-safety: every member is safe to call from any number of control threads at once.
+// Nothing here blocks the pipeline: commands go through the multi-producer ingress; reads are
+// a shared_ptr copy of the latest published model.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/json_config.hpp"
+
+namespace be::engine {
+
+// ---- Read model ------------------------------------------------------------------------------
+// Money and prices are decimal strings at the instrument's scale (exact, as the API returns
+// them); counts are integers.
+
+struct OrderView {
+  std::string client_order_id;  // "be<bot>x<sequence>"
+  std::string symbol;
+  std::string side;   // "buy" | "sell"
+  std::string type;   // "market" | "limit"
+  std::string state;  // oms::to_string(OrderState): "new", "partially_filled", ...
+  std::string price;  // "0" for market orders
+  std::string quantity;
+  std::string filled_quantity;
+  std::uint32_t tag = 0;
+  Nanos updated_time = 0;
+};
+
+struct FillView {
+  std::string client_order_id;
+  std::string symbol;
+  std::string side;
+  std::string price;
+  std::string quantity;
+  std::string fee;
+  std::string liquidity;  // "maker" | "taker" | "unknown"
+  Nanos time = 0;
+  SequenceNumber sequence = 0;
+};
+
+struct PositionView {
+  std::string symbol;
+  std::string quantity;  // signed
+  std::string average_entry_price;
+  std::string realized_pnl;
+  std::string unrealized_pnl;
+  std::string fees;
+  std::string mark_price;
+};
+
+struct EquityPoint {
+  Nanos time = 0;
+  std::string equity;  // realized + unrealized - fees, quote units
+};
+
+struct BotView {
+  BotId id = kNoBot;
+  UserId owner{};
+  std::string name;
+  std::string type;  // registry type, e.g. "rsi"
+  std::string venue;
+  std::string symbol;
+  BotState state = BotState::kStopped;
+  std::string state_reason;  // why it last changed: "operator", "circuit_breaker", ...
+  std::string config_json;   // as last accepted
+  bool kill_switch = false;  // the bot's own switch (account/global are in EngineView)
+  bool circuit_open = false;
+  Nanos heartbeat = 0;  // event time of the last input the bot handled
+  std::uint64_t inputs_handled = 0;
+  PositionView position;
+  std::string pnl;  // equity: realized + unrealized - fees
+  std::uint32_t open_orders = 0;
+  std::uint64_t trades = 0;
+  std::vector<OrderView> orders;    // open ones first, then the most recent closed (<= 100)
+  std::vector<FillView> fills;      // most recent first (<= 200)
+  std::vector<EquityPoint> equity;  // sampled per closed bar (<= 1000, oldest first)
+  std::vector<std::string> condition_texts;  // canonical texts of its subscriptions
+};
+
+struct BalanceView {
+  std::string asset;
+  std::string free;
+  std::string locked;
+};
+
+struct ConditionView {
+  std::uint32_t id = 0;
+  std::string canonical;
+  std::vector<BotId> subscribers;
+  std::uint64_t evaluations = 0;
+  std::uint64_t triggers = 0;
+};
+
+struct FeedView {
+  std::string venue;
+  std::string state;  // "connected" | "disconnected" | "stale" | "reconnecting" | "gap"
+  std::uint64_t messages = 0;
+  std::uint64_t rejects = 0;
+  Nanos last_message_time = 0;
+};
+
+// Per-stage latency over the last publish interval, nanoseconds.
+struct StageLatency {
+  std::string stage;  // "feed", "strategy", "risk", "oms", "tick_to_order"
+  std::uint64_t count = 0;
+  std::uint64_t p50 = 0;
+  std::uint64_t p99 = 0;
+  std::uint64_t max = 0;
+};
+
+struct EngineView {
+  SequenceNumber last_sequence = 0;  // last input applied
+  SequenceNumber journal_committed = 0;
+  SequenceNumber journal_durable = 0;
+  std::string durability;  // "async" | "durable" | "none"
+  std::string topology;    // "fused" | "pipelined"
+  double events_per_second = 0;
+  Nanos engine_time = 0;  // event time of the last input
+  Nanos published_wall_time = 0;
+  bool global_kill_switch = false;
+  std::vector<std::uint32_t> killed_accounts;
+  std::vector<FeedView> feeds;
+  std::vector<StageLatency> latency;
+  std::vector<BalanceView> balances;  // account 0 (paper) balances
+  std::uint64_t inputs = 0;
+  std::uint64_t orders_sent = 0;
+  std::uint64_t fills = 0;
+  std::uint64_t risk_rejects = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> rejects_by_reason;
+  std::uint64_t ring_depth_max = 0;  // pipelined: deepest ring at publish time
+  bool healthy = true;
+  std::vector<std::string> problems;  // why not healthy, one line each
+  bool market_ready = false;          // every instrument has a reference price (a trade or a quote)
+};
+
+struct ReadModel {
+  EngineView engine;
+  std::vector<BotView> bots;  // by id
+  std::vector<ConditionView> conditions;
+  const BotView* find(BotId id) const noexcept {
+    for (const BotView& b : bots)
+      if (b.id == id) return &b;
+    return nullptr;
+  }
+};
+
+// ---- Commands ----------------------------------------------------------------------------------
+
+enum class CommandStatus : std::uint8_t {
+  kAccepted = 0,  // journaled and applied (the answer waits for the fold, bounded)
+  kInvalid,       // 422: errors names every bad field
+  kNotFound,      // 404: no such bot, or not the caller's
+  kConflict,      // 409: e.g. start a running bot
+  kUnavailable,   // 503: the engine is shutting down or its journal failed
+  kTimeout,       // 504: journaled but not yet applied within the wait bound
+};
+
+struct CommandResult {
+  CommandStatus status = CommandStatus::kAccepted;
+  BotId bot = kNoBot;
+  std::vector<config::FieldError> errors;  // for kInvalid
+  std::string message;                     // one line, for humans
+  SequenceNumber sequence = 0;             // the journaled command's sequence
+};
+
+// One event for the WebSocket stream, already formatted as a JSON object text:
+// {"seq":N,"time":ns,"type":"fill"|"order"|"signal"|"price"|"bot_status"|"risk_reject"|
+//  "stop_loss"|"take_profit"|"kill_switch"|"feed", "bot":id (absent for market data), ...}.
+struct StreamItem {
+  std::uint64_t cursor = 0;  // position in the stream, dense from 1
+  BotId bot = kNoBot;        // the owner filter: kNoBot = visible to every user
+  std::string json;
+};
+
+class ControlPlane {
+ public:
+  virtual ~ControlPlane() = default;
+
+  // The latest published read model (never null once the engine runs).
+  virtual std::shared_ptr<const ReadModel> read_model() const = 0;
+
+  // Bots. `user` owns what it creates; admins may act on any bot (the API decides who is an
+  // admin and passes the bot's owner check through `is_admin`).
+  virtual CommandResult create_bot(UserId user, std::string_view config_json) = 0;
+  virtual CommandResult update_bot(UserId user, bool is_admin, BotId bot,
+                                   std::string_view config_json) = 0;
+  virtual CommandResult bot_command(UserId user, bool is_admin, BotId bot,
+                                    OperatorCommandKind kind) = 0;  // start/stop/pause/...
+  // Kill switches: scope kBotOrGlobal with bot == kNoBot is global (admins only).
+  virtual CommandResult kill_switch(UserId user, bool is_admin, CommandScope scope,
+                                    std::uint32_t id, bool set) = 0;
+  // Validates a config without creating anything (the dashboard's live validation).
+  virtual std::vector<config::FieldError> validate_bot_config(std::string_view json) const = 0;
+
+  // The event stream: items after `cursor` (at most `max`), oldest first. When `cursor` has
+  // fallen out of the bounded buffer, `lost` is set and the items start at the oldest kept.
+  virtual std::vector<StreamItem> stream_since(std::uint64_t cursor, std::size_t max,
+                                               bool& lost) const = 0;
+  virtual std::uint64_t stream_head() const = 0;
+
+  // Prometheus text exposition of the engine's metrics (events, rejects by reason, stage
+  // latency histograms, ring depths, journal lag, bot states).
+  virtual std::string metrics_text() const = 0;
+};
+
+}  // namespace be::engine

@@ -1,0 +1,436 @@
+#include "engine/engine.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "core/clock.hpp"
+#include "core/fixed_point.hpp"
+#include "core/ingress.hpp"
+#include "core/order_intent.hpp"
+#include "core/spsc_ring.hpp"
+#include "feed/binance.hpp"
+#include "net/ws_client.hpp"
+#include "feed/symbol_table.hpp"
+#include "journal/reader.hpp"
+#include "journal/writer.hpp"
+#include "oms/order.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/format.hpp"
+
+namespace be::engine {
+
+std::string_view to_string(JournalMode mode) noexcept {
+  switch (mode) {
+    case JournalMode::kOff:
+      return "off";
+    case JournalMode::kAsync:
+      return "async";
+    case JournalMode::kDurable:
+      return "durable";
+    case JournalMode::kNone:
+      return "none";
+  }
+  return "invalid";
+}
+
+std::string_view to_string(Topology topology) noexcept {
+  return topology == Topology::kPipelined ? "pipelined" : "fused";
+}
+
+std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
+                                                      const InstrumentTable& instruments) {
+  std::vector<oms::PaperStartingBalance> out;
+  for (const auto& [asset, text] : config.balances) {
+    const auto index = instruments.asset_index(asset);
+    if (!index) continue;
+    const auto amount = parse_decimal(text, instruments.asset_scale(*index));
+    if (!amount) continue;
+    out.push_back({AccountId{0}, AssetId{static_cast<std::uint16_t>(*index)}, *amount});
+  }
+  return out;
+}
+
+FoldConfig fold_config(const EngineConfig& config,
+                       std::span<const oms::PaperStartingBalance> balances) {
+  FoldConfig f = config.fold;
+  f.hold_sends = config.journal == JournalMode::kDurable && f.paper_venue;
+  f.paper.starting_balances = balances;
+  f.paper.instruments = std::max<std::uint32_t>(
+      f.paper.instruments, static_cast<std::uint32_t>(config.instruments.size()));
+  return f;
+}
+
+// ---- Open and recovery ---------------------------------------------------------------------
+
+Engine::Engine(EngineConfig config) : config_(std::move(config)) {}
+
+Engine::~Engine() {
+  stop();
+}
+
+Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config) {
+  if (config.ingress_capacity < 2 || config.ingress_capacity > Ingress<InputItem>::kMaxCapacity) {
+    return Unexpected("ingress_capacity must be in [2, " +
+                      std::to_string(Ingress<InputItem>::kMaxCapacity) + "]");
+  }
+  std::unique_ptr<Engine> engine(new Engine(config));
+  engine->impl_ = std::make_unique<Impl>(*engine, std::move(config));
+  Impl& im = *engine->impl_;
+  const auto started = std::chrono::steady_clock::now();
+  if (im.config.journal != JournalMode::kOff) {
+    const std::string dir = im.config.data_dir + "/journal";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Unexpected("cannot create " + dir + ": " + ec.message());
+    // Recovery first, read-only; the writer opens the same directory after the reader closed
+    // (LMDB: one environment per file per process).
+    oms::DiscardResponses drop;
+    im.fold.set_responses(drop);
+    auto recovered = recover(im, dir, engine->recovery_);
+    im.fold.set_responses(im);
+    if (!recovered) return Unexpected(recovered.error());
+    journal::WriterOptions wo;
+    wo.durability = im.config.journal == JournalMode::kDurable ? journal::Durability::kSync
+                    : im.config.journal == JournalMode::kAsync ? journal::Durability::kAsync
+                                                               : journal::Durability::kNone;
+    wo.group_max_records = 1024;
+    wo.queue_capacity = std::size_t{1} << 18;
+    auto writer = journal::JournalWriter<>::open(dir, wo);
+    if (!writer) return Unexpected("journal " + dir + ": " + writer.error().message);
+    im.writer = std::move(*writer);
+  }
+  im.fresh = im.ordinal == 0;
+  // Orders whose fate the journal does not know: the reconcile input at start asks the venue.
+  for (std::uint32_t b = 0; b < im.config.fold.oms.bots; ++b) {
+    im.fold.orders().for_each_order(BotId{b}, [&](const oms::ManagedOrder& m) {
+      const oms::OrderState s = m.order.state;
+      if (s == oms::OrderState::kPendingNew || s == oms::OrderState::kPendingCancel ||
+          s == oms::OrderState::kUnknown) {
+        ++engine->recovery_.unknown_orders;
+      }
+    });
+  }
+  // Next ids after what the journal holds.
+  std::uint32_t max_bot = 0;
+  bool any_bot = false;
+  for (const auto& b : im.fold.strategy().describe()) {
+    max_bot = std::max(max_bot, index_of(b.id));
+    any_bot = true;
+  }
+  // Never an id a deleted bot had: its client order ids are in the journal and at the venue.
+  im.next_bot.store(std::max(any_bot ? max_bot + 1 : 0, im.fold.strategy().next_bot_id()));
+  engine->recovery_.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  engine->recovery_.state_hash = im.fold.hashes().combined;
+  im.publish(wall_now());
+  return engine;
+}
+
+Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
+                                    Engine::RecoveryReport& report) {
+  auto data = journal::check_data_file(dir);
+  if (!data) {
+    if (data.error().code == journal::Errc::kNotFound) return true;  // a new journal
+    return Unexpected("journal " + dir + ": " + data.error().message);
+  }
+  auto reader = journal::Reader::open(dir);
+  if (!reader) return Unexpected("journal " + dir + ": " + reader.error().message);
+  SequenceNumber first = 0, last = 0;
+  if (auto e = (*reader)->bounds(first, last); !e.ok()) return Unexpected(e.message);
+  report.last_position = last;
+  // Newest snapshot that restores; older ones are tried if a newer one is refused.
+  SequenceNumber at_most = last;
+  SequenceNumber from = 1;
+  // A fold rebuilt after a refused snapshot answers into this until open() reconnects it to
+  // the engine: it must outlive the tail replay below.
+  oms::DiscardResponses drop;
+  while (at_most > 0) {
+    journal::SnapshotView snap;
+    bool found = false;
+    if (auto e = (*reader)->find_snapshot(at_most, snap, found); !e.ok())
+      return Unexpected(e.message);
+    if (!found) break;
+    // The snapshot is keyed by the StateHash record's position: everything up to it applied.
+    const SnapshotParts parts = split_snapshot(snap.state);
+    if (parts.ok && !im.fold.restore(parts.fold) &&
+        (parts.history.empty() || im.restore_history(parts.history))) {
+      report.snapshot_position = snap.sequence;
+      from = snap.sequence + 1;
+      im.ordinal = im.fold.ordinal();
+      break;
+    }
+    // A refused snapshot leaves the fold partly restored: start over from scratch.
+    im.bot_history.clear();
+    im.fold.~Fold();
+    new (&im.fold) Fold(Engine::Impl::fold_config(im.config, im.starting_balances), im);
+    im.fold.set_responses(drop);
+    at_most = snap.sequence - 1;
+  }
+  (*reader)->seek(from);
+  journal::RecordView view;
+  std::vector<Event> expected;  // derived records journaled for the current input
+  std::vector<Event> produced;
+  for (;;) {
+    const auto status = (*reader)->next(view);
+    if (status == journal::ReadStatus::kEnd) break;
+    if (status == journal::ReadStatus::kError) return Unexpected((*reader)->error().message);
+    Event e;
+    if (auto err = journal::decode(view, e); !err.ok()) return Unexpected(err.message);
+    ++report.tail_records;
+    if (e.header.type == EventType::kFillApplied) im.note_fill(e);  // the read model's history
+    if (e.derived()) {
+      // Compare with what the fold re-derived for the same input, in order.
+      if (!produced.empty()) {
+        const Event& mine = produced.front();
+        if (mine.header.type != e.header.type ||
+            std::memcmp(mine.payload.data(), e.payload.data(), e.payload.size()) != 0) {
+          ++report.derived_mismatches;
+        }
+        produced.erase(produced.begin());
+      } else if (e.header.type != EventType::kStateHash) {
+        ++report.derived_mismatches;
+      }
+      continue;
+    }
+    const auto records = im.fold.apply(e, ++im.ordinal);
+    produced.assign(records.begin() + 1, records.end());
+  }
+  im.next_position = last + 1;
+  // The notifier's outbox: every Notification after its cursor, wherever the snapshot is.
+  if (im.config.notifications_after < last) {
+    (*reader)->seek(im.config.notifications_after + 1);
+    while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+      if (view.type != EventType::kNotification) continue;
+      Event e;
+      if (!journal::decode(view, e).ok()) continue;
+      if (im.pending_notifications.size() >= 1'000'000) break;  // bounded; the cursor stays
+      im.pending_notifications.push_back(
+          {view.sequence, e.header.event_time, e.as<Notification>()});
+    }
+  }
+  return true;
+}
+
+// ---- Running -------------------------------------------------------------------------------
+
+Expected<bool, std::string> Engine::start() {
+  if (running_.load()) return true;
+  Impl& im = *impl_;
+  // Every initial bot is checked before anything is journaled: a bad one leaves no
+  // half-created deployment behind.
+  if (im.fresh) {
+    std::string problems;
+    for (std::size_t i = 0; i < im.config.initial_bots.size(); ++i) {
+      for (const config::FieldError& e : validate_bot_config(im.config.initial_bots[i])) {
+        if (!problems.empty()) problems += "; ";
+        problems += "bots[" + std::to_string(i) + "]" + (e.field.empty() ? "" : ".") + e.field +
+                    ": " + e.message;
+      }
+    }
+    if (!problems.empty()) return Unexpected(problems);
+  }
+  auto control = im.ingress.make_producer();
+  if (!control) return Unexpected(std::string("ingress: no producer"));
+  im.control_producer.emplace(std::move(*control));
+  if (im.fresh) {
+    // A new journal: the deployment config first (replay rebuilds the fold from it), then
+    // reference data; the paper account's opening balances come from the venue itself
+    // (reconciliation after start).
+    if (!im.config.source_text.empty()) {
+      BlobRef ref;
+      ref.blob_id = im.next_blob.fetch_add(1);
+      ref.kind = kEngineConfigBlobKind;
+      auto owned = std::make_unique<std::string>(im.config.source_text);
+      ref.size = static_cast<std::uint32_t>(owned->size());
+      ref.data = reinterpret_cast<const std::byte*>(owned->data());
+      {
+        std::lock_guard lock(im.blob_mutex);
+        im.blobs[ref.blob_id] = std::move(owned);
+      }
+      im.control_producer->try_push(InputItem{Event::make(ref, wall_now(), wall_now()), 0});
+    }
+    for (std::size_t i = 0; i < im.instruments.size(); ++i) {
+      im.control_producer->try_push(
+          InputItem{Event::make(im.instruments.definition(i), wall_now(), wall_now()), 0});
+    }
+  }
+  running_.store(true);
+  // Venue connections first: the pipeline thread reads `clients` (for the read model), so
+  // the vector is complete before that thread exists. Frames that arrive meanwhile wait in
+  // the ingress.
+  im.clients.resize(im.config.venues.size());
+  for (std::size_t v = 0; v < im.config.venues.size(); ++v) {
+    const VenueSpec& spec = im.config.venues[v];
+    if (spec.url.empty()) continue;
+    auto producer = im.ingress.make_producer();
+    if (!producer) return Unexpected(std::string("ingress: no producer for venue"));
+    auto shared = std::make_shared<Ingress<InputItem>::Producer>(std::move(*producer));
+    net::WsClientConfig wc;
+    wc.url = spec.url;
+    wc.venue = VenueId{static_cast<std::uint16_t>(v)};
+    wc.ca_file = im.config.ca_file;
+    net::WsClientHandlers h;
+    feed::BinanceParser* parser = im.parsers[v].get();
+    h.on_frame = [&im, parser, shared](const net::Frame& f) {
+      if (f.kind != net::FrameKind::kData) return;
+      const auto r = parser->parse(f.payload, f.receive_time, [&](const Event& e) {
+        if (!shared->try_push(InputItem{e, 0})) ++im.ingress_full;
+      });
+      if (!r.ok()) im.parse_rejects_io.fetch_add(1, std::memory_order_relaxed);
+    };
+    h.on_status = [&im, shared](const Event& e) {
+      if (!shared->try_push(InputItem{e, 0})) ++im.ingress_full;
+    };
+    auto client = std::make_unique<net::WsClient>(wc, h);
+    std::string error;
+    if (!client->start(&error)) {
+      running_.store(false);
+      for (auto& c : im.clients)
+        if (c) c->stop();
+      return Unexpected("venue " + spec.name + ": " + error);
+    }
+    for (const InstrumentSpec& in : im.config.instruments) {
+      if (in.venue != spec.name) continue;
+      for (const std::string& ch : spec.channels)
+        client->subscribe(in.symbol, ch);
+    }
+    im.clients[v] = std::move(client);
+  }
+  im.pipeline = std::thread([&im] { im.run_pipeline(); });
+  im.publisher = std::thread([&im] { im.run_publisher(); });
+  // The demo's bots on a new journal, started once the market is flowing (a bot started
+  // before its feed connects would see its instrument in safe mode).
+  const bool any_client =
+      std::any_of(im.clients.begin(), im.clients.end(), [](const auto& c) { return c != nullptr; });
+  if (im.fresh && !im.config.initial_bots.empty() && any_client) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto model = read_model();
+      const bool up = model && !model->engine.feeds.empty() &&
+                      std::all_of(model->engine.feeds.begin(), model->engine.feeds.end(),
+                                  [](const FeedView& f) { return f.state == "connected"; }) &&
+                      model->engine.market_ready;
+      if (up) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  if (im.fresh) {
+    for (const std::string& json : im.config.initial_bots) {
+      const CommandResult r = create_bot(kEngineUser, json);
+      if (r.status != CommandStatus::kAccepted) return Unexpected("initial bot: " + r.message);
+      const CommandResult s = bot_command(kEngineUser, true, r.bot, OperatorCommandKind::kStartBot);
+      if (s.status != CommandStatus::kAccepted) return Unexpected("starting bot: " + s.message);
+    }
+  }
+  return true;
+}
+
+void Engine::stop() {
+  if (!impl_ || !running_.exchange(false)) return;
+  Impl& im = *impl_;
+  for (auto& c : im.clients)
+    if (c) c->stop();  // intake stops first
+  im.stop_requested.store(true, std::memory_order_release);
+  if (im.pipeline.joinable()) im.pipeline.join();
+  if (im.publisher.joinable()) im.publisher.join();
+  if (im.writer) (void)im.writer->close();
+  im.clients.clear();
+}
+
+bool Engine::offer_frame(std::size_t venue, std::string_view frame, Nanos receive_time,
+                         Nanos intended_time) {
+  Impl& im = *impl_;
+  if (venue >= im.parsers.size()) return false;
+  auto& producer = im.offer_producers[venue];
+  if (!producer) {
+    std::lock_guard lock(im.offer_mutex);
+    auto p = im.ingress.make_producer();
+    if (!p) return false;
+    producer.emplace(std::move(*p));
+  }
+  bool pushed = true;
+  const auto r = im.parsers[venue]->parse(frame, receive_time, [&](const Event& e) {
+    if (!producer->try_push(InputItem{e, intended_time})) pushed = false;
+  });
+  if (!r.ok()) return false;
+  if (!pushed) ++im.ingress_full;
+  if (pushed) im.offered.fetch_add(r.events, std::memory_order_relaxed);
+  return pushed;
+}
+
+bool Engine::offer_event(const Event& event, Nanos intended_time) {
+  Impl& im = *impl_;
+  auto& producer = im.offer_producers.back();
+  if (!producer) {
+    std::lock_guard lock(im.offer_mutex);
+    auto p = im.ingress.make_producer();
+    if (!p) return false;
+    producer.emplace(std::move(*p));
+  }
+  if (!producer->try_push(InputItem{event, intended_time})) {
+    ++im.ingress_full;
+    return false;
+  }
+  im.offered.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool Engine::drain(Nanos timeout) {
+  // Everything offered before the call is applied once the ingress was seen empty, the
+  // sequencer then completed two whole iterations (it took what it held off the ingress), the
+  // stages completed every input sequenced by then, and the ingress is still empty (what those
+  // inputs fed back, paper answers and local rejects, would be in it; if it refilled, this
+  // repeats); then a read model is published that includes them. Clock ticks keep arriving,
+  // so "nothing moves" is never the signal.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout);
+  Impl& im = *impl_;
+  auto wait_until = [&](auto done) {
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline || !running()) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return true;
+  };
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!im.inputs_waiting()) {
+      const std::uint64_t seen = im.loops.load(std::memory_order_acquire);
+      if (!wait_until([&] { return im.loops.load(std::memory_order_acquire) >= seen + 2; }))
+        return false;
+      const SequenceNumber target = im.sequenced.load(std::memory_order_acquire);
+      if (!wait_until([&] { return applied_.load(std::memory_order_acquire) >= target; }))
+        return false;
+      if (im.inputs_waiting()) continue;
+      // And the read model shows it.
+      im.publish_requested.store(true, std::memory_order_release);
+      return wait_until([&] { return im.published.load(std::memory_order_acquire) >= target; });
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return false;
+}
+
+std::uint64_t Engine::state_hash() const {
+  return impl_->fold.hashes().combined;
+}
+
+void Engine::set_metrics_extra(std::function<std::string()> extra) {
+  std::lock_guard lock(impl_->notify_mutex);
+  impl_->metrics_extra = std::move(extra);
+}
+
+std::string Engine::instance_id() const {
+  return impl_->writer ? impl_->writer->meta().instance_id : std::string();
+}
+
+void Engine::set_notification_handler(NotificationHandler handler) {
+  std::lock_guard lock(impl_->notify_mutex);
+  impl_->notify = std::move(handler);
+}
+
+}  // namespace be::engine

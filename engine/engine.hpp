@@ -1,0 +1,222 @@
+// The engine: the fold (engine/fold.hpp) driven by a sequencer, fed by venue
+// connections, journaled, snapshotted, recovered at start, and observed and steered through
+// the ControlPlane (engine/control.hpp).
+//
+//   WsClient I/O thread --parse (feed/)--> Event --+
+//   control API threads --commands, blobs-------->  +--> Ingress (MPSC) --+
+//   paper venue answers, loop-back rejects,                               +--> sequencer:
+//   durable releases --------------------------> feedback ring (first) --+   input ordinal,
+//   sequencer: clock tick every tick_interval                                fold, journal
+//                                                                             input + derived
+//   journal writer thread: group commits, watermarks                          records, send
+//   publisher thread: stream ring -> JSON stream buffer                       orders, publish
+//                                                                             read model,
+//                                                                             snapshot
+//
+// Topology (EngineConfig::topology): `fused`: the sequencer and all three business stages
+// run on one pipeline thread, one input at a time. `pipelined`: the sequencer runs the
+// strategy phase, a risk thread and an orders thread the next two (see Engine::Impl). The
+// parse runs on each venue's I/O thread either way. Every stage thread may be pinned (cpu,
+// cpus) and idles with the configured strategy. In durable mode orders leave once the
+// journal's durable watermark covers their input (fold.hpp, kReleaseTimer).
+//
+// Start-up: open the journal in data_dir/journal, load the newest snapshot whose state
+// restores, apply the journal tail through the fold (answers of the paper venue are dropped:
+// the journal holds them), then mark orders in flight unknown and reconcile them with the
+// venue (journaled inputs), then define instruments and initial balances if the journal was
+// new, then start intake.
+//
+// Thread-safety: ControlPlane members from any thread; start/stop/offer_frame as documented.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/expected.hpp"
+#include "engine/control.hpp"
+#include "engine/fold.hpp"
+
+namespace be::engine {
+
+struct InstrumentSpec {
+  std::string venue = "binance";
+  std::string symbol;  // "BTCUSDT"
+  std::string base, quote;
+  std::uint8_t price_scale = 8;
+  std::uint8_t qty_scale = 8;
+  std::int64_t tick_size = 0, step_size = 0, min_notional = 0;  // at the scales; 0 = none
+};
+
+struct VenueSpec {
+  std::string name = "binance";
+  std::string url;  // market-data WebSocket (combined stream); empty: no connection
+  std::vector<std::string> channels = {"trade", "bookTicker"};
+};
+
+enum class JournalMode : std::uint8_t { kOff, kAsync, kDurable, kNone };
+std::string_view to_string(JournalMode mode) noexcept;
+
+// fused: the sequencer and the three stages on one thread. pipelined: a thread per stage
+// (sequencer + strategy, risk, orders + journal hand-off) connected by SPSC rings.
+enum class Topology : std::uint8_t { kFused, kPipelined };
+std::string_view to_string(Topology topology) noexcept;
+
+struct EngineConfig {
+  std::string data_dir = "./data";
+  JournalMode journal = JournalMode::kAsync;
+  Topology topology = Topology::kFused;
+  std::string idle = "backoff";  // "spin" | "yield" | "backoff"; every stage thread
+  int cpu = -1;                  // fused: pin the pipeline thread; -1 = no pinning
+  // pipelined: pin the sequencer+strategy, risk and orders threads; -1 = not pinned.
+  std::array<int, 3> cpus = {-1, -1, -1};
+  std::uint64_t snapshot_every_inputs = 100'000;
+  Nanos snapshot_interval = 60'000'000'000;
+  Nanos tick_interval = 100'000'000;
+  Nanos publish_interval = 250'000'000;
+  std::vector<VenueSpec> venues;
+  std::vector<InstrumentSpec> instruments;
+  // Paper balances at start of a new journal: asset -> amount (decimal text).
+  std::vector<std::pair<std::string, std::string>> balances;
+  FoldConfig fold{};
+  bool cancel_open_orders_on_shutdown = true;
+  std::size_t stream_capacity = 65'536;
+  std::size_t ingress_capacity = 8192;
+  // Bot configs created when the journal is new (the demo's bots), started at once.
+  std::vector<std::string> initial_bots;
+  // Trust anchors for wss:// venues (empty: the system's).
+  std::string ca_file;
+  // The config's own text (set by parse_engine_config): journaled as the first record of a
+  // new journal (a kBlob of kind kEngineConfigBlobKind) so that a replay rebuilds the same
+  // fold (paper venue fees, balances, instruments) without being told.
+  std::string source_text;
+  // Notifications journaled after this sequence are handed to the notification handler
+  // again at start, before any live one (the journal is the notifier's outbox: its cursor
+  // says what was delivered). UINT64_MAX: none.
+  SequenceNumber notifications_after = ~SequenceNumber{0};
+};
+
+inline constexpr std::uint32_t kEngineConfigBlobKind = 2;
+
+// Parses the deployment config (docs/CONFIG.md): every bad field named.
+Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std::string_view json);
+
+// The fold a deployment runs. The engine, recovery, replay and backtests all build theirs
+// with these two, so they agree (durable mode holds paper sends, say).
+class InstrumentTable;
+// The configured opening balances at their assets' ids and scales (parse_engine_config
+// validated them: an unknown asset or a bad decimal is skipped here).
+std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
+                                                      const InstrumentTable& instruments);
+// `balances` must outlive the call only: the fold copies them.
+FoldConfig fold_config(const EngineConfig& config,
+                       std::span<const oms::PaperStartingBalance> balances);
+
+// Per-input timestamps for the latency harness, all on the wall clock (ns since the epoch).
+struct StageTimes {
+  Nanos intended = 0;   // the harness's intended send time (0 for live inputs)
+  Nanos received = 0;   // receive_time stamped at ingress
+  Nanos sequenced = 0;  // taken off the ingress by the sequencer
+  Nanos strategy = 0;   // after the strategy stage
+  Nanos risk = 0;       // after the risk stage (pipelined: includes the ring hop to it)
+  Nanos orders = 0;     // after the order manager and paper venue: the whole fold
+  Nanos journaled = 0;  // after the records were handed to the journal
+  Nanos sent = 0;       // when the first order of this input went to the venue; 0: none
+  EventType type = EventType::kInvalid;
+};
+
+class LatencyProbe {
+ public:
+  virtual ~LatencyProbe() = default;
+  // Called after each input on the thread that finished it (fused: the pipeline thread;
+  // pipelined: the orders stage); must not block or allocate.
+  virtual void on_input(const StageTimes& times) noexcept = 0;
+};
+
+class Engine final : public ControlPlane {
+ public:
+  // Opens (and recovers) the engine; nothing runs until start(). Errors: a bad config, a
+  // journal that cannot be opened or is corrupt, a snapshot/tail mismatch.
+  static Expected<std::unique_ptr<Engine>, std::string> open(EngineConfig config);
+  ~Engine() override;
+
+  // Starts the pipeline, venue connections and publisher threads.
+  Expected<bool, std::string> start();
+  // Graceful stop: intake stops, a kShutdown command is journaled (cancelling open orders
+  // when configured), the journal is flushed and a final snapshot written.
+  void stop();
+  bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+
+  // ---- Bench and test hooks -------------------------------------------------------------
+  // One wire frame from `venue` (its index in config.venues) parsed on the caller's thread
+  // (one caller thread per venue at a time, and not while that venue has a live connection)
+  // and offered to the ingress. False when the ingress is full (counted) or it did not parse.
+  bool offer_frame(std::size_t venue, std::string_view frame, Nanos receive_time,
+                   Nanos intended_time);
+  // Any input event (market data, timers, venue answers) offered from the caller's thread.
+  bool offer_event(const Event& event, Nanos intended_time = 0);
+  void set_latency_probe(LatencyProbe* probe) noexcept { probe_.store(probe); }
+  // Blocks until every input offered so far is applied and read_model() includes it
+  // (bounded by `timeout`).
+  bool drain(Nanos timeout);
+
+  // What recovery did at open().
+  struct RecoveryReport {
+    SequenceNumber snapshot_position = 0;  // 0: none used
+    SequenceNumber tail_records = 0;
+    SequenceNumber last_position = 0;
+    std::uint64_t unknown_orders = 0;  // in flight, marked unknown and reconciled
+    std::uint64_t derived_mismatches = 0;
+    std::uint64_t state_hash = 0;
+    double seconds = 0;
+  };
+  const RecoveryReport& recovery() const noexcept { return recovery_; }
+  std::uint64_t state_hash() const;  // pipeline thread or stopped engine only
+  SequenceNumber applied_inputs() const noexcept { return applied_.load(); }
+  const EngineConfig& config() const noexcept { return config_; }
+
+  // ---- ControlPlane -----------------------------------------------------------------------
+  std::shared_ptr<const ReadModel> read_model() const override;
+  CommandResult create_bot(UserId user, std::string_view config_json) override;
+  CommandResult update_bot(UserId user, bool is_admin, BotId bot,
+                           std::string_view config_json) override;
+  CommandResult bot_command(UserId user, bool is_admin, BotId bot,
+                            OperatorCommandKind kind) override;
+  CommandResult kill_switch(UserId user, bool is_admin, CommandScope scope, std::uint32_t id,
+                            bool set) override;
+  std::vector<config::FieldError> validate_bot_config(std::string_view json) const override;
+  std::vector<StreamItem> stream_since(std::uint64_t cursor, std::size_t max,
+                                       bool& lost) const override;
+  std::uint64_t stream_head() const override;
+  std::string metrics_text() const override;
+
+  // Notifications journaled since start (and after `delivered_through` at recovery), for the
+  // notifier: called on the publisher thread.
+  using NotificationHandler = std::function<void(SequenceNumber, Nanos, const Notification&)>;
+  void set_notification_handler(NotificationHandler handler);
+  // Extra Prometheus text appended to metrics_text() (the notifier's counters, say).
+  void set_metrics_extra(std::function<std::string()> extra);
+  // The journal's instance id ("" with the journal off): idempotency keys use it.
+  std::string instance_id() const;
+
+  struct Impl;
+
+ private:
+  explicit Engine(EngineConfig config);
+  EngineConfig config_;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> running_{false};
+  std::atomic<LatencyProbe*> probe_{nullptr};
+  std::atomic<SequenceNumber> applied_{0};
+  RecoveryReport recovery_;
+};
+
+}  // namespace be::engine

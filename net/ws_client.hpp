@@ -1,0 +1,163 @@
+// One WebSocket connection to one venue, shared by every component that subscribes to that
+// venue's streams (Binance's live SUBSCRIBE/UNSUBSCRIBE protocol).
+//
+//   subscribers --subscribe(sym, ch)--> WsClient --SUBSCRIBE {"id":N}--> venue
+//   pipeline    <--on_frame(bytes, receive_time)-- I/O thread <--frames-- venue
+//   journal     <--on_status(Event{Connectivity})--
+//
+// The client runs its own io_context on its own thread. It reconnects on any failure with
+// exponential backoff and jitter (net/backoff.hpp) and resubscribes every stream that is
+// still wanted; it answers server pings, sends its own when the line is quiet and drops a
+// connection that stays silent past `idle_timeout`; it reports a stale feed (connected but no
+// frame for `stale_after`) and its recovery. Connectivity changes become be::Event records
+// with the be::Connectivity payload so the pipeline journals them and a replay reproduces the
+// outage. No Beast/Asio type appears here: only ws_client.cpp pays for those headers.
+//
+// Thread-safety: subscribe(), unsubscribe(), subscriptions(), stats() and stop() may be called
+// from any thread. The handlers are called on the I/O thread only, one at a time, and must not
+// block. Lifetime: the handlers and the clock must outlive the client; stop() (or the
+// destructor) returns after the I/O thread has exited, after which no handler runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/event.hpp"
+#include "net/backoff.hpp"
+
+namespace be::net {
+
+// What the client could tell about a frame from its first and last bytes, without parsing it.
+// Parsing is the feed parser's business; this only routes subscription replies and flags
+// frames that cannot be a JSON object at all.
+enum class FrameKind : std::uint8_t {
+  kData = 0,          // a JSON object that is not a reply: a stream event
+  kReply = 1,         // {"result":..,"id":N} or an error object with an id
+  kUnrecognised = 2,  // binary, empty, or not shaped like a JSON object; counted
+};
+
+struct Frame {
+  // Valid only for the duration of the handler call: the bytes live in the client's reused
+  // read buffer.
+  std::string_view payload;
+  // Bytes readable from payload.data() (>= payload.size(); the rest is the buffer's spare
+  // capacity, content unspecified): lets a parser that needs padding after the text, such as
+  // feed::BinanceParser::parse_padded, read the frame in place instead of copying it.
+  std::size_t readable = 0;
+  Nanos receive_time = 0;  // IngressClock::now() when the read completed
+  FrameKind kind = FrameKind::kData;
+  bool binary = false;
+};
+
+// The venue's answer to one SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS request.
+struct RequestResult {
+  enum class Status : std::uint8_t { kOk, kError, kTimeout, kConnectionLost };
+  std::uint64_t id = 0;
+  Status status = Status::kOk;
+  bool resubscribe = false;  // the request the client itself sent after (re)connecting
+  std::string message;       // the venue's "msg" for kError; empty otherwise
+};
+
+struct WsClientConfig {
+  // ws://host:port/path or wss://...; for Binance spot "wss://stream.binance.com:9443/stream"
+  // (the combined endpoint, so every frame names its stream).
+  std::string url;
+  VenueId venue{};
+  // TLS (wss://): the peer's chain and its name (DNS name or IP address in the URL, checked
+  // against subjectAltName by OpenSSL) are verified unless verify_peer is false. Trust
+  // anchors: the system's default store plus ca_file and ca_pem when given (a test passes the
+  // simulator's self-signed certificate as ca_pem). SNI carries the URL's host name (not for
+  // an IP literal, which RFC 6066 forbids in SNI). A refused certificate fails the attempt
+  // with "tls handshake: certificate verify failed: <OpenSSL's reason> (...)" in on_retry,
+  // and the client keeps retrying on the backoff schedule like any other failure.
+  bool verify_peer = true;
+  std::string ca_file;  // PEM bundle file with extra trust anchors
+  std::string ca_pem;   // PEM text with extra trust anchors
+  BackoffPolicy backoff;
+  Nanos connect_timeout = 10'000'000'000;  // resolve + TCP + TLS + WebSocket handshake
+  // No byte at all (data, ping or pong) for this long drops the connection; a ping is sent
+  // after half of it passes in silence, so a live but quiet server answers and stays up.
+  Nanos idle_timeout = 60'000'000'000;
+  // Connected, subscribed, and no frame for this long: a kStale event (kRecovered on the next
+  // frame). The connection is kept: idle_timeout is what declares it dead.
+  Nanos stale_after = 10'000'000'000;
+  Nanos request_timeout = 10'000'000'000;  // a request with no reply by then is kTimeout
+  std::uint64_t max_message_bytes = 4u << 20;
+  std::string user_agent = "botengine";
+};
+
+struct ClientStats {
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t unrecognised_frames = 0;
+  std::uint64_t replies = 0;
+  std::uint64_t request_errors = 0;    // error replies and timeouts
+  std::uint64_t connects = 0;          // successful handshakes
+  std::uint64_t connect_failures = 0;  // attempts that never reached the open state
+  std::uint64_t disconnects = 0;       // open connections that were lost
+  std::uint64_t stale_events = 0;
+  std::uint64_t pings_received = 0;
+  std::uint64_t pongs_received = 0;
+};
+
+struct WsClientHandlers {
+  std::function<void(const Frame&)> on_frame;           // required
+  std::function<void(const Event&)> on_status;          // Connectivity events; optional
+  std::function<void(const RequestResult&)> on_result;  // optional
+  // Every failure that schedules a reconnect: why ("connect: Connection refused") and the
+  // backoff delay chosen. For logs (rate-limit there) and tests; optional.
+  std::function<void(std::string_view reason, Nanos delay)> on_retry;
+};
+
+class WsClient {
+ public:
+  // clock: stamps receive_time on frames and the times of status events; nullptr = a
+  // WallClock owned by the client.
+  WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock = nullptr);
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  // Starts the I/O thread and the first connection attempt. Returns false with a reason in
+  // *error when the configuration is unusable (a bad URL, an unreadable CA file). Idempotent.
+  bool start(std::string* error = nullptr);
+  // Closes the connection (emitting kDisconnected if it was open) and joins the I/O thread.
+  void stop();
+
+  // Adds a reference to the stream "<symbol>@<channel>" (lower-cased, as Binance requires).
+  // The first reference sends SUBSCRIBE and returns its request id; later references only
+  // count and return 0. While disconnected nothing is sent: the stream is in the wanted set
+  // and the resubscribe after the next handshake covers it (its result has resubscribe=true).
+  std::uint64_t subscribe(std::string_view symbol, std::string_view channel);
+  // Drops one reference; the last one sends UNSUBSCRIBE and returns its id, otherwise 0.
+  std::uint64_t unsubscribe(std::string_view symbol, std::string_view channel);
+  // Sends LIST_SUBSCRIPTIONS (the reply reaches on_frame as a kReply frame); 0 if offline.
+  std::uint64_t list_subscriptions();
+
+  // Sends one text frame as is, if connected (returns false otherwise). For venue requests
+  // this class does not model and for tests that need to send a malformed request.
+  bool send_raw(std::string text);
+
+  // The streams currently wanted, sorted.
+  std::vector<std::string> subscriptions() const;
+  ClientStats stats() const;
+  bool connected() const noexcept;
+
+  struct Impl;  // opaque: defined in ws_client.cpp, the one TU that includes Beast
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The stream name Binance expects: "<symbol>@<channel>", lower-cased.
+std::string stream_name(std::string_view symbol, std::string_view channel);
+
+// Classifies a frame by its shape (see FrameKind). Exposed for tests and the capture reader.
+FrameKind classify_frame(std::string_view payload, bool binary) noexcept;
+
+}  // namespace be::net
