@@ -7,10 +7,10 @@
 
 #include "core/fixed_point.hpp"
 #include "core/json_config.hpp"
+#include "core/state_io.hpp"
 #include "oms/order.hpp"
 #include "risk/types.hpp"
 #include "engine/engine_impl.hpp"
-#include "strategies/schedule/state_bytes.hpp"
 
 namespace be::engine {
 
@@ -256,7 +256,7 @@ void Engine::Impl::note_fill(const Event& e) {
 // Per bot: id, trade count, fills (newest last), equity points. Read back by the same binary.
 std::vector<std::byte> Engine::Impl::history_bytes() const {
   std::vector<std::byte> out;
-  sched::ByteWriter w{out};
+  state_io::Writer w{out};
   w.put(static_cast<std::uint32_t>(bot_history.size()));
   for (const auto& [bot, h] : bot_history) {
     w.put(bot);
@@ -274,27 +274,27 @@ std::vector<std::byte> Engine::Impl::history_bytes() const {
 }
 
 bool Engine::Impl::restore_history(std::span<const std::byte> bytes) {
-  sched::ByteReader r{bytes};
+  state_io::Reader r{bytes};
   std::map<std::uint32_t, BotHistory> restored;
   const auto bots = r.get<std::uint32_t>();
-  for (std::uint32_t i = 0; i < bots && r.ok; ++i) {
+  for (std::uint32_t i = 0; i < bots && r.ok(); ++i) {
     BotHistory& h = restored[r.get<std::uint32_t>()];
     h.trade_count = r.get<std::uint64_t>();
     const auto fills = r.get<std::uint32_t>();
     // A ring holds every fill until it is full (note() relies on it).
     if (fills > BotHistory::kFills || (fills < BotHistory::kFills && fills != h.trade_count))
       return false;
-    for (std::uint32_t k = 0; k < fills && r.ok; ++k)
+    for (std::uint32_t k = 0; k < fills && r.ok(); ++k)
       h.fills.push_back(r.get<Event>());
     const auto points = r.get<std::uint32_t>();
-    for (std::uint32_t k = 0; k < points && r.ok; ++k) {
+    for (std::uint32_t k = 0; k < points && r.ok(); ++k) {
       EquityPoint p;
       p.time = r.get<Nanos>();
       p.equity = r.get_string();
       h.equity.push_back(std::move(p));
     }
   }
-  if (!r.ok || !r.at_end()) return false;
+  if (!r.ok() || !r.at_end()) return false;
   bot_history = std::move(restored);
   return true;
 }

@@ -3,20 +3,15 @@
 #include <algorithm>
 #include <functional>
 
+#include "core/state_io.hpp"
+
 namespace be::feed {
 
 namespace {
 
-constexpr std::uint64_t kFnvOffset = 1469598103934665603ULL;
-constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
-
-constexpr std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
-  for (int i = 0; i < 8; ++i) {
-    h ^= (v >> (8 * i)) & 0xFF;
-    h *= kFnvPrime;
-  }
-  return h;
-}
+// The seed this hash has always started from: it is not FNV's offset basis (a digit short of
+// 14695981039346656037), kept so that the book's hashes stay what they were.
+constexpr std::uint64_t kBookHashSeed = 1469598103934665603ULL;
 
 }  // namespace
 
@@ -170,18 +165,19 @@ void OrderBook::apply(const BookDelta& d, Nanos event_time, Nanos receive_time, 
   }
 }
 
+// Every field as a 64-bit word (native byte order, as state_io writes everything).
 std::uint64_t OrderBook::state_hash() const noexcept {
-  std::uint64_t h = kFnvOffset;
-  h = mix(h, static_cast<std::uint64_t>(state_));
-  h = mix(h, last_update_id_);
+  state_io::Hasher h(kBookHashSeed);
+  h.put(static_cast<std::uint64_t>(state_));
+  h.put(last_update_id_);
   for (const Ladder* l : {&bids_, &asks_}) {
-    h = mix(h, l->size);
+    h.put(static_cast<std::uint64_t>(l->size));
     for (std::size_t i = l->size; i-- > 0;) {  // best first, as level() numbers them
-      h = mix(h, static_cast<std::uint64_t>(l->price[i]));
-      h = mix(h, static_cast<std::uint64_t>(l->quantity[i]));
+      h.put(static_cast<std::uint64_t>(l->price[i]));
+      h.put(static_cast<std::uint64_t>(l->quantity[i]));
     }
   }
-  return h;
+  return h.value();
 }
 
 }  // namespace be::feed

@@ -1,15 +1,8 @@
 #include "strategies/bots/bot.hpp"
 
-namespace be::bots {
+#include <cstring>
 
-std::uint64_t fnv1a64(std::span<const std::byte> bytes) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (std::byte b : bytes) {
-    h ^= static_cast<std::uint64_t>(b);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+namespace be::bots {
 
 const std::vector<cond::ConditionDef>& Bot::conditions() const noexcept {
   static const std::vector<cond::ConditionDef> kNone;
@@ -40,9 +33,8 @@ void Bot::timer(std::uint32_t timer_id, BotContext& ctx) {
 }
 
 void Bot::save(std::vector<std::byte>& out) const {
-  StateWriter w(out);
-  const std::string_view type = type_name();
-  w.put_bytes(std::as_bytes(std::span(type.data(), type.size())));
+  state_io::Writer w(out);
+  w.put_string(type_name());
   w.put(rng_.state());
   const std::vector<std::byte> schedule = schedule_ ? schedule_->save() : std::vector<std::byte>{};
   w.put_bytes(schedule);
@@ -50,7 +42,7 @@ void Bot::save(std::vector<std::byte>& out) const {
 }
 
 bool Bot::load(std::span<const std::byte> in) {
-  StateReader r(in);
+  state_io::Reader r(in);
   const auto type = r.get_bytes();
   const std::string_view expected = type_name();
   if (r.failed() || type.size() != expected.size() ||
@@ -72,7 +64,7 @@ bool Bot::load(std::span<const std::byte> in) {
 std::uint64_t Bot::state_hash() const {
   std::vector<std::byte> bytes;
   save(bytes);
-  return fnv1a64(bytes);
+  return state_io::fnv1a64(bytes);
 }
 
 }  // namespace be::bots

@@ -7,7 +7,8 @@
 // is part of its snapshot state. Replaying the same inputs therefore yields the same intents.
 //
 // Snapshots: save() writes every field that can influence a future decision; load() restores
-// them; state_hash() is a hash of exactly those bytes (STYLE.md 7), so recovery can check a
+// them; state_hash() is a hash of exactly those bytes (STYLE.md 7): the fields go through the
+// project's one writer, reader and hash (core/state_io.hpp), so recovery can check a
 // restored bot against a replayed one.
 //
 // Thread-safety: a bot belongs to the strategy stage's thread. Handlers must not allocate or
@@ -16,15 +17,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <span>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include "core/event.hpp"
 #include "core/order_intent.hpp"
+#include "core/state_io.hpp"
 #include "strategies/conditions/condition.hpp"
 #include "strategies/schedule/schedule.hpp"
 
@@ -122,62 +122,6 @@ inline OrderIntent market_intent(InstrumentId instrument, Side side, std::int64_
   return intent;
 }
 
-// Appends plain fields to a byte buffer, in the order a bot's save() lists them.
-class StateWriter {
- public:
-  explicit StateWriter(std::vector<std::byte>& out) : out_(&out) {}
-  template <class T>
-  requires std::is_trivially_copyable_v<T>
-  void put(const T& value) {
-    const auto* p = reinterpret_cast<const std::byte*>(&value);
-    out_->insert(out_->end(), p, p + sizeof(T));
-  }
-  void put_bytes(std::span<const std::byte> bytes) {
-    put(static_cast<std::uint32_t>(bytes.size()));
-    out_->insert(out_->end(), bytes.begin(), bytes.end());
-  }
-
- private:
-  std::vector<std::byte>* out_;
-};
-
-// Reads fields back; any read past the end sets failed() and yields zeros.
-class StateReader {
- public:
-  explicit StateReader(std::span<const std::byte> in) : in_(in) {}
-  template <class T>
-  requires std::is_trivially_copyable_v<T>
-  bool get(T& value) {
-    if (failed_ || in_.size() - position_ < sizeof(T)) {
-      failed_ = true;
-      value = T{};
-      return false;
-    }
-    std::memcpy(&value, in_.data() + position_, sizeof(T));
-    position_ += sizeof(T);
-    return true;
-  }
-  std::span<const std::byte> get_bytes() {
-    std::uint32_t n = 0;
-    if (!get(n) || in_.size() - position_ < n) {
-      failed_ = true;
-      return {};
-    }
-    auto out = in_.subspan(position_, n);
-    position_ += n;
-    return out;
-  }
-  bool failed() const noexcept { return failed_; }
-  bool at_end() const noexcept { return position_ == in_.size(); }
-
- private:
-  std::span<const std::byte> in_;
-  std::size_t position_ = 0;
-  bool failed_ = false;
-};
-
-std::uint64_t fnv1a64(std::span<const std::byte> bytes) noexcept;
-
 class Bot {
  public:
   Bot(BotId id, InstrumentId instrument, std::uint64_t seed) noexcept
@@ -232,8 +176,8 @@ class Bot {
   }
 
  protected:
-  virtual void save_fields(StateWriter& w) const = 0;
-  virtual bool load_fields(StateReader& r) = 0;
+  virtual void save_fields(state_io::Writer& w) const = 0;
+  virtual bool load_fields(state_io::Reader& r) = 0;
   SeededRng& rng() noexcept { return rng_; }
 
  private:

@@ -68,12 +68,12 @@ class RsiBbVolumeEntry final : public EntryMixin {
     return rsi_.value() < oversold_ && probe <= bands_.lower() &&
            volume >= min_ratio_ * volume_.value();
   }
-  void save(StateWriter& w) const override {
+  void save(state_io::Writer& w) const override {
     save_indicator(w, rsi_);
     save_indicator(w, bands_);
     save_indicator(w, volume_);
   }
-  bool load(StateReader& r) override {
+  bool load(state_io::Reader& r) override {
     return load_indicator(r, rsi_) && load_indicator(r, bands_) && load_indicator(r, volume_);
   }
 
@@ -103,12 +103,12 @@ class RsiEntry final : public EntryMixin {
     has_previous_ = true;
     return fire;
   }
-  void save(StateWriter& w) const override {
+  void save(state_io::Writer& w) const override {
     save_indicator(w, rsi_);
     w.put(previous_);
     w.put(has_previous_);
   }
-  bool load(StateReader& r) override {
+  bool load(state_io::Reader& r) override {
     if (!load_indicator(r, rsi_)) return false;
     r.get(previous_);
     r.get(has_previous_);
@@ -159,14 +159,14 @@ class AtrExit final : public ExitMixin {
     }
     return close <= stop_ || (target_ > 0 && close >= target_);
   }
-  void save(StateWriter& w) const override {
+  void save(state_io::Writer& w) const override {
     save_indicator(w, atr_);
     w.put(stop_);
     w.put(target_);
     w.put(highest_);
     w.put(distance_);
   }
-  bool load(StateReader& r) override {
+  bool load(state_io::Reader& r) override {
     if (!load_indicator(r, atr_)) return false;
     r.get(stop_);
     r.get(target_);
@@ -204,8 +204,8 @@ class FixedPctExit final : public ExitMixin {
     return (tp_ > 0 && close >= entry_price * (1 + tp_ / 100)) ||
            (sl_ > 0 && close <= entry_price * (1 - sl_ / 100));
   }
-  void save(StateWriter&) const override {}
-  bool load(StateReader&) override { return true; }
+  void save(state_io::Writer&) const override {}
+  bool load(state_io::Reader&) override { return true; }
 
  private:
   double tp_, sl_;
@@ -271,12 +271,12 @@ SignalBot::Signal CustomBot::evaluate(const Bar& bar, bool long_position) {
   return enter ? Signal::kEntry : Signal::kNone;
 }
 
-void CustomBot::save_signal_fields(StateWriter& w) const {
+void CustomBot::save_signal_fields(state_io::Writer& w) const {
   entry_->save(w);
   exit_->save(w);
 }
 
-bool CustomBot::load_signal_fields(StateReader& r) {
+bool CustomBot::load_signal_fields(state_io::Reader& r) {
   return entry_->load(r) && exit_->load(r);
 }
 

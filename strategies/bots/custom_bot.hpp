@@ -24,8 +24,8 @@ class EntryMixin {
   virtual std::string_view name() const noexcept = 0;
   // Updates indicators with the bar and says whether to enter now.
   virtual bool update(const Bar& bar, const InstrumentInfo& info) = 0;
-  virtual void save(StateWriter& w) const = 0;
-  virtual bool load(StateReader& r) = 0;
+  virtual void save(state_io::Writer& w) const = 0;
+  virtual bool load(state_io::Reader& r) = 0;
 };
 
 class ExitMixin {
@@ -34,8 +34,8 @@ class ExitMixin {
   virtual std::string_view name() const noexcept = 0;
   // Updates indicators with the bar; when long (entry_price > 0) says whether to exit now.
   virtual bool update(const Bar& bar, const InstrumentInfo& info, double entry_price) = 0;
-  virtual void save(StateWriter& w) const = 0;
-  virtual bool load(StateReader& r) = 0;
+  virtual void save(state_io::Writer& w) const = 0;
+  virtual bool load(state_io::Reader& r) = 0;
 };
 
 // Factories: nullptr (with errors added under the reader's path) when params are bad or the
@@ -52,8 +52,8 @@ class CustomBot final : public SignalBot {
 
  protected:
   Signal evaluate(const Bar& bar, bool long_position) override;
-  void save_signal_fields(StateWriter& w) const override;
-  bool load_signal_fields(StateReader& r) override;
+  void save_signal_fields(state_io::Writer& w) const override;
+  bool load_signal_fields(state_io::Reader& r) override;
 
  private:
   std::unique_ptr<EntryMixin> entry_;

@@ -223,7 +223,7 @@ void DcaBot::on_order_update(const BotOrderUpdate& update, BotContext& ctx) {
   }
 }
 
-void DcaBot::save_fields(StateWriter& w) const {
+void DcaBot::save_fields(state_io::Writer& w) const {
   w.put(quantity_);
   w.put(cost_);
   w.put(base_pending_);
@@ -233,7 +233,7 @@ void DcaBot::save_fields(StateWriter& w) const {
   w.put(skipped_);
 }
 
-bool DcaBot::load_fields(StateReader& r) {
+bool DcaBot::load_fields(state_io::Reader& r) {
   r.get(quantity_);
   r.get(cost_);
   r.get(base_pending_);

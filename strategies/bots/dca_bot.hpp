@@ -66,8 +66,8 @@ class DcaBot final : public Bot {
   std::int64_t safety_quote(std::uint32_t i) const noexcept;
 
  protected:
-  void save_fields(StateWriter& w) const override;
-  bool load_fields(StateReader& r) override;
+  void save_fields(state_io::Writer& w) const override;
+  bool load_fields(state_io::Reader& r) override;
 
  private:
   void buy_base(BotContext& ctx);

@@ -139,7 +139,7 @@ void GridBot::on_schedule_change(bool is_active, BotContext& ctx) {
   }
 }
 
-void GridBot::save_fields(StateWriter& w) const {
+void GridBot::save_fields(state_io::Writer& w) const {
   w.put(started_);
   w.put(start_price_);
   w.put(round_trips_);
@@ -147,7 +147,7 @@ void GridBot::save_fields(StateWriter& w) const {
   w.put(out_of_range_bars_);
 }
 
-bool GridBot::load_fields(StateReader& r) {
+bool GridBot::load_fields(state_io::Reader& r) {
   r.get(started_);
   r.get(start_price_);
   r.get(round_trips_);

@@ -46,8 +46,8 @@ class GridBot final : public Bot {
   __extension__ __int128 grid_profit() const noexcept { return grid_profit_; }
 
  protected:
-  void save_fields(StateWriter& w) const override;
-  bool load_fields(StateReader& r) override;
+  void save_fields(state_io::Writer& w) const override;
+  bool load_fields(state_io::Reader& r) override;
 
  private:
   void place(BotContext& ctx, Side side, std::uint32_t level_index);

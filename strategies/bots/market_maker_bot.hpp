@@ -48,8 +48,8 @@ class MarketMakerBot final : public Bot {
   Quotes quotes_for(std::int64_t mid, std::int64_t inventory) const noexcept;
 
  protected:
-  void save_fields(StateWriter& w) const override;
-  bool load_fields(StateReader& r) override;
+  void save_fields(state_io::Writer& w) const override;
+  bool load_fields(state_io::Reader& r) override;
 
  private:
   void on_mid(std::int64_t mid, BotContext& ctx, bool force);

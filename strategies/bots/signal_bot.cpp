@@ -90,7 +90,7 @@ void SignalBot::on_order_update(const BotOrderUpdate& update, BotContext& /*ctx*
   if (update.tag == kExit) exit_pending_ = false;
 }
 
-void SignalBot::save_fields(StateWriter& w) const {
+void SignalBot::save_fields(state_io::Writer& w) const {
   w.put(entry_pending_);
   w.put(exit_pending_);
   w.put(entry_quantity_);
@@ -100,7 +100,7 @@ void SignalBot::save_fields(StateWriter& w) const {
   save_signal_fields(w);
 }
 
-bool SignalBot::load_fields(StateReader& r) {
+bool SignalBot::load_fields(state_io::Reader& r) {
   r.get(entry_pending_);
   r.get(exit_pending_);
   r.get(entry_quantity_);

@@ -53,8 +53,8 @@ class SignalBot : public Bot {
   // Called once per closed bar of the bot's symbol and timeframe, in order. `long_position`
   // says whether the bot holds a position, so a subclass can keep exit state (stops).
   virtual Signal evaluate(const Bar& bar, bool long_position) = 0;
-  virtual void save_signal_fields(StateWriter& w) const = 0;
-  virtual bool load_signal_fields(StateReader& r) = 0;
+  virtual void save_signal_fields(state_io::Writer& w) const = 0;
+  virtual bool load_signal_fields(state_io::Reader& r) = 0;
   // The average price of the position's entry fills (0 when flat), for exit rules.
   std::int64_t entry_price() const noexcept { return entry_price_; }
 
@@ -62,8 +62,8 @@ class SignalBot : public Bot {
   double to_price(std::int64_t fixed) const noexcept;
 
  private:
-  void save_fields(StateWriter& w) const final;
-  bool load_fields(StateReader& r) final;
+  void save_fields(state_io::Writer& w) const final;
+  bool load_fields(state_io::Reader& r) final;
 
   InstrumentInfo info_;
   std::uint32_t timeframe_seconds_;
@@ -78,13 +78,13 @@ class SignalBot : public Bot {
 
 // Shared by bot types: an indicator's snapshot bytes inside a bot's state.
 template <class Indicator>
-void save_indicator(StateWriter& w, const Indicator& indicator) {
+void save_indicator(state_io::Writer& w, const Indicator& indicator) {
   std::vector<std::byte> bytes(indicator.state_size());
   indicator.save(bytes);
   w.put_bytes(bytes);
 }
 template <class Indicator>
-bool load_indicator(StateReader& r, Indicator& indicator) {
+bool load_indicator(state_io::Reader& r, Indicator& indicator) {
   const auto bytes = r.get_bytes();
   return !r.failed() && indicator.restore(bytes) == ta::StateError::kNone;
 }

@@ -42,13 +42,13 @@ SignalBot::Signal RsiBot::evaluate(const Bar& bar, bool /*long_position*/) {
   return signal;
 }
 
-void RsiBot::save_signal_fields(StateWriter& w) const {
+void RsiBot::save_signal_fields(state_io::Writer& w) const {
   save_indicator(w, rsi_);
   w.put(previous_);
   w.put(has_previous_);
 }
 
-bool RsiBot::load_signal_fields(StateReader& r) {
+bool RsiBot::load_signal_fields(state_io::Reader& r) {
   if (!load_indicator(r, rsi_)) return false;
   r.get(previous_);
   r.get(has_previous_);
@@ -107,7 +107,7 @@ SignalBot::Signal MaCrossBot::evaluate(const Bar& bar, bool /*long_position*/) {
   return signal;
 }
 
-void MaCrossBot::save_signal_fields(StateWriter& w) const {
+void MaCrossBot::save_signal_fields(state_io::Writer& w) const {
   save_indicator(w, fast_sma_);
   save_indicator(w, slow_sma_);
   save_indicator(w, fast_ema_);
@@ -116,7 +116,7 @@ void MaCrossBot::save_signal_fields(StateWriter& w) const {
   w.put(has_previous_);
 }
 
-bool MaCrossBot::load_signal_fields(StateReader& r) {
+bool MaCrossBot::load_signal_fields(state_io::Reader& r) {
   if (!load_indicator(r, fast_sma_) || !load_indicator(r, slow_sma_) ||
       !load_indicator(r, fast_ema_) || !load_indicator(r, slow_ema_)) {
     return false;
@@ -163,13 +163,13 @@ SignalBot::Signal MomentumBot::evaluate(const Bar& bar, bool /*long_position*/) 
   return signal;
 }
 
-void MomentumBot::save_signal_fields(StateWriter& w) const {
+void MomentumBot::save_signal_fields(state_io::Writer& w) const {
   save_indicator(w, roc_);
   w.put(previous_);
   w.put(has_previous_);
 }
 
-bool MomentumBot::load_signal_fields(StateReader& r) {
+bool MomentumBot::load_signal_fields(state_io::Reader& r) {
   if (!load_indicator(r, roc_)) return false;
   r.get(previous_);
   r.get(has_previous_);
@@ -231,14 +231,14 @@ SignalBot::Signal MacdBollingerBot::evaluate(const Bar& bar, bool long_position)
   return signal;
 }
 
-void MacdBollingerBot::save_signal_fields(StateWriter& w) const {
+void MacdBollingerBot::save_signal_fields(state_io::Writer& w) const {
   save_indicator(w, macd_);
   save_indicator(w, bands_);
   w.put(previous_hist_);
   w.put(has_previous_);
 }
 
-bool MacdBollingerBot::load_signal_fields(StateReader& r) {
+bool MacdBollingerBot::load_signal_fields(state_io::Reader& r) {
   if (!load_indicator(r, macd_) || !load_indicator(r, bands_)) return false;
   r.get(previous_hist_);
   r.get(has_previous_);

@@ -26,8 +26,8 @@ class RsiBot final : public SignalBot {
 
  protected:
   Signal evaluate(const Bar& bar, bool long_position) override;
-  void save_signal_fields(StateWriter& w) const override;
-  bool load_signal_fields(StateReader& r) override;
+  void save_signal_fields(state_io::Writer& w) const override;
+  bool load_signal_fields(state_io::Reader& r) override;
 
  private:
   Params params_;
@@ -50,8 +50,8 @@ class MaCrossBot final : public SignalBot {
 
  protected:
   Signal evaluate(const Bar& bar, bool long_position) override;
-  void save_signal_fields(StateWriter& w) const override;
-  bool load_signal_fields(StateReader& r) override;
+  void save_signal_fields(state_io::Writer& w) const override;
+  bool load_signal_fields(state_io::Reader& r) override;
 
  private:
   // Both kinds are kept so the type stays fixed; only the configured pair is fed.
@@ -76,8 +76,8 @@ class MomentumBot final : public SignalBot {
 
  protected:
   Signal evaluate(const Bar& bar, bool long_position) override;
-  void save_signal_fields(StateWriter& w) const override;
-  bool load_signal_fields(StateReader& r) override;
+  void save_signal_fields(state_io::Writer& w) const override;
+  bool load_signal_fields(state_io::Reader& r) override;
 
  private:
   Params params_;
@@ -101,8 +101,8 @@ class MacdBollingerBot final : public SignalBot {
 
  protected:
   Signal evaluate(const Bar& bar, bool long_position) override;
-  void save_signal_fields(StateWriter& w) const override;
-  bool load_signal_fields(StateReader& r) override;
+  void save_signal_fields(state_io::Writer& w) const override;
+  bool load_signal_fields(state_io::Reader& r) override;
 
  private:
   Params params_;

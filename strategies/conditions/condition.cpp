@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/state_io.hpp"
 #include "strategies/schedule/time_text.hpp"
 
 namespace be::cond {
@@ -191,12 +192,7 @@ std::string canonical_text(const ConditionDef& def) {
 }
 
 std::uint64_t condition_hash(std::string_view canonical) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : canonical) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
+  return state_io::fnv1a64(canonical);
 }
 
 // ---- Config ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 #include <limits>
 #include <utility>
 
-#include "strategies/schedule/state_bytes.hpp"
+#include "core/state_io.hpp"
 
 namespace be::cond {
 
@@ -58,19 +58,23 @@ double price(std::int64_t value, int price_scale) noexcept {
   return ta::to_double(value, price_scale);
 }
 
-using sched::ByteReader;
-
-// The shared writer and hasher, plus indicators: their saved bytes, or their own state_hash.
-struct StateWriter : sched::ByteWriter {
+// The project's writer and hasher (core/state_io.hpp), plus indicators: the snapshot holds
+// their saved bytes, the hash only their own state_hash (what the bytes would hash to anyway,
+// without writing them).
+struct StateWriter : state_io::Writer {
+  explicit StateWriter(std::vector<std::byte>& out) : state_io::Writer(out), out_(&out) {}
   void put_indicator(const ta::AnyIndicator& ind) {
     const std::size_t n = ind.state_size();
     put(static_cast<std::uint32_t>(n));
-    const std::size_t at = out.size();
-    out.resize(at + n);
-    ind.save(std::span<std::byte>(out.data() + at, n));
+    const std::size_t at = out_->size();
+    out_->resize(at + n);
+    ind.save(std::span<std::byte>(out_->data() + at, n));
   }
+
+ private:
+  std::vector<std::byte>* out_;
 };
-struct StateHasher : sched::ByteHasher {
+struct StateHasher : state_io::Hasher {
   void put_indicator(const ta::AnyIndicator& ind) noexcept { put(ind.state_hash()); }
 };
 
@@ -82,13 +86,13 @@ void write_operand(W& w, const Operand& o) {
   w.put(o.output);
 }
 
-std::optional<Operand> read_operand(ByteReader& r) {
+std::optional<Operand> read_operand(state_io::Reader& r) {
   Operand o;
   o.kind = static_cast<OperandKind>(r.get<std::uint8_t>());
   o.constant = r.get<double>();
   const std::string spec = r.get_string();
   o.output = r.get<std::uint8_t>();
-  if (!r.ok) return std::nullopt;
+  if (!r.ok()) return std::nullopt;
   if (o.kind == OperandKind::kIndicator) {
     auto built = indicator_operand(spec);
     if (!built) return std::nullopt;
@@ -391,18 +395,18 @@ void ConditionEngine::write_state(W& w) const {
 }
 
 void ConditionEngine::save(std::vector<std::byte>& out) const {
-  StateWriter w{{out}};
+  StateWriter w{out};
   write_state(w);
 }
 
 std::uint64_t ConditionEngine::state_hash() const noexcept {
   StateHasher h;
   write_state(h);
-  return h.h;
+  return h.value();
 }
 
 std::optional<std::string> ConditionEngine::restore(std::span<const std::byte> in) {
-  ByteReader r{in};
+  state_io::Reader r{in};
   if (r.get<std::uint32_t>() != kStateMagic || r.get<std::uint16_t>() != kStateVersion) {
     return "condition state: not a condition engine snapshot of this version";
   }
@@ -430,14 +434,14 @@ std::optional<std::string> ConditionEngine::restore(std::span<const std::byte> i
   };
   std::vector<SavedKey> keys;
   const auto key_count = r.get<std::uint32_t>();
-  for (std::uint32_t i = 0; i < key_count && r.ok; ++i) {
+  for (std::uint32_t i = 0; i < key_count && r.ok(); ++i) {
     SavedKey k;
     k.instrument = InstrumentId{r.get<std::uint32_t>()};
     k.timeframe = r.get<std::uint32_t>();
     k.has_last = r.get<std::uint8_t>() != 0;
     k.last_open_time = r.get<Nanos>();
     const auto n = r.get<std::uint32_t>();
-    for (std::uint32_t j = 0; j < n && r.ok; ++j) {
+    for (std::uint32_t j = 0; j < n && r.ok(); ++j) {
       SavedIndicator ind;
       ind.spec = r.get_string();
       ind.state = r.get_bytes();
@@ -445,10 +449,10 @@ std::optional<std::string> ConditionEngine::restore(std::span<const std::byte> i
     }
     keys.push_back(std::move(k));
   }
-  if (!r.ok) return fail("truncated in the indicator section");
+  if (!r.ok()) return fail("truncated in the indicator section");
 
   const auto condition_count = r.get<std::uint32_t>();
-  for (std::uint32_t i = 0; i < condition_count && r.ok; ++i) {
+  for (std::uint32_t i = 0; i < condition_count && r.ok(); ++i) {
     const auto id = r.get<ConditionId>();
     ConditionDef def;
     def.instrument = InstrumentId{r.get<std::uint32_t>()};
@@ -456,7 +460,7 @@ std::optional<std::string> ConditionEngine::restore(std::span<const std::byte> i
     def.op = static_cast<Op>(r.get<std::uint8_t>());
     auto lhs = read_operand(r);
     auto rhs = read_operand(r);
-    if (!r.ok) break;
+    if (!r.ok()) break;
     if (!lhs || !rhs) return fail("condition " + std::to_string(id) + " has a bad operand");
     def.lhs = std::move(*lhs);
     def.rhs = std::move(*rhs);
@@ -475,15 +479,15 @@ std::optional<std::string> ConditionEngine::restore(std::span<const std::byte> i
     c.evaluations = r.get<std::uint64_t>();
     c.triggers = r.get<std::uint64_t>();
   }
-  if (!r.ok) return fail("truncated in the condition section");
+  if (!r.ok()) return fail("truncated in the condition section");
 
   const auto subscription_count = r.get<std::uint32_t>();
   SubscriptionId previous = 0;
-  for (std::uint32_t i = 0; i < subscription_count && r.ok; ++i) {
+  for (std::uint32_t i = 0; i < subscription_count && r.ok(); ++i) {
     const auto id = r.get<SubscriptionId>();
     const BotId bot{r.get<std::uint32_t>()};
     const auto condition = r.get<ConditionId>();
-    if (!r.ok) break;
+    if (!r.ok()) break;
     const auto it = e.conditions_.find(condition);
     if (id <= previous || id >= e.next_subscription_id_ || it == e.conditions_.end()) {
       return fail("subscription " + std::to_string(id) + " is out of order or names no condition");
@@ -492,7 +496,7 @@ std::optional<std::string> ConditionEngine::restore(std::span<const std::byte> i
     it->second->subscribers.push_back({id, bot});
     e.subscriptions_.emplace(id, SubscriptionRecord{bot, condition});
   }
-  if (!r.ok) return fail("truncated in the subscription section");
+  if (!r.ok()) return fail("truncated in the subscription section");
   if (!r.at_end()) return fail("trailing bytes");
   for (const auto& [id, c] : e.conditions_) {
     if (c->subscribers.empty()) {

@@ -1,6 +1,7 @@
 // Snapshot support shared by every indicator (STYLE.md #7): one `fields(archive)` member per
-// indicator lists its state once, and three archives walk it to measure, write, read or hash
-// the bytes. Listing the fields once is what keeps save, restore and state_hash in agreement.
+// indicator lists its state once, and the archives below walk it to measure, write, read or
+// hash the bytes through core/state_io.hpp (the project's one writer, reader and FNV-1a 64).
+// Listing the fields once is what keeps save, restore and state_hash in agreement.
 //
 // Byte layout of a saved indicator (native endianness; snapshots are read back by the same
 // binary on the same machine, so no byte swapping is attempted):
@@ -26,6 +27,8 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "core/state_io.hpp"
 
 namespace be::ta {
 
@@ -126,70 +129,53 @@ class Ring {
 
 namespace detail {
 
-// Counts bytes.
-struct SizeArchive {
-  std::size_t bytes = 0;
-  template <class T>
-  void value(const T&) noexcept {
-    bytes += sizeof(T);
-  }
-  template <class T>
-  void param(const T&) noexcept {
-    bytes += sizeof(T);
-  }
-  template <class T>
-  void ring(const std::vector<T>& d, std::size_t, std::size_t) noexcept {
-    bytes += 2 * sizeof(std::uint32_t) + d.size() * sizeof(T);
-  }
-};
-
-// Writes bytes. The caller sized the buffer with SizeArchive.
-struct WriteArchive {
-  std::byte* out;
+// Walks an indicator's fields into a core/state_io.hpp sink (Sizer to measure, SpanWriter to
+// write, Hasher to hash): parameters and values are plain fields, a ring is its head, its size
+// and every slot. One walk for all three is what keeps size, bytes and hash in agreement.
+template <class Sink>
+struct FieldArchive {
+  Sink& sink;
   template <class T>
   void value(const T& v) noexcept {
-    static_assert(std::is_trivially_copyable_v<T>);
-    std::memcpy(out, &v, sizeof(T));
-    out += sizeof(T);
+    sink.put(v);
   }
   template <class T>
   void param(const T& v) noexcept {
-    value(v);
+    sink.put(v);
   }
   template <class T>
   void ring(const std::vector<T>& d, std::size_t head, std::size_t size) noexcept {
-    value(static_cast<std::uint32_t>(head));
-    value(static_cast<std::uint32_t>(size));
-    std::memcpy(out, d.data(), d.size() * sizeof(T));
-    out += d.size() * sizeof(T);
+    static_assert(std::is_trivially_copyable_v<T>);
+    sink.put(static_cast<std::uint32_t>(head));
+    sink.put(static_cast<std::uint32_t>(size));
+    sink.bytes(d.data(), d.size() * sizeof(T));
   }
 };
 
-// Reads bytes back; parameters must equal the live indicator's, windows must fit.
+// Reads bytes back through a state_io::Reader; parameters must equal the live indicator's,
+// windows must fit. The first error sticks and stops every later read.
 struct ReadArchive {
-  const std::byte* in;
-  const std::byte* end;
+  state_io::Reader in;
   StateError error = StateError::kNone;
 
-  bool take(void* dst, std::size_t n) noexcept {
+  template <class T>
+  bool take(T& v) noexcept {
     if (error != StateError::kNone) return false;
-    if (static_cast<std::size_t>(end - in) < n) {
+    if (!in.get(v)) {
       error = StateError::kTooShort;
       return false;
     }
-    std::memcpy(dst, in, n);
-    in += n;
     return true;
   }
   template <class T>
   void value(T& v) noexcept {
     T tmp;
-    if (take(&tmp, sizeof(T))) v = tmp;
+    if (take(tmp)) v = tmp;
   }
   template <class T>
   void param(const T& expected) noexcept {
     T got;
-    if (take(&got, sizeof(T)) && std::memcmp(&got, &expected, sizeof(T)) != 0) {
+    if (take(got) && std::memcmp(&got, &expected, sizeof(T)) != 0) {
       error = StateError::kParameterMismatch;
     }
   }
@@ -197,45 +183,21 @@ struct ReadArchive {
   void ring(std::vector<T>& d, std::size_t& head, std::size_t& size) noexcept {
     std::uint32_t h = 0;
     std::uint32_t s = 0;
-    if (!take(&h, sizeof h) || !take(&s, sizeof s)) return;
+    if (!take(h) || !take(s)) return;
     if (h >= d.size() || s > d.size()) {
       error = StateError::kCorrupt;
       return;
     }
-    if (static_cast<std::size_t>(end - in) < d.size() * sizeof(T)) {
+    const std::size_t n = d.size() * sizeof(T);
+    const std::span<const std::byte> slots = in.rest();
+    if (slots.size() < n) {
       error = StateError::kTooShort;
       return;
     }
-    std::memcpy(d.data(), in, d.size() * sizeof(T));
-    in += d.size() * sizeof(T);
+    std::memcpy(d.data(), slots.data(), n);
+    in.skip(n);
     head = h;
     size = s;
-  }
-};
-
-// FNV-1a 64 over exactly the bytes WriteArchive would produce, without a buffer.
-struct HashArchive {
-  std::uint64_t h = 14695981039346656037ULL;
-  void bytes(const void* p, std::size_t n) noexcept {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ULL;
-    }
-  }
-  template <class T>
-  void value(const T& v) noexcept {
-    bytes(&v, sizeof(T));
-  }
-  template <class T>
-  void param(const T& v) noexcept {
-    bytes(&v, sizeof(T));
-  }
-  template <class T>
-  void ring(const std::vector<T>& d, std::size_t head, std::size_t size) noexcept {
-    value(static_cast<std::uint32_t>(head));
-    value(static_cast<std::uint32_t>(size));
-    bytes(d.data(), d.size() * sizeof(T));
   }
 };
 
@@ -264,16 +226,18 @@ template <class Derived>
 class Snapshottable {
  public:
   std::size_t state_size() const noexcept {
-    detail::SizeArchive a;
+    state_io::Sizer sizer;
+    detail::FieldArchive<state_io::Sizer> a{sizer};
     visit(a);
-    return a.bytes;
+    return sizer.n;
   }
 
   // Writes state_size() bytes; returns 0 (and writes nothing) when `out` is too small.
   std::size_t save(std::span<std::byte> out) const noexcept {
     const std::size_t n = state_size();
     if (out.size() < n) return 0;
-    detail::WriteArchive a{out.data()};
+    state_io::SpanWriter writer{out.data()};
+    detail::FieldArchive<state_io::SpanWriter> a{writer};
     visit(a);
     return n;
   }
@@ -282,17 +246,18 @@ class Snapshottable {
   // leaves the live indicator untouched.
   StateError restore(std::span<const std::byte> in) {
     Derived copy_check = self();
-    detail::ReadArchive a{in.data(), in.data() + in.size()};
+    detail::ReadArchive a{state_io::Reader{in}};
     copy_check.visit_mut(a);
-    if (a.error == StateError::kNone && a.in != a.end) a.error = StateError::kTrailingBytes;
+    if (a.error == StateError::kNone && !a.in.at_end()) a.error = StateError::kTrailingBytes;
     if (a.error == StateError::kNone) self() = std::move(copy_check);
     return a.error;
   }
 
   std::uint64_t state_hash() const noexcept {
-    detail::HashArchive a;
+    state_io::Hasher hasher;
+    detail::FieldArchive<state_io::Hasher> a{hasher};
     visit(a);
-    return a.h;
+    return hasher.value();
   }
 
  private:

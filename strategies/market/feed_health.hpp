@@ -142,7 +142,7 @@ class FeedHealth {
   const FeedHealthStats& stats() const noexcept { return stats_; }
 
   // Snapshot support for the stage that owns it: field by field (no padding), through any
-  // writer with put(const T&) / reader with get(T&) -> bool (bots::StateWriter/StateReader).
+  // writer with put(const T&) / reader with get(T&) -> bool (state_io::Writer, Hasher, Reader).
   // load() needs the same table sizes; false (and a partly loaded table) otherwise.
   template <class W>
   void save(W& w) const {

@@ -4,7 +4,8 @@
 #include <array>
 #include <cstring>
 
-#include "strategies/schedule/state_bytes.hpp"
+#include "core/state_io.hpp"
+
 #include "strategies/schedule/time_text.hpp"
 
 namespace be::sched {
@@ -172,16 +173,15 @@ void Schedule::fields(A& a) const {
 
 std::vector<std::byte> Schedule::save() const {
   std::vector<std::byte> out;
-  ByteWriter w{out};
+  state_io::Writer w{out};
   w.put(kStateMagic);
   w.put(kStateVersion);
-  const auto put = [&](const auto& v) { w.put(v); };
-  fields(put);
+  fields(w);
   return out;
 }
 
 bool Schedule::restore(const std::vector<std::byte>& bytes) noexcept {
-  ByteReader r{std::span<const std::byte>(bytes)};
+  state_io::Reader r{std::span<const std::byte>(bytes)};
   if (r.get<std::uint32_t>() != kStateMagic || r.get<std::uint16_t>() != kStateVersion) {
     return false;
   }
@@ -206,7 +206,7 @@ bool Schedule::restore(const std::vector<std::byte>& bytes) noexcept {
   const Nanos next_change = r.get<Nanos>();
   const auto fired = r.get<std::uint64_t>();
   const auto missed = r.get<std::uint64_t>();
-  if (!r.ok || !r.at_end() || !(spec == spec_)) return false;
+  if (!r.ok() || !r.at_end() || !(spec == spec_)) return false;
   armed_ = armed;
   active_ = active;
   next_tick_ = next_tick;
@@ -217,10 +217,9 @@ bool Schedule::restore(const std::vector<std::byte>& bytes) noexcept {
 }
 
 std::uint64_t Schedule::state_hash() const noexcept {
-  ByteHasher h;
-  const auto put = [&](const auto& v) { h.put(v); };
-  fields(put);
-  return h.h;
+  state_io::Hasher h;
+  fields(h);
+  return h.value();
 }
 
 // ---- Config ---------------------------------------------------------------------------------

@@ -4,8 +4,10 @@
 #include <array>
 #include <cstring>
 
+#include "core/codes.hpp"
 #include "core/fixed_point.hpp"
 #include "core/order_intent.hpp"
+#include "core/state_io.hpp"
 
 namespace be::stage {
 
@@ -17,40 +19,6 @@ std::int64_t notional(std::int64_t price, std::int64_t quantity, int qty_scale) 
   __extension__ using Wide = __int128;
   return static_cast<std::int64_t>(static_cast<Wide>(price) * quantity /
                                    static_cast<Wide>(pow10(qty_scale)));
-}
-
-// A hash writer with the StateWriter interface (FNV-1a 64 over the bytes of each field).
-class HashWriter {
- public:
-  template <class T>
-  void put(const T& value) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(&value);
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      hash_ = (hash_ ^ p[i]) * 0x100000001b3ULL;
-    }
-  }
-  void put_bytes(std::span<const std::byte> bytes) noexcept {
-    put(static_cast<std::uint32_t>(bytes.size()));
-    for (std::byte b : bytes)
-      hash_ = (hash_ ^ static_cast<unsigned char>(b)) * 0x100000001b3ULL;
-  }
-  std::uint64_t value() const noexcept { return hash_; }
-
- private:
-  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
-};
-
-void put_string(bots::StateWriter& w, const std::string& s) {
-  w.put_bytes(std::as_bytes(std::span(s.data(), s.size())));
-}
-void put_string(HashWriter& w, const std::string& s) {
-  w.put_bytes(std::as_bytes(std::span(s.data(), s.size())));
-}
-bool get_string(bots::StateReader& r, std::string& out) {
-  const auto bytes = r.get_bytes();
-  if (r.failed()) return false;
-  out.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  return true;
 }
 
 }  // namespace
@@ -446,21 +414,8 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
   const bots::InstrumentInfo* info = instrument(order.instrument);
   const int qty_scale = info != nullptr ? info->qty_scale : 8;
   Context ctx(*this, *slot, out);
-  // oms::OrderEvent numbering (oms/order_state_machine.hpp).
-  enum : std::uint8_t {
-    kAccepted = 0,
-    kPartialFill = 1,
-    kFill = 2,
-    kRejected = 3,
-    kCanceled = 5,
-    kExpired = 7,
-    kReconciledPartial = 10,
-    kReconciledFilled = 11,
-    kReconciledCanceled = 12,
-    kReconciledExpired = 13,
-    kReconciledNotFound = 14,
-  };
-  const bool is_fill = update.event == kPartialFill || update.event == kFill;
+  const auto event = static_cast<OrderEvent>(update.event);
+  const bool is_fill = event == OrderEvent::kPartialFill || event == OrderEvent::kFill;
   if (is_fill && update.last_quantity > 0) {
     const std::int64_t q = update.last_quantity;
     order.filled += q;
@@ -493,31 +448,31 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
   u.quantity = order.quantity;
   u.filled_quantity = order.filled;
   bool closed = false;
-  switch (update.event) {
-    case kAccepted:
+  switch (event) {
+    case OrderEvent::kAccepted:
       u.status = bots::BotOrderStatus::kAccepted;
       break;
-    case kPartialFill:
-    case kReconciledPartial:
+    case OrderEvent::kPartialFill:
+    case OrderEvent::kReconciledPartial:
       u.status = bots::BotOrderStatus::kPartiallyFilled;
       break;
-    case kFill:
-    case kReconciledFilled:
+    case OrderEvent::kFill:
+    case OrderEvent::kReconciledFilled:
       u.status = bots::BotOrderStatus::kFilled;
       closed = true;
       break;
-    case kRejected:
-    case kReconciledNotFound:
+    case OrderEvent::kRejected:
+    case OrderEvent::kReconciledNotFound:
       u.status = bots::BotOrderStatus::kRejected;
       closed = true;
       break;
-    case kCanceled:
-    case kReconciledCanceled:
+    case OrderEvent::kCanceled:
+    case OrderEvent::kReconciledCanceled:
       u.status = bots::BotOrderStatus::kCanceled;
       closed = true;
       break;
-    case kExpired:
-    case kReconciledExpired:
+    case OrderEvent::kExpired:
+    case OrderEvent::kReconciledExpired:
       u.status = bots::BotOrderStatus::kExpired;
       closed = true;
       break;
@@ -840,7 +795,7 @@ void StrategyStage::write_state(W& w) const {
     if (!in.defined) continue;
     w.put(in.info.id), w.put(in.info.price_scale), w.put(in.info.qty_scale);
     w.put(in.info.tick_size), w.put(in.info.step_size), w.put(in.info.min_notional);
-    put_string(w, in.symbol);
+    w.put_string(in.symbol);
     w.put(in.venue), w.put(in.base), w.put(in.quote);
     for (const BarAggregator& a : in.bars) {
       // The open bar and its presence decide what is emitted next; the hash covers those
@@ -851,7 +806,7 @@ void StrategyStage::write_state(W& w) const {
   }
   w.put(static_cast<std::uint32_t>(assets_.size()));
   for (std::size_t a = 0; a < assets_.size(); ++a) {
-    put_string(w, std::string(assets_.name(AssetId{static_cast<std::uint16_t>(a)})));
+    w.put_string(assets_.name(AssetId{static_cast<std::uint16_t>(a)}));
   }
   w.put(static_cast<std::uint32_t>(free_quote_.size()));
   for (std::int64_t q : free_quote_)
@@ -860,7 +815,7 @@ void StrategyStage::write_state(W& w) const {
   w.put(static_cast<std::uint32_t>(bots_.size()));
   for (const auto& [id, slot] : bots_) {
     w.put(id);
-    put_string(w, slot->config_json);
+    w.put_string(slot->config_json);
     w.put(slot->owner), w.put(slot->state), w.put(slot->reason), w.put(slot->heartbeat);
     w.put(slot->inputs), w.put(slot->position), w.put(slot->open_buy_quote), w.put(slot->fills);
     w.put(slot->suppressed);
@@ -884,7 +839,7 @@ void StrategyStage::write_state(W& w) const {
 }
 
 std::uint64_t StrategyStage::state_hash() const {
-  HashWriter w;
+  state_io::Hasher w;
   write_state(w);
   w.put(conditions_.state_hash());
   return w.value();
@@ -892,7 +847,7 @@ std::uint64_t StrategyStage::state_hash() const {
 
 std::vector<std::byte> StrategyStage::snapshot() const {
   std::vector<std::byte> out;
-  bots::StateWriter w(out);
+  state_io::Writer w(out);
   write_state(w);
   // Aggregators in full (their cursor and last close are private): as bytes.
   for (const Instrument& in : instruments_) {
@@ -907,7 +862,7 @@ std::vector<std::byte> StrategyStage::snapshot() const {
   w.put(static_cast<std::uint32_t>(blobs_.size()));
   for (const auto& [id, text] : blobs_) {
     w.put(id);
-    put_string(w, text);
+    w.put_string(text);
   }
   return out;
 }
@@ -915,7 +870,7 @@ std::vector<std::byte> StrategyStage::snapshot() const {
 std::optional<std::string> StrategyStage::restore(std::span<const std::byte> bytes) {
   timer_floor_ = std::numeric_limits<Nanos>::min();  // rescanned at the next input
   StrategyStage fresh(capacity_, *registry_);
-  bots::StateReader r(bytes);
+  state_io::Reader r(bytes);
   std::uint8_t version = 0;
   if (!r.get(version) || version != kSnapshotVersion) return "strategy snapshot: unknown version";
   r.get(fresh.now_), r.get(fresh.input_ordinal_), r.get(fresh.bot_ids_used_);
@@ -928,7 +883,8 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
     if (!in.defined) continue;
     r.get(in.info.id), r.get(in.info.price_scale), r.get(in.info.qty_scale);
     r.get(in.info.tick_size), r.get(in.info.step_size), r.get(in.info.min_notional);
-    if (!get_string(r, in.symbol)) return "strategy snapshot: truncated";
+    in.symbol = r.get_string();
+    if (r.failed()) return "strategy snapshot: truncated";
     r.get(in.venue), r.get(in.base), r.get(in.quote);
     for (std::size_t k = 0; k < in.bars.size(); ++k) {
       std::uint8_t open = 0;
@@ -942,7 +898,8 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
   if (!r.get(n)) return "strategy snapshot: truncated";
   for (std::uint32_t a = 0; a < n; ++a) {
     std::string name;
-    if (!get_string(r, name)) return "strategy snapshot: truncated";
+    name = r.get_string();
+    if (r.failed()) return "strategy snapshot: truncated";
     fresh.assets_.intern(name);
   }
   if (!r.get(n) || n > 65536) return "strategy snapshot: bad asset count";
@@ -960,7 +917,8 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
     BotId id{};
     r.get(id);
     std::string json;
-    if (!get_string(r, json)) return "strategy snapshot: truncated";
+    json = r.get_string();
+    if (r.failed()) return "strategy snapshot: truncated";
     auto built = fresh.build(json, id);
     if (!built) return "strategy snapshot: bot " + std::to_string(index_of(id)) + " config";
     auto slot = std::make_unique<BotSlot>();
@@ -1021,7 +979,8 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
     std::uint64_t id = 0;
     std::string text;
     r.get(id);
-    if (!get_string(r, text)) return "strategy snapshot: truncated";
+    text = r.get_string();
+    if (r.failed()) return "strategy snapshot: truncated";
     fresh.blobs_[id] = std::move(text);
   }
   if (r.failed() || !r.at_end()) return "strategy snapshot: trailing or missing bytes";
