@@ -43,10 +43,10 @@
 #include "core/expected.hpp"
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
-#include "strategies/market/bar_aggregator.hpp"
-#include "strategies/market/feed_health.hpp"
 #include "strategies/bots/registry.hpp"
 #include "strategies/conditions/engine.hpp"
+#include "strategies/market/bar_aggregator.hpp"
+#include "strategies/market/feed_health.hpp"
 
 namespace be::stage {
 
@@ -128,28 +128,38 @@ class StrategyStage {
   std::optional<std::string> restore(std::span<const std::byte> bytes);
 
  private:
+  // Defined in stage_state.hpp; the member functions below are grouped by the file that
+  // defines them.
   struct BotSlot;
   struct Instrument;
   class Context;
 
+  // market_data.cpp
   void define(const InstrumentDefined& def);
   void on_trade(const Trade& trade, Nanos t, Outbox& out);
   void on_bar_input(const Bar& bar, Outbox& out);
+  void on_clock_tick(Outbox& out);
   void on_closed_bar(const Bar& bar, Outbox& out);
   void on_quote(const Quote& quote, Outbox& out);
+  // bot_runtime.cpp
   void on_order_update(const OrderUpdate& update, Nanos t, Outbox& out);
-  void on_command(const OperatorCommand& command, Nanos t, Outbox& out);
   void fire_timers(Nanos t, Outbox& out);
+  // bot_commands.cpp
+  void on_command(const OperatorCommand& command, Nanos t, Outbox& out);
+  std::optional<std::string> take_config(std::uint64_t blob_id);
   Expected<bots::CreatedBot, bots::ConfigErrors> build(std::string_view json, BotId id) const;
+  std::unique_ptr<BotSlot> new_slot(bots::CreatedBot built, std::string_view json) const;
   void start_bot(BotSlot& slot, BotState to, std::uint32_t user, Nanos t, Outbox& out);
   void stop_bot(BotSlot& slot, BotState to, BotStatusReason reason, std::uint32_t user, Nanos t,
                 Outbox& out);
   void set_state(BotSlot& slot, BotState to, BotStatusReason reason, std::uint32_t user, Nanos t,
                  Outbox& out);
   void subscribe_conditions(BotSlot& slot);
+  bots::InstrumentResolver resolver() const;
+  // strategy_stage.cpp
   BotSlot* find(BotId bot) noexcept;
   const BotSlot* find(BotId bot) const noexcept;
-  bots::InstrumentResolver resolver() const;
+  // snapshot.cpp
   template <class W>
   void write_state(W& w) const;
 
