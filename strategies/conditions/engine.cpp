@@ -59,8 +59,8 @@ double price(std::int64_t value, int price_scale) noexcept {
 }
 
 // The project's writer and hasher (core/state_io.hpp), plus indicators: the snapshot holds
-// their saved bytes, the hash only their own state_hash (what the bytes would hash to anyway,
-// without writing them).
+// their saved bytes, the hash takes each one's own state_hash (a digest of those bytes)
+// instead, so hashing writes nothing.
 struct StateWriter : state_io::Writer {
   explicit StateWriter(std::vector<std::byte>& out) : state_io::Writer(out), out_(&out) {}
   void put_indicator(const ta::AnyIndicator& ind) {
