@@ -186,44 +186,51 @@ bool RiskEngine::accept_order_input(const OrderInput& order) noexcept {
 
 bool RiskEngine::apply_order_opened(const OrderInput& order) noexcept {
   if (!accept_order_input(order)) return false;
-  const std::uint32_t b = index_of(order.bot);
-  const std::uint32_t i = index_of(order.instrument);
-  Bot& bot = bots_[b];
-  ++bot.s.open_orders;
-  ++accounts_[bot.account].s.open_orders;
-  BotInstrument& state = bot_instruments_[bi(b, i)];
-  AccountInstrument& acct = account_instruments_[ai(bot.account, i)];
-  if (order.side == Side::kBuy) {
-    state.open_buy += order.quantity;
-    acct.open_buy += order.quantity;
-    acct.open_buy_notional += static_cast<Wide>(order.price) * order.quantity;
-    reserve_quote(acct, instruments_[i].qty_unit);
-  } else {
-    state.open_sell += order.quantity;
-    acct.open_sell += order.quantity;
-  }
+  move_resting(order, /*opened=*/true);
   return true;
 }
 
 bool RiskEngine::apply_order_closed(const OrderInput& order) noexcept {
   if (!accept_order_input(order)) return false;
+  move_resting(order, /*opened=*/false);
+  return true;
+}
+
+// An order starts resting (opened) or stops (closed, with its unfilled quantity): the open
+// order counts of the bot and its account, the side's resting quantities, and for a buy the
+// quote it reserves. Releases never go below zero (a late or repeated close is harmless).
+void RiskEngine::move_resting(const OrderInput& order, bool opened) noexcept {
   const std::uint32_t b = index_of(order.bot);
   const std::uint32_t i = index_of(order.instrument);
   Bot& bot = bots_[b];
-  Scoped& as = accounts_[bot.account].s;
-  if (bot.s.open_orders > 0) --bot.s.open_orders;
-  if (as.open_orders > 0) --as.open_orders;
+  Scoped& account = accounts_[bot.account].s;
+  if (opened) {
+    ++bot.s.open_orders;
+    ++account.open_orders;
+  } else {
+    if (bot.s.open_orders > 0) --bot.s.open_orders;
+    if (account.open_orders > 0) --account.open_orders;
+  }
+  const bool buy = order.side == Side::kBuy;
   BotInstrument& state = bot_instruments_[bi(b, i)];
   AccountInstrument& acct = account_instruments_[ai(bot.account, i)];
-  if (order.side == Side::kBuy) {
-    state.open_buy -= std::min(state.open_buy, order.quantity);
-    acct.open_buy -= std::min(acct.open_buy, order.quantity);
-    release_buy_notional(acct, order.price, order.quantity, instruments_[i].qty_unit);
+  std::int64_t& bot_open = buy ? state.open_buy : state.open_sell;
+  std::int64_t& account_open = buy ? acct.open_buy : acct.open_sell;
+  if (opened) {
+    bot_open += order.quantity;
+    account_open += order.quantity;
   } else {
-    state.open_sell -= std::min(state.open_sell, order.quantity);
-    acct.open_sell -= std::min(acct.open_sell, order.quantity);
+    bot_open -= std::min(bot_open, order.quantity);
+    account_open -= std::min(account_open, order.quantity);
   }
-  return true;
+  if (!buy) return;
+  const std::int64_t qty_unit = instruments_[i].qty_unit;
+  if (opened) {
+    acct.open_buy_notional += static_cast<Wide>(order.price) * order.quantity;
+    reserve_quote(acct, qty_unit);
+  } else {
+    release_buy_notional(acct, order.price, order.quantity, qty_unit);
+  }
 }
 
 bool RiskEngine::apply_balance(const BalanceInput& balance) noexcept {

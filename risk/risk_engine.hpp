@@ -2,6 +2,10 @@
 // and folds the inputs it is given (fills, order opened/closed, prices, balances, operator
 // commands, venue errors) into its own counters. docs/RISK.md states every rule.
 //
+// Where it lives: the rules are risk/checks.hpp (one named pure function each), the state
+// records risk/state.hpp, the fold of inputs risk/fold.cpp, the hash and snapshot
+// risk/snapshot.cpp; risk_engine.cpp has check() (the rules in order) and the queries.
+//
 // Determinism: no clock (time is the event_time argument), no I/O, no randomness, no hash
 // iteration. Every mutating call is an apply of one input, so feeding the same inputs in the
 // same order gives the same state_hash() and the same decisions (tests/risk twin test).
@@ -198,6 +202,7 @@ class RiskEngine {
 
   // ---- state fold (fold.cpp) ----
   bool accept_order_input(const OrderInput& order) noexcept;
+  void move_resting(const OrderInput& order, bool opened) noexcept;
   // Re-marks one position; returns the change of its contribution (not yet added).
   std::int64_t revalue(std::uint32_t bot, std::uint32_t instrument) noexcept;
   void add_pnl(std::uint32_t bot, std::int64_t delta, std::int64_t fee) noexcept;

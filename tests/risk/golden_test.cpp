@@ -44,13 +44,12 @@ void fold(state_io::Hasher& h, const RiskReject& r) {
 
 InstrumentDefined instrument(std::uint32_t id, std::string_view symbol, std::string_view base,
                              std::string_view quote) {
-  InstrumentDefined d;
-  d.instrument = InstrumentId{id};
-  d.price_scale = 2;
-  d.qty_scale = 3;
-  d.tick_size = 5;
-  d.step_size = 10;
-  d.min_notional = 500;
+  InstrumentDefined d{.instrument = InstrumentId{id},
+                      .price_scale = 2,
+                      .qty_scale = 3,
+                      .tick_size = 5,
+                      .step_size = 10,
+                      .min_notional = 500};
   std::memcpy(d.symbol.data(), symbol.data(), symbol.size());
   std::memcpy(d.base_asset.data(), base.data(), base.size());
   std::memcpy(d.quote_asset.data(), quote.data(), quote.size());
