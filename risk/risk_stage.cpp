@@ -183,7 +183,9 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
   engine_.advance_time(t);
   Tracked* order = find(u.client_sequence, u.bot);
   const bool local_reject = u.reason >= kLocalRejectBase;
-  switch (static_cast<OrderEvent>(u.event)) {
+  // OrderUpdate.event is a be::OrderEvent (core/codes.hpp); unknown numbers are ignored.
+  const auto event = static_cast<OrderEvent>(u.event);
+  switch (event) {
     case OrderEvent::kAccepted:
     case OrderEvent::kReconciledNew:
       engine_.on_success(u.bot);
@@ -211,10 +213,7 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
         engine_.on_success(u.bot);
         if (order != nullptr) order->filled += u.last_quantity;
       }
-      if (u.event == static_cast<std::uint8_t>(OrderEvent::kFill) ||
-          u.event == static_cast<std::uint8_t>(OrderEvent::kReconciledFilled)) {
-        break;
-      }
+      if (event == OrderEvent::kFill || event == OrderEvent::kReconciledFilled) break;
       return;
     case OrderEvent::kRejected:
       if (!local_reject) {
