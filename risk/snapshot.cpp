@@ -122,10 +122,10 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
   if (bytes.size() != snapshot_size()) return Unexpected{RestoreError::kTruncated};
 
   // Validate the records that index other tables before changing anything.
-  state_io::Reader check = r;
-  check.skip(sizeof(day_) + sizeof(global_kill_) + sizeof(bad_inputs_));
+  state_io::Reader records = r;
+  records.skip(sizeof(day_) + sizeof(global_kill_) + sizeof(bad_inputs_));
   for (std::size_t k = 0; k < instruments_.size(); ++k) {
-    const auto in = check.get<Instrument>();
+    const auto in = records.get<Instrument>();
     if (in.defined > 1) return Unexpected{RestoreError::kCorrupt};
     if (!in.defined) continue;
     if (qty_scale_of(in.qty_unit) < 0 || in.base >= capacity_.assets ||
@@ -134,7 +134,7 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
     }
   }
   for (std::size_t k = 0; k < bots_.size(); ++k) {
-    const auto b = check.get<Bot>();
+    const auto b = records.get<Bot>();
     if (b.account >= capacity_.accounts && (b.s.configured || b.account != 0)) {
       return Unexpected{RestoreError::kCorrupt};
     }

@@ -413,6 +413,14 @@ TEST(GoldenTest, shouldKeepStageOutputsStateHashAndSnapshotBytes) {
   EXPECT_GT(s.stage().stats().exits, 0u);
 
   RiskStage restored(StageSession::options());
+  const std::uint64_t fresh = restored.state_hash();
+  std::vector<std::byte> other_version = snapshot;
+  other_version[0] = std::byte{2};
+  EXPECT_EQ(restored.restore(other_version), "risk snapshot: version");
+  EXPECT_EQ(restored.restore(std::span(snapshot).first(snapshot.size() - 1)),
+            "risk snapshot: trailing or missing bytes");
+  EXPECT_EQ(restored.restore(std::span(snapshot).first(20)), "risk snapshot: truncated");
+  EXPECT_EQ(restored.state_hash(), fresh);  // a refused restore changes nothing
   ASSERT_FALSE(restored.restore(snapshot).has_value());
   EXPECT_EQ(restored.state_hash(), s.stage().state_hash());
   EXPECT_EQ(restored.snapshot(), snapshot);
