@@ -72,10 +72,7 @@ OrderIntent protection_exit(std::uint32_t bot, std::uint32_t instrument, std::in
 
 // ---- Time ----------------------------------------------------------------------------------
 
-void RiskEngine::advance_time(Nanos event_time) noexcept {
-  // Fast path without a division: still inside the current day (or earlier: time never
-  // moves the day backwards).
-  if (event_time < (day_ + 1) * kDayNanos) return;
+void RiskEngine::start_day(Nanos event_time) noexcept {
   day_ = floor_div(event_time, kDayNanos);
   for (Bot& b : bots_) {
     b.s.day_start_equity = b.s.equity();

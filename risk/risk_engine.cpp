@@ -118,7 +118,9 @@ bool RiskEngine::configure_account(AccountId account, const AccountConfig& confi
 
 // ---- Decisions --------------------------------------------------------------------------------
 
-Decision RiskEngine::check(const OrderIntent& intent, Nanos t) noexcept {
+// flatten: the rules are small functions of one sequence; inlining them all into the hot
+// path keeps check() as fast as the single function it was (bench/risk: ~30% slower without).
+[[gnu::flatten]] Decision RiskEngine::check(const OrderIntent& intent, Nanos t) noexcept {
   advance_time(t);
   Decision d;
   Approval approval;

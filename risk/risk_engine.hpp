@@ -119,7 +119,11 @@ class RiskEngine {
   std::size_t apply_quote(const Quote& quote, Nanos event_time,
                           std::span<OrderIntent> exits) noexcept;
   // Any other timed input: only moves the UTC day forward.
-  void advance_time(Nanos event_time) noexcept;
+  // Inline: every timed call starts here, and inside the current day (or earlier: time never
+  // moves the day backwards) it is one comparison.
+  void advance_time(Nanos event_time) noexcept {
+    if (event_time >= (day_ + 1) * kDayNanos) start_day(event_time);
+  }
 
   // ---- Kill switch (latched; folded from journaled operator commands) ---------------------
   // id: the bot or account id; ignored for kGlobal. Return whether anything changed.
@@ -201,6 +205,8 @@ class RiskEngine {
   Wide available_balance(std::uint32_t account, const Instrument& in, bool buy) const noexcept;
 
   // ---- state fold (fold.cpp) ----
+  // The first input of a later UTC day: daily figures restart from the current equity.
+  void start_day(Nanos event_time) noexcept;
   bool accept_order_input(const OrderInput& order) noexcept;
   void move_resting(const OrderInput& order, bool opened) noexcept;
   // Re-marks one position; returns the change of its contribution (not yet added).
