@@ -219,8 +219,16 @@ async function story(browser, base, tokens, art) {
   await shot(page, art, '02-new-bot-invalid');
   // A field the template lacks is added through "Edit as JSON"; the engine's complaint about
   // it lands beside its new input. Then it is taken out again.
+  // Wait for the state the next step reads: the box open and holding the form's config as a
+  // JSON object (reading it before it is filled was this test's flake, issue 13).
   await page.getByText('Edit as JSON').click();
   const box = page.getByLabel('Config as JSON');
+  await page.waitForFunction((el) => {
+    try {
+      const v = JSON.parse(el.value);
+      return el.checkVisibility() && v !== null && typeof v === 'object' && !Array.isArray(v);
+    } catch { return false; }
+  }, await box.elementHandle());
   const cfg = JSON.parse(await box.inputValue());
   await box.fill(JSON.stringify({ ...cfg, colour: 'blue' }));
   await page.getByRole('button', { name: 'Apply JSON to the form' }).click();
