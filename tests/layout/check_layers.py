@@ -134,18 +134,25 @@ def check(root):
     return problems
 
 
+def report(problems, heading, clean):
+    """Prints the heading and one indented line per problem (exit 1), or the clean line (0)."""
+    if not problems:
+        print(clean)
+        return 0
+    print(heading)
+    for problem in problems:
+        print("  " + problem)
+    return 1
+
+
 def main(argv):
     root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
     root = os.path.abspath(root)
     problems = check(root)
-    if problems:
-        print(f"layout check: {len(problems)} wrong-way include(s) under {root} "
-              "(rules and layers: tests/layout/check_layers.py):")
-        for problem in problems:
-            print("  " + problem)
-        return 1
-    print(f"layout check: clean ({root})")
-    return 0
+    return report(problems,
+                  f"layout check: {len(problems)} wrong-way include(s) under {root} "
+                  "(rules and layers: tests/layout/check_layers.py):",
+                  f"layout check: clean ({root})")
 
 
 if __name__ == "__main__":

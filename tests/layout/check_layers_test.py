@@ -12,6 +12,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import check_layers  # noqa: E402 (beside this file: python puts the script's folder on sys.path)
+
 CHECKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_layers.py")
 
 # Every include here is legal: the checker must stay quiet on this tree.
@@ -107,13 +110,9 @@ def main():
             elif len(reported) != 1 or not reported[0].startswith(expected):
                 failures.append(f"{path}: expected exactly one '{expected} ...', got:\n{output}")
 
-    if failures:
-        print("layout check self-test FAILED:")
-        for failure in failures:
-            print("- " + failure)
-        return 1
-    print(f"layout check self-test: clean tree passes, {len(PLANTED)} planted includes caught")
-    return 0
+    return check_layers.report(
+        failures, "layout check self-test FAILED:",
+        f"layout check self-test: clean tree passes, {len(PLANTED)} planted includes caught")
 
 
 if __name__ == "__main__":
