@@ -51,7 +51,7 @@ entry_paths() { local e; for e in "$@"; do echo "${e%%|*}"; done; }
 code_grep() {
   local pattern=$1
   shift
-  grep -HnE "$pattern" "$@" | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(//|/?\*)' || true
+  grep -HnE "$pattern" "$@" | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(//|/\*|\*([[:space:]]|$))' || true
 }
 
 lint() {
@@ -156,6 +156,7 @@ self_test() {
     'engine/pipeline.cpp|const Nanos now = wall_now();|engine/pipeline.cpp:2:'
     'engine/detail/timer.hpp|be::WallClock clock;|engine/detail/timer.hpp:2:'
     'engine/format.cpp|auto d = std::chrono::steady_clock::now();|engine/format.cpp:2:'
+    'engine/stamp.cpp|*out = std::chrono::steady_clock::now();|engine/stamp.cpp:2:'
     "$(entry_paths "${CLOCK_ALLOWLIST[0]}")|auto t = std::chrono::high_resolution_clock::now();|$(entry_paths "${CLOCK_ALLOWLIST[0]}"):2:"
   )
   local entry file text expect tree index=0
