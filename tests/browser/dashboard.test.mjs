@@ -166,13 +166,18 @@ async function signIn(page, base, token) {
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
-// Presses Tab until the element matching `locator` has focus (at most `limit` times), so the
-// control is reachable in the tab order; returns whether it got there.
+// Presses Tab until the control matching `locator` has focus (at most `limit` times), so the
+// control is reachable in the tab order; returns whether it got there. The control is known by
+// its id, not by its DOM node: a page redraws what changed while we tab (the bot page does when
+// its first equity point arrives) and gives focus back to the control with the same id, so a
+// node taken before the redraw is detached and could never be the focused one (this test's
+// second flake, issue 13).
 async function tabTo(page, locator, limit = 80) {
-  const target = await locator.elementHandle();
+  const id = await locator.getAttribute('id');
+  if (!id) throw new Error('tabTo: the control has no id to follow across redraws');
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press('Tab');
-    if (await page.evaluate((el) => document.activeElement === el, target)) return true;
+    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return true;
   }
   return false;
 }
