@@ -1,6 +1,7 @@
 #include "engine/journal_replayer.hpp"
 
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include "core/json_config.hpp"
@@ -8,23 +9,17 @@
 namespace be::engine {
 
 std::string_view to_string(ReplayDifference what) noexcept {
-  switch (what) {
-    case ReplayDifference::kNone:
-      return "none";
-    case ReplayDifference::kType:
-      return "type";
-    case ReplayDifference::kFlags:
-      return "flags";
-    case ReplayDifference::kPayload:
-      return "payload";
-    case ReplayDifference::kStateHash:
-      return "state hash";
-    case ReplayDifference::kMissing:
-      return "not derived by the replay";
-    case ReplayDifference::kExtra:
-      return "not in the journal";
-  }
-  return "unknown";
+  // In the enum's order.
+  static constexpr std::string_view kNames[] = {"none",
+                                                "type",
+                                                "flags",
+                                                "payload",
+                                                "state hash",
+                                                "not derived by the replay",
+                                                "not in the journal"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(ReplayDifference::kExtra) + 1);
+  const auto i = static_cast<std::size_t>(what);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 namespace {

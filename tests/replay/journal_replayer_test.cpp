@@ -7,22 +7,18 @@
 
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
-
 #include <cstring>
 #include <deque>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "engine/format.hpp"
 #include "journal/writer.hpp"
+#include "tests/journal/journal_test_util.hpp"
 
 namespace be::engine {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr std::int64_t kUnit = 100'000'000;  // 1.0 at scale 8
 constexpr Nanos kStart = 1'795'000'000'000'000'000;
@@ -42,17 +38,7 @@ constexpr const char* kGridBot = R"({"name":"grid","symbol":"BTCUSDT","timeframe
   "strategy":{"type":"grid","parameters":{"lower":49500,"upper":50500,"grids":20,
   "spacing":"arithmetic","quantity_per_grid":0.001}}})";
 
-struct TempDir {  // removed with everything in it
-  fs::path path;
-  TempDir() {
-    char name[] = "/tmp/be_journal_replayer_test_XXXXXX";
-    path = ::mkdtemp(name);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using journal::test::TempDir;  // removed with everything in it
 
 EngineConfig deployment() {
   auto parsed = parse_engine_config(kDeployment);
@@ -174,10 +160,10 @@ const Recording& recording() {
   return r;
 }
 
-void write_journal(const fs::path& dir, const std::vector<Event>& records) {
+void write_journal(const std::string& dir, const std::vector<Event>& records) {
   journal::WriterOptions options;
   options.durability = journal::Durability::kNone;
-  auto writer = journal::JournalWriter<>::open(dir.string(), options);
+  auto writer = journal::JournalWriter<>::open(dir, options);
   ASSERT_TRUE(writer.has_value()) << writer.error().message;
   SequenceNumber sequence = 0;
   for (Event e : records) {
@@ -235,9 +221,9 @@ struct Counting final : ReplayObserver {
 
 Replayed replay(const std::vector<Event>& records, JournalReplayer::Options options = {}) {
   TempDir dir;
-  write_journal(dir.path, records);
+  write_journal(dir.path(), records);
   Replayed out;
-  auto reader = journal::Reader::open(dir.path.string());
+  auto reader = journal::Reader::open(dir.path());
   EXPECT_TRUE(reader.has_value());
   if (!reader) return out;
   oms::DiscardResponses drop;
@@ -403,8 +389,8 @@ TEST(JournalReplayerTest, shouldReplayTheTailAfterASnapshotOnly) {
   ASSERT_LT(before, r.snapshot_index);
   planted[before].header.flags ^= kFlagHeld;  // before the snapshot: not replayed
   TempDir dir;
-  write_journal(dir.path, planted);
-  auto reader = journal::Reader::open(dir.path.string());
+  write_journal(dir.path(), planted);
+  auto reader = journal::Reader::open(dir.path());
   ASSERT_TRUE(reader.has_value());
   oms::DiscardResponses drop;
   auto fold = fresh_fold(deployment(), drop);
@@ -428,8 +414,8 @@ TEST(JournalReplayerTest, shouldReplayTheTailAfterASnapshotOnly) {
 
 TEST(JournalReplayerTest, shouldReadTheDeploymentTheJournalRecorded) {
   TempDir dir;
-  write_journal(dir.path, recording().records);
-  auto reader = journal::Reader::open(dir.path.string());
+  write_journal(dir.path(), recording().records);
+  auto reader = journal::Reader::open(dir.path());
   ASSERT_TRUE(reader.has_value());
   const auto config = read_journal_config(**reader);
   ASSERT_TRUE(config.has_value()) << config.error();
@@ -439,8 +425,8 @@ TEST(JournalReplayerTest, shouldReadTheDeploymentTheJournalRecorded) {
 
   TempDir none;
   const std::vector<Event> no_config(recording().records.begin() + 1, recording().records.end());
-  write_journal(none.path, no_config);
-  auto without = journal::Reader::open(none.path.string());
+  write_journal(none.path(), no_config);
+  auto without = journal::Reader::open(none.path());
   ASSERT_TRUE(without.has_value());
   const auto missing = read_journal_config(**without);
   ASSERT_TRUE(missing.has_value());
