@@ -317,6 +317,16 @@ TEST(JournalReplayerTest, shouldReportAnotherStateHashAtItsSequence) {
     std::memcpy(planted[at].payload.data(), &h, sizeof h);
     expect_divergence(planted, ReplayDifference::kStateHash, at);
   }
+  std::vector<Event> planted = recording().records;
+  StateHash h = planted[recording().snapshot_index].as<StateHash>();
+  h.combined ^= 1;
+  std::memcpy(planted[recording().snapshot_index].payload.data(), &h, sizeof h);
+  JournalReplayer::Options derived_only;
+  derived_only.compare_state_hashes = false;  // recovery's after refusing a snapshot
+  const Replayed got = replay(planted, derived_only);
+  EXPECT_FALSE(got.result.first_divergence.has_value());
+  EXPECT_EQ(got.result.counts.hashes_checked, 0u);
+  EXPECT_GT(got.result.counts.compared, 0u);
 }
 
 TEST(JournalReplayerTest, shouldReportAJournaledRecordTheReplayDidNotDerive) {
