@@ -1,28 +1,27 @@
 #include "engine/journal_replayer.hpp"
 
+#include <array>
 #include <cstring>
-#include <iterator>
 #include <utility>
 
 #include "core/json_config.hpp"
+#include "core/names.hpp"
 
 namespace be::engine {
 
-std::string_view to_string(ReplayDifference what) noexcept {
-  // In the enum's order.
-  static constexpr std::string_view kNames[] = {"none",
-                                                "type",
-                                                "flags",
-                                                "payload",
-                                                "state hash",
-                                                "not derived by the replay",
-                                                "not in the journal"};
-  static_assert(std::size(kNames) == static_cast<std::size_t>(ReplayDifference::kExtra) + 1);
-  const auto i = static_cast<std::size_t>(what);
-  return i < std::size(kNames) ? kNames[i] : "unknown";
-}
-
 namespace {
+
+constexpr std::array<Named<ReplayDifference>, 7> kDifferenceNames{{
+    {ReplayDifference::kNone, "none"},
+    {ReplayDifference::kType, "type"},
+    {ReplayDifference::kFlags, "flags"},
+    {ReplayDifference::kPayload, "payload"},
+    {ReplayDifference::kStateHash, "state hash"},
+    {ReplayDifference::kMissing, "not derived by the replay"},
+    {ReplayDifference::kExtra, "not in the journal"},
+}};
+static_assert(names_every_code(kDifferenceNames,
+                               static_cast<std::size_t>(ReplayDifference::kExtra) + 1));
 
 bool same_hashes(const StateHash& a, const StateHash& b) noexcept {
   return a.strategy == b.strategy && a.risk == b.risk && a.orders == b.orders &&
@@ -40,6 +39,10 @@ ReplayDifference difference(const Event& journaled, const Event& replayed) noexc
 }
 
 }  // namespace
+
+std::string_view to_string(ReplayDifference what) noexcept {
+  return name_of(kDifferenceNames, what);
+}
 
 void JournalReplayer::diverge(ReplayResult& result, const ReplayDivergence& divergence) {
   ++result.counts.mismatches;
