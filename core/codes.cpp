@@ -1,135 +1,83 @@
 #include "core/codes.hpp"
 
 namespace be {
+namespace {
+
+// Names indexed by code minus the first code. A code past the table (a newer build's, or
+// garbage) prints as `other`: names are for people, never parsed back by the engine.
+template <std::size_t N>
+struct NameTable {
+  std::uint32_t first;
+  std::array<std::string_view, N> names;
+  std::string_view other = "unknown";
+  std::string_view operator()(std::uint32_t code) const noexcept {
+    return code >= first && code - first < N ? names[code - first] : other;
+  }
+};
+
+constexpr NameTable<kOrderEventCount> kOrderEventNames{
+    0,
+    {"accepted", "partial_fill", "fill", "rejected", "cancel_requested", "canceled",
+     "cancel_rejected", "expired", "connection_lost", "reconciled_new", "reconciled_partial",
+     "reconciled_filled", "reconciled_canceled", "reconciled_expired", "reconciled_not_found"},
+    "invalid"};
+static_assert(static_cast<std::size_t>(OrderEvent::kReconciledNotFound) + 1 == kOrderEventCount,
+              "a new OrderEvent needs its name here");
+
+constexpr NameTable<kRejectReasonCount> kRiskRejectNames{0,
+                                                         {"none",
+                                                          "unknown_instrument",
+                                                          "unknown_bot",
+                                                          "invalid_intent",
+                                                          "kill_switch",
+                                                          "circuit_open",
+                                                          "reduce_only_would_increase",
+                                                          "no_reference_price",
+                                                          "quote_amount_too_small",
+                                                          "tick_size",
+                                                          "step_size",
+                                                          "min_notional",
+                                                          "price_band",
+                                                          "max_order_quantity",
+                                                          "max_order_notional",
+                                                          "max_position_quantity",
+                                                          "max_position_notional",
+                                                          "max_open_orders",
+                                                          "max_daily_loss",
+                                                          "max_drawdown",
+                                                          "max_daily_trades",
+                                                          "insufficient_balance",
+                                                          "order_rate_throttle",
+                                                          "cancel_rate_throttle"}};
+static_assert(static_cast<std::size_t>(RiskRejectReason::kCancelRateThrottle) + 1 ==
+                  kRejectReasonCount,
+              "a new RiskRejectReason needs its name here");
+
+constexpr NameTable<5> kConnectivityNames{
+    1, {"connected", "disconnected", "stale", "recovered", "gap"}};
+static_assert(static_cast<std::uint32_t>(ConnectivityState::kGap) == 5,
+              "a new ConnectivityState needs its name here");
+
+constexpr NameTable<kNotificationKinds.size()> kNotificationNames{
+    1,
+    {"trade", "stop_loss", "take_profit", "trailing_stop", "risk_reject", "kill_switch",
+     "bot_error", "feed_status", "bot_status"}};
+static_assert(static_cast<std::uint32_t>(NotificationKind::kBotStatus) == kNotificationKinds.size(),
+              "a new NotificationKind needs its name here and in kNotificationKinds");
+
+}  // namespace
 
 std::string_view to_string(OrderEvent e) noexcept {
-  switch (e) {
-    case OrderEvent::kAccepted:
-      return "accepted";
-    case OrderEvent::kPartialFill:
-      return "partial_fill";
-    case OrderEvent::kFill:
-      return "fill";
-    case OrderEvent::kRejected:
-      return "rejected";
-    case OrderEvent::kCancelRequested:
-      return "cancel_requested";
-    case OrderEvent::kCanceled:
-      return "canceled";
-    case OrderEvent::kCancelRejected:
-      return "cancel_rejected";
-    case OrderEvent::kExpired:
-      return "expired";
-    case OrderEvent::kConnectionLost:
-      return "connection_lost";
-    case OrderEvent::kReconciledNew:
-      return "reconciled_new";
-    case OrderEvent::kReconciledPartial:
-      return "reconciled_partial";
-    case OrderEvent::kReconciledFilled:
-      return "reconciled_filled";
-    case OrderEvent::kReconciledCanceled:
-      return "reconciled_canceled";
-    case OrderEvent::kReconciledExpired:
-      return "reconciled_expired";
-    case OrderEvent::kReconciledNotFound:
-      return "reconciled_not_found";
-  }
-  return "invalid";
+  return kOrderEventNames(static_cast<std::uint32_t>(e));
 }
-
-std::string_view to_string(RiskRejectReason reason) noexcept {
-  switch (reason) {
-    case RiskRejectReason::kNone:
-      return "none";
-    case RiskRejectReason::kUnknownInstrument:
-      return "unknown_instrument";
-    case RiskRejectReason::kUnknownBot:
-      return "unknown_bot";
-    case RiskRejectReason::kInvalidIntent:
-      return "invalid_intent";
-    case RiskRejectReason::kKillSwitch:
-      return "kill_switch";
-    case RiskRejectReason::kCircuitOpen:
-      return "circuit_open";
-    case RiskRejectReason::kReduceOnlyWouldIncrease:
-      return "reduce_only_would_increase";
-    case RiskRejectReason::kNoReferencePrice:
-      return "no_reference_price";
-    case RiskRejectReason::kQuoteAmountTooSmall:
-      return "quote_amount_too_small";
-    case RiskRejectReason::kTickSize:
-      return "tick_size";
-    case RiskRejectReason::kStepSize:
-      return "step_size";
-    case RiskRejectReason::kMinNotional:
-      return "min_notional";
-    case RiskRejectReason::kPriceBand:
-      return "price_band";
-    case RiskRejectReason::kMaxOrderQuantity:
-      return "max_order_quantity";
-    case RiskRejectReason::kMaxOrderNotional:
-      return "max_order_notional";
-    case RiskRejectReason::kMaxPositionQuantity:
-      return "max_position_quantity";
-    case RiskRejectReason::kMaxPositionNotional:
-      return "max_position_notional";
-    case RiskRejectReason::kMaxOpenOrders:
-      return "max_open_orders";
-    case RiskRejectReason::kMaxDailyLoss:
-      return "max_daily_loss";
-    case RiskRejectReason::kMaxDrawdown:
-      return "max_drawdown";
-    case RiskRejectReason::kMaxDailyTrades:
-      return "max_daily_trades";
-    case RiskRejectReason::kInsufficientBalance:
-      return "insufficient_balance";
-    case RiskRejectReason::kOrderRateThrottle:
-      return "order_rate_throttle";
-    case RiskRejectReason::kCancelRateThrottle:
-      return "cancel_rate_throttle";
-  }
-  return "unknown";
+std::string_view to_string(RiskRejectReason r) noexcept {
+  return kRiskRejectNames(static_cast<std::uint32_t>(r));
 }
-
 std::string_view to_string(ConnectivityState s) noexcept {
-  switch (s) {
-    case ConnectivityState::kConnected:
-      return "connected";
-    case ConnectivityState::kDisconnected:
-      return "disconnected";
-    case ConnectivityState::kStale:
-      return "stale";
-    case ConnectivityState::kRecovered:
-      return "recovered";
-    case ConnectivityState::kGap:
-      return "gap";
-  }
-  return "unknown";
+  return kConnectivityNames(static_cast<std::uint32_t>(s));
 }
-
 std::string_view to_string(NotificationKind k) noexcept {
-  switch (k) {
-    case NotificationKind::kTrade:
-      return "trade";
-    case NotificationKind::kStopLoss:
-      return "stop_loss";
-    case NotificationKind::kTakeProfit:
-      return "take_profit";
-    case NotificationKind::kTrailingStop:
-      return "trailing_stop";
-    case NotificationKind::kRiskReject:
-      return "risk_reject";
-    case NotificationKind::kKillSwitch:
-      return "kill_switch";
-    case NotificationKind::kBotError:
-      return "bot_error";
-    case NotificationKind::kFeedStatus:
-      return "feed_status";
-    case NotificationKind::kBotStatus:
-      return "bot_status";
-  }
-  return "unknown";
+  return kNotificationNames(static_cast<std::uint32_t>(k));
 }
 
 std::optional<NotificationKind> notification_kind_from(std::string_view name) noexcept {
