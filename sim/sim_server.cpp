@@ -500,6 +500,7 @@ Expected<std::uint16_t, std::string> SimServer::start() {
   options.tls = s.config.tls;
   s.pump_timer.reset();
   s.server.emplace(std::move(options), s);
+  s.stopping = false;
   s.pump_timer.emplace(*s.server);
   auto port = s.server->start();
   if (!port) return port;
