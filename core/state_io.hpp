@@ -114,10 +114,9 @@ class Writer : public FieldSink<Writer> {
  public:
   explicit Writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
   void bytes(const void* p, std::size_t n) {
-    // resize + memcpy: GCC 12's -Wstringop-overflow misfires on insert of a byte range.
-    const std::size_t at = out_->size();
-    out_->resize(at + n);
-    if (n != 0) std::memcpy(out_->data() + at, p, n);
+    if (n == 0) return;
+    const auto* first = static_cast<const std::byte*>(p);
+    out_->insert(out_->end(), first, first + n);
   }
 
  private:
