@@ -123,6 +123,9 @@ StateHash Fold::state_hash_record() const {
 // risk stages' snapshots, the order stage's tables (oms::put_blob frames each snapshot).
 std::vector<std::byte> Fold::snapshot() const {
   std::vector<std::byte> out;
+  // Room for the header up front: GCC 12 -O3 misreads a first insert into an empty vector
+  // as an overflow (-Wstringop-overflow); the tables' blobs grow it from there.
+  out.reserve(4096);
   state_io::Writer w(out);
   w.put(kFoldSnapshotVersion);
   w.put(ordinal_);
