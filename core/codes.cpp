@@ -1,90 +1,96 @@
 #include "core/codes.hpp"
 
+#include "core/names.hpp"
+
 namespace be {
 namespace {
 
-// Names indexed by code minus the first code. A code past the table (a newer build's, or
-// garbage) prints as `other`: names are for people, never parsed back by the engine.
-template <std::size_t N>
-struct NameTable {
-  std::uint32_t first;
-  std::array<std::string_view, N> names;
-  std::string_view other = "unknown";
-  std::string_view operator()(std::uint32_t code) const noexcept {
-    return code >= first && code - first < N ? names[code - first] : other;
-  }
-};
-
-constexpr NameTable<kOrderEventCount> kOrderEventNames{
-    0,
-    {"accepted", "partial_fill", "fill", "rejected", "cancel_requested", "canceled",
-     "cancel_rejected", "expired", "connection_lost", "reconciled_new", "reconciled_partial",
-     "reconciled_filled", "reconciled_canceled", "reconciled_expired", "reconciled_not_found"},
-    "invalid"};
-static_assert(static_cast<std::size_t>(OrderEvent::kReconciledNotFound) + 1 == kOrderEventCount,
+constexpr std::array<Named<OrderEvent>, kOrderEventCount> kOrderEventNames{{
+    {OrderEvent::kAccepted, "accepted"},
+    {OrderEvent::kPartialFill, "partial_fill"},
+    {OrderEvent::kFill, "fill"},
+    {OrderEvent::kRejected, "rejected"},
+    {OrderEvent::kCancelRequested, "cancel_requested"},
+    {OrderEvent::kCanceled, "canceled"},
+    {OrderEvent::kCancelRejected, "cancel_rejected"},
+    {OrderEvent::kExpired, "expired"},
+    {OrderEvent::kConnectionLost, "connection_lost"},
+    {OrderEvent::kReconciledNew, "reconciled_new"},
+    {OrderEvent::kReconciledPartial, "reconciled_partial"},
+    {OrderEvent::kReconciledFilled, "reconciled_filled"},
+    {OrderEvent::kReconciledCanceled, "reconciled_canceled"},
+    {OrderEvent::kReconciledExpired, "reconciled_expired"},
+    {OrderEvent::kReconciledNotFound, "reconciled_not_found"},
+}};
+static_assert(names_every_code(kOrderEventNames, kOrderEventCount),
               "a new OrderEvent needs its name here");
 
-constexpr NameTable<kRejectReasonCount> kRiskRejectNames{0,
-                                                         {"none",
-                                                          "unknown_instrument",
-                                                          "unknown_bot",
-                                                          "invalid_intent",
-                                                          "kill_switch",
-                                                          "circuit_open",
-                                                          "reduce_only_would_increase",
-                                                          "no_reference_price",
-                                                          "quote_amount_too_small",
-                                                          "tick_size",
-                                                          "step_size",
-                                                          "min_notional",
-                                                          "price_band",
-                                                          "max_order_quantity",
-                                                          "max_order_notional",
-                                                          "max_position_quantity",
-                                                          "max_position_notional",
-                                                          "max_open_orders",
-                                                          "max_daily_loss",
-                                                          "max_drawdown",
-                                                          "max_daily_trades",
-                                                          "insufficient_balance",
-                                                          "order_rate_throttle",
-                                                          "cancel_rate_throttle"}};
-static_assert(static_cast<std::size_t>(RiskRejectReason::kCancelRateThrottle) + 1 ==
-                  kRejectReasonCount,
+constexpr std::array<Named<RiskRejectReason>, kRejectReasonCount> kRiskRejectNames{{
+    {RiskRejectReason::kNone, "none"},
+    {RiskRejectReason::kUnknownInstrument, "unknown_instrument"},
+    {RiskRejectReason::kUnknownBot, "unknown_bot"},
+    {RiskRejectReason::kInvalidIntent, "invalid_intent"},
+    {RiskRejectReason::kKillSwitch, "kill_switch"},
+    {RiskRejectReason::kCircuitOpen, "circuit_open"},
+    {RiskRejectReason::kReduceOnlyWouldIncrease, "reduce_only_would_increase"},
+    {RiskRejectReason::kNoReferencePrice, "no_reference_price"},
+    {RiskRejectReason::kQuoteAmountTooSmall, "quote_amount_too_small"},
+    {RiskRejectReason::kTickSize, "tick_size"},
+    {RiskRejectReason::kStepSize, "step_size"},
+    {RiskRejectReason::kMinNotional, "min_notional"},
+    {RiskRejectReason::kPriceBand, "price_band"},
+    {RiskRejectReason::kMaxOrderQuantity, "max_order_quantity"},
+    {RiskRejectReason::kMaxOrderNotional, "max_order_notional"},
+    {RiskRejectReason::kMaxPositionQuantity, "max_position_quantity"},
+    {RiskRejectReason::kMaxPositionNotional, "max_position_notional"},
+    {RiskRejectReason::kMaxOpenOrders, "max_open_orders"},
+    {RiskRejectReason::kMaxDailyLoss, "max_daily_loss"},
+    {RiskRejectReason::kMaxDrawdown, "max_drawdown"},
+    {RiskRejectReason::kMaxDailyTrades, "max_daily_trades"},
+    {RiskRejectReason::kInsufficientBalance, "insufficient_balance"},
+    {RiskRejectReason::kOrderRateThrottle, "order_rate_throttle"},
+    {RiskRejectReason::kCancelRateThrottle, "cancel_rate_throttle"},
+}};
+static_assert(names_every_code(kRiskRejectNames, kRejectReasonCount),
               "a new RiskRejectReason needs its name here");
 
-constexpr NameTable<5> kConnectivityNames{
-    1, {"connected", "disconnected", "stale", "recovered", "gap"}};
-static_assert(static_cast<std::uint32_t>(ConnectivityState::kGap) == 5,
-              "a new ConnectivityState needs its name here");
+constexpr std::array<Named<ConnectivityState>, 5> kConnectivityNames{{
+    {ConnectivityState::kConnected, "connected"},
+    {ConnectivityState::kDisconnected, "disconnected"},
+    {ConnectivityState::kStale, "stale"},
+    {ConnectivityState::kRecovered, "recovered"},
+    {ConnectivityState::kGap, "gap"},
+}};
 
-constexpr NameTable<kNotificationKinds.size()> kNotificationNames{
-    1,
-    {"trade", "stop_loss", "take_profit", "trailing_stop", "risk_reject", "kill_switch",
-     "bot_error", "feed_status", "bot_status"}};
-static_assert(static_cast<std::uint32_t>(NotificationKind::kBotStatus) == kNotificationKinds.size(),
-              "a new NotificationKind needs its name here and in kNotificationKinds");
+constexpr std::array<Named<NotificationKind>, kNotificationKinds.size()> kNotificationNames{{
+    {NotificationKind::kTrade, "trade"},
+    {NotificationKind::kStopLoss, "stop_loss"},
+    {NotificationKind::kTakeProfit, "take_profit"},
+    {NotificationKind::kTrailingStop, "trailing_stop"},
+    {NotificationKind::kRiskReject, "risk_reject"},
+    {NotificationKind::kKillSwitch, "kill_switch"},
+    {NotificationKind::kBotError, "bot_error"},
+    {NotificationKind::kFeedStatus, "feed_status"},
+    {NotificationKind::kBotStatus, "bot_status"},
+}};
 
 }  // namespace
 
 std::string_view to_string(OrderEvent e) noexcept {
-  return kOrderEventNames(static_cast<std::uint32_t>(e));
+  return name_of(kOrderEventNames, e, "invalid");
 }
 std::string_view to_string(RiskRejectReason r) noexcept {
-  return kRiskRejectNames(static_cast<std::uint32_t>(r));
+  return name_of(kRiskRejectNames, r);
 }
 std::string_view to_string(ConnectivityState s) noexcept {
-  return kConnectivityNames(static_cast<std::uint32_t>(s));
+  return name_of(kConnectivityNames, s);
 }
 std::string_view to_string(NotificationKind k) noexcept {
-  return kNotificationNames(static_cast<std::uint32_t>(k));
+  return name_of(kNotificationNames, k);
 }
 
 std::optional<NotificationKind> notification_kind_from(std::string_view name) noexcept {
-  for (const NotificationKind k : kNotificationKinds) {
-    if (to_string(k) == name) return k;
-  }
-  return std::nullopt;
+  return code_of(kNotificationNames, name);
 }
 
 }  // namespace be

@@ -109,16 +109,16 @@ struct Sizer : FieldSink<Sizer> {
   void bytes(const void*, std::size_t k) noexcept { n += k; }
 };
 
+// Out of line on purpose: inlined into callers with constant sizes, GCC 12 at -O3 reports
+// false -Warray-bounds / -Wstringop-overflow inside std::vector's growth (either way it is
+// written). One call per field, on the snapshot path only.
+void append_bytes(std::vector<std::byte>& out, const void* p, std::size_t n);
+
 // Appends to a caller's vector (the snapshot path, off the hot path).
 class Writer : public FieldSink<Writer> {
  public:
   explicit Writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
-  void bytes(const void* p, std::size_t n) {
-    // resize + memcpy: GCC 12's -Wstringop-overflow misfires on insert of a byte range.
-    const std::size_t at = out_->size();
-    out_->resize(at + n);
-    if (n != 0) std::memcpy(out_->data() + at, p, n);
-  }
+  void bytes(const void* p, std::size_t n) { append_bytes(*out_, p, n); }
 
  private:
   std::vector<std::byte>* out_;

@@ -1,8 +1,11 @@
 // The fold: the whole business state of one engine and the one function that advances it,
 // apply(input). Live running, crash recovery, replay and backtests all go through it, which is
-// what makes them agree (docs/ARCHITECTURE.md §4 and §6).
+// what makes them agree (docs/ARCHITECTURE.md §4 and §6). It composes the three stages, each
+// in its own folder, and keeps the fold's own books: the input ordinal, the records, the
+// snapshot frame and the combined state hash.
 //
-//   input --> StrategyStage --derived--> RiskStage (checks in place) --> order manager
+//   input --> StrategyStage --derived--> RiskStage (checks in place) --> OrderStage
+//             (strategies/stage/)         (risk/)                       (oms/order_stage.hpp)
 //                                                                        |-> OrderNew / cancel
 //                                                                        |   to the venue
 //                                                                        '-> FillApplied, ...
@@ -11,12 +14,12 @@
 // that order and hands `actions()` (orders and cancels to send, local rejects to loop back as
 // inputs) to the venue side.
 //
-// The venue: a paper venue (deterministic matching) lives inside the fold, so its state is a
-// fold too and is rebuilt by recovery and replay; it sees market inputs and the orders the
-// fold sends. Its answers are not applied here: they go to a VenueResponses sink the caller
-// owns (live: the ingress, so they come back as journaled inputs; recovery and replay: dropped,
-// because the journal already holds them). A live venue is the caller's business: the fold
-// then only reports the actions.
+// The venue: a paper venue (deterministic matching) lives inside the order stage, so its
+// state is a fold too and is rebuilt by recovery and replay; it sees market inputs and the
+// orders the stage sends. Its answers are not applied here: they go to a VenueResponses sink
+// the caller owns (live: the ingress, so they come back as journaled inputs; recovery and
+// replay: dropped, because the journal already holds them). A live venue is the caller's
+// business: the fold then only reports the actions.
 //
 // The same work also runs split in three phases, one per pipeline stage, on three threads
 // (the `pipelined` topology): strategy_phase -> risk_phase -> order_phase, each on a
@@ -31,32 +34,22 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/event.hpp"
-#include "core/intern_table.hpp"
 #include "core/outbox.hpp"
-#include "oms/order_manager.hpp"
-#include "oms/paper_venue.hpp"
+#include "oms/order_stage.hpp"
 #include "risk/risk_stage.hpp"
 #include "strategies/stage/strategy_stage.hpp"
 
 namespace be::engine {
 
-// A Timer input with owner kNoBot and this id asks the fold to reconcile: orders in flight
-// become unknown and the venue is asked about each (and about balances). Being an input, it
-// is journaled, so a replay reconciles at the same point and its paper venue agrees.
-inline constexpr std::uint32_t kReconcileTimer = 0xFFFF'FFFEu;
-// Durable mode (FoldConfig::hold_sends): the paper venue's orders and cancels wait in the
-// fold until a Timer input with owner kNoBot and this id releases them: its `deadline` field
-// carries the ordinal of the last input whose sends it releases (the engine sends it once the
-// journal's durable watermark covers that input). An input, so replays release alike. Sends
-// still held at a reconcile never left: they are dropped and the reconcile settles them.
-inline constexpr std::uint32_t kReleaseTimer = 0xFFFF'FFFDu;
+// The order stage's control timers (oms/order_stage.hpp): reconcile, and durable release.
+inline constexpr std::uint32_t kReconcileTimer = oms::kReconcileTimer;
+inline constexpr std::uint32_t kReleaseTimer = oms::kReleaseTimer;
 
 struct FoldConfig {
   stage::StrategyCapacity strategy{};
@@ -65,19 +58,13 @@ struct FoldConfig {
   risk::RiskStage::Options risk{{64, 4, 16, 32}, 65'536, {}};
   oms::OmsCapacity oms{64, 16, 32, 4, 16'384};
   bool paper_venue = true;
-  bool hold_sends = false;   // durable journal: see kReleaseTimer
+  bool hold_sends = false;   // durable journal: see oms::kReleaseTimer
   oms::PaperConfig paper{};  // starting_balances are copied at construction
   std::size_t max_records_per_input = 8192;
 };
 
-// What the venue side must do after an input.
-struct VenueAction {
-  enum class Kind : std::uint8_t { kSubmit, kCancel, kLoopBackReject };
-  Kind kind = Kind::kSubmit;
-  OrderNew order{};      // kSubmit
-  OrderCancel cancel{};  // kCancel
-  OrderUpdate reject{};  // kLoopBackReject: a local (risk) reject to feed back as an input
-};
+// What the venue side must do after an input (the order stage decides it).
+using VenueAction = oms::VenueAction;
 
 // One input on its way through the phases: the input, its records (the input first, then
 // what each phase derived, in phase order) and the venue actions. Preallocated; reused.
@@ -93,18 +80,9 @@ struct FoldBatch {
   std::uint64_t strategy_overflow = 0, risk_overflow = 0;
 };
 
-struct FoldStats {
-  std::uint64_t inputs = 0;
-  std::uint64_t orders_sent = 0;
-  std::uint64_t cancels_sent = 0;
-  std::uint64_t fills = 0;
-  std::uint64_t risk_rejects = 0;
-  std::uint64_t oms_unknown = 0;
-  std::uint64_t oms_refused = 0;  // accepted intents the order manager could not open
+// The order stage's counters, and the records the last input's stages could not hold.
+struct FoldStats : oms::OrderStageStats {
   std::uint64_t record_overflow = 0;
-  std::uint64_t reconciled_unknown = 0;  // orders made unknown by reconcile inputs
-  std::uint64_t sends_held = 0;          // durable: sends that waited for a release
-  std::uint64_t sends_dropped = 0;       // held at a reconcile: never left
 };
 
 struct StateHashes {
@@ -149,44 +127,25 @@ class Fold {
   SequenceNumber ordinal() const noexcept { return ordinal_; }
   const stage::StrategyStage& strategy() const noexcept { return strategy_; }
   const risk::RiskStage& risk() const noexcept { return risk_; }
-  const oms::OrderManager& orders() const noexcept { return oms_; }
-  const oms::PaperVenue* paper() const noexcept { return paper_.get(); }
+  const oms::OrderStage& order_stage() const noexcept { return order_; }
+  const oms::OrderManager& orders() const noexcept { return order_.orders(); }
+  const oms::PaperVenue* paper() const noexcept { return order_.paper(); }
   FoldStats stats() const noexcept {
-    FoldStats s = stats_;
-    s.record_overflow = record_overflow_ + batch_.records.overflow();
-    return s;
+    return FoldStats{{order_.stats()}, record_overflow_ + batch_.records.overflow()};
   }
-  std::string_view asset_name(AssetId id) const noexcept { return assets_.name(id); }
-  std::size_t asset_count() const noexcept { return assets_.size(); }
+  std::string_view asset_name(AssetId id) const noexcept { return order_.asset_name(id); }
+  std::size_t asset_count() const noexcept { return order_.asset_count(); }
 
  private:
-  void order_manager(const Event& input, FoldBatch& batch, Outbox& out);
-  void send_to_paper(const VenueAction& action, Nanos at);
-  void release_held(SequenceNumber through);
-  void on_derived_for_oms(const Event& record, std::size_t index, FoldBatch& batch, Outbox& out);
-
   FoldConfig config_;
-  std::vector<oms::PaperStartingBalance> starting_;
   stage::StrategyStage strategy_;
   risk::RiskStage risk_;
-  oms::OrderManager oms_;
-  struct Forwarder;
-  std::unique_ptr<Forwarder> forwarder_;  // before paper_: the venue holds a reference to it
-  std::unique_ptr<oms::PaperVenue> paper_;
-  oms::VenueResponses* responses_;
-  InternTable<AssetId> assets_;
+  oms::OrderStage order_;
   FoldBatch batch_;      // apply()'s
   Outbox strategy_out_;  // each phase's scratch: touched by that phase only
   Outbox risk_out_;
   Outbox oms_out_;
-  struct HeldSend {
-    VenueAction action;
-    Nanos at = 0;
-    SequenceNumber ordinal = 0;
-  };
-  std::vector<HeldSend> held_;  // durable: sends awaiting their release, in order
   SequenceNumber ordinal_ = 0;  // of the last input through order_phase
-  FoldStats stats_;             // order_phase only
   std::uint64_t record_overflow_ = 0;
 };
 

@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "core/fixed_point.hpp"
-#include "oms/state_io.hpp"
 
 namespace be::oms {
 
@@ -372,7 +371,7 @@ void OrderManager::visit(Self& self, V& v) {
     v(cost);
     v(realized);
     v(fees);
-    if constexpr (std::is_same_v<V, io::Reader>) {
+    if constexpr (std::is_same_v<V, state_io::Reader>) {
       const InstrumentInfo& in = me.instruments_[k % me.capacity_.instruments];
       // An out-of-range scale is refused by validate() afterwards; never index with it.
       const int scale = in.qty_scale <= kMaxDecimalScale ? in.qty_scale : 0;
@@ -384,17 +383,17 @@ void OrderManager::visit(Self& self, V& v) {
 }
 
 std::uint64_t OrderManager::state_hash() const noexcept {
-  io::Fnv h;
+  state_io::Hasher h;
   visit(*this, h);
   return h.value();
 }
 
 std::vector<std::byte> OrderManager::snapshot() const {
-  io::Sizer size;
+  state_io::Sizer size;
   visit(*this, size);
   const auto caps = capacity_words();
-  return io::write_snapshot(io::kMagicOrders, kSnapshotVersion, caps, size.n,
-                            [&](io::Writer& w) { visit(*this, w); });
+  return state_io::write_frame(kSnapshotMagic, kSnapshotVersion, caps, size.n,
+                               [&](state_io::SpanWriter& w) { visit(*this, w); });
 }
 
 bool OrderManager::validate() const noexcept {
@@ -434,17 +433,17 @@ bool OrderManager::validate() const noexcept {
   return true;
 }
 
-Expected<bool, OmsRestoreError> OrderManager::restore(std::span<const std::byte> bytes) {
-  io::Sizer size;
+Expected<bool, state_io::FrameError> OrderManager::restore(std::span<const std::byte> bytes) {
+  state_io::Sizer size;
   visit(*this, size);
   const auto caps = capacity_words();
-  const auto body = io::check_snapshot(bytes, io::kMagicOrders, kSnapshotVersion, caps, size.n);
+  const auto body = state_io::check_frame(bytes, kSnapshotMagic, kSnapshotVersion, caps, size.n);
   if (!body) return Unexpected{body.error()};
-  io::Reader r{bytes, *body};
+  state_io::Reader r{bytes.subspan(*body)};
   OrderManager fresh(capacity_);
   visit(fresh, r);
-  if (!r.ok || !fresh.table_.rebuild_index() || !fresh.validate()) {
-    return Unexpected{OmsRestoreError::kCorrupt};
+  if (!r.ok() || !fresh.table_.rebuild_index() || !fresh.validate()) {
+    return Unexpected{state_io::FrameError::kCorrupt};
   }
   *this = std::move(fresh);
   return true;

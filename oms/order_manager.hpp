@@ -22,31 +22,13 @@
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "core/order_intent.hpp"
+#include "core/position.hpp"
+#include "core/state_io.hpp"
 #include "oms/ledger.hpp"
 #include "oms/order.hpp"
 #include "oms/order_table.hpp"
-#include "core/position.hpp"
-#include "oms/state_io.hpp"
 
 namespace be::oms {
-
-// OrderUpdate::event carries an OrderEvent value; the wire numbering is part of the journal.
-static_assert(static_cast<int>(OrderEvent::kAccepted) == 0 &&
-                  static_cast<int>(OrderEvent::kPartialFill) == 1 &&
-                  static_cast<int>(OrderEvent::kFill) == 2 &&
-                  static_cast<int>(OrderEvent::kRejected) == 3 &&
-                  static_cast<int>(OrderEvent::kCancelRequested) == 4 &&
-                  static_cast<int>(OrderEvent::kCanceled) == 5 &&
-                  static_cast<int>(OrderEvent::kCancelRejected) == 6 &&
-                  static_cast<int>(OrderEvent::kExpired) == 7 &&
-                  static_cast<int>(OrderEvent::kConnectionLost) == 8 &&
-                  static_cast<int>(OrderEvent::kReconciledNew) == 9 &&
-                  static_cast<int>(OrderEvent::kReconciledPartial) == 10 &&
-                  static_cast<int>(OrderEvent::kReconciledFilled) == 11 &&
-                  static_cast<int>(OrderEvent::kReconciledCanceled) == 12 &&
-                  static_cast<int>(OrderEvent::kReconciledExpired) == 13 &&
-                  static_cast<int>(OrderEvent::kReconciledNotFound) == 14 && kOrderEventCount == 15,
-              "OrderUpdate::event numbering is journaled: never renumber");
 
 // Table sizes, fixed for the manager's life. Ids are dense: 0 <= id < capacity.
 // `orders` bounds live plus remembered terminal orders (terminal ones are evicted oldest
@@ -137,6 +119,7 @@ struct OmsStats {
 
 class OrderManager {
  public:
+  static constexpr std::uint32_t kSnapshotMagic = 0x4f4d5331;  // "OMS1"
   static constexpr std::uint8_t kSnapshotVersion = 1;
 
   explicit OrderManager(OmsCapacity capacity);
@@ -199,10 +182,10 @@ class OrderManager {
   // ---- Persistence ---------------------------------------------------------------------------
   // FNV-1a 64 over the whole state, field by field (never padding).
   std::uint64_t state_hash() const noexcept;
-  // Allocates the returned buffer; layout in oms/state_io.hpp.
+  // Allocates the returned buffer; framed by core/state_io.hpp (write_frame).
   std::vector<std::byte> snapshot() const;
   // Replaces the whole state (allocates scratch); on error nothing is changed.
-  Expected<bool, OmsRestoreError> restore(std::span<const std::byte> bytes);
+  Expected<bool, state_io::FrameError> restore(std::span<const std::byte> bytes);
 
  private:
   struct InstrumentInfo {

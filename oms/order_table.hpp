@@ -94,7 +94,7 @@ class OrderTable {
       if (used_[s]) f(s);
   }
 
-  // Visits the whole table state (fixed size for a capacity); see oms/state_io.hpp.
+  // Visits the whole table state (fixed size for a capacity); see core/state_io.hpp.
   template <class V>
   void fields(V& v) {
     v(free_top_);

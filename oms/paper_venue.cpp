@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "core/fixed_point.hpp"
-#include "oms/state_io.hpp"
 
 namespace be::oms {
 
@@ -487,17 +486,17 @@ void PaperVenue::visit(Self& self, V& v) {
 }
 
 std::uint64_t PaperVenue::state_hash() const noexcept {
-  io::Fnv h;
+  state_io::Hasher h;
   visit(*this, h);
   return h.value();
 }
 
 std::vector<std::byte> PaperVenue::snapshot() const {
-  io::Sizer size;
+  state_io::Sizer size;
   visit(*this, size);
   const auto caps = capacity_words();
-  return io::write_snapshot(io::kMagicPaper, kSnapshotVersion, caps, size.n,
-                            [&](io::Writer& w) { visit(*this, w); });
+  return state_io::write_frame(kSnapshotMagic, kSnapshotVersion, caps, size.n,
+                               [&](state_io::SpanWriter& w) { visit(*this, w); });
 }
 
 bool PaperVenue::validate() const noexcept {
@@ -533,17 +532,17 @@ bool PaperVenue::validate() const noexcept {
   return ok;
 }
 
-Expected<bool, OmsRestoreError> PaperVenue::restore(std::span<const std::byte> bytes) {
-  io::Sizer size;
+Expected<bool, state_io::FrameError> PaperVenue::restore(std::span<const std::byte> bytes) {
+  state_io::Sizer size;
   visit(*this, size);
   const auto caps = capacity_words();
-  const auto body = io::check_snapshot(bytes, io::kMagicPaper, kSnapshotVersion, caps, size.n);
+  const auto body = state_io::check_frame(bytes, kSnapshotMagic, kSnapshotVersion, caps, size.n);
   if (!body) return Unexpected{body.error()};
-  io::Reader r{bytes, *body};
+  state_io::Reader r{bytes.subspan(*body)};
   PaperVenue fresh(config_, *sink_);
   visit(fresh, r);
-  if (!r.ok || !fresh.table_.rebuild_index() || !fresh.validate()) {
-    return Unexpected{OmsRestoreError::kCorrupt};
+  if (!r.ok() || !fresh.table_.rebuild_index() || !fresh.validate()) {
+    return Unexpected{state_io::FrameError::kCorrupt};
   }
   *this = std::move(fresh);
   return true;

@@ -105,6 +105,7 @@ struct PaperStats {
 
 class PaperVenue final : public Venue {
  public:
+  static constexpr std::uint32_t kSnapshotMagic = 0x50505631;  // "PPV1"
   static constexpr std::uint8_t kSnapshotVersion = 1;
 
   PaperVenue(const PaperConfig& config, VenueResponses& sink);
@@ -130,7 +131,7 @@ class PaperVenue final : public Venue {
   std::uint64_t state_hash() const noexcept;
   std::vector<std::byte> snapshot() const;
   // Replaces the whole state (allocates scratch); on error nothing is changed.
-  Expected<bool, OmsRestoreError> restore(std::span<const std::byte> bytes);
+  Expected<bool, state_io::FrameError> restore(std::span<const std::byte> bytes);
 
  private:
   enum class Status : std::uint8_t { kLive = 0, kFilled, kCanceled, kExpired, kRejected };

@@ -2,6 +2,10 @@
 // and folds the inputs it is given (fills, order opened/closed, prices, balances, operator
 // commands, venue errors) into its own counters. docs/RISK.md states every rule.
 //
+// Where it lives: the rules are risk/checks.hpp (one named pure function each), the state
+// records risk/state.hpp, the fold of inputs risk/fold.cpp, the hash and snapshot
+// risk/snapshot.cpp; risk_engine.cpp has check() (the rules in order) and the queries.
+//
 // Determinism: no clock (time is the event_time argument), no I/O, no randomness, no hash
 // iteration. Every mutating call is an apply of one input, so feeding the same inputs in the
 // same order gives the same state_hash() and the same decisions (tests/risk twin test).
@@ -20,6 +24,8 @@
 #include "core/expected.hpp"
 #include "core/order_intent.hpp"
 #include "core/position.hpp"
+#include "risk/checks.hpp"
+#include "risk/state.hpp"
 #include "risk/types.hpp"
 
 namespace be::risk {
@@ -113,7 +119,11 @@ class RiskEngine {
   std::size_t apply_quote(const Quote& quote, Nanos event_time,
                           std::span<OrderIntent> exits) noexcept;
   // Any other timed input: only moves the UTC day forward.
-  void advance_time(Nanos event_time) noexcept;
+  // Inline: every timed call starts here, and inside the current day (or earlier: time never
+  // moves the day backwards) it is one comparison.
+  void advance_time(Nanos event_time) noexcept {
+    if (event_time >= (day_ + 1) * kDayNanos) start_day(event_time);
+  }
 
   // ---- Kill switch (latched; folded from journaled operator commands) ---------------------
   // id: the bot or account id; ignored for kGlobal. Return whether anything changed.
@@ -160,72 +170,24 @@ class RiskEngine {
   Expected<bool, RestoreError> restore(std::span<const std::byte> bytes) noexcept;
 
  private:
-  struct Instrument {
-    std::int64_t tick_size;
-    std::int64_t step_size;
-    std::int64_t min_notional;
-    std::int64_t qty_unit;         // 10^qty_scale
-    std::int64_t reference;        // last trade or mid, whichever came last; 0 = none
-    std::int64_t last_fill_price;  // valuation fallback before any market data
-    std::uint16_t base;
-    std::uint16_t quote;
-    std::uint8_t defined;
-    std::uint8_t reserved[3];
-  };
-  struct Bucket {  // token bucket in units of 1/window_ns token
-    std::int64_t tokens;
-    Nanos last;
-    std::uint8_t primed;  // full on first use
-    std::uint8_t reserved[7];
-  };
-  struct Scoped {      // the state every scope with limits keeps
-    std::int64_t pnl;  // sum of per-instrument (realized + unrealized), fees excluded
-    std::int64_t fees;
-    std::int64_t peak_equity;
-    std::int64_t day_start_equity;
-    Bucket orders;
-    Bucket cancels;
-    std::uint32_t open_orders;
-    std::uint32_t daily_trades;
-    std::uint8_t killed;
-    std::uint8_t configured;
-    std::uint8_t reserved[6];
-    std::int64_t equity() const noexcept { return pnl - fees; }
-  };
-  struct Bot {
-    Scoped s;
-    BotConfig config;
-    std::uint32_t account;
-    std::uint32_t error_streak;
-    std::uint8_t circuit_open;
-    std::uint8_t reserved[7];
-  };
-  struct Account {
-    Scoped s;
-    AccountConfig config;
-  };
-  struct BotInstrument {
-    std::int64_t contribution;  // (realized + unrealized) at the valuation price, price scale
-    std::int64_t best_price;    // trailing stop: best mark since the position opened
-    std::int64_t open_buy;      // resting quantity
-    std::int64_t open_sell;
-    std::uint8_t exit_pending;  // an exit fired; cleared when the position changes
-    std::uint8_t reserved[7];
-  };
-  struct AccountInstrument {
-    std::int64_t position;
-    std::int64_t open_buy;
-    std::int64_t open_sell;
-    std::int64_t reserved_quote;  // open_buy_notional at price scale, rounded up
-    Wide open_buy_notional;  // exact, scale p+q: the quote reserved by resting buys
-  };
-  struct ErrorBucket {
-    std::int64_t minute;  // which minute this bucket holds; counts are stale otherwise
-    std::uint32_t counts[kErrorKindCount];
+  // The records (risk/state.hpp); the tables below hold them.
+  using Instrument = state::Instrument;
+  using Bucket = state::Bucket;
+  using Scoped = state::Scoped;
+  using Bot = state::Bot;
+  using Account = state::Account;
+  using BotInstrument = state::BotInstrument;
+  using AccountInstrument = state::AccountInstrument;
+  using ErrorBucket = state::ErrorBucket;
+
+  // What an accepted intent spends: its quantity and the tokens left in each order bucket.
+  struct Approval {
+    std::int64_t quantity = 0;
+    std::int64_t bot_tokens = 0;
+    std::int64_t account_tokens = 0;
   };
 
   bool valid(BotId bot) const noexcept { return index_of(bot) < capacity_.bots; }
-  bool accept_order_input(const OrderInput& order) noexcept;
   bool valid(InstrumentId i) const noexcept { return index_of(i) < capacity_.instruments; }
   std::size_t bi(std::uint32_t bot, std::uint32_t instrument) const noexcept {
     return static_cast<std::size_t>(bot) * capacity_.instruments + instrument;
@@ -233,21 +195,33 @@ class RiskEngine {
   std::size_t ai(std::uint32_t account, std::uint32_t instrument) const noexcept {
     return static_cast<std::size_t>(account) * capacity_.instruments + instrument;
   }
-  std::int64_t valuation(const Instrument& in) const noexcept {
-    return in.reference != 0 ? in.reference : in.last_fill_price;
-  }
+
+  // ---- checks (risk_engine.cpp; the rules are risk/checks.hpp) ----
+  // Runs every rule in order; the first breach decides. Fills `approval` when none fires.
+  checks::Outcome first_breach(const OrderIntent& intent, Nanos t,
+                               Approval& approval) const noexcept;
+  // The account's balance of what the order spends (quote for a buy, base for a sell) less
+  // what its resting orders of every instrument in that asset reserve.
+  Wide available_balance(std::uint32_t account, const Instrument& in, bool buy) const noexcept;
+
+  // ---- state fold (fold.cpp) ----
+  // The first input of a later UTC day: daily figures restart from the current equity.
+  void start_day(Nanos event_time) noexcept;
+  bool accept_order_input(const OrderInput& order) noexcept;
+  void move_resting(const OrderInput& order, bool opened) noexcept;
   // Re-marks one position; returns the change of its contribution (not yet added).
   std::int64_t revalue(std::uint32_t bot, std::uint32_t instrument) noexcept;
   void add_pnl(std::uint32_t bot, std::int64_t delta, std::int64_t fee) noexcept;
   void settle_account_peaks() noexcept;
-  std::size_t snapshot_size() const noexcept;
-  std::uint8_t* kill_flag(Scope scope, std::uint32_t id) noexcept;
-  std::size_t on_mark(std::uint32_t instrument, std::int64_t mark, Nanos event_time,
+  std::size_t on_mark(std::uint32_t instrument, std::int64_t mark,
                       std::span<OrderIntent> exits) noexcept;
-  bool check_scope(const Limits& limits, const Scoped& s, Scope scope, std::uint32_t id,
-                   const OrderIntent& intent, std::int64_t quantity, Wide notional,
-                   std::int64_t position, std::int64_t open_same_side, std::int64_t value_price,
-                   const Instrument& in, RiskReject& out) const noexcept;
+  std::uint8_t* kill_flag(Scope scope, std::uint32_t id) noexcept;
+
+  // ---- snapshot (snapshot.cpp) ----
+  // Every field but the positions, in hash and snapshot order, to a state_io visitor.
+  template <class Visitor>
+  void visit_tables(Visitor& visit) const;
+  std::size_t snapshot_size() const noexcept;
 
   Capacity capacity_;
   std::int64_t day_ = 0;

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/codes.hpp"
 #include "core/json_config.hpp"
 #include "core/order_intent.hpp"
-#include "oms/order_state_machine.hpp"
+#include "core/state_io.hpp"
 #include "risk/config.hpp"
 
 namespace be::risk {
@@ -14,48 +15,17 @@ namespace {
 
 constexpr std::uint8_t kStageSnapshotVersion = 1;
 
-// The order events risk folds, as OrderUpdate::event carries them (risk already depends on
-// oms/ for positions, so it names the table's own values).
-constexpr auto kEvAccepted = static_cast<std::uint8_t>(oms::OrderEvent::kAccepted);
-constexpr auto kEvPartialFill = static_cast<std::uint8_t>(oms::OrderEvent::kPartialFill);
-constexpr auto kEvFill = static_cast<std::uint8_t>(oms::OrderEvent::kFill);
-constexpr auto kEvRejected = static_cast<std::uint8_t>(oms::OrderEvent::kRejected);
-constexpr auto kEvCanceled = static_cast<std::uint8_t>(oms::OrderEvent::kCanceled);
-constexpr auto kEvExpired = static_cast<std::uint8_t>(oms::OrderEvent::kExpired);
-constexpr auto kEvReconciledNew = static_cast<std::uint8_t>(oms::OrderEvent::kReconciledNew);
-constexpr auto kEvReconciledPartial =
-    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledPartial);
-constexpr auto kEvReconciledFilled = static_cast<std::uint8_t>(oms::OrderEvent::kReconciledFilled);
-constexpr auto kEvReconciledCanceled =
-    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledCanceled);
-constexpr auto kEvReconciledExpired =
-    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledExpired);
-constexpr auto kEvReconciledNotFound =
-    static_cast<std::uint8_t>(oms::OrderEvent::kReconciledNotFound);
-
 NotificationKind exit_kind(std::uint32_t tag) noexcept {
   if (tag == kTagStopLoss) return NotificationKind::kStopLoss;
   if (tag == kTagTakeProfit) return NotificationKind::kTakeProfit;
   return NotificationKind::kTrailingStop;
 }
 
-// resize + memcpy rather than insert(): GCC 12 reports a false -Wstringop-overflow on
-// vector<std::byte>::insert of a small object at -O3.
-void put_raw(std::vector<std::byte>& out, const void* p, std::size_t n) {
-  const std::size_t at = out.size();
-  out.resize(at + n);
-  if (n != 0) std::memcpy(out.data() + at, p, n);
-}
-template <class T>
-void put(std::vector<std::byte>& out, const T& v) {
-  put_raw(out, &v, sizeof(T));
-}
-template <class T>
-bool get(std::span<const std::byte>& in, T& v) {
-  if (in.size() < sizeof(T)) return false;
-  std::memcpy(&v, in.data(), sizeof(T));
-  in = in.subspan(sizeof(T));
-  return true;
+// A tracked order's snapshot fields, in order (its padding and reserved bytes are not state).
+template <class TrackedOrder, class Visitor>
+void visit_tracked(TrackedOrder& t, Visitor& visit) {
+  visit(t.client_sequence), visit(t.bot), visit(t.instrument), visit(t.side);
+  visit(t.resting), visit(t.price), visit(t.quantity), visit(t.filled);
 }
 
 }  // namespace
@@ -213,9 +183,11 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
   engine_.advance_time(t);
   Tracked* order = find(u.client_sequence, u.bot);
   const bool local_reject = u.reason >= kLocalRejectBase;
-  switch (u.event) {
-    case kEvAccepted:
-    case kEvReconciledNew:
+  // OrderUpdate.event is a be::OrderEvent (core/codes.hpp); unknown numbers are ignored.
+  const auto event = static_cast<OrderEvent>(u.event);
+  switch (event) {
+    case OrderEvent::kAccepted:
+    case OrderEvent::kReconciledNew:
       engine_.on_success(u.bot);
       if (order != nullptr && !order->resting && order->price != 0) {
         order->resting = 1;
@@ -223,10 +195,10 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
             OrderInput{order->bot, order->instrument, order->side, order->price, order->quantity});
       }
       return;
-    case kEvPartialFill:
-    case kEvFill:
-    case kEvReconciledPartial:
-    case kEvReconciledFilled:
+    case OrderEvent::kPartialFill:
+    case OrderEvent::kFill:
+    case OrderEvent::kReconciledPartial:
+    case OrderEvent::kReconciledFilled:
       if (u.last_quantity > 0) {
         FillInput f;
         f.bot = u.bot;
@@ -241,9 +213,9 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
         engine_.on_success(u.bot);
         if (order != nullptr) order->filled += u.last_quantity;
       }
-      if (u.event == kEvFill || u.event == kEvReconciledFilled) break;
+      if (event == OrderEvent::kFill || event == OrderEvent::kReconciledFilled) break;
       return;
-    case kEvRejected:
+    case OrderEvent::kRejected:
       if (!local_reject) {
         if (engine_.on_error(u.bot, ErrorKind::kVenueReject, t)) {
           ++stats_.circuit_opened;
@@ -263,11 +235,11 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
         }
       }
       break;
-    case kEvCanceled:
-    case kEvExpired:
-    case kEvReconciledCanceled:
-    case kEvReconciledExpired:
-    case kEvReconciledNotFound:
+    case OrderEvent::kCanceled:
+    case OrderEvent::kExpired:
+    case OrderEvent::kReconciledCanceled:
+    case OrderEvent::kReconciledExpired:
+    case OrderEvent::kReconciledNotFound:
       break;
     default:
       return;
@@ -357,106 +329,91 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
 // ---- Snapshot ------------------------------------------------------------------------------
 
 std::uint64_t RiskStage::state_hash() const noexcept {
-  std::uint64_t h = engine_.state_hash();
-  auto mix = [&h](const void* p, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i)
-      h = (h ^ b[i]) * 0x100000001b3ULL;
-  };
+  // The engine's hash, extended by what the stage tracks of each live order.
+  state_io::Hasher h(engine_.state_hash());
   for (const Tracked& t : orders_) {
-    mix(&t.client_sequence, sizeof t.client_sequence);
-    mix(&t.bot, sizeof t.bot);
-    mix(&t.resting, 1);
-    mix(&t.quantity, sizeof t.quantity);
-    mix(&t.filled, sizeof t.filled);
+    h(t.client_sequence), h(t.bot), h(t.resting), h(t.quantity), h(t.filled);
   }
-  return h;
+  return h.value();
 }
 
+// Layout: [version u8][engine size u64][engine snapshot][assets u32 {name}][instruments u32
+// {symbol, price_scale u8, qty_scale u8}][orders u32 {tracked fields}][blobs u32 {id u64,
+// text}][stats]; names and texts as u32 length + bytes.
 std::vector<std::byte> RiskStage::snapshot() const {
   std::vector<std::byte> out;
-  put(out, kStageSnapshotVersion);
+  state_io::Writer w(out);
+  w(kStageSnapshotVersion);
   const std::vector<std::byte> engine = engine_.snapshot();
-  put(out, static_cast<std::uint64_t>(engine.size()));
-  put_raw(out, engine.data(), engine.size());
-  put(out, static_cast<std::uint32_t>(assets_.size()));
+  w(static_cast<std::uint64_t>(engine.size()));
+  w.bytes(engine.data(), engine.size());
+  w(static_cast<std::uint32_t>(assets_.size()));
   for (std::size_t a = 0; a < assets_.size(); ++a) {
-    const std::string_view name = assets_.name(AssetId{static_cast<std::uint16_t>(a)});
-    put(out, static_cast<std::uint32_t>(name.size()));
-    put_raw(out, name.data(), name.size());
+    w.put_string(assets_.name(AssetId{static_cast<std::uint16_t>(a)}));
   }
-  put(out, static_cast<std::uint32_t>(instruments_.size()));
+  w(static_cast<std::uint32_t>(instruments_.size()));
   for (const InstrumentRef& in : instruments_) {
-    put(out, static_cast<std::uint32_t>(in.symbol.size()));
-    put_raw(out, in.symbol.data(), in.symbol.size());
-    put(out, in.price_scale);
-    put(out, in.qty_scale);
+    w.put_string(in.symbol);
+    w(in.price_scale), w(in.qty_scale);
   }
-  put(out, static_cast<std::uint32_t>(orders_.size()));
-  for (const Tracked& t : orders_) {
-    put(out, t.client_sequence), put(out, t.bot), put(out, t.instrument), put(out, t.side);
-    put(out, t.resting), put(out, t.price), put(out, t.quantity), put(out, t.filled);
-  }
-  put(out, static_cast<std::uint32_t>(blobs_.size()));
+  w(static_cast<std::uint32_t>(orders_.size()));
+  for (const Tracked& t : orders_)
+    visit_tracked(t, w);
+  w(static_cast<std::uint32_t>(blobs_.size()));
   for (const auto& [id, text] : blobs_) {
-    put(out, id);
-    put(out, static_cast<std::uint32_t>(text.size()));
-    put_raw(out, text.data(), text.size());
+    w(id);
+    w.put_string(text);
   }
-  put(out, stats_);
+  w(stats_);
   return out;
 }
 
-std::optional<std::string> RiskStage::restore(std::span<const std::byte> in) {
-  auto read_string = [&in](std::string& s) {
-    std::uint32_t n = 0;
-    if (!get(in, n) || in.size() < n) return false;
-    s.assign(reinterpret_cast<const char*>(in.data()), n);
-    in = in.subspan(n);
-    return true;
-  };
-  std::uint8_t version = 0;
-  if (!get(in, version) || version != kStageSnapshotVersion) return "risk snapshot: version";
-  std::uint64_t engine_size = 0;
-  if (!get(in, engine_size) || in.size() < engine_size) return "risk snapshot: truncated";
+std::optional<std::string> RiskStage::restore(std::span<const std::byte> bytes) {
+  state_io::Reader in(bytes);
+  if (in.get<std::uint8_t>() != kStageSnapshotVersion || !in.ok()) return "risk snapshot: version";
+  const auto engine_size = in.get<std::uint64_t>();
+  if (!in.ok() || in.rest().size() < engine_size) return "risk snapshot: truncated";
   RiskEngine engine(options_.capacity);
-  if (auto r = engine.restore(in.first(engine_size)); !r) return "risk snapshot: engine state";
-  in = in.subspan(engine_size);
+  if (auto r = engine.restore(in.rest().first(engine_size)); !r)
+    return "risk snapshot: engine state";
+  in.skip(engine_size);
   InternTable<AssetId> assets;
-  std::uint32_t n = 0;
-  if (!get(in, n)) return "risk snapshot: truncated";
+  std::uint32_t n = in.get<std::uint32_t>();
+  if (!in.ok()) return "risk snapshot: truncated";
   for (std::uint32_t a = 0; a < n; ++a) {
-    std::string name;
-    if (!read_string(name)) return "risk snapshot: truncated";
+    const std::string name = in.get_string();
+    if (!in.ok()) return "risk snapshot: truncated";
     assets.intern(name);
   }
-  if (!get(in, n) || n != instruments_.size()) return "risk snapshot: instrument capacity";
+  n = in.get<std::uint32_t>();
+  if (!in.ok() || n != instruments_.size()) return "risk snapshot: instrument capacity";
   std::vector<InstrumentRef> instruments(n);
   for (InstrumentRef& ref : instruments) {
-    if (!read_string(ref.symbol) || !get(in, ref.price_scale) || !get(in, ref.qty_scale)) {
-      return "risk snapshot: truncated";
-    }
+    ref.symbol = in.get_string();
+    in(ref.price_scale), in(ref.qty_scale);
+    if (!in.ok()) return "risk snapshot: truncated";
   }
-  if (!get(in, n) || n > options_.max_tracked_orders) return "risk snapshot: orders";
+  n = in.get<std::uint32_t>();
+  if (!in.ok() || n > options_.max_tracked_orders) return "risk snapshot: orders";
   std::vector<Tracked> orders;
   orders.reserve(options_.max_tracked_orders);
   for (std::uint32_t k = 0; k < n; ++k) {
     Tracked t{};
-    if (!get(in, t.client_sequence) || !get(in, t.bot) || !get(in, t.instrument) ||
-        !get(in, t.side) || !get(in, t.resting) || !get(in, t.price) || !get(in, t.quantity) ||
-        !get(in, t.filled)) {
-      return "risk snapshot: truncated";
-    }
+    visit_tracked(t, in);
+    if (!in.ok()) return "risk snapshot: truncated";
     orders.push_back(t);
   }
   std::map<std::uint64_t, std::string> blobs;
-  if (!get(in, n)) return "risk snapshot: truncated";
+  n = in.get<std::uint32_t>();
+  if (!in.ok()) return "risk snapshot: truncated";
   for (std::uint32_t k = 0; k < n; ++k) {
-    std::uint64_t id = 0;
-    if (!get(in, id) || !read_string(blobs[id])) return "risk snapshot: truncated";
+    const auto id = in.get<std::uint64_t>();
+    blobs[id] = in.get_string();
+    if (!in.ok()) return "risk snapshot: truncated";
   }
   RiskStageStats stats;
-  if (!get(in, stats) || !in.empty()) return "risk snapshot: trailing or missing bytes";
+  in(stats);
+  if (!in.ok() || !in.at_end()) return "risk snapshot: trailing or missing bytes";
   engine_ = std::move(engine);
   assets_ = std::move(assets);
   instruments_ = std::move(instruments);

@@ -1,6 +1,7 @@
 // The control API's request handling, independent of the transport: a parsed request in, a
-// response out. ApiServer (server.hpp) feeds it from Boost.Beast; tests and the fuzz target
-// call it directly. docs/API.md lists every route.
+// response out. ApiServer (server.hpp) feeds it from the server scaffold; tests and the fuzz
+// target call it directly. docs/API.md lists every route; routes.cpp holds them as a table
+// (method + path pattern -> handler), views.hpp renders the JSON.
 //
 // What a request goes through, in order:
 //   1. routing: GET /api/v1/health and static assets need no token; every other route does
@@ -24,13 +25,14 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "runner/api/auth.hpp"
 #include "engine/control.hpp"
+#include "runner/api/auth.hpp"
 
 namespace be::api {
 
@@ -126,13 +128,14 @@ class Router {
   const TokenStore& tokens() const noexcept { return tokens_; }
 
  private:
+  // routes.hpp: one request's context, a row of the route table, the handlers (routes.cpp).
   struct Call;
+  struct Route;
+  struct Handlers;
+  static std::span<const Route> route_table();
+  // Matches the table, then applies what the route needs (token, rate, read model) in order.
   HttpResponse route(Call& call);
-  HttpResponse bots_route(Call& call, std::string_view rest);
-  HttpResponse bot_route(Call& call, BotId id, std::string_view sub);
-  HttpResponse kill_switch_post(Call& call);
-  HttpResponse reports_route(Call& call, std::string_view name);
-  HttpResponse command_answer(Call& call, const engine::CommandResult& result, int ok_status);
+  HttpResponse static_file(const Call& call) const;
   // nullopt when within the user's budget, else the 429 answer.
   std::optional<HttpResponse> rate_limit(const User& user, SteadyTime now);
 

@@ -1,6 +1,6 @@
 // The control API server: HTTP/1.1 with keep-alive and the WebSocket event stream on one
-// port, on its own I/O threads, never on the pipeline's (docs/ARCHITECTURE.md §2). Requests are handled
-// by Router (router.hpp); this file adds the transport and its limits.
+// port, on its own I/O threads, never on the pipeline's (docs/ARCHITECTURE.md §2). Requests are
+// handled by Router (router.hpp); this file adds the transport and its limits.
 //
 //   accept ──> HttpSession ──(parse, limits)──> Router::handle ──> response, keep-alive
 //                   └── Upgrade: websocket, GET /api/v1/stream ──> StreamSession
@@ -25,9 +25,9 @@
 #include <string>
 
 #include "core/expected.hpp"
+#include "engine/control.hpp"
 #include "runner/api/auth.hpp"
 #include "runner/api/router.hpp"
-#include "engine/control.hpp"
 
 namespace be::api {
 

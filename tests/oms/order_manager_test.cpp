@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "oms/state_io.hpp"
+#include "core/state_io.hpp"
 #include "tests/oms/oms_fixture.hpp"
 
 namespace be::oms {
@@ -391,33 +391,33 @@ TEST_F(OrderManagerTest, shouldRefuseCorruptTruncatedOrForeignSnapshotsAndChange
   flipped[bytes.size() / 2] ^= std::byte{0x40};
   auto r = other.restore(flipped);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error(), OmsRestoreError::kCorrupt);
+  EXPECT_EQ(r.error(), state_io::FrameError::kCorrupt);
 
   r = other.restore(std::span(bytes).first(bytes.size() - 1));
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error(), OmsRestoreError::kTruncated);
+  EXPECT_EQ(r.error(), state_io::FrameError::kTruncated);
 
   std::vector<std::byte> foreign = bytes;
   foreign[0] = std::byte{0};
   r = other.restore(foreign);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error(), OmsRestoreError::kBadVersion);
+  EXPECT_EQ(r.error(), state_io::FrameError::kBadVersion);
 
   OrderManager bigger(small_capacity(16));
   r = bigger.restore(bytes);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error(), OmsRestoreError::kCapacityMismatch);
+  EXPECT_EQ(r.error(), state_io::FrameError::kCapacityMismatch);
 
   // A checksum that matches bytes this code never wrote: validation refuses it.
   std::vector<std::byte> forged = bytes;
   const std::size_t header = 4 + 1 + sizeof(OmsCapacity);
   for (std::size_t k = header; k + 8 < forged.size(); ++k)
     forged[k] = std::byte{0xFF};
-  const std::uint64_t sum = io::checksum(std::span(forged).first(forged.size() - 8));
+  const std::uint64_t sum = state_io::fnv1a64(std::span(forged).first(forged.size() - 8));
   std::memcpy(forged.data() + forged.size() - 8, &sum, 8);
   r = other.restore(forged);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error(), OmsRestoreError::kCorrupt);
+  EXPECT_EQ(r.error(), state_io::FrameError::kCorrupt);
 
   r = other.restore(std::span<const std::byte>{});
   EXPECT_FALSE(r.has_value());

@@ -21,6 +21,25 @@ constexpr auto all_events() {
   return events;
 }
 
+// OrderUpdate.event is journaled: core/codes.hpp owns its numbering (oms/ only names the
+// enumerators); this pins it, so an edit there that renumbers fails the build here.
+static_assert(static_cast<int>(OrderEvent::kAccepted) == 0 &&
+                  static_cast<int>(OrderEvent::kPartialFill) == 1 &&
+                  static_cast<int>(OrderEvent::kFill) == 2 &&
+                  static_cast<int>(OrderEvent::kRejected) == 3 &&
+                  static_cast<int>(OrderEvent::kCancelRequested) == 4 &&
+                  static_cast<int>(OrderEvent::kCanceled) == 5 &&
+                  static_cast<int>(OrderEvent::kCancelRejected) == 6 &&
+                  static_cast<int>(OrderEvent::kExpired) == 7 &&
+                  static_cast<int>(OrderEvent::kConnectionLost) == 8 &&
+                  static_cast<int>(OrderEvent::kReconciledNew) == 9 &&
+                  static_cast<int>(OrderEvent::kReconciledPartial) == 10 &&
+                  static_cast<int>(OrderEvent::kReconciledFilled) == 11 &&
+                  static_cast<int>(OrderEvent::kReconciledCanceled) == 12 &&
+                  static_cast<int>(OrderEvent::kReconciledExpired) == 13 &&
+                  static_cast<int>(OrderEvent::kReconciledNotFound) == 14 && kOrderEventCount == 15,
+              "OrderUpdate::event numbering is journaled: never renumber");
+
 // Table-wide laws, checked at compile time: they fail the build, not just a test.
 constexpr bool terminal_states_never_reopen() {
   for (OrderState s : kStates) {

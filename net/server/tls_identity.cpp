@@ -1,4 +1,4 @@
-#include "sim/tls_identity.hpp"
+#include "net/server/tls_identity.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -12,7 +12,7 @@
 #include <memory>
 #include <sstream>
 
-namespace be::sim {
+namespace be::net::server {
 
 namespace {
 
@@ -143,4 +143,4 @@ Expected<TlsIdentity, std::string> load_tls_identity(const std::string& certific
   return TlsIdentity{std::move(*cert), std::move(*key)};
 }
 
-}  // namespace be::sim
+}  // namespace be::net::server

@@ -1,0 +1,371 @@
+#include "oms/order_stage.hpp"
+
+#include <array>
+#include <cstring>
+#include <type_traits>
+
+#include "core/codes.hpp"
+#include "core/order_intent.hpp"
+#include "risk/types.hpp"
+
+namespace be::oms {
+
+// The paper venue keeps a reference to its sink for life; the stage's target changes between
+// recovery (drop) and live (ingress), so the venue talks to this forwarder.
+struct OrderStage::Forwarder final : VenueResponses {
+  VenueResponses* target = nullptr;
+  void respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept override {
+    if (target != nullptr) target->respond(u, t, r);
+  }
+  void respond(const BalanceUpdate& b, Nanos t, Nanos r) noexcept override {
+    if (target != nullptr) target->respond(b, t, r);
+  }
+  void connectivity(VenueId v, ConnectivityState s, Nanos t) noexcept override {
+    if (target != nullptr) target->connectivity(v, s, t);
+  }
+};
+
+namespace {
+
+// The counters in the order the fold's snapshot has always held them. The slot after
+// oms_refused held the fold's record overflow, which was always written as 0 (it is the last
+// input's, not state): it stays, as a zero, so older snapshots keep their layout.
+static_assert(sizeof(OrderStageStats) == 10 * sizeof(std::uint64_t) &&
+                  OrderStage::kCountersBytes == sizeof(OrderStageStats) + 8 + 4,
+              "a new counter changes the fold's snapshot: add it here and bump its version");
+template <class Stats, class V>
+void counter_fields(Stats& s, V& v, std::uint64_t& unused) {
+  v(s.inputs);
+  v(s.orders_sent);
+  v(s.cancels_sent);
+  v(s.fills);
+  v(s.risk_rejects);
+  v(s.oms_unknown);
+  v(s.oms_refused);
+  v(unused);
+  v(s.reconciled_unknown);
+  v(s.sends_held);
+  v(s.sends_dropped);
+}
+
+}  // namespace
+
+void put_blob(state_io::Writer& w, std::span<const std::byte> blob) {
+  w.put(static_cast<std::uint64_t>(blob.size()));
+  w.bytes(blob.data(), blob.size());
+}
+
+std::optional<std::span<const std::byte>> get_blob(state_io::Reader& r) noexcept {
+  const auto n = r.get<std::uint64_t>();
+  if (!r.ok() || n > r.rest().size()) {
+    r.skip(r.rest().size() + 1);  // fails the reader: every later read fails too
+    return std::nullopt;
+  }
+  const auto blob = r.rest().first(static_cast<std::size_t>(n));
+  r.skip(blob.size());
+  return blob;
+}
+
+OrderStage::OrderStage(const OrderStageConfig& config, VenueResponses& responses)
+    : config_(config),
+      starting_(config.paper.starting_balances.begin(), config.paper.starting_balances.end()),
+      orders_(config.capacity) {
+  // A journal that stalls past this many unreleased sends makes the vector grow: never a
+  // dropped order.
+  if (config.hold_sends) held_.reserve(16'384);
+  forwarder_ = std::make_unique<Forwarder>();
+  forwarder_->target = &responses;
+  if (config.paper_venue) {
+    PaperConfig paper = config.paper;
+    paper.starting_balances = starting_;
+    paper_ = std::make_unique<PaperVenue>(paper, *forwarder_);
+  }
+  config_.paper.starting_balances = starting_;
+}
+
+OrderStage::~OrderStage() = default;
+
+void OrderStage::set_responses(VenueResponses& responses) noexcept {
+  forwarder_->target = &responses;
+}
+
+void OrderStage::on_input(std::span<const Event> records, Outbox& out,
+                          std::vector<VenueAction>& actions) {
+  ++stats_.inputs;
+  const Event& input = records[0];
+  if (input.header.type == EventType::kInstrumentDefined) {
+    const auto def = input.as<InstrumentDefined>();
+    const AssetId base = assets_.intern(def.base_view());
+    const AssetId quote = assets_.intern(def.quote_view());
+    orders_.define_instrument(def, base, quote);
+    if (paper_) paper_->define_instrument(def, base, quote);
+  }
+  on_market_input(input, actions, out);
+  for (std::size_t i = 1; i < records.size(); ++i)
+    on_derived(records, i, out, actions);
+  // The paper venue sees the orders this input produced after the order manager opened them
+  // (durable: once released).
+  if (!paper_) return;
+  for (const VenueAction& a : actions) {
+    if (a.kind == VenueAction::Kind::kLoopBackReject) continue;
+    if (config_.hold_sends) {
+      held_.push_back(HeldSend{a, input.header.event_time, input.header.sequence});
+      ++stats_.sends_held;
+    } else {
+      send_to_paper(a, input.header.event_time);
+    }
+  }
+}
+
+void OrderStage::send_to_paper(const VenueAction& a, Nanos at) {
+  if (a.kind == VenueAction::Kind::kSubmit) paper_->submit(a.order, at);
+  if (a.kind == VenueAction::Kind::kCancel) paper_->cancel(a.cancel, at);
+}
+
+void OrderStage::release_held(SequenceNumber through) {
+  std::size_t n = 0;
+  while (n < held_.size() && held_[n].ordinal <= through) {
+    // At the time the order was made: the paper venue's latency model starts there.
+    send_to_paper(held_[n].action, held_[n].at);
+    ++n;
+  }
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& actions,
+                                 Outbox& out) {
+  const Nanos t = input.header.event_time;
+  switch (input.header.type) {
+    case EventType::kTrade: {
+      const auto trade = input.as<Trade>();
+      orders_.mark(trade.instrument, trade.price);
+      if (paper_) paper_->on_market(input, t);
+      break;
+    }
+    case EventType::kQuote: {
+      const auto q = input.as<Quote>();
+      if (q.bid_price > 0 && q.ask_price > 0)
+        orders_.mark(q.instrument, (q.bid_price + q.ask_price) / 2);
+      if (paper_) paper_->on_market(input, t);
+      break;
+    }
+    case EventType::kTimer: {
+      const auto timer = input.as<Timer>();
+      if (timer.owner == kNoBot && timer.timer_id == kReconcileTimer) {
+        stats_.sends_dropped += held_.size();
+        held_.clear();
+        stats_.reconciled_unknown += connection_lost();
+        reconcile(t);
+      }
+      if (timer.owner == kNoBot && timer.timer_id == kReleaseTimer && paper_)
+        release_held(static_cast<SequenceNumber>(timer.deadline));
+      if (paper_) paper_->advance(t);
+      break;
+    }
+    case EventType::kOrderUpdate: {
+      const UpdateResult r = orders_.apply(input.as<OrderUpdate>(), t);
+      if (r.unknown_order) ++stats_.oms_unknown;
+      if (r.fill) {
+        ++stats_.fills;
+        out.emit(*r.fill, t);
+        Notification n;
+        n.kind = NotificationKind::kTrade;
+        n.side = r.fill->side;
+        n.bot = r.fill->bot;
+        n.instrument = r.fill->instrument;
+        n.value1 = r.fill->price;
+        n.value2 = r.fill->quantity;
+        n.cause = input.header.sequence;
+        out.emit(n, t);
+      }
+      break;
+    }
+    case EventType::kBalanceUpdate:
+      orders_.apply(input.as<BalanceUpdate>());
+      break;
+    case EventType::kOperatorCommand: {
+      const auto c = input.as<OperatorCommand>();
+      if (c.kind == OperatorCommandKind::kCreateBot) {
+        orders_.assign_bot(c.bot, AccountId{0});
+      } else if (c.kind == OperatorCommandKind::kKillSwitchSet) {
+        kill_switch_sweep(c, t, actions);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// A latched kill switch withdraws every open order it covers.
+void OrderStage::kill_switch_sweep(const OperatorCommand& c, Nanos t,
+                                   std::vector<VenueAction>& actions) {
+  const bool global = c.scope == CommandScope::kGlobal ||
+                      (c.scope == CommandScope::kBotOrGlobal && c.bot == kNoBot) ||
+                      c.scope == CommandScope::kAccount;  // one account: account 0
+  for (std::uint32_t index = 0; index < config_.capacity.bots; ++index) {
+    const BotId bot{index};
+    if (!global && bot != c.bot) continue;
+    std::array<SequenceNumber, 256> open{};
+    std::size_t n = 0;
+    orders_.for_each_order(bot, [&](const ManagedOrder& m) {
+      if (n < open.size() && is_open(m.order.state)) open[n++] = m.order.client_id.sequence;
+    });
+    for (std::size_t k = 0; k < n; ++k) {
+      if (auto cancel = orders_.request_cancel(bot, open[k], t)) {
+        ++stats_.cancels_sent;
+        VenueAction a;
+        a.kind = VenueAction::Kind::kCancel;
+        a.cancel = *cancel;
+        actions.push_back(a);
+      }
+    }
+  }
+}
+
+void OrderStage::loop_back_reject(const OrderIntent& intent, std::uint16_t reason,
+                                  std::vector<VenueAction>& actions) {
+  VenueAction a;
+  a.kind = VenueAction::Kind::kLoopBackReject;
+  a.reject.bot = intent.bot;
+  a.reject.event = static_cast<std::uint8_t>(OrderEvent::kRejected);
+  a.reject.reason = reason;
+  a.reject.instrument = intent.instrument;
+  a.reject.client_sequence = intent.cause;
+  a.reject.side = intent.side;
+  actions.push_back(a);
+}
+
+void OrderStage::on_derived(std::span<const Event> records, std::size_t index, Outbox& out,
+                            std::vector<VenueAction>& actions) {
+  const Event& record = records[index];
+  const Nanos t = record.header.event_time;
+  switch (record.header.type) {
+    case EventType::kOrderIntent: {
+      const auto intent = record.as<OrderIntent>();
+      if ((record.header.flags & kFlagHeld) != 0) {
+        loop_back_reject(intent, kLocalRejectBase + kHeldReason, actions);
+        return;
+      }
+      if ((record.header.flags & kFlagRiskAccepted) == 0) {
+        // The RiskReject that follows it in the records says why; loop it back to the bot.
+        for (std::size_t j = index + 1; j < records.size(); ++j) {
+          if (records[j].header.type != EventType::kRiskReject) continue;
+          const auto reject = records[j].as<risk::RiskReject>();
+          if (reject.cause != intent.cause) continue;
+          ++stats_.risk_rejects;
+          loop_back_reject(
+              intent,
+              static_cast<std::uint16_t>(kLocalRejectBase + static_cast<unsigned>(reject.reason)),
+              actions);
+          break;
+        }
+        return;
+      }
+      if (auto order = orders_.open_order(intent, intent.quantity, t)) {
+        ++stats_.orders_sent;
+        out.emit(*order, t);
+        VenueAction a;
+        a.kind = VenueAction::Kind::kSubmit;
+        a.order = *order;
+        actions.push_back(a);
+      } else {
+        ++stats_.oms_refused;
+        loop_back_reject(intent, kLocalRejectBase + kOrderManagerRefusedReason, actions);
+      }
+      return;
+    }
+    case EventType::kOrderCancel: {
+      if ((record.header.flags & kFlagRiskAccepted) == 0) return;
+      const auto c = record.as<OrderCancel>();
+      if (auto cancel = orders_.request_cancel(c.bot, c.client_sequence, t)) {
+        ++stats_.cancels_sent;
+        VenueAction a;
+        a.kind = VenueAction::Kind::kCancel;
+        a.cancel = *cancel;
+        actions.push_back(a);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+std::size_t OrderStage::connection_lost() {
+  return orders_.connection_lost(AccountId{0});
+}
+
+void OrderStage::reconcile(Nanos now) {
+  if (!paper_) return;
+  orders_.for_each_unknown([&](const ManagedOrder& m) {
+    paper_->query_order(m.order.client_id.bot, m.order.instrument, m.order.client_id.sequence, now);
+  });
+  paper_->request_balances(AccountId{0}, now);
+}
+
+// ---- Snapshot -------------------------------------------------------------------------------
+
+std::uint64_t OrderStage::state_hash() const noexcept {
+  // Word-wise mixes with the FNV prime, as every StateHash record in a journal holds them.
+  constexpr std::uint64_t kPaperMix = 0x9E3779B97F4A7C15ULL;  // keeps the two tables apart
+  std::uint64_t h = orders_.state_hash() ^ (paper_ ? paper_->state_hash() * kPaperMix : 0);
+  for (const HeldSend& held : held_)
+    h = (h ^ held.ordinal ^ static_cast<std::uint64_t>(held.action.kind)) * state_io::kFnvPrime;
+  return h;
+}
+
+void OrderStage::save_counters(state_io::Writer& w) const {
+  std::uint64_t unused = 0;
+  counter_fields(stats_, w, unused);
+  w.put(static_cast<std::uint32_t>(assets_.size()));
+  for (std::size_t a = 0; a < assets_.size(); ++a)
+    w.put_string(assets_.name(AssetId{static_cast<std::uint16_t>(a)}));
+}
+
+void OrderStage::save_tables(state_io::Writer& w) const {
+  put_blob(w, orders_.snapshot());
+  put_blob(w, paper_ ? paper_->snapshot() : std::vector<std::byte>{});
+  // Held sends as their bytes (VenueAction has padding, which the field visitors refuse).
+  static_assert(std::is_trivially_copyable_v<HeldSend>);
+  w.put(static_cast<std::uint64_t>(held_.size()));
+  w.bytes(held_.data(), held_.size() * sizeof(HeldSend));
+}
+
+bool OrderStage::read_counters(state_io::Reader& r, Saved& into) const {
+  std::uint64_t unused = 0;
+  counter_fields(into.stats, r, unused);
+  const auto assets = r.get<std::uint32_t>();
+  for (std::uint32_t a = 0; a < assets && r.ok(); ++a) {
+    const auto name = r.get_bytes();
+    if (r.ok())
+      into.assets.intern(std::string_view(reinterpret_cast<const char*>(name.data()), name.size()));
+  }
+  return r.ok();
+}
+
+bool OrderStage::read_tables(state_io::Reader& r, Saved& into) const {
+  const auto orders = get_blob(r);
+  const auto paper = get_blob(r);
+  const auto held = r.get<std::uint64_t>();
+  if (!orders || !paper || !r.ok() || held > r.rest().size() / sizeof(HeldSend)) return false;
+  into.orders = *orders;
+  into.paper = *paper;
+  into.held.resize(static_cast<std::size_t>(held));
+  const std::size_t bytes = into.held.size() * sizeof(HeldSend);
+  if (bytes != 0) std::memcpy(into.held.data(), r.rest().data(), bytes);
+  return r.skip(bytes);
+}
+
+std::optional<std::string> OrderStage::restore(const Saved& saved) {
+  if (auto e = orders_.restore(saved.orders); !e) return "order manager state refused";
+  if (paper_ && !saved.paper.empty()) {
+    if (auto e = paper_->restore(saved.paper); !e) return "paper venue state refused";
+  }
+  stats_ = saved.stats;
+  assets_ = saved.assets;
+  held_.assign(saved.held.begin(), saved.held.end());
+  return std::nullopt;
+}
+
+}  // namespace be::oms

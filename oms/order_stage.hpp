@@ -1,0 +1,178 @@
+// The order stage: the pipeline's fourth stage, after strategy and risk. It folds the same
+// sequenced inputs into the order manager (orders, positions, fees, balances) and the paper
+// venue, and turns what the strategy and risk stages derived into orders and cancels:
+//
+//   input (header.sequence = the input ordinal)
+//     InstrumentDefined   interns its assets; defines it for the order manager and paper venue
+//     Trade / Quote       marks positions; the paper venue matches on them
+//     OrderUpdate         the order manager applies it; a fill emits FillApplied and a
+//                         Notification (kTrade)
+//     BalanceUpdate       the ledger
+//     OperatorCommand     create bot: assigns it to account 0; kill switch set: a cancel for
+//                         every open order it covers (the cancel sweep)
+//     Timer               kReconcileTimer: in-flight orders become unknown, the paper venue is
+//                         asked about each; kReleaseTimer: held sends go out; the paper venue's
+//                         time moves either way
+//   derived records (what the strategy and risk stages made of the same input)
+//     OrderIntent         risk-accepted: OrderNew (emitted) and a submit; held or refused: a
+//                         local reject looped back to the bot as an input
+//     OrderCancel         risk-accepted: a cancel for the venue
+//
+// Venue actions (submits, cancels, local rejects to loop back) are appended for the caller,
+// who sends them to a live venue; the paper venue, when there is one, gets the submits and
+// cancels here, after the order manager opened them (held until a kReleaseTimer input in
+// durable mode). Its answers go to the VenueResponses sink, never straight back in.
+//
+// Determinism: no clock, no I/O; time is the inputs' event time. Allocation: none after
+// construction except snapshots, restores and held sends past the reserved 16,384.
+// Thread-safety: none; the stage belongs to one thread (hashes and snapshots while it is idle).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/intern_table.hpp"
+#include "core/outbox.hpp"
+#include "core/state_io.hpp"
+#include "oms/order_manager.hpp"
+#include "oms/paper_venue.hpp"
+
+namespace be::oms {
+
+// A Timer input with owner kNoBot and this id asks the stage to reconcile: orders in flight
+// become unknown and the venue is asked about each (and about balances). Being an input, it
+// is journaled, so a replay reconciles at the same point and its paper venue agrees.
+inline constexpr std::uint32_t kReconcileTimer = 0xFFFF'FFFEu;
+// Durable mode (OrderStageConfig::hold_sends): the paper venue's orders and cancels wait in the
+// stage until a Timer input with owner kNoBot and this id releases them: its `deadline` field
+// carries the ordinal of the last input whose sends it releases (the engine sends it once the
+// journal's durable watermark covers that input). An input, so replays release alike. Sends
+// still held at a reconcile never left: they are dropped and the reconcile settles them.
+inline constexpr std::uint32_t kReleaseTimer = 0xFFFF'FFFDu;
+
+// OrderUpdate.reason of a local reject (kLocalRejectBase + this): the order manager could not
+// open a risk-accepted intent (its order table is full, the bot has no account, ...).
+inline constexpr std::uint16_t kOrderManagerRefusedReason = 0xFF;
+
+struct OrderStageConfig {
+  OmsCapacity capacity{64, 16, 32, 4, 16'384};
+  bool paper_venue = true;
+  bool hold_sends = false;  // durable journal: see kReleaseTimer
+  PaperConfig paper{};      // starting_balances are copied at construction
+};
+
+// What the venue side must do after an input.
+struct VenueAction {
+  enum class Kind : std::uint8_t { kSubmit, kCancel, kLoopBackReject };
+  Kind kind = Kind::kSubmit;
+  OrderNew order{};      // kSubmit
+  OrderCancel cancel{};  // kCancel
+  OrderUpdate reject{};  // kLoopBackReject: a local (risk) reject to feed back as an input
+};
+
+struct OrderStageStats {
+  std::uint64_t inputs = 0;
+  std::uint64_t orders_sent = 0;
+  std::uint64_t cancels_sent = 0;
+  std::uint64_t fills = 0;
+  std::uint64_t risk_rejects = 0;
+  std::uint64_t oms_unknown = 0;
+  std::uint64_t oms_refused = 0;         // accepted intents the order manager could not open
+  std::uint64_t reconciled_unknown = 0;  // orders made unknown by reconcile inputs
+  std::uint64_t sends_held = 0;          // durable: sends that waited for a release
+  std::uint64_t sends_dropped = 0;       // held at a reconcile: never left
+};
+
+// The fold's snapshot blobs: a u64 byte count, then the bytes (engine/fold.cpp's frame).
+void put_blob(state_io::Writer& w, std::span<const std::byte> blob);
+// The next blob, or nothing (and !r.ok()) when the bytes end first.
+std::optional<std::span<const std::byte>> get_blob(state_io::Reader& r) noexcept;
+
+class OrderStage {
+ public:
+  // `responses`: where the paper venue's answers go; may change later with set_responses().
+  OrderStage(const OrderStageConfig& config, VenueResponses& responses);
+  ~OrderStage();
+  OrderStage(const OrderStage&) = delete;
+  OrderStage& operator=(const OrderStage&) = delete;
+
+  // One input through the stage: records[0] is the input (header.sequence = its ordinal), the
+  // rest what the strategy and risk stages derived from it, in order (an intent risk refused
+  // is followed by its RiskReject). Appends the records the stage derives to `out` and what
+  // the venue side must do to `actions`.
+  void on_input(std::span<const Event> records, Outbox& out, std::vector<VenueAction>& actions);
+
+  // The venue lost its order channel: in-flight orders become unknown; reconcile() then asks
+  // the venue about each (answers arrive as inputs).
+  std::size_t connection_lost();
+  void reconcile(Nanos now);
+
+  void set_responses(VenueResponses& responses) noexcept;
+
+  const OrderManager& orders() const noexcept { return orders_; }
+  const PaperVenue* paper() const noexcept { return paper_.get(); }
+  const OrderStageStats& stats() const noexcept { return stats_; }
+  std::string_view asset_name(AssetId id) const noexcept { return assets_.name(id); }
+  std::size_t asset_count() const noexcept { return assets_.size(); }
+
+  // ---- Snapshot ---------------------------------------------------------------------------
+  // The order manager, the paper venue and the held sends (the fold's `orders` hash).
+  std::uint64_t state_hash() const noexcept;
+
+  // The fold's snapshot (engine/fold.cpp) holds this stage in two parts, where the fold held
+  // them before the stage moved here, so that snapshots already in journals still restore:
+  // the counters and asset names right after the fold's header, the tables after the strategy
+  // and risk blobs.
+  void save_counters(state_io::Writer& w) const;
+  // The least save_counters writes (the counters, a zero word, the asset count).
+  static constexpr std::size_t kCountersBytes = 11 * sizeof(std::uint64_t) + sizeof(std::uint32_t);
+  void save_tables(state_io::Writer& w) const;
+  // Restore in two steps, so that a frame that does not parse changes nothing: read_counters
+  // and read_tables fill a Saved (false: the bytes end first), restore() then applies it. On
+  // error the stage may be partly restored: discard it.
+  struct HeldSend {  // a paper venue send waiting for its release (snapshotted as bytes)
+    VenueAction action;
+    Nanos at = 0;
+    SequenceNumber ordinal = 0;
+  };
+  struct Saved {  // what read_counters and read_tables parsed (blobs point into the bytes)
+    OrderStageStats stats;
+    InternTable<AssetId> assets;
+    std::span<const std::byte> orders, paper;
+    std::vector<HeldSend> held;
+  };
+  bool read_counters(state_io::Reader& r, Saved& into) const;
+  bool read_tables(state_io::Reader& r, Saved& into) const;
+  std::optional<std::string> restore(const Saved& saved);
+
+ private:
+  struct Forwarder;
+
+  void on_market_input(const Event& input, std::vector<VenueAction>& actions, Outbox& out);
+  void kill_switch_sweep(const OperatorCommand& command, Nanos t,
+                         std::vector<VenueAction>& actions);
+  void on_derived(std::span<const Event> records, std::size_t index, Outbox& out,
+                  std::vector<VenueAction>& actions);
+  void loop_back_reject(const OrderIntent& intent, std::uint16_t reason,
+                        std::vector<VenueAction>& actions);
+  void send_to_paper(const VenueAction& action, Nanos at);
+  void release_held(SequenceNumber through);
+
+  OrderStageConfig config_;
+  std::vector<PaperStartingBalance> starting_;
+  OrderManager orders_;
+  std::unique_ptr<Forwarder> forwarder_;  // before paper_: the venue holds a reference to it
+  std::unique_ptr<PaperVenue> paper_;
+  InternTable<AssetId> assets_;
+  std::vector<HeldSend> held_;  // durable: sends awaiting their release, in order
+  OrderStageStats stats_;
+};
+
+}  // namespace be::oms

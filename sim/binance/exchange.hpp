@@ -1,0 +1,142 @@
+// The Binance mock's venue, without sockets: its state (symbols, balances, orders, limits,
+// listen keys) and its rules, in three files:
+//   matching.cpp     orders: new, cancel, query, open orders, crosses, execution reports
+//   ledger.cpp       balances: reserve on entry, move on fills, release on cancel/expiry
+//   rest_routes.cpp  REST: weight and bans, API key and signature, the endpoint table
+// mock_exchange.cpp puts it on the server scaffold (net/server) and adds faults and the log.
+//
+// Thread-safety: none; MockExchange holds its mutex around every call. User-stream messages
+// leave through `publish`, called with that mutex held.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/fixed_point.hpp"
+#include "sim/binance/mock_exchange.hpp"
+
+namespace be::binance::mock {
+
+// Products of two fixed-point values need 128 bits before the rescale.
+__extension__ typedef __int128 Int128;
+
+inline constexpr std::int64_t kOne = 100'000'000;  // 1.0 at scale 8
+
+inline std::string dec(std::int64_t v) {
+  return decimal_to_string(v, kScale);
+}
+
+inline std::int64_t notional(std::int64_t price, std::int64_t qty) {
+  return static_cast<std::int64_t>(static_cast<Int128>(price) * qty / kOne);
+}
+
+inline std::string error_body(int code, std::string_view msg) {
+  return "{\"code\":" + std::to_string(code) + ",\"msg\":\"" + std::string(msg) + "\"}";
+}
+
+// Query string or form body parameters, in order, not decoded (Binance signs them as sent).
+struct Params {
+  std::vector<std::pair<std::string, std::string>> items;
+  std::optional<std::string_view> get(std::string_view key) const {
+    for (const auto& [k, v] : items)
+      if (k == key) return std::string_view(v);
+    return std::nullopt;
+  }
+};
+Params parse_params(std::string_view text);
+
+struct MockOrder {
+  std::string symbol;
+  std::uint64_t order_id = 0;
+  std::string client_id;
+  bool buy = true;
+  std::string type;  // LIMIT, MARKET, LIMIT_MAKER
+  std::string tif;   // GTC, IOC, FOK
+  std::int64_t price = 0;
+  std::int64_t qty = 0;
+  std::int64_t executed = 0;
+  std::int64_t cum_quote = 0;
+  std::string status = "NEW";
+  std::int64_t time_ms = 0;
+  std::int64_t update_ms = 0;
+};
+
+// One REST answer before it becomes HTTP.
+struct Answer {
+  int status = 200;
+  std::string body;
+  std::int64_t retry_after_s = 0;
+  bool order_counts = false;
+  bool drop_connection = false;
+};
+
+struct Exchange {
+  Exchange(MockConfig c, const IngressClock& w) : config(std::move(c)), wall(w) {
+    for (const auto& s : config.symbols)
+      symbols[s.symbol] = s;
+    for (const auto& b : config.balances)
+      balances[b.asset] = b;
+  }
+
+  MockConfig config;
+  const IngressClock& wall;
+  std::function<void(const std::string&)> publish;  // to every user-data connection
+
+  std::map<std::string, MockSymbol> symbols;
+  std::map<std::string, MockBalance> balances;
+  std::vector<MockOrder> orders;  // every order ever, by creation
+  std::uint64_t next_order_id = 1000;
+  std::uint64_t next_trade_id = 5000;
+  std::map<std::string, int> received_by_client;
+  std::map<std::string, int> created_by_client;
+  std::int64_t clock_offset_ms = 0;
+
+  // Limits.
+  std::int64_t window = -1, used_weight = 0;
+  std::int64_t order_window = -1, orders_10s = 0, orders_1d = 0;
+  int violations = 0;
+  std::int64_t banned_until_ms = 0;
+
+  std::set<std::string> listen_keys;
+  std::uint64_t next_listen_key = 1;
+
+  std::int64_t now_ms() const { return wall.now() / 1'000'000 + clock_offset_ms; }
+
+  // ---- matching.cpp ----
+  void push_execution(const MockOrder& o, std::string_view exec, std::int64_t last_qty,
+                      std::int64_t last_price, std::uint64_t trade_id,
+                      std::string_view cancel_client_id = {});
+  MockOrder* find_order(std::string_view symbol, const Params& p);
+  std::string order_json(const MockOrder& o, bool full) const;
+  Answer new_order(const Params& p);
+  Answer cancel_order(const Params& p);
+  Answer query_order(const Params& p);
+  Answer open_orders(const Params& p);
+  // Fills resting orders `price` trades through (MockExchange::cross).
+  int cross(std::string_view symbol, std::int64_t price, std::int64_t quantity);
+
+  // ---- ledger.cpp ----
+  // Locks what a new order may spend; the refusal (-2010) when the balance is short.
+  std::optional<Answer> reserve(const MockOrder& o, const MockSymbol& sym, std::int64_t ref_price);
+  // Fills `qty` of `o` at `price`: balances move from locked to the other asset.
+  void fill(MockOrder& o, std::int64_t qty, std::int64_t price);
+  void release(MockOrder& o);  // unlocks what is left of `o`
+  void push_account(const std::vector<std::string>& assets);
+  Answer account();
+
+  // ---- rest_routes.cpp ----
+  Answer exchange_info() const;
+  // Weight, auth, then the endpoint. `method` and `path` come back for the request log.
+  Answer dispatch(std::string_view method_in, std::string_view target, std::string_view body,
+                  std::string_view api_key, std::string& method, std::string& path);
+};
+
+}  // namespace be::binance::mock

@@ -1,0 +1,185 @@
+// The Binance mock's REST side: request weight, bans, authentication and the endpoint table
+// (exchange.hpp).
+#include "sim/binance/exchange.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "oms/venues/binance/signing.hpp"
+
+namespace be::binance::mock {
+
+Params parse_params(std::string_view text) {
+  Params p;
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const auto part = text.substr(0, amp);
+    const auto eq = part.find('=');
+    if (eq == std::string_view::npos) {
+      p.items.emplace_back(std::string(part), "");
+    } else {
+      p.items.emplace_back(std::string(part.substr(0, eq)), std::string(part.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    text.remove_prefix(amp + 1);
+  }
+  return p;
+}
+
+Answer Exchange::exchange_info() const {
+  std::string body = "{\"timezone\":\"UTC\",\"serverTime\":" + std::to_string(now_ms()) +
+                     ",\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":"
+                     "\"MINUTE\",\"intervalNum\":1,\"limit\":" +
+                     std::to_string(config.weight_limit) + "}],\"symbols\":[";
+  bool first = true;
+  for (const auto& [name, s] : symbols) {
+    if (!first) body += ",";
+    first = false;
+    body += "{\"symbol\":\"" + name + "\",\"status\":\"TRADING\",\"baseAsset\":\"" + s.base +
+            "\",\"quoteAsset\":\"" + s.quote +
+            "\",\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"" + dec(s.tick_size) +
+            "\",\"maxPrice\":\"1000000.00000000\",\"tickSize\":\"" + dec(s.tick_size) +
+            "\"},{\"filterType\":\"LOT_SIZE\",\"minQty\":\"" + dec(s.min_qty) +
+            "\",\"maxQty\":\"9000.00000000\",\"stepSize\":\"" + dec(s.step_size) +
+            "\"},{\"filterType\":\"NOTIONAL\",\"minNotional\":\"" + dec(s.min_notional) +
+            "\",\"applyMinToMarket\":true,\"maxNotional\":\"9000000.00000000\","
+            "\"applyMaxToMarket\":false,\"avgPriceMins\":5}]}";
+  }
+  return {200, body + "]}"};
+}
+
+// Weight, auth, then the endpoint. Mutex held.
+Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
+                          std::string_view body, std::string_view api_key, std::string& method,
+                          std::string& path) {
+  method = std::string(method_in);
+  const auto q = target.find('?');
+  path = std::string(target.substr(0, q));
+  const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  const std::string key = method + " " + path;
+
+  std::int64_t weight = 1;
+  bool is_signed = false;
+  bool needs_key = false;
+  if (key == "POST /api/v3/order" || key == "DELETE /api/v3/order") {
+    is_signed = true;
+  } else if (key == "GET /api/v3/order") {
+    weight = 4, is_signed = true;
+  } else if (key == "GET /api/v3/openOrders") {
+    weight = query.find("symbol=") == std::string_view::npos ? 80 : 6, is_signed = true;
+  } else if (key == "GET /api/v3/account") {
+    weight = 20, is_signed = true;
+  } else if (key == "GET /api/v3/exchangeInfo") {
+    weight = 20;
+  } else if (path == "/api/v3/userDataStream") {
+    weight = 2, needs_key = true;
+  }
+
+  // Rate limits first: Binance counts and refuses before it looks at the request.
+  const std::int64_t t = now_ms();
+  if (t < banned_until_ms) {
+    Answer a{418, error_body(-1003, "Way too much request weight used; IP banned until " +
+                                        std::to_string(banned_until_ms) +
+                                        ". Please use WebSocket Streams for live updates to "
+                                        "avoid bans.")};
+    a.retry_after_s = (banned_until_ms - t + 999) / 1000;
+    return a;
+  }
+  const std::int64_t w = t / config.window_ms;
+  if (w != window) window = w, used_weight = 0;
+  used_weight += weight;
+  if (used_weight > config.weight_limit) {
+    ++violations;
+    if (config.ban_after_violations > 0 && violations >= config.ban_after_violations) {
+      banned_until_ms = t + config.ban_seconds * 1000;
+      Answer a{418, error_body(-1003, "Way too much request weight used; IP banned until " +
+                                          std::to_string(banned_until_ms) + ".")};
+      a.retry_after_s = config.ban_seconds;
+      return a;
+    }
+    Answer a{429, error_body(-1003, "Too much request weight used; current limit is " +
+                                        std::to_string(config.weight_limit) +
+                                        " request weight per 1 MINUTE. Please use WebSocket "
+                                        "Streams for live updates to avoid polling the API.")};
+    a.retry_after_s = std::max<std::int64_t>(1, ((w + 1) * config.window_ms - t + 999) / 1000);
+    return a;
+  }
+
+  Params params = parse_params(query);
+  for (auto& item : parse_params(body).items)
+    params.items.push_back(std::move(item));
+  if (is_signed || needs_key) {
+    if (api_key.empty() || api_key != config.api_key) {
+      return {401, error_body(-2015, "Invalid API-key, IP, or permissions for action.")};
+    }
+  }
+  if (is_signed) {
+    const auto signature = params.get("signature");
+    if (!signature)
+      return {400,
+              error_body(
+                  -1102,
+                  "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")};
+    // totalParams = query string + body, without the signature itself.
+    const auto strip = [](std::string_view part) {
+      std::string out;
+      for (const auto& [k, v] : parse_params(part).items) {
+        if (k == "signature") continue;
+        if (!out.empty()) out += '&';
+        out += k + "=" + v;
+      }
+      return out;
+    };
+    const std::string total = strip(query) + strip(body);
+    if (!signature_equal(hmac_sha256_hex(config.secret, total), *signature)) {
+      return {400, error_body(-1022, "Signature for this request is not valid.")};
+    }
+    const auto ts_text = params.get("timestamp");
+    std::int64_t ts = 0;
+    std::int64_t recv_window = 5000;
+    if (ts_text) std::from_chars(ts_text->data(), ts_text->data() + ts_text->size(), ts);
+    if (const auto rw = params.get("recvWindow")) {
+      std::from_chars(rw->data(), rw->data() + rw->size(), recv_window);
+    }
+    if (!ts_text || ts >= t + 1000 || t - ts > recv_window) {
+      return {400, error_body(-1021, "Timestamp for this request is outside of the recvWindow.")};
+    }
+  }
+
+  if (key == "GET /api/v3/ping") return {200, "{}"};
+  if (key == "GET /api/v3/time") return {200, "{\"serverTime\":" + std::to_string(t) + "}"};
+  if (key == "GET /api/v3/exchangeInfo") return exchange_info();
+  if (key == "POST /api/v3/order") {
+    const std::int64_t ow = t / 10'000;
+    if (ow != order_window) order_window = ow, orders_10s = 0;
+    if (orders_10s + 1 > config.order_limit_10s) {
+      Answer a{429, error_body(-1015, "Too many new orders; current limit is " +
+                                          std::to_string(config.order_limit_10s) +
+                                          " orders per 10 SECOND.")};
+      a.retry_after_s = std::max<std::int64_t>(1, ((ow + 1) * 10'000 - t + 999) / 1000);
+      return a;
+    }
+    ++orders_10s, ++orders_1d;
+    return new_order(params);
+  }
+  if (key == "DELETE /api/v3/order") return cancel_order(params);
+  if (key == "GET /api/v3/order") return query_order(params);
+  if (key == "GET /api/v3/openOrders") return open_orders(params);
+  if (key == "GET /api/v3/account") return account();
+  if (key == "POST /api/v3/userDataStream") {
+    const std::string lk = "mocklistenkey" + std::to_string(next_listen_key++);
+    listen_keys.insert(lk);
+    return {200, "{\"listenKey\":\"" + lk + "\"}"};
+  }
+  if (key == "PUT /api/v3/userDataStream" || key == "DELETE /api/v3/userDataStream") {
+    const auto lk = params.get("listenKey");
+    if (!lk || listen_keys.count(std::string(*lk)) == 0) {
+      return {400, error_body(-1125, "This listenKey does not exist.")};
+    }
+    if (method == "DELETE") listen_keys.erase(std::string(*lk));
+    return {200, "{}"};
+  }
+  return {404, error_body(-1000, "Unknown endpoint.")};
+}
+
+}  // namespace be::binance::mock
