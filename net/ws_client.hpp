@@ -163,7 +163,7 @@ class WsClient {
   ClientStats stats() const;
   bool connected() const noexcept;
 
-  struct Impl;  // opaque: defined in ws_client.cpp, the one TU that includes Beast
+  struct Impl;  // opaque: defined in ws_client.cpp (Beast stays out of this header)
 
  private:
   std::unique_ptr<Impl> impl_;
