@@ -1,13 +1,13 @@
 // Recovery: the newest snapshot that restores (older ones when a newer is refused), then the
-// journal tail through the same fold, comparing every re-derived record with the journaled
-// one; then the notifier's outbox from its cursor. Called once by Engine::open, before any
+// journal tail through the same fold with the JournalReplayer (engine/journal_replayer.hpp),
+// comparing every re-derived record and state hash with the journaled ones; then the
+// notifier's outbox from its cursor. Called once by Engine::open, before any
 // thread starts.
-#include <cstring>
 #include <new>
 #include <string>
-#include <vector>
 
 #include "engine/engine_impl.hpp"
+#include "engine/journal_replayer.hpp"
 #include "journal/reader.hpp"
 
 namespace be::engine {
@@ -30,6 +30,7 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
   // A fold rebuilt after a refused snapshot answers into this until open() reconnects it to
   // the engine: it must outlive the tail replay below.
   oms::DiscardResponses drop;
+  bool refused_snapshot = false;
   while (at_most > 0) {
     journal::SnapshotView snap;
     bool found = false;
@@ -46,44 +47,37 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
       break;
     }
     // A refused snapshot leaves the fold partly restored: start over from scratch.
+    refused_snapshot = true;
     im.bot_history.clear();
     im.fold.~Fold();
     new (&im.fold) Fold(Engine::Impl::fold_config(im.config, im.starting_balances), im);
     im.fold.set_responses(drop);
     at_most = snap.sequence - 1;
   }
-  (*reader)->seek(from);
-  journal::RecordView view;
-  std::vector<Event> expected;  // derived records journaled for the current input
-  std::vector<Event> produced;
-  for (;;) {
-    const auto status = (*reader)->next(view);
-    if (status == journal::ReadStatus::kEnd) break;
-    if (status == journal::ReadStatus::kError) return Unexpected((*reader)->error().message);
-    Event e;
-    if (auto err = journal::decode(view, e); !err.ok()) return Unexpected(err.message);
-    ++report.tail_records;
-    if (e.header.type == EventType::kFillApplied) im.note_fill(e);  // the read model's history
-    if (e.derived()) {
-      // Compare with what the fold re-derived for the same input, in order.
-      if (!produced.empty()) {
-        const Event& mine = produced.front();
-        if (mine.header.type != e.header.type ||
-            std::memcmp(mine.payload.data(), e.payload.data(), e.payload.size()) != 0) {
-          ++report.derived_mismatches;
-        }
-        produced.erase(produced.begin());
-      } else if (e.header.type != EventType::kStateHash) {
-        ++report.derived_mismatches;
-      }
-      continue;
+  // The tail through the one replay loop: every derived record and state hash compared
+  // (an input whose derived records a kill cut off is no mismatch), fills noted for the read
+  // model. After a refused snapshot the journal's state hashes are another fold layout's:
+  // only the derived records are compared.
+  struct NoteFills final : ReplayObserver {
+    Engine::Impl& im;
+    explicit NoteFills(Engine::Impl& i) : im(i) {}
+    void on_record(const Event& e) override {
+      if (e.header.type == EventType::kFillApplied) im.note_fill(e);
     }
-    const auto records = im.fold.apply(e, ++im.ordinal);
-    produced.assign(records.begin() + 1, records.end());
-  }
+  } note_fills(im);
+  JournalReplayer::Options options;
+  options.tolerate_cut_inputs = true;
+  options.compare_state_hashes = !refused_snapshot;
+  JournalReplayer replayer(**reader, &im.fold, options, &note_fills);
+  auto replayed = replayer.run(from);
+  if (!replayed) return Unexpected(replayed.error());
+  report.tail_records = replayed->counts.records;
+  report.derived_mismatches = replayed->counts.mismatches;
+  im.ordinal = im.fold.ordinal();
   im.next_position = last + 1;
   // The notifier's outbox: every Notification after its cursor, wherever the snapshot is.
   if (im.config.notifications_after < last) {
+    journal::RecordView view;
     (*reader)->seek(im.config.notifications_after + 1);
     while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
       if (view.type != EventType::kNotification) continue;

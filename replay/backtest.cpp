@@ -128,6 +128,21 @@ void Backtest::market(const Event& input) {
   }
 }
 
+Expected<engine::ReplayCounts, std::string> feed_journal(journal::Reader& reader,
+                                                         Backtest& backtest) {
+  struct Market final : engine::ReplayObserver {
+    Backtest& backtest;
+    explicit Market(Backtest& b) : backtest(b) {}
+    void on_record(const Event& e) override {
+      if (Backtest::is_market(e)) backtest.market(e);
+    }
+  } market(backtest);
+  engine::JournalReplayer replayer(reader, nullptr, {}, &market);
+  auto replayed = replayer.run();
+  if (!replayed) return Unexpected(replayed.error());
+  return replayed->counts;
+}
+
 std::optional<std::string> Backtest::write_report(const std::string& prefix) const {
   for (const auto& [suffix, text] :
        {std::pair{".json", report_json() + "\n"}, std::pair{".html", report_html()}}) {

@@ -32,6 +32,8 @@
 #include "engine/engine.hpp"
 #include "engine/fold.hpp"
 #include "engine/format.hpp"
+#include "engine/journal_replayer.hpp"
+#include "journal/reader.hpp"
 #include "replay/report.hpp"
 
 namespace be::replay {
@@ -92,5 +94,12 @@ class Backtest {
   bool reporting_ = false;
   bool bots_created_ = false;
 };
+
+// A backtest over a recorded run: the journal's market inputs (Backtest::is_market), in
+// order, to `backtest`, through the one journal replay loop (engine/journal_replayer.hpp,
+// without a fold of its own: the recorded bots are not replayed). Errors: the reader's, or a
+// record this build cannot decode.
+Expected<engine::ReplayCounts, std::string> feed_journal(journal::Reader& reader,
+                                                         Backtest& backtest);
 
 }  // namespace be::replay

@@ -13,20 +13,19 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/json_config.hpp"
+#include "engine/engine.hpp"
+#include "engine/fold.hpp"
+#include "engine/journal_replayer.hpp"
 #include "feed/capture.hpp"
 #include "journal/reader.hpp"
 #include "oms/venue.hpp"
 #include "replay/backtest.hpp"
 #include "replay/capture_replay.hpp"
 #include "runner/cli.hpp"
-#include "engine/engine.hpp"
-#include "engine/fold.hpp"
 
 namespace be::cli {
 
@@ -149,121 +148,106 @@ int replay_capture(const Options& o, std::vector<std::string> bots) {
   return finish_backtest(backtest, o.report_prefix, o.quiet);
 }
 
+// --verify's report of the first divergence, both versions (docs/CLI.md).
+void print_divergence(const engine::ReplayDivergence& d) {
+  using engine::ReplayDifference;
+  const std::string journaled(to_string(d.journaled.header.type));
+  const std::string replayed(to_string(d.replayed.header.type));
+  switch (d.what) {
+    case ReplayDifference::kNone:
+      return;
+    case ReplayDifference::kExtra:
+      std::printf("divergence before journal record %" PRIu64
+                  ": the replay derived %zu more record(s) for the previous input, first: %s\n",
+                  d.sequence, d.extra, replayed.c_str());
+      return;
+    case ReplayDifference::kMissing:
+      std::printf("divergence at journal record %" PRIu64
+                  ": the journal has a derived %s the "
+                  "replay did not produce\n  journal: %s\n",
+                  d.sequence, journaled.c_str(), hex(d.journaled.payload).c_str());
+      return;
+    case ReplayDifference::kStateHash: {
+      const auto recorded = d.journaled.as<StateHash>();
+      const auto mine = d.replayed.as<StateHash>();
+      std::printf("state hash divergence at journal record %" PRIu64 " (input %" PRIu64
+                  "):\n  journal: strategy %016" PRIx64 " risk %016" PRIx64 " orders %016" PRIx64
+                  "\n  replay:  strategy %016" PRIx64 " risk %016" PRIx64 " orders %016" PRIx64
+                  "\n",
+                  d.sequence, d.input, recorded.strategy, recorded.risk, recorded.orders,
+                  mine.strategy, mine.risk, mine.orders);
+      return;
+    }
+    case ReplayDifference::kType:
+    case ReplayDifference::kFlags:
+    case ReplayDifference::kPayload:
+      std::printf("divergence at journal record %" PRIu64 " (input %" PRIu64
+                  ")\n  journal: %s flags %u %s\n"
+                  "  replay:  %s flags %u %s\n",
+                  d.sequence, d.input, journaled.c_str(), d.journaled.header.flags,
+                  hex(d.journaled.payload).c_str(), replayed.c_str(), d.replayed.header.flags,
+                  hex(d.replayed.payload).c_str());
+      return;
+  }
+}
+
 int replay_journal(const Options& o, std::vector<std::string> bots) {
   auto reader = journal::Reader::open(o.dir);
   if (!reader) return fail(reader.error().message);
-  // The deployment config is the journal's first blob of kind kEngineConfigBlobKind.
-  engine::EngineConfig config;
-  journal::RecordView view;
-  for (int k = 0; k < 16; ++k) {
-    if ((*reader)->next(view) != journal::ReadStatus::kRecord) break;
-    if (view.type == EventType::kBlob && view.blob_kind == engine::kEngineConfigBlobKind) {
-      const std::string_view text(reinterpret_cast<const char*>(view.payload.data()),
-                                  view.payload.size());
-      auto parsed = engine::parse_engine_config(text);
-      if (!parsed) {
-        return fail("the journal's config: " + config::format_errors(parsed.error()));
-      }
-      config = std::move(*parsed);
-      break;
+  // The deployment config the journal recorded (none: the defaults).
+  auto recorded = engine::read_journal_config(**reader);
+  if (!recorded) return fail("the journal's config: " + recorded.error());
+  const engine::EngineConfig config = recorded->value_or(engine::EngineConfig{});
+
+  if (!o.bots_file.empty()) {
+    // A backtest: only the recording's market, with other bots, in the backtest's own fold.
+    replay::Backtest backtest(config, std::move(bots), true);
+    const auto started = std::chrono::steady_clock::now();
+    auto fed = replay::feed_journal(**reader, backtest);
+    if (!fed) return fail(fed.error());
+    const double seconds = seconds_since(started);
+    if (!o.quiet) {
+      // The journal's derived records are the recorded bots': none of them is replayed.
+      std::printf("replayed %" PRIu64
+                  " inputs (0 derived records in the journal) in %.3f s: %.0f inputs/s\n",
+                  backtest.inputs(), seconds, rate(backtest.inputs(), seconds));
+      std::printf("state hash %016" PRIx64 "\n", backtest.fold().hashes().combined);
     }
+    return finish_backtest(backtest, o.report_prefix, o.quiet);
   }
-  (*reader)->seek(1);
-  const bool backtesting = !o.bots_file.empty();
-  // A backtest answers orders in process; a replay of the recorded bots drops the paper
-  // venue's answers because the journal holds them as inputs.
-  std::optional<replay::Backtest> backtest;
-  if (backtesting) backtest.emplace(config, std::move(bots), true);
+
+  // A replay of the recorded bots drops the paper venue's answers: the journal holds them as
+  // inputs.
   oms::DiscardResponses discard;
   const engine::InstrumentTable instruments(config.instruments);
   const auto balances = engine::paper_balances(config, instruments);
   engine::Fold fold(engine::fold_config(config, balances), discard);
-
+  engine::JournalReplayer::Options options;
+  options.compare = o.verify;
+  options.stop_at_divergence = true;
+  engine::JournalReplayer replayer(**reader, &fold, options);
   const auto started = std::chrono::steady_clock::now();
-  SequenceNumber ordinal = 0;
-  std::uint64_t derived = 0, compared = 0, hashes_checked = 0;
-  std::vector<Event> produced;
-  std::size_t next_produced = 0;
-  for (;;) {
-    const auto status = (*reader)->next(view);
-    if (status == journal::ReadStatus::kEnd) break;
-    if (status == journal::ReadStatus::kError) return fail((*reader)->error().message);
-    Event e;
-    if (auto err = journal::decode(view, e); !err.ok()) return fail(err.message);
-    if (backtesting) {
-      // Only the market (and reference data, time) from the recording.
-      if (replay::Backtest::is_market(e)) backtest->market(e);
-      continue;
-    }
-    if (!e.derived()) {
-      if (o.verify && next_produced < produced.size()) {
-        std::printf("divergence before journal record %" PRIu64
-                    ": the replay derived %zu more record(s) for the previous input, first: %s\n",
-                    view.sequence, produced.size() - next_produced,
-                    std::string(to_string(produced[next_produced].header.type)).c_str());
-        return kExitFailure;
-      }
-      const auto records = fold.apply(e, ++ordinal);
-      produced.assign(records.begin() + 1, records.end());
-      next_produced = 0;
-      continue;
-    }
-    ++derived;
-    if (!o.verify) continue;
-    if (e.header.type == EventType::kStateHash) {
-      const auto recorded = e.as<StateHash>();
-      const engine::StateHashes mine = fold.hashes();
-      ++hashes_checked;
-      if (recorded.combined != mine.combined) {
-        std::printf("state hash divergence at journal record %" PRIu64 " (input %" PRIu64
-                    "):\n  journal: strategy %016" PRIx64 " risk %016" PRIx64 " orders %016" PRIx64
-                    "\n  replay:  strategy %016" PRIx64 " risk %016" PRIx64 " orders %016" PRIx64
-                    "\n",
-                    view.sequence, ordinal, recorded.strategy, recorded.risk, recorded.orders,
-                    mine.strategy, mine.risk, mine.orders);
-        return kExitFailure;
-      }
-      continue;
-    }
-    if (next_produced >= produced.size()) {
-      std::printf("divergence at journal record %" PRIu64
-                  ": the journal has a derived %s the "
-                  "replay did not produce\n  journal: %s\n",
-                  view.sequence, std::string(to_string(e.header.type)).c_str(),
-                  hex(e.payload).c_str());
-      return kExitFailure;
-    }
-    const Event& mine = produced[next_produced++];
-    ++compared;
-    if (mine.header.type != e.header.type || mine.header.flags != e.header.flags ||
-        std::memcmp(mine.payload.data(), e.payload.data(), e.payload.size()) != 0) {
-      std::printf("divergence at journal record %" PRIu64 " (input %" PRIu64
-                  ")\n  journal: %s flags %u %s\n"
-                  "  replay:  %s flags %u %s\n",
-                  view.sequence, ordinal, std::string(to_string(e.header.type)).c_str(),
-                  e.header.flags, hex(e.payload).c_str(),
-                  std::string(to_string(mine.header.type)).c_str(), mine.header.flags,
-                  hex(mine.payload).c_str());
-      return kExitFailure;
-    }
+  const auto replayed = replayer.run();
+  if (!replayed) return fail(replayed.error());
+  if (replayed->first_divergence) {
+    print_divergence(*replayed->first_divergence);
+    return kExitFailure;
   }
   const double seconds = seconds_since(started);
-  const std::uint64_t inputs = backtesting ? backtest->inputs() : ordinal;
+  const engine::ReplayCounts& n = replayed->counts;
   if (!o.quiet) {
     std::printf("replayed %" PRIu64 " inputs (%" PRIu64
                 " derived records in the journal) in %.3f s: "
                 "%.0f inputs/s\n",
-                inputs, derived, seconds, rate(inputs, seconds));
-    std::printf("state hash %016" PRIx64 "\n",
-                (backtesting ? backtest->fold() : fold).hashes().combined);
+                n.inputs, n.derived, seconds, rate(n.inputs, seconds));
+    std::printf("state hash %016" PRIx64 "\n", fold.hashes().combined);
   }
   if (o.verify) {
     std::printf("verified: %" PRIu64 " derived records and %" PRIu64
                 " state hashes match the journal\n",
-                compared, hashes_checked);
+                n.compared, n.hashes_checked);
   }
-  if (!backtesting) return kExitOk;
-  return finish_backtest(*backtest, o.report_prefix, o.quiet);
+  return kExitOk;
 }
 
 }  // namespace

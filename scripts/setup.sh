@@ -17,6 +17,8 @@ packages=(
   nodejs npm
   # the dashboard's browser test: Debian's headless Chromium driven by playwright-core
   chromium chromium-driver
+  # the layering check (tests/layout/check_layers.py)
+  python3
 )
 
 missing=()

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The second of the README's two commands: install what is needed, build, and run every test.
 #  1. release: every target (tests, benchmarks, the CLI) and the whole ctest suite;
-#  2. asan (ASan+UBSan) and tsan: the ring, concurrency and journal tests again;
+#  2. asan (ASan+UBSan) and tsan: the concurrent, journal, network and engine tests again;
 #  3. fuzz (clang + libFuzzer): each parser's fuzz target for a bounded time.
+# Each stage prints its duration. The whole run has a budget (75 minutes, BE_TEST_BUDGET_MINUTES
+# overrides it; 0 turns it off) so CI's 90-minute limit stays safe: past it the run fails, saying
+# so, and no further stage starts.
 # Set BE_TEST_STAGES to a subset ("release asan") to run fewer stages while developing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stages=${BE_TEST_STAGES:-"release asan tsan fuzz"}
 jobs=${BE_JOBS:-$(nproc)}
+budget_minutes=${BE_TEST_BUDGET_MINUTES:-75}
+SECONDS=0
 
 bash scripts/setup.sh
 
@@ -20,10 +25,33 @@ if [[ -f tests/browser/package-lock.json ]]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 
+mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 status=0
-run_stage() {
+durations=("setup $(mmss "$SECONDS")")
+
+# The sanitizer stages build only the test executables the sanitizers are for, chosen by name
+# (so a new binary of an area joins by being named after it), and run only the tests carrying
+# the stage's labels. Scale, soak and crash tests (minutes of SIGKILLs or load) stay out of both
+# by name and by label. The two lists per stage are the one place to change what a stage covers.
+#   ASan+UBSan: core (rings, ingress, agents, model), journal, recording, the network layer, the
+#               simulators, replay, the engine, the control API, the notifier, integration.
+#   TSan:       the concurrent parts: rings, journal, network layer, engine, control API,
+#               integration.
+asan_binaries='core|journal|support|config|capture|integration|net|sim|replay|engine|api|notify'
+asan_labels='ring|journal|concurrency|core|record|integration|net|sim|replay|engine|api|notify'
+tsan_binaries='core|journal|support|config|capture|integration|net|engine|api|notify'
+tsan_labels='ring|journal|concurrency|integration|net|engine|api'
+long_running='crash|scale|soak'
+
+sanitized_targets() {  # preset, binary-name pattern
+  cmake --build --preset "$1" --target help 2>/dev/null |
+    sed -nE "s/^(($2)[a-z_]*_tests):.*/\1/p" |
+    grep -vE "(^|_)($long_running)(_|$)" |
+    sort -u | tr '\n' ' '
+}
+
+build_and_test() {  # preset, targets ("all" or a list), label pattern ("" for every test)
   local preset=$1 targets=$2 labels=$3
-  echo "=== stage: $preset"
   cmake --preset "$preset" >/dev/null
   if [[ $targets == all ]]; then
     cmake --build --preset "$preset" -j "$jobs"
@@ -32,38 +60,58 @@ run_stage() {
     cmake --build --preset "$preset" -j "$jobs" --target $targets
   fi
   local label_args=()
-  [[ -n $labels ]] && label_args=(-L "$labels")
+  # Anchored: a label pattern "net" must not also pick the label "network".
+  [[ -n $labels ]] && label_args=(-L "^($labels)\$" -LE "^($long_running)\$")
   ctest --preset "$preset" -j "$jobs" "${label_args[@]}" || status=1
 }
 
-# The sanitizer stages build only the test executables the sanitizers are for: core (rings,
-# ingress, runner, model), the journal, recording, the engine, the control API, the notifier
-# and the wired-together integration test, and run their labelled tests. Targets are found
-# by name so new test binaries join in.
-sanitized_targets() {
-  cmake --build --preset "$1" --target help 2>/dev/null |
-    sed -n 's/^\(\(core\|journal\|support\|config\|capture\|integration\|engine\|api\|notify\)[a-z_]*_tests\):.*/\1/p' |
-    sort -u | tr '\n' ' '
+sanitizer_stage() {  # preset, binary-name pattern, label pattern
+  cmake --preset "$1" >/dev/null
+  build_and_test "$1" "$(sanitized_targets "$1" "$2")" "$3"
+}
+
+fuzz_stage() {
+  [[ -f fuzz/CMakeLists.txt ]] || return 0
+  cmake --preset fuzz >/dev/null
+  # Only the fuzz targets (and what they link): the rest of the tree is not built twice.
+  local fuzz_targets
+  fuzz_targets=$(cmake --build --preset fuzz --target help 2>/dev/null |
+    sed -n 's/^\(fuzz_[a-z_]*\):.*/\1/p' | sort -u | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  cmake --build --preset fuzz -j "$jobs" --target $fuzz_targets
+  ctest --test-dir build/fuzz -L fuzz --output-on-failure --no-tests=error || status=1
 }
 
 for stage in $stages; do
   case $stage in
-    release) run_stage release all "" ;;
-    asan) cmake --preset asan >/dev/null; run_stage asan "$(sanitized_targets asan)" "ring|journal|concurrency|core|record|integration|engine|api|notify" ;;
-    tsan) cmake --preset tsan >/dev/null; run_stage tsan "$(sanitized_targets tsan)" "ring|journal|concurrency|integration|engine|api" ;;
-    fuzz)
-      if [[ -f fuzz/CMakeLists.txt ]]; then
-        echo "=== stage: fuzz"
-        cmake --preset fuzz >/dev/null
-        # Only the fuzz targets (and what they link): the rest of the tree is not built twice.
-        fuzz_targets=$(cmake --build --preset fuzz --target help 2>/dev/null |
-          sed -n 's/^\(fuzz_[a-z_]*\):.*/\1/p' | sort -u | tr '\n' ' ')
-        # shellcheck disable=SC2086
-        cmake --build --preset fuzz -j "$jobs" --target $fuzz_targets
-        ctest --test-dir build/fuzz -L fuzz --output-on-failure --no-tests=error || status=1
-      fi
-      ;;
+    release | asan | tsan | fuzz) ;;
     *) echo "unknown stage '$stage'" >&2; exit 2 ;;
   esac
 done
+
+for stage in $stages; do
+  if ((budget_minutes > 0 && SECONDS > budget_minutes * 60)); then
+    echo "=== stage $stage: not started, the run is already past its budget"
+    continue
+  fi
+  echo "=== stage: $stage"
+  stage_start=$SECONDS
+  case $stage in
+    release) build_and_test release all "" ;;
+    asan) sanitizer_stage asan "$asan_binaries" "$asan_labels" ;;
+    tsan) sanitizer_stage tsan "$tsan_binaries" "$tsan_labels" ;;
+    fuzz) fuzz_stage ;;
+  esac
+  took=$((SECONDS - stage_start))
+  durations+=("$stage $(mmss "$took")")
+  echo "=== stage $stage took $(mmss "$took") (run so far $(mmss "$SECONDS"))"
+done
+
+echo "=== durations: ${durations[*]/%/,} total $(mmss "$SECONDS")"
+if ((budget_minutes > 0 && SECONDS > budget_minutes * 60)); then
+  echo "FAIL: the test run took $(mmss "$SECONDS"), over its budget of ${budget_minutes}m" \
+       "(CI stops at 90m). Make the slow stage faster, or move long tests to a label the" \
+       "stages leave out; BE_TEST_BUDGET_MINUTES overrides the budget for local runs." >&2
+  exit 1
+fi
 exit $status

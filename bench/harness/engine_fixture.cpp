@@ -6,9 +6,9 @@
 
 #include "bench/harness/wire_gen.hpp"
 #include "core/clock.hpp"
-#include "journal/reader.hpp"
-#include "engine/engine_impl.hpp"
 #include "engine/format.hpp"
+#include "engine/journal_replayer.hpp"
+#include "journal/reader.hpp"
 
 namespace be::bench {
 namespace {
@@ -110,43 +110,26 @@ Expected<JournalFixture, std::string> write_bench_journal(const std::string& dat
   return out;
 }
 
-Expected<ReplayedFold, std::string> replay_journal(const std::string& journal_dir) {
+Expected<ReplayedFold, std::string> replay_journal(const std::string& journal_dir, bool compare) {
   auto reader = journal::Reader::open(journal_dir);
   if (!reader) return Unexpected(journal_dir + ": " + reader.error().message);
-  journal::RecordView view;
-  engine::EngineConfig config;
-  bool found = false;
-  for (int k = 0; k < 16 && !found; ++k) {
-    if ((*reader)->next(view) != journal::ReadStatus::kRecord) break;
-    if (view.type == EventType::kBlob && view.blob_kind == engine::kEngineConfigBlobKind) {
-      auto parsed = engine::parse_engine_config(std::string_view(
-          reinterpret_cast<const char*>(view.payload.data()), view.payload.size()));
-      if (!parsed) return Unexpected(std::string("the journal's config does not parse"));
-      config = std::move(*parsed);
-      found = true;
-    }
-  }
-  if (!found) return Unexpected(journal_dir + ": no deployment config in the journal");
-  (*reader)->seek(1);
+  auto recorded = engine::read_journal_config(**reader);
+  if (!recorded) return Unexpected("the journal's config: " + recorded.error());
+  if (!*recorded) return Unexpected(journal_dir + ": no deployment config in the journal");
+  const engine::EngineConfig& config = **recorded;
   const engine::InstrumentTable instruments(config.instruments);
   static DropResponses drop;
   ReplayedFold out;
   out.fold = std::make_unique<engine::Fold>(
-      engine::Engine::Impl::fold_config(config,
-                                        engine::Engine::Impl::paper_balances(config, instruments)),
-      drop);
-  SequenceNumber ordinal = 0;
-  for (;;) {
-    const auto status = (*reader)->next(view);
-    if (status == journal::ReadStatus::kEnd) break;
-    if (status == journal::ReadStatus::kError) return Unexpected((*reader)->error().message);
-    Event e;
-    if (auto err = journal::decode(view, e); !err.ok()) return Unexpected(err.message);
-    ++out.records;
-    if (e.derived()) continue;
-    out.fold->apply(e, ++ordinal);
-    ++out.inputs;
-  }
+      engine::fold_config(config, engine::paper_balances(config, instruments)), drop);
+  engine::JournalReplayer::Options options;
+  options.compare = compare;
+  engine::JournalReplayer replayer(**reader, out.fold.get(), options);
+  const auto replayed = replayer.run();
+  if (!replayed) return Unexpected(replayed.error());
+  out.records = replayed->counts.records;
+  out.inputs = replayed->counts.inputs;
+  out.mismatches = replayed->counts.mismatches;
   return out;
 }
 

@@ -36,14 +36,19 @@ struct JournalFixture {
 Expected<JournalFixture, std::string> write_bench_journal(const std::string& data_dir,
                                                           std::size_t bots, std::uint64_t frames);
 
-// A fold rebuilt by replaying the inputs of the journal in `journal_dir` (derived records
-// skipped), built from the deployment config the journal carries, the way recovery and
-// `botengine replay` build it. `records` counts every journal record read.
+// A fold rebuilt by replaying the journal in `journal_dir` through the JournalReplayer
+// (engine/journal_replayer.hpp), built from the deployment config the journal carries, the
+// way recovery and `botengine replay` build it. `compare`: also compare every derived record
+// and state hash with the fold's, as `replay --verify` and recovery do (`mismatches` counts
+// the divergences); off, derived records are only counted, as a plain `botengine replay`
+// does. `records` counts every journal record read.
 struct ReplayedFold {
   std::unique_ptr<engine::Fold> fold;
   std::uint64_t records = 0;
   std::uint64_t inputs = 0;
+  std::uint64_t mismatches = 0;
 };
-Expected<ReplayedFold, std::string> replay_journal(const std::string& journal_dir);
+Expected<ReplayedFold, std::string> replay_journal(const std::string& journal_dir,
+                                                   bool compare = false);
 
 }  // namespace be::bench

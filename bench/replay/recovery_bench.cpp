@@ -28,14 +28,17 @@
 //                      restore the newest snapshot, replay the tail (derived records compared),
 //                      open the writer. Manual time = open() only (not the destructor).
 //   BM_ReplayFold      every record read + CRC-checked + decoded, every input applied to a
-//                      fresh Fold (bench::replay_journal, what `botengine replay` does):
-//                      items/s = records/s; counter inputs_per_s
+//                      fresh Fold (bench::replay_journal, engine::JournalReplayer, what
+//                      `botengine replay` does): items/s = records/s; counter inputs_per_s
+//   BM_ReplayVerify    the same, every derived record and state hash compared (what
+//                      `botengine replay --verify` does over the whole journal)
 //   BM_ReadDecodeOnly  peer floor: read + CRC check + decode with no fold
 // A cache whose newest snapshot this build cannot restore, or whose replay no longer gives
 // the hash it was built with (the fold changed), is rebuilt first.
 // Before timing: the recovered state hash must equal the hash of the fold that built the
-// journal and of a from-scratch replay of the whole journal, recovery must have used a
-// snapshot and seen no derived-record mismatch; else SkipWithError.
+// journal and of a from-scratch replay of the whole journal, that replay and recovery must
+// have seen no derived-record or state-hash mismatch, recovery must have used a snapshot;
+// else SkipWithError.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -52,12 +55,12 @@
 #include "bench/harness/engine_fixture.hpp"
 #include "bench/harness/wire_gen.hpp"
 #include "bench/replay/replay_timing.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/format.hpp"
 #include "feed/binance.hpp"
 #include "feed/symbol_table.hpp"
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"
-#include "engine/engine_impl.hpp"
-#include "engine/format.hpp"
 
 #ifndef BE_BENCH_CACHE_DEFAULT
 #define BE_BENCH_CACHE_DEFAULT "bench-cache"
@@ -357,14 +360,14 @@ const Fixture& fixture() {
         return x;
       }
     }
-    auto replayed = bench::replay_journal(x.journal);
+    auto replayed = bench::replay_journal(x.journal, /*compare=*/true);
     if (replayed && !x.fresh && replayed->fold->hashes().combined != x.built.state_hash) {
       // Written by a fold that behaved differently: rebuild with this one.
       if (auto err = build_cache(x, target)) {
         x.error = *err;
         return x;
       }
-      replayed = bench::replay_journal(x.journal);
+      replayed = bench::replay_journal(x.journal, /*compare=*/true);
     }
     if (!replayed) {
       x.error = "replay: " + replayed.error();
@@ -377,7 +380,9 @@ const Fixture& fixture() {
       return x;
     }
     x.recovery = *r;
-    if (replayed->records != x.built.records) {
+    if (replayed->mismatches != 0) {
+      x.error = "a from-scratch replay re-derived different records than the journal holds";
+    } else if (replayed->records != x.built.records) {
       x.error = "the replay read a different record count than was built";
     } else if (x.replay_hash != x.built.state_hash) {
       x.error = "a from-scratch replay's state hash differs from the building fold's";

@@ -9,10 +9,14 @@
 //
 // Benchmarks, measured in the same run:
 //   BM_ReplayFold        read + CRC check + decode every record, apply every input to a fresh
-//                        Fold built from the journal's config: items/s = records/s
+//                        Fold built from the journal's config (engine::JournalReplayer, what
+//                        `botengine replay` does): items/s = records/s
+//   BM_ReplayVerify      the same, every derived record and state hash compared with the
+//                        fold's (what recovery and `botengine replay --verify` do)
 //   BM_ReadDecodeOnly    peer floor: the same read + decode with no fold
-// Before timing, the replayed fold's combined state hash must equal the hash of the engine
-// that wrote the journal (after its shutdown input); a mismatch is SkipWithError.
+// Before timing, a comparing replay must find no divergence and the replayed fold's combined
+// state hash must equal the hash of the engine that wrote the journal (after its shutdown
+// input); else SkipWithError.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -48,9 +52,11 @@ const Fixture& fixture() {
       return x;
     }
     x.written = *w;
-    auto replayed = bench::replay_journal(x.journal);
+    auto replayed = bench::replay_journal(x.journal, /*compare=*/true);
     if (!replayed) {
       x.error = "replay: " + replayed.error();
+    } else if (replayed->mismatches != 0) {
+      x.error = "the replay re-derived different records than the journal holds";
     } else if (replayed->fold->hashes().combined != x.written.state_hash) {
       x.error = "the replayed state hash differs from the engine's";
     }

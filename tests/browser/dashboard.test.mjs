@@ -166,13 +166,18 @@ async function signIn(page, base, token) {
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
-// Presses Tab until the element matching `locator` has focus (at most `limit` times), so the
-// control is reachable in the tab order; returns whether it got there.
+// Presses Tab until the control matching `locator` has focus (at most `limit` times), so the
+// control is reachable in the tab order; returns whether it got there. The control is known by
+// its id, not by its DOM node: a page redraws what changed while we tab (the bot page does when
+// its first equity point arrives) and gives focus back to the control with the same id, so a
+// node taken before the redraw is detached and could never be the focused one (this test's
+// second flake, issue 13).
 async function tabTo(page, locator, limit = 80) {
-  const target = await locator.elementHandle();
+  const id = await locator.getAttribute('id');
+  if (!id) throw new Error('tabTo: the control has no id to follow across redraws');
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press('Tab');
-    if (await page.evaluate((el) => document.activeElement === el, target)) return true;
+    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return true;
   }
   return false;
 }
@@ -219,8 +224,16 @@ async function story(browser, base, tokens, art) {
   await shot(page, art, '02-new-bot-invalid');
   // A field the template lacks is added through "Edit as JSON"; the engine's complaint about
   // it lands beside its new input. Then it is taken out again.
+  // Wait for the state the next step reads: the box open and holding the form's config as a
+  // JSON object (reading it before it is filled was this test's flake, issue 13).
   await page.getByText('Edit as JSON').click();
   const box = page.getByLabel('Config as JSON');
+  await page.waitForFunction((el) => {
+    try {
+      const v = JSON.parse(el.value);
+      return el.checkVisibility() && v !== null && typeof v === 'object' && !Array.isArray(v);
+    } catch { return false; }
+  }, await box.elementHandle());
   const cfg = JSON.parse(await box.inputValue());
   await box.fill(JSON.stringify({ ...cfg, colour: 'blue' }));
   await page.getByRole('button', { name: 'Apply JSON to the form' }).click();

@@ -122,8 +122,13 @@ export function configEditor(initial, { idPrefix = 'cfg', onChange = () => {} } 
   const jsonError = h('p', { class: 'field-error', id: `${jsonId}-error`, role: 'alert' });
   const jsonBox = h('textarea', { id: jsonId, rows: 10, cols: 80, spellcheck: 'false',
                                   'aria-describedby': `${jsonId}-error` });
-  const raw = h('details', { ontoggle: (ev) => { if (ev.target.open) jsonBox.value = JSON.stringify(JSON.parse(serialize(value())), null, 2); } },
-    h('summary', {}, 'Edit as JSON'),
+  // The box is filled when the summary is clicked (mouse, Enter or Space), before the click's
+  // default action opens the <details>: it is never shown empty. Filling it on the toggle event
+  // instead runs in a later task, after the box is visible: a fast reader (a test, a screen
+  // reader) could find it empty, and text typed at once could be overwritten.
+  const fillJson = () => { jsonBox.value = JSON.stringify(JSON.parse(serialize(value())), null, 2); };
+  const raw = h('details', {},
+    h('summary', { onclick: () => { if (!raw.open) fillJson(); } }, 'Edit as JSON'),
     h('div', { class: 'field' }, h('label', { for: jsonId }, 'Config as JSON'), jsonBox, jsonError),
     h('button', { type: 'button', onclick: () => {
       try {

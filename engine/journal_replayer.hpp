@@ -1,0 +1,139 @@
+// The one journal-to-fold replay loop: read a journal range, apply each input through a
+// Fold, and compare every derived record the journal holds with what the fold re-derives
+// for the same input. Recovery (engine/recovery.cpp), `botengine replay [--verify]`
+// (runner/cmd_replay.cpp), the journal backtest (replay/backtest.hpp) and the replay benches
+// (bench/harness/engine_fixture.hpp) all run it, so they agree on what "the journal replays"
+// means (docs/JOURNAL.md, "Replay").
+//
+// What is compared, per derived record, in journal order (with Options::compare):
+//   - a StateHash record: its strategy, risk, orders and combined hashes against the fold's
+//     hashes at that point (the engine journals one with every snapshot);
+//   - any other derived record: against the fold's next record for the current input, by
+//     type, then flags, then the 96 payload bytes (sequence and times are the journal's);
+//   - when the next input arrives, the fold must have no record left for the previous one.
+// The first divergence is kept (sequence, input, what differed, both versions) and every
+// divergence is counted; a replay stops at the first one with Options::stop_at_divergence.
+// The journal's end is no divergence even if the fold derived more for the last input: a
+// crash can cut an input's derived records off the end.
+//
+// Without a fold the replayer only reads and decodes, and the observer sees every record:
+// what a backtest feeds its own fold from.
+//
+// Thread-safety: one thread; the fold and reader are the caller's and must not be used
+// elsewhere during run(). Allocation: none per record (the fold's own aside).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/event.hpp"
+#include "core/expected.hpp"
+#include "engine/engine.hpp"
+#include "engine/fold.hpp"
+#include "journal/reader.hpp"
+
+namespace be::engine {
+
+// What differed at the first divergent record.
+enum class ReplayDifference : std::uint8_t {
+  kNone,
+  kType,       // the fold derived a record of another type there
+  kFlags,      // same type, other flags
+  kPayload,    // same type and flags, other payload bytes
+  kStateHash,  // a journaled StateHash differs from the fold's hashes at that point
+  kMissing,    // the journal holds a derived record the fold did not derive
+  kExtra,      // the fold derived more records for an input than the journal holds
+};
+std::string_view to_string(ReplayDifference what) noexcept;
+
+struct ReplayDivergence {
+  ReplayDifference what = ReplayDifference::kNone;
+  // The journal record where it showed: the divergent record, or (kExtra) the next input.
+  SequenceNumber sequence = 0;
+  SequenceNumber input = 0;  // the ordinal of the input whose derived records differ
+  Event journaled{};         // the journal's record (kExtra: none)
+  // The fold's version: its record (kMissing: none; kExtra: the first record the journal
+  // lacks; kStateHash: Fold::state_hash_record() then).
+  Event replayed{};
+  std::size_t extra = 0;  // kExtra: how many records the journal lacks
+};
+
+struct ReplayCounts {
+  std::uint64_t records = 0;         // journal records read
+  std::uint64_t inputs = 0;          // inputs applied to the fold
+  std::uint64_t derived = 0;         // derived records read (StateHash included)
+  std::uint64_t compared = 0;        // derived records compared with the fold's (not hashes)
+  std::uint64_t hashes_checked = 0;  // StateHash records compared
+  std::uint64_t mismatches = 0;      // divergences found
+};
+
+struct ReplayResult {
+  ReplayCounts counts;
+  std::optional<ReplayDivergence> first_divergence;
+};
+
+// What a caller adds to the loop. Both are called on the replaying thread; neither may apply
+// inputs to the fold (the fold's records for the current input are being compared).
+class ReplayObserver {
+ public:
+  virtual ~ReplayObserver() = default;
+  // Every record read, in order, before it is applied or compared (recovery notes fills for
+  // the read model's history here; a backtest feeds the market to its own fold).
+  virtual void on_record(const Event& record) { (void)record; }
+  // Every divergence, when found.
+  virtual void on_divergence(const ReplayDivergence& divergence) { (void)divergence; }
+};
+
+class JournalReplayer {
+ public:
+  struct Options {
+    // Compare derived records and state hashes (see the file comment); off: count them only
+    // (a plain `botengine replay`, the benches' throughput figure).
+    bool compare = true;
+    // With compare: also compare StateHash records. Recovery clears it after refusing a
+    // snapshot: the deployment then lays the fold out otherwise than the one that journaled
+    // the hashes (other table capacities hash otherwise), while derived records still agree.
+    bool compare_state_hashes = true;
+    // Stop at the first divergence (`--verify` prints it); else count them all and go on.
+    bool stop_at_divergence = false;
+    // A crash can cut an input's derived records off the journal's end, and the restarted
+    // engine appends its next input right after: set, an input whose journaled derived
+    // records stop short of the fold's is no divergence (recovery); clear, it is (kExtra).
+    bool tolerate_cut_inputs = false;
+  };
+
+  // `fold`: null to read and decode only. Its inputs are numbered on from fold->ordinal().
+  JournalReplayer(journal::Reader& reader, Fold* fold, Options options,
+                  ReplayObserver* observer = nullptr) noexcept
+      : reader_(reader), fold_(fold), options_(options), observer_(observer) {}
+
+  // Replays the records with sequence in [from, through] (from 1: the whole journal; from a
+  // snapshot's sequence + 1 with the fold restored from it: its tail). Errors: the reader's
+  // (a gap, a bad CRC, I/O) or a record this build cannot decode, as a message.
+  Expected<ReplayResult, std::string> run(
+      SequenceNumber from = 1, SequenceNumber through = std::numeric_limits<SequenceNumber>::max());
+
+ private:
+  void diverge(ReplayResult& result, const ReplayDivergence& divergence);
+  void compare_derived(const Event& record, SequenceNumber sequence, ReplayResult& result);
+
+  journal::Reader& reader_;
+  Fold* fold_;
+  Options options_;
+  ReplayObserver* observer_;
+  SequenceNumber ordinal_ = 0;
+  std::span<const Event> produced_;  // the fold's derived records for the current input
+  std::size_t next_produced_ = 0;    // the first of them not yet compared
+  bool stopped_ = false;
+};
+
+// The deployment a journal recorded: the first kBlob of kind kEngineConfigBlobKind among its
+// first 16 records. nullopt when there is none; an error (the config's field errors, or the
+// reader's) when it does not parse. Leaves the reader positioned at the journal's start.
+Expected<std::optional<EngineConfig>, std::string> read_journal_config(journal::Reader& reader);
+
+}  // namespace be::engine
