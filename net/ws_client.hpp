@@ -1,5 +1,8 @@
-// One WebSocket connection to one venue, shared by every component that subscribes to that
-// venue's streams (Binance's live SUBSCRIBE/UNSUBSCRIBE protocol).
+// The one WebSocket client of the project: one connection to one endpoint, kept up.
+// Built for a venue's market-data streams (Binance's live SUBSCRIBE/UNSUBSCRIBE protocol,
+// shared by every component that subscribes), and used as a plain reconnecting stream by
+// the Binance user-data stream (oms/venues/binance), whose URL carries a token fetched
+// before each connection (`connect_target`).
 //
 //   subscribers --subscribe(sym, ch)--> WsClient --SUBSCRIBE {"id":N}--> venue
 //   pipeline    <--on_frame(bytes, receive_time)-- I/O thread <--frames-- venue
@@ -8,15 +11,17 @@
 // The client runs its own io_context on its own thread. It reconnects on any failure with
 // exponential backoff and jitter (net/backoff.hpp) and resubscribes every stream that is
 // still wanted; it answers server pings, sends its own when the line is quiet and drops a
-// connection that stays silent past `idle_timeout`; it reports a stale feed (connected but no
-// frame for `stale_after`) and its recovery. Connectivity changes become be::Event records
-// with the be::Connectivity payload so the pipeline journals them and a replay reproduces the
-// outage. No Beast/Asio type appears here: only ws_client.cpp pays for those headers.
+// connection that stays silent past `idle_timeout`; it reports a stale feed (connected,
+// subscribed, but no frame for `stale_after`) and its recovery. Connectivity changes become
+// be::Event records with the be::Connectivity payload so the pipeline journals them and a
+// replay reproduces the outage. No Beast/Asio type appears here: the connection itself is
+// net/detail/ws_connection.hpp, in the .cpp files only.
 //
-// Thread-safety: subscribe(), unsubscribe(), subscriptions(), stats() and stop() may be called
-// from any thread. The handlers are called on the I/O thread only, one at a time, and must not
-// block. Lifetime: the handlers and the clock must outlive the client; stop() (or the
-// destructor) returns after the I/O thread has exited, after which no handler runs.
+// Thread-safety: subscribe(), unsubscribe(), subscriptions(), stats(), reconnect() and
+// stop() may be called from any thread. The handlers (and connect_target) are called on the
+// I/O thread only, one at a time, and must not block for long. Lifetime: the handlers and the
+// clock must outlive the client; stop() (or the destructor) returns after the I/O thread has
+// exited, after which no handler runs.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +33,9 @@
 
 #include "core/clock.hpp"
 #include "core/event.hpp"
+#include "core/expected.hpp"
 #include "net/backoff.hpp"
+#include "net/tls_client.hpp"
 
 namespace be::net {
 
@@ -68,13 +75,16 @@ struct WsClientConfig {
   // (the combined endpoint, so every frame names its stream).
   std::string url;
   VenueId venue{};
-  // TLS (wss://): the peer's chain and its name (DNS name or IP address in the URL, checked
-  // against subjectAltName by OpenSSL) are verified unless verify_peer is false. Trust
-  // anchors: the system's default store plus ca_file and ca_pem when given (a test passes the
-  // simulator's self-signed certificate as ca_pem). SNI carries the URL's host name (not for
-  // an IP literal, which RFC 6066 forbids in SNI). A refused certificate fails the attempt
-  // with "tls handshake: certificate verify failed: <OpenSSL's reason> (...)" in on_retry,
-  // and the client keeps retrying on the backoff schedule like any other failure.
+  // Called on the I/O thread before every connection attempt: the target (path and query)
+  // to open instead of the URL's, or why there is none (the attempt then fails like a
+  // refused connection: on_retry, and the next try on the backoff schedule). For endpoints
+  // whose path carries a short-lived token, such as Binance's user-data stream
+  // "/ws/<listenKey>". May block (it runs between connections); empty = the URL's target.
+  std::function<Expected<std::string, std::string>()> connect_target;
+  // TLS (wss://), as net/tls_client.hpp says: chain and name verified unless verify_peer is
+  // false; trust anchors the system's store plus ca_file and ca_pem. A refused certificate
+  // fails the attempt with "tls handshake: certificate verify failed: <OpenSSL's reason>
+  // (...)" in on_retry, and the client keeps retrying on the backoff schedule.
   bool verify_peer = true;
   std::string ca_file;  // PEM bundle file with extra trust anchors
   std::string ca_pem;   // PEM text with extra trust anchors
@@ -143,12 +153,17 @@ class WsClient {
   // this class does not model and for tests that need to send a malformed request.
   bool send_raw(std::string text);
 
+  // Drops the current connection as a failure with `reason` (kDisconnected, on_retry, the
+  // next attempt on the backoff schedule). For a venue message that says the session is
+  // over, such as Binance's "listenKeyExpired". No effect while not connected.
+  void reconnect(std::string reason);
+
   // The streams currently wanted, sorted.
   std::vector<std::string> subscriptions() const;
   ClientStats stats() const;
   bool connected() const noexcept;
 
-  struct Impl;  // opaque: defined in ws_client.cpp, the one TU that includes Beast
+  struct Impl;  // opaque: defined in ws_client.cpp (Beast stays out of this header)
 
  private:
   std::unique_ptr<Impl> impl_;

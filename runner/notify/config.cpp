@@ -1,35 +1,20 @@
 #include "runner/notify/config.hpp"
 
 #include <algorithm>
-#include <array>
 
-#include "runner/notify/http_client.hpp"
+#include "core/codes.hpp"
+#include "net/url.hpp"
 
 namespace be::notify {
 
 namespace {
 
-struct KindName {
-  NotificationKind kind;
-  std::string_view name;
-};
-constexpr std::array<KindName, 9> kKindNames{{
-    {NotificationKind::kTrade, "trade"},
-    {NotificationKind::kStopLoss, "stop_loss"},
-    {NotificationKind::kTakeProfit, "take_profit"},
-    {NotificationKind::kTrailingStop, "trailing_stop"},
-    {NotificationKind::kRiskReject, "risk_reject"},
-    {NotificationKind::kKillSwitch, "kill_switch"},
-    {NotificationKind::kBotError, "bot_error"},
-    {NotificationKind::kFeedStatus, "feed_status"},
-    {NotificationKind::kBotStatus, "bot_status"},
-}};
-
+// The kinds' names are core/codes.hpp's (the stream and the API print the same words).
 std::string kind_list() {
   std::string out;
-  for (const auto& k : kKindNames) {
+  for (const NotificationKind k : kNotificationKinds) {
     if (!out.empty()) out.append(", ");
-    out.append(k.name);
+    out.append(to_string(k));
   }
   return out;
 }
@@ -50,7 +35,7 @@ void read_webhook(const config::Value& value, const std::string& path, NotifyCon
     w.name = std::move(*name);
   }
   if (auto url = r.string("url", config::Presence::kRequired)) {
-    if (auto parsed = parse_http_url(*url); !parsed) r.error("url", parsed.error());
+    if (auto parsed = net::parse_http_url(*url); !parsed) r.error("url", parsed.error());
     w.url = std::move(*url);
   }
   if (auto format =
@@ -93,8 +78,9 @@ void read_webhook(const config::Value& value, const std::string& path, NotifyCon
     for (std::size_t i = 0; i < kinds->items.size(); ++i) {
       const config::Value& item = kinds->items[i];
       const std::string at = r.field_path("kinds") + "[" + std::to_string(i) + "]";
-      const auto kind =
-          item.kind == config::Value::Kind::kString ? kind_from_name(item.text) : std::nullopt;
+      const auto kind = item.kind == config::Value::Kind::kString
+                            ? notification_kind_from(item.text)
+                            : std::nullopt;
       if (!kind) {
         errors.push_back({at, "must be one of " + kind_list()});
         continue;
@@ -124,20 +110,6 @@ std::string_view to_string(Format format) noexcept {
       return "slack";
   }
   return "unknown";
-}
-
-std::string_view kind_name(NotificationKind kind) noexcept {
-  for (const auto& k : kKindNames) {
-    if (k.kind == kind) return k.name;
-  }
-  return "unknown";
-}
-
-std::optional<NotificationKind> kind_from_name(std::string_view name) noexcept {
-  for (const auto& k : kKindNames) {
-    if (k.name == name) return k.kind;
-  }
-  return std::nullopt;
 }
 
 bool Webhook::wants(const Notification& n) const noexcept {

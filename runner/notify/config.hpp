@@ -29,9 +29,8 @@ namespace be::notify {
 enum class Format : std::uint8_t { kJson = 0, kTelegram = 1, kSlack = 2 };
 std::string_view to_string(Format format) noexcept;
 
-// The config names of NotificationKind ("trade", "stop_loss", ...); nullopt for other text.
-std::string_view kind_name(NotificationKind kind) noexcept;
-std::optional<NotificationKind> kind_from_name(std::string_view name) noexcept;
+// The config names of NotificationKind ("trade", "stop_loss", ...) are core/codes.hpp's:
+// be::to_string(NotificationKind) and be::notification_kind_from().
 
 // One bit per NotificationKind value (they are 1..9).
 using KindMask = std::uint32_t;

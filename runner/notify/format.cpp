@@ -2,8 +2,8 @@
 
 #include <ctime>
 
+#include "core/codes.hpp"
 #include "core/fixed_point.hpp"
-#include "risk/types.hpp"
 
 namespace be::notify {
 
@@ -70,31 +70,15 @@ std::string_view side_name(Side side) {
   return "none";
 }
 
-std::string_view connectivity_name(std::uint16_t code) {
-  switch (static_cast<ConnectivityState>(code)) {
-    case ConnectivityState::kConnected:
-      return "connected";
-    case ConnectivityState::kDisconnected:
-      return "disconnected";
-    case ConnectivityState::kStale:
-      return "stale";
-    case ConnectivityState::kRecovered:
-      return "recovered";
-    case ConnectivityState::kGap:
-      return "gap";
-  }
-  return "unknown";
-}
-
 // The code field's meaning per kind, as a word; empty when the kind carries none.
 std::string_view code_name(const Notification& n) {
   switch (n.kind) {
     case NotificationKind::kRiskReject:
-      return risk::to_string(static_cast<risk::RejectReason>(n.code));
+      return to_string(static_cast<RiskRejectReason>(n.code));
     case NotificationKind::kKillSwitch:
       return n.code != 0 ? "set" : "reset";
     case NotificationKind::kFeedStatus:
-      return connectivity_name(n.code);
+      return to_string(static_cast<ConnectivityState>(n.code));
     case NotificationKind::kBotStatus:
       return to_string(static_cast<BotState>(n.code));
     case NotificationKind::kBotError:
@@ -156,7 +140,7 @@ std::string json_event(const NotifyItem& item, std::string_view key) {
   append_json_string(out, format_time(item.time));
   out.append(",\"time_ns\":").append(std::to_string(item.time));
   out.append(",\"kind\":");
-  append_json_string(out, kind_name(n.kind));
+  append_json_string(out, to_string(n.kind));
   out.append(",\"bot_id\":");
   if (n.bot == kNoBot) {
     out.append("null");
@@ -268,7 +252,7 @@ std::string human_text(const NotifyItem& item) {
       break;
     case NotificationKind::kFeedStatus:
       symbol();
-      out.append("feed ").append(connectivity_name(n.code));
+      out.append("feed ").append(to_string(static_cast<ConnectivityState>(n.code)));
       break;
     case NotificationKind::kBotStatus:
       out.append("bot is now ").append(to_string(static_cast<BotState>(n.code)));

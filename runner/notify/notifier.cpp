@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "net/backoff.hpp"
+#include "net/http_client.hpp"
 #include "runner/notify/cursor_file.hpp"
-#include "runner/notify/http_client.hpp"
 
 namespace be::notify {
 
@@ -18,6 +18,8 @@ namespace {
 
 constexpr Nanos kMillis = 1'000'000;
 constexpr Nanos kLogInterval = 10'000'000'000;  // one give-up line per 10 s at most
+// A webhook's answer is read for its status only; a longer body fails the attempt.
+constexpr std::size_t kMaxResponseBody = 64 * 1024;
 
 class SteadyClock final : public NotifyClock {
  public:
@@ -36,7 +38,10 @@ class SteadyClock final : public NotifyClock {
 // the mutex by the loop's scheduling, written by the same thread).
 struct Route {
   Webhook hook;
-  HttpUrl url;
+  std::string target;  // the webhook URL's path and query
+  // One connection per request (keep_alive off): webhooks are rare, and a fresh connection
+  // never inherits a half-read response from a request that timed out.
+  std::unique_ptr<net::HttpClient> http;
   net::Backoff backoff;
   std::deque<std::uint64_t> queue;  // ordinals into the window, in sequence order
   std::uint32_t attempts = 0;       // for the item at the queue's head
@@ -55,12 +60,10 @@ struct Notifier::State {
   explicit State(NotifierOptions o)
       : options(std::move(o)),
         cursor_file(options.state_dir),
-        http(HttpClientOptions{options.config.verify_peer, options.config.ca_file}),
         clock(options.clock ? options.clock : std::make_shared<SteadyClock>()) {}
 
   NotifierOptions options;
   CursorFile cursor_file;
-  HttpClient http;
   std::shared_ptr<NotifyClock> clock;
   std::vector<Route> routes;
 
@@ -153,16 +156,24 @@ void Notifier::State::attempt(Route& r) {
   Slot& slot = window[r.queue.front() - window_base];
   const std::string key = idempotency_key(options.instance, slot.item.seq);
   const std::string body = format_payload(slot.item, r.hook.format, key, r.hook.telegram_chat_id);
-  const HttpResult res = http.post(r.url, {{"Idempotency-Key", key}}, body,
-                                   std::chrono::milliseconds(options.config.timeout_ms));
+  const net::HttpHeader headers[] = {{"Idempotency-Key", key}};
+  net::HttpRequest request;
+  request.method = "POST";
+  request.target = r.target;
+  request.body = body;
+  request.content_type = "application/json";
+  request.headers = headers;
+  const auto answer = r.http->request(request);
+  // A transport failure (DNS, connect, TLS, write, read, timeout) is status 0.
+  const int status = answer ? answer->status : 0;
   ++r.attempts;
-  if (res.status >= 200 && res.status < 300) {
+  if (status >= 200 && status < 300) {
     delivered.fetch_add(1, std::memory_order_relaxed);
     finish_head(r);
     return;
   }
-  const bool transient = res.status == 0 || res.status == 429 || res.status >= 500;
-  const std::string what = res.status == 0 ? res.error : "HTTP " + std::to_string(res.status);
+  const bool transient = status == 0 || status == 429 || status >= 500;
+  const std::string what = status == 0 ? answer.error().message : "HTTP " + std::to_string(status);
   if (!transient) {
     failed_permanent.fetch_add(1, std::memory_order_relaxed);
     log_failure(r, slot, "permanent failure (" + what + ")");
@@ -178,12 +189,12 @@ void Notifier::State::attempt(Route& r) {
   }
   retried.fetch_add(1, std::memory_order_relaxed);
   Nanos delay = r.backoff.next();
-  if (res.status == 429 && res.retry_after_seconds) {
+  // Retry-After in whole seconds (an HTTP-date is ignored: the back-off schedule applies).
+  const auto retry_after = status == 429 ? answer->header_int("Retry-After") : std::nullopt;
+  if (retry_after && *retry_after >= 0) {
     // Honour the server's pace, but a huge Retry-After must not park the webhook for days.
     const Nanos cap = options.config.max_backoff_ms * kMillis;
-    const Nanos asked = *res.retry_after_seconds > cap / 1'000'000'000
-                            ? cap
-                            : *res.retry_after_seconds * 1'000'000'000;
+    const Nanos asked = *retry_after > cap / 1'000'000'000 ? cap : *retry_after * 1'000'000'000;
     delay = std::max(delay, asked);
   }
   r.next_at = clock->now() + delay;
@@ -262,14 +273,27 @@ Expected<std::unique_ptr<Notifier>, std::string> Notifier::create(NotifierOption
   state->cursor.store(*cursor);
   const NotifyConfig& cfg = state->options.config;
   for (std::size_t i = 0; i < cfg.webhooks.size(); ++i) {
-    auto url = parse_http_url(cfg.webhooks[i].url);
+    auto url = net::parse_http_url(cfg.webhooks[i].url);
     if (!url) return Unexpected{"webhook '" + cfg.webhooks[i].name + "': " + url.error()};
+    net::HttpClientOptions http;
+    http.tls.verify_peer = cfg.verify_peer;
+    http.tls.ca_file = cfg.ca_file;
+    http.timeout = std::chrono::milliseconds(cfg.timeout_ms);
+    http.keep_alive = false;
+    http.user_agent = "botengine-notifier";
+    http.max_response_body = kMaxResponseBody;
+    std::string target = url->target;
     net::BackoffPolicy policy;
     policy.initial = cfg.initial_backoff_ms * kMillis;
     policy.cap = cfg.max_backoff_ms * kMillis;
     policy.seed = state->options.seed + i;  // webhooks failing together still spread
-    state->routes.push_back(
-        Route{cfg.webhooks[i], std::move(*url), net::Backoff(policy), {}, 0, 0});
+    state->routes.push_back(Route{cfg.webhooks[i],
+                                  std::move(target),
+                                  std::make_unique<net::HttpClient>(std::move(*url), http),
+                                  net::Backoff(policy),
+                                  {},
+                                  0,
+                                  0});
   }
   State* raw = state.get();
   raw->thread = std::thread([raw] { raw->run(); });

@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "oms/order.hpp"
+#include "oms/order_state_machine.hpp"
 #include "oms/venues/binance/errors.hpp"
 #include "oms/venues/binance/gateway.hpp"
 #include "sim/binance/mock_exchange.hpp"
-#include "oms/order.hpp"
-#include "oms/order_state_machine.hpp"
 #include "tests/support/alloc_counter.hpp"
 
 namespace be::binance {
@@ -163,7 +163,6 @@ GatewayConfig gateway_config(const mock::MockExchange& mock) {
   g.request_timeout = 1000ms;
   g.reconnect_delay = 20ms;
   g.max_reconnect_delay = 200ms;
-  g.stream_poll = 10ms;
   g.retry_delay = 10ms;
   g.weight_limit = 1'000'000;  // leave the limiting to the venue unless a test says otherwise
   return g;
@@ -588,7 +587,6 @@ TEST(GatewayHotPath, shouldSubmitAndRejectWithoutAllocating) {
   CountingResponses responses;
   GatewayConfig g = gateway_config(mock);
   g.queue_capacity = 16;
-  g.stream_poll = 2000ms;  // the stream thread sleeps in its poll while we measure
   g.request_timeout = 3000ms;
   BinanceSpotGateway gateway(std::move(g), credentials(), responses, wall);
   ASSERT_TRUE(gateway.start().has_value());

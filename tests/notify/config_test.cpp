@@ -1,6 +1,8 @@
 // The notifications config block: what it accepts and that it names every bad field.
 #include "runner/notify/config.hpp"
 
+#include "core/codes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -119,11 +121,11 @@ TEST(NotifyConfig, shouldRouteByBotAndKind) {
 TEST(NotifyConfig, shouldMapEveryKindNameBothWays) {
   for (int k = 1; k <= 9; ++k) {
     const auto kind = static_cast<NotificationKind>(k);
-    const auto back = kind_from_name(kind_name(kind));
+    const auto back = notification_kind_from(to_string(kind));
     ASSERT_TRUE(back) << k;
     EXPECT_EQ(*back, kind);
   }
-  EXPECT_FALSE(kind_from_name("Trade"));
+  EXPECT_FALSE(notification_kind_from("Trade"));
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // BinanceSpotGateway: the live Binance spot venue behind the oms::Venue interface.
 //
-//   order manager thread           REST worker thread                  user-stream thread
+//   order manager thread           REST worker thread                  user stream (net::WsClient)
 //   submit/cancel/query/balances   pops work, signs, sends, maps        listenKey, WebSocket,
-//     -> SpscRing<Work> (bounded)   answers; reconciles when asked       keepalive, reconnect
-//     full: a reject, at once       -> VenueResponses                    -> VenueResponses
+//     -> SpscRing<Work> (bounded)   answers; reconciles when asked       reconnect; a keepalive
+//     full: a reject, at once       -> VenueResponses                    thread -> VenueResponses
+//
+// HTTP and WebSocket are net/'s one client each (net/http_client.hpp, net/ws_client.hpp).
 //
 // - Non-blocking for the caller: a submit is one ring push and, only when the worker
 //   sleeps, one futex wake. A full ring answers kRejected/kCancelRejected (kQueueFull).
@@ -24,7 +26,7 @@
 // Secrets: the credentials are moved in, used for the X-MBX-APIKEY header and the HMAC only,
 // never logged; they are wiped when the gateway is destroyed.
 //
-// Lifetime: start() once; stop() (or the destructor) joins both threads. `responses` and
+// Lifetime: start() once; stop() (or the destructor) joins every thread. `responses` and
 // `wall_clock` must outlive the gateway. Thread-safety: the Venue calls from one thread (the
 // order manager's); stats() from any thread.
 #pragma once
@@ -40,9 +42,9 @@
 #include "core/clock.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "oms/venue.hpp"
 #include "oms/venues/binance/key_store.hpp"
 #include "oms/venues/binance/symbols.hpp"
-#include "oms/venue.hpp"
 
 namespace be::binance {
 
@@ -54,6 +56,8 @@ struct GatewayConfig {
   std::vector<InstrumentDefined> instruments;
   std::vector<AssetDef> assets;  // empty: derived from the instruments (symbols.hpp)
   std::int64_t recv_window_ms = 5000;
+  // One REST request, all of it (resolve, connect, TLS, write, read); also the user stream's
+  // connect timeout.
   std::chrono::milliseconds request_timeout{5000};
   std::size_t queue_capacity = 1024;  // rounded up to a power of two
   // Our own ceilings, kept below the venue's (Binance spot: 6000 weight per minute, 100
@@ -67,7 +71,6 @@ struct GatewayConfig {
   std::chrono::milliseconds keepalive_interval{30 * 60 * 1000};
   std::chrono::milliseconds reconnect_delay{200};
   std::chrono::milliseconds max_reconnect_delay{30'000};
-  std::chrono::milliseconds stream_poll{50};
 };
 
 struct GatewayStats {
@@ -96,7 +99,7 @@ class BinanceSpotGateway final : public oms::Venue {
   BinanceSpotGateway(const BinanceSpotGateway&) = delete;
   BinanceSpotGateway& operator=(const BinanceSpotGateway&) = delete;
 
-  // Validates the URLs and starts both threads. An error names the bad setting.
+  // Validates the URLs and starts the threads. An error names the bad setting.
   Expected<bool, std::string> start();
   void stop() noexcept;
 

@@ -1,0 +1,73 @@
+// Binance's request-weight and order-count windows, as the venue counts them
+// (calendar-aligned on the venue's clock), shared by the gateway's REST worker and its user
+// stream. Our count covers requests the venue has not answered yet; the venue's own count
+// (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S) is the truth once it answers. 429/418 with
+// Retry-After stop every request until then (418: banned).
+//
+// Thread-safety: every method locks; any thread.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+
+#include "net/http_client.hpp"
+
+namespace be::binance {
+
+class RateGate {
+ public:
+  RateGate(std::int64_t weight_limit, std::int64_t window_ms, std::int64_t order_limit_10s)
+      : weight_limit_(weight_limit), window_ms_(window_ms), order_limit_(order_limit_10s) {}
+
+  // How long to wait before a request of `weight` may go (0: now). Counts it when 0.
+  std::int64_t reserve(std::int64_t now_ms, std::int64_t weight, bool is_order) {
+    std::lock_guard lock(mutex_);
+    if (now_ms < blocked_until_ms_) return blocked_until_ms_ - now_ms;
+    roll(now_ms);
+    // A request heavier than the whole limit still goes, alone, in a fresh window.
+    if (used_ + weight > weight_limit_ && used_ > 0) return (window_ + 1) * window_ms_ - now_ms;
+    if (is_order && orders_ + 1 > order_limit_) return (order_window_ + 1) * 10'000 - now_ms;
+    used_ += weight;
+    if (is_order) ++orders_;
+    return 0;
+  }
+
+  void observe(std::int64_t now_ms, const net::HttpResponse& r) {
+    const auto used_weight = r.header_int("X-MBX-USED-WEIGHT-1M");
+    const auto order_count = r.header_int("X-MBX-ORDER-COUNT-10S");
+    const auto retry_after_s = r.header_int("Retry-After");
+    std::lock_guard lock(mutex_);
+    roll(now_ms);
+    // The venue's count is the truth; ours only covers requests it has not answered yet.
+    if (used_weight) used_ = std::max(used_, *used_weight);
+    if (order_count) orders_ = std::max(orders_, *order_count);
+    if (r.status == 429 || r.status == 418) {
+      const std::int64_t seconds = retry_after_s.value_or(r.status == 418 ? 120 : 1);
+      blocked_until_ms_ = std::max(blocked_until_ms_, now_ms + seconds * 1000);
+    }
+  }
+
+  std::int64_t used() const {
+    std::lock_guard lock(mutex_);
+    return used_;
+  }
+
+ private:
+  void roll(std::int64_t now_ms) {
+    const std::int64_t w = now_ms / window_ms_;
+    if (w != window_) window_ = w, used_ = 0;
+    const std::int64_t o = now_ms / 10'000;
+    if (o != order_window_) order_window_ = o, orders_ = 0;
+  }
+
+  mutable std::mutex mutex_;
+  const std::int64_t weight_limit_;
+  const std::int64_t window_ms_;
+  const std::int64_t order_limit_;
+  std::int64_t window_ = -1, used_ = 0;
+  std::int64_t order_window_ = -1, orders_ = 0;
+  std::int64_t blocked_until_ms_ = 0;
+};
+
+}  // namespace be::binance
