@@ -8,8 +8,9 @@
 //     on_start();  while (!stop && !finished()) idle.idle(do_work());  on_close();
 //
 // so the choice of how to wait (burn a core, yield it, or sleep) lives in the idle strategy,
-// not in the agent. Topology is configuration: `pipelined` gives each stage its own runner
-// pinned to a listed CPU; `fused` puts every stage in one CompositeAgent on one runner.
+// not in the agent. The engine (engine/topology.cpp) runs its sequencer, stage and publisher
+// threads on runners: `pipelined` gives each stage its own runner pinned to a listed CPU;
+// `fused` has the sequencer agent apply every stage on one runner.
 //
 // Failure model: an exception escaping on_start/do_work/on_close is caught on the runner's
 // thread, recorded in error(), and stops that runner; it never terminates the process. on_close
@@ -77,7 +78,7 @@ bool agent_finished(const A& agent) noexcept {
   }
 }
 
-// Runs several agents in order on one thread: the `fused` topology. do_work() calls each agent
+// Runs several agents in order on one thread (fusing stages). do_work() calls each agent
 // once per cycle in the given order and returns the sum of their work. If an agent's on_start
 // throws, the ones already started are the only ones on_close() later closes. on_close closes
 // every started agent even if one throws, then rethrows the first exception.
