@@ -1,53 +1,35 @@
 #include "core/event.hpp"
 
+#include "core/names.hpp"
+
 namespace be {
 
+constexpr std::array<Named<EventType>, 21> kEventTypeNames{{
+    {EventType::kInvalid, "invalid"},
+    {EventType::kInstrumentDefined, "instrument_defined"},
+    {EventType::kTrade, "trade"},
+    {EventType::kQuote, "quote"},
+    {EventType::kBar, "bar"},
+    {EventType::kBookDelta, "book_delta"},
+    {EventType::kConnectivity, "connectivity"},
+    {EventType::kTimer, "timer"},
+    {EventType::kOperatorCommand, "operator_command"},
+    {EventType::kOrderUpdate, "order_update"},
+    {EventType::kBalanceUpdate, "balance_update"},
+    {EventType::kOrderIntent, "order_intent"},
+    {EventType::kRiskReject, "risk_reject"},
+    {EventType::kOrderNew, "order_new"},
+    {EventType::kOrderCancel, "order_cancel"},
+    {EventType::kFillApplied, "fill_applied"},
+    {EventType::kBotStatus, "bot_status"},
+    {EventType::kSignal, "signal"},
+    {EventType::kNotification, "notification"},
+    {EventType::kStateHash, "state_hash"},
+    {EventType::kBlob, "blob"},
+}};
+
 std::string_view to_string(EventType type) noexcept {
-  switch (type) {
-    case EventType::kInvalid:
-      return "invalid";
-    case EventType::kInstrumentDefined:
-      return "instrument_defined";
-    case EventType::kTrade:
-      return "trade";
-    case EventType::kQuote:
-      return "quote";
-    case EventType::kBar:
-      return "bar";
-    case EventType::kBookDelta:
-      return "book_delta";
-    case EventType::kConnectivity:
-      return "connectivity";
-    case EventType::kTimer:
-      return "timer";
-    case EventType::kOperatorCommand:
-      return "operator_command";
-    case EventType::kOrderUpdate:
-      return "order_update";
-    case EventType::kBalanceUpdate:
-      return "balance_update";
-    case EventType::kOrderIntent:
-      return "order_intent";
-    case EventType::kRiskReject:
-      return "risk_reject";
-    case EventType::kOrderNew:
-      return "order_new";
-    case EventType::kOrderCancel:
-      return "order_cancel";
-    case EventType::kFillApplied:
-      return "fill_applied";
-    case EventType::kBotStatus:
-      return "bot_status";
-    case EventType::kSignal:
-      return "signal";
-    case EventType::kNotification:
-      return "notification";
-    case EventType::kStateHash:
-      return "state_hash";
-    case EventType::kBlob:
-      return "blob";
-  }
-  return "unknown";
+  return name_of(kEventTypeNames, type);
 }
 
 bool is_known_event(EventType type, std::uint16_t version) noexcept {
@@ -99,24 +81,18 @@ bool is_known_event(EventType type, std::uint16_t version) noexcept {
   return false;
 }
 
+constexpr std::array<Named<BotState>, 7> kBotStateNames{{
+    {BotState::kStopped, "stopped"},
+    {BotState::kStarting, "starting"},
+    {BotState::kRunning, "running"},
+    {BotState::kPaused, "paused"},
+    {BotState::kError, "error"},
+    {BotState::kStopping, "stopping"},
+    {BotState::kDeleted, "deleted"},
+}};
+
 std::string_view to_string(BotState state) noexcept {
-  switch (state) {
-    case BotState::kStopped:
-      return "stopped";
-    case BotState::kStarting:
-      return "starting";
-    case BotState::kRunning:
-      return "running";
-    case BotState::kPaused:
-      return "paused";
-    case BotState::kError:
-      return "error";
-    case BotState::kStopping:
-      return "stopping";
-    case BotState::kDeleted:
-      return "deleted";
-  }
-  return "invalid";
+  return name_of(kBotStateNames, state, "invalid");
 }
 
 }  // namespace be

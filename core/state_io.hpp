@@ -43,8 +43,8 @@ inline constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
 // hash or a snapshot. Enums qualify (their representation is their underlying integer).
 template <class T>
 concept PlainField = std::is_trivially_copyable_v<T> &&
-                     (std::has_unique_object_representations_v<T> || std::is_enum_v<T> ||
-                      std::is_floating_point_v<T>);
+    (std::has_unique_object_representations_v<T> || std::is_enum_v<T> ||
+     std::is_floating_point_v<T>);
 
 constexpr std::uint64_t fnv1a_step(std::uint64_t h, const unsigned char* p,
                                    std::size_t n) noexcept {
@@ -64,30 +64,38 @@ inline std::uint64_t fnv1a64(std::string_view text, std::uint64_t seed = kFnvOff
   return fnv1a_step(seed, reinterpret_cast<const unsigned char*>(text.data()), text.size());
 }
 
+// The calls every sink takes, in terms of its bytes(p, n): one field list drives them all.
+template <class Sink>
+struct FieldSink {
+  template <PlainField T>
+  void put(const T& v) {
+    self().bytes(&v, sizeof(T));
+  }
+  template <PlainField T>
+  void operator()(const T& v) {
+    put(v);
+  }
+  // Length-prefixed (u32), as Reader::get_bytes reads it.
+  void put_bytes(std::span<const std::byte> b) {
+    put(static_cast<std::uint32_t>(b.size()));
+    self().bytes(b.data(), b.size());
+  }
+  void put_string(std::string_view s) {
+    put(static_cast<std::uint32_t>(s.size()));
+    self().bytes(s.data(), s.size());
+  }
+
+ private:
+  Sink& self() noexcept { return static_cast<Sink&>(*this); }
+};
+
 // Hashes what a Writer would write, without a buffer.
-class Hasher {
+class Hasher : public FieldSink<Hasher> {
  public:
   Hasher() = default;
   explicit Hasher(std::uint64_t seed) noexcept : h_(seed) {}
   void bytes(const void* p, std::size_t n) noexcept {
     h_ = fnv1a_step(h_, static_cast<const unsigned char*>(p), n);
-  }
-  template <PlainField T>
-  void put(const T& v) noexcept {
-    bytes(&v, sizeof(T));
-  }
-  template <PlainField T>
-  void operator()(const T& v) noexcept {
-    put(v);
-  }
-  // Length-prefixed (u32), as Writer::put_bytes writes it.
-  void put_bytes(std::span<const std::byte> b) noexcept {
-    put(static_cast<std::uint32_t>(b.size()));
-    bytes(b.data(), b.size());
-  }
-  void put_string(std::string_view s) noexcept {
-    put(static_cast<std::uint32_t>(s.size()));
-    bytes(s.data(), s.size());
   }
   std::uint64_t value() const noexcept { return h_; }
 
@@ -96,23 +104,13 @@ class Hasher {
 };
 
 // Counts what a Writer would write.
-struct Sizer {
+struct Sizer : FieldSink<Sizer> {
   std::size_t n = 0;
   void bytes(const void*, std::size_t k) noexcept { n += k; }
-  template <PlainField T>
-  void put(const T&) noexcept {
-    n += sizeof(T);
-  }
-  template <PlainField T>
-  void operator()(const T& v) noexcept {
-    put(v);
-  }
-  void put_bytes(std::span<const std::byte> b) noexcept { n += sizeof(std::uint32_t) + b.size(); }
-  void put_string(std::string_view s) noexcept { n += sizeof(std::uint32_t) + s.size(); }
 };
 
 // Appends to a caller's vector (the snapshot path, off the hot path).
-class Writer {
+class Writer : public FieldSink<Writer> {
  public:
   explicit Writer(std::vector<std::byte>& out) noexcept : out_(&out) {}
   void bytes(const void* p, std::size_t n) {
@@ -121,22 +119,6 @@ class Writer {
     out_->resize(at + n);
     if (n != 0) std::memcpy(out_->data() + at, p, n);
   }
-  template <PlainField T>
-  void put(const T& v) {
-    bytes(&v, sizeof(T));
-  }
-  template <PlainField T>
-  void operator()(const T& v) {
-    put(v);
-  }
-  void put_bytes(std::span<const std::byte> b) {
-    put(static_cast<std::uint32_t>(b.size()));
-    bytes(b.data(), b.size());
-  }
-  void put_string(std::string_view s) {
-    put(static_cast<std::uint32_t>(s.size()));
-    bytes(s.data(), s.size());
-  }
 
  private:
   std::vector<std::byte>* out_;
@@ -144,19 +126,12 @@ class Writer {
 
 // Writes into a buffer already sized by a Sizer (no allocation, no bounds check: the Sizer
 // walked the same fields).
-struct SpanWriter {
+struct SpanWriter : FieldSink<SpanWriter> {
+  explicit SpanWriter(std::byte* at) noexcept : out(at) {}
   std::byte* out;
   void bytes(const void* p, std::size_t n) noexcept {
     if (n != 0) std::memcpy(out, p, n);
     out += n;
-  }
-  template <PlainField T>
-  void put(const T& v) noexcept {
-    bytes(&v, sizeof(T));
-  }
-  template <PlainField T>
-  void operator()(const T& v) noexcept {
-    put(v);
   }
 };
 
@@ -231,10 +206,14 @@ enum class FrameError : std::uint8_t {
 
 inline std::string_view to_string(FrameError e) noexcept {
   switch (e) {
-    case FrameError::kTruncated: return "truncated";
-    case FrameError::kBadVersion: return "bad magic or version";
-    case FrameError::kCapacityMismatch: return "capacity mismatch";
-    case FrameError::kCorrupt: return "checksum mismatch";
+    case FrameError::kTruncated:
+      return "truncated";
+    case FrameError::kBadVersion:
+      return "bad magic or version";
+    case FrameError::kCapacityMismatch:
+      return "capacity mismatch";
+    case FrameError::kCorrupt:
+      return "checksum mismatch";
   }
   return "unknown";
 }
@@ -244,8 +223,8 @@ inline std::string_view to_string(FrameError e) noexcept {
 // returned buffer.
 template <class Body>
 std::vector<std::byte> write_frame(std::uint32_t magic, std::uint8_t version,
-                                   std::span<const std::uint32_t> capacities,
-                                   std::size_t body_size, Body&& body) {
+                                   std::span<const std::uint32_t> capacities, std::size_t body_size,
+                                   Body&& body) {
   const std::size_t header = sizeof magic + sizeof version + capacities.size_bytes();
   std::vector<std::byte> out(header + body_size + sizeof(std::uint64_t));
   SpanWriter w{out.data()};

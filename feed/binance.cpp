@@ -4,6 +4,7 @@
 
 #include "feed/detail/json_support.hpp"
 #include "feed/detail/parser_core.hpp"
+#include "feed/detail/parser_handle_impl.hpp"
 
 namespace be::feed {
 
@@ -16,7 +17,7 @@ namespace {
 enum class Flat : std::uint8_t { kNone, kTrade, kAggTrade, kBookTicker };
 }  // namespace
 
-struct BinanceParser::Impl : detail::ParserCore {
+struct detail::BinanceImpl : detail::ParserCore {
   using ParserCore::ParserCore;
   ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink,
                     std::size_t readable = 0) noexcept;
@@ -95,7 +96,7 @@ RejectReason qty_token(std::string_view tok, int scale, std::int64_t& out) noexc
 // repeated key counts, unknown keys are skipped. Decimals are kept as raw tokens until the
 // symbol's scales are known. An "e" that contradicts `kind` sets `fallback`: the caller resets
 // the object and takes the general path, which decides by "e" as it always has.
-RejectReason BinanceParser::Impl::parse_flat(od::object& data, Flat kind, bool combined,
+RejectReason detail::BinanceImpl::parse_flat(od::object& data, Flat kind, bool combined,
                                              Nanos receive_time, EventSink sink, ParseResult& r,
                                              bool& fallback) noexcept {
   enum : unsigned {
@@ -217,7 +218,7 @@ RejectReason BinanceParser::Impl::parse_flat(od::object& data, Flat kind, bool c
   return RejectReason::kNone;
 }
 
-RejectReason BinanceParser::Impl::parse_data(od::object& data, std::string_view stream, Flat kind,
+RejectReason detail::BinanceImpl::parse_data(od::object& data, std::string_view stream, Flat kind,
                                              bool combined, Nanos receive_time, EventSink sink,
                                              ParseResult& r) noexcept {
   if (kind != Flat::kNone && !oversized_for_message()) {
@@ -230,7 +231,7 @@ RejectReason BinanceParser::Impl::parse_data(od::object& data, std::string_view 
   return parse_event(data, stream, receive_time, sink, r);
 }
 
-ParseResult BinanceParser::Impl::parse(std::string_view frame, Nanos receive_time, EventSink sink,
+ParseResult detail::BinanceImpl::parse(std::string_view frame, Nanos receive_time, EventSink sink,
                                        std::size_t readable) noexcept {
   ParseResult r;
   od::document doc;
@@ -255,7 +256,7 @@ ParseResult BinanceParser::Impl::parse(std::string_view frame, Nanos receive_tim
   return finish(r, frame.size());
 }
 
-RejectReason BinanceParser::Impl::parse_snapshot_body(od::object& obj, std::string_view symbol,
+RejectReason detail::BinanceImpl::parse_snapshot_body(od::object& obj, std::string_view symbol,
                                                       Nanos receive_time, EventSink sink,
                                                       ParseResult& r) noexcept {
   r.kind = MessageKind::kBinanceDepthSnapshot;
@@ -271,7 +272,7 @@ RejectReason BinanceParser::Impl::parse_snapshot_body(od::object& obj, std::stri
   return RejectReason::kNone;
 }
 
-RejectReason BinanceParser::Impl::parse_event(od::object& data, std::string_view stream,
+RejectReason detail::BinanceImpl::parse_event(od::object& data, std::string_view stream,
                                               Nanos receive_time, EventSink sink,
                                               ParseResult& r) noexcept {
   std::string_view type;
@@ -404,7 +405,7 @@ RejectReason BinanceParser::Impl::parse_event(od::object& data, std::string_view
   return RejectReason::kUnknownMessageType;
 }
 
-ParseResult BinanceParser::Impl::parse_depth_snapshot(std::string_view body,
+ParseResult detail::BinanceImpl::parse_depth_snapshot(std::string_view body,
                                                       std::string_view symbol, Nanos receive_time,
                                                       EventSink sink) noexcept {
   ParseResult r;
@@ -417,7 +418,7 @@ ParseResult BinanceParser::Impl::parse_depth_snapshot(std::string_view body,
   return finish(r, body.size());
 }
 
-ParseResult BinanceParser::Impl::parse_exchange_info(std::string_view body,
+ParseResult detail::BinanceImpl::parse_exchange_info(std::string_view body,
                                                      BinanceExchangeInfo& out) noexcept {
   ParseResult r;
   r.kind = MessageKind::kBinanceExchangeInfo;
@@ -472,7 +473,7 @@ RejectReason parse_symbol_info(od::object& s, BinanceSymbolInfo& info) {
 
 }  // namespace
 
-RejectReason BinanceParser::Impl::parse_exchange_info_body(od::object& root,
+RejectReason detail::BinanceImpl::parse_exchange_info_body(od::object& root,
                                                            BinanceExchangeInfo& out) {
   BE_FEED_TRY(detail::field_millis(root, "serverTime", out.server_time));
   od::array limits;
@@ -513,21 +514,7 @@ RejectReason BinanceParser::Impl::parse_exchange_info_body(od::object& root,
   return RejectReason::kNone;
 }
 
-BinanceParser::BinanceParser(VenueId venue, SymbolTable& symbols, ParserLimits limits)
-    : impl_(std::make_unique<Impl>(venue, symbols, limits)) {}
-BinanceParser::~BinanceParser() = default;
-BinanceParser::BinanceParser(BinanceParser&&) noexcept = default;
-BinanceParser& BinanceParser::operator=(BinanceParser&&) noexcept = default;
-const FeedStats& BinanceParser::stats() const noexcept {
-  return impl_->stats();
-}
-void BinanceParser::reset_stats() noexcept {
-  impl_->reset_stats();
-}
-ParseResult BinanceParser::parse(std::string_view frame, Nanos receive_time,
-                                 EventSink sink) noexcept {
-  return impl_->parse(frame, receive_time, sink);
-}
+template class ParserHandle<detail::BinanceImpl>;
 ParseResult BinanceParser::parse_padded(std::string_view frame, std::size_t readable,
                                         Nanos receive_time, EventSink sink) noexcept {
   return impl_->parse(frame, receive_time, sink, readable);

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "core/event.hpp"
+#include "feed/parser_handle.hpp"
 #include "feed/parser_limits.hpp"
 #include "feed/symbol_table.hpp"
 #include "feed/types.hpp"
@@ -52,19 +53,13 @@ struct BinanceExchangeInfo {
   std::size_t rejected_symbols = 0;  // symbols skipped for a bad filter value
 };
 
-class BinanceParser {
+class BinanceParser : public ParserHandle<detail::BinanceImpl> {
  public:
-  BinanceParser(VenueId venue, SymbolTable& symbols, ParserLimits limits = {});
-  ~BinanceParser();
-  BinanceParser(BinanceParser&&) noexcept;
-  BinanceParser& operator=(BinanceParser&&) noexcept;
+  using ParserHandle::ParserHandle;
 
-  const FeedStats& stats() const noexcept;
-  void reset_stats() noexcept;
-
-  // One WebSocket frame: trade, aggTrade, bookTicker, kline, depthUpdate, partial depth, or a
+  // parse(): one WebSocket frame: trade, aggTrade, bookTicker, kline, depthUpdate, partial depth,
+  // or a
   // {"result":..,"id":..} response (counted, no event).
-  ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink) noexcept;
   // The same, without copying the frame: `readable` bytes from frame.data() may be read
   // (their content past frame.size() does not matter). With readable < frame.size() +
   // kFramePadding it falls back to parse(). For a frame in a reused receive buffer
@@ -79,10 +74,6 @@ class BinanceParser {
 
   // A REST /api/v3/exchangeInfo body into `out` (cleared first). Allocates.
   ParseResult parse_exchange_info(std::string_view body, BinanceExchangeInfo& out) noexcept;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace be::feed

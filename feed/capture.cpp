@@ -7,22 +7,20 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/names.hpp"
+
 namespace be::feed {
 
+constexpr std::array<Named<Venue>, 5> kVenueNames{{
+    {Venue::kUnknown, "unknown"},
+    {Venue::kBinance, "binance"},
+    {Venue::kBinanceUs, "binance_us"},
+    {Venue::kCoinbase, "coinbase"},
+    {Venue::kKraken, "kraken"},
+}};
+
 std::string_view to_string(Venue venue) noexcept {
-  switch (venue) {
-    case Venue::kUnknown:
-      return "unknown";
-    case Venue::kBinance:
-      return "binance";
-    case Venue::kBinanceUs:
-      return "binance_us";
-    case Venue::kCoinbase:
-      return "coinbase";
-    case Venue::kKraken:
-      return "kraken";
-  }
-  return "unknown";
+  return name_of(kVenueNames, venue);
 }
 
 Venue venue_from_name(std::string_view name) noexcept {
@@ -33,11 +31,7 @@ Venue venue_from_name(std::string_view name) noexcept {
     lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   const std::string_view n(lower.data(), name.size());
-  if (n == "binance") return Venue::kBinance;
-  if (n == "binance_us") return Venue::kBinanceUs;
-  if (n == "coinbase") return Venue::kCoinbase;
-  if (n == "kraken") return Venue::kKraken;
-  return Venue::kUnknown;
+  return code_of(kVenueNames, n).value_or(Venue::kUnknown);
 }
 
 Venue venue_from_capture_name(std::string_view path) noexcept {
@@ -47,16 +41,14 @@ Venue venue_from_capture_name(std::string_view path) noexcept {
   return venue_from_name(path.substr(0, path.find('.')));
 }
 
+constexpr std::array<Named<CaptureError>, 3> kCaptureErrorNames{{
+    {CaptureError::kEmptyLine, "empty line"},
+    {CaptureError::kMalformedLine, "malformed capture line"},
+    {CaptureError::kBadTimestamp, "bad capture timestamp"},
+}};
+
 std::string_view to_string(CaptureError e) noexcept {
-  switch (e) {
-    case CaptureError::kEmptyLine:
-      return "empty line";
-    case CaptureError::kMalformedLine:
-      return "malformed capture line";
-    case CaptureError::kBadTimestamp:
-      return "bad capture timestamp";
-  }
-  return "unknown capture error";
+  return name_of(kCaptureErrorNames, e, "unknown capture error");
 }
 
 Expected<Nanos, CaptureError> parse_capture_time(std::string_view text) noexcept {

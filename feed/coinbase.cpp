@@ -2,6 +2,7 @@
 
 #include "feed/detail/json_support.hpp"
 #include "feed/detail/parser_core.hpp"
+#include "feed/detail/parser_handle_impl.hpp"
 
 namespace be::feed {
 
@@ -9,7 +10,7 @@ using detail::field;
 using detail::from_simdjson;
 namespace od = simdjson::ondemand;
 
-struct CoinbaseParser::Impl : detail::ParserCore {
+struct detail::CoinbaseImpl : detail::ParserCore {
   using ParserCore::ParserCore;
   ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink) noexcept;
   RejectReason parse_object(od::object& obj, Nanos receive_time, EventSink sink,
@@ -36,7 +37,7 @@ RejectReason optional_qty(od::object& obj, std::string_view key, int scale,
 
 }  // namespace
 
-ParseResult CoinbaseParser::Impl::parse(std::string_view frame, Nanos receive_time,
+ParseResult detail::CoinbaseImpl::parse(std::string_view frame, Nanos receive_time,
                                         EventSink sink) noexcept {
   ParseResult r;
   od::document doc;
@@ -51,7 +52,7 @@ ParseResult CoinbaseParser::Impl::parse(std::string_view frame, Nanos receive_ti
   return finish(r, frame.size());
 }
 
-RejectReason CoinbaseParser::Impl::parse_object(od::object& obj, Nanos receive_time, EventSink sink,
+RejectReason detail::CoinbaseImpl::parse_object(od::object& obj, Nanos receive_time, EventSink sink,
                                                 ParseResult& r) noexcept {
   std::string_view type;
   BE_FEED_TRY(detail::field_string(obj, "type", type));
@@ -189,20 +190,6 @@ RejectReason CoinbaseParser::Impl::parse_object(od::object& obj, Nanos receive_t
   return RejectReason::kUnknownMessageType;
 }
 
-CoinbaseParser::CoinbaseParser(VenueId venue, SymbolTable& symbols, ParserLimits limits)
-    : impl_(std::make_unique<Impl>(venue, symbols, limits)) {}
-CoinbaseParser::~CoinbaseParser() = default;
-CoinbaseParser::CoinbaseParser(CoinbaseParser&&) noexcept = default;
-CoinbaseParser& CoinbaseParser::operator=(CoinbaseParser&&) noexcept = default;
-const FeedStats& CoinbaseParser::stats() const noexcept {
-  return impl_->stats();
-}
-void CoinbaseParser::reset_stats() noexcept {
-  impl_->reset_stats();
-}
-ParseResult CoinbaseParser::parse(std::string_view frame, Nanos receive_time,
-                                  EventSink sink) noexcept {
-  return impl_->parse(frame, receive_time, sink);
-}
+template class ParserHandle<detail::CoinbaseImpl>;
 
 }  // namespace be::feed

@@ -12,27 +12,16 @@
 #include <memory>
 
 #include "core/event.hpp"
+#include "feed/parser_handle.hpp"
 #include "feed/parser_limits.hpp"
 #include "feed/symbol_table.hpp"
 #include "feed/types.hpp"
 
 namespace be::feed {
 
-class CoinbaseParser {
+class CoinbaseParser : public ParserHandle<detail::CoinbaseImpl> {
  public:
-  CoinbaseParser(VenueId venue, SymbolTable& symbols, ParserLimits limits = {});
-  ~CoinbaseParser();
-  CoinbaseParser(CoinbaseParser&&) noexcept;
-  CoinbaseParser& operator=(CoinbaseParser&&) noexcept;
-
-  const FeedStats& stats() const noexcept;
-  void reset_stats() noexcept;
-
-  ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink) noexcept;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  using ParserHandle::ParserHandle;
 };
 
 }  // namespace be::feed

@@ -2,6 +2,7 @@
 
 #include "feed/detail/json_support.hpp"
 #include "feed/detail/parser_core.hpp"
+#include "feed/detail/parser_handle_impl.hpp"
 
 namespace be::feed {
 
@@ -9,7 +10,7 @@ using detail::field;
 using detail::from_simdjson;
 namespace od = simdjson::ondemand;
 
-struct KrakenParser::Impl : detail::ParserCore {
+struct detail::KrakenImpl : detail::ParserCore {
   using ParserCore::ParserCore;
   ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink) noexcept;
   RejectReason parse_v1_array(std::string_view frame, od::document& doc, Nanos receive_time,
@@ -83,7 +84,7 @@ RejectReason array_item_token(od::object& obj, std::string_view key, std::size_t
 
 }  // namespace
 
-ParseResult KrakenParser::Impl::parse(std::string_view frame, Nanos receive_time,
+ParseResult detail::KrakenImpl::parse(std::string_view frame, Nanos receive_time,
                                       EventSink sink) noexcept {
   ParseResult r;
   od::document doc;
@@ -104,7 +105,7 @@ ParseResult KrakenParser::Impl::parse(std::string_view frame, Nanos receive_time
   return finish(r, frame.size());
 }
 
-RejectReason KrakenParser::Impl::parse_book_levels(od::value levels_value, Side side,
+RejectReason detail::KrakenImpl::parse_book_levels(od::value levels_value, Side side,
                                                    InstrumentScales scales) noexcept {
   od::array levels;
   BE_FEED_TRY(from_simdjson(levels_value.get_array().get(levels)));
@@ -138,7 +139,7 @@ RejectReason KrakenParser::Impl::parse_book_levels(od::value levels_value, Side 
   return RejectReason::kNone;
 }
 
-RejectReason KrakenParser::Impl::parse_book_object(od::object& obj, InstrumentScales scales,
+RejectReason detail::KrakenImpl::parse_book_object(od::object& obj, InstrumentScales scales,
                                                    bool& snapshot, bool& saw_levels) noexcept {
   for (auto f : obj) {
     od::field member;
@@ -157,7 +158,7 @@ RejectReason KrakenParser::Impl::parse_book_object(od::object& obj, InstrumentSc
   return RejectReason::kNone;
 }
 
-RejectReason KrakenParser::Impl::parse_v1_array(std::string_view frame, od::document& doc,
+RejectReason detail::KrakenImpl::parse_v1_array(std::string_view frame, od::document& doc,
                                                 Nanos receive_time, EventSink sink,
                                                 ParseResult& r) noexcept {
   std::string_view channel, pair;
@@ -271,7 +272,7 @@ RejectReason KrakenParser::Impl::parse_v1_array(std::string_view frame, od::docu
   return RejectReason::kNone;
 }
 
-RejectReason KrakenParser::Impl::parse_v2_data(od::object& obj, bool trade, Nanos receive_time,
+RejectReason detail::KrakenImpl::parse_v2_data(od::object& obj, bool trade, Nanos receive_time,
                                                EventSink sink, ParseResult& r) noexcept {
   od::array data;
   BE_FEED_TRY(from_simdjson(detail::find(obj, "data").get_array().get(data)));
@@ -345,7 +346,7 @@ RejectReason KrakenParser::Impl::parse_v2_data(od::object& obj, bool trade, Nano
   return RejectReason::kNone;
 }
 
-RejectReason KrakenParser::Impl::parse_object(od::object& obj, Nanos receive_time, EventSink sink,
+RejectReason detail::KrakenImpl::parse_object(od::object& obj, Nanos receive_time, EventSink sink,
                                               ParseResult& r) noexcept {
   if (oversized_for_message()) return RejectReason::kOversized;
   std::string_view name;
@@ -387,21 +388,7 @@ RejectReason KrakenParser::Impl::parse_object(od::object& obj, Nanos receive_tim
   return RejectReason::kUnknownMessageType;
 }
 
-KrakenParser::KrakenParser(VenueId venue, SymbolTable& symbols, ParserLimits limits)
-    : impl_(std::make_unique<Impl>(venue, symbols, limits)) {}
-KrakenParser::~KrakenParser() = default;
-KrakenParser::KrakenParser(KrakenParser&&) noexcept = default;
-KrakenParser& KrakenParser::operator=(KrakenParser&&) noexcept = default;
-const FeedStats& KrakenParser::stats() const noexcept {
-  return impl_->stats();
-}
-void KrakenParser::reset_stats() noexcept {
-  impl_->reset_stats();
-}
-ParseResult KrakenParser::parse(std::string_view frame, Nanos receive_time,
-                                EventSink sink) noexcept {
-  return impl_->parse(frame, receive_time, sink);
-}
+template class ParserHandle<detail::KrakenImpl>;
 std::uint64_t KrakenParser::republished_levels() const noexcept {
   return impl_->republished_;
 }

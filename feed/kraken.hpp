@@ -16,31 +16,20 @@
 #include <memory>
 
 #include "core/event.hpp"
+#include "feed/parser_handle.hpp"
 #include "feed/parser_limits.hpp"
 #include "feed/symbol_table.hpp"
 #include "feed/types.hpp"
 
 namespace be::feed {
 
-class KrakenParser {
+class KrakenParser : public ParserHandle<detail::KrakenImpl> {
  public:
-  KrakenParser(VenueId venue, SymbolTable& symbols, ParserLimits limits = {});
-  ~KrakenParser();
-  KrakenParser(KrakenParser&&) noexcept;
-  KrakenParser& operator=(KrakenParser&&) noexcept;
-
-  const FeedStats& stats() const noexcept;
-  void reset_stats() noexcept;
-
-  ParseResult parse(std::string_view frame, Nanos receive_time, EventSink sink) noexcept;
+  using ParserHandle::ParserHandle;
 
   // Book levels that carried the "r" (republish) flag, over the parser's life. They are
   // applied like any update; the count is for diagnostics.
   std::uint64_t republished_levels() const noexcept;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace be::feed

@@ -1,67 +1,43 @@
 #include "feed/types.hpp"
 
+#include "core/names.hpp"
+
 namespace be::feed {
 
+constexpr std::array<Named<MessageKind>, 27> kMessageKindNames{{
+    {MessageKind::kUnknown, "unknown"},
+    {MessageKind::kBinanceTrade, "binance.trade"},
+    {MessageKind::kBinanceAggTrade, "binance.aggTrade"},
+    {MessageKind::kBinanceBookTicker, "binance.bookTicker"},
+    {MessageKind::kBinanceKline, "binance.kline"},
+    {MessageKind::kBinanceDepthUpdate, "binance.depthUpdate"},
+    {MessageKind::kBinanceDepthSnapshot, "binance.depthSnapshot"},
+    {MessageKind::kBinanceExchangeInfo, "binance.exchangeInfo"},
+    {MessageKind::kBinanceResponse, "binance.response"},
+    {MessageKind::kCoinbaseTicker, "coinbase.ticker"},
+    {MessageKind::kCoinbaseMatch, "coinbase.match"},
+    {MessageKind::kCoinbaseLastMatch, "coinbase.last_match"},
+    {MessageKind::kCoinbaseSnapshot, "coinbase.snapshot"},
+    {MessageKind::kCoinbaseL2Update, "coinbase.l2update"},
+    {MessageKind::kCoinbaseHeartbeat, "coinbase.heartbeat"},
+    {MessageKind::kCoinbaseSubscriptions, "coinbase.subscriptions"},
+    {MessageKind::kCoinbaseError, "coinbase.error"},
+    {MessageKind::kKrakenTicker, "kraken.ticker"},
+    {MessageKind::kKrakenTrade, "kraken.trade"},
+    {MessageKind::kKrakenBookSnapshot, "kraken.book.snapshot"},
+    {MessageKind::kKrakenBookUpdate, "kraken.book.update"},
+    {MessageKind::kKrakenHeartbeat, "kraken.heartbeat"},
+    {MessageKind::kKrakenSystemStatus, "kraken.systemStatus"},
+    {MessageKind::kKrakenSubscriptionStatus, "kraken.subscriptionStatus"},
+    {MessageKind::kKrakenV2Ticker, "kraken.v2.ticker"},
+    {MessageKind::kKrakenV2Trade, "kraken.v2.trade"},
+    {MessageKind::kKrakenV2Status, "kraken.v2.status"},
+}};
+static_assert(names_every_code(kMessageKindNames, static_cast<std::size_t>(MessageKind::kCount)),
+              "a new MessageKind needs its name here");
+
 std::string_view to_string(MessageKind kind) noexcept {
-  switch (kind) {
-    case MessageKind::kUnknown:
-      return "unknown";
-    case MessageKind::kBinanceTrade:
-      return "binance.trade";
-    case MessageKind::kBinanceAggTrade:
-      return "binance.aggTrade";
-    case MessageKind::kBinanceBookTicker:
-      return "binance.bookTicker";
-    case MessageKind::kBinanceKline:
-      return "binance.kline";
-    case MessageKind::kBinanceDepthUpdate:
-      return "binance.depthUpdate";
-    case MessageKind::kBinanceDepthSnapshot:
-      return "binance.depthSnapshot";
-    case MessageKind::kBinanceExchangeInfo:
-      return "binance.exchangeInfo";
-    case MessageKind::kBinanceResponse:
-      return "binance.response";
-    case MessageKind::kCoinbaseTicker:
-      return "coinbase.ticker";
-    case MessageKind::kCoinbaseMatch:
-      return "coinbase.match";
-    case MessageKind::kCoinbaseLastMatch:
-      return "coinbase.last_match";
-    case MessageKind::kCoinbaseSnapshot:
-      return "coinbase.snapshot";
-    case MessageKind::kCoinbaseL2Update:
-      return "coinbase.l2update";
-    case MessageKind::kCoinbaseHeartbeat:
-      return "coinbase.heartbeat";
-    case MessageKind::kCoinbaseSubscriptions:
-      return "coinbase.subscriptions";
-    case MessageKind::kCoinbaseError:
-      return "coinbase.error";
-    case MessageKind::kKrakenTicker:
-      return "kraken.ticker";
-    case MessageKind::kKrakenTrade:
-      return "kraken.trade";
-    case MessageKind::kKrakenBookSnapshot:
-      return "kraken.book.snapshot";
-    case MessageKind::kKrakenBookUpdate:
-      return "kraken.book.update";
-    case MessageKind::kKrakenHeartbeat:
-      return "kraken.heartbeat";
-    case MessageKind::kKrakenSystemStatus:
-      return "kraken.systemStatus";
-    case MessageKind::kKrakenSubscriptionStatus:
-      return "kraken.subscriptionStatus";
-    case MessageKind::kKrakenV2Ticker:
-      return "kraken.v2.ticker";
-    case MessageKind::kKrakenV2Trade:
-      return "kraken.v2.trade";
-    case MessageKind::kKrakenV2Status:
-      return "kraken.v2.status";
-    case MessageKind::kCount:
-      break;
-  }
-  return "invalid";
+  return name_of(kMessageKindNames, kind, "invalid");
 }
 
 bool is_control(MessageKind kind) noexcept {
@@ -80,38 +56,26 @@ bool is_control(MessageKind kind) noexcept {
   }
 }
 
+constexpr std::array<Named<RejectReason>, 13> kRejectReasonNames{{
+    {RejectReason::kNone, "none"},
+    {RejectReason::kEmpty, "empty"},
+    {RejectReason::kOversized, "oversized"},
+    {RejectReason::kMalformedJson, "malformed_json"},
+    {RejectReason::kUnknownMessageType, "unknown_message_type"},
+    {RejectReason::kMissingField, "missing_field"},
+    {RejectReason::kWrongType, "wrong_type"},
+    {RejectReason::kBadNumber, "bad_number"},
+    {RejectReason::kNonPositivePrice, "non_positive_price"},
+    {RejectReason::kNegativeQuantity, "negative_quantity"},
+    {RejectReason::kBadTimestamp, "bad_timestamp"},
+    {RejectReason::kUnknownSymbol, "unknown_symbol"},
+    {RejectReason::kTooManyLevels, "too_many_levels"},
+}};
+static_assert(names_every_code(kRejectReasonNames, static_cast<std::size_t>(RejectReason::kCount)),
+              "a new RejectReason needs its name here");
+
 std::string_view to_string(RejectReason reason) noexcept {
-  switch (reason) {
-    case RejectReason::kNone:
-      return "none";
-    case RejectReason::kEmpty:
-      return "empty";
-    case RejectReason::kOversized:
-      return "oversized";
-    case RejectReason::kMalformedJson:
-      return "malformed_json";
-    case RejectReason::kUnknownMessageType:
-      return "unknown_message_type";
-    case RejectReason::kMissingField:
-      return "missing_field";
-    case RejectReason::kWrongType:
-      return "wrong_type";
-    case RejectReason::kBadNumber:
-      return "bad_number";
-    case RejectReason::kNonPositivePrice:
-      return "non_positive_price";
-    case RejectReason::kNegativeQuantity:
-      return "negative_quantity";
-    case RejectReason::kBadTimestamp:
-      return "bad_timestamp";
-    case RejectReason::kUnknownSymbol:
-      return "unknown_symbol";
-    case RejectReason::kTooManyLevels:
-      return "too_many_levels";
-    case RejectReason::kCount:
-      break;
-  }
-  return "invalid";
+  return name_of(kRejectReasonNames, reason, "invalid");
 }
 
 std::uint64_t FeedStats::accepted() const noexcept {

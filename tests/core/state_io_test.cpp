@@ -61,7 +61,7 @@ TEST(StateIoTest, readerRoundTripsAndRefusesReadsPastTheEnd) {
   EXPECT_EQ(r.get<std::uint64_t>(), 0u);
   EXPECT_FALSE(r.ok());
 
-  Reader torn(std::span(bytes).first(bytes.size() - 1));
+  Reader torn{std::span<const std::byte>(bytes).first(bytes.size() - 1)};
   torn.get<std::int64_t>();
   torn.get<std::uint32_t>();
   torn.get<std::uint8_t>();
