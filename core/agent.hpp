@@ -2,18 +2,24 @@
 //
 // An agent is a unit of work that never blocks: do_work() does whatever is ready (drain a
 // ring, parse a buffer, check a timer) and returns how much it did, 0 meaning "nothing to do".
-// A runner owns one thread and loops
+// A runner owns one thread, named after the agent (pthread_setname_np: top, perf and gdb
+// show it), and loops
 //
-//     on_start();  while (!stop) idle.idle(do_work());  on_close();
+//     on_start();  while (!stop && !finished()) idle.idle(do_work());  on_close();
 //
 // so the choice of how to wait (burn a core, yield it, or sleep) lives in the idle strategy,
-// not in the agent. Topology is configuration: `pipelined` gives each stage its own runner
-// pinned to a listed CPU; `fused` puts every stage in one CompositeAgent on one runner.
+// not in the agent. The engine (engine/topology.cpp) runs its sequencer, stage and publisher
+// threads on runners: `pipelined` gives each stage its own runner pinned to a listed CPU;
+// `fused` has the sequencer agent apply every stage on one runner.
 //
 // Failure model: an exception escaping on_start/do_work/on_close is caught on the runner's
 // thread, recorded in error(), and stops that runner; it never terminates the process. on_close
 // runs exactly once for every runner whose on_start was entered, even when on_start threw.
-// Pinning failure is reported by start() with the CPU and the OS's reason.
+// A failure handler (if set) is told at once, on the runner's thread: before on_close for an
+// on_start or do_work failure (so on_close knows), after it when on_close itself threw.
+// Pinning failure (PinPolicy::kRequired, the default) is reported by start() with the CPU and
+// the OS's reason; with PinPolicy::kBestEffort the agent runs unpinned and pin_error() says
+// why, for the owner to log and show.
 #pragma once
 
 #include <atomic>
@@ -21,6 +27,7 @@
 #include <cstdint>
 #include <ctime>
 #include <exception>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -43,6 +50,9 @@ class Agent {
   virtual int do_work() = 0;
   virtual void on_close() {}
   virtual std::string_view name() const noexcept = 0;
+  // True once the agent has ended its own run (a drained sequencer at shutdown, say): the
+  // runner's loop then ends as if stop() had been called, and on_close follows.
+  virtual bool finished() const noexcept { return false; }
 };
 
 // What a runner needs; a concrete final agent type can be run without virtual dispatch.
@@ -55,7 +65,20 @@ concept AgentLike = requires(A& a, const A& ca) {
 };
 static_assert(AgentLike<Agent>);
 
-// Runs several agents in order on one thread: the `fused` topology. do_work() calls each agent
+// An agent may end its own run by answering finished() (optional: agents without it run until
+// stop()).
+template <class A>
+bool agent_finished(const A& agent) noexcept {
+  if constexpr (requires {
+                  { agent.finished() } -> std::convertible_to<bool>;
+                }) {
+    return agent.finished();
+  } else {
+    return false;
+  }
+}
+
+// Runs several agents in order on one thread (fusing stages). do_work() calls each agent
 // once per cycle in the given order and returns the sum of their work. If an agent's on_start
 // throws, the ones already started are the only ones on_close() later closes. on_close closes
 // every started agent even if one throws, then rethrows the first exception.
@@ -74,6 +97,12 @@ class CompositeAgent final : public Agent {
   }
   void on_close() override;
   std::string_view name() const noexcept override { return name_; }
+  // Finished once every agent is.
+  bool finished() const noexcept override {
+    for (const Agent* agent : agents_)
+      if (!agent->finished()) return false;
+    return true;
+  }
 
  private:
   std::vector<Agent*> agents_;
@@ -226,6 +255,11 @@ void name_current_thread(std::string_view name) noexcept;
 
 // ---- runner ---------------------------------------------------------------------------
 
+// What a runner does when its CPU cannot be had: refuse to start (kRequired), or run unpinned
+// and say why in pin_error() (kBestEffort: a deployment that asked for pinning keeps trading on
+// a machine where the CPU is missing, and reports it).
+enum class PinPolicy : std::uint8_t { kRequired, kBestEffort };
+
 // Runs one agent on its own std::thread. One-shot: start() once, stop() (or destruction) ends
 // it. Thread-safety: start/stop/wait_until_stopped from one controlling thread; state queries
 // from any thread. Lifetime: the agent must outlive the runner.
@@ -234,11 +268,18 @@ class AgentRunner {
  public:
   enum class State : int { kNew, kStarting, kRunning, kStopped, kFailed };
 
-  explicit AgentRunner(A& agent, I idle = I{}, int cpu = kNoCpu)
-      : agent_(agent), idle_(std::move(idle)), cpu_(cpu) {}
+  explicit AgentRunner(A& agent, I idle = I{}, int cpu = kNoCpu,
+                       PinPolicy pin_policy = PinPolicy::kRequired)
+      : agent_(agent), idle_(std::move(idle)), cpu_(cpu), pin_policy_(pin_policy) {}
   ~AgentRunner() { stop(); }
   AgentRunner(const AgentRunner&) = delete;
   AgentRunner& operator=(const AgentRunner&) = delete;
+
+  // Called once, on the runner's thread, with the error when the agent fails (see the failure
+  // model above). Set before start(); must not call stop() on this runner.
+  void set_failure_handler(std::function<void(const std::string&)> handler) {
+    on_failure_ = std::move(handler);
+  }
 
   // Starts the thread, pins it, runs on_start() there and returns once the agent is running.
   // Errors (runner already used, thread creation, pinning, on_start threw) come back as text;
@@ -286,6 +327,9 @@ class AgentRunner {
   // published and never after).
   const std::string& error() const noexcept { return error_; }
   int cpu() const noexcept { return cpu_; }
+  // PinPolicy::kBestEffort: why the thread runs unpinned ("" when pinned or not asked to be).
+  // Meaningful once start() has returned.
+  const std::string& pin_error() const noexcept { return pin_error_; }
   // The runner's thread mutates the strategy: read it only before start() or after stop().
   const I& idle_strategy() const noexcept { return idle_; }
 
@@ -293,8 +337,9 @@ class AgentRunner {
   void run() noexcept {
     name_current_thread(agent_.name());
     if (auto pinned = pin_current_thread(cpu_); !pinned) {
-      return finish(State::kFailed,
-                    "agent '" + std::string(agent_.name()) + "': " + pinned.error());
+      std::string why = "agent '" + std::string(agent_.name()) + "': " + pinned.error();
+      if (pin_policy_ == PinPolicy::kRequired) return finish(State::kFailed, std::move(why));
+      pin_error_ = std::move(why);  // published to start() by the state change below
     }
     std::string error;
     bool started = false;
@@ -303,22 +348,30 @@ class AgentRunner {
       started = true;
     } catch (...) {
       error = describe("on_start", std::current_exception());
+      report(error);
     }
     if (started) {
       started_.store(true, std::memory_order_release);
       state_.store(State::kRunning, std::memory_order_release);
       state_.notify_all();
       try {
-        while (!stop_requested_.load(std::memory_order_relaxed))
-          idle_.idle(agent_.do_work());
+        while (!stop_requested_.load(std::memory_order_relaxed)) {
+          const int work = agent_.do_work();
+          if (agent_finished(agent_)) break;
+          idle_.idle(work);
+        }
       } catch (...) {
         error = describe("do_work", std::current_exception());
+        report(error);
       }
     }
     try {
       agent_.on_close();
     } catch (...) {
-      if (error.empty()) error = describe("on_close", std::current_exception());
+      if (error.empty()) {
+        error = describe("on_close", std::current_exception());
+        report(error);
+      }
     }
     // The state is computed before the call: argument evaluation order is unspecified and the
     // move below could otherwise empty error first.
@@ -334,6 +387,14 @@ class AgentRunner {
 
   void fail_early(std::string error) noexcept { finish(State::kFailed, std::move(error)); }
 
+  void report(const std::string& error) noexcept {
+    if (!on_failure_) return;
+    try {
+      on_failure_(error);
+    } catch (...) {  // the failure is recorded either way
+    }
+  }
+
   std::string describe(const char* where, std::exception_ptr ep) const {
     std::string what = "unknown exception";
     try {
@@ -348,6 +409,9 @@ class AgentRunner {
   A& agent_;
   I idle_;
   const int cpu_;
+  const PinPolicy pin_policy_;
+  std::function<void(const std::string&)> on_failure_;
+  std::string pin_error_;  // written by the runner's thread before start() returns
   std::thread thread_;
   std::atomic<State> state_{State::kNew};
   std::atomic<bool> stop_requested_{false};

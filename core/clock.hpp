@@ -1,10 +1,13 @@
-// The clock seam (docs/ARCHITECTURE.md §4). Business code (strategies/, risk/, oms/) never reads a
-// clock: its time is the event_time of the event it is processing. The wall clock is read
-// in exactly one kind of place, ingress, to stamp receive_time; it is reached through this
-// interface so tests and replay substitute a deterministic clock.
+// The clock seam (docs/ARCHITECTURE.md §4). Business code (strategies/, risk/, oms/, the fold)
+// never reads a clock: its time is the event_time of the event it is processing. The wall
+// clock is read at ingress, to stamp receive_time (through IngressClock, so tests and replay
+// substitute a deterministic clock), and by the engine's outer layer: clock ticks, snapshot
+// and publication timers, the durable hold's release stamps and latency stamps (wall_now(),
+// monotonic_now()). Nothing else names std::chrono's clocks.
 //
 // A lint test (tests/determinism_lint.sh) fails the build's tests if business code names a
-// clock or an unseeded random source.
+// clock or an unseeded random source; the engine files that read time through this header
+// are on its allowlist.
 #pragma once
 
 #include <atomic>
@@ -15,6 +18,15 @@
 
 namespace be {
 
+// Nanoseconds since the Unix epoch: CLOCK_REALTIME through std::chrono (a vDSO call, no
+// syscall on x86-64 Linux). The engine's inputs (clock ticks, commands, paper answers) are
+// stamped with it, and its timers compare against it.
+inline Nanos wall_now() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 class IngressClock {
  public:
   virtual ~IngressClock() = default;
@@ -22,14 +34,10 @@ class IngressClock {
   virtual Nanos now() const noexcept = 0;
 };
 
-// CLOCK_REALTIME through std::chrono (a vDSO call: no syscall on x86-64 Linux).
+// wall_now() behind the IngressClock interface.
 class WallClock final : public IngressClock {
  public:
-  Nanos now() const noexcept override {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  Nanos now() const noexcept override { return wall_now(); }
 };
 
 // Monotonic nanoseconds for measuring durations (latency stamps, group-commit deadlines).

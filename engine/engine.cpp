@@ -1,70 +1,17 @@
+// The public Engine: open (with recovery), start, stop, the bench and test offers, drain.
+// Internals in engine_impl.hpp (which names the file of each concern).
 #include "engine/engine.hpp"
-
-#include <pthread.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <map>
-#include <optional>
+#include <filesystem>
+#include <thread>
 
-#include "core/clock.hpp"
-#include "core/fixed_point.hpp"
-#include "core/ingress.hpp"
-#include "core/order_intent.hpp"
-#include "core/spsc_ring.hpp"
-#include "feed/binance.hpp"
-#include "net/ws_client.hpp"
-#include "feed/symbol_table.hpp"
-#include "journal/reader.hpp"
-#include "journal/writer.hpp"
-#include "oms/order.hpp"
 #include "engine/engine_impl.hpp"
-#include "engine/format.hpp"
+#include "journal/reader.hpp"
+#include "oms/order.hpp"
 
 namespace be::engine {
-
-std::string_view to_string(JournalMode mode) noexcept {
-  switch (mode) {
-    case JournalMode::kOff:
-      return "off";
-    case JournalMode::kAsync:
-      return "async";
-    case JournalMode::kDurable:
-      return "durable";
-    case JournalMode::kNone:
-      return "none";
-  }
-  return "invalid";
-}
-
-std::string_view to_string(Topology topology) noexcept {
-  return topology == Topology::kPipelined ? "pipelined" : "fused";
-}
-
-std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
-                                                      const InstrumentTable& instruments) {
-  std::vector<oms::PaperStartingBalance> out;
-  for (const auto& [asset, text] : config.balances) {
-    const auto index = instruments.asset_index(asset);
-    if (!index) continue;
-    const auto amount = parse_decimal(text, instruments.asset_scale(*index));
-    if (!amount) continue;
-    out.push_back({AccountId{0}, AssetId{static_cast<std::uint16_t>(*index)}, *amount});
-  }
-  return out;
-}
-
-FoldConfig fold_config(const EngineConfig& config,
-                       std::span<const oms::PaperStartingBalance> balances) {
-  FoldConfig f = config.fold;
-  f.hold_sends = config.journal == JournalMode::kDurable && f.paper_venue;
-  f.paper.starting_balances = balances;
-  f.paper.instruments = std::max<std::uint32_t>(
-      f.paper.instruments, static_cast<std::uint32_t>(config.instruments.size()));
-  return f;
-}
 
 // ---- Open and recovery ---------------------------------------------------------------------
 
@@ -79,10 +26,13 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     return Unexpected("ingress_capacity must be in [2, " +
                       std::to_string(Ingress<InputItem>::kMaxCapacity) + "]");
   }
+  auto idle = idle_strategy(config.idle);  // chosen once: the stage threads never compare names
+  if (!idle) return Unexpected("engine.idle: " + idle.error());
   std::unique_ptr<Engine> engine(new Engine(config));
   engine->impl_ = std::make_unique<Impl>(*engine, std::move(config));
   Impl& im = *engine->impl_;
-  const auto started = std::chrono::steady_clock::now();
+  im.idle = std::move(*idle);
+  const Nanos started = monotonic_now();
   if (im.config.journal != JournalMode::kOff) {
     const std::string dir = im.config.data_dir + "/journal";
     std::error_code ec;
@@ -125,8 +75,7 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
   }
   // Never an id a deleted bot had: its client order ids are in the journal and at the venue.
   im.next_bot.store(std::max(any_bot ? max_bot + 1 : 0, im.fold.strategy().next_bot_id()));
-  engine->recovery_.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  engine->recovery_.seconds = static_cast<double>(monotonic_now() - started) / 1e9;
   engine->recovery_.state_hash = im.fold.hashes().combined;
   im.publish(wall_now());
   return engine;
@@ -158,16 +107,7 @@ Expected<bool, std::string> Engine::start() {
     // reference data; the paper account's opening balances come from the venue itself
     // (reconciliation after start).
     if (!im.config.source_text.empty()) {
-      BlobRef ref;
-      ref.blob_id = im.next_blob.fetch_add(1);
-      ref.kind = kEngineConfigBlobKind;
-      auto owned = std::make_unique<std::string>(im.config.source_text);
-      ref.size = static_cast<std::uint32_t>(owned->size());
-      ref.data = reinterpret_cast<const std::byte*>(owned->data());
-      {
-        std::lock_guard lock(im.blob_mutex);
-        im.blobs[ref.blob_id] = std::move(owned);
-      }
+      const BlobRef ref = im.keep_blob(kEngineConfigBlobKind, im.config.source_text);
       im.control_producer->try_push(InputItem{Event::make(ref, wall_now(), wall_now()), 0});
     }
     for (std::size_t i = 0; i < im.instruments.size(); ++i) {
@@ -193,13 +133,14 @@ Expected<bool, std::string> Engine::start() {
     net::WsClientHandlers h;
     feed::BinanceParser* parser = im.parsers[v].get();
     h.on_frame = [&im, parser, shared](const net::Frame& f) {
-      if (f.kind != net::FrameKind::kData) return;
+      if (f.kind != net::FrameKind::kData || im.is_halted()) return;
       const auto r = parser->parse(f.payload, f.receive_time, [&](const Event& e) {
         if (!shared->try_push(InputItem{e, 0})) ++im.ingress_full;
       });
       if (!r.ok()) im.parse_rejects_io.fetch_add(1, std::memory_order_relaxed);
     };
     h.on_status = [&im, shared](const Event& e) {
+      if (im.is_halted()) return;
       if (!shared->try_push(InputItem{e, 0})) ++im.ingress_full;
     };
     auto client = std::make_unique<net::WsClient>(wc, h);
@@ -217,15 +158,18 @@ Expected<bool, std::string> Engine::start() {
     }
     im.clients[v] = std::move(client);
   }
-  im.pipeline = std::thread([&im] { im.run_pipeline(); });
-  im.publisher = std::thread([&im] { im.run_publisher(); });
+  if (auto threads = im.start_threads(); !threads) {
+    running_.store(false);
+    stop();
+    return Unexpected("engine threads: " + threads.error());
+  }
   // The demo's bots on a new journal, started once the market is flowing (a bot started
   // before its feed connects would see its instrument in safe mode).
   const bool any_client =
       std::any_of(im.clients.begin(), im.clients.end(), [](const auto& c) { return c != nullptr; });
   if (im.fresh && !im.config.initial_bots.empty() && any_client) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
+    const Nanos deadline = monotonic_now() + 10'000'000'000;
+    while (monotonic_now() < deadline && running()) {
       const auto model = read_model();
       const bool up = model && !model->engine.feeds.empty() &&
                       std::all_of(model->engine.feeds.begin(), model->engine.feeds.end(),
@@ -246,14 +190,14 @@ Expected<bool, std::string> Engine::start() {
   return true;
 }
 
+// Also after a halt (running() is already false then): the threads are joined either way.
 void Engine::stop() {
-  if (!impl_ || !running_.exchange(false)) return;
+  if (!impl_) return;
   Impl& im = *impl_;
+  running_.store(false, std::memory_order_release);
   for (auto& c : im.clients)
     if (c) c->stop();  // intake stops first
-  im.stop_requested.store(true, std::memory_order_release);
-  if (im.pipeline.joinable()) im.pipeline.join();
-  if (im.publisher.joinable()) im.publisher.join();
+  im.stop_threads();
   if (im.writer) (void)im.writer->close();
   im.clients.clear();
 }
@@ -261,7 +205,7 @@ void Engine::stop() {
 bool Engine::offer_frame(std::size_t venue, std::string_view frame, Nanos receive_time,
                          Nanos intended_time) {
   Impl& im = *impl_;
-  if (venue >= im.parsers.size()) return false;
+  if (venue >= im.parsers.size() || im.is_halted()) return false;
   auto& producer = im.offer_producers[venue];
   if (!producer) {
     std::lock_guard lock(im.offer_mutex);
@@ -281,6 +225,7 @@ bool Engine::offer_frame(std::size_t venue, std::string_view frame, Nanos receiv
 
 bool Engine::offer_event(const Event& event, Nanos intended_time) {
   Impl& im = *impl_;
+  if (im.is_halted()) return false;
   auto& producer = im.offer_producers.back();
   if (!producer) {
     std::lock_guard lock(im.offer_mutex);
@@ -303,16 +248,16 @@ bool Engine::drain(Nanos timeout) {
   // inputs fed back, paper answers and local rejects, would be in it; if it refilled, this
   // repeats); then a read model is published that includes them. Clock ticks keep arriving,
   // so "nothing moves" is never the signal.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(timeout);
+  const Nanos deadline = monotonic_now() + timeout;
   Impl& im = *impl_;
   auto wait_until = [&](auto done) {
     while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline || !running()) return false;
+      if (monotonic_now() >= deadline || !running()) return false;
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     return true;
   };
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (monotonic_now() < deadline) {
     if (!im.inputs_waiting()) {
       const std::uint64_t seen = im.loops.load(std::memory_order_acquire);
       if (!wait_until([&] { return im.loops.load(std::memory_order_acquire) >= seen + 2; }))
@@ -334,18 +279,8 @@ std::uint64_t Engine::state_hash() const {
   return impl_->fold.hashes().combined;
 }
 
-void Engine::set_metrics_extra(std::function<std::string()> extra) {
-  std::lock_guard lock(impl_->notify_mutex);
-  impl_->metrics_extra = std::move(extra);
-}
-
 std::string Engine::instance_id() const {
   return impl_->writer ? impl_->writer->meta().instance_id : std::string();
-}
-
-void Engine::set_notification_handler(NotificationHandler handler) {
-  std::lock_guard lock(impl_->notify_mutex);
-  impl_->notify = std::move(handler);
 }
 
 }  // namespace be::engine

@@ -16,9 +16,17 @@
 // Topology (EngineConfig::topology): `fused`: the sequencer and all three business stages
 // run on one pipeline thread, one input at a time. `pipelined`: the sequencer runs the
 // strategy phase, a risk thread and an orders thread the next two (see Engine::Impl). The
-// parse runs on each venue's I/O thread either way. Every stage thread may be pinned (cpu,
-// cpus) and idles with the configured strategy. In durable mode orders leave once the
-// journal's durable watermark covers their input (fold.hpp, kReleaseTimer).
+// parse runs on each venue's I/O thread either way. Every engine thread runs on a
+// core::AgentRunner and is named ("be-seq", "be-risk", "be-orders", "be-publish"; the
+// journal's "be-journal"); the stage threads may be pinned (cpu, cpus: a CPU that cannot be
+// had is logged and shown in health and metrics, the thread then runs unpinned) and idle with
+// the configured strategy. In durable mode orders leave once the journal's durable watermark
+// covers their input (fold.hpp, kReleaseTimer).
+//
+// Failure: an exception escaping any engine thread halts the engine: the reason goes to
+// stderr and to failure(), intake is refused (running() turns false), the other threads stop,
+// and the read model turns unhealthy with the reason among its problems (/api/v1/health
+// answers 503 saying why). Nothing more is journaled or snapshotted; stop() still joins.
 //
 // Start-up: open the journal in data_dir/journal, load the newest snapshot whose state
 // restores, apply the journal tail through the fold (answers of the paper venue are dropped:
@@ -133,6 +141,9 @@ struct StageTimes {
   EventType type = EventType::kInvalid;
 };
 
+// The business stages, for the fault-injection test seam.
+enum class EngineStage : std::uint8_t { kStrategy, kRisk, kOrders };
+
 class LatencyProbe {
  public:
   virtual ~LatencyProbe() = default;
@@ -167,6 +178,11 @@ class Engine final : public ControlPlane {
   // Blocks until every input offered so far is applied and read_model() includes it
   // (bounded by `timeout`).
   bool drain(Nanos timeout);
+  // Test seam: the next input through `stage` throws std::runtime_error(what) on that stage's
+  // thread, as a bug in the stage would (the engine halts; see Failure above).
+  void inject_stage_fault(EngineStage stage, std::string what);
+  // Why the engine halted on its own ("" while it runs, and after a clean stop()).
+  std::string failure() const;
 
   // What recovery did at open().
   struct RecoveryReport {

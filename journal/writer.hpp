@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/agent.hpp"
 #include "core/clock.hpp"
 #include "core/spsc_ring.hpp"
 #include "journal/journal.hpp"
@@ -285,6 +286,7 @@ class JournalWriter {
   }
 
   void run() {
+    name_current_thread("be-journal");  // what top, perf and gdb show
     const std::size_t max_n = options_.group_max_records;
     const Nanos max_wait = options_.group_max_wait_us * 1000;
     const Nanos sync_period = options_.async_sync_interval_ms * 1'000'000;

@@ -16,15 +16,15 @@
 
 #include "core/clock.hpp"
 #include "core/json_config.hpp"
-#include "sim/market.hpp"
-#include "sim/sim_server.hpp"
+#include "engine/engine.hpp"
+#include "engine/format.hpp"
 #include "runner/api/auth.hpp"
 #include "runner/api/server.hpp"
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
-#include "engine/engine.hpp"
-#include "engine/format.hpp"
 #include "runner/notify/notifier.hpp"
+#include "sim/market.hpp"
+#include "sim/sim_server.hpp"
 
 namespace be::cli {
 
@@ -359,10 +359,18 @@ int run_run(Args args) {
   sigaction(SIGTERM, &sa, nullptr);
   const bool tty = o.status && isatty(STDOUT_FILENO);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.duration_s);
+  bool halted = false;
   while (!g_stop) {
     // The status line's cadence; shutdown is driven by the signal flag, not by this wait.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (o.duration_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
+    if (!halted && !eng.running()) {
+      // An engine thread failed: the engine has stopped trading; the control API stays up so
+      // that /api/v1/health says why, until the operator stops the process.
+      halted = true;
+      std::fprintf(stderr, "%sbotengine run: the engine halted: %s\n", tty ? "\n" : "",
+                   eng.failure().c_str());
+    }
     if (o.status) {
       if (auto m = eng.read_model()) {
         const std::string line = status_line(*m);
@@ -381,6 +389,7 @@ int run_run(Args args) {
   server.stop();
   eng.stop();
   if (simulator) simulator->stop();
+  if (halted) return kExitFailure;
   std::printf("stopped cleanly\n");
   return kExitOk;
 }

@@ -55,8 +55,9 @@
 #include "bench/harness/engine_fixture.hpp"
 #include "bench/harness/wire_gen.hpp"
 #include "bench/replay/replay_timing.hpp"
-#include "engine/engine_impl.hpp"
+#include "engine/engine.hpp"
 #include "engine/format.hpp"
+#include "engine/snapshot_format.hpp"
 #include "feed/binance.hpp"
 #include "feed/symbol_table.hpp"
 #include "journal/reader.hpp"
@@ -123,8 +124,7 @@ Expected<Built, std::string> build_journal(const std::string& data_dir, std::uin
   engine::EngineConfig config = bench_config(data_dir);
   const engine::InstrumentTable instruments(config.instruments);
   Answers answers;
-  engine::Fold fold(engine::Engine::Impl::fold_config(
-                        config, engine::Engine::Impl::paper_balances(config, instruments)),
+  engine::Fold fold(engine::fold_config(config, engine::paper_balances(config, instruments)),
                     answers);
   journal::WriterOptions wo;
   wo.durability = journal::Durability::kNone;  // a cache: the bytes are what matters
@@ -311,9 +311,7 @@ bool newest_snapshot_restores(const std::string& data_dir) {
   const engine::EngineConfig config = bench_config(data_dir);
   const engine::InstrumentTable instruments(config.instruments);
   oms::DiscardResponses drop;
-  engine::Fold fold(engine::Engine::Impl::fold_config(
-                        config, engine::Engine::Impl::paper_balances(config, instruments)),
-                    drop);
+  engine::Fold fold(engine::fold_config(config, engine::paper_balances(config, instruments)), drop);
   const engine::SnapshotParts parts = engine::split_snapshot(snap.state);
   return parts.ok && !fold.restore(parts.fold).has_value();
 }

@@ -3,6 +3,7 @@
 #include "core/agent.hpp"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sched.h>
 
 #include <atomic>
@@ -152,6 +153,80 @@ TEST(AgentRunner, shouldFailToStartWithAClearErrorWhenPinningIsImpossible) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().find("must be -1 (none)"), std::string::npos) << bad.error();
   EXPECT_TRUE(pin_current_thread(kNoCpu).has_value());
+}
+
+TEST(AgentRunner, shouldRunUnpinnedAndSayWhyWhenBestEffortPinningFails) {
+  CountingAgent agent("anywhere");
+  AgentRunner<> runner(agent, AnyIdleStrategy(YieldIdle{}), 1000, PinPolicy::kBestEffort);
+  auto started = runner.start();
+  ASSERT_TRUE(started.has_value()) << started.error();
+  EXPECT_NE(runner.pin_error().find("agent 'anywhere': cannot pin to CPU 1000"), std::string::npos)
+      << runner.pin_error();
+  agent.wait_reached();
+  runner.stop();
+  EXPECT_EQ(runner.state(), AgentRunner<>::State::kStopped);
+  EXPECT_EQ(agent.closes.load(), 1);
+
+  CountingAgent free_agent("free");
+  AgentRunner<> unpinned(free_agent, AnyIdleStrategy(YieldIdle{}), kNoCpu, PinPolicy::kBestEffort);
+  ASSERT_TRUE(unpinned.start().has_value());
+  unpinned.stop();
+  EXPECT_TRUE(unpinned.pin_error().empty()) << "not asked to pin: nothing to report";
+}
+
+// Records the name of the thread it runs on, and ends its own run after `cycles` cycles.
+class NamedFinishingAgent {
+ public:
+  void on_start() {
+    char buf[16] = {};
+    pthread_getname_np(pthread_self(), buf, sizeof buf);
+    thread_name = buf;
+  }
+  int do_work() { return ++cycles < 100 ? 1 : 0; }
+  void on_close() { closes.fetch_add(1); }
+  bool finished() const noexcept { return cycles >= 100; }
+  std::string_view name() const noexcept { return "be-test-agent-long-name"; }
+
+  std::string thread_name;
+  int cycles = 0;
+  std::atomic<int> closes{0};
+};
+
+TEST(AgentRunner, shouldNameTheThreadAfterTheAgentAndEndWhenTheAgentFinishes) {
+  NamedFinishingAgent agent;
+  AgentRunner<NamedFinishingAgent, YieldIdle> runner(agent);
+  ASSERT_TRUE(runner.start().has_value());
+  runner.wait_until_stopped();  // no stop(): the agent ends its own run
+  using Runner = AgentRunner<NamedFinishingAgent, YieldIdle>;
+  EXPECT_EQ(runner.state(), Runner::State::kStopped);
+  EXPECT_EQ(agent.cycles, 100) << "the loop ends at the cycle that finished";
+  EXPECT_EQ(agent.closes.load(), 1);
+  EXPECT_EQ(agent.thread_name, "be-test-agent-l") << "Linux keeps 15 characters";
+  runner.stop();
+  EXPECT_EQ(agent.closes.load(), 1);
+}
+
+TEST(AgentRunner, shouldTellTheFailureHandlerBeforeOnCloseOnTheAgentsThread) {
+  CountingAgent agent("fragile");
+  agent.throw_at_cycle = 5;
+  AgentRunner<> runner(agent, AnyIdleStrategy(BusySpinIdle{}));
+  std::string told;
+  int closes_when_told = -1;
+  std::thread::id told_on;
+  runner.set_failure_handler([&](const std::string& error) {
+    told = error;
+    closes_when_told = agent.closes.load();
+    told_on = std::this_thread::get_id();
+  });
+  ASSERT_TRUE(runner.start().has_value());
+  runner.wait_until_stopped();
+  EXPECT_TRUE(runner.failed());
+  EXPECT_EQ(told, runner.error());
+  EXPECT_EQ(told, "agent 'fragile' do_work threw: boom at cycle");
+  EXPECT_EQ(closes_when_told, 0) << "told before on_close, so on_close can know";
+  EXPECT_NE(told_on, std::this_thread::get_id());
+  EXPECT_EQ(agent.closes.load(), 1);
+  runner.stop();
 }
 
 TEST(IdleStrategy, shouldSelectStrategiesFromConfigStrings) {

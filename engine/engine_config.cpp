@@ -1,0 +1,220 @@
+// The deployment config (docs/CONFIG.md): parsed with every bad field named, and the fold a
+// deployment runs (its opening balances and options), shared by the engine, recovery, replay
+// and backtests.
+#include <algorithm>
+#include <cinttypes>
+
+#include "core/fixed_point.hpp"
+#include "core/json_config.hpp"
+#include "engine/engine.hpp"
+#include "engine/format.hpp"
+
+namespace be::engine {
+
+std::string_view to_string(JournalMode mode) noexcept {
+  switch (mode) {
+    case JournalMode::kOff:
+      return "off";
+    case JournalMode::kAsync:
+      return "async";
+    case JournalMode::kDurable:
+      return "durable";
+    case JournalMode::kNone:
+      return "none";
+  }
+  return "invalid";
+}
+
+std::string_view to_string(Topology topology) noexcept {
+  return topology == Topology::kPipelined ? "pipelined" : "fused";
+}
+
+std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
+                                                      const InstrumentTable& instruments) {
+  std::vector<oms::PaperStartingBalance> out;
+  for (const auto& [asset, text] : config.balances) {
+    const auto index = instruments.asset_index(asset);
+    if (!index) continue;
+    const auto amount = parse_decimal(text, instruments.asset_scale(*index));
+    if (!amount) continue;
+    out.push_back({AccountId{0}, AssetId{static_cast<std::uint16_t>(*index)}, *amount});
+  }
+  return out;
+}
+
+FoldConfig fold_config(const EngineConfig& config,
+                       std::span<const oms::PaperStartingBalance> balances) {
+  FoldConfig f = config.fold;
+  f.hold_sends = config.journal == JournalMode::kDurable && f.paper_venue;
+  f.paper.starting_balances = balances;
+  f.paper.instruments = std::max<std::uint32_t>(
+      f.paper.instruments, static_cast<std::uint32_t>(config.instruments.size()));
+  return f;
+}
+
+// ---- Deployment config -------------------------------------------------------------------------
+
+Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std::string_view json) {
+  std::vector<config::FieldError> errors;
+  auto doc = config::parse(json);
+  if (!doc) return Unexpected(std::vector<config::FieldError>{{"", doc.error()}});
+  if (doc->kind != config::Value::Kind::kObject) {
+    return Unexpected(std::vector<config::FieldError>{{"", "expected an object"}});
+  }
+  EngineConfig c;
+  c.venues.clear();
+  config::ObjectReader root(*doc, "", errors);
+  using config::Presence;
+  if (auto engine = root.object("engine", Presence::kOptional)) {
+    if (auto v = engine->string("data_dir", Presence::kOptional)) c.data_dir = *v;
+    if (auto v =
+            engine->string("journal", Presence::kOptional, {"off", "async", "durable", "none"})) {
+      c.journal = *v == "off"       ? JournalMode::kOff
+                  : *v == "async"   ? JournalMode::kAsync
+                  : *v == "durable" ? JournalMode::kDurable
+                                    : JournalMode::kNone;
+    }
+    if (auto v = engine->string("topology", Presence::kOptional, {"fused", "pipelined"}))
+      c.topology = *v == "pipelined" ? Topology::kPipelined : Topology::kFused;
+    if (const config::Value* cpus = engine->array("cpus", Presence::kOptional)) {
+      if (cpus->items.size() != 3) {
+        errors.push_back({"engine.cpus", "expected 3 CPUs: sequencer and strategy, risk, orders"});
+      }
+      for (std::size_t i = 0; i < cpus->items.size() && i < 3; ++i) {
+        const config::Value& item = cpus->items[i];
+        int cpu = -2;
+        if (item.kind == config::Value::Kind::kNumber) {
+          const auto parsed = parse_decimal(item.text, 0);
+          if (parsed && *parsed >= -1 && *parsed <= 1023) cpu = static_cast<int>(*parsed);
+        }
+        if (cpu == -2) {
+          errors.push_back({"engine.cpus[" + std::to_string(i) + "]",
+                            "expected a CPU number in [-1, 1023] (-1: not pinned)"});
+          continue;
+        }
+        c.cpus[i] = cpu;
+      }
+    }
+    if (auto v = engine->string("idle", Presence::kOptional, {"spin", "yield", "backoff"}))
+      c.idle = *v;
+    if (auto v = engine->integer("cpu", Presence::kOptional, -1, 1023))
+      c.cpu = static_cast<int>(*v);
+    if (auto v = engine->integer("snapshot_every_inputs", Presence::kOptional, 1, 1'000'000'000)) {
+      c.snapshot_every_inputs = static_cast<std::uint64_t>(*v);
+    }
+    if (auto v = engine->integer("snapshot_interval_ms", Presence::kOptional, 1, 86'400'000)) {
+      c.snapshot_interval = *v * 1'000'000;
+    }
+    if (auto v = engine->integer("tick_ms", Presence::kOptional, 1, 60'000))
+      c.tick_interval = *v * 1'000'000;
+    if (auto v = engine->boolean("cancel_open_orders_on_shutdown", Presence::kOptional)) {
+      c.cancel_open_orders_on_shutdown = *v;
+    }
+    engine->finish();
+  }
+  if (const config::Value* venues = root.array("venues", Presence::kOptional)) {
+    for (std::size_t i = 0; i < venues->items.size(); ++i) {
+      const std::string path = "venues[" + std::to_string(i) + "]";
+      if (venues->items[i].kind != config::Value::Kind::kObject) {
+        errors.push_back({path, "expected an object"});
+        continue;
+      }
+      config::ObjectReader r(venues->items[i], path, errors);
+      VenueSpec v;
+      if (auto name = r.string("name", Presence::kRequired)) v.name = *name;
+      if (auto url = r.string("url", Presence::kOptional)) v.url = *url;
+      r.finish();
+      c.venues.push_back(std::move(v));
+    }
+  }
+  if (const config::Value* list = root.array("instruments", Presence::kRequired)) {
+    for (std::size_t i = 0; i < list->items.size(); ++i) {
+      const std::string path = "instruments[" + std::to_string(i) + "]";
+      if (list->items[i].kind != config::Value::Kind::kObject) {
+        errors.push_back({path, "expected an object"});
+        continue;
+      }
+      config::ObjectReader r(list->items[i], path, errors);
+      InstrumentSpec s;
+      if (auto v = r.string("venue", Presence::kOptional)) s.venue = *v;
+      if (auto v = r.string("symbol", Presence::kRequired)) s.symbol = *v;
+      if (auto v = r.string("base", Presence::kRequired)) s.base = *v;
+      if (auto v = r.string("quote", Presence::kRequired)) s.quote = *v;
+      if (auto v = r.integer("price_scale", Presence::kOptional, 0, 18))
+        s.price_scale = static_cast<std::uint8_t>(*v);
+      if (auto v = r.integer("qty_scale", Presence::kOptional, 0, 18))
+        s.qty_scale = static_cast<std::uint8_t>(*v);
+      if (auto v = r.decimal("tick_size", s.price_scale, Presence::kOptional, 0, INT64_MAX))
+        s.tick_size = *v;
+      if (auto v = r.decimal("step_size", s.qty_scale, Presence::kOptional, 0, INT64_MAX))
+        s.step_size = *v;
+      if (auto v = r.decimal("min_notional", s.price_scale, Presence::kOptional, 0, INT64_MAX))
+        s.min_notional = *v;
+      r.finish();
+      if (s.symbol.size() >= InstrumentDefined::kSymbolCapacity) r.error("symbol", "too long");
+      if (s.base.size() >= InstrumentDefined::kAssetCapacity) r.error("base", "too long");
+      if (s.quote.size() >= InstrumentDefined::kAssetCapacity) r.error("quote", "too long");
+      c.instruments.push_back(std::move(s));
+    }
+  }
+  if (auto paper = root.object("paper", Presence::kOptional)) {
+    if (auto v = paper->integer("slippage_bps", Presence::kOptional, 0, 10'000))
+      c.fold.paper.slippage_bps = *v;
+    if (auto v = paper->integer("maker_fee_bps", Presence::kOptional, -10'000, 10'000))
+      c.fold.paper.maker_fee_bps = *v;
+    if (auto v = paper->integer("taker_fee_bps", Presence::kOptional, 0, 10'000))
+      c.fold.paper.taker_fee_bps = *v;
+    if (auto v = paper->integer("latency_us", Presence::kOptional, 0, 60'000'000))
+      c.fold.paper.latency_ns = *v * 1000;
+    if (const config::Value* balances = paper->object_value("balances")) {
+      for (std::size_t i = 0; i < balances->keys.size(); ++i) {
+        const config::Value& v = balances->values[i];
+        if (v.kind != config::Value::Kind::kNumber && v.kind != config::Value::Kind::kString) {
+          errors.push_back({"paper.balances." + balances->keys[i], "expected a decimal"});
+          continue;
+        }
+        c.balances.emplace_back(balances->keys[i], v.text);
+      }
+    }
+    paper->finish();
+  }
+  if (const config::Value* bots = root.array("bots", Presence::kOptional)) {
+    for (const config::Value& b : bots->items)
+      c.initial_bots.push_back(config::to_json(b));
+  }
+  root.object_value("api");            // read by the runner (runner/cmd_run.cpp)
+  root.object_value("notifications");  // read by the notifier (runner/notify)
+  root.finish();
+  // Opening balances name an asset of an instrument and are exact at that asset's scale.
+  {
+    const InstrumentTable table(c.instruments);
+    for (const auto& [asset, text] : c.balances) {
+      const auto index = table.asset_index(asset);
+      if (!index) {
+        errors.push_back({"paper.balances." + asset, "not an asset of any instrument"});
+      } else if (!parse_decimal(text, table.asset_scale(*index))) {
+        errors.push_back(
+            {"paper.balances." + asset,
+             "not an exact decimal at " + std::to_string(table.asset_scale(*index)) + " places"});
+      }
+    }
+  }
+  if (c.venues.empty() && !c.instruments.empty()) c.venues.push_back(VenueSpec{});
+  // Tables are sized by what the deployment defines.
+  const auto n = static_cast<std::uint32_t>(c.instruments.size());
+  c.fold.risk.capacity.instruments = std::max(c.fold.risk.capacity.instruments, n);
+  c.fold.oms.instruments = std::max(c.fold.oms.instruments, n);
+  c.fold.strategy.instruments = std::max(c.fold.strategy.instruments, n);
+  for (std::size_t i = 0; i < c.instruments.size(); ++i) {
+    bool known = false;
+    for (const VenueSpec& v : c.venues)
+      known = known || v.name == c.instruments[i].venue;
+    if (!known)
+      errors.push_back({"instruments[" + std::to_string(i) + "].venue", "not among venues"});
+  }
+  if (!errors.empty()) return Unexpected(std::move(errors));
+  c.source_text = std::string(json);
+  return c;
+}
+
+}  // namespace be::engine

@@ -1,0 +1,371 @@
+// The read model: an immutable view of the engine that the control API, dashboard and
+// notifier read (engine/control.hpp), built from the fold on the sequencer while the stages
+// are quiescent (every publish interval, and when a command or drain() asks), plus the
+// history the fold does not keep (recent fills, equity curves), which snapshots carry.
+#include <algorithm>
+
+#include "core/state_io.hpp"
+#include "engine/engine_impl.hpp"
+#include "oms/order.hpp"
+#include "risk/types.hpp"
+
+namespace be::engine {
+
+namespace {
+
+std::string_view reason_text(BotStatusReason r) noexcept {
+  switch (r) {
+    case BotStatusReason::kOperator:
+      return "operator";
+    case BotStatusReason::kCircuitBreaker:
+      return "circuit_breaker";
+    case BotStatusReason::kKillSwitch:
+      return "kill_switch";
+    case BotStatusReason::kConfigError:
+      return "config_error";
+    case BotStatusReason::kShutdown:
+      return "shutdown";
+    case BotStatusReason::kRecovered:
+      return "recovered";
+  }
+  return "unknown";
+}
+
+std::string client_id_text(const oms::ClientOrderId& id) {
+  char buf[oms::kClientOrderIdMaxChars + 1] = {};
+  return std::string(buf, oms::format_client_order_id(id, buf));
+}
+
+}  // namespace
+
+void Engine::Impl::publish(Nanos now) {
+  auto m = std::make_shared<ReadModel>();
+  build_read_model(*m, now);
+  {
+    std::lock_guard lock(model_mutex);
+    model = std::move(m);
+  }
+  published.store(ordinal, std::memory_order_release);  // the stages are quiescent here
+  published_position.store(next_position - 1, std::memory_order_release);
+  {
+    // Commands wait for a read model that shows them (submit()).
+    std::lock_guard lock(request_mutex);
+  }
+  request_cv.notify_all();
+  last_publish = now;
+}
+
+void Engine::Impl::publish_halted() {
+  std::shared_ptr<const ReadModel> last;
+  {
+    std::lock_guard lock(model_mutex);
+    last = model;
+  }
+  auto m = last ? std::make_shared<ReadModel>(*last) : std::make_shared<ReadModel>();
+  m->engine.problems.clear();
+  m->engine.healthy = true;
+  add_problems(m->engine);
+  m->engine.published_wall_time = wall_now();
+  {
+    std::lock_guard lock(model_mutex);
+    model = std::move(m);
+  }
+  { std::lock_guard lock(request_mutex); }
+  request_cv.notify_all();
+}
+
+void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
+  const stage::StrategyStage& st = fold.strategy();
+  const risk::RiskEngine& rk = fold.risk().engine();
+  const oms::OrderManager& om = fold.orders();
+  EngineView& e = m.engine;
+  e.last_sequence = next_position - 1;
+  e.journal_committed = writer ? writer->committed() : 0;
+  e.journal_durable = writer ? writer->durable() : 0;
+  e.durability = std::string(to_string(config.journal));
+  e.topology = std::string(to_string(config.topology));
+  if (last_publish != 0 && now > last_publish) {
+    events_per_second = static_cast<double>(inputs_total - inputs_at_last_publish) * 1e9 /
+                        static_cast<double>(now - last_publish);
+  }
+  inputs_at_last_publish = inputs_total;
+  e.events_per_second = events_per_second;
+  e.engine_time = st.engine_time();
+  e.published_wall_time = now;
+  e.inputs = inputs_total;
+  e.orders_sent = fold.stats().orders_sent;
+  e.fills = fold.stats().fills;
+  e.risk_rejects = fold.risk().stats().rejected;
+  for (int r = 1; r < risk::kRejectReasonCount; ++r) {
+    const std::uint64_t n = fold.risk().stats().by_reason[static_cast<std::size_t>(r)];
+    if (n != 0) {
+      e.rejects_by_reason.emplace_back(
+          std::string(risk::to_string(static_cast<risk::RejectReason>(r))), n);
+    }
+  }
+  // From the risk stage's latches: they are fold state, so a restart shows them too.
+  e.global_kill_switch = rk.kill_switch_latched(risk::Scope::kGlobal, 0);
+  if (rk.kill_switch_latched(risk::Scope::kAccount, 0)) e.killed_accounts.push_back(0);
+  for (std::size_t v = 0; v < config.venues.size(); ++v) {
+    FeedView f;
+    f.venue = config.venues[v].name;
+    const VenueId vid{static_cast<std::uint16_t>(v)};
+    bool any = false;
+    SafeModeReason worst = SafeModeReason::kNone;
+    for (std::size_t i = 0; i < instruments.size(); ++i) {
+      if (instruments.definition(i).venue != vid) continue;
+      any = true;
+      const SafeModeReason r = st.feed_health().reason(InstrumentId{static_cast<std::uint32_t>(i)});
+      if (r != SafeModeReason::kNone) worst = r;
+    }
+    f.state = !any                                     ? "connected"
+              : worst == SafeModeReason::kNone         ? "connected"
+              : worst == SafeModeReason::kStale        ? "stale"
+              : worst == SafeModeReason::kGap          ? "gap"
+              : worst == SafeModeReason::kNotConnected ? "disconnected"
+                                                       : "reconnecting";
+    if (v < clients.size() && clients[v]) {
+      const auto cs = clients[v]->stats();
+      f.messages = cs.frames;
+      if (f.state == "disconnected" && cs.connect_failures > 0) f.state = "reconnecting";
+    }
+    f.rejects = parse_rejects_io.load(std::memory_order_relaxed);
+    if (f.state != "connected") {
+      e.healthy = false;
+      e.problems.push_back("feed " + f.venue + " is " + f.state);
+    }
+    e.feeds.push_back(std::move(f));
+  }
+  auto stage_latency = [](std::string name, const Log2Histogram& h) {
+    StageLatency s;
+    s.stage = std::move(name);
+    s.count = h.count;
+    s.p50 = h.percentile(0.50);
+    s.p99 = h.percentile(0.99);
+    s.max = h.max;
+    return s;
+  };
+  e.market_ready = instruments.size() > 0;
+  for (std::size_t i = 0; i < instruments.size(); ++i) {
+    if (rk.reference_price(InstrumentId{static_cast<std::uint32_t>(i)}) == 0)
+      e.market_ready = false;
+  }
+  e.latency.push_back(stage_latency("feed", latency.feed));
+  e.latency.push_back(stage_latency("strategy", latency.strategy));
+  e.latency.push_back(stage_latency("risk", latency.risk));
+  e.latency.push_back(stage_latency("orders", latency.orders));
+  e.latency.push_back(stage_latency("fold", latency.fold));
+  e.latency.push_back(stage_latency("journal", latency.journal));
+  e.latency.push_back(stage_latency("tick_to_order", latency.tick_to_order));
+  for (std::size_t a = 0; a < fold.asset_count(); ++a) {
+    const AssetId asset{static_cast<std::uint16_t>(a)};
+    const oms::Balance b = om.balance(AccountId{0}, asset);
+    const auto idx = instruments.asset_index(fold.asset_name(asset));
+    const int scale = idx ? instruments.asset_scale(*idx) : 8;
+    e.balances.push_back(BalanceView{std::string(fold.asset_name(asset)),
+                                     decimal_to_string(b.free, scale),
+                                     decimal_to_string(b.locked, scale)});
+  }
+  add_problems(e);
+
+  for (const stage::BotSummary& s : st.describe())
+    m.bots.push_back(bot_view(s));
+  for (const cond::ConditionStats& c : st.conditions()) {
+    ConditionView v;
+    v.id = c.id;
+    v.canonical = c.canonical;
+    for (const cond::Subscriber& sub : c.subscribers)
+      v.subscribers.push_back(sub.bot);
+    v.evaluations = c.evaluations;
+    v.triggers = c.triggers;
+    m.conditions.push_back(std::move(v));
+  }
+}
+
+// One bot as the read model shows it: its summary, position, orders, fills and equity curve.
+BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
+  const stage::StrategyStage& st = fold.strategy();
+  const risk::RiskEngine& rk = fold.risk().engine();
+  const oms::OrderManager& om = fold.orders();
+  BotView b;
+  b.id = s.id;
+  b.owner = s.owner;
+  b.name = s.name;
+  b.type = s.type;
+  b.venue = s.venue.empty() ? "binance" : s.venue;
+  b.symbol = s.symbol;
+  b.state = s.state;
+  b.state_reason = std::string(reason_text(s.reason));
+  if (rk.circuit_open(s.id)) {
+    b.state = BotState::kError;
+    b.state_reason = "circuit_breaker";
+    b.circuit_open = true;
+  }
+  b.config_json = s.config_json;
+  b.kill_switch = rk.kill_switch_latched(risk::Scope::kBot, index_of(s.id));
+  b.heartbeat = s.heartbeat;
+  b.inputs_handled = s.inputs;
+  b.condition_texts = s.conditions;
+  const InstrumentId inst = s.instrument;
+  PositionView& p = b.position;
+  p.symbol = s.symbol;
+  const Position* pos = om.position(s.id, inst);
+  const std::int64_t mark = rk.reference_price(inst);
+  p.quantity = qty_text(instruments, inst, pos ? pos->quantity() : 0);
+  p.average_entry_price = price_text(instruments, inst, pos ? pos->average_entry_price() : 0);
+  p.realized_pnl = price_text(instruments, inst, pos ? pos->realized_pnl() : 0);
+  p.unrealized_pnl = price_text(instruments, inst, pos && mark ? pos->unrealized_pnl(mark) : 0);
+  p.fees = price_text(instruments, inst, pos ? pos->fees() : 0);
+  p.mark_price = price_text(instruments, inst, mark);
+  const std::int64_t equity = om.realized_pnl(s.id) + om.unrealized_pnl(s.id) - om.fees(s.id);
+  b.pnl = price_text(instruments, inst, equity);
+  b.open_orders = om.open_orders(s.id);
+  // Orders: open first, then the most recent closed ones.
+  std::vector<const oms::ManagedOrder*> orders;
+  om.for_each_order(s.id, [&](const oms::ManagedOrder& o) { orders.push_back(&o); });
+  std::stable_sort(orders.begin(), orders.end(), [](const auto* a, const auto* c) {
+    const bool ao = !oms::is_terminal(a->order.state), co = !oms::is_terminal(c->order.state);
+    if (ao != co) return ao;
+    return a->updated > c->updated;
+  });
+  for (const oms::ManagedOrder* o : orders) {
+    if (b.orders.size() >= 100) break;
+    OrderView v;
+    v.client_order_id = client_id_text(o->order.client_id);
+    v.symbol = instruments.symbol(o->order.instrument);
+    v.side = std::string(side_text(o->order.side));
+    v.type = o->order.type == OrderType::kMarket ? "market" : "limit";
+    v.state = std::string(oms::to_string(o->order.state));
+    v.price = price_text(instruments, o->order.instrument, o->order.price);
+    v.quantity = qty_text(instruments, o->order.instrument, o->order.quantity);
+    v.filled_quantity = qty_text(instruments, o->order.instrument, o->order.filled_quantity);
+    v.tag = o->tag;
+    v.updated_time = o->updated;
+    b.orders.push_back(std::move(v));
+  }
+  auto& history = bot_history[index_of(s.id)];
+  history.for_each_fill_newest_first(
+      [&](const Event& fill) { b.fills.push_back(fill_view(fill)); });
+  b.trades = history.trade_count;
+  // Equity curve: one point per publish while it moves (bounded).
+  if (history.equity.empty() || history.equity.back().equity != b.pnl) {
+    history.equity.push_back(EquityPoint{st.engine_time(), b.pnl});
+    if (history.equity.size() > 1000) history.equity.erase(history.equity.begin());
+  }
+  b.equity = history.equity;
+  return b;
+}
+
+// What is wrong, one line each: the engine's halt and the journal make it unhealthy; refused
+// inputs and unpinned threads are reported without.
+void Engine::Impl::add_problems(EngineView& e) const {
+  {
+    std::lock_guard lock(problems_mutex);
+    if (!halt_reason.empty()) {
+      e.healthy = false;
+      e.problems.push_back("engine halted: " + halt_reason);
+    }
+    for (const PinFailure& f : pin_failures)
+      e.problems.push_back(f.why + " (the thread runs unpinned)");
+  }
+  if (!journal_error.empty()) {
+    e.healthy = false;
+    e.problems.push_back(journal_error);
+  }
+  if (writer && writer->failed()) {
+    e.healthy = false;
+    e.problems.push_back("journal writer failed: " + writer->error().message);
+  }
+  if (const std::uint64_t refused = ingress_full.load(); refused > 0)
+    e.problems.push_back("ingress refused " + std::to_string(refused) + " inputs");
+  if (const std::uint64_t lost = feedback_full.load(); lost > 0) {
+    e.healthy = false;
+    e.problems.push_back("feedback ring refused " + std::to_string(lost) +
+                         " venue answers or loop-backs (the sequencer fell behind)");
+  }
+}
+
+// A journaled FillApplied as the read model shows it.
+FillView Engine::Impl::fill_view(const Event& e) const {
+  const auto f = e.as<FillApplied>();
+  FillView v;
+  v.client_order_id = client_id_text(oms::ClientOrderId{f.bot, f.client_sequence});
+  v.symbol = instruments.symbol(f.instrument);
+  v.side = std::string(side_text(f.side));
+  v.price = price_text(instruments, f.instrument, f.price);
+  v.quantity = qty_text(instruments, f.instrument, f.quantity);
+  v.fee = price_text(instruments, f.instrument, f.fee);
+  v.liquidity = f.liquidity == OrderUpdate::kMaker   ? "maker"
+                : f.liquidity == OrderUpdate::kTaker ? "taker"
+                                                     : "unknown";
+  v.time = e.header.event_time;
+  v.sequence = e.header.sequence;
+  return v;
+}
+
+// Fills for the read model's per-bot history, from the journaled records (the orders stage).
+void Engine::Impl::note_fill(const Event& e) {
+  bot_history[index_of(e.as<FillApplied>().bot)].note(e);
+}
+
+// Per bot: id, trade count, fills (newest last), equity points. Read back by the same binary.
+std::vector<std::byte> Engine::Impl::history_bytes() const {
+  std::vector<std::byte> out;
+  state_io::Writer w{out};
+  w.put(static_cast<std::uint32_t>(bot_history.size()));
+  for (const auto& [bot, h] : bot_history) {
+    w.put(bot);
+    w.put(h.trade_count);
+    w.put(static_cast<std::uint32_t>(h.fills.size()));
+    for (const Event& fill : h.fills)
+      w.put(fill);
+    w.put(static_cast<std::uint32_t>(h.equity.size()));
+    for (const EquityPoint& p : h.equity) {
+      w.put(p.time);
+      w.put_string(p.equity);
+    }
+  }
+  return out;
+}
+
+bool Engine::Impl::restore_history(std::span<const std::byte> bytes) {
+  state_io::Reader r{bytes};
+  std::map<std::uint32_t, BotHistory> restored;
+  const auto bots = r.get<std::uint32_t>();
+  for (std::uint32_t i = 0; i < bots && r.ok(); ++i) {
+    BotHistory& h = restored[r.get<std::uint32_t>()];
+    h.trade_count = r.get<std::uint64_t>();
+    const auto fills = r.get<std::uint32_t>();
+    // A ring holds every fill until it is full (note() relies on it).
+    if (fills > BotHistory::kFills || (fills < BotHistory::kFills && fills != h.trade_count))
+      return false;
+    for (std::uint32_t k = 0; k < fills && r.ok(); ++k)
+      h.fills.push_back(r.get<Event>());
+    const auto points = r.get<std::uint32_t>();
+    for (std::uint32_t k = 0; k < points && r.ok(); ++k) {
+      EquityPoint p;
+      p.time = r.get<Nanos>();
+      p.equity = r.get_string();
+      h.equity.push_back(std::move(p));
+    }
+  }
+  if (!r.ok() || !r.at_end()) return false;
+  bot_history = std::move(restored);
+  return true;
+}
+
+std::shared_ptr<const ReadModel> Engine::read_model() const {
+  std::lock_guard lock(impl_->model_mutex);
+  return impl_->model;
+}
+
+void Engine::Impl::BotHistory::note(const Event& fill) {
+  if (fills.size() < kFills) {
+    fills.push_back(fill);
+  } else {
+    fills[trade_count % kFills] = fill;
+  }
+  ++trade_count;
+}
+
+}  // namespace be::engine

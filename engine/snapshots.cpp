@@ -1,0 +1,100 @@
+// Housekeeping: the timers of the periodic work that reads the whole fold (the read model,
+// snapshots), the engine snapshot's format, and the lifetime of journaled blobs.
+#include <cstring>
+
+#include "engine/engine_impl.hpp"
+
+namespace be::engine {
+
+std::vector<std::byte> engine_snapshot(const std::vector<std::byte>& fold_bytes,
+                                       const std::vector<std::byte>& history) {
+  std::vector<std::byte> out(kSnapshotMagic.size() + 4 + 8 + fold_bytes.size() + history.size());
+  std::byte* p = out.data();
+  const std::uint64_t fold_size = fold_bytes.size();
+  std::memcpy(p, kSnapshotMagic.data(), kSnapshotMagic.size());
+  std::memcpy(p + 4, &kSnapshotVersion, 4);
+  std::memcpy(p + 8, &fold_size, 8);
+  if (!fold_bytes.empty()) std::memcpy(p + 16, fold_bytes.data(), fold_bytes.size());
+  if (!history.empty()) std::memcpy(p + 16 + fold_size, history.data(), history.size());
+  return out;
+}
+
+SnapshotParts split_snapshot(std::span<const std::byte> bytes) {
+  SnapshotParts parts;
+  if (bytes.size() < 16 || std::memcmp(bytes.data(), kSnapshotMagic.data(), 4) != 0) {
+    parts.fold = bytes;
+    return parts;
+  }
+  std::uint32_t version = 0;
+  std::uint64_t fold_size = 0;
+  std::memcpy(&version, bytes.data() + 4, 4);
+  std::memcpy(&fold_size, bytes.data() + 8, 8);
+  if (version != kSnapshotVersion || fold_size > bytes.size() - 16) {
+    parts.ok = false;
+    return parts;
+  }
+  parts.fold = bytes.subspan(16, fold_size);
+  parts.history = bytes.subspan(16 + fold_size);
+  return parts;
+}
+
+bool Engine::Impl::housekeeping_due(Nanos now) const {
+  return now - last_publish >= config.publish_interval ||
+         publish_requested.load(std::memory_order_acquire) ||
+         inputs_since_snapshot >= config.snapshot_every_inputs ||
+         (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval);
+}
+
+void Engine::Impl::housekeeping(Nanos now) {
+  if (now - last_publish >= config.publish_interval ||
+      publish_requested.exchange(false, std::memory_order_acq_rel)) {
+    publish(now);
+    release_blobs();
+  }
+  if (inputs_since_snapshot >= config.snapshot_every_inputs ||
+      (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval)) {
+    take_snapshot();
+    last_snapshot = now;
+  }
+}
+
+void Engine::Impl::take_snapshot() {
+  if (!writer) return;
+  const auto bytes = engine_snapshot(fold.snapshot(), history_bytes());
+  const StateHash sh = fold.state_hash_record();  // stages quiescent: at == ordinal
+  Event e = Event::make(sh, fold.strategy().engine_time(), 0);
+  e.header.flags = kFlagDerived;
+  e.header.sequence = next_position++;
+  journal_append(e);
+  if (auto err = writer->write_snapshot(e.header.sequence, bytes, sh.combined); !err.ok()) {
+    journal_error = "snapshot: " + err.message;
+  }
+  ++snapshots;
+  inputs_since_snapshot = 0;
+}
+
+void Engine::Impl::release_blobs() {
+  if (blob_positions.empty()) return;
+  const SequenceNumber committed = writer ? writer->committed() : next_position;
+  std::lock_guard lock(blob_mutex);
+  std::erase_if(blob_positions, [&](const auto& p) {
+    if (p.second > committed) return false;
+    blobs.erase(p.first);
+    return true;
+  });
+}
+
+// The bytes stay here until the journal commits the kBlob record (release_blobs()).
+BlobRef Engine::Impl::keep_blob(std::uint32_t kind, const std::string& bytes) {
+  BlobRef ref;
+  ref.blob_id = next_blob.fetch_add(1);
+  ref.kind = kind;
+  auto owned = std::make_unique<std::string>(bytes);
+  ref.size = static_cast<std::uint32_t>(owned->size());
+  ref.data = reinterpret_cast<const std::byte*>(owned->data());
+  std::lock_guard lock(blob_mutex);
+  blobs[ref.blob_id] = std::move(owned);
+  return ref;
+}
+
+}  // namespace be::engine

@@ -1,0 +1,296 @@
+// The engine's threads, each an agent on a core::AgentRunner: the sequencer ("be-seq"), and in
+// the pipelined topology the risk ("be-risk") and orders ("be-orders") stage threads; the
+// publisher ("be-publish") is in publisher.cpp.
+//
+// Fused: the sequencer applies each input whole. Pipelined: it runs the strategy phase and
+// hands the batch on; the risk and orders threads each own their stage. The fold is whole
+// again only while the stages are quiescent (every sequenced input completed, both stage
+// threads parked): that is when the sequencer publishes the read model and snapshots, and
+// after the stage threads exit, when it applies the shutdown itself.
+//
+// A thread whose CPU cannot be had runs unpinned and says so (stderr, health, metrics). An
+// exception escaping any of them halts the engine (Impl::halt): every wait below gives up once
+// the engine is halted, so the other threads stop instead of waiting for a dead one.
+#include <stdexcept>
+#include <thread>
+
+#include "engine/engine_impl.hpp"
+
+namespace be::engine {
+
+namespace {
+
+// A short wait inside a step (a slot to come back, the stages to park): spin, then yield.
+void spin_wait(unsigned spins) noexcept {
+  if (spins < 256) {
+    cpu_relax();
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+bool pipelined(const EngineConfig& config) noexcept {
+  return config.topology == Topology::kPipelined;
+}
+
+}  // namespace
+
+Expected<AnyIdleStrategy, std::string> idle_strategy(std::string_view name) {
+  if (name == "spin") return AnyIdleStrategy(BusySpinIdle{});
+  if (name == "yield") return AnyIdleStrategy(YieldIdle{});
+  if (name == "backoff") {
+    // Yield a while, then park from 50 us up to 500 us: bounded so the clock tick and the
+    // publisher keep their cadence.
+    return AnyIdleStrategy(BackoffIdle(BackoffConfig{
+        .max_spins = 0, .max_yields = 64, .min_park_ns = 50'000, .max_park_ns = 500'000}));
+  }
+  return Unexpected("unknown idle strategy '" + std::string(name) +
+                    "' (expected spin, yield or backoff)");
+}
+
+// ---- Starting and stopping -------------------------------------------------------------------
+
+template <class A>
+std::unique_ptr<AgentRunner<A>> Engine::Impl::make_runner(A& agent, int cpu,
+                                                          AnyIdleStrategy idle_strategy) {
+  auto runner = std::make_unique<AgentRunner<A>>(agent, std::move(idle_strategy), cpu,
+                                                 PinPolicy::kBestEffort);
+  runner->set_failure_handler([this](const std::string& error) { halt(error); });
+  return runner;
+}
+
+namespace {
+template <class A>
+Expected<bool, std::string> start_runner(Engine::Impl& im, AgentRunner<A>& runner, const A& agent) {
+  auto started = runner.start();
+  if (!started) return Unexpected(started.error());
+  if (!runner.pin_error().empty())
+    im.report_pin_failure(agent.name(), runner.cpu(), runner.pin_error());
+  return true;
+}
+}  // namespace
+
+Expected<bool, std::string> Engine::Impl::start_threads() {
+  sequencer = make_runner(sequencer_agent, pipelined(config) ? config.cpus[0] : config.cpu, idle);
+  if (auto started = start_runner(*this, *sequencer, sequencer_agent); !started) return started;
+  // The publisher sleeps in 5 ms slices when there is nothing to stream: a screen needs no
+  // faster, and it must not take a core from the stages.
+  publisher = make_runner(
+      publisher_agent, kNoCpu,
+      AnyIdleStrategy(BackoffIdle(BackoffConfig{
+          .max_spins = 0, .max_yields = 0, .min_park_ns = 5'000'000, .max_park_ns = 5'000'000})));
+  return start_runner(*this, *publisher, publisher_agent);
+}
+
+void Engine::Impl::stop_threads() noexcept {
+  stop_requested.store(true, std::memory_order_release);
+  if (sequencer) {
+    sequencer->wait_until_stopped();  // drained, or halted
+    sequencer->stop();                // its on_close (the shutdown) has run once this returns
+  }
+  if (publisher) publisher->stop();
+}
+
+// On the sequencer's thread, after the start-up reconcile (the stages must not touch the fold
+// before it).
+void Engine::Impl::start_stage_threads() {
+  for (std::uint32_t i = 0; i < kSlots; ++i)
+    free_slots.try_push(i);  // before the consumer thread exists
+  stages_exit.store(false);
+  risk_runner = make_runner(risk_agent, config.cpus[1], idle);
+  if (auto started = start_runner(*this, *risk_runner, risk_agent); !started)
+    throw std::runtime_error(started.error());
+  orders_runner = make_runner(orders_agent, config.cpus[2], idle);
+  if (auto started = start_runner(*this, *orders_runner, orders_agent); !started)
+    throw std::runtime_error(started.error());
+}
+
+void Engine::Impl::stop_stage_threads() noexcept {
+  stages_exit.store(true, std::memory_order_release);  // unparks them
+  if (risk_runner) risk_runner->stop();
+  if (orders_runner) orders_runner->stop();
+}
+
+// ---- The sequencer ---------------------------------------------------------------------------
+
+void SequencerAgent::on_start() {
+  im.last_publish = 0;
+  im.last_snapshot = wall_now();
+  // Orders in flight at the crash (or never answered) are unknown until the venue says.
+  im.recovery_reconcile();
+  if (pipelined(im.config)) im.start_stage_threads();
+  im.next_tick = wall_now();
+}
+
+int SequencerAgent::do_work() {
+  if (im.is_halted()) {
+    done = true;
+    return 0;
+  }
+  const bool staged = pipelined(im.config);
+  const bool stopping = im.stop_requested.load(std::memory_order_acquire);
+  const std::size_t n = im.take_inputs(std::span(batch));
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!staged) {
+      im.apply_input(batch[i]);
+    } else if (!im.hand_on(batch[i])) {
+      done = true;  // halted
+      return 0;
+    }
+  }
+  const Nanos now = wall_now();
+  if (now >= im.next_tick) {
+    const InputItem tick{im.clock_tick(now), 0};
+    if (!staged) {
+      im.apply_input(tick);
+    } else if (!im.hand_on(tick)) {
+      done = true;
+      return 0;
+    }
+    im.next_tick = now + im.config.tick_interval;
+  }
+  if (!staged) im.release_durable();  // pipelined: the orders stage does
+  if (im.housekeeping_due(now)) {
+    if (staged && !im.quiesce()) {
+      done = true;
+      return 0;
+    }
+    im.housekeeping(now);
+    if (staged) im.resume();
+  }
+  im.loops.fetch_add(1, std::memory_order_release);
+  if (stopping && n == 0) done = true;
+  return static_cast<int>(n);
+}
+
+// After a drained stop: the shutdown input, a last read model and snapshot. After a halt:
+// the reason published, nothing more applied or journaled.
+void SequencerAgent::on_close() {
+  if (pipelined(im.config)) {
+    if (!im.is_halted()) im.wait_completed();
+    im.stop_stage_threads();
+  }
+  if (im.is_halted()) {
+    im.publish_halted();
+    return;
+  }
+  im.shutdown_fold();
+}
+
+bool Engine::Impl::hand_on(const InputItem& item) {
+  std::uint32_t index = 0;
+  for (unsigned spins = 0; !free_slots.try_pop(index); ++spins) {
+    if (is_halted()) return false;
+    spin_wait(spins);  // every slot in flight: the stages set the pace
+  }
+  Slot& slot = *slots[index];
+  sequence_step(item, slot);
+  // Never full: kSlots slots and a ring of kSlots.
+  while (!to_risk.try_push(index))
+    cpu_relax();
+  return true;
+}
+
+bool Engine::Impl::wait_completed() {
+  const SequenceNumber target = ordinal;
+  for (unsigned spins = 0; self.applied_.load(std::memory_order_acquire) < target; ++spins) {
+    if (is_halted()) return false;
+    spin_wait(spins);
+  }
+  return true;
+}
+
+bool Engine::Impl::quiesce() {
+  if (!wait_completed()) return false;
+  const std::uint64_t epoch = pause_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
+  for (unsigned spins = 0; risk_parked.load(std::memory_order_acquire) != epoch ||
+                           orders_parked.load(std::memory_order_acquire) != epoch;
+       ++spins) {
+    if (is_halted()) return false;
+    spin_wait(spins);
+  }
+  return true;
+}
+
+void Engine::Impl::resume() {
+  pause_epoch.fetch_add(1, std::memory_order_acq_rel);
+}
+
+// A stage thread with an empty input ring parks while the sequencer asks (odd epoch).
+void Engine::Impl::park_if_asked(std::atomic<std::uint64_t>& parked) {
+  const std::uint64_t epoch = pause_epoch.load(std::memory_order_acquire);
+  if ((epoch & 1) == 0) return;
+  parked.store(epoch, std::memory_order_release);
+  for (unsigned spins = 0; pause_epoch.load(std::memory_order_acquire) == epoch &&
+                           !stages_exit.load(std::memory_order_acquire);
+       ++spins) {
+    spin_wait(spins);
+  }
+}
+
+// ---- The pipelined stage threads ---------------------------------------------------------------
+// Take a slot from the input ring, run the step, hand the slot on (never full: kSlots slots,
+// rings of kSlots). Durable mode: the orders stage watches the watermark between inputs and
+// when idle.
+
+int StageAgent::do_work() {
+  SpscRing<std::uint32_t>& in = orders ? im.to_orders : im.to_risk;
+  SpscRing<std::uint32_t>& out = orders ? im.free_slots : im.to_orders;
+  std::uint32_t index = 0;
+  if (in.try_pop(index)) {
+    Engine::Impl::Slot& slot = *im.slots[index];
+    if (orders) {
+      im.orders_step(slot);
+      im.release_durable();
+    } else {
+      im.risk_step(slot);
+    }
+    while (!out.try_push(index))
+      cpu_relax();
+    return 1;
+  }
+  if (orders) im.release_durable();
+  im.park_if_asked(orders ? im.orders_parked : im.risk_parked);
+  return 0;
+}
+
+// ---- Start-up and shutdown inputs --------------------------------------------------------------
+
+// Orders in flight at a crash (or never answered) are unknown until the venue says: a
+// journaled reconcile input (see kReconcileTimer), so replays reconcile alike.
+void Engine::Impl::recovery_reconcile() {
+  Timer t;
+  t.owner = kNoBot;
+  t.timer_id = kReconcileTimer;
+  const Nanos now = wall_now();
+  t.deadline = now;
+  apply_input(InputItem{Event::make(t, now, now), 0});
+}
+
+void Engine::Impl::shutdown_fold() {
+  // Journaled like any command, so a replay ends the same way.
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kShutdown;
+  const Nanos now = wall_now();
+  if (config.cancel_open_orders_on_shutdown) {
+    apply_input(InputItem{Event::make(c, now, now), 0});
+    // Drain what the shutdown produced (cancels answered by the paper venue; durable: once
+    // the journal holds them, bounded by 5 s).
+    const Nanos deadline = wall_now() + 5'000'000'000;
+    std::array<InputItem, 256> batch;
+    for (int round = 0; round < 4; ++round) {
+      while (fold_holds_sends() && writer && !pending_probes.empty() &&
+             writer->durable() < pending_probes.back().position && wall_now() < deadline) {
+        std::this_thread::yield();
+      }
+      release_durable();
+      const std::size_t n = take_inputs(std::span(batch));
+      for (std::size_t i = 0; i < n; ++i)
+        apply_input(batch[i]);
+    }
+  }
+  publish(wall_now());
+  take_snapshot();
+}
+
+}  // namespace be::engine
