@@ -9,31 +9,12 @@
 #include <thread>
 #include <type_traits>
 
-// GCC 12 at -O2 reports a "potential null pointer dereference" inside Asio's scheduler
-// (a false positive in a system header, seen after inlining); silenced for Boost only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-#pragma GCC diagnostic pop
+#include "net/detail/asio.hpp"
 
 namespace be::net::server {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+// asio, beast, http, websocket, ssl, tcp: the one set of aliases of net/.
+using namespace be::net::detail;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
