@@ -112,6 +112,9 @@ struct EngineConfig {
   SequenceNumber notifications_after = ~SequenceNumber{0};
 };
 
+// Blob kinds the engine journals (Blob.kind): a bot's JSON config (create, update) and the
+// deployment config. Journaled numbers: append, never renumber.
+inline constexpr std::uint32_t kBotConfigBlobKind = 1;
 inline constexpr std::uint32_t kEngineConfigBlobKind = 2;
 
 // Parses the deployment config (docs/CONFIG.md): every bad field named.

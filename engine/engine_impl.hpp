@@ -76,7 +76,6 @@ struct StageHistograms {
   Log2Histogram feed, strategy, risk, orders, fold, journal, tick_to_order;
 };
 
-inline constexpr std::uint32_t kBotConfigBlobKind = 1;
 
 // The snapshot format (engine_snapshot, split_snapshot): engine/snapshot_format.hpp.
 

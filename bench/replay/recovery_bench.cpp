@@ -219,7 +219,7 @@ Expected<Built, std::string> build_journal(const std::string& data_dir, std::uin
     c.bot = BotId{b};
     c.user_id = index_of(kEngineUser);
     c.request_id = request++;
-    const Event blob = blob_event(config.initial_bots[b], engine::detail::kBotConfigBlobKind, now);
+    const Event blob = blob_event(config.initial_bots[b], engine::kBotConfigBlobKind, now);
     c.blob_id = blob.as<BlobRef>().blob_id;
     ok = apply(blob) && apply(Event::make(c, now, now));
     OperatorCommand s;
