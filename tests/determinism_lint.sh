@@ -157,7 +157,7 @@ self_test() {
     'feed/new_parser.cpp|auto t = time(nullptr);|feed/new_parser.cpp:2:'
     'engine/fold.cpp|const Nanos now = monotonic_now();|engine/fold.cpp:2:'
     'engine/fold.hpp|gettimeofday(&tv, nullptr);|engine/fold.hpp:2:'
-    'engine/pipeline.cpp|const Nanos now = wall_now();|engine/pipeline.cpp:2:'
+    'engine/publisher.cpp|const Nanos now = wall_now();|engine/publisher.cpp:2:'
     'engine/detail/timer.hpp|be::WallClock clock;|engine/detail/timer.hpp:2:'
     'engine/format.cpp|auto d = std::chrono::steady_clock::now();|engine/format.cpp:2:'
     'engine/stamp.cpp|*out = std::chrono::steady_clock::now();|engine/stamp.cpp:2:'
