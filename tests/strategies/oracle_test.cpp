@@ -83,12 +83,7 @@ TEST_P(OracleTalib, shouldMatchTalibOnRealCandles) {
   std::size_t row = 0;
   while (std::getline(lines, line)) {
     ASSERT_LT(row, candles->size());
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ','))
-      cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    const std::vector<std::string> cells = be::test::csv_cells(line);
     ASSERT_EQ(cells.size(), columns + 1) << "row " << row;
     std::size_t c = 1;
     for (std::size_t k = 0; k < ours.size(); ++k) {

@@ -43,12 +43,7 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ','))
-      cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    const std::vector<std::string> cells = be::test::csv_cells(line);
     rows.push_back(cells);
   }
   return rows;

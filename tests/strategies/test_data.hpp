@@ -22,6 +22,17 @@ inline std::optional<std::string> shared_data_dir() {
 
 // Column `col` (0-based, after splitting on ',') of a CSV with a header line; empty cells
 // become nullopt (TA-Lib's warm-up).
+// One CSV line's cells; a trailing comma is one more (empty) cell.
+inline std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  std::string cell;
+  while (std::getline(ss, cell, ','))
+    cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
 inline std::vector<std::optional<double>> read_csv_column(const std::string& path,
                                                           std::size_t col) {
   std::vector<std::optional<double>> out;
@@ -34,12 +45,7 @@ inline std::vector<std::optional<double>> read_csv_column(const std::string& pat
       continue;
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ','))
-      cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    const std::vector<std::string> cells = csv_cells(line);
     if (col >= cells.size() || cells[col].empty()) {
       out.emplace_back(std::nullopt);
     } else {
