@@ -1,6 +1,6 @@
 // The event model: every input and every derived output is one fixed-size, trivially
-// copyable record (docs/ARCHITECTURE.md §3). Records cross rings by value and are journaled as framed
-// bytes, so their layout is part of the on-disk format.
+// copyable record (docs/ARCHITECTURE.md §3). Records cross rings by value and are journaled as
+// framed bytes, so their layout is part of the on-disk format.
 //
 //  Event (128 bytes, two cache lines, alignas 64)
 //   0        2         4        6        8                16               24               32

@@ -1,6 +1,6 @@
 // Ingress<T>: the multi-producer -> single-consumer hand-off from I/O threads (operator
-// commands, venue responses, market-data sockets) to the sequencer (docs/ARCHITECTURE.md §2). It is the
-// only multi-producer queue in the engine; stages talk over SpscRing.
+// commands, venue responses, market-data sockets) to the sequencer (docs/ARCHITECTURE.md §2). It is
+// the only multi-producer queue in the engine; stages talk over SpscRing.
 //
 // Built on moodycamel::ConcurrentQueue with explicit producers (one ProducerToken per producer
 // thread) and a single consumer token. What moodycamel actually guarantees, and what this

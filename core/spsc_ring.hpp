@@ -1,6 +1,6 @@
 // SpscRing<T>: the bounded single-producer single-consumer ring that connects pipeline stages
-// (docs/ARCHITECTURE.md §2). One thread pushes, one thread pops; they may be the same thread (the `fused`
-// topology runs every stage on one thread and the rings still sit between them).
+// (docs/ARCHITECTURE.md §2). One thread pushes, one thread pops; they may be the same thread (the
+// `fused` topology runs every stage on one thread and the rings still sit between them).
 //
 // Layout (each box starts on its own false-sharing span of kFalseSharingSpan bytes):
 //
@@ -26,8 +26,8 @@
 // when that copy says it cannot proceed. In steady state the producer touches only its own
 // line and the slot lines, which is what removes cache-line ping-pong on the indices.
 //
-// Element contract: T must be trivially copyable (hot records are, docs/ARCHITECTURE.md §3) and default
-// constructible. Every slot holds a live T for the ring's whole lifetime (value-constructed
+// Element contract: T must be trivially copyable (hot records are, docs/ARCHITECTURE.md §3) and
+// default constructible. Every slot holds a live T for the ring's whole lifetime (value-constructed
 // once at construction), so claim() can hand out writable slots, pop is a plain copy, and no
 // destructor runs per item. Nothing here allocates, locks, throws or makes a syscall after
 // the constructor.

@@ -76,7 +76,6 @@ struct StageHistograms {
   Log2Histogram feed, strategy, risk, orders, fold, journal, tick_to_order;
 };
 
-
 // The snapshot format (engine_snapshot, split_snapshot): engine/snapshot_format.hpp.
 
 // ---- The engine's threads as agents (core/agent.hpp); bodies in topology.cpp ---------------

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "oms/venues/binance/messages.hpp"
 #include "oms/order_state_machine.hpp"
+#include "oms/venues/binance/messages.hpp"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "feed/candle_file.hpp"
 #include "feed/record/capture_reader.hpp"
 #include "journal/format.hpp"
-#include "feed/candle_file.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
-// The journal's on-disk record frame (docs/ARCHITECTURE.md §3 and §5). Every value in every named LMDB
-// database (`events`, `snapshots`, `meta`) is one frame:
+// The journal's on-disk record frame (docs/ARCHITECTURE.md §3 and §5). Every value in every named
+// LMDB database (`events`, `snapshots`, `meta`) is one frame:
 //
 //   0        2         4                 8                        8+length   12+length
 //   +--------+---------+-----------------+------------------------+----------+

@@ -1,5 +1,6 @@
 // An open journal: the LMDB environment in one directory and its three named databases
-// (docs/ARCHITECTURE.md §5). Writer (journal/writer.hpp) and Reader (journal/reader.hpp) are built on it.
+// (docs/ARCHITECTURE.md §5). Writer (journal/writer.hpp) and Reader (journal/reader.hpp) are built
+// on it.
 //
 //   events     big-endian u64 sequence -> event frame (journal/format.hpp), MDB_APPEND only
 //   snapshots  big-endian u64 sequence -> snapshot frame: state hash + serialized state

@@ -37,8 +37,8 @@ inline constexpr std::size_t kOrderStateCount = 9;
 
 // OrderEvent (what happened to an order) is journaled in OrderUpdate.event: its numbering is
 // core/codes.hpp's, shared with the strategy and risk stages that read it.
-using be::OrderEvent;
 using be::kOrderEventCount;
+using be::OrderEvent;
 using be::to_string;
 
 enum class Outcome : std::uint8_t {

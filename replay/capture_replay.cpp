@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "core/json_config.hpp"
-#include "feed/dispatcher.hpp"
 #include "engine/format.hpp"
+#include "feed/dispatcher.hpp"
 
 namespace be::replay {
 

@@ -36,10 +36,10 @@
 
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "engine/engine.hpp"
 #include "feed/capture.hpp"
 #include "feed/record/capture_reader.hpp"
 #include "feed/types.hpp"
-#include "engine/engine.hpp"
 
 namespace be::replay {
 

@@ -289,8 +289,8 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
 #else
 
 int run_engine(const RunOptions&, bench::RunResult&) {
-  std::fprintf(
-      stderr, "botengine bench: this build has no engine (engine/); use --pipeline parser\n");
+  std::fprintf(stderr,
+               "botengine bench: this build has no engine (engine/); use --pipeline parser\n");
   return kExitFailure;
 }
 

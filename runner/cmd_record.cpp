@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "net/ws_client.hpp"
 #include "feed/record/capture_writer.hpp"
+#include "net/ws_client.hpp"
 #include "runner/cli.hpp"
 
 namespace be::cli {

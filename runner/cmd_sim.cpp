@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "runner/cli.hpp"
 #include "sim/market.hpp"
 #include "sim/sim_server.hpp"
-#include "runner/cli.hpp"
 
 namespace be::cli {
 namespace {

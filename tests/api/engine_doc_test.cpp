@@ -26,8 +26,8 @@
 #include <string>
 #include <thread>
 
-#include "runner/api/server.hpp"
 #include "engine/engine.hpp"
+#include "runner/api/server.hpp"
 #include "tests/api/api_fixture.hpp"
 #include "tests/api/doc_examples.hpp"
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "strategies/market/bar_aggregator.hpp"
 #include "feed/candle_file.hpp"
 #include "strategies/conditions/engine.hpp"
+#include "strategies/market/bar_aggregator.hpp"
 #include "tests/conditions/naive_conditions.hpp"
 #include "tests/conditions/test_util.hpp"
 

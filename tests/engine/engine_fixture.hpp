@@ -13,10 +13,10 @@
 
 #include <gtest/gtest.h>
 
-#include "journal/reader.hpp"
 #include "engine/engine.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/fold.hpp"
+#include "journal/reader.hpp"
 
 namespace be::engine::test_support {
 

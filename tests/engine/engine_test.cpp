@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "journal/reader.hpp"
 #include "engine/engine.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/fold.hpp"
+#include "journal/reader.hpp"
 #include "tests/engine/engine_fixture.hpp"
 #include "tests/support/alloc_counter.hpp"
 

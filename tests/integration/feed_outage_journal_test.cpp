@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "feed/binance.hpp"
-#include "net/ws_client.hpp"
-#include "sim/sim_server.hpp"
 #include "feed/symbol_table.hpp"
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"
+#include "net/ws_client.hpp"
+#include "sim/sim_server.hpp"
 
 namespace be {
 namespace {

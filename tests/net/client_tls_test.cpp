@@ -18,10 +18,10 @@
 #include <string>
 
 #include "feed/binance.hpp"
+#include "feed/symbol_table.hpp"
 #include "net/ws_client.hpp"
 #include "sim/sim_server.hpp"
 #include "sim/tls_identity.hpp"
-#include "feed/symbol_table.hpp"
 #include "tests/net/recorder.hpp"
 
 namespace be {

@@ -21,7 +21,6 @@
 namespace be::risk {
 namespace {
 
-
 constexpr std::int64_t kUnit = 1000;  // qty scale 3
 constexpr std::int64_t kTick = 5;     // 0.05 at price scale 2
 constexpr std::int64_t kStep = 10;    // 0.010
