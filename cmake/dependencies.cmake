@@ -7,6 +7,10 @@ find_package(Threads REQUIRED)
 pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
 add_library(dep::lmdb ALIAS PkgConfig::LMDB)
 
+# zstd: compression of archived journal segments.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+add_library(dep::zstd ALIAS PkgConfig::ZSTD)
+
 # liburing: batched capture writes.
 pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 add_library(dep::uring ALIAS PkgConfig::URING)

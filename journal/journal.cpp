@@ -1,102 +1,23 @@
 #include "journal/journal.hpp"
 
-#include <fcntl.h>
-#include <lmdb.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
+#include <cstdio>
 #include <filesystem>
+#include <new>
 #include <random>
 
-#include "core/clock.hpp"
-#include "journal/format.hpp"
+#include "journal/archive.hpp"
 
 namespace be::journal {
 namespace {
 
-// LMDB 0.9 data file layout (lmdb.h / mdb.c, checked against liblmdb 0.9.24):
-//   page header (PAGEHDRSZ) 16 bytes, then MDB_meta:
-//   +0 mm_magic u32 0xBEEFC0DE  +4 mm_version u32 (MDB_DATA_VERSION 1)  +8 mm_address ptr
-//   +16 mm_mapsize size_t  +24 mm_dbs[FREE_DBI] (48 bytes; its md_pad u32 is the page size)
-//   +72 mm_dbs[MAIN_DBI] (48 bytes)  +120 mm_last_pg size_t  +128 mm_txnid size_t
-// Meta page 0 is at offset 0, meta page 1 at offset page_size; LMDB uses the one with the
-// higher txnid.
-constexpr std::size_t kPageHeader = 16;
-constexpr std::size_t kMetaMagic = kPageHeader + 0;
-constexpr std::size_t kMetaVersion = kPageHeader + 4;
-constexpr std::size_t kMetaMapSize = kPageHeader + 16;
-constexpr std::size_t kMetaPageSize = kPageHeader + 24;
-constexpr std::size_t kMetaLastPage = kPageHeader + 120;
-constexpr std::size_t kMetaTxnId = kPageHeader + 128;
-constexpr std::size_t kMetaBytes = kPageHeader + 136;
-constexpr std::uint32_t kLmdbMagic = 0xBEEFC0DEu;
-constexpr std::uint32_t kLmdbDataVersion = 1;
-
-constexpr const char* kKeySchema = "schema_version";
-constexpr const char* kKeyInstance = "instance_id";
-constexpr const char* kKeyCreated = "created_ns";
-
-struct RawMeta {
-  bool valid = false;
-  std::uint32_t version = 0;
-  std::uint32_t page_size = 0;
-  std::uint64_t map_size = 0;
-  std::uint64_t last_page = 0;
-  std::uint64_t txnid = 0;
-};
-
-template <class T>
-T load(const unsigned char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-RawMeta decode_meta(const unsigned char* page) {
-  RawMeta m;
-  m.valid = load<std::uint32_t>(page + kMetaMagic) == kLmdbMagic;
-  m.version = load<std::uint32_t>(page + kMetaVersion);
-  m.page_size = load<std::uint32_t>(page + kMetaPageSize);
-  m.map_size = load<std::uint64_t>(page + kMetaMapSize);
-  m.last_page = load<std::uint64_t>(page + kMetaLastPage);
-  m.txnid = load<std::uint64_t>(page + kMetaTxnId);
-  return m;
-}
+namespace fs = std::filesystem;
 
 Error make_error(Errc code, std::string message, SequenceNumber seq = 0) {
   return Error{code, seq, std::move(message)};
-}
-
-Error lmdb_error(Errc code, const std::string& dir, const char* what, int rc) {
-  return make_error(code, "journal " + dir + ": " + lmdb_error_text(what, rc));
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-bool read_exact(int fd, unsigned char* out, std::size_t n, off_t offset) {
-  std::size_t done = 0;
-  while (done < n) {
-    const ssize_t r = ::pread(fd, out + done, n - done, offset + static_cast<off_t>(done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    done += static_cast<std::size_t>(r);
-  }
-  return true;
 }
 
 std::string random_instance_id() {
@@ -108,147 +29,35 @@ std::string random_instance_id() {
   return std::string(hex.data(), 32);
 }
 
-Error put_meta(MDB_txn* txn, unsigned dbi, const char* name, std::span<const std::byte> value) {
-  const std::size_t key_len = std::strlen(name);
-  MDB_val k{key_len, const_cast<char*>(name)};
-  MDB_val v{kFrameOverhead + value.size(), nullptr};
-  if (int rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE); rc != 0) {
-    return make_error(Errc::kIo, lmdb_error_text("write meta", rc));
-  }
-  encode_frame(std::as_bytes(std::span(name, key_len)), kMetaFrameType, 1, value,
-               static_cast<std::byte*>(v.mv_data));
-  return {};
+Segment::Options segment_options(const OpenOptions& o, Segment::Mode mode) {
+  Segment::Options so;
+  so.mode = mode;
+  so.durability = o.durability;
+  so.initial_map_size = o.initial_map_size;
+  return so;
 }
 
-// Reads one meta frame; empty span plus an error on failure.
-Error get_meta(MDB_txn* txn, unsigned dbi, const std::string& dir, const char* name,
-               std::span<const std::byte>& out) {
-  const std::size_t key_len = std::strlen(name);
-  MDB_val k{key_len, const_cast<char*>(name)};
-  MDB_val v;
-  const int rc = mdb_get(txn, dbi, &k, &v);
-  if (rc == MDB_NOTFOUND) {
-    return make_error(Errc::kForeign, "journal " + dir + ": not a botengine journal (meta key '" +
-                                          name + "' missing)");
-  }
-  if (rc != 0) return lmdb_error(Errc::kIo, dir, "read meta", rc);
-  FrameView f;
-  const FrameStatus st =
-      parse_frame(std::as_bytes(std::span(name, key_len)),
-                  std::span(static_cast<const std::byte*>(v.mv_data), v.mv_size), f);
-  if (st != FrameStatus::kOk || f.type != kMetaFrameType) {
-    return make_error(Errc::kCorrupt,
-                      "journal " + dir + ": meta '" + name + "' is damaged: " + to_string(st));
-  }
-  out = f.payload;
-  return {};
+bool contains(const std::vector<SequenceNumber>& sorted, SequenceNumber s) {
+  return std::binary_search(sorted.begin(), sorted.end(), s);
+}
+
+// An empty data.mdb is what a process killed inside its very first mdb_env_open leaves (LMDB
+// creates the file, then writes the meta pages): nothing was ever committed.
+bool is_empty_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && st.st_size == 0;
 }
 
 }  // namespace
 
-const char* to_string(Errc code) noexcept {
-  switch (code) {
-    case Errc::kOk:
-      return "ok";
-    case Errc::kNotFound:
-      return "not found";
-    case Errc::kForeign:
-      return "foreign file";
-    case Errc::kTruncated:
-      return "truncated";
-    case Errc::kSchemaMismatch:
-      return "schema mismatch";
-    case Errc::kCorrupt:
-      return "corrupt";
-    case Errc::kGap:
-      return "sequence gap";
-    case Errc::kUnknownRecord:
-      return "unknown record";
-    case Errc::kIo:
-      return "I/O error";
-    case Errc::kClosed:
-      return "closed";
-    case Errc::kInvalidArgument:
-      return "invalid argument";
-  }
-  return "unknown";
-}
-
-const char* to_string(Durability d) noexcept {
-  switch (d) {
-    case Durability::kSync:
-      return "sync";
-    case Durability::kAsync:
-      return "async";
-    case Durability::kNone:
-      return "none";
-  }
-  return "unknown";
-}
-
-std::string lmdb_error_text(const char* what, int rc) {
-  return std::string(what) + ": " + mdb_strerror(rc) + " (" + std::to_string(rc) + ")";
-}
-
 Expected<DataFileInfo, Error> check_data_file(const std::string& dir) {
-  const std::string path = dir + "/data.mdb";
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) {
-      return Unexpected(
-          make_error(Errc::kNotFound, "no journal in " + dir + " (" + path + " does not exist)"));
-    }
-    return Unexpected(make_error(Errc::kIo, "cannot open " + path + ": " + std::strerror(errno)));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return Unexpected(make_error(Errc::kIo, "cannot stat " + path + ": " + std::strerror(errno)));
-  }
-  DataFileInfo info;
-  info.file_size = static_cast<std::uint64_t>(st.st_size);
-  std::array<unsigned char, kMetaBytes> page{};
-  if (info.file_size < kMetaBytes || !read_exact(fd.get(), page.data(), kMetaBytes, 0)) {
-    return Unexpected(
-        make_error(Errc::kTruncated, path + " is truncated: " + std::to_string(info.file_size) +
-                                         " bytes, shorter than an LMDB meta page"));
-  }
-  const RawMeta m0 = decode_meta(page.data());
-  if (!m0.valid) {
-    return Unexpected(make_error(Errc::kForeign, path + " is not an LMDB data file (bad magic)"));
-  }
-  if (m0.version != kLmdbDataVersion) {
-    return Unexpected(make_error(Errc::kForeign, path + " has LMDB data version " +
-                                                     std::to_string(m0.version) +
-                                                     ", this build reads version 1"));
-  }
-  const std::uint32_t ps = m0.page_size;
-  if (ps < 256 || ps > 65536 || (ps & (ps - 1)) != 0) {
-    return Unexpected(make_error(Errc::kForeign,
-                                 path + " has an impossible LMDB page size " + std::to_string(ps)));
-  }
-  if (info.file_size < 2ull * ps) {
-    return Unexpected(
-        make_error(Errc::kTruncated, path + " is truncated: " + std::to_string(info.file_size) +
-                                         " bytes, shorter than its two meta pages (" +
-                                         std::to_string(2ull * ps) + ")"));
-  }
-  RawMeta best = m0;
-  if (read_exact(fd.get(), page.data(), kMetaBytes, static_cast<off_t>(ps))) {
-    const RawMeta m1 = decode_meta(page.data());
-    if (m1.valid && m1.version == kLmdbDataVersion && m1.txnid > m0.txnid) best = m1;
-  }
-  info.page_size = ps;
-  info.last_page = best.last_page;
-  info.txnid = best.txnid;
-  info.map_size = best.map_size;
-  const std::uint64_t need = (best.last_page + 1) * ps;
-  if (info.file_size < need) {
-    return Unexpected(
-        make_error(Errc::kTruncated, path + " is truncated: " + std::to_string(info.file_size) +
-                                         " bytes, but its newest meta page (txn " +
-                                         std::to_string(best.txnid) + ") uses pages up to " +
-                                         std::to_string(best.last_page) + " (" +
-                                         std::to_string(need) + " bytes)"));
+  auto live = list_live_segments(dir);
+  if (!live) return Unexpected(live.error());
+  if (live->empty()) return check_segment_file(dir);  // kNotFound, naming <dir>/data.mdb
+  Expected<DataFileInfo, Error> info = DataFileInfo{};
+  for (const SegmentPath& s : *live) {
+    info = check_segment_file(s.path);
+    if (!info) return info;
   }
   return info;
 }
@@ -256,257 +65,383 @@ Expected<DataFileInfo, Error> check_data_file(const std::string& dir) {
 Expected<std::unique_ptr<Journal>, Error> Journal::open(const std::string& dir,
                                                         const OpenOptions& options) {
   const bool writable = options.mode != OpenMode::kReadOnly;
-  bool fresh = false;
-  auto checked = check_data_file(dir);
-  if (!checked) {
-    // An empty data.mdb is what a process killed inside its very first mdb_env_open leaves
-    // (LMDB creates the file, then writes the meta pages): nothing was ever committed, so a
-    // creating open starts afresh. Any other damage is refused.
-    struct stat st {};
-    const bool empty_file = checked.error().code == Errc::kTruncated &&
-                            ::stat((dir + "/data.mdb").c_str(), &st) == 0 && st.st_size == 0;
-    if ((checked.error().code != Errc::kNotFound && !empty_file) ||
-        options.mode != OpenMode::kReadWriteCreate) {
-      return Unexpected(checked.error());
-    }
+  const bool create = options.mode == OpenMode::kReadWriteCreate;
+  std::unique_ptr<Journal> j(new Journal());
+  j->dir_ = dir;
+  j->options_ = options;
+  if (writable) {
+    if (Error e = remove_unfinished_segments(dir); !e.ok()) return Unexpected(e);
+  }
+  auto live = list_live_segments(dir);
+  if (!live) return Unexpected(live.error());
+  if (create && live->size() == 1 && live->front().legacy && is_empty_file(dir + "/data.mdb")) {
+    if (Error e = remove_segment_files(live->front()); !e.ok()) return Unexpected(e);
+    live->clear();
+  }
+  if (live->empty()) {
+    if (!create) return Unexpected(check_segment_file(dir).error());
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    fs::create_directories(dir, ec);
     if (ec) {
       return Unexpected(
           make_error(Errc::kIo, "cannot create journal directory " + dir + ": " + ec.message()));
     }
-    fresh = true;
+    j->meta_.schema_version = kSchemaVersion;
+    j->meta_.instance_id = random_instance_id();
+    j->meta_.created_ns = WallClock{}.now();
+    std::string path;
+    if (Error e = j->create_segment(1, path, false); !e.ok()) return Unexpected(e);
+    live->push_back({1, path, false, false});
   }
-
-  std::unique_ptr<Journal> j(new Journal());
-  j->dir_ = dir;
-  j->options_ = options;
-  if (int rc = mdb_env_create(&j->env_); rc != 0) {
-    j->env_ = nullptr;
-    return Unexpected(lmdb_error(Errc::kIo, dir, "mdb_env_create", rc));
-  }
-  mdb_env_set_maxdbs(j->env_, 4);
-  std::size_t map = options.initial_map_size;
-  if (checked && checked->map_size > map) map = checked->map_size;
-  mdb_env_set_mapsize(j->env_, map);
-  unsigned flags = MDB_NOTLS;
-  if (!writable) flags |= MDB_RDONLY;
-  if (options.durability != Durability::kSync) flags |= MDB_NOSYNC;
-  if (int rc = mdb_env_open(j->env_, dir.c_str(), flags, 0644); rc != 0) {
-    return Unexpected(lmdb_error(Errc::kIo, dir, "mdb_env_open", rc));
-  }
-  MDB_envinfo info{};
-  mdb_env_info(j->env_, &info);
-  j->map_size_ = info.me_mapsize;
-
-  MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(j->env_, nullptr, writable ? 0 : MDB_RDONLY, &txn); rc != 0) {
-    return Unexpected(lmdb_error(Errc::kIo, dir, "begin transaction", rc));
-  }
-  struct TxnGuard {
-    MDB_txn*& t;
-    ~TxnGuard() {
-      if (t) mdb_txn_abort(t);
-    }
-  } guard{txn};
-
-  const unsigned dbi_flags = fresh ? MDB_CREATE : 0;
-  MDB_dbi meta_dbi = 0;
-  int rc = mdb_dbi_open(txn, "meta", dbi_flags, &meta_dbi);
-  if (rc == MDB_NOTFOUND) {
-    return Unexpected(
-        make_error(Errc::kForeign, "journal " + dir +
-                                       ": not a botengine journal (LMDB environment without a "
-                                       "'meta' database)"));
-  }
-  if (rc != 0) return Unexpected(lmdb_error(Errc::kIo, dir, "open 'meta' database", rc));
-  MDB_dbi events = 0;
-  MDB_dbi snapshots = 0;
-  rc = mdb_dbi_open(txn, "events", dbi_flags, &events);
-  if (rc == 0) rc = mdb_dbi_open(txn, "snapshots", dbi_flags, &snapshots);
-  if (rc == MDB_NOTFOUND) {
-    return Unexpected(make_error(Errc::kForeign, "journal " + dir +
-                                                     ": not a botengine journal (the 'events' or "
-                                                     "'snapshots' database is missing)"));
-  }
-  if (rc != 0) return Unexpected(lmdb_error(Errc::kIo, dir, "open databases", rc));
-  j->meta_dbi_ = meta_dbi;
-  j->events_ = events;
-  j->snapshots_ = snapshots;
-
-  if (fresh) {
-    const std::uint32_t schema = kSchemaVersion;
-    const std::string id = random_instance_id();
-    const Nanos created = WallClock{}.now();
-    Error e = put_meta(txn, meta_dbi, kKeySchema, std::as_bytes(std::span(&schema, 1)));
-    if (e.ok()) e = put_meta(txn, meta_dbi, kKeyInstance, std::as_bytes(std::span(id)));
-    if (e.ok()) e = put_meta(txn, meta_dbi, kKeyCreated, std::as_bytes(std::span(&created, 1)));
-    if (!e.ok()) return Unexpected(e);
-  }
-
-  std::span<const std::byte> value;
-  if (Error e = get_meta(txn, meta_dbi, dir, kKeySchema, value); !e.ok()) return Unexpected(e);
-  if (value.size() != 4) {
-    return Unexpected(make_error(Errc::kCorrupt, "journal " + dir + ": meta schema_version has " +
-                                                     std::to_string(value.size()) + " bytes"));
-  }
-  std::memcpy(&j->meta_.schema_version, value.data(), 4);
-  if (j->meta_.schema_version != kSchemaVersion) {
-    return Unexpected(make_error(
-        Errc::kSchemaMismatch,
-        "journal " + dir + " has schema version " + std::to_string(j->meta_.schema_version) +
-            ", this build reads schema version " + std::to_string(kSchemaVersion)));
-  }
-  if (Error e = get_meta(txn, meta_dbi, dir, kKeyInstance, value); !e.ok()) return Unexpected(e);
-  j->meta_.instance_id.assign(reinterpret_cast<const char*>(value.data()), value.size());
-  if (Error e = get_meta(txn, meta_dbi, dir, kKeyCreated, value); !e.ok()) return Unexpected(e);
-  if (value.size() != 8) {
-    return Unexpected(make_error(Errc::kCorrupt, "journal " + dir + ": meta created_ns has " +
-                                                     std::to_string(value.size()) + " bytes"));
-  }
-  std::memcpy(&j->meta_.created_ns, value.data(), 8);
-
-  // The last record tells the writer where to continue; check it so a damaged tail is
-  // reported at open rather than after more records were appended behind it.
-  MDB_cursor* cur = nullptr;
-  if (rc = mdb_cursor_open(txn, events, &cur); rc != 0) {
-    return Unexpected(lmdb_error(Errc::kIo, dir, "open cursor", rc));
-  }
-  MDB_val k;
-  MDB_val v;
-  rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-  if (rc == 0) {
-    if (k.mv_size != 8) {
-      mdb_cursor_close(cur);
-      return Unexpected(
-          make_error(Errc::kCorrupt, "journal " + dir + ": the last event key is not 8 bytes"));
-    }
-    const SequenceNumber seq = seq_from_key(k.mv_data);
-    FrameView f;
-    const FrameStatus st =
-        parse_frame(std::span(static_cast<const std::byte*>(k.mv_data), 8),
-                    std::span(static_cast<const std::byte*>(v.mv_data), v.mv_size), f);
-    if (st != FrameStatus::kOk) {
-      mdb_cursor_close(cur);
-      return Unexpected(make_error(
-          Errc::kCorrupt,
-          "journal " + dir + ": sequence " + std::to_string(seq) + ": " + to_string(st), seq));
-    }
-    j->last_at_open_ = seq;
-  } else if (rc != MDB_NOTFOUND) {
-    mdb_cursor_close(cur);
-    return Unexpected(lmdb_error(Errc::kIo, dir, "read last event", rc));
-  }
-  mdb_cursor_close(cur);
-
-  // Committing (also a read txn) keeps the database handles open for later transactions.
-  rc = mdb_txn_commit(txn);
-  txn = nullptr;
-  if (rc != 0) return Unexpected(lmdb_error(Errc::kIo, dir, "commit open transaction", rc));
+  if (Error e = j->scan_segments(std::move(*live)); !e.ok()) return Unexpected(e);
+  j->publish_counters();
   return j;
 }
 
-Journal::~Journal() {
-  if (env_ != nullptr) mdb_env_close(env_);
+Journal::~Journal() = default;
+
+Error Journal::scan_segments(std::vector<SegmentPath> paths) {
+  const bool writable = options_.mode != OpenMode::kReadOnly;
+  segments_.clear();
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const bool head = i + 1 == paths.size();
+    const SegmentPath& path = paths[i];
+    auto opened = Segment::open(
+        path.path, segment_options(options_, head && writable ? Segment::Mode::kReadWrite
+                                                              : Segment::Mode::kReadOnly));
+    if (!opened) return opened.error();
+    Segment& seg = **opened;
+    SegmentInfo info;
+    info.path = path;
+    info.first_record = seg.first_at_open();
+    info.last_record = seg.last_at_open();
+    info.bytes = seg.used_bytes();
+    if (Error e = seg.snapshot_keys(info.snapshots); !e.ok()) return e;
+    if (i == 0) meta_ = seg.meta().journal;
+    if (seg.meta().journal.instance_id != meta_.instance_id) {
+      return make_error(Errc::kCorrupt,
+                        "journal " + dir_ + ": segment " + path.path + " belongs to journal " +
+                            seg.meta().journal.instance_id + ", not " + meta_.instance_id);
+    }
+    if (!path.legacy && seg.meta().first_sequence != path.first) {
+      return make_error(Errc::kCorrupt, "journal " + dir_ + ": segment " + path.path +
+                                            " was created for sequence " +
+                                            std::to_string(seg.meta().first_sequence) +
+                                            " (renamed or copied)");
+    }
+    if (!path.legacy && info.first_record != 0 && info.first_record < path.first) {
+      return make_error(Errc::kCorrupt,
+                        "journal " + dir_ + ": segment " + path.path + " holds sequence " +
+                            std::to_string(info.first_record) + ", below its first " +
+                            std::to_string(path.first),
+                        info.first_record);
+    }
+    if (i > 0) {
+      // A sealed segment is never empty (a roll needs a record in the head), and the next
+      // one starts right after its last record.
+      const SegmentInfo& prev = segments_.back();
+      const SequenceNumber want = prev.last_record + 1;
+      const SequenceNumber got = info.first_record != 0 ? info.first_record : path.first;
+      if (prev.last_record == 0 || path.first != want || got != want) {
+        return make_error(Errc::kGap,
+                          "journal " + dir_ + ": sequence " + std::to_string(want) +
+                              ": missing (segment " + prev.path.path + " ends at " +
+                              std::to_string(prev.last_record) + ", the next segment " + path.path +
+                              " starts at " + std::to_string(got) + ")",
+                          want);
+      }
+    }
+    if (info.last_record != 0) last_at_open_ = info.last_record;
+    if (head) pins_ = seg.meta().pins;
+    segments_.push_back(std::move(info));
+    if (head && writable) head_ = std::move(*opened);
+  }
+  last_committed_ = last_at_open_;
+  return {};
 }
 
-Error Journal::grow_map() noexcept {
-  const std::size_t next = map_size_ * 2;
-  if (int rc = mdb_env_set_mapsize(env_, next); rc != 0) {
-    return make_error(Errc::kIo,
-                      "journal " + dir_ + ": growing the map to " + std::to_string(next) +
-                          " bytes failed: " + lmdb_error_text("mdb_env_set_mapsize", rc));
+Nanos Journal::now() const noexcept {
+  return options_.segments.clock != nullptr ? options_.segments.clock->now() : wall_now();
+}
+
+bool Journal::roll_due() const noexcept {
+  const SegmentInfo& h = segments_.back();
+  if (h.last_record == 0) return false;  // never roll an empty head
+  const SegmentOptions& o = options_.segments;
+  if (o.max_bytes != 0 && head_->used_bytes() >= o.max_bytes) return true;
+  return o.max_age_s != 0 && now() - head_->meta().created_ns >= o.max_age_s * 1'000'000'000;
+}
+
+Error Journal::create_segment(SequenceNumber first, std::string& final_path, bool rolling) {
+  const auto hook = rolling ? options_.segments.roll_step_hook : nullptr;
+  const std::string segs = segments_dir(dir_);
+  const std::string tmp = segs + "/.tmp-" + segment_name(first);
+  final_path = segs + "/" + segment_name(first);
+  std::error_code ec;
+  const bool new_parent = !fs::exists(segs, ec);
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) return make_error(Errc::kIo, "cannot create " + tmp + ": " + ec.message());
+  SegmentMeta m;
+  m.journal = meta_;
+  m.first_sequence = first;
+  m.created_ns = now();
+  m.pins = pins_;
+  Segment::Options so = segment_options(options_, Segment::Mode::kCreate);
+  so.create = &m;
+  {
+    auto made = Segment::open(tmp, so);
+    if (!made) return made.error();
+    if (Error e = (*made)->sync(); !e.ok()) return e;
   }
-  map_size_ = next;
-  ++map_grows_;
+  if (Error e = sync_directory(tmp); !e.ok()) return e;
+  if (hook != nullptr) hook(2);
+  fs::rename(tmp, final_path, ec);
+  if (ec) return make_error(Errc::kIo, "cannot rename " + tmp + ": " + ec.message());
+  if (Error e = sync_directory(segs); !e.ok()) return e;
+  if (new_parent) {
+    if (Error e = sync_directory(dir_); !e.ok()) return e;
+  }
+  if (hook != nullptr) hook(3);
+  return {};
+}
+
+Error Journal::roll() {
+  const auto hook = options_.segments.roll_step_hook;
+  // The old head is synced first: a new segment must never exist while the end of the one
+  // before it could still be lost (that would be a gap, not a shorter journal).
+  if (Error e = head_->sync(); !e.ok()) return e;
+  if (hook != nullptr) hook(1);
+  const SequenceNumber first = segments_.back().last_record + 1;
+  std::string path;
+  if (Error e = create_segment(first, path, true); !e.ok()) return e;
+  auto opened = Segment::open(path, segment_options(options_, Segment::Mode::kReadWrite));
+  if (!opened) return opened.error();
+  if (hook != nullptr) hook(4);
+  segments_.back().bytes = head_->used_bytes();
+  map_grows_before_head_ += head_->map_grows();
+  head_ = std::move(*opened);
+  SegmentInfo info;
+  info.path = {first, path, false, false};
+  info.bytes = head_->used_bytes();
+  segments_.push_back(std::move(info));
+  counters_.rolls.fetch_add(1, std::memory_order_relaxed);
+  publish_counters();
   return {};
 }
 
 Error Journal::commit_group(std::span<const Event> events) noexcept {
   if (events.empty()) return {};
-  const SequenceNumber first = events.front().header.sequence;
-  const SequenceNumber last = events.back().header.sequence;
-  for (;;) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc != 0) {
-      return make_error(Errc::kIo,
-                        "journal " + dir_ + ": commit of sequences " + std::to_string(first) +
-                            ".." + std::to_string(last) +
-                            " failed: " + lmdb_error_text("begin", rc),
-                        first);
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  if (roll_due()) {
+    try {
+      if (Error e = roll(); !e.ok()) {
+        e.message = "journal " + dir_ + ": rolling to a new segment failed: " + e.message;
+        return e;
+      }
+    } catch (const std::bad_alloc&) {
+      return make_error(Errc::kIo, "journal " + dir_ + ": rolling failed: out of memory");
     }
-    SequenceNumber at = first;
-    for (const Event& e : events) {
-      at = e.header.sequence;
-      const SeqKey key = seq_key(at);
-      MDB_val k{key.size(), const_cast<std::byte*>(key.data())};
-      MDB_val v{event_frame_size(e), nullptr};
-      rc = mdb_put(txn, events_, &k, &v, MDB_APPEND | MDB_RESERVE);
-      if (rc != 0) break;
-      encode_event(key, e, static_cast<std::byte*>(v.mv_data));
-    }
-    if (rc == 0) {
-      rc = mdb_txn_commit(txn);  // frees txn whatever it returns
-    } else {
-      mdb_txn_abort(txn);
-    }
-    if (rc == 0) return {};
-    if (rc == MDB_MAP_FULL) {
-      if (Error g = grow_map(); !g.ok()) return g;
-      continue;  // the same group again, from its first record
-    }
-    if (rc == MDB_KEYEXIST) {
-      return make_error(Errc::kInvalidArgument,
-                        "journal " + dir_ + ": sequence " + std::to_string(at) +
-                            " is not above the last journaled sequence",
-                        at);
-    }
-    return make_error(Errc::kIo,
-                      "journal " + dir_ + ": commit of sequences " + std::to_string(first) + ".." +
-                          std::to_string(last) + " failed: " + lmdb_error_text("write", rc),
-                      first);
   }
+  if (Error e = head_->commit_group(events); !e.ok()) return e;
+  SegmentInfo& h = segments_.back();
+  if (h.first_record == 0) h.first_record = events.front().header.sequence;
+  h.last_record = events.back().header.sequence;
+  last_committed_ = h.last_record;
+  counters_.live_bytes.store(sealed_bytes_ + head_->used_bytes(), std::memory_order_relaxed);
+  return {};
 }
 
 Error Journal::sync() noexcept {
-  if (int rc = mdb_env_sync(env_, 1); rc != 0) {
-    return make_error(Errc::kIo, "journal " + dir_ + ": " + lmdb_error_text("mdb_env_sync", rc));
-  }
-  return {};
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  return head_->sync();
 }
 
 Error Journal::put_snapshot(SequenceNumber sequence, std::span<const std::byte> state,
                             std::uint64_t state_hash) {
-  for (;;) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc == 0) {
-      const SeqKey key = seq_key(sequence);
-      MDB_val k{key.size(), const_cast<std::byte*>(key.data())};
-      MDB_val v{kFrameOverhead + 8 + state.size(), nullptr};
-      rc = mdb_put(txn, snapshots_, &k, &v, MDB_RESERVE);
-      if (rc == 0) {
-        auto* out = static_cast<std::byte*>(v.mv_data);
-        std::memcpy(out + kFrameHeaderSize, &state_hash, 8);
-        if (!state.empty()) std::memcpy(out + kFrameHeaderSize + 8, state.data(), state.size());
-        encode_frame(key, kSnapshotFrameType, 1,
-                     std::span(out + kFrameHeaderSize, 8 + state.size()), out);
-        rc = mdb_txn_commit(txn);
-      } else {
-        mdb_txn_abort(txn);
-      }
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  if (Error e = head_->put_snapshot(sequence, state, state_hash); !e.ok()) return e;
+  auto& snaps = segments_.back().snapshots;
+  if (!contains(snaps, sequence))
+    snaps.insert(std::upper_bound(snaps.begin(), snaps.end(), sequence), sequence);
+  (void)prune_snapshots();  // a failure is counted, the snapshot itself is stored
+  publish_counters();
+  return {};
+}
+
+std::vector<SequenceNumber> Journal::snapshots() const {
+  std::vector<SequenceNumber> all;
+  for (const SegmentInfo& s : segments_)
+    all.insert(all.end(), s.snapshots.begin(), s.snapshots.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+std::vector<SequenceNumber> Journal::kept_snapshots() const {
+  std::vector<SequenceNumber> all = snapshots();
+  const std::size_t keep = options_.retention.keep_snapshots;
+  if (keep == 0 || all.size() <= keep) return all;
+  std::vector<SequenceNumber> kept(all.end() - static_cast<std::ptrdiff_t>(keep), all.end());
+  for (const SequenceNumber p : pins_) {
+    if (contains(all, p) && !contains(kept, p)) kept.push_back(p);
+  }
+  std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
+Error Journal::prune_snapshots() {
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  Error e = prune();
+  if (!e.ok()) note_retention_error(e);
+  return e;
+}
+
+Error Journal::prune() {
+  const std::vector<SequenceNumber> kept = kept_snapshots();
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    SegmentInfo& s = segments_[i];
+    std::vector<SequenceNumber> doomed;
+    for (const SequenceNumber seq : s.snapshots) {
+      if (!contains(kept, seq)) doomed.push_back(seq);
     }
-    if (rc == 0) return {};
-    if (rc == MDB_MAP_FULL) {
-      if (Error g = grow_map(); !g.ok()) return g;
-      continue;
+    if (doomed.empty()) continue;
+    if (i + 1 == segments_.size()) {
+      if (Error e = head_->delete_snapshots(doomed); !e.ok()) return e;
+    } else {
+      auto sealed =
+          Segment::open(s.path.path, segment_options(options_, Segment::Mode::kReadWrite));
+      if (!sealed) return sealed.error();
+      if (Error e = (*sealed)->delete_snapshots(doomed); !e.ok()) return e;
     }
-    return make_error(Errc::kIo,
-                      "journal " + dir_ + ": snapshot at sequence " + std::to_string(sequence) +
-                          " failed: " + lmdb_error_text("write", rc),
+    std::erase_if(s.snapshots, [&](SequenceNumber seq) { return !contains(kept, seq); });
+    counters_.snapshots_pruned.fetch_add(doomed.size(), std::memory_order_relaxed);
+  }
+  publish_counters();
+  return {};
+}
+
+Error Journal::pin_snapshot(SequenceNumber sequence) {
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  if (!contains(snapshots(), sequence)) {
+    return make_error(Errc::kInvalidArgument,
+                      "journal " + dir_ + ": no live snapshot at sequence " +
+                          std::to_string(sequence) + " to pin",
                       sequence);
   }
+  if (contains(pins_, sequence)) return {};
+  std::vector<SequenceNumber> pins = pins_;
+  pins.insert(std::upper_bound(pins.begin(), pins.end(), sequence), sequence);
+  if (Error e = head_->write_pins(pins); !e.ok()) return e;
+  pins_ = std::move(pins);
+  publish_counters();
+  return {};
+}
+
+Error Journal::unpin_snapshot(SequenceNumber sequence) {
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  if (!contains(pins_, sequence)) {
+    return make_error(
+        Errc::kInvalidArgument,
+        "journal " + dir_ + ": sequence " + std::to_string(sequence) + " is not a pinned snapshot",
+        sequence);
+  }
+  std::vector<SequenceNumber> pins = pins_;
+  std::erase(pins, sequence);
+  if (Error e = head_->write_pins(pins); !e.ok()) return e;
+  pins_ = std::move(pins);
+  publish_counters();
+  return {};
+}
+
+Error Journal::retire_segments() {
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  const RetentionOptions& r = options_.retention;
+  const bool archive = !r.archive_dir.empty();
+  if (!archive && !r.delete_unarchived) return {};
+  const std::vector<SequenceNumber> kept = kept_snapshots();
+  if (kept.empty()) return {};  // no snapshot to restart from: every record is needed
+  const SequenceNumber oldest_kept = kept.front();
+  Error result;
+  while (segments_.size() > 1) {
+    const SegmentInfo& s = segments_.front();
+    if (s.last_record > oldest_kept) break;
+    if (std::any_of(s.snapshots.begin(), s.snapshots.end(),
+                    [&](SequenceNumber q) { return contains(kept, q); })) {
+      break;
+    }
+    if (archive) {
+      std::error_code ec;
+      fs::create_directories(r.archive_dir, ec);
+      if (ec) {
+        result = make_error(
+            Errc::kIo, "cannot create archive directory " + r.archive_dir + ": " + ec.message());
+        break;
+      }
+      const SequenceNumber first = s.path.legacy ? s.first_record : s.path.first;
+      std::uint64_t bytes = 0;
+      result = compress_file(s.path.path + "/data.mdb", archive_file(r.archive_dir, first),
+                             r.zstd_level, bytes);
+      if (!result.ok()) break;
+      counters_.segments_archived.fetch_add(1, std::memory_order_relaxed);
+      counters_.archived_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    } else {
+      counters_.segments_deleted.fetch_add(1, std::memory_order_relaxed);
+    }
+    result = remove_segment_files(s.path);
+    if (result.ok()) result = sync_directory(s.path.legacy ? dir_ : segments_dir(dir_));
+    if (!result.ok()) break;
+    segments_.erase(segments_.begin());
+  }
+  publish_counters();
+  if (!result.ok()) note_retention_error(result);
+  return result;
+}
+
+void Journal::note_retention_error(const Error& e) {
+  last_retention_error_ = e.message;
+  counters_.retention_errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Journal::publish_counters() noexcept {
+  std::uint64_t sealed = 0;
+  std::uint64_t snaps = 0;
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    if (i + 1 < segments_.size()) sealed += segments_[i].bytes;
+    snaps += segments_[i].snapshots.size();
+  }
+  sealed_bytes_ = sealed;
+  const std::uint64_t head = head_ != nullptr ? head_->used_bytes() : segments_.back().bytes;
+  counters_.live_segments.store(segments_.size(), std::memory_order_relaxed);
+  counters_.live_bytes.store(sealed + head, std::memory_order_relaxed);
+  counters_.snapshots_kept.store(snaps, std::memory_order_relaxed);
+  counters_.pinned_snapshots.store(pins_.size(), std::memory_order_relaxed);
+}
+
+JournalCounters Journal::counters() const noexcept {
+  const auto get = [](const std::atomic<std::uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  JournalCounters c;
+  c.live_segments = get(counters_.live_segments);
+  c.live_bytes = get(counters_.live_bytes);
+  c.rolls = get(counters_.rolls);
+  c.segments_archived = get(counters_.segments_archived);
+  c.archived_bytes = get(counters_.archived_bytes);
+  c.segments_deleted = get(counters_.segments_deleted);
+  c.snapshots_kept = get(counters_.snapshots_kept);
+  c.snapshots_pruned = get(counters_.snapshots_pruned);
+  c.pinned_snapshots = get(counters_.pinned_snapshots);
+  c.retention_errors = get(counters_.retention_errors);
+  return c;
+}
+
+std::size_t Journal::map_size() const noexcept {
+  return head_ != nullptr ? head_->map_size() : 0;
+}
+
+std::uint64_t Journal::map_grows() const noexcept {
+  return map_grows_before_head_ + (head_ != nullptr ? head_->map_grows() : 0);
 }
 
 }  // namespace be::journal

@@ -1,92 +1,127 @@
-// An open journal: the LMDB environment in one directory and its three named databases
-// (docs/ARCHITECTURE.md §5). Writer (journal/writer.hpp) and Reader (journal/reader.hpp) are built
-// on it.
+// An open journal: a directory of segments, one LMDB environment each (docs/ARCHITECTURE.md §5,
+// docs/JOURNAL.md "Segments"; journal/segment.hpp is one segment, journal/layout.hpp where
+// they live). Writer (journal/writer.hpp) and Reader (journal/reader.hpp) are built on it.
 //
-//   events     big-endian u64 sequence -> event frame (journal/format.hpp), MDB_APPEND only
-//   snapshots  big-endian u64 sequence -> snapshot frame: state hash + serialized state
-//   meta       "schema_version" -> u32, "instance_id" -> 32 hex chars, "created_ns" -> i64
-//              (each value a meta frame)
+// An LMDB file never shrinks, so the journal rolls to a new segment when the head segment
+// reaches SegmentOptions::max_bytes or max_age_s. A roll happens between two group commits,
+// never inside one: the old head is synced, the new segment is created under a temporary name,
+// synced, renamed into place and the directory synced, and only then does the next group commit
+// into it. A crash at any step leaves a journal that opens (a temporary segment is removed; a
+// renamed empty one is simply the head). Rolling allocates and makes syscalls: it is off the
+// per-record path (once per max_bytes of journal).
 //
-// Opening never crashes on a bad directory: before LMDB maps data.mdb, check_data_file()
-// reads its two meta pages with pread and refuses a foreign or truncated file (LMDB would
-// SIGBUS on a mapping past end of file); after mdb_env_open the meta database must exist and
-// carry this build's kSchemaVersion.
+// A journal written before segments (a bare <dir>/data.mdb) opens as its first segment; the
+// next write appends to it until it reaches the roll limits, then rolls into
+// <dir>/segments/. No migration step.
 //
-// Processes: one writing process at a time (LMDB's writer lock serialises them anyway); any
-// number of reading processes, which see new commits when they renew their read txn. Within
-// one process open a directory once: LMDB forbids two environments on the same file in one
-// process (closing one drops the other's POSIX locks), and the writer's map growth remaps
-// memory a same-process reader could be pointing into.
+// Retention (RetentionOptions): put_snapshot keeps the newest keep_snapshots snapshots plus the
+// pinned ones and deletes the rest; retire_segments() archives (zstd, journal/archive.hpp) or
+// deletes the sealed segments that lie entirely before the oldest kept snapshot and hold none
+// of the kept ones. The head segment is never retired.
 //
-// Thread-safety: a Journal is used by one thread at a time (the writer thread, or a reader).
+// Processes: one writing process at a time; any number of reading processes. Within one
+// process open a directory once (LMDB forbids two environments on one file in a process).
+//
+// Thread-safety: a Journal is used by one thread at a time (the writer thread, or a reader),
+// except counters(), which any thread may read.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "core/clock.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "journal/error.hpp"
-
-struct MDB_env;
+#include "journal/layout.hpp"
+#include "journal/segment.hpp"
 
 namespace be::journal {
-
-enum class Durability : std::uint8_t {
-  kSync,   // each group commit fsyncs before it is reported durable
-  kAsync,  // commits are not synced; mdb_env_sync every async_sync_interval_ms
-  kNone,   // never synced: benchmarks only
-};
-const char* to_string(Durability d) noexcept;
 
 enum class OpenMode : std::uint8_t {
   kReadOnly,         // must exist
   kReadWrite,        // must exist
-  kReadWriteCreate,  // created (with its meta) when the directory holds no data.mdb
+  kReadWriteCreate,  // created (its first segment with the journal's meta) when absent
+};
+
+struct SegmentOptions {
+  // Roll once the head segment's data file reaches this many bytes (0: never by size). The
+  // check runs before each group commit, so a segment ends at most one group (and the
+  // snapshots stored since the last commit) above it.
+  std::uint64_t max_bytes = std::uint64_t{256} << 20;
+  // Roll once the head segment is this old (0: never by age), checked before each commit.
+  std::int64_t max_age_s = 0;
+  // The clock for max_age_s; nullptr: the wall clock. Tests hand in a ManualClock.
+  const IngressClock* clock = nullptr;
+  // Tests only: called at each step of a roll (1 old head synced, 2 new segment created
+  // under its temporary name, 3 renamed into place, 4 open as the head) so a test can kill
+  // the process there.
+  void (*roll_step_hook)(int step) = nullptr;
+};
+
+struct RetentionOptions {
+  // Keep the newest N snapshots plus the pinned ones; 0 keeps every snapshot.
+  std::size_t keep_snapshots = 0;
+  // Where retired segments are archived (zstd); may be on another filesystem. Empty: no
+  // archive.
+  std::string archive_dir;
+  // Without an archive, retired segments are deleted only when this is set; otherwise they
+  // stay live.
+  bool delete_unarchived = false;
+  int zstd_level = 3;
 };
 
 struct OpenOptions {
   OpenMode mode = OpenMode::kReadOnly;
   Durability durability = Durability::kSync;
-  // Initial LMDB map size for a new journal (an existing one keeps its larger recorded size).
-  // The writer doubles it whenever a commit hits MDB_MAP_FULL.
+  // Initial LMDB map size for a new segment (an existing one keeps its larger recorded size).
+  // A commit that hits MDB_MAP_FULL doubles it.
   std::size_t initial_map_size = std::size_t{64} << 20;
+  SegmentOptions segments;
+  RetentionOptions retention;
 };
 
-struct MetaInfo {
-  std::uint32_t schema_version = 0;
-  std::string instance_id;
-  Nanos created_ns = 0;
+// A segment as the journal knows it.
+struct SegmentInfo {
+  SegmentPath path;
+  SequenceNumber first_record = 0;  // 0 when empty
+  SequenceNumber last_record = 0;
+  std::vector<SequenceNumber> snapshots;  // ascending
+  std::uint64_t bytes = 0;                // data file size
 };
 
-// What check_data_file() learnt from data.mdb's meta pages.
-struct DataFileInfo {
-  std::uint32_t page_size = 0;
-  std::uint64_t last_page = 0;
-  std::uint64_t txnid = 0;
-  std::uint64_t map_size = 0;
-  std::uint64_t file_size = 0;
+// Counters for metrics: plain numbers, read from any thread (each field on its own atomic).
+struct JournalCounters {
+  std::uint64_t live_segments = 0;
+  std::uint64_t live_bytes = 0;  // data files of the live segments (head at its last commit)
+  std::uint64_t rolls = 0;       // since open
+  std::uint64_t segments_archived = 0;
+  std::uint64_t archived_bytes = 0;  // compressed bytes written to the archive, since open
+  std::uint64_t segments_deleted = 0;
+  std::uint64_t snapshots_kept = 0;
+  std::uint64_t snapshots_pruned = 0;
+  std::uint64_t pinned_snapshots = 0;
+  std::uint64_t retention_errors = 0;
 };
 
-// Reads data.mdb's two LMDB meta pages without mapping it. Errors: kNotFound (no file),
-// kForeign (bad magic, unknown LMDB data version, bad page size), kTruncated (file shorter
-// than the newest meta's last page), kIo (cannot read).
+// Reads data.mdb's two LMDB meta pages without mapping it, for the journal in `dir`: the
+// legacy <dir>/data.mdb, or every live segment's (the head's info is returned). Errors: those
+// of check_segment_file naming the segment, kNotFound "no journal in DIR" when there is none.
 Expected<DataFileInfo, Error> check_data_file(const std::string& dir);
-
-struct SnapshotView {
-  SequenceNumber sequence = 0;
-  std::uint64_t state_hash = 0;
-  std::span<const std::byte> state;  // valid while the read txn that produced it is open
-};
 
 class Journal {
  public:
-  // Opens (or creates) the journal in `dir`. Errors: every Errc of check_data_file, then
-  // kForeign (no botengine meta), kSchemaMismatch, kCorrupt (a meta frame fails its CRC),
-  // kIo (LMDB refused: permissions, lock file, ...).
+  // Opens (or creates) the journal in `dir`: every live segment's data file is checked, each
+  // sealed segment opened read-only once to learn its first and last record (the last
+  // CRC-checked) and snapshots, and consecutive segments must be contiguous. The head stays
+  // open in a writing mode. Errors: those of Segment::open naming the segment, kGap (a
+  // missing sequence between two segments, named), kCorrupt (a segment holding records below
+  // its name, or of another journal), kNotFound.
   static Expected<std::unique_ptr<Journal>, Error> open(const std::string& dir,
                                                         const OpenOptions& options);
   ~Journal();
@@ -96,50 +131,85 @@ class Journal {
   const std::string& dir() const noexcept { return dir_; }
   const MetaInfo& meta() const noexcept { return meta_; }
   Durability durability() const noexcept { return options_.durability; }
+  const OpenOptions& options() const noexcept { return options_; }
 
-  // The highest sequence in `events` (0 when empty) and its CRC-checked presence, read at
-  // open. Errors: kCorrupt when the last record fails its frame check.
+  // The highest sequence in any segment (0 when empty), read at open.
   SequenceNumber last_sequence_at_open() const noexcept { return last_at_open_; }
 
+  // Live segments, oldest first, as of open and this object's own rolls and retirements.
+  const std::vector<SegmentInfo>& segments() const noexcept { return segments_; }
+
   // ---- write side (OpenMode::kReadWrite*) -----------------------------------------------
-  // Commits `events` as one write transaction, in order, with MDB_APPEND. On MDB_MAP_FULL it
-  // aborts, doubles the map and retries the same group: nothing is dropped. Allocation-free
-  // for fixed events once LMDB's dirty-page cache is warm (tests/journal prove it).
-  // Errors: kInvalidArgument (a sequence not above the last one), kIo (any other failure;
-  // the transaction is aborted, nothing of the group is visible).
+  // Rolls first when the head is due (see SegmentOptions), then commits `events` as one write
+  // transaction into the head. Allocation-free when no roll is due. Errors: kInvalidArgument
+  // (a sequence not above the last one), kIo (nothing of the group is visible; a failed roll
+  // leaves the old head in place).
   Error commit_group(std::span<const Event> events) noexcept;
-  // Flushes data and meta to disk (mdb_env_sync force). Errors: kIo.
+  // Flushes the head to disk. Errors: kIo.
   Error sync() noexcept;
-  // Stores a snapshot frame under `sequence` in its own transaction (synced in kSync mode).
+  // Stores a snapshot into the head segment (synced in kSync mode), then prunes snapshots
+  // beyond the newest keep_snapshots and the pinned ones. Errors: kIo; a failed prune is
+  // counted in retention_errors and reported by last_retention_error(), not returned.
+  // (The JournalWriter retires segments after each snapshot; a bare Journal user calls
+  // retire_segments() itself.)
   Error put_snapshot(SequenceNumber sequence, std::span<const std::byte> state,
                      std::uint64_t state_hash);
 
-  std::size_t map_size() const noexcept { return map_size_; }
-  std::uint64_t map_grows() const noexcept { return map_grows_; }
+  // Pins keep a snapshot (and so every segment after it) whatever keep_snapshots says; they
+  // are persisted in the head segment's meta and carried into every new segment.
+  // Errors: kInvalidArgument (no live snapshot at `sequence`), kIo.
+  Error pin_snapshot(SequenceNumber sequence);
+  // Errors: kInvalidArgument (not pinned), kIo. The snapshot is pruned at the next pass.
+  Error unpin_snapshot(SequenceNumber sequence);
+  const std::vector<SequenceNumber>& pinned() const noexcept { return pins_; }
+  // Every live snapshot, ascending.
+  std::vector<SequenceNumber> snapshots() const;
 
-  // ---- raw access for Reader ----------------------------------------------------------
-  MDB_env* env() const noexcept { return env_; }
-  unsigned events_dbi() const noexcept { return events_; }
-  unsigned snapshots_dbi() const noexcept { return snapshots_; }
-  unsigned meta_dbi() const noexcept { return meta_dbi_; }
+  // Deletes every snapshot that is neither among the newest keep_snapshots nor pinned.
+  // Errors: kIo (also counted in retention_errors).
+  Error prune_snapshots();
+  // Archives (or, with delete_unarchived and no archive, deletes) the sealed segments that
+  // lie entirely before the oldest kept snapshot and hold no kept snapshot, oldest first.
+  // Cold: compresses whole segments. Errors: kIo (also counted in retention_errors).
+  Error retire_segments();
+  // The last prune or retire failure (empty when none). Writer thread only.
+  const std::string& last_retention_error() const noexcept { return last_retention_error_; }
+
+  JournalCounters counters() const noexcept;
+
+  std::size_t map_size() const noexcept;
+  std::uint64_t map_grows() const noexcept;
 
  private:
   Journal() = default;
-  Error grow_map() noexcept;
+  Error scan_segments(std::vector<SegmentPath> paths);
+  Error open_head();
+  bool roll_due() const noexcept;
+  Error roll();
+  Error create_segment(SequenceNumber first, std::string& final_path, bool rolling);
+  std::vector<SequenceNumber> kept_snapshots() const;
+  Error prune();
+  void note_retention_error(const Error& e);
+  void publish_counters() noexcept;
+  Nanos now() const noexcept;
 
   std::string dir_;
   OpenOptions options_;
   MetaInfo meta_;
-  MDB_env* env_ = nullptr;
-  unsigned events_ = 0;
-  unsigned snapshots_ = 0;
-  unsigned meta_dbi_ = 0;
-  std::size_t map_size_ = 0;
-  std::uint64_t map_grows_ = 0;
+  std::vector<SequenceNumber> pins_;
+  std::vector<SegmentInfo> segments_;
+  std::unique_ptr<Segment> head_;  // segments_.back(), open in writing modes
   SequenceNumber last_at_open_ = 0;
-};
+  SequenceNumber last_committed_ = 0;
+  std::uint64_t map_grows_before_head_ = 0;
+  std::uint64_t sealed_bytes_ = 0;  // data files of the live segments before the head
+  std::string last_retention_error_;
 
-// Formats "what: mdb_strerror(rc) (rc)" for messages.
-std::string lmdb_error_text(const char* what, int rc);
+  struct AtomicCounters {
+    std::atomic<std::uint64_t> live_segments{0}, live_bytes{0}, rolls{0}, segments_archived{0},
+        archived_bytes{0}, segments_deleted{0}, snapshots_kept{0}, snapshots_pruned{0},
+        pinned_snapshots{0}, retention_errors{0};
+  } counters_;
+};
 
 }  // namespace be::journal

@@ -22,8 +22,16 @@
 // committed stay unacknowledged. MDB_MAP_FULL is not a failure: the map doubles and the same
 // group is retried.
 //
+// Segments and retention (journal/journal.hpp): the writer thread rolls to a new segment
+// between two group commits when the head reaches WriterOptions::segments' limits, and after
+// each snapshot it prunes snapshots and retires (archives or deletes) the segments retention
+// no longer needs. Both run on the writer thread, off the producer's path: a roll costs a few
+// syncs (milliseconds), an archive compresses whole segments (see docs/JOURNAL.md), during
+// which the queue absorbs the producer's records.
+//
 // Hot path after warm-up: try_append and the writer loop do not allocate, lock or throw;
-// the writer thread's only syscalls are LMDB's writes and syncs and its idle back-off.
+// the writer thread's only syscalls are LMDB's writes and syncs and its idle back-off (and,
+// once per segment, the roll's).
 #pragma once
 
 #include <atomic>
@@ -31,6 +39,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -66,6 +75,8 @@ struct WriterOptions {
   std::int64_t async_sync_interval_ms = 10;
   std::size_t initial_map_size = std::size_t{64} << 20;
   std::size_t queue_capacity = std::size_t{1} << 16;
+  SegmentOptions segments;
+  RetentionOptions retention;
 };
 
 enum class AppendStatus : std::uint8_t {
@@ -121,6 +132,8 @@ class JournalWriter {
     oo.mode = OpenMode::kReadWriteCreate;
     oo.durability = options.durability;
     oo.initial_map_size = options.initial_map_size;
+    oo.segments = options.segments;
+    oo.retention = options.retention;
     auto journal = Journal::open(dir, oo);
     if (!journal) return Unexpected(journal.error());
     std::unique_ptr<JournalWriter> w(new JournalWriter(std::move(*journal), options));
@@ -174,6 +187,8 @@ class JournalWriter {
   }
 
   const MetaInfo& meta() const noexcept { return journal_->meta(); }
+  // Segment, snapshot and archive counters for metrics. Any thread.
+  JournalCounters counters() const noexcept { return journal_->counters(); }
   Durability durability() const noexcept { return options_.durability; }
 
   // Cold path, producer thread: stores a snapshot taken after applying `sequence`, once the
@@ -187,13 +202,17 @@ class JournalWriter {
                    "snapshot at sequence " + std::to_string(sequence) +
                        " is ahead of the last appended event " + std::to_string(last_appended_)};
     }
-    if (failed()) return error();
-    if (closed_.load(std::memory_order_relaxed)) return Error{Errc::kClosed, 0, "writer closed"};
-    std::unique_lock lock(snapshot_mutex_);
-    snapshot_ = SnapshotRequest{sequence, state, state_hash, false, {}};
-    snapshot_pending_.store(true, std::memory_order_release);
-    snapshot_cv_.wait(lock, [&] { return snapshot_.done; });
-    return snapshot_.result;
+    return on_writer_thread(
+        sequence, true, [&](Journal& j) { return j.put_snapshot(sequence, state, state_hash); });
+  }
+
+  // Cold path, producer thread: pins or unpins a snapshot (journal/journal.hpp), on the
+  // writer thread; blocks until done. Errors: those of Journal::pin_snapshot/unpin_snapshot.
+  Error pin_snapshot(SequenceNumber sequence) {
+    return on_writer_thread(0, false, [&](Journal& j) { return j.pin_snapshot(sequence); });
+  }
+  Error unpin_snapshot(SequenceNumber sequence) {
+    return on_writer_thread(0, true, [&](Journal& j) { return j.unpin_snapshot(sequence); });
   }
 
   // Stops intake, commits everything already queued, syncs (kSync and kAsync), joins the
@@ -208,13 +227,26 @@ class JournalWriter {
   }
 
  private:
-  struct SnapshotRequest {
+  // Work the producer hands to the writer thread: run once committed() reaches `sequence`;
+  // then, with `retain`, a retention pass (prune and retire) after the producer is released.
+  struct Request {
     SequenceNumber sequence = 0;
-    std::span<const std::byte> state;
-    std::uint64_t hash = 0;
+    bool retain = false;
+    std::function<Error(Journal&)> work;
     bool done = false;
     Error result;
   };
+
+  Error on_writer_thread(SequenceNumber sequence, bool retain,
+                         std::function<Error(Journal&)> work) {
+    if (failed()) return error();
+    if (closed_.load(std::memory_order_relaxed)) return Error{Errc::kClosed, 0, "writer closed"};
+    std::unique_lock lock(snapshot_mutex_);
+    snapshot_ = Request{sequence, retain, std::move(work), false, {}};
+    snapshot_pending_.store(true, std::memory_order_release);
+    snapshot_cv_.wait(lock, [&] { return snapshot_.done; });
+    return snapshot_.result;
+  }
 
   JournalWriter(std::unique_ptr<Journal> journal, const WriterOptions& options)
       : options_(options),
@@ -262,11 +294,22 @@ class JournalWriter {
   }
 
   void serve_snapshot() {
-    std::lock_guard lock(snapshot_mutex_);
-    snapshot_.result = journal_->put_snapshot(snapshot_.sequence, snapshot_.state, snapshot_.hash);
-    snapshot_.done = true;
-    snapshot_pending_.store(false, std::memory_order_relaxed);
-    snapshot_cv_.notify_all();
+    bool retain = false;
+    {
+      std::lock_guard lock(snapshot_mutex_);
+      snapshot_.result = snapshot_.work(*journal_);
+      retain = snapshot_.retain && snapshot_.result.ok();
+      snapshot_.work = nullptr;
+      snapshot_.done = true;
+      snapshot_pending_.store(false, std::memory_order_relaxed);
+      snapshot_cv_.notify_all();
+    }
+    // After the producer is released: a failed retention pass is counted by the journal
+    // (counters().retention_errors), never a failure of the log itself.
+    if (retain) {
+      (void)journal_->prune_snapshots();
+      (void)journal_->retire_segments();
+    }
   }
 
   void idle(unsigned& idle_rounds) noexcept {
@@ -367,7 +410,7 @@ class JournalWriter {
   std::atomic<bool> snapshot_pending_{false};
   std::mutex snapshot_mutex_;
   std::condition_variable snapshot_cv_;
-  SnapshotRequest snapshot_;
+  Request snapshot_;
 
   std::thread thread_;
 };

@@ -10,6 +10,7 @@ packages=(
   # the fixed dependency set (see docs/ARCHITECTURE.md)
   libconcurrentqueue-dev libreaderwriterqueue-dev liburing-dev libsimdjson-dev liblmdb-dev
   lmdb-utils libboost-dev libboost-system-dev libssl-dev
+  libzstd-dev
   libbenchmark-dev libgtest-dev libgmock-dev
   # bench-only peers (never linked into the engine)
   nlohmann-json3-dev rapidjson-dev libsqlite3-dev
