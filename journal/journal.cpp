@@ -233,6 +233,14 @@ Error Journal::roll() {
 Error Journal::commit_group(std::span<const Event> events) noexcept {
   if (events.empty()) return {};
   if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  // MDB_APPEND checks the order inside a segment; this checks it across a roll.
+  const SequenceNumber first = events.front().header.sequence;
+  if (last_committed_ != 0 && first <= last_committed_) {
+    return make_error(Errc::kInvalidArgument,
+                      "journal " + dir_ + ": sequence " + std::to_string(first) +
+                          " is not above the last journaled sequence",
+                      first);
+  }
   if (roll_due()) {
     try {
       if (Error e = roll(); !e.ok()) {

@@ -82,8 +82,8 @@ struct OpenOptions {
   // Initial LMDB map size for a new segment (an existing one keeps its larger recorded size).
   // A commit that hits MDB_MAP_FULL doubles it.
   std::size_t initial_map_size = std::size_t{64} << 20;
-  SegmentOptions segments;
-  RetentionOptions retention;
+  SegmentOptions segments{};
+  RetentionOptions retention{};
 };
 
 // A segment as the journal knows it.

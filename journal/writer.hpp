@@ -75,8 +75,8 @@ struct WriterOptions {
   std::int64_t async_sync_interval_ms = 10;
   std::size_t initial_map_size = std::size_t{64} << 20;
   std::size_t queue_capacity = std::size_t{1} << 16;
-  SegmentOptions segments;
-  RetentionOptions retention;
+  SegmentOptions segments{};
+  RetentionOptions retention{};
 };
 
 enum class AppendStatus : std::uint8_t {

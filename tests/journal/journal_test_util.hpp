@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "core/event.hpp"
+#include "journal/layout.hpp"
 #include "journal/reader.hpp"
 #include "tests/journal/events.hpp"
 
@@ -41,6 +43,16 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The directory of the journal's newest live segment (the journal directory itself for a
+// journal written before segments), and its data file: where tests damage a journal.
+inline std::string head_segment(const std::string& dir) {
+  auto segments = list_live_segments(dir);
+  return segments && !segments->empty() ? segments->back().path : dir;
+}
+inline std::string head_data_file(const std::string& dir) {
+  return head_segment(dir) + "/data.mdb";
+}
 
 // Compares a decoded event with the one that was appended; blobs by their bytes.
 inline ::testing::AssertionResult same_event(const Event& want, const Event& got) {
@@ -82,8 +94,8 @@ bool wait_until(Pred pred, std::chrono::milliseconds limit = std::chrono::millis
 // record against make_event(). Returns the last sequence (0 when empty); records a test
 // failure on any difference.
 inline SequenceNumber check_journal(const std::string& dir, SequenceNumber first_expected = 1,
-                                    bool big_blob = false) {
-  auto reader = Reader::open(dir);
+                                    bool big_blob = false, const ReaderOptions& options = {}) {
+  auto reader = Reader::open(dir, options);
   EXPECT_TRUE(reader.has_value()) << (reader ? "" : reader.error().message);
   if (!reader) return 0;
   (*reader)->seek(first_expected);
@@ -101,6 +113,64 @@ inline SequenceNumber check_journal(const std::string& dir, SequenceNumber first
   }
   EXPECT_EQ(st, ReadStatus::kEnd) << (*reader)->error().message;
   return expect - 1;
+}
+
+// ---- child processes (fork before any thread exists in the parent; children _exit) ------
+
+inline bool write_exact(int fd, const void* p, std::size_t n) {
+  const auto* b = static_cast<const char*>(p);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, b, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    b += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// Reads exactly n bytes; false on EOF or error.
+inline bool read_exact(int fd, void* p, std::size_t n) {
+  auto* b = static_cast<char*>(p);
+  while (n > 0) {
+    const ssize_t r = ::read(fd, b, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    b += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+inline int wait_child(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+// Forks a child that runs body(write_fd) and never returns; the parent gets the child's pid
+// and the read end of a pipe from it.
+struct Child {
+  pid_t pid = -1;
+  int from_child = -1;
+};
+template <class Body>
+Child spawn(Body body) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    body(fds[1]);
+    ::_exit(99);
+  }
+  ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    return {};
+  }
+  return {pid, fds[0]};
 }
 
 }  // namespace be::journal::test

@@ -20,70 +20,17 @@ namespace be::journal {
 namespace {
 
 using test::check_journal;
+using test::Child;
 using test::make_event;
+using test::spawn;
 using test::TempDir;
+using test::wait_child;
 using Writer = JournalWriter<>;
-
-bool write_all(int fd, const void* p, std::size_t n) {
-  const auto* b = static_cast<const char*>(p);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, b, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    b += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-// Reads exactly n bytes; false on EOF or error.
-bool read_all(int fd, void* p, std::size_t n) {
-  auto* b = static_cast<char*>(p);
-  while (n > 0) {
-    const ssize_t r = ::read(fd, b, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    b += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
-}
-
-int wait_child(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
 
 struct Watermarks {
   SequenceNumber committed = 0;
   SequenceNumber durable = 0;
 };
-
-// Forks a child that runs body(write_fd) and never returns; the parent gets the child's pid
-// and the read end of a pipe from it.
-struct Child {
-  pid_t pid = -1;
-  int from_child = -1;
-};
-template <class Body>
-Child spawn(Body body) {
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    body(fds[1]);
-    ::_exit(99);
-  }
-  ::close(fds[1]);
-  if (pid < 0) {
-    ::close(fds[0]);
-    return {};
-  }
-  return {pid, fds[0]};
-}
 
 // ---- tail follow ------------------------------------------------------------------------
 
@@ -103,7 +50,7 @@ constexpr SequenceNumber kFollowRecords = 20'000;
       while ((*w)->committed() < 1)
         sched_yield();
       const char ready = 'r';
-      if (!write_all(ready_fd, &ready, 1)) ::_exit(11);
+      if (!test::write_exact(ready_fd, &ready, 1)) ::_exit(11);
     }
   }
   if (!(*w)->close().ok()) ::_exit(12);
@@ -117,7 +64,7 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   const pid_t pid = child.pid;
   const int from_child = child.from_child;
   char ready = 0;
-  ASSERT_TRUE(read_all(from_child, &ready, 1));
+  ASSERT_TRUE(test::read_exact(from_child, &ready, 1));
   ::close(from_child);
 
   auto r = Reader::open(dir.path());
@@ -163,7 +110,7 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   while (writer.durable() < 200)
     sched_yield();
   struct stat st {};
-  if (::stat((dir + "/data.mdb").c_str(), &st) != 0) ::_exit(21);
+  if (::stat(test::head_data_file(dir).c_str(), &st) != 0) ::_exit(21);
   ::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead of killing us
   const rlimit lim{static_cast<rlim_t>(st.st_size) + 256 * 1024,
                    static_cast<rlim_t>(st.st_size) + 256 * 1024};
@@ -182,8 +129,8 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   const bool close_reports = writer.close().code == Errc::kIo;
   const std::uint32_t len = static_cast<std::uint32_t>(err.message.size());
   const char flags[2] = {static_cast<char>(refuses), static_cast<char>(close_reports)};
-  if (!write_all(out_fd, &wm, sizeof wm) || !write_all(out_fd, flags, 2) ||
-      !write_all(out_fd, &len, 4) || !write_all(out_fd, err.message.data(), len)) {
+  if (!test::write_exact(out_fd, &wm, sizeof wm) || !test::write_exact(out_fd, flags, 2) ||
+      !test::write_exact(out_fd, &len, 4) || !test::write_exact(out_fd, err.message.data(), len)) {
     ::_exit(24);
   }
   ::_exit(last == AppendStatus::kFailed && err.code == Errc::kIo ? 0 : 25);
@@ -199,11 +146,11 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
   char flags[2] = {};
   std::uint32_t len = 0;
   std::string message;
-  const bool got = read_all(from_child, &wm, sizeof wm) && read_all(from_child, flags, 2) &&
-                   read_all(from_child, &len, 4);
+  const bool got = test::read_exact(from_child, &wm, sizeof wm) &&
+                   test::read_exact(from_child, flags, 2) && test::read_exact(from_child, &len, 4);
   if (got) {
     message.resize(len);
-    EXPECT_TRUE(read_all(from_child, message.data(), len));
+    EXPECT_TRUE(test::read_exact(from_child, message.data(), len));
   }
   ::close(from_child);
   const int status = wait_child(pid);
@@ -239,7 +186,7 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
   Writer& writer = **w;
   SequenceNumber s = writer.last_appended() + 1;
   Watermarks sent{writer.committed(), writer.durable()};
-  if (!write_all(out_fd, &sent, sizeof sent)) ::_exit(31);
+  if (!test::write_exact(out_fd, &sent, sizeof sent)) ::_exit(31);
   for (;; ++s) {
     const Event e = make_event(s);
     AppendStatus st;
@@ -248,7 +195,7 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
     if (st != AppendStatus::kOk) ::_exit(32);
     const Watermarks now{writer.committed(), writer.durable()};
     if (now.committed != sent.committed || now.durable != sent.durable) {
-      if (!write_all(out_fd, &now, sizeof now)) ::_exit(33);  // parent gone: stop
+      if (!test::write_exact(out_fd, &now, sizeof now)) ::_exit(33);  // parent gone: stop
       sent = now;
     }
   }
@@ -275,7 +222,7 @@ TEST(JournalCrash, shouldKeepEveryAcknowledgedRecordAcrossFiftyRandomKills) {
     const auto spin = std::chrono::microseconds(rng() % 3000);
     Watermarks wm;
     bool killed = false;
-    while (read_all(from_child, &wm, sizeof wm)) {
+    while (test::read_exact(from_child, &wm, sizeof wm)) {
       max_committed = std::max(max_committed, wm.committed);
       if (mode != Durability::kNone) max_durable = std::max(max_durable, wm.durable);
       if (!killed && wm.committed >= target) {

@@ -119,7 +119,8 @@ TEST(JournalOpen, shouldFindTheMarkedRecordAndRejectItsFlippedByteNamingTheSeque
   TempDir dir;
   write_journal(dir.path(), 500, 321);
   ASSERT_TRUE(read_all(dir.path()).ok());
-  ASSERT_TRUE(flip_near_marker(dir.sub("data.mdb"), -3, 0x40));  // the trade's quantity
+  ASSERT_TRUE(
+      flip_near_marker(test::head_data_file(dir.path()), -3, 0x40));  // the trade's quantity
 
   const Error e = read_all(dir.path());
   EXPECT_EQ(e.code, Errc::kCorrupt);
@@ -132,8 +133,9 @@ TEST(JournalOpen, shouldRefuseATruncatedDataFile) {
   TempDir dir;
   write_journal(dir.path(), 3000);
   struct stat st {};
-  ASSERT_EQ(::stat(dir.sub("data.mdb").c_str(), &st), 0);
-  ASSERT_EQ(::truncate(dir.sub("data.mdb").c_str(), st.st_size / 2), 0);
+  const std::string file = test::head_data_file(dir.path());
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  ASSERT_EQ(::truncate(file.c_str(), st.st_size / 2), 0);
   auto r = Reader::open(dir.path());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::kTruncated);
@@ -146,8 +148,9 @@ TEST(JournalOpen, shouldRefuseATruncatedDataFile) {
 TEST(JournalOpen, shouldRefuseAFileTruncatedInsideItsMetaPages) {
   TempDir dir;
   write_journal(dir.path(), 10);
+  const std::string file = test::head_data_file(dir.path());
   for (off_t size : {off_t{5000}, off_t{100}, off_t{0}}) {  // shrinking only
-    ASSERT_EQ(::truncate(dir.sub("data.mdb").c_str(), size), 0);
+    ASSERT_EQ(::truncate(file.c_str(), size), 0);
     auto r = Reader::open(dir.path());
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::kTruncated) << size << ": " << r.error().message;
@@ -231,7 +234,7 @@ void with_raw_txn(const std::string& dir, const char* db, Fn fn) {
 TEST(JournalOpen, shouldRefuseAnotherSchemaVersion) {
   TempDir dir;
   write_journal(dir.path(), 10);
-  with_raw_txn(dir.path(), "meta", [](MDB_txn* txn, MDB_dbi dbi) {
+  with_raw_txn(test::head_segment(dir.path()), "meta", [](MDB_txn* txn, MDB_dbi dbi) {
     const std::uint32_t other = kSchemaVersion + 6;
     std::array<std::byte, kFrameOverhead + 4> frame{};
     const std::string_view key = "schema_version";
@@ -250,7 +253,7 @@ TEST(JournalOpen, shouldRefuseAnotherSchemaVersion) {
 TEST(JournalOpen, shouldReportASequenceGapNamingTheMissingSequence) {
   TempDir dir;
   write_journal(dir.path(), 100);
-  with_raw_txn(dir.path(), "events", [](MDB_txn* txn, MDB_dbi dbi) {
+  with_raw_txn(test::head_segment(dir.path()), "events", [](MDB_txn* txn, MDB_dbi dbi) {
     SeqKey key = seq_key(42);
     MDB_val k{8, key.data()};
     ASSERT_EQ(mdb_del(txn, dbi, &k, nullptr), 0);
@@ -270,7 +273,7 @@ TEST(JournalOpen, shouldReportASequenceGapNamingTheMissingSequence) {
 TEST(JournalOpen, shouldCatchARecordMovedUnderAnotherKey) {
   TempDir dir;
   write_journal(dir.path(), 20);
-  with_raw_txn(dir.path(), "events", [](MDB_txn* txn, MDB_dbi dbi) {
+  with_raw_txn(test::head_segment(dir.path()), "events", [](MDB_txn* txn, MDB_dbi dbi) {
     SeqKey k7 = seq_key(7);
     SeqKey k8 = seq_key(8);
     MDB_val k{8, k7.data()};
@@ -312,14 +315,14 @@ TEST(JournalCli, shouldExitOneNamingTheSequenceForDamagedJournals) {
   REQUIRE_CLI();
   TempDir dir;
   write_journal(dir.path(), 200, 77);
-  ASSERT_TRUE(flip_near_marker(dir.sub("data.mdb"), 0, 0x01));
+  ASSERT_TRUE(flip_near_marker(test::head_data_file(dir.path()), 0, 0x01));
   CliResult r = run_cli("verify " + dir.path());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("sequence 77: CRC32C mismatch"), std::string::npos) << r.output;
 
   TempDir truncated;
   write_journal(truncated.path(), 3000);
-  ASSERT_EQ(::truncate(truncated.sub("data.mdb").c_str(), 3 * 4096), 0);
+  ASSERT_EQ(::truncate(test::head_data_file(truncated.path()).c_str(), 3 * 4096), 0);
   r = run_cli("inspect " + truncated.path());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
