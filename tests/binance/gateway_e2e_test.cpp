@@ -21,6 +21,7 @@
 #include "oms/venues/binance/gateway.hpp"
 #include "sim/binance/mock_exchange.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/payload_fields.hpp"
 
 namespace be::binance {
 namespace {
@@ -122,16 +123,13 @@ class Recorder final : public oms::VenueResponses {
 
 InstrumentDefined btcusdt() {
   // Finer scales than the engine would use, coarser than the venue's 8: the gateway converts.
-  InstrumentDefined d;
-  d.instrument = kBtc;
-  d.venue = kVenue;
-  d.price_scale = 4;
-  d.qty_scale = 6;
-  const std::string_view sym = "BTCUSDT";
-  std::copy(sym.begin(), sym.end(), d.symbol.begin());
-  std::copy_n("BTC", 3, d.base_asset.begin());
-  std::copy_n("USDT", 4, d.quote_asset.begin());
-  return d;
+  return {.instrument = kBtc,
+          .venue = kVenue,
+          .price_scale = 4,
+          .qty_scale = 6,
+          .symbol = test::symbol_field("BTCUSDT"),
+          .base_asset = test::asset_field("BTC"),
+          .quote_asset = test::asset_field("USDT")};
 }
 
 mock::MockConfig mock_config() {
@@ -179,17 +177,15 @@ std::string client_id(SequenceNumber seq) {
 }
 
 OrderNew limit(SequenceNumber seq, Side side, std::int64_t price, std::int64_t qty) {
-  OrderNew o;
-  o.bot = kBot;
-  o.instrument = kBtc;
-  o.client_sequence = seq;
-  o.account = kAccount;
-  o.side = side;
-  o.order_type = static_cast<std::uint8_t>(OrderType::kLimit);
-  o.time_in_force = static_cast<std::uint8_t>(TimeInForce::kGtc);
-  o.price = price;
-  o.quantity = qty;
-  return o;
+  return {.bot = kBot,
+          .instrument = kBtc,
+          .client_sequence = seq,
+          .account = kAccount,
+          .side = side,
+          .order_type = static_cast<std::uint8_t>(OrderType::kLimit),
+          .time_in_force = static_cast<std::uint8_t>(TimeInForce::kGtc),
+          .price = price,
+          .quantity = qty};
 }
 
 OrderNew market(SequenceNumber seq, Side side, std::int64_t qty) {
@@ -199,12 +195,7 @@ OrderNew market(SequenceNumber seq, Side side, std::int64_t qty) {
 }
 
 OrderCancel cancel_of(SequenceNumber seq) {
-  OrderCancel c;
-  c.bot = kBot;
-  c.instrument = kBtc;
-  c.client_sequence = seq;
-  c.account = kAccount;
-  return c;
+  return {.bot = kBot, .instrument = kBtc, .client_sequence = seq, .account = kAccount};
 }
 
 // Prices at scale 4, quantities at scale 6 (the gateway's instrument).
