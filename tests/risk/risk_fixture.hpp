@@ -60,6 +60,12 @@ class RiskFixture : public ::testing::Test {
   void configure(const BotConfig& c, BotId bot = kBot) {
     ASSERT_TRUE(engine.configure_bot(bot, kAccount, c));
   }
+  // A bot config with these limits and nothing else set.
+  void configure_limits(const Limits& l, BotId bot = kBot) {
+    BotConfig c;
+    c.limits = l;
+    configure(c, bot);
+  }
   void configure_account(const Limits& l, bool check_balance = false) {
     AccountConfig c;
     c.limits = l;
