@@ -10,15 +10,19 @@
 // Off the hot path: parsing allocates. Thread-safety: none needed (values are immutable).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/expected.hpp"
+#include "core/names.hpp"
 
 namespace be::config {
 
@@ -82,6 +86,18 @@ class ObjectReader {
   std::optional<bool> boolean(std::string_view key, Presence presence);
   std::optional<std::string> string(std::string_view key, Presence presence,
                                     std::initializer_list<std::string_view> allowed = {});
+  // A word naming one code of a core/names.hpp table, so the words a config accepts are the
+  // names the engine prints (written once). Errors like string() with the table's names.
+  template <class E, std::size_t N>
+  std::optional<E> code(std::string_view key, Presence presence,
+                        const std::array<Named<E>, N>& table) {
+    std::array<std::string_view, N> names;
+    for (std::size_t i = 0; i < N; ++i)
+      names[i] = table[i].name;
+    const auto index = one_of(key, presence, names);
+    if (!index) return std::nullopt;
+    return table[*index].code;
+  }
   std::optional<ObjectReader> object(std::string_view key, Presence presence);
   const Value* array(std::string_view key, Presence presence);
   // An optional object handed to another reader (marked read; a non-object is an error).
@@ -100,6 +116,9 @@ class ObjectReader {
  private:
   const Value* take(std::string_view key, Presence presence, Value::Kind kind,
                     std::string_view expected);
+  // The index in `allowed` of the field's word (an error naming them all when it is none).
+  std::optional<std::size_t> one_of(std::string_view key, Presence presence,
+                                    std::span<const std::string_view> allowed);
 
   const Value* object_;
   std::string path_;

@@ -11,22 +11,38 @@
 
 namespace be::engine {
 
+namespace {
+
+constexpr std::array<Named<JournalMode>, 4> kJournalModeNames{{
+    {JournalMode::kOff, "off"},
+    {JournalMode::kAsync, "async"},
+    {JournalMode::kDurable, "durable"},
+    {JournalMode::kNone, "none"},
+}};
+static_assert(names_every_code(kJournalModeNames, 4), "a new JournalMode needs its name here");
+
+constexpr std::array<Named<Topology>, 2> kTopologyNames{{
+    {Topology::kFused, "fused"},
+    {Topology::kPipelined, "pipelined"},
+}};
+static_assert(names_every_code(kTopologyNames, 2), "a new Topology needs its name here");
+
+}  // namespace
+
 std::string_view to_string(JournalMode mode) noexcept {
-  switch (mode) {
-    case JournalMode::kOff:
-      return "off";
-    case JournalMode::kAsync:
-      return "async";
-    case JournalMode::kDurable:
-      return "durable";
-    case JournalMode::kNone:
-      return "none";
-  }
-  return "invalid";
+  return name_of(kJournalModeNames, mode, "invalid");
 }
 
 std::string_view to_string(Topology topology) noexcept {
-  return topology == Topology::kPipelined ? "pipelined" : "fused";
+  return name_of(kTopologyNames, topology, "invalid");
+}
+
+std::optional<JournalMode> journal_mode_from(std::string_view name) noexcept {
+  return code_of(kJournalModeNames, name);
+}
+
+std::optional<Topology> topology_from(std::string_view name) noexcept {
+  return code_of(kTopologyNames, name);
 }
 
 std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
@@ -67,15 +83,8 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   using config::Presence;
   if (auto engine = root.object("engine", Presence::kOptional)) {
     if (auto v = engine->string("data_dir", Presence::kOptional)) c.data_dir = *v;
-    if (auto v =
-            engine->string("journal", Presence::kOptional, {"off", "async", "durable", "none"})) {
-      c.journal = *v == "off"       ? JournalMode::kOff
-                  : *v == "async"   ? JournalMode::kAsync
-                  : *v == "durable" ? JournalMode::kDurable
-                                    : JournalMode::kNone;
-    }
-    if (auto v = engine->string("topology", Presence::kOptional, {"fused", "pipelined"}))
-      c.topology = *v == "pipelined" ? Topology::kPipelined : Topology::kFused;
+    if (auto v = engine->code("journal", Presence::kOptional, kJournalModeNames)) c.journal = *v;
+    if (auto v = engine->code("topology", Presence::kOptional, kTopologyNames)) c.topology = *v;
     if (const config::Value* cpus = engine->array("cpus", Presence::kOptional)) {
       if (cpus->items.size() != 3) {
         errors.push_back({"engine.cpus", "expected 3 CPUs: sequencer and strategy, risk, orders"});

@@ -97,10 +97,7 @@ struct Options {
   long duration_s = 0;
 };
 
-int usage(const std::string& why) {
-  std::fprintf(stderr, "botengine run: %s\n%s", why.c_str(), kUsage);
-  return kExitUsage;
-}
+int usage(std::string_view why) { return cli::usage_error("run", why, kUsage); }
 
 bool parse_int(std::string_view s, long lo, long hi, long& out) {
   if (s.empty() || s.size() > 12) return false;
