@@ -100,6 +100,22 @@ class ObjectReader {
   }
   std::optional<ObjectReader> object(std::string_view key, Presence presence);
   const Value* array(std::string_view key, Presence presence);
+  // Calls each(reader) for every item of the array `key`, a reader at path "key[i]"; an item
+  // that is not an object is an error ("expected an object") and skipped.
+  template <class Each>
+  void objects(std::string_view key, Presence presence, Each&& each) {
+    const Value* list = array(key, presence);
+    if (list == nullptr) return;
+    for (std::size_t i = 0; i < list->items.size(); ++i) {
+      const std::string at = field_path(key) + "[" + std::to_string(i) + "]";
+      if (list->items[i].kind != Value::Kind::kObject) {
+        errors_->push_back({at, "expected an object"});
+        continue;
+      }
+      ObjectReader item(list->items[i], at, *errors_);
+      each(item);
+    }
+  }
   // An optional object handed to another reader (marked read; a non-object is an error).
   const Value* object_value(std::string_view key);
 

@@ -97,7 +97,9 @@ struct Options {
   long duration_s = 0;
 };
 
-int usage(std::string_view why) { return cli::usage_error("run", why, kUsage); }
+int usage(std::string_view why) {
+  return cli::usage_error("run", why, kUsage);
+}
 
 bool parse_int(std::string_view s, long lo, long hi, long& out) {
   if (s.empty() || s.size() > 12) return false;
@@ -208,10 +210,8 @@ int run_run(Args args) {
   engine::EngineConfig config = std::move(*parsed);
   config.data_dir = o.data_dir;
   if (!o.journal.empty()) {
-    config.journal = o.journal == "off"       ? engine::JournalMode::kOff
-                     : o.journal == "async"   ? engine::JournalMode::kAsync
-                     : o.journal == "durable" ? engine::JournalMode::kDurable
-                                              : engine::JournalMode::kNone;
+    // The word was checked against the same names when the options were read.
+    config.journal = engine::journal_mode_from(o.journal).value_or(engine::JournalMode::kNone);
   }
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
