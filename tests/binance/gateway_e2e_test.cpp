@@ -208,6 +208,18 @@ constexpr std::int64_t qty_micro(std::int64_t micro) {
 
 class GatewayE2E : public ::testing::Test {
  protected:
+  // Queries `count` orders the venue never saw (client sequences (first + i) << 10), all at
+  // once, then waits until each is reported not found.
+  void query_unknown_orders(int first, int count) {
+    for (int i = 0; i < count; ++i)
+      gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((first + i) << 10), 1);
+    for (int i = 0; i < count; ++i) {
+      ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((first + i) << 10),
+                                       OrderEvent::kReconciledNotFound))
+          << "query " << i;
+    }
+  }
+
   void start(mock::MockConfig mc = mock_config(),
              const std::function<void(GatewayConfig&)>& tweak = {},
              ApiCredentials creds = credentials(), bool wait_connected = true) {
@@ -407,13 +419,7 @@ TEST_F(GatewayE2E, shouldWaitRetryAfterWhenRateLimited) {
   // Each order query weighs 4; at most two fit a 1-second window from now on.
   mock_->set_weight_limit(8);
   constexpr int kQueries = 6;
-  for (int i = 0; i < kQueries; ++i)
-    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((60 + i) << 10), 1);
-  for (int i = 0; i < kQueries; ++i) {
-    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((60 + i) << 10),
-                                     OrderEvent::kReconciledNotFound))
-        << "query " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(query_unknown_orders(60, kQueries));
   EXPECT_GE(gateway_->stats().rate_limited, 1u);
   // After every 429, nothing more arrived before its Retry-After had passed.
   const auto log = mock_->request_log();
@@ -438,12 +444,7 @@ TEST_F(GatewayE2E, shouldStopSendingWhileBanned) {
   mc.ban_seconds = 1;
   start(mc);
   mock_->set_weight_limit(8);
-  for (int i = 0; i < 4; ++i)
-    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((70 + i) << 10), 1);
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((70 + i) << 10),
-                                     OrderEvent::kReconciledNotFound));
-  }
+  ASSERT_NO_FATAL_FAILURE(query_unknown_orders(70, 4));
   EXPECT_GE(gateway_->stats().banned, 1u);
   const auto log = mock_->request_log();
   for (std::size_t i = 0; i < log.size(); ++i) {
@@ -462,12 +463,7 @@ TEST_F(GatewayE2E, shouldStopBeforeTheWeightLimitOnItsOwn) {
     g.weight_window_ms = 1000;
   });
   mock_->set_weight_limit(8);
-  for (int i = 0; i < 4; ++i)
-    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((80 + i) << 10), 1);
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((80 + i) << 10),
-                                     OrderEvent::kReconciledNotFound));
-  }
+  ASSERT_NO_FATAL_FAILURE(query_unknown_orders(80, 4));
   // Four queries of weight 4 under a limit of 8 per second: the gateway waited for the next
   // window on its own at least once.
   EXPECT_GE(gateway_->stats().rate_waits, 1u);

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
