@@ -10,24 +10,11 @@
 #include <memory>
 #include <vector>
 
+#include "journal/files.hpp"
 #include "journal/layout.hpp"
 
 namespace be::journal {
 namespace {
-
-class File {
- public:
-  File(const std::string& path, int flags) : fd_(::open(path.c_str(), flags | O_CLOEXEC, 0644)) {}
-  ~File() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Error os_error(const std::string& what, const std::string& path) {
   return Error{Errc::kIo, 0, what + " " + path + ": " + std::strerror(errno)};
@@ -42,34 +29,22 @@ ssize_t read_some(int fd, void* buf, std::size_t n) {
   }
 }
 
-bool write_all(int fd, const void* buf, std::size_t n) {
-  const char* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
 // Streams `from` through `step` into `to`.part, then fsync, rename and directory fsync.
 // `step(in, out, at_end)` consumes input and produces output; returns an error text or "".
 template <class Step>
 Error transform_file(const std::string& from, const std::string& to, std::size_t in_size,
                      std::size_t out_size, Step&& step) {
-  File in(from, O_RDONLY);
-  if (in.fd() < 0) return os_error("cannot open", from);
+  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return os_error("cannot open", from);
   const std::string part = to + ".part";
   Error result;
   {
-    File out(part, O_WRONLY | O_CREAT | O_TRUNC);
-    if (out.fd() < 0) return os_error("cannot create", part);
+    Fd out(::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (out.get() < 0) return os_error("cannot create", part);
     std::vector<char> ibuf(in_size);
     std::vector<char> obuf(out_size);
     for (bool at_end = false; !at_end && result.ok();) {
-      const ssize_t got = read_some(in.fd(), ibuf.data(), ibuf.size());
+      const ssize_t got = read_some(in.get(), ibuf.data(), ibuf.size());
       if (got < 0) {
         result = os_error("cannot read", from);
         break;
@@ -83,12 +58,12 @@ Error transform_file(const std::string& from, const std::string& to, std::size_t
         more = step(input, output, at_end, why);
         if (!why.empty()) {
           result = Error{Errc::kCorrupt, 0, from + ": " + why};
-        } else if (!write_all(out.fd(), obuf.data(), output.pos)) {
+        } else if (!write_fully(out.get(), obuf.data(), output.pos)) {
           result = os_error("cannot write", part);
         }
       }
     }
-    if (result.ok() && ::fsync(out.fd()) != 0) result = os_error("fsync of", part);
+    if (result.ok() && ::fsync(out.get()) != 0) result = os_error("fsync of", part);
   }
   if (result.ok() && std::rename(part.c_str(), to.c_str()) != 0) {
     result = os_error("cannot rename " + part + " to", to);

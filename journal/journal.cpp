@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <new>
 #include <random>
+#include <utility>
 
 #include "journal/archive.hpp"
 
@@ -427,20 +428,23 @@ void Journal::publish_counters() noexcept {
 }
 
 JournalCounters Journal::counters() const noexcept {
-  const auto get = [](const std::atomic<std::uint64_t>& a) {
-    return a.load(std::memory_order_relaxed);
+  using Field =
+      std::pair<std::uint64_t JournalCounters::*, std::atomic<std::uint64_t> AtomicCounters::*>;
+  static constexpr Field kFields[] = {
+      {&JournalCounters::live_segments, &AtomicCounters::live_segments},
+      {&JournalCounters::live_bytes, &AtomicCounters::live_bytes},
+      {&JournalCounters::rolls, &AtomicCounters::rolls},
+      {&JournalCounters::segments_archived, &AtomicCounters::segments_archived},
+      {&JournalCounters::archived_bytes, &AtomicCounters::archived_bytes},
+      {&JournalCounters::segments_deleted, &AtomicCounters::segments_deleted},
+      {&JournalCounters::snapshots_kept, &AtomicCounters::snapshots_kept},
+      {&JournalCounters::snapshots_pruned, &AtomicCounters::snapshots_pruned},
+      {&JournalCounters::pinned_snapshots, &AtomicCounters::pinned_snapshots},
+      {&JournalCounters::retention_errors, &AtomicCounters::retention_errors},
   };
   JournalCounters c;
-  c.live_segments = get(counters_.live_segments);
-  c.live_bytes = get(counters_.live_bytes);
-  c.rolls = get(counters_.rolls);
-  c.segments_archived = get(counters_.segments_archived);
-  c.archived_bytes = get(counters_.archived_bytes);
-  c.segments_deleted = get(counters_.segments_deleted);
-  c.snapshots_kept = get(counters_.snapshots_kept);
-  c.snapshots_pruned = get(counters_.snapshots_pruned);
-  c.pinned_snapshots = get(counters_.pinned_snapshots);
-  c.retention_errors = get(counters_.retention_errors);
+  for (const auto& [out, in] : kFields)
+    c.*out = (counters_.*in).load(std::memory_order_relaxed);
   return c;
 }
 

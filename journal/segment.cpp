@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "journal/files.hpp"
 #include "journal/format.hpp"
 
 namespace be::journal {
@@ -85,20 +86,6 @@ Error meta_value(std::span<const std::byte> value, const std::string& dir, const
   std::memcpy(&out, value.data(), sizeof(T));
   return {};
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool read_exact(int fd, unsigned char* out, std::size_t n, off_t offset) {
   std::size_t done = 0;

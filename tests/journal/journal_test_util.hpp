@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "core/event.hpp"
+#include "journal/files.hpp"
 #include "journal/layout.hpp"
 #include "journal/reader.hpp"
 #include "tests/journal/events.hpp"
@@ -52,6 +54,22 @@ inline std::string head_segment(const std::string& dir) {
 }
 inline std::string head_data_file(const std::string& dir) {
   return head_segment(dir) + "/data.mdb";
+}
+
+// Raw LMDB surgery on a closed segment, or building one by hand (a test-only back door): runs
+// fn(txn) in one write transaction of the environment in `dir`, then commits.
+template <class Fn>
+void with_raw_lmdb(const std::string& dir, Fn fn) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  mdb_env_set_maxdbs(env, 4);
+  mdb_env_set_mapsize(env, std::size_t{64} << 20);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  fn(txn);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
 }
 
 // Compares a decoded event with the one that was appended; blobs by their bytes.
@@ -116,31 +134,6 @@ inline SequenceNumber check_journal(const std::string& dir, SequenceNumber first
 }
 
 // ---- child processes (fork before any thread exists in the parent; children _exit) ------
-
-inline bool write_exact(int fd, const void* p, std::size_t n) {
-  const auto* b = static_cast<const char*>(p);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, b, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    b += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-// Reads exactly n bytes; false on EOF or error.
-inline bool read_exact(int fd, void* p, std::size_t n) {
-  auto* b = static_cast<char*>(p);
-  while (n > 0) {
-    const ssize_t r = ::read(fd, b, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    b += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
-}
 
 inline int wait_child(pid_t pid) {
   int status = 0;

@@ -50,7 +50,7 @@ constexpr SequenceNumber kFollowRecords = 20'000;
       while ((*w)->committed() < 1)
         sched_yield();
       const char ready = 'r';
-      if (!test::write_exact(ready_fd, &ready, 1)) ::_exit(11);
+      if (!write_fully(ready_fd, &ready, 1)) ::_exit(11);
     }
   }
   if (!(*w)->close().ok()) ::_exit(12);
@@ -64,7 +64,7 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   const pid_t pid = child.pid;
   const int from_child = child.from_child;
   char ready = 0;
-  ASSERT_TRUE(test::read_exact(from_child, &ready, 1));
+  ASSERT_TRUE(read_fully(from_child, &ready, 1));
   ::close(from_child);
 
   auto r = Reader::open(dir.path());
@@ -129,8 +129,8 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   const bool close_reports = writer.close().code == Errc::kIo;
   const std::uint32_t len = static_cast<std::uint32_t>(err.message.size());
   const char flags[2] = {static_cast<char>(refuses), static_cast<char>(close_reports)};
-  if (!test::write_exact(out_fd, &wm, sizeof wm) || !test::write_exact(out_fd, flags, 2) ||
-      !test::write_exact(out_fd, &len, 4) || !test::write_exact(out_fd, err.message.data(), len)) {
+  if (!write_fully(out_fd, &wm, sizeof wm) || !write_fully(out_fd, flags, 2) ||
+      !write_fully(out_fd, &len, 4) || !write_fully(out_fd, err.message.data(), len)) {
     ::_exit(24);
   }
   ::_exit(last == AppendStatus::kFailed && err.code == Errc::kIo ? 0 : 25);
@@ -146,11 +146,11 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
   char flags[2] = {};
   std::uint32_t len = 0;
   std::string message;
-  const bool got = test::read_exact(from_child, &wm, sizeof wm) &&
-                   test::read_exact(from_child, flags, 2) && test::read_exact(from_child, &len, 4);
+  const bool got = read_fully(from_child, &wm, sizeof wm) && read_fully(from_child, flags, 2) &&
+                   read_fully(from_child, &len, 4);
   if (got) {
     message.resize(len);
-    EXPECT_TRUE(test::read_exact(from_child, message.data(), len));
+    EXPECT_TRUE(read_fully(from_child, message.data(), len));
   }
   ::close(from_child);
   const int status = wait_child(pid);
@@ -186,7 +186,7 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
   Writer& writer = **w;
   SequenceNumber s = writer.last_appended() + 1;
   Watermarks sent{writer.committed(), writer.durable()};
-  if (!test::write_exact(out_fd, &sent, sizeof sent)) ::_exit(31);
+  if (!write_fully(out_fd, &sent, sizeof sent)) ::_exit(31);
   for (;; ++s) {
     const Event e = make_event(s);
     AppendStatus st;
@@ -195,7 +195,7 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
     if (st != AppendStatus::kOk) ::_exit(32);
     const Watermarks now{writer.committed(), writer.durable()};
     if (now.committed != sent.committed || now.durable != sent.durable) {
-      if (!test::write_exact(out_fd, &now, sizeof now)) ::_exit(33);  // parent gone: stop
+      if (!write_fully(out_fd, &now, sizeof now)) ::_exit(33);  // parent gone: stop
       sent = now;
     }
   }
@@ -222,7 +222,7 @@ TEST(JournalCrash, shouldKeepEveryAcknowledgedRecordAcrossFiftyRandomKills) {
     const auto spin = std::chrono::microseconds(rng() % 3000);
     Watermarks wm;
     bool killed = false;
-    while (test::read_exact(from_child, &wm, sizeof wm)) {
+    while (read_fully(from_child, &wm, sizeof wm)) {
       max_committed = std::max(max_committed, wm.committed);
       if (mode != Durability::kNone) max_durable = std::max(max_durable, wm.durable);
       if (!killed && wm.committed >= target) {

@@ -214,21 +214,14 @@ TEST(JournalOpen, shouldRefuseAnLmdbEnvironmentWithoutOurMeta) {
   EXPECT_EQ(w.error().code, Errc::kForeign);
 }
 
-// Raw LMDB surgery on a closed journal (a test-only back door).
+// Opens `db` in a raw write transaction of the segment in `dir` and runs fn(txn, dbi).
 template <class Fn>
 void with_raw_txn(const std::string& dir, const char* db, Fn fn) {
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 4);
-  mdb_env_set_mapsize(env, std::size_t{64} << 20);
-  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0644), 0);
-  MDB_txn* txn = nullptr;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi dbi;
-  ASSERT_EQ(mdb_dbi_open(txn, db, 0, &dbi), 0);
-  fn(txn, dbi);
-  ASSERT_EQ(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  test::with_raw_lmdb(dir, [&](MDB_txn* txn) {
+    MDB_dbi dbi;
+    ASSERT_EQ(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    fn(txn, dbi);
+  });
 }
 
 TEST(JournalOpen, shouldRefuseAnotherSchemaVersion) {

@@ -65,41 +65,34 @@ SequenceNumber write_segmented(const std::string& dir, std::size_t segments_want
 // only the three original meta keys (raw LMDB, the format docs/JOURNAL.md describes).
 void write_legacy_journal(const std::string& dir, SequenceNumber n) {
   std::filesystem::create_directories(dir);
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 4);
-  mdb_env_set_mapsize(env, std::size_t{64} << 20);
-  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0644), 0);
-  MDB_txn* txn = nullptr;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi meta, events, snapshots;
-  ASSERT_EQ(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "events", MDB_CREATE, &events), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "snapshots", MDB_CREATE, &snapshots), 0);
-  const auto put_meta = [&](std::string_view key, std::span<const std::byte> value) {
-    std::vector<std::byte> frame(kFrameOverhead + value.size());
-    encode_frame(std::as_bytes(std::span(key)), kMetaFrameType, 1, value, frame.data());
-    MDB_val k{key.size(), const_cast<char*>(key.data())};
-    MDB_val v{frame.size(), frame.data()};
-    ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
-  };
-  const std::uint32_t schema = kSchemaVersion;
-  const Nanos created = 1'700'000'000'000'000'000;
-  const std::string id = "0123456789abcdef0123456789abcdef";
-  put_meta("schema_version", std::as_bytes(std::span(&schema, 1)));
-  put_meta("instance_id", std::as_bytes(std::span(id)));
-  put_meta("created_ns", std::as_bytes(std::span(&created, 1)));
-  for (SequenceNumber s = 1; s <= n; ++s) {
-    const Event e = make_event(s);
-    const SeqKey key = seq_key(s);
-    std::vector<std::byte> frame(event_frame_size(e));
-    encode_event(key, e, frame.data());
-    MDB_val k{key.size(), const_cast<std::byte*>(key.data())};
-    MDB_val v{frame.size(), frame.data()};
-    ASSERT_EQ(mdb_put(txn, events, &k, &v, MDB_APPEND), 0);
-  }
-  ASSERT_EQ(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  test::with_raw_lmdb(dir, [&](MDB_txn* txn) {
+    MDB_dbi meta, events, snapshots;
+    ASSERT_EQ(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "events", MDB_CREATE, &events), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "snapshots", MDB_CREATE, &snapshots), 0);
+    const auto put_meta = [&](std::string_view key, std::span<const std::byte> value) {
+      std::vector<std::byte> frame(kFrameOverhead + value.size());
+      encode_frame(std::as_bytes(std::span(key)), kMetaFrameType, 1, value, frame.data());
+      MDB_val k{key.size(), const_cast<char*>(key.data())};
+      MDB_val v{frame.size(), frame.data()};
+      ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+    };
+    const std::uint32_t schema = kSchemaVersion;
+    const Nanos created = 1'700'000'000'000'000'000;
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    put_meta("schema_version", std::as_bytes(std::span(&schema, 1)));
+    put_meta("instance_id", std::as_bytes(std::span(id)));
+    put_meta("created_ns", std::as_bytes(std::span(&created, 1)));
+    for (SequenceNumber s = 1; s <= n; ++s) {
+      const Event e = make_event(s);
+      const SeqKey key = seq_key(s);
+      std::vector<std::byte> frame(event_frame_size(e));
+      encode_event(key, e, frame.data());
+      MDB_val k{key.size(), const_cast<std::byte*>(key.data())};
+      MDB_val v{frame.size(), frame.data()};
+      ASSERT_EQ(mdb_put(txn, events, &k, &v, MDB_APPEND), 0);
+    }
+  });
 }
 
 TEST(JournalSegments, shouldRollAcrossSeveralSegmentsAndReadThemBackContiguously) {
@@ -249,13 +242,7 @@ TEST(JournalSegments, shouldRefuseACorruptRecordInASealedSegmentNamingSegmentAnd
   auto live = list_live_segments(dir.path());
   ASSERT_TRUE(live);
   const SequenceNumber target = (*live)[1].first + 3;
-  {
-    MDB_env* env = nullptr;
-    ASSERT_EQ(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 4);
-    ASSERT_EQ(mdb_env_open(env, (*live)[1].path.c_str(), 0, 0644), 0);
-    MDB_txn* txn = nullptr;
-    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  test::with_raw_lmdb((*live)[1].path, [&](MDB_txn* txn) {
     MDB_dbi dbi;
     ASSERT_EQ(mdb_dbi_open(txn, "events", 0, &dbi), 0);
     SeqKey key = seq_key(target);
@@ -267,9 +254,7 @@ TEST(JournalSegments, shouldRefuseACorruptRecordInASealedSegmentNamingSegmentAnd
     copy[kFrameHeaderSize + 9] ^= std::byte{0x10};  // inside event_time
     MDB_val v2{copy.size(), copy.data()};
     ASSERT_EQ(mdb_put(txn, dbi, &k, &v2, 0), 0);
-    ASSERT_EQ(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-  }
+  });
   auto r = Reader::open(dir.path());
   ASSERT_TRUE(r) << r.error().message;
   RecordView view;
@@ -322,7 +307,7 @@ void kill_at_step(int step) {
   for (SequenceNumber s = 1; s < 1'000'000; s += 50) {
     if (!append(**j, s, s + 49).ok()) ::_exit(11);
     const SequenceNumber done = s + 49;
-    if (!test::write_exact(out_fd, &done, sizeof done)) ::_exit(12);
+    if (!write_fully(out_fd, &done, sizeof done)) ::_exit(12);
   }
   ::_exit(13);  // never rolled
 }
@@ -335,7 +320,7 @@ TEST(JournalSegments, shouldOpenAndExtendAfterACrashAtEachStepOfARoll) {
     ASSERT_GE(child.pid, 0);
     SequenceNumber committed = 0;
     SequenceNumber got = 0;
-    while (test::read_exact(child.from_child, &got, sizeof got))
+    while (read_fully(child.from_child, &got, sizeof got))
       committed = got;
     ::close(child.from_child);
     const int status = test::wait_child(child.pid);
@@ -360,9 +345,9 @@ TEST(JournalSegments, shouldOpenAndExtendAfterACrashAtEachStepOfARoll) {
   auto j = Journal::open(dir, writing());
   if (!j) ::_exit(10);
   char token = 'a';
-  if (!append(**j, 1, 600).ok() || !test::write_exact(out_fd, &token, 1)) ::_exit(11);
-  if (!test::read_exact(in_fd, &token, 1)) ::_exit(12);
-  if (!append(**j, 601, 2000).ok() || !test::write_exact(out_fd, &token, 1)) ::_exit(13);
+  if (!append(**j, 1, 600).ok() || !write_fully(out_fd, &token, 1)) ::_exit(11);
+  if (!read_fully(in_fd, &token, 1)) ::_exit(12);
+  if (!append(**j, 601, 2000).ok() || !write_fully(out_fd, &token, 1)) ::_exit(13);
   ::_exit((*j)->counters().rolls >= 2 ? 0 : 14);
 }
 
@@ -377,7 +362,7 @@ TEST(JournalSegments, shouldFollowTheTailAcrossRolls) {
   ::close(to_child[0]);
   ASSERT_GE(child.pid, 0);
   char token = 0;
-  ASSERT_TRUE(test::read_exact(child.from_child, &token, 1));
+  ASSERT_TRUE(read_fully(child.from_child, &token, 1));
   auto r = Reader::open(dir.path());
   ASSERT_TRUE(r) << r.error().message;
   const std::size_t segments_at_open = (*r)->segments().size();
@@ -396,8 +381,8 @@ TEST(JournalSegments, shouldFollowTheTailAcrossRolls) {
   };
   drain();
   EXPECT_EQ(expect, 601u);
-  ASSERT_TRUE(test::write_exact(to_child[1], &token, 1));
-  ASSERT_TRUE(test::read_exact(child.from_child, &token, 1));
+  ASSERT_TRUE(write_fully(to_child[1], &token, 1));
+  ASSERT_TRUE(read_fully(child.from_child, &token, 1));
   drain();  // the old transaction: nothing new
   EXPECT_EQ(expect, 601u);
   ASSERT_TRUE((*r)->refresh().ok());
