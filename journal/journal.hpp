@@ -73,7 +73,7 @@ struct RetentionOptions {
   // Without an archive, retired segments are deleted only when this is set; otherwise they
   // stay live.
   bool delete_unarchived = false;
-  int zstd_level = 3;
+  int zstd_level = 1;  // fastest: archiving stalls the writer thread (docs/JOURNAL.md)
 };
 
 struct OpenOptions {
