@@ -30,6 +30,19 @@ bool OrderSizing::read(config::ObjectReader& p, const InstrumentInfo& info, Orde
   return true;
 }
 
+bool read_optional(config::ObjectReader& p, std::string_view key, int min, int max, int& out) {
+  const auto value = p.integer(key, config::Presence::kOptional, min, max);
+  if (value) out = static_cast<int>(*value);
+  return value || !p.has(key);
+}
+
+bool read_optional(config::ObjectReader& p, std::string_view key, double min, double max,
+                   double& out) {
+  const auto value = p.number(key, config::Presence::kOptional, min, max);
+  if (value) out = *value;
+  return value || !p.has(key);
+}
+
 double SignalBot::to_price(std::int64_t fixed) const noexcept {
   return static_cast<double>(fixed) / static_cast<double>(pow10(info_.price_scale));
 }

@@ -89,6 +89,37 @@ bool load_indicator(state_io::Reader& r, Indicator& indicator) {
   return !r.failed() && indicator.restore(bytes) == ta::StateError::kNone;
 }
 
+// The series a rule watches cross, one value per ready bar: the previous value and whether
+// there is one yet. A rule decides on (previous, current) only once both are known.
+struct Crossing {
+  double previous = 0;
+  bool known = false;
+
+  // decide(previous, current) -> Signal when a previous value exists; remembers `current`.
+  template <class Decide>
+  SignalBot::Signal next(double current, Decide&& decide) {
+    const SignalBot::Signal signal = known ? decide(previous, current) : SignalBot::Signal::kNone;
+    previous = current;
+    known = true;
+    return signal;
+  }
+  void save(state_io::Writer& w) const {
+    w.put(previous);
+    w.put(known);
+  }
+  bool load(state_io::Reader& r) {
+    r.get(previous);
+    r.get(known);
+    return !r.failed();
+  }
+};
+
+// An optional config parameter: `out` keeps its default when the key is absent. False when
+// the key is present but bad (the reader has added the error).
+bool read_optional(config::ObjectReader& p, std::string_view key, int min, int max, int& out);
+bool read_optional(config::ObjectReader& p, std::string_view key, double min, double max,
+                   double& out);
+
 // Crossing helpers on consecutive values (both must be known).
 constexpr bool crosses_above(double previous, double current, double level) noexcept {
   return previous <= level && current > level;
