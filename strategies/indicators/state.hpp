@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -28,6 +29,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/names.hpp"
 #include "core/state_io.hpp"
 
 namespace be::ta {
@@ -41,22 +43,19 @@ enum class StateError : std::uint8_t {
   kCorrupt,            // a ring's head or size is out of range
 };
 
+inline constexpr std::array<Named<StateError>, 6> kStateErrorNames = {{
+    {StateError::kNone, "ok"},
+    {StateError::kTooShort, "state buffer too short"},
+    {StateError::kWrongKind, "state belongs to another indicator or layout version"},
+    {StateError::kParameterMismatch, "state was saved with other parameters"},
+    {StateError::kTrailingBytes, "state buffer has trailing bytes"},
+    {StateError::kCorrupt, "state ring head or size out of range"},
+}};
+static_assert(names_every_code(kStateErrorNames,
+                               static_cast<std::size_t>(StateError::kCorrupt) + 1));
+
 constexpr std::string_view to_string(StateError e) noexcept {
-  switch (e) {
-    case StateError::kNone:
-      return "ok";
-    case StateError::kTooShort:
-      return "state buffer too short";
-    case StateError::kWrongKind:
-      return "state belongs to another indicator or layout version";
-    case StateError::kParameterMismatch:
-      return "state was saved with other parameters";
-    case StateError::kTrailingBytes:
-      return "state buffer has trailing bytes";
-    case StateError::kCorrupt:
-      return "state ring head or size out of range";
-  }
-  return "unknown state error";
+  return name_of(kStateErrorNames, e, "unknown state error");
 }
 
 // A fixed-capacity FIFO: the only storage an indicator owns, allocated once in the
