@@ -15,11 +15,8 @@
 
 namespace be::ta {
 
-class Atr : public Snapshottable<Atr> {
+class Atr : public Snapshottable<Atr, IndicatorKind::kAtr> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kAtr;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Atr(int period) : period_(static_cast<std::uint32_t>(clamp_period(period, 1))) {}
 
   bool update(double high, double low, double close) noexcept {

@@ -163,11 +163,8 @@ class SlidingVariance {
   std::uint32_t run_ = 0;  // how many of the newest inputs are equal
 };
 
-class Bollinger : public Snapshottable<Bollinger> {
+class Bollinger : public Snapshottable<Bollinger, IndicatorKind::kBollinger> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kBollinger;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Bollinger(int period, double dev_up = 2.0, double dev_down = 2.0)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 2))),
         dev_up_(dev_up),

@@ -16,6 +16,15 @@ constexpr std::string_view kMacdOutputs[] = {"macd", "signal", "hist"};
 constexpr std::string_view kBandOutputs[] = {"upper", "middle", "lower"};
 constexpr std::string_view kStochOutputs[] = {"k", "d"};
 
+// The indicators with more than one output; every other one has kValueOutput.
+struct Outputs {
+  IndicatorKind kind;
+  std::span<const std::string_view> labels;
+};
+constexpr Outputs kMultipleOutputs[] = {{IndicatorKind::kMacd, kMacdOutputs},
+                                        {IndicatorKind::kBollinger, kBandOutputs},
+                                        {IndicatorKind::kStoch, kStochOutputs}};
+
 struct Shape {
   std::string_view name;
   IndicatorKind kind;
@@ -24,7 +33,6 @@ struct Shape {
   std::array<double, 3> defaults;
   std::array<int, 3> min_value;   // integer lower bound of each period (unused for devs)
   std::array<bool, 3> is_period;  // false: a real-valued deviation multiplier
-  std::span<const std::string_view> outputs = kValueOutput;
 };
 
 // TA-Lib's parameter ranges (min period 2 for averages, 1 for ROC/MOM/ATR/stoch parts).
@@ -32,34 +40,13 @@ constexpr std::array kShapes = {
     Shape{"sma", IndicatorKind::kSma, 1, 1, {0, 0, 0}, {2, 0, 0}, {true, false, false}},
     Shape{"ema", IndicatorKind::kEma, 1, 1, {0, 0, 0}, {2, 0, 0}, {true, false, false}},
     Shape{"rsi", IndicatorKind::kRsi, 1, 1, {0, 0, 0}, {2, 0, 0}, {true, false, false}},
-    Shape{"macd",
-          IndicatorKind::kMacd,
-          0,
-          3,
-          {12, 26, 9},
-          {2, 2, 1},
-          {true, true, true},
-          kMacdOutputs},
-    Shape{"bbands",
-          IndicatorKind::kBollinger,
-          1,
-          3,
-          {0, 2, 2},
-          {2, 0, 0},
-          {true, false, false},
-          kBandOutputs},
+    Shape{"macd", IndicatorKind::kMacd, 0, 3, {12, 26, 9}, {2, 2, 1}, {true, true, true}},
+    Shape{"bbands", IndicatorKind::kBollinger, 1, 3, {0, 2, 2}, {2, 0, 0}, {true, false, false}},
     Shape{"atr", IndicatorKind::kAtr, 1, 1, {0, 0, 0}, {1, 0, 0}, {true, false, false}},
     Shape{"roc", IndicatorKind::kRoc, 1, 1, {0, 0, 0}, {1, 0, 0}, {true, false, false}},
     Shape{"mom", IndicatorKind::kMomentum, 1, 1, {0, 0, 0}, {1, 0, 0}, {true, false, false}},
     Shape{"vsma", IndicatorKind::kVolumeSma, 1, 1, {0, 0, 0}, {2, 0, 0}, {true, false, false}},
-    Shape{"stoch",
-          IndicatorKind::kStoch,
-          0,
-          3,
-          {5, 3, 3},
-          {1, 1, 1},
-          {true, true, true},
-          kStochOutputs},
+    Shape{"stoch", IndicatorKind::kStoch, 0, 3, {5, 3, 3}, {1, 1, 1}, {true, true, true}},
     Shape{"vwap", IndicatorKind::kVwap, 1, 1, {0, 0, 0}, {0, 0, 0}, {true, false, false}},
 };
 
@@ -164,7 +151,10 @@ int parameter_count(IndicatorKind kind) noexcept {
 }
 
 std::span<const std::string_view> output_labels(IndicatorKind kind) noexcept {
-  return shape_of(kind).outputs;
+  for (const Outputs& o : kMultipleOutputs) {
+    if (o.kind == kind) return o.labels;
+  }
+  return kValueOutput;
 }
 
 std::vector<std::string> output_names(const IndicatorSpec& spec) {
@@ -174,9 +164,10 @@ std::vector<std::string> output_names(const IndicatorSpec& spec) {
     base.push_back('_');  // append piecewise: GCC 12's -Wrestrict misfires on "_" + string
     base.append(format_param(spec.params[static_cast<std::size_t>(p)]));
   }
-  if (shape.outputs.size() == 1) return {base};
+  const auto labels = output_labels(spec.kind);
+  if (labels.size() == 1) return {base};
   std::vector<std::string> names;
-  for (std::string_view label : shape.outputs) {
+  for (std::string_view label : labels) {
     names.push_back(base);
     names.back().push_back('_');
     names.back().append(label);

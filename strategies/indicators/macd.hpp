@@ -20,11 +20,8 @@
 
 namespace be::ta {
 
-class Macd : public Snapshottable<Macd> {
+class Macd : public Snapshottable<Macd, IndicatorKind::kMacd> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kMacd;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   Macd(int fast, int slow, int signal)
       : fast_(static_cast<std::uint32_t>(clamp_period(std::min(fast, slow), 2))),
         slow_(static_cast<std::uint32_t>(clamp_period(std::max(fast, slow), 2))),

@@ -25,11 +25,8 @@ namespace be::ta {
 // Simple moving average over `period` inputs; first value at index period-1.
 // The window total is a compensated running sum: O(1) and no drift (TA-Lib keeps a plain
 // running total; the two agree far inside 1e-9).
-class Sma : public Snapshottable<Sma> {
+class Sma : public Snapshottable<Sma, IndicatorKind::kSma> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kSma;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Sma(int period)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 1))), window_(period_) {}
 
@@ -75,11 +72,8 @@ class Sma : public Snapshottable<Sma> {
 };
 
 // SMA of the bar volume (the "volume MA"): the same arithmetic, fed volume from bars.
-class VolumeSma : public Snapshottable<VolumeSma> {
+class VolumeSma : public Snapshottable<VolumeSma, IndicatorKind::kVolumeSma> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kVolumeSma;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit VolumeSma(int period) : sma_(period) {}
 
   bool update(double volume) noexcept { return sma_.update(volume); }
@@ -102,11 +96,8 @@ class VolumeSma : public Snapshottable<VolumeSma> {
 
 // Exponential moving average, TA-Lib's default: k = 2/(period+1), the first value (index
 // period-1) is the SMA of the first `period` inputs, then ema += (x - ema) * k.
-class Ema : public Snapshottable<Ema> {
+class Ema : public Snapshottable<Ema, IndicatorKind::kEma> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kEma;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Ema(int period)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 1))),
         k_(2.0 / (static_cast<double>(period_) + 1.0)) {}

@@ -15,11 +15,8 @@ namespace be::ta {
 // index period) uses the simple averages of the first `period` gains and losses; after that
 // avg = (avg * (period-1) + new) / period. When avg gain + avg loss is within 1e-8 of zero
 // (TA-Lib's TA_IS_ZERO: a flat market) the RSI is 0, as TA-Lib reports it.
-class Rsi : public Snapshottable<Rsi> {
+class Rsi : public Snapshottable<Rsi, IndicatorKind::kRsi> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kRsi;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Rsi(int period) : period_(static_cast<std::uint32_t>(clamp_period(period, 2))) {}
 
   bool update(double x) noexcept {
@@ -90,13 +87,10 @@ class Rsi : public Snapshottable<Rsi> {
 //   Momentum: x - x[t-period]
 // First value at index period.
 template <IndicatorKind K>
-class PriceChange : public Snapshottable<PriceChange<K>> {
+class PriceChange : public Snapshottable<PriceChange<K>, K> {
   static_assert(K == IndicatorKind::kRoc || K == IndicatorKind::kMomentum);
 
  public:
-  static constexpr IndicatorKind kKind = K;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit PriceChange(int period)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 1))), window_(period_) {}
 
@@ -188,11 +182,8 @@ class RollingExtreme {
 //   slow %K = SMA(fast %K, slow_k)      slow %D = SMA(slow %K, slow_d)
 // Both outputs start at index (fast_k-1) + (slow_k-1) + (slow_d-1) = 8 for 5/3/3, as in
 // TA-Lib, which also withholds slow %K until slow %D exists. value() is slow %K.
-class Stoch : public Snapshottable<Stoch> {
+class Stoch : public Snapshottable<Stoch, IndicatorKind::kStoch> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kStoch;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   Stoch(int fast_k, int slow_k, int slow_d)
       : fast_k_(static_cast<std::uint32_t>(clamp_period(fast_k, 1))),
         highest_(fast_k_),

@@ -217,13 +217,17 @@ enum class IndicatorKind : std::uint16_t {
   kVwap = 11,
 };
 
-// CRTP mixin: save/restore/state_hash for any class with
-//   static constexpr IndicatorKind kKind; static constexpr std::uint16_t kStateVersion;
+// CRTP mixin every indicator derives from: its kind code and state layout version, and
+// save/restore/state_hash for any class with
 //   template <class A> void fields(A&);   // visits parameters with a.param, state with a.value
-// Restore is all-or-nothing: on error the indicator is left as it was.
-template <class Derived>
+// Restore is all-or-nothing: on error the indicator is left as it was. Bump Version when an
+// indicator's fields change, so an old snapshot is refused (kWrongKind), never misread.
+template <class Derived, IndicatorKind Kind, std::uint16_t Version = 1>
 class Snapshottable {
  public:
+  static constexpr IndicatorKind kKind = Kind;
+  static constexpr std::uint16_t kStateVersion = Version;
+
   std::size_t state_size() const noexcept {
     state_io::Sizer sizer;
     detail::FieldArchive<state_io::Sizer> a{sizer};
@@ -265,8 +269,8 @@ class Snapshottable {
 
   template <class A>
   void visit(A& a) const noexcept {
-    a.value(static_cast<std::uint16_t>(Derived::kKind));
-    a.value(Derived::kStateVersion);
+    a.value(static_cast<std::uint16_t>(kKind));
+    a.value(kStateVersion);
     const_cast<Derived&>(self()).fields(a);  // the archives above only read through it
   }
 
@@ -276,7 +280,7 @@ class Snapshottable {
     a.value(kind);
     a.value(version);
     if (a.error != StateError::kNone) return;
-    if (kind != static_cast<std::uint16_t>(Derived::kKind) || version != Derived::kStateVersion) {
+    if (kind != static_cast<std::uint16_t>(kKind) || version != kStateVersion) {
       a.error = StateError::kWrongKind;
       return;
     }

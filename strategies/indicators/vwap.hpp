@@ -18,11 +18,8 @@
 
 namespace be::ta {
 
-class Vwap : public Snapshottable<Vwap> {
+class Vwap : public Snapshottable<Vwap, IndicatorKind::kVwap> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kVwap;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Vwap(int period)
       : period_(static_cast<std::uint32_t>(period <= 0 ? 0 : clamp_period(period, 1))),
         pv_window_(period_),
