@@ -48,10 +48,6 @@ class Atr : public Snapshottable<Atr, IndicatorKind::kAtr> {
   double value() const noexcept { return atr_; }
   bool ready() const noexcept { return count_ > period_; }
   int lookback() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    count_ = 0;
-    prev_close_ = atr_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {

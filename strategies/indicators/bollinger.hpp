@@ -129,13 +129,6 @@ class SlidingVariance {
   double variance() const noexcept { return variance_; }
   double mean() const noexcept { return mean_; }
   bool full() const noexcept { return window_.full(); }
-  void reset() noexcept {
-    window_.clear();
-    s1_.clear();
-    s2_.clear();
-    mean_ = variance_ = 0.0;
-    run_ = 0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -189,10 +182,6 @@ class Bollinger : public Snapshottable<Bollinger, IndicatorKind::kBollinger> {
   double stddev() const noexcept { return stddev_; }
   bool ready() const noexcept { return variance_.full(); }
   int lookback() const noexcept { return static_cast<int>(period_) - 1; }
-  void reset() noexcept {
-    variance_.reset();
-    middle_ = stddev_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {

@@ -63,10 +63,6 @@ class Macd : public Snapshottable<Macd, IndicatorKind::kMacd> {
   double hist() const noexcept { return macd_ - signal_ema_; }
   bool ready() const noexcept { return count_ >= slow_ + signal_ - 1; }
   int lookback() const noexcept { return static_cast<int>(slow_ + signal_) - 2; }
-  void reset() noexcept {
-    count_ = 0;
-    fast_ema_ = slow_ema_ = signal_ema_ = macd_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {

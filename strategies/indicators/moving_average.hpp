@@ -7,7 +7,7 @@
 //   bool ready() const              false during warm-up (TA-Lib's empty cells)
 //   int lookback() const            TA-Lib's lookback: the first value comes with input
 //                                   number lookback() (0-based)
-//   void reset()                    back to the freshly constructed state
+//   void reset()                    back to the freshly constructed state (Snapshottable)
 //   state_size/save/restore/state_hash   snapshots (strategies/indicators/state.hpp)
 // Thread-safety: none; an indicator belongs to the one thread that updates it.
 // Constructors allocate the window once; periods outside TA-Lib's range are clamped into it
@@ -50,11 +50,6 @@ class Sma : public Snapshottable<Sma, IndicatorKind::kSma> {
   bool ready() const noexcept { return window_.full(); }
   int lookback() const noexcept { return static_cast<int>(period_) - 1; }
   int period() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    window_.clear();
-    sum_.clear();
-    value_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -83,7 +78,6 @@ class VolumeSma : public Snapshottable<VolumeSma, IndicatorKind::kVolumeSma> {
   double value() const noexcept { return sma_.value(); }
   bool ready() const noexcept { return sma_.ready(); }
   int lookback() const noexcept { return sma_.lookback(); }
-  void reset() noexcept { sma_.reset(); }
 
   template <class A>
   void fields(A& a) {
@@ -118,11 +112,6 @@ class Ema : public Snapshottable<Ema, IndicatorKind::kEma> {
   double value() const noexcept { return value_; }
   bool ready() const noexcept { return count_ == period_; }
   int lookback() const noexcept { return static_cast<int>(period_) - 1; }
-  void reset() noexcept {
-    count_ = 0;
-    seed_sum_ = 0.0;
-    value_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {

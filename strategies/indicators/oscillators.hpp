@@ -58,10 +58,6 @@ class Rsi : public Snapshottable<Rsi, IndicatorKind::kRsi> {
   double value() const noexcept { return value_; }
   bool ready() const noexcept { return count_ > period_; }
   int lookback() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    count_ = 0;
-    prev_ = gain_ = loss_ = value_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -112,11 +108,6 @@ class PriceChange : public Snapshottable<PriceChange<K>, K> {
   double value() const noexcept { return value_; }
   bool ready() const noexcept { return ready_ != 0; }
   int lookback() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    window_.clear();
-    value_ = 0.0;
-    ready_ = 0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -157,10 +148,6 @@ class RollingExtreme {
     if (!queue_.empty() && queue_.front().index + period_ <= next_index_) queue_.pop_front();
     queue_.push_back(Entry{next_index_++, x});
     return queue_.front().value;
-  }
-  void reset() noexcept {
-    queue_.clear();
-    next_index_ = 0;
   }
 
   template <class A>
@@ -212,13 +199,6 @@ class Stoch : public Snapshottable<Stoch, IndicatorKind::kStoch> {
   bool ready() const noexcept { return slow_d_.ready(); }
   int lookback() const noexcept {
     return static_cast<int>(fast_k_) - 1 + slow_k_.lookback() + slow_d_.lookback();
-  }
-  void reset() noexcept {
-    highest_.reset();
-    lowest_.reset();
-    slow_k_.reset();
-    slow_d_.reset();
-    seen_ = 0;
   }
 
   template <class A>

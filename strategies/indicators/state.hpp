@@ -200,6 +200,23 @@ struct ReadArchive {
   }
 };
 
+// Puts every state field back to its constructed value, zero (parameters stay): reset() for
+// every indicator comes from the same field list, so no field can be left out of it.
+struct ResetArchive {
+  template <class T>
+  void value(T& v) noexcept {
+    v = T{};
+  }
+  template <class T>
+  void param(const T& /*unchanged*/) noexcept {}
+  template <class T>
+  void ring(std::vector<T>& d, std::size_t& head, std::size_t& size) noexcept {
+    std::fill(d.begin(), d.end(), T{});
+    head = 0;
+    size = 0;
+  }
+};
+
 }  // namespace detail
 
 // Stable indicator kind codes: they lead every saved state. Append, never renumber.
@@ -218,7 +235,7 @@ enum class IndicatorKind : std::uint16_t {
 };
 
 // CRTP mixin every indicator derives from: its kind code and state layout version, and
-// save/restore/state_hash for any class with
+// save/restore/state_hash/reset for any class with
 //   template <class A> void fields(A&);   // visits parameters with a.param, state with a.value
 // Restore is all-or-nothing: on error the indicator is left as it was. Bump Version when an
 // indicator's fields change, so an old snapshot is refused (kWrongKind), never misread.
@@ -254,6 +271,13 @@ class Snapshottable {
     if (a.error == StateError::kNone && !a.in.at_end()) a.error = StateError::kTrailingBytes;
     if (a.error == StateError::kNone) self() = std::move(copy_check);
     return a.error;
+  }
+
+  // Back to the freshly constructed state (every state field is zero when constructed).
+  // Allocation-free; O(window).
+  void reset() noexcept {
+    detail::ResetArchive a;
+    self().fields(a);
   }
 
   std::uint64_t state_hash() const noexcept {

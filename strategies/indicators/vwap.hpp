@@ -60,15 +60,6 @@ class Vwap : public Snapshottable<Vwap, IndicatorKind::kVwap> {
   double value() const noexcept { return value_; }
   bool ready() const noexcept { return period_ == 0 ? seen_ != 0 : volume_window_.full(); }
   int lookback() const noexcept { return period_ == 0 ? 0 : static_cast<int>(period_) - 1; }
-  void reset() noexcept {
-    pv_window_.clear();
-    volume_window_.clear();
-    pv_sum_.clear();
-    volume_sum_.clear();
-    traded_ = 0;
-    value_ = 0.0;
-    seen_ = 0;
-  }
 
   template <class A>
   void fields(A& a) {
