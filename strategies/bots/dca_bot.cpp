@@ -223,25 +223,4 @@ void DcaBot::on_order_update(const BotOrderUpdate& update, BotContext& ctx) {
   }
 }
 
-void DcaBot::save_fields(state_io::Writer& w) const {
-  w.put(quantity_);
-  w.put(cost_);
-  w.put(base_pending_);
-  w.put(safety_placed_);
-  w.put(take_profit_live_);
-  w.put(cycles_);
-  w.put(skipped_);
-}
-
-bool DcaBot::load_fields(state_io::Reader& r) {
-  r.get(quantity_);
-  r.get(cost_);
-  r.get(base_pending_);
-  r.get(safety_placed_);
-  r.get(take_profit_live_);
-  r.get(cycles_);
-  r.get(skipped_);
-  return !r.failed();
-}
-
 }  // namespace be::bots

@@ -103,24 +103,4 @@ void SignalBot::on_order_update(const BotOrderUpdate& update, BotContext& /*ctx*
   if (update.tag == kExit) exit_pending_ = false;
 }
 
-void SignalBot::save_fields(state_io::Writer& w) const {
-  w.put(entry_pending_);
-  w.put(exit_pending_);
-  w.put(entry_quantity_);
-  w.put(entry_cost_);
-  w.put(entry_price_);
-  w.put(signals_skipped_);
-  save_signal_fields(w);
-}
-
-bool SignalBot::load_fields(state_io::Reader& r) {
-  r.get(entry_pending_);
-  r.get(exit_pending_);
-  r.get(entry_quantity_);
-  r.get(entry_cost_);
-  r.get(entry_price_);
-  r.get(signals_skipped_);
-  return !r.failed() && load_signal_fields(r);
-}
-
 }  // namespace be::bots

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "core/json_config.hpp"
@@ -62,8 +63,18 @@ class SignalBot : public Bot {
   double to_price(std::int64_t fixed) const noexcept;
 
  private:
-  void save_fields(state_io::Writer& w) const final;
-  bool load_fields(state_io::Reader& r) final;
+  // The snapshot: these fields, in this order, then the subclass's.
+  static auto snapshot_fields(auto& self) {
+    return std::tie(self.entry_pending_, self.exit_pending_, self.entry_quantity_, self.entry_cost_,
+                    self.entry_price_, self.signals_skipped_);
+  }
+  void save_fields(state_io::Writer& w) const final {
+    save_all(w, snapshot_fields(*this));
+    save_signal_fields(w);
+  }
+  bool load_fields(state_io::Reader& r) final {
+    return load_all(r, snapshot_fields(*this)) && load_signal_fields(r);
+  }
 
   InstrumentInfo info_;
   std::uint32_t timeframe_seconds_;
