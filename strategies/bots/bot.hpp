@@ -76,6 +76,10 @@ enum class BotOrderStatus : std::uint8_t {
   kRejected,  // by the venue or by risk
   kExpired,
 };
+// Whether the order is over (filled, canceled, rejected or expired): nothing more will come.
+constexpr bool is_final(BotOrderStatus status) noexcept {
+  return status != BotOrderStatus::kAccepted && status != BotOrderStatus::kPartiallyFilled;
+}
 
 struct BotOrderUpdate {
   InstrumentId instrument{};

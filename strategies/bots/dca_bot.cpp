@@ -199,8 +199,7 @@ void DcaBot::on_fill(const BotFill& fill, BotContext& ctx) {
 
 void DcaBot::on_order_update(const BotOrderUpdate& update, BotContext& ctx) {
   if (update.instrument != instrument()) return;
-  const bool done = update.status != BotOrderStatus::kAccepted &&
-                    update.status != BotOrderStatus::kPartiallyFilled;
+  const bool done = is_final(update.status);
   if (!done) return;
   if (update.tag == kBase) {
     base_pending_ = false;

@@ -96,8 +96,7 @@ void SignalBot::on_fill(const BotFill& fill, BotContext& /*ctx*/) {
 }
 
 void SignalBot::on_order_update(const BotOrderUpdate& update, BotContext& /*ctx*/) {
-  const bool done = update.status != BotOrderStatus::kAccepted &&
-                    update.status != BotOrderStatus::kPartiallyFilled;
+  const bool done = is_final(update.status);
   if (!done) return;
   if (update.tag == kEntry) entry_pending_ = false;
   if (update.tag == kExit) exit_pending_ = false;
