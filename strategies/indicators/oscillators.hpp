@@ -17,36 +17,17 @@ namespace be::ta {
 // (TA-Lib's TA_IS_ZERO: a flat market) the RSI is 0, as TA-Lib reports it.
 class Rsi : public Snapshottable<Rsi, IndicatorKind::kRsi> {
  public:
-  explicit Rsi(int period) : period_(static_cast<std::uint32_t>(clamp_period(period, 2))) {}
+  explicit Rsi(int period) : warmup_{static_cast<std::uint32_t>(clamp_period(period, 2))} {}
 
   bool update(double x) noexcept {
-    if (count_ == 0) {
-      prev_ = x;
-      ++count_;
-      return false;
-    }
-    const double change = x - prev_;
-    prev_ = x;
-    if (count_ <= period_) {  // seeding: plain sums of the first `period` changes
-      if (change < 0) {
-        loss_ -= change;
-      } else {
-        gain_ += change;
-      }
-      if (count_++ < period_) return false;
-      loss_ /= period_;
-      gain_ /= period_;
-    } else {
-      loss_ *= period_ - 1;
-      gain_ *= period_ - 1;
-      if (change < 0) {
-        loss_ -= change;
-      } else {
-        gain_ += change;
-      }
-      loss_ /= period_;
-      gain_ /= period_;
-    }
+    const double change = x - warmup_.previous;
+    warmup_.previous = x;
+    const WilderWarmup::Step step = warmup_.next();
+    if (step == WilderWarmup::Step::kPrime) return false;
+    // Each change feeds one side; the other gets +0.0, which leaves it exactly as it was.
+    warmup_.add(step, gain_, change < 0 ? 0.0 : change);
+    warmup_.add(step, loss_, change < 0 ? -change : 0.0);
+    if (step == WilderWarmup::Step::kSeed) return false;
     const double total = gain_ + loss_;
     value_ = (total > -1e-8 && total < 1e-8) ? 0.0 : 100.0 * (gain_ / total);
     return true;
@@ -56,24 +37,20 @@ class Rsi : public Snapshottable<Rsi, IndicatorKind::kRsi> {
   }
 
   double value() const noexcept { return value_; }
-  bool ready() const noexcept { return count_ > period_; }
-  int lookback() const noexcept { return static_cast<int>(period_); }
+  bool ready() const noexcept { return warmup_.ready(); }
+  int lookback() const noexcept { return warmup_.lookback(); }
 
   template <class A>
   void fields(A& a) {
-    a.param(period_);
-    a.value(count_);
-    a.value(prev_);
+    warmup_.fields(a);
     a.value(gain_);
     a.value(loss_);
     a.value(value_);
   }
 
  private:
-  std::uint32_t period_;
-  std::uint32_t count_ = 0;  // inputs seen, saturating at period_ + 1
-  double prev_ = 0.0;
-  double gain_ = 0.0;  // average gain once ready; a plain sum while seeding
+  WilderWarmup warmup_;  // previous: the last close
+  double gain_ = 0.0;    // average gain once ready; a plain sum while seeding
   double loss_ = 0.0;
   double value_ = 0.0;
 };
