@@ -82,13 +82,9 @@ void RiskStage::on_input(const Event& input, Outbox& out) {
     case EventType::kOperatorCommand:
       on_command(input.as<OperatorCommand>(), t, out);
       break;
-    case EventType::kBlob: {
-      const auto blob = input.as<BlobRef>();
-      if (blob.data != nullptr && blob.size <= BlobRef::kMaxSize) {
-        blobs_[blob.blob_id].assign(reinterpret_cast<const char*>(blob.data), blob.size);
-      }
+    case EventType::kBlob:
+      keep_blob(blobs_, input.as<BlobRef>());
       break;
-    }
     default:
       engine_.advance_time(t);
       break;
@@ -261,11 +257,9 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
   switch (command.kind) {
     case K::kCreateBot:
     case K::kUpdateBot: {
-      auto blob = blobs_.find(command.blob_id);
-      if (blob == blobs_.end()) return;
-      const std::string json = std::move(blob->second);
-      blobs_.erase(blob);
-      auto doc = config::parse(json);
+      const std::optional<std::string> json = take_blob(blobs_, command.blob_id);
+      if (!json) return;
+      auto doc = config::parse(*json);
       if (!doc) {
         ++stats_.bad_configs;
         return;
@@ -359,11 +353,7 @@ std::vector<std::byte> RiskStage::snapshot() const {
   w(static_cast<std::uint32_t>(orders_.size()));
   for (const Tracked& t : orders_)
     visit_tracked(t, w);
-  w(static_cast<std::uint32_t>(blobs_.size()));
-  for (const auto& [id, text] : blobs_) {
-    w(id);
-    w.put_string(text);
-  }
+  save_blobs(w, blobs_);
   w(stats_);
   return out;
 }
@@ -403,14 +393,8 @@ std::optional<std::string> RiskStage::restore(std::span<const std::byte> bytes) 
     if (!in.ok()) return "risk snapshot: truncated";
     orders.push_back(t);
   }
-  std::map<std::uint64_t, std::string> blobs;
-  n = in.get<std::uint32_t>();
-  if (!in.ok()) return "risk snapshot: truncated";
-  for (std::uint32_t k = 0; k < n; ++k) {
-    const auto id = in.get<std::uint64_t>();
-    blobs[id] = in.get_string();
-    if (!in.ok()) return "risk snapshot: truncated";
-  }
+  SeenBlobs blobs;
+  if (!load_blobs(in, blobs)) return "risk snapshot: truncated";
   RiskStageStats stats;
   in(stats);
   if (!in.ok() || !in.at_end()) return "risk snapshot: trailing or missing bytes";
