@@ -1,31 +1,50 @@
 // Venue reports -> OrderUpdate: the execution types and order statuses Binance names, and
 // what each means to the order state machine (journal-stable event numbers, core/codes.hpp).
+#include <array>
+
+#include "core/names.hpp"
 #include "oms/order_state_machine.hpp"
 #include "oms/venues/binance/messages.hpp"
 
 namespace be::binance {
 
+namespace {
+
+// Binance's words for the execution types and order statuses we tell apart; kOther (last)
+// stands for every other word.
+constexpr std::array<Named<ExecType>, 7> kExecTypeNames{{
+    {ExecType::kNew, "NEW"},
+    {ExecType::kCanceled, "CANCELED"},
+    {ExecType::kReplaced, "REPLACED"},
+    {ExecType::kRejected, "REJECTED"},
+    {ExecType::kTrade, "TRADE"},
+    {ExecType::kExpired, "EXPIRED"},
+    {ExecType::kTradePrevention, "TRADE_PREVENTION"},
+}};
+static_assert(names_every_code(kExecTypeNames, static_cast<std::size_t>(ExecType::kOther)),
+              "a new ExecType needs Binance's word for it here");
+
+constexpr std::array<Named<OrderStatus>, 8> kOrderStatusNames{{
+    {OrderStatus::kNew, "NEW"},
+    {OrderStatus::kPartiallyFilled, "PARTIALLY_FILLED"},
+    {OrderStatus::kFilled, "FILLED"},
+    {OrderStatus::kCanceled, "CANCELED"},
+    {OrderStatus::kPendingCancel, "PENDING_CANCEL"},
+    {OrderStatus::kRejected, "REJECTED"},
+    {OrderStatus::kExpired, "EXPIRED"},
+    {OrderStatus::kExpiredInMatch, "EXPIRED_IN_MATCH"},
+}};
+static_assert(names_every_code(kOrderStatusNames, static_cast<std::size_t>(OrderStatus::kOther)),
+              "a new OrderStatus needs Binance's word for it here");
+
+}  // namespace
+
 ExecType parse_exec_type(std::string_view t) noexcept {
-  if (t == "NEW") return ExecType::kNew;
-  if (t == "TRADE") return ExecType::kTrade;
-  if (t == "CANCELED") return ExecType::kCanceled;
-  if (t == "REJECTED") return ExecType::kRejected;
-  if (t == "EXPIRED") return ExecType::kExpired;
-  if (t == "REPLACED") return ExecType::kReplaced;
-  if (t == "TRADE_PREVENTION") return ExecType::kTradePrevention;
-  return ExecType::kOther;
+  return code_of(kExecTypeNames, t).value_or(ExecType::kOther);
 }
 
 OrderStatus parse_order_status(std::string_view t) noexcept {
-  if (t == "NEW") return OrderStatus::kNew;
-  if (t == "PARTIALLY_FILLED") return OrderStatus::kPartiallyFilled;
-  if (t == "FILLED") return OrderStatus::kFilled;
-  if (t == "CANCELED") return OrderStatus::kCanceled;
-  if (t == "PENDING_CANCEL") return OrderStatus::kPendingCancel;
-  if (t == "REJECTED") return OrderStatus::kRejected;
-  if (t == "EXPIRED") return OrderStatus::kExpired;
-  if (t == "EXPIRED_IN_MATCH") return OrderStatus::kExpiredInMatch;
-  return OrderStatus::kOther;
+  return code_of(kOrderStatusNames, t).value_or(OrderStatus::kOther);
 }
 
 std::optional<OrderUpdate> to_order_update(const ExecutionReport& r, AccountId account) noexcept {
