@@ -193,6 +193,21 @@ void BinanceSpotGateway::stop() noexcept {
   s.stop_user_stream();
 }
 
+// Hands one request to the REST worker: false (counted) when the ring is full or the gateway
+// is not running. Non-blocking: a push and, only when the worker sleeps, a wake.
+bool BinanceSpotGateway::Impl::enqueue(const Work& w) noexcept {
+  if (!running.load(std::memory_order_relaxed) || !ring.try_push(w)) {
+    counters.queue_full.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  wake_worker();
+  return true;
+}
+
+VenueReason BinanceSpotGateway::Impl::not_queued_reason() const noexcept {
+  return running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning;
+}
+
 void BinanceSpotGateway::submit(const OrderNew& order, Nanos now) noexcept {
   auto& s = *impl_;
   s.counters.submitted.fetch_add(1, std::memory_order_relaxed);
@@ -200,15 +215,11 @@ void BinanceSpotGateway::submit(const OrderNew& order, Nanos now) noexcept {
   w.kind = Work::kNew;
   w.order = order;
   w.now = now;
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
-    s.emit(
-        s.update_for(order.bot, order.instrument, order.client_sequence, oms::OrderEvent::kRejected,
-                     s.running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning),
-        now);
-    return;
+  if (!s.enqueue(w)) {
+    s.emit(s.update_for(order.bot, order.instrument, order.client_sequence,
+                        oms::OrderEvent::kRejected, s.not_queued_reason()),
+           now);
   }
-  s.wake_worker();
 }
 
 void BinanceSpotGateway::cancel(const OrderCancel& cancel, Nanos now) noexcept {
@@ -217,15 +228,11 @@ void BinanceSpotGateway::cancel(const OrderCancel& cancel, Nanos now) noexcept {
   w.kind = Work::kCancel;
   w.cancel = cancel;
   w.now = now;
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
+  if (!s.enqueue(w)) {
     s.emit(s.update_for(cancel.bot, cancel.instrument, cancel.client_sequence,
-                        oms::OrderEvent::kCancelRejected,
-                        s.running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning),
+                        oms::OrderEvent::kCancelRejected, s.not_queued_reason()),
            now);
-    return;
   }
-  s.wake_worker();
 }
 
 void BinanceSpotGateway::query_order(BotId bot, InstrumentId instrument,
@@ -239,11 +246,7 @@ void BinanceSpotGateway::query_order(BotId bot, InstrumentId instrument,
   w.cancel.account = s.config.account;
   w.now = now;
   // A query that cannot be queued is answered by the next reconciliation instead.
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  s.wake_worker();
+  s.enqueue(w);
 }
 
 void BinanceSpotGateway::request_balances(AccountId account, Nanos now) noexcept {
@@ -252,11 +255,7 @@ void BinanceSpotGateway::request_balances(AccountId account, Nanos now) noexcept
   Work w;
   w.kind = Work::kBalances;
   w.now = now;
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  s.wake_worker();
+  s.enqueue(w);
 }
 
 GatewayStats BinanceSpotGateway::stats() const noexcept {

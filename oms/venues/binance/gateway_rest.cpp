@@ -144,15 +144,20 @@ std::optional<OrderUpdate> BinanceSpotGateway::Impl::query(net::HttpClient& http
   return std::nullopt;
 }
 
+// The instrument a request names, or nothing after answering `refusal` (kUnknownInstrument).
+const InstrumentDefined* BinanceSpotGateway::Impl::instrument_or_refuse(
+    BotId bot, InstrumentId instrument, SequenceNumber seq, oms::OrderEvent refusal, Nanos now) {
+  const InstrumentDefined* def = symbols.by_id(instrument);
+  if (def == nullptr)
+    emit(update_for(bot, instrument, seq, refusal, VenueReason::kUnknownInstrument), now);
+  return def;
+}
+
 void BinanceSpotGateway::Impl::do_new(net::HttpClient& http, MessageParser& parser, const Work& w) {
   const OrderNew& o = w.order;
-  const InstrumentDefined* def = symbols.by_id(o.instrument);
-  if (def == nullptr) {
-    emit(update_for(o.bot, o.instrument, o.client_sequence, oms::OrderEvent::kRejected,
-                    VenueReason::kUnknownInstrument),
-         w.now);
-    return;
-  }
+  const InstrumentDefined* def = instrument_or_refuse(o.bot, o.instrument, o.client_sequence,
+                                                      oms::OrderEvent::kRejected, w.now);
+  if (def == nullptr) return;
   {
     std::lock_guard lock(track_mutex);
     tracked[TrackKey{index_of(o.bot), o.client_sequence}] =
@@ -231,13 +236,9 @@ void BinanceSpotGateway::Impl::do_new(net::HttpClient& http, MessageParser& pars
 void BinanceSpotGateway::Impl::do_cancel(net::HttpClient& http, MessageParser& parser,
                                          const Work& w) {
   const OrderCancel& c = w.cancel;
-  const InstrumentDefined* def = symbols.by_id(c.instrument);
-  if (def == nullptr) {
-    emit(update_for(c.bot, c.instrument, c.client_sequence, oms::OrderEvent::kCancelRejected,
-                    VenueReason::kUnknownInstrument),
-         w.now);
-    return;
-  }
+  const InstrumentDefined* def = instrument_or_refuse(c.bot, c.instrument, c.client_sequence,
+                                                      oms::OrderEvent::kCancelRejected, w.now);
+  if (def == nullptr) return;
   Reply r = call_idempotent(http, parser, "DELETE", "/api/v3/order",
                             order_params(*def, c.bot, c.client_sequence, "origClientOrderId"), true,
                             kWeightCancel);
@@ -262,13 +263,9 @@ void BinanceSpotGateway::Impl::do_cancel(net::HttpClient& http, MessageParser& p
 void BinanceSpotGateway::Impl::do_query(net::HttpClient& http, MessageParser& parser,
                                         const Work& w) {
   const OrderCancel& c = w.cancel;  // bot, instrument, sequence of the order asked about
-  const InstrumentDefined* def = symbols.by_id(c.instrument);
-  if (def == nullptr) {
-    emit(update_for(c.bot, c.instrument, c.client_sequence, oms::OrderEvent::kReconciledNotFound,
-                    VenueReason::kUnknownInstrument),
-         w.now);
-    return;
-  }
+  const InstrumentDefined* def = instrument_or_refuse(c.bot, c.instrument, c.client_sequence,
+                                                      oms::OrderEvent::kReconciledNotFound, w.now);
+  if (def == nullptr) return;
   Nanos t = 0;
   if (auto found = query(http, parser, *def, c.bot, c.client_sequence, t)) emit_tracked(*found, t);
 }
