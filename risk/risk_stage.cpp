@@ -21,6 +21,21 @@ NotificationKind exit_kind(std::uint32_t tag) noexcept {
   return NotificationKind::kTrailingStop;
 }
 
+// A notification about an intent (a risk reject of it, or a protection exit): whose, on what,
+// and the two figures that kind reports.
+Notification notification_about(const OrderIntent& intent, NotificationKind kind,
+                                std::int64_t value1, std::int64_t value2) noexcept {
+  Notification n;
+  n.kind = kind;
+  n.side = intent.side;
+  n.bot = intent.bot;
+  n.instrument = intent.instrument;
+  n.value1 = value1;
+  n.value2 = value2;
+  n.cause = intent.cause;
+  return n;
+}
+
 // A tracked order's snapshot fields, in order (its padding and reserved bytes are not state).
 template <class TrackedOrder, class Visitor>
 void visit_tracked(TrackedOrder& t, Visitor& visit) {
@@ -96,14 +111,8 @@ void RiskStage::emit_exits(std::span<OrderIntent> exits, Nanos t, Outbox& out) {
     if (kExitIndexBase + exits_this_input_ >= (1u << kIntentIndexBits)) break;
     exit.cause = client_sequence(input_ordinal_, kExitIndexBase + exits_this_input_++);
     ++stats_.exits;
-    Notification n;
-    n.kind = exit_kind(exit.tag);
-    n.side = exit.side;
-    n.bot = exit.bot;
-    n.instrument = exit.instrument;
-    n.value1 = engine_.reference_price(exit.instrument);
-    n.value2 = exit.quantity;
-    n.cause = exit.cause;
+    const Notification n = notification_about(
+        exit, exit_kind(exit.tag), engine_.reference_price(exit.instrument), exit.quantity);
     Event record = Event::make(exit, t, 0);
     record.header.flags = kFlagDerived;
     const std::size_t at = out.size();
@@ -138,19 +147,11 @@ void RiskStage::check_intent(Event& record, OrderIntent intent, Outbox& out) {
   }
   ++stats_.rejected;
   ++stats_.by_reason[static_cast<std::size_t>(d.reject.reason)];
-  RiskReject reject = d.reject;
-  reject.cause = intent.cause;
-  reject.event_time = t;
+  const RiskReject& reject = d.reject;  // its cause and event time are the intent's and t
   out.emit(reject, t);
-  Notification n;
-  n.kind = NotificationKind::kRiskReject;
+  Notification n =
+      notification_about(intent, NotificationKind::kRiskReject, reject.limit, reject.observed);
   n.code = static_cast<std::uint16_t>(reject.reason);
-  n.side = intent.side;
-  n.bot = intent.bot;
-  n.instrument = intent.instrument;
-  n.value1 = reject.limit;
-  n.value2 = reject.observed;
-  n.cause = intent.cause;
   out.emit(n, t);
 }
 

@@ -204,34 +204,29 @@ bool BinanceSpotGateway::Impl::enqueue(const Work& w) noexcept {
   return true;
 }
 
-VenueReason BinanceSpotGateway::Impl::not_queued_reason() const noexcept {
-  return running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning;
+// The answer to an order request enqueue() refused.
+void BinanceSpotGateway::Impl::refuse_unqueued(BotId bot, InstrumentId instrument,
+                                               SequenceNumber seq, oms::OrderEvent refusal,
+                                               Nanos now) {
+  emit(update_for(bot, instrument, seq, refusal,
+                  running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning),
+       now);
 }
 
 void BinanceSpotGateway::submit(const OrderNew& order, Nanos now) noexcept {
   auto& s = *impl_;
   s.counters.submitted.fetch_add(1, std::memory_order_relaxed);
-  Work w;
-  w.kind = Work::kNew;
-  w.order = order;
-  w.now = now;
-  if (!s.enqueue(w)) {
-    s.emit(s.update_for(order.bot, order.instrument, order.client_sequence,
-                        oms::OrderEvent::kRejected, s.not_queued_reason()),
-           now);
+  if (!s.enqueue(Work{Work::kNew, order, {}, now})) {
+    s.refuse_unqueued(order.bot, order.instrument, order.client_sequence,
+                      oms::OrderEvent::kRejected, now);
   }
 }
 
 void BinanceSpotGateway::cancel(const OrderCancel& cancel, Nanos now) noexcept {
   auto& s = *impl_;
-  Work w;
-  w.kind = Work::kCancel;
-  w.cancel = cancel;
-  w.now = now;
-  if (!s.enqueue(w)) {
-    s.emit(s.update_for(cancel.bot, cancel.instrument, cancel.client_sequence,
-                        oms::OrderEvent::kCancelRejected, s.not_queued_reason()),
-           now);
+  if (!s.enqueue(Work{Work::kCancel, {}, cancel, now})) {
+    s.refuse_unqueued(cancel.bot, cancel.instrument, cancel.client_sequence,
+                      oms::OrderEvent::kCancelRejected, now);
   }
 }
 

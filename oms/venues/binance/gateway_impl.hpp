@@ -137,7 +137,8 @@ struct BinanceSpotGateway::Impl {
 
   // ---- the caller's side (gateway.cpp) ----------------------------------------------------
   bool enqueue(const Work& w) noexcept;
-  VenueReason not_queued_reason() const noexcept;
+  void refuse_unqueued(BotId bot, InstrumentId instrument, SequenceNumber seq,
+                       oms::OrderEvent refusal, Nanos now);
 
   // ---- emitting (gateway.cpp) -------------------------------------------------------------
   void emit(const OrderUpdate& u, Nanos event_time) { responses.respond(u, event_time, 0); }
@@ -164,6 +165,8 @@ struct BinanceSpotGateway::Impl {
   const InstrumentDefined* instrument_or_refuse(BotId bot, InstrumentId instrument,
                                                 SequenceNumber seq, oms::OrderEvent refusal,
                                                 Nanos now);
+  bool emit_answered(MessageParser& parser, const std::string& body, OrderUpdate u,
+                     bool with_executed);
   void do_new(net::HttpClient& http, MessageParser& parser, const Work& w);
   void do_cancel(net::HttpClient& http, MessageParser& parser, const Work& w);
   void do_query(net::HttpClient& http, MessageParser& parser, const Work& w);
