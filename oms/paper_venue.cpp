@@ -135,14 +135,9 @@ void PaperVenue::release_due(Nanos now) noexcept {
 // An answer about a request the venue holds no order for (refused, or never seen): it names
 // the order as the request did.
 void PaperVenue::refuse(const OrderNew& o, OrderEvent event, PaperReason reason, Nanos t) noexcept {
-  OrderUpdate u;
-  u.bot = o.bot;
-  u.event = static_cast<std::uint8_t>(event);
-  u.reason = static_cast<std::uint16_t>(reason);
-  u.instrument = o.instrument;
-  u.account = o.account;
-  u.client_sequence = o.client_sequence;
-  sink_->respond(u, t, 0);
+  sink_->respond(order_update(o.bot, o.client_sequence, o.instrument, o.account, event,
+                              static_cast<std::uint16_t>(reason)),
+                 t, 0);
 }
 
 void PaperVenue::reject(const OrderNew& o, PaperReason reason, Nanos t) noexcept {
@@ -155,13 +150,8 @@ OrderUpdate PaperVenue::update_of(std::uint32_t slot, OrderEvent event,
                                   PaperReason reason) const noexcept {
   const PaperOrder& o = table_[slot];
   const ClientOrderId id = table_.key(slot);
-  OrderUpdate u;
-  u.bot = id.bot;
-  u.event = static_cast<std::uint8_t>(event);
-  u.reason = static_cast<std::uint16_t>(reason);
-  u.instrument = o.instrument;
-  u.account = o.account;
-  u.client_sequence = id.sequence;
+  OrderUpdate u = order_update(id.bot, id.sequence, o.instrument, o.account, event,
+                               static_cast<std::uint16_t>(reason));
   u.venue_order_id = o.venue_order_id;
   u.cumulative_quantity = o.filled;
   return u;

@@ -93,14 +93,8 @@ void BinanceSpotGateway::Impl::prune() {
 OrderUpdate BinanceSpotGateway::Impl::update_for(BotId bot, InstrumentId instrument,
                                                  SequenceNumber seq, oms::OrderEvent e,
                                                  VenueReason reason) const {
-  OrderUpdate u;
-  u.bot = bot;
-  u.instrument = instrument;
-  u.client_sequence = seq;
-  u.account = config.account;
-  u.event = ev(e);
-  u.reason = static_cast<std::uint16_t>(reason);
-  return u;
+  return oms::order_update(bot, seq, instrument, config.account, e,
+                           static_cast<std::uint16_t>(reason));
 }
 
 void BinanceSpotGateway::Impl::worker_main() {
