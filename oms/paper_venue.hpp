@@ -34,6 +34,7 @@
 
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "core/state_io.hpp"
 #include "oms/ledger.hpp"
 #include "oms/order_manager.hpp"
 #include "oms/order_table.hpp"
@@ -89,19 +90,13 @@ struct PaperStats {
   std::uint64_t expired = 0;
   std::uint64_t duplicates = 0;  // a submit for a client id the venue has seen
   std::uint64_t busy = 0;
+  // Padding-free, so the record itself is the field list (its fields in declaration order).
   template <class V>
   void fields(V& v) {
-    v(requests);
-    v(accepted);
-    v(rejected);
-    v(fills);
-    v(canceled);
-    v(cancel_rejected);
-    v(expired);
-    v(duplicates);
-    v(busy);
+    v(*this);
   }
 };
+static_assert(state_io::PlainField<PaperStats>);
 
 class PaperVenue final : public Venue {
  public:
