@@ -28,18 +28,6 @@ constexpr std::array<Named<Op>, 4> kOperatorNames = {{
     {Op::kCrossesBelow, "crosses_below"},
 }};
 
-// Reads `key` as one of the table's names: the reader's own "must be one of ..." check, fed
-// the table's names in order, so each word is written once.
-template <class E, std::size_t N>
-std::optional<E> read_named(config::ObjectReader& r, std::string_view key,
-                            const std::array<Named<E>, N>& table) {
-  const auto text = [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return r.string(key, config::Presence::kRequired, {table[I].name...});
-  }
-  (std::make_index_sequence<N>{});
-  return text ? code_of(table, *text) : std::nullopt;
-}
-
 std::string operand_text(const Operand& o) {
   switch (o.kind) {
     case OperandKind::kConstant:
@@ -214,7 +202,7 @@ std::optional<ConditionDef> read_condition(const config::Value& object, const st
     def.timeframe_seconds = *context.default_timeframe_seconds;
   }
 
-  if (auto op = read_named(r, "operator", kOperatorNames)) def.op = *op;
+  if (auto op = r.code("operator", config::Presence::kRequired, kOperatorNames)) def.op = *op;
 
   std::optional<Operand> rhs;
   const config::Value* value = object.find("value");
@@ -225,7 +213,7 @@ std::optional<ConditionDef> read_condition(const config::Value& object, const st
       rhs = Operand::number(*v);
     }
   } else if (value->kind == config::Value::Kind::kString) {
-    if (auto price = read_named(r, "value", kPriceNames)) {
+    if (auto price = r.code("value", config::Presence::kRequired, kPriceNames)) {
       Operand o;
       o.kind = *price;
       rhs = o;
