@@ -57,14 +57,13 @@ void StrategyStage::Context::submit(const OrderIntent& requested) noexcept {
     return;
   }
   intent.cause = client_sequence(stage_.input_ordinal_, stage_.intents_this_input_++);
-  TrackedOrder tracked;
-  tracked.client_sequence = intent.cause;
-  tracked.instrument = intent.instrument;
-  tracked.tag = intent.tag;
-  tracked.side = intent.side;
-  tracked.price = intent.price;
-  tracked.quantity = intent.quantity;
-  slot_.orders.push_back(tracked);  // capacity reserved at creation: no allocation
+  slot_.orders.push_back(
+      TrackedOrder{.client_sequence = intent.cause,
+                   .instrument = intent.instrument,
+                   .tag = intent.tag,
+                   .side = intent.side,
+                   .price = intent.price,
+                   .quantity = intent.quantity});  // capacity reserved at creation: no allocation
   if (intent.side == Side::kBuy && intent.type == OrderType::kLimit) {
     if (const auto* info = stage_.instrument(intent.instrument)) {
       slot_.open_buy_quote += notional(intent.price, intent.quantity, info->qty_scale);
@@ -153,13 +152,12 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
     fill.fee = update.fee;
     slot->bot->on_fill(fill, ctx);
   }
-  bots::BotOrderUpdate u;
-  u.instrument = order.instrument;
-  u.tag = order.tag;
-  u.side = order.side;
-  u.price = order.price;
-  u.quantity = order.quantity;
-  u.filled_quantity = order.filled;
+  bots::BotOrderUpdate u{.instrument = order.instrument,
+                         .tag = order.tag,
+                         .side = order.side,
+                         .price = order.price,
+                         .quantity = order.quantity,
+                         .filled_quantity = order.filled};
   const bots::BotOrderStatus* status = bot_status_of(event);
   if (status == nullptr) return;  // nothing the bot's view of the order changes on
   u.status = *status;
