@@ -3,29 +3,29 @@
 #include <cerrno>
 
 namespace be::journal {
+namespace {
 
-bool write_fully(int fd, const void* data, std::size_t n) noexcept {
-  const auto* p = static_cast<const char*>(data);
+// Moves n bytes with `op` (::read or ::write) until done; false on an error or end of file.
+template <class Byte, class Op>
+bool transfer_fully(int fd, Byte* p, std::size_t n, Op op) noexcept {
   while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
+    const ssize_t done = op(fd, p, n);
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0) return false;
+    p += done;
+    n -= static_cast<std::size_t>(done);
   }
   return true;
 }
 
+}  // namespace
+
+bool write_fully(int fd, const void* data, std::size_t n) noexcept {
+  return transfer_fully(fd, static_cast<const char*>(data), n, ::write);
+}
+
 bool read_fully(int fd, void* data, std::size_t n) noexcept {
-  auto* p = static_cast<char*>(data);
-  while (n > 0) {
-    const ssize_t r = ::read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
+  return transfer_fully(fd, static_cast<char*>(data), n, ::read);
 }
 
 }  // namespace be::journal

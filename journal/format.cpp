@@ -1,5 +1,9 @@
 #include "journal/format.hpp"
 
+#include <array>
+
+#include "core/names.hpp"
+
 namespace be::journal {
 namespace {
 
@@ -81,18 +85,16 @@ FrameStatus parse_frame(std::span<const std::byte> key, std::span<const std::byt
   return FrameStatus::kOk;
 }
 
+constexpr std::array<Named<FrameStatus>, 4> kFrameStatusNames{{
+    {FrameStatus::kOk, "ok"},
+    {FrameStatus::kTooShort, "record shorter than a frame header and CRC"},
+    {FrameStatus::kLengthMismatch, "frame length does not match the stored size"},
+    {FrameStatus::kBadCrc, "CRC32C mismatch"},
+}};
+static_assert(names_every_code(kFrameStatusNames, 4));
+
 const char* to_string(FrameStatus s) noexcept {
-  switch (s) {
-    case FrameStatus::kOk:
-      return "ok";
-    case FrameStatus::kTooShort:
-      return "record shorter than a frame header and CRC";
-    case FrameStatus::kLengthMismatch:
-      return "frame length does not match the stored size";
-    case FrameStatus::kBadCrc:
-      return "CRC32C mismatch";
-  }
-  return "unknown frame status";
+  return name_of(kFrameStatusNames, s, "unknown frame status").data();
 }
 
 }  // namespace be::journal

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/names.hpp"
 #include "journal/files.hpp"
 #include "journal/format.hpp"
 
@@ -142,44 +143,34 @@ Error get_meta(MDB_txn* txn, unsigned dbi, const std::string& dir, const char* n
 
 }  // namespace
 
+constexpr std::array<Named<Errc>, 11> kErrcNames{{
+    {Errc::kOk, "ok"},
+    {Errc::kNotFound, "not found"},
+    {Errc::kForeign, "foreign file"},
+    {Errc::kTruncated, "truncated"},
+    {Errc::kSchemaMismatch, "schema mismatch"},
+    {Errc::kCorrupt, "corrupt"},
+    {Errc::kGap, "sequence gap"},
+    {Errc::kUnknownRecord, "unknown record"},
+    {Errc::kIo, "I/O error"},
+    {Errc::kClosed, "closed"},
+    {Errc::kInvalidArgument, "invalid argument"},
+}};
+static_assert(names_every_code(kErrcNames, 11));
+
+constexpr std::array<Named<Durability>, 3> kDurabilityNames{{
+    {Durability::kSync, "sync"},
+    {Durability::kAsync, "async"},
+    {Durability::kNone, "none"},
+}};
+static_assert(names_every_code(kDurabilityNames, 3));
+
 const char* to_string(Errc code) noexcept {
-  switch (code) {
-    case Errc::kOk:
-      return "ok";
-    case Errc::kNotFound:
-      return "not found";
-    case Errc::kForeign:
-      return "foreign file";
-    case Errc::kTruncated:
-      return "truncated";
-    case Errc::kSchemaMismatch:
-      return "schema mismatch";
-    case Errc::kCorrupt:
-      return "corrupt";
-    case Errc::kGap:
-      return "sequence gap";
-    case Errc::kUnknownRecord:
-      return "unknown record";
-    case Errc::kIo:
-      return "I/O error";
-    case Errc::kClosed:
-      return "closed";
-    case Errc::kInvalidArgument:
-      return "invalid argument";
-  }
-  return "unknown";
+  return name_of(kErrcNames, code).data();
 }
 
 const char* to_string(Durability d) noexcept {
-  switch (d) {
-    case Durability::kSync:
-      return "sync";
-    case Durability::kAsync:
-      return "async";
-    case Durability::kNone:
-      return "none";
-  }
-  return "unknown";
+  return name_of(kDurabilityNames, d).data();
 }
 
 std::string lmdb_error_text(const char* what, int rc) {

@@ -34,6 +34,7 @@
 // once per segment, the roll's).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <concepts>
 #include <condition_variable>
@@ -48,6 +49,7 @@
 
 #include "core/agent.hpp"
 #include "core/clock.hpp"
+#include "core/names.hpp"
 #include "core/spsc_ring.hpp"
 #include "journal/journal.hpp"
 
@@ -88,22 +90,18 @@ enum class AppendStatus : std::uint8_t {
   kInvalid,     // a kBlob larger than BlobRef::kMaxSize or with null data
 };
 
+inline constexpr std::array<Named<AppendStatus>, 6> kAppendStatusNames{{
+    {AppendStatus::kOk, "ok"},
+    {AppendStatus::kFull, "queue full"},
+    {AppendStatus::kFailed, "journal failed"},
+    {AppendStatus::kClosed, "journal closed"},
+    {AppendStatus::kOutOfOrder, "sequence out of order"},
+    {AppendStatus::kInvalid, "invalid record"},
+}};
+static_assert(names_every_code(kAppendStatusNames, 6));
+
 inline const char* to_string(AppendStatus s) noexcept {
-  switch (s) {
-    case AppendStatus::kOk:
-      return "ok";
-    case AppendStatus::kFull:
-      return "queue full";
-    case AppendStatus::kFailed:
-      return "journal failed";
-    case AppendStatus::kClosed:
-      return "journal closed";
-    case AppendStatus::kOutOfOrder:
-      return "sequence out of order";
-    case AppendStatus::kInvalid:
-      return "invalid record";
-  }
-  return "unknown";
+  return name_of(kAppendStatusNames, s).data();
 }
 
 struct WriterStats {
