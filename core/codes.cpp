@@ -54,6 +54,24 @@ constexpr std::array<Named<RiskRejectReason>, kRejectReasonCount> kRiskRejectNam
 static_assert(names_every_code(kRiskRejectNames, kRejectReasonCount),
               "a new RiskRejectReason needs its name here");
 
+constexpr std::array<Named<Side>, 3> kSideNames{{
+    {Side::kNone, "none"},
+    {Side::kBuy, "buy"},
+    {Side::kSell, "sell"},
+}};
+static_assert(names_every_code(kSideNames, 3), "a new Side needs its name here");
+
+constexpr std::array<Named<BotStatusReason>, 6> kBotStatusReasonNames{{
+    {BotStatusReason::kOperator, "operator"},
+    {BotStatusReason::kCircuitBreaker, "circuit_breaker"},
+    {BotStatusReason::kKillSwitch, "kill_switch"},
+    {BotStatusReason::kConfigError, "config_error"},
+    {BotStatusReason::kShutdown, "shutdown"},
+    {BotStatusReason::kRecovered, "recovered"},
+}};
+static_assert(names_every_code(kBotStatusReasonNames, 6),
+              "a new BotStatusReason needs its name here");
+
 constexpr std::array<Named<ConnectivityState>, 5> kConnectivityNames{{
     {ConnectivityState::kConnected, "connected"},
     {ConnectivityState::kDisconnected, "disconnected"},
@@ -81,6 +99,12 @@ std::string_view to_string(OrderEvent e) noexcept {
 }
 std::string_view to_string(RiskRejectReason r) noexcept {
   return name_of(kRiskRejectNames, r);
+}
+std::string_view to_string(Side side) noexcept {
+  return name_of(kSideNames, side, "none");
+}
+std::string_view to_string(BotStatusReason reason) noexcept {
+  return name_of(kBotStatusReasonNames, reason);
 }
 std::string_view to_string(ConnectivityState s) noexcept {
   return name_of(kConnectivityNames, s);

@@ -69,6 +69,12 @@ enum class RiskRejectReason : std::uint8_t {
 inline constexpr int kRejectReasonCount = 24;
 std::string_view to_string(RiskRejectReason reason) noexcept;
 
+// Side (core/ids.hpp): "buy", "sell", "none".
+std::string_view to_string(Side side) noexcept;
+
+// BotStatus.reason (core/event.hpp), as the read model and the API name it.
+std::string_view to_string(BotStatusReason reason) noexcept;
+
 // Connectivity.state (core/event.hpp) and Notification.code of kFeedStatus.
 std::string_view to_string(ConnectivityState s) noexcept;
 

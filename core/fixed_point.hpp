@@ -8,6 +8,7 @@
 // Thread-safety: pure functions. Allocation: none, except the std::string convenience.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "core/expected.hpp"
+#include "core/names.hpp"
 
 namespace be {
 
@@ -29,20 +31,16 @@ enum class DecimalError : std::uint8_t {
   kBadScale,         // scale outside [0, kMaxDecimalScale]
 };
 
+inline constexpr std::array<Named<DecimalError>, 5> kDecimalErrorNames{{
+    {DecimalError::kEmpty, "empty decimal"},
+    {DecimalError::kMalformed, "malformed decimal"},
+    {DecimalError::kTooManyDecimals, "more decimal places than the scale allows"},
+    {DecimalError::kOutOfRange, "decimal out of int64 range at this scale"},
+    {DecimalError::kBadScale, "scale outside 0..18"},
+}};
+
 constexpr std::string_view to_string(DecimalError e) noexcept {
-  switch (e) {
-    case DecimalError::kEmpty:
-      return "empty decimal";
-    case DecimalError::kMalformed:
-      return "malformed decimal";
-    case DecimalError::kTooManyDecimals:
-      return "more decimal places than the scale allows";
-    case DecimalError::kOutOfRange:
-      return "decimal out of int64 range at this scale";
-    case DecimalError::kBadScale:
-      return "scale outside 0..18";
-  }
-  return "unknown decimal error";
+  return name_of(kDecimalErrorNames, e, "unknown decimal error");
 }
 
 namespace detail {

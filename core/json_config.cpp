@@ -27,22 +27,20 @@ const Value* Value::find(std::string_view key) const noexcept {
   return nullptr;
 }
 
+namespace {
+constexpr std::array<Named<Value::Kind>, 6> kKindNames{{
+    {Value::Kind::kNull, "null"},
+    {Value::Kind::kBool, "a boolean"},
+    {Value::Kind::kNumber, "a number"},
+    {Value::Kind::kString, "a string"},
+    {Value::Kind::kArray, "an array"},
+    {Value::Kind::kObject, "an object"},
+}};
+static_assert(names_every_code(kKindNames, 6), "a new Value::Kind needs its name here");
+}  // namespace
+
 std::string_view kind_name(Value::Kind kind) noexcept {
-  switch (kind) {
-    case Value::Kind::kNull:
-      return "null";
-    case Value::Kind::kBool:
-      return "a boolean";
-    case Value::Kind::kNumber:
-      return "a number";
-    case Value::Kind::kString:
-      return "a string";
-    case Value::Kind::kArray:
-      return "an array";
-    case Value::Kind::kObject:
-      return "an object";
-  }
-  return "unknown";
+  return name_of(kKindNames, kind);
 }
 
 namespace {
@@ -263,16 +261,27 @@ std::optional<bool> ObjectReader::boolean(std::string_view key, Presence presenc
 
 std::optional<std::string> ObjectReader::string(std::string_view key, Presence presence,
                                                 std::initializer_list<std::string_view> allowed) {
+  if (allowed.size() > 0) {
+    const auto index = one_of(key, presence, std::span(allowed.begin(), allowed.size()));
+    if (!index) return std::nullopt;
+    return std::string(allowed.begin()[*index]);
+  }
   const Value* v = take(key, presence, Value::Kind::kString, "a string");
   if (v == nullptr) return std::nullopt;
-  if (allowed.size() > 0 && std::find(allowed.begin(), allowed.end(), v->text) == allowed.end()) {
-    std::string list;
-    for (std::string_view a : allowed)
-      list += (list.empty() ? "" : ", ") + std::string(a);
-    error(key, "must be one of " + list + ", got \"" + v->text + "\"");
-    return std::nullopt;
-  }
   return v->text;
+}
+
+std::optional<std::size_t> ObjectReader::one_of(std::string_view key, Presence presence,
+                                                std::span<const std::string_view> allowed) {
+  const Value* v = take(key, presence, Value::Kind::kString, "a string");
+  if (v == nullptr) return std::nullopt;
+  const auto it = std::find(allowed.begin(), allowed.end(), v->text);
+  if (it != allowed.end()) return static_cast<std::size_t>(it - allowed.begin());
+  std::string list;
+  for (std::string_view a : allowed)
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  error(key, "must be one of " + list + ", got \"" + v->text + "\"");
+  return std::nullopt;
 }
 
 std::optional<ObjectReader> ObjectReader::object(std::string_view key, Presence presence) {

@@ -10,15 +10,19 @@
 // Off the hot path: parsing allocates. Thread-safety: none needed (values are immutable).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/expected.hpp"
+#include "core/names.hpp"
 
 namespace be::config {
 
@@ -82,8 +86,36 @@ class ObjectReader {
   std::optional<bool> boolean(std::string_view key, Presence presence);
   std::optional<std::string> string(std::string_view key, Presence presence,
                                     std::initializer_list<std::string_view> allowed = {});
+  // A word naming one code of a core/names.hpp table, so the words a config accepts are the
+  // names the engine prints (written once). Errors like string() with the table's names.
+  template <class E, std::size_t N>
+  std::optional<E> code(std::string_view key, Presence presence,
+                        const std::array<Named<E>, N>& table) {
+    std::array<std::string_view, N> names;
+    for (std::size_t i = 0; i < N; ++i)
+      names[i] = table[i].name;
+    const auto index = one_of(key, presence, names);
+    if (!index) return std::nullopt;
+    return table[*index].code;
+  }
   std::optional<ObjectReader> object(std::string_view key, Presence presence);
   const Value* array(std::string_view key, Presence presence);
+  // Calls each(reader) for every item of the array `key`, a reader at path "key[i]"; an item
+  // that is not an object is an error ("expected an object") and skipped.
+  template <class Each>
+  void objects(std::string_view key, Presence presence, Each&& each) {
+    const Value* list = array(key, presence);
+    if (list == nullptr) return;
+    for (std::size_t i = 0; i < list->items.size(); ++i) {
+      const std::string at = field_path(key) + "[" + std::to_string(i) + "]";
+      if (list->items[i].kind != Value::Kind::kObject) {
+        errors_->push_back({at, "expected an object"});
+        continue;
+      }
+      ObjectReader item(list->items[i], at, *errors_);
+      each(item);
+    }
+  }
   // An optional object handed to another reader (marked read; a non-object is an error).
   const Value* object_value(std::string_view key);
 
@@ -100,6 +132,9 @@ class ObjectReader {
  private:
   const Value* take(std::string_view key, Presence presence, Value::Kind kind,
                     std::string_view expected);
+  // The index in `allowed` of the field's word (an error naming them all when it is none).
+  std::optional<std::size_t> one_of(std::string_view key, Presence presence,
+                                    std::span<const std::string_view> allowed);
 
   const Value* object_;
   std::string path_;

@@ -23,6 +23,7 @@
 // caller's vector; Hasher, Sizer, SpanWriter and Reader never allocate (get_string() does).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
+#include "core/names.hpp"
 
 namespace be::state_io {
 
@@ -204,18 +206,15 @@ enum class FrameError : std::uint8_t {
   kCorrupt,           // checksum mismatch (a value out of range is the component's kCorrupt)
 };
 
-inline std::string_view to_string(FrameError e) noexcept {
-  switch (e) {
-    case FrameError::kTruncated:
-      return "truncated";
-    case FrameError::kBadVersion:
-      return "bad magic or version";
-    case FrameError::kCapacityMismatch:
-      return "capacity mismatch";
-    case FrameError::kCorrupt:
-      return "checksum mismatch";
-  }
-  return "unknown";
+inline constexpr std::array<Named<FrameError>, 4> kFrameErrorNames{{
+    {FrameError::kTruncated, "truncated"},
+    {FrameError::kBadVersion, "bad magic or version"},
+    {FrameError::kCapacityMismatch, "capacity mismatch"},
+    {FrameError::kCorrupt, "checksum mismatch"},
+}};
+
+constexpr std::string_view to_string(FrameError e) noexcept {
+  return name_of(kFrameErrorNames, e);
 }
 
 // Frames a snapshot: header (magic, version, the capacity words), the body that `body(w)`

@@ -67,14 +67,22 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
   return result;
 }
 
-CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
+namespace {
+// The answer to a command whose bot config does not validate (every bad field named).
+CommandResult invalid_config(std::vector<config::FieldError> errors) {
   CommandResult r;
-  r.errors = validate_bot_config(config_json);
-  if (!r.errors.empty()) {
-    r.status = CommandStatus::kInvalid;
-    r.message = config::format_errors(r.errors);
-    return r;
+  r.status = CommandStatus::kInvalid;
+  r.message = config::format_errors(errors);
+  r.errors = std::move(errors);
+  return r;
+}
+}  // namespace
+
+CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
+  if (auto errors = validate_bot_config(config_json); !errors.empty()) {
+    return invalid_config(std::move(errors));
   }
+  CommandResult r;
   OperatorCommand c;
   c.kind = OperatorCommandKind::kCreateBot;
   c.bot = BotId{impl_->next_bot.fetch_add(1)};
@@ -108,12 +116,8 @@ CommandResult Engine::update_bot(UserId user, bool is_admin, BotId bot,
                                  std::string_view config_json) {
   const auto model = read_model();
   if (!model || !visible(*model, bot, user, is_admin)) return not_found(bot);
-  CommandResult r;
-  r.errors = validate_bot_config(config_json);
-  if (!r.errors.empty()) {
-    r.status = CommandStatus::kInvalid;
-    r.message = config::format_errors(r.errors);
-    return r;
+  if (auto errors = validate_bot_config(config_json); !errors.empty()) {
+    return invalid_config(std::move(errors));
   }
   OperatorCommand c;
   c.kind = OperatorCommandKind::kUpdateBot;

@@ -45,6 +45,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,11 +73,13 @@ struct VenueSpec {
 
 enum class JournalMode : std::uint8_t { kOff, kAsync, kDurable, kNone };
 std::string_view to_string(JournalMode mode) noexcept;
+std::optional<JournalMode> journal_mode_from(std::string_view name) noexcept;
 
 // fused: the sequencer and the three stages on one thread. pipelined: a thread per stage
 // (sequencer + strategy, risk, orders + journal hand-off) connected by SPSC rings.
 enum class Topology : std::uint8_t { kFused, kPipelined };
 std::string_view to_string(Topology topology) noexcept;
+std::optional<Topology> topology_from(std::string_view name) noexcept;
 
 struct EngineConfig {
   std::string data_dir = "./data";

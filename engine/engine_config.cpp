@@ -11,22 +11,38 @@
 
 namespace be::engine {
 
+namespace {
+
+constexpr std::array<Named<JournalMode>, 4> kJournalModeNames{{
+    {JournalMode::kOff, "off"},
+    {JournalMode::kAsync, "async"},
+    {JournalMode::kDurable, "durable"},
+    {JournalMode::kNone, "none"},
+}};
+static_assert(names_every_code(kJournalModeNames, 4), "a new JournalMode needs its name here");
+
+constexpr std::array<Named<Topology>, 2> kTopologyNames{{
+    {Topology::kFused, "fused"},
+    {Topology::kPipelined, "pipelined"},
+}};
+static_assert(names_every_code(kTopologyNames, 2), "a new Topology needs its name here");
+
+}  // namespace
+
 std::string_view to_string(JournalMode mode) noexcept {
-  switch (mode) {
-    case JournalMode::kOff:
-      return "off";
-    case JournalMode::kAsync:
-      return "async";
-    case JournalMode::kDurable:
-      return "durable";
-    case JournalMode::kNone:
-      return "none";
-  }
-  return "invalid";
+  return name_of(kJournalModeNames, mode, "invalid");
 }
 
 std::string_view to_string(Topology topology) noexcept {
-  return topology == Topology::kPipelined ? "pipelined" : "fused";
+  return name_of(kTopologyNames, topology, "invalid");
+}
+
+std::optional<JournalMode> journal_mode_from(std::string_view name) noexcept {
+  return code_of(kJournalModeNames, name);
+}
+
+std::optional<Topology> topology_from(std::string_view name) noexcept {
+  return code_of(kTopologyNames, name);
 }
 
 std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config,
@@ -67,15 +83,8 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   using config::Presence;
   if (auto engine = root.object("engine", Presence::kOptional)) {
     if (auto v = engine->string("data_dir", Presence::kOptional)) c.data_dir = *v;
-    if (auto v =
-            engine->string("journal", Presence::kOptional, {"off", "async", "durable", "none"})) {
-      c.journal = *v == "off"       ? JournalMode::kOff
-                  : *v == "async"   ? JournalMode::kAsync
-                  : *v == "durable" ? JournalMode::kDurable
-                                    : JournalMode::kNone;
-    }
-    if (auto v = engine->string("topology", Presence::kOptional, {"fused", "pipelined"}))
-      c.topology = *v == "pipelined" ? Topology::kPipelined : Topology::kFused;
+    if (auto v = engine->code("journal", Presence::kOptional, kJournalModeNames)) c.journal = *v;
+    if (auto v = engine->code("topology", Presence::kOptional, kTopologyNames)) c.topology = *v;
     if (const config::Value* cpus = engine->array("cpus", Presence::kOptional)) {
       if (cpus->items.size() != 3) {
         errors.push_back({"engine.cpus", "expected 3 CPUs: sequencer and strategy, risk, orders"});
@@ -112,51 +121,35 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     }
     engine->finish();
   }
-  if (const config::Value* venues = root.array("venues", Presence::kOptional)) {
-    for (std::size_t i = 0; i < venues->items.size(); ++i) {
-      const std::string path = "venues[" + std::to_string(i) + "]";
-      if (venues->items[i].kind != config::Value::Kind::kObject) {
-        errors.push_back({path, "expected an object"});
-        continue;
-      }
-      config::ObjectReader r(venues->items[i], path, errors);
-      VenueSpec v;
-      if (auto name = r.string("name", Presence::kRequired)) v.name = *name;
-      if (auto url = r.string("url", Presence::kOptional)) v.url = *url;
-      r.finish();
-      c.venues.push_back(std::move(v));
-    }
-  }
-  if (const config::Value* list = root.array("instruments", Presence::kRequired)) {
-    for (std::size_t i = 0; i < list->items.size(); ++i) {
-      const std::string path = "instruments[" + std::to_string(i) + "]";
-      if (list->items[i].kind != config::Value::Kind::kObject) {
-        errors.push_back({path, "expected an object"});
-        continue;
-      }
-      config::ObjectReader r(list->items[i], path, errors);
-      InstrumentSpec s;
-      if (auto v = r.string("venue", Presence::kOptional)) s.venue = *v;
-      if (auto v = r.string("symbol", Presence::kRequired)) s.symbol = *v;
-      if (auto v = r.string("base", Presence::kRequired)) s.base = *v;
-      if (auto v = r.string("quote", Presence::kRequired)) s.quote = *v;
-      if (auto v = r.integer("price_scale", Presence::kOptional, 0, 18))
-        s.price_scale = static_cast<std::uint8_t>(*v);
-      if (auto v = r.integer("qty_scale", Presence::kOptional, 0, 18))
-        s.qty_scale = static_cast<std::uint8_t>(*v);
-      if (auto v = r.decimal("tick_size", s.price_scale, Presence::kOptional, 0, INT64_MAX))
-        s.tick_size = *v;
-      if (auto v = r.decimal("step_size", s.qty_scale, Presence::kOptional, 0, INT64_MAX))
-        s.step_size = *v;
-      if (auto v = r.decimal("min_notional", s.price_scale, Presence::kOptional, 0, INT64_MAX))
-        s.min_notional = *v;
-      r.finish();
-      if (s.symbol.size() >= InstrumentDefined::kSymbolCapacity) r.error("symbol", "too long");
-      if (s.base.size() >= InstrumentDefined::kAssetCapacity) r.error("base", "too long");
-      if (s.quote.size() >= InstrumentDefined::kAssetCapacity) r.error("quote", "too long");
-      c.instruments.push_back(std::move(s));
-    }
-  }
+  root.objects("venues", Presence::kOptional, [&](config::ObjectReader& r) {
+    VenueSpec v;
+    if (auto name = r.string("name", Presence::kRequired)) v.name = *name;
+    if (auto url = r.string("url", Presence::kOptional)) v.url = *url;
+    r.finish();
+    c.venues.push_back(std::move(v));
+  });
+  root.objects("instruments", Presence::kRequired, [&](config::ObjectReader& r) {
+    InstrumentSpec s;
+    if (auto v = r.string("venue", Presence::kOptional)) s.venue = *v;
+    if (auto v = r.string("symbol", Presence::kRequired)) s.symbol = *v;
+    if (auto v = r.string("base", Presence::kRequired)) s.base = *v;
+    if (auto v = r.string("quote", Presence::kRequired)) s.quote = *v;
+    if (auto v = r.integer("price_scale", Presence::kOptional, 0, 18))
+      s.price_scale = static_cast<std::uint8_t>(*v);
+    if (auto v = r.integer("qty_scale", Presence::kOptional, 0, 18))
+      s.qty_scale = static_cast<std::uint8_t>(*v);
+    if (auto v = r.decimal("tick_size", s.price_scale, Presence::kOptional, 0, INT64_MAX))
+      s.tick_size = *v;
+    if (auto v = r.decimal("step_size", s.qty_scale, Presence::kOptional, 0, INT64_MAX))
+      s.step_size = *v;
+    if (auto v = r.decimal("min_notional", s.price_scale, Presence::kOptional, 0, INT64_MAX))
+      s.min_notional = *v;
+    r.finish();
+    if (s.symbol.size() >= InstrumentDefined::kSymbolCapacity) r.error("symbol", "too long");
+    if (s.base.size() >= InstrumentDefined::kAssetCapacity) r.error("base", "too long");
+    if (s.quote.size() >= InstrumentDefined::kAssetCapacity) r.error("quote", "too long");
+    c.instruments.push_back(std::move(s));
+  });
   if (auto paper = root.object("paper", Presence::kOptional)) {
     if (auto v = paper->integer("slippage_bps", Presence::kOptional, 0, 10'000))
       c.fold.paper.slippage_bps = *v;

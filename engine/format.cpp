@@ -75,7 +75,7 @@ std::string qty_text(const InstrumentTable& t, InstrumentId id, std::int64_t val
   return decimal_to_string(value, t.qty_scale(id));
 }
 std::string_view side_text(Side side) noexcept {
-  return side == Side::kBuy ? "buy" : side == Side::kSell ? "sell" : "none";
+  return to_string(side);
 }
 
 namespace {
@@ -92,6 +92,23 @@ std::string client_id(BotId bot, SequenceNumber seq) {
   char buf[oms::kClientOrderIdMaxChars + 1] = {};
   const std::size_t n = oms::format_client_order_id(oms::ClientOrderId{bot, seq}, buf);
   return std::string(buf, n);
+}
+
+// What every order record opens with: the head, its bot and its client order id.
+std::string order_head(const Event& e, std::string_view type, BotId bot, SequenceNumber seq) {
+  std::string s = head(e, type);
+  s += ",\"bot\":" + std::to_string(index_of(bot)) + ",\"client_order_id\":\"" +
+       client_id(bot, seq) + "\"";
+  return s;
+}
+
+void append_symbol_and_side(std::string& s, const InstrumentTable& t, InstrumentId instrument,
+                            Side side) {
+  s += ",\"symbol\":";
+  config::append_json_string(s, t.symbol(instrument));
+  s += ",\"side\":\"";
+  s += side_text(side);
+  s += '"';
 }
 
 }  // namespace
@@ -118,13 +135,9 @@ std::string stream_json(const Event& e, const InstrumentTable& t) {
     }
     case EventType::kOrderNew: {
       const auto p = e.as<OrderNew>();
-      s = head(e, "order");
-      s += ",\"bot\":" + std::to_string(index_of(p.bot)) + ",\"client_order_id\":\"" +
-           client_id(p.bot, p.client_sequence) + "\",\"symbol\":";
-      config::append_json_string(s, t.symbol(p.instrument));
-      s += ",\"side\":\"";
-      s += side_text(p.side);
-      s += "\",\"order_type\":\"";
+      s = order_head(e, "order", p.bot, p.client_sequence);
+      append_symbol_and_side(s, t, p.instrument, p.side);
+      s += ",\"order_type\":\"";
       s += p.order_type == static_cast<std::uint8_t>(OrderType::kMarket) ? "market" : "limit";
       s += "\",\"price\":\"" + price_text(t, p.instrument, p.price) + "\",\"quantity\":\"" +
            qty_text(t, p.instrument, p.quantity) + "\"}";
@@ -133,22 +146,17 @@ std::string stream_json(const Event& e, const InstrumentTable& t) {
     case EventType::kOrderUpdate: {
       const auto p = e.as<OrderUpdate>();
       if (p.event >= oms::kOrderEventCount) return {};
-      s = head(e, "order_update");
-      s += ",\"bot\":" + std::to_string(index_of(p.bot)) + ",\"client_order_id\":\"" +
-           client_id(p.bot, p.client_sequence) + "\",\"event\":\"";
+      s = order_head(e, "order_update", p.bot, p.client_sequence);
+      s += ",\"event\":\"";
       s += oms::to_string(static_cast<oms::OrderEvent>(p.event));
       s += "\",\"reason\":" + std::to_string(p.reason) + "}";
       return s;
     }
     case EventType::kFillApplied: {
       const auto p = e.as<FillApplied>();
-      s = head(e, "fill");
-      s += ",\"bot\":" + std::to_string(index_of(p.bot)) + ",\"client_order_id\":\"" +
-           client_id(p.bot, p.client_sequence) + "\",\"symbol\":";
-      config::append_json_string(s, t.symbol(p.instrument));
-      s += ",\"side\":\"";
-      s += side_text(p.side);
-      s += "\",\"price\":\"" + price_text(t, p.instrument, p.price) + "\",\"quantity\":\"" +
+      s = order_head(e, "fill", p.bot, p.client_sequence);
+      append_symbol_and_side(s, t, p.instrument, p.side);
+      s += ",\"price\":\"" + price_text(t, p.instrument, p.price) + "\",\"quantity\":\"" +
            qty_text(t, p.instrument, p.quantity) + "\",\"fee\":\"" +
            price_text(t, p.instrument, p.fee) + "\",\"position\":\"" +
            qty_text(t, p.instrument, p.position_after) + "\"}";

@@ -13,24 +13,6 @@ namespace be::engine {
 
 namespace {
 
-std::string_view reason_text(BotStatusReason r) noexcept {
-  switch (r) {
-    case BotStatusReason::kOperator:
-      return "operator";
-    case BotStatusReason::kCircuitBreaker:
-      return "circuit_breaker";
-    case BotStatusReason::kKillSwitch:
-      return "kill_switch";
-    case BotStatusReason::kConfigError:
-      return "config_error";
-    case BotStatusReason::kShutdown:
-      return "shutdown";
-    case BotStatusReason::kRecovered:
-      return "recovered";
-  }
-  return "unknown";
-}
-
 std::string client_id_text(const oms::ClientOrderId& id) {
   char buf[oms::kClientOrderIdMaxChars + 1] = {};
   return std::string(buf, oms::format_client_order_id(id, buf));
@@ -195,7 +177,7 @@ BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
   b.venue = s.venue.empty() ? "binance" : s.venue;
   b.symbol = s.symbol;
   b.state = s.state;
-  b.state_reason = std::string(reason_text(s.reason));
+  b.state_reason = std::string(to_string(s.reason));
   if (rk.circuit_open(s.id)) {
     b.state = BotState::kError;
     b.state_reason = "circuit_breaker";

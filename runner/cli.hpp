@@ -4,6 +4,7 @@
 // 2 a usage error.
 #pragma once
 
+#include <cstdio>
 #include <span>
 #include <string_view>
 
@@ -20,6 +21,14 @@ struct Command {
   std::string_view summary;  // one line for `botengine --help`
   int (*run)(Args args);     // args exclude the subcommand name
 };
+
+// Prints "botengine COMMAND: WHY" and the command's usage text to stderr; returns kExitUsage.
+inline int usage_error(std::string_view command, std::string_view why, std::string_view usage) {
+  std::fprintf(stderr, "botengine %.*s: %.*s\n%.*s", static_cast<int>(command.size()),
+               command.data(), static_cast<int>(why.size()), why.data(),
+               static_cast<int>(usage.size()), usage.data());
+  return kExitUsage;
+}
 
 // Subcommands, each defined in its own runner/cmd_*.cpp.
 int run_version(Args args);

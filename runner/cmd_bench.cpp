@@ -68,10 +68,7 @@ constexpr const char* kUsage =
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
     "     (default 0.05).\n";
 
-int usage(const std::string& why) {
-  std::fprintf(stderr, "botengine bench: %s\n%s", why.c_str(), kUsage);
-  return kExitUsage;
-}
+int usage(std::string_view why) { return cli::usage_error("bench", why, kUsage); }
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
@@ -234,11 +231,9 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
     return kExitFailure;
   }
   engine::EngineConfig config = std::move(*parsed);
-  config.journal = o.journal == "off"     ? engine::JournalMode::kOff
-                   : o.journal == "async" ? engine::JournalMode::kAsync
-                                          : engine::JournalMode::kDurable;
-  config.topology =
-      o.topology == "pipelined" ? engine::Topology::kPipelined : engine::Topology::kFused;
+  // Both words were checked against these names when the options were read.
+  config.journal = engine::journal_mode_from(o.journal).value_or(engine::JournalMode::kDurable);
+  config.topology = engine::topology_from(o.topology).value_or(engine::Topology::kFused);
   config.idle = o.idle;
   // Room for a backlog: an overloaded pipeline shows up as latency (and as late sends), and
   // only a backlog beyond 32,000 inputs (the ingress' ceiling) as refused offers.

@@ -46,10 +46,7 @@ constexpr const char* kUsage =
     "  --bots FILE     backtest: replay the recorded market with these bot configs\n"
     "  --report PREFIX write PREFIX.json and PREFIX.html (with --bots)\n";
 
-int usage(const std::string& why) {
-  std::fprintf(stderr, "botengine replay: %s\n%s", why.c_str(), kUsage);
-  return kExitUsage;
-}
+int usage(std::string_view why) { return cli::usage_error("replay", why, kUsage); }
 
 int fail(const std::string& why) {
   std::fprintf(stderr, "botengine replay: %s\n", why.c_str());

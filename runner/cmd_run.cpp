@@ -97,9 +97,8 @@ struct Options {
   long duration_s = 0;
 };
 
-int usage(const std::string& why) {
-  std::fprintf(stderr, "botengine run: %s\n%s", why.c_str(), kUsage);
-  return kExitUsage;
+int usage(std::string_view why) {
+  return cli::usage_error("run", why, kUsage);
 }
 
 bool parse_int(std::string_view s, long lo, long hi, long& out) {
@@ -211,10 +210,8 @@ int run_run(Args args) {
   engine::EngineConfig config = std::move(*parsed);
   config.data_dir = o.data_dir;
   if (!o.journal.empty()) {
-    config.journal = o.journal == "off"       ? engine::JournalMode::kOff
-                     : o.journal == "async"   ? engine::JournalMode::kAsync
-                     : o.journal == "durable" ? engine::JournalMode::kDurable
-                                              : engine::JournalMode::kNone;
+    // The word was checked against the same names when the options were read.
+    config.journal = engine::journal_mode_from(o.journal).value_or(engine::JournalMode::kNone);
   }
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);

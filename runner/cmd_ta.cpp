@@ -41,11 +41,7 @@ std::string concat(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "botengine ta: %s\n%.*s", message.c_str(), static_cast<int>(kUsage.size()),
-               kUsage.data());
-  return kExitUsage;
-}
+int usage_error(std::string_view why) { return cli::usage_error("ta", why, kUsage); }
 
 bool parse_scale(std::string_view text, int& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);

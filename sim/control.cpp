@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "core/names.hpp"
 #include "sim/market.hpp"
 
 namespace be::sim {
@@ -133,18 +134,18 @@ std::string reply_error(const ControlError& e) {
   return out;
 }
 
+namespace {
+constexpr std::array<Named<Fault::Kind>, 4> kFaultKindNames{{
+    {Fault::Kind::kDrop, "drop"},
+    {Fault::Kind::kStall, "stall"},
+    {Fault::Kind::kMalformed, "malformed"},
+    {Fault::Kind::kSkipSequence, "skip_sequence"},
+}};
+static_assert(names_every_code(kFaultKindNames, 4), "a new Fault::Kind needs its name here");
+}  // namespace
+
 std::string_view to_string(Fault::Kind kind) noexcept {
-  switch (kind) {
-    case Fault::Kind::kDrop:
-      return "drop";
-    case Fault::Kind::kStall:
-      return "stall";
-    case Fault::Kind::kMalformed:
-      return "malformed";
-    case Fault::Kind::kSkipSequence:
-      return "skip_sequence";
-  }
-  return "unknown";
+  return name_of(kFaultKindNames, kind);
 }
 
 Expected<Fault, std::string> parse_fault(std::string_view json) {
@@ -173,14 +174,8 @@ Expected<Fault, std::string> parse_fault(std::string_view json) {
         continue;
       }
       have_kind = true;
-      if (k == "drop") {
-        f.kind = Fault::Kind::kDrop;
-      } else if (k == "stall") {
-        f.kind = Fault::Kind::kStall;
-      } else if (k == "malformed") {
-        f.kind = Fault::Kind::kMalformed;
-      } else if (k == "skip_sequence") {
-        f.kind = Fault::Kind::kSkipSequence;
+      if (const auto kind = code_of(kFaultKindNames, k)) {
+        f.kind = *kind;
       } else {
         problem("field 'kind' must be one of drop, stall, malformed, skip_sequence");
       }

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/names.hpp"
 #include "feed/candle_file.hpp"
 #include "sim/symbol_market.hpp"
 
@@ -282,41 +283,29 @@ std::string to_upper(std::string_view s) {
   return out;
 }
 
+namespace {
+// Binance's kline interval names, by bar length in seconds.
+constexpr std::array<Named<std::uint32_t>, 15> kKlineIntervals{{
+    {1, "1s"},
+    {60, "1m"},
+    {180, "3m"},
+    {300, "5m"},
+    {900, "15m"},
+    {1800, "30m"},
+    {3600, "1h"},
+    {7200, "2h"},
+    {14400, "4h"},
+    {21600, "6h"},
+    {28800, "8h"},
+    {43200, "12h"},
+    {86400, "1d"},
+    {259200, "3d"},
+    {604800, "1w"},
+}};
+}  // namespace
+
 std::string_view kline_interval_name(std::uint32_t seconds) {
-  switch (seconds) {
-    case 1:
-      return "1s";
-    case 60:
-      return "1m";
-    case 180:
-      return "3m";
-    case 300:
-      return "5m";
-    case 900:
-      return "15m";
-    case 1800:
-      return "30m";
-    case 3600:
-      return "1h";
-    case 7200:
-      return "2h";
-    case 14400:
-      return "4h";
-    case 21600:
-      return "6h";
-    case 28800:
-      return "8h";
-    case 43200:
-      return "12h";
-    case 86400:
-      return "1d";
-    case 259200:
-      return "3d";
-    case 604800:
-      return "1w";
-    default:
-      return "";
-  }
+  return name_of(kKlineIntervals, seconds, "");
 }
 
 std::unique_ptr<MarketSource> make_synthetic_source(const SyntheticConfig& config) {

@@ -3,11 +3,19 @@
 #include <algorithm>
 
 #include "core/codes.hpp"
+#include "core/names.hpp"
 #include "net/url.hpp"
 
 namespace be::notify {
 
 namespace {
+
+constexpr std::array<Named<Format>, 3> kFormatNames{{
+    {Format::kJson, "json"},
+    {Format::kTelegram, "telegram"},
+    {Format::kSlack, "slack"},
+}};
+static_assert(names_every_code(kFormatNames, 3), "a new Format needs its name here");
 
 // The kinds' names are core/codes.hpp's (the stream and the API print the same words).
 std::string kind_list() {
@@ -38,12 +46,7 @@ void read_webhook(const config::Value& value, const std::string& path, NotifyCon
     if (auto parsed = net::parse_http_url(*url); !parsed) r.error("url", parsed.error());
     w.url = std::move(*url);
   }
-  if (auto format =
-          r.string("format", config::Presence::kOptional, {"json", "telegram", "slack"})) {
-    w.format = *format == "telegram" ? Format::kTelegram
-               : *format == "slack"  ? Format::kSlack
-                                     : Format::kJson;
-  }
+  if (auto format = r.code("format", config::Presence::kOptional, kFormatNames)) w.format = *format;
   // "bots": "all" or an array of bot ids. Absent means all.
   if (r.has("bots")) {
     const config::Value* v = value.find("bots");
@@ -101,15 +104,7 @@ void read_webhook(const config::Value& value, const std::string& path, NotifyCon
 }  // namespace
 
 std::string_view to_string(Format format) noexcept {
-  switch (format) {
-    case Format::kJson:
-      return "json";
-    case Format::kTelegram:
-      return "telegram";
-    case Format::kSlack:
-      return "slack";
-  }
-  return "unknown";
+  return name_of(kFormatNames, format);
 }
 
 bool Webhook::wants(const Notification& n) const noexcept {

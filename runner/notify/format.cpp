@@ -4,31 +4,14 @@
 
 #include "core/codes.hpp"
 #include "core/fixed_point.hpp"
+#include "core/json_config.hpp"
+#include "core/names.hpp"
 
 namespace be::notify {
 
 namespace {
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out.append("\\n");
-    } else if (u < 0x20 || u == 0x7F) {
-      out.append("\\u00");
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xF]);
-    } else {
-      out.push_back(c);  // UTF-8 passes through
-    }
-  }
-  out.push_back('"');
-}
+using config::append_json_string;  // the one JSON string escaper (core/json_config)
 
 // Telegram's HTML parse mode and Slack's mrkdwn both treat <, > and & as markup.
 std::string escape_markup(std::string_view s) {
@@ -56,18 +39,6 @@ std::string decimal(std::int64_t value, int scale) {
   // A scale outside 0..18 would be a bug upstream; show the raw units rather than crash.
   if (scale < 0 || scale > kMaxDecimalScale) return std::to_string(value);
   return decimal_to_string(value, scale);
-}
-
-std::string_view side_name(Side side) {
-  switch (side) {
-    case Side::kBuy:
-      return "buy";
-    case Side::kSell:
-      return "sell";
-    case Side::kNone:
-      break;
-  }
-  return "none";
 }
 
 // The code field's meaning per kind, as a word; empty when the kind carries none.
@@ -105,28 +76,20 @@ bool has_price(NotificationKind kind) {
          kind == NotificationKind::kTakeProfit || kind == NotificationKind::kTrailingStop;
 }
 
+constexpr std::array<Named<NotificationKind>, kNotificationKinds.size()> kTitles{{
+    {NotificationKind::kTrade, "Trade"},
+    {NotificationKind::kStopLoss, "Stop-loss"},
+    {NotificationKind::kTakeProfit, "Take-profit"},
+    {NotificationKind::kTrailingStop, "Trailing stop"},
+    {NotificationKind::kRiskReject, "Risk reject"},
+    {NotificationKind::kKillSwitch, "Kill switch"},
+    {NotificationKind::kBotError, "Bot error"},
+    {NotificationKind::kFeedStatus, "Feed status"},
+    {NotificationKind::kBotStatus, "Bot status"},
+}};
+
 std::string_view title(NotificationKind kind) {
-  switch (kind) {
-    case NotificationKind::kTrade:
-      return "Trade";
-    case NotificationKind::kStopLoss:
-      return "Stop-loss";
-    case NotificationKind::kTakeProfit:
-      return "Take-profit";
-    case NotificationKind::kTrailingStop:
-      return "Trailing stop";
-    case NotificationKind::kRiskReject:
-      return "Risk reject";
-    case NotificationKind::kKillSwitch:
-      return "Kill switch";
-    case NotificationKind::kBotError:
-      return "Bot error";
-    case NotificationKind::kFeedStatus:
-      return "Feed status";
-    case NotificationKind::kBotStatus:
-      return "Bot status";
-  }
-  return "Notification";
+  return name_of(kTitles, kind, "Notification");
 }
 
 std::string json_event(const NotifyItem& item, std::string_view key) {
@@ -157,14 +120,14 @@ std::string json_event(const NotifyItem& item, std::string_view key) {
   }
   if (n.kind == NotificationKind::kTrade) {
     out.append(",\"side\":");
-    append_json_string(out, side_name(n.side));
+    append_json_string(out, to_string(n.side));
     out.append(",\"price\":");
     append_json_string(out, decimal(n.value1, item.price_scale));
     out.append(",\"quantity\":");
     append_json_string(out, decimal(n.value2, item.qty_scale));
   } else if (has_price(n.kind)) {
     out.append(",\"side\":");
-    append_json_string(out, side_name(n.side));
+    append_json_string(out, to_string(n.side));
     out.append(",\"price\":");
     append_json_string(out, decimal(n.value1, item.price_scale));
   }
