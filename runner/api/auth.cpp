@@ -26,13 +26,6 @@ std::string to_hex(const std::uint8_t* bytes, std::size_t n) {
   return out;
 }
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<TokenHash> parse_hash(std::string_view hex) noexcept {
   if (hex.size() != 64) return std::nullopt;
   TokenHash h{};
@@ -213,6 +206,13 @@ Expected<bool, std::string> write_private_file(const std::filesystem::path& path
     return Unexpected("cannot chmod " + path.string() + ": " + why);
   }
   return write_fd(fd, path, text);
+}
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 }  // namespace be::api

@@ -140,13 +140,6 @@ std::string_view bearer_token(std::string_view authorization) noexcept {
   return token;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool is_api_path(std::string_view path) noexcept {
   return path.starts_with("/api/") || path == "/api" || path == "/metrics";
 }
@@ -207,9 +200,9 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
         eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     std::string out;
     for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
-          hex_value(raw[i + 2]) >= 0) {
-        out += static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+      if (raw[i] == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0 &&
+          hex_digit(raw[i + 2]) >= 0) {
+        out += static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
         i += 2;
       } else {
         out += raw[i] == '+' ? ' ' : raw[i];
