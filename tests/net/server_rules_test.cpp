@@ -12,6 +12,8 @@
 
 #include "net/server/http_rules.hpp"
 #include "net/server/server.hpp"
+#include "sim/market.hpp"
+#include "sim/sim_server.hpp"
 #include "tests/net/server_raw_client.hpp"
 
 namespace be::net::server {
@@ -305,6 +307,28 @@ TEST_P(AcceptedRequest, shouldBeServed) {
 
 INSTANTIATE_TEST_SUITE_P(Rfc9112And6455, AcceptedRequest, ::testing::ValuesIn(kAccepted),
                          case_name<Accept>);
+
+// The rules are the scaffold's, so a server that words no refusals of its own (the exchange
+// simulator) refuses alike, with the scaffold's plain-text answer.
+TEST(HttpRulesOnEveryServer, shouldRefuseBadFramingOnTheSimulatorToo) {
+  sim::SimConfig config;
+  config.port = 0;
+  sim::SyntheticConfig market;
+  market.symbols = {"btcusdt"};
+  sim::SimServer sim(config, sim::make_synthetic_source(market));
+  auto port = sim.start();
+  ASSERT_TRUE(port.has_value()) << port.error();
+  RawClient client(*port);
+  ASSERT_TRUE(
+      client.send("POST /sim/fault HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
+  const std::string answer = client.read_to_close();
+  EXPECT_EQ(status_of(answer), 400) << answer;
+  EXPECT_NE(answer.find("Content-Type: text/plain; charset=utf-8\r\n"), std::string::npos)
+      << answer;
+  EXPECT_NE(answer.find("Transfer-Encoding must be exactly `chunked`"), std::string::npos)
+      << answer;
+  sim.stop();
+}
 
 // ---- The connection reserve --------------------------------------------------------------------
 
