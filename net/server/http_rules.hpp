@@ -2,7 +2,7 @@
 // syntax) and RFC 6455 §4.2.1 (the WebSocket opening handshake). The server scaffold applies
 // them to every request of every server built on it, so they are written once, here.
 //
-// What Beast 1.74 already refuses by itself (bad_* errors, mapped by violation_of_parse_error in
+// What Beast 1.74 already refuses by itself (bad_* errors, mapped by violation_of() in
 // server.cpp): a request line that is not `method SP target SP HTTP/d.d CRLF`, versions other
 // than 1.0/1.1, controls in the target, field names outside `token`, controls in field values,
 // a Transfer-Encoding after a Content-Length, a second chunked Transfer-Encoding, Content-Length
