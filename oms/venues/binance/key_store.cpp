@@ -14,6 +14,8 @@
 #include <istream>
 #include <ostream>
 
+#include "core/hex.hpp"
+
 namespace be::binance {
 
 // ---- SecretString ---------------------------------------------------------------------------
@@ -86,13 +88,6 @@ CtxPtr gcm_over_header(const MasterKey& master, const std::uint8_t* header, int 
     return nullptr;
   }
   return ctx;
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 void put_u32(std::vector<std::uint8_t>& out, std::size_t at, std::uint32_t v) {
