@@ -71,7 +71,4 @@ Expected<std::optional<std::string>, std::string> ensure_tokens_file(
 Expected<bool, std::string> write_private_file(const std::filesystem::path& path,
                                                std::string_view text);
 
-// The value of one hex digit (either case), or -1: token hashes here, %-escapes in the router.
-int hex_digit(char c) noexcept;
-
 }  // namespace be::api

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/hex.hpp"
 #include "runner/api/routes.hpp"
 #include "runner/api/views.hpp"
 
@@ -200,9 +201,9 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
         eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     std::string out;
     for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0 &&
-          hex_digit(raw[i + 2]) >= 0) {
-        out += static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
+      if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
+          hex_value(raw[i + 2]) >= 0) {
+        out += static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
         i += 2;
       } else {
         out += raw[i] == '+' ? ' ' : raw[i];
