@@ -2,6 +2,7 @@
 #include "net/server/server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -11,6 +12,7 @@
 
 #include "net/server/detail/server_impl.hpp"
 #include "net/server/detail/ws_session.hpp"
+#include "net/server/http_rules.hpp"
 
 namespace be::net::server {
 
@@ -30,6 +32,14 @@ Upgrade Handler::upgrade(const Request& /*request*/) {
   return answer;
 }
 
+std::optional<Response> Handler::refuse(const Refused& refused) {
+  Response answer{
+      refused.status, "text/plain; charset=utf-8", std::string(refused.detail) + "\n", {}, true};
+  // Out of connections: worth retrying as soon as one frees up (idle ones time out).
+  if (refused.status == 503) answer.headers.push_back({"Retry-After", "1"});
+  return answer;
+}
+
 bool is_loopback_address(std::string_view address) {
   beast::error_code ec;
   const auto parsed = asio::ip::make_address(std::string(address), ec);
@@ -37,6 +47,33 @@ bool is_loopback_address(std::string_view address) {
 }
 
 namespace {
+
+// Which rule a request Beast's parser refused broke (http_rules.hpp: what Beast checks).
+Violation violation_of(beast::error_code ec) {
+  switch (static_cast<http::error>(ec.value())) {
+    case http::error::bad_target:
+      return Violation::kTarget;
+    case http::error::bad_version:
+      return Violation::kVersion;
+    case http::error::bad_field:
+    case http::error::bad_value:
+    case http::error::bad_obs_fold:
+      return Violation::kHeaderField;
+    case http::error::bad_content_length:
+      return Violation::kContentLength;
+    case http::error::bad_transfer_encoding:
+      return Violation::kTransferEncoding;
+    default:
+      return Violation::kSyntax;
+  }
+}
+
+// How a connection was let in, decided at accept from the connections open then.
+enum class Admission : std::uint8_t {
+  kFull,     // any request (up to max_connections - reserved_connections open)
+  kReserve,  // in the reserve: only what Handler::reserve_use admits
+  kRefused,  // over max_connections: answered 503 (as the handler words it), not counted
+};
 
 // HTTP/1.1 exchanges on one connection (keep-alive per the options), or the upgrade that
 // hands the stream to a WsSessionOn. With TLS the handshake comes first; plain HTTP on a TLS
@@ -48,11 +85,12 @@ class HttpSession final : public Closable,
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   template <class... TlsContext>
-  HttpSession(Server::Impl& server, tcp::socket&& socket, bool refuse, TlsContext&... ctx)
+  HttpSession(Server::Impl& server, tcp::socket&& socket, Admission admission, TlsContext&... ctx)
       : server_(server),
         stream_(std::move(socket), ctx...),
-        slot_(std::make_unique<ConnectionSlot>(server)),
-        refuse_(refuse),
+        slot_(admission == Admission::kRefused ? nullptr
+                                               : std::make_unique<ConnectionSlot>(server)),
+        admission_(admission),
         delay_(stream_.get_executor()) {}
 
   void run() {
@@ -62,6 +100,7 @@ class HttpSession final : public Closable,
   void shutdown() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->upgraded_) return;
+      if (self->lingering_) return self->close();
       // Between requests: close now. Holding a delayed answer: cut the wait. Mid-request:
       // the answer goes out, then the connection closes (keep-alive is off once stopping).
       if (!self->busy_) return self->close();
@@ -91,7 +130,11 @@ class HttpSession final : public Closable,
   }
 
   void after_handshake() {
-    if (refuse_) return refuse(Refusal::kTooManyConnections, "too many connections");
+    if (admission_ == Admission::kRefused) {
+      // Answered at once (nothing to read first), within the idle timeout.
+      beast::get_lowest_layer(stream_).expires_after(server_.options.idle_timeout);
+      return refuse({Refusal::kTooManyConnections, 503, "too many connections"});
+    }
     read_next();
   }
 
@@ -100,7 +143,9 @@ class HttpSession final : public Closable,
     parser_.emplace();
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    beast::get_lowest_layer(stream_).expires_after(server_.options.idle_timeout);
+    beast::get_lowest_layer(stream_).expires_after(admission_ == Admission::kReserve
+                                                       ? server_.options.reserve_idle_timeout
+                                                       : server_.options.idle_timeout);
     busy_ = false;
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -116,28 +161,71 @@ class HttpSession final : public Closable,
       return close();
     }
     if (ec == http::error::body_limit) {
-      return refuse(
-          Refusal::kBodyTooLarge,
-          "the request body is over " + std::to_string(server_.options.max_body_bytes) + " bytes");
+      const std::string detail =
+          "the request body is over " + std::to_string(server_.options.max_body_bytes) + " bytes";
+      return refuse({Refusal::kBodyTooLarge, 413, detail});
     }
     if (ec == http::error::header_limit) {
-      return refuse(Refusal::kHeaderTooLarge, "the request header is too large");
+      return refuse({Refusal::kHeaderTooLarge, 431, "the request header is too large"});
     }
     // Socket trouble or a close from our side (stop): nobody to answer.
     if (ec && ec.category() != http::make_error_code(http::error::bad_target).category()) {
       return close();
     }
-    if (ec) return refuse(Refusal::kMalformed, ec.message());
+    if (ec) return reject_unparsed(ec);
     auto request = parser_->release();
     version_ = request.version();
-    if (websocket::is_upgrade(request)) return upgrade(std::move(request));
-    Response response = server_.handler.handle(view_of(request));
-    respond(std::move(response), request.keep_alive());
+    const Request view = view_of(request);
+    if (auto broken = check_request(view, request.version())) return reject(*broken);
+    const bool upgrade_asked = websocket::is_upgrade(request);
+    if (upgrade_asked) {
+      if (auto broken = check_websocket_handshake(view)) return reject(*broken);
+    }
+    bool keep_alive = request.keep_alive();
+    if (admission_ == Admission::kReserve) {
+      const ReserveUse use =
+          upgrade_asked ? ReserveUse::kRefuse : server_.handler.reserve_use(view);
+      if (use == ReserveUse::kRefuse) {
+        return refuse({Refusal::kReservedOnly, 503,
+                       "too many connections: the reserved ones serve only probes and admins"});
+      }
+      keep_alive = keep_alive && use == ReserveUse::kKeep;
+    }
+    if (upgrade_asked) return upgrade(std::move(request));
+    respond(server_.handler.handle(view), keep_alive);
   }
 
-  void refuse(Refusal why, const std::string& detail) {
-    auto answer = server_.handler.refuse(why, detail);
+  // Beast refused the bytes: which rule, and for a bad version the status the RFC asks for,
+  // read from the request line still in the buffer.
+  void reject_unparsed(beast::error_code ec) {
+    const Violation violation = violation_of(ec);
+    // Beast refuses the second of Content-Length and Transfer-Encoding under the name of the
+    // second; the fields before it are in the message so far. Both together is one rule.
+    const auto& partial = parser_->get();
+    if ((violation == Violation::kContentLength &&
+         partial.count(http::field::transfer_encoding) > 0) ||
+        (violation == Violation::kTransferEncoding &&
+         partial.count(http::field::content_length) > 0)) {
+      return reject(both_framings());
+    }
+    if (violation == Violation::kVersion) {
+      const auto head = buffer_.cdata();
+      return reject(classify_bad_version(
+          std::string_view(static_cast<const char*>(head.data()), head.size())));
+    }
+    reject(Rejection{violation, 400, ec.message(), {}});
+  }
+
+  void reject(const Rejection& broken) {
+    refuse({Refusal::kMalformed, broken.status, broken.detail, broken.violation},
+           broken.required_headers);
+  }
+
+  void refuse(const Refused& refused, const std::vector<Header>& required_headers = {}) {
+    auto answer = server_.handler.refuse(refused);
     if (!answer) return close();
+    for (const Header& header : required_headers)
+      answer->headers.push_back(header);
     respond(std::move(*answer), false);
   }
 
@@ -181,8 +269,35 @@ class HttpSession final : public Closable,
     http::async_write(
         stream_, res,
         [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-          if (ec || !keep_alive) return self->close();
+          if (ec) return self->close();
+          if (!keep_alive) return self->linger_close();
           self->read_next();
+        });
+  }
+
+  // Closes after a last answer without losing it: our side ends (FIN), then what the client
+  // still sends (the request a refusal did not read, a body after a 400) is read and dropped
+  // until it closes too or kLinger passes. Closing on unread bytes would send a reset, which
+  // can destroy the answer before the client reads it.
+  // The connection stops counting as open here: it serves nothing more, and a probe's reserve
+  // slot is free for the next one at once.
+  void linger_close() {
+    static constexpr std::chrono::seconds kLinger{2};
+    lingering_ = true;
+    slot_.reset();
+    auto& tcp = beast::get_lowest_layer(stream_);
+    beast::error_code ignored;
+    tcp.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp.expires_after(kLinger);
+    drain();
+  }
+
+  void drain() {
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(drained_),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->close();
+          self->drain();
         });
   }
 
@@ -195,10 +310,12 @@ class HttpSession final : public Closable,
 
   Server::Impl& server_;
   Stream stream_;
-  std::unique_ptr<ConnectionSlot> slot_;
-  bool refuse_;
+  std::unique_ptr<ConnectionSlot> slot_;  // null when refused: not counted as open
+  Admission admission_;
   bool busy_ = true;
   bool upgraded_ = false;
+  bool lingering_ = false;
+  std::array<char, 512> drained_{};
   unsigned version_ = 11;
   asio::steady_timer delay_;
   beast::flat_buffer buffer_;
@@ -217,18 +334,26 @@ void Server::Impl::do_accept() {
       handler.on_event(Event::kAccepted, {});
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      const bool refuse = options.max_connections > 0 &&
-                          static_cast<std::size_t>(std::max<std::int64_t>(0, open.load())) >=
-                              options.max_connections;
+      // Accepts run one at a time (the acceptor's strand), so the count cannot grow between
+      // this check and the ConnectionSlot the session takes; it can only shrink.
+      const auto open_now = static_cast<std::size_t>(std::max<std::int64_t>(0, open.load()));
+      Admission admission = Admission::kFull;
+      if (options.max_connections > 0) {
+        if (open_now >= options.max_connections) {
+          admission = Admission::kRefused;
+        } else if (open_now >= options.max_connections - options.reserved_connections) {
+          admission = Admission::kReserve;
+        }
+      }
       std::shared_ptr<Closable> session;
       if (ssl_ctx) {
         auto tls =
-            std::make_shared<HttpSession<TlsStream>>(*this, std::move(socket), refuse, *ssl_ctx);
+            std::make_shared<HttpSession<TlsStream>>(*this, std::move(socket), admission, *ssl_ctx);
         tls->run();
         session = std::move(tls);
       } else {
         auto plain =
-            std::make_shared<HttpSession<beast::tcp_stream>>(*this, std::move(socket), refuse);
+            std::make_shared<HttpSession<beast::tcp_stream>>(*this, std::move(socket), admission);
         plain->run();
         session = std::move(plain);
       }
@@ -269,6 +394,12 @@ Server::~Server() {
 Expected<std::uint16_t, std::string> Server::start() {
   Impl& s = *impl_;
   if (s.started) return Unexpected(std::string("the server was started already"));
+  if (s.options.reserved_connections > 0 &&
+      s.options.reserved_connections >= s.options.max_connections) {
+    return Unexpected("reserved_connections (" + std::to_string(s.options.reserved_connections) +
+                      ") must be below max_connections (" +
+                      std::to_string(s.options.max_connections) + ")");
+  }
   if (auto tls = s.configure_tls(); !tls) return Unexpected{tls.error()};
   beast::error_code ec;
   const auto address = asio::ip::make_address(s.options.bind_address, ec);

@@ -17,6 +17,7 @@
 // Lifetime: the Handler must outlive the Server; stop() (or the destructor) ends every use.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
+#include "core/names.hpp"
 #include "net/server/tls_identity.hpp"
 
 namespace be::net::server {
@@ -44,6 +46,12 @@ struct ServerOptions {
   std::string server_header = "botengine";         // `Server:` on answers and handshakes
   std::optional<TlsIdentity> tls;                  // set: every connection is TLS first
   std::chrono::milliseconds tls_handshake_timeout{10'000};
+  // The last `reserved_connections` of max_connections: a connection accepted while fewer
+  // than that are free is served only for requests Handler::reserve_use admits (probes,
+  // admins), waits at most reserve_idle_timeout for each request, and never upgrades.
+  // Must be below max_connections; 0: no reserve.
+  std::size_t reserved_connections = 0;
+  std::chrono::milliseconds reserve_idle_timeout{5'000};
 };
 
 struct Header {
@@ -83,9 +91,52 @@ struct Response {
 // What the server refuses by itself; Handler::refuse words the answer.
 enum class Refusal : std::uint8_t {
   kTooManyConnections,  // over max_connections, at accept
+  kReservedOnly,        // a request the reserve does not admit (Handler::reserve_use)
   kBodyTooLarge,        // over max_body_bytes
   kHeaderTooLarge,      // over max_header_bytes
-  kMalformed,           // not HTTP/1.1 (the detail says why)
+  kMalformed,           // breaks RFC 9112 or RFC 6455 §4.2.1 (Refused::violation says which)
+};
+
+// Which rule a kMalformed request broke (http_rules.hpp lists what each one covers).
+enum class Violation : std::uint8_t {
+  kSyntax,            // the parser could not read it (request line, fields, chunk framing)
+  kVersion,           // not HTTP/1.0 or HTTP/1.1 (505 for another major version)
+  kTarget,            // a byte outside RFC 3986 in the request target
+  kHeaderField,       // a field name that is not a token, a control in a value
+  kHost,              // HTTP/1.1 without Host, or two Host fields
+  kContentLength,     // two Content-Length fields, or one that is not a single number
+  kTransferEncoding,  // anything but exactly `chunked`, or beside Content-Length
+  kWebSocketKey,      // Sec-WebSocket-Key absent, repeated, or not base64 of 16 bytes
+  kWebSocketVersion,  // Sec-WebSocket-Version not 13 (426)
+  kCount
+};
+inline constexpr std::array<Named<Violation>, 9> kViolationNames{{
+    {Violation::kSyntax, "syntax"},
+    {Violation::kVersion, "version"},
+    {Violation::kTarget, "target"},
+    {Violation::kHeaderField, "header_field"},
+    {Violation::kHost, "host"},
+    {Violation::kContentLength, "content_length"},
+    {Violation::kTransferEncoding, "transfer_encoding"},
+    {Violation::kWebSocketKey, "websocket_key"},
+    {Violation::kWebSocketVersion, "websocket_version"},
+}};
+static_assert(names_every_code(kViolationNames, static_cast<std::size_t>(Violation::kCount)));
+
+// A refusal as Handler::refuse sees it. The scaffold adds the headers the RFC requires (426:
+// Sec-WebSocket-Version: 13) to whatever answer the handler words, and then closes.
+struct Refused {
+  Refusal why;
+  int status;               // what the RFCs ask for: 503, 413, 431, 400, 426 or 505
+  std::string_view detail;  // for people: which limit or rule
+  Violation violation = Violation::kSyntax;  // kMalformed only
+};
+
+// What a request on a reserve connection may do (ServerOptions::reserved_connections).
+enum class ReserveUse : std::uint8_t {
+  kRefuse,  // answered as Refusal::kReservedOnly, connection closed
+  kOnce,    // served, then the connection closes (a probe)
+  kKeep,    // served with keep-alive (an authenticated admin)
 };
 
 // Things a handler may count.
@@ -157,10 +208,11 @@ class Handler {
  public:
   virtual ~Handler() = default;
   virtual Response handle(const Request& request) = 0;
-  // nullopt: close without an answer.
-  virtual std::optional<Response> refuse(Refusal /*why*/, std::string_view /*detail*/) {
-    return std::nullopt;
-  }
+  // nullopt: close without an answer. Default: the refusal's status and detail as
+  // text/plain (503s with `Retry-After: 1`), so every server on the scaffold refuses alike.
+  virtual std::optional<Response> refuse(const Refused& refused);
+  // A request read on a reserve connection, before handle(). Default: refused.
+  virtual ReserveUse reserve_use(const Request& /*request*/) { return ReserveUse::kRefuse; }
   // Default: 404, no WebSocket here.
   virtual Upgrade upgrade(const Request& request);
   virtual void on_event(Event /*event*/, std::string_view /*detail*/) {}

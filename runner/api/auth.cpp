@@ -10,35 +10,20 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <span>
 #include <sstream>
+
+#include "core/hex.hpp"
 
 namespace be::api {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string to_hex(const std::uint8_t* bytes, std::size_t n) {
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 0xF];
-  }
-  return out;
-}
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::optional<TokenHash> parse_hash(std::string_view hex) noexcept {
   if (hex.size() != 64) return std::nullopt;
   TokenHash h{};
   for (std::size_t i = 0; i < 32; ++i) {
-    const int hi = hex_digit(hex[2 * i]);
-    const int lo = hex_digit(hex[2 * i + 1]);
+    const int hi = hex_value(hex[2 * i]);
+    const int lo = hex_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     h[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
@@ -148,12 +133,12 @@ const User* TokenStore::find(UserId id) const noexcept {
 std::string generate_token() {
   std::uint8_t bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return {};
-  return to_hex(bytes, sizeof bytes);
+  return to_hex(std::span<const std::uint8_t>(bytes, sizeof bytes));
 }
 
 std::string hash_token(std::string_view token) {
   const TokenHash h = sha256(token);
-  return to_hex(h.data(), h.size());
+  return to_hex(std::span<const std::uint8_t>(h.data(), h.size()));
 }
 
 namespace {

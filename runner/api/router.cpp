@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/hex.hpp"
 #include "runner/api/routes.hpp"
 #include "runner/api/views.hpp"
 
@@ -30,9 +31,24 @@ std::uint64_t ApiStats::status_count(int status) const noexcept {
   return by_code[kCodeCount].load(std::memory_order_relaxed);
 }
 
+void ApiStats::count_malformed(net::server::Violation violation) noexcept {
+  malformed.fetch_add(1, std::memory_order_relaxed);
+  malformed_by_violation[std::min(static_cast<std::size_t>(violation), kViolations - 1)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+std::uint64_t ApiStats::malformed_count(net::server::Violation violation) const noexcept {
+  return malformed_by_violation[static_cast<std::size_t>(violation)].load(
+      std::memory_order_relaxed);
+}
+
+std::uint64_t ApiStats::suppressed(LogBudget budget) const noexcept {
+  return log_suppressed[static_cast<std::size_t>(budget)].load(std::memory_order_relaxed);
+}
+
 void ApiStats::append_metrics(std::string& out) const {
   const auto load = [](const auto& a) { return std::to_string(a.load(std::memory_order_relaxed)); };
-  const auto counter = [&](std::string_view name, std::string_view help, const auto& value) {
+  const auto family = [&](std::string_view name, std::string_view help) {
     out += "# HELP be_api_";
     out += name;
     out += ' ';
@@ -40,11 +56,30 @@ void ApiStats::append_metrics(std::string& out) const {
     out += "\n# TYPE be_api_";
     out += name;
     out += name.ends_with("_open") ? " gauge\n" : " counter\n";
+  };
+  const auto counter = [&](std::string_view name, std::string_view help, const auto& value) {
+    family(name, help);
     out += "be_api_";
     out += name;
     out += ' ';
     out += load(value);
     out += '\n';
+  };
+  // One line per name of `names`, labelled `label`, from counters indexed by code.
+  const auto labelled = [&](std::string_view name, std::string_view help, std::string_view label,
+                            const auto& names, const auto& values) {
+    family(name, help);
+    for (const auto& entry : names) {
+      out += "be_api_";
+      out += name;
+      out += '{';
+      out += label;
+      out += "=\"";
+      out += entry.name;
+      out += "\"} ";
+      out += load(values[static_cast<std::size_t>(entry.code)]);
+      out += '\n';
+    }
   };
   counter("requests_total", "HTTP requests handled (WebSocket upgrades included).", requests);
   out += "# HELP be_api_responses_total HTTP answers by status code.\n";
@@ -56,14 +91,23 @@ void ApiStats::append_metrics(std::string& out) const {
     out += i < kCodeCount ? std::to_string(kCodes[i]) : std::string("other");
     out += "\"} " + std::to_string(n) + "\n";
   }
-  counter("malformed_requests_total", "Requests refused as malformed HTTP (400).", malformed);
+  counter("malformed_requests_total", "Requests refused as malformed HTTP (400/426/505).",
+          malformed);
+  labelled("malformed_by_rule_total",
+           "Malformed requests by the RFC 9112/6455 rule they broke (API.md, Limits).", "rule",
+           net::server::kViolationNames, malformed_by_violation);
   counter("too_large_requests_total", "Requests over the body or header limit (413/431).",
           too_large);
   counter("unauthorized_total", "Requests without a valid token (401).", unauthorized);
   counter("rate_limited_total", "Requests over the per-user rate (429).", rate_limited);
   counter("connections_accepted_total", "TCP connections accepted.", connections_accepted);
-  counter("connections_rejected_total", "Connections refused over max_connections.",
+  counter("connections_rejected_total",
+          "Connections refused (503): over max_connections, or not admitted to the reserve.",
           connections_rejected);
+  counter("reserve_admitted_total", "Requests served on the reserved connections.",
+          reserve_admitted);
+  counter("reserve_refused_total", "Requests refused on the reserved connections (503).",
+          reserve_refused);
   counter("connections_open", "TCP connections open now.", connections_open);
   counter("idle_timeouts_total", "Connections closed after the idle timeout.", idle_timeouts);
   counter("ws_accepted_total", "WebSocket stream clients accepted.", ws_accepted);
@@ -72,7 +116,8 @@ void ApiStats::append_metrics(std::string& out) const {
   counter("ws_dropped_slow_total", "Stream clients dropped: send queue full.", ws_dropped_slow);
   counter("ws_dropped_lost_total", "Stream clients dropped: fell out of the stream buffer.",
           ws_dropped_lost);
-  counter("log_suppressed_total", "Log lines suppressed by the log rate limit.", log_suppressed);
+  labelled("log_suppressed_total", "Log lines suppressed, by log budget.", "budget",
+           kLogBudgetNames, log_suppressed);
 }
 
 // ---- Helpers ---------------------------------------------------------------------------------
@@ -94,13 +139,6 @@ std::string_view bearer_token(std::string_view authorization) noexcept {
   while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
     token.remove_suffix(1);
   return token;
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 bool is_api_path(std::string_view path) noexcept {
@@ -181,7 +219,12 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
 Router::Router(engine::ControlPlane& engine, const TokenStore& tokens, RouterOptions options,
                ApiStats& stats)
     : engine_(engine), tokens_(tokens), options_(std::move(options)), stats_(stats) {
-  log_budget_ = options_.log_lines_per_second;
+  log_buckets_[static_cast<std::size_t>(LogBudget::kAudit)].rate =
+      options_.audit_log_lines_per_second;
+  log_buckets_[static_cast<std::size_t>(LogBudget::kNoise)].rate =
+      options_.noise_log_lines_per_second;
+  for (LogBucket& bucket : log_buckets_)
+    bucket.lines = bucket.rate;
   if (!options_.log) {
     options_.log = [](std::string_view line) {
       std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
@@ -189,28 +232,34 @@ Router::Router(engine::ControlPlane& engine, const TokenStore& tokens, RouterOpt
   }
 }
 
-void Router::log(std::string_view line, SteadyTime now) {
+void Router::log(LogBudget budget, std::string_view line, SteadyTime now) {
+  const auto index = static_cast<std::size_t>(budget);
   std::string text;
   {
     std::lock_guard lock(log_mutex_);
-    const double elapsed = std::chrono::duration<double>(now - log_last_).count();
-    log_last_ = now;
-    log_budget_ = std::min(options_.log_lines_per_second,
-                           log_budget_ + std::max(0.0, elapsed) * options_.log_lines_per_second);
-    if (log_budget_ < 1.0) {
-      ++log_suppressed_since_;
-      stats_.log_suppressed.fetch_add(1, std::memory_order_relaxed);
+    LogBucket& bucket = log_buckets_[index];
+    const double elapsed = std::chrono::duration<double>(now - bucket.last).count();
+    bucket.last = now;
+    bucket.lines = std::min(bucket.rate, bucket.lines + std::max(0.0, elapsed) * bucket.rate);
+    if (bucket.lines < 1.0) {
+      ++bucket.suppressed_since;
+      stats_.log_suppressed[index].fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    log_budget_ -= 1.0;
+    bucket.lines -= 1.0;
     text = "api: ";
     text += line;
-    if (log_suppressed_since_ > 0) {
-      text += " (" + std::to_string(log_suppressed_since_) + " lines suppressed before)";
-      log_suppressed_since_ = 0;
+    if (bucket.suppressed_since > 0) {
+      text += " (" + std::to_string(bucket.suppressed_since) + " " +
+              std::string(name_of(kLogBudgetNames, budget)) + " lines suppressed before)";
+      bucket.suppressed_since = 0;
     }
   }
   options_.log(text);
+}
+
+const User* Router::user_of(std::string_view authorization) const {
+  return tokens_.authenticate(bearer_token(authorization));
 }
 
 std::optional<HttpResponse> Router::rate_limit(const User& user, SteadyTime now) {
@@ -252,7 +301,9 @@ HttpResponse Router::handle(const HttpRequest& request, SteadyTime now) {
     line += ' ';
     line += call.path.substr(0, 200);
     line += " -> " + std::to_string(response.status);
-    log(line, now);
+    // An authenticated command is audited on its own budget, which noise cannot spend.
+    const bool audited = call.user != nullptr && !call.get() && response.status != 429;
+    log(audited ? LogBudget::kAudit : LogBudget::kNoise, line, now);
   }
   return response;
 }

@@ -13,11 +13,18 @@
 // Every answer is JSON (errors: {"error":{"code","message"}}, 422: {"errors":[{field,message}]})
 // except /metrics (Prometheus text), reports and static assets.
 //
+// Logging: two budgets, so that noise cannot hide commands. The audit budget carries one line
+// per authenticated command (any method but GET, not refused by the rate limit), the noise
+// budget everything else (malformed HTTP, unauthenticated commands, 429s, dropped clients, 5xx
+// reads). Each is a token bucket of its lines per second; a line over its budget is counted in
+// its own be_api_log_suppressed_total{budget=...} and summarised on the next line it lets out.
+//
 // Thread-safety: handle() may run on any number of threads at once: the TokenStore and
 // options are immutable, counters are atomic, the rate limiter and the log limiter take a
 // short mutex. Lifetime: the ControlPlane and TokenStore must outlive the Router.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -31,7 +38,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/names.hpp"
 #include "engine/control.hpp"
+#include "net/server/server.hpp"
 #include "runner/api/auth.hpp"
 
 namespace be::api {
@@ -55,24 +64,38 @@ struct RouterOptions {
   std::uint64_t max_report_bytes = 64u << 20;
   StaticAssetFn static_assets;
   LogFn log;
-  double log_lines_per_second = 20.0;  // beyond this, lines are counted and summarised
+  // Log budgets (see Logging above): lines per second, also the burst.
+  double audit_log_lines_per_second = 1000.0;
+  double noise_log_lines_per_second = 20.0;
 };
+
+enum class LogBudget : std::uint8_t { kAudit, kNoise, kCount };
+inline constexpr std::array<Named<LogBudget>, 2> kLogBudgetNames{{
+    {LogBudget::kAudit, "audit"},
+    {LogBudget::kNoise, "noise"},
+}};
+static_assert(names_every_code(kLogBudgetNames, static_cast<std::size_t>(LogBudget::kCount)));
 
 // Counters shown in /metrics (appended to ControlPlane::metrics_text()). Relaxed atomics:
 // they are statistics, not synchronisation.
 struct ApiStats {
   // Answers by status code; kCodes lists which are counted individually.
-  static constexpr int kCodes[] = {200, 201, 204, 400, 401, 403, 404, 405,
-                                   409, 413, 422, 429, 431, 500, 503, 504};
+  static constexpr int kCodes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
+                                   413, 422, 426, 429, 431, 500, 503, 504, 505};
   static constexpr std::size_t kCodeCount = sizeof(kCodes) / sizeof(kCodes[0]);
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> by_code[kCodeCount + 1] = {};  // last slot: any other code
-  std::atomic<std::uint64_t> malformed{0};                  // unparseable HTTP
-  std::atomic<std::uint64_t> too_large{0};                  // body or header over the limit
+  std::atomic<std::uint64_t> malformed{0};                  // refused by the HTTP/WebSocket rules
+  static constexpr std::size_t kViolations =
+      static_cast<std::size_t>(net::server::Violation::kCount);
+  std::atomic<std::uint64_t> malformed_by_violation[kViolations] = {};
+  std::atomic<std::uint64_t> too_large{0};  // body or header over the limit
   std::atomic<std::uint64_t> unauthorized{0};
   std::atomic<std::uint64_t> rate_limited{0};
   std::atomic<std::uint64_t> connections_accepted{0};
-  std::atomic<std::uint64_t> connections_rejected{0};  // over max_connections
+  std::atomic<std::uint64_t> connections_rejected{0};  // over max_connections, or the reserve's
+  std::atomic<std::uint64_t> reserve_admitted{0};      // requests served on reserve connections
+  std::atomic<std::uint64_t> reserve_refused{0};       // ... and refused there (503)
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::uint64_t> idle_timeouts{0};
   std::atomic<std::uint64_t> ws_accepted{0};
@@ -80,7 +103,12 @@ struct ApiStats {
   std::atomic<std::uint64_t> ws_messages{0};
   std::atomic<std::uint64_t> ws_dropped_slow{0};  // send queue full
   std::atomic<std::uint64_t> ws_dropped_lost{0};  // fell out of the engine's stream buffer
-  std::atomic<std::uint64_t> log_suppressed{0};
+  static constexpr std::size_t kLogBudgets = static_cast<std::size_t>(LogBudget::kCount);
+  std::atomic<std::uint64_t> log_suppressed[kLogBudgets] = {};  // by LogBudget
+
+  void count_malformed(net::server::Violation violation) noexcept;
+  std::uint64_t malformed_count(net::server::Violation violation) const noexcept;
+  std::uint64_t suppressed(LogBudget budget) const noexcept;
 
   void count_status(int status) noexcept;
   std::uint64_t status_count(int status) const noexcept;
@@ -120,8 +148,10 @@ class Router {
   };
   StreamAuth authorize_stream(const HttpRequest& request, SteadyTime now);
 
-  // Logs a line through the rate limiter (I/O errors, dropped clients, commands).
-  void log(std::string_view line, SteadyTime now);
+  // Logs a line through that budget's rate limiter (see Logging above).
+  void log(LogBudget budget, std::string_view line, SteadyTime now);
+  // The user whose bearer token `authorization` holds, or nullptr.
+  const User* user_of(std::string_view authorization) const;
 
   ApiStats& stats() noexcept { return stats_; }
   engine::ControlPlane& engine() noexcept { return engine_; }
@@ -151,10 +181,14 @@ class Router {
   std::mutex rate_mutex_;
   std::unordered_map<std::uint32_t, Bucket> buckets_;  // by user id
 
+  struct LogBucket {
+    double rate = 0;  // lines per second, and the burst
+    double lines = 0;
+    SteadyTime last{};
+    std::uint64_t suppressed_since = 0;  // told on the next line let out
+  };
   std::mutex log_mutex_;
-  double log_budget_ = 0;
-  SteadyTime log_last_{};
-  std::uint64_t log_suppressed_since_ = 0;
+  LogBucket log_buckets_[ApiStats::kLogBudgets];
 };
 
 // Helpers shared with the server and tests.

@@ -38,15 +38,19 @@ struct ApiServer::Impl final : srv::Handler {
       : engine(e),
         tokens(std::move(t)),
         options(std::move(o)),
-        router(engine, tokens,
-               RouterOptions{options.rate_per_second, options.rate_burst, options.reports_dir,
-                             64u << 20, options.static_assets, options.log, 20.0},
-               stats),
-        server(srv::ServerOptions{options.bind_address, options.port,
-                                  std::max(1, options.io_threads), options.max_connections,
-                                  options.max_body_bytes, options.max_header_bytes,
-                                  options.idle_timeout, true, "botengine", std::nullopt},
-               *this) {}
+        router(
+            engine, tokens,
+            RouterOptions{options.rate_per_second, options.rate_burst, options.reports_dir,
+                          64u << 20, options.static_assets, options.log,
+                          options.audit_log_lines_per_second, options.noise_log_lines_per_second},
+            stats),
+        server(
+            srv::ServerOptions{options.bind_address, options.port, std::max(1, options.io_threads),
+                               options.max_connections, options.max_body_bytes,
+                               options.max_header_bytes, options.idle_timeout, true, "botengine",
+                               std::nullopt, std::chrono::milliseconds(10'000),
+                               options.reserved_connections, options.reserve_idle_timeout},
+            *this) {}
 
   engine::ControlPlane& engine;
   TokenStore tokens;
@@ -66,28 +70,59 @@ struct ApiServer::Impl final : srv::Handler {
     stats.count_status(status);
   }
 
-  std::optional<srv::Response> refuse(srv::Refusal why, std::string_view detail) override {
-    switch (why) {
+  // A client refused for want of connections may come back once one is free: soon, since
+  // idle connections time out and the reserve closes after each probe.
+  static srv::Response busy(std::string_view detail) {
+    HttpResponse busy = error_response(503, "unavailable", detail);
+    busy.retry_after_seconds = 1;
+    return to_wire(std::move(busy));
+  }
+
+  std::optional<srv::Response> refuse(const srv::Refused& refused) override {
+    switch (refused.why) {
       case srv::Refusal::kTooManyConnections:
         stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
-        return to_wire(error_response(503, "unavailable", "too many connections"));
+        return busy(refused.detail);
+      case srv::Refusal::kReservedOnly:
+        stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+        stats.reserve_refused.fetch_add(1, std::memory_order_relaxed);
+        count_refusal(503);
+        return busy(refused.detail);
       case srv::Refusal::kBodyTooLarge:
-        stats.too_large.fetch_add(1, std::memory_order_relaxed);
-        count_refusal(413);
-        return to_wire(error_response(413, "too_large", detail));
       case srv::Refusal::kHeaderTooLarge:
         stats.too_large.fetch_add(1, std::memory_order_relaxed);
-        count_refusal(431);
-        return to_wire(error_response(431, "too_large", detail));
+        count_refusal(refused.status);
+        return to_wire(error_response(refused.status, "too_large", refused.detail));
       case srv::Refusal::kMalformed: {
-        stats.malformed.fetch_add(1, std::memory_order_relaxed);
-        count_refusal(400);
-        const std::string message = "malformed HTTP: " + std::string(detail);
-        router.log(message, std::chrono::steady_clock::now());
-        return to_wire(error_response(400, "bad_request", message));
+        stats.count_malformed(refused.violation);
+        count_refusal(refused.status);
+        const std::string message = "malformed HTTP (" +
+                                    std::string(name_of(srv::kViolationNames, refused.violation)) +
+                                    "): " + std::string(refused.detail);
+        router.log(LogBudget::kNoise, message, std::chrono::steady_clock::now());
+        const std::string_view code = refused.status == 505   ? "http_version_not_supported"
+                                      : refused.status == 426 ? "upgrade_required"
+                                                              : "bad_request";
+        return to_wire(error_response(refused.status, code, message));
       }
     }
     return std::nullopt;
+  }
+
+  // The reserve: probes (one request each) and admins; health is what it is kept for.
+  srv::ReserveUse reserve_use(const srv::Request& req) override {
+    const User* user = router.user_of(req.header("Authorization"));
+    srv::ReserveUse use = srv::ReserveUse::kRefuse;
+    if (user != nullptr && user->admin) {
+      use = srv::ReserveUse::kKeep;
+    } else if (req.method == "GET" &&
+               (req.path() == "/api/v1/health" || req.path() == "/metrics")) {
+      use = srv::ReserveUse::kOnce;
+    }
+    if (use != srv::ReserveUse::kRefuse) {
+      stats.reserve_admitted.fetch_add(1, std::memory_order_relaxed);
+    }
+    return use;
   }
 
   srv::Upgrade upgrade(const srv::Request& req) override;
@@ -98,7 +133,8 @@ struct ApiServer::Impl final : srv::Handler {
         stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
         return;
       case srv::Event::kAcceptFailed:
-        router.log("accept failed: " + std::string(detail), std::chrono::steady_clock::now());
+        router.log(LogBudget::kNoise, "accept failed: " + std::string(detail),
+                   std::chrono::steady_clock::now());
         return;
       case srv::Event::kOpened:
         stats.connections_open.fetch_add(1, std::memory_order_acq_rel);
@@ -193,7 +229,8 @@ class StreamSession final : public srv::WsHandler {
             std::atomic<std::uint64_t>& counter) {
     dropped_ = true;
     counter.fetch_add(1, std::memory_order_relaxed);
-    server_.router.log("user=" + user_.name + " stream dropped: " + std::string(reason),
+    server_.router.log(LogBudget::kNoise,
+                       "user=" + user_.name + " stream dropped: " + std::string(reason),
                        std::chrono::steady_clock::now());
   }
 

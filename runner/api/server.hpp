@@ -8,8 +8,12 @@
 //   owner -> bounded send queue -> socket. A client whose queue is full, or whose cursor fell
 //   out of the engine's buffer, is dropped (close 1008 / 4000); nothing ever waits for it.
 //
-// Limits: request body (413), header block (431), malformed HTTP (400, connection closed),
-// per-user rate (429 + Retry-After), open connections (503 at accept), idle timeout (closed).
+// Limits: request body (413), header block (431), requests breaking RFC 9112/6455 (400, 426,
+// 505; the scaffold's net/server/http_rules.hpp; connection closed), per-user rate (429 +
+// Retry-After), open connections (503 + Retry-After at accept), idle timeout (closed). The
+// last reserved_connections of max_connections serve only GET /api/v1/health and GET /metrics
+// (one request, then closed) and admins' requests (keep-alive), so that idle or hostile
+// clients cannot lock out probes and operators; anything else there is 503 + Retry-After.
 // All are counted in ApiStats, which GET /metrics appends to the engine's metrics.
 //
 // Thread-safety: start() and stop() from one owning thread; stats() and port() from any.
@@ -37,13 +41,17 @@ struct ApiOptions {
   int io_threads = 2;
   std::size_t max_body_bytes = 64u << 10;
   std::size_t max_header_bytes = 8u << 10;
-  std::size_t max_connections = 64;  // HTTP and WebSocket together
+  std::size_t max_connections = 64;      // HTTP and WebSocket together
+  std::size_t reserved_connections = 8;  // of max_connections: probes and admins only
   std::chrono::milliseconds idle_timeout{30'000};
-  double rate_per_second = 20.0;  // per user, token bucket
+  std::chrono::milliseconds reserve_idle_timeout{5'000};  // for each request on the reserve
+  double rate_per_second = 20.0;                          // per user, token bucket
   double rate_burst = 40.0;
-  std::filesystem::path reports_dir;  // usually <data dir>/reports
-  StaticAssetFn static_assets;        // GET / and assets (no auth); empty: none
-  LogFn log;                          // rate-limited lines; empty: stderr
+  std::filesystem::path reports_dir;           // usually <data dir>/reports
+  StaticAssetFn static_assets;                 // GET / and assets (no auth); empty: none
+  LogFn log;                                   // rate-limited lines; empty: stderr
+  double audit_log_lines_per_second = 1000.0;  // authenticated commands (router.hpp, Logging)
+  double noise_log_lines_per_second = 20.0;    // malformed, unauthenticated, drops
   // Stream: messages queued per client before it counts as too slow, and the poll period.
   std::size_t ws_queue_messages = 4096;
   std::chrono::milliseconds ws_poll_interval{20};

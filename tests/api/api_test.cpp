@@ -256,19 +256,55 @@ TEST_F(ApiServerTest, shouldLimitEachTokensRateWith429AndRetryAfter) {
 
 TEST_F(ApiServerTest, shouldAnswerMalformedHttpWith400CloseAndCountIt) {
   start();
-  const char* garbage[] = {"NOT HTTP AT ALL\r\n\r\n", "GET /api/v1/me HTTP/9.9\r\n\r\n",
-                           "GET /api/v1/me HTTP/1.1\r\nBad Header\r\n\r\n",
-                           "POST /api/v1/bots HTTP/1.1\r\nContent-Length: zz\r\n\r\n"};
-  for (const char* g : garbage) {
+  struct Garbage {
+    const char* bytes;
+    int status;
+    std::string_view code;
+  };
+  // The scaffold's rules are tested case by case in tests/net/server_rules_test.cpp; here, the
+  // API's wording and counting of them.
+  const Garbage garbage[] = {
+      {"NOT HTTP AT ALL\r\n\r\n", 400, "bad_request"},
+      {"GET /api/v1/me HTTP/9.9\r\nHost: x\r\n\r\n", 505, "http_version_not_supported"},
+      {"GET /api/v1/me HTTP/1.1\r\nBad Header\r\n\r\n", 400, "bad_request"},
+      {"POST /api/v1/bots HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n", 400, "bad_request"},
+      {"POST /api/v1/bots HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+       "bad_request"},
+      {"GET /api/v1/me\xff HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request"},
+      {"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+       426, "upgrade_required"},
+  };
+  for (const Garbage& g : garbage) {
     TestClient c;
     ASSERT_TRUE(c.connect(port_));
-    ASSERT_TRUE(c.send_raw(g));
+    ASSERT_TRUE(c.send_raw(g.bytes));
     auto r = c.read_reply();
-    ASSERT_TRUE(r) << g;
-    EXPECT_EQ(r->status, 400) << g;
-    EXPECT_TRUE(c.closed_by_server()) << g;
+    ASSERT_TRUE(r) << g.bytes;
+    EXPECT_EQ(r->status, g.status) << g.bytes;
+    EXPECT_EQ(field(*json(*r).find("error"), "code"), g.code) << g.bytes;
+    EXPECT_EQ(r->header("sec-websocket-version"), g.status == 426 ? "13" : "") << g.bytes;
+    EXPECT_TRUE(c.closed_by_server()) << g.bytes;
   }
-  EXPECT_EQ(server_->stats().malformed.load(), 4u);
+  EXPECT_EQ(server_->stats().malformed.load(), 7u);
+  using net::server::Violation;
+  EXPECT_EQ(server_->stats().malformed_count(Violation::kVersion), 2u);
+  EXPECT_EQ(server_->stats().malformed_count(Violation::kHeaderField), 1u);
+  EXPECT_EQ(server_->stats().malformed_count(Violation::kContentLength), 1u);
+  EXPECT_EQ(server_->stats().malformed_count(Violation::kTransferEncoding), 1u);
+  EXPECT_EQ(server_->stats().malformed_count(Violation::kTarget), 1u);
+  EXPECT_EQ(server_->stats().malformed_count(Violation::kWebSocketVersion), 1u);
+  EXPECT_EQ(server_->stats().status_count(505), 1u);
+  EXPECT_EQ(server_->stats().status_count(426), 1u);
+  auto metrics = call("GET", "/metrics", kBobToken);
+  ASSERT_TRUE(metrics);
+  for (const char* line : {"be_api_malformed_requests_total 7\n",
+                           "be_api_malformed_by_rule_total{rule=\"version\"} 2\n",
+                           "be_api_malformed_by_rule_total{rule=\"transfer_encoding\"} 1\n",
+                           "be_api_malformed_by_rule_total{rule=\"host\"} 0\n",
+                           "be_api_log_suppressed_total{budget=\"noise\"} 0\n"}) {
+    EXPECT_NE(metrics->body.find(line), std::string::npos) << line << metrics->body;
+  }
   // The server is still fine.
   EXPECT_EQ(call("GET", "/api/v1/health")->status, 200);
 }
@@ -294,6 +330,7 @@ TEST_F(ApiServerTest, shouldServeManyRequestsOnOneKeepAliveConnection) {
 TEST_F(ApiServerTest, shouldRefuseConnectionsOverTheLimitWith503) {
   ApiOptions o;
   o.max_connections = 2;
+  o.reserved_connections = 0;  // the reserve is tested in reserve_test.cpp
   start(o);
   TestClient a, b, c;
   ASSERT_TRUE(a.connect(port_));
@@ -304,6 +341,7 @@ TEST_F(ApiServerTest, shouldRefuseConnectionsOverTheLimitWith503) {
   auto refused = c.read_reply();
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->header("retry-after"), "1");
   EXPECT_EQ(server_->stats().connections_rejected.load(), 1u);
   EXPECT_EQ(a.request("GET", "/api/v1/health")->status, 200);
 }
