@@ -161,12 +161,12 @@ struct ReadModel {
 // ---- Commands ----------------------------------------------------------------------------------
 
 enum class CommandStatus : std::uint8_t {
-  kAccepted = 0,  // journaled and applied (the answer waits for the fold, bounded)
+  kAccepted = 0,  // applied and kept by the journal under its durability mode (docs/API.md)
   kInvalid,       // 422: errors names every bad field
   kNotFound,      // 404: no such bot, or not the caller's
   kConflict,      // 409: e.g. start a running bot
   kUnavailable,   // 503: the engine is shutting down or its journal failed
-  kTimeout,       // 504: journaled but not yet applied within the wait bound
+  kTimeout,       // 504: not applied, or not kept, within the wait bound (message says which)
 };
 
 struct CommandResult {

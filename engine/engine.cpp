@@ -191,15 +191,28 @@ Expected<bool, std::string> Engine::start() {
 }
 
 // Also after a halt (running() is already false then): the threads are joined either way.
-void Engine::stop() {
-  if (!impl_) return;
+std::string Engine::stop() {
+  if (!impl_) return {};
   Impl& im = *impl_;
   running_.store(false, std::memory_order_release);
   for (auto& c : im.clients)
     if (c) c->stop();  // intake stops first
   im.stop_threads();
-  if (im.writer) (void)im.writer->close();
+  if (im.writer) {
+    const journal::Error closed = im.writer->close();
+    if (im.shutdown_problem.empty() && !closed.ok()) {
+      im.shutdown_problem = "the shutdown could not be recorded: " + im.journal_failure();
+      if (im.journal_failure().empty()) im.shutdown_problem += closed.message;
+    }
+  }
+  if (im.shutdown_problem.empty() && !im.journal_error.empty()) {
+    im.shutdown_problem = "not everything was recorded: " + im.journal_error;
+  }
+  if (im.shutdown_problem.empty() && im.is_halted()) {
+    im.shutdown_problem = "the engine had halted: " + im.failure();
+  }
   im.clients.clear();
+  return im.shutdown_problem;
 }
 
 bool Engine::offer_frame(std::size_t venue, std::string_view frame, Nanos receive_time,

@@ -168,8 +168,10 @@ class Engine final : public ControlPlane {
   // Starts the pipeline, venue connections and publisher threads.
   Expected<bool, std::string> start();
   // Graceful stop: intake stops, a kShutdown command is journaled (cancelling open orders
-  // when configured), the journal is flushed and a final snapshot written.
-  void stop();
+  // when configured), the journal is flushed and a final snapshot written. Returns "" when all
+  // of that was recorded; otherwise what was not and why (the journal's error), so the caller
+  // can exit non-zero instead of claiming a clean stop.
+  std::string stop();
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
 
   // ---- Bench and test hooks -------------------------------------------------------------

@@ -384,8 +384,12 @@ int run_run(Args args) {
   std::printf("%sstopping: intake off, %s open orders, journal flush, final snapshot\n",
               tty ? "\n" : "", config.cancel_open_orders_on_shutdown ? "cancelling" : "keeping");
   server.stop();
-  eng.stop();
+  const std::string unrecorded = eng.stop();
   if (simulator) simulator->stop();
+  if (!unrecorded.empty()) {
+    std::fprintf(stderr, "botengine run: %s\n", unrecorded.c_str());
+    return kExitFailure;
+  }
   if (halted) return kExitFailure;
   std::printf("stopped cleanly\n");
   return kExitOk;
