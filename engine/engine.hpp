@@ -200,6 +200,10 @@ class Engine final : public ControlPlane {
     std::uint64_t unknown_orders = 0;  // in flight, marked unknown and reconciled
     std::uint64_t derived_mismatches = 0;
     std::uint64_t state_hash = 0;
+    std::uint64_t verified_records = 0;  // records checked since the last verified checkpoint
+    // What recovery passed over and why (a damaged snapshot, an unusable checkpoint):
+    // printed by `run` and shown as problems in health.
+    std::vector<std::string> warnings;
     double seconds = 0;
   };
   const RecoveryReport& recovery() const noexcept { return recovery_; }

@@ -254,6 +254,8 @@ void Engine::Impl::add_problems(EngineView& e) const {
     e.healthy = false;
     e.problems.push_back(journal_error);
   }
+  for (const std::string& w : self.recovery().warnings)
+    e.problems.push_back("recovery: " + w);  // healthy still: it ran on what it could trust
   if (writer && writer->failed()) {
     e.healthy = false;
     e.problems.push_back("journal writer failed: " + writer->error().message);

@@ -275,6 +275,8 @@ int run_run(Args args) {
         static_cast<unsigned long long>(rec.tail_records), rec.seconds,
         static_cast<unsigned long long>(rec.unknown_orders));
   }
+  for (const std::string& w : rec.warnings)
+    std::fprintf(stderr, "botengine run: warning: recovery: %s\n", w.c_str());
 
   // Tokens: the admin's is created on first start and kept in DATA/admin.token (0600).
   const std::filesystem::path tokens_path = o.tokens.empty()
