@@ -69,6 +69,17 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
     im.fold.set_responses(drop);
     at_most = snap.sequence - 1;
   }
+  // Older snapshots are what a fallback or `replay --verify` would need: a damaged one is
+  // reported now (CRC only; the newest restorable one was restored above).
+  for (SequenceNumber older = report.snapshot_position; older > 1;) {
+    journal::SnapshotView snap;
+    bool found = false;
+    const journal::Error e = (*reader)->find_snapshot(older - 1, snap, found);
+    if (e.ok() && !found) break;
+    if (!e.ok() && (e.code != journal::Errc::kCorrupt || e.sequence == 0)) break;
+    if (!e.ok()) report.warnings.push_back("older snapshot damaged: " + e.message);
+    older = e.ok() ? snap.sequence : e.sequence;
+  }
   // The tail through the one replay loop: every derived record and state hash compared
   // (an input whose derived records a kill cut off is no mismatch), fills noted for the read
   // model. After a refused snapshot the journal's state hashes are another fold layout's:
