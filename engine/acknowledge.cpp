@@ -7,6 +7,8 @@
 // The stages never take request_mutex for this: the hot path stays lock- and syscall-free.
 #include <sys/statvfs.h>
 
+#include <optional>
+
 #include "engine/engine_impl.hpp"
 
 namespace be::engine {
@@ -17,13 +19,16 @@ namespace {
 // enough that a stuck disk gets an answer that says so.
 constexpr auto kKeepWait = std::chrono::seconds(10);
 
-std::string free_space_text(const std::string& dir) {
+// Free bytes for an unprivileged writer on the filesystem holding `dir`; nullopt if unknown.
+std::optional<unsigned long long> free_bytes(const std::string& dir) {
   struct statvfs fs {};
-  if (::statvfs(dir.c_str(), &fs) != 0) return {};
-  const unsigned long long free_bytes =
-      static_cast<unsigned long long>(fs.f_bavail) * static_cast<unsigned long long>(fs.f_frsize);
-  return "; the filesystem holding " + dir + " has " + std::to_string(free_bytes) + " bytes free";
+  if (::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<unsigned long long>(fs.f_bavail) *
+         static_cast<unsigned long long>(fs.f_frsize);
 }
+
+// Below this, an I/O error of the journal is the disk being full.
+constexpr unsigned long long kFullBelow = 1u << 20;
 
 }  // namespace
 
@@ -36,10 +41,16 @@ std::string Engine::Impl::journal_failure() const {
   if (!writer || !writer->failed()) return {};
   const journal::Error e = writer->error();
   std::string why = "the journal failed: " + e.message;
-  // An I/O error is most often a full disk (a delayed write-back reports EIO, not ENOSPC):
-  // say what the filesystem has left, so the operator sees the cause and not only the symptom.
-  if (e.code == journal::Errc::kIo) why += free_space_text(config.data_dir + "/journal");
-  return why;
+  if (e.code != journal::Errc::kIo) return why;
+  // LMDB reports a short write (what a full filesystem gives) as EIO, and a delayed
+  // write-back fails an fsync with EIO too: name the cause when the free space says it.
+  const std::string dir = config.data_dir + "/journal";
+  const auto left = free_bytes(dir);
+  if (!left) return why;
+  const std::string space =
+      "the filesystem holding " + dir + " has " + std::to_string(*left) + " bytes free";
+  if (*left < kFullBelow) return "the disk is full (" + space + "): " + why;
+  return why + "; " + space;
 }
 
 bool Engine::Impl::wait_kept(SequenceNumber position, CommandResult& refused) {

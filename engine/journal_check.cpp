@@ -53,8 +53,10 @@ Expected<std::optional<VerifiedCheckpoint>, std::string> read_checkpoint(const s
   std::uint32_t stored = 0;
   const char* first = text.data() + crc_at + 4;
   const char* last = text.data() + text.size();
-  if (auto r = std::from_chars(first, last, stored, 16); r.ec != std::errc{}) {
-    return damaged("no checksum");
+  // The checksum line is the file's last: anything after it is damage too.
+  if (auto r = std::from_chars(first, last, stored, 16);
+      r.ec != std::errc{} || r.ptr + 1 != last || *r.ptr != '\n') {
+    return damaged("no checksum at its end");
   }
   const std::string_view body(text.data(), crc_at);
   if (crc_of(body) != stored) return damaged("checksum mismatch");
