@@ -4,8 +4,10 @@
 #include "risk/risk_engine.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "core/fixed_point.hpp"
+#include "core/names.hpp"
 
 namespace be::risk {
 
@@ -35,20 +37,18 @@ RiskReject reject_of(const checks::Breach& breach, const OrderIntent& intent, Na
   return r;
 }
 
+constexpr std::array<Named<Scope>, kScopeCount> kScopeNames{{
+    {Scope::kNone, "none"},
+    {Scope::kBot, "bot"},
+    {Scope::kAccount, "account"},
+    {Scope::kGlobal, "global"},
+}};
+static_assert(names_every_code(kScopeNames, kScopeCount), "a new Scope needs its name here");
+
 }  // namespace
 
 std::string_view to_string(Scope scope) noexcept {
-  switch (scope) {
-    case Scope::kNone:
-      return "none";
-    case Scope::kBot:
-      return "bot";
-    case Scope::kAccount:
-      return "account";
-    case Scope::kGlobal:
-      return "global";
-  }
-  return "unknown";
+  return name_of(kScopeNames, scope);
 }
 
 RiskEngine::RiskEngine(Capacity capacity)
