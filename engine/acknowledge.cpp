@@ -5,10 +5,6 @@
 // The waiting side is the control thread (submit()); the publisher thread, which already
 // loops off the hot path, watches the writer's watermark while anyone waits and wakes them.
 // The stages never take request_mutex for this: the hot path stays lock- and syscall-free.
-#include <sys/statvfs.h>
-
-#include <optional>
-
 #include "engine/engine_impl.hpp"
 
 namespace be::engine {
@@ -18,14 +14,6 @@ namespace {
 // How long an answer waits for the journal: well past a healthy fsync (milliseconds), short
 // enough that a stuck disk gets an answer that says so.
 constexpr auto kKeepWait = std::chrono::seconds(10);
-
-// Free bytes for an unprivileged writer on the filesystem holding `dir`; nullopt if unknown.
-std::optional<unsigned long long> free_bytes(const std::string& dir) {
-  struct statvfs fs {};
-  if (::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
-  return static_cast<unsigned long long>(fs.f_bavail) *
-         static_cast<unsigned long long>(fs.f_frsize);
-}
 
 // Below this, an I/O error of the journal is the disk being full.
 constexpr unsigned long long kFullBelow = 1u << 20;

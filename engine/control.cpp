@@ -85,6 +85,14 @@ CommandResult invalid_config(std::vector<config::FieldError> errors) {
 }  // namespace
 
 CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
+  if (impl_->disk_reserve_on.load(std::memory_order_acquire)) {
+    CommandResult r;
+    r.status = CommandStatus::kUnavailable;
+    r.message = "the disk holding the journal is below its reserve floor (" +
+                std::to_string(impl_->disk_free.load()) +
+                " bytes free): new bots are refused until space is freed";
+    return r;
+  }
   if (auto errors = validate_bot_config(config_json); !errors.empty()) {
     return invalid_config(std::move(errors));
   }

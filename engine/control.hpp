@@ -132,6 +132,10 @@ struct EngineView {
   Nanos engine_time = 0;  // event time of the last input
   Nanos published_wall_time = 0;
   bool global_kill_switch = false;
+  // The journal's filesystem: free bytes at the last look (-1: not watched), and whether the
+  // engine is below its reserve floor (new bots and exposure-adding orders refused).
+  std::int64_t disk_free_bytes = -1;
+  bool disk_reserve = false;
   std::vector<std::uint32_t> killed_accounts;
   std::vector<FeedView> feeds;
   std::vector<StageLatency> latency;

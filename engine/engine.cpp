@@ -56,6 +56,7 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     im.writer = std::move(*writer);
   }
   im.fresh = im.ordinal == 0;
+  im.disk_reserve_on.store(im.fold.risk().engine().disk_reserve());
   // Orders whose fate the journal does not know: the reconcile input at start asks the venue.
   for (std::uint32_t b = 0; b < im.config.fold.oms.bots; ++b) {
     im.fold.orders().for_each_order(BotId{b}, [&](const oms::ManagedOrder& m) {

@@ -99,6 +99,12 @@ struct EngineConfig {
   std::vector<std::pair<std::string, std::string>> balances;
   FoldConfig fold{};
   bool cancel_open_orders_on_shutdown = true;
+  // Free-space floors of the filesystem holding the journal (docs/CONFIG.md "engine.disk_*"):
+  // below the reserve, new bots and orders that add exposure are refused while everything that
+  // reduces risk is still journaled; below the stop floor intake stops before the filesystem
+  // is full. 0 turns a floor off.
+  std::uint64_t disk_reserve_bytes = std::uint64_t{128} << 20;
+  std::uint64_t disk_stop_bytes = std::uint64_t{32} << 20;
   std::size_t stream_capacity = 65'536;
   std::size_t ingress_capacity = 8192;
   // Bot configs created when the journal is new (the demo's bots), started at once.

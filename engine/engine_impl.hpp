@@ -9,6 +9,7 @@
 //                      threads, quiescence, start-up reconcile and shutdown
 //   durable_hold.cpp   durable mode: sends wait for the journal's durable watermark
 //   acknowledge.cpp    commands are answered once the journal keeps them
+//   disk_guard.cpp     free-space floors: the reserve and the stop
 //   snapshots.cpp      housekeeping timers, snapshots and their format, blob lifetimes
 //   read_model.cpp     the read model and the history the fold does not keep
 //   publisher.cpp      the publisher thread: event stream and notifications
@@ -407,7 +408,20 @@ struct Engine::Impl final : oms::VenueResponses {
   int watch_journal();
   // What stop() could not record (the shutdown command, the final snapshot), for the exit code.
   std::string shutdown_problem;
+
+  // ---- Disk floors (disk_guard.cpp) ----------------------------------------------------------
+  // The publisher thread looks at the journal's filesystem every kDiskLookInterval; crossing
+  // the reserve floor journals kDiskReserveSet/Reset (risk refuses what adds exposure), the
+  // stop floor halts intake before the filesystem is full.
+  std::atomic<std::int64_t> disk_free{-1};
+  std::atomic<bool> disk_reserve_on{false};  // as last journaled (recovery: as the fold has it)
+  Nanos next_disk_look = 0;
+  int watch_disk();
+  bool journal_command(const OperatorCommand& command);  // control producer, any thread
 };
+
+// Free bytes for an unprivileged writer on the filesystem holding `dir`; nullopt if unknown.
+std::optional<unsigned long long> free_bytes(const std::string& dir);
 
 Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
                                     Engine::RecoveryReport& report);

@@ -227,6 +227,8 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     case K::kKillSwitchSet:
     case K::kKillSwitchReset:
     case K::kCircuitReset:
+    case K::kDiskReserveSet:
+    case K::kDiskReserveReset:
       return;  // risk's and the order manager's business
   }
 }
