@@ -96,19 +96,17 @@ std::optional<OrderNew> OrderManager::open_order(const OrderIntent& accepted, st
   ledger_.open(leg_of(m), quantity, m.money);
   ++bots_[b].open_orders;
 
-  OrderNew out;
-  out.bot = accepted.bot;
-  out.instrument = accepted.instrument;
-  out.client_sequence = accepted.cause;
-  out.account = m.account;
-  out.side = accepted.side;
-  out.order_type = static_cast<std::uint8_t>(accepted.type);
-  out.time_in_force = m.time_in_force;
-  out.flags = accepted.flags;
-  out.tag = accepted.tag;
-  out.price = m.order.price;
-  out.quantity = quantity;
-  return out;
+  return OrderNew{.bot = accepted.bot,
+                  .instrument = accepted.instrument,
+                  .client_sequence = accepted.cause,
+                  .account = m.account,
+                  .side = accepted.side,
+                  .order_type = static_cast<std::uint8_t>(accepted.type),
+                  .time_in_force = m.time_in_force,
+                  .flags = accepted.flags,
+                  .tag = accepted.tag,
+                  .price = m.order.price,
+                  .quantity = quantity};
 }
 
 void OrderManager::count(Outcome outcome, OrderState from, OrderEvent event) noexcept {

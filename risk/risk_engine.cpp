@@ -24,17 +24,15 @@ bool limits_fit(const Limits& l) noexcept {
 }
 
 RiskReject reject_of(const checks::Breach& breach, const OrderIntent& intent, Nanos t) noexcept {
-  RiskReject r;
-  r.reason = breach.reason;
-  r.scope = breach.scope;
-  r.scope_id = breach.scope_id;
-  r.bot = intent.bot;
-  r.instrument = intent.instrument;
-  r.limit = breach.limit;
-  r.observed = breach.observed;
-  r.cause = intent.cause;
-  r.event_time = t;
-  return r;
+  return RiskReject{.reason = breach.reason,
+                    .scope = breach.scope,
+                    .scope_id = breach.scope_id,
+                    .bot = intent.bot,
+                    .instrument = intent.instrument,
+                    .limit = breach.limit,
+                    .observed = breach.observed,
+                    .cause = intent.cause,
+                    .event_time = t};
 }
 
 constexpr std::array<Named<Scope>, kScopeCount> kScopeNames{{
