@@ -68,6 +68,8 @@ TEST(DiskFull, AcknowledgedCommandsAreKeptAndRefusedOnesSayWhyAtOnce) {
   config.idle = "yield";
   config.snapshot_every_inputs = 1'000'000'000;  // the commands and market data fill it
   config.snapshot_interval = 86'400'000'000'000;
+  config.disk_reserve_bytes = 0;  // no floors: the journal itself meets the full disk
+  config.disk_stop_bytes = 0;
   auto engine = open_engine(config);
   ASSERT_TRUE(engine);
   ASSERT_TRUE(engine->start().has_value());
@@ -137,6 +139,70 @@ TEST(DiskFull, AcknowledgedCommandsAreKeptAndRefusedOnesSayWhyAtOnce) {
   ASSERT_TRUE(reopened);
   for (BotId bot : bots)
     EXPECT_NE(reopened->read_model()->find(bot), nullptr);
+}
+
+// With the floors (the default deployment): the reserve refuses new bots and orders that add
+// exposure, then the stop floor stops intake while the filesystem still has room, and the
+// journal never fails.
+TEST(DiskFull, TheFloorsRefuseExposureThenStopIntakeBeforeTheFilesystemFills) {
+  SmallFilesystem small(8u << 20);
+  if (!small.mounted) {
+    if (in_ci()) FAIL() << "CI runs as root and must run this test: " << small.error;
+    GTEST_SKIP() << "cannot mount a small filesystem here (" << small.error
+                 << "); run as root to test the free-space floors";
+  }
+  EngineConfig config = test_config(small.mount_point);
+  config.idle = "yield";
+  config.snapshot_every_inputs = 1'000'000'000;
+  config.snapshot_interval = 86'400'000'000'000;
+  config.disk_reserve_bytes = 4u << 20;
+  config.disk_stop_bytes = 2u << 20;
+  auto engine = open_engine(config);
+  ASSERT_TRUE(engine);
+  ASSERT_TRUE(engine->start().has_value());
+  Market market(5, wall_clock_now());
+  ASSERT_TRUE(start_trading(*engine, market, {kDcaBot, kGridBot}));
+
+  bool reserve_seen = false;
+  CommandResult refused_bot;
+  for (int round = 0; round < 5000 && engine->running(); ++round) {
+    for (int i = 0; i < 150; ++i) {
+      if (!engine->offer_event(market.next())) break;
+    }
+    (void)engine->drain(5'000'000'000);
+    const auto model = engine->read_model();
+    if (!reserve_seen && model && model->engine.disk_reserve) {
+      reserve_seen = true;
+      refused_bot = engine->create_bot(UserId{1}, kDcaBot);
+    }
+  }
+  ASSERT_TRUE(reserve_seen) << "the reserve floor was never reached";
+  EXPECT_EQ(refused_bot.status, CommandStatus::kUnavailable);
+  EXPECT_NE(refused_bot.message.find("reserve floor"), std::string::npos) << refused_bot.message;
+  ASSERT_FALSE(engine->running()) << "the stop floor was never reached";
+  EXPECT_NE(engine->failure().find("stop floor"), std::string::npos) << engine->failure();
+  const auto last = engine->read_model();
+  ASSERT_TRUE(last);
+  std::uint64_t reserve_rejects = 0;
+  for (const auto& [reason, n] : last->engine.rejects_by_reason) {
+    if (reason == "disk_reserve") reserve_rejects = n;
+  }
+  EXPECT_GT(reserve_rejects, 0u) << "the bots' new orders were refused by the reserve";
+  for (const std::string& p : last->engine.problems) {
+    EXPECT_EQ(p.find("journal writer failed"), std::string::npos) << p;
+  }
+  EXPECT_EQ(engine->stop(), "the engine had halted: " + engine->failure())
+      << "the shutdown itself is recorded; only the halt is reported";
+  const auto left = free_bytes((small.mount_point / "journal").string());
+  ASSERT_TRUE(left.has_value());
+  EXPECT_GT(*left, 0u) << "intake stopped before the filesystem was full";
+  engine.reset();
+  // The journal replays, reserve included: the same state from scratch.
+  ASSERT_TRUE(small.grow(256u << 20));
+  auto reopened = open_engine(config);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->recovery().derived_mismatches, 0u);
+  EXPECT_EQ(replay_from_scratch(config).hash, reopened->recovery().state_hash);
 }
 
 }  // namespace
