@@ -50,6 +50,7 @@ constexpr std::array<Named<RiskRejectReason>, kRejectReasonCount> kRiskRejectNam
     {RiskRejectReason::kInsufficientBalance, "insufficient_balance"},
     {RiskRejectReason::kOrderRateThrottle, "order_rate_throttle"},
     {RiskRejectReason::kCancelRateThrottle, "cancel_rate_throttle"},
+    {RiskRejectReason::kDiskReserve, "disk_reserve"},
 }};
 static_assert(names_every_code(kRiskRejectNames, kRejectReasonCount),
               "a new RiskRejectReason needs its name here");

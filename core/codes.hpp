@@ -65,8 +65,9 @@ enum class RiskRejectReason : std::uint8_t {
   kInsufficientBalance = 21,
   kOrderRateThrottle = 22,
   kCancelRateThrottle = 23,
+  kDiskReserve = 24,  // the journal's disk is below its reserve floor: only reductions pass
 };
-inline constexpr int kRejectReasonCount = 24;
+inline constexpr int kRejectReasonCount = 25;
 std::string_view to_string(RiskRejectReason reason) noexcept;
 
 // Side (core/ids.hpp): "buy", "sell", "none".

@@ -286,6 +286,10 @@ enum class OperatorCommandKind : std::uint8_t {
   kCircuitReset = 10,  // close a bot's open circuit breaker (error state -> stopped)
   kRestartBot = 11,    // stop then start, keeping state
   kShutdown = 12,      // graceful stop: no new orders; journaled so a replay ends alike
+  // The engine's disk watch (engine/disk_guard.cpp): below the reserve floor only intents
+  // that reduce a position pass risk (kDiskReserve), above it again all do.
+  kDiskReserveSet = 13,
+  kDiskReserveReset = 14,
 };
 
 // Which kill switch a kKillSwitchSet/Reset names. kBotOrGlobal (0, what version-1 records

@@ -53,6 +53,20 @@ std::string to_json(const Value& value);
 // Appends `text` as a JSON string literal (quotes included) to `out`.
 void append_json_string(std::string& out, std::string_view text);
 
+// Unicode code points in `text`, which the parser has checked is UTF-8: what a person counts as
+// characters (a limit "64 characters" means this, not bytes).
+inline std::size_t code_points(std::string_view text) noexcept {
+  std::size_t n = 0;
+  for (const char c : text)
+    n += (static_cast<unsigned char>(c) & 0xC0u) != 0x80u;
+  return n;
+}
+
+// True when `text` is empty or only spaces, tabs and line breaks.
+inline bool blank(std::string_view text) noexcept {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
 inline constexpr std::size_t kMaxConfigBytes = 1u << 20;
 inline constexpr int kMaxConfigDepth = 32;
 

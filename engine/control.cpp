@@ -44,13 +44,19 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
   }
   if (!done) {
     result.status = CommandStatus::kTimeout;
-    result.message = "journaled but not applied yet";
+    // In the engine's intake, not yet through the fold: it may still be applied and kept.
+    result.message =
+        "queued but not applied within 5 s: it may still be applied; read the "
+        "bot to see";
     return result;
   }
   const Outcome o = outcomes[command.request_id];
   outcomes.erase(command.request_id);
   lock.unlock();
   result.sequence = o.sequence;
+  // Refused or applied, the answer waits until the journal keeps the command: a refusal is an
+  // outcome a replay must reproduce too.
+  if (!wait_kept(o.sequence, result)) return result;
   if (!o.accepted) {
     result.status = CommandStatus::kConflict;
     result.message = "the bot's state does not allow this command";
@@ -79,6 +85,14 @@ CommandResult invalid_config(std::vector<config::FieldError> errors) {
 }  // namespace
 
 CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
+  if (impl_->disk_reserve_on.load(std::memory_order_acquire)) {
+    CommandResult r;
+    r.status = CommandStatus::kUnavailable;
+    r.message = "the disk holding the journal is below its reserve floor (" +
+                std::to_string(impl_->disk_free.load()) +
+                " bytes free): new bots are refused until space is freed";
+    return r;
+  }
   if (auto errors = validate_bot_config(config_json); !errors.empty()) {
     return invalid_config(std::move(errors));
   }
@@ -183,22 +197,12 @@ std::vector<config::FieldError> Engine::validate_bot_config(std::string_view jso
 
 // A journaled command's outcome, for the control thread waiting in submit() (the thread that
 // finishes inputs).
-void Engine::Impl::note_command(const Event& e, std::span<const Event> records) {
+void Engine::Impl::note_command(const Event& e, bool refused) {
   const auto c = e.as<OperatorCommand>();
   if (c.request_id == 0) return;
-  bool accepted = false;
-  for (const Event& r : records) {
-    if (r.header.type == EventType::kBotStatus && r.as<BotStatus>().bot == c.bot) accepted = true;
-    if (r.header.type == EventType::kNotification &&
-        r.as<Notification>().kind == NotificationKind::kKillSwitch) {
-      accepted = true;
-    }
-  }
-  if (c.kind == OperatorCommandKind::kKillSwitchSet ||
-      c.kind == OperatorCommandKind::kKillSwitchReset ||
-      c.kind == OperatorCommandKind::kCircuitReset) {
-    accepted = true;  // idempotent: setting a set switch is not an error
-  }
+  // Kill switches and circuit resets are risk's and the order manager's, and idempotent
+  // (setting a set switch is not an error): the strategy stage never refuses them.
+  const bool accepted = !refused;
   {
     std::lock_guard lock(request_mutex);
     outcomes[c.request_id] = Outcome{true, accepted, e.header.sequence};

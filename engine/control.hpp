@@ -132,6 +132,10 @@ struct EngineView {
   Nanos engine_time = 0;  // event time of the last input
   Nanos published_wall_time = 0;
   bool global_kill_switch = false;
+  // The journal's filesystem: free bytes at the last look (-1: not watched), and whether the
+  // engine is below its reserve floor (new bots and exposure-adding orders refused).
+  std::int64_t disk_free_bytes = -1;
+  bool disk_reserve = false;
   std::vector<std::uint32_t> killed_accounts;
   std::vector<FeedView> feeds;
   std::vector<StageLatency> latency;
@@ -161,12 +165,12 @@ struct ReadModel {
 // ---- Commands ----------------------------------------------------------------------------------
 
 enum class CommandStatus : std::uint8_t {
-  kAccepted = 0,  // journaled and applied (the answer waits for the fold, bounded)
+  kAccepted = 0,  // applied and kept by the journal under its durability mode (docs/API.md)
   kInvalid,       // 422: errors names every bad field
   kNotFound,      // 404: no such bot, or not the caller's
   kConflict,      // 409: e.g. start a running bot
   kUnavailable,   // 503: the engine is shutting down or its journal failed
-  kTimeout,       // 504: journaled but not yet applied within the wait bound
+  kTimeout,       // 504: not applied, or not kept, within the wait bound (message says which)
 };
 
 struct CommandResult {

@@ -56,6 +56,7 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     im.writer = std::move(*writer);
   }
   im.fresh = im.ordinal == 0;
+  im.disk_reserve_on.store(im.fold.risk().engine().disk_reserve());
   // Orders whose fate the journal does not know: the reconcile input at start asks the venue.
   for (std::uint32_t b = 0; b < im.config.fold.oms.bots; ++b) {
     im.fold.orders().for_each_order(BotId{b}, [&](const oms::ManagedOrder& m) {
@@ -191,15 +192,28 @@ Expected<bool, std::string> Engine::start() {
 }
 
 // Also after a halt (running() is already false then): the threads are joined either way.
-void Engine::stop() {
-  if (!impl_) return;
+std::string Engine::stop() {
+  if (!impl_) return {};
   Impl& im = *impl_;
   running_.store(false, std::memory_order_release);
   for (auto& c : im.clients)
     if (c) c->stop();  // intake stops first
   im.stop_threads();
-  if (im.writer) (void)im.writer->close();
+  if (im.writer) {
+    const journal::Error closed = im.writer->close();
+    if (im.shutdown_problem.empty() && !closed.ok()) {
+      im.shutdown_problem = "the shutdown could not be recorded: " + im.journal_failure();
+      if (im.journal_failure().empty()) im.shutdown_problem += closed.message;
+    }
+  }
+  if (im.shutdown_problem.empty() && !im.journal_error.empty()) {
+    im.shutdown_problem = "not everything was recorded: " + im.journal_error;
+  }
+  if (im.shutdown_problem.empty() && im.is_halted()) {
+    im.shutdown_problem = "the engine had halted: " + im.failure();
+  }
   im.clients.clear();
+  return im.shutdown_problem;
 }
 
 bool Engine::offer_frame(std::size_t venue, std::string_view frame, Nanos receive_time,

@@ -99,6 +99,12 @@ struct EngineConfig {
   std::vector<std::pair<std::string, std::string>> balances;
   FoldConfig fold{};
   bool cancel_open_orders_on_shutdown = true;
+  // Free-space floors of the filesystem holding the journal (docs/CONFIG.md "engine.disk_*"):
+  // below the reserve, new bots and orders that add exposure are refused while everything that
+  // reduces risk is still journaled; below the stop floor intake stops before the filesystem
+  // is full. 0 turns a floor off.
+  std::uint64_t disk_reserve_bytes = std::uint64_t{128} << 20;
+  std::uint64_t disk_stop_bytes = std::uint64_t{32} << 20;
   std::size_t stream_capacity = 65'536;
   std::size_t ingress_capacity = 8192;
   // Bot configs created when the journal is new (the demo's bots), started at once.
@@ -168,8 +174,10 @@ class Engine final : public ControlPlane {
   // Starts the pipeline, venue connections and publisher threads.
   Expected<bool, std::string> start();
   // Graceful stop: intake stops, a kShutdown command is journaled (cancelling open orders
-  // when configured), the journal is flushed and a final snapshot written.
-  void stop();
+  // when configured), the journal is flushed and a final snapshot written. Returns "" when all
+  // of that was recorded; otherwise what was not and why (the journal's error), so the caller
+  // can exit non-zero instead of claiming a clean stop.
+  std::string stop();
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
 
   // ---- Bench and test hooks -------------------------------------------------------------
@@ -198,6 +206,10 @@ class Engine final : public ControlPlane {
     std::uint64_t unknown_orders = 0;  // in flight, marked unknown and reconciled
     std::uint64_t derived_mismatches = 0;
     std::uint64_t state_hash = 0;
+    std::uint64_t verified_records = 0;  // records checked since the last verified checkpoint
+    // What recovery passed over and why (a damaged snapshot, an unusable checkpoint):
+    // printed by `run` and shown as problems in health.
+    std::vector<std::string> warnings;
     double seconds = 0;
   };
   const RecoveryReport& recovery() const noexcept { return recovery_; }

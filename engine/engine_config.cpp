@@ -116,6 +116,10 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     }
     if (auto v = engine->integer("tick_ms", Presence::kOptional, 1, 60'000))
       c.tick_interval = *v * 1'000'000;
+    if (auto v = engine->integer("disk_reserve_mb", Presence::kOptional, 0, 1 << 30))
+      c.disk_reserve_bytes = static_cast<std::uint64_t>(*v) << 20;
+    if (auto v = engine->integer("disk_stop_mb", Presence::kOptional, 0, 1 << 30))
+      c.disk_stop_bytes = static_cast<std::uint64_t>(*v) << 20;
     if (auto v = engine->boolean("cancel_open_orders_on_shutdown", Presence::kOptional)) {
       c.cancel_open_orders_on_shutdown = *v;
     }

@@ -8,11 +8,13 @@
 //   topology.cpp       the threads as agents (core/agent.hpp): sequencer loop, pipelined stage
 //                      threads, quiescence, start-up reconcile and shutdown
 //   durable_hold.cpp   durable mode: sends wait for the journal's durable watermark
+//   acknowledge.cpp    commands are answered once the journal keeps them
+//   disk_guard.cpp     free-space floors: the reserve and the stop
 //   snapshots.cpp      housekeeping timers, snapshots and their format, blob lifetimes
 //   read_model.cpp     the read model and the history the fold does not keep
 //   publisher.cpp      the publisher thread: event stream and notifications
 //   metrics.cpp        the latency histograms' percentiles and the Prometheus text
-//   commands.cpp       control-plane commands and their outcomes
+//   control.cpp        control-plane commands and their outcomes
 //   engine_config.cpp  the deployment config
 //
 // Time: the files that read a clock do it only through core/clock.hpp (wall_now,
@@ -385,8 +387,41 @@ struct Engine::Impl final : oms::VenueResponses {
   std::condition_variable request_cv;
   std::map<std::uint64_t, Outcome> outcomes;
   CommandResult submit(OperatorCommand command, const std::string* blob);
-  void note_command(const Event& e, std::span<const Event> records);
+  void note_command(const Event& e, bool refused);
+
+  // ---- Acknowledgements (acknowledge.cpp) ---------------------------------------------------
+  // A command is answered once the journal keeps it under the durability mode (docs/API.md,
+  // "What an answer means"): durable = synced, async and none = committed, off = applied only.
+  // The publisher thread watches the watermark while commands wait (ack_waiters > 0) and wakes
+  // them; a failed journal halts the engine with its reason, so every later command is refused
+  // at once.
+  std::atomic<std::uint32_t> ack_waiters{0};
+  SequenceNumber ack_seen = 0;  // publisher thread: the kept position it last woke waiters for
+  // The highest journal position kept under the mode; every position when there is no journal.
+  SequenceNumber kept_position() const noexcept;
+  // "" while the journal is healthy; else the reason, with the real error and, for an I/O
+  // error, what the filesystem holding the journal has left.
+  std::string journal_failure() const;
+  // Waits (bounded) until the journal keeps `position`; on failure, fills `refused`.
+  bool wait_kept(SequenceNumber position, CommandResult& refused);
+  // Publisher thread: wakes waiting commands when the watermark moved; halts on a failed journal.
+  int watch_journal();
+  // What stop() could not record (the shutdown command, the final snapshot), for the exit code.
+  std::string shutdown_problem;
+
+  // ---- Disk floors (disk_guard.cpp) ----------------------------------------------------------
+  // The publisher thread looks at the journal's filesystem every kDiskLookInterval; crossing
+  // the reserve floor journals kDiskReserveSet/Reset (risk refuses what adds exposure), the
+  // stop floor halts intake before the filesystem is full.
+  std::atomic<std::int64_t> disk_free{-1};
+  std::atomic<bool> disk_reserve_on{false};  // as last journaled (recovery: as the fold has it)
+  Nanos next_disk_look = 0;
+  int watch_disk();
+  bool journal_command(const OperatorCommand& command);  // control producer, any thread
 };
+
+// Free bytes for an unprivileged writer on the filesystem holding `dir`; nullopt if unknown.
+std::optional<unsigned long long> free_bytes(const std::string& dir);
 
 Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
                                     Engine::RecoveryReport& report);

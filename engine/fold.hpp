@@ -77,6 +77,10 @@ struct FoldBatch {
   Outbox records;
   std::vector<VenueAction> actions;
   std::size_t strategy_end = 1;  // records [1, strategy_end) came from the strategy phase
+  // An operator command the strategy stage refused (unknown bot, wrong state, a config that
+  // does not build): the answer says 409 only when this is set, never by guessing from the
+  // records a command happened to derive.
+  bool command_refused = false;
   std::uint64_t strategy_overflow = 0, risk_overflow = 0;
 };
 

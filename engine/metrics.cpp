@@ -57,6 +57,14 @@ std::string Engine::metrics_text() const {
   line("botengine_journal_committed_sequence", "", static_cast<double>(e.journal_committed));
   line("botengine_journal_durable_sequence", "", static_cast<double>(e.journal_durable));
   out +=
+      "# HELP botengine_disk_free_bytes Free bytes on the journal's filesystem (-1: not "
+      "watched).\n# TYPE botengine_disk_free_bytes gauge\n";
+  line("botengine_disk_free_bytes", "", static_cast<double>(e.disk_free_bytes));
+  out +=
+      "# HELP botengine_disk_reserve 1 while below the reserve floor: new bots and orders "
+      "adding exposure are refused.\n# TYPE botengine_disk_reserve gauge\n";
+  line("botengine_disk_reserve", "", e.disk_reserve ? 1.0 : 0.0);
+  out +=
       "# HELP botengine_ring_depth Inputs waiting in the ingress queue.\n# TYPE "
       "botengine_ring_depth gauge\n";
   line("botengine_ring_depth", "ring=\"ingress\"",

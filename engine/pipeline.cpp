@@ -14,7 +14,12 @@ bool Engine::Impl::journal_append(const Event& e) {
     const auto status = writer->try_append(e);
     if (status == journal::AppendStatus::kOk) return true;
     if (status != journal::AppendStatus::kFull) {
-      journal_error = std::string("journal: ") + journal::to_string(status);
+      // Off the hot path from here: the engine stops taking inputs with the journal's own
+      // reason (errno and free space), so every waiting and later command is refused with it.
+      std::string why = journal_failure();
+      if (why.empty()) why = std::string("journal: ") + journal::to_string(status);
+      journal_error = why;
+      halt(why);
       return false;
     }
     ++journal_full_spins;
@@ -62,7 +67,7 @@ void Engine::Impl::orders_step(Slot& slot) {
     }
     if (e.header.type == EventType::kOrderNew) has_order = true;
     stream_record(e);
-    if (e.header.type == EventType::kOperatorCommand) note_command(e, records);
+    if (e.header.type == EventType::kOperatorCommand) note_command(e, slot.batch.command_refused);
     if (e.header.type == EventType::kFillApplied) note_fill(e);
   }
   times.journaled = wall_now();

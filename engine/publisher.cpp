@@ -29,7 +29,7 @@ bool Engine::Impl::price_due(const Event& trade) noexcept {
 // ---- Publisher thread ------------------------------------------------------------------------
 
 int PublisherAgent::do_work() {
-  int work = 0;
+  int work = im.watch_journal() + im.watch_disk();
   if (!reoffered) {
     // What recovery found past the notifier's cursor goes first (here, not in on_start:
     // start() need not wait for the notifier).

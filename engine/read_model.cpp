@@ -63,6 +63,8 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   EngineView& e = m.engine;
   e.last_sequence = next_position - 1;
   e.journal_committed = writer ? writer->committed() : 0;
+  e.disk_free_bytes = disk_free.load(std::memory_order_relaxed);
+  e.disk_reserve = fold.risk().engine().disk_reserve();
   e.journal_durable = writer ? writer->durable() : 0;
   e.durability = std::string(to_string(config.journal));
   e.topology = std::string(to_string(config.topology));
@@ -254,6 +256,8 @@ void Engine::Impl::add_problems(EngineView& e) const {
     e.healthy = false;
     e.problems.push_back(journal_error);
   }
+  for (const std::string& w : self.recovery().warnings)
+    e.problems.push_back("recovery: " + w);  // healthy still: it ran on what it could trust
   if (writer && writer->failed()) {
     e.healthy = false;
     e.problems.push_back("journal writer failed: " + writer->error().message);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/engine_impl.hpp"
+#include "engine/journal_check.hpp"
 #include "engine/journal_replayer.hpp"
 #include "journal/reader.hpp"
 
@@ -21,6 +22,12 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
   }
   auto reader = journal::Reader::open(dir);
   if (!reader) return Unexpected("journal " + dir + ": " + reader.error().message);
+  // What this run will build on is checked first: every record since the last verified
+  // checkpoint (a journal that cannot be trusted is refused here, before anything appends).
+  auto checked = check_journal_tail(dir, **reader);
+  if (!checked) return Unexpected(checked.error());
+  report.verified_records = checked->records;
+  if (!checked->warning.empty()) report.warnings.push_back(checked->warning);
   SequenceNumber first = 0, last = 0;
   if (auto e = (*reader)->bounds(first, last); !e.ok()) return Unexpected(e.message);
   report.last_position = last;
@@ -34,8 +41,14 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
   while (at_most > 0) {
     journal::SnapshotView snap;
     bool found = false;
-    if (auto e = (*reader)->find_snapshot(at_most, snap, found); !e.ok())
-      return Unexpected(e.message);
+    if (auto e = (*reader)->find_snapshot(at_most, snap, found); !e.ok()) {
+      // A damaged snapshot record: fall back to an older one (plus a longer tail), and say so.
+      if (e.code != journal::Errc::kCorrupt || e.sequence == 0) return Unexpected(e.message);
+      report.warnings.push_back("snapshot at sequence " + std::to_string(e.sequence) +
+                                " skipped: " + e.message);
+      at_most = e.sequence - 1;
+      continue;
+    }
     if (!found) break;
     // The snapshot is keyed by the StateHash record's position: everything up to it applied.
     const SnapshotParts parts = split_snapshot(snap.state);
@@ -47,12 +60,25 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
       break;
     }
     // A refused snapshot leaves the fold partly restored: start over from scratch.
+    report.warnings.push_back("snapshot at sequence " + std::to_string(snap.sequence) +
+                              " skipped: it does not restore into this deployment's fold");
     refused_snapshot = true;
     im.bot_history.clear();
     im.fold.~Fold();
     new (&im.fold) Fold(Engine::Impl::fold_config(im.config, im.starting_balances), im);
     im.fold.set_responses(drop);
     at_most = snap.sequence - 1;
+  }
+  // Older snapshots are what a fallback or `replay --verify` would need: a damaged one is
+  // reported now (CRC only; the newest restorable one was restored above).
+  for (SequenceNumber older = report.snapshot_position; older > 1;) {
+    journal::SnapshotView snap;
+    bool found = false;
+    const journal::Error e = (*reader)->find_snapshot(older - 1, snap, found);
+    if (e.ok() && !found) break;
+    if (!e.ok() && (e.code != journal::Errc::kCorrupt || e.sequence == 0)) break;
+    if (!e.ok()) report.warnings.push_back("older snapshot damaged: " + e.message);
+    older = e.ok() ? snap.sequence : e.sequence;
   }
   // The tail through the one replay loop: every derived record and state hash compared
   // (an input whose derived records a kill cut off is no mismatch), fills noted for the read

@@ -82,6 +82,13 @@ inline Outcome kill_switch(bool global, const state::Scoped& account, std::uint3
   return std::nullopt;
 }
 
+// disk_reserve: the journal's disk is below its reserve floor (engine/disk_guard.cpp): what
+// would add exposure waits until space is freed; reduce-only intents (exits, stops) pass.
+inline Outcome disk_reserve(bool reserve, const OrderIntent& intent) noexcept {
+  if (!reserve || intent.reduce_only()) return std::nullopt;
+  return Breach{RejectReason::kDiskReserve, Scope::kGlobal};
+}
+
 // circuit_open: the bot's consecutive venue errors opened its breaker; only the operator
 // closes it. Reports the threshold and the current streak.
 inline Outcome circuit_breaker(const state::Bot& bot, std::uint32_t bot_id) noexcept {

@@ -302,15 +302,22 @@ std::uint8_t* RiskEngine::kill_flag(Scope scope, std::uint32_t id) noexcept {
 
 bool RiskEngine::set_kill_switch(Scope scope, std::uint32_t id) noexcept {
   std::uint8_t* flag = kill_flag(scope, id);
-  if (flag == nullptr || *flag) return false;
-  *flag = 1;
+  if (flag == nullptr || (*flag & kKillBit)) return false;
+  *flag |= kKillBit;
   return true;
 }
 
 bool RiskEngine::reset_kill_switch(Scope scope, std::uint32_t id) noexcept {
   std::uint8_t* flag = kill_flag(scope, id);
-  if (flag == nullptr || !*flag) return false;
-  *flag = 0;
+  if (flag == nullptr || !(*flag & kKillBit)) return false;
+  *flag = static_cast<std::uint8_t>(*flag & ~kKillBit);
+  return true;
+}
+
+bool RiskEngine::set_disk_reserve(bool on) noexcept {
+  if (disk_reserve() == on) return false;
+  global_kill_ = static_cast<std::uint8_t>(on ? global_kill_ | kDiskReserveBit
+                                              : global_kill_ & ~kDiskReserveBit);
   return true;
 }
 

@@ -162,9 +162,11 @@ checks::Outcome RiskEngine::first_breach(const OrderIntent& intent, Nanos t,
   const Limits& al = account.config.limits;
 
   if (auto breach = checks::intent_shape(intent, b)) return breach;
-  if (auto breach = checks::kill_switch(global_kill_, account.s, bot.account, bot.s, b)) {
+  if (auto breach =
+          checks::kill_switch(global_kill_ & kKillBit, account.s, bot.account, bot.s, b)) {
     return breach;
   }
+  if (auto breach = checks::disk_reserve(disk_reserve(), intent)) return breach;
   if (auto breach = checks::circuit_breaker(bot, b)) return breach;
   if (auto breach = checks::reference_price(intent, in.reference, bl, b, al, bot.account)) {
     return breach;
@@ -277,11 +279,11 @@ RiskReject RiskEngine::check_cancel(BotId bot_id, Nanos t) noexcept {
 
 bool RiskEngine::kill_switch_latched(Scope scope, std::uint32_t id) const noexcept {
   const std::uint8_t* flag = const_cast<RiskEngine*>(this)->kill_flag(scope, id);
-  return flag != nullptr && *flag != 0;
+  return flag != nullptr && (*flag & kKillBit) != 0;
 }
 
 bool RiskEngine::kill_switch_active(BotId bot) const noexcept {
-  if (global_kill_) return true;
+  if (global_kill_ & kKillBit) return true;
   if (!valid(bot)) return false;
   const Bot& b = bots_[index_of(bot)];
   return b.s.killed || (b.s.configured && accounts_[b.account].s.killed);

@@ -137,6 +137,13 @@ class RiskEngine {
   // True when the bot, its account or the whole engine is killed.
   bool kill_switch_active(BotId bot) const noexcept;
 
+  // ---- Disk reserve (folded from kDiskReserveSet/Reset) ------------------------------------
+  // While set, intents that are not reduce-only are refused (kDiskReserve); exits, stops and
+  // reductions pass. Kept as bit 1 of the global kill byte: the snapshot layout stays, and a
+  // journal that never used it hashes as before. Returns whether anything changed.
+  bool set_disk_reserve(bool on) noexcept;
+  bool disk_reserve() const noexcept { return (global_kill_ & kDiskReserveBit) != 0; }
+
   // ---- Circuit breaker and error tracking -------------------------------------------------
   // Returns true when this error opened the circuit.
   bool on_error(BotId bot, ErrorKind kind, Nanos event_time) noexcept;
@@ -225,6 +232,8 @@ class RiskEngine {
 
   Capacity capacity_;
   std::int64_t day_ = 0;
+  // Bit 0: the global kill switch; bit 1: the disk reserve.
+  static constexpr std::uint8_t kKillBit = 1, kDiskReserveBit = 2;
   std::uint8_t global_kill_ = 0;
   std::uint64_t bad_inputs_ = 0;
   std::vector<Instrument> instruments_;

@@ -316,6 +316,10 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
     case K::kCircuitReset:
       engine_.reset_circuit(command.bot);
       return;
+    case K::kDiskReserveSet:
+    case K::kDiskReserveReset:
+      (void)engine_.set_disk_reserve(command.kind == K::kDiskReserveSet);
+      return;
     default:
       return;
   }

@@ -19,6 +19,7 @@
 #include "core/json_config.hpp"
 #include "engine/engine.hpp"
 #include "engine/fold.hpp"
+#include "engine/journal_check.hpp"
 #include "engine/journal_replayer.hpp"
 #include "feed/capture.hpp"
 #include "journal/reader.hpp"
@@ -46,7 +47,9 @@ constexpr const char* kUsage =
     "  --bots FILE     backtest: replay the recorded market with these bot configs\n"
     "  --report PREFIX write PREFIX.json and PREFIX.html (with --bots)\n";
 
-int usage(std::string_view why) { return cli::usage_error("replay", why, kUsage); }
+int usage(std::string_view why) {
+  return cli::usage_error("replay", why, kUsage);
+}
 
 int fail(const std::string& why) {
   std::fprintf(stderr, "botengine replay: %s\n", why.c_str());
@@ -240,9 +243,14 @@ int replay_journal(const Options& o, std::vector<std::string> bots) {
     std::printf("state hash %016" PRIx64 "\n", fold.hashes().combined);
   }
   if (o.verify) {
+    // What `run` would restore from: every snapshot, against the state it records.
+    const auto snapshots = engine::check_snapshots(**reader, config);
+    if (!snapshots) return fail(snapshots.error());
     std::printf("verified: %" PRIu64 " derived records and %" PRIu64
                 " state hashes match the journal\n",
                 n.compared, n.hashes_checked);
+    std::printf("verified: %" PRIu64 " snapshots restore to the state they record\n",
+                snapshots->snapshots);
   }
   return kExitOk;
 }

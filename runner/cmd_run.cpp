@@ -275,6 +275,8 @@ int run_run(Args args) {
         static_cast<unsigned long long>(rec.tail_records), rec.seconds,
         static_cast<unsigned long long>(rec.unknown_orders));
   }
+  for (const std::string& w : rec.warnings)
+    std::fprintf(stderr, "botengine run: warning: recovery: %s\n", w.c_str());
 
   // Tokens: the admin's is created on first start and kept in DATA/admin.token (0600).
   const std::filesystem::path tokens_path = o.tokens.empty()
@@ -384,8 +386,12 @@ int run_run(Args args) {
   std::printf("%sstopping: intake off, %s open orders, journal flush, final snapshot\n",
               tty ? "\n" : "", config.cancel_open_orders_on_shutdown ? "cancelling" : "keeping");
   server.stop();
-  eng.stop();
+  const std::string unrecorded = eng.stop();
   if (simulator) simulator->stop();
+  if (!unrecorded.empty()) {
+    std::fprintf(stderr, "botengine run: %s\n", unrecorded.c_str());
+    return kExitFailure;
+  }
   if (halted) return kExitFailure;
   std::printf("stopped cleanly\n");
   return kExitOk;

@@ -31,6 +31,7 @@ CLOCK_ALLOWLIST=(
   "engine/durable_hold.cpp|the durable-release cadence"
   "engine/read_model.cpp|the published time"
   "engine/control.cpp|receive_time of a control command when it enters the ingress"
+  "engine/disk_guard.cpp|the free-space look cadence, and receive_time of the disk-reserve commands it journals"
 )
 
 # feed/ files that are I/O, not business, and why. feed/record/ (capture writing) is out too.

@@ -74,14 +74,16 @@ Expected<CreatedBot, ConfigErrors> BotRegistry::create(std::string_view json, Bo
   CreatedBot out;
   BotConfig& cfg = out.config;
   cfg.name = top.string("name", config::Presence::kRequired).value_or("");
-  if (top.has("name") && (cfg.name.empty() || cfg.name.size() > 64)) {
-    top.error("name", "must be 1 to 64 characters");
+  if (top.has("name") && (config::blank(cfg.name) || config::code_points(cfg.name) > 64)) {
+    top.error("name", "must be 1 to 64 characters, not only blanks");
   }
   cfg.venue = top.string("venue", config::Presence::kOptional, {"binance", "coinbase", "kraken"})
                   .value_or("binance");
   cfg.symbol = top.string("symbol", config::Presence::kRequired).value_or("");
   const InstrumentInfo* instrument = nullptr;
-  if (!cfg.symbol.empty()) {
+  if (top.has("symbol") && config::blank(cfg.symbol)) {
+    top.error("symbol", "must not be empty");  // else the bot runs and never trades
+  } else if (!cfg.symbol.empty()) {
     instrument = resolve ? resolve(cfg.venue, cfg.symbol) : nullptr;
     if (instrument == nullptr) {
       top.error("symbol", "unknown symbol \"" + cfg.symbol + "\" on " + cfg.venue);

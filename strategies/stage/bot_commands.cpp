@@ -139,7 +139,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     case K::kCreateBot: {
       bot_ids_used_ = std::max(bot_ids_used_, index_of(command.bot) + 1);
       const std::optional<std::string> json = take_config(command.blob_id);
-      if (!json) return;
+      if (!json) return bad();  // counted as a missing blob too: refused, and answered so
       if (slot != nullptr || bots_.size() >= capacity_.bots) return bad();
       auto built = build(*json, command.bot);
       if (!built) return bad();
@@ -153,7 +153,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     }
     case K::kUpdateBot: {
       const std::optional<std::string> json = take_config(command.blob_id);
-      if (!json) return;
+      if (!json) return bad();
       if (slot == nullptr) return bad();
       auto built = build(*json, command.bot);
       if (!built) return bad();
@@ -227,6 +227,8 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     case K::kKillSwitchSet:
     case K::kKillSwitchReset:
     case K::kCircuitReset:
+    case K::kDiskReserveSet:
+    case K::kDiskReserveReset:
       return;  // risk's and the order manager's business
   }
 }

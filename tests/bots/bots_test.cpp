@@ -89,6 +89,30 @@ TEST(BotRegistry, shouldListKnownStrategiesForAnUnknownType) {
             "macd_bollinger, custom, market_maker");
 }
 
+// Issue 14's validation holes: an empty or blank symbol passed (the bot then ran and never
+// traded), and the name limit counted bytes where BOTS.md says characters.
+TEST(BotRegistry, shouldRefuseBlankSymbolsAndNamesAndCountCharactersNotBytes) {
+  const auto errors_of = [](const std::string& name, const std::string& symbol) {
+    auto created = BotRegistry::builtin().create(
+        R"({"name":")" + name + R"(","symbol":")" + symbol +
+            R"(","strategy":{"type":"rsi","parameters":{"quote_amount":100.0}}})",
+        BotId{1}, resolver());
+    return created ? std::vector<config::FieldError>{} : created.error();
+  };
+  for (const char* blank : {"", " ", "\\t "}) {
+    const std::vector<config::FieldError> symbol = {{"symbol", "must not be empty"}};
+    EXPECT_EQ(errors_of("x", blank), symbol) << "symbol \"" << blank << "\"";
+    const std::vector<config::FieldError> name = {
+        {"name", "must be 1 to 64 characters, not only blanks"}};
+    EXPECT_EQ(errors_of(blank, "BTCUSDT"), name) << "name \"" << blank << "\"";
+  }
+  std::string sixty_four;  // 64 characters, 128 bytes of UTF-8
+  for (int i = 0; i < 64; ++i)
+    sixty_four += "\u00e9";
+  EXPECT_TRUE(errors_of(sixty_four, "BTCUSDT").empty());
+  EXPECT_EQ(errors_of(sixty_four + "e", "BTCUSDT").size(), 1u) << "65 characters";
+}
+
 TEST(BotRegistry, shouldRefuseMalformedJsonWithTheParserReason) {
   auto created = BotRegistry::builtin().create("{\"name\": ", BotId{1}, resolver());
   ASSERT_FALSE(created.has_value());

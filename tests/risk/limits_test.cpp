@@ -261,5 +261,30 @@ TEST_F(LimitsTest, shouldApplyAccountLimitsAcrossTheAccountsBots) {
   EXPECT_TRUE(check(limit(Side::kSell, px("100.00"), qty("0.500"), kOther)).accepted());
 }
 
+// The disk reserve (issue 14's free-space floors): below the floor nothing new adds exposure,
+// while exits and reductions pass; it is independent of the global kill switch that shares
+// its byte, and the snapshot carries it.
+TEST_F(LimitsTest, shouldPassOnlyReductionsWhileTheDiskIsBelowItsReserve) {
+  configure_limits(Limits{});
+  fill(Side::kBuy, px("100.00"), qty("2.000"));
+  EXPECT_TRUE(engine.set_disk_reserve(true));
+  EXPECT_FALSE(engine.set_disk_reserve(true)) << "already set: nothing changed";
+  EXPECT_REJECT(check(limit(Side::kBuy, px("100.00"), qty("0.100"))), RejectReason::kDiskReserve,
+                Scope::kGlobal);
+  EXPECT_TRUE(check(reduce_only(limit(Side::kSell, px("100.00"), qty("1.000")))).accepted());
+  // The kill switch sets and resets on its own bit.
+  EXPECT_TRUE(engine.set_kill_switch(Scope::kGlobal, 0));
+  EXPECT_REJECT(check(reduce_only(limit(Side::kSell, px("100.00"), qty("1.000")))),
+                RejectReason::kKillSwitch, Scope::kGlobal);
+  EXPECT_TRUE(engine.reset_kill_switch(Scope::kGlobal, 0));
+  EXPECT_TRUE(engine.disk_reserve());
+  RiskEngine restored{Capacity{4, 2, 2, 3}};  // the fixture's
+  ASSERT_TRUE(restored.restore(engine.snapshot()).has_value());
+  EXPECT_TRUE(restored.disk_reserve());
+  EXPECT_FALSE(restored.kill_switch_latched(Scope::kGlobal, 0));
+  EXPECT_TRUE(engine.set_disk_reserve(false));
+  EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("0.100"))).accepted());
+}
+
 }  // namespace
 }  // namespace be::risk::test

@@ -1,0 +1,111 @@
+// What an answer means (docs/API.md): a 2xx is a command the journal keeps and the engine
+// applied; a 409 is one the engine refused (and kept, as a replay refuses it too); a 503 says
+// why nothing was kept. Checked against the journal itself, read back with journal::Reader.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "engine/engine.hpp"
+#include "journal/reader.hpp"
+#include "tests/engine/engine_fixture.hpp"
+
+namespace be::engine {
+namespace {
+
+using namespace test_support;
+
+// Every OperatorCommand the journal holds, by sequence.
+std::map<SequenceNumber, OperatorCommand> journaled_commands(const fs::path& data_dir) {
+  std::map<SequenceNumber, OperatorCommand> out;
+  auto reader = journal::Reader::open((data_dir / "journal").string());
+  EXPECT_TRUE(reader.has_value()) << (reader ? "" : reader.error().message);
+  if (!reader) return out;
+  journal::RecordView view;
+  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+    if (view.type != EventType::kOperatorCommand) continue;
+    Event e;
+    if (journal::decode(view, e).ok()) out[view.sequence] = e.as<OperatorCommand>();
+  }
+  EXPECT_TRUE((*reader)->error().ok()) << (*reader)->error().message;
+  return out;
+}
+
+class AcknowledgeTest : public ::testing::TestWithParam<JournalMode> {};
+
+// The defect: an update of a stopped bot was answered 409 "the bot's state does not allow this
+// command" while the strategy stage swapped the config, so the next start ran the config the
+// operator was told had been refused.
+TEST_P(AcknowledgeTest, AnUpdateOfAStoppedBotIsAppliedAndAnsweredAsApplied) {
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  config.journal = GetParam();
+  config.idle = "yield";
+  BotId bot{};
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    const CommandResult created = engine->create_bot(UserId{1}, kDcaBot);
+    ASSERT_EQ(created.status, CommandStatus::kAccepted) << created.message;
+    bot = created.bot;
+    std::string renamed = kDcaBot;
+    renamed.replace(renamed.find("\"dca\""), 5, "\"dca renamed\"");
+    const CommandResult updated = engine->update_bot(UserId{1}, false, bot, renamed);
+    EXPECT_EQ(updated.status, CommandStatus::kAccepted) << updated.message;
+    const auto model = engine->read_model();
+    ASSERT_TRUE(model);
+    ASSERT_NE(model->find(bot), nullptr);
+    EXPECT_EQ(model->find(bot)->name, "dca renamed") << "the answer and the engine disagree";
+    // A refusal is still a refusal: starting a running bot.
+    ASSERT_EQ(engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot).status,
+              CommandStatus::kAccepted);
+    EXPECT_EQ(engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot).status,
+              CommandStatus::kConflict);
+    EXPECT_EQ(engine->stop(), "");
+  }
+  if (GetParam() == JournalMode::kOff) return;  // nothing kept to reopen
+  auto reopened = open_engine(config);
+  ASSERT_TRUE(reopened);
+  ASSERT_NE(reopened->read_model()->find(bot), nullptr);
+  EXPECT_EQ(reopened->read_model()->find(bot)->name, "dca renamed");
+}
+
+// Every answered command is in the journal the moment its answer arrives (read back by a
+// second process's view: a read-only LMDB reader), applied or refused alike.
+TEST_P(AcknowledgeTest, EveryAnsweredCommandIsInTheJournalWhenTheAnswerArrives) {
+  if (GetParam() == JournalMode::kOff) GTEST_SKIP() << "journal off keeps nothing";
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  config.journal = GetParam();
+  config.idle = "yield";
+  auto engine = open_engine(config);
+  ASSERT_TRUE(engine);
+  ASSERT_TRUE(engine->start().has_value());
+  Market market(7, wall_clock_now());
+  std::vector<CommandResult> answers;
+  for (int round = 0; round < 6; ++round) {
+    answers.push_back(engine->create_bot(UserId{1}, round % 2 ? kGridBot : kDcaBot));
+    ASSERT_EQ(answers.back().status, CommandStatus::kAccepted) << answers.back().message;
+    const BotId bot = answers.back().bot;
+    ASSERT_TRUE(offer_market(*engine, market, 20));
+    answers.push_back(engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot));
+    answers.push_back(engine->bot_command(UserId{1}, false, bot, OperatorCommandKind::kResumeBot));
+    EXPECT_EQ(answers.back().status, CommandStatus::kConflict) << "resume of a running bot";
+    const auto journaled = journaled_commands(dir.path);
+    for (const CommandResult& a : answers) {
+      ASSERT_NE(a.sequence, 0u);
+      EXPECT_EQ(journaled.count(a.sequence), 1u) << "answered " << static_cast<int>(a.status)
+                                                 << " but not in the journal at " << a.sequence;
+    }
+  }
+  EXPECT_EQ(engine->stop(), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, AcknowledgeTest,
+                         ::testing::Values(JournalMode::kOff, JournalMode::kAsync,
+                                           JournalMode::kDurable),
+                         [](const auto& mode) { return std::string(to_string(mode.param)); });
+
+}  // namespace
+}  // namespace be::engine

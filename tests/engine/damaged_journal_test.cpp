@@ -1,0 +1,272 @@
+// Damaged journals and snapshots: `run` (Engine::open, what it calls), `journal verify` and
+// `replay --verify` (the real binary) agree on every one: each names the same damage, and
+// none of them calls a journal good that another refuses.
+#include <gtest/gtest.h>
+#include <lmdb.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "engine/journal_check.hpp"
+#include "tests/engine/engine_fixture.hpp"
+
+namespace be::engine {
+namespace {
+
+using namespace test_support;
+
+constexpr std::uint64_t kMarker = 0x0DDBA11CAFEF00DULL;
+
+struct Cli {
+  int exit_code = -1;
+  std::string output;
+};
+
+Cli botengine(const std::string& args) {
+  Cli r;
+#ifdef BE_BOTENGINE_PATH
+  const std::string cmd = std::string(BE_BOTENGINE_PATH) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.output.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+#else
+  (void)args;
+#endif
+  return r;
+}
+
+// A journal with a DCA bot trading, several snapshots, and one marked trade in the middle.
+struct RecordedJournal {
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  std::string journal = (dir.path / "journal").string();
+  std::uint64_t hash = 0;
+
+  RecordedJournal() {
+    config.snapshot_every_inputs = 150;
+    config.idle = "yield";
+    auto engine = open_engine(config);
+    if (!engine || !engine->start()) return;
+    Market market(11, wall_clock_now());
+    EXPECT_TRUE(start_trading(*engine, market, {kDcaBot}));
+    EXPECT_TRUE(offer_market(*engine, market, 400));
+    Trade marked;
+    marked.instrument = InstrumentId{0};
+    marked.price = 50'000 * kUnit;
+    marked.quantity = kUnit / 100;
+    marked.trade_id = kMarker;
+    EXPECT_TRUE(engine->offer_event(Event::make(marked, wall_clock_now(), wall_clock_now())));
+    EXPECT_TRUE(offer_market(*engine, market, 400));
+    EXPECT_EQ(engine->stop(), "");
+    hash = engine->state_hash();
+  }
+  std::string data_file() const { return journal + "/data.mdb"; }
+};
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+bool flip_marked_trade(const std::string& path) {
+  auto bytes = read_bytes(path);
+  std::array<char, 8> pattern;
+  std::memcpy(pattern.data(), &kMarker, 8);
+  auto it = std::search(bytes.begin(), bytes.end(), pattern.begin(), pattern.end());
+  if (it == bytes.end()) return false;
+  *(it - 3) ^= 0x40;  // the trade's quantity: the record's CRC no longer matches
+  write_bytes(path, bytes);
+  return true;
+}
+
+// Flips a byte inside the snapshot frame `index` snapshots from the newest (0 = newest),
+// through LMDB itself: the frame stays where it is, only its CRC fails. Returns its sequence.
+SequenceNumber damage_snapshot(const std::string& dir, int index) {
+  MDB_env* env = nullptr;
+  SequenceNumber damaged = 0;
+  if (mdb_env_create(&env) != 0) return 0;
+  mdb_env_set_maxdbs(env, 8);
+  mdb_env_set_mapsize(env, std::size_t{1} << 30);
+  if (mdb_env_open(env, dir.c_str(), 0, 0644) == 0) {
+    MDB_txn* txn = nullptr;
+    MDB_dbi dbi = 0;
+    MDB_cursor* cursor = nullptr;
+    if (mdb_txn_begin(env, nullptr, 0, &txn) == 0 && mdb_dbi_open(txn, "snapshots", 0, &dbi) == 0 &&
+        mdb_cursor_open(txn, dbi, &cursor) == 0) {
+      MDB_val key, value;
+      int rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+      for (int i = 0; rc == 0 && i < index; ++i)
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_PREV);
+      if (rc == 0) {
+        std::vector<char> copy(static_cast<char*>(value.mv_data),
+                               static_cast<char*>(value.mv_data) + value.mv_size);
+        copy[copy.size() / 2] ^= 0x10;
+        std::uint64_t be_key = 0;
+        std::memcpy(&be_key, key.mv_data, sizeof be_key);
+        damaged = __builtin_bswap64(be_key);
+        MDB_val k = key, v{copy.size(), copy.data()};
+        mdb_cursor_close(cursor);
+        cursor = nullptr;
+        if (mdb_put(txn, dbi, &k, &v, 0) != 0) damaged = 0;
+      }
+      if (cursor != nullptr) mdb_cursor_close(cursor);
+      if (mdb_txn_commit(txn) != 0) damaged = 0;
+    } else if (txn != nullptr) {
+      mdb_txn_abort(txn);
+    }
+  }
+  mdb_env_close(env);
+  return damaged;
+}
+
+std::string run_open(const EngineConfig& config, std::vector<std::string>* warnings = nullptr) {
+  auto e = Engine::open(config);
+  if (!e) return e.error();
+  if (warnings != nullptr) *warnings = (*e)->recovery().warnings;
+  return {};
+}
+
+#ifdef BE_BOTENGINE_PATH
+#define REQUIRE_CLI() (void)0
+#else
+#define REQUIRE_CLI() GTEST_SKIP() << "botengine binary not part of this build"
+#endif
+
+TEST(DamagedJournal, ACrcBrokenRecordInTheMiddleIsRefusedByAllThree) {
+  REQUIRE_CLI();
+  RecordedJournal j;
+  ASSERT_NE(j.hash, 0u);
+  ASSERT_TRUE(flip_marked_trade(j.data_file()));
+  const std::string refused = run_open(j.config);
+  EXPECT_NE(refused.find("cannot be trusted"), std::string::npos) << refused;
+  const Cli verify = botengine("journal verify " + j.journal);
+  EXPECT_EQ(verify.exit_code, 1) << verify.output;
+  const Cli replay = botengine("replay --verify " + j.journal);
+  EXPECT_EQ(replay.exit_code, 1) << replay.output;
+  // All three name the same record.
+  const std::size_t at = refused.find("sequence ");
+  ASSERT_NE(at, std::string::npos) << refused;
+  const std::string sequence =
+      refused.substr(at, refused.find_first_not_of("0123456789", at + 9) - at);
+  EXPECT_NE(verify.output.find(sequence), std::string::npos) << sequence << "\n" << verify.output;
+  EXPECT_NE(replay.output.find(sequence), std::string::npos) << sequence << "\n" << replay.output;
+}
+
+TEST(DamagedJournal, ADamagedNewestSnapshotFallsBackToAnOlderOneAndIsReported) {
+  REQUIRE_CLI();
+  RecordedJournal j;
+  ASSERT_NE(j.hash, 0u);
+  const SequenceNumber damaged = damage_snapshot(j.journal, 0);
+  ASSERT_NE(damaged, 0u);
+  std::vector<std::string> warnings;
+  EXPECT_EQ(run_open(j.config, &warnings), "") << "an older snapshot and the tail restore";
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.front().find(std::to_string(damaged)), std::string::npos) << warnings.front();
+  {
+    auto reopened = open_engine(j.config);
+    ASSERT_TRUE(reopened);
+    EXPECT_EQ(reopened->recovery().state_hash, j.hash) << "the same state from further back";
+    EXPECT_LT(reopened->recovery().snapshot_position, damaged);
+  }
+  const Cli verify = botengine("journal verify " + j.journal);
+  EXPECT_EQ(verify.exit_code, 1) << verify.output;
+  EXPECT_NE(verify.output.find(std::to_string(damaged)), std::string::npos) << verify.output;
+  const Cli replay = botengine("replay --verify " + j.journal);
+  EXPECT_EQ(replay.exit_code, 1) << replay.output;
+  EXPECT_NE(replay.output.find(std::to_string(damaged)), std::string::npos) << replay.output;
+}
+
+TEST(DamagedJournal, ADamagedOlderSnapshotIsReportedByAllThree) {
+  REQUIRE_CLI();
+  RecordedJournal j;
+  ASSERT_NE(j.hash, 0u);
+  const SequenceNumber damaged = damage_snapshot(j.journal, 1);
+  ASSERT_NE(damaged, 0u);
+  std::vector<std::string> warnings;
+  EXPECT_EQ(run_open(j.config, &warnings), "");
+  ASSERT_FALSE(warnings.empty()) << "run must not extend it in silence";
+  EXPECT_NE(warnings.back().find(std::to_string(damaged)), std::string::npos) << warnings.back();
+  const Cli verify = botengine("journal verify " + j.journal);
+  EXPECT_EQ(verify.exit_code, 1) << verify.output;
+  const Cli replay = botengine("replay --verify " + j.journal);
+  EXPECT_EQ(replay.exit_code, 1) << replay.output;
+  EXPECT_NE(replay.output.find(std::to_string(damaged)), std::string::npos) << replay.output;
+}
+
+TEST(DamagedJournal, ZeroedMetaPagesAndATruncatedFileAreRefusedByAllThree) {
+  REQUIRE_CLI();
+  for (const bool truncate : {false, true}) {
+    RecordedJournal j;
+    ASSERT_NE(j.hash, 0u);
+    auto bytes = read_bytes(j.data_file());
+    ASSERT_GT(bytes.size(), 3u * 4096);
+    if (truncate) {
+      bytes.resize(bytes.size() / 2);
+    } else {
+      std::fill(bytes.begin(), bytes.begin() + 2 * 4096, 0);
+    }
+    write_bytes(j.data_file(), bytes);
+    const std::string refused = run_open(j.config);
+    EXPECT_NE(refused, "") << (truncate ? "truncated" : "zeroed meta pages");
+    EXPECT_NE(botengine("journal verify " + j.journal).exit_code, 0);
+    EXPECT_NE(botengine("replay --verify " + j.journal).exit_code, 0);
+  }
+}
+
+// The checkpoint: a journal checked once is not checked again before what was appended since,
+// and a journal that ends before its checkpoint lost records.
+TEST(DamagedJournal, AJournalShorterThanItsCheckpointIsRefused) {
+  RecordedJournal j;
+  ASSERT_NE(j.hash, 0u);
+  ASSERT_EQ(run_open(j.config), "");  // checks everything and writes the checkpoint
+  std::ifstream in(j.journal + "/verified");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NE(text.find("through "), std::string::npos) << text;
+  // Another journal in its place (a restore from an older backup, say): fresh but shorter.
+  const fs::path saved = j.dir.path / "verified.saved";
+  fs::copy_file(j.journal + "/verified", saved);
+  fs::remove_all(j.journal);
+  {
+    EngineConfig small = j.config;
+    auto e = open_engine(small);
+    ASSERT_TRUE(e);
+    ASSERT_TRUE(e->start().has_value());
+    EXPECT_EQ(e->stop(), "");
+  }
+  // Its instance differs: checked whole, not refused.
+  fs::copy_file(saved, j.journal + "/verified", fs::copy_options::overwrite_existing);
+  std::vector<std::string> warnings;
+  EXPECT_EQ(run_open(j.config, &warnings), "");
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.front().find("another journal"), std::string::npos) << warnings.front();
+  // The same instance cut short (its checkpoint is further on than its end): refused.
+  std::ifstream cur(j.journal + "/verified");
+  std::string current((std::istreambuf_iterator<char>(cur)), std::istreambuf_iterator<char>());
+  const std::size_t inst = current.find("instance ") + 9;
+  const std::string instance = current.substr(inst, current.find('\n', inst) - inst);
+  ASSERT_TRUE(write_checkpoint(j.journal, {instance, 99'999'999}));
+  const std::string refused = run_open(j.config);
+  EXPECT_NE(refused.find("records were lost"), std::string::npos) << refused;
+  // A damaged checkpoint is not trusted: everything is checked, with a warning.
+  std::ofstream(j.journal + "/verified", std::ios::app) << "garbage\n";
+  warnings.clear();
+  EXPECT_EQ(run_open(j.config, &warnings), "");
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.front().find("damaged"), std::string::npos) << warnings.front();
+}
+
+}  // namespace
+}  // namespace be::engine
