@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/harness/scratch_dir.hpp"
 #include "core/crc32c.hpp"
 #include "journal/format.hpp"
 #include "journal/reader.hpp"
@@ -56,25 +57,24 @@ Event bench_event(SequenceNumber s) {
   return e;
 }
 
-class BenchDir {
- public:
-  BenchDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/be_jbench_XXXXXX";
-    path_ = ::mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
-  }
-  ~BenchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 Durability mode_of(std::int64_t m) {
   return m == 0 ? Durability::kSync : m == 1 ? Durability::kAsync : Durability::kNone;
+}
+
+// One append benchmark's arguments (durability, records per commit), shared by the journal
+// and its SQLite peer so both time the same work.
+struct AppendCase {
+  Durability mode;
+  std::size_t group;
+  // Records per timed iteration: sync with tiny groups is fsync-bound, so fewer keep it short.
+  std::size_t batch() const noexcept {
+    if (mode == Durability::kSync) return group == 1 ? 200 : 20'000;
+    return group == 1 ? 50'000 : 200'000;
+  }
+};
+
+AppendCase append_case(const benchmark::State& state) {
+  return {mode_of(state.range(0)), static_cast<std::size_t>(state.range(1))};
 }
 
 void append_and_wait(Writer& w, SequenceNumber& next, std::size_t n, Durability mode) {
@@ -96,7 +96,7 @@ void append_and_wait(Writer& w, SequenceNumber& next, std::size_t n, Durability 
 
 // Verification before timing: what the writer stores reads back equal to the reference.
 bool verify_journal(Durability mode, std::size_t group) {
-  BenchDir dir;
+  be::bench::ScratchDir dir("be_jbench");
   {
     auto w = Writer::open(dir.path(), {.durability = mode, .group_max_records = group});
     if (!w) return false;
@@ -123,17 +123,14 @@ bool verify_journal(Durability mode, std::size_t group) {
 }
 
 void BM_JournalAppend(benchmark::State& state) {
-  const Durability mode = mode_of(state.range(0));
-  const auto group = static_cast<std::size_t>(state.range(1));
-  if (!verify_journal(mode, group)) {
+  const AppendCase c = append_case(state);
+  if (!verify_journal(c.mode, c.group)) {
     state.SkipWithError("journal read back differs from the reference");
     return;
   }
-  // Sync with tiny groups is fsync-bound: fewer records per iteration keep runs short.
-  const std::size_t batch = mode == Durability::kSync ? (group == 1 ? 200 : 20'000)
-                            : group == 1              ? 50'000
-                                                      : 200'000;
-  BenchDir dir;
+  const auto [mode, group] = c;
+  const std::size_t batch = c.batch();
+  be::bench::ScratchDir dir("be_jbench");
   auto w = Writer::open(
       dir.path(),
       {.durability = mode, .group_max_records = group, .initial_map_size = std::size_t{1} << 30});
@@ -164,7 +161,7 @@ void BM_JournalSyncedCommit(benchmark::State& state) {
     state.SkipWithError("journal read back differs from the reference");
     return;
   }
-  BenchDir dir;
+  be::bench::ScratchDir dir("be_jbench");
   auto w = Writer::open(dir.path(), {.durability = Durability::kSync, .group_max_records = 1});
   if (!w) {
     state.SkipWithError(w.error().message.c_str());
@@ -187,7 +184,7 @@ void BM_JournalSyncedCommit(benchmark::State& state) {
 // uncontended core does even when the machine is busy.
 void BM_JournalCommitGroupOneThread(benchmark::State& state) {
   const auto group = static_cast<std::size_t>(state.range(0));
-  BenchDir dir;
+  be::bench::ScratchDir dir("be_jbench");
   auto j = Journal::open(dir.path(), {.mode = OpenMode::kReadWriteCreate,
                                       .durability = Durability::kNone,
                                       .initial_map_size = std::size_t{1} << 30});
@@ -251,7 +248,7 @@ bool sqlite_append(Sqlite& s, SequenceNumber& next, std::size_t n, std::size_t g
 }
 
 bool verify_sqlite(Durability mode, std::size_t group) {
-  BenchDir dir;
+  be::bench::ScratchDir dir("be_jbench");
   Sqlite s;
   SequenceNumber next = 1;
   if (!open_sqlite(s, dir.path(), mode) || !sqlite_append(s, next, 1000, group)) return false;
@@ -276,16 +273,14 @@ bool verify_sqlite(Durability mode, std::size_t group) {
 }
 
 void BM_SqliteAppend(benchmark::State& state) {
-  const Durability mode = mode_of(state.range(0));
-  const auto group = static_cast<std::size_t>(state.range(1));
-  if (!verify_sqlite(mode, group)) {
+  const AppendCase c = append_case(state);
+  if (!verify_sqlite(c.mode, c.group)) {
     state.SkipWithError("sqlite read back differs from the reference");
     return;
   }
-  const std::size_t batch = mode == Durability::kSync ? (group == 1 ? 200 : 20'000)
-                            : group == 1              ? 50'000
-                                                      : 200'000;
-  BenchDir dir;
+  const auto [mode, group] = c;
+  const std::size_t batch = c.batch();
+  be::bench::ScratchDir dir("be_jbench");
   Sqlite s;
   if (!open_sqlite(s, dir.path(), mode)) {
     state.SkipWithError("sqlite open failed");
@@ -306,7 +301,7 @@ void BM_SqliteSyncedCommit(benchmark::State& state) {
     state.SkipWithError("sqlite read back differs from the reference");
     return;
   }
-  BenchDir dir;
+  be::bench::ScratchDir dir("be_jbench");
   Sqlite s;
   if (!open_sqlite(s, dir.path(), Durability::kSync)) {
     state.SkipWithError("sqlite open failed");

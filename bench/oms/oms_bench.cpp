@@ -334,16 +334,14 @@ std::vector<Op> venue_ops() {
 }
 
 PaperConfig venue_config() {
-  PaperConfig c;
-  c.maker_fee_bps = 10;
-  c.taker_fee_bps = 20;
-  c.slippage_bps = 2;
-  c.latency_ns = 200;
-  c.max_orders = 1 << 16;
-  c.instruments = 1;
-  c.accounts = 1;
-  c.assets = 2;
-  return c;
+  return {.slippage_bps = 2,
+          .maker_fee_bps = 10,
+          .taker_fee_bps = 20,
+          .latency_ns = 200,
+          .max_orders = 1 << 16,
+          .instruments = 1,
+          .accounts = 1,
+          .assets = 2};
 }
 
 // Counts what the venue says; optionally folds it into an order manager.

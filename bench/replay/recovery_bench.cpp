@@ -62,6 +62,7 @@
 #include "feed/symbol_table.hpp"
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"
+#include "tests/support/queued_answers.hpp"
 
 #ifndef BE_BENCH_CACHE_DEFAULT
 #define BE_BENCH_CACHE_DEFAULT "bench-cache"
@@ -95,23 +96,6 @@ engine::EngineConfig bench_config(const std::string& data_dir) {
   return c;
 }
 
-// The paper venue's answers, applied as inputs after the input that caused them.
-struct Answers final : oms::VenueResponses {
-  std::deque<Event> queue;
-  void respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept override {
-    queue.push_back(Event::make(u, t, r != 0 ? r : t));
-  }
-  void respond(const BalanceUpdate& b, Nanos t, Nanos r) noexcept override {
-    queue.push_back(Event::make(b, t, r != 0 ? r : t));
-  }
-  void connectivity(VenueId v, ConnectivityState s, Nanos t) noexcept override {
-    Connectivity c;
-    c.venue = v;
-    c.state = s;
-    queue.push_back(Event::make(c, t, t));
-  }
-};
-
 struct Built {
   std::uint64_t records = 0;
   std::uint64_t inputs = 0;
@@ -123,7 +107,9 @@ struct Built {
 Expected<Built, std::string> build_journal(const std::string& data_dir, std::uint64_t target) {
   engine::EngineConfig config = bench_config(data_dir);
   const engine::InstrumentTable instruments(config.instruments);
-  Answers answers;
+  // The paper venue's answers, its connectivity reports included, applied as inputs after
+  // the input that caused them.
+  be::test::QueuedAnswers answers(/*with_connectivity=*/true);
   engine::Fold fold(engine::fold_config(config, engine::paper_balances(config, instruments)),
                     answers);
   journal::WriterOptions wo;

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "bench/harness/engine_fixture.hpp"
+#include "bench/harness/scratch_dir.hpp"
 #include "bench/replay/replay_timing.hpp"
 
 namespace {
@@ -33,7 +34,7 @@ constexpr std::size_t kBots = 40;
 constexpr std::uint64_t kFrames = 200'000;
 
 struct Fixture {
-  std::string dir;
+  bench::ScratchDir dir{"be_replay_bench"};  // removed at exit
   std::string journal;
   bench::JournalFixture written;
   std::string error;
@@ -42,11 +43,8 @@ struct Fixture {
 const Fixture& fixture() {
   static const Fixture f = [] {
     Fixture x;
-    x.dir =
-        (std::filesystem::temp_directory_path() / ("be_replay_bench_" + std::to_string(::getpid())))
-            .string();
-    x.journal = x.dir + "/journal";
-    auto w = bench::write_bench_journal(x.dir, kBots, kFrames);
+    x.journal = x.dir.path() + "/journal";
+    auto w = bench::write_bench_journal(x.dir.path(), kBots, kFrames);
     if (!w) {
       x.error = w.error();
       return x;
@@ -69,12 +67,4 @@ const Fixture& fixture() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  std::error_code ec;
-  std::filesystem::remove_all(fixture().dir, ec);
-  return 0;
-}
+BENCHMARK_MAIN();

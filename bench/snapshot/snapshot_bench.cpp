@@ -18,9 +18,11 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "bench/harness/engine_fixture.hpp"
+#include "bench/harness/scratch_dir.hpp"
 
 namespace {
 
@@ -29,7 +31,7 @@ using namespace be;
 constexpr std::uint64_t kFrames = 100'000;
 
 struct Fixture {
-  std::string dir;
+  std::optional<bench::ScratchDir> dir;  // made on first use, removed at exit
   bench::ReplayedFold replayed;
   std::vector<std::byte> bytes;
   std::string error;
@@ -40,15 +42,13 @@ Fixture& fixture(std::size_t bots) {
   auto [it, fresh] = cache.try_emplace(bots);
   Fixture& x = it->second;
   if (!fresh) return x;
-  x.dir = (std::filesystem::temp_directory_path() /
-           ("be_snapshot_bench_" + std::to_string(::getpid()) + "_" + std::to_string(bots)))
-              .string();
-  auto w = bench::write_bench_journal(x.dir, bots, kFrames);
+  x.dir.emplace("be_snapshot_bench_" + std::to_string(bots));
+  auto w = bench::write_bench_journal(x.dir->path(), bots, kFrames);
   if (!w) {
     x.error = w.error();
     return x;
   }
-  auto r = bench::replay_journal(x.dir + "/journal");
+  auto r = bench::replay_journal(x.dir->path() + "/journal");
   if (!r) {
     x.error = "replay: " + r.error();
     return x;
@@ -59,7 +59,7 @@ Fixture& fixture(std::size_t bots) {
     return x;
   }
   x.bytes = x.replayed.fold->snapshot();
-  auto again = bench::replay_journal(x.dir + "/journal");  // a second fold to restore into
+  auto again = bench::replay_journal(x.dir->path() + "/journal");  // a second fold to restore into
   if (!again) {
     x.error = again.error();
     return x;
@@ -118,14 +118,4 @@ BENCHMARK(BM_Restore)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  for (std::size_t bots : {8u, 64u}) {
-    std::error_code ec;
-    std::filesystem::remove_all(fixture(bots).dir, ec);
-  }
-  return 0;
-}
+BENCHMARK_MAIN();

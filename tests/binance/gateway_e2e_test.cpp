@@ -21,6 +21,7 @@
 #include "oms/venues/binance/gateway.hpp"
 #include "sim/binance/mock_exchange.hpp"
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/payload_fields.hpp"
 
 namespace be::binance {
 namespace {
@@ -122,16 +123,13 @@ class Recorder final : public oms::VenueResponses {
 
 InstrumentDefined btcusdt() {
   // Finer scales than the engine would use, coarser than the venue's 8: the gateway converts.
-  InstrumentDefined d;
-  d.instrument = kBtc;
-  d.venue = kVenue;
-  d.price_scale = 4;
-  d.qty_scale = 6;
-  const std::string_view sym = "BTCUSDT";
-  std::copy(sym.begin(), sym.end(), d.symbol.begin());
-  std::copy_n("BTC", 3, d.base_asset.begin());
-  std::copy_n("USDT", 4, d.quote_asset.begin());
-  return d;
+  return {.instrument = kBtc,
+          .venue = kVenue,
+          .price_scale = 4,
+          .qty_scale = 6,
+          .symbol = test::symbol_field("BTCUSDT"),
+          .base_asset = test::asset_field("BTC"),
+          .quote_asset = test::asset_field("USDT")};
 }
 
 mock::MockConfig mock_config() {
@@ -179,17 +177,15 @@ std::string client_id(SequenceNumber seq) {
 }
 
 OrderNew limit(SequenceNumber seq, Side side, std::int64_t price, std::int64_t qty) {
-  OrderNew o;
-  o.bot = kBot;
-  o.instrument = kBtc;
-  o.client_sequence = seq;
-  o.account = kAccount;
-  o.side = side;
-  o.order_type = static_cast<std::uint8_t>(OrderType::kLimit);
-  o.time_in_force = static_cast<std::uint8_t>(TimeInForce::kGtc);
-  o.price = price;
-  o.quantity = qty;
-  return o;
+  return {.bot = kBot,
+          .instrument = kBtc,
+          .client_sequence = seq,
+          .account = kAccount,
+          .side = side,
+          .order_type = static_cast<std::uint8_t>(OrderType::kLimit),
+          .time_in_force = static_cast<std::uint8_t>(TimeInForce::kGtc),
+          .price = price,
+          .quantity = qty};
 }
 
 OrderNew market(SequenceNumber seq, Side side, std::int64_t qty) {
@@ -199,12 +195,7 @@ OrderNew market(SequenceNumber seq, Side side, std::int64_t qty) {
 }
 
 OrderCancel cancel_of(SequenceNumber seq) {
-  OrderCancel c;
-  c.bot = kBot;
-  c.instrument = kBtc;
-  c.client_sequence = seq;
-  c.account = kAccount;
-  return c;
+  return {.bot = kBot, .instrument = kBtc, .client_sequence = seq, .account = kAccount};
 }
 
 // Prices at scale 4, quantities at scale 6 (the gateway's instrument).
@@ -217,6 +208,18 @@ constexpr std::int64_t qty_micro(std::int64_t micro) {
 
 class GatewayE2E : public ::testing::Test {
  protected:
+  // Queries `count` orders the venue never saw (client sequences (first + i) << 10), all at
+  // once, then waits until each is reported not found.
+  void query_unknown_orders(int first, int count) {
+    for (int i = 0; i < count; ++i)
+      gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((first + i) << 10), 1);
+    for (int i = 0; i < count; ++i) {
+      ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((first + i) << 10),
+                                       OrderEvent::kReconciledNotFound))
+          << "query " << i;
+    }
+  }
+
   void start(mock::MockConfig mc = mock_config(),
              const std::function<void(GatewayConfig&)>& tweak = {},
              ApiCredentials creds = credentials(), bool wait_connected = true) {
@@ -416,13 +419,7 @@ TEST_F(GatewayE2E, shouldWaitRetryAfterWhenRateLimited) {
   // Each order query weighs 4; at most two fit a 1-second window from now on.
   mock_->set_weight_limit(8);
   constexpr int kQueries = 6;
-  for (int i = 0; i < kQueries; ++i)
-    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((60 + i) << 10), 1);
-  for (int i = 0; i < kQueries; ++i) {
-    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((60 + i) << 10),
-                                     OrderEvent::kReconciledNotFound))
-        << "query " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(query_unknown_orders(60, kQueries));
   EXPECT_GE(gateway_->stats().rate_limited, 1u);
   // After every 429, nothing more arrived before its Retry-After had passed.
   const auto log = mock_->request_log();
@@ -447,12 +444,7 @@ TEST_F(GatewayE2E, shouldStopSendingWhileBanned) {
   mc.ban_seconds = 1;
   start(mc);
   mock_->set_weight_limit(8);
-  for (int i = 0; i < 4; ++i)
-    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((70 + i) << 10), 1);
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((70 + i) << 10),
-                                     OrderEvent::kReconciledNotFound));
-  }
+  ASSERT_NO_FATAL_FAILURE(query_unknown_orders(70, 4));
   EXPECT_GE(gateway_->stats().banned, 1u);
   const auto log = mock_->request_log();
   for (std::size_t i = 0; i < log.size(); ++i) {
@@ -471,12 +463,7 @@ TEST_F(GatewayE2E, shouldStopBeforeTheWeightLimitOnItsOwn) {
     g.weight_window_ms = 1000;
   });
   mock_->set_weight_limit(8);
-  for (int i = 0; i < 4; ++i)
-    gateway_->query_order(kBot, kBtc, static_cast<SequenceNumber>((80 + i) << 10), 1);
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((80 + i) << 10),
-                                     OrderEvent::kReconciledNotFound));
-  }
+  ASSERT_NO_FATAL_FAILURE(query_unknown_orders(80, 4));
   // Four queries of weight 4 under a limit of 8 per second: the gateway waited for the next
   // window on its own at least once.
   EXPECT_GE(gateway_->stats().rate_waits, 1u);

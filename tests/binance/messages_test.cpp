@@ -6,6 +6,7 @@
 #include <string>
 
 #include "oms/order_state_machine.hpp"
+#include "tests/support/payload_fields.hpp"
 
 namespace be::binance {
 namespace {
@@ -13,16 +14,13 @@ namespace {
 constexpr AccountId kAccount{3};
 
 InstrumentDefined btcusdt() {
-  InstrumentDefined d;
-  d.instrument = InstrumentId{7};
-  d.venue = VenueId{1};
-  d.price_scale = 2;
-  d.qty_scale = 5;
-  const std::string_view sym = "BTCUSDT";
-  std::copy(sym.begin(), sym.end(), d.symbol.begin());
-  std::copy_n("BTC", 3, d.base_asset.begin());
-  std::copy_n("USDT", 4, d.quote_asset.begin());
-  return d;
+  return {.instrument = InstrumentId{7},
+          .venue = VenueId{1},
+          .price_scale = 2,
+          .qty_scale = 5,
+          .symbol = test::symbol_field("BTCUSDT"),
+          .base_asset = test::asset_field("BTC"),
+          .quote_asset = test::asset_field("USDT")};
 }
 
 class MessagesTest : public ::testing::Test {

@@ -15,6 +15,9 @@ namespace be::bots::test {
 
 inline constexpr std::int64_t kUnit = 100'000'000;  // 1.0 at scale 8
 
+// Products of two scaled values (price x quantity at scale 8) overflow int64.
+__extension__ typedef __int128 Wide;
+
 inline InstrumentInfo btcusdt() {
   InstrumentInfo info;
   info.id = InstrumentId{0};

@@ -22,16 +22,8 @@ void PrintTo(const FieldError& e, std::ostream* os) {
 }
 }  // namespace be::config
 
-namespace be::bots {
+namespace be::bots::test {
 namespace {
-
-using test::btc_week;
-using test::btcusdt;
-using test::closed;
-using test::kUnit;
-
-__extension__ typedef __int128 Wide;
-using test::Submitted;
 
 InstrumentResolver resolver() {
   static const InstrumentInfo info = btcusdt();
@@ -136,7 +128,7 @@ TEST(RsiBot, shouldTradeEachThresholdCrossingOnRealCandles) {
   auto bot = make(R"({"name":"rsi","symbol":"BTCUSDT","strategy":{"type":"rsi",
       "parameters":{"period":14,"oversold":30,"overbought":70,"quantity":0.01}}})");
   ASSERT_NE(bot, nullptr);
-  test::SimContext ctx(btcusdt());
+  SimContext ctx(btcusdt());
   for (std::size_t i = 0; i < candles->size(); ++i)
     ctx.deliver(*bot, closed(candles->bars[i]), i);
 
@@ -170,7 +162,7 @@ TEST(RsiBot, shouldSkipSignalsInSafeMode) {
   REQUIRE_BTC_WEEK();
   auto bot = make(R"({"name":"rsi","symbol":"BTCUSDT","strategy":{"type":"rsi",
       "parameters":{"quantity":0.01}}})");
-  test::SimContext ctx(btcusdt());
+  SimContext ctx(btcusdt());
   ctx.set_tradable(false);
   for (std::size_t i = 0; i < 2000; ++i)
     ctx.deliver(*bot, closed(candles->bars[i]), i);
@@ -184,7 +176,7 @@ TEST(RsiBot, shouldContinueIdenticallyAfterASnapshotRestore) {
   const char* config = R"({"name":"rsi","symbol":"BTCUSDT","strategy":{"type":"rsi",
       "parameters":{"period":9,"quantity":0.01}}})";
   auto original = make(config);
-  test::SimContext a(btcusdt());
+  SimContext a(btcusdt());
   const std::size_t half = candles->size() / 2;
   for (std::size_t i = 0; i < half; ++i)
     a.deliver(*original, closed(candles->bars[i]), i);
@@ -194,14 +186,7 @@ TEST(RsiBot, shouldContinueIdenticallyAfterASnapshotRestore) {
   ASSERT_NE(original->state_hash(), restored->state_hash());
   ASSERT_TRUE(restored->load(snapshot));
   EXPECT_EQ(original->state_hash(), restored->state_hash());
-  test::SimContext b = a;  // the market state at the snapshot
-  for (std::size_t i = half; i < candles->size(); ++i) {
-    a.deliver(*original, closed(candles->bars[i]), i);
-    b.deliver(*restored, closed(candles->bars[i]), i);
-  }
-  ASSERT_EQ(a.submitted.size(), b.submitted.size());
-  EXPECT_GT(a.submitted.size(), 0u);
-  EXPECT_EQ(original->state_hash(), restored->state_hash());
+  ASSERT_NO_FATAL_FAILURE(expect_identical_continuation(*original, *restored, a, *candles, half));
   auto dca = make(R"({"name":"d","symbol":"BTCUSDT","strategy":{"type":"dca",
       "parameters":{"base_order_quote":10,"take_profit_pct":1}}})");
   EXPECT_FALSE(dca->load(snapshot)) << "another bot type's state must be refused";
@@ -215,7 +200,7 @@ TEST(DcaBot, shouldPlaceBaseSafetyAndTakeProfitOrdersAsWorkedOutByHand) {
       "base_order_quote":100.0,"take_profit_pct":1.5,
       "safety_orders":{"count":3,"quote":100.0,"deviation_pct":1.0,"volume_scale":2.0}}}})");
   ASSERT_NE(bot, nullptr);
-  test::SimContext ctx(btcusdt());
+  SimContext ctx(btcusdt());
   const Bar& first = candles->bars[0];
   ctx.start(*bot, first.open_time, first.close);
 
@@ -270,7 +255,7 @@ TEST(DcaBot, shouldBuyOnEveryIntervalOnEventTime) {
   REQUIRE_BTC_WEEK();
   auto bot = make(R"({"name":"dca","symbol":"BTCUSDT","strategy":{"type":"dca","parameters":{
       "base_order_quote":50,"interval_minutes":60,"take_profit_pct":50}}})");
-  test::SimContext ctx(btcusdt());
+  SimContext ctx(btcusdt());
   ctx.start(*bot, candles->bars[0].open_time, candles->bars[0].close);
   for (std::size_t i = 0; i < 24 * 60; ++i)
     ctx.deliver(*bot, closed(candles->bars[i]), i);
@@ -302,7 +287,7 @@ TEST(DcaBot, shouldBuyWheneverItsTriggerConditionFires) {
     std::size_t count = 0;
     void on_trigger(const cond::Trigger&) noexcept override { ++count; }
   } fired;
-  test::SimContext ctx(btcusdt());
+  SimContext ctx(btcusdt());
   ctx.start(*bot, candles->bars[0].open_time, candles->bars[0].close);
   EXPECT_TRUE(ctx.submitted.empty()) << "a triggered DCA does not buy at start";
   for (std::size_t i = 0; i < candles->size(); ++i) {
@@ -351,7 +336,7 @@ TEST(BotSchedule, shouldEnterOnlyWithinActiveHoursButExitAnyTime) {
       "schedule":{"active_hours":"09:00-17:00","days":["mon","tue","wed","thu","fri"]},)") +
                      params + "}");
   ASSERT_NE(office, nullptr);
-  test::SimContext all(btcusdt()), hours(btcusdt());
+  SimContext all(btcusdt()), hours(btcusdt());
   for (std::size_t i = 0; i < candles->size(); ++i) {
     all.deliver(*always, closed(candles->bars[i]), i);
     hours.deliver(*office, closed(candles->bars[i]), i);
@@ -411,9 +396,9 @@ TEST(DcaBot, shouldRefuseSafetyOrdersThatWouldReachZero) {
 }
 
 }  // namespace
-}  // namespace be::bots
+}  // namespace be::bots::test
 
-namespace be::bots {
+namespace be::bots::test {
 namespace {
 
 // Every example config in examples/bots must be accepted as documented.
@@ -433,4 +418,4 @@ TEST(BotExamples, shouldAllBeValidConfigs) {
 }
 
 }  // namespace
-}  // namespace be::bots
+}  // namespace be::bots::test

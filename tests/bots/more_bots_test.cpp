@@ -19,26 +19,26 @@
 #include "tests/strategies/naive_indicators.hpp"
 #include "tests/support/alloc_counter.hpp"
 
-namespace be::bots {
+namespace be::bots::test {
 namespace {
 
-using test::btc_week;
-using test::btcusdt;
-using test::closed;
-using test::kUnit;
-
 namespace naive = be::test::naive;
-using test::SimContext;
-using test::Submitted;
-__extension__ typedef __int128 Wide;
+
+std::string bot_json(const std::string& type, const std::string& params) {
+  return R"({"name":"t","symbol":"BTCUSDT","strategy":{"type":")" + type + R"(","parameters":)" +
+         params + "}}";
+}
+
+// The registry's answer to a bot of `type` with `params` on BTCUSDT: the bot or its errors.
+auto create(const std::string& type, const std::string& params) {
+  static const InstrumentInfo info = btcusdt();
+  return BotRegistry::builtin().create(bot_json(type, params), BotId{1},
+                                       [](std::string_view, std::string_view) { return &info; });
+}
 
 std::unique_ptr<Bot> make(const std::string& type, const std::string& params) {
-  static const InstrumentInfo info = btcusdt();
-  const std::string json = R"({"name":"t","symbol":"BTCUSDT","strategy":{"type":")" + type +
-                           R"(","parameters":)" + params + "}}";
-  auto created = BotRegistry::builtin().create(
-      json, BotId{1}, [](std::string_view, std::string_view) { return &info; });
-  EXPECT_TRUE(created.has_value()) << json << "\n"
+  auto created = create(type, params);
+  EXPECT_TRUE(created.has_value()) << bot_json(type, params) << "\n"
                                    << (created ? "" : config::format_errors(created.error()));
   return created.has_value() ? std::move(created->bot) : nullptr;
 }
@@ -94,41 +94,56 @@ naive::Series difference(const naive::Series& a, const naive::Series& b) {
   return d;
 }
 
-TEST(MaCrossBot, shouldTradeSmaCrossingsOnRealCandles) {
-  REQUIRE_BTC_WEEK();
-  auto bot = make("ma_cross", R"({"ma":"sma","fast":9,"slow":21,"quantity":0.01})");
-  const SimContext ctx = run_week(*bot, *candles);
-  const auto spread = difference(naive::sma(candles->close, 9), naive::sma(candles->close, 21));
+// A crossing bot's trades: in when `series` crosses up through `entry`, out when it crosses
+// down through `exit`, over the week's `n` candles.
+void expect_crossing_trades(const SimContext& ctx, std::size_t n, const naive::Series& series,
+                            double entry, double exit, std::size_t at_least) {
   expect_trades(ctx,
                 expected_trades(
-                    candles->size(), [&](std::size_t i) { return up(spread, i, 0); },
-                    [&](std::size_t i) { return down(spread, i, 0); }),
-                50);
+                    n, [&](std::size_t i) { return up(series, i, entry); },
+                    [&](std::size_t i) { return down(series, i, exit); }),
+                at_least);
 }
 
-TEST(MaCrossBot, shouldTradeEmaCrossingsOnRealCandles) {
+// The crossing bots, each against the naive twin of the series it watches.
+struct CrossingCase {
+  const char* name;
+  const char* type;  // registry name (aliases included)
+  const char* params;
+  naive::Series (*series)(const replay::Candles&);
+  double entry;
+  double exit;
+  std::size_t at_least;  // trades the week must produce
+};
+const CrossingCase kCrossingCases[] = {
+    {"SmaCross", "ma_cross", R"({"ma":"sma","fast":9,"slow":21,"quantity":0.01})",
+     [](const replay::Candles& c) {
+       return difference(naive::sma(c.close, 9), naive::sma(c.close, 21));
+     },
+     0, 0, 50},
+    {"EmaCross", "MACrossStrategy", R"({"ma":"ema","fast":12,"slow":26,"quote_amount":100})",
+     [](const replay::Candles& c) {
+       return difference(naive::ema(c.close, 12), naive::ema(c.close, 26));
+     },
+     0, 0, 50},
+    {"RocMomentum", "momentum", R"({"period":10,"entry_pct":0.2,"exit_pct":-0.1,"quantity":0.01})",
+     [](const replay::Candles& c) { return naive::roc(c.close, 10); }, 0.2, -0.1, 20},
+};
+
+class CrossingBot : public ::testing::TestWithParam<CrossingCase> {};
+
+TEST_P(CrossingBot, shouldTradeTheCrossingsOfItsSeriesOnRealCandles) {
   REQUIRE_BTC_WEEK();
-  auto bot = make("MACrossStrategy", R"({"ma":"ema","fast":12,"slow":26,"quote_amount":100})");
+  const CrossingCase& c = GetParam();
+  auto bot = make(c.type, c.params);
   const SimContext ctx = run_week(*bot, *candles);
-  const auto spread = difference(naive::ema(candles->close, 12), naive::ema(candles->close, 26));
-  expect_trades(ctx,
-                expected_trades(
-                    candles->size(), [&](std::size_t i) { return up(spread, i, 0); },
-                    [&](std::size_t i) { return down(spread, i, 0); }),
-                50);
+  expect_crossing_trades(ctx, candles->size(), c.series(*candles), c.entry, c.exit, c.at_least);
 }
 
-TEST(MomentumBot, shouldTradeRocCrossingsOnRealCandles) {
-  REQUIRE_BTC_WEEK();
-  auto bot = make("momentum", R"({"period":10,"entry_pct":0.2,"exit_pct":-0.1,"quantity":0.01})");
-  const SimContext ctx = run_week(*bot, *candles);
-  const auto roc = naive::roc(candles->close, 10);
-  expect_trades(ctx,
-                expected_trades(
-                    candles->size(), [&](std::size_t i) { return up(roc, i, 0.2); },
-                    [&](std::size_t i) { return down(roc, i, -0.1); }),
-                20);
-}
+INSTANTIATE_TEST_SUITE_P(SignalBots, CrossingBot, ::testing::ValuesIn(kCrossingCases),
+                         [](const ::testing::TestParamInfo<CrossingCase>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 TEST(MacdBollingerBot, shouldEnterBelowTheMiddleBandAndExitAtTheUpperBand) {
   REQUIRE_BTC_WEEK();
@@ -199,12 +214,9 @@ TEST(CustomBot, shouldComposeTheUsersEntryAndExitMixins) {
 }
 
 TEST(CustomBot, shouldNameBadMixinFieldsWithTheirPaths) {
-  const InstrumentInfo info = btcusdt();
-  auto created = BotRegistry::builtin().create(
-      R"({"name":"t","symbol":"BTCUSDT","strategy":{"type":"CustomStrategy","parameters":{
-          "entry_logic":{"name":"RSIBBVolumeEntryMixin","params":{"e_rsi_period":0}},
-          "exit_logic":{"name":"MagicExit"},"position_size":2}}})",
-      BotId{1}, [&](std::string_view, std::string_view) { return &info; });
+  auto created = create("CustomStrategy", R"({
+      "entry_logic":{"name":"RSIBBVolumeEntryMixin","params":{"e_rsi_period":0}},
+      "exit_logic":{"name":"MagicExit"},"position_size":2})");
   ASSERT_FALSE(created.has_value());
   const std::string all = config::format_errors(created.error());
   EXPECT_NE(all.find("strategy.parameters.position_size: must be from"), std::string::npos) << all;
@@ -260,17 +272,11 @@ TEST(GridBot, shouldLadderOrdersAroundTheFirstPriceAsWorkedOutByHand) {
 }
 
 TEST(GridBot, shouldRefuseInvertedBoundsAndSubTickLevels) {
-  const InstrumentInfo info = btcusdt();
-  auto created = BotRegistry::builtin().create(
-      R"({"name":"t","symbol":"BTCUSDT","strategy":{"type":"grid","parameters":{
-          "lower":53000,"upper":50000,"grids":6,"quantity_per_grid":0.001}}})",
-      BotId{1}, [&](std::string_view, std::string_view) { return &info; });
+  auto created =
+      create("grid", R"({"lower":53000,"upper":50000,"grids":6,"quantity_per_grid":0.001})");
   ASSERT_FALSE(created.has_value());
   EXPECT_EQ(created.error()[0].field, "strategy.parameters.lower");
-  auto dense = BotRegistry::builtin().create(
-      R"({"name":"t","symbol":"BTCUSDT","strategy":{"type":"grid","parameters":{
-          "lower":100,"upper":101,"grids":200,"quantity_per_grid":0.001}}})",
-      BotId{1}, [&](std::string_view, std::string_view) { return &info; });
+  auto dense = create("grid", R"({"lower":100,"upper":101,"grids":200,"quantity_per_grid":0.001})");
   ASSERT_FALSE(dense.has_value());
   EXPECT_EQ(dense.error()[0].message, "levels would be closer than one tick");
 }
@@ -300,11 +306,8 @@ TEST(MarketMakerBot, shouldQuoteAroundTheMidWithInventorySkewAsWorkedOutByHand) 
 }
 
 TEST(MarketMakerBot, shouldRefuseASkewThatWouldCrossTheMid) {
-  const InstrumentInfo info = btcusdt();
-  auto created = BotRegistry::builtin().create(
-      R"({"name":"t","symbol":"BTCUSDT","strategy":{"type":"market_maker","parameters":{
-          "spread_bps":10,"skew_bps":6,"order_size":0.01,"inventory_cap":0.005}}})",
-      BotId{1}, [&](std::string_view, std::string_view) { return &info; });
+  auto created = create(
+      "market_maker", R"({"spread_bps":10,"skew_bps":6,"order_size":0.01,"inventory_cap":0.005})");
   ASSERT_FALSE(created.has_value());
   const std::vector<config::FieldError> expected = {
       {"strategy.parameters.inventory_cap", "must be at least order_size"},
@@ -396,21 +399,14 @@ TEST(AllBots, shouldContinueIdenticallyAfterASnapshotRestore) {
     original->save(snapshot);
     ASSERT_TRUE(restored->load(snapshot));
     EXPECT_EQ(original->state_hash(), restored->state_hash());
-    SimContext b = a;
-    for (std::size_t i = half; i < candles->size(); ++i) {
-      a.deliver(*original, closed(candles->bars[i]), i);
-      b.deliver(*restored, closed(candles->bars[i]), i);
-    }
-    ASSERT_EQ(a.submitted.size(), b.submitted.size());
-    EXPECT_GT(a.submitted.size(), 0u);
-    EXPECT_EQ(original->state_hash(), restored->state_hash());
+    ASSERT_NO_FATAL_FAILURE(expect_identical_continuation(*original, *restored, a, *candles, half));
   }
 }
 
 }  // namespace
-}  // namespace be::bots
+}  // namespace be::bots::test
 
-namespace be::bots {
+namespace be::bots::test {
 namespace {
 
 // A context that only counts: the bots' handlers must not allocate after start.
@@ -462,4 +458,4 @@ TEST(AllBots, shouldNotAllocateWhileHandlingBars) {
 }
 
 }  // namespace
-}  // namespace be::bots
+}  // namespace be::bots::test

@@ -12,6 +12,7 @@
 
 #include "core/fixed_point.hpp"
 #include "strategies/bots/bot.hpp"
+#include "tests/bots/bot_test_data.hpp"
 
 namespace be::bots::test {
 
@@ -121,7 +122,6 @@ class SimContext final : public BotContext {
 
   void fill(Bot& bot, OrderIntent o, std::int64_t price) {
     if (o.quantity == 0 && o.quote_amount > 0) {
-      __extension__ typedef __int128 Wide;
       const Wide q =
           static_cast<Wide>(o.quote_amount) * static_cast<Wide>(pow10(info_.qty_scale)) / price;
       o.quantity = static_cast<std::int64_t>(q);
@@ -150,5 +150,20 @@ class SimContext final : public BotContext {
   std::vector<Resting> open_;
   std::map<std::uint32_t, Nanos> timers_;
 };
+
+// After a snapshot restore: continues `original` in `a` and `restored` in a copy of `a` (the
+// market as it was at the snapshot) over bars [from, end). Both must submit alike (some
+// orders at least) and end in the same state.
+inline void expect_identical_continuation(Bot& original, Bot& restored, SimContext& a,
+                                          const replay::Candles& candles, std::size_t from) {
+  SimContext b = a;
+  for (std::size_t i = from; i < candles.size(); ++i) {
+    a.deliver(original, closed(candles.bars[i]), i);
+    b.deliver(restored, closed(candles.bars[i]), i);
+  }
+  ASSERT_EQ(a.submitted.size(), b.submitted.size());
+  EXPECT_GT(a.submitted.size(), 0u);
+  EXPECT_EQ(original.state_hash(), restored.state_hash());
+}
 
 }  // namespace be::bots::test

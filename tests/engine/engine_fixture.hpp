@@ -3,7 +3,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "engine/engine.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/fold.hpp"
+#include "engine/journal_replayer.hpp"
 #include "journal/reader.hpp"
 
 namespace be::engine::test_support {
@@ -115,13 +115,33 @@ class Market {
 struct ScratchReplay {
   std::uint64_t hash = 0;
   std::uint64_t inputs = 0;
-  std::uint64_t derived_mismatches = 0;
+  std::uint64_t derived_mismatches = 0;  // JournalReplayer divergences (StateHash included)
   std::map<std::pair<std::uint32_t, SequenceNumber>, int> orders_sent;
   std::map<std::uint32_t, std::uint64_t> fills_by_bot;  // FillApplied records in the journal
 };
 
 using Drop = oms::DiscardResponses;
 
+// Tallies, from every journal record the replayer reads, what the tests check besides the
+// hash: how often each client order id was sent and the FillApplied records per bot.
+class ScratchTally final : public ReplayObserver {
+ public:
+  explicit ScratchTally(ScratchReplay& out) : out_(out) {}
+  void on_record(const Event& e) override {
+    if (e.header.type == EventType::kOrderNew) {
+      const auto o = e.as<OrderNew>();
+      ++out_.orders_sent[{index_of(o.bot), o.client_sequence}];
+    }
+    if (e.header.type == EventType::kFillApplied)
+      ++out_.fills_by_bot[index_of(e.as<FillApplied>().bot)];
+  }
+
+ private:
+  ScratchReplay& out_;
+};
+
+// The engine's own replay loop (JournalReplayer) over the whole journal, comparing every
+// derived record and StateHash with the fresh fold's and counting every divergence.
 inline ScratchReplay replay_from_scratch(const EngineConfig& config) {
   ScratchReplay out;
   const InstrumentTable table(config.instruments);
@@ -131,33 +151,13 @@ inline ScratchReplay replay_from_scratch(const EngineConfig& config) {
   auto reader = journal::Reader::open(config.data_dir + "/journal");
   EXPECT_TRUE(reader.has_value());
   if (!reader) return out;
-  journal::RecordView view;
-  std::vector<Event> produced;
-  std::size_t next = 0;
-  SequenceNumber ordinal = 0;
-  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
-    Event e;
-    EXPECT_TRUE(journal::decode(view, e).ok());
-    if (e.derived()) {
-      if (e.header.type == EventType::kOrderNew) {
-        const auto o = e.as<OrderNew>();
-        ++out.orders_sent[{index_of(o.bot), o.client_sequence}];
-      }
-      if (e.header.type == EventType::kFillApplied)
-        ++out.fills_by_bot[index_of(e.as<FillApplied>().bot)];
-      if (e.header.type == EventType::kStateHash) continue;
-      if (next >= produced.size() || produced[next].header.type != e.header.type ||
-          std::memcmp(produced[next].payload.data(), e.payload.data(), e.payload.size()) != 0) {
-        ++out.derived_mismatches;
-      }
-      ++next;
-      continue;
-    }
-    const auto records = fold.apply(e, ++ordinal);
-    produced.assign(records.begin() + 1, records.end());
-    next = 0;
-    ++out.inputs;
-  }
+  ScratchTally tally(out);
+  JournalReplayer replayer(**reader, &fold, JournalReplayer::Options{}, &tally);
+  const auto result = replayer.run();
+  EXPECT_TRUE(result.has_value()) << (result ? std::string() : result.error());
+  if (!result) return out;
+  out.inputs = result->counts.inputs;
+  out.derived_mismatches = result->counts.mismatches;
   out.hash = fold.hashes().combined;
   return out;
 }

@@ -19,6 +19,23 @@ constexpr Nanos kRecv = 1'700'000'000'000'000'000;
 const std::string kGoodTrade =
     R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"100.5","q":"2","T":1633998523963,"m":true})";
 
+// An aggTrade frame as the good trade's but for the raw JSON values given; an empty `p`
+// leaves the price out.
+struct AggTrade {
+  std::string_view symbol = "BTCUSDT";
+  std::string_view a = "7";
+  std::string_view p = R"("1")";
+  std::string_view q = R"("2")";
+  std::string_view t = "1";
+};
+std::string agg_trade(const AggTrade& f) {
+  std::string frame = R"({"e":"aggTrade","E":1,"s":")";
+  frame.append(f.symbol).append(R"(","a":)").append(f.a);
+  if (!f.p.empty()) frame.append(R"(,"p":)").append(f.p);
+  frame.append(R"(,"q":)").append(f.q).append(R"(,"T":)").append(f.t).append(R"(,"m":true})");
+  return frame;
+}
+
 class BinanceRejects : public ::testing::Test {
  protected:
   SymbolTable symbols{UnknownSymbolPolicy::kReject};
@@ -66,56 +83,39 @@ TEST_F(BinanceRejects, shouldRejectUnknownEventType) {
 }
 
 TEST_F(BinanceRejects, shouldRejectMissingField) {
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"q":"2","T":1,"m":true})",
-                RejectReason::kMissingField);
+  expect_reject(agg_trade({.p = ""}), RejectReason::kMissingField);
 }
 
 TEST_F(BinanceRejects, shouldRejectMistypedField) {
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":"7","p":"1","q":"2","T":1,"m":true})",
-                RejectReason::kWrongType);
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":true,"q":"2","T":1,"m":true})",
-                RejectReason::kWrongType);
+  expect_reject(agg_trade({.a = R"("7")"}), RejectReason::kWrongType);
+  expect_reject(agg_trade({.p = "true"}), RejectReason::kWrongType);
   // A negative id where an unsigned one belongs is a type error to simdjson.
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":-7,"p":"1","q":"2","T":1,"m":true})",
-                RejectReason::kWrongType);
+  expect_reject(agg_trade({.a = "-7"}), RejectReason::kWrongType);
 }
 
 TEST_F(BinanceRejects, shouldRejectBadNumbers) {
   // Too many decimals for scale 8, out of int64 range, and not a number at all.
-  expect_reject(
-      R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"1.000000001","q":"2","T":1,"m":true})",
-      RejectReason::kBadNumber);
-  expect_reject(
-      R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"999999999999","q":"2","T":1,"m":true})",
-      RejectReason::kBadNumber);
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"1e5","q":"2","T":1,"m":true})",
-                RejectReason::kBadNumber);
+  expect_reject(agg_trade({.p = R"("1.000000001")"}), RejectReason::kBadNumber);
+  expect_reject(agg_trade({.p = R"("999999999999")"}), RejectReason::kBadNumber);
+  expect_reject(agg_trade({.p = R"("1e5")"}), RejectReason::kBadNumber);
 }
 
 TEST_F(BinanceRejects, shouldRejectZeroOrNegativePrice) {
-  expect_reject(
-      R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"0.00000000","q":"2","T":1,"m":true})",
-      RejectReason::kNonPositivePrice);
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"-1","q":"2","T":1,"m":true})",
-                RejectReason::kNonPositivePrice);
+  expect_reject(agg_trade({.p = R"("0.00000000")"}), RejectReason::kNonPositivePrice);
+  expect_reject(agg_trade({.p = R"("-1")"}), RejectReason::kNonPositivePrice);
 }
 
 TEST_F(BinanceRejects, shouldRejectNegativeQuantity) {
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"1","q":"-2","T":1,"m":true})",
-                RejectReason::kNegativeQuantity);
+  expect_reject(agg_trade({.q = R"("-2")"}), RejectReason::kNegativeQuantity);
 }
 
 TEST_F(BinanceRejects, shouldRejectBadTimestamp) {
-  expect_reject(R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"1","q":"2","T":-5,"m":true})",
-                RejectReason::kBadTimestamp);
-  expect_reject(
-      R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":7,"p":"1","q":"2","T":9223372036854775,"m":true})",
-      RejectReason::kBadTimestamp);
+  expect_reject(agg_trade({.t = "-5"}), RejectReason::kBadTimestamp);
+  expect_reject(agg_trade({.t = "9223372036854775"}), RejectReason::kBadTimestamp);
 }
 
 TEST_F(BinanceRejects, shouldRejectUnknownSymbolUnlessAutoInterning) {
-  const std::string eth =
-      R"({"e":"aggTrade","E":1,"s":"ETHUSDT","a":7,"p":"1","q":"2","T":1,"m":true})";
+  const std::string eth = agg_trade({.symbol = "ETHUSDT"});
   expect_reject(eth, RejectReason::kUnknownSymbol);
   SymbolTable auto_symbols{UnknownSymbolPolicy::kAutoIntern};
   BinanceParser lenient(VenueId{1}, auto_symbols);

@@ -20,15 +20,13 @@ constexpr VenueId kVenue{1};
 
 BookDelta delta(Side side, std::int64_t price, std::int64_t qty, std::uint64_t first,
                 std::uint64_t last, std::uint8_t flags) {
-  BookDelta d;
-  d.instrument = kInst;
-  d.side = side;
-  d.price = price;
-  d.quantity = qty;
-  d.first_update_id = first;
-  d.last_update_id = last;
-  d.flags = flags;
-  return d;
+  return {.instrument = kInst,
+          .side = side,
+          .flags = flags,
+          .price = price,
+          .quantity = qty,
+          .first_update_id = first,
+          .last_update_id = last};
 }
 
 class OrderBookTest : public ::testing::Test {

@@ -10,6 +10,7 @@
 #include "feed/coinbase.hpp"
 #include "feed/kraken.hpp"
 #include "tests/feed/capture_files.hpp"
+#include "tests/support/expect_payloads.hpp"
 
 namespace be::feed {
 namespace {
@@ -102,17 +103,16 @@ TEST_F(BinanceFields, shouldMapKlineToBar) {
   ASSERT_TRUE(r.ok()) << to_string(r.reject);
   EXPECT_EQ(r.kind, MessageKind::kBinanceKline);
   ASSERT_EQ(out.events.size(), 1u);
-  const auto b = out.events[0].as<Bar>();
-  EXPECT_EQ(b.instrument, nkn);
-  EXPECT_EQ(b.interval_seconds, 60u);
-  EXPECT_EQ(b.open_time, 1633998480000 * 1'000'000);
-  EXPECT_EQ(b.open, 35270000);
-  EXPECT_EQ(b.close, 35280000);
-  EXPECT_EQ(b.high, 35280000);
-  EXPECT_EQ(b.low, 35220000);
-  EXPECT_EQ(b.volume, 2587700000000);
-  EXPECT_EQ(b.trade_count, 30u);
-  EXPECT_EQ(b.closed, 0);
+  be::test::expect_bar(out.events[0].as<Bar>(), {.instrument = nkn,
+                                                 .interval_seconds = 60,
+                                                 .open_time = 1633998480000 * 1'000'000,
+                                                 .open = 35270000,
+                                                 .high = 35280000,
+                                                 .low = 35220000,
+                                                 .close = 35280000,
+                                                 .volume = 2587700000000,
+                                                 .trade_count = 30,
+                                                 .closed = 0});
   EXPECT_EQ(out.events[0].header.event_time, 1633998523963 * 1'000'000);
 }
 

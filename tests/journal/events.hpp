@@ -45,101 +45,85 @@ inline Event make_event(SequenceNumber seq, bool big_blob = false) {
   Event e;
   switch (seq % kTypeCount) {
     case 0: {
-      InstrumentDefined p;
-      p.instrument = InstrumentId{static_cast<std::uint32_t>(seq)};
-      p.venue = VenueId{3};
+      InstrumentDefined p{.instrument = InstrumentId{static_cast<std::uint32_t>(seq)},
+                          .venue = VenueId{3},
+                          .tick_size = i64(1),
+                          .step_size = i64(2),
+                          .min_notional = i64(3)};
       std::snprintf(p.symbol.data(), p.symbol.size(), "SYM%llu",
                     static_cast<unsigned long long>(seq));
-      p.tick_size = i64(1);
-      p.step_size = i64(2);
-      p.min_notional = i64(3);
       e = Event::make(p, t, t + 5, 3);
       break;
     }
-    case 1: {
-      Trade p;
-      p.instrument = InstrumentId{7};
-      p.aggressor = Side::kSell;
-      p.price = i64(1);
-      p.quantity = i64(2);
-      p.trade_id = r;
-      e = Event::make(p, t, t + 5, 1);
+    case 1:
+      e = Event::make(Trade{.instrument = InstrumentId{7},
+                            .aggressor = Side::kSell,
+                            .price = i64(1),
+                            .quantity = i64(2),
+                            .trade_id = r},
+                      t, t + 5, 1);
       break;
-    }
-    case 2: {
-      Quote p;
-      p.instrument = InstrumentId{7};
-      p.bid_price = i64(1);
-      p.bid_quantity = i64(2);
-      p.ask_price = i64(3);
-      p.ask_quantity = i64(4);
-      p.update_id = r;
-      e = Event::make(p, t, t + 5, 1);
+    case 2:
+      e = Event::make(Quote{.instrument = InstrumentId{7},
+                            .bid_price = i64(1),
+                            .bid_quantity = i64(2),
+                            .ask_price = i64(3),
+                            .ask_quantity = i64(4),
+                            .update_id = r},
+                      t, t + 5, 1);
       break;
-    }
-    case 3: {
-      Bar p;
-      p.instrument = InstrumentId{7};
-      p.interval_seconds = 60;
-      p.open_time = t;
-      p.open = i64(1);
-      p.high = i64(2);
-      p.low = i64(3);
-      p.close = i64(4);
-      p.volume = i64(5);
-      p.trade_count = static_cast<std::uint32_t>(r);
-      p.closed = 1;
-      e = Event::make(p, t, t + 5, 1);
+    case 3:
+      e = Event::make(Bar{.instrument = InstrumentId{7},
+                          .interval_seconds = 60,
+                          .open_time = t,
+                          .open = i64(1),
+                          .high = i64(2),
+                          .low = i64(3),
+                          .close = i64(4),
+                          .volume = i64(5),
+                          .trade_count = static_cast<std::uint32_t>(r),
+                          .closed = 1},
+                      t, t + 5, 1);
       break;
-    }
-    case 4: {
-      BookDelta p;
-      p.instrument = InstrumentId{7};
-      p.side = Side::kBuy;
-      p.flags = BookDelta::kEndOfUpdate;
-      p.price = i64(1);
-      p.quantity = i64(2);
-      p.first_update_id = r;
-      p.last_update_id = r + 1;
-      e = Event::make(p, t, t + 5, 1);
+    case 4:
+      e = Event::make(BookDelta{.instrument = InstrumentId{7},
+                                .side = Side::kBuy,
+                                .flags = BookDelta::kEndOfUpdate,
+                                .price = i64(1),
+                                .quantity = i64(2),
+                                .first_update_id = r,
+                                .last_update_id = r + 1},
+                      t, t + 5, 1);
       break;
-    }
-    case 5: {
-      Connectivity p;
-      p.venue = VenueId{1};
-      p.state = ConnectivityState::kGap;
-      p.expected_sequence = r;
-      p.received_sequence = r + 9;
-      e = Event::make(p, t, t + 5, 1);
+    case 5:
+      e = Event::make(Connectivity{.venue = VenueId{1},
+                                   .state = ConnectivityState::kGap,
+                                   .expected_sequence = r,
+                                   .received_sequence = r + 9},
+                      t, t + 5, 1);
       break;
-    }
-    case 6: {
-      Timer p;
-      p.owner = BotId{static_cast<std::uint32_t>(r)};
-      p.timer_id = 12;
-      p.deadline = t + 1000;
-      e = Event::make(p, t, t);
+    case 6:
+      e = Event::make(
+          Timer{
+              .owner = BotId{static_cast<std::uint32_t>(r)}, .timer_id = 12, .deadline = t + 1000},
+          t, t);
       break;
-    }
-    case 7: {
-      OperatorCommand p;
-      p.kind = OperatorCommandKind::kCreateBot;
-      p.bot = BotId{4};
-      p.user_id = 99;
-      p.blob_id = seq - 1;
-      e = Event::make(p, t, t + 5);
+    case 7:
+      e = Event::make(OperatorCommand{.kind = OperatorCommandKind::kCreateBot,
+                                      .bot = BotId{4},
+                                      .user_id = 99,
+                                      .blob_id = seq - 1},
+                      t, t + 5);
       e.header.flags = kFlagDerived;
       break;
-    }
-    default: {
-      BlobRef p;
-      p.blob_id = seq;
-      p.kind = 2;
-      p.size = big_blob ? BlobRef::kMaxSize : static_cast<std::uint32_t>(seq % 700);
-      p.data = blob_pool() + (big_blob ? 0 : r % 4096);
-      e = Event::make(p, t, t + 5);
+    default:
+      e = Event::make(
+          BlobRef{.blob_id = seq,
+                  .size = big_blob ? BlobRef::kMaxSize : static_cast<std::uint32_t>(seq % 700),
+                  .kind = 2,
+                  .data = blob_pool() + (big_blob ? 0 : r % 4096)},
+          t, t + 5);
       break;
-    }
   }
   e.header.sequence = seq;
   return e;

@@ -37,6 +37,12 @@ void append_range(Writer& w, SequenceNumber first, SequenceNumber last, bool big
   }
 }
 
+// append_range, then waits (bounded) until the writer has committed through `last`.
+[[nodiscard]] bool append_committed(Writer& w, SequenceNumber first, SequenceNumber last) {
+  append_range(w, first, last);
+  return wait_until([&] { return w.committed() == last; });
+}
+
 TEST(JournalWriter, shouldRoundTripEveryPayloadTypeIncludingBlobs) {
   TempDir dir;
   auto w = open_writer(dir.path(), {.durability = Durability::kAsync});
@@ -140,8 +146,7 @@ TEST(JournalWriter, shouldCommitExactlyGroupMaxRecordsPerTransaction) {
       dir.path(),
       {.durability = Durability::kNone, .group_max_records = 64, .group_max_wait_us = 60'000'000});
   ASSERT_TRUE(w);
-  append_range(*w, 1, 640);
-  ASSERT_TRUE(wait_until([&] { return w->committed() == 640; }));
+  ASSERT_TRUE(append_committed(*w, 1, 640));
   EXPECT_EQ(w->stats().commits, 10u);
   append_range(*w, 641, 645);
   EXPECT_EQ(w->committed(), 640u);  // held back until the group fills, the wait ends or close
@@ -159,8 +164,7 @@ TEST(JournalWriter, shouldCommitAPartialGroupWhenTheWaitExpires) {
       // 2-core machine under ASan (2 ms was straddled once, giving two commits).
       {.durability = Durability::kNone, .group_max_records = 1024, .group_max_wait_us = 200'000});
   ASSERT_TRUE(w);
-  append_range(*w, 1, 5);
-  ASSERT_TRUE(wait_until([&] { return w->committed() == 5; }));
+  ASSERT_TRUE(append_committed(*w, 1, 5));
   EXPECT_EQ(w->stats().commits, 1u);
   EXPECT_EQ(w->stats().records, 5u);
 }
@@ -188,8 +192,7 @@ TEST(JournalWriter, shouldAdvanceDurableOnlyAtTheAsyncSync) {
     auto w = open_writer(dir.path(),
                          {.durability = Durability::kAsync, .async_sync_interval_ms = 3'600'000});
     ASSERT_TRUE(w);
-    append_range(*w, 1, 200);
-    ASSERT_TRUE(wait_until([&] { return w->committed() == 200; }));
+    ASSERT_TRUE(append_committed(*w, 1, 200));
     EXPECT_EQ(w->durable(), 0u);
     EXPECT_EQ(w->stats().syncs, 0u);
     ASSERT_TRUE(w->close().ok());
@@ -208,8 +211,7 @@ TEST(JournalWriter, shouldNeverReportDurabilityInNoneMode) {
   TempDir dir;
   auto w = open_writer(dir.path(), {.durability = Durability::kNone});
   ASSERT_TRUE(w);
-  append_range(*w, 1, 200);
-  ASSERT_TRUE(wait_until([&] { return w->committed() == 200; }));
+  ASSERT_TRUE(append_committed(*w, 1, 200));
   ASSERT_TRUE(w->close().ok());
   EXPECT_EQ(w->durable(), 0u);
   EXPECT_EQ(w->stats().syncs, 0u);

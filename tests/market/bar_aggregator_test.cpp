@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tests/support/alloc_counter.hpp"
+#include "tests/support/expect_payloads.hpp"
 
 namespace be {
 namespace {
@@ -31,17 +32,16 @@ TEST(BarAggregator, shouldBuildOhlcvFromTradesAndCloseOnFirstTradeOfNextInterval
   EXPECT_TRUE(bars.empty()) << "the bar is still open: event time has not left the minute";
   agg.on_trade(102, 1, kDay0 + kMinute, Collect{&bars});
   ASSERT_EQ(bars.size(), 1u);
-  const Bar& b = bars[0];
-  EXPECT_EQ(b.instrument, kBtc);
-  EXPECT_EQ(b.interval_seconds, 60u);
-  EXPECT_EQ(b.open_time, kDay0);
-  EXPECT_EQ(b.open, 100);
-  EXPECT_EQ(b.high, 105);
-  EXPECT_EQ(b.low, 98);
-  EXPECT_EQ(b.close, 101);
-  EXPECT_EQ(b.volume, 11);
-  EXPECT_EQ(b.trade_count, 4u);
-  EXPECT_EQ(b.closed, 1);
+  test::expect_bar(bars[0], {.instrument = kBtc,
+                             .interval_seconds = 60,
+                             .open_time = kDay0,
+                             .open = 100,
+                             .high = 105,
+                             .low = 98,
+                             .close = 101,
+                             .volume = 11,
+                             .trade_count = 4,
+                             .closed = 1});
   ASSERT_TRUE(agg.has_open_bar());
   EXPECT_EQ(agg.open_bar().open, 102);
 }

@@ -13,11 +13,7 @@ constexpr InstrumentId kXbt{2};
 
 Connectivity status(VenueId venue, ConnectivityState state,
                     InstrumentId instrument = kNoInstrument) {
-  Connectivity c;
-  c.venue = venue;
-  c.state = state;
-  c.instrument = instrument;
-  return c;
+  return {.venue = venue, .state = state, .instrument = instrument};
 }
 
 class FeedHealthTest : public ::testing::Test {

@@ -22,25 +22,29 @@ TEST(NotifyFormat, shouldWriteTradeTextWithExactDecimalsAtInstrumentScales) {
   EXPECT_EQ(human_text(item), "[dca-1] BTCUSDT SELL 0.001 @ 51613.38");
 }
 
+// Every kind of notification (bot 1, "dca-1", on BTCUSDT) with its code and its exact text.
+struct KindText {
+  NotificationKind kind;
+  std::uint16_t code;
+  const char* text;
+};
+constexpr KindText kKindTexts[] = {
+    {NotificationKind::kStopLoss, 0, "[dca-1] BTCUSDT stop-loss hit at 51613.38000000"},
+    {NotificationKind::kTakeProfit, 0, "[dca-1] BTCUSDT take-profit hit at 51613.38000000"},
+    {NotificationKind::kTrailingStop, 0, "[dca-1] BTCUSDT trailing stop hit at 51613.38000000"},
+    {NotificationKind::kRiskReject, 18, "[dca-1] BTCUSDT order rejected by risk: max_daily_loss"},
+    {NotificationKind::kKillSwitch, 1, "[dca-1] kill switch SET"},
+    {NotificationKind::kKillSwitch, 0, "[dca-1] kill switch reset"},
+    {NotificationKind::kBotError, 0, "[dca-1] bot error: circuit breaker opened"},
+    {NotificationKind::kFeedStatus, 2, "[dca-1] BTCUSDT feed disconnected"},
+    {NotificationKind::kBotStatus, 2, "[dca-1] bot is now running"},
+};
+
 TEST(NotifyFormat, shouldWriteEveryKindAsReadableText) {
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kStopLoss, 1)),
-            "[dca-1] BTCUSDT stop-loss hit at 51613.38000000");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kTakeProfit, 1)),
-            "[dca-1] BTCUSDT take-profit hit at 51613.38000000");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kTrailingStop, 1)),
-            "[dca-1] BTCUSDT trailing stop hit at 51613.38000000");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kRiskReject, 1, 18)),
-            "[dca-1] BTCUSDT order rejected by risk: max_daily_loss");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kKillSwitch, 1, 1)),
-            "[dca-1] kill switch SET");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kKillSwitch, 1, 0)),
-            "[dca-1] kill switch reset");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kBotError, 1)),
-            "[dca-1] bot error: circuit breaker opened");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kFeedStatus, 1, 2)),
-            "[dca-1] BTCUSDT feed disconnected");
-  EXPECT_EQ(human_text(item_of_kind(1, NotificationKind::kBotStatus, 1, 2)),
-            "[dca-1] bot is now running");
+  for (const KindText& c : kKindTexts) {
+    EXPECT_EQ(human_text(item_of_kind(1, c.kind, 1, c.code)), c.text)
+        << "kind " << static_cast<int>(c.kind) << ", code " << c.code;
+  }
 }
 
 TEST(NotifyFormat, shouldNameEngineOrBotIdWhenNoNameGiven) {

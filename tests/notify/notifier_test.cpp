@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <set>
 
@@ -49,6 +50,16 @@ std::unique_ptr<Notifier> make(NotifierOptions o) {
   auto n = Notifier::create(std::move(o));
   EXPECT_TRUE(n) << n.error();
   return n ? std::move(*n) : nullptr;
+}
+
+// Offers trade items `seqs` in order, then waits until each was delivered or given up on.
+::testing::AssertionResult offered_and_drained(Notifier& n,
+                                               std::initializer_list<SequenceNumber> seqs) {
+  for (const SequenceNumber seq : seqs) {
+    if (!n.offer(trade_item(seq))) return ::testing::AssertionFailure() << "offer " << seq;
+  }
+  if (!n.drain(kWait)) return ::testing::AssertionFailure() << "drain did not finish";
+  return ::testing::AssertionSuccess();
 }
 
 SequenceNumber seq_of(const Receiver::Request& r) {
@@ -104,8 +115,7 @@ TEST(Notifier, shouldRetryServerErrorsWithExponentialJitteredBackoffUntilDeliver
   auto o = options_for(dir, {hook("ops", rx.url())}, clock);
   o.config.max_attempts = 10;
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   EXPECT_EQ(seqs(rx), (std::vector<SequenceNumber>{1, 1, 1, 1}));
   const auto waits = clock->waits();
   ASSERT_EQ(waits.size(), 3u);
@@ -130,8 +140,7 @@ TEST(Notifier, shouldGiveTheSameScheduleForTheSameSeed) {
     ScratchDir dir("seed");
     auto clock = std::make_shared<VirtualClock>();
     auto n = make(options_for(dir, {hook("ops", rx.url())}, clock));
-    ASSERT_TRUE(n->offer(trade_item(1)));
-    ASSERT_TRUE(n->drain(kWait));
+    ASSERT_TRUE(offered_and_drained(*n, {1}));
     schedule = clock->waits();
   }
   EXPECT_EQ(schedules[0].size(), 3u);
@@ -144,8 +153,7 @@ TEST(Notifier, shouldHonourRetryAfterOn429) {
   ScratchDir dir("429");
   auto clock = std::make_shared<VirtualClock>();
   auto n = make(options_for(dir, {hook("ops", rx.url())}, clock));
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   EXPECT_EQ(seqs(rx), (std::vector<SequenceNumber>{1, 1}));
   ASSERT_EQ(clock->waits().size(), 1u);
   EXPECT_EQ(clock->waits()[0], 7'000'000'000);  // 7 s beats the 0.5 s back-off
@@ -162,8 +170,7 @@ TEST(Notifier, shouldRetryAfterTheReceiverHangsPastTheTimeout) {
   auto o = options_for(dir, {hook("ops", rx.url())});
   o.config.timeout_ms = 200;
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   const auto got = rx.requests();
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].status, 0);  // hung
@@ -179,9 +186,7 @@ TEST(Notifier, shouldGiveUpAfterMaxAttemptsCountItAndMoveOn) {
   auto o = options_for(dir, {hook("ops", rx.url())});
   o.config.max_attempts = 3;
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->offer(trade_item(2)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1, 2}));
   EXPECT_EQ(seqs(rx), (std::vector<SequenceNumber>{1, 1, 1, 2}));
   const NotifierStats st = n->stats();
   EXPECT_EQ(st.gave_up, 1u);
@@ -197,10 +202,7 @@ TEST(Notifier, shouldTreatClientErrorsOtherThan429AsPermanent) {
   ScratchDir dir("permanent");
   auto clock = std::make_shared<VirtualClock>();
   auto n = make(options_for(dir, {hook("ops", rx.url())}, clock));
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->offer(trade_item(2)));
-  ASSERT_TRUE(n->offer(trade_item(3)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1, 2, 3}));
   EXPECT_EQ(seqs(rx), (std::vector<SequenceNumber>{1, 2, 3}));
   EXPECT_TRUE(clock->waits().empty());
   const NotifierStats st = n->stats();
@@ -348,8 +350,7 @@ TEST(Notifier, shouldCountFailuresWhenNothingListens) {
   auto o = options_for(dir, {hook("ops", dead_url)});
   o.config.max_attempts = 3;
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   const NotifierStats st = n->stats();
   EXPECT_EQ(st.gave_up, 1u);
   EXPECT_EQ(st.retried, 2u);
@@ -361,9 +362,7 @@ TEST(Notifier, shouldExposeStatsAsPrometheusText) {
   rx.script({answer(500), answer(404)});
   ScratchDir dir("metrics");
   auto n = make(options_for(dir, {hook("ops", rx.url())}));
-  ASSERT_TRUE(n->offer(trade_item(11)));
-  ASSERT_TRUE(n->offer(trade_item(12)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {11, 12}));
   const std::string text = n->stats_text();
   for (const char* line :
        {"botengine_notify_offered_total 2\n", "botengine_notify_delivered_total 1\n",
@@ -413,8 +412,7 @@ TEST(Notifier, shouldDeliverOverHttpsWhenTheCertificateIsTrusted) {
   auto o = options_for(dir, {hook("ops", rx.url())});
   o.config.ca_file = write_ca(dir, id);
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   ASSERT_EQ(seqs(rx), (std::vector<SequenceNumber>{1}));
   EXPECT_EQ(rx.requests()[0].body, format_payload(trade_item(1), Format::kJson, "eng1-1", ""));
   EXPECT_EQ(n->stats().delivered, 1u);
@@ -429,8 +427,7 @@ TEST(Notifier, shouldRefuseAnUntrustedCertificate) {
   auto o = options_for(dir, {hook("ops", rx.url())});
   o.config.max_attempts = 2;  // no ca_file: the self-signed certificate is not trusted
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   EXPECT_TRUE(rx.requests().empty());  // nothing was sent in clear or to an unverified peer
   EXPECT_TRUE(rx.wait_for_tls_failures(2, kWait));
   EXPECT_EQ(n->stats().gave_up, 1u);
@@ -446,8 +443,7 @@ TEST(Notifier, shouldRefuseACertificateForAnotherHost) {
   o.config.ca_file = write_ca(dir, id);  // trusted chain, wrong name: still refused
   o.config.max_attempts = 1;
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   EXPECT_TRUE(rx.requests().empty());
   EXPECT_EQ(n->stats().gave_up, 1u);
 }
@@ -460,8 +456,7 @@ TEST(Notifier, shouldSkipVerificationOnlyWhenConfiguredTo) {
   auto o = options_for(dir, {hook("ops", rx.url())});
   o.config.verify_peer = false;
   auto n = make(o);
-  ASSERT_TRUE(n->offer(trade_item(1)));
-  ASSERT_TRUE(n->drain(kWait));
+  ASSERT_TRUE(offered_and_drained(*n, {1}));
   EXPECT_EQ(seqs(rx), (std::vector<SequenceNumber>{1}));
 }
 

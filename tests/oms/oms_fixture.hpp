@@ -3,23 +3,21 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "core/event.hpp"
 #include "oms/venue.hpp"
+#include "tests/support/payload_fields.hpp"
 
 namespace be::oms::test {
 
 // Prices with 2 decimals, quantities with 3: products need rounding, which the tests want.
 inline InstrumentDefined instrument(std::uint32_t id, std::uint8_t price_scale = 2,
                                     std::uint8_t qty_scale = 3) {
-  InstrumentDefined d;
-  d.instrument = InstrumentId{id};
-  d.price_scale = price_scale;
-  d.qty_scale = qty_scale;
-  std::memcpy(d.symbol.data(), "BTCUSDT", 7);
-  return d;
+  return {.instrument = InstrumentId{id},
+          .price_scale = price_scale,
+          .qty_scale = qty_scale,
+          .symbol = be::test::symbol_field("BTCUSDT")};
 }
 
 inline constexpr AssetId kBase{0};

@@ -39,25 +39,21 @@ class OrderManagerTest : public ::testing::Test {
 
   static OrderIntent intent(SequenceNumber cause, Side side, std::int64_t price,
                             OrderType type = OrderType::kLimit) {
-    OrderIntent i;
-    i.bot = kBot;
-    i.instrument = kInstrument;
-    i.side = side;
-    i.type = type;
-    i.price = price;
-    i.cause = cause;
-    i.tag = 7;
-    return i;
+    return {.bot = kBot,
+            .instrument = kInstrument,
+            .side = side,
+            .type = type,
+            .tag = 7,
+            .price = price,
+            .cause = cause};
   }
 
   static OrderUpdate update(SequenceNumber seq, OrderEvent e) {
-    OrderUpdate u;
-    u.bot = kBot;
-    u.event = static_cast<std::uint8_t>(e);
-    u.instrument = kInstrument;
-    u.account = kAccount;
-    u.client_sequence = seq;
-    return u;
+    return {.bot = kBot,
+            .event = static_cast<std::uint8_t>(e),
+            .instrument = kInstrument,
+            .account = kAccount,
+            .client_sequence = seq};
   }
 
   static OrderUpdate fill(SequenceNumber seq, OrderEvent e, std::int64_t price, std::int64_t qty,

@@ -115,16 +115,14 @@ struct Driver {
 };
 
 PaperConfig session_config() {
-  PaperConfig c;
-  c.maker_fee_bps = 10;
-  c.taker_fee_bps = 25;
-  c.slippage_bps = 3;
-  c.latency_ns = 300;
-  c.max_orders = 4096;
-  c.instruments = 1;
-  c.accounts = 1;
-  c.assets = 2;
-  return c;
+  return {.slippage_bps = 3,
+          .maker_fee_bps = 10,
+          .taker_fee_bps = 25,
+          .latency_ns = 300,
+          .max_orders = 4096,
+          .instruments = 1,
+          .accounts = 1,
+          .assets = 2};
 }
 
 struct Session {

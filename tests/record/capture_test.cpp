@@ -125,6 +125,15 @@ std::uint64_t write_frames(const std::string& file, int count) {
   return fs::file_size(file);
 }
 
+// Reads on until the reader stops (the file's end or a damaged frame); how many it gave.
+int frames_until_the_end(CaptureReader& reader) {
+  CapturedFrame f;
+  int n = 0;
+  while (reader.next(f))
+    ++n;
+  return n;
+}
+
 TEST_F(CaptureTest, shouldReturnThePrefixAndReportATornTail) {
   const std::string file = path("torn.becap");
   const auto size = write_frames(file, 100);
@@ -132,11 +141,7 @@ TEST_F(CaptureTest, shouldReturnThePrefixAndReportATornTail) {
   fs::resize_file(file, size - 5);
   auto r = CaptureReader::open(file);
   ASSERT_TRUE(r.has_value());
-  CapturedFrame f;
-  int n = 0;
-  while (r->next(f))
-    ++n;
-  EXPECT_EQ(n, 99);
+  EXPECT_EQ(frames_until_the_end(*r), 99);
   EXPECT_FALSE(r->tail().clean);
   EXPECT_EQ(r->tail().reason, "frame runs past the end of the file");
   EXPECT_GT(r->tail().ignored_bytes, 0u);
@@ -152,11 +157,7 @@ TEST_F(CaptureTest, shouldStopAtACorruptFrameWithTheReason) {
   }
   auto r = CaptureReader::open(file);
   ASSERT_TRUE(r.has_value());
-  CapturedFrame f;
-  int n = 0;
-  while (r->next(f))
-    ++n;
-  EXPECT_EQ(n, 10);
+  EXPECT_EQ(frames_until_the_end(*r), 10);
   EXPECT_EQ(r->tail().reason, "frame CRC mismatch");
   EXPECT_EQ(r->tail().offset, kFileHeaderSize + 10 * padded_frame_size(7));
 }

@@ -15,7 +15,7 @@
 
 #include "feed/record/capture_writer.hpp"
 #include "replay/backtest.hpp"
-#include "tests/replay/shared_data.hpp"
+#include "tests/support/shared_data.hpp"
 
 namespace {
 

@@ -16,6 +16,7 @@
 #include "engine/format.hpp"
 #include "journal/writer.hpp"
 #include "tests/journal/journal_test_util.hpp"
+#include "tests/support/queued_answers.hpp"
 
 namespace be::engine {
 namespace {
@@ -52,19 +53,6 @@ std::unique_ptr<Fold> fresh_fold(const EngineConfig& config, oms::VenueResponses
                                 responses);
 }
 
-// The paper venue's answers, applied as inputs right after their cause (the engine's
-// feedback ring does the same, a batch later).
-struct Answers final : oms::VenueResponses {
-  std::deque<Event> queue;
-  void respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept override {
-    queue.push_back(Event::make(u, t, r != 0 ? r : t));
-  }
-  void respond(const BalanceUpdate& b, Nanos t, Nanos r) noexcept override {
-    queue.push_back(Event::make(b, t, r != 0 ? r : t));
-  }
-  void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
-};
-
 // A run as the engine journals it: each input, then what the fold derived from it.
 struct Recording {
   std::deque<std::string> blob_text;  // what the BlobRef inputs point at
@@ -78,7 +66,9 @@ const Recording& recording() {
   static const Recording r = [] {
     Recording out;
     const EngineConfig config = deployment();
-    Answers answers;
+    // The paper venue's answers, applied as inputs right after their cause; its
+    // connectivity reports are not inputs here.
+    be::test::QueuedAnswers answers(/*with_connectivity=*/false);
     auto fold = fresh_fold(config, answers);
     SequenceNumber ordinal = 0;
     auto apply = [&](const Event& input) {

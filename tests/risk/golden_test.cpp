@@ -12,7 +12,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "core/state_io.hpp"
 #include "risk/risk_engine.hpp"
 #include "risk/risk_stage.hpp"
+#include "tests/support/payload_fields.hpp"
 
 namespace be::risk {
 namespace {
@@ -44,16 +44,15 @@ void fold(state_io::Hasher& h, const RiskReject& r) {
 
 InstrumentDefined instrument(std::uint32_t id, std::string_view symbol, std::string_view base,
                              std::string_view quote) {
-  InstrumentDefined d{.instrument = InstrumentId{id},
-                      .price_scale = 2,
-                      .qty_scale = 3,
-                      .tick_size = 5,
-                      .step_size = 10,
-                      .min_notional = 500};
-  std::memcpy(d.symbol.data(), symbol.data(), symbol.size());
-  std::memcpy(d.base_asset.data(), base.data(), base.size());
-  std::memcpy(d.quote_asset.data(), quote.data(), quote.size());
-  return d;
+  return {.instrument = InstrumentId{id},
+          .price_scale = 2,
+          .qty_scale = 3,
+          .symbol = test::symbol_field(symbol),
+          .tick_size = 5,
+          .step_size = 10,
+          .min_notional = 500,
+          .base_asset = test::asset_field(base),
+          .quote_asset = test::asset_field(quote)};
 }
 
 // Tight limits on every rule, so that a random session reaches each reject reason.

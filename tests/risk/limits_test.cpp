@@ -31,9 +31,7 @@ TEST_F(LimitsTest, shouldRejectUnknownInstrumentBotAndMalformedIntent) {
 }
 
 TEST_F(LimitsTest, shouldRejectOrderQuantityAboveLimitNotAtIt) {
-  BotConfig c;
-  c.limits.max_order_quantity = qty("1.000");
-  configure(c);
+  configure_limits({.max_order_quantity = qty("1.000")});
   EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("1.000"))).accepted());
   const Decision d = check(limit(Side::kBuy, px("100.00"), qty("1.001")));
   EXPECT_REJECT(d, RejectReason::kMaxOrderQuantity, Scope::kBot);
@@ -42,9 +40,7 @@ TEST_F(LimitsTest, shouldRejectOrderQuantityAboveLimitNotAtIt) {
 }
 
 TEST_F(LimitsTest, shouldRejectOrderNotionalAboveLimitAtBotAndAccountScope) {
-  BotConfig c;
-  c.limits.max_order_notional = px("1000.00");
-  configure(c);
+  configure_limits({.max_order_notional = px("1000.00")});
   EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("10.000"))).accepted());
   const Decision d = check(limit(Side::kBuy, px("100.00"), qty("10.001")));
   EXPECT_REJECT(d, RejectReason::kMaxOrderNotional, Scope::kBot);
@@ -61,9 +57,7 @@ TEST_F(LimitsTest, shouldRejectOrderNotionalAboveLimitAtBotAndAccountScope) {
 }
 
 TEST_F(LimitsTest, shouldRejectPositionQuantityCountingFillsAndRestingOrders) {
-  BotConfig c;
-  c.limits.max_position_quantity = qty("2.000");
-  configure(c);
+  configure_limits({.max_position_quantity = qty("2.000")});
   fill(Side::kBuy, px("100.00"), qty("1.500"));
   EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("0.500"))).accepted());
   const Decision d = check(limit(Side::kBuy, px("100.00"), qty("0.501")));
@@ -77,9 +71,7 @@ TEST_F(LimitsTest, shouldRejectPositionQuantityCountingFillsAndRestingOrders) {
 }
 
 TEST_F(LimitsTest, shouldRejectPositionNotionalAtTheReferencePrice) {
-  BotConfig c;
-  c.limits.max_position_notional = px("300.00");
-  configure(c);
+  configure_limits({.max_position_notional = px("300.00")});
   fill(Side::kBuy, px("90.00"), qty("2.000"));  // valued at the reference 100.00, not 90.00
   EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("1.000"))).accepted());
   const Decision d = check(limit(Side::kBuy, px("100.00"), qty("1.001")));
@@ -88,9 +80,7 @@ TEST_F(LimitsTest, shouldRejectPositionNotionalAtTheReferencePrice) {
 }
 
 TEST_F(LimitsTest, shouldRejectWhenOpenOrdersReachTheLimit) {
-  BotConfig c;
-  c.limits.max_open_orders = 2;
-  configure(c);
+  configure_limits({.max_open_orders = 2});
   open_order(Side::kBuy, px("99.00"), qty("1"));
   EXPECT_TRUE(check(limit(Side::kBuy, px("99.00"), qty("1"))).accepted());
   open_order(Side::kBuy, px("99.00"), qty("1"));
@@ -102,9 +92,7 @@ TEST_F(LimitsTest, shouldRejectWhenOpenOrdersReachTheLimit) {
 }
 
 TEST_F(LimitsTest, shouldRejectWhenDailyLossReachesTheLimit) {
-  BotConfig c;
-  c.limits.max_daily_loss = px("50.00");
-  configure(c);
+  configure_limits({.max_daily_loss = px("50.00")});
   fill(Side::kBuy, px("100.00"), qty("1.000"), px("0.10"));  // the fee counts as loss
   trade(px("50.11"));                                        // -49.89 - 0.10 = -49.99
   EXPECT_EQ(engine.bot_daily_pnl(kBot), px("-49.99"));
@@ -117,9 +105,7 @@ TEST_F(LimitsTest, shouldRejectWhenDailyLossReachesTheLimit) {
 }
 
 TEST_F(LimitsTest, shouldRejectWhenDrawdownFromPeakReachesTheLimit) {
-  BotConfig c;
-  c.limits.max_drawdown = px("20.00");
-  configure(c);
+  configure_limits({.max_drawdown = px("20.00")});
   fill(Side::kBuy, px("100.00"), qty("1.000"));
   trade(px("130.00"));  // peak equity +30.00
   trade(px("110.01"));
@@ -131,9 +117,7 @@ TEST_F(LimitsTest, shouldRejectWhenDrawdownFromPeakReachesTheLimit) {
 }
 
 TEST_F(LimitsTest, shouldRejectWhenDailyTradesReachTheLimitUntilTheNextUtcDay) {
-  BotConfig c;
-  c.limits.max_daily_trades = 2;
-  configure(c);
+  configure_limits({.max_daily_trades = 2});
   EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("1"))).accepted());
   EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("1"))).accepted());
   EXPECT_REJECT(check(limit(Side::kBuy, px("100.00"), qty("1"))), RejectReason::kMaxDailyTrades,
@@ -145,9 +129,7 @@ TEST_F(LimitsTest, shouldRejectWhenDailyTradesReachTheLimitUntilTheNextUtcDay) {
 }
 
 TEST_F(LimitsTest, shouldRejectPricesOutsideTheBandAroundTheReference) {
-  BotConfig c;
-  c.limits.price_band_bps = 100;  // 1%
-  configure(c);
+  configure_limits({.price_band_bps = 100});  // 1%
   EXPECT_TRUE(check(limit(Side::kBuy, px("101.00"), qty("1"))).accepted());
   EXPECT_TRUE(check(limit(Side::kSell, px("99.00"), qty("1"))).accepted());
   const Decision d = check(limit(Side::kBuy, px("101.01"), qty("1")));
@@ -162,9 +144,7 @@ TEST_F(LimitsTest, shouldRejectPricesOutsideTheBandAroundTheReference) {
 TEST_F(RiskFixture, shouldRejectWithNoReferencePriceUntilMarketDataArrives) {
   EXPECT_REJECT(check(market(Side::kBuy, qty("1"))), RejectReason::kNoReferencePrice, Scope::kBot);
   EXPECT_TRUE(check(limit(Side::kBuy, px("100.00"), qty("1"))).accepted());  // no band set
-  BotConfig c;
-  c.limits.price_band_bps = 100;
-  configure(c);
+  configure_limits({.price_band_bps = 100});
   EXPECT_REJECT(check(limit(Side::kBuy, px("100.00"), qty("1"))), RejectReason::kNoReferencePrice,
                 Scope::kBot);
   Quote q;
@@ -226,10 +206,7 @@ TEST_F(LimitsTest, shouldRejectBuysBeyondQuoteBalanceAndSellsBeyondBaseBalance) 
 }
 
 TEST_F(LimitsTest, shouldThrottleOrdersWithATokenBucketRefilledOnEventTime) {
-  BotConfig c;
-  c.limits.order_rate_count = 2;
-  c.limits.order_rate_window_ns = kSecond;
-  configure(c);
+  configure_limits({.order_rate_window_ns = kSecond, .order_rate_count = 2});
   const OrderIntent i = limit(Side::kBuy, px("100.00"), qty("1"));
   EXPECT_TRUE(check(i, kT0).accepted());
   EXPECT_TRUE(check(i, kT0).accepted());
@@ -248,10 +225,7 @@ TEST_F(LimitsTest, shouldThrottleOrdersWithATokenBucketRefilledOnEventTime) {
 }
 
 TEST_F(LimitsTest, shouldThrottleCancelsPerBotAndPerAccount) {
-  BotConfig c;
-  c.limits.cancel_rate_count = 1;
-  c.limits.cancel_rate_window_ns = kSecond;
-  configure(c);
+  configure_limits({.cancel_rate_window_ns = kSecond, .cancel_rate_count = 1});
   Limits account;
   account.cancel_rate_count = 2;
   account.cancel_rate_window_ns = kSecond;

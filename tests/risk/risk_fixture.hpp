@@ -37,14 +37,12 @@ inline constexpr Nanos kT0 = 20'000 * kDay + 10 * 3600 * kSecond;  // 10:00 UTC,
 
 inline InstrumentDefined btc_definition(std::int64_t tick = 1, std::int64_t step = 1,
                                         std::int64_t min_notional = 0) {
-  InstrumentDefined d;
-  d.instrument = kBtc;
-  d.price_scale = 2;
-  d.qty_scale = 3;
-  d.tick_size = tick;
-  d.step_size = step;
-  d.min_notional = min_notional;
-  return d;
+  return {.instrument = kBtc,
+          .price_scale = 2,
+          .qty_scale = 3,
+          .tick_size = tick,
+          .step_size = step,
+          .min_notional = min_notional};
 }
 
 class RiskFixture : public ::testing::Test {
@@ -62,6 +60,12 @@ class RiskFixture : public ::testing::Test {
   void configure(const BotConfig& c, BotId bot = kBot) {
     ASSERT_TRUE(engine.configure_bot(bot, kAccount, c));
   }
+  // A bot config with these limits and nothing else set.
+  void configure_limits(const Limits& l, BotId bot = kBot) {
+    BotConfig c;
+    c.limits = l;
+    configure(c, bot);
+  }
   void configure_account(const Limits& l, bool check_balance = false) {
     AccountConfig c;
     c.limits = l;
@@ -70,14 +74,12 @@ class RiskFixture : public ::testing::Test {
   }
 
   static OrderIntent limit(Side side, std::int64_t price, std::int64_t quantity, BotId bot = kBot) {
-    OrderIntent i;
-    i.bot = bot;
-    i.instrument = kBtc;
-    i.side = side;
-    i.type = OrderType::kLimit;
-    i.price = price;
-    i.quantity = quantity;
-    return i;
+    return {.bot = bot,
+            .instrument = kBtc,
+            .side = side,
+            .type = OrderType::kLimit,
+            .price = price,
+            .quantity = quantity};
   }
   static OrderIntent market(Side side, std::int64_t quantity, BotId bot = kBot) {
     OrderIntent i = limit(side, 0, quantity, bot);
@@ -91,22 +93,17 @@ class RiskFixture : public ::testing::Test {
 
   Decision check(const OrderIntent& i, Nanos t = kT0) { return engine.check(i, t); }
   std::size_t trade(std::int64_t price, Nanos t = kT0) {
-    Trade tr;
-    tr.instrument = kBtc;
-    tr.price = price;
-    tr.quantity = 1;
-    return engine.apply_trade(tr, t, exits);
+    return engine.apply_trade(Trade{.instrument = kBtc, .price = price, .quantity = 1}, t, exits);
   }
   void fill(Side side, std::int64_t price, std::int64_t quantity, std::int64_t fee = 0,
             BotId bot = kBot, Nanos t = kT0) {
-    FillInput f;
-    f.bot = bot;
-    f.instrument = kBtc;
-    f.side = side;
-    f.price = price;
-    f.quantity = quantity;
-    f.fee = fee;
-    engine.apply_fill(f, t);
+    engine.apply_fill(FillInput{.bot = bot,
+                                .instrument = kBtc,
+                                .side = side,
+                                .price = price,
+                                .quantity = quantity,
+                                .fee = fee},
+                      t);
   }
   void open_order(Side side, std::int64_t price, std::int64_t quantity, BotId bot = kBot) {
     engine.apply_order_opened(OrderInput{bot, kBtc, side, price, quantity});

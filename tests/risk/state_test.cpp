@@ -48,9 +48,7 @@ TEST_F(StateTest, shouldLetReduceOnlyExitsPassLossDrawdownPositionAndTradeLimits
 }
 
 TEST_F(StateTest, shouldStillApplyKillSwitchBandAndFiltersToReduceOnly) {
-  BotConfig c;
-  c.limits.price_band_bps = 100;
-  configure(c);
+  configure_limits({.price_band_bps = 100});
   fill(Side::kBuy, px("100.00"), qty("1.000"));
   EXPECT_REJECT(check(reduce_only(limit(Side::kSell, px("50.00"), qty("1.000")))),
                 RejectReason::kPriceBand, Scope::kBot);
@@ -63,9 +61,7 @@ TEST_F(StateTest, shouldStillApplyKillSwitchBandAndFiltersToReduceOnly) {
 }
 
 TEST_F(StateTest, shouldStartANewDailyLossWindowWhenEventTimeCrossesMidnightUtc) {
-  BotConfig c;
-  c.limits.max_daily_loss = px("50.00");
-  configure(c);
+  configure_limits({.max_daily_loss = px("50.00")});
   fill(Side::kBuy, px("100.00"), qty("1.000"));
   trade(px("40.00"));
   EXPECT_REJECT(check(limit(Side::kBuy, px("40.00"), qty("0.001"))), RejectReason::kMaxDailyLoss,

@@ -61,28 +61,28 @@ class GoldenTalib : public ::testing::Test {
   be::replay::Candles candles_;
 };
 
+// A one-value indicator as expect_matches steps it: its value once ready, else nullopt.
+template <class Indicator>
+std::function<std::optional<double>(double)> value_once_ready(Indicator& indicator) {
+  return [&indicator](double x) -> std::optional<double> {
+    if (!indicator.update(x)) return std::nullopt;
+    return indicator.value();
+  };
+}
+
 TEST_F(GoldenTalib, shouldMatchTalibSma9) {
   be::ta::Sma sma(9);
-  expect_matches("_SMA9.csv", 1, [&](double x) -> std::optional<double> {
-    if (!sma.update(x)) return std::nullopt;
-    return sma.value();
-  });
+  expect_matches("_SMA9.csv", 1, value_once_ready(sma));
 }
 
 TEST_F(GoldenTalib, shouldMatchTalibEma21SeededWithSma) {
   be::ta::Ema ema(21);
-  expect_matches("_EMA21.csv", 1, [&](double x) -> std::optional<double> {
-    if (!ema.update(x)) return std::nullopt;
-    return ema.value();
-  });
+  expect_matches("_EMA21.csv", 1, value_once_ready(ema));
 }
 
 TEST_F(GoldenTalib, shouldMatchTalibRsi9WithWilderSmoothing) {
   be::ta::Rsi rsi(9);
-  expect_matches("_RSI9.csv", 1, [&](double x) -> std::optional<double> {
-    if (!rsi.update(x)) return std::nullopt;
-    return rsi.value();
-  });
+  expect_matches("_RSI9.csv", 1, value_once_ready(rsi));
 }
 
 TEST_F(GoldenTalib, shouldMatchTalibBollinger5AllThreeBands) {

@@ -8,17 +8,13 @@
 #include <fstream>
 #include <string>
 
-#include "tests/replay/shared_data.hpp"
+#include "tests/support/shared_data.hpp"
 
+// feed/candle_file declares its readers in be::replay (they began in the replay layer).
+namespace be::replay {
 namespace {
 
-using be::replay::CandleOptions;
-using be::replay::load_candles;
-using be::replay::parse_candle_time;
-using be::replay::parse_candles_csv;
-using be::replay::parse_candles_json;
-
-using be::test::shared_data;
+using test::shared_data;
 
 TEST(CandleFile, shouldLoadBinanceJsonWeekExactly) {
   const std::string dir = shared_data();
@@ -26,7 +22,7 @@ TEST(CandleFile, shouldLoadBinanceJsonWeekExactly) {
   auto c = load_candles(dir + "/candles-1m/BTCUSDT_2021-02-19_1week_1m.json");
   ASSERT_TRUE(c) << c.error().message;
   ASSERT_EQ(c->size(), 10080u);
-  const be::Bar& first = c->bars.front();
+  const Bar& first = c->bars.front();
   EXPECT_EQ(first.open_time, 1613692800000LL * 1'000'000);
   EXPECT_EQ(first.interval_seconds, 60u);
   EXPECT_EQ(first.open, 5155261000000);   // "51552.61000000"
@@ -99,7 +95,7 @@ TEST(CandleFile, shouldHonourRequestedScales) {
 }
 
 TEST(CandleFile, shouldParseCandleTimes) {
-  be::Nanos t = 0;
+  Nanos t = 0;
   ASSERT_TRUE(parse_candle_time("2020-01-08 01:30:00", t));
   EXPECT_EQ(t, 1578447000LL * 1'000'000'000);
   ASSERT_TRUE(parse_candle_time("2024-02-29T23:59:59.5Z", t));
@@ -209,3 +205,4 @@ TEST(CandleFile, shouldReportUnopenableFile) {
 }
 
 }  // namespace
+}  // namespace be::replay

@@ -1,4 +1,4 @@
-// Where the real exchange data lives for tests/replay: $BE_SHARED_DATA (ctest sets it to
+// Where the real exchange data lives for the tests: $BE_SHARED_DATA (ctest sets it to
 // <repo>/../shared/data), or "" when it is unset or holds no README.md (tests then SKIP).
 #pragma once
 
