@@ -6,6 +6,10 @@
 // journal, read back with journal::Reader, must hold every command answered 2xx or 409 at its
 // sequence and none answered 503 "does not hold"; recovery must equal a from-scratch replay and
 // keep every bot whose creation was acknowledged. Label "crash": outside the sanitizer stages.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -48,15 +52,34 @@ std::string renamed(const std::string& type, std::uint64_t n) {
   return json;
 }
 
+// Caps the size of files this process may write (RLIMIT_FSIZE) at `room` bytes past the
+// journal's data file: its next commits past that fail with EFBIG, as on a full disk, and the
+// engine must refuse (503) what it could not keep.
+void limit_journal_growth(const EngineConfig& config, std::uint64_t room) {
+  struct stat st {};
+  if (::stat((config.data_dir + "/journal/data.mdb").c_str(), &st) != 0) be::test::exit_child(5);
+  ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a kill
+  const rlim_t limit = static_cast<rlim_t>(st.st_size) + room;
+  const rlimit lim{limit, limit};
+  if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) be::test::exit_child(6);
+}
+
+// What a round's child does, drawn by the parent before the fork.
+struct ChildPlan {
+  std::uint64_t seed = 0;
+  std::uint64_t full_after = 0;  // commands before the journal's file stops growing; 0: never
+  std::uint64_t room = 0;        // bytes it may still grow then
+};
+
 // The child: commands in a seeded loop, a burst of market data before each, every answer
 // reported once it returned. Never returns (the parent kills it).
-[[noreturn]] void command_loop(const EngineConfig& config, std::uint64_t seed, int round,
+[[noreturn]] void command_loop(const EngineConfig& config, const ChildPlan& plan, int round,
                                std::uint32_t max_bots, const be::test::Reporter<Answer>& report) {
   auto opened = Engine::open(config);
   if (!opened || !(*opened)->start()) be::test::exit_child(3);
   Engine& engine = **opened;
-  std::mt19937_64 pick(seed);
-  Market market(seed, 1'795'000'000'000'000'000 + round * 3'600'000'000'000LL);
+  std::mt19937_64 pick(plan.seed);
+  Market market(plan.seed, 1'795'000'000'000'000'000 + round * 3'600'000'000'000LL);
   std::map<std::uint32_t, std::string> types;  // the bots and their types
   for (const BotView& b : engine.read_model()->bots)
     types[index_of(b.id)] = b.type;
@@ -64,9 +87,10 @@ std::string renamed(const std::string& type, std::uint64_t n) {
       OperatorCommandKind::kStartBot, OperatorCommandKind::kStopBot, OperatorCommandKind::kPauseBot,
       OperatorCommandKind::kResumeBot};
   for (std::uint64_t n = 0;; ++n) {
-    for (int i = 0; i < 8; ++i) {
+    if (plan.full_after != 0 && n == plan.full_after) limit_journal_growth(config, plan.room);
+    for (int i = 0; i < 8 && engine.running(); ++i) {  // a halted engine takes no input
       const Event e = market.next();
-      while (!engine.offer_event(e)) {
+      while (!engine.offer_event(e) && engine.running()) {
       }
     }
     const auto choice = pick() % 8;
@@ -122,9 +146,10 @@ TEST(AckCrashTest, nothingAcknowledgedIsLostAndNothingRefusedIsKept) {
   EngineConfig config = test_config(dir.path);
   config.idle = "yield";
   const std::uint32_t max_bots = std::min<std::uint32_t>(12, config.fold.oms.bots);
-  std::uint64_t child_seed = 0;
+  ChildPlan plan;
   std::set<std::uint32_t> created;  // bots whose creation was acknowledged, every round
   std::map<CommandStatus, int> tally;
+  int not_held_checked = 0;  // 503s saying the journal does not hold them, checked against it
 
   be::test::CrashScenario<Answer> scenario;
   scenario.default_kills = 20;
@@ -132,10 +157,14 @@ TEST(AckCrashTest, nothingAcknowledgedIsLostAndNothingRefusedIsKept) {
   scenario.before_fork = [&](be::test::CrashRound& round) {
     // Async and durable in turn: each answer waited for a commit, or for a commit and a sync.
     config.journal = round.index % 2 == 0 ? JournalMode::kAsync : JournalMode::kDurable;
-    child_seed = (*round.rng)();
+    plan.seed = (*round.rng)();
+    // Every fifth round the journal's file may grow only a little more: its commits then fail
+    // (EFBIG), the engine halts, and the commands it could not keep are answered 503.
+    plan.full_after = round.index % 5 == 4 ? 1 + plan.seed % 12 : 0;
+    plan.room = 4096 * (1 + (plan.seed >> 8) % 16);
   };
   scenario.child = [&](const be::test::CrashRound& round, const auto& report) {
-    command_loop(config, child_seed, round.index, max_bots, report);
+    command_loop(config, plan, round.index, max_bots, report);
   };
   scenario.check = [&](const be::test::CrashRound&, const std::vector<Answer>& answers) {
     SCOPED_TRACE("journal " + std::string(to_string(config.journal)));
@@ -152,6 +181,7 @@ TEST(AckCrashTest, nothingAcknowledgedIsLostAndNothingRefusedIsKept) {
         if (a.kind == OperatorCommandKind::kCreateBot && a.status == CommandStatus::kAccepted)
           created.insert(a.bot);
       } else if (a.not_held && a.sequence != 0) {
+        ++not_held_checked;
         // Nothing refused as "not held" is kept.
         EXPECT_FALSE(at != journaled.end() && at->second.kind == a.kind &&
                      index_of(at->second.bot) == a.bot)
@@ -178,6 +208,7 @@ TEST(AckCrashTest, nothingAcknowledgedIsLostAndNothingRefusedIsKept) {
     seen += " status " + std::to_string(static_cast<int>(status)) + ": " + std::to_string(count);
     answers += count;
   }
+  seen += "; 503s not held by the journal: " + std::to_string(not_held_checked);
   std::printf("[ crash    ] answers checked:%s\n", seen.c_str());
   // Past a few answers the loop must have exercised both outcomes the journal keeps (about
   // half the state commands are refused by state).

@@ -1,5 +1,6 @@
 #include "tests/support/crash_harness.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +89,19 @@ int running_threads() {
   return -1;
 }
 
+// A child silent this long is stuck (a bug in the scenario or the code under test): the
+// round fails saying so instead of hanging the suite. A bound, not a synchronisation.
+constexpr int kSilenceLimitMs = 60'000;
+
+// Waits (bounded) until the child wrote something or closed the pipe.
+bool child_spoke(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  int ready = 0;
+  while ((ready = ::poll(&p, 1, kSilenceLimitMs)) < 0 && errno == EINTR) {
+  }
+  return ready > 0;
+}
+
 int uniform(std::mt19937_64& rng, int low, int high) {
   return high <= low ? low
                      : low + static_cast<int>(rng() % static_cast<std::uint64_t>(high - low + 1));
@@ -135,8 +149,10 @@ void run_raw_crash_rounds(const RawCrashScenario& scenario) {
     int seen = 0;
     int since_trigger = -1;  // reports since the trigger; -1 before it
     bool killed = false;
+    bool silent = false;
     // Reports written before the child died still count: read until EOF.
-    while (read_all(child.from_child, report.data(), report.size())) {
+    while ((silent = !child_spoke(child.from_child)) == false &&
+           read_all(child.from_child, report.data(), report.size())) {
       ++seen;
       scenario.on_report(report.data());
       if (killed) continue;
@@ -151,9 +167,11 @@ void run_raw_crash_rounds(const RawCrashScenario& scenario) {
         killed = true;
       }
     }
-    if (!killed) ::kill(child.pid, SIGKILL);  // it closed the pipe: it is ending on its own
+    if (!killed) ::kill(child.pid, SIGKILL);  // it closed the pipe or went silent
     ::close(child.from_child);
     const int status = wait_child(child.pid);
+    ASSERT_FALSE(silent) << "the child sent no report for " << kSilenceLimitMs / 1000 << " s after "
+                         << seen << " reports (killed)";
     ASSERT_TRUE(killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "the child ended on its own (" << describe_status(status) << ") after " << seen
         << " reports, before the kill";
