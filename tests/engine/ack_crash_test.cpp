@@ -16,7 +16,6 @@
 #include <set>
 #include <string>
 
-#include "journal/reader.hpp"
 #include "tests/engine/engine_fixture.hpp"
 #include "tests/support/crash_harness.hpp"
 
@@ -124,23 +123,6 @@ struct ChildPlan {
   }
 }
 
-// Every OperatorCommand the journal holds, by sequence.
-std::map<SequenceNumber, OperatorCommand> journaled_commands(const EngineConfig& config) {
-  std::map<SequenceNumber, OperatorCommand> out;
-  auto reader = journal::Reader::open(config.data_dir + "/journal");
-  EXPECT_TRUE(reader.has_value()) << (reader ? "" : reader.error().message);
-  if (!reader) return out;
-  journal::RecordView view;
-  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
-    if (view.type != EventType::kOperatorCommand) continue;
-    Event e;
-    EXPECT_TRUE(journal::decode(view, e).ok()) << "at " << view.sequence;
-    out[view.sequence] = e.as<OperatorCommand>();
-  }
-  EXPECT_TRUE((*reader)->error().ok()) << (*reader)->error().message;
-  return out;
-}
-
 TEST(AckCrashTest, nothingAcknowledgedIsLostAndNothingRefusedIsKept) {
   TempDir dir;
   EngineConfig config = test_config(dir.path);
@@ -168,7 +150,7 @@ TEST(AckCrashTest, nothingAcknowledgedIsLostAndNothingRefusedIsKept) {
   };
   scenario.check = [&](const be::test::CrashRound&, const std::vector<Answer>& answers) {
     SCOPED_TRACE("journal " + std::string(to_string(config.journal)));
-    const auto journaled = journaled_commands(config);
+    const auto journaled = journaled_commands(config.data_dir);
     for (const Answer& a : answers) {
       ++tally[a.status];
       const auto at = journaled.find(a.sequence);

@@ -13,28 +13,27 @@
 
 namespace be::test {
 
-bool write_all(int fd, const void* data, std::size_t n) {
-  const auto* bytes = static_cast<const char*>(data);
+namespace {
+// Moves exactly n bytes with ::read or ::write, retrying on EINTR and short transfers.
+template <class Transfer, class Byte>
+bool transfer_all(Transfer transfer, int fd, Byte* bytes, std::size_t n) {
   while (n > 0) {
-    const ssize_t w = ::write(fd, bytes, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    bytes += w;
-    n -= static_cast<std::size_t>(w);
+    const ssize_t done = transfer(fd, bytes, n);
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0) return false;
+    bytes += done;
+    n -= static_cast<std::size_t>(done);
   }
   return true;
 }
+}  // namespace
+
+bool write_all(int fd, const void* data, std::size_t n) {
+  return transfer_all(::write, fd, static_cast<const char*>(data), n);
+}
 
 bool read_all(int fd, void* data, std::size_t n) {
-  auto* bytes = static_cast<char*>(data);
-  while (n > 0) {
-    const ssize_t r = ::read(fd, bytes, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    bytes += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
+  return transfer_all(::read, fd, static_cast<char*>(data), n);
 }
 
 int wait_child(pid_t pid) {
