@@ -111,7 +111,8 @@ struct CrashScenario {
   std::function<void(CrashRound&)> before_fork;  // optional
   // In the child: runs until killed, calling report() at each moment worth a kill.
   std::function<void(const CrashRound&, const Reporter<Report>& report)> child;
-  // Optional: the parent's count of `first` reports starts only at a report this accepts.
+  // Optional: replaces the count of `first` reports; the trigger is the first report this
+  // accepts (then the delay runs).
   std::function<bool(const Report&)> armed;
   // In the parent, after the kill and reap: every report the child wrote before it died.
   std::function<void(const CrashRound&, const std::vector<Report>& reports)> check;
