@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/expected.hpp"
@@ -260,6 +261,47 @@ inline Expected<std::size_t, FrameError> check_frame(std::span<const std::byte> 
     return Unexpected{FrameError::kCorrupt};
   }
   return r.position();
+}
+
+// A component's state_hash(), snapshot() and restore() from its one field list, given as
+// `fields(obj, sink)` (obj is the component: const for hashing and writing; sink is a Hasher,
+// Sizer, SpanWriter or Reader). The order manager and the paper venue are such components.
+struct FrameSpec {
+  std::uint32_t magic;
+  std::uint8_t version;
+  std::span<const std::uint32_t> capacities;
+};
+
+template <class T, class Fields>
+std::uint64_t hash_fields(const T& obj, Fields fields) {
+  Hasher h;
+  fields(obj, h);
+  return h.value();
+}
+
+template <class T, class Fields>
+std::vector<std::byte> snapshot_fields(const T& obj, const FrameSpec& frame, Fields fields) {
+  Sizer size;
+  fields(obj, size);
+  return write_frame(frame.magic, frame.version, frame.capacities, size.n,
+                     [&](SpanWriter& w) { fields(obj, w); });
+}
+
+// Reads a snapshot_fields() frame into `fresh` (a new component with obj's capacities) and
+// moves it into `obj` only when every field was read and `accept(fresh)` holds (indexes
+// rebuilt, ranges checked); on any error `obj` is unchanged.
+template <class T, class Fields, class Accept>
+Expected<bool, FrameError> restore_fields(T& obj, T fresh, std::span<const std::byte> bytes,
+                                          const FrameSpec& frame, Fields fields, Accept accept) {
+  Sizer size;
+  fields(std::as_const(obj), size);
+  const auto body = check_frame(bytes, frame.magic, frame.version, frame.capacities, size.n);
+  if (!body) return Unexpected{body.error()};
+  Reader r{bytes.subspan(*body)};
+  fields(fresh, r);
+  if (!r.ok() || !accept(fresh)) return Unexpected{FrameError::kCorrupt};
+  obj = std::move(fresh);
+  return true;
 }
 
 }  // namespace be::state_io

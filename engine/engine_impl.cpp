@@ -22,14 +22,12 @@ Engine::Impl::Impl(Engine& engine, EngineConfig cfg)
   }
   for (std::size_t i = 0; i < instruments.size(); ++i) {
     const InstrumentDefined& d = instruments.definition(i);
-    bots::InstrumentInfo info;
-    info.id = d.instrument;
-    info.price_scale = d.price_scale;
-    info.qty_scale = d.qty_scale;
-    info.tick_size = d.tick_size;
-    info.step_size = d.step_size;
-    info.min_notional = d.min_notional;
-    validation_instruments.push_back(info);
+    validation_instruments.push_back(bots::InstrumentInfo{.id = d.instrument,
+                                                          .price_scale = d.price_scale,
+                                                          .qty_scale = d.qty_scale,
+                                                          .tick_size = d.tick_size,
+                                                          .step_size = d.step_size,
+                                                          .min_notional = d.min_notional});
   }
   for (std::size_t v = 0; v < config.venues.size(); ++v) {
     auto table = std::make_unique<feed::SymbolTable>(feed::UnknownSymbolPolicy::kReject);

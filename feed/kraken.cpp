@@ -322,13 +322,12 @@ RejectReason detail::KrakenImpl::parse_v2_data(od::object& obj, bool trade, Nano
   if (levels_.empty()) return RejectReason::kMissingField;
   if (trade) {
     for (const PendingLevel& p : levels_) {
-      Trade t;
-      t.instrument = p.instrument;
-      t.aggressor = p.side;
-      t.price = p.price;
-      t.quantity = p.quantity;
-      t.trade_id = p.id;
-      emit(t, p.event_time, receive_time, sink);
+      emit(Trade{.instrument = p.instrument,
+                 .aggressor = p.side,
+                 .price = p.price,
+                 .quantity = p.quantity,
+                 .trade_id = p.id},
+           p.event_time, receive_time, sink);
     }
     r.events = static_cast<std::uint32_t>(levels_.size());
   } else {

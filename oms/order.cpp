@@ -1,45 +1,46 @@
 #include "oms/order.hpp"
 
+#include <array>
 #include <charconv>
+
+#include "core/names.hpp"
 
 namespace be::oms {
 
+namespace {
+
+// Every state and, last, the transition table's pseudo-state kResumeOpen (numbered
+// kOrderStateCount, past the states an order can hold).
+constexpr std::array<Named<OrderState>, kOrderStateCount + 1> kOrderStateNames{{
+    {OrderState::kPendingNew, "pending_new"},
+    {OrderState::kNew, "new"},
+    {OrderState::kPartiallyFilled, "partially_filled"},
+    {OrderState::kFilled, "filled"},
+    {OrderState::kPendingCancel, "pending_cancel"},
+    {OrderState::kCanceled, "canceled"},
+    {OrderState::kRejected, "rejected"},
+    {OrderState::kExpired, "expired"},
+    {OrderState::kUnknown, "unknown"},
+    {OrderState::kResumeOpen, "resume_open"},
+}};
+static_assert(names_every_code(kOrderStateNames, kOrderStateCount + 1),
+              "a new OrderState needs its name here");
+
+constexpr std::array<Named<Outcome>, kOutcomeCount> kOutcomeNames{{
+    {Outcome::kApplied, "applied"},
+    {Outcome::kDuplicate, "duplicate"},
+    {Outcome::kIllegal, "illegal"},
+}};
+static_assert(names_every_code(kOutcomeNames, kOutcomeCount), "a new Outcome needs its name here");
+
+}  // namespace
+
 std::string_view to_string(OrderState s) noexcept {
-  switch (s) {
-    case OrderState::kPendingNew:
-      return "pending_new";
-    case OrderState::kNew:
-      return "new";
-    case OrderState::kPartiallyFilled:
-      return "partially_filled";
-    case OrderState::kFilled:
-      return "filled";
-    case OrderState::kPendingCancel:
-      return "pending_cancel";
-    case OrderState::kCanceled:
-      return "canceled";
-    case OrderState::kRejected:
-      return "rejected";
-    case OrderState::kExpired:
-      return "expired";
-    case OrderState::kUnknown:
-      return "unknown";
-    case OrderState::kResumeOpen:
-      return "resume_open";
-  }
-  return "invalid";
+  return name_of(kOrderStateNames, s, "invalid");
 }
 
 std::string_view to_string(Outcome o) noexcept {
-  switch (o) {
-    case Outcome::kApplied:
-      return "applied";
-    case Outcome::kDuplicate:
-      return "duplicate";
-    case Outcome::kIllegal:
-      return "illegal";
-  }
-  return "invalid";
+  return name_of(kOutcomeNames, o, "invalid");
 }
 
 std::size_t format_client_order_id(ClientOrderId id, std::span<char> out) noexcept {

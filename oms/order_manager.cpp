@@ -96,19 +96,17 @@ std::optional<OrderNew> OrderManager::open_order(const OrderIntent& accepted, st
   ledger_.open(leg_of(m), quantity, m.money);
   ++bots_[b].open_orders;
 
-  OrderNew out;
-  out.bot = accepted.bot;
-  out.instrument = accepted.instrument;
-  out.client_sequence = accepted.cause;
-  out.account = m.account;
-  out.side = accepted.side;
-  out.order_type = static_cast<std::uint8_t>(accepted.type);
-  out.time_in_force = m.time_in_force;
-  out.flags = accepted.flags;
-  out.tag = accepted.tag;
-  out.price = m.order.price;
-  out.quantity = quantity;
-  return out;
+  return OrderNew{.bot = accepted.bot,
+                  .instrument = accepted.instrument,
+                  .client_sequence = accepted.cause,
+                  .account = m.account,
+                  .side = accepted.side,
+                  .order_type = static_cast<std::uint8_t>(accepted.type),
+                  .time_in_force = m.time_in_force,
+                  .flags = accepted.flags,
+                  .tag = accepted.tag,
+                  .price = m.order.price,
+                  .quantity = quantity};
 }
 
 void OrderManager::count(Outcome outcome, OrderState from, OrderEvent event) noexcept {
@@ -354,7 +352,7 @@ std::uint32_t OrderManager::open_orders(BotId bot) const noexcept {
 // The whole state in one order: stats, instruments, bots, positions (as their exact figures),
 // balances, the order table. Used for the hash, the snapshot and the restore alike.
 template <class Self, class V>
-void OrderManager::visit(Self& self, V& v) {
+void OrderManager::Fields::operator()(Self& self, V& v) const {
   auto& me = const_cast<OrderManager&>(self);  // read-only visitors never write through it
   me.stats_.fields(v);
   for (InstrumentInfo& in : me.instruments_)
@@ -383,17 +381,12 @@ void OrderManager::visit(Self& self, V& v) {
 }
 
 std::uint64_t OrderManager::state_hash() const noexcept {
-  state_io::Hasher h;
-  visit(*this, h);
-  return h.value();
+  return state_io::hash_fields(*this, Fields{});
 }
 
 std::vector<std::byte> OrderManager::snapshot() const {
-  state_io::Sizer size;
-  visit(*this, size);
   const auto caps = capacity_words();
-  return state_io::write_frame(kSnapshotMagic, kSnapshotVersion, caps, size.n,
-                               [&](state_io::SpanWriter& w) { visit(*this, w); });
+  return state_io::snapshot_fields(*this, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{});
 }
 
 bool OrderManager::validate() const noexcept {
@@ -434,19 +427,10 @@ bool OrderManager::validate() const noexcept {
 }
 
 Expected<bool, state_io::FrameError> OrderManager::restore(std::span<const std::byte> bytes) {
-  state_io::Sizer size;
-  visit(*this, size);
   const auto caps = capacity_words();
-  const auto body = state_io::check_frame(bytes, kSnapshotMagic, kSnapshotVersion, caps, size.n);
-  if (!body) return Unexpected{body.error()};
-  state_io::Reader r{bytes.subspan(*body)};
-  OrderManager fresh(capacity_);
-  visit(fresh, r);
-  if (!r.ok() || !fresh.table_.rebuild_index() || !fresh.validate()) {
-    return Unexpected{state_io::FrameError::kCorrupt};
-  }
-  *this = std::move(fresh);
-  return true;
+  return state_io::restore_fields(
+      *this, OrderManager(capacity_), bytes, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{},
+      [](OrderManager& fresh) { return fresh.table_.rebuild_index() && fresh.validate(); });
 }
 
 }  // namespace be::oms

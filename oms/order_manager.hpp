@@ -217,8 +217,12 @@ class OrderManager {
     }
   };
 
-  template <class Self, class V>
-  static void visit(Self& self, V& v);
+  // The whole state as one field list: state_io's hash_fields, snapshot_fields and
+  // restore_fields take it (Self is const for the hash and the snapshot).
+  struct Fields {
+    template <class Self, class V>
+    void operator()(Self& self, V& v) const;
+  };
   std::array<std::uint32_t, 5> capacity_words() const noexcept {
     return {capacity_.bots, capacity_.instruments, capacity_.assets, capacity_.accounts,
             capacity_.orders};

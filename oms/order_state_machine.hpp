@@ -46,6 +46,7 @@ enum class Outcome : std::uint8_t {
   kDuplicate,  // valid and harmless, the state does not change; counted for visibility
   kIllegal,    // never applied; counted and reported
 };
+inline constexpr std::size_t kOutcomeCount = 3;
 
 struct Transition {
   OrderState next;

@@ -1,6 +1,7 @@
 #include "oms/paper_venue.hpp"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "core/fixed_point.hpp"
@@ -69,14 +70,7 @@ void PaperVenue::enqueue(const Work& w, Nanos now) noexcept {
     if (w.kind == WorkKind::kNew) {
       reject(w.order, PaperReason::kVenueBusy, now);
     } else if (w.kind == WorkKind::kCancel) {
-      OrderUpdate u;
-      u.bot = w.order.bot;
-      u.event = static_cast<std::uint8_t>(OrderEvent::kCancelRejected);
-      u.reason = static_cast<std::uint16_t>(PaperReason::kVenueBusy);
-      u.instrument = w.order.instrument;
-      u.account = w.order.account;
-      u.client_sequence = w.order.client_sequence;
-      sink_->respond(u, now, 0);
+      refuse(w.order, OrderEvent::kCancelRejected, PaperReason::kVenueBusy, now);
     }
     return;  // a dropped query or balance request is asked again by reconciliation
   }
@@ -138,32 +132,34 @@ void PaperVenue::release_due(Nanos now) noexcept {
 
 // ---- Answers ---------------------------------------------------------------------------------
 
+// An answer about a request the venue holds no order for (refused, or never seen): it names
+// the order as the request did.
+void PaperVenue::refuse(const OrderNew& o, OrderEvent event, PaperReason reason, Nanos t) noexcept {
+  sink_->respond(order_update(o.bot, o.client_sequence, o.instrument, o.account, event,
+                              static_cast<std::uint16_t>(reason)),
+                 t, 0);
+}
+
 void PaperVenue::reject(const OrderNew& o, PaperReason reason, Nanos t) noexcept {
   ++stats_.rejected;
-  OrderUpdate u;
-  u.bot = o.bot;
-  u.event = static_cast<std::uint8_t>(OrderEvent::kRejected);
-  u.reason = static_cast<std::uint16_t>(reason);
-  u.instrument = o.instrument;
-  u.account = o.account;
-  u.client_sequence = o.client_sequence;
-  sink_->respond(u, t, 0);
+  refuse(o, OrderEvent::kRejected, reason, t);
+}
+
+// An update about the order in `slot`: its ids, venue order id and filled quantity.
+OrderUpdate PaperVenue::update_of(std::uint32_t slot, OrderEvent event,
+                                  PaperReason reason) const noexcept {
+  const PaperOrder& o = table_[slot];
+  const ClientOrderId id = table_.key(slot);
+  OrderUpdate u = order_update(id.bot, id.sequence, o.instrument, o.account, event,
+                               static_cast<std::uint16_t>(reason));
+  u.venue_order_id = o.venue_order_id;
+  u.cumulative_quantity = o.filled;
+  return u;
 }
 
 void PaperVenue::answer(std::uint32_t slot, OrderEvent event, Nanos t,
                         PaperReason reason) noexcept {
-  const PaperOrder& o = table_[slot];
-  const ClientOrderId id = table_.key(slot);
-  OrderUpdate u;
-  u.bot = id.bot;
-  u.event = static_cast<std::uint8_t>(event);
-  u.reason = static_cast<std::uint16_t>(reason);
-  u.instrument = o.instrument;
-  u.account = o.account;
-  u.client_sequence = id.sequence;
-  u.venue_order_id = o.venue_order_id;
-  u.cumulative_quantity = o.filled;
-  sink_->respond(u, t, 0);
+  sink_->respond(update_of(slot, event, reason), t, 0);
 }
 
 void PaperVenue::fill(std::uint32_t slot, std::int64_t price, std::int64_t quantity, bool maker,
@@ -176,19 +172,12 @@ void PaperVenue::fill(std::uint32_t slot, std::int64_t price, std::int64_t quant
   o.fees += f;
   ledger_.fill(leg_of(o), price, quantity, f, o.filled, o.money);
   ++stats_.fills;
-  const ClientOrderId id = table_.key(slot);
-  OrderUpdate u;
-  u.bot = id.bot;
-  u.event = static_cast<std::uint8_t>(o.filled == o.quantity ? OrderEvent::kFill
-                                                             : OrderEvent::kPartialFill);
+  OrderUpdate u =
+      update_of(slot, o.filled == o.quantity ? OrderEvent::kFill : OrderEvent::kPartialFill,
+                PaperReason::kNone);
   u.liquidity = maker ? OrderUpdate::kMaker : OrderUpdate::kTaker;
-  u.instrument = o.instrument;
-  u.account = o.account;
-  u.client_sequence = id.sequence;
-  u.venue_order_id = o.venue_order_id;
   u.last_price = price;
   u.last_quantity = quantity;
-  u.cumulative_quantity = o.filled;
   u.fee = f;
   u.trade_id = next_trade_id_++;
   if (o.filled == o.quantity) finish(slot, Status::kFilled);
@@ -287,14 +276,7 @@ void PaperVenue::arrive_cancel(const OrderNew& o, Nanos t) noexcept {
   const std::uint32_t s = table_.find({o.bot, o.client_sequence});
   if (s == OrderTable<PaperOrder>::kNone) {
     ++stats_.cancel_rejected;
-    OrderUpdate u;
-    u.bot = o.bot;
-    u.event = static_cast<std::uint8_t>(OrderEvent::kCancelRejected);
-    u.reason = static_cast<std::uint16_t>(PaperReason::kUnknownOrder);
-    u.instrument = o.instrument;
-    u.account = o.account;
-    u.client_sequence = o.client_sequence;
-    return sink_->respond(u, t, 0);
+    return refuse(o, OrderEvent::kCancelRejected, PaperReason::kUnknownOrder, t);
   }
   if (table_[s].status != Status::kLive) {
     ++stats_.cancel_rejected;
@@ -307,42 +289,24 @@ void PaperVenue::arrive_cancel(const OrderNew& o, Nanos t) noexcept {
 
 void PaperVenue::arrive_query(const OrderNew& o, Nanos t) noexcept {
   const std::uint32_t s = table_.find({o.bot, o.client_sequence});
+  // A query names no account: the answer's stays unset, as the request's.
   if (s == OrderTable<PaperOrder>::kNone) {
-    OrderUpdate u;
-    u.bot = o.bot;
-    u.event = static_cast<std::uint8_t>(OrderEvent::kReconciledNotFound);
-    u.instrument = o.instrument;
-    u.client_sequence = o.client_sequence;
-    return sink_->respond(u, t, 0);
+    return refuse(o, OrderEvent::kReconciledNotFound, PaperReason::kNone, t);
   }
   const PaperOrder& p = table_[s];
-  OrderEvent event = OrderEvent::kReconciledNew;
-  switch (p.status) {
-    case Status::kLive:
-      event = p.filled == 0 ? OrderEvent::kReconciledNew : OrderEvent::kReconciledPartial;
-      break;
-    case Status::kFilled:
-      event = OrderEvent::kReconciledFilled;
-      break;
-    case Status::kCanceled:
-      event = OrderEvent::kReconciledCanceled;
-      break;
-    case Status::kExpired:
-      event = OrderEvent::kReconciledExpired;
-      break;
-    case Status::kRejected:
-      event = OrderEvent::kReconciledNotFound;
-      break;
-  }
-  const ClientOrderId id = table_.key(s);
-  OrderUpdate u;
-  u.bot = id.bot;
-  u.event = static_cast<std::uint8_t>(event);
-  u.instrument = p.instrument;
-  u.account = p.account;
-  u.client_sequence = id.sequence;
-  u.venue_order_id = p.venue_order_id;
-  u.cumulative_quantity = p.filled;
+  // What a query finds for each status; a live order with fills is partially filled. A
+  // rejected order never lived at the venue.
+  static constexpr std::array<OrderEvent, 5> kFoundAs = {
+      OrderEvent::kReconciledNew,       // kLive
+      OrderEvent::kReconciledFilled,    // kFilled
+      OrderEvent::kReconciledCanceled,  // kCanceled
+      OrderEvent::kReconciledExpired,   // kExpired
+      OrderEvent::kReconciledNotFound,  // kRejected
+  };
+  const OrderEvent event = p.status == Status::kLive && p.filled != 0
+                               ? OrderEvent::kReconciledPartial
+                               : kFoundAs[static_cast<std::size_t>(p.status)];
+  OrderUpdate u = update_of(s, event, PaperReason::kNone);
   // A reconciliation answer carries the order's average fill price and its total fee.
   u.last_price = p.filled == 0 ? 0
                                : static_cast<std::int64_t>(
@@ -467,7 +431,7 @@ Balance PaperVenue::balance(AccountId account, AssetId asset) const noexcept {
 // ---- Persistence -----------------------------------------------------------------------------
 
 template <class Self, class V>
-void PaperVenue::visit(Self& self, V& v) {
+void PaperVenue::Fields::operator()(Self& self, V& v) const {
   auto& me = const_cast<PaperVenue&>(self);  // read-only visitors never write through it
   me.stats_.fields(v);
   for (Market& m : me.markets_)
@@ -486,17 +450,12 @@ void PaperVenue::visit(Self& self, V& v) {
 }
 
 std::uint64_t PaperVenue::state_hash() const noexcept {
-  state_io::Hasher h;
-  visit(*this, h);
-  return h.value();
+  return state_io::hash_fields(*this, Fields{});
 }
 
 std::vector<std::byte> PaperVenue::snapshot() const {
-  state_io::Sizer size;
-  visit(*this, size);
   const auto caps = capacity_words();
-  return state_io::write_frame(kSnapshotMagic, kSnapshotVersion, caps, size.n,
-                               [&](state_io::SpanWriter& w) { visit(*this, w); });
+  return state_io::snapshot_fields(*this, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{});
 }
 
 bool PaperVenue::validate() const noexcept {
@@ -533,19 +492,10 @@ bool PaperVenue::validate() const noexcept {
 }
 
 Expected<bool, state_io::FrameError> PaperVenue::restore(std::span<const std::byte> bytes) {
-  state_io::Sizer size;
-  visit(*this, size);
   const auto caps = capacity_words();
-  const auto body = state_io::check_frame(bytes, kSnapshotMagic, kSnapshotVersion, caps, size.n);
-  if (!body) return Unexpected{body.error()};
-  state_io::Reader r{bytes.subspan(*body)};
-  PaperVenue fresh(config_, *sink_);
-  visit(fresh, r);
-  if (!r.ok() || !fresh.table_.rebuild_index() || !fresh.validate()) {
-    return Unexpected{state_io::FrameError::kCorrupt};
-  }
-  *this = std::move(fresh);
-  return true;
+  return state_io::restore_fields(
+      *this, PaperVenue(config_, *sink_), bytes, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{},
+      [](PaperVenue& fresh) { return fresh.table_.rebuild_index() && fresh.validate(); });
 }
 
 }  // namespace be::oms

@@ -34,6 +34,7 @@
 
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "core/state_io.hpp"
 #include "oms/ledger.hpp"
 #include "oms/order_manager.hpp"
 #include "oms/order_table.hpp"
@@ -89,19 +90,13 @@ struct PaperStats {
   std::uint64_t expired = 0;
   std::uint64_t duplicates = 0;  // a submit for a client id the venue has seen
   std::uint64_t busy = 0;
+  // Padding-free, so the record itself is the field list (its fields in declaration order).
   template <class V>
   void fields(V& v) {
-    v(requests);
-    v(accepted);
-    v(rejected);
-    v(fills);
-    v(canceled);
-    v(cancel_rejected);
-    v(expired);
-    v(duplicates);
-    v(busy);
+    v(*this);
   }
 };
+static_assert(state_io::PlainField<PaperStats>);
 
 class PaperVenue final : public Venue {
  public:
@@ -221,8 +216,12 @@ class PaperVenue final : public Venue {
     }
   };
 
-  template <class Self, class V>
-  static void visit(Self& self, V& v);
+  // The whole state as one field list: state_io's hash_fields, snapshot_fields and
+  // restore_fields take it (Self is const for the hash and the snapshot).
+  struct Fields {
+    template <class Self, class V>
+    void operator()(Self& self, V& v) const;
+  };
   std::array<std::uint32_t, 5> capacity_words() const noexcept {
     return {config_.instruments, config_.accounts, config_.assets, table_.capacity(),
             static_cast<std::uint32_t>(pending_.size())};
@@ -241,7 +240,9 @@ class PaperVenue final : public Venue {
   void rest(std::uint32_t slot) noexcept;
   void unrest(std::uint32_t slot) noexcept;
   void recompute_bounds(Market& m) noexcept;
+  void refuse(const OrderNew& o, OrderEvent event, PaperReason reason, Nanos t) noexcept;
   void reject(const OrderNew& o, PaperReason reason, Nanos t) noexcept;
+  OrderUpdate update_of(std::uint32_t slot, OrderEvent event, PaperReason reason) const noexcept;
   void answer(std::uint32_t slot, OrderEvent event, Nanos t, PaperReason reason) noexcept;
   std::int64_t fee(std::int64_t price, std::int64_t quantity, std::int64_t unit,
                    std::int64_t bps) const noexcept;

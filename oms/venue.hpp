@@ -15,9 +15,26 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/codes.hpp"
 #include "core/event.hpp"
 
 namespace be::oms {
+
+// An answer about one order as every venue starts it: the order's client id, its instrument
+// and account, what happened and the venue's reason code (0: none). The rest (venue order
+// id, quantities, fill figures) is the caller's to add.
+inline OrderUpdate order_update(BotId bot, SequenceNumber client_sequence, InstrumentId instrument,
+                                AccountId account, be::OrderEvent event,
+                                std::uint16_t reason) noexcept {
+  OrderUpdate u;
+  u.bot = bot;
+  u.client_sequence = client_sequence;
+  u.instrument = instrument;
+  u.account = account;
+  u.event = static_cast<std::uint8_t>(event);
+  u.reason = reason;
+  return u;
+}
 
 class VenueResponses {
  public:

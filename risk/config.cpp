@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "core/fixed_point.hpp"
 
@@ -35,58 +36,44 @@ struct FieldSpec {
   void (*set)(BotConfig&, std::int64_t);
 };
 
-// The schema: docs/RISK.md mirrors this table.
+// Stores a parsed value into the BotConfig field at the end of `Path` (member pointers from
+// BotConfig down). The table's maxima keep every value inside its field's type.
+template <auto... Path>
+void store(BotConfig& c, std::int64_t v) {
+  auto& field = (c.*....*Path);  // a fold over .*: c.*limits.*max_open_orders
+  field = static_cast<std::remove_reference_t<decltype(field)>>(v);
+}
+
+// The schema: docs/RISK.md mirrors this table. Millisecond windows are stored in nanoseconds.
 constexpr FieldSpec kFields[] = {
     {"max_position_size", Unit::kQuote, 0,
-     [](BotConfig& c, std::int64_t v) { c.limits.max_position_notional = v; }},
+     store<&BotConfig::limits, &Limits::max_position_notional>},
     {"max_position_quantity", Unit::kBase, 0,
-     [](BotConfig& c, std::int64_t v) { c.limits.max_position_quantity = v; }},
-    {"max_order_size", Unit::kQuote, 0,
-     [](BotConfig& c, std::int64_t v) { c.limits.max_order_notional = v; }},
-    {"max_order_quantity", Unit::kBase, 0,
-     [](BotConfig& c, std::int64_t v) { c.limits.max_order_quantity = v; }},
-    {"max_daily_loss", Unit::kQuote, 0,
-     [](BotConfig& c, std::int64_t v) { c.limits.max_daily_loss = v; }},
-    {"max_drawdown", Unit::kQuote, 0,
-     [](BotConfig& c, std::int64_t v) { c.limits.max_drawdown = v; }},
+     store<&BotConfig::limits, &Limits::max_position_quantity>},
+    {"max_order_size", Unit::kQuote, 0, store<&BotConfig::limits, &Limits::max_order_notional>},
+    {"max_order_quantity", Unit::kBase, 0, store<&BotConfig::limits, &Limits::max_order_quantity>},
+    {"max_daily_loss", Unit::kQuote, 0, store<&BotConfig::limits, &Limits::max_daily_loss>},
+    {"max_drawdown", Unit::kQuote, 0, store<&BotConfig::limits, &Limits::max_drawdown>},
     {"max_daily_trades", Unit::kCount, 1'000'000,
-     [](BotConfig& c, std::int64_t v) {
-       c.limits.max_daily_trades = static_cast<std::uint32_t>(v);
-     }},
+     store<&BotConfig::limits, &Limits::max_daily_trades>},
     {"max_open_orders", Unit::kCount, 1'000'000,
-     [](BotConfig& c, std::int64_t v) {
-       c.limits.max_open_orders = static_cast<std::uint32_t>(v);
-     }},
-    {"price_band_bps", Unit::kCount, 10'000,
-     [](BotConfig& c, std::int64_t v) { c.limits.price_band_bps = static_cast<std::uint32_t>(v); }},
+     store<&BotConfig::limits, &Limits::max_open_orders>},
+    {"price_band_bps", Unit::kCount, 10'000, store<&BotConfig::limits, &Limits::price_band_bps>},
     {"order_rate_limit", Unit::kCount, 1'000'000,
-     [](BotConfig& c, std::int64_t v) {
-       c.limits.order_rate_count = static_cast<std::uint32_t>(v);
-     }},
+     store<&BotConfig::limits, &Limits::order_rate_count>},
     {"order_rate_window_ms", Unit::kMillis, 3'600'000,
-     [](BotConfig& c, std::int64_t v) { c.limits.order_rate_window_ns = v * 1'000'000; }},
+     store<&BotConfig::limits, &Limits::order_rate_window_ns>},
     {"cancel_rate_limit", Unit::kCount, 1'000'000,
-     [](BotConfig& c, std::int64_t v) {
-       c.limits.cancel_rate_count = static_cast<std::uint32_t>(v);
-     }},
+     store<&BotConfig::limits, &Limits::cancel_rate_count>},
     {"cancel_rate_window_ms", Unit::kMillis, 3'600'000,
-     [](BotConfig& c, std::int64_t v) { c.limits.cancel_rate_window_ns = v * 1'000'000; }},
+     store<&BotConfig::limits, &Limits::cancel_rate_window_ns>},
     {"stop_loss_pct", Unit::kPercent, 9'999,
-     [](BotConfig& c, std::int64_t v) {
-       c.protection.stop_loss_bps = static_cast<std::uint32_t>(v);
-     }},
+     store<&BotConfig::protection, &Protection::stop_loss_bps>},
     {"take_profit_pct", Unit::kPercent, 100'000,
-     [](BotConfig& c, std::int64_t v) {
-       c.protection.take_profit_bps = static_cast<std::uint32_t>(v);
-     }},
+     store<&BotConfig::protection, &Protection::take_profit_bps>},
     {"trailing_stop_pct", Unit::kPercent, 9'999,
-     [](BotConfig& c, std::int64_t v) {
-       c.protection.trailing_stop_bps = static_cast<std::uint32_t>(v);
-     }},
-    {"max_consecutive_errors", Unit::kCount, 1'000'000,
-     [](BotConfig& c, std::int64_t v) {
-       c.max_consecutive_errors = static_cast<std::uint32_t>(v);
-     }},
+     store<&BotConfig::protection, &Protection::trailing_stop_bps>},
+    {"max_consecutive_errors", Unit::kCount, 1'000'000, store<&BotConfig::max_consecutive_errors>},
 };
 constexpr std::size_t kFieldCount = sizeof(kFields) / sizeof(kFields[0]);
 
@@ -159,7 +146,7 @@ std::string read_number(od::value& v, const FieldSpec& f, int price_scale, int q
     return "out of range: at most " + format_max(f, price_scale, qty_scale);
   }
   if (f.unit == Unit::kMillis && *parsed == 0) return "out of range: must be >= 1";
-  out = *parsed;
+  out = f.unit == Unit::kMillis ? *parsed * 1'000'000 : *parsed;
   return {};
 }
 

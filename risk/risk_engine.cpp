@@ -4,8 +4,10 @@
 #include "risk/risk_engine.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "core/fixed_point.hpp"
+#include "core/names.hpp"
 
 namespace be::risk {
 
@@ -22,33 +24,29 @@ bool limits_fit(const Limits& l) noexcept {
 }
 
 RiskReject reject_of(const checks::Breach& breach, const OrderIntent& intent, Nanos t) noexcept {
-  RiskReject r;
-  r.reason = breach.reason;
-  r.scope = breach.scope;
-  r.scope_id = breach.scope_id;
-  r.bot = intent.bot;
-  r.instrument = intent.instrument;
-  r.limit = breach.limit;
-  r.observed = breach.observed;
-  r.cause = intent.cause;
-  r.event_time = t;
-  return r;
+  return RiskReject{.reason = breach.reason,
+                    .scope = breach.scope,
+                    .scope_id = breach.scope_id,
+                    .bot = intent.bot,
+                    .instrument = intent.instrument,
+                    .limit = breach.limit,
+                    .observed = breach.observed,
+                    .cause = intent.cause,
+                    .event_time = t};
 }
+
+constexpr std::array<Named<Scope>, kScopeCount> kScopeNames{{
+    {Scope::kNone, "none"},
+    {Scope::kBot, "bot"},
+    {Scope::kAccount, "account"},
+    {Scope::kGlobal, "global"},
+}};
+static_assert(names_every_code(kScopeNames, kScopeCount), "a new Scope needs its name here");
 
 }  // namespace
 
 std::string_view to_string(Scope scope) noexcept {
-  switch (scope) {
-    case Scope::kNone:
-      return "none";
-    case Scope::kBot:
-      return "bot";
-    case Scope::kAccount:
-      return "account";
-    case Scope::kGlobal:
-      return "global";
-  }
-  return "unknown";
+  return name_of(kScopeNames, scope);
 }
 
 RiskEngine::RiskEngine(Capacity capacity)

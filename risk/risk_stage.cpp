@@ -21,6 +21,21 @@ NotificationKind exit_kind(std::uint32_t tag) noexcept {
   return NotificationKind::kTrailingStop;
 }
 
+// A notification about an intent (a risk reject of it, or a protection exit): whose, on what,
+// and the two figures that kind reports.
+Notification notification_about(const OrderIntent& intent, NotificationKind kind,
+                                std::int64_t value1, std::int64_t value2) noexcept {
+  Notification n;
+  n.kind = kind;
+  n.side = intent.side;
+  n.bot = intent.bot;
+  n.instrument = intent.instrument;
+  n.value1 = value1;
+  n.value2 = value2;
+  n.cause = intent.cause;
+  return n;
+}
+
 // A tracked order's snapshot fields, in order (its padding and reserved bytes are not state).
 template <class TrackedOrder, class Visitor>
 void visit_tracked(TrackedOrder& t, Visitor& visit) {
@@ -82,13 +97,9 @@ void RiskStage::on_input(const Event& input, Outbox& out) {
     case EventType::kOperatorCommand:
       on_command(input.as<OperatorCommand>(), t, out);
       break;
-    case EventType::kBlob: {
-      const auto blob = input.as<BlobRef>();
-      if (blob.data != nullptr && blob.size <= BlobRef::kMaxSize) {
-        blobs_[blob.blob_id].assign(reinterpret_cast<const char*>(blob.data), blob.size);
-      }
+    case EventType::kBlob:
+      keep_blob(blobs_, input.as<BlobRef>());
       break;
-    }
     default:
       engine_.advance_time(t);
       break;
@@ -100,14 +111,8 @@ void RiskStage::emit_exits(std::span<OrderIntent> exits, Nanos t, Outbox& out) {
     if (kExitIndexBase + exits_this_input_ >= (1u << kIntentIndexBits)) break;
     exit.cause = client_sequence(input_ordinal_, kExitIndexBase + exits_this_input_++);
     ++stats_.exits;
-    Notification n;
-    n.kind = exit_kind(exit.tag);
-    n.side = exit.side;
-    n.bot = exit.bot;
-    n.instrument = exit.instrument;
-    n.value1 = engine_.reference_price(exit.instrument);
-    n.value2 = exit.quantity;
-    n.cause = exit.cause;
+    const Notification n = notification_about(
+        exit, exit_kind(exit.tag), engine_.reference_price(exit.instrument), exit.quantity);
     Event record = Event::make(exit, t, 0);
     record.header.flags = kFlagDerived;
     const std::size_t at = out.size();
@@ -142,19 +147,11 @@ void RiskStage::check_intent(Event& record, OrderIntent intent, Outbox& out) {
   }
   ++stats_.rejected;
   ++stats_.by_reason[static_cast<std::size_t>(d.reject.reason)];
-  RiskReject reject = d.reject;
-  reject.cause = intent.cause;
-  reject.event_time = t;
+  const RiskReject& reject = d.reject;  // its cause and event time are the intent's and t
   out.emit(reject, t);
-  Notification n;
-  n.kind = NotificationKind::kRiskReject;
+  Notification n =
+      notification_about(intent, NotificationKind::kRiskReject, reject.limit, reject.observed);
   n.code = static_cast<std::uint16_t>(reject.reason);
-  n.side = intent.side;
-  n.bot = intent.bot;
-  n.instrument = intent.instrument;
-  n.value1 = reject.limit;
-  n.value2 = reject.observed;
-  n.cause = intent.cause;
   out.emit(n, t);
 }
 
@@ -261,11 +258,9 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
   switch (command.kind) {
     case K::kCreateBot:
     case K::kUpdateBot: {
-      auto blob = blobs_.find(command.blob_id);
-      if (blob == blobs_.end()) return;
-      const std::string json = std::move(blob->second);
-      blobs_.erase(blob);
-      auto doc = config::parse(json);
+      const std::optional<std::string> json = take_blob(blobs_, command.blob_id);
+      if (!json) return;
+      auto doc = config::parse(*json);
       if (!doc) {
         ++stats_.bad_configs;
         return;
@@ -359,11 +354,7 @@ std::vector<std::byte> RiskStage::snapshot() const {
   w(static_cast<std::uint32_t>(orders_.size()));
   for (const Tracked& t : orders_)
     visit_tracked(t, w);
-  w(static_cast<std::uint32_t>(blobs_.size()));
-  for (const auto& [id, text] : blobs_) {
-    w(id);
-    w.put_string(text);
-  }
+  save_blobs(w, blobs_);
   w(stats_);
   return out;
 }
@@ -403,14 +394,8 @@ std::optional<std::string> RiskStage::restore(std::span<const std::byte> bytes) 
     if (!in.ok()) return "risk snapshot: truncated";
     orders.push_back(t);
   }
-  std::map<std::uint64_t, std::string> blobs;
-  n = in.get<std::uint32_t>();
-  if (!in.ok()) return "risk snapshot: truncated";
-  for (std::uint32_t k = 0; k < n; ++k) {
-    const auto id = in.get<std::uint64_t>();
-    blobs[id] = in.get_string();
-    if (!in.ok()) return "risk snapshot: truncated";
-  }
+  SeenBlobs blobs;
+  if (!load_blobs(in, blobs)) return "risk snapshot: truncated";
   RiskStageStats stats;
   in(stats);
   if (!in.ok() || !in.at_end()) return "risk snapshot: trailing or missing bytes";

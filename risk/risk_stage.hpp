@@ -18,12 +18,12 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/blobs.hpp"
 #include "core/event.hpp"
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
@@ -95,7 +95,7 @@ class RiskStage {
   InternTable<AssetId> assets_;
   std::vector<InstrumentRef> instruments_;  // by InstrumentId
   std::vector<Tracked> orders_;             // live orders; capacity reserved
-  std::map<std::uint64_t, std::string> blobs_;
+  SeenBlobs blobs_;                         // configs waiting for their create/update command
   SequenceNumber input_ordinal_ = 0;
   std::uint32_t exits_this_input_ = 0;
   RiskStageStats stats_;

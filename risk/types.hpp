@@ -3,6 +3,7 @@
 // docs/RISK.md is the reference for every limit's unit and scope.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
@@ -23,6 +24,7 @@ using be::kRejectReasonCount;
 using be::to_string;
 
 enum class Scope : std::uint8_t { kNone = 0, kBot = 1, kAccount = 2, kGlobal = 3 };
+inline constexpr std::size_t kScopeCount = 4;
 
 std::string_view to_string(Scope scope) noexcept;
 

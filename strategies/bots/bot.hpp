@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "core/event.hpp"
@@ -75,6 +76,10 @@ enum class BotOrderStatus : std::uint8_t {
   kRejected,  // by the venue or by risk
   kExpired,
 };
+// Whether the order is over (filled, canceled, rejected or expired): nothing more will come.
+constexpr bool is_final(BotOrderStatus status) noexcept {
+  return status != BotOrderStatus::kAccepted && status != BotOrderStatus::kPartiallyFilled;
+}
 
 struct BotOrderUpdate {
   InstrumentId instrument{};
@@ -186,5 +191,18 @@ class Bot {
   SeededRng rng_;
   std::optional<sched::Schedule> schedule_;
 };
+
+// A bot's snapshot fields listed once, as a std::tie (see snapshot_fields in the bot types):
+// save_all writes them in that order and load_all reads them back in the same order, so a
+// bot's save and load cannot disagree.
+template <class Fields>
+void save_all(state_io::Writer& w, const Fields& fields) {
+  std::apply([&](const auto&... field) { (w.put(field), ...); }, fields);
+}
+template <class Fields>
+bool load_all(state_io::Reader& r, const Fields& fields) {
+  std::apply([&](auto&... field) { (r.get(field), ...); }, fields);
+  return !r.failed();
+}
 
 }  // namespace be::bots

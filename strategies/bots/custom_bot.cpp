@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "core/fixed_point.hpp"
 #include "strategies/indicators/atr.hpp"
 #include "strategies/indicators/bollinger.hpp"
+#include "strategies/indicators/common.hpp"
 #include "strategies/indicators/moving_average.hpp"
 #include "strategies/indicators/oscillators.hpp"
 
@@ -14,21 +14,17 @@ using config::Presence;
 
 namespace {
 
-double as_double(std::int64_t fixed, int scale) {
-  return static_cast<double>(fixed) / static_cast<double>(pow10(scale));
-}
+using ta::to_double;
 
 // Reads an integer or number parameter; a bad one marks `ok` false.
 int read_period(config::ObjectReader& p, std::string_view key, int fallback, bool& ok) {
-  auto v = p.integer(key, Presence::kOptional, 1, 1000);
-  if (p.has(key) && !v) ok = false;
-  return static_cast<int>(v.value_or(fallback));
+  ok = read_optional(p, key, 1, 1000, fallback) && ok;
+  return fallback;
 }
 double read_number(config::ObjectReader& p, std::string_view key, double fallback, double min,
                    double max, bool& ok) {
-  auto v = p.number(key, Presence::kOptional, min, max);
-  if (p.has(key) && !v) ok = false;
-  return v.value_or(fallback);
+  ok = read_optional(p, key, min, max, fallback) && ok;
+  return fallback;
 }
 
 // Enter when RSI is below oversold, volume is at least min_volume_ratio x its moving average,
@@ -63,8 +59,8 @@ class RsiBbVolumeEntry final : public EntryMixin {
     const bool bands_ready = bands_.update(bar, info.price_scale, info.qty_scale);
     const bool volume_ready = volume_.update(bar, info.price_scale, info.qty_scale);
     if (!rsi_ready || !bands_ready || !volume_ready) return false;
-    const double probe = as_double(touch_ ? bar.low : bar.close, info.price_scale);
-    const double volume = as_double(bar.volume, info.qty_scale);
+    const double probe = to_double(touch_ ? bar.low : bar.close, info.price_scale);
+    const double volume = to_double(bar.volume, info.qty_scale);
     return rsi_.value() < oversold_ && probe <= bands_.lower() &&
            volume >= min_ratio_ * volume_.value();
   }
@@ -98,28 +94,22 @@ class RsiEntry final : public EntryMixin {
   std::string_view name() const noexcept override { return "RSIEntryMixin"; }
   bool update(const Bar& bar, const InstrumentInfo& info) override {
     if (!rsi_.update(bar, info.price_scale, info.qty_scale)) return false;
-    const bool fire = has_previous_ && crosses_below(previous_, rsi_.value(), oversold_);
-    previous_ = rsi_.value();
-    has_previous_ = true;
-    return fire;
+    const auto signal = crossing_.next(rsi_.value(), [&](double previous, double rsi) {
+      return crosses_below(previous, rsi, oversold_) ? SignalBot::Signal::kEntry
+                                                     : SignalBot::Signal::kNone;
+    });
+    return signal == SignalBot::Signal::kEntry;
   }
   void save(state_io::Writer& w) const override {
     save_indicator(w, rsi_);
-    w.put(previous_);
-    w.put(has_previous_);
+    crossing_.save(w);
   }
-  bool load(state_io::Reader& r) override {
-    if (!load_indicator(r, rsi_)) return false;
-    r.get(previous_);
-    r.get(has_previous_);
-    return !r.failed();
-  }
+  bool load(state_io::Reader& r) override { return load_indicator(r, rsi_) && crossing_.load(r); }
 
  private:
   ta::Rsi rsi_;
   double oversold_;
-  double previous_ = 0;
-  bool has_previous_ = false;
+  Crossing crossing_;
 };
 
 // Exit at a stop x_sl_multiplier x ATR below the entry (and, when set, a take profit
@@ -145,7 +135,7 @@ class AtrExit final : public ExitMixin {
       stop_ = target_ = highest_ = 0;
       return false;
     }
-    const double close = as_double(bar.close, info.price_scale);
+    const double close = to_double(bar.close, info.price_scale);
     if (stop_ == 0) {
       if (!ready) return false;  // no ATR yet: no stop can be set
       distance_ = sl_ * atr_.value();
@@ -200,7 +190,7 @@ class FixedPctExit final : public ExitMixin {
   std::string_view name() const noexcept override { return "FixedRatioExitMixin"; }
   bool update(const Bar& bar, const InstrumentInfo& info, double entry_price) override {
     if (entry_price <= 0) return false;
-    const double close = as_double(bar.close, info.price_scale);
+    const double close = to_double(bar.close, info.price_scale);
     return (tp_ > 0 && close >= entry_price * (1 + tp_ / 100)) ||
            (sl_ > 0 && close <= entry_price * (1 - sl_ / 100));
   }
@@ -225,6 +215,33 @@ std::unique_ptr<ExitMixin> make_exit_mixin(std::string_view name, config::Object
   return nullptr;
 }
 
+namespace {
+
+// Reads {"name": <one of names>, "params": {...}} under `key` (params may be left out) and
+// builds the mixin it names; nullptr with errors added when anything is bad.
+template <class Mixin>
+std::unique_ptr<Mixin> read_logic(config::ObjectReader& p, std::string_view key,
+                                  std::initializer_list<std::string_view> names,
+                                  std::unique_ptr<Mixin> (*make)(std::string_view,
+                                                                 config::ObjectReader&)) {
+  auto logic = p.object(key, Presence::kRequired);
+  if (!logic) return nullptr;
+  std::unique_ptr<Mixin> mixin;
+  auto name = logic->string("name", Presence::kRequired, names);
+  static const config::Value kEmpty = config::Value::empty_object();
+  auto params = logic->object("params", Presence::kOptional);
+  config::ObjectReader fallback(kEmpty, logic->field_path("params"), *logic->errors());
+  config::ObjectReader& reader = params ? *params : fallback;
+  if (name) {
+    mixin = make(*name, reader);
+    reader.finish();
+  }
+  logic->finish();
+  return mixin;
+}
+
+}  // namespace
+
 CustomBot::CustomBot(const BotSetup& setup, const OrderSizing& sizing,
                      std::unique_ptr<EntryMixin> entry, std::unique_ptr<ExitMixin> exit)
     : SignalBot(setup, sizing), entry_(std::move(entry)), exit_(std::move(exit)) {}
@@ -232,33 +249,10 @@ CustomBot::CustomBot(const BotSetup& setup, const OrderSizing& sizing,
 std::unique_ptr<Bot> CustomBot::create(const BotSetup& setup, config::ObjectReader& p) {
   OrderSizing sizing;
   bool ok = OrderSizing::read(p, setup.instrument, sizing, "position_size");
-  std::unique_ptr<EntryMixin> entry;
-  std::unique_ptr<ExitMixin> exit;
-  if (auto logic = p.object("entry_logic", Presence::kRequired)) {
-    auto name =
-        logic->string("name", Presence::kRequired, {"RSIBBVolumeEntryMixin", "RSIEntryMixin"});
-    static const config::Value kEmpty = config::Value::empty_object();
-    auto params = logic->object("params", Presence::kOptional);
-    config::ObjectReader fallback(kEmpty, logic->field_path("params"), *logic->errors());
-    config::ObjectReader& reader = params ? *params : fallback;
-    if (name) {
-      entry = make_entry_mixin(*name, reader);
-      reader.finish();
-    }
-    logic->finish();
-  }
-  if (auto logic = p.object("exit_logic", Presence::kRequired)) {
-    auto name = logic->string("name", Presence::kRequired, {"ATRExitMixin", "FixedRatioExitMixin"});
-    static const config::Value kEmpty = config::Value::empty_object();
-    auto params = logic->object("params", Presence::kOptional);
-    config::ObjectReader fallback(kEmpty, logic->field_path("params"), *logic->errors());
-    config::ObjectReader& reader = params ? *params : fallback;
-    if (name) {
-      exit = make_exit_mixin(*name, reader);
-      reader.finish();
-    }
-    logic->finish();
-  }
+  auto entry =
+      read_logic(p, "entry_logic", {"RSIBBVolumeEntryMixin", "RSIEntryMixin"}, &make_entry_mixin);
+  auto exit =
+      read_logic(p, "exit_logic", {"ATRExitMixin", "FixedRatioExitMixin"}, &make_exit_mixin);
   if (!ok || !entry || !exit) return nullptr;
   return std::make_unique<CustomBot>(setup, sizing, std::move(entry), std::move(exit));
 }

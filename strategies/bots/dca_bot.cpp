@@ -199,8 +199,7 @@ void DcaBot::on_fill(const BotFill& fill, BotContext& ctx) {
 
 void DcaBot::on_order_update(const BotOrderUpdate& update, BotContext& ctx) {
   if (update.instrument != instrument()) return;
-  const bool done = update.status != BotOrderStatus::kAccepted &&
-                    update.status != BotOrderStatus::kPartiallyFilled;
+  const bool done = is_final(update.status);
   if (!done) return;
   if (update.tag == kBase) {
     base_pending_ = false;
@@ -221,27 +220,6 @@ void DcaBot::on_order_update(const BotOrderUpdate& update, BotContext& ctx) {
       if (params_.interval_minutes == 0 && triggers_.empty()) buy_base(ctx);
     }
   }
-}
-
-void DcaBot::save_fields(state_io::Writer& w) const {
-  w.put(quantity_);
-  w.put(cost_);
-  w.put(base_pending_);
-  w.put(safety_placed_);
-  w.put(take_profit_live_);
-  w.put(cycles_);
-  w.put(skipped_);
-}
-
-bool DcaBot::load_fields(state_io::Reader& r) {
-  r.get(quantity_);
-  r.get(cost_);
-  r.get(base_pending_);
-  r.get(safety_placed_);
-  r.get(take_profit_live_);
-  r.get(cycles_);
-  r.get(skipped_);
-  return !r.failed();
 }
 
 }  // namespace be::bots

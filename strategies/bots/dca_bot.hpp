@@ -21,6 +21,7 @@
 
 #include <array>
 #include <memory>
+#include <tuple>
 
 #include "core/json_config.hpp"
 #include "strategies/bots/bot.hpp"
@@ -66,8 +67,13 @@ class DcaBot final : public Bot {
   std::int64_t safety_quote(std::uint32_t i) const noexcept;
 
  protected:
-  void save_fields(state_io::Writer& w) const override;
-  bool load_fields(state_io::Reader& r) override;
+  // The snapshot: these fields, in this order.
+  static auto snapshot_fields(auto& self) {
+    return std::tie(self.quantity_, self.cost_, self.base_pending_, self.safety_placed_,
+                    self.take_profit_live_, self.cycles_, self.skipped_);
+  }
+  void save_fields(state_io::Writer& w) const override { save_all(w, snapshot_fields(*this)); }
+  bool load_fields(state_io::Reader& r) override { return load_all(r, snapshot_fields(*this)); }
 
  private:
   void buy_base(BotContext& ctx);

@@ -139,21 +139,4 @@ void GridBot::on_schedule_change(bool is_active, BotContext& ctx) {
   }
 }
 
-void GridBot::save_fields(state_io::Writer& w) const {
-  w.put(started_);
-  w.put(start_price_);
-  w.put(round_trips_);
-  w.put(grid_profit_);
-  w.put(out_of_range_bars_);
-}
-
-bool GridBot::load_fields(state_io::Reader& r) {
-  r.get(started_);
-  r.get(start_price_);
-  r.get(round_trips_);
-  r.get(grid_profit_);
-  r.get(out_of_range_bars_);
-  return !r.failed();
-}
-
 }  // namespace be::bots

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <memory>
+#include <tuple>
 
 #include "strategies/bots/bot.hpp"
 #include "strategies/bots/registry.hpp"
@@ -46,8 +47,13 @@ class GridBot final : public Bot {
   __extension__ __int128 grid_profit() const noexcept { return grid_profit_; }
 
  protected:
-  void save_fields(state_io::Writer& w) const override;
-  bool load_fields(state_io::Reader& r) override;
+  // The snapshot: these fields, in this order.
+  static auto snapshot_fields(auto& self) {
+    return std::tie(self.started_, self.start_price_, self.round_trips_, self.grid_profit_,
+                    self.out_of_range_bars_);
+  }
+  void save_fields(state_io::Writer& w) const override { save_all(w, snapshot_fields(*this)); }
+  bool load_fields(state_io::Reader& r) override { return load_all(r, snapshot_fields(*this)); }
 
  private:
   void place(BotContext& ctx, Side side, std::uint32_t level_index);

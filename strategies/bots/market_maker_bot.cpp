@@ -121,19 +121,4 @@ void MarketMakerBot::on_schedule_change(bool is_active, BotContext& ctx) {
   if (last_mid_ != 0) on_mid(last_mid_, ctx, is_active);
 }
 
-void MarketMakerBot::save_fields(state_io::Writer& w) const {
-  w.put(quoted_mid_);
-  w.put(last_mid_);
-  w.put(seen_quote_);
-  w.put(requotes_);
-}
-
-bool MarketMakerBot::load_fields(state_io::Reader& r) {
-  r.get(quoted_mid_);
-  r.get(last_mid_);
-  r.get(seen_quote_);
-  r.get(requotes_);
-  return !r.failed();
-}
-
 }  // namespace be::bots

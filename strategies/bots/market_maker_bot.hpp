@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <tuple>
 
 #include "strategies/bots/bot.hpp"
 #include "strategies/bots/registry.hpp"
@@ -48,8 +49,12 @@ class MarketMakerBot final : public Bot {
   Quotes quotes_for(std::int64_t mid, std::int64_t inventory) const noexcept;
 
  protected:
-  void save_fields(state_io::Writer& w) const override;
-  bool load_fields(state_io::Reader& r) override;
+  // The snapshot: these fields, in this order.
+  static auto snapshot_fields(auto& self) {
+    return std::tie(self.quoted_mid_, self.last_mid_, self.seen_quote_, self.requotes_);
+  }
+  void save_fields(state_io::Writer& w) const override { save_all(w, snapshot_fields(*this)); }
+  bool load_fields(state_io::Reader& r) override { return load_all(r, snapshot_fields(*this)); }
 
  private:
   void on_mid(std::int64_t mid, BotContext& ctx, bool force);

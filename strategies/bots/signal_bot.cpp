@@ -30,6 +30,19 @@ bool OrderSizing::read(config::ObjectReader& p, const InstrumentInfo& info, Orde
   return true;
 }
 
+bool read_optional(config::ObjectReader& p, std::string_view key, int min, int max, int& out) {
+  const auto value = p.integer(key, config::Presence::kOptional, min, max);
+  if (value) out = static_cast<int>(*value);
+  return value || !p.has(key);
+}
+
+bool read_optional(config::ObjectReader& p, std::string_view key, double min, double max,
+                   double& out) {
+  const auto value = p.number(key, config::Presence::kOptional, min, max);
+  if (value) out = *value;
+  return value || !p.has(key);
+}
+
 double SignalBot::to_price(std::int64_t fixed) const noexcept {
   return static_cast<double>(fixed) / static_cast<double>(pow10(info_.price_scale));
 }
@@ -83,31 +96,10 @@ void SignalBot::on_fill(const BotFill& fill, BotContext& /*ctx*/) {
 }
 
 void SignalBot::on_order_update(const BotOrderUpdate& update, BotContext& /*ctx*/) {
-  const bool done = update.status != BotOrderStatus::kAccepted &&
-                    update.status != BotOrderStatus::kPartiallyFilled;
+  const bool done = is_final(update.status);
   if (!done) return;
   if (update.tag == kEntry) entry_pending_ = false;
   if (update.tag == kExit) exit_pending_ = false;
-}
-
-void SignalBot::save_fields(state_io::Writer& w) const {
-  w.put(entry_pending_);
-  w.put(exit_pending_);
-  w.put(entry_quantity_);
-  w.put(entry_cost_);
-  w.put(entry_price_);
-  w.put(signals_skipped_);
-  save_signal_fields(w);
-}
-
-bool SignalBot::load_fields(state_io::Reader& r) {
-  r.get(entry_pending_);
-  r.get(exit_pending_);
-  r.get(entry_quantity_);
-  r.get(entry_cost_);
-  r.get(entry_price_);
-  r.get(signals_skipped_);
-  return !r.failed() && load_signal_fields(r);
 }
 
 }  // namespace be::bots

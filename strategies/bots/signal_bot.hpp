@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "core/json_config.hpp"
@@ -62,8 +63,18 @@ class SignalBot : public Bot {
   double to_price(std::int64_t fixed) const noexcept;
 
  private:
-  void save_fields(state_io::Writer& w) const final;
-  bool load_fields(state_io::Reader& r) final;
+  // The snapshot: these fields, in this order, then the subclass's.
+  static auto snapshot_fields(auto& self) {
+    return std::tie(self.entry_pending_, self.exit_pending_, self.entry_quantity_, self.entry_cost_,
+                    self.entry_price_, self.signals_skipped_);
+  }
+  void save_fields(state_io::Writer& w) const final {
+    save_all(w, snapshot_fields(*this));
+    save_signal_fields(w);
+  }
+  bool load_fields(state_io::Reader& r) final {
+    return load_all(r, snapshot_fields(*this)) && load_signal_fields(r);
+  }
 
   InstrumentInfo info_;
   std::uint32_t timeframe_seconds_;
@@ -88,6 +99,37 @@ bool load_indicator(state_io::Reader& r, Indicator& indicator) {
   const auto bytes = r.get_bytes();
   return !r.failed() && indicator.restore(bytes) == ta::StateError::kNone;
 }
+
+// The series a rule watches cross, one value per ready bar: the previous value and whether
+// there is one yet. A rule decides on (previous, current) only once both are known.
+struct Crossing {
+  double previous = 0;
+  bool known = false;
+
+  // decide(previous, current) -> Signal when a previous value exists; remembers `current`.
+  template <class Decide>
+  SignalBot::Signal next(double current, Decide&& decide) {
+    const SignalBot::Signal signal = known ? decide(previous, current) : SignalBot::Signal::kNone;
+    previous = current;
+    known = true;
+    return signal;
+  }
+  void save(state_io::Writer& w) const {
+    w.put(previous);
+    w.put(known);
+  }
+  bool load(state_io::Reader& r) {
+    r.get(previous);
+    r.get(known);
+    return !r.failed();
+  }
+};
+
+// An optional config parameter: `out` keeps its default when the key is absent. False when
+// the key is present but bad (the reader has added the error).
+bool read_optional(config::ObjectReader& p, std::string_view key, int min, int max, int& out);
+bool read_optional(config::ObjectReader& p, std::string_view key, double min, double max,
+                   double& out);
 
 // Crossing helpers on consecutive values (both must be known).
 constexpr bool crosses_above(double previous, double current, double level) noexcept {

@@ -1,68 +1,32 @@
 #include "strategies/conditions/condition.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <utility>
 
+#include "core/names.hpp"
 #include "core/state_io.hpp"
 #include "strategies/schedule/time_text.hpp"
 
 namespace be::cond {
 namespace {
 
-std::string_view kind_name(ta::IndicatorKind kind) noexcept {
-  switch (kind) {
-    case ta::IndicatorKind::kSma:
-      return "sma";
-    case ta::IndicatorKind::kEma:
-      return "ema";
-    case ta::IndicatorKind::kRsi:
-      return "rsi";
-    case ta::IndicatorKind::kMacd:
-      return "macd";
-    case ta::IndicatorKind::kBollinger:
-      return "bbands";
-    case ta::IndicatorKind::kAtr:
-      return "atr";
-    case ta::IndicatorKind::kRoc:
-      return "roc";
-    case ta::IndicatorKind::kMomentum:
-      return "mom";
-    case ta::IndicatorKind::kVolumeSma:
-      return "vsma";
-    case ta::IndicatorKind::kStoch:
-      return "stoch";
-    case ta::IndicatorKind::kVwap:
-      return "vwap";
-  }
-  return "?";
-}
+// The bar prices an operand may name; the config reader takes the same words back.
+constexpr std::array<Named<OperandKind>, 4> kPriceNames = {{
+    {OperandKind::kClose, "close"},
+    {OperandKind::kOpen, "open"},
+    {OperandKind::kHigh, "high"},
+    {OperandKind::kLow, "low"},
+}};
 
-int parameter_count(ta::IndicatorKind kind) noexcept {
-  switch (kind) {
-    case ta::IndicatorKind::kMacd:
-    case ta::IndicatorKind::kBollinger:
-    case ta::IndicatorKind::kStoch:
-      return 3;
-    default:
-      return 1;
-  }
-}
-
-std::string_view price_name(OperandKind kind) noexcept {
-  switch (kind) {
-    case OperandKind::kClose:
-      return "close";
-    case OperandKind::kOpen:
-      return "open";
-    case OperandKind::kHigh:
-      return "high";
-    case OperandKind::kLow:
-      return "low";
-    default:
-      return "";
-  }
-}
+constexpr std::array<Named<Op>, 4> kOperatorNames = {{
+    {Op::kAbove, "above"},
+    {Op::kBelow, "below"},
+    {Op::kCrossesAbove, "crosses_above"},
+    {Op::kCrossesBelow, "crosses_below"},
+}};
 
 std::string operand_text(const Operand& o) {
   switch (o.kind) {
@@ -71,35 +35,19 @@ std::string operand_text(const Operand& o) {
     case OperandKind::kIndicator: {
       std::string out = o.spec.text;
       out.push_back('.');
-      const auto labels = output_labels(o.spec.kind);
+      const auto labels = ta::output_labels(o.spec.kind);
       out.append(o.output < labels.size() ? labels[o.output] : std::string_view("?"));
       return out;
     }
     default:
-      return std::string(price_name(o.kind));
+      return std::string(name_of(kPriceNames, o.kind, ""));
   }
 }
-
-constexpr std::string_view kOperators[] = {"above", "below", "crosses_above", "crosses_below"};
 
 }  // namespace
 
 std::string_view to_string(Op op) noexcept {
-  const auto i = static_cast<std::size_t>(op) - 1;
-  return i < std::size(kOperators) ? kOperators[i] : "?";
-}
-
-std::vector<std::string_view> output_labels(ta::IndicatorKind kind) {
-  switch (kind) {
-    case ta::IndicatorKind::kMacd:
-      return {"macd", "signal", "hist"};
-    case ta::IndicatorKind::kBollinger:
-      return {"upper", "middle", "lower"};
-    case ta::IndicatorKind::kStoch:
-      return {"k", "d"};
-    default:
-      return {"value"};
-  }
+  return name_of(kOperatorNames, op, "?");
 }
 
 std::string canonical_number(double v) {
@@ -113,8 +61,8 @@ std::string canonical_spec(const ta::IndicatorSpec& spec) {
   std::array<double, 3> p = spec.params;
   // TA-Lib (and ta::Macd) swap fast and slow when given the wrong way round.
   if (spec.kind == ta::IndicatorKind::kMacd && p[1] < p[0]) std::swap(p[0], p[1]);
-  std::string out(kind_name(spec.kind));
-  for (int i = 0; i < parameter_count(spec.kind); ++i) {
+  std::string out(ta::indicator_name(spec.kind));
+  for (int i = 0; i < ta::parameter_count(spec.kind); ++i) {
     out.push_back(':');
     out += canonical_number(p[static_cast<std::size_t>(i)]);
   }
@@ -131,7 +79,7 @@ Expected<Operand, std::string> indicator_operand(std::string_view spec, std::str
   o.kind = OperandKind::kIndicator;
   o.spec = std::move(*canonical);
   if (!output.empty()) {
-    const auto labels = output_labels(o.spec.kind);
+    const auto labels = ta::output_labels(o.spec.kind);
     std::size_t i = 0;
     while (i < labels.size() && labels[i] != output)
       ++i;
@@ -140,7 +88,8 @@ Expected<Operand, std::string> indicator_operand(std::string_view spec, std::str
       for (auto l : labels)
         known += (known.empty() ? "" : ", ") + std::string(l);
       return Unexpected{"output '" + std::string(output) + "' is not one of " +
-                        std::string(kind_name(o.spec.kind)) + "'s outputs (" + known + ")"};
+                        std::string(ta::indicator_name(o.spec.kind)) + "'s outputs (" + known +
+                        ")"};
     }
     o.output = static_cast<std::uint8_t>(i);
   }
@@ -162,7 +111,7 @@ std::optional<std::string> validate(const ConditionDef& def) {
           return std::string(side) + " spec '" + o->spec.text +
                  "' is not canonical (build it with indicator_operand)";
         }
-        if (o->output >= output_labels(o->spec.kind).size()) {
+        if (o->output >= ta::output_labels(o->spec.kind).size()) {
           return std::string(side) + " output index out of range";
         }
         break;
@@ -253,12 +202,7 @@ std::optional<ConditionDef> read_condition(const config::Value& object, const st
     def.timeframe_seconds = *context.default_timeframe_seconds;
   }
 
-  if (auto op = r.string("operator", config::Presence::kRequired,
-                         {"above", "below", "crosses_above", "crosses_below"})) {
-    for (std::size_t i = 0; i < std::size(kOperators); ++i) {
-      if (kOperators[i] == *op) def.op = static_cast<Op>(i + 1);
-    }
-  }
+  if (auto op = r.code("operator", config::Presence::kRequired, kOperatorNames)) def.op = *op;
 
   std::optional<Operand> rhs;
   const config::Value* value = object.find("value");
@@ -269,12 +213,9 @@ std::optional<ConditionDef> read_condition(const config::Value& object, const st
       rhs = Operand::number(*v);
     }
   } else if (value->kind == config::Value::Kind::kString) {
-    if (auto v = r.string("value", config::Presence::kRequired, {"close", "open", "high", "low"})) {
+    if (auto price = r.code("value", config::Presence::kRequired, kPriceNames)) {
       Operand o;
-      o.kind = *v == "close"  ? OperandKind::kClose
-               : *v == "open" ? OperandKind::kOpen
-               : *v == "high" ? OperandKind::kHigh
-                              : OperandKind::kLow;
+      o.kind = *price;
       rhs = o;
     }
   } else if (value->kind == config::Value::Kind::kObject) {

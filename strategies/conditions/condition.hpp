@@ -82,8 +82,6 @@ Expected<Operand, std::string> indicator_operand(std::string_view spec,
 
 // The indicator's spec with every parameter spelled out: "macd:12:26:9", "bbands:20:2:2".
 std::string canonical_spec(const ta::IndicatorSpec& spec);
-// "macd", "signal", "hist" / "upper", "middle", "lower" / "k", "d" / "value".
-std::vector<std::string_view> output_labels(ta::IndicatorKind kind);
 // Shortest round-trip decimal.
 std::string canonical_number(double v);
 

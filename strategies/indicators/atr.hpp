@@ -15,33 +15,22 @@
 
 namespace be::ta {
 
-class Atr : public Snapshottable<Atr> {
+class Atr : public Snapshottable<Atr, IndicatorKind::kAtr> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kAtr;
-  static constexpr std::uint16_t kStateVersion = 1;
-
-  explicit Atr(int period) : period_(static_cast<std::uint32_t>(clamp_period(period, 1))) {}
+  explicit Atr(int period) : warmup_{static_cast<std::uint32_t>(clamp_period(period, 1))} {}
 
   bool update(double high, double low, double close) noexcept {
-    if (count_ == 0) {
-      prev_close_ = close;
-      ++count_;
-      return false;
-    }
+    const double prev_close = warmup_.previous;
+    warmup_.previous = close;
+    const WilderWarmup::Step step = warmup_.next();
+    if (step == WilderWarmup::Step::kPrime) return false;
     double tr = high - low;
-    const double up = std::fabs(prev_close_ - high);
+    const double up = std::fabs(prev_close - high);
     if (up > tr) tr = up;
-    const double down = std::fabs(prev_close_ - low);
+    const double down = std::fabs(prev_close - low);
     if (down > tr) tr = down;
-    prev_close_ = close;
-    if (count_ <= period_) {
-      atr_ += tr;  // a plain sum while seeding
-      if (count_++ < period_) return false;
-      atr_ /= period_;
-      return true;
-    }
-    atr_ = (atr_ * (period_ - 1) + tr) / period_;
-    return true;
+    warmup_.add(step, atr_, tr);
+    return step != WilderWarmup::Step::kSeed;
   }
   bool update(const Bar& bar, int price_scale, int /*qty_scale*/) noexcept {
     return update(to_double(bar.high, price_scale), to_double(bar.low, price_scale),
@@ -49,25 +38,17 @@ class Atr : public Snapshottable<Atr> {
   }
 
   double value() const noexcept { return atr_; }
-  bool ready() const noexcept { return count_ > period_; }
-  int lookback() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    count_ = 0;
-    prev_close_ = atr_ = 0.0;
-  }
+  bool ready() const noexcept { return warmup_.ready(); }
+  int lookback() const noexcept { return warmup_.lookback(); }
 
   template <class A>
   void fields(A& a) {
-    a.param(period_);
-    a.value(count_);
-    a.value(prev_close_);
+    warmup_.fields(a);
     a.value(atr_);
   }
 
  private:
-  std::uint32_t period_;
-  std::uint32_t count_ = 0;  // bars seen, saturating at period_ + 1
-  double prev_close_ = 0.0;
+  WilderWarmup warmup_;  // previous: the last close
   double atr_ = 0.0;
 };
 

@@ -129,13 +129,6 @@ class SlidingVariance {
   double variance() const noexcept { return variance_; }
   double mean() const noexcept { return mean_; }
   bool full() const noexcept { return window_.full(); }
-  void reset() noexcept {
-    window_.clear();
-    s1_.clear();
-    s2_.clear();
-    mean_ = variance_ = 0.0;
-    run_ = 0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -163,11 +156,8 @@ class SlidingVariance {
   std::uint32_t run_ = 0;  // how many of the newest inputs are equal
 };
 
-class Bollinger : public Snapshottable<Bollinger> {
+class Bollinger : public Snapshottable<Bollinger, IndicatorKind::kBollinger> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kBollinger;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Bollinger(int period, double dev_up = 2.0, double dev_down = 2.0)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 2))),
         dev_up_(dev_up),
@@ -192,10 +182,6 @@ class Bollinger : public Snapshottable<Bollinger> {
   double stddev() const noexcept { return stddev_; }
   bool ready() const noexcept { return variance_.full(); }
   int lookback() const noexcept { return static_cast<int>(period_) - 1; }
-  void reset() noexcept {
-    variance_.reset();
-    middle_ = stddev_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {

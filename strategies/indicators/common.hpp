@@ -49,4 +49,44 @@ struct CompensatedSum {
   }
 };
 
+// The warm-up TA-Lib's Wilder-smoothed indicators share (RSI, ATR): the first input only
+// primes `previous`; inputs 1..period add to plain sums, divided once by period (the seed);
+// after that each average moves as avg = (avg * (period-1) + x) / period. The first value
+// comes with input number period, TA-Lib's lookback.
+struct WilderWarmup {
+  enum class Step : std::uint8_t { kPrime, kSeed, kSeedLast, kSmooth };
+
+  std::uint32_t period;
+  std::uint32_t count = 0;  // inputs seen, saturating at period + 1
+  double previous = 0.0;    // the last input's value the indicator keeps (close, price)
+
+  // Counts one input: what its caller does with it.
+  Step next() noexcept {
+    if (count == 0) {
+      ++count;
+      return Step::kPrime;
+    }
+    if (count <= period) return count++ < period ? Step::kSeed : Step::kSeedLast;
+    return Step::kSmooth;
+  }
+  // Moves one average by the input's contribution `x` at step `step` (not kPrime).
+  void add(Step step, double& average, double x) const noexcept {
+    if (step == Step::kSmooth) {
+      average = (average * (period - 1) + x) / period;
+      return;
+    }
+    average += x;  // a plain sum while seeding, as TA-Lib keeps it
+    if (step == Step::kSeedLast) average /= period;
+  }
+  bool ready() const noexcept { return count > period; }
+  int lookback() const noexcept { return static_cast<int>(period); }
+
+  template <class A>
+  void fields(A& a) {
+    a.param(period);
+    a.value(count);
+    a.value(previous);
+  }
+};
+
 }  // namespace be::ta

@@ -3,16 +3,33 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 
 namespace be::ta {
 namespace {
+
+constexpr std::string_view kValueOutput[] = {"value"};
+constexpr std::string_view kMacdOutputs[] = {"macd", "signal", "hist"};
+constexpr std::string_view kBandOutputs[] = {"upper", "middle", "lower"};
+constexpr std::string_view kStochOutputs[] = {"k", "d"};
+
+// The indicators with more than one output; every other one has kValueOutput.
+struct Outputs {
+  IndicatorKind kind;
+  std::span<const std::string_view> labels;
+};
+constexpr Outputs kMultipleOutputs[] = {{IndicatorKind::kMacd, kMacdOutputs},
+                                        {IndicatorKind::kBollinger, kBandOutputs},
+                                        {IndicatorKind::kStoch, kStochOutputs}};
 
 struct Shape {
   std::string_view name;
   IndicatorKind kind;
   int min_params;  // required
-  int max_params;
+  int max_params;  // also how many the canonical spelling and column names show
   std::array<double, 3> defaults;
   std::array<int, 3> min_value;   // integer lower bound of each period (unused for devs)
   std::array<bool, 3> is_period;  // false: a real-valued deviation multiplier
@@ -40,7 +57,7 @@ const Shape* find_shape(std::string_view name) {
   return nullptr;
 }
 
-const Shape& shape_of(IndicatorKind kind) {
+const Shape& shape_of(IndicatorKind kind) noexcept {
   for (const Shape& s : kShapes) {
     if (s.kind == kind) return s;
   }
@@ -125,56 +142,62 @@ Expected<IndicatorSpec, SpecError> parse_indicator_spec(std::string_view text) {
   return spec;
 }
 
+std::string_view indicator_name(IndicatorKind kind) noexcept {
+  return shape_of(kind).name;
+}
+
+int parameter_count(IndicatorKind kind) noexcept {
+  return shape_of(kind).max_params;
+}
+
+std::span<const std::string_view> output_labels(IndicatorKind kind) noexcept {
+  for (const Outputs& o : kMultipleOutputs) {
+    if (o.kind == kind) return o.labels;
+  }
+  return kValueOutput;
+}
+
 std::vector<std::string> output_names(const IndicatorSpec& spec) {
   const Shape& shape = shape_of(spec.kind);
   std::string base(shape.name);
-  const int shown = spec.kind == IndicatorKind::kMacd || spec.kind == IndicatorKind::kStoch ||
-                            spec.kind == IndicatorKind::kBollinger
-                        ? 3
-                        : 1;
-  for (int p = 0; p < shown; ++p) {
+  for (int p = 0; p < shape.max_params; ++p) {
     base.push_back('_');  // append piecewise: GCC 12's -Wrestrict misfires on "_" + string
     base.append(format_param(spec.params[static_cast<std::size_t>(p)]));
   }
-  switch (spec.kind) {
-    case IndicatorKind::kMacd:
-      return {base + "_macd", base + "_signal", base + "_hist"};
-    case IndicatorKind::kBollinger:
-      return {base + "_upper", base + "_middle", base + "_lower"};
-    case IndicatorKind::kStoch:
-      return {base + "_k", base + "_d"};
-    default:
-      return {base};
+  const auto labels = output_labels(spec.kind);
+  if (labels.size() == 1) return {base};
+  std::vector<std::string> names;
+  for (std::string_view label : labels) {
+    names.push_back(base);
+    names.back().push_back('_');
+    names.back().append(label);
   }
+  return names;
 }
 
 AnyIndicator::Impl AnyIndicator::make(const IndicatorSpec& spec) {
   const auto p = [&](std::size_t i) { return static_cast<int>(spec.params[i]); };
-  switch (spec.kind) {
-    case IndicatorKind::kSma:
-      return Sma(p(0));
-    case IndicatorKind::kEma:
-      return Ema(p(0));
-    case IndicatorKind::kRsi:
-      return Rsi(p(0));
-    case IndicatorKind::kMacd:
-      return Macd(p(0), p(1), p(2));
-    case IndicatorKind::kBollinger:
+  // Every alternative is built from the spec's parameters by its arity: one period, three
+  // periods, or Bollinger's period and two deviations.
+  const auto build = [&]<class T>(std::type_identity<T>) -> Impl {
+    if constexpr (std::is_same_v<T, Bollinger>) {
       return Bollinger(p(0), spec.params[1], spec.params[2]);
-    case IndicatorKind::kAtr:
-      return Atr(p(0));
-    case IndicatorKind::kRoc:
-      return Roc(p(0));
-    case IndicatorKind::kMomentum:
-      return Momentum(p(0));
-    case IndicatorKind::kVolumeSma:
-      return VolumeSma(p(0));
-    case IndicatorKind::kStoch:
-      return Stoch(p(0), p(1), p(2));
-    case IndicatorKind::kVwap:
-      return Vwap(p(0));
+    } else if constexpr (std::is_constructible_v<T, int>) {
+      return T(p(0));
+    } else {
+      return T(p(0), p(1), p(2));
+    }
+  };
+  // The alternative whose kKind the spec names; the parser only produces those kinds.
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    std::optional<Impl> impl;
+    ((std::variant_alternative_t<I, Impl>::kKind == spec.kind
+          ? (impl.emplace(build(std::type_identity<std::variant_alternative_t<I, Impl>>{})), true)
+          : false) ||
+     ...);
+    return impl ? std::move(*impl) : Impl(Sma(p(0)));
   }
-  return Sma(p(0));  // unreachable: the parser only produces the kinds above
+  (std::make_index_sequence<std::variant_size_v<Impl>>{});
 }
 
 AnyIndicator::AnyIndicator(const IndicatorSpec& spec)

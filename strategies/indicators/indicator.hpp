@@ -48,6 +48,13 @@ struct SpecError {
 // Parses a spec; every error names the bad spec and what is wrong with it.
 Expected<IndicatorSpec, SpecError> parse_indicator_spec(std::string_view text);
 
+// A kind's spec name ("sma", "bbands", ...), how many parameters its full spelling shows
+// (macd, bbands and stoch 3, the others 1) and its output labels ("macd", "signal", "hist" /
+// "upper", "middle", "lower" / "k", "d" / "value" for every one-output indicator).
+std::string_view indicator_name(IndicatorKind kind) noexcept;
+int parameter_count(IndicatorKind kind) noexcept;
+std::span<const std::string_view> output_labels(IndicatorKind kind) noexcept;
+
 // Output column names: "rsi_14", or "macd_12_26_9_macd", "macd_12_26_9_signal", ...
 std::vector<std::string> output_names(const IndicatorSpec& spec);
 

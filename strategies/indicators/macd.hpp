@@ -20,11 +20,8 @@
 
 namespace be::ta {
 
-class Macd : public Snapshottable<Macd> {
+class Macd : public Snapshottable<Macd, IndicatorKind::kMacd> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kMacd;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   Macd(int fast, int slow, int signal)
       : fast_(static_cast<std::uint32_t>(clamp_period(std::min(fast, slow), 2))),
         slow_(static_cast<std::uint32_t>(clamp_period(std::max(fast, slow), 2))),
@@ -66,10 +63,6 @@ class Macd : public Snapshottable<Macd> {
   double hist() const noexcept { return macd_ - signal_ema_; }
   bool ready() const noexcept { return count_ >= slow_ + signal_ - 1; }
   int lookback() const noexcept { return static_cast<int>(slow_ + signal_) - 2; }
-  void reset() noexcept {
-    count_ = 0;
-    fast_ema_ = slow_ema_ = signal_ema_ = macd_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {

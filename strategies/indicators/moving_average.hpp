@@ -7,7 +7,7 @@
 //   bool ready() const              false during warm-up (TA-Lib's empty cells)
 //   int lookback() const            TA-Lib's lookback: the first value comes with input
 //                                   number lookback() (0-based)
-//   void reset()                    back to the freshly constructed state
+//   void reset()                    back to the freshly constructed state (Snapshottable)
 //   state_size/save/restore/state_hash   snapshots (strategies/indicators/state.hpp)
 // Thread-safety: none; an indicator belongs to the one thread that updates it.
 // Constructors allocate the window once; periods outside TA-Lib's range are clamped into it
@@ -25,11 +25,8 @@ namespace be::ta {
 // Simple moving average over `period` inputs; first value at index period-1.
 // The window total is a compensated running sum: O(1) and no drift (TA-Lib keeps a plain
 // running total; the two agree far inside 1e-9).
-class Sma : public Snapshottable<Sma> {
+class Sma : public Snapshottable<Sma, IndicatorKind::kSma> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kSma;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Sma(int period)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 1))), window_(period_) {}
 
@@ -53,11 +50,6 @@ class Sma : public Snapshottable<Sma> {
   bool ready() const noexcept { return window_.full(); }
   int lookback() const noexcept { return static_cast<int>(period_) - 1; }
   int period() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    window_.clear();
-    sum_.clear();
-    value_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -75,11 +67,8 @@ class Sma : public Snapshottable<Sma> {
 };
 
 // SMA of the bar volume (the "volume MA"): the same arithmetic, fed volume from bars.
-class VolumeSma : public Snapshottable<VolumeSma> {
+class VolumeSma : public Snapshottable<VolumeSma, IndicatorKind::kVolumeSma> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kVolumeSma;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit VolumeSma(int period) : sma_(period) {}
 
   bool update(double volume) noexcept { return sma_.update(volume); }
@@ -89,7 +78,6 @@ class VolumeSma : public Snapshottable<VolumeSma> {
   double value() const noexcept { return sma_.value(); }
   bool ready() const noexcept { return sma_.ready(); }
   int lookback() const noexcept { return sma_.lookback(); }
-  void reset() noexcept { sma_.reset(); }
 
   template <class A>
   void fields(A& a) {
@@ -102,11 +90,8 @@ class VolumeSma : public Snapshottable<VolumeSma> {
 
 // Exponential moving average, TA-Lib's default: k = 2/(period+1), the first value (index
 // period-1) is the SMA of the first `period` inputs, then ema += (x - ema) * k.
-class Ema : public Snapshottable<Ema> {
+class Ema : public Snapshottable<Ema, IndicatorKind::kEma> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kEma;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Ema(int period)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 1))),
         k_(2.0 / (static_cast<double>(period_) + 1.0)) {}
@@ -127,11 +112,6 @@ class Ema : public Snapshottable<Ema> {
   double value() const noexcept { return value_; }
   bool ready() const noexcept { return count_ == period_; }
   int lookback() const noexcept { return static_cast<int>(period_) - 1; }
-  void reset() noexcept {
-    count_ = 0;
-    seed_sum_ = 0.0;
-    value_ = 0.0;
-  }
 
   template <class A>
   void fields(A& a) {

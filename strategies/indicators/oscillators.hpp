@@ -15,41 +15,19 @@ namespace be::ta {
 // index period) uses the simple averages of the first `period` gains and losses; after that
 // avg = (avg * (period-1) + new) / period. When avg gain + avg loss is within 1e-8 of zero
 // (TA-Lib's TA_IS_ZERO: a flat market) the RSI is 0, as TA-Lib reports it.
-class Rsi : public Snapshottable<Rsi> {
+class Rsi : public Snapshottable<Rsi, IndicatorKind::kRsi> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kRsi;
-  static constexpr std::uint16_t kStateVersion = 1;
-
-  explicit Rsi(int period) : period_(static_cast<std::uint32_t>(clamp_period(period, 2))) {}
+  explicit Rsi(int period) : warmup_{static_cast<std::uint32_t>(clamp_period(period, 2))} {}
 
   bool update(double x) noexcept {
-    if (count_ == 0) {
-      prev_ = x;
-      ++count_;
-      return false;
-    }
-    const double change = x - prev_;
-    prev_ = x;
-    if (count_ <= period_) {  // seeding: plain sums of the first `period` changes
-      if (change < 0) {
-        loss_ -= change;
-      } else {
-        gain_ += change;
-      }
-      if (count_++ < period_) return false;
-      loss_ /= period_;
-      gain_ /= period_;
-    } else {
-      loss_ *= period_ - 1;
-      gain_ *= period_ - 1;
-      if (change < 0) {
-        loss_ -= change;
-      } else {
-        gain_ += change;
-      }
-      loss_ /= period_;
-      gain_ /= period_;
-    }
+    const double change = x - warmup_.previous;
+    warmup_.previous = x;
+    const WilderWarmup::Step step = warmup_.next();
+    if (step == WilderWarmup::Step::kPrime) return false;
+    // Each change feeds one side; the other gets +0.0, which leaves it exactly as it was.
+    warmup_.add(step, gain_, change < 0 ? 0.0 : change);
+    warmup_.add(step, loss_, change < 0 ? -change : 0.0);
+    if (step == WilderWarmup::Step::kSeed) return false;
     const double total = gain_ + loss_;
     value_ = (total > -1e-8 && total < 1e-8) ? 0.0 : 100.0 * (gain_ / total);
     return true;
@@ -59,28 +37,20 @@ class Rsi : public Snapshottable<Rsi> {
   }
 
   double value() const noexcept { return value_; }
-  bool ready() const noexcept { return count_ > period_; }
-  int lookback() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    count_ = 0;
-    prev_ = gain_ = loss_ = value_ = 0.0;
-  }
+  bool ready() const noexcept { return warmup_.ready(); }
+  int lookback() const noexcept { return warmup_.lookback(); }
 
   template <class A>
   void fields(A& a) {
-    a.param(period_);
-    a.value(count_);
-    a.value(prev_);
+    warmup_.fields(a);
     a.value(gain_);
     a.value(loss_);
     a.value(value_);
   }
 
  private:
-  std::uint32_t period_;
-  std::uint32_t count_ = 0;  // inputs seen, saturating at period_ + 1
-  double prev_ = 0.0;
-  double gain_ = 0.0;  // average gain once ready; a plain sum while seeding
+  WilderWarmup warmup_;  // previous: the last close
+  double gain_ = 0.0;    // average gain once ready; a plain sum while seeding
   double loss_ = 0.0;
   double value_ = 0.0;
 };
@@ -90,13 +60,10 @@ class Rsi : public Snapshottable<Rsi> {
 //   Momentum: x - x[t-period]
 // First value at index period.
 template <IndicatorKind K>
-class PriceChange : public Snapshottable<PriceChange<K>> {
+class PriceChange : public Snapshottable<PriceChange<K>, K> {
   static_assert(K == IndicatorKind::kRoc || K == IndicatorKind::kMomentum);
 
  public:
-  static constexpr IndicatorKind kKind = K;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit PriceChange(int period)
       : period_(static_cast<std::uint32_t>(clamp_period(period, 1))), window_(period_) {}
 
@@ -118,11 +85,6 @@ class PriceChange : public Snapshottable<PriceChange<K>> {
   double value() const noexcept { return value_; }
   bool ready() const noexcept { return ready_ != 0; }
   int lookback() const noexcept { return static_cast<int>(period_); }
-  void reset() noexcept {
-    window_.clear();
-    value_ = 0.0;
-    ready_ = 0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -164,10 +126,6 @@ class RollingExtreme {
     queue_.push_back(Entry{next_index_++, x});
     return queue_.front().value;
   }
-  void reset() noexcept {
-    queue_.clear();
-    next_index_ = 0;
-  }
 
   template <class A>
   void fields(A& a) {
@@ -188,11 +146,8 @@ class RollingExtreme {
 //   slow %K = SMA(fast %K, slow_k)      slow %D = SMA(slow %K, slow_d)
 // Both outputs start at index (fast_k-1) + (slow_k-1) + (slow_d-1) = 8 for 5/3/3, as in
 // TA-Lib, which also withholds slow %K until slow %D exists. value() is slow %K.
-class Stoch : public Snapshottable<Stoch> {
+class Stoch : public Snapshottable<Stoch, IndicatorKind::kStoch> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kStoch;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   Stoch(int fast_k, int slow_k, int slow_d)
       : fast_k_(static_cast<std::uint32_t>(clamp_period(fast_k, 1))),
         highest_(fast_k_),
@@ -221,13 +176,6 @@ class Stoch : public Snapshottable<Stoch> {
   bool ready() const noexcept { return slow_d_.ready(); }
   int lookback() const noexcept {
     return static_cast<int>(fast_k_) - 1 + slow_k_.lookback() + slow_d_.lookback();
-  }
-  void reset() noexcept {
-    highest_.reset();
-    lowest_.reset();
-    slow_k_.reset();
-    slow_d_.reset();
-    seen_ = 0;
   }
 
   template <class A>

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -28,6 +29,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/names.hpp"
 #include "core/state_io.hpp"
 
 namespace be::ta {
@@ -41,22 +43,19 @@ enum class StateError : std::uint8_t {
   kCorrupt,            // a ring's head or size is out of range
 };
 
+inline constexpr std::array<Named<StateError>, 6> kStateErrorNames = {{
+    {StateError::kNone, "ok"},
+    {StateError::kTooShort, "state buffer too short"},
+    {StateError::kWrongKind, "state belongs to another indicator or layout version"},
+    {StateError::kParameterMismatch, "state was saved with other parameters"},
+    {StateError::kTrailingBytes, "state buffer has trailing bytes"},
+    {StateError::kCorrupt, "state ring head or size out of range"},
+}};
+static_assert(names_every_code(kStateErrorNames,
+                               static_cast<std::size_t>(StateError::kCorrupt) + 1));
+
 constexpr std::string_view to_string(StateError e) noexcept {
-  switch (e) {
-    case StateError::kNone:
-      return "ok";
-    case StateError::kTooShort:
-      return "state buffer too short";
-    case StateError::kWrongKind:
-      return "state belongs to another indicator or layout version";
-    case StateError::kParameterMismatch:
-      return "state was saved with other parameters";
-    case StateError::kTrailingBytes:
-      return "state buffer has trailing bytes";
-    case StateError::kCorrupt:
-      return "state ring head or size out of range";
-  }
-  return "unknown state error";
+  return name_of(kStateErrorNames, e, "unknown state error");
 }
 
 // A fixed-capacity FIFO: the only storage an indicator owns, allocated once in the
@@ -201,6 +200,23 @@ struct ReadArchive {
   }
 };
 
+// Puts every state field back to its constructed value, zero (parameters stay): reset() for
+// every indicator comes from the same field list, so no field can be left out of it.
+struct ResetArchive {
+  template <class T>
+  void value(T& v) noexcept {
+    v = T{};
+  }
+  template <class T>
+  void param(const T& /*unchanged*/) noexcept {}
+  template <class T>
+  void ring(std::vector<T>& d, std::size_t& head, std::size_t& size) noexcept {
+    std::fill(d.begin(), d.end(), T{});
+    head = 0;
+    size = 0;
+  }
+};
+
 }  // namespace detail
 
 // Stable indicator kind codes: they lead every saved state. Append, never renumber.
@@ -218,13 +234,17 @@ enum class IndicatorKind : std::uint16_t {
   kVwap = 11,
 };
 
-// CRTP mixin: save/restore/state_hash for any class with
-//   static constexpr IndicatorKind kKind; static constexpr std::uint16_t kStateVersion;
+// CRTP mixin every indicator derives from: its kind code and state layout version, and
+// save/restore/state_hash/reset for any class with
 //   template <class A> void fields(A&);   // visits parameters with a.param, state with a.value
-// Restore is all-or-nothing: on error the indicator is left as it was.
-template <class Derived>
+// Restore is all-or-nothing: on error the indicator is left as it was. Bump Version when an
+// indicator's fields change, so an old snapshot is refused (kWrongKind), never misread.
+template <class Derived, IndicatorKind Kind, std::uint16_t Version = 1>
 class Snapshottable {
  public:
+  static constexpr IndicatorKind kKind = Kind;
+  static constexpr std::uint16_t kStateVersion = Version;
+
   std::size_t state_size() const noexcept {
     state_io::Sizer sizer;
     detail::FieldArchive<state_io::Sizer> a{sizer};
@@ -253,6 +273,13 @@ class Snapshottable {
     return a.error;
   }
 
+  // Back to the freshly constructed state (every state field is zero when constructed).
+  // Allocation-free; O(window).
+  void reset() noexcept {
+    detail::ResetArchive a;
+    self().fields(a);
+  }
+
   std::uint64_t state_hash() const noexcept {
     state_io::Hasher hasher;
     detail::FieldArchive<state_io::Hasher> a{hasher};
@@ -266,8 +293,8 @@ class Snapshottable {
 
   template <class A>
   void visit(A& a) const noexcept {
-    a.value(static_cast<std::uint16_t>(Derived::kKind));
-    a.value(Derived::kStateVersion);
+    a.value(static_cast<std::uint16_t>(kKind));
+    a.value(kStateVersion);
     const_cast<Derived&>(self()).fields(a);  // the archives above only read through it
   }
 
@@ -277,7 +304,7 @@ class Snapshottable {
     a.value(kind);
     a.value(version);
     if (a.error != StateError::kNone) return;
-    if (kind != static_cast<std::uint16_t>(Derived::kKind) || version != Derived::kStateVersion) {
+    if (kind != static_cast<std::uint16_t>(kKind) || version != kStateVersion) {
       a.error = StateError::kWrongKind;
       return;
     }

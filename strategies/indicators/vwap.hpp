@@ -18,11 +18,8 @@
 
 namespace be::ta {
 
-class Vwap : public Snapshottable<Vwap> {
+class Vwap : public Snapshottable<Vwap, IndicatorKind::kVwap> {
  public:
-  static constexpr IndicatorKind kKind = IndicatorKind::kVwap;
-  static constexpr std::uint16_t kStateVersion = 1;
-
   explicit Vwap(int period)
       : period_(static_cast<std::uint32_t>(period <= 0 ? 0 : clamp_period(period, 1))),
         pv_window_(period_),
@@ -63,15 +60,6 @@ class Vwap : public Snapshottable<Vwap> {
   double value() const noexcept { return value_; }
   bool ready() const noexcept { return period_ == 0 ? seen_ != 0 : volume_window_.full(); }
   int lookback() const noexcept { return period_ == 0 ? 0 : static_cast<int>(period_) - 1; }
-  void reset() noexcept {
-    pv_window_.clear();
-    volume_window_.clear();
-    pv_sum_.clear();
-    volume_sum_.clear();
-    traded_ = 0;
-    value_ = 0.0;
-    seen_ = 0;
-  }
 
   template <class A>
   void fields(A& a) {

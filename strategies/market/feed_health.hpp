@@ -12,12 +12,14 @@
 // Thread-safety: none; owned by the strategy stage. Allocation: only in the constructor.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/names.hpp"
 
 namespace be {
 
@@ -29,20 +31,18 @@ enum class SafeModeReason : std::uint8_t {
   kGap,                // a sequence gap not yet recovered by a resync
 };
 
+inline constexpr std::array<Named<SafeModeReason>, 5> kSafeModeReasonNames = {{
+    {SafeModeReason::kNone, "none"},
+    {SafeModeReason::kUnknownInstrument, "unknown_instrument"},
+    {SafeModeReason::kNotConnected, "not_connected"},
+    {SafeModeReason::kStale, "stale"},
+    {SafeModeReason::kGap, "gap"},
+}};
+static_assert(names_every_code(kSafeModeReasonNames,
+                               static_cast<std::size_t>(SafeModeReason::kGap) + 1));
+
 constexpr std::string_view to_string(SafeModeReason r) noexcept {
-  switch (r) {
-    case SafeModeReason::kNone:
-      return "none";
-    case SafeModeReason::kUnknownInstrument:
-      return "unknown_instrument";
-    case SafeModeReason::kNotConnected:
-      return "not_connected";
-    case SafeModeReason::kStale:
-      return "stale";
-    case SafeModeReason::kGap:
-      return "gap";
-  }
-  return "invalid";
+  return name_of(kSafeModeReasonNames, r, "invalid");
 }
 
 struct FeedHealthStats {

@@ -9,6 +9,37 @@
 #include "strategies/stage/stage_state.hpp"
 
 namespace be::stage {
+namespace {
+
+// What an order event means to the bot that placed the order. Events not listed (cancel
+// requested or rejected, connection lost, reconciled new, a number this build does not know)
+// change nothing the bot sees.
+struct BotStatusOf {
+  OrderEvent event;
+  bots::BotOrderStatus status;
+};
+constexpr BotStatusOf kBotStatuses[] = {
+    {OrderEvent::kAccepted, bots::BotOrderStatus::kAccepted},
+    {OrderEvent::kPartialFill, bots::BotOrderStatus::kPartiallyFilled},
+    {OrderEvent::kReconciledPartial, bots::BotOrderStatus::kPartiallyFilled},
+    {OrderEvent::kFill, bots::BotOrderStatus::kFilled},
+    {OrderEvent::kReconciledFilled, bots::BotOrderStatus::kFilled},
+    {OrderEvent::kRejected, bots::BotOrderStatus::kRejected},
+    {OrderEvent::kReconciledNotFound, bots::BotOrderStatus::kRejected},
+    {OrderEvent::kCanceled, bots::BotOrderStatus::kCanceled},
+    {OrderEvent::kReconciledCanceled, bots::BotOrderStatus::kCanceled},
+    {OrderEvent::kExpired, bots::BotOrderStatus::kExpired},
+    {OrderEvent::kReconciledExpired, bots::BotOrderStatus::kExpired},
+};
+
+const bots::BotOrderStatus* bot_status_of(OrderEvent event) noexcept {
+  for (const BotStatusOf& entry : kBotStatuses) {
+    if (entry.event == event) return &entry.status;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 void StrategyStage::Context::submit(const OrderIntent& requested) noexcept {
   OrderIntent intent = requested;
@@ -26,14 +57,13 @@ void StrategyStage::Context::submit(const OrderIntent& requested) noexcept {
     return;
   }
   intent.cause = client_sequence(stage_.input_ordinal_, stage_.intents_this_input_++);
-  TrackedOrder tracked;
-  tracked.client_sequence = intent.cause;
-  tracked.instrument = intent.instrument;
-  tracked.tag = intent.tag;
-  tracked.side = intent.side;
-  tracked.price = intent.price;
-  tracked.quantity = intent.quantity;
-  slot_.orders.push_back(tracked);  // capacity reserved at creation: no allocation
+  slot_.orders.push_back(
+      TrackedOrder{.client_sequence = intent.cause,
+                   .instrument = intent.instrument,
+                   .tag = intent.tag,
+                   .side = intent.side,
+                   .price = intent.price,
+                   .quantity = intent.quantity});  // capacity reserved at creation: no allocation
   if (intent.side == Side::kBuy && intent.type == OrderType::kLimit) {
     if (const auto* info = stage_.instrument(intent.instrument)) {
       slot_.open_buy_quote += notional(intent.price, intent.quantity, info->qty_scale);
@@ -122,49 +152,16 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
     fill.fee = update.fee;
     slot->bot->on_fill(fill, ctx);
   }
-  bots::BotOrderUpdate u;
-  u.instrument = order.instrument;
-  u.tag = order.tag;
-  u.side = order.side;
-  u.price = order.price;
-  u.quantity = order.quantity;
-  u.filled_quantity = order.filled;
-  bool closed = false;
-  switch (event) {
-    case OrderEvent::kAccepted:
-      u.status = bots::BotOrderStatus::kAccepted;
-      break;
-    case OrderEvent::kPartialFill:
-    case OrderEvent::kReconciledPartial:
-      u.status = bots::BotOrderStatus::kPartiallyFilled;
-      break;
-    case OrderEvent::kFill:
-    case OrderEvent::kReconciledFilled:
-      u.status = bots::BotOrderStatus::kFilled;
-      closed = true;
-      break;
-    case OrderEvent::kRejected:
-    case OrderEvent::kReconciledNotFound:
-      u.status = bots::BotOrderStatus::kRejected;
-      closed = true;
-      break;
-    case OrderEvent::kCanceled:
-    case OrderEvent::kReconciledCanceled:
-      u.status = bots::BotOrderStatus::kCanceled;
-      closed = true;
-      break;
-    case OrderEvent::kExpired:
-    case OrderEvent::kReconciledExpired:
-      u.status = bots::BotOrderStatus::kExpired;
-      closed = true;
-      break;
-    case OrderEvent::kCancelRequested:
-    case OrderEvent::kCancelRejected:
-    case OrderEvent::kConnectionLost:
-    case OrderEvent::kReconciledNew:
-    default:   // a number this build does not know
-      return;  // nothing the bot's view of the order changes on
-  }
+  bots::BotOrderUpdate u{.instrument = order.instrument,
+                         .tag = order.tag,
+                         .side = order.side,
+                         .price = order.price,
+                         .quantity = order.quantity,
+                         .filled_quantity = order.filled};
+  const bots::BotOrderStatus* status = bot_status_of(event);
+  if (status == nullptr) return;  // nothing the bot's view of the order changes on
+  u.status = *status;
+  const bool closed = bots::is_final(u.status);
   if (closed) {
     if (order.side == Side::kBuy && order.price != 0 && order.quantity > order.filled) {
       slot->open_buy_quote -= notional(order.price, order.quantity - order.filled, qty_scale);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/blobs.hpp"
 #include "strategies/stage/stage_state.hpp"
 
 namespace be::stage {
@@ -93,13 +94,9 @@ void StrategyStage::on_input(const Event& input, Outbox& out) {
     case EventType::kOperatorCommand:
       on_command(input.as<OperatorCommand>(), t, out);
       break;
-    case EventType::kBlob: {
-      const auto blob = input.as<BlobRef>();
-      if (blob.data != nullptr && blob.size <= BlobRef::kMaxSize) {
-        blobs_[blob.blob_id].assign(reinterpret_cast<const char*>(blob.data), blob.size);
-      }
+    case EventType::kBlob:
+      keep_blob(blobs_, input.as<BlobRef>());
       break;
-    }
     case EventType::kTimer:
       on_clock_tick(out);  // event time moved (above); bars of a quiet market close
       break;

@@ -1,68 +1,60 @@
 #include "oms/venues/binance/errors.hpp"
 
+#include <array>
 #include <charconv>
+
+#include "core/names.hpp"
 
 namespace be::binance {
 
+namespace {
+
+// The numbers are sparse (grouped by hundreds), so names_every_code does not apply.
+constexpr std::array<Named<VenueReason>, 26> kVenueReasonNames{{
+    {VenueReason::kNone, "none"},
+    {VenueReason::kPriceFilter, "price_filter"},
+    {VenueReason::kLotSize, "lot_size"},
+    {VenueReason::kMinNotional, "min_notional"},
+    {VenueReason::kOtherFilter, "other_filter"},
+    {VenueReason::kInvalidQuantity, "invalid_quantity"},
+    {VenueReason::kInvalidParameter, "invalid_parameter"},
+    {VenueReason::kInvalidSymbol, "invalid_symbol"},
+    {VenueReason::kInsufficientBalance, "insufficient_balance"},
+    {VenueReason::kDuplicateOrder, "duplicate_order"},
+    {VenueReason::kNewOrderRejected, "new_order_rejected"},
+    {VenueReason::kUnknownOrder, "unknown_order"},
+    {VenueReason::kTimestampOutsideRecvWindow, "timestamp_outside_recv_window"},
+    {VenueReason::kBadSignature, "bad_signature"},
+    {VenueReason::kBadApiKey, "bad_api_key"},
+    {VenueReason::kTooManyRequests, "too_many_requests"},
+    {VenueReason::kIpBanned, "ip_banned"},
+    {VenueReason::kLocalRateLimit, "local_rate_limit"},
+    {VenueReason::kServerError, "server_error"},
+    {VenueReason::kTimeout, "timeout"},
+    {VenueReason::kDisconnected, "disconnected"},
+    {VenueReason::kMalformedAnswer, "malformed_answer"},
+    {VenueReason::kQueueFull, "queue_full"},
+    {VenueReason::kUnknownInstrument, "unknown_instrument"},
+    {VenueReason::kNotRunning, "not_running"},
+    {VenueReason::kOther, "other"},
+}};
+
+}  // namespace
+
 std::string_view to_string(VenueReason reason) noexcept {
-  switch (reason) {
-    case VenueReason::kNone:
-      return "none";
-    case VenueReason::kPriceFilter:
-      return "price_filter";
-    case VenueReason::kLotSize:
-      return "lot_size";
-    case VenueReason::kMinNotional:
-      return "min_notional";
-    case VenueReason::kOtherFilter:
-      return "other_filter";
-    case VenueReason::kInvalidQuantity:
-      return "invalid_quantity";
-    case VenueReason::kInvalidParameter:
-      return "invalid_parameter";
-    case VenueReason::kInvalidSymbol:
-      return "invalid_symbol";
-    case VenueReason::kInsufficientBalance:
-      return "insufficient_balance";
-    case VenueReason::kDuplicateOrder:
-      return "duplicate_order";
-    case VenueReason::kNewOrderRejected:
-      return "new_order_rejected";
-    case VenueReason::kUnknownOrder:
-      return "unknown_order";
-    case VenueReason::kTimestampOutsideRecvWindow:
-      return "timestamp_outside_recv_window";
-    case VenueReason::kBadSignature:
-      return "bad_signature";
-    case VenueReason::kBadApiKey:
-      return "bad_api_key";
-    case VenueReason::kTooManyRequests:
-      return "too_many_requests";
-    case VenueReason::kIpBanned:
-      return "ip_banned";
-    case VenueReason::kLocalRateLimit:
-      return "local_rate_limit";
-    case VenueReason::kServerError:
-      return "server_error";
-    case VenueReason::kTimeout:
-      return "timeout";
-    case VenueReason::kDisconnected:
-      return "disconnected";
-    case VenueReason::kMalformedAnswer:
-      return "malformed_answer";
-    case VenueReason::kQueueFull:
-      return "queue_full";
-    case VenueReason::kUnknownInstrument:
-      return "unknown_instrument";
-    case VenueReason::kNotRunning:
-      return "not_running";
-    case VenueReason::kOther:
-      return "other";
-  }
-  return "other";
+  return name_of(kVenueReasonNames, reason, "other");
 }
 
 namespace {
+
+// Binance's filter names, as "Filter failure: NAME" reports them.
+constexpr std::array<Named<VenueReason>, 5> kFilterNames{{
+    {VenueReason::kPriceFilter, "PRICE_FILTER"},
+    {VenueReason::kLotSize, "LOT_SIZE"},
+    {VenueReason::kLotSize, "MARKET_LOT_SIZE"},
+    {VenueReason::kMinNotional, "MIN_NOTIONAL"},
+    {VenueReason::kMinNotional, "NOTIONAL"},
+}};
 
 MappedError filter_failure(std::string_view msg) noexcept {
   // Binance names the filter after "Filter failure: "; MIN_NOTIONAL was renamed NOTIONAL on
@@ -73,14 +65,7 @@ MappedError filter_failure(std::string_view msg) noexcept {
   std::string_view name = msg.substr(at + kPrefix.size());
   while (!name.empty() && (name.back() == '.' || name.back() == ' '))
     name.remove_suffix(1);
-  if (name == "PRICE_FILTER") return {VenueReason::kPriceFilter, RetryClass::kFinal};
-  if (name == "LOT_SIZE" || name == "MARKET_LOT_SIZE") {
-    return {VenueReason::kLotSize, RetryClass::kFinal};
-  }
-  if (name == "MIN_NOTIONAL" || name == "NOTIONAL") {
-    return {VenueReason::kMinNotional, RetryClass::kFinal};
-  }
-  return {VenueReason::kOtherFilter, RetryClass::kFinal};
+  return {code_of(kFilterNames, name).value_or(VenueReason::kOtherFilter), RetryClass::kFinal};
 }
 
 }  // namespace

@@ -93,14 +93,8 @@ void BinanceSpotGateway::Impl::prune() {
 OrderUpdate BinanceSpotGateway::Impl::update_for(BotId bot, InstrumentId instrument,
                                                  SequenceNumber seq, oms::OrderEvent e,
                                                  VenueReason reason) const {
-  OrderUpdate u;
-  u.bot = bot;
-  u.instrument = instrument;
-  u.client_sequence = seq;
-  u.account = config.account;
-  u.event = ev(e);
-  u.reason = static_cast<std::uint16_t>(reason);
-  return u;
+  return oms::order_update(bot, seq, instrument, config.account, e,
+                           static_cast<std::uint16_t>(reason));
 }
 
 void BinanceSpotGateway::Impl::worker_main() {
@@ -193,39 +187,41 @@ void BinanceSpotGateway::stop() noexcept {
   s.stop_user_stream();
 }
 
+// Hands one request to the REST worker: false (counted) when the ring is full or the gateway
+// is not running. Non-blocking: a push and, only when the worker sleeps, a wake.
+bool BinanceSpotGateway::Impl::enqueue(const Work& w) noexcept {
+  if (!running.load(std::memory_order_relaxed) || !ring.try_push(w)) {
+    counters.queue_full.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  wake_worker();
+  return true;
+}
+
+// The answer to an order request enqueue() refused.
+void BinanceSpotGateway::Impl::refuse_unqueued(BotId bot, InstrumentId instrument,
+                                               SequenceNumber seq, oms::OrderEvent refusal,
+                                               Nanos now) {
+  emit(update_for(bot, instrument, seq, refusal,
+                  running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning),
+       now);
+}
+
 void BinanceSpotGateway::submit(const OrderNew& order, Nanos now) noexcept {
   auto& s = *impl_;
   s.counters.submitted.fetch_add(1, std::memory_order_relaxed);
-  Work w;
-  w.kind = Work::kNew;
-  w.order = order;
-  w.now = now;
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
-    s.emit(
-        s.update_for(order.bot, order.instrument, order.client_sequence, oms::OrderEvent::kRejected,
-                     s.running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning),
-        now);
-    return;
+  if (!s.enqueue(Work{Work::kNew, order, {}, now})) {
+    s.refuse_unqueued(order.bot, order.instrument, order.client_sequence,
+                      oms::OrderEvent::kRejected, now);
   }
-  s.wake_worker();
 }
 
 void BinanceSpotGateway::cancel(const OrderCancel& cancel, Nanos now) noexcept {
   auto& s = *impl_;
-  Work w;
-  w.kind = Work::kCancel;
-  w.cancel = cancel;
-  w.now = now;
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
-    s.emit(s.update_for(cancel.bot, cancel.instrument, cancel.client_sequence,
-                        oms::OrderEvent::kCancelRejected,
-                        s.running.load() ? VenueReason::kQueueFull : VenueReason::kNotRunning),
-           now);
-    return;
+  if (!s.enqueue(Work{Work::kCancel, {}, cancel, now})) {
+    s.refuse_unqueued(cancel.bot, cancel.instrument, cancel.client_sequence,
+                      oms::OrderEvent::kCancelRejected, now);
   }
-  s.wake_worker();
 }
 
 void BinanceSpotGateway::query_order(BotId bot, InstrumentId instrument,
@@ -239,11 +235,7 @@ void BinanceSpotGateway::query_order(BotId bot, InstrumentId instrument,
   w.cancel.account = s.config.account;
   w.now = now;
   // A query that cannot be queued is answered by the next reconciliation instead.
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  s.wake_worker();
+  s.enqueue(w);
 }
 
 void BinanceSpotGateway::request_balances(AccountId account, Nanos now) noexcept {
@@ -252,11 +244,7 @@ void BinanceSpotGateway::request_balances(AccountId account, Nanos now) noexcept
   Work w;
   w.kind = Work::kBalances;
   w.now = now;
-  if (!s.running.load(std::memory_order_relaxed) || !s.ring.try_push(w)) {
-    s.counters.queue_full.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  s.wake_worker();
+  s.enqueue(w);
 }
 
 GatewayStats BinanceSpotGateway::stats() const noexcept {

@@ -135,6 +135,11 @@ struct BinanceSpotGateway::Impl {
 
   net::HttpClientOptions http_options() const;
 
+  // ---- the caller's side (gateway.cpp) ----------------------------------------------------
+  bool enqueue(const Work& w) noexcept;
+  void refuse_unqueued(BotId bot, InstrumentId instrument, SequenceNumber seq,
+                       oms::OrderEvent refusal, Nanos now);
+
   // ---- emitting (gateway.cpp) -------------------------------------------------------------
   void emit(const OrderUpdate& u, Nanos event_time) { responses.respond(u, event_time, 0); }
   void emit_tracked(const OrderUpdate& u, Nanos event_time);
@@ -157,6 +162,11 @@ struct BinanceSpotGateway::Impl {
   std::optional<OrderUpdate> query(net::HttpClient& http, MessageParser& parser,
                                    const InstrumentDefined& def, BotId bot, SequenceNumber seq,
                                    Nanos& event_time);
+  const InstrumentDefined* instrument_or_refuse(BotId bot, InstrumentId instrument,
+                                                SequenceNumber seq, oms::OrderEvent refusal,
+                                                Nanos now);
+  bool emit_answered(MessageParser& parser, const std::string& body, OrderUpdate u,
+                     bool with_executed);
   void do_new(net::HttpClient& http, MessageParser& parser, const Work& w);
   void do_cancel(net::HttpClient& http, MessageParser& parser, const Work& w);
   void do_query(net::HttpClient& http, MessageParser& parser, const Work& w);

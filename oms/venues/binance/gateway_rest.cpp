@@ -144,15 +144,37 @@ std::optional<OrderUpdate> BinanceSpotGateway::Impl::query(net::HttpClient& http
   return std::nullopt;
 }
 
+// The instrument a request names, or nothing after answering `refusal` (kUnknownInstrument).
+const InstrumentDefined* BinanceSpotGateway::Impl::instrument_or_refuse(
+    BotId bot, InstrumentId instrument, SequenceNumber seq, oms::OrderEvent refusal, Nanos now) {
+  const InstrumentDefined* def = symbols.by_id(instrument);
+  if (def == nullptr)
+    emit(update_for(bot, instrument, seq, refusal, VenueReason::kUnknownInstrument), now);
+  return def;
+}
+
+// Emits `u` (an acknowledgement or a cancel) with what the venue's order answer says: its
+// order id, its time and, `with_executed`, the quantity executed. An answer that does not read
+// leaves `u` as it is, at our estimate of the venue's clock; false then.
+bool BinanceSpotGateway::Impl::emit_answered(MessageParser& parser, const std::string& body,
+                                             OrderUpdate u, bool with_executed) {
+  OrderSnapshot snap;
+  Nanos t = venue_now();
+  const bool read = parser.parse_order(body, snap);
+  if (read) {
+    u.venue_order_id = snap.order_id;
+    if (with_executed) u.cumulative_quantity = snap.executed_quantity;
+    if (snap.update_time != 0) t = snap.update_time;
+  }
+  emit_tracked(u, t);
+  return read;
+}
+
 void BinanceSpotGateway::Impl::do_new(net::HttpClient& http, MessageParser& parser, const Work& w) {
   const OrderNew& o = w.order;
-  const InstrumentDefined* def = symbols.by_id(o.instrument);
-  if (def == nullptr) {
-    emit(update_for(o.bot, o.instrument, o.client_sequence, oms::OrderEvent::kRejected,
-                    VenueReason::kUnknownInstrument),
-         w.now);
-    return;
-  }
+  const InstrumentDefined* def = instrument_or_refuse(o.bot, o.instrument, o.client_sequence,
+                                                      oms::OrderEvent::kRejected, w.now);
+  if (def == nullptr) return;
   {
     std::lock_guard lock(track_mutex);
     tracked[TrackKey{index_of(o.bot), o.client_sequence}] =
@@ -182,17 +204,11 @@ void BinanceSpotGateway::Impl::do_new(net::HttpClient& http, MessageParser& pars
     if (attempt > 0) counters.retries.fetch_add(1, std::memory_order_relaxed);
     Reply r = call(http, parser, "POST", "/api/v3/order", q, true, kWeightOrder, true);
     if (r.ok()) {
-      OrderSnapshot ack;
-      OrderUpdate u = update_for(o.bot, o.instrument, o.client_sequence, oms::OrderEvent::kAccepted,
-                                 VenueReason::kNone);
-      Nanos t = venue_now();
-      if (parser.parse_order(r.body, ack)) {
-        u.venue_order_id = ack.order_id;
-        if (ack.update_time != 0) t = ack.update_time;
-      } else {
+      const OrderUpdate ack = update_for(o.bot, o.instrument, o.client_sequence,
+                                         oms::OrderEvent::kAccepted, VenueReason::kNone);
+      if (!emit_answered(parser, r.body, ack, false)) {
         counters.malformed.fetch_add(1, std::memory_order_relaxed);
       }
-      emit_tracked(u, t);
       return;
     }
     last = r.mapped.reason;
@@ -231,27 +247,17 @@ void BinanceSpotGateway::Impl::do_new(net::HttpClient& http, MessageParser& pars
 void BinanceSpotGateway::Impl::do_cancel(net::HttpClient& http, MessageParser& parser,
                                          const Work& w) {
   const OrderCancel& c = w.cancel;
-  const InstrumentDefined* def = symbols.by_id(c.instrument);
-  if (def == nullptr) {
-    emit(update_for(c.bot, c.instrument, c.client_sequence, oms::OrderEvent::kCancelRejected,
-                    VenueReason::kUnknownInstrument),
-         w.now);
-    return;
-  }
+  const InstrumentDefined* def = instrument_or_refuse(c.bot, c.instrument, c.client_sequence,
+                                                      oms::OrderEvent::kCancelRejected, w.now);
+  if (def == nullptr) return;
   Reply r = call_idempotent(http, parser, "DELETE", "/api/v3/order",
                             order_params(*def, c.bot, c.client_sequence, "origClientOrderId"), true,
                             kWeightCancel);
   if (r.ok()) {
-    OrderSnapshot snap;
-    OrderUpdate u = update_for(c.bot, c.instrument, c.client_sequence, oms::OrderEvent::kCanceled,
-                               VenueReason::kNone);
-    Nanos t = venue_now();
-    if (parser.parse_order(r.body, snap)) {
-      u.venue_order_id = snap.order_id;
-      u.cumulative_quantity = snap.executed_quantity;
-      if (snap.update_time != 0) t = snap.update_time;
-    }
-    emit_tracked(u, t);
+    emit_answered(parser, r.body,
+                  update_for(c.bot, c.instrument, c.client_sequence, oms::OrderEvent::kCanceled,
+                             VenueReason::kNone),
+                  true);
     return;
   }
   emit(update_for(c.bot, c.instrument, c.client_sequence, oms::OrderEvent::kCancelRejected,
@@ -262,13 +268,9 @@ void BinanceSpotGateway::Impl::do_cancel(net::HttpClient& http, MessageParser& p
 void BinanceSpotGateway::Impl::do_query(net::HttpClient& http, MessageParser& parser,
                                         const Work& w) {
   const OrderCancel& c = w.cancel;  // bot, instrument, sequence of the order asked about
-  const InstrumentDefined* def = symbols.by_id(c.instrument);
-  if (def == nullptr) {
-    emit(update_for(c.bot, c.instrument, c.client_sequence, oms::OrderEvent::kReconciledNotFound,
-                    VenueReason::kUnknownInstrument),
-         w.now);
-    return;
-  }
+  const InstrumentDefined* def = instrument_or_refuse(c.bot, c.instrument, c.client_sequence,
+                                                      oms::OrderEvent::kReconciledNotFound, w.now);
+  if (def == nullptr) return;
   Nanos t = 0;
   if (auto found = query(http, parser, *def, c.bot, c.client_sequence, t)) emit_tracked(*found, t);
 }

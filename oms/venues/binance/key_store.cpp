@@ -14,6 +14,8 @@
 #include <istream>
 #include <ostream>
 
+#include "core/hex.hpp"
+
 namespace be::binance {
 
 // ---- SecretString ---------------------------------------------------------------------------
@@ -67,11 +69,25 @@ struct CtxDeleter {
 };
 using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+constexpr int kEncrypt = 1;
+constexpr int kDecrypt = 0;
+
+// An AES-256-GCM context under the master key with the file's nonce (bytes 8..19 of
+// `header`), the whole header already fed as additional authenticated data; null on any
+// failure. Encryption and decryption differ only in `direction`.
+CtxPtr gcm_over_header(const MasterKey& master, const std::uint8_t* header, int direction) {
+  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  const auto* key = reinterpret_cast<const unsigned char*>(master.reveal().data());
+  if (!ctx ||
+      EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, direction) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceBytes),
+                          nullptr) != 1 ||
+      EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key, header + 8, direction) != 1 ||
+      EVP_CipherUpdate(ctx.get(), nullptr, &len, header, static_cast<int>(kHeaderBytes)) != 1) {
+    return nullptr;
+  }
+  return ctx;
 }
 
 void put_u32(std::vector<std::uint8_t>& out, std::size_t at, std::uint32_t v) {
@@ -192,15 +208,9 @@ Expected<std::vector<std::uint8_t>, std::string> encrypt_credentials(const Maste
   }
   put_u32(out, 20, static_cast<std::uint32_t>(plain.size()));
 
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  const CtxPtr ctx = gcm_over_header(master, out.data(), kEncrypt);
   int len = 0;
-  const auto* key = reinterpret_cast<const unsigned char*>(master.reveal().data());
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceBytes),
-                          nullptr) != 1 ||
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key, out.data() + 8) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, out.data(), static_cast<int>(kHeaderBytes)) !=
-          1 ||
+  if (!ctx ||
       EVP_EncryptUpdate(ctx.get(), out.data() + kHeaderBytes, &len,
                         reinterpret_cast<const unsigned char*>(plain.data()),
                         static_cast<int>(plain.size())) != 1 ||
@@ -233,17 +243,11 @@ Expected<ApiCredentials, std::string> decrypt_credentials(const MasterKey& maste
   }
   std::string plain(n, '\0');
   Cleanse wipe_plain{plain.data(), plain.size()};
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  const CtxPtr ctx = gcm_over_header(master, file.data(), kDecrypt);
   int len = 0;
   std::array<std::uint8_t, kTagBytes> tag{};
   std::memcpy(tag.data(), file.data() + kHeaderBytes + n, kTagBytes);
-  const auto* key = reinterpret_cast<const unsigned char*>(master.reveal().data());
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceBytes),
-                          nullptr) != 1 ||
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key, file.data() + 8) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, file.data(), static_cast<int>(kHeaderBytes)) !=
-          1 ||
+  if (!ctx ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len,
                         file.data() + kHeaderBytes, static_cast<int>(n)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),

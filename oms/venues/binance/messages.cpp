@@ -24,24 +24,16 @@ struct UserFields {
   std::vector<Balance> B;
 };
 
-bool read_balances(od::array arr, std::vector<UserFields::Balance>& out) {
+bool read_balances(od::array arr, std::vector<UserFields::Balance>& out, std::string& error) {
   for (auto item : arr) {
     od::object obj;
     if (item.get_object().get(obj)) return false;
     UserFields::Balance b;
-    for (auto field_result : obj) {
-      od::field field;
-      std::string_view key;
-      if (!next_field(std::move(field_result), field, key)) return false;
-      od::value v = field.value();
-      bool ok = true;
-      if (key == "a")
-        ok = read_string(v, b.a);
-      else if (key == "f")
-        ok = read_string(v, b.f);
-      else if (key == "l")
-        ok = read_string(v, b.l);
-      if (!ok) return false;
+    const FieldSlot slots[] = {{"a", &b.a}, {"f", &b.f}, {"l", &b.l}};
+    if (!for_each_field(obj, error, "", [&](std::string_view key, od::value v) {
+          return read_slot(slots, key, v);
+        })) {
+      return false;
     }
     out.push_back(b);
   }
@@ -49,82 +41,27 @@ bool read_balances(od::array arr, std::vector<UserFields::Balance>& out) {
 }
 
 // Reads an event object; a nested "event" object (the WebSocket API's wrapping) is read in
-// its place.
-bool read_user_fields(od::object obj, UserFields& f, int depth) {
-  for (auto field_result : obj) {
-    od::field field;
-    std::string_view key;
-    if (!next_field(std::move(field_result), field, key)) return false;
-    od::value v = field.value();
-    bool ok = true;
-    if (key.size() == 1) {
-      switch (key[0]) {
-        case 'e':
-          ok = read_string(v, f.e);
-          break;
-        case 's':
-          ok = read_string(v, f.s);
-          break;
-        case 'c':
-          ok = read_string(v, f.c);
-          break;
-        case 'C':
-          ok = read_string(v, f.C);
-          break;
-        case 'x':
-          ok = read_string(v, f.x);
-          break;
-        case 'X':
-          ok = read_string(v, f.X);
-          break;
-        case 'l':
-          ok = read_string(v, f.l);
-          break;
-        case 'z':
-          ok = read_string(v, f.z);
-          break;
-        case 'L':
-          ok = read_string(v, f.L);
-          break;
-        case 'n':
-          ok = read_string(v, f.n);
-          break;
-        case 'N': {
-          bool is_null = false;
-          if (v.is_null().get(is_null) == simdjson::SUCCESS && is_null) break;
-          ok = read_string(v, f.N);
-          break;
-        }
-        case 'E':
-          ok = read_int(v, f.E);
-          break;
-        case 'T':
-          ok = read_int(v, f.T);
-          break;
-        case 't':
-          ok = read_int(v, f.t);
-          break;
-        case 'i':
-          ok = read_int(v, f.i);
-          break;
-        case 'm':
-          ok = v.get_bool().get(f.m) == simdjson::SUCCESS;
-          break;
-        case 'B': {
-          od::array arr;
-          ok = v.get_array().get(arr) == simdjson::SUCCESS && read_balances(arr, f.B);
-          break;
-        }
-        default:
-          break;
-      }
-    } else if (key == "event" && depth == 0) {
-      od::object inner;
-      ok = v.get_object().get(inner) == simdjson::SUCCESS && read_user_fields(inner, f, 1);
+// its place. False, whatever `error` says, when any field is malformed.
+bool read_user_fields(od::object obj, UserFields& f, int depth, std::string& error) {
+  const FieldSlot slots[] = {
+      {"e", &f.e}, {"s", &f.s}, {"c", &f.c}, {"C", &f.C}, {"x", &f.x}, {"X", &f.X},
+      {"l", &f.l}, {"z", &f.z}, {"L", &f.L}, {"n", &f.n}, {"N", &f.N}, {"E", &f.E},
+      {"T", &f.T}, {"t", &f.t}, {"i", &f.i}, {"m", &f.m},
+  };
+  return for_each_field(obj, error, "", [&](std::string_view key, od::value v) {
+    if (key == "B") {
+      od::array arr;
+      return v.get_array().get(arr) == simdjson::SUCCESS && read_balances(arr, f.B, error);
     }
-    if (!ok) return false;
-  }
-  return true;
+    if (key == "event") {
+      od::object inner;
+      return depth != 0 || (v.get_object().get(inner) == simdjson::SUCCESS &&
+                            read_user_fields(inner, f, 1, error));
+    }
+    bool is_null = false;
+    if (key == "N" && v.is_null().get(is_null) == simdjson::SUCCESS && is_null) return true;
+    return read_slot(slots, key, v);
+  });
 }
 
 }  // namespace
@@ -134,7 +71,7 @@ MessageParser::UserKind MessageParser::parse_user(std::string_view text, Account
   od::object obj;
   if (!impl_->object(text, obj, error_, "not a JSON object")) return UserKind::kMalformed;
   UserFields f;
-  if (!read_user_fields(obj, f, 0)) {
+  if (!read_user_fields(obj, f, 0, error_)) {
     error_ = "malformed user-data event";
     return UserKind::kMalformed;
   }
@@ -146,20 +83,9 @@ MessageParser::UserKind MessageParser::parse_user(std::string_view text, Account
   if (f.e == "outboundAccountPosition") {
     balances_.clear();
     for (const auto& b : f.B) {
-      const AssetDef* asset = symbols_->asset(b.a);
-      if (asset == nullptr) continue;
-      const auto free = parse_decimal(b.f, asset->scale);
-      const auto locked = parse_decimal(b.l, asset->scale);
-      if (!free || !locked) {
-        error_ = "balance of " + std::string(b.a) + " does not fit its scale";
+      if (!add_balance(*symbols_, account, b.a, b.f, b.l, balances_, error_)) {
         return UserKind::kMalformed;
       }
-      BalanceUpdate u;
-      u.account = account;
-      u.asset = asset->id;
-      u.free = free.value();
-      u.locked = locked.value();
-      balances_.push_back(u);
     }
     return UserKind::kAccountPosition;
   }

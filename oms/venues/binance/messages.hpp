@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "core/event.hpp"
-#include "oms/venues/binance/symbols.hpp"
 #include "oms/order.hpp"
+#include "oms/venues/binance/symbols.hpp"
 
 namespace be::binance {
 

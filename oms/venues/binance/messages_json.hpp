@@ -5,8 +5,11 @@
 
 #include <cstring>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "core/fixed_point.hpp"
@@ -95,42 +98,86 @@ inline bool read_int(od::value v, Int& out) {
   return true;
 }
 
-inline bool read_order_fields(od::object obj, OrderFields& f, std::string& error) {
+// Calls on_field(key, value) -> bool for each field of `obj`, in order. False when the JSON
+// is broken (`error` is then `malformed`) or when on_field returns false (it says why, if it
+// wants to, in `error`).
+template <class OnField>
+bool for_each_field(od::object obj, std::string& error, std::string_view malformed,
+                    OnField on_field) {
   for (auto field_result : obj) {
     od::field field;
     std::string_view key;
     if (!next_field(std::move(field_result), field, key)) {
-      error = "malformed order object";
+      error = malformed;
       return false;
     }
-    od::value v = field.value();
-    bool ok = true;
-    if (key == "symbol")
-      ok = read_string(v, f.symbol);
-    else if (key == "clientOrderId")
-      ok = read_string(v, f.client);
-    else if (key == "status")
-      ok = read_string(v, f.status);
-    else if (key == "price")
-      ok = read_string(v, f.price);
-    else if (key == "origQty")
-      ok = read_string(v, f.orig_qty);
-    else if (key == "executedQty")
-      ok = read_string(v, f.exec_qty);
-    else if (key == "orderId")
-      ok = read_int(v, f.order_id);
-    else if (key == "updateTime")
-      ok = read_int(v, f.update_time);
-    else if (key == "transactTime")
-      ok = read_int(v, f.transact_time);
-    else if (key == "time")
-      ok = read_int(v, f.time);
-    if (!ok) {
-      error = "order field '" + std::string(key) + "' has the wrong type";
-      return false;
-    }
+    if (!on_field(key, field.value())) return false;
   }
   return true;
+}
+
+// A field an object may have and where its value goes: text (kept as a view into the
+// document), an integer or a bool. Fields the table does not name are skipped.
+struct FieldSlot {
+  std::string_view key;
+  std::variant<std::string_view*, std::int64_t*, std::uint64_t*, bool*> to;
+};
+
+// Reads `v` into the slot named `key`; false when that slot's type does not match.
+inline bool read_slot(std::span<const FieldSlot> slots, std::string_view key, od::value v) {
+  for (const FieldSlot& slot : slots) {
+    if (slot.key != key) continue;
+    return std::visit(
+        [&](auto* to) {
+          using T = std::remove_pointer_t<decltype(to)>;
+          if constexpr (std::is_same_v<T, std::string_view>) {
+            return read_string(v, *to);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            return v.get_bool().get(*to) == simdjson::SUCCESS;
+          } else {
+            return read_int(v, *to);
+          }
+        },
+        slot.to);
+  }
+  return true;
+}
+
+// A balance as both the account answer and the account-position event carry it: an asset
+// this gateway does not know is skipped, amounts must fit the asset's scale.
+inline bool add_balance(const SymbolMap& symbols, AccountId account, std::string_view asset_name,
+                        std::string_view free_text, std::string_view locked_text,
+                        std::vector<BalanceUpdate>& out, std::string& error) {
+  const AssetDef* asset = symbols.asset(asset_name);
+  if (asset == nullptr) return true;
+  const auto free = parse_decimal(free_text, asset->scale);
+  const auto locked = parse_decimal(locked_text, asset->scale);
+  if (!free || !locked) {
+    error = "balance of " + std::string(asset_name) + " does not fit its scale";
+    return false;
+  }
+  BalanceUpdate u;
+  u.account = account;
+  u.asset = asset->id;
+  u.free = free.value();
+  u.locked = locked.value();
+  out.push_back(u);
+  return true;
+}
+
+inline bool read_order_fields(od::object obj, OrderFields& f, std::string& error) {
+  const FieldSlot slots[] = {
+      {"symbol", &f.symbol},    {"clientOrderId", &f.client},   {"status", &f.status},
+      {"price", &f.price},      {"origQty", &f.orig_qty},       {"executedQty", &f.exec_qty},
+      {"orderId", &f.order_id}, {"updateTime", &f.update_time}, {"transactTime", &f.transact_time},
+      {"time", &f.time},
+  };
+  return for_each_field(obj, error, "malformed order object",
+                        [&](std::string_view key, od::value v) {
+                          if (read_slot(slots, key, v)) return true;
+                          error = "order field '" + std::string(key) + "' has the wrong type";
+                          return false;
+                        });
 }
 
 inline bool to_snapshot(const OrderFields& f, const SymbolMap& symbols, OrderSnapshot& out,

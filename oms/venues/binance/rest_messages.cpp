@@ -11,29 +11,23 @@ bool MessageParser::parse_error(std::string_view text, ApiError& out) {
   od::object obj;
   if (!impl_->object(text, obj, error_, "error body is not an object")) return false;
   bool have_code = false;
-  for (auto field_result : obj) {
-    od::field field;
-    std::string_view key;
-    if (!next_field(std::move(field_result), field, key)) {
-      error_ = "malformed error body";
-      return false;
-    }
-    od::value v = field.value();
-    if (key == "code") {
-      if (!read_int(v, out.code)) {
-        error_ = "error code is not an integer";
-        return false;
-      }
-      have_code = true;
-    } else if (key == "msg") {
-      std::string_view msg;
-      if (!read_string(v, msg)) {
-        error_ = "error msg is not a string";
-        return false;
-      }
-      out.msg.assign(msg);
-    }
-  }
+  std::string_view msg;
+  const bool read =
+      for_each_field(obj, error_, "malformed error body", [&](std::string_view key, od::value v) {
+        if (key == "code") {
+          have_code = read_int(v, out.code);
+          if (!have_code) error_ = "error code is not an integer";
+          return have_code;
+        }
+        if (key != "msg") return true;
+        if (!read_string(v, msg)) {
+          error_ = "error msg is not a string";
+          return false;
+        }
+        out.msg.assign(msg);
+        return true;
+      });
+  if (!read) return false;
   if (!have_code) error_ = "error body without a code";
   return have_code;
 }
@@ -80,62 +74,37 @@ bool MessageParser::parse_account(std::string_view text, AccountId account,
   od::object obj;
   if (!impl_->object(text, obj, error_, "account answer is not an object")) return false;
   bool have_balances = false;
-  for (auto field_result : obj) {
-    od::field field;
-    std::string_view key;
-    if (!next_field(std::move(field_result), field, key)) {
-      error_ = "malformed account answer";
-      return false;
-    }
-    if (key != "balances") continue;
-    od::array arr;
-    if (field.value().get_array().get(arr)) {
-      error_ = "balances is not an array";
-      return false;
-    }
-    have_balances = true;
-    for (auto item : arr) {
-      od::object b;
-      if (item.get_object().get(b)) {
-        error_ = "balance is not an object";
-        return false;
-      }
-      std::string_view asset_name, free_text, locked_text;
-      for (auto bf : b) {
-        od::field f;
-        std::string_view k;
-        if (!next_field(std::move(bf), f, k)) {
-          error_ = "malformed balance";
-          return false;
-        }
-        bool ok = true;
-        if (k == "asset")
-          ok = read_string(f.value(), asset_name);
-        else if (k == "free")
-          ok = read_string(f.value(), free_text);
-        else if (k == "locked")
-          ok = read_string(f.value(), locked_text);
-        if (!ok) {
-          error_ = "balance field has the wrong type";
-          return false;
-        }
-      }
-      const AssetDef* asset = symbols_->asset(asset_name);
-      if (asset == nullptr) continue;
-      const auto free = parse_decimal(free_text, asset->scale);
-      const auto locked = parse_decimal(locked_text, asset->scale);
-      if (!free || !locked) {
-        error_ = "balance of " + std::string(asset_name) + " does not fit its scale";
-        return false;
-      }
-      BalanceUpdate u;
-      u.account = account;
-      u.asset = asset->id;
-      u.free = free.value();
-      u.locked = locked.value();
-      out.push_back(u);
-    }
-  }
+  const auto read_balance = [&](od::object b) {
+    std::string_view asset, free, locked;
+    const FieldSlot slots[] = {{"asset", &asset}, {"free", &free}, {"locked", &locked}};
+    return for_each_field(b, error_, "malformed balance",
+                          [&](std::string_view key, od::value v) {
+                            if (read_slot(slots, key, v)) return true;
+                            error_ = "balance field has the wrong type";
+                            return false;
+                          }) &&
+           add_balance(*symbols_, account, asset, free, locked, out, error_);
+  };
+  const bool read = for_each_field(obj, error_, "malformed account answer",
+                                   [&](std::string_view key, od::value v) {
+                                     if (key != "balances") return true;
+                                     od::array arr;
+                                     if (v.get_array().get(arr)) {
+                                       error_ = "balances is not an array";
+                                       return false;
+                                     }
+                                     have_balances = true;
+                                     for (auto item : arr) {
+                                       od::object b;
+                                       if (item.get_object().get(b)) {
+                                         error_ = "balance is not an object";
+                                         return false;
+                                       }
+                                       if (!read_balance(b)) return false;
+                                     }
+                                     return true;
+                                   });
+  if (!read) return false;
   if (!have_balances) error_ = "account answer without balances";
   return have_balances;
 }
@@ -144,12 +113,12 @@ bool MessageParser::parse_server_time(std::string_view text, std::int64_t& milli
   error_.clear();
   od::object obj;
   if (!impl_->object(text, obj, error_, "time answer is not an object")) return false;
-  for (auto field_result : obj) {
-    od::field field;
-    std::string_view key;
-    if (!next_field(std::move(field_result), field, key)) break;
-    if (key == "serverTime" && read_int(field.value(), millis)) return true;
-  }
+  bool found = false;
+  for_each_field(obj, error_, "", [&](std::string_view key, od::value v) {
+    found = key == "serverTime" && read_int(v, millis);
+    return !found;
+  });
+  if (found) return true;
   error_ = "time answer without serverTime";
   return false;
 }
@@ -158,15 +127,13 @@ bool MessageParser::parse_listen_key(std::string_view text, std::string& out) {
   error_.clear();
   od::object obj;
   if (!impl_->object(text, obj, error_, "listenKey answer is not an object")) return false;
-  for (auto field_result : obj) {
-    od::field field;
-    std::string_view key;
-    if (!next_field(std::move(field_result), field, key)) break;
-    std::string_view value;
-    if (key == "listenKey" && read_string(field.value(), value) && !value.empty()) {
-      out.assign(value);
-      return true;
-    }
+  std::string_view value;
+  for_each_field(obj, error_, "", [&](std::string_view key, od::value v) {
+    return !(key == "listenKey" && read_string(v, value) && !value.empty());
+  });
+  if (!value.empty()) {
+    out.assign(value);
+    return true;
   }
   error_ = "answer without a listenKey";
   return false;

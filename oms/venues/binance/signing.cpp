@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "core/fixed_point.hpp"
+#include "core/hex.hpp"
 
 namespace be::binance {
 
@@ -18,13 +19,7 @@ std::string hmac_sha256_hex(std::string_view secret, std::string_view data) {
            &mac_len) == nullptr) {
     return {};
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(static_cast<std::size_t>(mac_len) * 2, '0');
-  for (unsigned int i = 0; i < mac_len; ++i) {
-    out[2 * i] = kHex[mac[i] >> 4];
-    out[2 * i + 1] = kHex[mac[i] & 0x0F];
-  }
-  return out;
+  return to_hex(std::span<const std::uint8_t>(mac.data(), mac_len));
 }
 
 std::string format_venue_decimal(std::int64_t value, int scale) {
