@@ -25,6 +25,11 @@ if [[ -f tests/browser/package-lock.json ]]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 
+# The crash tests (label "crash", release stage) kill children at moments drawn from one seed
+# per run, printed here and in every failure: BE_CRASH_SEED=<seed> reruns a run's schedule.
+export BE_CRASH_SEED=${BE_CRASH_SEED:-$(date +%s)}
+echo "=== crash tests: seed $BE_CRASH_SEED"
+
 mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 status=0
 durations=("setup $(mmss "$SECONDS")")

@@ -15,22 +15,6 @@ namespace {
 
 using namespace test_support;
 
-// Every OperatorCommand the journal holds, by sequence.
-std::map<SequenceNumber, OperatorCommand> journaled_commands(const fs::path& data_dir) {
-  std::map<SequenceNumber, OperatorCommand> out;
-  auto reader = journal::Reader::open((data_dir / "journal").string());
-  EXPECT_TRUE(reader.has_value()) << (reader ? "" : reader.error().message);
-  if (!reader) return out;
-  journal::RecordView view;
-  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
-    if (view.type != EventType::kOperatorCommand) continue;
-    Event e;
-    if (journal::decode(view, e).ok()) out[view.sequence] = e.as<OperatorCommand>();
-  }
-  EXPECT_TRUE((*reader)->error().ok()) << (*reader)->error().message;
-  return out;
-}
-
 class AcknowledgeTest : public ::testing::TestWithParam<JournalMode> {};
 
 // The defect: an update of a stopped bot was answered 409 "the bot's state does not allow this

@@ -1,17 +1,11 @@
-// Crash safety: a child process runs the engine, trading, and is killed with SIGKILL at 50
-// seeded moments; every restart must recover exactly what a from-scratch replay of the
-// journal gives. Children are forked before the parent starts any thread and leave by
-// signal or _exit(). Its own executable (label "crash"): minutes long, not run under the
-// sanitizer stages.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// Crash safety: a child process runs the engine, trading, and is killed with SIGKILL at
+// seeded moments (tests/support/crash_harness.hpp: ~25 kills per run, the seed rotating);
+// every restart must recover exactly what a from-scratch replay of the journal gives. Its own
+// executable (label "crash"): minutes long, not run under the sanitizer stages.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "tests/engine/engine_fixture.hpp"
+#include "tests/support/crash_harness.hpp"
 
 namespace be::engine {
 namespace {
@@ -26,79 +20,60 @@ using namespace test_support;
 TEST(EngineCrashTest, shouldRecoverFromSigkillAtRandomMoments) {
   TempDir dir;
   EngineConfig config = test_config(dir.path);
-  // 50 kills with a fixed seed in the suite; scripts/soak-crash.sh sets more and other seeds.
-  const auto from_env = [](const char* name, std::uint64_t fallback) {
-    const char* text = std::getenv(name);
-    return text != nullptr && *text != '\0' ? std::strtoull(text, nullptr, 10) : fallback;
-  };
-  std::mt19937_64 rng(from_env("BE_CRASH_SEED", 20261123));
-  const int kKills = static_cast<int>(from_env("BE_CRASH_KILLS", 50));
+  config.idle = "yield";
   bool bots_created = false;
   std::uint64_t market_seed = 100;
-  for (int round = 0; round < kKills; ++round) {
-    config.topology = round % 2 == 1 ? Topology::kPipelined : Topology::kFused;
-    config.idle = "yield";
-    int pipe_fds[2];
-    ASSERT_EQ(::pipe(pipe_fds), 0);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(pipe_fds[0]);
-      auto opened = Engine::open(config);
-      if (!opened || !(*opened)->start()) _exit(3);
-      Engine& engine = **opened;
-      if (!bots_created) {
-        const auto a = engine.create_bot(UserId{1}, kDcaBot);
-        const auto b = engine.create_bot(UserId{1}, kGridBot);
-        engine.bot_command(UserId{1}, false, a.bot, OperatorCommandKind::kStartBot);
-        engine.bot_command(UserId{1}, false, b.bot, OperatorCommandKind::kStartBot);
-      }
-      Market market(market_seed, 1'795'000'000'000'000'000 + round * 3'600'000'000'000LL);
-      for (std::uint64_t i = 0;; ++i) {
-        while (!engine.offer_event(market.next())) {
-        }
-        if (i % 50 == 0) {
-          // What the child saw committed so far: the parent checks none of it is lost.
-          const std::uint64_t committed = engine.read_model()->engine.journal_committed;
-          if (::write(pipe_fds[1], &committed, sizeof committed) != sizeof committed) _exit(4);
-        }
-      }
+
+  // Each report: the journal's committed watermark the child saw (every 50 market inputs).
+  be::test::CrashScenario<std::uint64_t> scenario;
+  scenario.default_kills = 25;
+  scenario.schedule = {.min_reports = 2, .max_reports = 41};
+  scenario.before_fork = [&](be::test::CrashRound& round) {
+    config.topology = round.index % 2 == 1 ? Topology::kPipelined : Topology::kFused;
+  };
+  scenario.child = [&](const be::test::CrashRound& round, const auto& report) {
+    auto opened = Engine::open(config);
+    if (!opened || !(*opened)->start()) be::test::exit_child(3);
+    Engine& engine = **opened;
+    if (!bots_created) {
+      const auto a = engine.create_bot(UserId{1}, kDcaBot);
+      const auto b = engine.create_bot(UserId{1}, kGridBot);
+      engine.bot_command(UserId{1}, false, a.bot, OperatorCommandKind::kStartBot);
+      engine.bot_command(UserId{1}, false, b.bot, OperatorCommandKind::kStartBot);
     }
-    ::close(pipe_fds[1]);
-    const int reports = 2 + static_cast<int>(rng() % 40);
-    std::uint64_t committed = 0;
-    for (int k = 0; k < reports; ++k) {
-      std::uint64_t c = 0;
-      if (::read(pipe_fds[0], &c, sizeof c) != sizeof c) break;
-      committed = std::max(committed, c);
+    Market market(market_seed, 1'795'000'000'000'000'000 + round.index * 3'600'000'000'000LL);
+    for (std::uint64_t i = 0;; ++i) {
+      while (!engine.offer_event(market.next())) {
+      }
+      // What the child saw committed so far: the parent checks none of it is lost.
+      if (i % 50 == 0) report(engine.read_model()->engine.journal_committed);
     }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ::close(pipe_fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status))
-        << "round " << round << ": the child exited with " << WEXITSTATUS(status);
+  };
+  scenario.check = [&](const be::test::CrashRound& round,
+                       const std::vector<std::uint64_t>& reports) {
     bots_created = true;
     ++market_seed;
+    std::uint64_t committed = 0;
+    for (const std::uint64_t c : reports)
+      committed = std::max(committed, c);
 
     auto engine = open_engine(config);
-    ASSERT_TRUE(engine) << "round " << round;
+    ASSERT_TRUE(engine);
     const auto& rec = engine->recovery();
-    EXPECT_GE(rec.last_position, committed) << "round " << round << ": committed records lost";
-    EXPECT_EQ(rec.derived_mismatches, 0u) << "round " << round;
+    EXPECT_GE(rec.last_position, committed) << "committed records lost";
+    EXPECT_EQ(rec.derived_mismatches, 0u);
     const ScratchReplay scratch = replay_from_scratch(config);
-    ASSERT_EQ(rec.state_hash, scratch.hash) << "round " << round;
+    ASSERT_EQ(rec.state_hash, scratch.hash);
     // The read model's trade history survives too (snapshot, then the journal's tail).
     for (const BotView& b : engine->read_model()->bots) {
       const auto fills = scratch.fills_by_bot.find(index_of(b.id));
       EXPECT_EQ(b.trades, fills == scratch.fills_by_bot.end() ? 0u : fills->second)
-          << "round " << round << ": bot " << index_of(b.id);
+          << "bot " << index_of(b.id);
     }
     for (const auto& [id, count] : scratch.orders_sent) {
-      ASSERT_EQ(count, 1) << "round " << round << ": client id be" << id.first << "x" << id.second
-                          << " sent twice";
+      ASSERT_EQ(count, 1) << "client id be" << id.first << "x" << id.second << " sent twice";
     }
-    if (round % 10 == 9) {
+    if (round.index % 10 == 9 || round.index + 1 == round.kills) {
       // Orders in flight at the kill are unknown until the venue answers; after a start and a
       // drain none stays unknown.
       ASSERT_TRUE(engine->start().has_value());
@@ -110,7 +85,8 @@ TEST(EngineCrashTest, shouldRecoverFromSigkillAtRandomMoments) {
       }
       engine->stop();
     }
-  }
+  };
+  be::test::run_crash_rounds(scenario);
 }
 
 }  // namespace

@@ -194,6 +194,27 @@ inline ::testing::AssertionResult start_trading(Engine& engine, Market& market,
   return ::testing::AssertionSuccess();
 }
 
+// Every OperatorCommand the journal in data_dir holds, by sequence (read back with
+// journal::Reader, as another process would): what an answer's sequence must point at.
+inline std::map<SequenceNumber, OperatorCommand> journaled_commands(const fs::path& data_dir) {
+  std::map<SequenceNumber, OperatorCommand> out;
+  auto reader = journal::Reader::open((data_dir / "journal").string());
+  EXPECT_TRUE(reader.has_value()) << (reader ? "" : reader.error().message);
+  if (!reader) return out;
+  journal::RecordView view;
+  while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+    if (view.type != EventType::kOperatorCommand) continue;
+    Event e;
+    if (journal::decode(view, e).ok()) {
+      out[view.sequence] = e.as<OperatorCommand>();
+    } else {
+      ADD_FAILURE() << "an OperatorCommand at " << view.sequence << " does not decode";
+    }
+  }
+  EXPECT_TRUE((*reader)->error().ok()) << (*reader)->error().message;
+  return out;
+}
+
 inline std::unique_ptr<Engine> open_engine(const EngineConfig& config) {
   auto e = Engine::open(config);
   EXPECT_TRUE(e.has_value()) << (e ? "" : e.error());

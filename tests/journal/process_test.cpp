@@ -15,17 +15,20 @@
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"
 #include "tests/journal/journal_test_util.hpp"
+#include "tests/support/crash_harness.hpp"
 
 namespace be::journal {
 namespace {
 
 using test::check_journal;
-using test::Child;
 using test::make_event;
-using test::spawn;
 using test::TempDir;
-using test::wait_child;
 using Writer = JournalWriter<>;
+using be::test::Child;
+using be::test::read_all;
+using be::test::spawn;
+using be::test::wait_child;
+using be::test::write_all;
 
 struct Watermarks {
   SequenceNumber committed = 0;
@@ -50,7 +53,7 @@ constexpr SequenceNumber kFollowRecords = 20'000;
       while ((*w)->committed() < 1)
         sched_yield();
       const char ready = 'r';
-      if (!write_fully(ready_fd, &ready, 1)) ::_exit(11);
+      if (!write_all(ready_fd, &ready, 1)) ::_exit(11);
     }
   }
   if (!(*w)->close().ok()) ::_exit(12);
@@ -64,7 +67,7 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   const pid_t pid = child.pid;
   const int from_child = child.from_child;
   char ready = 0;
-  ASSERT_TRUE(read_fully(from_child, &ready, 1));
+  ASSERT_TRUE(read_all(from_child, &ready, 1));
   ::close(from_child);
 
   auto r = Reader::open(dir.path());
@@ -110,7 +113,7 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   while (writer.durable() < 200)
     sched_yield();
   struct stat st {};
-  if (::stat(test::head_data_file(dir).c_str(), &st) != 0) ::_exit(21);
+  if (::stat((dir + "/data.mdb").c_str(), &st) != 0) ::_exit(21);
   ::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead of killing us
   const rlimit lim{static_cast<rlim_t>(st.st_size) + 256 * 1024,
                    static_cast<rlim_t>(st.st_size) + 256 * 1024};
@@ -129,8 +132,8 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   const bool close_reports = writer.close().code == Errc::kIo;
   const std::uint32_t len = static_cast<std::uint32_t>(err.message.size());
   const char flags[2] = {static_cast<char>(refuses), static_cast<char>(close_reports)};
-  if (!write_fully(out_fd, &wm, sizeof wm) || !write_fully(out_fd, flags, 2) ||
-      !write_fully(out_fd, &len, 4) || !write_fully(out_fd, err.message.data(), len)) {
+  if (!write_all(out_fd, &wm, sizeof wm) || !write_all(out_fd, flags, 2) ||
+      !write_all(out_fd, &len, 4) || !write_all(out_fd, err.message.data(), len)) {
     ::_exit(24);
   }
   ::_exit(last == AppendStatus::kFailed && err.code == Errc::kIo ? 0 : 25);
@@ -146,11 +149,11 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
   char flags[2] = {};
   std::uint32_t len = 0;
   std::string message;
-  const bool got = read_fully(from_child, &wm, sizeof wm) && read_fully(from_child, flags, 2) &&
-                   read_fully(from_child, &len, 4);
+  const bool got = read_all(from_child, &wm, sizeof wm) && read_all(from_child, flags, 2) &&
+                   read_all(from_child, &len, 4);
   if (got) {
     message.resize(len);
-    EXPECT_TRUE(read_fully(from_child, message.data(), len));
+    EXPECT_TRUE(read_all(from_child, message.data(), len));
   }
   ::close(from_child);
   const int status = wait_child(pid);
@@ -179,14 +182,15 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
 
 // Appends forever from where the journal ends, reporting watermarks whenever they move,
 // until the parent kills it.
-[[noreturn]] void crash_child(const std::string& dir, Durability mode, int out_fd) {
+[[noreturn]] void crash_child(const std::string& dir, Durability mode,
+                              const be::test::Reporter<Watermarks>& report) {
   auto w =
       Writer::open(dir, {.durability = mode, .group_max_records = 64, .async_sync_interval_ms = 1});
   if (!w) ::_exit(30);
   Writer& writer = **w;
   SequenceNumber s = writer.last_appended() + 1;
   Watermarks sent{writer.committed(), writer.durable()};
-  if (!write_fully(out_fd, &sent, sizeof sent)) ::_exit(31);
+  report(sent);
   for (;; ++s) {
     const Event e = make_event(s);
     AppendStatus st;
@@ -195,63 +199,58 @@ TEST(JournalIoFailure, shouldStopIntakeWithAClearErrorAndKeepWhatWasDurable) {
     if (st != AppendStatus::kOk) ::_exit(32);
     const Watermarks now{writer.committed(), writer.durable()};
     if (now.committed != sent.committed || now.durable != sent.durable) {
-      if (!write_fully(out_fd, &now, sizeof now)) ::_exit(33);  // parent gone: stop
+      report(now);  // a parent that is gone ends the child
       sent = now;
     }
   }
 }
 
-TEST(JournalCrash, shouldKeepEveryAcknowledgedRecordAcrossFiftyRandomKills) {
+// Each round a child appends from where the journal ends (sync, async and none in turn) and
+// is killed once it has committed a seeded random number of new records, then after a
+// seeded random number of further watermark reports, so the kill lands anywhere in a commit
+// (inside mdb_txn_commit included). ~15 kills per run through the crash harness (label
+// "crash"), the seed rotating; scripts/soak-crash.sh runs thousands.
+TEST(JournalCrash, shouldKeepEveryAcknowledgedRecordAcrossRandomKills) {
   TempDir dir;
-  std::mt19937_64 rng(20261123);  // seeded: a failure replays the same kill schedule
   SequenceNumber max_committed = 0;
   SequenceNumber max_durable = 0;
-  constexpr int kRounds = 50;
-  for (int round = 0; round < kRounds; ++round) {
-    const Durability mode = round % 3 == 0   ? Durability::kSync
-                            : round % 3 == 1 ? Durability::kAsync
-                                             : Durability::kNone;
-    const Child child = spawn([&](int fd) { crash_child(dir.path(), mode, fd); });
-    ASSERT_GE(child.pid, 0);
-    const pid_t pid = child.pid;
-    const int from_child = child.from_child;
-    // Kill once the child has committed a random number of new records, after a random
-    // extra spin so the kill lands anywhere in a commit (inside mdb_txn_commit included).
-    const SequenceNumber start = max_committed;
-    const SequenceNumber target = start + 1 + rng() % 800;
-    const auto spin = std::chrono::microseconds(rng() % 3000);
-    Watermarks wm;
-    bool killed = false;
-    while (read_fully(from_child, &wm, sizeof wm)) {
+  SequenceNumber start = 0;
+  SequenceNumber target = 0;
+  Durability mode = Durability::kSync;
+  be::test::CrashScenario<Watermarks> scenario;
+  scenario.default_kills = 15;
+  scenario.schedule = {.max_delay_reports = 8};
+  scenario.before_fork = [&](be::test::CrashRound& round) {
+    mode = round.index % 3 == 0   ? Durability::kSync
+           : round.index % 3 == 1 ? Durability::kAsync
+                                  : Durability::kNone;
+    start = max_committed;
+    target = start + 1 + (*round.rng)() % 800;
+  };
+  scenario.child = [&](const be::test::CrashRound&, const auto& report) {
+    crash_child(dir.path(), mode, report);
+  };
+  scenario.armed = [&](const Watermarks& wm) { return wm.committed >= target; };
+  scenario.check = [&](const be::test::CrashRound& round, const std::vector<Watermarks>& reports) {
+    for (const Watermarks& wm : reports) {
       max_committed = std::max(max_committed, wm.committed);
       if (mode != Durability::kNone) max_durable = std::max(max_durable, wm.durable);
-      if (!killed && wm.committed >= target) {
-        const auto until = std::chrono::steady_clock::now() + spin;
-        while (std::chrono::steady_clock::now() < until) {
-        }
-        ::kill(pid, SIGKILL);
-        killed = true;  // keep reading: reports written before death still count
-      }
     }
-    ::close(from_child);
-    const int status = wait_child(pid);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "round " << round << ": child ended on its own, status " << status;
-
     // In order, CRC-valid, nothing half-written (the reader checks frames and contiguity),
     // and nothing the child reported is missing: a process kill loses no commit in any
     // mode, since committed pages are in the page cache.
     // Everything every tenth round and at the end; otherwise what this child added (and a
     // little before it): committed pages are copy-on-write, older ones are never rewritten.
-    const bool full = round % 10 == 9;
+    const bool full = round.index % 10 == 9 || round.index + 1 == round.kills;
     const SequenceNumber from = full || start < 64 ? 1 : start - 63;
     const SequenceNumber last = check_journal(dir.path(), from);
-    ASSERT_FALSE(HasFailure()) << "round " << round << " (" << to_string(mode) << ")";
-    ASSERT_GE(last, max_committed) << "round " << round;
-    ASSERT_GE(last, max_durable) << "round " << round;
+    ASSERT_FALSE(HasFailure()) << to_string(mode);
+    ASSERT_GE(last, max_committed);
+    ASSERT_GE(last, max_durable);
     max_committed = last;
-  }
-  EXPECT_GT(max_committed, static_cast<SequenceNumber>(kRounds));
+  };
+  be::test::run_crash_rounds(scenario);
+  EXPECT_GT(max_committed, static_cast<SequenceNumber>(be::test::crash_settings(15).kills));
 }
 
 }  // namespace
