@@ -51,6 +51,11 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
                                                                : journal::Durability::kNone;
     wo.group_max_records = 1024;
     wo.queue_capacity = std::size_t{1} << 18;
+    wo.segments.max_bytes = im.config.journal_segment_bytes;
+    wo.segments.max_age_s = im.config.journal_segment_age_s;
+    wo.retention.keep_snapshots = im.config.keep_snapshots;
+    wo.retention.archive_dir = im.config.journal_archive_dir;
+    wo.retention.delete_unarchived = im.config.journal_delete_unarchived;
     auto writer = journal::JournalWriter<>::open(dir, wo);
     if (!writer) return Unexpected("journal " + dir + ": " + writer.error().message);
     im.writer = std::move(*writer);

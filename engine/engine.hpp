@@ -103,6 +103,15 @@ struct EngineConfig {
   // below the reserve, new bots and orders that add exposure are refused while everything that
   // reduces risk is still journaled; below the stop floor intake stops before the filesystem
   // is full. 0 turns a floor off.
+  // Journal segments and retention (docs/JOURNAL.md "Segments and retention"): roll a segment
+  // at this size (0: never by size) or age (0: never by age); keep the newest
+  // keep_snapshots snapshots (0: all) plus pinned ones; retired segments go compressed to
+  // journal_archive_dir, or are deleted when journal_delete_unarchived, else stay.
+  std::uint64_t journal_segment_bytes = std::uint64_t{256} << 20;
+  std::int64_t journal_segment_age_s = 0;
+  std::size_t keep_snapshots = 3;
+  std::string journal_archive_dir;
+  bool journal_delete_unarchived = false;
   std::uint64_t disk_reserve_bytes = std::uint64_t{128} << 20;
   std::uint64_t disk_stop_bytes = std::uint64_t{32} << 20;
   std::size_t stream_capacity = 65'536;

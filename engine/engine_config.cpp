@@ -116,6 +116,16 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     }
     if (auto v = engine->integer("tick_ms", Presence::kOptional, 1, 60'000))
       c.tick_interval = *v * 1'000'000;
+    if (auto v = engine->integer("journal_segment_mb", Presence::kOptional, 0, 1 << 20))
+      c.journal_segment_bytes = static_cast<std::uint64_t>(*v) << 20;
+    if (auto v = engine->integer("journal_segment_age_s", Presence::kOptional, 0, 1 << 30))
+      c.journal_segment_age_s = *v;
+    if (auto v = engine->integer("keep_snapshots", Presence::kOptional, 0, 1'000'000))
+      c.keep_snapshots = static_cast<std::size_t>(*v);
+    if (auto v = engine->string("journal_archive_dir", Presence::kOptional))
+      c.journal_archive_dir = *v;
+    if (auto v = engine->boolean("journal_delete_unarchived", Presence::kOptional))
+      c.journal_delete_unarchived = *v;
     if (auto v = engine->integer("disk_reserve_mb", Presence::kOptional, 0, 1 << 30))
       c.disk_reserve_bytes = static_cast<std::uint64_t>(*v) << 20;
     if (auto v = engine->integer("disk_stop_mb", Presence::kOptional, 0, 1 << 30))

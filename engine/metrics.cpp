@@ -56,6 +56,26 @@ std::string Engine::metrics_text() const {
            e.last_sequence > e.journal_committed ? e.last_sequence - e.journal_committed : 0));
   line("botengine_journal_committed_sequence", "", static_cast<double>(e.journal_committed));
   line("botengine_journal_durable_sequence", "", static_cast<double>(e.journal_durable));
+  if (impl_->writer) {
+    // The journal's segments and retention (journal::JournalCounters), one gauge or counter each.
+    const journal::JournalCounters j = impl_->writer->counters();
+    out += "# TYPE botengine_journal_live_segments gauge\n";
+    line("botengine_journal_live_segments", "", static_cast<double>(j.live_segments));
+    out += "# TYPE botengine_journal_live_bytes gauge\n";
+    line("botengine_journal_live_bytes", "", static_cast<double>(j.live_bytes));
+    out += "# TYPE botengine_journal_rolls_total counter\n";
+    line("botengine_journal_rolls_total", "", static_cast<double>(j.rolls));
+    out += "# TYPE botengine_journal_segments_archived_total counter\n";
+    line("botengine_journal_segments_archived_total", "", static_cast<double>(j.segments_archived));
+    out += "# TYPE botengine_journal_segments_deleted_total counter\n";
+    line("botengine_journal_segments_deleted_total", "", static_cast<double>(j.segments_deleted));
+    out += "# TYPE botengine_journal_snapshots_kept gauge\n";
+    line("botengine_journal_snapshots_kept", "", static_cast<double>(j.snapshots_kept));
+    out += "# TYPE botengine_journal_snapshots_pruned_total counter\n";
+    line("botengine_journal_snapshots_pruned_total", "", static_cast<double>(j.snapshots_pruned));
+    out += "# TYPE botengine_journal_retention_errors_total counter\n";
+    line("botengine_journal_retention_errors_total", "", static_cast<double>(j.retention_errors));
+  }
   out +=
       "# HELP botengine_disk_free_bytes Free bytes on the journal's filesystem (-1: not "
       "watched).\n# TYPE botengine_disk_free_bytes gauge\n";

@@ -69,7 +69,18 @@ struct RecordedJournal {
     EXPECT_EQ(engine->stop(), "");
     hash = engine->state_hash();
   }
-  std::string data_file() const { return journal + "/data.mdb"; }
+  // The head segment's directory (journal/segments/<first sequence>/), where this build
+  // writes; a journal from before segments keeps its data.mdb at the top.
+  std::string segment() const {
+    std::string newest;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs::path(journal) / "segments", ec)) {
+      if (e.is_directory() && e.path().filename().string() > fs::path(newest).filename().string())
+        newest = e.path().string();
+    }
+    return newest.empty() ? journal : newest;
+  }
+  std::string data_file() const { return segment() + "/data.mdb"; }
 };
 
 std::vector<char> read_bytes(const std::string& path) {
@@ -169,7 +180,7 @@ TEST(DamagedJournal, ADamagedNewestSnapshotFallsBackToAnOlderOneAndIsReported) {
   REQUIRE_CLI();
   RecordedJournal j;
   ASSERT_NE(j.hash, 0u);
-  const SequenceNumber damaged = damage_snapshot(j.journal, 0);
+  const SequenceNumber damaged = damage_snapshot(j.segment(), 0);
   ASSERT_NE(damaged, 0u);
   std::vector<std::string> warnings;
   EXPECT_EQ(run_open(j.config, &warnings), "") << "an older snapshot and the tail restore";
@@ -193,7 +204,7 @@ TEST(DamagedJournal, ADamagedOlderSnapshotIsReportedByAllThree) {
   REQUIRE_CLI();
   RecordedJournal j;
   ASSERT_NE(j.hash, 0u);
-  const SequenceNumber damaged = damage_snapshot(j.journal, 1);
+  const SequenceNumber damaged = damage_snapshot(j.segment(), 1);
   ASSERT_NE(damaged, 0u);
   std::vector<std::string> warnings;
   EXPECT_EQ(run_open(j.config, &warnings), "");
