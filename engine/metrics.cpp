@@ -57,24 +57,26 @@ std::string Engine::metrics_text() const {
   line("botengine_journal_committed_sequence", "", static_cast<double>(e.journal_committed));
   line("botengine_journal_durable_sequence", "", static_cast<double>(e.journal_durable));
   if (impl_->writer) {
-    // The journal's segments and retention (journal::JournalCounters), one gauge or counter each.
+    // The journal's segments and retention (journal::JournalCounters).
     const journal::JournalCounters j = impl_->writer->counters();
-    out += "# TYPE botengine_journal_live_segments gauge\n";
-    line("botengine_journal_live_segments", "", static_cast<double>(j.live_segments));
-    out += "# TYPE botengine_journal_live_bytes gauge\n";
-    line("botengine_journal_live_bytes", "", static_cast<double>(j.live_bytes));
-    out += "# TYPE botengine_journal_rolls_total counter\n";
-    line("botengine_journal_rolls_total", "", static_cast<double>(j.rolls));
-    out += "# TYPE botengine_journal_segments_archived_total counter\n";
-    line("botengine_journal_segments_archived_total", "", static_cast<double>(j.segments_archived));
-    out += "# TYPE botengine_journal_segments_deleted_total counter\n";
-    line("botengine_journal_segments_deleted_total", "", static_cast<double>(j.segments_deleted));
-    out += "# TYPE botengine_journal_snapshots_kept gauge\n";
-    line("botengine_journal_snapshots_kept", "", static_cast<double>(j.snapshots_kept));
-    out += "# TYPE botengine_journal_snapshots_pruned_total counter\n";
-    line("botengine_journal_snapshots_pruned_total", "", static_cast<double>(j.snapshots_pruned));
-    out += "# TYPE botengine_journal_retention_errors_total counter\n";
-    line("botengine_journal_retention_errors_total", "", static_cast<double>(j.retention_errors));
+    const struct {
+      const char* name;
+      const char* type;
+      std::uint64_t value;
+    } journal_lines[] = {
+        {"botengine_journal_live_segments", "gauge", j.live_segments},
+        {"botengine_journal_live_bytes", "gauge", j.live_bytes},
+        {"botengine_journal_rolls_total", "counter", j.rolls},
+        {"botengine_journal_segments_archived_total", "counter", j.segments_archived},
+        {"botengine_journal_segments_deleted_total", "counter", j.segments_deleted},
+        {"botengine_journal_snapshots_kept", "gauge", j.snapshots_kept},
+        {"botengine_journal_snapshots_pruned_total", "counter", j.snapshots_pruned},
+        {"botengine_journal_retention_errors_total", "counter", j.retention_errors},
+    };
+    for (const auto& l : journal_lines) {
+      out += std::string("# TYPE ") + l.name + " " + l.type + "\n";
+      line(l.name, "", static_cast<double>(l.value));
+    }
   }
   out +=
       "# HELP botengine_disk_free_bytes Free bytes on the journal's filesystem (-1: not "

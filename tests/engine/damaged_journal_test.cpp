@@ -13,6 +13,7 @@
 #include "engine/engine.hpp"
 #include "engine/journal_check.hpp"
 #include "tests/engine/engine_fixture.hpp"
+#include "tests/support/botengine_cli.hpp"
 
 namespace be::engine {
 namespace {
@@ -21,27 +22,9 @@ using namespace test_support;
 
 constexpr std::uint64_t kMarker = 0x0DDBA11CAFEF00DULL;
 
-struct Cli {
-  int exit_code = -1;
-  std::string output;
-};
-
+using Cli = be::test::CliResult;
 Cli botengine(const std::string& args) {
-  Cli r;
-#ifdef BE_BOTENGINE_PATH
-  const std::string cmd = std::string(BE_BOTENGINE_PATH) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-    r.output.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-#else
-  (void)args;
-#endif
-  return r;
+  return be::test::run_botengine(args);
 }
 
 // A journal with a DCA bot trading, several snapshots, and one marked trade in the middle.
@@ -150,14 +133,8 @@ std::string run_open(const EngineConfig& config, std::vector<std::string>* warni
   return {};
 }
 
-#ifdef BE_BOTENGINE_PATH
-#define REQUIRE_CLI() (void)0
-#else
-#define REQUIRE_CLI() GTEST_SKIP() << "botengine binary not part of this build"
-#endif
-
 TEST(DamagedJournal, ACrcBrokenRecordInTheMiddleIsRefusedByAllThree) {
-  REQUIRE_CLI();
+  REQUIRE_BOTENGINE();
   RecordedJournal j;
   ASSERT_NE(j.hash, 0u);
   ASSERT_TRUE(flip_marked_trade(j.data_file()));
@@ -177,7 +154,7 @@ TEST(DamagedJournal, ACrcBrokenRecordInTheMiddleIsRefusedByAllThree) {
 }
 
 TEST(DamagedJournal, ADamagedNewestSnapshotFallsBackToAnOlderOneAndIsReported) {
-  REQUIRE_CLI();
+  REQUIRE_BOTENGINE();
   RecordedJournal j;
   ASSERT_NE(j.hash, 0u);
   const SequenceNumber damaged = damage_snapshot(j.segment(), 0);
@@ -201,7 +178,7 @@ TEST(DamagedJournal, ADamagedNewestSnapshotFallsBackToAnOlderOneAndIsReported) {
 }
 
 TEST(DamagedJournal, ADamagedOlderSnapshotIsReportedByAllThree) {
-  REQUIRE_CLI();
+  REQUIRE_BOTENGINE();
   RecordedJournal j;
   ASSERT_NE(j.hash, 0u);
   const SequenceNumber damaged = damage_snapshot(j.segment(), 1);
@@ -218,7 +195,7 @@ TEST(DamagedJournal, ADamagedOlderSnapshotIsReportedByAllThree) {
 }
 
 TEST(DamagedJournal, ZeroedMetaPagesAndATruncatedFileAreRefusedByAllThree) {
-  REQUIRE_CLI();
+  REQUIRE_BOTENGINE();
   for (const bool truncate : {false, true}) {
     RecordedJournal j;
     ASSERT_NE(j.hash, 0u);

@@ -21,6 +21,7 @@
 #include "journal/layout.hpp"
 #include "journal/reader.hpp"
 #include "tests/journal/events.hpp"
+#include "tests/support/crash_harness.hpp"
 
 namespace be::journal::test {
 
@@ -135,35 +136,10 @@ inline SequenceNumber check_journal(const std::string& dir, SequenceNumber first
 
 // ---- child processes (fork before any thread exists in the parent; children _exit) ------
 
-inline int wait_child(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
-// Forks a child that runs body(write_fd) and never returns; the parent gets the child's pid
-// and the read end of a pipe from it.
-struct Child {
-  pid_t pid = -1;
-  int from_child = -1;
-};
-template <class Body>
-Child spawn(Body body) {
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    body(fds[1]);
-    ::_exit(99);
-  }
-  ::close(fds[1]);
-  if (pid < 0) {
-    ::close(fds[0]);
-    return {};
-  }
-  return {pid, fds[0]};
-}
+// The crash harness's (tests/support/crash_harness.hpp): one fork-and-pipe helper for every
+// test that runs a child process.
+using be::test::Child;
+using be::test::spawn;
+using be::test::wait_child;
 
 }  // namespace be::journal::test

@@ -16,6 +16,7 @@
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"
 #include "tests/journal/journal_test_util.hpp"
+#include "tests/support/botengine_cli.hpp"
 
 namespace be::journal {
 namespace {
@@ -76,36 +77,10 @@ Error read_all(const std::string& dir) {
   return st == ReadStatus::kError ? (*r)->error() : Error{};
 }
 
-struct CliResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Runs the real binary; skips the calling test when it was not built with this suite.
-CliResult run_cli(const std::string& args) {
-#ifdef BE_BOTENGINE_PATH
-  const std::string cmd = std::string(BE_BOTENGINE_PATH) + " journal " + args + " 2>&1";
-  CliResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-    r.output.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-#else
-  (void)args;
-  return {};
-#endif
+// `botengine journal ARGS`, the real binary.
+be::test::CliResult run_cli(const std::string& args) {
+  return be::test::run_botengine("journal " + args);
 }
-
-#ifdef BE_BOTENGINE_PATH
-#define REQUIRE_CLI() (void)0
-#else
-#define REQUIRE_CLI() GTEST_SKIP() << "botengine binary not part of this build"
-#endif
 
 TEST(JournalOpen, shouldReportAMissingJournal) {
   TempDir dir;
@@ -284,18 +259,18 @@ TEST(JournalOpen, shouldCatchARecordMovedUnderAnotherKey) {
 }
 
 TEST(JournalCli, shouldInspectVerifyAndDumpAHealthyJournal) {
-  REQUIRE_CLI();
+  REQUIRE_BOTENGINE();
   TempDir dir;
   write_journal(dir.path(), 90);
-  const CliResult inspect = run_cli("inspect " + dir.path());
+  const be::test::CliResult inspect = run_cli("inspect " + dir.path());
   EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
   EXPECT_NE(inspect.output.find("records      90"), std::string::npos) << inspect.output;
   EXPECT_NE(inspect.output.find("trade              10"), std::string::npos) << inspect.output;
   EXPECT_NE(inspect.output.find("blob               10"), std::string::npos) << inspect.output;
-  const CliResult verify = run_cli("verify " + dir.path());
+  const be::test::CliResult verify = run_cli("verify " + dir.path());
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_NE(verify.output.find("ok: 90 records, sequences 1..90"), std::string::npos);
-  const CliResult dump = run_cli("dump " + dir.path() + " --from 10 --limit 2");
+  const be::test::CliResult dump = run_cli("dump " + dir.path() + " --from 10 --limit 2");
   EXPECT_EQ(dump.exit_code, 0) << dump.output;
   const Trade t = make_event(10).as<Trade>();
   EXPECT_NE(dump.output.find("{\"seq\":10,\"type\":\"trade\""), std::string::npos) << dump.output;
@@ -305,11 +280,11 @@ TEST(JournalCli, shouldInspectVerifyAndDumpAHealthyJournal) {
 }
 
 TEST(JournalCli, shouldExitOneNamingTheSequenceForDamagedJournals) {
-  REQUIRE_CLI();
+  REQUIRE_BOTENGINE();
   TempDir dir;
   write_journal(dir.path(), 200, 77);
   ASSERT_TRUE(flip_near_marker(test::head_data_file(dir.path()), 0, 0x01));
-  CliResult r = run_cli("verify " + dir.path());
+  be::test::CliResult r = run_cli("verify " + dir.path());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("sequence 77: CRC32C mismatch"), std::string::npos) << r.output;
 
@@ -334,14 +309,14 @@ TEST(JournalCli, shouldExitOneNamingTheSequenceForDamagedJournals) {
 }
 
 TEST(JournalCli, shouldExitTwoOnUsageErrorsAndHelpPerSubcommand) {
-  REQUIRE_CLI();
+  REQUIRE_BOTENGINE();
   EXPECT_EQ(run_cli("").exit_code, 2);
   EXPECT_EQ(run_cli("frobnicate /tmp").exit_code, 2);
   EXPECT_EQ(run_cli("verify").exit_code, 2);
   EXPECT_EQ(run_cli("dump /a /b").exit_code, 2);
   EXPECT_EQ(run_cli("dump /a --limit x").exit_code, 2);
   for (const char* sub : {"inspect", "verify", "dump"}) {
-    const CliResult r = run_cli(std::string(sub) + " --help");
+    const be::test::CliResult r = run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.output.find(std::string("botengine journal ") + sub), std::string::npos);
   }

@@ -11,29 +11,17 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "journal/files.hpp"
+
 namespace be::test {
 
-namespace {
-// Moves exactly n bytes with ::read or ::write, retrying on EINTR and short transfers.
-template <class Transfer, class Byte>
-bool transfer_all(Transfer transfer, int fd, Byte* bytes, std::size_t n) {
-  while (n > 0) {
-    const ssize_t done = transfer(fd, bytes, n);
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) return false;
-    bytes += done;
-    n -= static_cast<std::size_t>(done);
-  }
-  return true;
-}
-}  // namespace
-
+// Whole transfers, retrying on EINTR and short counts: journal/files.hpp's, the one home.
 bool write_all(int fd, const void* data, std::size_t n) {
-  return transfer_all(::write, fd, static_cast<const char*>(data), n);
+  return journal::write_fully(fd, data, n);
 }
 
 bool read_all(int fd, void* data, std::size_t n) {
-  return transfer_all(::read, fd, static_cast<char*>(data), n);
+  return journal::read_fully(fd, data, n);
 }
 
 int wait_child(pid_t pid) {
