@@ -13,7 +13,8 @@ namespace be::risk {
 
 namespace {
 
-constexpr std::uint8_t kStageSnapshotVersion = 1;
+// 2: by_reason counts kDiskReserve too (one more u64 at the end); 1 still restores.
+constexpr std::uint8_t kStageSnapshotVersion = 2;
 
 NotificationKind exit_kind(std::uint32_t tag) noexcept {
   if (tag == kTagStopLoss) return NotificationKind::kStopLoss;
@@ -365,7 +366,10 @@ std::vector<std::byte> RiskStage::snapshot() const {
 
 std::optional<std::string> RiskStage::restore(std::span<const std::byte> bytes) {
   state_io::Reader in(bytes);
-  if (in.get<std::uint8_t>() != kStageSnapshotVersion || !in.ok()) return "risk snapshot: version";
+  const auto version = in.get<std::uint8_t>();
+  if ((version != 1 && version != kStageSnapshotVersion) || !in.ok()) {
+    return "risk snapshot: version";
+  }
   const auto engine_size = in.get<std::uint64_t>();
   if (!in.ok() || in.rest().size() < engine_size) return "risk snapshot: truncated";
   RiskEngine engine(options_.capacity);
@@ -401,7 +405,15 @@ std::optional<std::string> RiskStage::restore(std::span<const std::byte> bytes) 
   SeenBlobs blobs;
   if (!load_blobs(in, blobs)) return "risk snapshot: truncated";
   RiskStageStats stats;
-  in(stats);
+  if (version == 1) {
+    // Written before kDiskReserve: by_reason, the last field, ends one reason earlier.
+    constexpr std::size_t kV1Size = sizeof(RiskStageStats) - sizeof(std::uint64_t);
+    if (in.rest().size() != kV1Size) return "risk snapshot: trailing or missing bytes";
+    std::memcpy(static_cast<void*>(&stats), in.rest().data(), kV1Size);
+    in.skip(kV1Size);
+  } else {
+    in(stats);
+  }
   if (!in.ok() || !in.at_end()) return "risk snapshot: trailing or missing bytes";
   engine_ = std::move(engine);
   assets_ = std::move(assets);

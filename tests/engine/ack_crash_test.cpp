@@ -18,6 +18,7 @@
 
 #include "tests/engine/engine_fixture.hpp"
 #include "tests/support/crash_harness.hpp"
+#include "tests/support/journal_paths.hpp"
 
 namespace be::engine {
 namespace {
@@ -56,7 +57,8 @@ std::string renamed(const std::string& type, std::uint64_t n) {
 // engine must refuse (503) what it could not keep.
 void limit_journal_growth(const EngineConfig& config, std::uint64_t room) {
   struct stat st {};
-  if (::stat((config.data_dir + "/journal/data.mdb").c_str(), &st) != 0) be::test::exit_child(5);
+  if (::stat(be::test::head_data_file(config.data_dir + "/journal").c_str(), &st) != 0)
+    be::test::exit_child(5);
   ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a kill
   const rlim_t limit = static_cast<rlim_t>(st.st_size) + room;
   const rlimit lim{limit, limit};

@@ -14,6 +14,7 @@
 #include "engine/journal_check.hpp"
 #include "tests/engine/engine_fixture.hpp"
 #include "tests/support/botengine_cli.hpp"
+#include "tests/support/journal_paths.hpp"
 
 namespace be::engine {
 namespace {
@@ -52,17 +53,7 @@ struct RecordedJournal {
     EXPECT_EQ(engine->stop(), "");
     hash = engine->state_hash();
   }
-  // The head segment's directory (journal/segments/<first sequence>/), where this build
-  // writes; a journal from before segments keeps its data.mdb at the top.
-  std::string segment() const {
-    std::string newest;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(fs::path(journal) / "segments", ec)) {
-      if (e.is_directory() && e.path().filename().string() > fs::path(newest).filename().string())
-        newest = e.path().string();
-    }
-    return newest.empty() ? journal : newest;
-  }
+  std::string segment() const { return be::test::head_segment(journal); }
   std::string data_file() const { return segment() + "/data.mdb"; }
 };
 

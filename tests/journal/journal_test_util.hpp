@@ -22,6 +22,7 @@
 #include "journal/reader.hpp"
 #include "tests/journal/events.hpp"
 #include "tests/support/crash_harness.hpp"
+#include "tests/support/journal_paths.hpp"
 
 namespace be::journal::test {
 
@@ -47,15 +48,8 @@ class TempDir {
   std::string path_;
 };
 
-// The directory of the journal's newest live segment (the journal directory itself for a
-// journal written before segments), and its data file: where tests damage a journal.
-inline std::string head_segment(const std::string& dir) {
-  auto segments = list_live_segments(dir);
-  return segments && !segments->empty() ? segments->back().path : dir;
-}
-inline std::string head_data_file(const std::string& dir) {
-  return head_segment(dir) + "/data.mdb";
-}
+using be::test::head_data_file;  // tests/support/journal_paths.hpp
+using be::test::head_segment;
 
 // Raw LMDB surgery on a closed segment, or building one by hand (a test-only back door): runs
 // fn(txn) in one write transaction of the environment in `dir`, then commits.

@@ -113,7 +113,7 @@ TEST(JournalTail, shouldFollowAJournalAnotherProcessIsWriting) {
   while (writer.durable() < 200)
     sched_yield();
   struct stat st {};
-  if (::stat((dir + "/data.mdb").c_str(), &st) != 0) ::_exit(21);
+  if (::stat(test::head_data_file(dir).c_str(), &st) != 0) ::_exit(21);
   ::signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead of killing us
   const rlimit lim{static_cast<rlim_t>(st.st_size) + 256 * 1024,
                    static_cast<rlim_t>(st.st_size) + 256 * 1024};

@@ -34,8 +34,11 @@ constexpr std::uint64_t kEngineSnapshotHash = 17563591558639014459ULL;
 constexpr std::size_t kEngineSnapshotSize = 11170;
 constexpr std::uint64_t kStageOutputHash = 17433841350059092949ULL;
 constexpr std::uint64_t kStageStateHash = 7615587859506718620ULL;
-constexpr std::uint64_t kStageSnapshotHash = 8558908671191603570ULL;
-constexpr std::size_t kStageSnapshotSize = 9181;
+// Stage snapshot version 2 (issue 14): the same state and outputs; by_reason counts one more
+// reason (kDiskReserve), 8 bytes more. Version 1 was 8558908671191603570 / 9181 bytes, and
+// still restores (checked below).
+constexpr std::uint64_t kStageSnapshotHash = 3169553479298954871ULL;
+constexpr std::size_t kStageSnapshotSize = 9189;
 
 void fold(state_io::Hasher& h, const RiskReject& r) {
   h(r.reason), h(r.scope), h(r.scope_id), h(r.bot), h(r.instrument);
@@ -416,7 +419,7 @@ TEST(GoldenTest, shouldKeepStageOutputsStateHashAndSnapshotBytes) {
   RiskStage restored(StageSession::options());
   const std::uint64_t fresh = restored.state_hash();
   std::vector<std::byte> other_version = snapshot;
-  other_version[0] = std::byte{2};
+  other_version[0] = std::byte{3};
   EXPECT_EQ(restored.restore(other_version), "risk snapshot: version");
   EXPECT_EQ(restored.restore(std::span(snapshot).first(snapshot.size() - 1)),
             "risk snapshot: trailing or missing bytes");
@@ -425,6 +428,15 @@ TEST(GoldenTest, shouldKeepStageOutputsStateHashAndSnapshotBytes) {
   ASSERT_FALSE(restored.restore(snapshot).has_value());
   EXPECT_EQ(restored.state_hash(), s.stage().state_hash());
   EXPECT_EQ(restored.snapshot(), snapshot);
+
+  // A version-1 snapshot (before kDiskReserve: by_reason one u64 shorter) still restores, to
+  // the same state, and is written back as version 2.
+  std::vector<std::byte> v1(snapshot.begin(), snapshot.end() - sizeof(std::uint64_t));
+  v1[0] = std::byte{1};
+  RiskStage from_v1(StageSession::options());
+  ASSERT_FALSE(from_v1.restore(v1).has_value());
+  EXPECT_EQ(from_v1.state_hash(), s.stage().state_hash());
+  EXPECT_EQ(from_v1.snapshot(), snapshot);
 }
 
 }  // namespace
