@@ -145,7 +145,7 @@ TEST(DiskFull, AcknowledgedCommandsAreKeptAndRefusedOnesSayWhyAtOnce) {
 // exposure, then the stop floor stops intake while the filesystem still has room, and the
 // journal never fails.
 TEST(DiskFull, TheFloorsRefuseExposureThenStopIntakeBeforeTheFilesystemFills) {
-  SmallFilesystem small(8u << 20);
+  SmallFilesystem small(16u << 20);
   if (!small.mounted) {
     if (in_ci()) FAIL() << "CI runs as root and must run this test: " << small.error;
     GTEST_SKIP() << "cannot mount a small filesystem here (" << small.error
@@ -155,8 +155,10 @@ TEST(DiskFull, TheFloorsRefuseExposureThenStopIntakeBeforeTheFilesystemFills) {
   config.idle = "yield";
   config.snapshot_every_inputs = 1'000'000'000;
   config.snapshot_interval = 86'400'000'000'000;
-  config.disk_reserve_bytes = 4u << 20;
-  config.disk_stop_bytes = 2u << 20;
+  // A wide band, filled slowly (40 inputs a round): the reserve must show in a published read
+  // model (every 250 ms) before the stop floor ends the run.
+  config.disk_reserve_bytes = 10u << 20;
+  config.disk_stop_bytes = 4u << 20;
   auto engine = open_engine(config);
   ASSERT_TRUE(engine);
   ASSERT_TRUE(engine->start().has_value());
@@ -165,8 +167,8 @@ TEST(DiskFull, TheFloorsRefuseExposureThenStopIntakeBeforeTheFilesystemFills) {
 
   bool reserve_seen = false;
   CommandResult refused_bot;
-  for (int round = 0; round < 5000 && engine->running(); ++round) {
-    for (int i = 0; i < 150; ++i) {
+  for (int round = 0; round < 40'000 && engine->running(); ++round) {
+    for (int i = 0; i < 40; ++i) {
       if (!engine->offer_event(market.next())) break;
     }
     (void)engine->drain(5'000'000'000);
