@@ -50,6 +50,10 @@ inline EngineConfig test_config(const fs::path& dir) {
   EXPECT_TRUE(parsed.has_value());
   EngineConfig c = *parsed;
   c.data_dir = dir.string();
+  // The free-space floors watch the machine's /tmp, which a test does not own: off here, on in
+  // the tests about them (disk_full_test.cpp) and in every deployment by default.
+  c.disk_reserve_bytes = 0;
+  c.disk_stop_bytes = 0;
   return c;
 }
 
