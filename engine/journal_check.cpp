@@ -38,10 +38,10 @@ std::string os_error(const std::string& what) {
 
 }  // namespace
 
-Expected<std::optional<VerifiedCheckpoint>, std::string> read_checkpoint(const std::string& dir) {
+Expected<VerifiedCheckpoint, std::string> read_checkpoint(const std::string& dir) {
   const std::string path = dir + kFileName;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::optional<VerifiedCheckpoint>{};
+  if (!in) return VerifiedCheckpoint{};  // none yet
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
@@ -73,7 +73,7 @@ Expected<std::optional<VerifiedCheckpoint>, std::string> read_checkpoint(const s
     }
   }
   if (c.instance_id.empty()) return damaged("no instance");
-  return std::optional<VerifiedCheckpoint>{c};
+  return c;
 }
 
 Expected<bool, std::string> write_checkpoint(const std::string& dir,
@@ -113,11 +113,11 @@ Expected<JournalCheck, std::string> check_journal_tail(const std::string& dir,
   auto checkpoint = read_checkpoint(dir);
   if (!checkpoint) {
     check.warning = checkpoint.error() + "; the whole journal was checked";
-  } else if (*checkpoint && (*checkpoint)->instance_id != instance) {
-    check.warning = "the checkpoint names another journal (" + (*checkpoint)->instance_id +
+  } else if (checkpoint->present() && checkpoint->instance_id != instance) {
+    check.warning = "the checkpoint names another journal (" + checkpoint->instance_id +
                     "); the whole journal was checked";
-  } else if (*checkpoint) {
-    after = (*checkpoint)->through;
+  } else if (checkpoint->present()) {
+    after = checkpoint->through;
     if (after > last) {
       return Unexpected(untrusted + "it ends at sequence " + std::to_string(last) +
                         " but was verified through " + std::to_string(after) +

@@ -24,11 +24,12 @@ namespace be::engine {
 struct VerifiedCheckpoint {
   std::string instance_id;     // the journal's meta instance id
   SequenceNumber through = 0;  // every record up to here passed its checks
+  bool present() const noexcept { return !instance_id.empty(); }
 };
 
-// The checkpoint in journal directory `dir`: nullopt when there is none; an error naming the
-// file when it is damaged (its CRC fails or a field is malformed).
-Expected<std::optional<VerifiedCheckpoint>, std::string> read_checkpoint(const std::string& dir);
+// The checkpoint in journal directory `dir` (not present() when there is none); an error
+// naming the file when it is damaged (its CRC fails or a field is malformed).
+Expected<VerifiedCheckpoint, std::string> read_checkpoint(const std::string& dir);
 // Replaces it durably. Errors: the OS's, as a message.
 Expected<bool, std::string> write_checkpoint(const std::string& dir,
                                              const VerifiedCheckpoint& checkpoint);
