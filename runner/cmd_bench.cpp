@@ -68,7 +68,9 @@ constexpr const char* kUsage =
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
     "     (default 0.05).\n";
 
-int usage(std::string_view why) { return cli::usage_error("bench", why, kUsage); }
+int usage(std::string_view why) {
+  return cli::usage_error("bench", why, kUsage);
+}
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;

@@ -43,7 +43,9 @@ constexpr std::string_view kUsage =
     "  --tls-cert F --tls-key F\n"
     "                       serve wss:// with this PEM certificate and private key\n";
 
-int usage_error(std::string_view why) { return cli::usage_error("sim", why, kUsage); }
+int usage_error(std::string_view why) {
+  return cli::usage_error("sim", why, kUsage);
+}
 
 template <class T>
 bool parse_number(std::string_view text, T& out) {

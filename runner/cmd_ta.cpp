@@ -41,7 +41,9 @@ std::string concat(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-int usage_error(std::string_view why) { return cli::usage_error("ta", why, kUsage); }
+int usage_error(std::string_view why) {
+  return cli::usage_error("ta", why, kUsage);
+}
 
 bool parse_scale(std::string_view text, int& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
