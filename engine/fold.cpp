@@ -56,9 +56,9 @@ void Fold::strategy_phase(const Event& raw_input, SequenceNumber ordinal, FoldBa
   input.header.flags &= static_cast<std::uint16_t>(~kFlagDerived);
   b.records.push(input);
   strategy_out_.clear();
-  const std::uint64_t refused_before = strategy_.stats().bad_commands;
   strategy_.on_input(input, strategy_out_);
-  b.command_refused = strategy_.stats().bad_commands != refused_before;
+  b.command_refused =
+      input.header.type == EventType::kOperatorCommand && strategy_.last_command_refused();
   for (const Event& record : strategy_out_.records())
     b.records.push(record);
   b.strategy_end = b.records.size();

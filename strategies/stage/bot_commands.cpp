@@ -134,7 +134,11 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
   using K = OperatorCommandKind;
   const std::uint32_t user = command.user_id;
   BotSlot* slot = find(command.bot);
-  auto bad = [&] { ++stats_.bad_commands; };
+  last_command_refused_ = false;
+  auto bad = [&] {
+    ++stats_.bad_commands;
+    last_command_refused_ = true;
+  };
   switch (command.kind) {
     case K::kCreateBot: {
       bot_ids_used_ = std::max(bot_ids_used_, index_of(command.bot) + 1);

@@ -112,6 +112,10 @@ class StrategyStage {
   bool has_bot(BotId bot) const noexcept;
   BotState state_of(BotId bot) const noexcept;
   const StrategyStats& stats() const noexcept { return stats_; }
+  // Whether the last operator command this stage saw was refused (unknown bot, wrong state, a
+  // config that does not build): what the control plane answers (409), set by the stage's own
+  // decision rather than guessed from the records a command derived.
+  bool last_command_refused() const noexcept { return last_command_refused_; }
   const FeedHealth& feed_health() const noexcept { return health_; }
   Nanos engine_time() const noexcept { return now_; }
   SequenceNumber inputs() const noexcept { return input_ordinal_; }
@@ -184,6 +188,7 @@ class StrategyStage {
   std::uint32_t bot_ids_used_ = 0;
   std::uint32_t intents_this_input_ = 0;
   StrategyStats stats_;
+  bool last_command_refused_ = false;  // not state: the answer to the command in flight
 };
 
 }  // namespace be::stage
