@@ -191,10 +191,13 @@ AnyIndicator::Impl AnyIndicator::make(const IndicatorSpec& spec) {
   // The alternative whose kKind the spec names; the parser only produces those kinds.
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     std::optional<Impl> impl;
-    ((std::variant_alternative_t<I, Impl>::kKind == spec.kind
-          ? (impl.emplace(build(std::type_identity<std::variant_alternative_t<I, Impl>>{})), true)
-          : false) ||
-     ...);
+    // The fold stops at the first match; its value (whether one matched) is read from impl.
+    static_cast<void>(
+        ((std::variant_alternative_t<I, Impl>::kKind == spec.kind
+              ? (impl.emplace(build(std::type_identity<std::variant_alternative_t<I, Impl>>{})),
+                 true)
+              : false) ||
+         ...));
     return impl ? std::move(*impl) : Impl(Sma(p(0)));
   }
   (std::make_index_sequence<std::variant_size_v<Impl>>{});
