@@ -122,6 +122,13 @@ struct StageLatency {
   std::uint64_t max = 0;
 };
 
+// One of a stage's counters (core/counters.hpp), named "<part>_<counter>": "strategy_bad_commands".
+struct CounterView {
+  std::string name;
+  std::string_view help;  // the counter table's text (static storage)
+  std::uint64_t value = 0;
+};
+
 struct EngineView {
   SequenceNumber last_sequence = 0;  // last input applied
   SequenceNumber journal_committed = 0;
@@ -145,6 +152,9 @@ struct EngineView {
   std::uint64_t fills = 0;
   std::uint64_t risk_rejects = 0;
   std::vector<std::pair<std::string, std::uint64_t>> rejects_by_reason;
+  // Every stage's counters, in stage then table order: strategy, feed_health, risk,
+  // order_stage, paper (when the venue is paper). /metrics exports each one.
+  std::vector<CounterView> counters;
   std::uint64_t ring_depth_max = 0;  // pipelined: deepest ring at publish time
   bool healthy = true;
   std::vector<std::string> problems;  // why not healthy, one line each

@@ -46,6 +46,12 @@ std::string Engine::metrics_text() const {
       "botengine_risk_rejects_total counter\n";
   for (const auto& [reason, n] : e.rejects_by_reason)
     line("botengine_risk_rejects_total", "reason=\"" + reason + "\"", static_cast<double>(n));
+  // Every stage's own counters, named after their tables (core/counters.hpp).
+  for (const CounterView& c : e.counters) {
+    const std::string name = "botengine_" + c.name + "_total";
+    out += "# HELP " + name + " " + std::string(c.help) + "\n# TYPE " + name + " counter\n";
+    line(name, "", static_cast<double>(c.value));
+  }
   out += "# TYPE botengine_events_per_second gauge\n";
   line("botengine_events_per_second", "", e.events_per_second);
   out +=

@@ -4,6 +4,7 @@
 // history the fold does not keep (recent fills, equity curves), which snapshots carry.
 #include <algorithm>
 
+#include "core/counters.hpp"
 #include "core/state_io.hpp"
 #include "engine/engine_impl.hpp"
 #include "oms/order.hpp"
@@ -77,9 +78,9 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   e.engine_time = st.engine_time();
   e.published_wall_time = now;
   e.inputs = inputs_total;
-  e.orders_sent = fold.stats().orders_sent;
-  e.fills = fold.stats().fills;
-  e.risk_rejects = fold.risk().stats().rejected;
+  e.orders_sent = fold.stats()["orders_sent"];
+  e.fills = fold.stats()["fills"];
+  e.risk_rejects = fold.risk().stats()["rejected"];
   for (int r = 1; r < risk::kRejectReasonCount; ++r) {
     const std::uint64_t n = fold.risk().stats().by_reason[static_cast<std::size_t>(r)];
     if (n != 0) {
@@ -87,6 +88,17 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
           std::string(risk::to_string(static_cast<risk::RejectReason>(r))), n);
     }
   }
+  e.counters.clear();
+  const auto add_counters = [&e](std::string_view part, const auto& set) {
+    for_each_counter(set, [&](const CounterSpec& c, std::uint64_t value) {
+      e.counters.push_back({std::string(part) + "_" + std::string(c.name), c.help, value});
+    });
+  };
+  add_counters("strategy", st.stats());
+  add_counters("feed_health", st.feed_health().stats());
+  add_counters("risk", fold.risk().stats());
+  add_counters("order_stage", fold.order_stage().stats());
+  if (fold.paper() != nullptr) add_counters("paper", fold.paper()->stats());
   // From the risk stage's latches: they are fold state, so a restart shows them too.
   e.global_kill_switch = rk.kill_switch_latched(risk::Scope::kGlobal, 0);
   if (rk.kill_switch_latched(risk::Scope::kAccount, 0)) e.killed_accounts.push_back(0);

@@ -35,17 +35,11 @@ static_assert(sizeof(OrderStageStats) == 10 * sizeof(std::uint64_t) &&
               "a new counter changes the fold's snapshot: add it here and bump its version");
 template <class Stats, class V>
 void counter_fields(Stats& s, V& v, std::uint64_t& unused) {
-  v(s.inputs);
-  v(s.orders_sent);
-  v(s.cancels_sent);
-  v(s.fills);
-  v(s.risk_rejects);
-  v(s.oms_unknown);
-  v(s.oms_refused);
-  v(unused);
-  v(s.reconciled_unknown);
-  v(s.sends_held);
-  v(s.sends_dropped);
+  constexpr std::size_t kUnusedSlot = kOrderStageCounters.index_of("oms_refused") + 1;
+  for (std::size_t i = 0; i < Stats::size(); ++i) {
+    if (i == kUnusedSlot) v(unused);
+    v(s.values()[i]);
+  }
 }
 
 }  // namespace
@@ -91,7 +85,7 @@ void OrderStage::set_responses(VenueResponses& responses) noexcept {
 
 void OrderStage::on_input(std::span<const Event> records, Outbox& out,
                           std::vector<VenueAction>& actions) {
-  ++stats_.inputs;
+  ++stats_["inputs"];
   const Event& input = records[0];
   if (input.header.type == EventType::kInstrumentDefined) {
     const auto def = input.as<InstrumentDefined>();
@@ -110,7 +104,7 @@ void OrderStage::on_input(std::span<const Event> records, Outbox& out,
     if (a.kind == VenueAction::Kind::kLoopBackReject) continue;
     if (config_.hold_sends) {
       held_.push_back(HeldSend{a, input.header.event_time, input.header.sequence});
-      ++stats_.sends_held;
+      ++stats_["sends_held"];
     } else {
       send_to_paper(a, input.header.event_time);
     }
@@ -152,9 +146,9 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
     case EventType::kTimer: {
       const auto timer = input.as<Timer>();
       if (timer.owner == kNoBot && timer.timer_id == kReconcileTimer) {
-        stats_.sends_dropped += held_.size();
+        stats_["sends_dropped"] += held_.size();
         held_.clear();
-        stats_.reconciled_unknown += connection_lost();
+        stats_["reconciled_unknown"] += connection_lost();
         reconcile(t);
       }
       if (timer.owner == kNoBot && timer.timer_id == kReleaseTimer && paper_)
@@ -164,9 +158,9 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
     }
     case EventType::kOrderUpdate: {
       const UpdateResult r = orders_.apply(input.as<OrderUpdate>(), t);
-      if (r.unknown_order) ++stats_.oms_unknown;
+      if (r.unknown_order) ++stats_["oms_unknown"];
       if (r.fill) {
-        ++stats_.fills;
+        ++stats_["fills"];
         out.emit(*r.fill, t);
         Notification n;
         n.kind = NotificationKind::kTrade;
@@ -213,7 +207,7 @@ void OrderStage::kill_switch_sweep(const OperatorCommand& c, Nanos t,
     });
     for (std::size_t k = 0; k < n; ++k) {
       if (auto cancel = orders_.request_cancel(bot, open[k], t)) {
-        ++stats_.cancels_sent;
+        ++stats_["cancels_sent"];
         VenueAction a;
         a.kind = VenueAction::Kind::kCancel;
         a.cancel = *cancel;
@@ -253,7 +247,7 @@ void OrderStage::on_derived(std::span<const Event> records, std::size_t index, O
           if (records[j].header.type != EventType::kRiskReject) continue;
           const auto reject = records[j].as<risk::RiskReject>();
           if (reject.cause != intent.cause) continue;
-          ++stats_.risk_rejects;
+          ++stats_["risk_rejects"];
           loop_back_reject(
               intent,
               static_cast<std::uint16_t>(kLocalRejectBase + static_cast<unsigned>(reject.reason)),
@@ -263,14 +257,14 @@ void OrderStage::on_derived(std::span<const Event> records, std::size_t index, O
         return;
       }
       if (auto order = orders_.open_order(intent, intent.quantity, t)) {
-        ++stats_.orders_sent;
+        ++stats_["orders_sent"];
         out.emit(*order, t);
         VenueAction a;
         a.kind = VenueAction::Kind::kSubmit;
         a.order = *order;
         actions.push_back(a);
       } else {
-        ++stats_.oms_refused;
+        ++stats_["oms_refused"];
         loop_back_reject(intent, kLocalRejectBase + kOrderManagerRefusedReason, actions);
       }
       return;
@@ -279,7 +273,7 @@ void OrderStage::on_derived(std::span<const Event> records, std::size_t index, O
       if ((record.header.flags & kFlagRiskAccepted) == 0) return;
       const auto c = record.as<OrderCancel>();
       if (auto cancel = orders_.request_cancel(c.bot, c.client_sequence, t)) {
-        ++stats_.cancels_sent;
+        ++stats_["cancels_sent"];
         VenueAction a;
         a.kind = VenueAction::Kind::kCancel;
         a.cancel = *cancel;

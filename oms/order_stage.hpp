@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
@@ -77,18 +78,20 @@ struct VenueAction {
   OrderUpdate reject{};  // kLoopBackReject: a local (risk) reject to feed back as an input
 };
 
-struct OrderStageStats {
-  std::uint64_t inputs = 0;
-  std::uint64_t orders_sent = 0;
-  std::uint64_t cancels_sent = 0;
-  std::uint64_t fills = 0;
-  std::uint64_t risk_rejects = 0;
-  std::uint64_t oms_unknown = 0;
-  std::uint64_t oms_refused = 0;         // accepted intents the order manager could not open
-  std::uint64_t reconciled_unknown = 0;  // orders made unknown by reconcile inputs
-  std::uint64_t sends_held = 0;          // durable: sends that waited for a release
-  std::uint64_t sends_dropped = 0;       // held at a reconcile: never left
-};
+// The order stage's counters. Their order is the fold snapshot's (order_stage.cpp).
+inline constexpr auto kOrderStageCounters = counter_table({
+    {"inputs", "Inputs the order stage applied."},
+    {"orders_sent", "Orders sent to a venue."},
+    {"cancels_sent", "Cancels sent to a venue."},
+    {"fills", "Fills applied to the order table."},
+    {"risk_rejects", "Intents risk rejected, fed back to their bots."},
+    {"oms_unknown", "Venue updates for an order the table does not know."},
+    {"oms_refused", "Accepted intents the order manager could not open."},
+    {"reconciled_unknown", "Orders made unknown by reconcile inputs (a lost connection)."},
+    {"sends_held", "Sends that waited for the journal to make their input durable."},
+    {"sends_dropped", "Held sends dropped at a reconcile: they never left."},
+});
+using OrderStageStats = Counters<kOrderStageCounters>;
 
 // The fold's snapshot blobs: a u64 byte count, then the bytes (engine/fold.cpp's frame).
 void put_blob(state_io::Writer& w, std::span<const std::byte> blob);

@@ -62,11 +62,11 @@ std::int64_t PaperVenue::fee(std::int64_t price, std::int64_t quantity, std::int
 // ---- Requests: queued until they reach the venue ---------------------------------------------
 
 void PaperVenue::enqueue(const Work& w, Nanos now) noexcept {
-  ++stats_.requests;
+  ++stats_["requests"];
   release_due(now);
   const auto n = static_cast<std::uint32_t>(pending_.size());
   if (pending_count_ == n) {
-    ++stats_.busy;
+    ++stats_["busy"];
     if (w.kind == WorkKind::kNew) {
       reject(w.order, PaperReason::kVenueBusy, now);
     } else if (w.kind == WorkKind::kCancel) {
@@ -141,7 +141,7 @@ void PaperVenue::refuse(const OrderNew& o, OrderEvent event, PaperReason reason,
 }
 
 void PaperVenue::reject(const OrderNew& o, PaperReason reason, Nanos t) noexcept {
-  ++stats_.rejected;
+  ++stats_["rejected"];
   refuse(o, OrderEvent::kRejected, reason, t);
 }
 
@@ -171,7 +171,7 @@ void PaperVenue::fill(std::uint32_t slot, std::int64_t price, std::int64_t quant
   o.filled += quantity;
   o.fees += f;
   ledger_.fill(leg_of(o), price, quantity, f, o.filled, o.money);
-  ++stats_.fills;
+  ++stats_["fills"];
   OrderUpdate u =
       update_of(slot, o.filled == o.quantity ? OrderEvent::kFill : OrderEvent::kPartialFill,
                 PaperReason::kNone);
@@ -199,7 +199,7 @@ void PaperVenue::arrive_new(const OrderNew& o, Nanos t) noexcept {
   const std::uint32_t existing = table_.find(id);
   if (existing != OrderTable<PaperOrder>::kNone) {
     // A resend of an order we have: idempotent. A live one is acknowledged again.
-    ++stats_.duplicates;
+    ++stats_["duplicates"];
     if (table_[existing].status == Status::kLive) {
       answer(existing, OrderEvent::kAccepted, t, PaperReason::kNone);
     }
@@ -260,12 +260,12 @@ void PaperVenue::arrive_new(const OrderNew& o, Nanos t) noexcept {
   p.quantity = o.quantity;
   p.venue_order_id = next_venue_order_id_++;
   ledger_.open(leg_of(p), o.quantity, p.money);
-  ++stats_.accepted;
+  ++stats_["accepted"];
   answer(s, OrderEvent::kAccepted, t, PaperReason::kNone);
   if (take_price != 0) return fill(s, take_price, o.quantity, false, t);
   const auto tif = static_cast<TimeInForce>(o.time_in_force);
   if (tif == TimeInForce::kIoc || tif == TimeInForce::kFok) {
-    ++stats_.expired;
+    ++stats_["expired"];
     finish(s, Status::kExpired);
     return answer(s, OrderEvent::kExpired, t, PaperReason::kNone);
   }
@@ -275,14 +275,14 @@ void PaperVenue::arrive_new(const OrderNew& o, Nanos t) noexcept {
 void PaperVenue::arrive_cancel(const OrderNew& o, Nanos t) noexcept {
   const std::uint32_t s = table_.find({o.bot, o.client_sequence});
   if (s == OrderTable<PaperOrder>::kNone) {
-    ++stats_.cancel_rejected;
+    ++stats_["cancel_rejected"];
     return refuse(o, OrderEvent::kCancelRejected, PaperReason::kUnknownOrder, t);
   }
   if (table_[s].status != Status::kLive) {
-    ++stats_.cancel_rejected;
+    ++stats_["cancel_rejected"];
     return answer(s, OrderEvent::kCancelRejected, t, PaperReason::kTooLateToCancel);
   }
-  ++stats_.canceled;
+  ++stats_["canceled"];
   finish(s, Status::kCanceled);
   answer(s, OrderEvent::kCanceled, t, PaperReason::kNone);
 }

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "core/state_io.hpp"
@@ -80,22 +81,19 @@ struct PaperConfig {
   std::span<const PaperStartingBalance> starting_balances{};
 };
 
-struct PaperStats {
-  std::uint64_t requests = 0;  // submits, cancels, queries, balance requests
-  std::uint64_t accepted = 0;
-  std::uint64_t rejected = 0;
-  std::uint64_t fills = 0;
-  std::uint64_t canceled = 0;
-  std::uint64_t cancel_rejected = 0;
-  std::uint64_t expired = 0;
-  std::uint64_t duplicates = 0;  // a submit for a client id the venue has seen
-  std::uint64_t busy = 0;
-  // Padding-free, so the record itself is the field list (its fields in declaration order).
-  template <class V>
-  void fields(V& v) {
-    v(*this);
-  }
-};
+// The paper venue's counters (part of its state: hashed and snapshotted in this order).
+inline constexpr auto kPaperCounters = counter_table({
+    {"requests", "Requests the paper venue answered: submits, cancels, queries, balances."},
+    {"accepted", "Orders the paper venue accepted."},
+    {"rejected", "Orders the paper venue rejected."},
+    {"fills", "Fills the paper venue made."},
+    {"canceled", "Orders the paper venue canceled."},
+    {"cancel_rejected", "Cancels the paper venue refused (unknown or finished order)."},
+    {"expired", "Orders the paper venue expired (IOC, FOK)."},
+    {"duplicates", "Submits for a client id the paper venue had already seen."},
+    {"busy", "Requests refused because the paper venue's queue of pending requests was full."},
+});
+using PaperStats = Counters<kPaperCounters>;
 static_assert(state_io::PlainField<PaperStats>);
 
 class PaperVenue final : public Venue {

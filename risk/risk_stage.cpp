@@ -111,7 +111,7 @@ void RiskStage::emit_exits(std::span<OrderIntent> exits, Nanos t, Outbox& out) {
   for (OrderIntent& exit : exits) {
     if (kExitIndexBase + exits_this_input_ >= (1u << kIntentIndexBits)) break;
     exit.cause = client_sequence(input_ordinal_, kExitIndexBase + exits_this_input_++);
-    ++stats_.exits;
+    ++stats_["exits"];
     const Notification n = notification_about(
         exit, exit_kind(exit.tag), engine_.reference_price(exit.instrument), exit.quantity);
     Event record = Event::make(exit, t, 0);
@@ -125,7 +125,7 @@ void RiskStage::emit_exits(std::span<OrderIntent> exits, Nanos t, Outbox& out) {
 
 void RiskStage::check_intent(Event& record, OrderIntent intent, Outbox& out) {
   const Nanos t = record.header.event_time;
-  ++stats_.checked;
+  ++stats_["checked"];
   const Decision d = engine_.check(intent, t);
   if (d.accepted()) {
     record.header.flags |= kFlagRiskAccepted;
@@ -146,7 +146,7 @@ void RiskStage::check_intent(Event& record, OrderIntent intent, Outbox& out) {
     }
     return;
   }
-  ++stats_.rejected;
+  ++stats_["rejected"];
   ++stats_.by_reason[static_cast<std::size_t>(d.reject.reason)];
   const RiskReject& reject = d.reject;  // its cause and event time are the intent's and t
   out.emit(reject, t);
@@ -162,12 +162,12 @@ void RiskStage::on_derived(Event& record, Outbox& out) {
     check_intent(record, record.as<OrderIntent>(), out);
   } else if (record.header.type == EventType::kOrderCancel) {
     const auto c = record.as<OrderCancel>();
-    ++stats_.checked;
+    ++stats_["checked"];
     const RiskReject r = engine_.check_cancel(c.bot, record.header.event_time);
     if (r.accepted()) {
       record.header.flags |= kFlagRiskAccepted;
     } else {
-      ++stats_.rejected;
+      ++stats_["rejected"];
       ++stats_.by_reason[static_cast<std::size_t>(r.reason)];
       RiskReject reject = r;
       reject.cause = c.client_sequence;
@@ -216,7 +216,7 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
     case OrderEvent::kRejected:
       if (!local_reject) {
         if (engine_.on_error(u.bot, ErrorKind::kVenueReject, t)) {
-          ++stats_.circuit_opened;
+          ++stats_["circuit_opened"];
           BotStatus s;
           s.bot = u.bot;
           s.from = BotState::kRunning;
@@ -263,7 +263,7 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
       if (!json) return;
       auto doc = config::parse(*json);
       if (!doc) {
-        ++stats_.bad_configs;
+        ++stats_["bad_configs"];
         return;
       }
       // The bot's instrument gives the scales risk amounts are read at.
@@ -282,10 +282,10 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
         if (parsed) {
           bot_config = *parsed;
         } else {
-          ++stats_.bad_configs;
+          ++stats_["bad_configs"];
         }
       }
-      if (!engine_.configure_bot(command.bot, AccountId{0}, bot_config)) ++stats_.bad_configs;
+      if (!engine_.configure_bot(command.bot, AccountId{0}, bot_config)) ++stats_["bad_configs"];
       return;
     }
     case K::kKillSwitchSet:

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/blobs.hpp"
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
@@ -35,12 +36,16 @@ namespace be::risk {
 // collide with the bots' intents for the same input (those count up from 0).
 inline constexpr std::uint32_t kExitIndexBase = 768;
 
-struct RiskStageStats {
-  std::uint64_t checked = 0;
-  std::uint64_t rejected = 0;
-  std::uint64_t exits = 0;
-  std::uint64_t circuit_opened = 0;
-  std::uint64_t bad_configs = 0;
+// The risk stage's counters; with by_reason they are its snapshot's last bytes.
+inline constexpr auto kRiskStageCounters = counter_table({
+    {"checked", "Intents and cancels risk checked."},
+    {"rejected", "Intents risk rejected (by reason: botengine_risk_rejects_total)."},
+    {"exits", "Exit orders risk itself derived (stop-loss, take-profit, kill switch)."},
+    {"circuit_opened", "Times a circuit breaker opened."},
+    {"bad_configs", "Bot or account risk configs risk refused."},
+});
+using RiskStageCounters = Counters<kRiskStageCounters>;
+struct RiskStageStats : RiskStageCounters {
   std::array<std::uint64_t, kRejectReasonCount> by_reason{};
 };
 

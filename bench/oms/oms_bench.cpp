@@ -441,11 +441,11 @@ bool verify_venue(const std::vector<Op>& ops, std::string& why) {
     }
   }
   if (venue_illegal != 0 || om->stats().unknown_ids != 0 || om->stats().fills < 1000 ||
-      v.stats().fills != om->stats().fills) {
+      v.stats()["fills"] != om->stats().fills) {
     why = "the manager refused venue answers or fills differ: illegal " +
           std::to_string(venue_illegal) + " unknown " + std::to_string(om->stats().unknown_ids) +
           " fills " + std::to_string(om->stats().fills) + " venue fills " +
-          std::to_string(v.stats().fills);
+          std::to_string(v.stats()["fills"]);
     return false;
   }
   for (AssetId a : {kBase, kQuote}) {

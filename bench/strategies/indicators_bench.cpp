@@ -125,52 +125,49 @@ void timed(benchmark::State& state, Update update) {
   }
 }
 
+// Verifies against the naive twin, then times `update(i)` reading `out()` once ready: the body
+// of every single-indicator benchmark (what is timed is what was verified).
+template <class Update, class Out>
+void verify_and_time(benchmark::State& state, const naive::Series& ref, Update update, Out out,
+                     double floor = 0.0) {
+  if (!verify(state, ref, update, out, floor)) return;
+  timed(state, [&](std::size_t i) { return update(i) ? out() : 0.0; });
+}
+
 void BM_Sma(benchmark::State& state) {
   const auto p = static_cast<std::size_t>(state.range(0));
   const auto& d = data();
   be::ta::Sma ind(static_cast<int>(p));
-  if (!verify(
-          state, naive::sma(d.close, p), [&](std::size_t i) { return ind.update(d.close[i]); },
-          [&] { return ind.value(); })) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(d.close[i]) ? ind.value() : 0.0; });
+  verify_and_time(
+      state, naive::sma(d.close, p), [&](std::size_t i) { return ind.update(d.close[i]); },
+      [&] { return ind.value(); });
 }
 BENCHMARK(BM_Sma)->Arg(20)->Arg(200);
 
 void BM_VolumeSma(benchmark::State& state) {
   const auto& d = data();
   be::ta::VolumeSma ind(20);
-  if (!verify(
-          state, naive::sma(d.volume, 20), [&](std::size_t i) { return ind.update(d.volume[i]); },
-          [&] { return ind.value(); }, 1.0)) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(d.volume[i]) ? ind.value() : 0.0; });
+  verify_and_time(
+      state, naive::sma(d.volume, 20), [&](std::size_t i) { return ind.update(d.volume[i]); },
+      [&] { return ind.value(); }, 1.0);
 }
 BENCHMARK(BM_VolumeSma);
 
 void BM_Ema(benchmark::State& state) {
   const auto& d = data();
   be::ta::Ema ind(21);
-  if (!verify(
-          state, naive::ema(d.close, 21), [&](std::size_t i) { return ind.update(d.close[i]); },
-          [&] { return ind.value(); })) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(d.close[i]) ? ind.value() : 0.0; });
+  verify_and_time(
+      state, naive::ema(d.close, 21), [&](std::size_t i) { return ind.update(d.close[i]); },
+      [&] { return ind.value(); });
 }
 BENCHMARK(BM_Ema);
 
 void BM_Rsi(benchmark::State& state) {
   const auto& d = data();
   be::ta::Rsi ind(14);
-  if (!verify(
-          state, naive::rsi(d.close, 14), [&](std::size_t i) { return ind.update(d.close[i]); },
-          [&] { return ind.value(); }, 1.0)) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(d.close[i]) ? ind.value() : 0.0; });
+  verify_and_time(
+      state, naive::rsi(d.close, 14), [&](std::size_t i) { return ind.update(d.close[i]); },
+      [&] { return ind.value(); }, 1.0);
 }
 BENCHMARK(BM_Rsi);
 
@@ -179,12 +176,9 @@ void BM_Macd(benchmark::State& state) {
   be::ta::Macd ind(12, 26, 9);
   const auto ref = naive::macd(d.close, 12, 26, 9);
   const double floor = 1e-6 * d.close.front();
-  if (!verify(
-          state, ref[2], [&](std::size_t i) { return ind.update(d.close[i]); },
-          [&] { return ind.hist(); }, floor)) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(d.close[i]) ? ind.hist() : 0.0; });
+  verify_and_time(
+      state, ref[2], [&](std::size_t i) { return ind.update(d.close[i]); },
+      [&] { return ind.hist(); }, floor);
 }
 BENCHMARK(BM_Macd);
 
@@ -192,39 +186,28 @@ void BM_Bollinger(benchmark::State& state) {
   const auto p = static_cast<std::size_t>(state.range(0));
   const auto& d = data();
   be::ta::Bollinger ind(static_cast<int>(p), 2.0, 2.0);
-  if (!verify(
-          state, naive::stddev(d.close, p), [&](std::size_t i) { return ind.update(d.close[i]); },
-          [&] { return ind.stddev(); })) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(d.close[i]) ? ind.upper() : 0.0; });
+  verify_and_time(
+      state, naive::stddev(d.close, p), [&](std::size_t i) { return ind.update(d.close[i]); },
+      [&] { return ind.stddev(); });
 }
 BENCHMARK(BM_Bollinger)->Arg(20)->Arg(200);
 
 void BM_Atr(benchmark::State& state) {
   const auto& d = data();
   be::ta::Atr ind(14);
-  if (!verify(
-          state, naive::atr(d.high, d.low, d.close, 14),
-          [&](std::size_t i) { return ind.update(d.high[i], d.low[i], d.close[i]); },
-          [&] { return ind.value(); })) {
-    return;
-  }
-  timed(state, [&](std::size_t i) {
-    return ind.update(d.high[i], d.low[i], d.close[i]) ? ind.value() : 0.0;
-  });
+  verify_and_time(
+      state, naive::atr(d.high, d.low, d.close, 14),
+      [&](std::size_t i) { return ind.update(d.high[i], d.low[i], d.close[i]); },
+      [&] { return ind.value(); });
 }
 BENCHMARK(BM_Atr);
 
 void BM_Roc(benchmark::State& state) {
   const auto& d = data();
   be::ta::Roc ind(10);
-  if (!verify(
-          state, naive::roc(d.close, 10), [&](std::size_t i) { return ind.update(d.close[i]); },
-          [&] { return ind.value(); }, 1e-6)) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(d.close[i]) ? ind.value() : 0.0; });
+  verify_and_time(
+      state, naive::roc(d.close, 10), [&](std::size_t i) { return ind.update(d.close[i]); },
+      [&] { return ind.value(); }, 1e-6);
 }
 BENCHMARK(BM_Roc);
 
@@ -233,27 +216,19 @@ void BM_Stoch(benchmark::State& state) {
   const auto& d = data();
   be::ta::Stoch ind(static_cast<int>(p), 3, 3);
   const auto ref = naive::stoch(d.high, d.low, d.close, p, 3, 3);
-  if (!verify(
-          state, ref[1], [&](std::size_t i) { return ind.update(d.high[i], d.low[i], d.close[i]); },
-          [&] { return ind.d(); }, 1.0)) {
-    return;
-  }
-  timed(state,
-        [&](std::size_t i) { return ind.update(d.high[i], d.low[i], d.close[i]) ? ind.d() : 0.0; });
+  verify_and_time(
+      state, ref[1], [&](std::size_t i) { return ind.update(d.high[i], d.low[i], d.close[i]); },
+      [&] { return ind.d(); }, 1.0);
 }
 BENCHMARK(BM_Stoch)->Arg(5)->Arg(14);
 
 void BM_Vwap(benchmark::State& state) {
   const auto& d = data();
   be::ta::Vwap ind(390);
-  if (!verify(
-          state, naive::vwap(d.typical, d.volume, 390),
-          [&](std::size_t i) { return ind.update(d.typical[i], d.volume[i]); },
-          [&] { return ind.value(); })) {
-    return;
-  }
-  timed(state,
-        [&](std::size_t i) { return ind.update(d.typical[i], d.volume[i]) ? ind.value() : 0.0; });
+  verify_and_time(
+      state, naive::vwap(d.typical, d.volume, 390),
+      [&](std::size_t i) { return ind.update(d.typical[i], d.volume[i]); },
+      [&] { return ind.value(); });
 }
 BENCHMARK(BM_Vwap);
 
@@ -266,12 +241,9 @@ void BM_AnyIndicatorRsi(benchmark::State& state) {
   for (std::size_t i = 0; i < bars.size(); ++i) {
     bars[i].close = static_cast<std::int64_t>(std::llround(d.close[i] * 1e8));
   }
-  if (!verify(
-          state, naive::rsi(d.close, 14), [&](std::size_t i) { return ind.update(bars[i], 8, 8); },
-          [&] { return ind.output(0); }, 1.0)) {
-    return;
-  }
-  timed(state, [&](std::size_t i) { return ind.update(bars[i], 8, 8) ? ind.output(0) : 0.0; });
+  verify_and_time(
+      state, naive::rsi(d.close, 14), [&](std::size_t i) { return ind.update(bars[i], 8, 8); },
+      [&] { return ind.output(0); }, 1.0);
 }
 BENCHMARK(BM_AnyIndicatorRsi);
 
@@ -316,7 +288,7 @@ void run_peer(benchmark::State& state, const naive::Series& ref, const PeerWindo
           [&] { return last; })) {
     return;
   }
-  timed(state, update);
+  timed(state, update);  // the peer's whole update, as a user of it would call it
 }
 
 void BM_NaiveSma(benchmark::State& state) {

@@ -28,23 +28,26 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/counters.hpp"
 #include "core/event.hpp"
 
 namespace be {
 
 enum class EmptyIntervalPolicy : std::uint8_t { kCarryForward = 0, kSkip = 1 };
 
-struct BarAggregatorStats {
-  std::uint64_t trades = 0;
-  std::uint64_t bars_in = 0;
-  std::uint64_t bars_emitted = 0;
-  std::uint64_t empty_bars_emitted = 0;
-  std::uint64_t late_inputs = 0;
-  std::uint64_t partial_bars_ignored = 0;
-  std::uint64_t misaligned_bars = 0;  // a lower bar whose interval does not divide ours
-  std::uint64_t gaps_not_filled = 0;
-  std::uint64_t volume_saturated = 0;
-};
+// The bar aggregator's counters.
+inline constexpr auto kBarAggregatorCounters = counter_table({
+    {"trades", "Trades folded into bars."},
+    {"bars_in", "Lower-interval bars folded into bars."},
+    {"bars_emitted", "Bars emitted."},
+    {"empty_bars_emitted", "Empty bars emitted for intervals without trades (carry forward)."},
+    {"late_inputs", "Trades or bars older than the open bar, ignored."},
+    {"partial_bars_ignored", "Partial (unclosed) lower bars ignored."},
+    {"misaligned_bars", "Lower bars whose interval does not divide the bar's."},
+    {"gaps_not_filled", "Gaps too long to fill with empty bars."},
+    {"volume_saturated", "Bars whose volume reached its maximum and stopped adding."},
+});
+using BarAggregatorStats = Counters<kBarAggregatorCounters>;
 
 inline constexpr Nanos kNanosPerSecond = 1'000'000'000;
 
@@ -72,7 +75,7 @@ class BarAggregator {
   void on_trade(std::int64_t price, std::int64_t quantity, Nanos event_time, Sink&& sink) {
     const Nanos start = align_down(event_time, interval_);
     if (!admit(start)) return;
-    ++stats_.trades;
+    ++stats_["trades"];
     advance_to(start, sink);
     if (!open_) {
       begin_bar(start, price, price, price, price);
@@ -94,16 +97,16 @@ class BarAggregator {
   template <class Sink>
   void on_bar(const Bar& lower, Sink&& sink) {
     if (!lower.closed) {
-      ++stats_.partial_bars_ignored;
+      ++stats_["partial_bars_ignored"];
       return;
     }
     if (lower.interval_seconds == 0 || interval_seconds_ % lower.interval_seconds != 0) {
-      ++stats_.misaligned_bars;
+      ++stats_["misaligned_bars"];
       return;
     }
     const Nanos start = align_down(lower.open_time, interval_);
     if (!admit(start)) return;
-    ++stats_.bars_in;
+    ++stats_["bars_in"];
     advance_to(start, sink);
     // A filler bar (no trades: an empty interval carried forward) says nothing about this
     // interval's prices unless the whole interval is empty; so it opens a bar only
@@ -145,7 +148,7 @@ class BarAggregator {
       return true;
     }
     if (start < cursor_) {
-      ++stats_.late_inputs;
+      ++stats_["late_inputs"];
       return false;
     }
     return true;
@@ -166,12 +169,12 @@ class BarAggregator {
     const Nanos empty_intervals = (start - cursor_) / interval_;
     if (policy_ == EmptyIntervalPolicy::kCarryForward && has_last_close_) {
       if (empty_intervals > static_cast<Nanos>(max_empty_fill_)) {
-        ++stats_.gaps_not_filled;
+        ++stats_["gaps_not_filled"];
       } else {
         for (; cursor_ < start; cursor_ += interval_) {
           Bar flat = make_bar(cursor_, last_close_, last_close_, last_close_, last_close_);
           flat.closed = 1;
-          ++stats_.empty_bars_emitted;
+          ++stats_["empty_bars_emitted"];
           emit(flat, sink);
         }
       }
@@ -182,7 +185,7 @@ class BarAggregator {
   template <class Sink>
   void emit(Bar& bar, Sink& sink) {
     bar.closed = 1;
-    ++stats_.bars_emitted;
+    ++stats_["bars_emitted"];
     sink(static_cast<const Bar&>(bar));
   }
 
@@ -214,7 +217,7 @@ class BarAggregator {
   void add_volume(std::int64_t quantity) noexcept {
     if (__builtin_add_overflow(bar_.volume, quantity, &bar_.volume)) {
       bar_.volume = std::numeric_limits<std::int64_t>::max();
-      ++stats_.volume_saturated;
+      ++stats_["volume_saturated"];
     }
   }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/names.hpp"
 
@@ -45,14 +46,16 @@ constexpr std::string_view to_string(SafeModeReason r) noexcept {
   return name_of(kSafeModeReasonNames, r, "invalid");
 }
 
-struct FeedHealthStats {
-  std::uint64_t events = 0;
-  std::uint64_t disconnects = 0;
-  std::uint64_t stale = 0;
-  std::uint64_t gaps = 0;
-  std::uint64_t recoveries = 0;
-  std::uint64_t ignored = 0;  // for an unknown venue or instrument id
-};
+// The feed health tracker's counters.
+inline constexpr auto kFeedHealthCounters = counter_table({
+    {"events", "Market and connectivity events the feed health tracker read."},
+    {"disconnects", "Venue disconnects."},
+    {"stale", "Times a venue or an instrument went stale."},
+    {"gaps", "Sequence gaps in a venue's or an instrument's feed."},
+    {"recoveries", "Times a stale or gapped venue or instrument recovered."},
+    {"ignored", "Events for an unknown venue or instrument id."},
+});
+using FeedHealthStats = Counters<kFeedHealthCounters>;
 
 class FeedHealth {
  public:
@@ -68,10 +71,10 @@ class FeedHealth {
   }
 
   void apply(const Connectivity& c, Nanos event_time) noexcept {
-    ++stats_.events;
+    ++stats_["events"];
     const auto v = index_of(c.venue);
     if (v >= venues_.size()) {
-      ++stats_.ignored;
+      ++stats_["ignored"];
       return;
     }
     if (c.instrument == kNoInstrument) {
@@ -87,23 +90,23 @@ class FeedHealth {
     }
     const auto i = index_of(c.instrument);
     if (i >= instruments_.size() || !instruments_[i].defined || instruments_[i].venue != c.venue) {
-      ++stats_.ignored;
+      ++stats_["ignored"];
       return;
     }
     Instrument& inst = instruments_[i];
     switch (c.state) {
       case ConnectivityState::kGap:
-        if (!inst.gap) ++stats_.gaps;
+        if (!inst.gap) ++stats_["gaps"];
         inst.gap = true;
         inst.since = event_time;
         break;
       case ConnectivityState::kStale:
-        if (!inst.stale) ++stats_.stale;
+        if (!inst.stale) ++stats_["stale"];
         inst.stale = true;
         inst.since = event_time;
         break;
       case ConnectivityState::kRecovered:
-        if (inst.gap || inst.stale) ++stats_.recoveries;
+        if (inst.gap || inst.stale) ++stats_["recoveries"];
         inst.gap = false;
         inst.stale = false;
         break;
@@ -112,7 +115,7 @@ class FeedHealth {
         // Subscription-level up/down is carried by the venue-wide events; per-instrument
         // ones are accepted and mean the same as a stale stream.
         if (c.state == ConnectivityState::kDisconnected) {
-          if (!inst.stale) ++stats_.stale;
+          if (!inst.stale) ++stats_["stale"];
           inst.stale = true;
           inst.since = event_time;
         } else {
@@ -154,8 +157,8 @@ class FeedHealth {
     for (const Venue& v : venues_) {
       w.put(v.connected), w.put(v.stale), w.put(v.gap), w.put(v.since);
     }
-    w.put(stats_.events), w.put(stats_.disconnects), w.put(stats_.stale), w.put(stats_.gaps);
-    w.put(stats_.recoveries), w.put(stats_.ignored);
+    for (const std::uint64_t n : stats_.values())
+      w.put(n);
   }
   template <class R>
   bool load(R& r) {
@@ -171,8 +174,9 @@ class FeedHealth {
     for (Venue& v : venues_) {
       ok = ok && r.get(v.connected) && r.get(v.stale) && r.get(v.gap) && r.get(v.since);
     }
-    return ok && r.get(stats_.events) && r.get(stats_.disconnects) && r.get(stats_.stale) &&
-           r.get(stats_.gaps) && r.get(stats_.recoveries) && r.get(stats_.ignored);
+    for (std::uint64_t& n : stats_.values())
+      ok = ok && r.get(n);
+    return ok;
   }
 
  private:
@@ -197,22 +201,22 @@ class FeedHealth {
         venue.stale = false;
         break;
       case ConnectivityState::kDisconnected:
-        if (venue.connected) ++stats_.disconnects;
+        if (venue.connected) ++stats_["disconnects"];
         venue.connected = false;
         venue.since = event_time;
         break;
       case ConnectivityState::kStale:
-        if (!venue.stale) ++stats_.stale;
+        if (!venue.stale) ++stats_["stale"];
         venue.stale = true;
         venue.since = event_time;
         break;
       case ConnectivityState::kRecovered:
-        if (venue.stale || venue.gap) ++stats_.recoveries;
+        if (venue.stale || venue.gap) ++stats_["recoveries"];
         venue.stale = false;
         venue.gap = false;
         break;
       case ConnectivityState::kGap:
-        if (!venue.gap) ++stats_.gaps;
+        if (!venue.gap) ++stats_["gaps"];
         venue.gap = true;
         venue.since = event_time;
         break;

@@ -55,7 +55,7 @@ std::unique_ptr<StrategyStage::BotSlot> StrategyStage::new_slot(bots::CreatedBot
 std::optional<std::string> StrategyStage::take_config(std::uint64_t blob_id) {
   auto blob = blobs_.find(blob_id);
   if (blob == blobs_.end()) {
-    ++stats_.missing_blobs;
+    ++stats_["missing_blobs"];
     return std::nullopt;
   }
   std::string json = std::move(blob->second);
@@ -88,7 +88,7 @@ void StrategyStage::subscribe_conditions(BotSlot& slot) {
   for (std::uint32_t k = 0; k < defs.size(); ++k) {
     auto sub = conditions_.subscribe(slot.bot->id(), defs[k]);
     if (!sub) {
-      ++stats_.bad_commands;
+      ++stats_["bad_commands"];
       continue;
     }
     slot.subscriptions.push_back(*sub);
@@ -116,7 +116,7 @@ void StrategyStage::stop_bot(BotSlot& slot, BotState to, BotStatusReason reason,
     slot.bot->on_stop(ctx);
     // Whatever the bot left resting is withdrawn: a stopped bot owns no live orders.
     for (const TrackedOrder& o : slot.orders) {
-      ++stats_.cancels;
+      ++stats_["cancels"];
       emit_cancel(slot.bot->id(), o, now_, out);
     }
   }
@@ -136,7 +136,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
   BotSlot* slot = find(command.bot);
   last_command_refused_ = false;
   auto bad = [&] {
-    ++stats_.bad_commands;
+    ++stats_["bad_commands"];
     last_command_refused_ = true;
   };
   switch (command.kind) {

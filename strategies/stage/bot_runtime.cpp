@@ -53,7 +53,7 @@ void StrategyStage::Context::submit(const OrderIntent& requested) noexcept {
   if (held) ++slot_.suppressed;
   if (stage_.intents_this_input_ >= stage_.capacity_.intents_per_input ||
       slot_.orders.size() >= stage_.capacity_.orders_per_bot) {
-    ++stage_.stats_.intents_dropped;
+    ++stage_.stats_["intents_dropped"];
     return;
   }
   intent.cause = client_sequence(stage_.input_ordinal_, stage_.intents_this_input_++);
@@ -69,7 +69,7 @@ void StrategyStage::Context::submit(const OrderIntent& requested) noexcept {
       slot_.open_buy_quote += notional(intent.price, intent.quantity, info->qty_scale);
     }
   }
-  ++stage_.stats_.intents;
+  ++stage_.stats_["intents"];
   out_.emit(intent, stage_.now_, 0,
             static_cast<std::uint16_t>(kFlagDerived | (held ? kFlagHeld : kFlagNone)));
 }
@@ -77,7 +77,7 @@ void StrategyStage::Context::submit(const OrderIntent& requested) noexcept {
 void StrategyStage::Context::cancel(InstrumentId instrument, std::uint32_t tag) noexcept {
   for (const TrackedOrder& o : slot_.orders) {
     if (o.instrument != instrument || (tag != 0 && o.tag != tag)) continue;
-    ++stage_.stats_.cancels;
+    ++stage_.stats_["cancels"];
     emit_cancel(slot_.bot->id(), o, stage_.now_, out_);
   }
 }
@@ -97,7 +97,7 @@ void StrategyStage::Context::set_timer(std::uint32_t timer_id, Nanos deadline) n
       return;
     }
   }
-  ++stage_.stats_.intents_dropped;  // no free timer slot: a configuration limit
+  ++stage_.stats_["intents_dropped"];  // no free timer slot: a configuration limit
 }
 
 std::int64_t StrategyStage::Context::available_quote(InstrumentId id) const noexcept {
@@ -112,14 +112,14 @@ std::int64_t StrategyStage::Context::available_quote(InstrumentId id) const noex
 void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outbox& out) {
   BotSlot* slot = find(update.bot);
   if (slot == nullptr) {
-    ++stats_.unknown_orders;
+    ++stats_["unknown_orders"];
     return;
   }
   auto it = std::find_if(slot->orders.begin(), slot->orders.end(), [&](const TrackedOrder& o) {
     return o.client_sequence == update.client_sequence;
   });
   if (it == slot->orders.end()) {
-    ++stats_.unknown_orders;
+    ++stats_["unknown_orders"];
     return;
   }
   TrackedOrder& order = *it;

@@ -12,7 +12,7 @@ namespace be::stage {
 void StrategyStage::define(const InstrumentDefined& def) {
   const auto i = index_of(def.instrument);
   if (i >= instruments_.size() || index_of(def.venue) >= venue_names_.size()) {
-    ++stats_.bad_commands;
+    ++stats_["bad_commands"];
     return;
   }
   Instrument& in = instruments_[i];
@@ -84,7 +84,7 @@ struct TriggerBuffer final : cond::TriggerSink {
 }  // namespace
 
 void StrategyStage::on_closed_bar(const Bar& bar, Outbox& out) {
-  ++stats_.bars;
+  ++stats_["bars"];
   const Instrument& in = instruments_[index_of(bar.instrument)];
   TriggerBuffer triggers;
   conditions_.on_bar(bar, in.info.price_scale, in.info.qty_scale, triggers);
@@ -98,7 +98,7 @@ void StrategyStage::on_closed_bar(const Bar& bar, Outbox& out) {
     ++slot->inputs;
     slot->bot->on_bar(bar, ctx);
   }
-  stats_.intents_dropped += triggers.dropped;
+  stats_["intents_dropped"] += triggers.dropped;
   for (std::size_t k = 0; k < triggers.size; ++k) {
     const cond::Trigger& trig = triggers.items[k];
     auto sub = subscriptions_.find(trig.subscription);
@@ -113,7 +113,7 @@ void StrategyStage::on_closed_bar(const Bar& bar, Outbox& out) {
     sig.bar_open_time = trig.bar_open_time;
     sig.lhs = trig.lhs;
     sig.rhs = trig.rhs;
-    ++stats_.signals;
+    ++stats_["signals"];
     out.emit(sig, now_);
     if (!slot->active()) continue;
     Context ctx(*this, *slot, out);

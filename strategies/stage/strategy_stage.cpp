@@ -57,7 +57,7 @@ BotState StrategyStage::state_of(BotId bot) const noexcept {
 // ---- Inputs ------------------------------------------------------------------------------
 
 void StrategyStage::on_input(const Event& input, Outbox& out) {
-  ++stats_.inputs;
+  ++stats_["inputs"];
   input_ordinal_ = input.header.sequence;
   intents_this_input_ = 0;
   const Nanos t = input.header.event_time;

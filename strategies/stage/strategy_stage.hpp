@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "core/intern_table.hpp"
@@ -76,17 +77,20 @@ struct BotSummary {
   std::vector<std::string> conditions;
 };
 
-struct StrategyStats {
-  std::uint64_t inputs = 0;
-  std::uint64_t intents = 0;
-  std::uint64_t cancels = 0;
-  std::uint64_t signals = 0;
-  std::uint64_t bars = 0;
-  std::uint64_t intents_dropped = 0;  // over intents_per_input or the bot's order table
-  std::uint64_t bad_commands = 0;     // unknown bot, bad config, wrong state
-  std::uint64_t unknown_orders = 0;   // an OrderUpdate for an order no bot tracks
-  std::uint64_t missing_blobs = 0;    // a create/update naming a blob never seen
-};
+// The strategy stage's counters.
+inline constexpr auto kStrategyCounters = counter_table({
+    {"inputs", "Inputs the strategy stage folded."},
+    {"intents", "Order intents bots emitted."},
+    {"cancels", "Cancels bots or commands emitted."},
+    {"signals", "Signals delivered to bots (webhooks, shared conditions)."},
+    {"bars", "Bars delivered to bots."},
+    {"intents_dropped",
+     "Intents dropped: over intents_per_input, the bot's order table or its timers."},
+    {"bad_commands", "Bot commands refused: unknown bot, bad config, wrong state."},
+    {"unknown_orders", "Order updates for an order no bot tracks."},
+    {"missing_blobs", "Bot creates or updates naming a config blob never seen."},
+});
+using StrategyStats = Counters<kStrategyCounters>;
 
 class StrategyStage {
  public:

@@ -57,17 +57,28 @@ bool in_ci() {
   return ci != nullptr && std::string_view(ci) == "true";
 }
 
-TEST(DiskFull, AcknowledgedCommandsAreKeptAndRefusedOnesSayWhyAtOnce) {
-  SmallFilesystem small(3u << 20);
-  if (!small.mounted) {
-    if (in_ci()) FAIL() << "CI runs as root and must run this test: " << small.error;
-    GTEST_SKIP() << "cannot mount a small filesystem here (" << small.error
-                 << "); run as root to test a full disk";
+// Skips the test when the small filesystem could not be mounted (not root); fails it in CI,
+// which runs as root and must run it.
+#define REQUIRE_MOUNTED(small)                                                          \
+  if (!(small).mounted) {                                                               \
+    if (in_ci()) FAIL() << "CI runs as root and must run this test: " << (small).error; \
+    GTEST_SKIP() << "cannot mount a small filesystem here (" << (small).error           \
+                 << "); run as root to test a full disk";                               \
   }
+
+// An engine journaling on `small`, with snapshots out of the way: inputs alone fill it.
+EngineConfig small_disk_config(const SmallFilesystem& small) {
   EngineConfig config = test_config(small.mount_point);
   config.idle = "yield";
-  config.snapshot_every_inputs = 1'000'000'000;  // the commands and market data fill it
+  config.snapshot_every_inputs = 1'000'000'000;
   config.snapshot_interval = 86'400'000'000'000;
+  return config;
+}
+
+TEST(DiskFull, AcknowledgedCommandsAreKeptAndRefusedOnesSayWhyAtOnce) {
+  SmallFilesystem small(3u << 20);
+  REQUIRE_MOUNTED(small);
+  EngineConfig config = small_disk_config(small);
   config.disk_reserve_bytes = 0;  // no floors: the journal itself meets the full disk
   config.disk_stop_bytes = 0;
   auto engine = open_engine(config);
@@ -146,15 +157,8 @@ TEST(DiskFull, AcknowledgedCommandsAreKeptAndRefusedOnesSayWhyAtOnce) {
 // journal never fails.
 TEST(DiskFull, TheFloorsRefuseExposureThenStopIntakeBeforeTheFilesystemFills) {
   SmallFilesystem small(16u << 20);
-  if (!small.mounted) {
-    if (in_ci()) FAIL() << "CI runs as root and must run this test: " << small.error;
-    GTEST_SKIP() << "cannot mount a small filesystem here (" << small.error
-                 << "); run as root to test the free-space floors";
-  }
-  EngineConfig config = test_config(small.mount_point);
-  config.idle = "yield";
-  config.snapshot_every_inputs = 1'000'000'000;
-  config.snapshot_interval = 86'400'000'000'000;
+  REQUIRE_MOUNTED(small);
+  EngineConfig config = small_disk_config(small);
   // A wide band, filled slowly (40 inputs a round): the reserve must show in a published read
   // model (every 250 ms) before the stop floor ends the run.
   config.disk_reserve_bytes = 10u << 20;

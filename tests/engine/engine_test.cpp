@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -391,7 +392,7 @@ TEST(FoldPhasesTest, shouldDeriveTheSameRecordsWhenThePhasesOfSuccessiveInputsOv
     if (step < n) staged.strategy_phase(inputs[step], step + 1, batches[step % 3]);
   }
   EXPECT_GT(derived, 50u) << "the bots traded";
-  EXPECT_GT(staged.stats().fills, 0u);
+  EXPECT_GT(staged.stats()["fills"], 0u);
   EXPECT_EQ(staged.hashes().combined, fused.hashes().combined);
 }
 
@@ -542,6 +543,55 @@ TEST(EngineTest, shouldReofferJournaledNotificationsAfterTheCursorAtStart) {
                 handed.begin(), handed.begin() + static_cast<std::ptrdiff_t>(expected.size())),
             expected);
   EXPECT_TRUE(std::is_sorted(handed.begin(), handed.end()));
+}
+
+// Every stage's counters reach /metrics from their tables (core/counters.hpp), with the
+// table's help text, and count what happened: one refused start is one bad command.
+TEST(EngineTest, shouldExportEveryStageCounterToMetrics) {
+  TempDir dir;
+  auto engine = open_engine(test_config(dir.path));
+  ASSERT_TRUE(engine);
+  ASSERT_TRUE(engine->start().has_value());
+  const CommandResult dca = engine->create_bot(UserId{1}, kDcaBot);
+  ASSERT_EQ(dca.status, CommandStatus::kAccepted) << dca.message;
+  ASSERT_EQ(engine->bot_command(UserId{1}, false, dca.bot, OperatorCommandKind::kStartBot).status,
+            CommandStatus::kAccepted);
+  ASSERT_EQ(engine->bot_command(UserId{1}, false, dca.bot, OperatorCommandKind::kStartBot).status,
+            CommandStatus::kConflict);
+  Market market(1, wall_clock_now());
+  ASSERT_TRUE(offer_market(*engine, market, 2000));
+  ASSERT_TRUE(engine->drain(10'000'000'000));
+  const std::string metrics = engine->metrics_text();
+  EXPECT_NE(metrics.find("# HELP botengine_strategy_bad_commands_total Bot commands refused: "
+                         "unknown bot, bad config, wrong state.\n# TYPE "
+                         "botengine_strategy_bad_commands_total counter\n"
+                         "botengine_strategy_bad_commands_total 1\n"),
+            std::string::npos)
+      << metrics;
+  const auto value = [&](const std::string& name) -> std::optional<std::uint64_t> {
+    const std::string prefix = "\n" + name + " ";
+    const std::size_t at = metrics.find(prefix);
+    if (at == std::string::npos) return std::nullopt;
+    return std::stoull(metrics.substr(at + prefix.size()));
+  };
+  const auto model = engine->read_model();
+  ASSERT_TRUE(model);
+  // Each table's every counter, under its part's name; the order stage's agree with the
+  // read model's totals.
+  const auto expect_all = [&](const std::string& part, const auto& table) {
+    for (const CounterSpec& c : table.specs)
+      EXPECT_TRUE(value("botengine_" + part + "_" + std::string(c.name) + "_total"))
+          << part << " " << c.name;
+  };
+  expect_all("strategy", stage::kStrategyCounters);
+  expect_all("feed_health", kFeedHealthCounters);
+  expect_all("risk", risk::kRiskStageCounters);
+  expect_all("order_stage", oms::kOrderStageCounters);
+  expect_all("paper", oms::kPaperCounters);
+  EXPECT_GT(model->engine.orders_sent, 0u);
+  EXPECT_EQ(value("botengine_order_stage_orders_sent_total"), model->engine.orders_sent);
+  EXPECT_EQ(value("botengine_strategy_inputs_total"), model->engine.inputs);
+  engine->stop();
 }
 
 TEST(EngineTest, shouldNameEveryBadFieldOfABotConfig) {

@@ -186,16 +186,7 @@ TEST(ClientSim, shouldReconnectWithBackoffAndResubscribeAfterADrop) {
   client.subscribe("btcusdt", "trade");
   ASSERT_TRUE(rec.wait([](const Recorder& r) { return r.count_prefix(kTrade) >= 3; }));
   server->inject(fault(Fault::Kind::kDrop));
-  std::size_t reconnected_at = 0;
-  ASSERT_TRUE(rec.wait([&](const Recorder& r) {
-    if (r.count_state(ConnectivityState::kConnected) < 2) return false;
-    reconnected_at = r.statuses().back().frames_before;
-    bool resubscribed = false;
-    for (const auto& res : r.results()) {
-      resubscribed |= res.resubscribe && res.status == RequestResult::Status::kOk;
-    }
-    return resubscribed && r.count_prefix(kTrade, reconnected_at) >= 3;
-  }));
+  ASSERT_TRUE(rec.wait([](const Recorder& r) { return r.resumed_after_drop(kTrade, 3); }));
   client.stop();
   const auto& st = rec.statuses();
   ASSERT_GE(st.size(), 3u);

@@ -27,7 +27,6 @@
 namespace be {
 namespace {
 
-using net::RequestResult;
 using net::WsClient;
 using net::WsClientConfig;
 using sim::SimConfig;
@@ -182,14 +181,7 @@ TEST(ClientTls, shouldReceiveBinanceDataOverWssAndResubscribeOverTlsAfterADrop) 
   sim::Fault drop;
   drop.kind = sim::Fault::Kind::kDrop;
   server->inject(drop);
-  ASSERT_TRUE(rec.wait([&](const Recorder& r) {
-    if (r.count_state(ConnectivityState::kConnected) < 2) return false;
-    const std::size_t reconnected_at = r.statuses().back().frames_before;
-    bool resubscribed = false;
-    for (const auto& res : r.results())
-      resubscribed |= res.resubscribe && res.status == RequestResult::Status::kOk;
-    return resubscribed && r.count_prefix(kTrade, reconnected_at) >= 3;
-  }));
+  ASSERT_TRUE(rec.wait([](const Recorder& r) { return r.resumed_after_drop(kTrade, 3); }));
   client.stop();
 
   // The Connectivity inputs are those of ws:// (client_sim_test.cpp), outage included.

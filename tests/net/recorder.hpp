@@ -87,6 +87,15 @@ class Recorder {
       n += st.state == s;
     return n;
   }
+  // After a drop: connected again, resubscribed, and `frames` frames starting with `prefix`
+  // since the reconnect (for wait() predicates).
+  bool resumed_after_drop(std::string_view prefix, std::size_t frames) const {
+    if (count_state(ConnectivityState::kConnected) < 2) return false;
+    bool resubscribed = false;
+    for (const auto& res : results_)
+      resubscribed |= res.resubscribe && res.status == net::RequestResult::Status::kOk;
+    return resubscribed && count_prefix(prefix, statuses_.back().frames_before) >= frames;
+  }
   std::size_t snapshot_frames() {
     std::lock_guard lock(mu_);
     return frames_.size();

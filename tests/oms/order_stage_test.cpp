@@ -111,8 +111,8 @@ TEST_F(OrderStageTest, shouldOpenARiskAcceptedIntentAndSubmitItToThePaperVenue) 
   EXPECT_EQ(actions[0].kind, VenueAction::Kind::kSubmit);
   EXPECT_EQ(actions[0].order.client_sequence, 7u);
   EXPECT_EQ(stage.orders().open_orders(kBot), 1u);
-  EXPECT_EQ(stage.stats().orders_sent, 1u);
-  EXPECT_EQ(stage.paper()->stats().requests, 1u) << "the paper venue got the submit";
+  EXPECT_EQ(stage.stats()["orders_sent"], 1u);
+  EXPECT_EQ(stage.paper()->stats()["requests"], 1u) << "the paper venue got the submit";
 }
 
 TEST_F(OrderStageTest, shouldLoopBackTheRiskRejectsReasonWhenRiskRefusedTheIntent) {
@@ -132,8 +132,8 @@ TEST_F(OrderStageTest, shouldLoopBackTheRiskRejectsReasonWhenRiskRefusedTheInten
   EXPECT_EQ(actions[0].reject.reason,
             kLocalRejectBase + static_cast<unsigned>(RiskRejectReason::kMaxOrderNotional));
   EXPECT_EQ(actions[0].reject.client_sequence, 7u);
-  EXPECT_EQ(stage.stats().risk_rejects, 1u);
-  EXPECT_EQ(stage.paper()->stats().requests, 0u) << "a local reject never reaches the venue";
+  EXPECT_EQ(stage.stats()["risk_rejects"], 1u);
+  EXPECT_EQ(stage.paper()->stats()["requests"], 0u) << "a local reject never reaches the venue";
 }
 
 TEST_F(OrderStageTest, shouldLoopBackAHeldIntentAndOneTheOrderManagerRefuses) {
@@ -147,7 +147,7 @@ TEST_F(OrderStageTest, shouldLoopBackAHeldIntentAndOneTheOrderManagerRefuses) {
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].kind, VenueAction::Kind::kLoopBackReject);
   EXPECT_EQ(actions[0].reject.reason, kLocalRejectBase + kOrderManagerRefusedReason);
-  EXPECT_EQ(stage.stats().oms_refused, 1u);
+  EXPECT_EQ(stage.stats()["oms_refused"], 1u);
 }
 
 TEST_F(OrderStageTest, shouldCancelOnlyWhatRiskAccepted) {
@@ -161,7 +161,7 @@ TEST_F(OrderStageTest, shouldCancelOnlyWhatRiskAccepted) {
         {derived(Event::make(cancel, kT0, kT0), kFlagRiskAccepted)});
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].kind, VenueAction::Kind::kCancel);
-  EXPECT_EQ(stage.stats().cancels_sent, 1u);
+  EXPECT_EQ(stage.stats()["cancels_sent"], 1u);
 }
 
 TEST_F(OrderStageTest, shouldCancelEveryOpenOrderAKillSwitchCovers) {
@@ -189,7 +189,7 @@ TEST_F(OrderStageTest, shouldCancelEveryOpenOrderAKillSwitchCovers) {
     EXPECT_EQ(a.kind, VenueAction::Kind::kCancel);
     EXPECT_EQ(a.cancel.bot, kBot);
   }
-  EXPECT_EQ(stage.stats().cancels_sent, 3u);
+  EXPECT_EQ(stage.stats()["cancels_sent"], 3u);
 }
 
 TEST_F(OrderStageTest, shouldEmitAFillAndATradeNotificationCausedByTheInput) {
@@ -211,18 +211,18 @@ TEST_F(OrderStageTest, shouldEmitAFillAndATradeNotificationCausedByTheInput) {
   const auto n = records[1].as<Notification>();
   EXPECT_EQ(n.kind, NotificationKind::kTrade);
   EXPECT_EQ(n.cause, ordinal);
-  EXPECT_EQ(stage.stats().fills, 1u);
+  EXPECT_EQ(stage.stats()["fills"], 1u);
 }
 
 TEST_F(OrderStageTest, shouldMakeInFlightOrdersUnknownAndAskThePaperVenueOnAReconcileTimer) {
   intent(buy(kBot, 7, 99'00), kFlagRiskAccepted);
-  const auto requests = stage.paper()->stats().requests;
+  const auto requests = stage.paper()->stats()["requests"];
   Timer reconcile;
   reconcile.owner = kNoBot;
   reconcile.timer_id = kReconcileTimer;
   input(Event::make(reconcile, kT0 + 1, kT0 + 1));
-  EXPECT_EQ(stage.stats().reconciled_unknown, 1u);
-  EXPECT_EQ(stage.paper()->stats().requests, requests + 2) << "the order, then the balances";
+  EXPECT_EQ(stage.stats()["reconciled_unknown"], 1u);
+  EXPECT_EQ(stage.paper()->stats()["requests"], requests + 2) << "the order, then the balances";
 }
 
 class DurableOrderStageTest : public OrderStageTest {
@@ -235,8 +235,8 @@ TEST_F(DurableOrderStageTest, shouldHoldSendsUntilAReleaseTimerCoversTheirInput)
   const SequenceNumber first = ordinal;
   intent(buy(kBot, 8, 98'00), kFlagRiskAccepted);
   EXPECT_EQ(actions.size(), 1u) << "the caller still sees every send";
-  EXPECT_EQ(stage.paper()->stats().requests, 0u);
-  EXPECT_EQ(stage.stats().sends_held, 2u);
+  EXPECT_EQ(stage.paper()->stats()["requests"], 0u);
+  EXPECT_EQ(stage.stats()["sends_held"], 2u);
 
   const auto held_hash = stage.state_hash();
   Timer release;
@@ -244,14 +244,14 @@ TEST_F(DurableOrderStageTest, shouldHoldSendsUntilAReleaseTimerCoversTheirInput)
   release.timer_id = kReleaseTimer;
   release.deadline = static_cast<Nanos>(first);
   input(Event::make(release, kT0, kT0));
-  EXPECT_EQ(stage.paper()->stats().requests, 1u) << "only the first input's send";
+  EXPECT_EQ(stage.paper()->stats()["requests"], 1u) << "only the first input's send";
   EXPECT_NE(stage.state_hash(), held_hash) << "held sends are part of the state";
 
   Timer reconcile;
   reconcile.owner = kNoBot;
   reconcile.timer_id = kReconcileTimer;
   input(Event::make(reconcile, kT0, kT0));
-  EXPECT_EQ(stage.stats().sends_dropped, 1u) << "still held at a reconcile: never sent";
+  EXPECT_EQ(stage.stats()["sends_dropped"], 1u) << "still held at a reconcile: never sent";
 }
 
 TEST_F(DurableOrderStageTest, shouldRestoreItsSnapshotIntoAFreshStageThatHashesAlike) {
@@ -275,7 +275,7 @@ TEST_F(DurableOrderStageTest, shouldRestoreItsSnapshotIntoAFreshStageThatHashesA
   EXPECT_TRUE(r.at_end());
   ASSERT_FALSE(fresh.restore(saved).has_value());
   EXPECT_EQ(fresh.state_hash(), stage.state_hash());
-  EXPECT_EQ(fresh.stats().sends_held, 2u);
+  EXPECT_EQ(fresh.stats()["sends_held"], 2u);
   EXPECT_EQ(fresh.asset_count(), 2u);
   EXPECT_EQ(fresh.asset_name(AssetId{1}), "USDT");
 

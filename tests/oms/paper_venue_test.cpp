@@ -246,7 +246,7 @@ TEST_F(PaperVenueTest, shouldAcknowledgeAResendOfALiveOrderWithoutASecondOrder) 
   ASSERT_EQ(u.size(), 2u);
   EXPECT_EQ(ev(u[1]), OrderEvent::kAccepted);
   EXPECT_EQ(venue.resting_orders(), 1u);
-  EXPECT_EQ(venue.stats().duplicates, 1u);
+  EXPECT_EQ(venue.stats()["duplicates"], 1u);
 }
 
 TEST_F(PaperVenueTest, shouldKeepAndReportBalancesAndEnforceThemWhenAsked) {
@@ -316,7 +316,7 @@ TEST_F(PaperVenueTest, shouldRejectRequestsBeyondTheInFlightQueueAsBusy) {
   EXPECT_EQ(static_cast<OrderEvent>(s.responses.back().order.event), OrderEvent::kCancelRejected);
   v.advance(100);
   EXPECT_EQ(v.resting_orders(), 2u);
-  EXPECT_EQ(v.stats().busy, 2u);
+  EXPECT_EQ(v.stats()["busy"], 2u);
 }
 
 TEST_F(PaperVenueTest, shouldIgnoreMarketDataForInstrumentsItDoesNotKnow) {

@@ -487,8 +487,8 @@ TEST(PaperVenueRobustness, shouldStayConsistentUnderRandomRequestsAndMarketData)
     sink.responses.clear();
   }
   EXPECT_GT(answers, 10'000u);
-  EXPECT_GT(v.stats().fills, 100u);
-  EXPECT_GT(v.stats().rejected, 100u);
+  EXPECT_GT(v.stats()["fills"], 100u);
+  EXPECT_GT(v.stats()["rejected"], 100u);
   test::RecordingSink other_sink;
   PaperVenue copy(c, other_sink);
   ASSERT_TRUE(copy.restore(v.snapshot()).has_value()) << "the state is structurally sound";

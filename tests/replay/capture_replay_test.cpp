@@ -104,8 +104,8 @@ std::string describe(const Backtest& bt) {
            std::to_string(b.suppressed_intents) + "; ";
   }
   const auto& f = bt.fold().stats();
-  return out + "orders " + std::to_string(f.orders_sent) + " fills " + std::to_string(f.fills) +
-         " risk rejects " + std::to_string(f.risk_rejects);
+  return out + "orders " + std::to_string(f["orders_sent"]) + " fills " +
+         std::to_string(f["fills"]) + " risk rejects " + std::to_string(f["risk_rejects"]);
 }
 
 Report backtest(CaptureFile& file, Venue venue, const be::engine::EngineConfig& config,
