@@ -9,12 +9,14 @@
 // removing or reordering a counter of a snapshotted set therefore changes that snapshot's
 // layout: bump the owner's snapshot version.
 //
-// Thread-safety: none; a set belongs to the thread of its component, and readers on other
-// threads read a published copy. Allocation: none. Errors: a name not in the table does not
-// compile.
+// Thread-safety: Counters has none; a set belongs to the thread of its component, and readers
+// on other threads read a published copy. SharedCounters is the same table on atomics, for a
+// component whose counters any thread may read (the journal's). Allocation: none. Errors: a name
+// not in the table does not compile.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -22,9 +24,14 @@
 
 namespace be {
 
+// A counter only grows (exported as <name>_total); a gauge is a level that goes up and down
+// (live segments, bytes on disk), exported under its name.
+enum class CounterKind : std::uint8_t { kCounter = 0, kGauge = 1 };
+
 struct CounterSpec {
   std::string_view name;  // snake_case, unique in its table: the metric's name part
   std::string_view help;  // one sentence for operators (/metrics' HELP)
+  CounterKind kind = CounterKind::kCounter;
 };
 
 template <std::size_t N>
@@ -83,6 +90,31 @@ class Counters {
 
  private:
   std::array<std::uint64_t, Table.size()> values_{};
+};
+
+// The same table's values shared between threads: one writer thread adds and sets, any thread
+// takes a consistent-per-value copy with load() (each value relaxed on its own: a reader may
+// see one value updated before another, which metrics tolerate).
+template <const auto& Table>
+class SharedCounters {
+ public:
+  using Id = typename Counters<Table>::Id;
+
+  void add(Id id, std::uint64_t n = 1) noexcept {
+    values_[id.index].fetch_add(n, std::memory_order_relaxed);
+  }
+  void set(Id id, std::uint64_t value) noexcept {
+    values_[id.index].store(value, std::memory_order_relaxed);
+  }
+  Counters<Table> load() const noexcept {
+    Counters<Table> out;
+    for (std::size_t i = 0; i < Table.size(); ++i)
+      out.values()[i] = values_[i].load(std::memory_order_relaxed);
+    return out;
+  }
+
+ private:
+  std::array<std::atomic<std::uint64_t>, Table.size()> values_{};
 };
 
 // Calls f(spec, value) for every counter of `set`, in table order (for /metrics and views).

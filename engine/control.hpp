@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/json_config.hpp"
 
@@ -126,6 +127,7 @@ struct StageLatency {
 struct CounterView {
   std::string name;
   std::string_view help;  // the counter table's text (static storage)
+  CounterKind kind = CounterKind::kCounter;
   std::uint64_t value = 0;
 };
 
@@ -153,7 +155,8 @@ struct EngineView {
   std::uint64_t risk_rejects = 0;
   std::vector<std::pair<std::string, std::uint64_t>> rejects_by_reason;
   // Every stage's counters, in stage then table order: strategy, feed_health, risk,
-  // order_stage, paper (when the venue is paper). /metrics exports each one.
+  // order_stage, paper (when the venue is paper), journal (when there is one). /metrics
+  // exports each one.
   std::vector<CounterView> counters;
   std::uint64_t ring_depth_max = 0;  // pipelined: deepest ring at publish time
   bool healthy = true;

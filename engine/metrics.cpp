@@ -46,10 +46,13 @@ std::string Engine::metrics_text() const {
       "botengine_risk_rejects_total counter\n";
   for (const auto& [reason, n] : e.rejects_by_reason)
     line("botengine_risk_rejects_total", "reason=\"" + reason + "\"", static_cast<double>(n));
-  // Every stage's own counters, named after their tables (core/counters.hpp).
+  // Every stage's and the journal's own counters and gauges, named after their tables
+  // (core/counters.hpp).
   for (const CounterView& c : e.counters) {
-    const std::string name = "botengine_" + c.name + "_total";
-    out += "# HELP " + name + " " + std::string(c.help) + "\n# TYPE " + name + " counter\n";
+    const bool gauge = c.kind == CounterKind::kGauge;
+    const std::string name = "botengine_" + c.name + (gauge ? "" : "_total");
+    out += "# HELP " + name + " " + std::string(c.help) + "\n# TYPE " + name +
+           (gauge ? " gauge\n" : " counter\n");
     line(name, "", static_cast<double>(c.value));
   }
   out += "# TYPE botengine_events_per_second gauge\n";
@@ -62,28 +65,6 @@ std::string Engine::metrics_text() const {
            e.last_sequence > e.journal_committed ? e.last_sequence - e.journal_committed : 0));
   line("botengine_journal_committed_sequence", "", static_cast<double>(e.journal_committed));
   line("botengine_journal_durable_sequence", "", static_cast<double>(e.journal_durable));
-  if (impl_->writer) {
-    // The journal's segments and retention (journal::JournalCounters).
-    const journal::JournalCounters j = impl_->writer->counters();
-    const struct {
-      const char* name;
-      const char* type;
-      std::uint64_t value;
-    } journal_lines[] = {
-        {"botengine_journal_live_segments", "gauge", j.live_segments},
-        {"botengine_journal_live_bytes", "gauge", j.live_bytes},
-        {"botengine_journal_rolls_total", "counter", j.rolls},
-        {"botengine_journal_segments_archived_total", "counter", j.segments_archived},
-        {"botengine_journal_segments_deleted_total", "counter", j.segments_deleted},
-        {"botengine_journal_snapshots_kept", "gauge", j.snapshots_kept},
-        {"botengine_journal_snapshots_pruned_total", "counter", j.snapshots_pruned},
-        {"botengine_journal_retention_errors_total", "counter", j.retention_errors},
-    };
-    for (const auto& l : journal_lines) {
-      out += std::string("# TYPE ") + l.name + " " + l.type + "\n";
-      line(l.name, "", static_cast<double>(l.value));
-    }
-  }
   out +=
       "# HELP botengine_disk_free_bytes Free bytes on the journal's filesystem (-1: not "
       "watched).\n# TYPE botengine_disk_free_bytes gauge\n";

@@ -91,7 +91,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   e.counters.clear();
   const auto add_counters = [&e](std::string_view part, const auto& set) {
     for_each_counter(set, [&](const CounterSpec& c, std::uint64_t value) {
-      e.counters.push_back({std::string(part) + "_" + std::string(c.name), c.help, value});
+      e.counters.push_back({std::string(part) + "_" + std::string(c.name), c.help, c.kind, value});
     });
   };
   add_counters("strategy", st.stats());
@@ -99,6 +99,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   add_counters("risk", fold.risk().stats());
   add_counters("order_stage", fold.order_stage().stats());
   if (fold.paper() != nullptr) add_counters("paper", fold.paper()->stats());
+  if (writer) add_counters("journal", writer->counters());
   // From the risk stage's latches: they are fold state, so a restart shows them too.
   e.global_kill_switch = rk.kill_switch_latched(risk::Scope::kGlobal, 0);
   if (rk.kill_switch_latched(risk::Scope::kAccount, 0)) e.killed_accounts.push_back(0);

@@ -77,7 +77,7 @@ void OrderBook::set_level(Side side, std::int64_t price, std::int64_t quantity) 
   const std::size_t capacity = l.price.size();
   if (capacity == 0) return;
   if (l.size == capacity) {
-    ++truncated_levels_;
+    ++stats_["truncated_levels"];
     if (pos == 0) return;  // worse than every level held
     // Evict the worst (the first) and insert just below the better levels.
     std::copy(price_slot(1), price_slot(pos), price_slot(0));
@@ -97,14 +97,14 @@ void OrderBook::set_level(Side side, std::int64_t price, std::int64_t quantity) 
 bool OrderBook::begin_update(const BookDelta& d, Nanos event_time, Nanos receive_time,
                              EventSink sink) {
   if (state_ == BookState::kAwaitingSnapshot) {
-    ++dropped_unsynced_;
+    ++stats_["dropped_unsynced"];
     return false;
   }
   if (config_.sequencing == Sequencing::kNone) return true;
   const std::uint64_t next = last_update_id_ + 1;
   if (state_ == BookState::kSyncing) {
     if (d.last_update_id <= last_update_id_) {
-      ++dropped_stale_;
+      ++stats_["dropped_stale"];
       return false;
     }
     if (d.first_update_id <= next) {  // and next <= u, as u > last_update_id_
@@ -115,7 +115,7 @@ bool OrderBook::begin_update(const BookDelta& d, Nanos event_time, Nanos receive
     return true;
   }
   // A gap: what we hold can no longer be trusted.
-  ++gaps_;
+  ++stats_["gaps"];
   Connectivity gap;
   gap.venue = config_.venue;
   gap.state = ConnectivityState::kGap;
@@ -158,7 +158,7 @@ void OrderBook::apply(const BookDelta& d, Nanos event_time, Nanos receive_time, 
   if (end) {
     in_update_ = false;
     if (applying_update_) {
-      ++applied_updates_;
+      ++stats_["applied_updates"];
       if (config_.sequencing == Sequencing::kBinance) last_update_id_ = d.last_update_id;
     }
     applying_update_ = false;

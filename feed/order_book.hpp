@@ -26,6 +26,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "feed/types.hpp"
 
@@ -46,6 +47,16 @@ struct OrderBookConfig {
   std::size_t depth = 1000;  // levels per side
   Sequencing sequencing = Sequencing::kBinance;
 };
+
+// What the book did with the updates it was given.
+inline constexpr auto kOrderBookCounters = counter_table({
+    {"applied_updates", "Depth updates applied to the book."},
+    {"dropped_stale", "Depth updates older than the book's snapshot, dropped while syncing."},
+    {"dropped_unsynced", "Depth updates dropped before the book had a snapshot."},
+    {"gaps", "Sequence gaps: the book stopped trusting its levels and awaits a snapshot."},
+    {"truncated_levels", "Levels beyond the book's depth, dropped or evicted."},
+});
+using OrderBookStats = Counters<kOrderBookCounters>;
 
 class OrderBook {
  public:
@@ -75,11 +86,7 @@ class OrderBook {
   // equal, so a twin or a replay can be compared cheaply (STYLE.md #7).
   std::uint64_t state_hash() const noexcept;
 
-  std::uint64_t applied_updates() const noexcept { return applied_updates_; }
-  std::uint64_t dropped_stale() const noexcept { return dropped_stale_; }
-  std::uint64_t dropped_unsynced() const noexcept { return dropped_unsynced_; }
-  std::uint64_t gaps() const noexcept { return gaps_; }
-  std::uint64_t truncated_levels() const noexcept { return truncated_levels_; }
+  const OrderBookStats& stats() const noexcept { return stats_; }
 
  private:
   struct Ladder {
@@ -103,11 +110,7 @@ class OrderBook {
   bool in_snapshot_ = false;
   bool in_update_ = false;
   bool applying_update_ = false;
-  std::uint64_t applied_updates_ = 0;
-  std::uint64_t dropped_stale_ = 0;
-  std::uint64_t dropped_unsynced_ = 0;
-  std::uint64_t gaps_ = 0;
-  std::uint64_t truncated_levels_ = 0;
+  OrderBookStats stats_;
 };
 
 }  // namespace be::feed

@@ -226,7 +226,7 @@ Error Journal::roll() {
   info.path = {first, path, false, false};
   info.bytes = head_->used_bytes();
   segments_.push_back(std::move(info));
-  counters_.rolls.fetch_add(1, std::memory_order_relaxed);
+  counters_.add("rolls");
   publish_counters();
   return {};
 }
@@ -257,7 +257,7 @@ Error Journal::commit_group(std::span<const Event> events) noexcept {
   if (h.first_record == 0) h.first_record = events.front().header.sequence;
   h.last_record = events.back().header.sequence;
   last_committed_ = h.last_record;
-  counters_.live_bytes.store(sealed_bytes_ + head_->used_bytes(), std::memory_order_relaxed);
+  counters_.set("live_bytes", sealed_bytes_ + head_->used_bytes());
   return {};
 }
 
@@ -324,7 +324,7 @@ Error Journal::prune() {
       if (Error e = (*sealed)->delete_snapshots(doomed); !e.ok()) return e;
     }
     std::erase_if(s.snapshots, [&](SequenceNumber seq) { return !contains(kept, seq); });
-    counters_.snapshots_pruned.fetch_add(doomed.size(), std::memory_order_relaxed);
+    counters_.add("snapshots_pruned", doomed.size());
   }
   publish_counters();
   return {};
@@ -392,10 +392,10 @@ Error Journal::retire_segments() {
       result = compress_file(s.path.path + "/data.mdb", archive_file(r.archive_dir, first),
                              r.zstd_level, bytes);
       if (!result.ok()) break;
-      counters_.segments_archived.fetch_add(1, std::memory_order_relaxed);
-      counters_.archived_bytes.fetch_add(bytes, std::memory_order_relaxed);
+      counters_.add("segments_archived");
+      counters_.add("archived_bytes", bytes);
     } else {
-      counters_.segments_deleted.fetch_add(1, std::memory_order_relaxed);
+      counters_.add("segments_deleted");
     }
     result = remove_segment_files(s.path);
     if (result.ok()) result = sync_directory(s.path.legacy ? dir_ : segments_dir(dir_));
@@ -409,7 +409,7 @@ Error Journal::retire_segments() {
 
 void Journal::note_retention_error(const Error& e) {
   last_retention_error_ = e.message;
-  counters_.retention_errors.fetch_add(1, std::memory_order_relaxed);
+  counters_.add("retention_errors");
 }
 
 void Journal::publish_counters() noexcept {
@@ -421,31 +421,14 @@ void Journal::publish_counters() noexcept {
   }
   sealed_bytes_ = sealed;
   const std::uint64_t head = head_ != nullptr ? head_->used_bytes() : segments_.back().bytes;
-  counters_.live_segments.store(segments_.size(), std::memory_order_relaxed);
-  counters_.live_bytes.store(sealed + head, std::memory_order_relaxed);
-  counters_.snapshots_kept.store(snaps, std::memory_order_relaxed);
-  counters_.pinned_snapshots.store(pins_.size(), std::memory_order_relaxed);
+  counters_.set("live_segments", segments_.size());
+  counters_.set("live_bytes", sealed + head);
+  counters_.set("snapshots_kept", snaps);
+  counters_.set("pinned_snapshots", pins_.size());
 }
 
 JournalCounters Journal::counters() const noexcept {
-  using Field =
-      std::pair<std::uint64_t JournalCounters::*, std::atomic<std::uint64_t> AtomicCounters::*>;
-  static constexpr Field kFields[] = {
-      {&JournalCounters::live_segments, &AtomicCounters::live_segments},
-      {&JournalCounters::live_bytes, &AtomicCounters::live_bytes},
-      {&JournalCounters::rolls, &AtomicCounters::rolls},
-      {&JournalCounters::segments_archived, &AtomicCounters::segments_archived},
-      {&JournalCounters::archived_bytes, &AtomicCounters::archived_bytes},
-      {&JournalCounters::segments_deleted, &AtomicCounters::segments_deleted},
-      {&JournalCounters::snapshots_kept, &AtomicCounters::snapshots_kept},
-      {&JournalCounters::snapshots_pruned, &AtomicCounters::snapshots_pruned},
-      {&JournalCounters::pinned_snapshots, &AtomicCounters::pinned_snapshots},
-      {&JournalCounters::retention_errors, &AtomicCounters::retention_errors},
-  };
-  JournalCounters c;
-  for (const auto& [out, in] : kFields)
-    c.*out = (counters_.*in).load(std::memory_order_relaxed);
-  return c;
+  return counters_.load();
 }
 
 std::size_t Journal::map_size() const noexcept {

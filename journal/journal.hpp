@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "journal/error.hpp"
@@ -95,19 +96,21 @@ struct SegmentInfo {
   std::uint64_t bytes = 0;                // data file size
 };
 
-// Counters for metrics: plain numbers, read from any thread (each field on its own atomic).
-struct JournalCounters {
-  std::uint64_t live_segments = 0;
-  std::uint64_t live_bytes = 0;  // data files of the live segments (head at its last commit)
-  std::uint64_t rolls = 0;       // since open
-  std::uint64_t segments_archived = 0;
-  std::uint64_t archived_bytes = 0;  // compressed bytes written to the archive, since open
-  std::uint64_t segments_deleted = 0;
-  std::uint64_t snapshots_kept = 0;
-  std::uint64_t snapshots_pruned = 0;
-  std::uint64_t pinned_snapshots = 0;
-  std::uint64_t retention_errors = 0;
-};
+// The journal's segment, snapshot and archive counters; any thread reads them (counters()).
+inline constexpr auto kJournalCounters = counter_table({
+    {"live_segments", "Live journal segments.", CounterKind::kGauge},
+    {"live_bytes", "Bytes of the live segments' data files (the head at its last commit).",
+     CounterKind::kGauge},
+    {"rolls", "Journal segment rolls since the journal was opened."},
+    {"segments_archived", "Retired journal segments compressed into the archive."},
+    {"archived_bytes", "Compressed bytes written to the journal archive."},
+    {"segments_deleted", "Retired journal segments deleted."},
+    {"snapshots_kept", "Snapshots in the live journal segments.", CounterKind::kGauge},
+    {"snapshots_pruned", "Snapshots deleted by retention (keep_snapshots)."},
+    {"pinned_snapshots", "Snapshots pinned against retention.", CounterKind::kGauge},
+    {"retention_errors", "Retention or archive steps that failed (the journal itself did not)."},
+});
+using JournalCounters = Counters<kJournalCounters>;
 
 // Reads data.mdb's two LMDB meta pages without mapping it, for the journal in `dir`: the
 // legacy <dir>/data.mdb, or every live segment's (the head's info is returned). Errors: those
@@ -205,11 +208,7 @@ class Journal {
   std::uint64_t sealed_bytes_ = 0;  // data files of the live segments before the head
   std::string last_retention_error_;
 
-  struct AtomicCounters {
-    std::atomic<std::uint64_t> live_segments{0}, live_bytes{0}, rolls{0}, segments_archived{0},
-        archived_bytes{0}, segments_deleted{0}, snapshots_kept{0}, snapshots_pruned{0},
-        pinned_snapshots{0}, retention_errors{0};
-  } counters_;
+  SharedCounters<kJournalCounters> counters_;
 };
 
 }  // namespace be::journal

@@ -303,7 +303,7 @@ class JournalWriter {
       snapshot_cv_.notify_all();
     }
     // After the producer is released: a failed retention pass is counted by the journal
-    // (counters().retention_errors), never a failure of the log itself.
+    // (counters()["retention_errors"]), never a failure of the log itself.
     if (retain) {
       (void)journal_->prune_snapshots();
       (void)journal_->retire_segments();

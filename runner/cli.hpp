@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace be::cli {
@@ -28,6 +30,25 @@ inline int usage_error(std::string_view command, std::string_view why, std::stri
                command.data(), static_cast<int>(why.size()), why.data(),
                static_cast<int>(usage.size()), usage.data());
   return kExitUsage;
+}
+
+// A subcommand's usage: called with why the arguments are bad, it prints "botengine COMMAND:
+// WHY" and the usage text to stderr and returns kExitUsage (`return usage("--seed takes ...")`).
+struct Usage {
+  std::string_view command;
+  std::string_view text;
+  int operator()(std::string_view why) const { return usage_error(command, why, text); }
+};
+
+// Creates `dir` and its parents for `command`'s output; false after saying why on stderr
+// ("botengine run: cannot create DIR: REASON").
+inline bool make_directory(std::string_view command, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!ec) return true;
+  std::fprintf(stderr, "botengine %.*s: cannot create %s: %s\n", static_cast<int>(command.size()),
+               command.data(), dir.c_str(), ec.message().c_str());
+  return false;
 }
 
 // Subcommands, each defined in its own runner/cmd_*.cpp.

@@ -68,9 +68,7 @@ constexpr const char* kUsage =
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
     "     (default 0.05).\n";
 
-int usage(std::string_view why) {
-  return cli::usage_error("bench", why, kUsage);
-}
+constexpr cli::Usage usage{"bench", kUsage};
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   if (s.empty()) return false;
@@ -118,13 +116,7 @@ std::vector<std::pair<std::string, const bench::Histogram*>> plot_series(
 
 int write_outputs(const RunOptions& o, const bench::RunResult& result,
                   const bench::LatencyRecorder& rec) {
-  std::error_code ec;
-  std::filesystem::create_directories(o.out, ec);
-  if (ec) {
-    std::fprintf(stderr, "botengine bench: cannot create %s: %s\n", o.out.c_str(),
-                 ec.message().c_str());
-    return kExitFailure;
-  }
+  if (!make_directory("bench", o.out)) return kExitFailure;
   const std::string table = bench::to_table(result);
   char title[160];
   std::snprintf(title, sizeof title, "%s %s journal=%s %llu msgs/s (%s)", o.pipeline.c_str(),

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cinttypes>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -183,12 +184,9 @@ int run_record(Args args) {
   const bool closed = writer.close();
   const auto& stats = writer.stats();
   std::fprintf(stderr,
-               "botengine record: %llu frames, %llu payload bytes, %llu batches, %llu waits "
-               "for the disk\n",
-               static_cast<unsigned long long>(stats.frames),
-               static_cast<unsigned long long>(stats.payload_bytes),
-               static_cast<unsigned long long>(stats.batches_written),
-               static_cast<unsigned long long>(stats.waits_for_buffer));
+               "botengine record: %" PRIu64 " frames, %" PRIu64 " payload bytes, %" PRIu64
+               " batches, %" PRIu64 " waits for the disk\n",
+               stats.frames, stats.payload_bytes, stats.batches_written, stats.waits_for_buffer);
   if (failed || !closed) {
     std::fprintf(stderr, "botengine record: capture failed: %s\n", writer.error().c_str());
     return kExitFailure;

@@ -47,9 +47,7 @@ constexpr const char* kUsage =
     "  --bots FILE     backtest: replay the recorded market with these bot configs\n"
     "  --report PREFIX write PREFIX.json and PREFIX.html (with --bots)\n";
 
-int usage(std::string_view why) {
-  return cli::usage_error("replay", why, kUsage);
-}
+constexpr cli::Usage usage{"replay", kUsage};
 
 int fail(const std::string& why) {
   std::fprintf(stderr, "botengine replay: %s\n", why.c_str());

@@ -97,9 +97,7 @@ struct Options {
   long duration_s = 0;
 };
 
-int usage(std::string_view why) {
-  return cli::usage_error("run", why, kUsage);
-}
+constexpr cli::Usage usage{"run", kUsage};
 
 bool parse_int(std::string_view s, long lo, long hi, long& out) {
   if (s.empty() || s.size() > 12) return false;
@@ -213,13 +211,7 @@ int run_run(Args args) {
     // The word was checked against the same names when the options were read.
     config.journal = engine::journal_mode_from(o.journal).value_or(engine::JournalMode::kNone);
   }
-  std::error_code ec;
-  std::filesystem::create_directories(o.data_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "botengine run: cannot create %s: %s\n", o.data_dir.c_str(),
-                 ec.message().c_str());
-    return kExitFailure;
-  }
+  if (!make_directory("run", o.data_dir)) return kExitFailure;
 
   // The demo's market: the simulator on loopback, Binance's wire format.
   std::unique_ptr<sim::SimServer> simulator;

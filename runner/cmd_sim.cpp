@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include <charconv>
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -43,9 +44,7 @@ constexpr std::string_view kUsage =
     "  --tls-cert F --tls-key F\n"
     "                       serve wss:// with this PEM certificate and private key\n";
 
-int usage_error(std::string_view why) {
-  return cli::usage_error("sim", why, kUsage);
-}
+constexpr cli::Usage usage{"sim", kUsage};
 
 template <class T>
 bool parse_number(std::string_view text, T& out) {
@@ -98,11 +97,10 @@ int run_sim(Args args) {
       config.allow_remote = true;
       continue;
     }
-    if (i + 1 >= args.size()) return usage_error(std::string(a) + " needs a value");
+    if (i + 1 >= args.size()) return usage(std::string(a) + " needs a value");
     const std::string_view v = args[++i];
     if (a == "--port") {
-      if (!parse_number(v, config.port))
-        return usage_error("--port: not a port: " + std::string(v));
+      if (!parse_number(v, config.port)) return usage("--port: not a port: " + std::string(v));
     } else if (a == "--bind") {
       config.bind_address = std::string(v);
     } else if (a == "--source") {
@@ -113,29 +111,28 @@ int run_sim(Args args) {
       if (v == "max") {
         config.speed = 0;
       } else if (!parse_double(v, config.speed) || !(config.speed > 0) || config.speed > 1e6) {
-        return usage_error("--speed: expected a number in (0, 1e6] or max, not " + std::string(v));
+        return usage("--speed: expected a number in (0, 1e6] or max, not " + std::string(v));
       }
     } else if (a == "--seed") {
-      if (!parse_number(v, seed)) return usage_error("--seed: not an integer: " + std::string(v));
+      if (!parse_number(v, seed)) return usage("--seed: not an integer: " + std::string(v));
     } else if (a == "--ping-interval-ms") {
       std::uint32_t ms = 0;
-      if (!parse_number(v, ms) || ms == 0)
-        return usage_error("--ping-interval-ms: positive integer");
+      if (!parse_number(v, ms) || ms == 0) return usage("--ping-interval-ms: positive integer");
       config.ping_interval = static_cast<Nanos>(ms) * 1'000'000;
     } else if (a == "--volatility") {
-      if (!parse_double(v, volatility) || volatility < 0) return usage_error("--volatility: >= 0");
+      if (!parse_double(v, volatility) || volatility < 0) return usage("--volatility: >= 0");
     } else if (a == "--drift") {
-      if (!parse_double(v, drift)) return usage_error("--drift: a number");
+      if (!parse_double(v, drift)) return usage("--drift: a number");
     } else if (a == "--tls-cert") {
       config.tls_certificate_file = std::string(v);
     } else if (a == "--tls-key") {
       config.tls_private_key_file = std::string(v);
     } else if (a == "--trades-per-bar") {
       if (!parse_number(v, trades_per_bar) || trades_per_bar < 4) {
-        return usage_error("--trades-per-bar: an integer >= 4");
+        return usage("--trades-per-bar: an integer >= 4");
       }
     } else {
-      return usage_error("unknown option " + std::string(a));
+      return usage("unknown option " + std::string(a));
     }
   }
 
@@ -174,7 +171,7 @@ int run_sim(Args args) {
     if (skipped) std::fprintf(stderr, "botengine sim: skipped %zu capture lines\n", skipped);
     market = std::move(*loaded);
   } else {
-    return usage_error("--source: synthetic, candles:FILE or capture:FILE, not " + source);
+    return usage("--source: synthetic, candles:FILE or capture:FILE, not " + source);
   }
   const std::vector<std::string> streams = market->streams();
 
@@ -224,12 +221,9 @@ int run_sim(Args args) {
   server.stop();
   const sim::SimStats s = server.stats();
   std::fprintf(stderr,
-               "botengine sim: %llu connections, %llu frames sent, %llu market messages, "
-               "%llu faults\n",
-               static_cast<unsigned long long>(s.connections),
-               static_cast<unsigned long long>(s.frames_sent),
-               static_cast<unsigned long long>(s.market_messages),
-               static_cast<unsigned long long>(s.faults));
+               "botengine sim: %" PRIu64 " connections, %" PRIu64 " frames sent, %" PRIu64
+               " market messages, %" PRIu64 " faults\n",
+               s.connections, s.frames_sent, s.market_messages, s.faults);
   return kExitOk;
 }
 

@@ -305,7 +305,7 @@ std::string compare(const OrderBook& a, const MapBook& b, std::size_t delta_inde
   const std::string at = " after timed delta " + std::to_string(delta_index);
   if (a.best_bid() != b.best_bid()) return "best bid differs" + at;
   if (a.best_ask() != b.best_ask()) return "best ask differs" + at;
-  if (a.truncated_levels() != 0) return "OrderBook truncated a level (raise kDepth)" + at;
+  if (a.stats()["truncated_levels"] != 0) return "OrderBook truncated a level (raise kDepth)" + at;
   for (const Side side : {Side::kBuy, Side::kSell}) {
     if (a.depth(side) != b.depth(side)) return "depth differs" + at;
     std::size_t i = 0;

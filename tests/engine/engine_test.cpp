@@ -579,15 +579,23 @@ TEST(EngineTest, shouldExportEveryStageCounterToMetrics) {
   // Each table's every counter, under its part's name; the order stage's agree with the
   // read model's totals.
   const auto expect_all = [&](const std::string& part, const auto& table) {
-    for (const CounterSpec& c : table.specs)
-      EXPECT_TRUE(value("botengine_" + part + "_" + std::string(c.name) + "_total"))
-          << part << " " << c.name;
+    for (const CounterSpec& c : table.specs) {
+      const bool gauge = c.kind == CounterKind::kGauge;
+      const std::string name =
+          "botengine_" + part + "_" + std::string(c.name) + (gauge ? "" : "_total");
+      EXPECT_TRUE(value(name)) << name;
+      EXPECT_NE(metrics.find("# TYPE " + name + (gauge ? " gauge\n" : " counter\n")),
+                std::string::npos)
+          << name;
+    }
   };
   expect_all("strategy", stage::kStrategyCounters);
   expect_all("feed_health", kFeedHealthCounters);
   expect_all("risk", risk::kRiskStageCounters);
   expect_all("order_stage", oms::kOrderStageCounters);
   expect_all("paper", oms::kPaperCounters);
+  expect_all("journal", journal::kJournalCounters);
+  EXPECT_EQ(value("botengine_journal_live_segments"), 1u);
   EXPECT_GT(model->engine.orders_sent, 0u);
   EXPECT_EQ(value("botengine_order_stage_orders_sent_total"), model->engine.orders_sent);
   EXPECT_EQ(value("botengine_strategy_inputs_total"), model->engine.inputs);

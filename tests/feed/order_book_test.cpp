@@ -50,7 +50,7 @@ TEST_F(OrderBookTest, shouldDropDeltasBeforeTheFirstSnapshot) {
   update(1, 2, Side::kBuy, 100, 1);
   EXPECT_EQ(book.state(), BookState::kAwaitingSnapshot);
   EXPECT_EQ(book.depth(Side::kBuy), 0u);
-  EXPECT_EQ(book.dropped_unsynced(), 1u);
+  EXPECT_EQ(book.stats()["dropped_unsynced"], 1u);
 }
 
 TEST_F(OrderBookTest, shouldBuildFromSnapshotSortedBestFirst) {
@@ -67,7 +67,7 @@ TEST_F(OrderBookTest, shouldBuildFromSnapshotSortedBestFirst) {
 TEST_F(OrderBookTest, shouldDropStaleUpdatesThenApplyTheStraddlingOne) {
   snapshot(50);
   update(45, 50, Side::kBuy, 100, 7);  // u <= lastUpdateId: stale
-  EXPECT_EQ(book.dropped_stale(), 1u);
+  EXPECT_EQ(book.stats()["dropped_stale"], 1u);
   EXPECT_EQ(book.best_bid(), (BookLevel{100, 1}));
   update(48, 53, Side::kBuy, 100, 7);  // U <= 51 <= u: the first applied
   EXPECT_EQ(book.state(), BookState::kLive);
@@ -97,9 +97,9 @@ TEST_F(OrderBookTest, shouldResyncAfterGapFromANewSnapshot) {
   snapshot(50);
   update(51, 51, Side::kBuy, 100, 5);
   update(53, 54, Side::kSell, 101, 9);  // 52 lost: gap
-  EXPECT_EQ(book.gaps(), 1u);
+  EXPECT_EQ(book.stats()["gaps"], 1u);
   update(55, 55, Side::kSell, 101, 9);  // ignored until a snapshot
-  EXPECT_EQ(book.dropped_unsynced(), 1u);
+  EXPECT_EQ(book.stats()["dropped_unsynced"], 1u);
   snapshot(60);
   update(61, 61, Side::kSell, 102, 1);
   EXPECT_EQ(book.state(), BookState::kLive);
@@ -130,7 +130,7 @@ TEST_F(OrderBookTest, shouldKeepOnlyTheBestLevelsWhenFull) {
   update(54, 54, Side::kBuy, 101, 1);  // better: evicts 97
   EXPECT_EQ(book.best_bid(), (BookLevel{101, 1}));
   EXPECT_EQ(book.quantity_at(Side::kBuy, 97), 0);
-  EXPECT_EQ(book.truncated_levels(), 2u);
+  EXPECT_EQ(book.stats()["truncated_levels"], 2u);
 }
 
 TEST(OrderBookSequencing, shouldApplyUnsequencedVenuesInArrivalOrder) {
@@ -206,8 +206,8 @@ TEST(OrderBookTwin, shouldMatchNaiveTwinOnSeededRandomDeltas) {
     }
   }
   EXPECT_GT(gaps, 100u);
-  EXPECT_GT(book.applied_updates(), 40000u);
-  EXPECT_GT(book.truncated_levels(), 0u);
+  EXPECT_GT(book.stats()["applied_updates"], 40000u);
+  EXPECT_GT(book.stats()["truncated_levels"], 0u);
 }
 
 TEST(OrderBookTwin, shouldHashEqualBooksEquallyAndDifferentBooksDifferently) {
@@ -267,8 +267,8 @@ TEST(OrderBookCapture, shouldSyncBinanceCaptureWithoutGapsOrCrossing) {
   EXPECT_GT(updates, 10u);
   EXPECT_TRUE(book.live());
   EXPECT_TRUE(gaps.empty());
-  EXPECT_EQ(book.dropped_stale(), 1u);  // U=499869750 u=499869752 precedes the snapshot
-  EXPECT_EQ(book.gaps(), 0u);
+  EXPECT_EQ(book.stats()["dropped_stale"], 1u);  // U=499869750 u=499869752 precedes the snapshot
+  EXPECT_EQ(book.stats()["gaps"], 0u);
 }
 
 }  // namespace

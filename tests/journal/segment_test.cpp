@@ -116,7 +116,7 @@ TEST(JournalSegments, shouldRollAcrossSeveralSegmentsAndReadThemBackContiguously
   // Seeking into the middle of a later segment, and onto a segment's first record.
   EXPECT_EQ(check_journal(dir.path(), segs[2].path.first + 7), last);
   EXPECT_EQ(check_journal(dir.path(), segs[1].path.first), last);
-  EXPECT_EQ((*j)->counters().live_segments, segs.size());
+  EXPECT_EQ((*j)->counters()["live_segments"], segs.size());
 }
 
 TEST(JournalSegments, shouldContinueTheLastSequenceAcrossReopenAndRoll) {
@@ -129,7 +129,7 @@ TEST(JournalSegments, shouldContinueTheLastSequenceAcrossReopenAndRoll) {
     const std::size_t before = (*j)->segments().size();
     ASSERT_TRUE(append(**j, last + 1, last + 1000).ok());
     EXPECT_GT((*j)->segments().size(), before);
-    EXPECT_GT((*j)->counters().rolls, 0u);
+    EXPECT_GT((*j)->counters()["rolls"], 0u);
     const Error wrong = append(**j, last + 5, last + 5);
     EXPECT_EQ(wrong.code, Errc::kInvalidArgument) << wrong.message;
   }
@@ -348,7 +348,7 @@ TEST(JournalSegments, shouldOpenAndExtendAfterACrashAtEachStepOfARoll) {
   if (!append(**j, 1, 600).ok() || !write_fully(out_fd, &token, 1)) ::_exit(11);
   if (!read_fully(in_fd, &token, 1)) ::_exit(12);
   if (!append(**j, 601, 2000).ok() || !write_fully(out_fd, &token, 1)) ::_exit(13);
-  ::_exit((*j)->counters().rolls >= 2 ? 0 : 14);
+  ::_exit((*j)->counters()["rolls"] >= 2 ? 0 : 14);
 }
 
 TEST(JournalSegments, shouldFollowTheTailAcrossRolls) {
