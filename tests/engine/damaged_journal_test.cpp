@@ -5,7 +5,6 @@
 
 #include <lmdb.h>
 #include <sys/wait.h>
-#include <algorithm>
 
 #include <array>
 #include <cstdio>
@@ -154,19 +153,19 @@ TEST(DamagedJournal, ACrcBrokenRecordInTheMiddleIsRefusedByAllThree) {
 // an older snapshot plus the journal, to the same state) and warns naming it; the tools refuse.
 TEST(DamagedJournal, ADamagedSnapshotIsReportedByAllThreeAndTheNewestFallsBack) {
   REQUIRE_BOTENGINE();
-  for (const int newest_first : {0, 1}) {
-    SCOPED_TRACE(newest_first == 0 ? "the newest snapshot" : "an older snapshot");
+  for (const int from_newest : {0, 1}) {
+    SCOPED_TRACE(from_newest == 0 ? "the newest snapshot" : "an older snapshot");
     RecordedJournal j;
     ASSERT_NE(j.hash, 0u);
-    const SequenceNumber damaged = damage_snapshot(j.segment(), newest_first);
+    const SequenceNumber damaged = damage_snapshot(j.segment(), from_newest);
     ASSERT_NE(damaged, 0u);
     std::vector<std::string> warnings;
     EXPECT_EQ(run_open(j.config, &warnings), "") << "an older snapshot and the tail restore";
-    const auto named = std::find_if(warnings.begin(), warnings.end(), [&](const std::string& w) {
-      return w.find(std::to_string(damaged)) != std::string::npos;
-    });
-    EXPECT_NE(named, warnings.end()) << "run must not extend it in silence";
-    if (newest_first == 0) {
+    ASSERT_FALSE(warnings.empty()) << "run must not extend it in silence";
+    // The newest is the first snapshot recovery tries, an older one the last it checks.
+    const std::string& warning = from_newest == 0 ? warnings.front() : warnings.back();
+    EXPECT_NE(warning.find(std::to_string(damaged)), std::string::npos) << warning;
+    if (from_newest == 0) {
       auto reopened = open_engine(j.config);
       ASSERT_TRUE(reopened);
       EXPECT_EQ(reopened->recovery().state_hash, j.hash) << "the same state from further back";
