@@ -1,12 +1,13 @@
 // libFuzzer target: every operator-facing JSON reader. The first byte picks the reader: a
 // whole bot config (envelope, strategy parameters, nested trigger condition and schedule),
-// a risk config, a condition, a schedule. Each must refuse bad input with named errors and
+// a risk config, a condition, a schedule, a deployment config's "api" object. Each must refuse bad input with named errors and
 // never crash; an accepted bot must be a usable object with a state hash.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "risk/config.hpp"
+#include "runner/api/options.hpp"
 #include "strategies/bots/registry.hpp"
 #include "strategies/conditions/condition.hpp"
 #include "strategies/schedule/schedule.hpp"
@@ -20,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     i.step_size = 1'000;
     return i;
   }();
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: {
       auto created = be::bots::BotRegistry::builtin().create(
           json, be::BotId{1},
@@ -49,6 +50,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (be::cond::validate(*condition).has_value()) __builtin_trap();
         (void)be::cond::canonical_text(*condition);
       } else if (condition.error().empty()) {
+        __builtin_trap();
+      }
+      break;
+    }
+    case 4: {
+      auto api = be::api::read_api_options(json);
+      if (api.has_value()) {
+        if (api->reserved_connections >= api->max_connections) __builtin_trap();
+      } else if (api.error().empty()) {
         __builtin_trap();
       }
       break;

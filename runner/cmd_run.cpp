@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "engine/engine.hpp"
 #include "engine/format.hpp"
 #include "runner/api/auth.hpp"
+#include "runner/api/options.hpp"
 #include "runner/api/server.hpp"
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
@@ -41,8 +43,9 @@ constexpr const char* kUsage =
     "                     [--sim-port N] [--duration-s N]\n"
     "  CONFIG            a deployment config (docs/CONFIG.md); none: the embedded demo\n"
     "  --data-dir DIR    journal, snapshots, tokens and reports (default ./data)\n"
-    "  --api-bind ADDR   control API address (default 127.0.0.1)\n"
-    "  --api-port N      control API port (default 8080; 0 = any free port, printed)\n"
+    "  --api-bind ADDR   control API address (default: the config's api.bind, 127.0.0.1)\n"
+    "  --api-port N      control API port (default: the config's api.port, 8080; 0 = any\n"
+    "                    free port, printed)\n"
     "  --tokens FILE     API tokens file (default DIR/tokens; created with an admin entry)\n"
     "  --journal MODE    durability (default async)\n"
     "  --no-status       no live status line\n"
@@ -88,8 +91,8 @@ constexpr const char* kDemoConfig = R"({
 struct Options {
   std::string config_path;
   std::string data_dir = "./data";
-  std::string api_bind = "127.0.0.1";
-  int api_port = 8080;
+  std::optional<std::string> api_bind;  // given: overrides the config's api.bind
+  std::optional<int> api_port;          // given: overrides the config's api.port
   std::string tokens;
   std::string journal;
   bool status = true;
@@ -205,6 +208,16 @@ int run_run(Args args) {
                  config::format_errors(parsed.error()).c_str());
     return kExitFailure;
   }
+  // The control API's address and limits: the config's "api", then the command line.
+  auto api_options = api::read_api_options(text);
+  if (!api_options) {
+    std::fprintf(stderr, "botengine run: %s: %s\n", demo ? "demo config" : o.config_path.c_str(),
+                 config::format_errors(api_options.error()).c_str());
+    return kExitFailure;
+  }
+  api::ApiOptions ao = std::move(*api_options);
+  if (o.api_bind) ao.bind_address = *o.api_bind;
+  if (o.api_port) ao.port = static_cast<std::uint16_t>(*o.api_port);
   engine::EngineConfig config = std::move(*parsed);
   config.data_dir = o.data_dir;
   if (!o.journal.empty()) {
@@ -319,9 +332,6 @@ int run_run(Args args) {
     return kExitFailure;
   }
 
-  api::ApiOptions ao;
-  ao.bind_address = o.api_bind;
-  ao.port = static_cast<std::uint16_t>(o.api_port);
   ao.reports_dir = std::filesystem::path(o.data_dir) / "reports";
   ao.static_assets = [](std::string_view path) -> std::optional<api::StaticAsset> {
     const dashboard::Asset* a = dashboard::find_asset(path);
@@ -337,7 +347,7 @@ int run_run(Args args) {
     eng.stop();
     return kExitFailure;
   }
-  std::printf("control API and dashboard on http://%s:%u/\n", o.api_bind.c_str(), *port);
+  std::printf("control API and dashboard on http://%s:%u/\n", ao.bind_address.c_str(), *port);
   std::printf("admin token in %s\n", std::filesystem::absolute(admin_token).c_str());
   std::printf("journal in %s (%s)\n", std::filesystem::absolute(o.data_dir + "/journal").c_str(),
               std::string(engine::to_string(config.journal)).c_str());
