@@ -67,13 +67,20 @@ void write_bytes(const std::string& path, const std::vector<char>& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+// Every copy of the marked trade, not the first found: LMDB copies a page on write, so the
+// file may also hold stale copies in free pages, and which copy comes first depends on how
+// the group commits fell (under TSan the first was a stale one, and the journal stayed sound).
 bool flip_marked_trade(const std::string& path) {
   auto bytes = read_bytes(path);
   std::array<char, 8> pattern;
   std::memcpy(pattern.data(), &kMarker, 8);
-  auto it = std::search(bytes.begin(), bytes.end(), pattern.begin(), pattern.end());
-  if (it == bytes.end()) return false;
-  *(it - 3) ^= 0x40;  // the trade's quantity: the record's CRC no longer matches
+  int flipped = 0;
+  for (auto it = std::search(bytes.begin(), bytes.end(), pattern.begin(), pattern.end());
+       it != bytes.end(); it = std::search(it + 8, bytes.end(), pattern.begin(), pattern.end())) {
+    *(it - 3) ^= 0x40;  // the trade's quantity: the record's CRC no longer matches
+    ++flipped;
+  }
+  if (flipped == 0) return false;
   write_bytes(path, bytes);
   return true;
 }
