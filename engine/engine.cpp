@@ -59,6 +59,12 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     auto writer = journal::JournalWriter<>::open(dir, wo);
     if (!writer) return Unexpected("journal " + dir + ": " + writer.error().message);
     im.writer = std::move(*writer);
+    for (Event e : im.cut_tail) {
+      e.header.sequence = im.next_position++;
+      if (!im.journal_append(e)) return Unexpected("journal " + dir + ": " + im.journal_error);
+    }
+    engine->recovery_.completed_records = im.cut_tail.size();
+    im.cut_tail.clear();
   }
   im.fresh = im.ordinal == 0;
   im.disk_reserve_on.store(im.fold.risk().engine().disk_reserve());

@@ -214,6 +214,9 @@ class Engine final : public ControlPlane {
     SequenceNumber last_position = 0;
     std::uint64_t unknown_orders = 0;  // in flight, marked unknown and reconciled
     std::uint64_t derived_mismatches = 0;
+    // Derived records of the journal's last input that a kill had cut off, re-derived by the
+    // recovery and appended before anything else.
+    std::uint64_t completed_records = 0;
     std::uint64_t state_hash = 0;
     std::uint64_t verified_records = 0;  // records checked since the last verified checkpoint
     // What recovery passed over and why (a damaged snapshot, an unusable checkpoint):

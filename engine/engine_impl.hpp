@@ -165,6 +165,8 @@ struct Engine::Impl final : oms::VenueResponses {
   Fold fold;
   std::unique_ptr<journal::JournalWriter<>> writer;
   SequenceNumber next_position = 1;
+  // Recovery: the last input's derived records a kill cut off the journal; open() appends them.
+  std::vector<Event> cut_tail;
   SequenceNumber ordinal = 0;
   bool fresh = true;
   std::string journal_error;  // shown as a problem by the read model

@@ -116,6 +116,10 @@ class JournalReplayer {
   // (a gap, a bad CRC, I/O) or a record this build cannot decode, as a message.
   Expected<ReplayResult, std::string> run(
       SequenceNumber from = 1, SequenceNumber through = std::numeric_limits<SequenceNumber>::max());
+  // After run(): the derived records the fold produced for the last input that the journal
+  // does not hold (a kill cut them off its end; empty when nothing was cut). Valid until the
+  // fold applies another input.
+  std::span<const Event> cut_records() const noexcept { return produced_.subspan(next_produced_); }
 
  private:
   void diverge(ReplayResult& result, const ReplayDivergence& divergence);

@@ -97,6 +97,11 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
   JournalReplayer replayer(**reader, &im.fold, options, &note_fills);
   auto replayed = replayer.run(from);
   if (!replayed) return Unexpected(replayed.error());
+  // Only the last input can have lost its derived records (sequences are dense, and the next
+  // input follows them): Engine::open appends them before anything else, so the journal reads
+  // as if the kill had come a moment later and `replay --verify` finds every input's records.
+  const auto cut = replayer.cut_records();
+  im.cut_tail.assign(cut.begin(), cut.end());
   report.tail_records = replayed->counts.records;
   report.derived_mismatches = replayed->counts.mismatches;
   im.ordinal = im.fold.ordinal();

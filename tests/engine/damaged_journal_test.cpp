@@ -182,6 +182,86 @@ TEST(DamagedJournal, ADamagedSnapshotIsReportedByAllThreeAndTheNewestFallsBack) 
   }
 }
 
+// Deletes every event and snapshot after `sequence` through LMDB, as a kill between the group
+// commit holding an input and the one holding its derived records leaves the journal.
+bool cut_after(const std::string& dir, SequenceNumber sequence) {
+  MDB_env* env = nullptr;
+  bool ok = false;
+  if (mdb_env_create(&env) != 0) return false;
+  mdb_env_set_maxdbs(env, 8);
+  mdb_env_set_mapsize(env, std::size_t{1} << 30);
+  MDB_txn* txn = nullptr;
+  if (mdb_env_open(env, dir.c_str(), 0, 0644) == 0 && mdb_txn_begin(env, nullptr, 0, &txn) == 0) {
+    ok = true;
+    for (const char* name : {"events", "snapshots"}) {
+      MDB_dbi dbi = 0;
+      MDB_cursor* cursor = nullptr;
+      if (mdb_dbi_open(txn, name, 0, &dbi) != 0 || mdb_cursor_open(txn, dbi, &cursor) != 0) {
+        ok = false;
+        break;
+      }
+      MDB_val key, value;
+      for (int rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST); rc == 0;
+           rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST)) {
+        std::uint64_t be_key = 0;
+        std::memcpy(&be_key, key.mv_data, sizeof be_key);
+        if (__builtin_bswap64(be_key) <= sequence) break;
+        if (mdb_cursor_del(cursor, 0) != 0) {
+          ok = false;
+          break;
+        }
+      }
+      mdb_cursor_close(cursor);
+    }
+    if (!ok || mdb_txn_commit(txn) != 0) {
+      if (!ok) mdb_txn_abort(txn);
+      ok = false;
+    }
+  }
+  mdb_env_close(env);
+  return ok;
+}
+
+// The defect (found by the crash soak, scripts/soak-crash.sh): a kill after the group commit
+// holding a command but before the one holding its derived records left them out for good;
+// the restarted engine appended its next input right after, and `replay --verify` (and a
+// from-scratch replay) then found the command's records missing in the middle of the journal.
+// Now recovery re-derives them and open() appends them before anything else.
+TEST(DamagedJournal, AnInputWhoseDerivedRecordsAKillCutOffIsCompletedAtOpen) {
+  REQUIRE_BOTENGINE();
+  TempDir dir;
+  EngineConfig config = test_config(dir.path);
+  config.idle = "yield";
+  config.snapshot_every_inputs = 1'000'000'000;  // the final snapshot only, cut below
+  SequenceNumber start_command = 0;
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    ASSERT_TRUE(engine->start().has_value());
+    const CommandResult dca = engine->create_bot(UserId{1}, kDcaBot);
+    ASSERT_EQ(dca.status, CommandStatus::kAccepted) << dca.message;
+    const CommandResult start =
+        engine->bot_command(UserId{1}, false, dca.bot, OperatorCommandKind::kStartBot);
+    ASSERT_EQ(start.status, CommandStatus::kAccepted) << start.message;
+    start_command = start.sequence;
+    EXPECT_EQ(engine->stop(), "");
+  }
+  const std::string journal = (dir.path / "journal").string();
+  ASSERT_TRUE(cut_after(be::test::head_segment(journal), start_command));
+  {
+    auto engine = open_engine(config);
+    ASSERT_TRUE(engine);
+    EXPECT_GT(engine->recovery().completed_records, 0u) << "the start's bot status changes";
+    ASSERT_TRUE(engine->start().has_value());
+    Market market(3, wall_clock_now());
+    EXPECT_TRUE(offer_market(*engine, market, 50));
+    EXPECT_EQ(engine->stop(), "");
+  }
+  EXPECT_EQ(replay_from_scratch(config).derived_mismatches, 0u);
+  const Cli replay = botengine("replay --verify " + journal);
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+}
+
 TEST(DamagedJournal, ZeroedMetaPagesAndATruncatedFileAreRefusedByAllThree) {
   REQUIRE_BOTENGINE();
   for (const bool truncate : {false, true}) {
