@@ -1,7 +1,8 @@
 // libFuzzer target: every operator-facing JSON reader. The first byte picks the reader: a
 // whole bot config (envelope, strategy parameters, nested trigger condition and schedule),
-// a risk config, a condition, a schedule, a deployment config's "api" object. Each must refuse bad input with named errors and
-// never crash; an accepted bot must be a usable object with a state hash.
+// a risk config, a condition, a schedule, a deployment config's "api" object. Each must refuse bad
+// input with named errors and never crash; an accepted bot must be a usable object with a state
+// hash.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
