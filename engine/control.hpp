@@ -197,10 +197,30 @@ struct CommandResult {
 // One event for the WebSocket stream, already formatted as a JSON object text:
 // {"seq":N,"time":ns,"type":"fill"|"order"|"signal"|"price"|"bot_status"|"risk_reject"|
 //  "stop_loss"|"take_profit"|"kill_switch"|"feed", "bot":id (absent for market data), ...}.
+// `seq` is the journal sequence of the record it reports: one numbering across restarts that
+// a client resumes from (docs/API.md, "Event stream").
 struct StreamItem {
-  std::uint64_t cursor = 0;  // position in the stream, dense from 1
-  BotId bot = kNoBot;        // the owner filter: kNoBot = visible to every user
+  static constexpr std::uint32_t kNotAPrice = 0xFFFF'FFFF;
+  SequenceNumber seq = 0;  // the journal sequence, as in the JSON; increasing
+  BotId bot = kNoBot;      // kNoBot: market data and engine-wide events, visible to every user
+  UserId owner{};          // the bot's owner (users see their own bots' events)
+  std::uint32_t price_instrument = kNotAPrice;  // a conflated price event: its instrument index
   std::string json;
+};
+
+// What the stream can serve: every stream event with first_seq <= seq <= head_seq is held,
+// so a client that saw seq N resumes exactly when first_seq - 1 <= N <= head_seq.
+struct StreamWindow {
+  SequenceNumber first_seq = 1;
+  SequenceNumber head_seq = 0;
+  std::vector<SequenceNumber> latest_prices;  // stream_window(): newest price event held per
+                                              // instrument, ascending
+};
+
+struct StreamBatch {
+  std::vector<StreamItem> items;  // oldest first
+  StreamWindow window;            // without latest_prices
+  bool resync = false;            // `after` was older than first_seq - 1: items start there
 };
 
 class ControlPlane {
@@ -223,11 +243,10 @@ class ControlPlane {
   // Validates a config without creating anything (the dashboard's live validation).
   virtual std::vector<config::FieldError> validate_bot_config(std::string_view json) const = 0;
 
-  // The event stream: items after `cursor` (at most `max`), oldest first. When `cursor` has
-  // fallen out of the bounded buffer, `lost` is set and the items start at the oldest kept.
-  virtual std::vector<StreamItem> stream_since(std::uint64_t cursor, std::size_t max,
-                                               bool& lost) const = 0;
-  virtual std::uint64_t stream_head() const = 0;
+  // The event stream: at most `max` items with seq > `after`, oldest first (resync set and
+  // the items from first_seq on when the buffer no longer holds what follows `after`).
+  virtual StreamBatch stream_since(SequenceNumber after, std::size_t max) const = 0;
+  virtual StreamWindow stream_window() const = 0;
 
   // Prometheus text exposition of the engine's metrics (events, rejects by reason, stage
   // latency histograms, ring depths, journal lag, bot states).

@@ -89,6 +89,7 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
   im.next_bot.store(std::max(any_bot ? max_bot + 1 : 0, im.fold.strategy().next_bot_id()));
   engine->recovery_.seconds = static_cast<double>(monotonic_now() - started) / 1e9;
   engine->recovery_.state_hash = im.fold.hashes().combined;
+  im.stream_open();
   im.publish(wall_now());
   return engine;
 }

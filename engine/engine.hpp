@@ -239,9 +239,8 @@ class Engine final : public ControlPlane {
   CommandResult kill_switch(UserId user, bool is_admin, CommandScope scope, std::uint32_t id,
                             bool set) override;
   std::vector<config::FieldError> validate_bot_config(std::string_view json) const override;
-  std::vector<StreamItem> stream_since(std::uint64_t cursor, std::size_t max,
-                                       bool& lost) const override;
-  std::uint64_t stream_head() const override;
+  StreamBatch stream_since(SequenceNumber after, std::size_t max) const override;
+  StreamWindow stream_window() const override;
   std::string metrics_text() const override;
 
   // Notifications journaled since start (and after `delivered_through` at recovery), for the

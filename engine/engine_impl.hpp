@@ -43,6 +43,7 @@
 #include "engine/engine.hpp"
 #include "engine/format.hpp"
 #include "engine/snapshot_format.hpp"
+#include "engine/stream_buffer.hpp"
 #include "feed/binance.hpp"
 #include "feed/symbol_table.hpp"
 #include "journal/writer.hpp"
@@ -354,9 +355,16 @@ struct Engine::Impl final : oms::VenueResponses {
   SpscRing<Event> notify_ring{16'384};
   std::atomic<bool> notify_overflow{false};
   std::atomic<std::uint64_t> stream_dropped{0};
-  mutable std::mutex stream_mutex;
-  std::deque<StreamItem> stream;
-  std::uint64_t stream_cursor = 0;
+  // The last non-price record the stream ring refused (orders stage; the ring's push publishes
+  // it): the publisher moves the buffer's first_seq past it, so no client resumes across it.
+  std::atomic<SequenceNumber> stream_lost_through{0};
+  SequenceNumber stream_lost_seen = 0;  // publisher thread
+  StreamBuffer stream{config.stream_capacity, config.instruments.size()};
+  // Each bot's owner, for the stream's per-user view. Written by the orders stage when a bot is
+  // created (its first BotStatus) before that record is pushed, so the publisher, which reads
+  // it after popping any later record, sees it; seeded from the recovered fold by stream_open().
+  std::vector<std::atomic<std::uint32_t>> stream_owners =
+      std::vector<std::atomic<std::uint32_t>>(config.fold.oms.bots);
   std::mutex notify_mutex;
   NotificationHandler notify;
   std::function<std::string()> metrics_extra;
@@ -376,6 +384,8 @@ struct Engine::Impl final : oms::VenueResponses {
   void stream_record(const Event& e) noexcept;
   bool price_due(const Event& trade) noexcept;
   void publish_stream(const Event& e);
+  // Engine::open, after recovery: the buffer starts at the journal's position, owners known.
+  void stream_open();
 
   // ---- Commands and their outcomes (commands.cpp) -----------------------------------------
   std::atomic<std::uint32_t> next_bot{0};

@@ -1,6 +1,7 @@
 // The event stream and the notifications: the orders stage hands journaled records to two
-// rings (stream_record); the publisher thread ("be-publish") formats the stream's JSON for the
-// API's bounded buffer and hands notifications to the notifier.
+// rings (stream_record); the publisher thread ("be-publish") formats the stream's JSON into the
+// API's buffer, indexed by journal sequence (stream_buffer.hpp), and hands notifications to the
+// notifier.
 #include "engine/engine_impl.hpp"
 
 namespace be::engine {
@@ -11,10 +12,20 @@ void Engine::Impl::stream_record(const Event& e) noexcept {
   if (e.header.type == EventType::kNotification && !notify_ring.try_push(e)) {
     notify_overflow.store(true, std::memory_order_release);
   }
+  if (e.header.type == EventType::kBotStatus) {
+    const auto status = e.as<BotStatus>();
+    const auto bot = static_cast<std::size_t>(index_of(status.bot));
+    if (status.from == BotState::kDeleted && bot < stream_owners.size())
+      stream_owners[bot].store(status.user_id, std::memory_order_relaxed);
+  }
+  const bool price = e.header.type == EventType::kTrade;
   if (e.derived() || e.header.type == EventType::kConnectivity ||
-      e.header.type == EventType::kOrderUpdate ||
-      (e.header.type == EventType::kTrade && price_due(e))) {
-    if (!stream_ring.try_push(e)) stream_dropped.fetch_add(1, std::memory_order_relaxed);
+      e.header.type == EventType::kOrderUpdate || (price && price_due(e))) {
+    if (!stream_ring.try_push(e)) {
+      stream_dropped.fetch_add(1, std::memory_order_relaxed);
+      // Prices are conflated anyway (docs/API.md); anything else is a loss clients must hear of.
+      if (!price) stream_lost_through.store(e.header.sequence, std::memory_order_relaxed);
+    }
   }
 }
 
@@ -53,6 +64,13 @@ int PublisherAgent::do_work() {
     ++work;
     im.publish_stream(e);
   }
+  // After the items popped: a loss is stored before any later record is pushed, and the
+  // buffer must not call seqs servable that precede it.
+  const SequenceNumber lost = im.stream_lost_through.load(std::memory_order_acquire);
+  if (lost > im.stream_lost_seen) {
+    im.stream_lost_seen = lost;
+    im.stream.lost(lost);
+  }
   return work;
 }
 
@@ -60,36 +78,33 @@ void Engine::Impl::publish_stream(const Event& e) {
   StreamItem item;
   item.json = stream_json(e, instruments);
   if (item.json.empty()) return;
+  item.seq = e.header.sequence;
   item.bot = stream_owner(e);
-  std::lock_guard lock(stream_mutex);
-  item.cursor = ++stream_cursor;
-  stream.push_back(std::move(item));
-  while (stream.size() > config.stream_capacity)
-    stream.pop_front();
+  const auto bot = static_cast<std::size_t>(index_of(item.bot));
+  if (item.bot != kNoBot && bot < stream_owners.size())
+    item.owner = UserId{stream_owners[bot].load(std::memory_order_relaxed)};
+  if (e.header.type == EventType::kTrade)
+    item.price_instrument = static_cast<std::uint32_t>(index_of(e.as<Trade>().instrument));
+  stream.push(std::move(item));
+}
+
+void Engine::Impl::stream_open() {
+  for (const stage::BotSummary& b : fold.strategy().describe()) {
+    const auto bot = static_cast<std::size_t>(index_of(b.id));
+    if (bot < stream_owners.size())
+      stream_owners[bot].store(static_cast<std::uint32_t>(b.owner), std::memory_order_relaxed);
+  }
+  stream.reset(next_position - 1);
 }
 
 // ---- ControlPlane ------------------------------------------------------------------------------
 
-std::vector<StreamItem> Engine::stream_since(std::uint64_t cursor, std::size_t max,
-                                             bool& lost) const {
-  std::lock_guard lock(impl_->stream_mutex);
-  lost = false;
-  std::vector<StreamItem> out;
-  const auto& s = impl_->stream;
-  if (s.empty()) return out;
-  const std::uint64_t oldest = s.front().cursor;
-  if (cursor + 1 < oldest) lost = true;
-  const std::uint64_t start = std::max(cursor + 1, oldest);
-  for (std::size_t i = static_cast<std::size_t>(start - oldest); i < s.size() && out.size() < max;
-       ++i) {
-    out.push_back(s[i]);
-  }
-  return out;
+StreamBatch Engine::stream_since(SequenceNumber after, std::size_t max) const {
+  return impl_->stream.since(after, max);
 }
 
-std::uint64_t Engine::stream_head() const {
-  std::lock_guard lock(impl_->stream_mutex);
-  return impl_->stream_cursor;
+StreamWindow Engine::stream_window() const {
+  return impl_->stream.window();
 }
 
 void Engine::set_notification_handler(NotificationHandler handler) {

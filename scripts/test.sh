@@ -24,6 +24,10 @@ fi
 if [[ -f tests/browser/package-lock.json ]]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
+# The stream-resume test's WebSocket client (ws).
+if [[ -f tests/api/stream_resume/package-lock.json ]]; then
+  npm ci --prefix tests/api/stream_resume --no-audit --no-fund --loglevel=error
+fi
 
 # The crash tests (label "crash", release stage) kill children at moments drawn from one seed
 # per run, printed here and in every failure: BE_CRASH_SEED=<seed> reruns a run's schedule.

@@ -409,7 +409,8 @@ Router::StreamAuth Router::authorize_stream(const HttpRequest& request, SteadyTi
     const auto r = std::from_chars(since->data(), since->data() + since->size(), v);
     if (r.ec != std::errc{} || r.ptr != since->data() + since->size()) {
       out.user = nullptr;
-      return refuse(error_response(400, "bad_request", "since must be a stream cursor"));
+      return refuse(
+          error_response(400, "bad_request", "since must be the seq of a stream message"));
     }
     out.since = v;
   }

@@ -102,7 +102,7 @@ struct ApiStats {
   std::atomic<std::int64_t> ws_open{0};
   std::atomic<std::uint64_t> ws_messages{0};
   std::atomic<std::uint64_t> ws_dropped_slow{0};  // send queue full
-  std::atomic<std::uint64_t> ws_dropped_lost{0};  // fell out of the engine's stream buffer
+  std::atomic<std::uint64_t> ws_dropped_lost{0};  // told to resync: since older than the buffer
   static constexpr std::size_t kLogBudgets = static_cast<std::size_t>(LogBudget::kCount);
   std::atomic<std::uint64_t> log_suppressed[kLogBudgets] = {};  // by LogBudget
 
@@ -144,7 +144,7 @@ class Router {
   struct StreamAuth {
     const User* user = nullptr;
     std::optional<HttpResponse> refusal;
-    std::optional<std::uint64_t> since;  // ?since=N: resume after cursor N
+    std::optional<SequenceNumber> since;  // ?since=N: resume after the message with seq N
   };
   StreamAuth authorize_stream(const HttpRequest& request, SteadyTime now);
 

@@ -15,11 +15,9 @@ namespace srv = net::server;
 
 namespace {
 
-// Close codes for dropped stream clients (RFC 6455 7.4): 1008 "policy violation" when the
-// client reads too slowly for its queue, 4000 (application range) when it fell so far behind
-// that the engine's buffer no longer holds its cursor; it may reconnect with ?since=.
+// Close code for a dropped stream client (RFC 6455 7.4): 1008 "policy violation" when the
+// client reads too slowly for its queue; it may reconnect with ?since=.
 constexpr std::uint16_t kCloseSlow = 1008;
-constexpr std::uint16_t kCloseLost = 4000;
 
 srv::Response to_wire(HttpResponse response) {
   srv::Response out{response.status,
@@ -155,11 +153,13 @@ struct ApiServer::Impl final : srv::Handler {
 namespace {
 
 // StreamSession: every ws_poll_interval, ControlPlane::stream_since(cursor) -> filter by owner
-// -> the WebSocket's send queue, bounded here by ws_queue_messages. A client whose queue is
-// full, or whose cursor fell out of the engine's buffer, is dropped; nothing waits for it.
+// -> the WebSocket's send queue, bounded here by ws_queue_messages. The cursor is the journal
+// seq of the last item looked at, so a client resumes from the seq of the last message it saw
+// (docs/API.md, "Event stream"). A client whose queue is full is dropped; one whose cursor fell
+// behind what the engine holds is told so (a resync message) and carried on from first_seq.
 class StreamSession final : public srv::WsHandler {
  public:
-  StreamSession(ApiServer::Impl& server, const User& user, std::optional<std::uint64_t> since)
+  StreamSession(ApiServer::Impl& server, const User& user, std::optional<SequenceNumber> since)
       : server_(server), user_(user), since_(since) {}
 
   ~StreamSession() override {
@@ -170,15 +170,13 @@ class StreamSession final : public srv::WsHandler {
     accepted_ = true;
     server_.stats.ws_accepted.fetch_add(1, std::memory_order_relaxed);
     server_.stats.ws_open.fetch_add(1, std::memory_order_relaxed);
-    cursor_ = since_ ? *since_ : server_.engine.stream_head();
-    JsonWriter hello;
-    hello.begin_object()
-        .field("type", "hello")
-        .field("user", user_.name)
-        .field("admin", user_.admin)
-        .field("cursor", cursor_)
-        .end_object();
-    ws->send(std::move(hello).str());
+    engine::StreamWindow window = server_.engine.stream_window();
+    cursor_ = since_ ? *since_ : window.head_seq;
+    // The catch-up (what the buffer holds up to the head at connect) carries only the newest
+    // price per instrument; later prices flow as they come.
+    catch_up_through_ = window.head_seq;
+    latest_prices_ = std::move(window.latest_prices);
+    ws->send(hello(window));
     poll(*ws);
     ws->start_ticker(server_.options.ws_poll_interval);
   }
@@ -189,13 +187,40 @@ class StreamSession final : public srv::WsHandler {
   }
 
  private:
+  // What this stream covers: everything for an admin; market events and the user's own bots
+  // (those owned at connect are listed; bots created later join) for a user.
+  std::string hello(const engine::StreamWindow& window) const {
+    JsonWriter out;
+    out.begin_object()
+        .field("type", "hello")
+        .field("user", user_.name)
+        .field("admin", user_.admin)
+        .field("covers", user_.admin ? "all" : "market_and_own_bots");
+    if (!user_.admin) {
+      out.key("bots").begin_array();
+      if (const auto model = server_.engine.read_model()) {
+        for (const engine::BotView& b : model->bots)
+          if (b.owner == user_.id) out.integer(index_of(b.id));
+      }
+      out.end_array();
+    }
+    out.key("since");
+    if (since_) {
+      out.integer(*since_);
+    } else {
+      out.null();
+    }
+    out.field("first_seq", window.first_seq).field("head_seq", window.head_seq).end_object();
+    return std::move(out).str();
+  }
+
   void poll(srv::WebSocket& ws) {
     if (dropped_) return;
     const std::size_t queued = ws.queued();
     const std::size_t room =
         server_.options.ws_queue_messages > queued ? server_.options.ws_queue_messages - queued : 0;
     if (room == 0) {
-      if (server_.engine.stream_head() > cursor_) {
+      if (server_.engine.stream_window().head_seq > cursor_) {
         drop(ws, kCloseSlow, "client too slow", server_.stats.ws_dropped_slow);
         // The client is not reading, so a close frame would only queue behind the stuck
         // write: the connection is cut instead, and the pending write fails.
@@ -203,26 +228,42 @@ class StreamSession final : public srv::WsHandler {
       }
       return;
     }
-    bool lost = false;
-    auto items = server_.engine.stream_since(cursor_, std::min<std::size_t>(room, 1024), lost);
-    if (lost) {
-      drop(ws, kCloseLost, "fell behind the stream buffer", server_.stats.ws_dropped_lost);
-      ws.close(kCloseLost, "fell behind the stream buffer");
-      return;
+    engine::StreamBatch batch =
+        server_.engine.stream_since(cursor_, std::min<std::size_t>(room, 1024));
+    if (batch.resync) {
+      // The events after the cursor are gone (the buffer moved on, or the runner restarted):
+      // said once, then the stream goes on from first_seq; the client re-reads state via REST.
+      // (One message past the queue's bound at most.)
+      server_.stats.ws_dropped_lost.fetch_add(1, std::memory_order_relaxed);
+      server_.router.log(LogBudget::kNoise,
+                         "user=" + user_.name + " stream resync: since " + std::to_string(cursor_) +
+                             " < first_seq " + std::to_string(batch.window.first_seq) + " - 1",
+                         std::chrono::steady_clock::now());
+      JsonWriter resync;
+      resync.begin_object()
+          .field("type", "resync")
+          .field("since", cursor_)
+          .field("first_seq", batch.window.first_seq)
+          .field("head_seq", batch.window.head_seq)
+          .end_object();
+      ws.send(std::move(resync).str());
+      cursor_ = batch.window.first_seq - 1;
     }
-    std::shared_ptr<const engine::ReadModel> model;
-    for (auto& item : items) {
-      cursor_ = item.cursor;
-      if (!visible(item, model)) continue;
+    for (auto& item : batch.items) {
+      cursor_ = item.seq;
+      if (!visible(item) || superseded_price(item)) continue;
       ws.send(std::move(item.json));
     }
   }
 
-  bool visible(const engine::StreamItem& item, std::shared_ptr<const engine::ReadModel>& model) {
-    if (item.bot == kNoBot || user_.admin) return true;
-    if (model == nullptr) model = server_.engine.read_model();
-    const engine::BotView* bot = model != nullptr ? model->find(item.bot) : nullptr;
-    return bot != nullptr && bot->owner == user_.id;
+  bool visible(const engine::StreamItem& item) const {
+    return item.bot == kNoBot || user_.admin || item.owner == user_.id;
+  }
+
+  bool superseded_price(const engine::StreamItem& item) const {
+    return item.price_instrument != engine::StreamItem::kNotAPrice &&
+           item.seq <= catch_up_through_ &&
+           !std::binary_search(latest_prices_.begin(), latest_prices_.end(), item.seq);
   }
 
   void drop(srv::WebSocket&, std::uint16_t, std::string_view reason,
@@ -236,8 +277,10 @@ class StreamSession final : public srv::WsHandler {
 
   ApiServer::Impl& server_;
   User user_;
-  std::optional<std::uint64_t> since_;
-  std::uint64_t cursor_ = 0;
+  std::optional<SequenceNumber> since_;
+  SequenceNumber cursor_ = 0;
+  SequenceNumber catch_up_through_ = 0;
+  std::vector<SequenceNumber> latest_prices_;  // ascending
   bool accepted_ = false;
   bool dropped_ = false;
 };
@@ -257,6 +300,19 @@ srv::Upgrade ApiServer::Impl::upgrade(const srv::Request& req) {
   if (auth.refusal) {
     answer.refusal = to_wire(std::move(*auth.refusal));
     return answer;
+  }
+  // A seq the stream never reached comes from another deployment (or a journal-less run
+  // that restarted): refused, so the client does not wait for it.
+  if (auth.since) {
+    const SequenceNumber head = engine.stream_window().head_seq;
+    if (*auth.since > head) {
+      count_refusal(400);
+      answer.refusal =
+          to_wire(error_response(400, "bad_request",
+                                 "since " + std::to_string(*auth.since) +
+                                     " is beyond the stream's head_seq " + std::to_string(head)));
+      return answer;
+    }
   }
   answer.handler = std::make_shared<StreamSession>(*this, *auth.user, auth.since);
   answer.options.handshake_timeout = std::chrono::seconds(5);

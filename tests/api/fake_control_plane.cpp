@@ -36,7 +36,7 @@ CommandResult status(CommandStatus s, std::string message) {
 
 }  // namespace
 
-FakeControlPlane::FakeControlPlane(std::size_t stream_capacity) : capacity_(stream_capacity) {
+FakeControlPlane::FakeControlPlane(std::size_t stream_capacity) : stream_(stream_capacity, 2) {
   std::lock_guard lock(mutex_);
   publish_locked();
 }
@@ -191,26 +191,12 @@ CommandResult FakeControlPlane::kill_switch(UserId user, bool is_admin, CommandS
   return r;
 }
 
-std::vector<engine::StreamItem> FakeControlPlane::stream_since(std::uint64_t cursor,
-                                                               std::size_t max, bool& lost) const {
-  std::lock_guard lock(mutex_);
-  lost = false;
-  std::vector<engine::StreamItem> out;
-  if (stream_.empty() || cursor >= head_) return out;
-  const std::uint64_t oldest = stream_.front().cursor;
-  if (cursor + 1 < oldest) {
-    lost = true;
-    cursor = oldest - 1;
-  }
-  for (std::size_t i = static_cast<std::size_t>(cursor + 1 - oldest);
-       i < stream_.size() && out.size() < max; ++i)
-    out.push_back(stream_[i]);
-  return out;
+engine::StreamBatch FakeControlPlane::stream_since(SequenceNumber after, std::size_t max) const {
+  return stream_.since(after, max);
 }
 
-std::uint64_t FakeControlPlane::stream_head() const {
-  std::lock_guard lock(mutex_);
-  return head_;
+engine::StreamWindow FakeControlPlane::stream_window() const {
+  return stream_.window();
 }
 
 std::string FakeControlPlane::metrics_text() const {
@@ -225,22 +211,41 @@ std::vector<FakeControlPlane::Command> FakeControlPlane::commands() const {
   return commands_;
 }
 
-std::uint64_t FakeControlPlane::push(BotId bot, std::string_view type,
-                                     std::string_view extra_fields) {
+SequenceNumber FakeControlPlane::push(BotId bot, std::string_view type,
+                                      std::string_view extra_fields) {
   std::lock_guard lock(mutex_);
   engine::StreamItem item;
-  item.cursor = ++head_;
+  item.seq = ++stream_seq_;
   item.bot = bot;
-  item.json = "{\"seq\":" + std::to_string(item.cursor) +
-              ",\"time\":" + std::to_string(1'700'000'000'000'000'000 + item.cursor) +
-              ",\"type\":\"" + std::string(type) + "\"";
+  for (const BotView& b : bots_)
+    if (b.id == bot) item.owner = b.owner;
+  if (type == "price")
+    item.price_instrument = extra_fields.find("ETHUSDT") != std::string_view::npos ? 1 : 0;
+  item.json = "{\"seq\":" + std::to_string(item.seq) +
+              ",\"time\":" + std::to_string(1'700'000'000'000'000'000 + item.seq) + ",\"type\":\"" +
+              std::string(type) + "\"";
   if (bot != kNoBot) item.json += ",\"bot\":" + std::to_string(index_of(bot));
   if (!extra_fields.empty()) item.json += "," + std::string(extra_fields);
   item.json += "}";
-  stream_.push_back(std::move(item));
-  while (stream_.size() > capacity_)
-    stream_.pop_front();
-  return head_;
+  stream_.push(std::move(item));
+  return stream_seq_;
+}
+
+void FakeControlPlane::skip(SequenceNumber records) {
+  std::lock_guard lock(mutex_);
+  stream_seq_ += records;
+}
+
+SequenceNumber FakeControlPlane::lose() {
+  std::lock_guard lock(mutex_);
+  stream_.lost(++stream_seq_);
+  return stream_seq_;
+}
+
+void FakeControlPlane::restart_stream(SequenceNumber journal_position) {
+  std::lock_guard lock(mutex_);
+  stream_seq_ = journal_position;
+  stream_.reset(journal_position);
 }
 
 void FakeControlPlane::set_healthy(bool healthy, std::string problem) {

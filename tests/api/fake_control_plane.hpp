@@ -1,17 +1,18 @@
 // An in-memory ControlPlane for the API's HTTP-behaviour tests and the router fuzz target:
 // a test fixture, not the engine. Bot configs are validated by the real BotRegistry (so 422s
 // name the same fields the engine will), bots live in a vector, the stream is a bounded
-// deque. Every command is recorded with its user, as the engine journals it.
+// buffer (the engine's own StreamBuffer). Every command is recorded with its user, as the engine
+// journals it.
 //
 // Thread-safety: every member takes one mutex, so the TSan tests can hit it from many threads.
 #pragma once
 
-#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "engine/control.hpp"
+#include "engine/stream_buffer.hpp"
 
 namespace be::api::test {
 
@@ -28,9 +29,8 @@ class FakeControlPlane final : public engine::ControlPlane {
   engine::CommandResult kill_switch(UserId user, bool is_admin, CommandScope scope,
                                     std::uint32_t id, bool set) override;
   std::vector<config::FieldError> validate_bot_config(std::string_view json) const override;
-  std::vector<engine::StreamItem> stream_since(std::uint64_t cursor, std::size_t max,
-                                               bool& lost) const override;
-  std::uint64_t stream_head() const override;
+  engine::StreamBatch stream_since(SequenceNumber after, std::size_t max) const override;
+  engine::StreamWindow stream_window() const override;
   std::string metrics_text() const override;
 
   // Test controls.
@@ -40,8 +40,16 @@ class FakeControlPlane final : public engine::ControlPlane {
     BotId bot = kNoBot;
   };
   std::vector<Command> commands() const;
-  // Appends a stream item; its JSON gets "seq" = the new cursor. Returns the cursor.
-  std::uint64_t push(BotId bot, std::string_view type, std::string_view extra_fields = {});
+  // Appends a stream item at the next journal seq; its owner is the bot's. A "price" is
+  // conflated by instrument: ETHUSDT's when extra_fields names it, else BTCUSDT's. Returns the
+  // seq.
+  SequenceNumber push(BotId bot, std::string_view type, std::string_view extra_fields = {});
+  // Journal records that are not stream events: the next push's seq jumps past them.
+  void skip(SequenceNumber records);
+  // A stream event at the next seq that never reached the buffer (the engine's ring was full).
+  SequenceNumber lose();
+  // As a restarted runner: an empty buffer starting after `journal_position`.
+  void restart_stream(SequenceNumber journal_position);
   void set_healthy(bool healthy, std::string problem = {});
   // Adds an order, a fill and an equity point to a bot's view (for the per-bot routes).
   void add_activity(BotId bot);
@@ -60,9 +68,8 @@ class FakeControlPlane final : public engine::ControlPlane {
   std::string problem_;
   SequenceNumber sequence_ = 0;
   std::vector<Command> commands_;
-  std::size_t capacity_;
-  std::deque<engine::StreamItem> stream_;
-  std::uint64_t head_ = 0;
+  engine::StreamBuffer stream_;
+  SequenceNumber stream_seq_ = 0;  // the last journal seq handed out to the stream
   std::shared_ptr<const engine::ReadModel> model_;
 };
 

@@ -43,8 +43,9 @@ TEST_F(ApiServerTest, shouldUpgradeNodesOwnWebSocketClientAndSendItTheHello) {
       "ws.onerror = () => { console.log('error'); process.exit(2); };";
   const std::string out = run("timeout 20 node --experimental-websocket --no-warnings -e \"" +
                               script + "\" '" + url + "' 2>&1");
-  EXPECT_NE(out.find(R"({"type":"hello","user":"alice","admin":false,"cursor":)"),
-            std::string::npos)
+  EXPECT_NE(
+      out.find(R"({"type":"hello","user":"alice","admin":false,"covers":"market_and_own_bots",)"),
+      std::string::npos)
       << out;
   EXPECT_NE(out.find("closed 1000"), std::string::npos) << out;
   EXPECT_NE(out.find("exit=0"), std::string::npos) << out;
