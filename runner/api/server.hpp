@@ -4,9 +4,10 @@
 //
 //   accept ──> HttpSession ──(parse, limits)──> Router::handle ──> response, keep-alive
 //                   └── Upgrade: websocket, GET /api/v1/stream ──> StreamSession
-//   StreamSession: every ws_poll_interval, ControlPlane::stream_since(cursor) -> filter by
-//   owner -> bounded send queue -> socket. A client whose queue is full, or whose cursor fell
-//   out of the engine's buffer, is dropped (close 1008 / 4000); nothing ever waits for it.
+//   StreamSession: every ws_poll_interval, ControlPlane::stream_since(journal seq) -> filter
+//   by owner -> bounded send queue -> socket. `?since=<seq>` resumes exactly; a since the
+//   engine no longer holds gets a resync message, one beyond the head a 400 at the upgrade; a
+//   client whose queue is full is dropped (close 1008); nothing ever waits for a client.
 //
 // Limits: request body (413), header block (431), requests breaking RFC 9112/6455 (400, 426,
 // 505; the scaffold's net/server/http_rules.hpp; connection closed), per-user rate (429 +
