@@ -149,16 +149,18 @@ async function waitHealthy(ms) {
 
 // One logical client across its connections: every message with its connection number.
 class Client {
-  constructor(name, user, schedule) {
+  // schedule: a seeded PRNG drawing when to drop the connection, or null (never dropped).
+  // live: a connection that ends is resumed at once (until finish()).
+  constructor(name, user, schedule, live = true) {
     this.name = name;
     this.user = user;
-    this.schedule = schedule;  // null: never reconnects; else a seeded PRNG
+    this.schedule = schedule;
+    this.dropping = !!schedule;
+    this.live = live;
     this.messages = [];
     this.hellos = [];
     this.lastSeq = null;
     this.connections = 0;
-    this.reconnecting = !!schedule;
-    this.open = false;
   }
 
   connect() {
@@ -169,7 +171,6 @@ class Client {
     const ws = new WebSocket(url);
     this.ws = ws;
     let cutAfter = Infinity;
-    ws.on('open', () => { this.open = true; });
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString());
       m.conn = conn;
@@ -178,7 +179,7 @@ class Client {
         this.hellos.push(m);
         // A client that has seen no event yet resumes from where its first stream began.
         this.lastSeq ??= m.head_seq;
-        if (this.schedule && this.reconnecting) {
+        if (this.dropping) {
           // A third of the drops after a few messages (often mid catch-up), the rest after a
           // delay; each by a clean close or a cut TCP connection.
           if (this.schedule() < 0.33) cutAfter = 1 + Math.floor(this.schedule() * 40);
@@ -200,30 +201,35 @@ class Client {
       refusedHere = true;
       // The per-user rate limit counts upgrades too: wait as told, as a real client does.
       if (res.statusCode === 429) retryAfterMs = 1000 * Number(res.headers['retry-after'] ?? 1);
-      else if (this.reconnecting) check(false, `${this.name}: upgrade refused with ${res.statusCode}`);
+      else if (this.live) check(false, `${this.name}: upgrade refused with ${res.statusCode}`);
       req.destroy();
-      if (this.ws === ws && this.reconnecting) setTimeout(() => this.connect(), retryAfterMs);
+      if (this.ws === ws && this.live) setTimeout(() => this.connect(), retryAfterMs);
       progress.emit('tick');
     });
     ws.on('error', () => {});
     ws.on('close', () => {
-      this.open = false;
       clearTimeout(this.timer);
-      if (this.ws === ws && this.reconnecting && !refusedHere) setImmediate(() => this.connect());
+      if (this.ws === ws && this.live && !refusedHere) setImmediate(() => this.connect());
       progress.emit('tick');
     });
   }
 
   drop() {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.dropping || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.schedule() < 0.5) this.ws.close(1000);
     else this.ws.terminate();
   }
 
-  stopReconnecting() {
-    this.reconnecting = false;
+  // No more drops; a connection that is ending now still resumes.
+  settle() {
+    this.dropping = false;
     clearTimeout(this.timer);
-    if (!this.open) this.connect();
+  }
+
+  finish() {
+    this.live = false;
+    this.dropping = false;
+    this.ws.close(1000);
   }
 
   events() { return this.messages.filter((m) => m.seq !== undefined); }
@@ -280,12 +286,16 @@ async function main() {
   await Promise.all([toggler('alice', 100), toggler('bob', 40)]);
 
   // The marker: a bot alice creates last; its bot_status event is in everyone's view.
-  for (const c of [alice, admin]) c.stopReconnecting();
+  for (const c of [alice, admin]) c.settle();
   const marker = await api('POST', '/api/v1/bots', 'alice', grid('marker'));
   check(marker.status === 201, `create the marker bot: ${marker.status}`);
   owned.alice.push(marker.body.id);
   const sawMarker = (c) => c.messages.some((m) => m.type === 'bot_status' && m.bot === marker.body.id);
-  await until(() => [reference, alice, admin].every(sawMarker), 20000, 'the marker in every stream');
+  await until(() => [reference, alice, admin].every(sawMarker), 20000, 'the marker in every stream')
+    .catch((e) => {
+      throw new Error(`${e.message}: not in ${[reference, alice, admin].filter((c) => !sawMarker(c))
+        .map((c) => `${c.name} (seq ${c.lastSeq}, ${c.connections} connections, state ${c.ws.readyState})`)}`);
+    });
   const markerSeq = reference.messages.find((m) => m.type === 'bot_status' && m.bot === marker.body.id).seq;
 
   // Exactly once: every non-price event of the reference after the client's first hello (and
@@ -324,20 +334,21 @@ async function main() {
         `both reconnected often (alice ${alice.connections}, admin ${admin.connections})`);
 
   // A since beyond the head: refused at the upgrade.
-  const beyond = new Client('beyond', 'alice', null);
+  const beyond = new Client('beyond', 'alice', null, false);
   beyond.startSince = reference.lastSeq + 1000000000;
   beyond.connect();
   await until(() => beyond.refused !== undefined || beyond.hellos.length > 0, 10000, 'the refusal');
   check(beyond.refused === 400, `a since beyond the head is refused with 400 (got ${beyond.refused})`);
 
   // A restart: the previous run's seqs are older than what the new buffer holds.
-  for (const c of [reference, alice, admin]) c.ws.close(1000);
+  check(reference.connections === 1, `the reference kept its one connection (${reference.connections})`);
+  for (const c of [reference, alice, admin]) c.finish();
   const before = reference.lastSeq;
   const exit = await stopChild(runner);
   check(exit.code === 0, `the runner stopped cleanly (${JSON.stringify(exit)})`);
   runner = startRunner();
   await waitHealthy(60000);
-  const after = new Client('after-restart', 'alice', null);
+  const after = new Client('after-restart', 'alice', null, false);
   after.lastSeq = before;
   after.connect();
   await until(() => after.messages.some((m) => m.seq !== undefined), 20000, 'an event after the restart');
@@ -348,7 +359,7 @@ async function main() {
         after.messages.indexOf(resync) === 1, `a resync follows the hello: ${JSON.stringify(after.messages.slice(0, 2))}`);
   const firstEvent = after.events()[0];
   check(firstEvent.seq >= hello.first_seq, `events continue the journal's seqs (${firstEvent.seq})`);
-  after.ws.close(1000);
+  after.finish();
 }
 
 let error = null;
