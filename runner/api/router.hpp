@@ -148,6 +148,14 @@ class Router {
   };
   StreamAuth authorize_stream(const HttpRequest& request, SteadyTime now);
 
+  // The route table's rows, in dispatch order, for tests that hold docs/openapi.json to it.
+  struct RouteRow {
+    std::string_view method;   // "GET", ...; "*": any method (a catch-all refusal)
+    std::string_view pattern;  // "/api/v1/bots/{bot}/orders"; "{*}": the rest of the path
+    bool needs_token = true;
+  };
+  static std::vector<RouteRow> routes();
+
   // Logs a line through that budget's rate limiter (see Logging above).
   void log(LogBudget budget, std::string_view line, SteadyTime now);
   // The user whose bearer token `authorization` holds, or nullptr.

@@ -1,0 +1,28 @@
+// The HTTP exchanges a doc test has with a server, recorded one JSON object per line so that
+// tests/api/openapi/check.mjs can validate them against docs/openapi.json (the ctest test
+// api_openapi_live). Recording is off unless BE_API_EXCHANGES names the file to write.
+//
+// A line: {"where": "docs/API.md:61: GET /api/v1/me", "method": "GET", "target": "/api/v1/me",
+//          "request_body": "", "status": 200, "content_type": "application/json", "body": "..."}
+//
+// Thread-safety: none; one log per test.
+#pragma once
+
+#include <fstream>
+
+#include "tests/api/doc_examples.hpp"
+
+namespace be::api::test {
+
+class ExchangeLog {
+ public:
+  ExchangeLog();  // opens (truncates) $BE_API_EXCHANGES when it is set
+  bool enabled() const { return out_.is_open(); }
+  // One example's request and the answer it got; nothing when off or unanswered.
+  void record(const DocExample& example, const ExampleResult& result);
+
+ private:
+  std::ofstream out_;
+};
+
+}  // namespace be::api::test
