@@ -206,6 +206,7 @@ TEST_F(EngineApiDocTest, shouldAnswerEveryExampleInTheApiDocFromTheRealEngine) {
       }
     }
   }
+  exchanges.record_stream(port_, kAdminToken);
   std::printf(
       "[ DOC      ] %d of %zu examples match the engine, %d known divergences, %d commands "
       "answered before the read model showed them\n",

@@ -1,7 +1,11 @@
 #include "tests/api/exchange_log.hpp"
 
+#include <charconv>
 #include <cstdlib>
+#include <optional>
+#include <string>
 
+#include "core/json_config.hpp"
 #include "runner/api/json_writer.hpp"
 
 namespace be::api::test {
@@ -34,6 +38,45 @@ void ExchangeLog::record(const DocExample& example, const ExampleResult& result)
       .field("body", result.reply.body)
       .end_object();
   out_ << w.str() << '\n' << std::flush;
+}
+
+namespace {
+
+// A number field of a JSON object text, or nullopt.
+std::optional<std::uint64_t> number_field(std::string_view json, std::string_view key) {
+  auto parsed = config::parse(json);
+  const config::Value* v = parsed ? parsed->find(key) : nullptr;
+  if (v == nullptr || v->kind != config::Value::Kind::kNumber) return std::nullopt;
+  std::uint64_t n = 0;
+  const auto r = std::from_chars(v->text.data(), v->text.data() + v->text.size(), n);
+  return r.ec == std::errc{} ? std::optional(n) : std::nullopt;
+}
+
+}  // namespace
+
+void ExchangeLog::record_stream(std::uint16_t port, std::string_view token) {
+  if (!enabled()) return;
+  TestClient client;
+  if (!client.connect(port) || !client.ws_handshake("/api/v1/stream?since=0", token)) return;
+  std::optional<std::uint64_t> head;
+  constexpr int kMaxMessages = 2000;
+  for (int n = 1; n <= kMaxMessages; ++n) {
+    const auto message = client.ws_read();
+    if (!message) return;
+    JsonWriter w;
+    w.begin_object()
+        .field("where", "stream ?since=0, message " + std::to_string(n))
+        .field("stream", true)
+        .field("body", *message)
+        .end_object();
+    out_ << w.str() << '\n' << std::flush;
+    if (n == 1) {
+      head = number_field(*message, "head_seq");
+      continue;
+    }
+    const auto seq = number_field(*message, "seq");
+    if (head && seq && *seq >= *head) return;
+  }
 }
 
 }  // namespace be::api::test

@@ -4,11 +4,15 @@
 //
 // A line: {"where": "docs/API.md:61: GET /api/v1/me", "method": "GET", "target": "/api/v1/me",
 //          "request_body": "", "status": 200, "content_type": "application/json", "body": "..."}
+// or, for a WebSocket message of the event stream:
+//         {"where": "stream ?since=0, message 2", "stream": true, "body": "{\"seq\": ...}"}
 //
 // Thread-safety: none; one log per test.
 #pragma once
 
+#include <cstdint>
 #include <fstream>
+#include <string_view>
 
 #include "tests/api/doc_examples.hpp"
 
@@ -20,6 +24,9 @@ class ExchangeLog {
   bool enabled() const { return out_.is_open(); }
   // One example's request and the answer it got; nothing when off or unanswered.
   void record(const DocExample& example, const ExampleResult& result);
+  // The event stream as `token`'s user sees it from ?since=0: the hello and the messages up
+  // to the hello's head_seq (or until a read times out). Nothing when off.
+  void record_stream(std::uint16_t port, std::string_view token);
 
  private:
   std::ofstream out_;

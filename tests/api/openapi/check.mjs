@@ -8,8 +8,10 @@
 //     document: the path and method are documented, the status is among the operation's
 //     responses, the content type is one it lists, and the JSON body validates against its
 //     schema (Ajv, JSON Schema 2020-12, the dialect of OpenAPI 3.1). A 2xx request's JSON body
-//     validates against the operation's requestBody. Each failure names the example, the field
-//     (JSON pointer) and the schema rule it breaks.
+//     validates against the operation's requestBody. The event stream's messages it recorded
+//     validate against StreamHello, StreamResync or StreamEvent (by `type`; together they are
+//     StreamMessage). Each failure names the example, the field (JSON pointer), its value and
+//     the schema rule it breaks.
 //
 // Exits 77 (ctest: skipped) and says why when node_modules is missing.
 import { existsSync, readFileSync } from 'node:fs';
@@ -96,7 +98,17 @@ function validate(schema, value) {
   });
 }
 
+// A stream message: the component its `type` selects (StreamMessage is their oneOf).
+function checkStreamMessage(x) {
+  let message;
+  try { message = JSON.parse(x.body); } catch (e) { return { problems: [`the message is not JSON: ${e.message}`] }; }
+  const name = { hello: 'StreamHello', resync: 'StreamResync' }[message?.type] ?? 'StreamEvent';
+  const label = `stream ${name}`;
+  return { problems: validate({ $ref: `#/components/schemas/${name}` }, message).map((p) => `${label}: ${p}`), label, operation: 'GET /api/v1/stream' };
+}
+
 function check(x) {
+  if (x.stream) return checkStreamMessage(x);
   const problems = [];
   const path = x.target.split('?')[0];
   const found = findPath(path);
@@ -125,22 +137,32 @@ function check(x) {
     try { body = JSON.parse(x.request_body); } catch (e) { problems.push(`${label}: the request body is not JSON: ${e.message}`); }
     if (body !== undefined) for (const p of validate(requestMedia.schema, body)) problems.push(`${label}: request ${p}`);
   }
-  return { problems, label };
+  return { problems, label, operation: label };
 }
 
 const exchanges = readFileSync(exchangesPath, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 let failed = 0;
 const exercised = new Set();
+const failing = new Map();  // "GET /api/v1/bots 200: response /bots/*/heartbeat must be string" -> count
 for (const x of exchanges) {
-  const { problems, label } = check(x);
-  if (label) exercised.add(label);
+  const { problems, operation } = check(x);
+  if (operation) exercised.add(operation);
+  const where = x.stream ? x.where : `${x.where} -> ${x.status}`;
   if (problems.length === 0) {
-    console.log(`[ VALID   ] ${x.where} -> ${x.status}`);
+    console.log(`[ VALID   ] ${where}`);
     continue;
   }
   failed += 1;
-  console.log(`[ INVALID ] ${x.where} -> ${x.status}`);
-  for (const p of problems) console.log(`    ${p}`);
+  console.log(`[ INVALID ] ${where}`);
+  for (const p of problems) {
+    console.log(`    ${p}`);
+    const rule = p.split('; value ')[0].replace(/\/[0-9]+(?=\/| )/g, '/*');
+    failing.set(rule, (failing.get(rule) ?? 0) + 1);
+  }
+}
+if (failing.size > 0) {
+  console.log('what fails, by field (array indexes as *):');
+  for (const [rule, n] of [...failing].sort()) console.log(`  ${n} x ${rule}`);
 }
 const operations = Object.entries(doc.paths).flatMap(([template, item]) =>
   ['get', 'put', 'post', 'delete', 'patch'].filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${template}`));
@@ -148,8 +170,9 @@ const unexercised = operations.filter((o) => !exercised.has(o));
 console.log(`operations no exchange reached (${unexercised.length} of ${operations.length}): ${unexercised.join(', ') || 'none'}`);
 // The doc test sends every example of docs/API.md: far fewer lines means it did not run.
 const kMinExchanges = 20;
-if (exchanges.length < kMinExchanges) {
-  console.log(`FAIL: only ${exchanges.length} exchanges recorded (at least ${kMinExchanges} expected)`);
+const http = exchanges.filter((x) => !x.stream).length;
+if (http < kMinExchanges || http === exchanges.length) {
+  console.log(`FAIL: ${http} HTTP exchanges (at least ${kMinExchanges} expected) and ${exchanges.length - http} stream messages (at least the hello expected) recorded`);
   process.exit(1);
 }
 console.log(`${exchanges.length - failed} passed, ${failed} failed`);
