@@ -54,14 +54,25 @@ std::optional<std::uint64_t> number_field(std::string_view json, std::string_vie
 
 }  // namespace
 
-void ExchangeLog::record_stream(std::uint16_t port, std::string_view token) {
+void ExchangeLog::record_stream(std::uint16_t port, std::string_view admin_token) {
   if (!enabled()) return;
-  TestClient client;
-  if (!client.connect(port) || !client.ws_handshake("/api/v1/stream?since=0", token)) return;
-  std::optional<std::uint64_t> head;
+  TestClient stream;
+  if (!stream.connect(port) || !stream.ws_handshake("/api/v1/stream?since=0", admin_token)) return;
+  // A last event whose seq the stream must reach, so the reading ends on a message rather than
+  // on a read's deadline: the global kill switch set and reset, after the stream opened.
+  std::optional<std::uint64_t> last;
+  for (const std::string_view action : {"set", "reset"}) {
+    TestClient command;
+    if (!command.connect(port)) return;
+    const auto reply =
+        command.request("POST", "/api/v1/kill-switch", admin_token,
+                        R"({"scope":"global","action":")" + std::string(action) + R"("})", false);
+    if (!reply || reply->status != 200) return;
+    last = number_field(reply->body, "sequence");
+  }
   constexpr int kMaxMessages = 2000;
   for (int n = 1; n <= kMaxMessages; ++n) {
-    const auto message = client.ws_read();
+    const auto message = stream.ws_read();
     if (!message) return;
     JsonWriter w;
     w.begin_object()
@@ -70,12 +81,8 @@ void ExchangeLog::record_stream(std::uint16_t port, std::string_view token) {
         .field("body", *message)
         .end_object();
     out_ << w.str() << '\n' << std::flush;
-    if (n == 1) {
-      head = number_field(*message, "head_seq");
-      continue;
-    }
     const auto seq = number_field(*message, "seq");
-    if (head && seq && *seq >= *head) return;
+    if (last && seq && *seq >= *last) return;
   }
 }
 

@@ -24,9 +24,10 @@ class ExchangeLog {
   bool enabled() const { return out_.is_open(); }
   // One example's request and the answer it got; nothing when off or unanswered.
   void record(const DocExample& example, const ExampleResult& result);
-  // The event stream as `token`'s user sees it from ?since=0: the hello and the messages up
-  // to the hello's head_seq (or until a read times out). Nothing when off.
-  void record_stream(std::uint16_t port, std::string_view token);
+  // The event stream as an admin sees it from ?since=0: the hello and every message up to
+  // the events of a global kill switch set and reset after it opened (two commands it sends).
+  // Nothing when off.
+  void record_stream(std::uint16_t port, std::string_view admin_token);
 
  private:
   std::ofstream out_;
