@@ -4,7 +4,8 @@
 // (method + path pattern -> handler), views.hpp renders the JSON.
 //
 // What a request goes through, in order:
-//   1. routing: GET /api/v1/health and static assets need no token; every other route does
+//   1. routing: GET /api/v1/health, GET /api/v1/openapi.json and static assets need no token;
+//      every other route does
 //   2. authentication: `Authorization: Bearer <token>` against the TokenStore -> 401
 //   3. rate limit: a token bucket per user -> 429 with Retry-After
 //   4. the route: reads come from the published ReadModel, filtered by owner (someone else's
