@@ -8,6 +8,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "runner/api/openapi.hpp"
 #include "runner/api/routes.hpp"
 #include "runner/api/templates.hpp"
 #include "runner/api/views.hpp"
@@ -87,6 +88,10 @@ struct Router::Handlers {
     if (!out.body.empty() && out.body.back() != '\n') out.body += '\n';
     r.stats_.append_metrics(out.body);
     return out;
+  }
+
+  static HttpResponse openapi(Router&, Call&) {
+    return json_response(200, std::string(openapi_document()));
   }
 
   static HttpResponse me(Router&, Call& call) {
@@ -418,6 +423,7 @@ std::span<const Router::Route> Router::route_table() {
   // before bots/{bot}; bots/{bot}/... before the catch-all that answers "no such route").
   static constexpr Route kRoutes[] = {
       {"GET", "/api/v1/health", Needs::kNothing, &H::health},
+      {"GET", "/api/v1/openapi.json", Needs::kNothing, &H::openapi},
       {"GET", "/metrics", Needs::kUser, &H::metrics},
       {"GET", "/api/v1/me", Needs::kUser, &H::me},
       {"GET", "/api/v1/templates", Needs::kUser, &H::templates},
@@ -451,6 +457,13 @@ std::span<const Router::Route> Router::route_table() {
       {"*", "/api/v1/bots/{bot}/{*}", Needs::kModel, &H::no_such_route},
   };
   return kRoutes;
+}
+
+std::vector<Router::RouteRow> Router::routes() {
+  std::vector<RouteRow> out;
+  for (const Route& row : route_table())
+    out.push_back({row.method, row.pattern, row.needs != Needs::kNothing});
+  return out;
 }
 
 }  // namespace be::api
