@@ -195,8 +195,9 @@ struct CommandResult {
 };
 
 // One event for the WebSocket stream, already formatted as a JSON object text:
-// {"seq":N,"time":ns,"type":"fill"|"order"|"signal"|"price"|"bot_status"|"risk_reject"|
-//  "stop_loss"|"take_profit"|"kill_switch"|"feed", "bot":id (absent for market data), ...}.
+// {"seq":N,"time":"<RFC 3339>","time_ns":"<ns>","type":"fill"|"order"|"signal"|"price"|
+//  "bot_status"|"risk_reject"|"stop_loss"|"take_profit"|"kill_switch"|"feed",
+//  "bot":id (absent for market data), ...}.
 // `seq` is the journal sequence of the record it reports: one numbering across restarts that
 // a client resumes from (docs/API.md, "Event stream").
 struct StreamItem {
