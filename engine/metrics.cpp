@@ -95,27 +95,36 @@ void flow_families(Exposition& x, const EngineView& e) {
   }
 }
 
+// One gauge each: the journal's positions and health, and its disk.
 void journal_families(Exposition& x, const EngineView& e) {
-  x.single("botengine_journal_lag", "gauge", "Records sequenced but not yet committed.",
-           static_cast<double>(
-               e.last_sequence > e.journal_committed ? e.last_sequence - e.journal_committed : 0));
-  x.single("botengine_last_sequence", "gauge", "Journal position of the last input applied.",
-           static_cast<double>(e.last_sequence));
-  x.single("botengine_journal_committed_sequence", "gauge",
-           "Highest journal position committed (readable after a crash of the process).",
-           static_cast<double>(e.journal_committed));
-  x.single("botengine_journal_durable_sequence", "gauge",
-           "Highest journal position synced to disk (kept across a power loss).",
-           static_cast<double>(e.journal_durable));
-  x.single("botengine_journal_failed", "gauge",
-           "1 once the journal refused a write: the engine no longer records (see health).",
-           e.journal_failed ? 1.0 : 0.0);
-  x.single("botengine_disk_free_bytes", "gauge",
-           "Free bytes on the journal's filesystem (-1: not watched).",
-           static_cast<double>(e.disk_free_bytes));
-  x.single("botengine_disk_reserve", "gauge",
-           "1 while below the reserve floor: new bots and orders adding exposure are refused.",
-           e.disk_reserve ? 1.0 : 0.0);
+  struct Gauge {
+    std::string_view name;
+    std::string_view help;
+    double value;
+  };
+  const auto position = [](SequenceNumber s) { return static_cast<double>(s); };
+  const Gauge gauges[] = {
+      {"botengine_journal_lag", "Records sequenced but not yet committed.",
+       position(e.last_sequence > e.journal_committed ? e.last_sequence - e.journal_committed : 0)},
+      {"botengine_last_sequence", "Journal position of the last input applied.",
+       position(e.last_sequence)},
+      {"botengine_journal_committed_sequence",
+       "Highest journal position committed (readable after a crash of the process).",
+       position(e.journal_committed)},
+      {"botengine_journal_durable_sequence",
+       "Highest journal position synced to disk (kept across a power loss).",
+       position(e.journal_durable)},
+      {"botengine_journal_failed",
+       "1 once the journal refused a write: the engine no longer records (see health).",
+       e.journal_failed ? 1.0 : 0.0},
+      {"botengine_disk_free_bytes", "Free bytes on the journal's filesystem (-1: not watched).",
+       static_cast<double>(e.disk_free_bytes)},
+      {"botengine_disk_reserve",
+       "1 while below the reserve floor: new bots and orders adding exposure are refused.",
+       e.disk_reserve ? 1.0 : 0.0},
+  };
+  for (const Gauge& g : gauges)
+    x.single(g.name, "gauge", g.help, g.value);
 }
 
 // Bots by state, feeds by venue (venues come from the deployment, not from users), kill
