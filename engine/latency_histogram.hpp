@@ -13,7 +13,7 @@
 //   stays exact.
 //
 //       index:  0 .. 63 | 64 .. 95  | 96 .. 127 | ... | 992 .. 1023
-//       values: 0 .. 63 | 64 .. 126 | 128 .. 252 | ... | 2^35 .. 2^36-1
+//       values: 0 .. 63 | 64 .. 127 | 128 .. 255 | ... | 2^35 .. 2^36-1
 //               width 1   width 2     width 4           width 2^30
 //
 // - Coarse, at the Prometheus bucket bounds kLatencyBoundsNs (1-2-5 from 100 ns to 10 s), so
@@ -147,11 +147,13 @@ class LatencyHistogram {
   }
 
  private:
-  std::array<std::uint64_t, kBucketCount> fine_{};
-  std::array<std::uint64_t, kBoundCount + 1> coarse_{};  // last: above every bound
+  // The totals and the coarse buckets first: record() touches them on every call, so they
+  // share the histogram's first cache lines; one fine bucket is the only other line touched.
   std::uint64_t count_ = 0;
   std::uint64_t sum_ = 0;
   std::uint64_t max_ = 0;
+  std::array<std::uint64_t, kBoundCount + 1> coarse_{};  // last: above every bound
+  std::array<std::uint64_t, kBucketCount> fine_{};
 };
 
 }  // namespace be::engine
