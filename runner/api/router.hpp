@@ -17,7 +17,8 @@
 // per authenticated command (any method but GET, not refused by the rate limit), the noise
 // budget everything else (malformed HTTP, unauthenticated commands, 429s, dropped clients, 5xx
 // reads). Each is a token bucket of its lines per second; a line over its budget is counted in
-// its own botengine_api_log_suppressed_total{budget=...} and summarised on the next line it lets out.
+// its own botengine_api_log_suppressed_total{budget=...} and summarised on the next line it lets
+// out.
 //
 // Thread-safety: handle() may run on any number of threads at once: the TokenStore and
 // options are immutable, counters are atomic, the rate limiter and the log limiter take a
