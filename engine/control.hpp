@@ -202,8 +202,9 @@ struct CommandResult {
 };
 
 // One event for the WebSocket stream, already formatted as a JSON object text:
-// {"seq":N,"time":ns,"type":"fill"|"order"|"signal"|"price"|"bot_status"|"risk_reject"|
-//  "stop_loss"|"take_profit"|"kill_switch"|"feed", "bot":id (absent for market data), ...}.
+// {"seq":N,"time":"<RFC 3339>","time_ns":"<ns>","type":"fill"|"order"|"signal"|"price"|
+//  "bot_status"|"risk_reject"|"stop_loss"|"take_profit"|"kill_switch"|"feed",
+//  "bot":id (absent for market data), ...}.
 struct StreamItem {
   std::uint64_t cursor = 0;  // position in the stream, dense from 1
   BotId bot = kNoBot;        // the owner filter: kNoBot = visible to every user

@@ -54,7 +54,10 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     wo.segments.max_bytes = im.config.journal_segment_bytes;
     wo.segments.max_age_s = im.config.journal_segment_age_s;
     wo.retention.keep_snapshots = im.config.keep_snapshots;
-    wo.retention.archive_dir = im.config.journal_archive_dir;
+    // Retention is on by default: retired segments go compressed to <data_dir>/archive, so a
+    // runner left alone keeps a bounded live journal (docs/JOURNAL.md, "Retention and archive").
+    wo.retention.archive_dir =
+        im.config.journal_archive_dir.value_or(im.config.data_dir + "/archive");
     wo.retention.delete_unarchived = im.config.journal_delete_unarchived;
     auto writer = journal::JournalWriter<>::open(dir, wo);
     if (!writer) return Unexpected("journal " + dir + ": " + writer.error().message);
@@ -62,6 +65,11 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     for (Event e : im.cut_tail) {
       e.header.sequence = im.next_position++;
       if (!im.journal_append(e)) return Unexpected("journal " + dir + ": " + im.journal_error);
+      // A notification among them was never offered to the notifier: it goes out first.
+      if (e.header.type == EventType::kNotification) {
+        im.pending_notifications.push_back(
+            {e.header.sequence, e.header.event_time, e.as<Notification>()});
+      }
     }
     engine->recovery_.completed_records = im.cut_tail.size();
     im.cut_tail.clear();

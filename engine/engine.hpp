@@ -106,11 +106,12 @@ struct EngineConfig {
   // Journal segments and retention (docs/JOURNAL.md "Segments and retention"): roll a segment
   // at this size (0: never by size) or age (0: never by age); keep the newest
   // keep_snapshots snapshots (0: all) plus pinned ones; retired segments go compressed to
-  // journal_archive_dir, or are deleted when journal_delete_unarchived, else stay.
+  // journal_archive_dir (unset: <data_dir>/archive; empty: no archive), or are deleted when
+  // journal_delete_unarchived, else stay.
   std::uint64_t journal_segment_bytes = std::uint64_t{256} << 20;
   std::int64_t journal_segment_age_s = 0;
   std::size_t keep_snapshots = 3;
-  std::string journal_archive_dir;
+  std::optional<std::string> journal_archive_dir;
   bool journal_delete_unarchived = false;
   std::uint64_t disk_reserve_bytes = std::uint64_t{128} << 20;
   std::uint64_t disk_stop_bytes = std::uint64_t{32} << 20;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/civil_time.hpp"
 #include "core/codes.hpp"
 #include "core/fixed_point.hpp"
 #include "core/json_config.hpp"
@@ -80,9 +81,12 @@ std::string_view side_text(Side side) noexcept {
 
 namespace {
 
+// Every item opens {"seq":N,"time":"<RFC 3339>","time_ns":"<ns>","type":...}: the one time
+// spelling of core/civil_time.hpp, so a JavaScript client holds the time exactly.
 std::string head(const Event& e, std::string_view type) {
-  std::string s = "{\"seq\":" + std::to_string(e.header.sequence) +
-                  ",\"time\":" + std::to_string(e.header.event_time) + ",\"type\":\"";
+  std::string s = "{\"seq\":" + std::to_string(e.header.sequence) + ',';
+  append_time_fields(s, "time", e.header.event_time);
+  s += ",\"type\":\"";
   s += type;
   s += '"';
   return s;

@@ -6,6 +6,7 @@
 
 #include "core/json_config.hpp"
 #include "core/names.hpp"
+#include "engine/snapshot_format.hpp"
 
 namespace be::engine {
 
@@ -127,6 +128,72 @@ Expected<std::optional<EngineConfig>, std::string> read_journal_config(journal::
   }
   reader.seek(1);
   return found;
+}
+
+Expected<ReplayStart, std::string> plan_replay(journal::Reader& reader) {
+  ReplayStart start;
+  SequenceNumber last = 0;
+  if (auto e = reader.bounds(start.first_record, last); !e.ok()) return Unexpected(e.message);
+  auto recorded = read_journal_config(reader);
+  if (!recorded) return Unexpected("the journal's config: " + recorded.error());
+  // An engine journal starts at 1; a later first record means retention took the start away.
+  if (start.first_record <= 1 || *recorded) {
+    if (*recorded) start.config = std::move(**recorded);
+    return start;
+  }
+  // The oldest snapshot from which every later record is live: its StateHash record is at or
+  // after the record before the first one held.
+  const SequenceNumber needed = start.first_record - 1;
+  SequenceNumber at_most = last;
+  std::string deployment;
+  while (at_most >= needed && at_most > 0) {
+    journal::SnapshotView snap;
+    bool found = false;
+    if (auto e = reader.find_snapshot(at_most, snap, found); !e.ok()) {
+      if (e.code != journal::Errc::kCorrupt || e.sequence == 0) return Unexpected(e.message);
+      start.damaged_snapshots.push_back(e.sequence);
+      at_most = e.sequence - 1;
+      continue;
+    }
+    if (!found || snap.sequence < needed) break;
+    const SnapshotParts parts = split_snapshot(snap.state);
+    if (parts.ok) {
+      start.snapshot = snap.sequence;
+      deployment.assign(parts.deployment);
+    }
+    at_most = snap.sequence - 1;
+  }
+  if (start.snapshot == 0) {
+    return Unexpected("the journal's records before " + std::to_string(start.first_record) +
+                      " were retired and no snapshot it still holds starts after them: replay "
+                      "with --archive DIR (where retention archived them)");
+  }
+  if (!deployment.empty()) {
+    auto parsed = parse_engine_config(deployment);
+    if (!parsed) {
+      return Unexpected("the deployment in the snapshot at sequence " +
+                        std::to_string(start.snapshot) + ": " +
+                        config::format_errors(parsed.error()));
+    }
+    start.config = std::move(*parsed);
+  }
+  return start;
+}
+
+Expected<bool, std::string> restore_snapshot(journal::Reader& reader, SequenceNumber sequence,
+                                             Fold& fold) {
+  const std::string at = "snapshot at sequence " + std::to_string(sequence);
+  journal::SnapshotView snap;
+  bool found = false;
+  if (auto e = reader.find_snapshot(sequence, snap, found); !e.ok()) {
+    return Unexpected(at + ": " + e.message);
+  }
+  if (!found || snap.sequence != sequence) return Unexpected(at + ": not in the journal");
+  const SnapshotParts parts = split_snapshot(snap.state);
+  if (!parts.ok) return Unexpected(at + ": not an engine snapshot");
+  if (auto refused = fold.restore(parts.fold))
+    return Unexpected(at + " does not restore: " + *refused);
+  return true;
 }
 
 }  // namespace be::engine

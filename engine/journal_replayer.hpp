@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/event.hpp"
 #include "core/expected.hpp"
@@ -139,5 +140,26 @@ class JournalReplayer {
 // first 16 records. nullopt when there is none; an error (the config's field errors, or the
 // reader's) when it does not parse. Leaves the reader positioned at the journal's start.
 Expected<std::optional<EngineConfig>, std::string> read_journal_config(journal::Reader& reader);
+
+// Where a replay of a journal starts, and with which deployment (docs/JOURNAL.md, "Replaying a
+// retired journal"). A journal whose reader holds its first records replays from its start,
+// with the config it recorded (read_journal_config; the defaults when none). One whose first
+// segments retention archived or deleted (and that was opened without the archive) replays
+// from the oldest snapshot it still holds, restored into a fold of the deployment that
+// snapshot records: every record after it is live, which retention guarantees.
+struct ReplayStart {
+  EngineConfig config;
+  SequenceNumber first_record = 0;  // the first record the reader holds (0: empty journal)
+  SequenceNumber snapshot = 0;      // 0: from the start; else restore this one, replay after it
+  std::vector<SequenceNumber> damaged_snapshots;  // skipped because they fail their CRC
+};
+// Errors: the config does not parse; the start was retired and no snapshot at or after it
+// remains ("replay with --archive"); the reader's errors.
+Expected<ReplayStart, std::string> plan_replay(journal::Reader& reader);
+
+// Restores the fold part of the snapshot at `sequence` into `fold` (built from the same
+// deployment). Errors name the sequence: missing, damaged, or refused by the fold.
+Expected<bool, std::string> restore_snapshot(journal::Reader& reader, SequenceNumber sequence,
+                                             Fold& fold);
 
 }  // namespace be::engine

@@ -124,6 +124,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
     if (v < clients.size() && clients[v]) {
       const auto cs = clients[v]->stats();
       f.messages = cs.frames;
+      f.last_message_time = cs.last_frame_time;
       if (f.state == "disconnected" && cs.connect_failures > 0) f.state = "reconnecting";
     }
     f.rejects = parse_rejects_io.load(std::memory_order_relaxed);

@@ -6,16 +6,23 @@
 
 namespace be::engine {
 
-std::vector<std::byte> engine_snapshot(const std::vector<std::byte>& fold_bytes,
-                                       const std::vector<std::byte>& history) {
-  std::vector<std::byte> out(kSnapshotMagic.size() + 4 + 8 + fold_bytes.size() + history.size());
+std::vector<std::byte> engine_snapshot(std::span<const std::byte> fold_bytes,
+                                       std::span<const std::byte> history,
+                                       std::string_view deployment) {
+  constexpr std::size_t kHeader = kSnapshotMagic.size() + 4 + 8 + 8;
+  std::vector<std::byte> out(kHeader + fold_bytes.size() + history.size() + deployment.size());
   std::byte* p = out.data();
   const std::uint64_t fold_size = fold_bytes.size();
+  const std::uint64_t history_size = history.size();
   std::memcpy(p, kSnapshotMagic.data(), kSnapshotMagic.size());
   std::memcpy(p + 4, &kSnapshotVersion, 4);
   std::memcpy(p + 8, &fold_size, 8);
-  if (!fold_bytes.empty()) std::memcpy(p + 16, fold_bytes.data(), fold_bytes.size());
-  if (!history.empty()) std::memcpy(p + 16 + fold_size, history.data(), history.size());
+  std::memcpy(p + 16, &history_size, 8);
+  p += kHeader;
+  if (!fold_bytes.empty()) std::memcpy(p, fold_bytes.data(), fold_size);
+  if (!history.empty()) std::memcpy(p + fold_size, history.data(), history_size);
+  if (!deployment.empty())
+    std::memcpy(p + fold_size + history_size, deployment.data(), deployment.size());
   return out;
 }
 
@@ -29,12 +36,26 @@ SnapshotParts split_snapshot(std::span<const std::byte> bytes) {
   std::uint64_t fold_size = 0;
   std::memcpy(&version, bytes.data() + 4, 4);
   std::memcpy(&fold_size, bytes.data() + 8, 8);
-  if (version != kSnapshotVersion || fold_size > bytes.size() - 16) {
+  if (version == 1 && fold_size <= bytes.size() - 16) {
+    parts.fold = bytes.subspan(16, fold_size);
+    parts.history = bytes.subspan(16 + fold_size);
+    return parts;
+  }
+  std::uint64_t history_size = 0;
+  if (version != kSnapshotVersion || bytes.size() < 24) {
     parts.ok = false;
     return parts;
   }
-  parts.fold = bytes.subspan(16, fold_size);
-  parts.history = bytes.subspan(16 + fold_size);
+  std::memcpy(&history_size, bytes.data() + 16, 8);
+  const std::size_t body = bytes.size() - 24;
+  if (fold_size > body || history_size > body - fold_size) {
+    parts.ok = false;
+    return parts;
+  }
+  parts.fold = bytes.subspan(24, fold_size);
+  parts.history = bytes.subspan(24 + fold_size, history_size);
+  const auto text = bytes.subspan(24 + fold_size + history_size);
+  parts.deployment = {reinterpret_cast<const char*>(text.data()), text.size()};
   return parts;
 }
 
@@ -60,7 +81,7 @@ void Engine::Impl::housekeeping(Nanos now) {
 
 void Engine::Impl::take_snapshot() {
   if (!writer) return;
-  const auto bytes = engine_snapshot(fold.snapshot(), history_bytes());
+  const auto bytes = engine_snapshot(fold.snapshot(), history_bytes(), config.source_text);
   const StateHash sh = fold.state_hash_record();  // stages quiescent: at == ordinal
   Event e = Event::make(sh, fold.strategy().engine_time(), 0);
   e.header.flags = kFlagDerived;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/agent.hpp"
 #include "journal/files.hpp"
 #include "journal/layout.hpp"
 
@@ -33,7 +34,7 @@ ssize_t read_some(int fd, void* buf, std::size_t n) {
 // `step(in, out, at_end)` consumes input and produces output; returns an error text or "".
 template <class Step>
 Error transform_file(const std::string& from, const std::string& to, std::size_t in_size,
-                     std::size_t out_size, Step&& step) {
+                     std::size_t out_size, Step&& step, const std::atomic<bool>* cancel = nullptr) {
   Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return os_error("cannot open", from);
   const std::string part = to + ".part";
@@ -44,6 +45,10 @@ Error transform_file(const std::string& from, const std::string& to, std::size_t
     std::vector<char> ibuf(in_size);
     std::vector<char> obuf(out_size);
     for (bool at_end = false; !at_end && result.ok();) {
+      if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+        result = Error{Errc::kClosed, 0, "archiving " + from + " cancelled"};
+        break;
+      }
       const ssize_t got = read_some(in.get(), ibuf.data(), ibuf.size());
       if (got < 0) {
         result = os_error("cannot read", from);
@@ -79,26 +84,27 @@ Error transform_file(const std::string& from, const std::string& to, std::size_t
 }  // namespace
 
 Error compress_file(const std::string& from, const std::string& to, int level,
-                    std::uint64_t& bytes_out) {
+                    std::uint64_t& bytes_out, const std::atomic<bool>* cancel) {
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (!cctx) return Error{Errc::kIo, 0, "zstd: cannot create a compression context"};
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
   bytes_out = 0;
-  Error e =
-      transform_file(from, to, ZSTD_CStreamInSize(), ZSTD_CStreamOutSize(),
-                     [&](ZSTD_inBuffer& in, ZSTD_outBuffer& out, bool at_end, std::string& why) {
-                       const std::size_t left = ZSTD_compressStream2(
-                           cctx.get(), &out, &in, at_end ? ZSTD_e_end : ZSTD_e_continue);
-                       if (ZSTD_isError(left)) {
-                         why = std::string("zstd compression failed: ") + ZSTD_getErrorName(left);
-                         return false;
-                       }
-                       bytes_out += out.pos;
-                       // Continue while input remains, or (at the end) while zstd still has output
-                       // to flush.
-                       return at_end ? left != 0 : in.pos < in.size;
-                     });
+  Error e = transform_file(
+      from, to, ZSTD_CStreamInSize(), ZSTD_CStreamOutSize(),
+      [&](ZSTD_inBuffer& in, ZSTD_outBuffer& out, bool at_end, std::string& why) {
+        const std::size_t left =
+            ZSTD_compressStream2(cctx.get(), &out, &in, at_end ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(left)) {
+          why = std::string("zstd compression failed: ") + ZSTD_getErrorName(left);
+          return false;
+        }
+        bytes_out += out.pos;
+        // Continue while input remains, or (at the end) while zstd still has output
+        // to flush.
+        return at_end ? left != 0 : in.pos < in.size;
+      },
+      cancel);
   if (!e.ok() && e.code == Errc::kCorrupt) e.code = Errc::kIo;  // compression never sees bad data
   return e;
 }
@@ -124,6 +130,54 @@ Error decompress_file(const std::string& from, const std::string& to) {
         return in.pos < in.size || out.pos == out.size;
       });
   return e;
+}
+
+void ArchiveThread::post(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    job_ = std::move(job);
+  }
+  busy_ = true;
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] { run(); });
+  }
+  wake_.notify_one();
+}
+
+ArchiveThread::Result ArchiveThread::take() {
+  std::lock_guard lock(mutex_);
+  Result r = std::move(result_);
+  result_ = {};
+  done_.store(false, std::memory_order_relaxed);
+  busy_ = false;
+  return r;
+}
+
+void ArchiveThread::stop() noexcept {
+  stopping_.store(true, std::memory_order_release);
+  {
+    std::lock_guard lock(mutex_);  // no wake-up lost between the check and the wait
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ArchiveThread::run() {
+  name_current_thread("be-archive");  // what top, perf and gdb show
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_.load(std::memory_order_acquire) || job_.has_value(); });
+    if (stopping_.load(std::memory_order_acquire)) return;
+    const Job job = std::move(*job_);
+    job_.reset();
+    lock.unlock();
+    Result r;
+    if (job.before) job.before();
+    r.error = compress_file(job.from, job.to, job.level, r.bytes, &stopping_);
+    lock.lock();
+    result_ = std::move(r);
+    done_.store(true, std::memory_order_release);
+  }
 }
 
 }  // namespace be::journal

@@ -310,6 +310,7 @@ Error Journal::prune() {
   const std::vector<SequenceNumber> kept = kept_snapshots();
   for (std::size_t i = 0; i < segments_.size(); ++i) {
     SegmentInfo& s = segments_[i];
+    if (retiring_ != 0 && key_of(s) == retiring_) continue;  // being compressed: leave its file
     std::vector<SequenceNumber> doomed;
     for (const SequenceNumber seq : s.snapshots) {
       if (!contains(kept, seq)) doomed.push_back(seq);
@@ -365,43 +366,77 @@ Error Journal::unpin_snapshot(SequenceNumber sequence) {
 
 Error Journal::retire_segments() {
   if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
+  for (;;) {
+    std::optional<Retirement> r;
+    if (Error e = begin_retirement(r); !e.ok() || !r) return e;
+    std::uint64_t bytes = 0;
+    Error archived;
+    if (!r->archive_file.empty()) {
+      archived = compress_file(r->data_file, r->archive_file, options_.retention.zstd_level, bytes);
+    }
+    if (Error e = finish_retirement(*r, archived, bytes); !e.ok()) return e;
+  }
+}
+
+// A sealed segment may leave when every record in it is at or below the oldest kept snapshot
+// and it holds none of the kept ones (so the oldest kept snapshot has every later record live).
+bool Journal::may_retire(const SegmentInfo& s, const std::vector<SequenceNumber>& kept) const {
+  if (kept.empty() || s.last_record > kept.front()) return false;
+  return std::none_of(s.snapshots.begin(), s.snapshots.end(),
+                      [&](SequenceNumber q) { return contains(kept, q); });
+}
+
+Error Journal::begin_retirement(std::optional<Retirement>& out) {
+  out.reset();
+  if (head_ == nullptr) return make_error(Errc::kInvalidArgument, "journal opened read-only");
   const RetentionOptions& r = options_.retention;
   const bool archive = !r.archive_dir.empty();
-  if (!archive && !r.delete_unarchived) return {};
-  const std::vector<SequenceNumber> kept = kept_snapshots();
-  if (kept.empty()) return {};  // no snapshot to restart from: every record is needed
-  const SequenceNumber oldest_kept = kept.front();
-  Error result;
-  while (segments_.size() > 1) {
-    const SegmentInfo& s = segments_.front();
-    if (s.last_record > oldest_kept) break;
-    if (std::any_of(s.snapshots.begin(), s.snapshots.end(),
-                    [&](SequenceNumber q) { return contains(kept, q); })) {
-      break;
+  // No snapshot at all means no retirement: every record is needed. Only the oldest segments
+  // go, in order, never the head, one at a time.
+  if ((!archive && !r.delete_unarchived) || retiring_ != 0 || segments_.size() < 2) return {};
+  const SegmentInfo& s = segments_.front();
+  if (!may_retire(s, kept_snapshots())) return {};
+  Retirement next;
+  next.key = key_of(s);
+  next.data_file = s.path.path + "/data.mdb";
+  if (archive) {
+    std::error_code ec;
+    fs::create_directories(r.archive_dir, ec);
+    if (ec) {
+      Error e = make_error(
+          Errc::kIo, "cannot create archive directory " + r.archive_dir + ": " + ec.message());
+      note_retention_error(e);
+      return e;
     }
-    if (archive) {
-      std::error_code ec;
-      fs::create_directories(r.archive_dir, ec);
-      if (ec) {
-        result = make_error(
-            Errc::kIo, "cannot create archive directory " + r.archive_dir + ": " + ec.message());
-        break;
-      }
-      const SequenceNumber first = s.path.legacy ? s.first_record : s.path.first;
-      std::uint64_t bytes = 0;
-      result = compress_file(s.path.path + "/data.mdb", archive_file(r.archive_dir, first),
-                             r.zstd_level, bytes);
-      if (!result.ok()) break;
-      counters_.add("segments_archived");
-      counters_.add("archived_bytes", bytes);
-    } else {
-      counters_.add("segments_deleted");
-    }
-    result = remove_segment_files(s.path);
-    if (result.ok()) result = sync_directory(s.path.legacy ? dir_ : segments_dir(dir_));
-    if (!result.ok()) break;
-    segments_.erase(segments_.begin());
+    next.archive_file = archive_file(r.archive_dir, next.key);
   }
+  retiring_ = next.key;
+  out = std::move(next);
+  return {};
+}
+
+Error Journal::finish_retirement(const Retirement& r, const Error& archived, std::uint64_t bytes) {
+  retiring_ = 0;
+  if (!archived.ok()) {
+    note_retention_error(archived);
+    return archived;
+  }
+  // Still the oldest and still not needed (a pin may have come meanwhile: the archive copy
+  // stays, harmless, since a reader prefers the live segment).
+  if (segments_.size() < 2 || key_of(segments_.front()) != r.key ||
+      !may_retire(segments_.front(), kept_snapshots())) {
+    return {};
+  }
+  const SegmentInfo& s = segments_.front();
+  if (!r.archive_file.empty()) {
+    counters_.add("segments_archived");
+    counters_.add("archived_bytes", bytes);
+  } else {
+    counters_.add("segments_deleted");
+  }
+  Error result = remove_segment_files(s.path);
+  if (result.ok()) result = sync_directory(s.path.legacy ? dir_ : segments_dir(dir_));
+  if (result.ok()) segments_.erase(segments_.begin());
   publish_counters();
   if (!result.ok()) note_retention_error(result);
   return result;

@@ -29,7 +29,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -74,7 +76,19 @@ struct RetentionOptions {
   // Without an archive, retired segments are deleted only when this is set; otherwise they
   // stay live.
   bool delete_unarchived = false;
-  int zstd_level = 1;  // fastest: archiving stalls the writer thread (docs/JOURNAL.md)
+  int zstd_level = 1;  // fastest: the archive thread keeps up with ~60 MB/s of journal
+  // Tests only: JournalWriter's archive thread calls it before compressing each segment (a
+  // test holds it there to show that commits go on meanwhile).
+  std::function<void()> archive_start_hook;
+};
+
+// One sealed segment leaving the live directory: retire_segments()'s unit of work, split in
+// two so that JournalWriter compresses on its own archive thread while the writer thread
+// keeps committing (begin and finish run on the journal's thread, the compression anywhere).
+struct Retirement {
+  SequenceNumber key = 0;    // the segment's name (its first sequence)
+  std::string data_file;     // its data.mdb
+  std::string archive_file;  // the compressed copy to write; empty: the segment is deleted
 };
 
 struct OpenOptions {
@@ -175,6 +189,16 @@ class Journal {
   // lie entirely before the oldest kept snapshot and hold no kept snapshot, oldest first.
   // Cold: compresses whole segments. Errors: kIo (also counted in retention_errors).
   Error retire_segments();
+  // The oldest segment retention lets go (see retire_segments), unless one is under way:
+  // marked in flight (prune_snapshots leaves it alone, so its file does not change while it
+  // is compressed) until finish_retirement. Errors: kIo (the archive directory cannot be
+  // created; counted in retention_errors).
+  Error begin_retirement(std::optional<Retirement>& out);
+  // Ends the retirement begun above. `archived`: the compression's result (ok without an
+  // archive). Ok: the live segment is removed and its directory synced. Otherwise the segment
+  // stays live for a later pass and the error is counted in retention_errors and returned
+  // (a segment pinned meanwhile also stays, without an error).
+  Error finish_retirement(const Retirement& r, const Error& archived, std::uint64_t bytes);
   // The last prune or retire failure (empty when none). Writer thread only.
   const std::string& last_retention_error() const noexcept { return last_retention_error_; }
 
@@ -191,6 +215,10 @@ class Journal {
   Error roll();
   Error create_segment(SequenceNumber first, std::string& final_path, bool rolling);
   std::vector<SequenceNumber> kept_snapshots() const;
+  bool may_retire(const SegmentInfo& s, const std::vector<SequenceNumber>& kept) const;
+  static SequenceNumber key_of(const SegmentInfo& s) noexcept {
+    return s.path.legacy ? s.first_record : s.path.first;
+  }
   Error prune();
   void note_retention_error(const Error& e);
   void publish_counters() noexcept;
@@ -207,6 +235,7 @@ class Journal {
   std::uint64_t map_grows_before_head_ = 0;
   std::uint64_t sealed_bytes_ = 0;  // data files of the live segments before the head
   std::string last_retention_error_;
+  SequenceNumber retiring_ = 0;  // the key of the segment being retired (0: none)
 
   SharedCounters<kJournalCounters> counters_;
 };

@@ -25,9 +25,10 @@
 // Segments and retention (journal/journal.hpp): the writer thread rolls to a new segment
 // between two group commits when the head reaches WriterOptions::segments' limits, and after
 // each snapshot it prunes snapshots and retires (archives or deletes) the segments retention
-// no longer needs. Both run on the writer thread, off the producer's path: a roll costs a few
-// syncs (milliseconds), an archive compresses whole segments (see docs/JOURNAL.md), during
-// which the queue absorbs the producer's records.
+// no longer needs, off the producer's path: a roll costs a few syncs (milliseconds) on the
+// writer thread; an archive compresses whole segments (seconds) on the writer's archive thread
+// ("be-archive", journal/archive.hpp), one segment at a time, while group commits go on; the
+// writer thread only decides what leaves and removes it once its compressed copy is synced.
 //
 // Hot path after warm-up: try_append and the writer loop do not allocate, lock or throw;
 // the writer thread's only syscalls are LMDB's writes and syncs and its idle back-off (and,
@@ -51,6 +52,7 @@
 #include "core/clock.hpp"
 #include "core/names.hpp"
 #include "core/spsc_ring.hpp"
+#include "journal/archive.hpp"
 #include "journal/journal.hpp"
 
 namespace be::journal {
@@ -220,6 +222,9 @@ class JournalWriter {
     if (!closed_.exchange(true)) {
       stop_.store(true, std::memory_order_release);
       if (thread_.joinable()) thread_.join();
+      // A compression under way is cancelled: the segment stays live and the next run's
+      // retention pass archives it again.
+      archiver_.stop();
     }
     return error();
   }
@@ -306,7 +311,31 @@ class JournalWriter {
     // (counters()["retention_errors"]), never a failure of the log itself.
     if (retain) {
       (void)journal_->prune_snapshots();
-      (void)journal_->retire_segments();
+      advance_retirement();
+    }
+  }
+
+  // Retires what retention lets go: deletions here, compressions on the archive thread, one
+  // at a time; called after each snapshot and when the archive thread finishes a segment.
+  // A failure leaves the segment live until the next snapshot's pass.
+  void advance_retirement() {
+    if (archiver_.busy()) {
+      if (!archiver_.done()) return;
+      const ArchiveThread::Result done = archiver_.take();
+      if (!journal_->finish_retirement(archiving_, done.error, done.bytes).ok()) return;
+    }
+    for (;;) {
+      std::optional<Retirement> next;
+      if (!journal_->begin_retirement(next).ok() || !next) return;
+      if (next->archive_file.empty()) {
+        if (!journal_->finish_retirement(*next, {}, 0).ok()) return;
+        continue;
+      }
+      archiving_ = std::move(*next);
+      const RetentionOptions& retention = journal_->options().retention;
+      archiver_.post({archiving_.data_file, archiving_.archive_file, retention.zstd_level,
+                      retention.archive_start_hook});
+      return;
     }
   }
 
@@ -347,6 +376,7 @@ class JournalWriter {
           serve_snapshot();
         }
       }
+      if (archiver_.busy() && archiver_.done()) advance_retirement();
       bool popped = false;
       while (n < max_n && queue_.try_pop(batch_[n])) {
         if (n == 0) group_start = monotonic_now();
@@ -409,6 +439,9 @@ class JournalWriter {
   std::mutex snapshot_mutex_;
   std::condition_variable snapshot_cv_;
   Request snapshot_;
+
+  ArchiveThread archiver_;  // writer thread only (but close(), after the writer thread ended)
+  Retirement archiving_;    // the segment the archive thread is compressing
 
   std::thread thread_;
 };

@@ -26,6 +26,7 @@ namespace {
 struct AtomicStats {
   std::atomic<std::uint64_t> frames{0}, bytes{0}, unrecognised{0}, replies{0}, request_errors{0},
       connects{0}, connect_failures{0}, disconnects{0}, stale_events{0}, pings{0}, pongs{0};
+  std::atomic<Nanos> last_frame_time{0};
 };
 
 void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
@@ -231,6 +232,7 @@ struct WsClient::Impl final : WsConnectionOwner {
     last_rx = last_byte = monotonic_now();
     bump(stats.frames);
     bump(stats.bytes, payload.size());
+    stats.last_frame_time.store(rx, std::memory_order_relaxed);
     const FrameKind kind = classify_frame(payload, binary);
     if (kind == FrameKind::kUnrecognised) bump(stats.unrecognised);
     if (stale) {
@@ -407,6 +409,7 @@ ClientStats WsClient::stats() const {
   s.stale_events = get(a.stale_events);
   s.pings_received = get(a.pings);
   s.pongs_received = get(a.pongs);
+  s.last_frame_time = a.last_frame_time.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -113,6 +113,7 @@ struct ClientStats {
   std::uint64_t stale_events = 0;
   std::uint64_t pings_received = 0;
   std::uint64_t pongs_received = 0;
+  Nanos last_frame_time = 0;  // receive time of the latest frame (the config's clock); 0: none
 };
 
 struct WsClientHandlers {

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "core/civil_time.hpp"
 #include "core/fixed_point.hpp"
 #include "core/json_config.hpp"
 
@@ -97,13 +98,16 @@ std::string ReportBuilder::json(const Fold& fold) const {
   std::snprintf(buf, sizeof buf,
                 "],\"total\":{\"trades\":%" PRIu64
                 ",\"pnl\":\"%s\",\"realized_pnl\":\"%s\","
-                "\"fees\":\"%s\",\"max_drawdown\":\"%s\"},\"from\":%" PRId64 ",\"to\":%" PRId64
-                ",\"equity_points\":%zu}",
+                "\"fees\":\"%s\",\"max_drawdown\":\"%s\"},",
                 trades, decimal_to_string(total, scale).c_str(),
                 decimal_to_string(realized, scale).c_str(), decimal_to_string(fees, scale).c_str(),
-                decimal_to_string(max_drawdown_, scale).c_str(), first_time_, last_time_,
-                curve_.size());
+                decimal_to_string(max_drawdown_, scale).c_str());
   s += buf;
+  // The event-time span, as every client-facing time is written (core/civil_time.hpp).
+  append_time_fields(s, "from", first_time_);
+  s += ',';
+  append_time_fields(s, "to", last_time_);
+  s += ",\"equity_points\":" + std::to_string(curve_.size()) + '}';
   return s;
 }
 

@@ -153,6 +153,12 @@ int verify(std::string_view dir) {
   std::printf("ok: %" PRIu64 " records", total);
   if (total > 0) std::printf(", sequences %" PRIu64 "..%" PRIu64, first, last);
   std::printf(", %" PRIu64 " snapshots; CRC32C and contiguity verified\n", snapshots);
+  if (total > 0 && first > 1) {
+    std::printf("records before %" PRIu64
+                " were retired by retention (archived or deleted); `botengine replay DIR "
+                "--archive ARCHIVE` reads the archived ones\n",
+                first);
+  }
   return kExitOk;
 }
 

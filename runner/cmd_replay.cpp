@@ -3,6 +3,9 @@
 //   DIR              a journal directory
 //   --verify         re-derive every output and compare it, and the periodic state hashes,
 //                    with the journal; print the first divergent record with both versions
+//   --archive DIR    also read the segments retention archived there (decompressed into
+//                    --scratch DIR, default DIR/scratch); without it a journal whose first
+//                    segments were retired replays from the oldest snapshot it still holds
 //   --capture FILE   a feed capture (text or binary) through the real parsers instead
 //                    (replay/capture_replay.hpp): instruments and paper venue from
 //                    --config DEPLOYMENT.json, or derived from the capture's symbols
@@ -33,11 +36,16 @@ namespace be::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: botengine replay DIR [--verify] [--bots FILE --report PREFIX] [--quiet]\n"
+    "usage: botengine replay DIR [--verify] [--archive DIR [--scratch DIR]]\n"
+    "                        [--bots FILE --report PREFIX] [--quiet]\n"
     "       botengine replay --capture FILE [--config DEPLOYMENT.json] [--venue NAME]\n"
     "                        [--bots FILE --report PREFIX] [--quiet]\n"
     "  DIR             a journal directory (e.g. ./data/journal)\n"
     "  --verify        compare every re-derived output and state hash with the journal\n"
+    "  --archive DIR   also replay the segments retention archived to DIR (decompressed\n"
+    "                  one at a time into --scratch DIR, default DIR/scratch); without it a\n"
+    "                  journal whose first segments were retired replays from the oldest\n"
+    "                  snapshot it still holds\n"
     "  --capture FILE  replay a feed capture (cryptofeed text or `capture record` binary)\n"
     "                  through the real parsers instead of a journal\n"
     "  --config FILE   with --capture: instruments and paper venue from this deployment\n"
@@ -84,7 +92,7 @@ int finish_backtest(const replay::Backtest& backtest, const std::string& report_
 }
 
 struct Options {
-  std::string dir, capture, config_file, venue, bots_file, report_prefix;
+  std::string dir, capture, config_file, venue, bots_file, report_prefix, archive, scratch;
   bool verify = false, quiet = false;
 };
 
@@ -190,12 +198,23 @@ void print_divergence(const engine::ReplayDivergence& d) {
 }
 
 int replay_journal(const Options& o, std::vector<std::string> bots) {
-  auto reader = journal::Reader::open(o.dir);
+  auto reader = journal::Reader::open(o.dir, journal::ReaderOptions{o.archive, o.scratch});
   if (!reader) return fail(reader.error().message);
-  // The deployment config the journal recorded (none: the defaults).
-  auto recorded = engine::read_journal_config(**reader);
-  if (!recorded) return fail("the journal's config: " + recorded.error());
-  const engine::EngineConfig config = recorded->value_or(engine::EngineConfig{});
+  // The deployment the journal recorded (none: the defaults), and where the replay starts.
+  auto start = engine::plan_replay(**reader);
+  if (!start) return fail(start.error());
+  const engine::EngineConfig& config = start->config;
+  for (SequenceNumber damaged : start->damaged_snapshots) {
+    std::printf("warning: the snapshot at sequence %" PRIu64 " is damaged and was skipped\n",
+                damaged);
+  }
+  if (start->snapshot != 0) {
+    // Said every time: a replay that did not start at the beginning must never read as one.
+    std::printf("records before %" PRIu64
+                " were retired (archived or deleted): replaying from the snapshot at sequence "
+                "%" PRIu64 " (--archive DIR replays them)\n",
+                start->first_record, start->snapshot);
+  }
 
   if (!o.bots_file.empty()) {
     // A backtest: only the recording's market, with other bots, in the backtest's own fold.
@@ -220,12 +239,16 @@ int replay_journal(const Options& o, std::vector<std::string> bots) {
   const engine::InstrumentTable instruments(config.instruments);
   const auto balances = engine::paper_balances(config, instruments);
   engine::Fold fold(engine::fold_config(config, balances), discard);
+  if (start->snapshot != 0) {
+    if (auto restored = engine::restore_snapshot(**reader, start->snapshot, fold); !restored)
+      return fail(restored.error());
+  }
   engine::JournalReplayer::Options options;
   options.compare = o.verify;
   options.stop_at_divergence = true;
   engine::JournalReplayer replayer(**reader, &fold, options);
   const auto started = std::chrono::steady_clock::now();
-  const auto replayed = replayer.run();
+  const auto replayed = replayer.run(start->snapshot + 1);
   if (!replayed) return fail(replayed.error());
   if (replayed->first_divergence) {
     print_divergence(*replayed->first_divergence);
@@ -273,6 +296,10 @@ int run_replay(Args args) {
       o.report_prefix = std::string(args[++i]);
     } else if (a == "--capture" && has_value) {
       o.capture = std::string(args[++i]);
+    } else if (a == "--archive" && has_value) {
+      o.archive = std::string(args[++i]);
+    } else if (a == "--scratch" && has_value) {
+      o.scratch = std::string(args[++i]);
     } else if (a == "--config" && has_value) {
       o.config_file = std::string(args[++i]);
     } else if (a == "--venue" && has_value) {
@@ -289,6 +316,8 @@ int run_replay(Args args) {
   if (!capture && (!o.config_file.empty() || !o.venue.empty())) {
     return usage("--config and --venue go with --capture (a journal records its config)");
   }
+  if (capture && !o.archive.empty()) return usage("--archive goes with a journal DIR");
+  if (!o.scratch.empty() && o.archive.empty()) return usage("--scratch goes with --archive");
   if (capture && o.verify) {
     return usage("--verify compares with a journal's derived records; a capture has none");
   }

@@ -20,6 +20,10 @@ bash scripts/setup.sh
 if [[ -f tests/oracle/package-lock.json ]]; then
   npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
 fi
+# docs/openapi.json's lint (Redocly CLI) and its check against the engine's answers (Ajv).
+if [[ -f tests/api/openapi/package-lock.json ]]; then
+  npm ci --prefix tests/api/openapi --no-audit --no-fund --loglevel=error
+fi
 # The dashboard's browser test drives Debian's Chromium with playwright-core (no download).
 if [[ -f tests/browser/package-lock.json ]]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "core/civil_time.hpp"
 #include "core/json_config.hpp"
 
 namespace be::api {
@@ -77,6 +78,22 @@ class JsonWriter {
     } else {
       return string(v);
     }
+  }
+
+  // A time as every answer writes one (core/civil_time.hpp, docs/API.md "Times"): "<k>" in
+  // RFC 3339 UTC with nine fractional digits and "<k>_ns" the exact nanoseconds as a decimal
+  // string. The read model's 0 means "never" (a feed with no message yet): both are null then,
+  // rather than a 1970 date that never happened.
+  JsonWriter& time_field(std::string_view k, Nanos t) {
+    if (t == 0) {
+      key(k).null();
+      std::string ns_key(k);
+      ns_key += "_ns";
+      return key(ns_key).null();
+    }
+    comma();
+    append_time_fields(out_, k, t);
+    return *this;
   }
 
   const std::string& str() const& noexcept { return out_; }

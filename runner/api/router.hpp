@@ -4,7 +4,8 @@
 // (method + path pattern -> handler), views.hpp renders the JSON.
 //
 // What a request goes through, in order:
-//   1. routing: GET /api/v1/health and static assets need no token; every other route does
+//   1. routing: GET /api/v1/health, GET /api/v1/openapi.json and static assets need no token;
+//      every other route does
 //   2. authentication: `Authorization: Bearer <token>` against the TokenStore -> 401
 //   3. rate limit: a token bucket per user -> 429 with Retry-After
 //   4. the route: reads come from the published ReadModel, filtered by owner (someone else's
@@ -148,6 +149,14 @@ class Router {
     std::optional<std::uint64_t> since;  // ?since=N: resume after cursor N
   };
   StreamAuth authorize_stream(const HttpRequest& request, SteadyTime now);
+
+  // The route table's rows, in dispatch order, for tests that hold docs/openapi.json to it.
+  struct RouteRow {
+    std::string_view method;   // "GET", ...; "*": any method (a catch-all refusal)
+    std::string_view pattern;  // "/api/v1/bots/{bot}/orders"; "{*}": the rest of the path
+    bool needs_token = true;
+  };
+  static std::vector<RouteRow> routes();
 
   // Logs a line through that budget's rate limiter (see Logging above).
   void log(LogBudget budget, std::string_view line, SteadyTime now);

@@ -2,11 +2,13 @@
 // dispatcher (router.cpp) applied the row's needs: call.user is set from kUser on, call.model
 // from kModel on, and call.bot / call.rest hold the pattern's {bot} / {*}.
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
+#include "runner/api/openapi.hpp"
 #include "runner/api/routes.hpp"
 #include "runner/api/templates.hpp"
 #include "runner/api/views.hpp"
@@ -38,6 +40,12 @@ std::string content_type_for(std::string_view name) {
   if (ends(".svg")) return "image/svg+xml";
   if (ends(".png")) return "image/png";
   return "application/octet-stream";
+}
+
+// A file's modification time as nanoseconds since the Unix epoch.
+Nanos file_time_nanos(fs::file_time_type t) {
+  const auto sys = std::chrono::file_clock::to_sys(t);
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
 }
 
 HttpResponse missing_config() {
@@ -80,6 +88,10 @@ struct Router::Handlers {
     if (!out.body.empty() && out.body.back() != '\n') out.body += '\n';
     r.stats_.append_metrics(out.body);
     return out;
+  }
+
+  static HttpResponse openapi(Router&, Call&) {
+    return json_response(200, std::string(openapi_document()));
   }
 
   static HttpResponse me(Router&, Call& call) {
@@ -291,7 +303,7 @@ struct Router::Handlers {
     return bot_detail(call, [](JsonWriter& w, const BotView& bot) {
       w.key("equity").begin_array();
       for (const auto& p : bot.equity)
-        w.begin_object().field("time", p.time).field("equity", p.equity).end_object();
+        w.begin_object().time_field("time", p.time).field("equity", p.equity).end_object();
       w.end_array();
     });
   }
@@ -354,21 +366,31 @@ struct Router::Handlers {
     }
     std::error_code ec;
     if (name.empty()) {
-      std::vector<std::pair<std::string, std::uintmax_t>> files;
+      struct ReportFile {
+        std::string name;
+        std::uintmax_t size = 0;
+        Nanos modified = 0;
+        bool operator<(const ReportFile& o) const { return name < o.name; }
+      };
+      std::vector<ReportFile> files;
       for (fs::directory_iterator it(options.reports_dir, ec), end; !ec && it != end;
            it.increment(ec)) {
         const std::string file = it->path().filename().string();
         // symlink_status: a link could point anywhere, so links are not reports.
         if (!safe_report_name(file) || !fs::is_regular_file(it->symlink_status())) continue;
-        std::error_code size_ec;
+        std::error_code size_ec, time_ec;
         const auto size = fs::file_size(it->path(), size_ec);
-        if (!size_ec) files.emplace_back(file, size);
+        const auto written = fs::last_write_time(it->path(), time_ec);
+        if (size_ec) continue;
+        files.push_back({file, size, time_ec ? 0 : file_time_nanos(written)});
       }
       std::sort(files.begin(), files.end());
       JsonWriter w;
       w.begin_object().key("reports").begin_array();
-      for (const auto& [file, size] : files)
-        w.begin_object().field("name", file).field("size", size).end_object();
+      for (const ReportFile& f : files) {
+        w.begin_object().field("name", f.name).field("size", f.size);
+        w.time_field("modified", f.modified).end_object();
+      }
       w.end_array().end_object();
       return json_response(200, std::move(w).str());
     }
@@ -401,6 +423,7 @@ std::span<const Router::Route> Router::route_table() {
   // before bots/{bot}; bots/{bot}/... before the catch-all that answers "no such route").
   static constexpr Route kRoutes[] = {
       {"GET", "/api/v1/health", Needs::kNothing, &H::health},
+      {"GET", "/api/v1/openapi.json", Needs::kNothing, &H::openapi},
       {"GET", "/metrics", Needs::kUser, &H::metrics},
       {"GET", "/api/v1/me", Needs::kUser, &H::me},
       {"GET", "/api/v1/templates", Needs::kUser, &H::templates},
@@ -434,6 +457,13 @@ std::span<const Router::Route> Router::route_table() {
       {"*", "/api/v1/bots/{bot}/{*}", Needs::kModel, &H::no_such_route},
   };
   return kRoutes;
+}
+
+std::vector<Router::RouteRow> Router::routes() {
+  std::vector<RouteRow> out;
+  for (const Route& row : route_table())
+    out.push_back({row.method, row.pattern, row.needs != Needs::kNothing});
+  return out;
 }
 
 }  // namespace be::api

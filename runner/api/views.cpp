@@ -36,7 +36,7 @@ void write_order(JsonWriter& w, const engine::OrderView& o) {
       .field("quantity", o.quantity)
       .field("filled_quantity", o.filled_quantity)
       .field("tag", o.tag)
-      .field("updated_time", o.updated_time)
+      .time_field("updated_time", o.updated_time)
       .end_object();
 }
 
@@ -49,7 +49,7 @@ void write_fill(JsonWriter& w, const engine::FillView& f) {
       .field("quantity", f.quantity)
       .field("fee", f.fee)
       .field("liquidity", f.liquidity)
-      .field("time", f.time)
+      .time_field("time", f.time)
       .field("sequence", f.sequence)
       .end_object();
 }
@@ -75,7 +75,7 @@ void write_bot_fields(JsonWriter& w, const BotView& b, const TokenStore& tokens)
       .field("state_reason", b.state_reason)
       .field("kill_switch", b.kill_switch)
       .field("circuit_open", b.circuit_open)
-      .field("heartbeat", b.heartbeat)
+      .time_field("heartbeat", b.heartbeat)
       .field("inputs_handled", b.inputs_handled)
       .field("pnl", b.pnl)
       .field("open_orders", b.open_orders)
@@ -92,8 +92,8 @@ void write_engine(JsonWriter& w, const engine::EngineView& e) {
       .field("durability", e.durability)
       .field("topology", e.topology)
       .field("events_per_second", e.events_per_second)
-      .field("engine_time", e.engine_time)
-      .field("published_wall_time", e.published_wall_time)
+      .time_field("engine_time", e.engine_time)
+      .time_field("published_wall_time", e.published_wall_time)
       .field("global_kill_switch", e.global_kill_switch);
   w.key("killed_accounts").begin_array();
   for (const auto a : e.killed_accounts)
@@ -106,7 +106,7 @@ void write_engine(JsonWriter& w, const engine::EngineView& e) {
         .field("state", f.state)
         .field("messages", f.messages)
         .field("rejects", f.rejects)
-        .field("last_message_time", f.last_message_time)
+        .time_field("last_message_time", f.last_message_time)
         .end_object();
   }
   w.end_array();

@@ -1,7 +1,6 @@
 #include "runner/notify/format.hpp"
 
-#include <ctime>
-
+#include "core/civil_time.hpp"
 #include "core/codes.hpp"
 #include "core/fixed_point.hpp"
 #include "core/json_config.hpp"
@@ -99,9 +98,8 @@ std::string json_event(const NotifyItem& item, std::string_view key) {
   out.append("{\"idempotency_key\":");
   append_json_string(out, key);
   out.append(",\"sequence\":").append(std::to_string(item.seq));
-  out.append(",\"time\":");
-  append_json_string(out, format_time(item.time));
-  out.append(",\"time_ns\":").append(std::to_string(item.time));
+  out.push_back(',');
+  append_time_fields(out, "time", item.time);
   out.append(",\"kind\":");
   append_json_string(out, to_string(n.kind));
   out.append(",\"bot_id\":");
@@ -152,25 +150,6 @@ std::string idempotency_key(std::string_view instance, SequenceNumber seq) {
   key.push_back('-');
   key.append(std::to_string(seq));
   return key;
-}
-
-std::string format_time(Nanos time) {
-  Nanos secs = time / 1'000'000'000;
-  Nanos frac = time % 1'000'000'000;
-  if (frac < 0) {
-    frac += 1'000'000'000;
-    --secs;
-  }
-  const std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[64];
-  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  char ns[16];
-  std::snprintf(ns, sizeof ns, ".%09lldZ", static_cast<long long>(frac));
-  out.append(ns);
-  return out;
 }
 
 std::string human_text(const NotifyItem& item) {
@@ -235,7 +214,7 @@ std::string format_payload(const NotifyItem& item, Format format, std::string_vi
       std::string text = "<b>";
       text.append(title(item.n.kind)).append("</b>\n");
       text.append(escape_markup(human_text(item))).append("\n<i>");
-      text.append(escape_markup(format_time(item.time))).append(" · ");
+      text.append(escape_markup(rfc3339_ns(item.time))).append(" · ");
       text.append(escape_markup(key)).append("</i>");
       std::string out = "{\"chat_id\":";
       append_json_string(out, telegram_chat_id);
@@ -250,7 +229,7 @@ std::string format_payload(const NotifyItem& item, Format format, std::string_vi
       fallback.append(": ").append(line);
       std::string section = "*";
       section.append(title(item.n.kind)).append("*\n").append(line);
-      std::string context = escape_markup(format_time(item.time));
+      std::string context = escape_markup(rfc3339_ns(item.time));
       context.append(" · ").append(escape_markup(key));
       std::string out = "{\"text\":";
       append_json_string(out, fallback);

@@ -37,7 +37,4 @@ std::string human_text(const NotifyItem& item);
 std::string format_payload(const NotifyItem& item, Format format, std::string_view key,
                            std::string_view telegram_chat_id);
 
-// "2026-11-23T03:33:32.123456789Z"
-std::string format_time(Nanos time);
-
 }  // namespace be::notify

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -405,13 +406,23 @@ TEST_F(ApiServerTest, shouldListAndServeReportsAndRefusePathTraversal) {
   { std::ofstream(dir / ".hidden") << "x"; }
   { std::ofstream(dir.parent_path() / ("secret-" + std::to_string(getpid()))) << "secret"; }
   fs::create_symlink(dir.parent_path() / ("secret-" + std::to_string(getpid())), dir / "link.txt");
+  // Known modification times, so the listing's times (API.md "Times") can be checked exactly.
+  const auto at = [](std::int64_t ns) {
+    return std::chrono::file_clock::from_sys(
+        std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(ns)));
+  };
+  fs::last_write_time(dir / "run1.html", at(1'796'592'300'123'456'789));
+  fs::last_write_time(dir / "run1.json", at(1'700'000'000'000'000'001));
   ApiOptions o;
   o.reports_dir = dir;
   start(o);
   auto list = call("GET", "/api/v1/reports", kBobToken);
   ASSERT_TRUE(list);
-  EXPECT_EQ(list->body,
-            R"({"reports":[{"name":"run1.html","size":13},{"name":"run1.json","size":13}]})");
+  EXPECT_EQ(
+      list->body,
+      R"({"reports":[{"name":"run1.html","size":13,"modified":"2026-12-06T21:25:00.123456789Z",)"
+      R"("modified_ns":"1796592300123456789"},{"name":"run1.json","size":13,)"
+      R"("modified":"2023-11-14T22:13:20.000000001Z","modified_ns":"1700000000000000001"}]})");
   auto one = call("GET", "/api/v1/reports/run1.json", kBobToken);
   EXPECT_EQ(one->status, 200);
   EXPECT_EQ(one->header("content-type"), "application/json");

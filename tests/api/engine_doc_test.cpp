@@ -30,6 +30,7 @@
 #include "runner/api/server.hpp"
 #include "tests/api/api_fixture.hpp"
 #include "tests/api/doc_examples.hpp"
+#include "tests/api/exchange_log.hpp"
 
 namespace be::api::test {
 namespace {
@@ -169,6 +170,7 @@ TEST_F(EngineApiDocTest, shouldAnswerEveryExampleInTheApiDocFromTheRealEngine) {
   ASSERT_NO_FATAL_FAILURE(load_doc_examples(examples));
 
   std::map<std::string, int> seen;
+  ExchangeLog exchanges;  // for the OpenAPI check (api_openapi_live), when asked for
   int matched = 0, known = 0, lagged = 0;
   for (const DocExample& e : examples) {
     SCOPED_TRACE(e.where());
@@ -178,6 +180,7 @@ TEST_F(EngineApiDocTest, shouldAnswerEveryExampleInTheApiDocFromTheRealEngine) {
       if (d.request == e.request.lines[0] && d.occurrence == occurrence) divergence = &d;
     }
     const ExampleResult r = run_example(port_, e);
+    exchanges.record(e, r);
     if (divergence == nullptr) {
       EXPECT_TRUE(r.mismatches.empty()) << r.describe();
       if (r.mismatches.empty()) {
@@ -203,6 +206,7 @@ TEST_F(EngineApiDocTest, shouldAnswerEveryExampleInTheApiDocFromTheRealEngine) {
       }
     }
   }
+  exchanges.record_stream(port_, kAdminToken);
   std::printf(
       "[ DOC      ] %d of %zu examples match the engine, %d known divergences, %d commands "
       "answered before the read model showed them\n",

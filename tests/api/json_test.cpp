@@ -33,6 +33,24 @@ TEST(JsonWriter, shouldWriteNonFiniteNumbersAsNull) {
   EXPECT_EQ(w.str(), "[null,null]");
 }
 
+// Every time in an answer is the RFC 3339 text and the exact integer as a string (API.md
+// "Times"), placed by the writer like any field; the read model's 0 ("never") is null in both.
+TEST(JsonWriter, shouldWriteTimesAsTextAndExactNanosecondStringsAndNeverAsNull) {
+  JsonWriter w;
+  w.begin_object().field("a", 1).time_field("time", 1'796'592'300'123'456'789);
+  w.time_field("last_message_time", 0).field("b", 2).end_object();
+  EXPECT_EQ(w.str(),
+            R"({"a":1,"time":"2026-12-06T21:25:00.123456789Z","time_ns":"1796592300123456789",)"
+            R"("last_message_time":null,"last_message_time_ns":null,"b":2})");
+  auto parsed = config::parse(w.str());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error();
+  EXPECT_EQ(parsed->find("time_ns")->text, "1796592300123456789");
+
+  JsonWriter first;
+  first.begin_array().begin_object().time_field("t", 1).end_object().end_array();
+  EXPECT_EQ(first.str(), R"([{"t":"1970-01-01T00:00:00.000000001Z","t_ns":"1"}])");
+}
+
 TEST(QueryParam, shouldPercentDecodeAndFindByName) {
   EXPECT_EQ(query_param("/x?a=1&token=ab%2Bc+d", "token"), "ab+c d");
   EXPECT_EQ(query_param("/x?tokens=1", "token"), std::nullopt);

@@ -87,6 +87,9 @@ class Runner {
       lines.push(`${user} ${role} ${crypto.createHash('sha256').update(token).digest('hex')}`);
     }
     fs.writeFileSync(path.join(this.dir, 'tokens'), `${lines.join('\n')}\n`, { mode: 0o600 });
+    // One backtest report, so the Reports page has a row to show (its modification time).
+    fs.mkdirSync(path.join(this.dir, 'reports'));
+    fs.writeFileSync(path.join(this.dir, 'reports', 'backtest-demo.json'), '{"bots":[],"equity_points":0}\n');
     // The demo deployment: the runner starts the exchange simulator itself on a free port
     // (--sim-port's default) and trades its bots on paper against it.
     this.apiPort = await freePort();
@@ -154,6 +157,24 @@ async function checkLabels(page, where) {
   check(problems.length === 0, `${where}: every control is labelled${problems.length ? ` (${problems.join('; ')})` : ''}`);
 }
 
+// What the API's times look like on screen (dom.js fmtTime): UTC to the millisecond.
+const SHOWN_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} UTC$/;
+
+// Small lies on screen (issue 15): a value the page could not render shows up as NaN,
+// "undefined", "[object Object]" or "Invalid Date", and a time the page did not convert as a
+// raw nanosecond count (19 digits). None may appear in the page's content.
+async function checkNoLies(page, where) {
+  const text = await page.locator('main').innerText();
+  const lies = text.match(/\bNaN\b|\bundefined\b|\[object Object\]|Invalid Date|\b\d{19}\b/g) || [];
+  check(lies.length === 0, `${where}: no NaN, undefined or raw nanosecond times on screen${lies.length ? ` (${[...new Set(lies)].join(', ')})` : ''}`);
+}
+
+// The cells of the table whose caption is `caption`, row by row, as the user reads them.
+async function tableCells(page, caption) {
+  return page.locator('table', { has: page.locator('caption', { hasText: caption }) })
+    .locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.innerText.trim())));
+}
+
 async function shot(page, dir, name) {
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
@@ -184,7 +205,8 @@ async function tabTo(page, locator, limit = 80) {
 
 // ---- the story -------------------------------------------------------------------------------
 
-async function story(browser, base, tokens, art) {
+// hasReport: the engine under test was started here with one report in its data directory.
+async function story(browser, base, tokens, art, hasReport) {
   // Unique per run, so an engine that already has bots (the --url form) cannot confuse it.
   const BOT = `alice dca ${process.pid}`;
   const alice = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -209,6 +231,20 @@ async function story(browser, base, tokens, art) {
   await page.locator('#live.connected').waitFor();
   check(true, 'alice signed in; the overview shows engine health and the stream is live');
   await checkLabels(page, 'overview');
+
+  // The Feeds table: a venue that counted messages shows when the last one came, not "never"
+  // (issue 15: the read model never filled last_message_time). Waits for the simulator's
+  // first frames to be counted by a poll of /engine.
+  await page.waitForFunction(() => [...document.querySelectorAll('table')]
+    .find((t) => t.caption?.textContent === 'Feed status per venue')
+    ?.querySelector('tbody tr td:nth-child(3)')?.textContent > 0);
+  const feeds = await tableCells(page, 'Feed status per venue');
+  const counting = feeds.filter((row) => Number(row[2]) > 0);
+  check(counting.length > 0 && counting.every((row) => SHOWN_TIME.test(row[4])),
+        `a feed that counts messages shows its last message time (${JSON.stringify(feeds)})`);
+  const engineTime = (await page.locator('.card', { hasText: 'Engine time' }).locator('.value').innerText()).trim();
+  check(SHOWN_TIME.test(engineTime), `the engine time is a UTC time ("${engineTime}")`);
+  await checkNoLies(page, 'overview');
 
   // New bot from the DCA template; the engine names a bad field and the error sits beside it.
   await page.getByRole('link', { name: 'New bot', exact: true }).click();
@@ -267,8 +303,25 @@ async function story(browser, base, tokens, art) {
     .locator('tbody tr', { hasText: /^be|be\d+x/ }).first();
   await firstOrder.waitFor({ timeout: 60000 });
   check(true, `the first order appeared: ${(await firstOrder.textContent()).slice(0, 60)}`);
+  const orders = await tableCells(page, 'Orders');
+  check(orders.every((row) => SHOWN_TIME.test(row[7])), `every order shows when it was updated (${JSON.stringify(orders[0])})`);
+  // The DCA base order is a market order: it has no price of its own, so none is shown (it
+  // said 0.00000000, as if it had been bought for nothing).
+  const market = orders.filter((row) => row[2] === 'market');
+  check(market.length > 0 && market.every((row) => row[4] === 'market'),
+        `a market order shows "market" as its price, not 0 (${JSON.stringify(market)})`);
+  // The heartbeat is the event time of the last market input the bot handled: the base order
+  // goes out on the start command, so it is "never" until the simulator's next trade reaches
+  // the bot; then it must be a time (waited for, within the step's deadline).
+  await page.waitForFunction(() => [...document.querySelectorAll('.card')]
+    .find((c) => c.querySelector('.label')?.textContent === 'Last input handled')
+    ?.querySelector('.value')?.textContent !== 'never').catch(() => {});  // the check says
+  const handledText = (await page.locator('.card', { hasText: 'Last input handled' })
+    .locator('.value').innerText()).trim();
+  check(SHOWN_TIME.test(handledText), `the bot shows when it last handled an input ("${handledText}")`);
   await shot(page, art, '03-bot-running');
   await checkLabels(page, 'bot page');
+  await checkNoLies(page, 'bot page');
 
   // Pause it from the bots table.
   await page.getByRole('link', { name: 'Bots', exact: true }).click();
@@ -277,6 +330,7 @@ async function story(browser, base, tokens, art) {
   check(true, 'the bot paused (Resume became available)');
   await shot(page, art, '04-bots-paused');
   await checkLabels(page, 'bots');
+  await checkNoLies(page, 'bots');
 
   // Kill switch for the bot: Escape cancels the confirmation; confirming latches it and the
   // banner shows on every page; resetting clears it.
@@ -301,6 +355,14 @@ async function story(browser, base, tokens, art) {
     await page.getByRole('heading', { name: link, exact: true }).waitFor();
     check(await banner.isVisible(), `the kill-switch banner is visible on ${link}`);
     await checkLabels(page, link);
+    await checkNoLies(page, link);
+    if (link === 'Reports' && hasReport) {
+      await page.locator('table', { has: page.locator('caption', { hasText: 'Reports' }) })
+        .locator('tbody tr a').first().waitFor();
+      const reports = (await tableCells(page, 'Reports')).filter((row) => row.length === 3);
+      check(reports.length > 0 && reports.every((row) => SHOWN_TIME.test(row[2])),
+            `every report shows when it was written (${JSON.stringify(reports)})`);
+    }
     await shot(page, art, file);
   }
   await page.getByRole('link', { name: 'Kill switch', exact: true }).click();
@@ -367,7 +429,7 @@ async function main() {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
              '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    await story(browser, base, tokens, art);
+    await story(browser, base, tokens, art, Boolean(runner));
   } catch (e) {
     failures++;
     console.log(`FAIL ${e.stack || e}`);

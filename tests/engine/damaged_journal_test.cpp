@@ -6,9 +6,11 @@
 #include <lmdb.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -248,14 +250,29 @@ TEST(DamagedJournal, AnInputWhoseDerivedRecordsAKillCutOffIsCompletedAtOpen) {
   }
   const std::string journal = (dir.path / "journal").string();
   ASSERT_TRUE(cut_after(be::test::head_segment(journal), start_command));
+  config.notifications_after = start_command;  // the notifier had delivered up to the start
   {
     auto engine = open_engine(config);
     ASSERT_TRUE(engine);
-    EXPECT_GT(engine->recovery().completed_records, 0u) << "the start's bot status changes";
+    const std::uint64_t completed = engine->recovery().completed_records;
+    EXPECT_GT(completed, 0u) << "the start's bot status changes";
+    // The bot-status notification among the completed records was never offered: it is now.
+    std::mutex m;
+    std::vector<std::pair<SequenceNumber, NotificationKind>> delivered;
+    engine->set_notification_handler([&](SequenceNumber seq, Nanos, const Notification& n) {
+      std::lock_guard lock(m);
+      delivered.emplace_back(seq, n.kind);
+    });
     ASSERT_TRUE(engine->start().has_value());
     Market market(3, wall_clock_now());
     EXPECT_TRUE(offer_market(*engine, market, 50));
     EXPECT_EQ(engine->stop(), "");
+    std::lock_guard lock(m);
+    const auto among_completed = [&](const auto& d) {
+      return d.first > start_command && d.first <= start_command + completed &&
+             d.second == NotificationKind::kBotStatus;
+    };
+    EXPECT_TRUE(std::any_of(delivered.begin(), delivered.end(), among_completed));
   }
   EXPECT_EQ(replay_from_scratch(config).derived_mismatches, 0u);
   const Cli replay = botengine("replay --verify " + journal);

@@ -2,8 +2,12 @@
 // and reading archived segments back (docs/JOURNAL.md "Retention and archive").
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <vector>
 
 #include "journal/archive.hpp"
@@ -32,6 +36,17 @@ OpenOptions writing(std::size_t keep = 0, std::string archive = {}) {
   o.retention.keep_snapshots = keep;
   o.retention.archive_dir = std::move(archive);
   return o;
+}
+
+// A writer as the engine runs one, with small segments: every snapshot prunes and retires.
+WriterOptions small_writer(std::size_t keep) {
+  WriterOptions wo;
+  wo.durability = Durability::kNone;
+  wo.group_max_records = 64;
+  wo.initial_map_size = std::size_t{1} << 20;
+  wo.segments.max_bytes = kSmallSegment;
+  wo.retention.keep_snapshots = keep;
+  return wo;
 }
 
 Error append(Journal& j, SequenceNumber from, SequenceNumber to) {
@@ -236,12 +251,7 @@ TEST(JournalRetention, shouldBoundTheLiveBytesThroughTheWriterAcrossManySnapshot
   // Through the JournalWriter, as the engine runs it: every snapshot prunes and retires.
   // keep N=2 snapshots of S=20,000 bytes, one every I=1,000 inputs, segments of B=64 KiB.
   TempDir dir;
-  WriterOptions wo;
-  wo.durability = Durability::kNone;
-  wo.group_max_records = 64;
-  wo.initial_map_size = std::size_t{1} << 20;
-  wo.segments.max_bytes = kSmallSegment;
-  wo.retention.keep_snapshots = 2;
+  WriterOptions wo = small_writer(2);
   wo.retention.delete_unarchived = true;
   constexpr std::size_t kSnapshotBytes = 20'000;
   constexpr SequenceNumber kInterval = 1000;
@@ -287,6 +297,94 @@ TEST(JournalRetention, shouldBoundTheLiveBytesThroughTheWriterAcrossManySnapshot
   EXPECT_LE((*r)->segments().front().first, oldest_kept + 1);
   r->reset();
   EXPECT_EQ(check_journal(dir.path(), oldest_kept + 1), 30 * kInterval);
+}
+
+TEST(JournalRetention, shouldArchiveOnItsOwnThreadWhileCommitsGoOn) {
+  // The archive thread is held at the start of its first compression until the producer
+  // has seen 2,000 more records committed: were the archive on the writer thread, nothing
+  // would commit meanwhile and the test would time out in the wait below.
+  TempDir dir;
+  const std::string archive = dir.path() + "/archive";
+  std::mutex m;
+  std::condition_variable cv;
+  bool archiving = false, release = false;
+  WriterOptions wo = small_writer(1);
+  wo.retention.archive_dir = archive;
+  wo.retention.archive_start_hook = [&] {
+    std::unique_lock lock(m);
+    archiving = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  auto w = JournalWriter<>::open(dir.path(), wo);
+  ASSERT_TRUE(w) << w.error().message;
+  SequenceNumber s = 0;
+  auto push = [&](SequenceNumber upto) {
+    while (s < upto) {
+      if ((*w)->try_append(make_event(s + 1)) == AppendStatus::kOk) {
+        ++s;
+      } else {
+        sched_yield();
+      }
+    }
+  };
+  push(3000);  // several segments
+  ASSERT_TRUE((*w)->write_snapshot(3000, state_at(3000), 3000).ok());
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return archiving; }));
+  }
+  push(5000);
+  while ((*w)->committed() < 5000)  // bounded by the writer: it commits while archiving waits
+    sched_yield();
+  EXPECT_EQ((*w)->counters()["segments_archived"], 0u);  // still held
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  // The writer thread finishes the held segment when it sees the archive thread done (its
+  // idle loop looks); close() then cancels whatever compression came next.
+  while ((*w)->counters()["segments_archived"] == 0)
+    sched_yield();
+  ASSERT_TRUE((*w)->close().ok());
+  EXPECT_EQ((*w)->counters()["retention_errors"], 0u);
+  // Every record still reads, archive first.
+  auto r = Reader::open(dir.path(), ReaderOptions{archive, dir.path() + "/scratch"});
+  ASSERT_TRUE(r) << r.error().message;
+  RecordView view;
+  SequenceNumber expected = 1;
+  while ((*r)->next(view) == ReadStatus::kRecord) {
+    ASSERT_EQ(view.sequence, expected);
+    ++expected;
+  }
+  EXPECT_EQ(expected, s + 1) << (*r)->error().message;
+}
+
+TEST(JournalRetention, shouldCancelAnArchiveUnderWayAtCloseAndLeaveTheSegmentLive) {
+  TempDir dir;
+  const std::string from = dir.path() + "/big";
+  {
+    std::ofstream out(from, std::ios::binary);
+    const std::vector<char> block(1 << 20, 'x');
+    for (int i = 0; i < 8; ++i)
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
+  }
+  std::atomic<bool> cancel{true};
+  std::uint64_t bytes = 0;
+  const Error e = compress_file(from, dir.path() + "/big.zst", 1, bytes, &cancel);
+  EXPECT_EQ(e.code, Errc::kClosed) << e.message;
+  EXPECT_FALSE(fs::exists(dir.path() + "/big.zst"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/big.zst.part"));  // the partial file is removed
+  ArchiveThread thread;
+  thread.post({from, dir.path() + "/ok.zst", 1, {}});
+  while (!thread.done())
+    sched_yield();
+  const ArchiveThread::Result done = thread.take();
+  EXPECT_TRUE(done.error.ok()) << done.error.message;
+  EXPECT_GT(done.bytes, 0u);
+  EXPECT_FALSE(thread.busy());
+  thread.stop();
 }
 
 }  // namespace

@@ -201,6 +201,23 @@ TEST(ClientSim, shouldReconnectWithBackoffAndResubscribeAfterADrop) {
   EXPECT_EQ(client.subscriptions(), std::vector<std::string>{"btcusdt@trade"});
 }
 
+// The engine's Feeds view shows when a venue's latest message came (issue 15: it said "never"
+// while counting messages); the client keeps that receive time beside its frame count.
+TEST(ClientSim, shouldKeepTheReceiveTimeOfTheLatestFrame) {
+  auto server = start_sim(fast());
+  Recorder rec;
+  WsClient client(client_config(*server), rec.handlers());
+  EXPECT_EQ(client.stats().last_frame_time, 0) << "no frame yet";
+  ASSERT_TRUE(client.start());
+  client.subscribe("btcusdt", "trade");
+  ASSERT_TRUE(rec.wait([](const Recorder& r) { return r.count_prefix(kTrade) >= 3; }));
+  client.stop();
+  const auto stats = client.stats();
+  EXPECT_GE(stats.frames, 3u);
+  EXPECT_GT(stats.last_frame_time, 0);
+  EXPECT_EQ(stats.last_frame_time, rec.last_receive_time());
+}
+
 TEST(ClientSim, shouldReportStaleThenRecoveredWhenTheServerStalls) {
   auto server = start_sim(fast(10));
   Recorder rec;

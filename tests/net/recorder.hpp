@@ -33,6 +33,7 @@ class Recorder {
               std::lock_guard lock(mu_);
               frames_.emplace_back(f.payload);
               kinds_.push_back(f.kind);
+              last_receive_time_ = f.receive_time;
               EXPECT_GT(f.receive_time, 0);
               EXPECT_GE(f.readable, f.payload.size() + 64) << "the receive buffer's spare room";
               cv_.notify_all();
@@ -65,6 +66,7 @@ class Recorder {
   // Accessors for use inside wait() predicates (the lock is held) or after the client stops.
   const std::vector<std::string>& frames() const { return frames_; }
   const std::vector<net::FrameKind>& kinds() const { return kinds_; }
+  Nanos last_receive_time() const { return last_receive_time_; }
   const std::vector<Status>& statuses() const { return statuses_; }
   const std::vector<net::RequestResult>& results() const { return results_; }
   const std::vector<std::pair<std::string, Nanos>>& retries() const { return retries_; }
@@ -106,6 +108,7 @@ class Recorder {
   std::condition_variable cv_;
   std::vector<std::string> frames_;
   std::vector<net::FrameKind> kinds_;
+  Nanos last_receive_time_ = 0;
   std::vector<Status> statuses_;
   std::vector<net::RequestResult> results_;
   std::vector<std::pair<std::string, Nanos>> retries_;

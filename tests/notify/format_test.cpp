@@ -55,17 +55,11 @@ TEST(NotifyFormat, shouldNameEngineOrBotIdWhenNoNameGiven) {
   EXPECT_EQ(human_text(item), "[engine] kill switch SET");
 }
 
-TEST(NotifyFormat, shouldFormatTimeAsUtcWithNanoseconds) {
-  EXPECT_EQ(format_time(1'763'868'812'123'456'789), "2025-11-23T03:33:32.123456789Z");
-  EXPECT_EQ(format_time(0), "1970-01-01T00:00:00.000000000Z");
-  EXPECT_EQ(format_time(-1), "1969-12-31T23:59:59.999999999Z");
-}
-
 TEST(NotifyFormat, shouldWritePlainJsonEventWithStructuredFields) {
   const NotifyItem item = trade_item(42);
   EXPECT_EQ(format_payload(item, Format::kJson, idempotency_key("eng1", 42), ""),
             R"({"idempotency_key":"eng1-42","sequence":42,"time":"2025-11-23T03:33:32.123456789Z",)"
-            R"("time_ns":1763868812123456789,"kind":"trade","bot_id":1,"bot":"dca-1",)"
+            R"("time_ns":"1763868812123456789","kind":"trade","bot_id":1,"bot":"dca-1",)"
             R"("symbol":"BTCUSDT","side":"buy","price":"51613.38000000","quantity":"0.00100000",)"
             R"("code":0,"value1":5161338000000,"value2":100000,"cause":41,)"
             R"("text":"[dca-1] BTCUSDT BUY 0.00100000 @ 51613.38000000"})");
@@ -80,7 +74,7 @@ TEST(NotifyFormat, shouldWriteReasonAndNullsForSystemEvents) {
   item.n.value2 = 0;
   EXPECT_EQ(format_payload(item, Format::kJson, "eng1-9", ""),
             R"({"idempotency_key":"eng1-9","sequence":9,"time":"2025-11-23T03:33:32.123456789Z",)"
-            R"("time_ns":1763868812123456789,"kind":"kill_switch","bot_id":null,"bot":"engine",)"
+            R"("time_ns":"1763868812123456789","kind":"kill_switch","bot_id":null,"bot":"engine",)"
             R"("symbol":null,"code":1,"reason":"set","value1":0,"value2":0,"cause":8,)"
             R"("text":"[engine] kill switch SET"})");
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/civil_time.hpp"
 #include "feed/record/capture_writer.hpp"
 #include "replay/backtest.hpp"
 #include "tests/support/shared_data.hpp"
@@ -184,7 +185,9 @@ TEST(CaptureReplay, shouldGiveByteIdenticalReportsForTwoBacktestsOfTheSameCaptur
   EXPECT_NE(a.json.find("\"bot\":0"), std::string::npos) << a.json << "\n" << a.bots;
   EXPECT_EQ(a.json.find("\"trades\":0,"), std::string::npos) << a.json << "\n" << a.bots;
   // Event time comes from the capture: the report covers the capture's span.
-  EXPECT_NE(a.json.find("\"from\":" + std::to_string(kStart)), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("\"from_ns\":\"" + std::to_string(kStart) + '"'), std::string::npos)
+      << a.json;
+  EXPECT_NE(a.json.find("\"from\":\"" + be::rfc3339_ns(kStart) + '"'), std::string::npos) << a.json;
 }
 
 TEST(CaptureReplay, shouldRemapIdsToTheDeploymentAndRejectSymbolsItDoesNotDefine) {

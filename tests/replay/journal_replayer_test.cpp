@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/format.hpp"
+#include "engine/snapshot_format.hpp"
 #include "journal/writer.hpp"
 #include "tests/journal/journal_test_util.hpp"
 #include "tests/support/queued_answers.hpp"
@@ -60,6 +61,8 @@ struct Recording {
   std::uint64_t state_hash = 0;
   std::size_t snapshot_index = 0;  // a StateHash record's index, with the fold's snapshot then
   std::vector<std::byte> snapshot;
+  // Every StateHash record's index with the fold's snapshot then (the engine's retention test).
+  std::vector<std::pair<std::size_t, std::vector<std::byte>>> snapshots;
 };
 
 const Recording& recording() {
@@ -138,6 +141,7 @@ const Recording& recording() {
         Event e = Event::make(fold->state_hash_record(), now, 0);
         e.header.flags = kFlagDerived;
         out.records.push_back(e);
+        out.snapshots.emplace_back(out.records.size() - 1, fold->snapshot());
         if (i == kMarketInputs - kHashEvery) {  // orders and fills before it, a hash after
           out.snapshot_index = out.records.size() - 1;
           out.snapshot = fold->snapshot();
@@ -431,6 +435,153 @@ TEST(JournalReplayerTest, shouldReadTheDeploymentTheJournalRecorded) {
   const auto missing = read_journal_config(**without);
   ASSERT_TRUE(missing.has_value());
   EXPECT_FALSE(missing->has_value());
+}
+
+// As the engine writes it, with retention: small segments, a snapshot (in the engine's format,
+// naming the deployment) at every StateHash, the newest two kept, older segments archived.
+void write_retired_journal(const std::string& dir, const std::string& archive) {
+  const Recording& r = recording();
+  journal::WriterOptions options;
+  options.durability = journal::Durability::kNone;
+  options.group_max_records = 16;
+  options.segments.max_bytes = 32 * 1024;
+  options.retention.keep_snapshots = 2;
+  options.retention.archive_dir = archive;
+  auto writer = journal::JournalWriter<>::open(dir, options);
+  ASSERT_TRUE(writer.has_value()) << writer.error().message;
+  std::size_t next_snapshot = 0;
+  for (std::size_t i = 0; i < r.records.size(); ++i) {
+    Event e = r.records[i];
+    e.header.sequence = i + 1;
+    while ((*writer)->try_append(e) == journal::AppendStatus::kFull) {
+    }
+    if (next_snapshot < r.snapshots.size() && r.snapshots[next_snapshot].first == i) {
+      const auto bytes =
+          engine_snapshot(r.snapshots[next_snapshot].second, {}, deployment().source_text);
+      ASSERT_TRUE((*writer)->write_snapshot(i + 1, bytes, e.as<StateHash>().combined).ok());
+      ++next_snapshot;
+    }
+  }
+  ASSERT_TRUE((*writer)->close().ok());
+  EXPECT_GT((*writer)->counters()["segments_archived"], 1u);
+}
+
+struct PlannedReplay {
+  ReplayStart start;
+  ReplayResult result;
+  std::uint64_t fold_hash = 0;
+};
+
+// What `botengine replay --verify` does: plan, restore when told, replay the rest comparing.
+PlannedReplay replay_as_planned(journal::Reader& reader) {
+  PlannedReplay out;
+  auto start = plan_replay(reader);
+  EXPECT_TRUE(start.has_value()) << start.error();
+  if (!start) return out;
+  out.start = *start;
+  oms::DiscardResponses drop;
+  auto fold = fresh_fold(start->config, drop);
+  if (start->snapshot != 0) {
+    const auto restored = restore_snapshot(reader, start->snapshot, *fold);
+    EXPECT_TRUE(restored.has_value()) << restored.error();
+  }
+  JournalReplayer::Options options;
+  options.stop_at_divergence = true;
+  JournalReplayer replayer(reader, fold.get(), options);
+  auto result = replayer.run(start->snapshot + 1);
+  EXPECT_TRUE(result.has_value()) << result.error();
+  if (result) out.result = *result;
+  out.fold_hash = fold->hashes().combined;
+  return out;
+}
+
+TEST(JournalReplayerTest, shouldReplayARetiredJournalFromItsOldestSnapshotOrFromTheArchive) {
+  TempDir dir;
+  const std::string archive = dir.path() + "/archive";
+  const std::string journal = dir.path() + "/journal";
+  write_retired_journal(journal, archive);
+  const Recording& r = recording();
+
+  // Without the archive: the config blob and the first records are gone; the replay starts
+  // at the oldest snapshot kept, with the deployment that snapshot names, and still ends in
+  // the recorded state with every later derived record and hash compared.
+  auto live = journal::Reader::open(journal);
+  ASSERT_TRUE(live.has_value()) << live.error().message;
+  const PlannedReplay tail = replay_as_planned(**live);
+  EXPECT_GT(tail.start.first_record, 1u);
+  ASSERT_GT(tail.start.snapshot, 0u);
+  EXPECT_GE(tail.start.snapshot + 1, tail.start.first_record);
+  EXPECT_EQ(tail.start.config.source_text, deployment().source_text);
+  EXPECT_FALSE(tail.result.first_divergence.has_value());
+  EXPECT_GT(tail.result.counts.compared, 0u);
+  EXPECT_GT(tail.result.counts.hashes_checked, 0u);
+  EXPECT_EQ(tail.result.counts.records, r.records.size() - tail.start.snapshot);
+  EXPECT_EQ(tail.fold_hash, r.state_hash);
+
+  // With the archive: the whole journal from record 1, decompressed segment by segment.
+  auto whole =
+      journal::Reader::open(journal, journal::ReaderOptions{archive, dir.path() + "/scratch"});
+  ASSERT_TRUE(whole.has_value()) << whole.error().message;
+  const PlannedReplay all = replay_as_planned(**whole);
+  EXPECT_EQ(all.start.first_record, 1u);
+  EXPECT_EQ(all.start.snapshot, 0u);
+  EXPECT_FALSE(all.result.first_divergence.has_value());
+  EXPECT_EQ(all.result.counts.records, r.records.size());
+  EXPECT_EQ(all.fold_hash, r.state_hash);
+}
+
+TEST(JournalReplayerTest, shouldRefuseAJournalWhoseStartIsGoneWithoutASnapshotAfterIt) {
+  // Records from 50 on, no config blob, no snapshot: nothing to start a replay from.
+  TempDir dir;
+  journal::WriterOptions options;
+  options.durability = journal::Durability::kNone;
+  auto writer = journal::JournalWriter<>::open(dir.path(), options);
+  ASSERT_TRUE(writer.has_value());
+  const Recording& r = recording();
+  for (std::size_t i = 49; i < 200; ++i) {
+    Event e = r.records[i];
+    e.header.sequence = i + 1;
+    while ((*writer)->try_append(e) == journal::AppendStatus::kFull) {
+    }
+  }
+  ASSERT_TRUE((*writer)->close().ok());
+  auto reader = journal::Reader::open(dir.path());
+  ASSERT_TRUE(reader.has_value());
+  const auto start = plan_replay(**reader);
+  ASSERT_FALSE(start.has_value());
+  EXPECT_NE(start.error().find("records before 50 were retired"), std::string::npos)
+      << start.error();
+  EXPECT_NE(start.error().find("--archive"), std::string::npos);
+}
+
+TEST(EngineSnapshotFormat, shouldCarryTheDeploymentAndStillReadVersionOne) {
+  const std::vector<std::byte> fold{std::byte{1}, std::byte{2}, std::byte{3}};
+  const std::vector<std::byte> history{std::byte{9}};
+  const auto v2 = engine_snapshot(fold, history, "{\"engine\":{}}");
+  const SnapshotParts parts = split_snapshot(v2);
+  ASSERT_TRUE(parts.ok);
+  EXPECT_EQ(parts.fold.size(), 3u);
+  EXPECT_EQ(parts.history.size(), 1u);
+  EXPECT_EQ(parts.deployment, "{\"engine\":{}}");
+  // Version 1, as earlier builds wrote it: magic, version, fold length, fold, history.
+  std::vector<std::byte> v1(16);
+  std::memcpy(v1.data(), kSnapshotMagic.data(), 4);
+  const std::uint32_t one = 1;
+  const std::uint64_t fold_size = fold.size();
+  std::memcpy(v1.data() + 4, &one, 4);
+  std::memcpy(v1.data() + 8, &fold_size, 8);
+  v1.insert(v1.end(), fold.begin(), fold.end());
+  v1.insert(v1.end(), history.begin(), history.end());
+  const SnapshotParts old = split_snapshot(v1);
+  ASSERT_TRUE(old.ok);
+  EXPECT_EQ(old.fold.size(), 3u);
+  EXPECT_EQ(old.history.size(), 1u);
+  EXPECT_TRUE(old.deployment.empty());
+  // Lengths past the end are refused, never read.
+  auto bad = v2;
+  const std::uint64_t huge = 1u << 30;
+  std::memcpy(bad.data() + 16, &huge, 8);
+  EXPECT_FALSE(split_snapshot(bad).ok);
 }
 
 }  // namespace

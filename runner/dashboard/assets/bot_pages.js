@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { lineChart } from './chart.js';
 import { configEditor } from './config_editor.js';
-import { h, table, stateBadge, card, fmtTime } from './dom.js';
+import { h, table, stateBadge, card, fmtTime, epochSeconds, fmtEpochMinutes } from './dom.js';
 import { killButton } from './engine_pages.js';
 import {
   state, COLORS, announce, handleError, confirmDialog, pageTitle, changeDetector, listOf, keepFocus,
@@ -161,15 +161,16 @@ export function botPage(main, id) {
         h('h2', {}, 'Equity'),
         lineChart({ title: 'Equity (quote units) by event time',
                     series: [{ name: 'equity', color: COLORS[0],
-                               points: equity.map((q) => [Number(q.time) / 1e9, Number(q.equity)]) }],
-                    xFormat: (x) => fmtTime(x * 1e9).slice(0, 16), yFormat: (y) => String(+y.toFixed(2)) }),
+                               points: equity.map((q) => [epochSeconds(q.time), Number(q.equity)]) }],
+                    xFormat: fmtEpochMinutes, yFormat: (y) => String(+y.toFixed(2)) }),
         h('h2', { id: 'orders-h' }, 'Orders'),
         table('Orders', [
           { label: 'Client order id', get: (o) => o.client_order_id },
           { label: 'Side', get: (o) => o.side },
           { label: 'Type', get: (o) => o.type },
           { label: 'State', get: (o) => stateBadge(o.state) },
-          { label: 'Price', num: true, get: (o) => o.price },
+          // A market order has no price of its own (the API says 0): what it paid is in Trades.
+          { label: 'Price', num: true, get: (o) => (o.type === 'market' ? 'market' : o.price) },
           { label: 'Quantity', num: true, get: (o) => o.quantity },
           { label: 'Filled', num: true, get: (o) => o.filled_quantity },
           { label: 'Updated', get: (o) => fmtTime(o.updated_time) },

@@ -42,10 +42,32 @@ export function card(label, value, id) {
            h('div', { class: 'value', id }, value));
 }
 
-// Event time (ns since the epoch) as UTC text; 0 means "never".
-export function fmtTime(ns) {
-  if (!ns) return 'never';
-  return new Date(Number(ns) / 1e6).toISOString().replace('T', ' ').replace('Z', ' UTC');
+// Times come from the API as RFC 3339 UTC text with nine fractional digits
+// ("2026-12-06T21:25:00.123456789Z", docs/API.md "Times"), null when the thing has not
+// happened. The exact integer beside each ("time_ns") is beyond 2^53, so it is never parsed
+// here: a JavaScript number would round it.
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z$/;
+
+// An API time as UTC text to the millisecond; "never" for null. Anything else is shown as
+// "unknown" rather than as a wrong date.
+export function fmtTime(text) {
+  if (text === null || text === undefined) return 'never';
+  const m = RFC3339.exec(String(text));
+  if (!m) return 'unknown';
+  return `${m[1]} ${m[2]}${(m[3] || '.000').padEnd(4, '0').slice(0, 4)} UTC`;
+}
+
+// Seconds since the epoch of an API time, for chart axes (NaN when it is not one).
+export function epochSeconds(text) {
+  const m = RFC3339.exec(String(text ?? ''));
+  if (!m) return NaN;
+  return Date.parse(`${m[1]}T${m[2]}Z`) / 1000 + Number(`0${m[3] || ''}`);
+}
+
+// Seconds since the epoch as "YYYY-MM-DD HH:MM" UTC (chart axis labels).
+export function fmtEpochMinutes(seconds) {
+  const iso = new Date(seconds * 1000).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 }
 
 export function fmtMicros(ns) {

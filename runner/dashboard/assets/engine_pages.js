@@ -196,7 +196,7 @@ export function reportsPage(main, name) {
     body.replaceChildren(table('Reports', [
       { label: 'Report', get: (r) => h('a', { href: `#/reports/${encodeURIComponent(r.name)}` }, r.name) },
       { label: 'Size', num: true, get: (r) => (r.size !== undefined ? `${r.size} B` : '') },
-      { label: 'Modified', get: (r) => r.modified ?? r.mtime ?? '' },
+      { label: 'Modified', get: (r) => fmtTime(r.modified) },
     ], list, 'No reports yet.'));
   }).catch((e) => handleError(e, 'Reports'));
   return { name: 'reports' };
