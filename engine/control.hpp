@@ -11,6 +11,7 @@
 // a shared_ptr copy of the latest published model.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/json_config.hpp"
+#include "engine/latency_histogram.hpp"
 
 namespace be::engine {
 
@@ -114,13 +116,17 @@ struct FeedView {
   Nanos last_message_time = 0;
 };
 
-// Per-stage latency over the last publish interval, nanoseconds.
+// Per-stage latency since the engine started, nanoseconds (engine/latency_histogram.hpp):
+// percentiles within 3.1 % above the true value, and the exact Prometheus buckets.
 struct StageLatency {
-  std::string stage;  // "feed", "strategy", "risk", "oms", "tick_to_order"
+  std::string stage;  // "feed", "strategy", "risk", "orders", "fold", "journal", "tick_to_order"
   std::uint64_t count = 0;
   std::uint64_t p50 = 0;
   std::uint64_t p99 = 0;
   std::uint64_t max = 0;
+  std::uint64_t sum = 0;  // of every latency counted
+  // Latencies <= kLatencyBoundsNs[i], for each i (/metrics' `_bucket{le}`).
+  std::array<std::uint64_t, kLatencyBoundsNs.size()> cumulative{};
 };
 
 // One of a stage's counters (core/counters.hpp), named "<part>_<counter>": "strategy_bad_commands".
@@ -160,6 +166,7 @@ struct EngineView {
   std::vector<CounterView> counters;
   std::uint64_t ring_depth_max = 0;  // pipelined: deepest ring at publish time
   bool healthy = true;
+  bool journal_failed = false;        // the journal refused a write: unhealthy, in problems
   std::vector<std::string> problems;  // why not healthy, one line each
   bool market_ready = false;          // every instrument has a reference price (a trade or a quote)
 };

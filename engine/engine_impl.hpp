@@ -13,7 +13,7 @@
 //   snapshots.cpp      housekeeping timers, snapshots and their format, blob lifetimes
 //   read_model.cpp     the read model and the history the fold does not keep
 //   publisher.cpp      the publisher thread: event stream and notifications
-//   metrics.cpp        the latency histograms' percentiles and the Prometheus text
+//   metrics.cpp        the Prometheus text of /metrics
 //   control.cpp        control-plane commands and their outcomes
 //   engine_config.cpp  the deployment config
 //
@@ -42,6 +42,7 @@
 #include "core/spsc_ring.hpp"
 #include "engine/engine.hpp"
 #include "engine/format.hpp"
+#include "engine/latency_histogram.hpp"
 #include "engine/snapshot_format.hpp"
 #include "engine/stream_buffer.hpp"
 #include "feed/binance.hpp"
@@ -56,27 +57,10 @@ struct InputItem {
   Nanos intended = 0;
 };
 
-// Fixed log2-bucketed latency histogram for the read model and /metrics (the bench harness
-// has the precise one): 64 buckets of powers of two nanoseconds. record() is on the hot path.
-struct Log2Histogram {
-  std::array<std::uint64_t, 64> buckets{};
-  std::uint64_t count = 0;
-  std::uint64_t max = 0;
-  std::uint64_t sum = 0;
-  void record(std::int64_t ns) noexcept {
-    const auto v = static_cast<std::uint64_t>(ns < 0 ? 0 : ns);
-    ++buckets[v == 0 ? 0 : 64 - static_cast<std::size_t>(__builtin_clzll(v))];
-    ++count;
-    sum += v;
-    max = std::max(max, v);
-  }
-  std::uint64_t percentile(double p) const noexcept;  // a bucket's upper bound
-};
-
 // The seven latencies the read model shows (written by the thread that finishes inputs,
 // read while the stages are quiescent).
 struct StageHistograms {
-  Log2Histogram feed, strategy, risk, orders, fold, journal, tick_to_order;
+  LatencyHistogram feed, strategy, risk, orders, fold, journal, tick_to_order;
 };
 
 // The snapshot format (engine_snapshot, split_snapshot): engine/snapshot_format.hpp.

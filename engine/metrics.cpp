@@ -1,131 +1,215 @@
-// The latency histograms' percentiles and the Prometheus text of /metrics, from the published
-// read model and the engine's counters.
+// The Prometheus text of /metrics (exposition format 0.0.4), from the published read model and
+// the engine's counters. Every family has HELP and TYPE, one prefix (`botengine_`), counters
+// end in `_total`, durations are in seconds and timestamps in Unix seconds (Prometheus' base
+// units), and no label takes a value per bot, account or user: those figures belong to the API
+// (at 10,000 bots such labels would swamp any Prometheus). `promtool check metrics` passes on
+// a live scrape (tests/api/metrics_test.sh).
+#include <charconv>
 #include <cstdio>
 
+#include "core/codes.hpp"
 #include "engine/engine_impl.hpp"
 
 namespace be::engine {
 
-std::uint64_t Log2Histogram::percentile(double p) const noexcept {
-  if (count == 0) return 0;
-  const auto rank = static_cast<std::uint64_t>(p * static_cast<double>(count - 1)) + 1;
-  std::uint64_t seen = 0;
-  for (std::size_t b = 0; b < buckets.size(); ++b) {
-    seen += buckets[b];
-    if (seen >= rank) return b == 0 ? 0 : (std::uint64_t{1} << b) - 1;  // bucket upper bound
+namespace {
+
+// Appends families and samples to one exposition text.
+class Exposition {
+ public:
+  explicit Exposition(std::string& out) : out_(out) {}
+
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
   }
-  return max;
+  void sample(std::string_view name, std::string_view labels, double value) {
+    out_ += name;
+    if (!labels.empty()) out_.append("{").append(labels).append("}");
+    char buf[64];  // the shortest text that reads back as the same double
+    const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+    out_.append(" ").append(buf, end).append("\n");
+  }
+  // A family with one unlabelled sample.
+  void single(std::string_view name, std::string_view type, std::string_view help, double value) {
+    family(name, type, help);
+    sample(name, "", value);
+  }
+
+ private:
+  std::string& out_;
+};
+
+std::string label(std::string_view name, std::string_view value) {
+  return std::string(name) + "=\"" + std::string(value) + "\"";
 }
+
+double seconds(std::uint64_t ns) {
+  return static_cast<double>(ns) / 1e9;
+}
+
+// botengine_stage_latency_seconds: one histogram per stage, exact counts at kLatencyBoundsNs.
+void latency_histograms(Exposition& x, const std::vector<StageLatency>& stages) {
+  x.family("botengine_stage_latency_seconds", "histogram",
+           "Per-stage latency of each input since the engine started (stage: feed, strategy, "
+           "risk, orders, fold, journal, tick_to_order).");
+  for (const StageLatency& s : stages) {
+    const std::string stage = label("stage", s.stage);
+    for (std::size_t i = 0; i < kLatencyBoundsNs.size(); ++i) {
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", seconds(kLatencyBoundsNs[i]));
+      x.sample("botengine_stage_latency_seconds_bucket", stage + "," + label("le", le),
+               static_cast<double>(s.cumulative[i]));
+    }
+    x.sample("botengine_stage_latency_seconds_bucket", stage + ",le=\"+Inf\"",
+             static_cast<double>(s.count));
+    x.sample("botengine_stage_latency_seconds_sum", stage, seconds(s.sum));
+    x.sample("botengine_stage_latency_seconds_count", stage, static_cast<double>(s.count));
+  }
+}
+
+// Throughput, risk and the stages' own counter tables (core/counters.hpp).
+void flow_families(Exposition& x, const EngineView& e) {
+  x.single("botengine_inputs_total", "counter", "Inputs sequenced and applied.",
+           static_cast<double>(e.inputs));
+  x.single("botengine_orders_sent_total", "counter", "Orders sent to a venue.",
+           static_cast<double>(e.orders_sent));
+  x.single("botengine_fills_total", "counter", "Fills applied to the order table.",
+           static_cast<double>(e.fills));
+  x.single("botengine_events_per_second", "gauge",
+           "Inputs per second over the last publish interval.", e.events_per_second);
+  // Every reason, zero included, so a rate over any reason exists from the first scrape.
+  x.family("botengine_risk_rejects_total", "counter", "Pre-trade risk rejects by reason.");
+  for (int r = 1; r < kRejectReasonCount; ++r) {
+    const std::string_view reason = to_string(static_cast<RiskRejectReason>(r));
+    std::uint64_t n = 0;
+    for (const auto& [name, count] : e.rejects_by_reason) {
+      if (name == reason) n = count;
+    }
+    x.sample("botengine_risk_rejects_total", label("reason", reason), static_cast<double>(n));
+  }
+  for (const CounterView& c : e.counters) {
+    const bool gauge = c.kind == CounterKind::kGauge;
+    const std::string name = "botengine_" + c.name + (gauge ? "" : "_total");
+    x.single(name, gauge ? "gauge" : "counter", c.help, static_cast<double>(c.value));
+  }
+}
+
+// One gauge each: the journal's positions and health, and its disk.
+void journal_families(Exposition& x, const EngineView& e) {
+  struct Gauge {
+    std::string_view name;
+    std::string_view help;
+    double value;
+  };
+  const auto position = [](SequenceNumber s) { return static_cast<double>(s); };
+  const Gauge gauges[] = {
+      {"botengine_journal_lag", "Records sequenced but not yet committed.",
+       position(e.last_sequence > e.journal_committed ? e.last_sequence - e.journal_committed : 0)},
+      {"botengine_last_sequence", "Journal position of the last input applied.",
+       position(e.last_sequence)},
+      {"botengine_journal_committed_sequence",
+       "Highest journal position committed (readable after a crash of the process).",
+       position(e.journal_committed)},
+      {"botengine_journal_durable_sequence",
+       "Highest journal position synced to disk (kept across a power loss).",
+       position(e.journal_durable)},
+      {"botengine_journal_failed",
+       "1 once the journal refused a write: the engine no longer records (see health).",
+       e.journal_failed ? 1.0 : 0.0},
+      {"botengine_disk_free_bytes", "Free bytes on the journal's filesystem (-1: not watched).",
+       static_cast<double>(e.disk_free_bytes)},
+      {"botengine_disk_reserve",
+       "1 while below the reserve floor: new bots and orders adding exposure are refused.",
+       e.disk_reserve ? 1.0 : 0.0},
+  };
+  for (const Gauge& g : gauges)
+    x.single(g.name, "gauge", g.help, g.value);
+}
+
+// Bots by state, feeds by venue (venues come from the deployment, not from users), kill
+// switches by scope, health.
+void state_families(Exposition& x, const ReadModel& m) {
+  const EngineView& e = m.engine;
+  x.family("botengine_bots", "gauge", "Bots by state.");
+  for (BotState state :
+       {BotState::kStopped, BotState::kRunning, BotState::kPaused, BotState::kError}) {
+    const auto n = std::count_if(m.bots.begin(), m.bots.end(),
+                                 [&](const BotView& b) { return b.state == state; });
+    x.sample("botengine_bots", label("state", to_string(state)), static_cast<double>(n));
+  }
+  x.family("botengine_feed_up", "gauge",
+           "1 while the venue's feed is connected and fresh (0: disconnected, reconnecting, "
+           "stale or gapped).");
+  for (const FeedView& f : e.feeds)
+    x.sample("botengine_feed_up", label("venue", f.venue), f.state == "connected" ? 1 : 0);
+  x.family("botengine_feed_messages_total", "counter", "Frames received from the venue's feed.");
+  for (const FeedView& f : e.feeds) {
+    x.sample("botengine_feed_messages_total", label("venue", f.venue),
+             static_cast<double>(f.messages));
+  }
+  x.family("botengine_feed_rejects_total", "counter",
+           "Frames from the venue's feed the parser refused.");
+  for (const FeedView& f : e.feeds) {
+    x.sample("botengine_feed_rejects_total", label("venue", f.venue),
+             static_cast<double>(f.rejects));
+  }
+  x.family("botengine_kill_switches_latched", "gauge",
+           "Kill switches latched, by scope (global: 0 or 1; account: accounts stopped).");
+  x.sample("botengine_kill_switches_latched", "scope=\"global\"", e.global_kill_switch ? 1 : 0);
+  x.sample("botengine_kill_switches_latched", "scope=\"account\"",
+           static_cast<double>(e.killed_accounts.size()));
+  x.single("botengine_healthy", "gauge",
+           "1 when feeds, journal and pipeline are live (GET /api/v1/health says why not).",
+           e.healthy ? 1 : 0);
+  x.single("botengine_published_timestamp_seconds", "gauge",
+           "Wall time the read model was last published, Unix seconds (stale: the pipeline is "
+           "stuck).",
+           static_cast<double>(e.published_wall_time) / 1e9);
+}
+
+}  // namespace
 
 std::string Engine::metrics_text() const {
   const auto model = read_model();
   std::string out;
-  auto line = [&out](std::string_view name, std::string_view labels, double value) {
-    out += name;
-    if (!labels.empty()) {
-      out += '{';
-      out += labels;
-      out += '}';
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, " %.17g\n", value);
-    out += buf;
-  };
   if (!model) return out;
+  Exposition x(out);
   const EngineView& e = model->engine;
-  out +=
-      "# HELP botengine_inputs_total Inputs sequenced and applied.\n# TYPE botengine_inputs_total "
-      "counter\n";
-  line("botengine_inputs_total", "", static_cast<double>(e.inputs));
-  out += "# TYPE botengine_orders_sent_total counter\n";
-  line("botengine_orders_sent_total", "", static_cast<double>(e.orders_sent));
-  out += "# TYPE botengine_fills_total counter\n";
-  line("botengine_fills_total", "", static_cast<double>(e.fills));
-  out +=
-      "# HELP botengine_risk_rejects_total Pre-trade risk rejects by reason.\n# TYPE "
-      "botengine_risk_rejects_total counter\n";
-  for (const auto& [reason, n] : e.rejects_by_reason)
-    line("botengine_risk_rejects_total", "reason=\"" + reason + "\"", static_cast<double>(n));
-  // Every stage's and the journal's own counters and gauges, named after their tables
-  // (core/counters.hpp).
-  for (const CounterView& c : e.counters) {
-    const bool gauge = c.kind == CounterKind::kGauge;
-    const std::string name = "botengine_" + c.name + (gauge ? "" : "_total");
-    out += "# HELP " + name + " " + std::string(c.help) + "\n# TYPE " + name +
-           (gauge ? " gauge\n" : " counter\n");
-    line(name, "", static_cast<double>(c.value));
-  }
-  out += "# TYPE botengine_events_per_second gauge\n";
-  line("botengine_events_per_second", "", e.events_per_second);
-  out +=
-      "# HELP botengine_journal_lag Records sequenced but not yet committed.\n# TYPE "
-      "botengine_journal_lag gauge\n";
-  line("botengine_journal_lag", "",
-       static_cast<double>(
-           e.last_sequence > e.journal_committed ? e.last_sequence - e.journal_committed : 0));
-  line("botengine_journal_committed_sequence", "", static_cast<double>(e.journal_committed));
-  line("botengine_journal_durable_sequence", "", static_cast<double>(e.journal_durable));
-  out +=
-      "# HELP botengine_disk_free_bytes Free bytes on the journal's filesystem (-1: not "
-      "watched).\n# TYPE botengine_disk_free_bytes gauge\n";
-  line("botengine_disk_free_bytes", "", static_cast<double>(e.disk_free_bytes));
-  out +=
-      "# HELP botengine_disk_reserve 1 while below the reserve floor: new bots and orders "
-      "adding exposure are refused.\n# TYPE botengine_disk_reserve gauge\n";
-  line("botengine_disk_reserve", "", e.disk_reserve ? 1.0 : 0.0);
-  out +=
-      "# HELP botengine_ring_depth Inputs waiting in the ingress queue.\n# TYPE "
-      "botengine_ring_depth gauge\n";
-  line("botengine_ring_depth", "ring=\"ingress\"",
-       static_cast<double>(impl_->ingress.size_approx()));
-  line("botengine_ring_depth", "ring=\"feedback\"",
-       static_cast<double>(impl_->feedback.size_approx()));
-  line("botengine_feedback_rejected_total", "", static_cast<double>(impl_->feedback_full.load()));
+  flow_families(x, e);
+  journal_families(x, e);
+  x.family("botengine_ring_depth", "gauge", "Inputs waiting in each ring.");
+  x.sample("botengine_ring_depth", "ring=\"ingress\"",
+           static_cast<double>(impl_->ingress.size_approx()));
+  x.sample("botengine_ring_depth", "ring=\"feedback\"",
+           static_cast<double>(impl_->feedback.size_approx()));
   if (impl_->config.topology == Topology::kPipelined) {
-    line("botengine_ring_depth", "ring=\"strategy_to_risk\"",
-         static_cast<double>(impl_->to_risk.size_approx()));
-    line("botengine_ring_depth", "ring=\"risk_to_orders\"",
-         static_cast<double>(impl_->to_orders.size_approx()));
+    x.sample("botengine_ring_depth", "ring=\"strategy_to_risk\"",
+             static_cast<double>(impl_->to_risk.size_approx()));
+    x.sample("botengine_ring_depth", "ring=\"risk_to_orders\"",
+             static_cast<double>(impl_->to_orders.size_approx()));
   }
-  line("botengine_ingress_rejected_total", "", static_cast<double>(impl_->ingress.rejected()));
-  line("botengine_stream_dropped_total", "", static_cast<double>(impl_->stream_dropped.load()));
-  out +=
-      "# HELP botengine_stage_latency_ns Per-stage latency (log2 buckets' upper bounds).\n# TYPE "
-      "botengine_stage_latency_ns summary\n";
-  for (const StageLatency& s : e.latency) {
-    line("botengine_stage_latency_ns", "stage=\"" + s.stage + "\",quantile=\"0.5\"",
-         static_cast<double>(s.p50));
-    line("botengine_stage_latency_ns", "stage=\"" + s.stage + "\",quantile=\"0.99\"",
-         static_cast<double>(s.p99));
-    line("botengine_stage_latency_ns_count", "stage=\"" + s.stage + "\"",
-         static_cast<double>(s.count));
-  }
-  out += "# TYPE botengine_bots gauge\n";
-  for (BotState state :
-       {BotState::kStopped, BotState::kRunning, BotState::kPaused, BotState::kError}) {
-    const auto n = std::count_if(model->bots.begin(), model->bots.end(),
-                                 [&](const BotView& b) { return b.state == state; });
-    line("botengine_bots", "state=\"" + std::string(to_string(state)) + "\"",
-         static_cast<double>(n));
-  }
-  for (const FeedView& f : e.feeds) {
-    line("botengine_feed_up", "venue=\"" + f.venue + "\"", f.state == "connected" ? 1 : 0);
-    line("botengine_feed_messages_total", "venue=\"" + f.venue + "\"",
-         static_cast<double>(f.messages));
-  }
-  line("botengine_healthy", "", e.healthy ? 1 : 0);
+  x.single("botengine_feedback_rejected_total", "counter",
+           "Venue answers and loop-backs the full feedback ring refused (the sequencer fell "
+           "behind).",
+           static_cast<double>(impl_->feedback_full.load()));
+  x.single("botengine_ingress_rejected_total", "counter", "Inputs the full ingress queue refused.",
+           static_cast<double>(impl_->ingress.rejected()));
+  x.single("botengine_stream_dropped_total", "counter",
+           "Event stream messages dropped: the publisher's buffer was full.",
+           static_cast<double>(impl_->stream_dropped.load()));
+  latency_histograms(x, e.latency);
+  state_families(x, *model);
   {
     std::lock_guard lock(impl_->problems_mutex);
-    out +=
-        "# HELP botengine_halted 1 once an exception in an engine thread stopped the engine.\n"
-        "# TYPE botengine_halted gauge\n";
-    line("botengine_halted", "", impl_->halt_reason.empty() ? 0 : 1);
-    out +=
-        "# HELP botengine_thread_pin_failed Engine threads running unpinned: their CPU could not "
-        "be had.\n# TYPE botengine_thread_pin_failed gauge\n";
+    x.single("botengine_halted", "gauge",
+             "1 once an exception in an engine thread stopped the engine.",
+             impl_->halt_reason.empty() ? 0 : 1);
+    x.family("botengine_thread_pin_failed", "gauge",
+             "Engine threads running unpinned: their CPU could not be had.");
     for (const Impl::PinFailure& f : impl_->pin_failures) {
-      line("botengine_thread_pin_failed",
-           "thread=\"" + f.thread + "\",cpu=\"" + std::to_string(f.cpu) + "\"", 1);
+      x.sample("botengine_thread_pin_failed",
+               label("thread", f.thread) + "," + label("cpu", std::to_string(f.cpu)), 1);
     }
   }
   std::function<std::string()> extra;

@@ -134,13 +134,15 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
     }
     e.feeds.push_back(std::move(f));
   }
-  auto stage_latency = [](std::string name, const Log2Histogram& h) {
+  auto stage_latency = [](std::string name, const LatencyHistogram& h) {
     StageLatency s;
     s.stage = std::move(name);
-    s.count = h.count;
-    s.p50 = h.percentile(0.50);
-    s.p99 = h.percentile(0.99);
-    s.max = h.max;
+    s.count = h.count();
+    s.p50 = h.quantile(0.50);
+    s.p99 = h.quantile(0.99);
+    s.max = h.max();
+    s.sum = h.sum();
+    s.cumulative = h.cumulative_counts();
     return s;
   };
   e.market_ready = instruments.size() > 0;
@@ -266,6 +268,7 @@ void Engine::Impl::add_problems(EngineView& e) const {
     for (const PinFailure& f : pin_failures)
       e.problems.push_back(f.why + " (the thread runs unpinned)");
   }
+  e.journal_failed = !journal_error.empty() || (writer && writer->failed());
   if (!journal_error.empty()) {
     e.healthy = false;
     e.problems.push_back(journal_error);

@@ -25,6 +25,7 @@
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
 #include "runner/notify/notifier.hpp"
+#include "runner/status_line.hpp"
 #include "sim/market.hpp"
 #include "sim/sim_server.hpp"
 
@@ -123,28 +124,6 @@ std::string read_file(const std::string& path, std::string& error) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::string status_line(const engine::ReadModel& m) {
-  const engine::EngineView& e = m.engine;
-  std::uint64_t p99 = 0;
-  for (const auto& s : e.latency)
-    if (s.stage == "fold") p99 = s.p99;
-  int running = 0;
-  double pnl = 0;
-  for (const auto& b : m.bots) {
-    if (b.state == BotState::kRunning) ++running;
-    pnl += std::strtod(b.pnl.c_str(), nullptr);
-  }
-  char line[256];
-  std::snprintf(
-      line, sizeof line,
-      "events/s %8.0f | bots %d/%zu running | orders %llu fills %llu | PnL %+.2f | "
-      "fold p99 %llu ns | %s",
-      e.events_per_second, running, m.bots.size(), static_cast<unsigned long long>(e.orders_sent),
-      static_cast<unsigned long long>(e.fills), pnl, static_cast<unsigned long long>(p99),
-      e.healthy ? "healthy" : (e.problems.empty() ? "degraded" : e.problems.front().c_str()));
-  return line;
 }
 
 }  // namespace

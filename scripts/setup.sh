@@ -18,8 +18,11 @@ packages=(
   nodejs npm
   # the dashboard's browser test: Debian's headless Chromium driven by playwright-core
   chromium chromium-driver
-  # the layering check (tests/layout/check_layers.py)
-  python3
+  # the layering check (tests/layout/check_layers.py); the monitoring kit's checker reads YAML
+  python3 python3-yaml
+  # promtool: the test suite checks /metrics, the Prometheus config and the alert rules with it
+  # (tests/api/metrics_test.sh, examples/monitoring); no Prometheus server is started
+  prometheus
 )
 
 missing=()

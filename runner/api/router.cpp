@@ -49,17 +49,17 @@ std::uint64_t ApiStats::suppressed(LogBudget budget) const noexcept {
 void ApiStats::append_metrics(std::string& out) const {
   const auto load = [](const auto& a) { return std::to_string(a.load(std::memory_order_relaxed)); };
   const auto family = [&](std::string_view name, std::string_view help) {
-    out += "# HELP be_api_";
+    out += "# HELP botengine_api_";
     out += name;
     out += ' ';
     out += help;
-    out += "\n# TYPE be_api_";
+    out += "\n# TYPE botengine_api_";
     out += name;
     out += name.ends_with("_open") ? " gauge\n" : " counter\n";
   };
   const auto counter = [&](std::string_view name, std::string_view help, const auto& value) {
     family(name, help);
-    out += "be_api_";
+    out += "botengine_api_";
     out += name;
     out += ' ';
     out += load(value);
@@ -70,7 +70,7 @@ void ApiStats::append_metrics(std::string& out) const {
                             const auto& names, const auto& values) {
     family(name, help);
     for (const auto& entry : names) {
-      out += "be_api_";
+      out += "botengine_api_";
       out += name;
       out += '{';
       out += label;
@@ -82,12 +82,12 @@ void ApiStats::append_metrics(std::string& out) const {
     }
   };
   counter("requests_total", "HTTP requests handled (WebSocket upgrades included).", requests);
-  out += "# HELP be_api_responses_total HTTP answers by status code.\n";
-  out += "# TYPE be_api_responses_total counter\n";
+  out += "# HELP botengine_api_responses_total HTTP answers by status code.\n";
+  out += "# TYPE botengine_api_responses_total counter\n";
   for (std::size_t i = 0; i <= kCodeCount; ++i) {
     const std::uint64_t n = by_code[i].load(std::memory_order_relaxed);
     if (n == 0) continue;
-    out += "be_api_responses_total{code=\"";
+    out += "botengine_api_responses_total{code=\"";
     out += i < kCodeCount ? std::to_string(kCodes[i]) : std::string("other");
     out += "\"} " + std::to_string(n) + "\n";
   }
@@ -114,7 +114,8 @@ void ApiStats::append_metrics(std::string& out) const {
   counter("ws_open", "WebSocket stream clients connected now.", ws_open);
   counter("ws_messages_total", "Stream messages sent.", ws_messages);
   counter("ws_dropped_slow_total", "Stream clients dropped: send queue full.", ws_dropped_slow);
-  counter("ws_dropped_lost_total", "Stream clients dropped: fell out of the stream buffer.",
+  counter("ws_dropped_lost_total",
+          "Stream resyncs: a client's since was older than what the engine still holds.",
           ws_dropped_lost);
   labelled("log_suppressed_total", "Log lines suppressed, by log budget.", "budget",
            kLogBudgetNames, log_suppressed);

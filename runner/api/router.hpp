@@ -18,7 +18,8 @@
 // per authenticated command (any method but GET, not refused by the rate limit), the noise
 // budget everything else (malformed HTTP, unauthenticated commands, 429s, dropped clients, 5xx
 // reads). Each is a token bucket of its lines per second; a line over its budget is counted in
-// its own be_api_log_suppressed_total{budget=...} and summarised on the next line it lets out.
+// its own botengine_api_log_suppressed_total{budget=...} and summarised on the next line it lets
+// out.
 //
 // Thread-safety: handle() may run on any number of threads at once: the TokenStore and
 // options are immutable, counters are atomic, the rate limiter and the log limiter take a
@@ -113,7 +114,7 @@ struct ApiStats {
 
   void count_status(int status) noexcept;
   std::uint64_t status_count(int status) const noexcept;
-  // Prometheus text for these counters (be_api_* families).
+  // Prometheus text for these counters (botengine_api_* families).
   void append_metrics(std::string& out) const;
 };
 

@@ -299,11 +299,11 @@ TEST_F(ApiServerTest, shouldAnswerMalformedHttpWith400CloseAndCountIt) {
   EXPECT_EQ(server_->stats().status_count(426), 1u);
   auto metrics = call("GET", "/metrics", kBobToken);
   ASSERT_TRUE(metrics);
-  for (const char* line : {"be_api_malformed_requests_total 7\n",
-                           "be_api_malformed_by_rule_total{rule=\"version\"} 2\n",
-                           "be_api_malformed_by_rule_total{rule=\"transfer_encoding\"} 1\n",
-                           "be_api_malformed_by_rule_total{rule=\"host\"} 0\n",
-                           "be_api_log_suppressed_total{budget=\"noise\"} 0\n"}) {
+  for (const char* line : {"botengine_api_malformed_requests_total 7\n",
+                           "botengine_api_malformed_by_rule_total{rule=\"version\"} 2\n",
+                           "botengine_api_malformed_by_rule_total{rule=\"transfer_encoding\"} 1\n",
+                           "botengine_api_malformed_by_rule_total{rule=\"host\"} 0\n",
+                           "botengine_api_log_suppressed_total{budget=\"noise\"} 0\n"}) {
     EXPECT_NE(metrics->body.find(line), std::string::npos) << line << metrics->body;
   }
   // The server is still fine.
@@ -470,10 +470,11 @@ TEST_F(ApiServerTest, shouldAppendApiCountersToTheEngineMetrics) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
   EXPECT_EQ(m->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(m->body.find("be_engine_inputs_total 0\n"), std::string::npos) << m->body;
-  EXPECT_NE(m->body.find("be_api_responses_total{code=\"401\"} 1\n"), std::string::npos) << m->body;
-  EXPECT_NE(m->body.find("be_api_unauthorized_total 1\n"), std::string::npos) << m->body;
-  EXPECT_NE(m->body.find("# TYPE be_api_connections_open gauge\n"), std::string::npos);
+  EXPECT_NE(m->body.find("botengine_inputs_total 0\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("botengine_api_responses_total{code=\"401\"} 1\n"), std::string::npos)
+      << m->body;
+  EXPECT_NE(m->body.find("botengine_api_unauthorized_total 1\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("# TYPE botengine_api_connections_open gauge\n"), std::string::npos);
 }
 
 TEST_F(ApiServerTest, shouldServeEngineBalancesConditionsAndTemplates) {

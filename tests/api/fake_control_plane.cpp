@@ -201,8 +201,8 @@ engine::StreamWindow FakeControlPlane::stream_window() const {
 
 std::string FakeControlPlane::metrics_text() const {
   std::lock_guard lock(mutex_);
-  return "# HELP be_engine_inputs_total Inputs sequenced.\n# TYPE be_engine_inputs_total "
-         "counter\nbe_engine_inputs_total " +
+  return "# HELP botengine_inputs_total Inputs sequenced.\n# TYPE botengine_inputs_total "
+         "counter\nbotengine_inputs_total " +
          std::to_string(sequence_) + "\n";
 }
 

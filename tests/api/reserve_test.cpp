@@ -116,10 +116,10 @@ TEST_F(ApiServerTest, shouldAuditCommandsWhateverTheNoiseOverSockets) {
   EXPECT_GE(server_->stats().suppressed(LogBudget::kNoise), 1u);
   auto metrics = call("GET", "/metrics", kAdminToken);
   ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find("be_api_log_suppressed_total{budget=\"audit\"} 0\n"),
+  EXPECT_NE(metrics->body.find("botengine_api_log_suppressed_total{budget=\"audit\"} 0\n"),
             std::string::npos)
       << metrics->body;
-  EXPECT_EQ(metrics->body.find("be_api_log_suppressed_total{budget=\"noise\"} 0\n"),
+  EXPECT_EQ(metrics->body.find("botengine_api_log_suppressed_total{budget=\"noise\"} 0\n"),
             std::string::npos)
       << metrics->body;
 }
