@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "engine/engine_impl.hpp"
 
 namespace be::engine {
@@ -61,11 +62,10 @@ int Engine::Impl::watch_disk() {
   c.scope = CommandScope::kGlobal;
   if (!journal_command(c)) return 0;  // intake full: offered again at the next look
   disk_reserve_on.store(below, std::memory_order_release);
-  std::fprintf(stderr, "botengine: %s\n",
-               below ? ("the disk is below its reserve floor (" + space +
-                        "): new bots and orders adding exposure are refused")
-                           .c_str()
-                     : ("the disk is above its reserve floor again (" + space + ")").c_str());
+  log::write(below ? log::Level::kWarning : log::Level::kInfo, log::kEngine,
+             below ? "the disk is below its reserve floor (" + space +
+                         "): new bots and orders adding exposure are refused"
+                   : "the disk is above its reserve floor again (" + space + ")");
   return 1;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/log.hpp"
 #include "engine/engine_impl.hpp"
 
 namespace be::engine {
@@ -93,7 +94,7 @@ void Engine::Impl::halt(const std::string& reason) noexcept {
       if (!halt_reason.empty()) return;  // the first failure is the cause
       halt_reason = reason;
     }
-    std::fprintf(stderr, "botengine: engine halted: %s\n", reason.c_str());
+    log::write(log::Level::kError, log::kEngine, "engine halted: " + reason);
   } catch (...) {  // out of memory for the text: the flag below still halts
   }
   halted.store(true, std::memory_order_release);
@@ -106,7 +107,7 @@ void Engine::Impl::halt(const std::string& reason) noexcept {
 }
 
 void Engine::Impl::report_pin_failure(std::string_view thread, int cpu, const std::string& why) {
-  std::fprintf(stderr, "botengine: %s; the thread runs unpinned\n", why.c_str());
+  log::write(log::Level::kWarning, log::kEngine, why + "; the thread runs unpinned");
   std::lock_guard lock(problems_mutex);
   pin_failures.push_back(PinFailure{std::string(thread), cpu, why});
 }

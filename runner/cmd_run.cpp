@@ -17,6 +17,7 @@
 
 #include "core/clock.hpp"
 #include "core/json_config.hpp"
+#include "core/log.hpp"
 #include "engine/engine.hpp"
 #include "engine/format.hpp"
 #include "runner/api/auth.hpp"
@@ -41,7 +42,7 @@ void on_signal(int) {
 constexpr const char* kUsage =
     "usage: botengine run [CONFIG] [--data-dir DIR] [--api-bind ADDR] [--api-port N]\n"
     "                     [--tokens FILE] [--journal off|async|durable|none] [--no-status]\n"
-    "                     [--sim-port N] [--duration-s N]\n"
+    "                     [--sim-port N] [--duration-s N] [--log-format text|json]\n"
     "  CONFIG            a deployment config (docs/CONFIG.md); none: the embedded demo\n"
     "  --data-dir DIR    journal, snapshots, tokens and reports (default ./data)\n"
     "  --api-bind ADDR   control API address (default: the config's api.bind, 127.0.0.1)\n"
@@ -51,7 +52,9 @@ constexpr const char* kUsage =
     "  --journal MODE    durability (default async)\n"
     "  --no-status       no live status line\n"
     "  --sim-port N      the demo simulator's port (default: any free port)\n"
-    "  --duration-s N    stop by itself after N seconds (tests, demos)\n";
+    "  --duration-s N    stop by itself after N seconds (tests, demos)\n"
+    "  --log-format F    text (default) or json: one JSON object per line (time, level,\n"
+    "                    component, message) for log tools\n";
 
 // The demo's deployment: BTCUSDT and ETHUSDT on the simulator, a paper account with 100,000
 // USDT, four bots on BTCUSDT.
@@ -88,6 +91,11 @@ constexpr const char* kDemoConfig = R"({
                   "quote_amount": 100.0}}}
   ]
 })";
+
+// A progress line on stdout: plain text, or a JSON info line with --log-format json.
+void say(const std::string& line) {
+  log::write(log::Level::kInfo, log::kRunProgress, line);
+}
 
 struct Options {
   std::string config_path;
@@ -164,6 +172,10 @@ int run_run(Args args) {
     } else if (a == "--sim-port") {
       if (!value(v) || !parse_int(v, 0, 65535, n)) return usage("--sim-port needs 0..65535");
       o.sim_port = static_cast<int>(n);
+    } else if (a == "--log-format") {
+      log::Format f = log::Format::kText;
+      if (!value(v) || !log::parse_format(v, f)) return usage("--log-format needs text|json");
+      log::set_format(f);
     } else if (a == "--duration-s") {
       if (!value(v) || !parse_int(v, 1, 100'000'000, n)) return usage("--duration-s needs N >= 1");
       o.duration_s = n;
@@ -178,20 +190,22 @@ int run_run(Args args) {
   std::string error;
   const std::string text = demo ? std::string(kDemoConfig) : read_file(o.config_path, error);
   if (!error.empty()) {
-    std::fprintf(stderr, "botengine run: %s\n", error.c_str());
+    log::write(log::Level::kError, log::kRun, error);
     return kExitFailure;
   }
   auto parsed = engine::parse_engine_config(text);
   if (!parsed) {
-    std::fprintf(stderr, "botengine run: %s: %s\n", demo ? "demo config" : o.config_path.c_str(),
-                 config::format_errors(parsed.error()).c_str());
+    log::write(
+        log::Level::kError, log::kRun,
+        (demo ? "demo config" : o.config_path) + ": " + config::format_errors(parsed.error()));
     return kExitFailure;
   }
   // The control API's address and limits: the config's "api", then the command line.
   auto api_options = api::read_api_options(text);
   if (!api_options) {
-    std::fprintf(stderr, "botengine run: %s: %s\n", demo ? "demo config" : o.config_path.c_str(),
-                 config::format_errors(api_options.error()).c_str());
+    log::write(
+        log::Level::kError, log::kRun,
+        (demo ? "demo config" : o.config_path) + ": " + config::format_errors(api_options.error()));
     return kExitFailure;
   }
   api::ApiOptions ao = std::move(*api_options);
@@ -217,11 +231,12 @@ int run_run(Args args) {
     simulator = std::make_unique<sim::SimServer>(simc, sim::make_synthetic_source(sc));
     auto port = simulator->start();
     if (!port) {
-      std::fprintf(stderr, "botengine run: simulator: %s\n", port.error().c_str());
+      log::write(log::Level::kError, log::kRun, "simulator: " + port.error());
       return kExitFailure;
     }
     config.venues.at(0).url = "ws://127.0.0.1:" + std::to_string(*port) + "/stream";
-    std::printf("exchange simulator on ws://127.0.0.1:%u (synthetic BTCUSDT, ETHUSDT)\n", *port);
+    say("exchange simulator on ws://127.0.0.1:" + std::to_string(*port) +
+        " (synthetic BTCUSDT, ETHUSDT)");
   }
 
   // Notifications: webhooks from the config's "notifications" (none in the demo). Created
@@ -233,34 +248,36 @@ int run_run(Args args) {
     no.state_dir = std::filesystem::path(o.data_dir) / "notify";
     auto n = notify::Notifier::create(std::move(no));
     if (!n) {
-      std::fprintf(stderr, "botengine run: notifications: %s\n", n.error().c_str());
+      log::write(log::Level::kError, log::kRun, "notifications: " + n.error());
       return kExitFailure;
     }
     notifier = std::move(*n);
     config.notifications_after = notifier->delivered_through();
   } else if (!nc) {
-    std::fprintf(stderr, "botengine run: %s\n", config::format_errors(nc.error()).c_str());
+    log::write(log::Level::kError, log::kRun, config::format_errors(nc.error()));
     return kExitFailure;
   }
 
   auto opened = engine::Engine::open(config);
   if (!opened) {
-    std::fprintf(stderr, "botengine run: %s\n", opened.error().c_str());
+    log::write(log::Level::kError, log::kRun, opened.error());
     return kExitFailure;
   }
   engine::Engine& eng = **opened;
   const auto& rec = eng.recovery();
   if (rec.last_position > 0) {
-    std::printf(
-        "recovered %llu journal records (snapshot at %llu, %llu tail records) in %.3f s; "
-        "%llu orders in flight, reconciled with the venue at start\n",
-        static_cast<unsigned long long>(rec.last_position),
-        static_cast<unsigned long long>(rec.snapshot_position),
-        static_cast<unsigned long long>(rec.tail_records), rec.seconds,
-        static_cast<unsigned long long>(rec.unknown_orders));
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "recovered %llu journal records (snapshot at %llu, %llu tail records) in %.3f s; "
+                  "%llu orders in flight, reconciled with the venue at start",
+                  static_cast<unsigned long long>(rec.last_position),
+                  static_cast<unsigned long long>(rec.snapshot_position),
+                  static_cast<unsigned long long>(rec.tail_records), rec.seconds,
+                  static_cast<unsigned long long>(rec.unknown_orders));
+    say(line);
   }
   for (const std::string& w : rec.warnings)
-    std::fprintf(stderr, "botengine run: warning: recovery: %s\n", w.c_str());
+    log::write(log::Level::kWarning, log::kRun, "recovery: " + w);
 
   // Tokens: the admin's is created on first start and kept in DATA/admin.token (0600).
   const std::filesystem::path tokens_path = o.tokens.empty()
@@ -268,19 +285,19 @@ int run_run(Args args) {
                                                 : std::filesystem::path(o.tokens);
   auto created = api::ensure_tokens_file(tokens_path);
   if (!created) {
-    std::fprintf(stderr, "botengine run: %s\n", created.error().c_str());
+    log::write(log::Level::kError, log::kRun, created.error());
     return kExitFailure;
   }
   const std::filesystem::path admin_token = std::filesystem::path(o.data_dir) / "admin.token";
   if (*created) {
     if (auto w = api::write_private_file(admin_token, **created + "\n"); !w) {
-      std::fprintf(stderr, "botengine run: %s\n", w.error().c_str());
+      log::write(log::Level::kError, log::kRun, w.error());
       return kExitFailure;
     }
   }
   auto tokens = api::TokenStore::load(tokens_path);
   if (!tokens) {
-    std::fprintf(stderr, "botengine run: %s\n", tokens.error().c_str());
+    log::write(log::Level::kError, log::kRun, tokens.error());
     return kExitFailure;
   }
 
@@ -307,7 +324,7 @@ int run_run(Args args) {
   }
 
   if (auto started = eng.start(); !started) {
-    std::fprintf(stderr, "botengine run: %s\n", started.error().c_str());
+    log::write(log::Level::kError, log::kRun, started.error());
     return kExitFailure;
   }
 
@@ -322,22 +339,22 @@ int run_run(Args args) {
   api::ApiServer server(eng, std::move(*tokens), ao);
   auto port = server.start();
   if (!port) {
-    std::fprintf(stderr, "botengine run: control API: %s\n", port.error().c_str());
+    log::write(log::Level::kError, log::kRun, "control API: " + port.error());
     eng.stop();
     return kExitFailure;
   }
-  std::printf("control API and dashboard on http://%s:%u/\n", ao.bind_address.c_str(), *port);
-  std::printf("admin token in %s\n", std::filesystem::absolute(admin_token).c_str());
-  std::printf("journal in %s (%s)\n", std::filesystem::absolute(o.data_dir + "/journal").c_str(),
-              std::string(engine::to_string(config.journal)).c_str());
-  std::fflush(stdout);
+  say("control API and dashboard on http://" + ao.bind_address + ":" + std::to_string(*port) + "/");
+  say("admin token in " + std::filesystem::absolute(admin_token).string());
+  say("journal in " + std::filesystem::absolute(o.data_dir + "/journal").string() + " (" +
+      std::string(engine::to_string(config.journal)) + ")");
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  const bool tty = o.status && isatty(STDOUT_FILENO);
+  // A terminal gets the status line redrawn in place; a log (a file, or JSON lines) one in 25.
+  const bool tty = o.status && isatty(STDOUT_FILENO) && log::format() == log::Format::kText;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.duration_s);
   bool halted = false;
   while (!g_stop) {
@@ -348,33 +365,41 @@ int run_run(Args args) {
       // An engine thread failed: the engine has stopped trading; the control API stays up so
       // that /api/v1/health says why, until the operator stops the process.
       halted = true;
-      std::fprintf(stderr, "%sbotengine run: the engine halted: %s\n", tty ? "\n" : "",
-                   eng.failure().c_str());
+      if (tty) {
+        std::fputs("\n", stdout);
+        std::fflush(stdout);
+      }
+      log::write(log::Level::kError, log::kRun, "the engine halted: " + eng.failure());
     }
     if (o.status) {
       if (auto m = eng.read_model()) {
         const std::string line = status_line(*m);
         if (tty) {
           std::printf("\r%-150s", line.c_str());
+          std::fflush(stdout);
         } else {
           static int every = 0;
-          if (++every % 25 == 0) std::printf("%s\n", line.c_str());
+          if (++every % 25 == 0) say(line);
         }
-        std::fflush(stdout);
       }
     }
   }
-  std::printf("%sstopping: intake off, %s open orders, journal flush, final snapshot\n",
-              tty ? "\n" : "", config.cancel_open_orders_on_shutdown ? "cancelling" : "keeping");
+  if (tty) {
+    std::fputs("\n", stdout);
+    std::fflush(stdout);
+  }
+  say(std::string("stopping: intake off, ") +
+      (config.cancel_open_orders_on_shutdown ? "cancelling" : "keeping") +
+      " open orders, journal flush, final snapshot");
   server.stop();
   const std::string unrecorded = eng.stop();
   if (simulator) simulator->stop();
   if (!unrecorded.empty()) {
-    std::fprintf(stderr, "botengine run: %s\n", unrecorded.c_str());
+    log::write(log::Level::kError, log::kRun, unrecorded);
     return kExitFailure;
   }
   if (halted) return kExitFailure;
-  std::printf("stopped cleanly\n");
+  say("stopped cleanly");
   return kExitOk;
 }
 

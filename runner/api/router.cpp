@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "core/hex.hpp"
+#include "core/log.hpp"
 #include "runner/api/routes.hpp"
 #include "runner/api/views.hpp"
 
@@ -227,9 +228,7 @@ Router::Router(engine::ControlPlane& engine, const TokenStore& tokens, RouterOpt
   for (LogBucket& bucket : log_buckets_)
     bucket.lines = bucket.rate;
   if (!options_.log) {
-    options_.log = [](std::string_view line) {
-      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-    };
+    options_.log = [](std::string_view line) { log::write(log::Level::kInfo, log::kApi, line); };
   }
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.hpp"
 #include "net/backoff.hpp"
 #include "net/http_client.hpp"
 #include "runner/notify/cursor_file.hpp"
@@ -229,8 +230,8 @@ void Notifier::State::advance() {
   if (target > persisted) {
     if (auto err = cursor_file.store(target)) {
       cursor_errors.fetch_add(1, std::memory_order_relaxed);
-      std::fprintf(stderr, "notify: cursor not saved (retried at the next delivery): %s\n",
-                   err->c_str());
+      log::write(log::Level::kWarning, log::kNotify,
+                 "cursor not saved (retried at the next delivery): " + *err);
     } else {
       persisted = target;
       cursor.store(target, std::memory_order_release);
@@ -249,10 +250,10 @@ void Notifier::State::log_failure(const Route& r, const Slot& slot, std::string_
     ++unlogged;
     return;
   }
-  std::fprintf(stderr, "notify: webhook '%s' seq %llu: %.*s (%llu similar lines suppressed)\n",
-               r.hook.name.c_str(), static_cast<unsigned long long>(slot.item.seq),
-               static_cast<int>(what.size()), what.data(),
-               static_cast<unsigned long long>(unlogged));
+  log::write(log::Level::kWarning, log::kNotify,
+             "webhook '" + r.hook.name + "' seq " + std::to_string(slot.item.seq) + ": " +
+                 std::string(what) + " (" + std::to_string(unlogged) + " similar lines suppressed)",
+             {{"webhook", r.hook.name}, {"seq", std::to_string(slot.item.seq)}});
   last_log = now;
   unlogged = 0;
 }
