@@ -115,9 +115,9 @@ void ApiStats::append_metrics(std::string& out) const {
   counter("ws_open", "WebSocket stream clients connected now.", ws_open);
   counter("ws_messages_total", "Stream messages sent.", ws_messages);
   counter("ws_dropped_slow_total", "Stream clients dropped: send queue full.", ws_dropped_slow);
-  counter("ws_dropped_lost_total",
+  counter("ws_resyncs_total",
           "Stream resyncs: a client's since was older than what the engine still holds.",
-          ws_dropped_lost);
+          ws_resyncs);
   labelled("log_suppressed_total", "Log lines suppressed, by log budget.", "budget",
            kLogBudgetNames, log_suppressed);
 }

@@ -104,7 +104,7 @@ struct ApiStats {
   std::atomic<std::int64_t> ws_open{0};
   std::atomic<std::uint64_t> ws_messages{0};
   std::atomic<std::uint64_t> ws_dropped_slow{0};  // send queue full
-  std::atomic<std::uint64_t> ws_dropped_lost{0};  // told to resync: since older than the buffer
+  std::atomic<std::uint64_t> ws_resyncs{0};       // told to resync: since older than the buffer
   static constexpr std::size_t kLogBudgets = static_cast<std::size_t>(LogBudget::kCount);
   std::atomic<std::uint64_t> log_suppressed[kLogBudgets] = {};  // by LogBudget
 

@@ -234,7 +234,7 @@ class StreamSession final : public srv::WsHandler {
       // The events after the cursor are gone (the buffer moved on, or the runner restarted):
       // said once, then the stream goes on from first_seq; the client re-reads state via REST.
       // (One message past the queue's bound at most.)
-      server_.stats.ws_dropped_lost.fetch_add(1, std::memory_order_relaxed);
+      server_.stats.ws_resyncs.fetch_add(1, std::memory_order_relaxed);
       server_.router.log(LogBudget::kNoise,
                          "user=" + user_.name + " stream resync: since " + std::to_string(cursor_) +
                              " < first_seq " + std::to_string(batch.window.first_seq) + " - 1",

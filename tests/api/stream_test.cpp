@@ -188,7 +188,7 @@ TEST_F(ApiServerTest, shouldResumeAfterTheLastSeqSeenWithEveryLaterEventExactlyO
   ASSERT_TRUE(head.ws_read());
   engine_.push(BotId{1}, "fill");  // 16
   EXPECT_EQ(read_seqs(head, 1), (std::vector<SequenceNumber>{16}));
-  EXPECT_EQ(server_->stats().ws_dropped_lost.load(), 0u);
+  EXPECT_EQ(server_->stats().ws_resyncs.load(), 0u);
 }
 
 TEST_F(ApiServerTest, shouldCatchUpWithOnlyTheLatestPricePerInstrumentThenEveryLivePrice) {
@@ -245,7 +245,7 @@ TEST_F(ApiServerTest, shouldTellAClientWhoseSinceTheBufferNoLongerHoldsToResync)
     ASSERT_TRUE(exact.connect(*port));
     ASSERT_TRUE(exact.ws_handshake(stream_target(kAliceToken, 6)));
     EXPECT_EQ(read_seqs(exact, 5), (std::vector<SequenceNumber>{0, 7, 8, 9, 10}));
-    EXPECT_EQ(server.stats().ws_dropped_lost.load(), 1u);
+    EXPECT_EQ(server.stats().ws_resyncs.load(), 1u);
   }
   // A restarted runner: its buffer starts after the journal's position (here 100).
   small.restart_stream(100);
