@@ -91,7 +91,7 @@ inline Value mul(Value x, Value y) noexcept {
 // the eviction subtracts exactly what was added.
 class SlidingVariance {
  public:
-  explicit SlidingVariance(std::uint32_t period) : period_(period), window_(period) {}
+  explicit SlidingVariance(std::uint32_t period) : window_(period) {}
 
   void update(double x) noexcept {
     run_ = (window_.size() > 0 && x == window_.newest(0).x) ? run_ + 1 : 1;
@@ -147,7 +147,6 @@ class SlidingVariance {
     double sq_lo = 0.0;
   };
 
-  std::uint32_t period_;
   Ring<Slot> window_;
   CompensatedSum s1_;  // sum of the window's x
   CompensatedSum s2_;  // sum of the window's x^2

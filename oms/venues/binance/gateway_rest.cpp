@@ -326,7 +326,8 @@ bool BinanceSpotGateway::Impl::reconcile(net::HttpClient& http, MessageParser& p
   std::vector<Tracked> pending;
   {
     std::lock_guard lock(track_mutex);
-    for (const auto& [key, t] : tracked) {
+    for (const auto& entry : tracked) {
+      const Tracked& t = entry.second;  // a reference, not a binding: clang 14 cannot capture one
       if (t.terminal_sent) continue;
       const bool listed = std::any_of(all.begin(), all.end(), [&](const OrderSnapshot& s) {
         return s.ours && s.client.bot == t.bot && s.client.sequence == t.sequence;
