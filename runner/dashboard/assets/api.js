@@ -53,7 +53,10 @@ export async function api(path, { method = 'GET', body, raw = false } = {}) {
 }
 
 // The live event stream. onItem gets each parsed JSON object; onState gets "connecting",
-// "connected" or "reconnecting in Ns". Back-off doubles from 0.5 s to 30 s with jitter and
+// "connected" or "reconnecting in Ns". A reconnect resumes after the last message's seq
+// (?since=, docs/API.md "Resuming"), so no event is lost while the socket was down; a
+// `resync` message (the gap was too old to serve) reaches onItem like any other, and the
+// caller re-reads state over REST. Back-off doubles from 0.5 s to 30 s with jitter and
 // resets after a connection has stayed up. The server refuses a bad token at the upgrade,
 // which a browser cannot tell from a network error, so onFailed (a connection that never
 // opened) lets the caller ask the API why.
@@ -66,6 +69,7 @@ export class Stream {
     this.ws = null;
     this.timer = null;
     this.stopped = true;
+    this.lastSeq = null;  // the seq of the last message seen: where a reconnect resumes
   }
   start() {
     this.stopped = false;
@@ -76,12 +80,14 @@ export class Stream {
     clearTimeout(this.timer);
     if (this.ws) this.ws.close(1000, 'signed out');
     this.ws = null;
+    this.lastSeq = null;  // another user may sign in next: their stream starts afresh
     this.onState('offline');
   }
   connect() {
     if (this.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${proto}//${location.host}/api/v1/stream?token=${encodeURIComponent(session.token)}`;
+    const since = this.lastSeq != null ? `&since=${this.lastSeq}` : '';
+    const url = `${proto}//${location.host}/api/v1/stream?token=${encodeURIComponent(session.token)}${since}`;
     this.onState('connecting');
     let opened = 0;
     const ws = new WebSocket(url);
@@ -93,12 +99,18 @@ export class Stream {
     ws.onmessage = (ev) => {
       let item;
       try { item = JSON.parse(ev.data); } catch { return; }
+      if (Number.isSafeInteger(item.seq) && item.type !== 'hello') this.lastSeq = item.seq;
       this.onItem(item);
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws || this.stopped) return;
       this.ws = null;
-      if (!opened) this.onFailed(ev);
+      if (!opened) {
+        // Refused at the upgrade: a since beyond the head (the runner restarted without its
+        // journal) is refused too, so the next attempt starts afresh.
+        this.lastSeq = null;
+        this.onFailed(ev);
+      }
       // A connection that lived a while was healthy: start the back-off over.
       if (opened && Date.now() - opened > 10000) this.delay = 500;
       const wait = Math.round(this.delay * (0.75 + Math.random() * 0.5));

@@ -37,6 +37,10 @@ function onStreamItem(item) {
       pollEngine();
       scheduleRefresh();
       break;
+    case 'resync':  // events were missed while disconnected: re-read everything shown
+      pollEngine();
+      scheduleRefresh();
+      break;
     case 'order':
     case 'order_update':
     case 'fill':
