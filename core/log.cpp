@@ -2,28 +2,31 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 
 #include "core/civil_time.hpp"
 #include "core/json_config.hpp"
+#include "core/names.hpp"
 
 namespace be::log {
 namespace {
 
 std::atomic<Format> g_format{Format::kText};
 
-std::string_view level_name(Level level) noexcept {
-  switch (level) {
-    case Level::kInfo:
-      return "info";
-    case Level::kWarning:
-      return "warning";
-    case Level::kError:
-      return "error";
-  }
-  return "info";
-}
+constexpr std::array<Named<Level>, 3> kLevelNames{{
+    {Level::kInfo, "info"},
+    {Level::kWarning, "warning"},
+    {Level::kError, "error"},
+}};
+static_assert(names_every_code(kLevelNames, 3));
+
+constexpr std::array<Named<Format>, 2> kFormatNames{{
+    {Format::kText, "text"},
+    {Format::kJson, "json"},
+}};
+static_assert(names_every_code(kFormatNames, 2));
 
 }  // namespace
 
@@ -35,15 +38,9 @@ Format format() noexcept {
 }
 
 bool parse_format(std::string_view text, Format& out) noexcept {
-  if (text == "text") {
-    out = Format::kText;
-    return true;
-  }
-  if (text == "json") {
-    out = Format::kJson;
-    return true;
-  }
-  return false;
+  const auto f = code_of(kFormatNames, text);
+  if (f) out = *f;
+  return f.has_value();
 }
 
 std::string format_line(Format format, Nanos time, Level level, const Component& component,
@@ -67,7 +64,7 @@ std::string format_line(Format format, Nanos time, Level level, const Component&
   line += '{';
   append_time_fields(line, "time", time);
   line += ",\"level\":";
-  config::append_json_string(line, level_name(level));
+  config::append_json_string(line, name_of(kLevelNames, level));
   line += ",\"component\":";
   config::append_json_string(line, component.name);
   line += ",\"message\":";

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/civil_time.hpp"
 #include "core/event.hpp"
 #include "core/order_intent.hpp"
 #include "journal/reader.hpp"
@@ -49,16 +50,9 @@ void out(std::FILE* f, std::string_view s) {
   std::fwrite(s.data(), 1, s.size(), f);
 }
 
+// The one formatter of times for people and clients (core/civil_time.hpp).
 std::string format_time(Nanos ns) {
-  const std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  std::array<char, 64> buf{};
-  const std::size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::array<char, 96> full{};
-  std::snprintf(full.data(), full.size(), "%.*s.%09" PRId64 "Z", static_cast<int>(n), buf.data(),
-                ns % 1'000'000'000);
-  return full.data();
+  return rfc3339_ns(ns);
 }
 
 int report(const journal::Error& e) {
