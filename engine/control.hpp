@@ -73,6 +73,7 @@ struct EquityPoint {
 struct BotView {
   BotId id = kNoBot;
   UserId owner{};
+  AccountId account{};  // the owner's account it trades on (its balances, kill switch, limits)
   std::string name;
   std::string type;  // registry type, e.g. "rsi"
   std::string venue;
@@ -171,13 +172,67 @@ struct EngineView {
   bool market_ready = false;          // every instrument has a reference price (a trade or a quote)
 };
 
+// ---- Users and accounts (docs/ACCOUNTS.md) -------------------------------------------------
+// Both are journaled state: every change is an OperatorCommand with who made it, so a replay
+// rebuilds the same users and accounts. User ids are dense from 1 (0 is the engine itself),
+// account ids from 0 (account 0: the deployment's paper account of earlier versions, owned by
+// the first admin); never reused (a removed account or a disabled user stays, marked).
+
+struct UserView {
+  UserId id{};
+  std::string name;  // unique
+  bool admin = false;
+  bool disabled = false;      // a disabled user's token no longer authenticates
+  std::string token_sha256;   // 64 lowercase hex digits; the token itself is never held
+  SequenceNumber changed = 0;  // journal sequence of the last command that changed it
+};
+
+struct AccountView {
+  AccountId id{};
+  UserId owner{};
+  std::string name;   // unique per owner
+  std::string venue;  // "binance", ... (the venue its orders go to; paper simulates it)
+  std::string mode;   // "paper" | "live"
+  std::string endpoint;  // "production" | "testnet" | "sim" | "custom" (live accounts)
+  std::string rest_url, ws_api_url, stream_url;  // resolved base URLs (live accounts)
+  std::string key_name;         // the key store entry its API keys are in; "" none attached
+  std::string key_fingerprint;  // sha256 hex of the API key id: what the journal holds
+  bool removed = false;         // removed accounts keep their id and history, trade no more
+  bool kill_switch = false;
+  std::vector<BalanceView> balances;
+  std::uint32_t bots = 0;  // bots that trade on it
+};
+
+// One operator command from the journal (GET /api/v1/audit).
+struct AuditEntry {
+  SequenceNumber seq = 0;
+  Nanos time = 0;    // the command's journaled event time
+  UserId user{};     // who issued it (0: the engine itself, e.g. the tokens-file import)
+  std::string command;  // "create_bot", "kill_switch_set", "create_user", "attach_key", ...
+  std::string route;    // the API route that issues it: "POST /api/v1/bots/{id}/start"
+  std::string target;   // "bot 3", "account 2", "user 4", "global"
+  std::string outcome;  // "applied", or why the fold refused it
+};
+
 struct ReadModel {
   EngineView engine;
   std::vector<BotView> bots;  // by id
   std::vector<ConditionView> conditions;
+  std::vector<UserView> users;        // by id
+  std::vector<AccountView> accounts;  // by id
   const BotView* find(BotId id) const noexcept {
     for (const BotView& b : bots)
       if (b.id == id) return &b;
+    return nullptr;
+  }
+  const UserView* find_user(UserId id) const noexcept {
+    for (const UserView& u : users)
+      if (u.id == id) return &u;
+    return nullptr;
+  }
+  const AccountView* find_account(AccountId id) const noexcept {
+    for (const AccountView& a : accounts)
+      if (a.id == id) return &a;
     return nullptr;
   }
 };
@@ -196,6 +251,7 @@ enum class CommandStatus : std::uint8_t {
 struct CommandResult {
   CommandStatus status = CommandStatus::kAccepted;
   BotId bot = kNoBot;
+  std::uint32_t created_id = 0;  // create_user / create_account: the new id
   std::vector<config::FieldError> errors;  // for kInvalid
   std::string message;                     // one line, for humans
   SequenceNumber sequence = 0;             // the journaled command's sequence
@@ -245,9 +301,29 @@ class ControlPlane {
                                    std::string_view config_json) = 0;
   virtual CommandResult bot_command(UserId user, bool is_admin, BotId bot,
                                     OperatorCommandKind kind) = 0;  // start/stop/pause/...
-  // Kill switches: scope kBotOrGlobal with bot == kNoBot is global (admins only).
+  // Kill switches: scope kBotOrGlobal with bot == kNoBot is global (admins only); kAccount
+  // the account's owner or an admin.
   virtual CommandResult kill_switch(UserId user, bool is_admin, CommandScope scope,
                                     std::uint32_t id, bool set) = 0;
+
+  // Users and accounts: admin commands (the API checks the caller's role; `by` is journaled).
+  // create_user: {"name":"alice","role":"user"|"admin","token_sha256":"<64 hex>"}.
+  // update_user: any of {"disabled":bool,"role":...,"token_sha256":...} (a token rotation is
+  // a new hash; the API generates the token and returns it once).
+  // create_account: {"owner":<user id>,"name":"main","venue":"binance","mode":"paper"|"live",
+  //   "endpoint":"production"|"testnet"|"sim"|"custom", "rest_url"/"ws_api_url"/"stream_url"
+  //   (custom), "limits":{...account risk limits...}, "balances":{"USDT":"1000"} (paper)}.
+  // attach_key: the key store entry's name and the fingerprint of its API key id (the secret
+  // never reaches the engine).
+  virtual CommandResult create_user(UserId by, std::string_view json) = 0;
+  virtual CommandResult update_user(UserId by, UserId user, std::string_view json) = 0;
+  virtual CommandResult create_account(UserId by, std::string_view json) = 0;
+  virtual CommandResult remove_account(UserId by, AccountId account) = 0;
+  virtual CommandResult attach_key(UserId by, AccountId account, std::string_view key_name,
+                                   std::string_view key_fingerprint) = 0;
+  // Operator commands journaled after `after`, oldest first, at most `max` (read from the
+  // journal, so it covers every restart; empty with the journal off).
+  virtual std::vector<AuditEntry> audit(SequenceNumber after, std::size_t max) const = 0;
   // Validates a config without creating anything (the dashboard's live validation).
   virtual std::vector<config::FieldError> validate_bot_config(std::string_view json) const = 0;
 

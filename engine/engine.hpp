@@ -119,6 +119,16 @@ struct EngineConfig {
   std::size_t ingress_capacity = 8192;
   // Bot configs created when the journal is new (the demo's bots), started at once.
   std::vector<std::string> initial_bots;
+  // The runner's tokens file (runner/api/auth.hpp), in file order: journaled as users at the
+  // first start whose journal holds no users (a new journal, or one from before users were
+  // journaled), keeping each user's id (its line number from 1). From then on the journal is
+  // the source of truth for users and accounts (docs/ACCOUNTS.md).
+  struct InitialUser {
+    std::string name;
+    bool admin = false;
+    std::string token_sha256;  // 64 lowercase hex digits
+  };
+  std::vector<InitialUser> initial_users;
   // Trust anchors for wss:// venues (empty: the system's).
   std::string ca_file;
   // The config's own text (set by parse_engine_config): journaled as the first record of a
@@ -240,6 +250,13 @@ class Engine final : public ControlPlane {
   CommandResult kill_switch(UserId user, bool is_admin, CommandScope scope, std::uint32_t id,
                             bool set) override;
   std::vector<config::FieldError> validate_bot_config(std::string_view json) const override;
+  CommandResult create_user(UserId by, std::string_view json) override;
+  CommandResult update_user(UserId by, UserId user, std::string_view json) override;
+  CommandResult create_account(UserId by, std::string_view json) override;
+  CommandResult remove_account(UserId by, AccountId account) override;
+  CommandResult attach_key(UserId by, AccountId account, std::string_view key_name,
+                           std::string_view key_fingerprint) override;
+  std::vector<AuditEntry> audit(SequenceNumber after, std::size_t max) const override;
   StreamBatch stream_since(SequenceNumber after, std::size_t max) const override;
   StreamWindow stream_window() const override;
   std::string metrics_text() const override;

@@ -32,6 +32,20 @@ class FakeControlPlane final : public engine::ControlPlane {
   engine::StreamBatch stream_since(SequenceNumber after, std::size_t max) const override;
   engine::StreamWindow stream_window() const override;
   std::string metrics_text() const override;
+  // Users and accounts: not modelled yet (answer 503), until the API's account routes need them.
+  engine::CommandResult create_user(UserId, std::string_view) override { return unavailable(); }
+  engine::CommandResult update_user(UserId, UserId, std::string_view) override {
+    return unavailable();
+  }
+  engine::CommandResult create_account(UserId, std::string_view) override {
+    return unavailable();
+  }
+  engine::CommandResult remove_account(UserId, AccountId) override { return unavailable(); }
+  engine::CommandResult attach_key(UserId, AccountId, std::string_view,
+                                   std::string_view) override {
+    return unavailable();
+  }
+  std::vector<engine::AuditEntry> audit(SequenceNumber, std::size_t) const override { return {}; }
 
   // Test controls.
   struct Command {
@@ -55,6 +69,12 @@ class FakeControlPlane final : public engine::ControlPlane {
   void add_activity(BotId bot);
 
  private:
+  static engine::CommandResult unavailable() {
+    engine::CommandResult r;
+    r.status = engine::CommandStatus::kUnavailable;
+    r.message = "not modelled by the fake";
+    return r;
+  }
   void publish_locked();
   engine::BotView* find_locked(BotId id, UserId user, bool is_admin);
   engine::CommandResult accepted_locked(BotId bot, UserId user, OperatorCommandKind kind);
