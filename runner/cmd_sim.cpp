@@ -4,6 +4,8 @@
 //                 [--source synthetic|candles:FILE|capture:FILE] [--symbols a,b,...]
 //                 [--speed 1|N|max] [--seed N] [--ping-interval-ms N]
 //                 [--volatility X] [--drift X] [--trades-per-bar N]
+//                 [--tls-cert F --tls-key F] [--no-exchange] [--exchange-keys F]
+//                 [--balances A=N,..] [--commission-bps MAKER,TAKER] [--fees-in-bnb]
 //
 // Prints where it listens and runs until SIGINT or SIGTERM, then stops cleanly.
 // Exit codes: 0 stopped by a signal; 1 the source or the socket failed; 2 a bad argument.
@@ -17,10 +19,15 @@
 #include <string_view>
 #include <vector>
 
+#include <fstream>
+#include <optional>
+
 #include "core/clock.hpp"
 #include "runner/cli.hpp"
+#include "sim/binance/sim_venue.hpp"
 #include "sim/market.hpp"
 #include "sim/sim_server.hpp"
+#include "sim/ticker_stream.hpp"
 
 namespace be::cli {
 namespace {
@@ -42,7 +49,14 @@ constexpr std::string_view kUsage =
     "                       the slowest client reads (default 1)\n"
     "  --seed N             seed of the synthetic market and the candle expansion (default 1)\n"
     "  --tls-cert F --tls-key F\n"
-    "                       serve wss:// with this PEM certificate and private key\n";
+    "                       serve wss:// and https:// with this PEM certificate and key\n"
+    "  --no-exchange        market streams only (no Binance REST API or user data)\n"
+    "  --exchange-keys F    the exchange's API key and secret: a file of two lines,\n"
+    "                       api_key=... and secret=... (without it: public endpoints only)\n"
+    "  --balances A=N,..    the account's starting balances\n"
+    "                       (default USDT=100000,BTC=1,ETH=10,BNB=100)\n"
+    "  --commission-bps M,T maker and taker commission in 0.01 % (default 10,10: 0.1 %)\n"
+    "  --fees-in-bnb        pay commission in BNB (25 % off) while BNB covers it\n";
 
 constexpr cli::Usage usage{"sim", kUsage};
 
@@ -78,6 +92,41 @@ std::string symbol_from_path(std::string_view path) {
   return name.empty() ? "btcusdt" : sim::to_lower(name);
 }
 
+// The exchange's API key and secret from a file (never argv): `api_key=...`, `secret=...`.
+// Errors never quote the file's content.
+Expected<bool, std::string> read_exchange_keys(const std::string& path,
+                                               binance::mock::MockConfig& config) {
+  std::ifstream in(path);
+  if (!in) return Unexpected{"--exchange-keys: cannot read " + path};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.starts_with("api_key=")) config.api_key = line.substr(8);
+    if (line.starts_with("secret=")) config.secret = line.substr(7);
+  }
+  if (config.api_key.empty() || config.secret.empty()) {
+    return Unexpected{"--exchange-keys: " + path + " needs an api_key= and a secret= line"};
+  }
+  return true;
+}
+
+// The venue's symbols: every market the source trades, with Binance-like filters.
+std::vector<binance::mock::MockSymbol> exchange_symbols(const std::vector<std::string>& streams) {
+  std::vector<binance::mock::MockSymbol> out;
+  for (const auto& stream : streams) {
+    const auto symbol = sim::symbol_of(stream, "@trade");
+    binance::mock::MockSymbol s;
+    if (symbol.empty() || !binance::mock::split_symbol(symbol, s)) continue;
+    // 0.01 in fiat-like quotes (BTCUSDT's tick); 1e-8 when the quote is a coin.
+    if (s.quote == "BTC" || s.quote == "ETH" || s.quote == "BNB") {
+      s.tick_size = 1;
+      s.min_notional = 10'000;  // 0.0001
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_sim(Args args) {
@@ -87,6 +136,12 @@ int run_sim(Args args) {
   std::uint64_t seed = 1;
   double volatility = 0.8, drift = 0.0;
   int trades_per_bar = 20;
+  bool exchange = true;
+  binance::mock::MockConfig venue_config;
+  venue_config.maker_commission_bps = 10;
+  venue_config.taker_commission_bps = 10;
+  std::string balances = "USDT=100000,BTC=1,ETH=10,BNB=100";
+  std::string keys_file;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -95,6 +150,14 @@ int run_sim(Args args) {
     }
     if (a == "--allow-remote") {
       config.allow_remote = true;
+      continue;
+    }
+    if (a == "--no-exchange") {
+      exchange = false;
+      continue;
+    }
+    if (a == "--fees-in-bnb") {
+      venue_config.pay_fees_in_bnb = true;
       continue;
     }
     if (i + 1 >= args.size()) return usage(std::string(a) + " needs a value");
@@ -127,6 +190,18 @@ int run_sim(Args args) {
       config.tls_certificate_file = std::string(v);
     } else if (a == "--tls-key") {
       config.tls_private_key_file = std::string(v);
+    } else if (a == "--exchange-keys") {
+      keys_file = std::string(v);
+    } else if (a == "--balances") {
+      balances = std::string(v);
+    } else if (a == "--commission-bps") {
+      const auto comma = v.find(',');
+      if (comma == std::string_view::npos ||
+          !parse_number(v.substr(0, comma), venue_config.maker_commission_bps) ||
+          !parse_number(v.substr(comma + 1), venue_config.taker_commission_bps) ||
+          venue_config.maker_commission_bps > 1000 || venue_config.taker_commission_bps > 1000) {
+        return usage("--commission-bps: MAKER,TAKER, integers in 0..1000");
+      }
     } else if (a == "--trades-per-bar") {
       if (!parse_number(v, trades_per_bar) || trades_per_bar < 4) {
         return usage("--trades-per-bar: an integer >= 4");
@@ -173,7 +248,26 @@ int run_sim(Args args) {
   } else {
     return usage("--source: synthetic, candles:FILE or capture:FILE, not " + source);
   }
+  market = sim::with_ticker_streams(std::move(market));
   const std::vector<std::string> streams = market->streams();
+
+  // The exchange on the same port: Binance's REST API and user data, fed by this market.
+  std::optional<binance::mock::MockVenue> venue;
+  WallClock wall_clock;
+  if (exchange) {
+    auto parsed = binance::mock::parse_balances(balances);
+    if (!parsed) return usage("--balances: " + parsed.error());
+    venue_config.balances = std::move(*parsed);
+    venue_config.symbols = exchange_symbols(streams);
+    if (!keys_file.empty()) {
+      if (auto keys = read_exchange_keys(keys_file, venue_config); !keys) {
+        std::fprintf(stderr, "botengine sim: %s\n", keys.error().c_str());
+        return kExitFailure;
+      }
+    }
+    venue.emplace(std::move(venue_config), wall_clock);
+    config.venue = &*venue;
+  }
 
   // Block the stop signals before the server thread exists so it inherits the mask and only
   // this thread receives them, in sigwait.
@@ -202,11 +296,19 @@ int run_sim(Args args) {
   std::printf("botengine sim: listening on %s://%s:%u (source %s, speed %s, seed %llu)\n", scheme,
               host.c_str(), static_cast<unsigned>(*port), source.c_str(), speed,
               static_cast<unsigned long long>(seed));
-  std::printf("  raw      ws://%s:%u/ws/<stream>   combined ws://%s:%u/stream?streams=<a>/<b>\n",
-              host.c_str(), static_cast<unsigned>(*port), host.c_str(),
+  std::printf("  raw      %s://%s:%u/ws/<stream>   combined %s://%s:%u/stream?streams=<a>/<b>\n",
+              scheme, host.c_str(), static_cast<unsigned>(*port), scheme, host.c_str(),
               static_cast<unsigned>(*port));
-  std::printf("  control  POST http://%s:%u/sim/fault   GET http://%s:%u/sim/stats\n", host.c_str(),
-              static_cast<unsigned>(*port), host.c_str(), static_cast<unsigned>(*port));
+  const char* http = config.tls_certificate_file.empty() ? "http" : "https";
+  std::printf("  control  POST %s://%s:%u/sim/fault   GET %s://%s:%u/sim/stats\n", http,
+              host.c_str(), static_cast<unsigned>(*port), http, host.c_str(),
+              static_cast<unsigned>(*port));
+  if (venue) {
+    std::printf("  exchange %s://%s:%u/api/v3/...   user data %s://%s:%u/ws/<listenKey>%s\n", http,
+                host.c_str(), static_cast<unsigned>(*port), scheme, host.c_str(),
+                static_cast<unsigned>(*port),
+                keys_file.empty() ? "   (public endpoints only: no --exchange-keys)" : "");
+  }
   std::printf("  streams ");
   for (std::size_t i = 0; i < streams.size() && i < 12; ++i)
     std::printf(" %s", streams[i].c_str());
@@ -218,6 +320,7 @@ int run_sim(Args args) {
   sigwait(&stop_signals, &signal_number);
   std::fprintf(stderr, "botengine sim: %s, stopping\n",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  if (venue) venue->stop();  // its user-data connections live on the server
   server.stop();
   const sim::SimStats s = server.stats();
   std::fprintf(stderr,
