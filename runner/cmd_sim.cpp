@@ -15,12 +15,10 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fstream>
-#include <optional>
 
 #include "core/clock.hpp"
 #include "runner/cli.hpp"
@@ -37,6 +35,8 @@ constexpr std::string_view kUsage =
     "                     [--source synthetic|candles:FILE|capture:FILE] [--symbols a,b]\n"
     "                     [--speed 1|N|max] [--seed N] [--ping-interval-ms N]\n"
     "                     [--volatility X] [--drift X] [--trades-per-bar N]\n"
+    "                     [--tls-cert F --tls-key F] [--no-exchange] [--exchange-keys F]\n"
+    "                     [--balances A=N,..] [--commission-bps M,T] [--fees-in-bnb]\n"
     "  --port N             TCP port (default 9443, Binance's; 0 = any free port)\n"
     "  --bind ADDR          listen address (default 127.0.0.1; non-loopback needs\n"
     "                       --allow-remote)\n"
@@ -92,40 +92,19 @@ std::string symbol_from_path(std::string_view path) {
   return name.empty() ? "btcusdt" : sim::to_lower(name);
 }
 
-// The exchange's API key and secret from a file (never argv): `api_key=...`, `secret=...`.
-// Errors never quote the file's content.
-Expected<bool, std::string> read_exchange_keys(const std::string& path,
-                                               binance::mock::MockConfig& config) {
-  std::ifstream in(path);
-  if (!in) return Unexpected{"--exchange-keys: cannot read " + path};
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.starts_with("api_key=")) config.api_key = line.substr(8);
-    if (line.starts_with("secret=")) config.secret = line.substr(7);
-  }
-  if (config.api_key.empty() || config.secret.empty()) {
-    return Unexpected{"--exchange-keys: " + path + " needs an api_key= and a secret= line"};
-  }
-  return true;
-}
-
-// The venue's symbols: every market the source trades, with Binance-like filters.
-std::vector<binance::mock::MockSymbol> exchange_symbols(const std::vector<std::string>& streams) {
-  std::vector<binance::mock::MockSymbol> out;
-  for (const auto& stream : streams) {
-    const auto symbol = sim::symbol_of(stream, "@trade");
-    binance::mock::MockSymbol s;
-    if (symbol.empty() || !binance::mock::split_symbol(symbol, s)) continue;
-    // 0.01 in fiat-like quotes (BTCUSDT's tick); 1e-8 when the quote is a coin.
-    if (s.quote == "BTC" || s.quote == "ETH" || s.quote == "BNB") {
-      s.tick_size = 1;
-      s.min_notional = 10'000;  // 0.0001
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
-}
+// The exchange's options (--no-exchange, --exchange-keys, --balances, --commission-bps,
+// --fees-in-bnb); Binance's default spot tier is 0.1 % maker and taker.
+struct ExchangeOptions {
+  bool enabled = true;
+  std::string balances = "USDT=100000,BTC=1,ETH=10,BNB=100";
+  std::string keys_file;
+  binance::mock::MockConfig config = [] {
+    binance::mock::MockConfig c;
+    c.maker_commission_bps = 10;
+    c.taker_commission_bps = 10;
+    return c;
+  }();
+};
 
 }  // namespace
 
@@ -135,13 +114,8 @@ int run_sim(Args args) {
   std::vector<std::string> symbols;
   std::uint64_t seed = 1;
   double volatility = 0.8, drift = 0.0;
+  ExchangeOptions exchange;
   int trades_per_bar = 20;
-  bool exchange = true;
-  binance::mock::MockConfig venue_config;
-  venue_config.maker_commission_bps = 10;
-  venue_config.taker_commission_bps = 10;
-  std::string balances = "USDT=100000,BTC=1,ETH=10,BNB=100";
-  std::string keys_file;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "--help" || a == "-h") {
@@ -153,11 +127,11 @@ int run_sim(Args args) {
       continue;
     }
     if (a == "--no-exchange") {
-      exchange = false;
+      exchange.enabled = false;
       continue;
     }
     if (a == "--fees-in-bnb") {
-      venue_config.pay_fees_in_bnb = true;
+      exchange.config.pay_fees_in_bnb = true;
       continue;
     }
     if (i + 1 >= args.size()) return usage(std::string(a) + " needs a value");
@@ -191,15 +165,16 @@ int run_sim(Args args) {
     } else if (a == "--tls-key") {
       config.tls_private_key_file = std::string(v);
     } else if (a == "--exchange-keys") {
-      keys_file = std::string(v);
+      exchange.keys_file = std::string(v);
     } else if (a == "--balances") {
-      balances = std::string(v);
+      exchange.balances = std::string(v);
     } else if (a == "--commission-bps") {
       const auto comma = v.find(',');
       if (comma == std::string_view::npos ||
-          !parse_number(v.substr(0, comma), venue_config.maker_commission_bps) ||
-          !parse_number(v.substr(comma + 1), venue_config.taker_commission_bps) ||
-          venue_config.maker_commission_bps > 1000 || venue_config.taker_commission_bps > 1000) {
+          !parse_number(v.substr(0, comma), exchange.config.maker_commission_bps) ||
+          !parse_number(v.substr(comma + 1), exchange.config.taker_commission_bps) ||
+          exchange.config.maker_commission_bps > 1000 ||
+          exchange.config.taker_commission_bps > 1000) {
         return usage("--commission-bps: MAKER,TAKER, integers in 0..1000");
       }
     } else if (a == "--trades-per-bar") {
@@ -254,18 +229,18 @@ int run_sim(Args args) {
   // The exchange on the same port: Binance's REST API and user data, fed by this market.
   std::optional<binance::mock::MockVenue> venue;
   WallClock wall_clock;
-  if (exchange) {
-    auto parsed = binance::mock::parse_balances(balances);
+  if (exchange.enabled) {
+    auto parsed = binance::mock::parse_balances(exchange.balances);
     if (!parsed) return usage("--balances: " + parsed.error());
-    venue_config.balances = std::move(*parsed);
-    venue_config.symbols = exchange_symbols(streams);
-    if (!keys_file.empty()) {
-      if (auto keys = read_exchange_keys(keys_file, venue_config); !keys) {
+    exchange.config.balances = std::move(*parsed);
+    exchange.config.symbols = binance::mock::symbols_in(streams);
+    if (!exchange.keys_file.empty()) {
+      if (auto keys = binance::mock::read_keys_file(exchange.keys_file, exchange.config); !keys) {
         std::fprintf(stderr, "botengine sim: %s\n", keys.error().c_str());
         return kExitFailure;
       }
     }
-    venue.emplace(std::move(venue_config), wall_clock);
+    venue.emplace(std::move(exchange.config), wall_clock);
     config.venue = &*venue;
   }
 
@@ -307,7 +282,7 @@ int run_sim(Args args) {
     std::printf("  exchange %s://%s:%u/api/v3/...   user data %s://%s:%u/ws/<listenKey>%s\n", http,
                 host.c_str(), static_cast<unsigned>(*port), scheme, host.c_str(),
                 static_cast<unsigned>(*port),
-                keys_file.empty() ? "   (public endpoints only: no --exchange-keys)" : "");
+                exchange.keys_file.empty() ? "   (public endpoints only: no --exchange-keys)" : "");
   }
   std::printf("  streams ");
   for (std::size_t i = 0; i < streams.size() && i < 12; ++i)
@@ -320,8 +295,11 @@ int run_sim(Args args) {
   sigwait(&stop_signals, &signal_number);
   std::fprintf(stderr, "botengine sim: %s, stopping\n",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
-  if (venue) venue->stop();  // its user-data connections live on the server
+  // The venue's user-data connections live on the server: end them before it stops, and
+  // drop any that arrived meanwhile while the server still exists.
+  if (venue) venue->stop();
   server.stop();
+  if (venue) venue->stop();
   const sim::SimStats s = server.stats();
   std::fprintf(stderr,
                "botengine sim: %" PRIu64 " connections, %" PRIu64 " frames sent, %" PRIu64

@@ -300,8 +300,15 @@ void SimServer::Impl::pump() {
 }
 
 // The venue sees the market as clients do: when it is delivered, not when it is generated.
+// Trades come from @trade, or from @aggTrade for a symbol without @trade (captures often
+// hold only aggregates), never from both: a trade's quantity fills resting orders once.
 void SimServer::Impl::feed_venue(const MarketMessage& m) {
-  if (const auto symbol = symbol_of(m.stream, "@trade"); !symbol.empty()) {
+  auto symbol = symbol_of(m.stream, "@trade");
+  if (const auto aggregated = symbol_of(m.stream, "@aggTrade");
+      !aggregated.empty() && !source->serves(std::string(aggregated) + "@trade")) {
+    symbol = aggregated;
+  }
+  if (!symbol.empty()) {
     const auto price = decimal_field(m.payload, "p");
     const auto qty = decimal_field(m.payload, "q");
     if (price && qty) config.venue->on_trade(to_upper(symbol), *price, *qty);

@@ -42,6 +42,12 @@ inline std::string error_body(int code, std::string_view msg) {
   return "{\"code\":" + std::to_string(code) + ",\"msg\":\"" + std::string(msg) + "\"}";
 }
 
+// Binance's -1102 for a mandatory parameter that is absent.
+inline std::string missing_parameter(std::string_view name) {
+  return error_body(-1102, "Mandatory parameter '" + std::string(name) +
+                               "' was not sent, was empty/null, or malformed.");
+}
+
 // Query string or form body parameters, in order, not decoded (Binance signs them as sent).
 struct Params {
   std::vector<std::pair<std::string, std::string>> items;

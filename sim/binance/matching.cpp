@@ -75,10 +75,7 @@ std::string Exchange::order_json(const MockOrder& o, bool full, std::size_t fill
 
 Answer Exchange::new_order(const Params& p) {
   const auto symbol_text = p.get("symbol");
-  if (!symbol_text)
-    return {400,
-            error_body(-1102,
-                       "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")};
+  if (!symbol_text) return {400, missing_parameter("symbol")};
   const auto sym_it = symbols.find(std::string(*symbol_text));
   if (sym_it == symbols.end()) return {400, error_body(-1121, "Invalid symbol.")};
   const MockSymbol& sym = sym_it->second;
@@ -88,17 +85,13 @@ Answer Exchange::new_order(const Params& p) {
   const auto type = p.get("type");
   const auto qty_text = p.get("quantity");
   if (!side || (*side != "BUY" && *side != "SELL")) {
-    return {400,
-            error_body(-1102,
-                       "Mandatory parameter 'side' was not sent, was empty/null, or malformed.")};
+    return {400, missing_parameter("side")};
   }
   if (!type || (*type != "LIMIT" && *type != "MARKET" && *type != "LIMIT_MAKER")) {
     return {400, error_body(-1116, "Invalid orderType.")};
   }
   if (!qty_text) {
-    return {400, error_body(
-                     -1102,
-                     "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.")};
+    return {400, missing_parameter("quantity")};
   }
   o.buy = *side == "BUY";
   o.type = std::string(*type);
@@ -112,9 +105,7 @@ Answer Exchange::new_order(const Params& p) {
   if (o.type != "MARKET") {
     const auto price_text = p.get("price");
     if (!price_text) {
-      return {400, error_body(
-                       -1102,
-                       "Mandatory parameter 'price' was not sent, was empty/null, or malformed.")};
+      return {400, missing_parameter("price")};
     }
     const auto price = parse_decimal(*price_text, kScale);
     if (!price || price.value() <= 0) {
@@ -126,11 +117,7 @@ Answer Exchange::new_order(const Params& p) {
     if (o.type == "LIMIT") {
       const auto tif = p.get("timeInForce");
       if (!tif) {
-        return {
-            400,
-            error_body(
-                -1102,
-                "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.")};
+        return {400, missing_parameter("timeInForce")};
       }
       o.tif = std::string(*tif);
     }
@@ -207,10 +194,7 @@ Answer Exchange::new_order(const Params& p) {
 
 Answer Exchange::cancel_order(const Params& p) {
   const auto symbol = p.get("symbol");
-  if (!symbol)
-    return {400,
-            error_body(-1102,
-                       "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")};
+  if (!symbol) return {400, missing_parameter("symbol")};
   if (symbols.find(std::string(*symbol)) == symbols.end()) {
     return {400, error_body(-1121, "Invalid symbol.")};
   }
@@ -232,10 +216,7 @@ Answer Exchange::cancel_order(const Params& p) {
 
 Answer Exchange::query_order(const Params& p) {
   const auto symbol = p.get("symbol");
-  if (!symbol)
-    return {400,
-            error_body(-1102,
-                       "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")};
+  if (!symbol) return {400, missing_parameter("symbol")};
   MockOrder* o = find_order(*symbol, p);
   if (o == nullptr) return {400, error_body(-2013, "Order does not exist.")};
   return {200, order_json(*o, true)};
@@ -257,10 +238,7 @@ Answer Exchange::open_orders(const Params& p) {
 
 Answer Exchange::my_trades(const Params& p) {
   const auto symbol = p.get("symbol");
-  if (!symbol)
-    return {400,
-            error_body(-1102,
-                       "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")};
+  if (!symbol) return {400, missing_parameter("symbol")};
   const auto order_id = p.get("orderId");
   std::size_t limit = 500;
   if (const auto text = p.get("limit")) {

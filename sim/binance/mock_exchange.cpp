@@ -196,9 +196,12 @@ net::server::Handler& MockExchange::handler() {
   return *impl_;
 }
 
-bool MockExchange::knows_listen_key(std::string_view listen_key) const {
+// Impl::upgrade's rule: /ws/<a listen key this venue issued>.
+bool MockExchange::owns_upgrade(std::string_view target) const {
+  if (!target.starts_with("/ws/")) return false;
+  const std::string_view key = target.substr(4, target.find('?') - 4);
   std::lock_guard lock(impl_->mutex);
-  return impl_->exchange.listen_keys.count(std::string(listen_key)) > 0;
+  return impl_->exchange.listen_keys.count(std::string(key)) > 0;
 }
 
 void MockExchange::on_trade(std::string_view symbol, std::int64_t price, std::int64_t qty) {

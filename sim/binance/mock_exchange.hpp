@@ -114,7 +114,8 @@ class MockExchange {
   // The handler that answers the REST API and the user-data upgrades; start() is then not
   // called, and stop() before the other server's stop ends the user-data connections.
   net::server::Handler& handler();
-  bool knows_listen_key(std::string_view listen_key) const;
+  // The WebSocket upgrades handler() answers (user data), for the other server's routing.
+  bool owns_upgrade(std::string_view target) const;
   // The market as the simulator delivers it (Exchange::on_trade/on_quote).
   void on_trade(std::string_view symbol, std::int64_t price, std::int64_t qty);
   void on_quote(std::string_view symbol, std::int64_t bid, std::int64_t ask);

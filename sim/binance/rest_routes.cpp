@@ -150,11 +150,7 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
   }
   if (is_signed) {
     const auto signature = params.get("signature");
-    if (!signature)
-      return {400,
-              error_body(
-                  -1102,
-                  "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")};
+    if (!signature) return {400, missing_parameter("signature")};
     // totalParams = query string + body, without the signature itself.
     const auto strip = [](std::string_view part) {
       std::string out;

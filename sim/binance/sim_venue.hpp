@@ -45,4 +45,13 @@ bool split_symbol(std::string_view symbol, MockSymbol& out);
 // "USDT=10000,BTC=1.5" -> balances; the error names the bad item.
 Expected<std::vector<MockBalance>, std::string> parse_balances(std::string_view list);
 
+// The account's API key and HMAC secret from a file (never argv): the lines `api_key=...` and
+// `secret=...`. Errors name the file, never its content.
+Expected<bool, std::string> read_keys_file(const std::string& path, MockConfig& config);
+
+// The venue's symbols: every market `streams` name ("<symbol>@<kind>"), once, with
+// Binance-like filters (tick 0.01, or 1e-8 and minimum notional 0.0001 when the quote is a
+// coin: BTC, ETH, BNB; MockSymbol's defaults otherwise).
+std::vector<MockSymbol> symbols_in(const std::vector<std::string>& streams);
+
 }  // namespace be::binance::mock
