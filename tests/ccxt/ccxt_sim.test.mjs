@@ -21,8 +21,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 let ccxt;
+let connectToSim;
 try {
   ccxt = (await import('ccxt')).default;
+  ({ connectToSim } = await import('./connect.mjs'));
 } catch {
   console.log('SKIP: no node_modules (npm ci --prefix tests/ccxt)');
   process.exit(77);
@@ -108,25 +110,18 @@ async function stopSim(sim) {
   expect((await exited) === 0, 'the simulator did not stop cleanly on SIGTERM');
 }
 
-// The example docs/SIMULATOR.md shows: ccxt's binance client with only its URLs changed, spot only.
+// The example docs/SIMULATOR.md shows (connect.mjs, checked against the doc below).
 async function connect(sim) {
   const tls = Boolean(process.env.BE_CCXT_CA);
-  const http = `${tls ? 'https' : 'http'}://127.0.0.1:${sim.port}`;
-  const ws = `${tls ? 'wss' : 'ws'}://127.0.0.1:${sim.port}`;
-  const exchange = new ccxt.pro.binance({
-    apiKey: sim.keys.apiKey,
-    secret: sim.keys.secret,
-    options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] } },
-  });
-  const rewrite = (url) => url
-    .replace('https://api.binance.com', http)
-    .replace('wss://stream.binance.com:9443', ws)
-    .replace('wss://ws-api.binance.com:443', ws);
-  const walk = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? rewrite(v) : walk(v)]));
-  exchange.urls.api = walk(exchange.urls.api);
-  // ccxt opens a plain ws:// connection only through an http.Agent it loads on request.
-  if (!tls) await exchange.loadHttpProxyAgent();
-  return exchange;
+  return connectToSim(`${tls ? 'https' : 'http'}://127.0.0.1:${sim.port}`, sim.keys.apiKey, sim.keys.secret);
+}
+
+// docs/SIMULATOR.md quotes connect.mjs in full: the doc's example is the code this test runs.
+function docShowsTheExample() {
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const doc = fs.readFileSync(path.join(here, '../../docs/SIMULATOR.md'), 'utf8');
+  const code = fs.readFileSync(path.join(here, 'connect.mjs'), 'utf8');
+  expect(doc.includes('```js\n' + code + '```\n'), 'docs/SIMULATOR.md does not quote tests/ccxt/connect.mjs as it is');
 }
 
 // ---- the balances the fills imply ---------------------------------------------------------------
@@ -338,6 +333,7 @@ async function main() {
   expect(args.botengine, 'usage: node ccxt_sim.test.mjs --botengine PATH [--tls]');
   const pkg = JSON.parse(fs.readFileSync(new URL('./node_modules/ccxt/package.json', import.meta.url)));
   console.log(`ccxt ${pkg.version}${process.env.BE_CCXT_CA ? ' over TLS' : ''}`);
+  docShowsTheExample();
   await scenarioA();
   await scenarioB();
   console.log('PASS');

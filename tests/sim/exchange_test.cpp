@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -217,6 +219,41 @@ TEST(SimExchange, shouldSplitSymbolsAndParseBalances) {
   EXPECT_EQ(parse_balances("USDT").error(), "not ASSET=AMOUNT: 'USDT'");
   EXPECT_EQ(parse_balances("=1").error(), "not ASSET=AMOUNT: '=1'");
   EXPECT_EQ(parse_balances("BTC=-1").error(), "not ASSET=AMOUNT: 'BTC=-1'");
+}
+
+TEST(SimExchange, shouldTakeEachMarketOfTheStreamsOnceWithFiltersByQuote) {
+  const auto symbols =
+      symbols_in({"btcusdt@trade", "btcusdt@bookTicker", "ethbtc@aggTrade", "x@trade", "nothing"});
+  ASSERT_EQ(symbols.size(), 2u);
+  EXPECT_EQ(symbols[0].symbol, "BTCUSDT");
+  EXPECT_EQ(symbols[0].tick_size, 1'000'000);  // 0.01
+  EXPECT_EQ(symbols[1].symbol, "ETHBTC");
+  EXPECT_EQ(symbols[1].tick_size, 1);  // 0.00000001
+  EXPECT_EQ(symbols[1].min_notional, 10'000);
+}
+
+// The keys come from a file; an error names the file and never quotes what it holds.
+TEST(SimExchange, shouldReadKeysFromAFileAndNeverQuoteItInErrors) {
+  const std::string path = ::testing::TempDir() + "sim_exchange_keys";
+  {
+    std::ofstream out(path);
+    out << "api_key=the-key\r\nsecret=the-secret\n";
+  }
+  MockConfig c;
+  ASSERT_TRUE(read_keys_file(path, c));
+  EXPECT_EQ(c.api_key, "the-key");
+  EXPECT_EQ(c.secret, "the-secret");
+  {
+    std::ofstream out(path);
+    out << "secret=only-the-secret\n";
+  }
+  MockConfig half;
+  const auto refused = read_keys_file(path, half);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "--exchange-keys: " + path + " needs an api_key= and a secret= line");
+  EXPECT_EQ(refused.error().find("only-the-secret"), std::string::npos);
+  EXPECT_FALSE(read_keys_file(path + ".absent", half));
+  std::remove(path.c_str());
 }
 
 }  // namespace
