@@ -138,8 +138,7 @@ struct Exchange {
   std::optional<Answer> charge_order(std::int64_t t);
   bool signature_valid(std::string_view payload, std::string_view signature) const;
   std::optional<Answer> check_signature_and_time(const Params& params, std::string_view payload,
-                                                 std::string_view signature,
-                                                 std::int64_t t) const;
+                                                 std::string_view signature, std::int64_t t) const;
   std::optional<Answer> check_time(const Params& params, std::int64_t t) const;
   // Weight, auth, then the endpoint. `method` and `path` come back for the request log.
   Answer dispatch(std::string_view method_in, std::string_view target, std::string_view body,

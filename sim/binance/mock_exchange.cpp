@@ -5,8 +5,8 @@
 #include "sim/binance/mock_exchange.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -182,14 +182,16 @@ srv::Upgrade MockExchange::Impl::upgrade(const srv::Request& req) {
   std::lock_guard lock(mutex);
   // Only the WebSocket API serves user data now: /ws/<listenKey> has no key to name.
   if (req.path() != "/ws-api/v3") {
-    answer.refusal = srv::Response{
-        400, "application/json;charset=UTF-8", error_body(-1125, "This listenKey does not exist."),
-        {}, true};
+    answer.refusal = srv::Response{400,
+                                   "application/json;charset=UTF-8",
+                                   error_body(-1125, "This listenKey does not exist."),
+                                   {},
+                                   true};
     return answer;
   }
   if (take_fault("GET /ws-api/v3")) {
-    answer.refusal = srv::Response{503, "application/json;charset=UTF-8",
-                                   error_body(-1000, "Service unavailable."), {}, true};
+    answer.refusal = srv::Response{
+        503, "application/json;charset=UTF-8", error_body(-1000, "Service unavailable."), {}, true};
     return answer;
   }
   answer.handler = std::make_shared<WsApiConnection>(*this);

@@ -151,7 +151,8 @@ std::optional<WsApiRequest> parse_ws_api_request(std::string_view text) {
     od::value v = field.value();
     if (key == "id") {
       std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n'))
+        raw.remove_suffix(1);
       r.id_json = std::string(raw);
     } else if (key == "method") {
       std::string_view m;
@@ -184,8 +185,8 @@ std::string ws_api_error(const Exchange& exchange, std::string_view id_json, int
 }
 
 std::string subscription_frame(std::uint64_t subscription, std::string_view event) {
-  return "{\"subscriptionId\":" + std::to_string(subscription) + ",\"event\":" +
-         std::string(event) + "}";
+  return "{\"subscriptionId\":" + std::to_string(subscription) +
+         ",\"event\":" + std::string(event) + "}";
 }
 
 std::string ws_api_answer(Exchange& ex, WsApiSession& s, const WsApiRequest& r) {
@@ -197,7 +198,8 @@ std::string ws_api_answer(Exchange& ex, WsApiSession& s, const WsApiRequest& r) 
   const bool is_order = r.method == "order.place";
   std::int64_t weight = method->weight;
   if (r.method == "openOrders.status" && !r.params.get("symbol")) weight = 80;
-  if (auto refused = ex.charge_weight(t, weight)) return refusal(ex, r.id_json, *refused, is_order, t);
+  if (auto refused = ex.charge_weight(t, weight))
+    return refusal(ex, r.id_json, *refused, is_order, t);
 
   if (r.method == "ping") return success(ex, r.id_json, "{}", false);
   if (r.method == "time") {

@@ -154,7 +154,7 @@ mock::MockConfig mock_config() {
 GatewayConfig gateway_config(const mock::MockExchange& mock) {
   GatewayConfig g;
   g.rest_url = mock.rest_url();
-  g.ws_url = mock.ws_url();
+  g.ws_api_url = mock.ws_api_url();
   g.venue = kVenue;
   g.account = kAccount;
   g.instruments = {btcusdt()};
@@ -164,6 +164,11 @@ GatewayConfig gateway_config(const mock::MockExchange& mock) {
   g.retry_delay = 10ms;
   g.weight_limit = 1'000'000;  // leave the limiting to the venue unless a test says otherwise
   return g;
+}
+
+// Orders over REST only: the fallback path the WS API session's absence leads to.
+void rest_orders(GatewayConfig& g) {
+  g.order_entry = GatewayConfig::OrderEntry::kRest;
 }
 
 ApiCredentials credentials(std::string_view secret = "e2e-secret-value") {
@@ -373,7 +378,7 @@ TEST_F(GatewayE2E, shouldResyncTheClockWhenTheVenueRefusesTheTimestamp) {
 }
 
 TEST_F(GatewayE2E, shouldNeverSendANewOrderTwiceWhenTheAnswerIsLost) {
-  start();
+  start(mock_config(), rest_orders);  // the REST fallback path
   // The venue takes the order, then answers 500: only a query can tell what happened.
   mock_->fail_next(1, mock::FaultMode::kServerErrorAfterProcessing, "POST /api/v3/order");
   const SequenceNumber seq = 40 << 10;
@@ -400,7 +405,7 @@ TEST_F(GatewayE2E, shouldNeverSendANewOrderTwiceWhenTheAnswerIsLost) {
 }
 
 TEST_F(GatewayE2E, shouldNotResendAfterAnAmbiguousFailureWhenTheVenueLacksTheOrder) {
-  start();
+  start(mock_config(), rest_orders);  // the REST fallback path
   // 500 before processing looks the same to us as 500 after: the order is asked about, found
   // missing, and reported as such; it is not sent again by the gateway.
   mock_->fail_next(1, mock::FaultMode::kServerErrorBeforeProcessing, "POST /api/v3/order");
@@ -478,9 +483,8 @@ TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
   ASSERT_TRUE(recorder_.wait_event(still_open, OrderEvent::kAccepted));
   const std::size_t balances_before = recorder_.balance_count();
 
-  // Keep the stream down (no listenKey) while the order fills, so its report is lost.
-  mock_->fail_next(1'000'000, mock::FaultMode::kServerErrorBeforeProcessing,
-                   "POST /api/v3/userDataStream");
+  // Keep the session down (handshakes refused) while the order fills, so its report is lost.
+  mock_->fail_next(1'000'000, mock::FaultMode::kServerErrorBeforeProcessing, "GET /ws-api/v3");
   mock_->drop_user_streams();
   ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }));
   ASSERT_EQ(mock_->cross("BTCUSDT", 48'000 * kE8), 1);
@@ -500,11 +504,14 @@ TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
   EXPECT_GE(mock_->user_stream_connections(), 2);
 }
 
-TEST_F(GatewayE2E, shouldKeepTheListenKeyAlive) {
-  start(mock_config(), [](GatewayConfig& g) { g.keepalive_interval = 50ms; });
-  // PUT /api/v3/userDataStream with the current listenKey, accepted by the venue, repeatedly.
-  EXPECT_TRUE(mock_->wait_for_requests("PUT", "/api/v3/userDataStream", 200, 2, kWait));
+TEST_F(GatewayE2E, shouldTakeUserDataFromTheWsApiSubscriptionNotAListenKey) {
+  start();
+  // One WebSocket API session, subscribed by signature (an HMAC key), and no listenKey call:
+  // Binance answers those 410 since 2026-02-20, and so does the mock.
   EXPECT_EQ(mock_->user_stream_connections(), 1);
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "userDataStream.subscribe.signature", 200, 1, kWait));
+  for (const auto& e : mock_->request_log())
+    EXPECT_NE(e.path, "/api/v3/userDataStream");
 }
 
 TEST_F(GatewayE2E, shouldCountMalformedStreamMessagesAndKeepWorking) {
@@ -518,7 +525,10 @@ TEST_F(GatewayE2E, shouldCountMalformedStreamMessagesAndKeepWorking) {
 }
 
 TEST_F(GatewayE2E, shouldRejectAtOnceWhenItsQueueIsFull) {
-  start(mock_config(), [](GatewayConfig& g) { g.queue_capacity = 2; });
+  start(mock_config(), [](GatewayConfig& g) {
+    g.queue_capacity = 2;
+    rest_orders(g);  // the REST worker's queue
+  });
   mock_->delay_responses(300ms);  // the worker is busy with the first order meanwhile
   constexpr int kOrders = 12;
   for (int i = 0; i < kOrders; ++i) {
@@ -575,6 +585,8 @@ TEST(GatewayHotPath, shouldSubmitAndRejectWithoutAllocating) {
   GatewayConfig g = gateway_config(mock);
   g.queue_capacity = 16;
   g.request_timeout = 3000ms;
+  rest_orders(
+      g);  // the REST worker's queue (WS API frames: WsApiFrames.shouldBuildWithoutAllocating)
   BinanceSpotGateway gateway(std::move(g), credentials(), responses, wall);
   ASSERT_TRUE(gateway.start().has_value());
   const auto deadline = monotonic_now() + 10'000'000'000LL;

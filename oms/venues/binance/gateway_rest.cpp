@@ -32,7 +32,10 @@ Reply BinanceSpotGateway::Impl::call(net::HttpClient& http, MessageParser& parse
   std::string query;
   if (is_signed) {
     params.add("recvWindow", config.recv_window_ms).add("timestamp", venue_ms());
-    query = params.signed_query(credentials.secret.reveal());
+    // HMAC hex or Ed25519 base64 (percent-encoded: '+', '/', '=') of the query as sent.
+    query = params.str();
+    query.append(query.empty() ? "signature=" : "&signature=");
+    query.append(percent_encode(signer->sign(params.str())));
   } else {
     query = params.str();
   }

@@ -11,8 +11,8 @@
 // buffers). Views into a parse result are valid until the next parse on the same parser.
 #pragma once
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>

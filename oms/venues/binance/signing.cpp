@@ -1,8 +1,8 @@
 #include "oms/venues/binance/signing.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
@@ -148,8 +148,9 @@ bool ed25519_verify(std::string_view public_pem, std::string_view payload,
   if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) return false;
   if (signature_base64.size() != 88) return false;
   unsigned char raw[66];
-  const int n = EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(signature_base64.data()),
-                                static_cast<int>(signature_base64.size()));
+  const int n =
+      EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(signature_base64.data()),
+                      static_cast<int>(signature_base64.size()));
   if (n != 66) return false;  // 64 bytes plus the two padding bytes EVP_DecodeBlock counts
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
@@ -169,9 +170,8 @@ Expected<RequestSigner, std::string> RequestSigner::make(std::string_view secret
     return Unexpected(std::string("the private key is not an Ed25519 key in PEM (PKCS#8)"));
   }
   s.kind_ = Kind::kEd25519;
-  s.ed25519_key_ = std::shared_ptr<void>(key.release(), [](void* k) {
-    EVP_PKEY_free(static_cast<EVP_PKEY*>(k));
-  });
+  s.ed25519_key_ = std::shared_ptr<void>(key.release(),
+                                         [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
   return s;
 }
 
@@ -199,8 +199,8 @@ std::size_t RequestSigner::sign_into(std::string_view payload, std::span<char> o
       EVP_DigestSign(ctx.get(), sig, &sig_len, data, payload.size()) != 1) {
     return 0;
   }
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), sig,
-                                static_cast<int>(sig_len));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), sig, static_cast<int>(sig_len));
   return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 

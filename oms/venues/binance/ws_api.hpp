@@ -50,7 +50,9 @@ class WsApiRequest {
     bool number = false;
   };
   WsApiRequest& add(std::string_view key, std::string_view value, bool number) noexcept;
-  std::string_view value_of(const Param& p) const noexcept { return {arena_.data() + p.offset, p.size}; }
+  std::string_view value_of(const Param& p) const noexcept {
+    return {arena_.data() + p.offset, p.size};
+  }
 
   std::uint64_t id_ = 0;
   std::string_view method_;

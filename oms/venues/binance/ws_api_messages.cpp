@@ -9,7 +9,7 @@ namespace be::binance {
 namespace {
 
 constexpr std::int64_t interval_unit_ms(std::string_view interval) {
-  return interval == "SECOND" ? 1'000
+  return interval == "SECOND"   ? 1'000
          : interval == "MINUTE" ? 60'000
          : interval == "HOUR"   ? 3'600'000
          : interval == "DAY"    ? 86'400'000
@@ -66,45 +66,46 @@ MessageParser::WsKind MessageParser::parse_ws_api(std::string_view text, WsApiAn
   if (!impl_->object(text, obj, error_, "not a JSON object")) return WsKind::kMalformed;
   bool event = false, have_status = false;
   OrderFields order;
-  const bool read = for_each_field(obj, error_, "malformed answer", [&](std::string_view key,
-                                                                         od::value v) {
-    if (key == "event" || key == "subscriptionId") {
-      event = true;
-      return false;  // parse_user reads the rest
-    }
-    if (key == "id") {
-      bool is_null = false;
-      if (v.is_null().get(is_null) == simdjson::SUCCESS && is_null) return true;
-      std::string_view text_id;
-      return read_int(v, out.id) || read_string(v, text_id);
-    }
-    if (key == "status") return have_status = read_int(v, out.status);
-    if (key == "result") {
-      od::object result;
-      if (v.get_object().get(result) != simdjson::SUCCESS) return true;  // arrays, null
-      return read_order_fields(result, order, error_);
-    }
-    if (key == "error") {
-      od::object err;
-      out.has_error = v.get_object().get(err) == simdjson::SUCCESS && read_error(err, out, error_);
-      return out.has_error;
-    }
-    if (key != "rateLimits") return true;
-    od::array arr;
-    if (v.get_array().get(arr) != simdjson::SUCCESS) return false;
-    for (auto item : arr) {
-      od::object limit;
-      WsRateLimit parsed;
-      if (item.get_object().get(limit) != simdjson::SUCCESS ||
-          !read_rate_limit(limit, parsed, error_)) {
-        return false;
-      }
-      if (out.rate_limit_count < out.rate_limits.size()) {
-        out.rate_limits[out.rate_limit_count++] = parsed;
-      }
-    }
-    return true;
-  });
+  const bool read =
+      for_each_field(obj, error_, "malformed answer", [&](std::string_view key, od::value v) {
+        if (key == "event" || key == "subscriptionId") {
+          event = true;
+          return false;  // parse_user reads the rest
+        }
+        if (key == "id") {
+          bool is_null = false;
+          if (v.is_null().get(is_null) == simdjson::SUCCESS && is_null) return true;
+          std::string_view text_id;
+          return read_int(v, out.id) || read_string(v, text_id);
+        }
+        if (key == "status") return have_status = read_int(v, out.status);
+        if (key == "result") {
+          od::object result;
+          if (v.get_object().get(result) != simdjson::SUCCESS) return true;  // arrays, null
+          return read_order_fields(result, order, error_);
+        }
+        if (key == "error") {
+          od::object err;
+          out.has_error =
+              v.get_object().get(err) == simdjson::SUCCESS && read_error(err, out, error_);
+          return out.has_error;
+        }
+        if (key != "rateLimits") return true;
+        od::array arr;
+        if (v.get_array().get(arr) != simdjson::SUCCESS) return false;
+        for (auto item : arr) {
+          od::object limit;
+          WsRateLimit parsed;
+          if (item.get_object().get(limit) != simdjson::SUCCESS ||
+              !read_rate_limit(limit, parsed, error_)) {
+            return false;
+          }
+          if (out.rate_limit_count < out.rate_limits.size()) {
+            out.rate_limits[out.rate_limit_count++] = parsed;
+          }
+        }
+        return true;
+      });
   if (event) return WsKind::kEvent;
   if (!read || !have_status) {
     if (error_.empty() || read) error_ = "answer without a status";
