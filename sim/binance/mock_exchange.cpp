@@ -84,8 +84,10 @@ struct MockExchange::Impl final : srv::Handler {
         delay = fail_delay;
       }
     }
-    log.push_back(RequestLogEntry{monotonic_now(), method, path, a.drop_connection ? 0 : a.status,
-                                  a.retry_after_s});
+    log.push_back(RequestLogEntry{
+        monotonic_now(), method, path, a.drop_connection ? 0 : a.status, a.retry_after_s,
+        std::string(req.target) + "\n" + std::string(req.header("X-MBX-APIKEY")) + "\n" +
+            std::string(req.body)});
     if (delay.count() == 0) delay = response_delay;
     cv.notify_all();
 
@@ -145,7 +147,8 @@ class MockExchange::Impl::WsApiConnection final : public srv::WsHandler {
     }
     const bool drop = fault == FaultMode::kTimeoutAfterProcessing;
     mock_.log.push_back(RequestLogEntry{monotonic_now(), "WS", request->method,
-                                        drop ? 0 : status_of(answer), retry_after_of(answer)});
+                                        drop ? 0 : status_of(answer), retry_after_of(answer),
+                                        std::string(text)});
     mock_.cv.notify_all();
     if (drop) {
       ws.close_abrupt();

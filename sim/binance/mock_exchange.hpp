@@ -86,6 +86,9 @@ struct RequestLogEntry {
   std::string path;
   int status = 0;
   std::int64_t retry_after_s = 0;
+  // Every byte the client sent: REST target, X-MBX-APIKEY header and body; or the WS API
+  // frame (tests prove no secret is ever among them).
+  std::string received;
 };
 
 class MockExchange {
