@@ -228,6 +228,23 @@ class GatewayE2E : public ::testing::Test {
     }
   }
 
+  // Two resting buys of 0.001 BTC, acknowledged: `near` at 49000 (a cross at 48000 fills it),
+  // `far` at 30000 (it stays open).
+  void accept_two_buys(SequenceNumber near, SequenceNumber far) {
+    gateway_->submit(limit(near, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
+    gateway_->submit(limit(far, Side::kBuy, px(30'000), qty_micro(1'000)), 2);
+    ASSERT_TRUE(recorder_.wait_event(near, OrderEvent::kAccepted));
+    ASSERT_TRUE(recorder_.wait_event(far, OrderEvent::kAccepted));
+  }
+
+  // A venue counting weight per second, limited to `weight_limit` once the gateway is up.
+  void start_with_one_second_window(std::int64_t weight_limit) {
+    mock::MockConfig mc = mock_config();
+    mc.window_ms = 1000;
+    ASSERT_NO_FATAL_FAILURE(start(mc));
+    mock_->set_weight_limit(weight_limit);
+  }
+
   // Checks that after every answer with `status`, no request reached the venue before its
   // Retry-After (REST) or retryAfter (WS API) had passed; returns how many such answers.
   int expect_quiet_after(int status) {
@@ -458,11 +475,8 @@ TEST_F(GatewayE2E, shouldNotResendAfterAnAmbiguousFailureWhenTheVenueLacksTheOrd
 }
 
 TEST_F(GatewayE2E, shouldWaitRetryAfterWhenRateLimited) {
-  mock::MockConfig mc = mock_config();
-  mc.window_ms = 1000;
-  start(mc);
   // Each order query weighs 4; at most two fit a 1-second window from now on.
-  mock_->set_weight_limit(8);
+  ASSERT_NO_FATAL_FAILURE(start_with_one_second_window(8));
   constexpr int kQueries = 6;
   ASSERT_NO_FATAL_FAILURE(query_unknown_orders(60, kQueries));
   EXPECT_GE(gateway_->stats().rate_limited, 1u);
@@ -499,10 +513,7 @@ TEST_F(GatewayE2E, shouldStopBeforeTheWeightLimitOnItsOwn) {
 TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
   start();
   const SequenceNumber filled_offline = 90 << 10, still_open = 91 << 10;
-  gateway_->submit(limit(filled_offline, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
-  gateway_->submit(limit(still_open, Side::kBuy, px(30'000), qty_micro(1'000)), 2);
-  ASSERT_TRUE(recorder_.wait_event(filled_offline, OrderEvent::kAccepted));
-  ASSERT_TRUE(recorder_.wait_event(still_open, OrderEvent::kAccepted));
+  ASSERT_NO_FATAL_FAILURE(accept_two_buys(filled_offline, still_open));
   const std::size_t balances_before = recorder_.balance_count();
 
   // Keep the session down (handshakes refused) while the order fills, so its report is lost.
@@ -587,10 +598,7 @@ TEST_F(GatewayE2E, shouldRejectWithBadSignatureWhenTheSecretIsWrong) {
 TEST_F(GatewayE2E, shouldPlaceCancelAndFillOverTheWsApi) {
   start();
   const SequenceNumber filled = 300 << 10, canceled = 301 << 10;
-  gateway_->submit(limit(filled, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
-  gateway_->submit(limit(canceled, Side::kBuy, px(40'000), qty_micro(1'000)), 2);
-  ASSERT_TRUE(recorder_.wait_event(filled, OrderEvent::kAccepted));
-  ASSERT_TRUE(recorder_.wait_event(canceled, OrderEvent::kAccepted));
+  ASSERT_NO_FATAL_FAILURE(accept_two_buys(filled, canceled));
   EXPECT_NE(recorder_.last(filled, OrderEvent::kAccepted)->venue_order_id, 0u);
   gateway_->cancel(cancel_of(canceled), 3);
   ASSERT_TRUE(recorder_.wait_event(canceled, OrderEvent::kCanceled));
@@ -688,12 +696,9 @@ TEST_F(GatewayE2E, shouldSendOverRestWhileTheSessionIsDown) {
 }
 
 TEST_F(GatewayE2E, shouldWaitRetryAfterWhenTheWsApiAnswers429) {
-  mock::MockConfig mc = mock_config();
-  mc.window_ms = 1000;
-  start(mc);
   // Five weight per second from now on: orders (1) beyond it are refused; an order query
   // (4), which a refused order may need, still fits a fresh window.
-  mock_->set_weight_limit(5);
+  ASSERT_NO_FATAL_FAILURE(start_with_one_second_window(5));
   constexpr int kOrders = 8;
   // One at a time, so no request is on the wire when a 429 comes back.
   for (int i = 0; i < kOrders; ++i) {

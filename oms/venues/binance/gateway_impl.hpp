@@ -203,9 +203,9 @@ struct BinanceSpotGateway::Impl {
   // caller sends it over REST instead (session down, rate wait, table full, write refused).
   bool ws_submit(const OrderNew& order);
   bool ws_cancel(const OrderCancel& cancel);
-  // Claims a free pending slot for a new request id (its fields are the caller's to fill
-  // before publish_pending); nullptr when the table is full there.
-  PendingRequest* claim_pending(std::uint64_t& id);
+  PendingRequest* begin_ws_request(const PendingRequest& request, std::string_view method,
+                                   std::string_view id_key, const InstrumentDefined*& def);
+  bool end_ws_request(PendingRequest& slot, std::atomic<std::uint64_t>& sent);
   bool write_frame(std::string_view frame);  // the seam (gateway.hpp)
   void add_auth(WsApiRequest& r);            // timestamp, recvWindow and, for HMAC, apiKey
   void on_ws_frame(const net::Frame& frame);

@@ -54,33 +54,61 @@ bool BinanceSpotGateway::Impl::write_frame(std::string_view frame) {
   return !frame.empty() && ws_api->send_raw(std::string(frame));
 }
 
-PendingRequest* BinanceSpotGateway::Impl::claim_pending(std::uint64_t& id) {
-  id = next_request_id.fetch_add(1, std::memory_order_relaxed);
+// The common start of order.place and order.cancel: the session is up, the instrument known,
+// the rate gate lets it go now and a slot is free. Then the slot holds `request` under a new
+// id and order_frame is begun with the symbol and the client id (under `id_key`). nullptr:
+// the caller sends over REST instead.
+PendingRequest* BinanceSpotGateway::Impl::begin_ws_request(const PendingRequest& request,
+                                                           std::string_view method,
+                                                           std::string_view id_key,
+                                                           const InstrumentDefined*& def) {
+  if (config.order_entry != GatewayConfig::OrderEntry::kWebSocketApi ||
+      !ws_ready.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  const OrderCancel& c = request.cancel;  // bot, instrument, sequence (filled for both kinds)
+  def = symbols.by_id(c.instrument);
+  const std::int64_t weight = request.is_cancel ? kWeightCancel : kWeightOrder;
+  if (def == nullptr || gate.reserve(venue_ms(), weight, !request.is_cancel) != 0) return nullptr;
+  const std::uint64_t id = next_request_id.fetch_add(1, std::memory_order_relaxed);
   PendingRequest& slot = in_flight[id & (kPendingSlots - 1)];
-  return slot.id.load(std::memory_order_acquire) == 0 ? &slot : nullptr;
+  if (slot.id.load(std::memory_order_acquire) != 0) return nullptr;
+  slot.is_cancel = request.is_cancel;
+  slot.order = request.order;
+  slot.cancel = request.cancel;
+  slot.id.store(id, std::memory_order_release);
+  char client[oms::kClientOrderIdMaxChars];
+  const std::size_t n =
+      oms::format_client_order_id(oms::ClientOrderId{c.bot, c.client_sequence}, client);
+  order_frame.begin(id, method);
+  order_frame.text("symbol", def->symbol_view()).text(id_key, std::string_view(client, n));
+  return &slot;
+}
+
+// Signs (HMAC) and writes order_frame. Not written: the slot goes back unless the I/O thread
+// already took it (a drop sweeping the table), in which case REST settles the request (asks
+// about an order instead of sending it); true then, as if sent.
+bool BinanceSpotGateway::Impl::end_ws_request(PendingRequest& slot,
+                                              std::atomic<std::uint64_t>& sent) {
+  add_auth(order_frame);
+  const bool sign = signer->kind() == RequestSigner::Kind::kHmac;
+  if (write_frame(order_frame.finish(sign ? &*signer : nullptr))) {
+    sent.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  std::uint64_t expected = slot.id.load(std::memory_order_acquire);
+  return expected == 0 || !slot.id.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
 }
 
 bool BinanceSpotGateway::Impl::ws_submit(const OrderNew& o) {
-  if (config.order_entry != GatewayConfig::OrderEntry::kWebSocketApi ||
-      !ws_ready.load(std::memory_order_acquire)) {
-    return false;
-  }
-  const InstrumentDefined* def = symbols.by_id(o.instrument);
-  if (def == nullptr || gate.reserve(venue_ms(), kWeightOrder, true) != 0) return false;
-  std::uint64_t id = 0;
-  PendingRequest* slot = claim_pending(id);
+  PendingRequest request;
+  request.order = o;
+  request.cancel = OrderCancel{o.bot, o.instrument, o.client_sequence, o.account};
+  const InstrumentDefined* def = nullptr;
+  PendingRequest* slot = begin_ws_request(request, "order.place", "newClientOrderId", def);
   if (slot == nullptr) return false;
-  slot->is_cancel = false;
-  slot->order = o;
-  slot->id.store(id, std::memory_order_release);
-
-  char client[oms::kClientOrderIdMaxChars];
-  const std::size_t n =
-      oms::format_client_order_id(oms::ClientOrderId{o.bot, o.client_sequence}, client);
   WsApiRequest& r = order_frame;
-  r.begin(id, "order.place");
-  r.text("symbol", def->symbol_view()).text("side", side_text(o.side));
-  r.text("newClientOrderId", std::string_view(client, n)).text("newOrderRespType", "ACK");
+  r.text("side", side_text(o.side)).text("newOrderRespType", "ACK");
   const bool market = o.order_type == static_cast<std::uint8_t>(OrderType::kMarket);
   if (market) {
     r.text("type", "MARKET");
@@ -95,45 +123,16 @@ bool BinanceSpotGateway::Impl::ws_submit(const OrderNew& o) {
   }
   r.decimal("quantity", o.quantity, def->qty_scale);
   if (!market) r.decimal("price", o.price, def->price_scale);
-  add_auth(r);
-  const bool sign = signer->kind() == RequestSigner::Kind::kHmac;
-  if (write_frame(r.finish(sign ? &*signer : nullptr))) {
-    counters.ws_api_orders.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  // Not written: the slot goes back unless the I/O thread already took it (a drop sweeping
-  // the table), in which case REST asks about the order instead of sending it.
-  std::uint64_t expected = id;
-  return !slot->id.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+  return end_ws_request(*slot, counters.ws_api_orders);
 }
 
 bool BinanceSpotGateway::Impl::ws_cancel(const OrderCancel& c) {
-  if (config.order_entry != GatewayConfig::OrderEntry::kWebSocketApi ||
-      !ws_ready.load(std::memory_order_acquire)) {
-    return false;
-  }
-  const InstrumentDefined* def = symbols.by_id(c.instrument);
-  if (def == nullptr || gate.reserve(venue_ms(), kWeightCancel, false) != 0) return false;
-  std::uint64_t id = 0;
-  PendingRequest* slot = claim_pending(id);
-  if (slot == nullptr) return false;
-  slot->is_cancel = true;
-  slot->cancel = c;
-  slot->id.store(id, std::memory_order_release);
-  char client[oms::kClientOrderIdMaxChars];
-  const std::size_t n =
-      oms::format_client_order_id(oms::ClientOrderId{c.bot, c.client_sequence}, client);
-  WsApiRequest& r = order_frame;
-  r.begin(id, "order.cancel");
-  r.text("symbol", def->symbol_view()).text("origClientOrderId", std::string_view(client, n));
-  add_auth(r);
-  const bool sign = signer->kind() == RequestSigner::Kind::kHmac;
-  if (write_frame(r.finish(sign ? &*signer : nullptr))) {
-    counters.ws_api_cancels.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  std::uint64_t expected = id;
-  return !slot->id.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+  PendingRequest request;
+  request.is_cancel = true;
+  request.cancel = c;
+  const InstrumentDefined* def = nullptr;
+  PendingRequest* slot = begin_ws_request(request, "order.cancel", "origClientOrderId", def);
+  return slot != nullptr && end_ws_request(*slot, counters.ws_api_cancels);
 }
 
 void BinanceSpotGateway::Impl::hand_to_rest(const Work& w) {
