@@ -62,9 +62,6 @@ struct MockBalance {
 struct MockConfig {
   std::string api_key;
   std::string secret;
-  // Non-empty: api_key is an Ed25519 key with this PEM public key (signatures are Ed25519 on
-  // REST and the WebSocket API, and session.logon accepts it); `secret` is then unused.
-  std::string ed25519_public_pem;
   std::vector<MockSymbol> symbols;
   std::vector<MockBalance> balances;
   std::int64_t weight_limit = 6000;
@@ -72,6 +69,9 @@ struct MockConfig {
   int ban_after_violations = 0;  // 0: never 418
   std::int64_t ban_seconds = 2;
   std::int64_t order_limit_10s = 100;
+  // Non-empty: api_key is an Ed25519 key with this PEM public key (signatures are Ed25519 on
+  // REST and the WebSocket API, and session.logon accepts it); `secret` is then unused.
+  std::string ed25519_public_pem;
 };
 
 enum class FaultMode : std::uint8_t {
