@@ -212,9 +212,13 @@ void BinanceSpotGateway::Impl::observe_rate_limits(const WsApiAnswer& a) {
     }
   }
   gate.cap_limits(weight_limit, order_limit);
-  gate.observe_counts(
-      venue_ms(), a.status, weight, orders,
-      a.retry_after_ms > 0 ? std::optional<std::int64_t>(a.retry_after_ms) : std::nullopt);
+  // retryAfter is a venue time; our estimate of the venue's clock is only as good as the
+  // offset measured from GET /api/v3/time, so wait a margin longer rather than go early.
+  constexpr std::int64_t kRetryAfterMarginMs = 100;
+  gate.observe_counts(venue_ms(), a.status, weight, orders,
+                      a.retry_after_ms > 0
+                          ? std::optional<std::int64_t>(a.retry_after_ms + kRetryAfterMarginMs)
+                          : std::nullopt);
   if (a.status == 429) counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
   if (a.status == 418) counters.banned.fetch_add(1, std::memory_order_relaxed);
 }
