@@ -695,6 +695,25 @@ TEST_F(GatewayE2E, shouldSendOverRestWhileTheSessionIsDown) {
   ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
 }
 
+TEST_F(GatewayE2E, shouldResyncTheClockWhenTheVenueRefusesTheSessionsTimestamp) {
+  start();
+  const auto resyncs_before = gateway_->stats().time_resyncs;
+  // The venue's clock jumps 20 s ahead and the session drops: the next subscription's
+  // timestamp is refused (-1021), the offset measured again, and the session opened anew.
+  mock_->set_clock_offset_ms(20'000);
+  mock_->drop_user_streams();
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "userDataStream.subscribe.signature", 400, 1, kWait));
+  EXPECT_GE(gateway_->stats().session_refusals, 1u);
+  EXPECT_GT(gateway_->stats().time_resyncs, resyncs_before);
+  EXPECT_GE(gateway_->stats().time_offset_ms, 19'000);
+  const SequenceNumber seq = 345 << 10;
+  gateway_->submit(market(seq, Side::kBuy, qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kFill));
+  EXPECT_EQ(gateway_->stats().ws_api_orders, 1u);
+  EXPECT_EQ(gateway_->stats().orders_sent, 0u);
+}
+
 TEST_F(GatewayE2E, shouldWaitRetryAfterWhenTheWsApiAnswers429) {
   // Five weight per second from now on: orders (1) beyond it are refused; an order query
   // (4), which a refused order may need, still fits a fresh window.

@@ -244,12 +244,17 @@ void BinanceSpotGateway::Impl::on_session_answer(const WsApiAnswer& a, bool logo
   if (a.status != 200) {
     counters.session_refusals.fetch_add(1, std::memory_order_relaxed);
     const MappedError m = map_error(a.status, a.error.code, a.error.msg);
-    // A clock the venue refuses: measure it again, then a new session. Other refusals (a bad
-    // key) leave the session down: orders go over REST, which reports why it is refused.
-    if (m.retry == RetryClass::kResyncTime || m.retry == RetryClass::kBackOff) {
-      resync_wanted.store(m.retry == RetryClass::kResyncTime);
-      wake_worker();
-      ws_api->reconnect(m.retry == RetryClass::kResyncTime ? "clock skew" : "rate limited");
+    // A clock the venue refuses: measure it again; then, as after a rate limit or a server
+    // error, a new session on the backoff schedule. A final refusal (a bad key or signature)
+    // leaves the session down: orders go over REST, which reports why they are refused.
+    if (m.retry != RetryClass::kFinal) {
+      if (m.retry == RetryClass::kResyncTime) {
+        resync_wanted.store(true);
+        wake_worker();
+      }
+      ws_api->reconnect(m.retry == RetryClass::kResyncTime ? "clock skew"
+                        : m.retry == RetryClass::kBackOff  ? "rate limited"
+                                                           : "server error");
     }
     return;
   }
