@@ -138,13 +138,13 @@ std::string subscribe(const Exchange& ex, WsApiSession& s, std::string_view id_j
 
 }  // namespace
 
-std::optional<WsApiRequest> parse_ws_api_request(std::string_view text) {
+std::optional<WsApiCall> parse_ws_api_request(std::string_view text) {
   od::parser parser;
   simdjson::padded_string padded(text);
   od::document doc;
   od::object obj;
   if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return std::nullopt;
-  WsApiRequest r;
+  WsApiCall r;
   for (auto field : obj) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return std::nullopt;
@@ -189,7 +189,7 @@ std::string subscription_frame(std::uint64_t subscription, std::string_view even
          ",\"event\":" + std::string(event) + "}";
 }
 
-std::string ws_api_answer(Exchange& ex, WsApiSession& s, const WsApiRequest& r) {
+std::string ws_api_answer(Exchange& ex, WsApiSession& s, const WsApiCall& r) {
   const std::int64_t t = ex.now_ms();
   const Method* method = find_method(r.method);
   if (method == nullptr) {

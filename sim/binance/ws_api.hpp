@@ -35,7 +35,7 @@ struct WsApiSession {
 
 // A request as read from its frame: the id as its JSON text (echoed as is), the method and
 // the parameters as text (strings unescaped, numbers as written).
-struct WsApiRequest {
+struct WsApiCall {
   std::string id_json = "null";
   std::string method;
   Params params;
@@ -43,10 +43,10 @@ struct WsApiRequest {
 
 // The request, or nullopt when the frame is not a request object (answered with ws_api_error
 // status 400, code -1000... as Binance answers malformed frames).
-std::optional<WsApiRequest> parse_ws_api_request(std::string_view text);
+std::optional<WsApiCall> parse_ws_api_request(std::string_view text);
 
 // The answer frame to `request`.
-std::string ws_api_answer(Exchange& exchange, WsApiSession& session, const WsApiRequest& request);
+std::string ws_api_answer(Exchange& exchange, WsApiSession& session, const WsApiCall& request);
 
 // An error answer with the current limits ({"id",..,"error":{..},"rateLimits":[..]}).
 std::string ws_api_error(const Exchange& exchange, std::string_view id_json, int status, int code,
