@@ -678,6 +678,35 @@ TEST_F(GatewayE2E, shouldSettleAnUnansweredWsOrderOverRestAndResubscribe) {
   EXPECT_GE(gateway_->stats().ws_api_orders, 2u);
 }
 
+TEST_F(GatewayE2E, shouldAskRestNeverResendWhenAWsOrderAnswersAServerError) {
+  start();
+  struct Case {
+    mock::FaultMode fault;
+    SequenceNumber seq;
+    OrderEvent outcome;  // what REST's query finds
+    int received;        // order.place requests the venue took in
+  };
+  const Case cases[] = {
+      {mock::FaultMode::kServerErrorAfterProcessing, 335 << 10, OrderEvent::kReconciledNew, 1},
+      {mock::FaultMode::kServerErrorBeforeProcessing, 336 << 10, OrderEvent::kReconciledNotFound,
+       0},
+  };
+  for (const Case& c : cases) {
+    mock_->fail_next(1, c.fault, "WS order.place");
+    gateway_->submit(limit(c.seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+    ASSERT_TRUE(recorder_.wait_event(c.seq, c.outcome)) << static_cast<int>(c.fault);
+    EXPECT_EQ(mock_->orders_received(client_id(c.seq)), c.received);
+    EXPECT_EQ(recorder_.count(c.seq, OrderEvent::kRejected), 0);
+    // Not found after an ambiguous failure: reported with that failure, as over REST.
+    EXPECT_EQ(recorder_.last(c.seq, c.outcome)->reason,
+              static_cast<std::uint16_t>(c.outcome == OrderEvent::kReconciledNew
+                                             ? VenueReason::kNone
+                                             : VenueReason::kServerError));
+  }
+  EXPECT_EQ(gateway_->stats().orders_sent, 0u);  // asked over REST, never sent there
+  EXPECT_EQ(gateway_->stats().ws_api_orders, 2u);
+}
+
 TEST_F(GatewayE2E, shouldSendOverRestWhileTheSessionIsDown) {
   start();
   mock_->fail_next(1'000'000, mock::FaultMode::kServerErrorBeforeProcessing, "GET /ws-api/v3");

@@ -51,6 +51,9 @@ struct Work {
   OrderNew order{};
   OrderCancel cancel{};
   Nanos now = 0;
+  // kQuery after a WebSocket API request whose outcome is unknown: why, reported with a
+  // kReconciledNotFound (as REST's own ambiguous failures are).
+  VenueReason cause = VenueReason::kNone;
 };
 
 inline std::uint8_t ev(oms::OrderEvent e) {

@@ -275,7 +275,12 @@ void BinanceSpotGateway::Impl::do_query(net::HttpClient& http, MessageParser& pa
                                                       oms::OrderEvent::kReconciledNotFound, w.now);
   if (def == nullptr) return;
   Nanos t = 0;
-  if (auto found = query(http, parser, *def, c.bot, c.client_sequence, t)) emit_tracked(*found, t);
+  auto found = query(http, parser, *def, c.bot, c.client_sequence, t);
+  if (!found) return;
+  if (found->event == ev(oms::OrderEvent::kReconciledNotFound) && w.cause != VenueReason::kNone) {
+    found->reason = static_cast<std::uint16_t>(w.cause);
+  }
+  emit_tracked(*found, t);
 }
 
 bool BinanceSpotGateway::Impl::do_balances(net::HttpClient& http, MessageParser& parser) {

@@ -181,6 +181,7 @@ void BinanceSpotGateway::Impl::on_ws_status(const Event& e) {
     } else {
       w.kind = Work::kQuery;  // the order's fate is open: ask, never resend
       w.cancel = OrderCancel{order.bot, order.instrument, order.client_sequence, order.account};
+      w.cause = VenueReason::kDisconnected;
     }
     hand_to_rest(w);
   }
@@ -313,6 +314,7 @@ void BinanceSpotGateway::Impl::on_order_answer(const PendingRequest& request,
     } else {
       w.kind = Work::kQuery;
       w.cancel = OrderCancel{o.bot, o.instrument, o.client_sequence, o.account};
+      w.cause = m.reason;
     }
     if (m.retry == RetryClass::kResyncTime) resync_wanted.store(true);
     hand_to_rest(w);
