@@ -1,8 +1,8 @@
 // libFuzzer target: everything the Binance gateway reads from the venue. The first byte
 // picks the reader (user-data stream event, REST error, order, open orders, account, server
-// time, listenKey); the rest is the body. A reader may refuse any input; it must never crash,
-// hang or hand out a record that breaks its promises.
-// Seeds: fuzz/seeds/binance_user/ (documented payloads of each kind).
+// time, listenKey, a WebSocket API answer or pushed event); the rest is the body. A reader may
+// refuse any input; it must never crash, hang or hand out a record that breaks its promises. Seeds:
+// fuzz/seeds/binance_user/ (documented payloads of each kind).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr be::AccountId account{1};
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: {
       const auto kind = parser.parse_user(body, account);
       if (kind == be::binance::MessageParser::UserKind::kExecutionReport) {
@@ -90,6 +90,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 5: {
       std::int64_t ms = 0;
       (void)parser.parse_server_time(body, ms);
+      break;
+    }
+    case 7: {
+      be::binance::WsApiAnswer a;
+      const auto kind = parser.parse_ws_api(body, a);
+      if (kind == be::binance::MessageParser::WsKind::kMalformed && parser.error().empty()) {
+        std::abort();  // a refusal always says why
+      }
+      if (a.rate_limit_count > a.rate_limits.size()) std::abort();
+      if (a.has_order && a.order.instrument != be::InstrumentId{7}) std::abort();
+      if (kind == be::binance::MessageParser::WsKind::kEvent)
+        (void)parser.parse_user(body, account);
       break;
     }
     default: {

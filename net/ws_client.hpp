@@ -1,8 +1,7 @@
 // The one WebSocket client of the project: one connection to one endpoint, kept up.
 // Built for a venue's market-data streams (Binance's live SUBSCRIBE/UNSUBSCRIBE protocol,
-// shared by every component that subscribes), and used as a plain reconnecting stream by
-// the Binance user-data stream (oms/venues/binance), whose URL carries a token fetched
-// before each connection (`connect_target`).
+// shared by every component that subscribes), and used as a plain reconnecting request/answer
+// connection by the Binance gateway's WebSocket API session (oms/venues/binance).
 //
 //   subscribers --subscribe(sym, ch)--> WsClient --SUBSCRIBE {"id":N}--> venue
 //   pipeline    <--on_frame(bytes, receive_time)-- I/O thread <--frames-- venue
@@ -78,8 +77,8 @@ struct WsClientConfig {
   // Called on the I/O thread before every connection attempt: the target (path and query)
   // to open instead of the URL's, or why there is none (the attempt then fails like a
   // refused connection: on_retry, and the next try on the backoff schedule). For endpoints
-  // whose path carries a short-lived token, such as Binance's user-data stream
-  // "/ws/<listenKey>". May block (it runs between connections); empty = the URL's target.
+  // whose path carries a short-lived token fetched before each connection (as Binance's
+  // retired spot listen keys were). May block (it runs between connections); empty = the URL's target.
   std::function<Expected<std::string, std::string>()> connect_target;
   // TLS (wss://), as net/tls_client.hpp says: chain and name verified unless verify_peer is
   // false; trust anchors the system's store plus ca_file and ca_pem. A refused certificate

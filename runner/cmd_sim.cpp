@@ -279,7 +279,7 @@ int run_sim(Args args) {
               host.c_str(), static_cast<unsigned>(*port), http, host.c_str(),
               static_cast<unsigned>(*port));
   if (venue) {
-    std::printf("  exchange %s://%s:%u/api/v3/...   user data %s://%s:%u/ws/<listenKey>%s\n", http,
+    std::printf("  exchange %s://%s:%u/api/v3/...   ws api %s://%s:%u/ws-api/v3%s\n", http,
                 host.c_str(), static_cast<unsigned>(*port), scheme, host.c_str(),
                 static_cast<unsigned>(*port),
                 exchange.keys_file.empty() ? "   (public endpoints only: no --exchange-keys)" : "");

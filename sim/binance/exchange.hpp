@@ -1,8 +1,9 @@
 // The Binance mock's venue, without sockets: its state (symbols, balances, orders, limits,
-// listen keys) and its rules, in three files:
+// subscriptions) and its rules, in four files:
 //   matching.cpp     orders: new, cancel, query, open orders, crosses, execution reports
 //   ledger.cpp       balances: reserve on entry, move on fills, release on cancel/expiry
 //   rest_routes.cpp  REST: weight and bans, API key and signature, the endpoint table
+//   ws_api.cpp       the WebSocket API (ws_api.hpp) on the same orders, ledger and limits
 // mock_exchange.cpp puts it on the server scaffold (net/server) and adds faults and the log.
 //
 // Thread-safety: none; MockExchange holds its mutex around every call. User-stream messages
@@ -126,9 +127,6 @@ struct Exchange {
   int violations = 0;
   std::int64_t banned_until_ms = 0;
 
-  std::set<std::string> listen_keys;
-  std::uint64_t next_listen_key = 1;
-
   std::int64_t now_ms() const { return wall.now() / 1'000'000 + clock_offset_ms; }
 
   // ---- matching.cpp ----
@@ -169,6 +167,14 @@ struct Exchange {
   // ---- rest_routes.cpp ----
   Answer exchange_info() const;
   Answer coins();  // GET /sapi/v1/capital/config/getall
+  // Shared by REST and the WebSocket API: weight (429/418), the order count (429 -1015),
+  // the signature over `payload` (HMAC or Ed25519 per config, -1022) and the timestamp (-1021).
+  std::optional<Answer> charge_weight(std::int64_t t, std::int64_t weight);
+  std::optional<Answer> charge_order(std::int64_t t);
+  bool signature_valid(std::string_view payload, std::string_view signature) const;
+  std::optional<Answer> check_signature_and_time(const Params& params, std::string_view payload,
+                                                 std::string_view signature, std::int64_t t) const;
+  std::optional<Answer> check_time(const Params& params, std::int64_t t) const;
   // Weight, auth, then the endpoint. `method` and `path` come back for the request log.
   Answer dispatch(std::string_view method_in, std::string_view target, std::string_view body,
                   std::string_view api_key, std::string& method, std::string& path);

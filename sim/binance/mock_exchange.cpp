@@ -1,16 +1,19 @@
-// The Binance mock's socket side: REST and the user-data WebSocket as a Handler on the one
-// server scaffold (net/server), the faults, the request log and the tests' waits. The venue
-// itself (matching, ledger, REST routes) is exchange.hpp's.
+// The Binance mock's socket side: REST and the WebSocket API (/ws-api/v3, user data by
+// subscription) as a Handler on the one server scaffold (net/server), the faults, the request
+// log and the tests' waits. The venue itself (matching, ledger, REST and WS API routes) is
+// exchange.hpp's and ws_api.hpp's.
 #include "sim/binance/mock_exchange.hpp"
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
 
 #include "net/server/server.hpp"
 #include "sim/binance/exchange.hpp"
+#include "sim/binance/ws_api.hpp"
 
 namespace be::binance::mock {
 
@@ -18,10 +21,13 @@ namespace srv = net::server;
 
 struct MockExchange::Impl final : srv::Handler {
   Impl(MockConfig c, const IngressClock& w) : exchange(std::move(c), w) {
+    // User-data events go to every WebSocket API session with a subscription.
     exchange.publish = [this](const std::string& text) {
-      auto shared = std::make_shared<const std::string>(text);
-      for (auto& [id, ws] : streams)
-        ws->send(shared);
+      for (auto& [id, stream] : streams) {
+        if (stream.session->subscription) {
+          stream.ws->send(subscription_frame(*stream.session->subscription, text));
+        }
+      }
     };
   }
 
@@ -42,8 +48,12 @@ struct MockExchange::Impl final : srv::Handler {
   bool running = false;
 
   std::optional<srv::Server> server;
-  // User-data connections by id; after the server, so they go before its io_context.
-  std::map<std::uint64_t, std::shared_ptr<srv::WebSocket>> streams;
+  // WebSocket API connections by id; after the server, so they go before its io_context.
+  struct Stream {
+    std::shared_ptr<srv::WebSocket> ws;
+    WsApiSession* session;  // the connection handler's, valid until its on_closed
+  };
+  std::map<std::uint64_t, Stream> streams;
 
   // Applies an armed fault to this request. Mutex held.
   std::optional<FaultMode> take_fault(const std::string& key) {
@@ -74,8 +84,10 @@ struct MockExchange::Impl final : srv::Handler {
         delay = fail_delay;
       }
     }
-    log.push_back(RequestLogEntry{monotonic_now(), method, path, a.drop_connection ? 0 : a.status,
-                                  a.retry_after_s});
+    log.push_back(RequestLogEntry{
+        monotonic_now(), method, path, a.drop_connection ? 0 : a.status, a.retry_after_s,
+        std::string(req.target) + "\n" + std::string(req.header("X-MBX-APIKEY")) + "\n" +
+            std::string(req.body)});
     if (delay.count() == 0) delay = response_delay;
     cv.notify_all();
 
@@ -94,21 +106,55 @@ struct MockExchange::Impl final : srv::Handler {
   }
 
   srv::Upgrade upgrade(const srv::Request& req) override;
-  class UserStream;
+  class WsApiConnection;
 };
 
-// One user-data connection: registered before the handshake is answered, so a report pushed
-// (or a drop asked for) right after the client sees the handshake is not missed.
-class MockExchange::Impl::UserStream final : public srv::WsHandler {
+// One WebSocket API connection: registered before the handshake is answered, so an event
+// pushed (or a drop asked for) right after the client sees the handshake is not missed.
+// Requests are answered in order on the connection's strand; armed faults apply to
+// "WS <method>" (before processing: 500 -1000; after: 500 once done; timeout: done, no
+// answer, the connection cut).
+class MockExchange::Impl::WsApiConnection final : public srv::WsHandler {
  public:
-  explicit UserStream(Impl& mock) : mock_(mock) {}
+  explicit WsApiConnection(Impl& mock) : mock_(mock) {}
 
   void on_start(const std::shared_ptr<srv::WebSocket>& ws) override {
     std::lock_guard lock(mock_.mutex);
     id_ = mock_.next_stream++;
-    mock_.streams[id_] = ws;
+    session_.connected_ms = mock_.exchange.now_ms();
+    mock_.streams[id_] = Stream{ws, &session_};
     ++mock_.stream_connections;
     mock_.cv.notify_all();
+  }
+  void on_message(srv::WebSocket& ws, std::string_view text) override {
+    std::lock_guard lock(mock_.mutex);
+    const auto request = parse_ws_api_request(text);
+    if (!request) {
+      ws.send(ws_api_error(mock_.exchange, "null", 400, -1000, "Malformed request."));
+      return;
+    }
+    const auto fault = mock_.take_fault("WS " + request->method);
+    std::string answer;
+    if (fault == FaultMode::kServerErrorBeforeProcessing) {
+      answer = ws_api_error(mock_.exchange, request->id_json, 500, -1000,
+                            "An unknown error occurred while processing the request.");
+    } else {
+      answer = ws_api_answer(mock_.exchange, session_, *request);
+      if (fault == FaultMode::kServerErrorAfterProcessing) {
+        answer = ws_api_error(mock_.exchange, request->id_json, 500, -1000,
+                              "An unknown error occurred while processing the request.");
+      }
+    }
+    const bool drop = fault == FaultMode::kTimeoutAfterProcessing;
+    mock_.log.push_back(RequestLogEntry{monotonic_now(), "WS", request->method,
+                                        drop ? 0 : status_of(answer), retry_after_of(answer),
+                                        std::string(text)});
+    mock_.cv.notify_all();
+    if (drop) {
+      ws.close_abrupt();
+      return;
+    }
+    ws.send(std::move(answer));
   }
   void on_closed(srv::WebSocket&) override {
     std::lock_guard lock(mock_.mutex);
@@ -117,20 +163,28 @@ class MockExchange::Impl::UserStream final : public srv::WsHandler {
   }
 
  private:
+  // The answer's status and Retry-After (seconds, from data.retryAfter) for the request log.
+  static int status_of(std::string_view answer) {
+    const auto at = answer.find("\"status\":");
+    return at == std::string_view::npos ? 0 : std::atoi(answer.data() + at + 9);
+  }
+  std::int64_t retry_after_of(std::string_view answer) const {
+    const auto at = answer.find("\"retryAfter\":");
+    if (at == std::string_view::npos) return 0;
+    const std::int64_t until = std::atoll(answer.data() + at + 13);
+    return std::max<std::int64_t>(1, (until - mock_.exchange.now_ms() + 999) / 1000);
+  }
+
   Impl& mock_;
   std::uint64_t id_ = 0;
+  WsApiSession session_;
 };
 
 srv::Upgrade MockExchange::Impl::upgrade(const srv::Request& req) {
   srv::Upgrade answer;
-  const std::string_view target = req.target;
-  const std::string listen_key(target.substr(target.rfind('/') + 1));
-  bool known = false;
-  {
-    std::lock_guard lock(mutex);
-    known = target.starts_with("/ws/") && exchange.listen_keys.count(listen_key) > 0;
-  }
-  if (!known) {
+  std::lock_guard lock(mutex);
+  // Only the WebSocket API serves user data now: /ws/<listenKey> has no key to name.
+  if (req.path() != "/ws-api/v3") {
     answer.refusal = srv::Response{400,
                                    "application/json;charset=UTF-8",
                                    error_body(-1125, "This listenKey does not exist."),
@@ -138,8 +192,14 @@ srv::Upgrade MockExchange::Impl::upgrade(const srv::Request& req) {
                                    true};
     return answer;
   }
-  answer.handler = std::make_shared<UserStream>(*this);
+  if (take_fault("GET /ws-api/v3")) {
+    answer.refusal = srv::Response{
+        503, "application/json;charset=UTF-8", error_body(-1000, "Service unavailable."), {}, true};
+    return answer;
+  }
+  answer.handler = std::make_shared<WsApiConnection>(*this);
   answer.options.idle_timeout = std::chrono::milliseconds(0);
+  answer.options.read_message_max = 64u << 10;
   return answer;
 }
 
@@ -171,8 +231,8 @@ void MockExchange::stop() noexcept {
   {
     std::lock_guard lock(s.mutex);
     // An abrupt end, like a venue going away: no close frames.
-    for (auto& [id, ws] : s.streams)
-      ws->close_abrupt();
+    for (auto& [id, stream] : s.streams)
+      stream.ws->close_abrupt();
     if (!s.running) {  // mounted: the connections belong to the other server
       s.streams.clear();
       return;
@@ -191,17 +251,17 @@ std::string MockExchange::rest_url() const {
 std::string MockExchange::ws_url() const {
   return "ws://127.0.0.1:" + std::to_string(impl_->server ? impl_->server->port() : 0);
 }
+std::string MockExchange::ws_api_url() const {
+  return ws_url() + "/ws-api/v3";
+}
 
 net::server::Handler& MockExchange::handler() {
   return *impl_;
 }
 
-// Impl::upgrade's rule: /ws/<a listen key this venue issued>.
+// Impl::upgrade's rule: the WebSocket API's path.
 bool MockExchange::owns_upgrade(std::string_view target) const {
-  if (!target.starts_with("/ws/")) return false;
-  const std::string_view key = target.substr(4, target.find('?') - 4);
-  std::lock_guard lock(impl_->mutex);
-  return impl_->exchange.listen_keys.count(std::string(key)) > 0;
+  return target.substr(0, target.find('?')) == "/ws-api/v3";
 }
 
 void MockExchange::on_trade(std::string_view symbol, std::int64_t price, std::int64_t qty) {
@@ -250,8 +310,8 @@ void MockExchange::delay_responses(std::chrono::milliseconds delay) {
 
 void MockExchange::drop_user_streams() {
   std::lock_guard lock(impl_->mutex);
-  for (auto& [id, ws] : impl_->streams)
-    ws->close_abrupt();
+  for (auto& [id, stream] : impl_->streams)
+    stream.ws->close_abrupt();
 }
 
 void MockExchange::push_raw(std::string_view text) {

@@ -1,5 +1,6 @@
-// A Binance-compatible spot exchange on 127.0.0.1 for tests: REST and the user-data
-// WebSocket on one ephemeral port, following the documented API closely enough that the
+// A Binance-compatible spot exchange on 127.0.0.1 for tests: REST and the WebSocket API
+// (/ws-api/v3: orders, queries, user data by subscription; ws_api.hpp) on one ephemeral port,
+// on the same orders and balances, following the documented API closely enough that the
 // real gateway cannot tell it from the venue on the paths we use.
 //
 // What it does like Binance:
@@ -10,13 +11,17 @@
 //    already open -> -2010 "Duplicate order sent."; unknown order -2011 (cancel) / -2013 (query).
 //  - Request weight per window (X-MBX-USED-WEIGHT-1M), order counts (X-MBX-ORDER-COUNT-10S,
 //    -1D); beyond the limit 429 + Retry-After, and after repeated violations 418 + Retry-After.
-//  - The user-data stream at /ws/<listenKey>: executionReport and outboundAccountPosition with
-//    Binance's field names.
+//  - User data over the WebSocket API subscription: executionReport and
+//    outboundAccountPosition with Binance's field names, as {"subscriptionId":N,"event":{..}}.
+//  - The listenKey endpoints (/api/v3/userDataStream) answer 410 Gone, as Binance's have since
+//    2026-02-20.
 // Deterministic matching: a market order fills at the symbol's configured price; a GTC limit
 // order rests until cross() trades through it; IOC/FOK fill at the market price when they
 // cross it and expire otherwise.
 // Fault injection: fail the next N requests (500 before or after processing, or an answer
-// delayed past the client's timeout), delay every answer, drop the user-data connections.
+// delayed past the client's timeout; "WS <method>" for WebSocket API requests, "GET
+// /ws-api/v3" refuses its handshakes with 503), delay every REST answer, drop the WebSocket
+// API connections.
 //
 // Amounts are fixed point at scale 8 throughout (Binance's own precision).
 // Thread-safety: every public method may be called from any thread (one mutex).
@@ -81,6 +86,9 @@ struct MockConfig {
   int taker_commission_bps = 0;
   bool pay_fees_in_bnb = false;
   int bnb_discount_percent = 25;
+  // Non-empty: api_key is an Ed25519 key with this PEM public key (signatures are Ed25519 on
+  // REST and the WebSocket API, and session.logon accepts it); `secret` is then unused.
+  std::string ed25519_public_pem;
 };
 
 enum class FaultMode : std::uint8_t {
@@ -95,6 +103,9 @@ struct RequestLogEntry {
   std::string path;
   int status = 0;
   std::int64_t retry_after_s = 0;
+  // Every byte the client sent: REST target, X-MBX-APIKEY header and body; or the WS API
+  // frame (tests prove no secret is ever among them).
+  std::string received;
 };
 
 class MockExchange {
@@ -109,6 +120,7 @@ class MockExchange {
   void stop() noexcept;
   std::string rest_url() const;
   std::string ws_url() const;
+  std::string ws_api_url() const;  // ws_url() + "/ws-api/v3"
 
   // ---- mounted on another server (botengine sim: sim/binance/sim_venue.hpp) ----
   // The handler that answers the REST API and the user-data upgrades; start() is then not
@@ -127,12 +139,12 @@ class MockExchange {
   int cross(std::string_view symbol, std::int64_t price, std::int64_t quantity = 0);
   void set_clock_offset_ms(std::int64_t offset);  // the venue's clock = wall + offset
   void set_weight_limit(std::int64_t limit);
-  // `method_path` like "POST /api/v3/order"; empty = any request.
+  // `method_path` like "POST /api/v3/order" or "WS order.place"; empty = any request.
   void fail_next(int count, FaultMode mode, std::string_view method_path = {},
                  std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   void delay_responses(std::chrono::milliseconds delay);
-  void drop_user_streams();
-  // Pushes raw text to every user-data connection (malformed-message tests).
+  void drop_user_streams();  // cuts every WebSocket API connection
+  // Pushes raw text as an event to every subscribed session (malformed-message tests).
   void push_raw(std::string_view text);
 
   // ---- observation ----
@@ -141,12 +153,13 @@ class MockExchange {
   int orders_received(std::string_view client_order_id) const;
   // Orders created with this client id (0 or 1 unless the venue misbehaves).
   int orders_created(std::string_view client_order_id) const;
-  int user_stream_connections() const;  // ever accepted
+  int user_stream_connections() const;  // WebSocket API connections ever accepted
   int open_user_streams() const;
   std::vector<RequestLogEntry> request_log() const;
   // Blocks until `pred` holds over the log/state or the timeout passes (tests' waits).
   bool wait_for_user_streams(int connections, std::chrono::milliseconds timeout) const;
-  // Blocks until `count` requests of `method` `path` have been answered with `status`.
+  // Blocks until `count` requests of `method` `path` have been answered with `status`
+  // (WebSocket API requests: method "WS", path the method name).
   bool wait_for_requests(std::string_view method, std::string_view path, int status, int count,
                          std::chrono::milliseconds timeout) const;
 

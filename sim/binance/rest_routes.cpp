@@ -9,6 +9,11 @@
 
 namespace be::binance::mock {
 
+// What api.binance.com answers on the removed listenKey endpoints (nginx's page, not JSON).
+constexpr std::string_view kGoneBody =
+    "<html>\r\n<head><title>410 Gone</title></head>\r\n<body>\r\n<center><h1>410 "
+    "Gone</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
 Params parse_params(std::string_view text) {
   Params p;
   while (!text.empty()) {
@@ -81,37 +86,8 @@ Answer Exchange::coins() {
   return {200, body + "]"};
 }
 
-// Weight, auth, then the endpoint. Mutex held.
-Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
-                          std::string_view body, std::string_view api_key, std::string& method,
-                          std::string& path) {
-  method = std::string(method_in);
-  const auto q = target.find('?');
-  path = std::string(target.substr(0, q));
-  const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
-  const std::string key = method + " " + path;
-
-  std::int64_t weight = 1;
-  bool is_signed = false;
-  bool needs_key = false;
-  if (key == "POST /api/v3/order" || key == "DELETE /api/v3/order") {
-    is_signed = true;
-  } else if (key == "GET /api/v3/order") {
-    weight = 4, is_signed = true;
-  } else if (key == "GET /api/v3/openOrders") {
-    weight = query.find("symbol=") == std::string_view::npos ? 80 : 6, is_signed = true;
-  } else if (key == "GET /api/v3/account" || key == "GET /api/v3/myTrades") {
-    weight = 20, is_signed = true;
-  } else if (key == "GET /api/v3/exchangeInfo") {
-    weight = 20;
-  } else if (path.starts_with("/sapi/")) {
-    weight = 10, is_signed = true;
-  } else if (path == "/api/v3/userDataStream") {
-    weight = 2, needs_key = true;
-  }
-
-  // Rate limits first: Binance counts and refuses before it looks at the request.
-  const std::int64_t t = now_ms();
+// Request weight: Binance counts and refuses before it looks at the request. Mutex held.
+std::optional<Answer> Exchange::charge_weight(std::int64_t t, std::int64_t weight) {
   if (t < banned_until_ms) {
     Answer a{418, error_body(-1003, "Way too much request weight used; IP banned until " +
                                         std::to_string(banned_until_ms) +
@@ -139,11 +115,94 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
     a.retry_after_s = std::max<std::int64_t>(1, ((w + 1) * config.window_ms - t + 999) / 1000);
     return a;
   }
+  return std::nullopt;
+}
+
+// One more new order in the 10-second window, or the refusal (-1015).
+std::optional<Answer> Exchange::charge_order(std::int64_t t) {
+  const std::int64_t ow = t / 10'000;
+  if (ow != order_window) order_window = ow, orders_10s = 0;
+  if (orders_10s + 1 > config.order_limit_10s) {
+    Answer a{429, error_body(-1015, "Too many new orders; current limit is " +
+                                        std::to_string(config.order_limit_10s) +
+                                        " orders per 10 SECOND.")};
+    a.retry_after_s = std::max<std::int64_t>(1, ((ow + 1) * 10'000 - t + 999) / 1000);
+    return a;
+  }
+  ++orders_10s, ++orders_1d;
+  return std::nullopt;
+}
+
+bool Exchange::signature_valid(std::string_view payload, std::string_view signature) const {
+  if (!config.ed25519_public_pem.empty()) {
+    return ed25519_verify(config.ed25519_public_pem, payload, signature);
+  }
+  return signature_equal(hmac_sha256_hex(config.secret, payload), signature);
+}
+
+// The signature over `payload` and the timestamp inside recvWindow (not more than 1 s ahead).
+std::optional<Answer> Exchange::check_signature_and_time(const Params& params,
+                                                         std::string_view payload,
+                                                         std::string_view signature,
+                                                         std::int64_t t) const {
+  if (!signature_valid(payload, signature)) {
+    return Answer{400, error_body(-1022, "Signature for this request is not valid.")};
+  }
+  return check_time(params, t);
+}
+
+std::optional<Answer> Exchange::check_time(const Params& params, std::int64_t t) const {
+  const auto ts_text = params.get("timestamp");
+  std::int64_t ts = 0;
+  std::int64_t recv_window = 5000;
+  if (ts_text) std::from_chars(ts_text->data(), ts_text->data() + ts_text->size(), ts);
+  if (const auto rw = params.get("recvWindow")) {
+    std::from_chars(rw->data(), rw->data() + rw->size(), recv_window);
+  }
+  if (!ts_text || ts >= t + 1000 || t - ts > recv_window) {
+    return Answer{400,
+                  error_body(-1021, "Timestamp for this request is outside of the recvWindow.")};
+  }
+  return std::nullopt;
+}
+
+// Weight, auth, then the endpoint. Mutex held.
+Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
+                          std::string_view body, std::string_view api_key, std::string& method,
+                          std::string& path) {
+  method = std::string(method_in);
+  const auto q = target.find('?');
+  path = std::string(target.substr(0, q));
+  const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  const std::string key = method + " " + path;
+
+  std::int64_t weight = 1;
+  bool is_signed = false;
+  if (key == "POST /api/v3/order" || key == "DELETE /api/v3/order") {
+    is_signed = true;
+  } else if (key == "GET /api/v3/order") {
+    weight = 4, is_signed = true;
+  } else if (key == "GET /api/v3/openOrders") {
+    weight = query.find("symbol=") == std::string_view::npos ? 80 : 6, is_signed = true;
+  } else if (key == "GET /api/v3/account" || key == "GET /api/v3/myTrades") {
+    weight = 20, is_signed = true;
+  } else if (key == "GET /api/v3/exchangeInfo") {
+    weight = 20;
+  } else if (path.starts_with("/sapi/")) {
+    weight = 10, is_signed = true;
+  } else if (path == "/api/v3/userDataStream") {
+    // Binance removed the spot listenKey endpoints on 2026-02-20: its edge answers 410.
+    return {410, std::string(kGoneBody)};
+  }
+
+  // Rate limits first: Binance counts and refuses before it looks at the request.
+  const std::int64_t t = now_ms();
+  if (auto refused = charge_weight(t, weight)) return *refused;
 
   Params params = parse_params(query);
   for (auto& item : parse_params(body).items)
     params.items.push_back(std::move(item));
-  if (is_signed || needs_key) {
+  if (is_signed) {
     if (api_key.empty() || api_key != config.api_key) {
       return {401, error_body(-2015, "Invalid API-key, IP, or permissions for action.")};
     }
@@ -162,18 +221,9 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
       return out;
     };
     const std::string total = strip(query) + strip(body);
-    if (!signature_equal(hmac_sha256_hex(config.secret, total), *signature)) {
-      return {400, error_body(-1022, "Signature for this request is not valid.")};
-    }
-    const auto ts_text = params.get("timestamp");
-    std::int64_t ts = 0;
-    std::int64_t recv_window = 5000;
-    if (ts_text) std::from_chars(ts_text->data(), ts_text->data() + ts_text->size(), ts);
-    if (const auto rw = params.get("recvWindow")) {
-      std::from_chars(rw->data(), rw->data() + rw->size(), recv_window);
-    }
-    if (!ts_text || ts >= t + 1000 || t - ts > recv_window) {
-      return {400, error_body(-1021, "Timestamp for this request is outside of the recvWindow.")};
+    // An Ed25519 signature is base64, percent-encoded in the query.
+    if (auto refused = check_signature_and_time(params, total, percent_decode(*signature), t)) {
+      return *refused;
     }
   }
 
@@ -181,16 +231,7 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
   if (key == "GET /api/v3/time") return {200, "{\"serverTime\":" + std::to_string(t) + "}"};
   if (key == "GET /api/v3/exchangeInfo") return exchange_info();
   if (key == "POST /api/v3/order") {
-    const std::int64_t ow = t / 10'000;
-    if (ow != order_window) order_window = ow, orders_10s = 0;
-    if (orders_10s + 1 > config.order_limit_10s) {
-      Answer a{429, error_body(-1015, "Too many new orders; current limit is " +
-                                          std::to_string(config.order_limit_10s) +
-                                          " orders per 10 SECOND.")};
-      a.retry_after_s = std::max<std::int64_t>(1, ((ow + 1) * 10'000 - t + 999) / 1000);
-      return a;
-    }
-    ++orders_10s, ++orders_1d;
+    if (auto refused = charge_order(t)) return *refused;
     return new_order(params);
   }
   if (key == "DELETE /api/v3/order") return cancel_order(params);
@@ -203,19 +244,6 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
   if (key == "GET /sapi/v1/capital/config/getall") return coins();
   if (key == "GET /sapi/v1/margin/allPairs" || key == "GET /sapi/v1/margin/isolated/allPairs") {
     return {200, "[]"};
-  }
-  if (key == "POST /api/v3/userDataStream") {
-    const std::string lk = "mocklistenkey" + std::to_string(next_listen_key++);
-    listen_keys.insert(lk);
-    return {200, "{\"listenKey\":\"" + lk + "\"}"};
-  }
-  if (key == "PUT /api/v3/userDataStream" || key == "DELETE /api/v3/userDataStream") {
-    const auto lk = params.get("listenKey");
-    if (!lk || listen_keys.count(std::string(*lk)) == 0) {
-      return {400, error_body(-1125, "This listenKey does not exist.")};
-    }
-    if (method == "DELETE") listen_keys.erase(std::string(*lk));
-    return {200, "{}"};
   }
   return {404, error_body(-1000, "Unknown endpoint.")};
 }

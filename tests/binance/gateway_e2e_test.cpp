@@ -15,11 +15,14 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "net/http_client.hpp"
+#include "net/url.hpp"
 #include "oms/order.hpp"
 #include "oms/order_state_machine.hpp"
 #include "oms/venues/binance/errors.hpp"
 #include "oms/venues/binance/gateway.hpp"
 #include "sim/binance/mock_exchange.hpp"
+#include "tests/binance/ed25519_test_key.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/payload_fields.hpp"
 
@@ -154,7 +157,7 @@ mock::MockConfig mock_config() {
 GatewayConfig gateway_config(const mock::MockExchange& mock) {
   GatewayConfig g;
   g.rest_url = mock.rest_url();
-  g.ws_url = mock.ws_url();
+  g.ws_api_url = mock.ws_api_url();
   g.venue = kVenue;
   g.account = kAccount;
   g.instruments = {btcusdt()};
@@ -164,6 +167,11 @@ GatewayConfig gateway_config(const mock::MockExchange& mock) {
   g.retry_delay = 10ms;
   g.weight_limit = 1'000'000;  // leave the limiting to the venue unless a test says otherwise
   return g;
+}
+
+// Orders over REST only: the fallback path the WS API session's absence leads to.
+void rest_orders(GatewayConfig& g) {
+  g.order_entry = GatewayConfig::OrderEntry::kRest;
 }
 
 ApiCredentials credentials(std::string_view secret = "e2e-secret-value") {
@@ -217,6 +225,59 @@ class GatewayE2E : public ::testing::Test {
       ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>((first + i) << 10),
                                        OrderEvent::kReconciledNotFound))
           << "query " << i;
+    }
+  }
+
+  // Two resting buys of 0.001 BTC, acknowledged: `near` at 49000 (a cross at 48000 fills it),
+  // `far` at 30000 (it stays open).
+  void accept_two_buys(SequenceNumber near, SequenceNumber far) {
+    gateway_->submit(limit(near, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
+    gateway_->submit(limit(far, Side::kBuy, px(30'000), qty_micro(1'000)), 2);
+    ASSERT_TRUE(recorder_.wait_event(near, OrderEvent::kAccepted));
+    ASSERT_TRUE(recorder_.wait_event(far, OrderEvent::kAccepted));
+  }
+
+  // A venue counting weight per second, limited to `weight_limit` once the gateway is up.
+  void start_with_one_second_window(std::int64_t weight_limit) {
+    mock::MockConfig mc = mock_config();
+    mc.window_ms = 1000;
+    ASSERT_NO_FATAL_FAILURE(start(mc));
+    mock_->set_weight_limit(weight_limit);
+  }
+
+  // Checks that after every answer with `status`, no request reached the venue before its
+  // Retry-After (REST) or retryAfter (WS API) had passed; returns how many such answers.
+  int expect_quiet_after(int status) {
+    const auto log = mock_->request_log();
+    int answers = 0;
+    for (std::size_t i = 0; i < log.size(); ++i) {
+      if (log[i].status != status) continue;
+      ++answers;
+      const Nanos until = log[i].monotonic + log[i].retry_after_s * 1'000'000'000LL;
+      for (std::size_t j = i + 1; j < log.size(); ++j) {
+        EXPECT_GE(log[j].monotonic, until - 5'000'000)
+            << log[j].method << " " << log[j].path << " came "
+            << (until - log[j].monotonic) / 1'000'000 << " ms before the limit lifted";
+      }
+    }
+    return answers;
+  }
+
+  // Neither the secret nor any line of it reached the venue in any request.
+  void expect_secret_never_sent(std::string_view secret) {
+    const auto log = mock_->request_log();
+    ASSERT_FALSE(log.empty());
+    for (const auto& e : log) {
+      EXPECT_EQ(e.received.find(secret), std::string::npos) << e.method << " " << e.path;
+      std::size_t start = 0;
+      while (start < secret.size()) {
+        const std::size_t end = std::min(secret.find('\n', start), secret.size());
+        const std::string_view line = secret.substr(start, end - start);
+        if (line.size() >= 16 && !line.starts_with("-----")) {
+          EXPECT_EQ(e.received.find(line), std::string::npos) << e.method << " " << e.path;
+        }
+        start = end + 1;
+      }
     }
   }
 
@@ -368,12 +429,13 @@ TEST_F(GatewayE2E, shouldResyncTheClockWhenTheVenueRefusesTheTimestamp) {
   ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
   EXPECT_GT(gateway_->stats().time_resyncs, resyncs_before);
   EXPECT_GE(gateway_->stats().time_offset_ms, 19'000);
+  EXPECT_EQ(gateway_->stats().ws_api_orders, 1u);  // refused there (-1021), then REST
   EXPECT_EQ(mock_->orders_received(client_id(seq)), 1);
   EXPECT_EQ(mock_->orders_created(client_id(seq)), 1);
 }
 
 TEST_F(GatewayE2E, shouldNeverSendANewOrderTwiceWhenTheAnswerIsLost) {
-  start();
+  start(mock_config(), rest_orders);  // the REST fallback path
   // The venue takes the order, then answers 500: only a query can tell what happened.
   mock_->fail_next(1, mock::FaultMode::kServerErrorAfterProcessing, "POST /api/v3/order");
   const SequenceNumber seq = 40 << 10;
@@ -400,7 +462,7 @@ TEST_F(GatewayE2E, shouldNeverSendANewOrderTwiceWhenTheAnswerIsLost) {
 }
 
 TEST_F(GatewayE2E, shouldNotResendAfterAnAmbiguousFailureWhenTheVenueLacksTheOrder) {
-  start();
+  start(mock_config(), rest_orders);  // the REST fallback path
   // 500 before processing looks the same to us as 500 after: the order is asked about, found
   // missing, and reported as such; it is not sent again by the gateway.
   mock_->fail_next(1, mock::FaultMode::kServerErrorBeforeProcessing, "POST /api/v3/order");
@@ -413,28 +475,13 @@ TEST_F(GatewayE2E, shouldNotResendAfterAnAmbiguousFailureWhenTheVenueLacksTheOrd
 }
 
 TEST_F(GatewayE2E, shouldWaitRetryAfterWhenRateLimited) {
-  mock::MockConfig mc = mock_config();
-  mc.window_ms = 1000;
-  start(mc);
   // Each order query weighs 4; at most two fit a 1-second window from now on.
-  mock_->set_weight_limit(8);
+  ASSERT_NO_FATAL_FAILURE(start_with_one_second_window(8));
   constexpr int kQueries = 6;
   ASSERT_NO_FATAL_FAILURE(query_unknown_orders(60, kQueries));
   EXPECT_GE(gateway_->stats().rate_limited, 1u);
   // After every 429, nothing more arrived before its Retry-After had passed.
-  const auto log = mock_->request_log();
-  int limited = 0;
-  for (std::size_t i = 0; i < log.size(); ++i) {
-    if (log[i].status != 429) continue;
-    ++limited;
-    const Nanos until = log[i].monotonic + log[i].retry_after_s * 1'000'000'000LL;
-    for (std::size_t j = i + 1; j < log.size(); ++j) {
-      EXPECT_GE(log[j].monotonic, until - 5'000'000)
-          << log[j].method << " " << log[j].path << " came "
-          << (until - log[j].monotonic) / 1'000'000 << " ms before Retry-After";
-    }
-  }
-  EXPECT_GE(limited, 1);
+  EXPECT_GE(expect_quiet_after(429), 1);
 }
 
 TEST_F(GatewayE2E, shouldStopSendingWhileBanned) {
@@ -446,13 +493,7 @@ TEST_F(GatewayE2E, shouldStopSendingWhileBanned) {
   mock_->set_weight_limit(8);
   ASSERT_NO_FATAL_FAILURE(query_unknown_orders(70, 4));
   EXPECT_GE(gateway_->stats().banned, 1u);
-  const auto log = mock_->request_log();
-  for (std::size_t i = 0; i < log.size(); ++i) {
-    if (log[i].status != 418) continue;
-    const Nanos until = log[i].monotonic + log[i].retry_after_s * 1'000'000'000LL;
-    for (std::size_t j = i + 1; j < log.size(); ++j)
-      EXPECT_GE(log[j].monotonic, until - 5'000'000) << "request during the ban";
-  }
+  EXPECT_GE(expect_quiet_after(418), 1) << "request during the ban";
 }
 
 TEST_F(GatewayE2E, shouldStopBeforeTheWeightLimitOnItsOwn) {
@@ -472,15 +513,11 @@ TEST_F(GatewayE2E, shouldStopBeforeTheWeightLimitOnItsOwn) {
 TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
   start();
   const SequenceNumber filled_offline = 90 << 10, still_open = 91 << 10;
-  gateway_->submit(limit(filled_offline, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
-  gateway_->submit(limit(still_open, Side::kBuy, px(30'000), qty_micro(1'000)), 2);
-  ASSERT_TRUE(recorder_.wait_event(filled_offline, OrderEvent::kAccepted));
-  ASSERT_TRUE(recorder_.wait_event(still_open, OrderEvent::kAccepted));
+  ASSERT_NO_FATAL_FAILURE(accept_two_buys(filled_offline, still_open));
   const std::size_t balances_before = recorder_.balance_count();
 
-  // Keep the stream down (no listenKey) while the order fills, so its report is lost.
-  mock_->fail_next(1'000'000, mock::FaultMode::kServerErrorBeforeProcessing,
-                   "POST /api/v3/userDataStream");
+  // Keep the session down (handshakes refused) while the order fills, so its report is lost.
+  mock_->fail_next(1'000'000, mock::FaultMode::kServerErrorBeforeProcessing, "GET /ws-api/v3");
   mock_->drop_user_streams();
   ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }));
   ASSERT_EQ(mock_->cross("BTCUSDT", 48'000 * kE8), 1);
@@ -500,11 +537,14 @@ TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
   EXPECT_GE(mock_->user_stream_connections(), 2);
 }
 
-TEST_F(GatewayE2E, shouldKeepTheListenKeyAlive) {
-  start(mock_config(), [](GatewayConfig& g) { g.keepalive_interval = 50ms; });
-  // PUT /api/v3/userDataStream with the current listenKey, accepted by the venue, repeatedly.
-  EXPECT_TRUE(mock_->wait_for_requests("PUT", "/api/v3/userDataStream", 200, 2, kWait));
+TEST_F(GatewayE2E, shouldTakeUserDataFromTheWsApiSubscriptionNotAListenKey) {
+  start();
+  // One WebSocket API session, subscribed by signature (an HMAC key), and no listenKey call:
+  // Binance answers those 410 since 2026-02-20, and so does the mock.
   EXPECT_EQ(mock_->user_stream_connections(), 1);
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "userDataStream.subscribe.signature", 200, 1, kWait));
+  for (const auto& e : mock_->request_log())
+    EXPECT_NE(e.path, "/api/v3/userDataStream");
 }
 
 TEST_F(GatewayE2E, shouldCountMalformedStreamMessagesAndKeepWorking) {
@@ -518,7 +558,10 @@ TEST_F(GatewayE2E, shouldCountMalformedStreamMessagesAndKeepWorking) {
 }
 
 TEST_F(GatewayE2E, shouldRejectAtOnceWhenItsQueueIsFull) {
-  start(mock_config(), [](GatewayConfig& g) { g.queue_capacity = 2; });
+  start(mock_config(), [](GatewayConfig& g) {
+    g.queue_capacity = 2;
+    rest_orders(g);  // the REST worker's queue
+  });
   mock_->delay_responses(300ms);  // the worker is busy with the first order meanwhile
   constexpr int kOrders = 12;
   for (int i = 0; i < kOrders; ++i) {
@@ -550,6 +593,241 @@ TEST_F(GatewayE2E, shouldRejectWithBadSignatureWhenTheSecretIsWrong) {
   EXPECT_EQ(mock_->orders_received(client_id(seq)), 0);
 }
 
+// ---- the WebSocket API: order entry and user data ------------------------------------------
+
+TEST_F(GatewayE2E, shouldPlaceCancelAndFillOverTheWsApi) {
+  start();
+  const SequenceNumber filled = 300 << 10, canceled = 301 << 10;
+  ASSERT_NO_FATAL_FAILURE(accept_two_buys(filled, canceled));
+  EXPECT_NE(recorder_.last(filled, OrderEvent::kAccepted)->venue_order_id, 0u);
+  gateway_->cancel(cancel_of(canceled), 3);
+  ASSERT_TRUE(recorder_.wait_event(canceled, OrderEvent::kCanceled));
+  // The fill reaches us through the subscription.
+  ASSERT_EQ(mock_->cross("BTCUSDT", 48'000 * kE8), 1);
+  ASSERT_TRUE(recorder_.wait_event(filled, OrderEvent::kFill));
+  EXPECT_EQ(recorder_.last(filled, OrderEvent::kFill)->cumulative_quantity, 1'000);
+  EXPECT_EQ(recorder_.count(canceled, OrderEvent::kCanceled), 1);
+  EXPECT_EQ(recorder_.count(filled, OrderEvent::kAccepted), 1);
+  const auto stats = gateway_->stats();
+  EXPECT_EQ(stats.ws_api_orders, 2u);
+  EXPECT_EQ(stats.ws_api_cancels, 1u);
+  EXPECT_EQ(stats.orders_sent, 0u);  // nothing over REST
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "order.place", 200, 2, kWait));
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "order.cancel", 200, 1, kWait));
+  // REST sees what the WS API placed: one ledger, one order book.
+  EXPECT_EQ(mock_->orders_created(client_id(filled)), 1);
+  EXPECT_EQ(mock_->balance("BTC").free, kE8 + kE8 / 1000);
+}
+
+TEST_F(GatewayE2E, shouldDeliverAFillThatArrivesBeforeTheAck) {
+  start();
+  // A market order fills inside order.place: the venue pushes NEW and TRADE on the
+  // subscription before the request's answer on the same connection.
+  const SequenceNumber seq = 310 << 10;
+  gateway_->submit(market(seq, Side::kBuy, qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kFill));
+  ASSERT_TRUE(mock_->wait_for_requests("WS", "order.place", 200, 1, kWait));
+  // The answer arrives after the fill; once a later order's fill is here, it has been read.
+  const SequenceNumber later = 311 << 10;
+  gateway_->submit(market(later, Side::kBuy, qty_micro(1'000)), 2);
+  ASSERT_TRUE(recorder_.wait_event(later, OrderEvent::kFill));
+  const auto updates = recorder_.updates_for(seq);
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().update.event, static_cast<std::uint8_t>(OrderEvent::kFill))
+      << "nothing may follow the fill: the late answer is not a second acknowledgement";
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kAccepted), 1);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kFill), 1);
+}
+
+TEST_F(GatewayE2E, shouldReportTheVenueExpiringAnOrderOnItsOwn) {
+  start();
+  // IOC below the market: the venue ends it itself (EXPIRED), we never asked.
+  const SequenceNumber seq = 320 << 10;
+  OrderNew o = limit(seq, Side::kBuy, px(40'000), qty_micro(1'000));
+  o.time_in_force = static_cast<std::uint8_t>(TimeInForce::kIoc);
+  gateway_->submit(o, 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kExpired));
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kExpired), 1);
+  EXPECT_EQ(mock_->balance("USDT").locked, 0);
+}
+
+TEST_F(GatewayE2E, shouldSettleAnUnansweredWsOrderOverRestAndResubscribe) {
+  start();
+  // The venue takes the order and the session dies before the answer.
+  mock_->fail_next(1, mock::FaultMode::kTimeoutAfterProcessing, "WS order.place");
+  const SequenceNumber seq = 330 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }));
+  ASSERT_TRUE(recorder_.wait([&] {
+    return recorder_.count_locked(seq, OrderEvent::kReconciledNew) +
+               recorder_.count_locked(seq, OrderEvent::kAccepted) >=
+           1;
+  }));
+  // Asked about over REST, never sent again.
+  EXPECT_TRUE(mock_->wait_for_requests("GET", "/api/v3/order", 200, 1, kWait));
+  EXPECT_EQ(mock_->orders_received(client_id(seq)), 1);
+  EXPECT_GE(gateway_->stats().ws_api_unanswered, 1u);
+  // A new session, subscribed again, then reconciled: kConnected once more.
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
+  EXPECT_GE(mock_->user_stream_connections(), 2);
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "userDataStream.subscribe.signature", 200, 2, kWait));
+  // And orders go over the new session.
+  const SequenceNumber after = 331 << 10;
+  gateway_->submit(market(after, Side::kBuy, qty_micro(1'000)), 2);
+  ASSERT_TRUE(recorder_.wait_event(after, OrderEvent::kFill));
+  EXPECT_GE(gateway_->stats().ws_api_orders, 2u);
+}
+
+TEST_F(GatewayE2E, shouldAskRestNeverResendWhenAWsOrderAnswersAServerError) {
+  start();
+  struct Case {
+    mock::FaultMode fault;
+    SequenceNumber seq;
+    OrderEvent outcome;  // what REST's query finds
+    int received;        // order.place requests the venue took in
+  };
+  const Case cases[] = {
+      {mock::FaultMode::kServerErrorAfterProcessing, 335 << 10, OrderEvent::kReconciledNew, 1},
+      {mock::FaultMode::kServerErrorBeforeProcessing, 336 << 10, OrderEvent::kReconciledNotFound,
+       0},
+  };
+  for (const Case& c : cases) {
+    mock_->fail_next(1, c.fault, "WS order.place");
+    gateway_->submit(limit(c.seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+    ASSERT_TRUE(recorder_.wait_event(c.seq, c.outcome)) << static_cast<int>(c.fault);
+    EXPECT_EQ(mock_->orders_received(client_id(c.seq)), c.received);
+    EXPECT_EQ(recorder_.count(c.seq, OrderEvent::kRejected), 0);
+    // Not found after an ambiguous failure: reported with that failure, as over REST.
+    EXPECT_EQ(recorder_.last(c.seq, c.outcome)->reason,
+              static_cast<std::uint16_t>(c.outcome == OrderEvent::kReconciledNew
+                                             ? VenueReason::kNone
+                                             : VenueReason::kServerError));
+  }
+  EXPECT_EQ(gateway_->stats().orders_sent, 0u);  // asked over REST, never sent there
+  EXPECT_EQ(gateway_->stats().ws_api_orders, 2u);
+}
+
+TEST_F(GatewayE2E, shouldSendOverRestWhileTheSessionIsDown) {
+  start();
+  mock_->fail_next(1'000'000, mock::FaultMode::kServerErrorBeforeProcessing, "GET /ws-api/v3");
+  mock_->drop_user_streams();
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }));
+  const SequenceNumber seq = 340 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  EXPECT_EQ(gateway_->stats().orders_sent, 1u);  // POST /api/v3/order
+  EXPECT_EQ(gateway_->stats().ws_api_orders, 0u);
+  gateway_->cancel(cancel_of(seq), 2);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kCanceled));
+  EXPECT_TRUE(mock_->wait_for_requests("DELETE", "/api/v3/order", 200, 1, kWait));
+  mock_->fail_next(0, mock::FaultMode::kServerErrorBeforeProcessing);
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
+}
+
+TEST_F(GatewayE2E, shouldResyncTheClockWhenTheVenueRefusesTheSessionsTimestamp) {
+  start();
+  const auto resyncs_before = gateway_->stats().time_resyncs;
+  // The venue's clock jumps 20 s ahead and the session drops: the next subscription's
+  // timestamp is refused (-1021), the offset measured again, and the session opened anew.
+  mock_->set_clock_offset_ms(20'000);
+  mock_->drop_user_streams();
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "userDataStream.subscribe.signature", 400, 1, kWait));
+  EXPECT_GE(gateway_->stats().session_refusals, 1u);
+  EXPECT_GT(gateway_->stats().time_resyncs, resyncs_before);
+  EXPECT_GE(gateway_->stats().time_offset_ms, 19'000);
+  const SequenceNumber seq = 345 << 10;
+  gateway_->submit(market(seq, Side::kBuy, qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kFill));
+  EXPECT_EQ(gateway_->stats().ws_api_orders, 1u);
+  EXPECT_EQ(gateway_->stats().orders_sent, 0u);
+}
+
+TEST_F(GatewayE2E, shouldWaitRetryAfterWhenTheWsApiAnswers429) {
+  // Five weight per second from now on: orders (1) beyond it are refused; an order query
+  // (4), which a refused order may need, still fits a fresh window.
+  ASSERT_NO_FATAL_FAILURE(start_with_one_second_window(5));
+  constexpr int kOrders = 8;
+  // One at a time, so no request is on the wire when a 429 comes back.
+  for (int i = 0; i < kOrders; ++i) {
+    const auto seq = static_cast<SequenceNumber>((350 + i) << 10);
+    gateway_->submit(limit(seq, Side::kBuy, px(30'000), qty_micro(1'000)), 1);
+    ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted)) << "order " << i;
+  }
+  EXPECT_GE(gateway_->stats().rate_limited, 1u);
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "order.place", 429, 1, kWait));
+  // The WS API's 429 carried data.retryAfter; nothing went before it passed.
+  EXPECT_GE(expect_quiet_after(429), 1);
+  for (int i = 0; i < kOrders; ++i)
+    EXPECT_EQ(mock_->orders_created(client_id(static_cast<SequenceNumber>((350 + i) << 10))), 1);
+}
+
+TEST_F(GatewayE2E, shouldLogOnWithAnEd25519KeyAndSignNothingAfter) {
+  const auto pair = be::test::make_ed25519_pair();
+  mock::MockConfig mc = mock_config();
+  mc.ed25519_public_pem = pair.public_pem;
+  start(mc, {}, ApiCredentials{SecretString("e2e-api-key"), SecretString(pair.private_pem)});
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "session.logon", 200, 1, kWait));
+  EXPECT_TRUE(mock_->wait_for_requests("WS", "userDataStream.subscribe", 200, 1, kWait));
+  const SequenceNumber seq = 360 << 10;
+  gateway_->submit(market(seq, Side::kBuy, qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kFill));
+  bool saw_order = false;
+  for (const auto& e : mock_->request_log()) {
+    if (e.method != "WS" || e.path != "order.place") continue;
+    saw_order = true;
+    EXPECT_EQ(e.received.find("signature"), std::string::npos) << e.received;
+    EXPECT_EQ(e.received.find("apiKey"), std::string::npos) << e.received;
+  }
+  EXPECT_TRUE(saw_order);
+  // REST (the reconciliation) signed with the same Ed25519 key.
+  EXPECT_TRUE(mock_->wait_for_requests("GET", "/api/v3/account", 200, 1, kWait));
+  expect_secret_never_sent(pair.private_pem);
+}
+
+TEST_F(GatewayE2E, shouldNeverSendTheSecretInAnyFrameOrRequest) {
+  start();
+  const SequenceNumber seq = 370 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(45'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  gateway_->cancel(cancel_of(seq), 2);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kCanceled));
+  expect_secret_never_sent("e2e-secret-value");
+}
+
+TEST_F(GatewayE2E, shouldRefuseAnUnreadableEd25519KeyWithoutQuotingIt) {
+  mock_ = std::make_unique<mock::MockExchange>(mock_config(), wall_);
+  ASSERT_TRUE(mock_->start().has_value());
+  const std::string bad_key =
+      "-----BEGIN PRIVATE KEY-----\nTm90QUtleVNlY3JldFRleHQxMjM0NTY3ODk=\n-----END PRIVATE "
+      "KEY-----\n";
+  gateway_ = std::make_unique<BinanceSpotGateway>(
+      gateway_config(*mock_), ApiCredentials{SecretString("e2e-api-key"), SecretString(bad_key)},
+      recorder_, wall_);
+  auto started = gateway_->start();
+  ASSERT_FALSE(started.has_value());
+  EXPECT_NE(started.error().find("Ed25519"), std::string::npos) << started.error();
+  EXPECT_EQ(started.error().find("Tm90QUtl"), std::string::npos) << started.error();
+}
+
+TEST_F(GatewayE2E, shouldSeeTheListenKeyEndpointsGoneAsOnBinance) {
+  start();
+  // Binance removed POST/PUT/DELETE /api/v3/userDataStream for spot on 2026-02-20; its edge
+  // answers 410 Gone with an nginx page, and so does the mock.
+  net::HttpClientOptions options;
+  options.timeout = 2000ms;
+  net::HttpClient http(net::parse_http_url(mock_->rest_url()).value(), options);
+  for (const std::string_view method : {"POST", "PUT", "DELETE"}) {
+    net::HttpRequest request;
+    request.method = method;
+    request.target = "/api/v3/userDataStream";
+    auto answer = http.request(request);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, 410) << method;
+    EXPECT_NE(answer->body.find("410 Gone"), std::string::npos);
+  }
+}
+
 // The order manager's side of the gateway: counts only, so it cannot allocate either.
 class CountingResponses final : public oms::VenueResponses {
  public:
@@ -575,6 +853,8 @@ TEST(GatewayHotPath, shouldSubmitAndRejectWithoutAllocating) {
   GatewayConfig g = gateway_config(mock);
   g.queue_capacity = 16;
   g.request_timeout = 3000ms;
+  rest_orders(
+      g);  // the REST worker's queue (WS API frames: WsApiFrames.shouldBuildWithoutAllocating)
   BinanceSpotGateway gateway(std::move(g), credentials(), responses, wall);
   ASSERT_TRUE(gateway.start().has_value());
   const auto deadline = monotonic_now() + 10'000'000'000LL;

@@ -1,5 +1,8 @@
 #include "oms/venues/binance/key_store.hpp"
 
+#include "oms/venues/binance/signing.hpp"
+#include "tests/binance/ed25519_test_key.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -187,6 +190,41 @@ TEST_F(KeyStoreTest, shouldEncryptAndCheckThroughTheCliWithoutPrintingSecrets) {
     expect_no_secret(text);
     EXPECT_EQ(text.find(kMasterHex), std::string::npos) << text;
   }
+}
+
+TEST_F(KeyStoreTest, shouldHoldAnEd25519PrivateKeyGivenAsPemOnStdin) {
+  const auto pair = be::test::make_ed25519_pair();
+  const std::string master_path = write_master(kMasterHex, 0600);
+  const std::string key_file = (dir_ / "ed25519.keys").string();
+  std::istringstream in(std::string(kApiKey) + "\n" + pair.private_pem);
+  std::ostringstream out, err;
+  ASSERT_EQ(keys_command({"encrypt", "--master-key-file", master_path, "--out", key_file},
+                         std::nullopt, in, out, err),
+            0)
+      << err.str();
+  auto creds = load_credentials(key_file, master(kMasterHex));
+  ASSERT_TRUE(creds) << creds.error();
+  EXPECT_EQ(creds.value().secret.reveal(), pair.private_pem);
+  auto signer = RequestSigner::make(creds.value().secret.reveal());
+  ASSERT_TRUE(signer) << signer.error();
+  EXPECT_EQ(signer->kind(), RequestSigner::Kind::kEd25519);
+  EXPECT_TRUE(ed25519_verify(pair.public_pem, "timestamp=1", signer->sign("timestamp=1")));
+  const std::string body = pair.private_pem.substr(28, 40);  // a piece of the key's base64
+  for (const std::string& text : {out.str(), err.str()}) {
+    EXPECT_EQ(text.find(body), std::string::npos) << text;
+  }
+  // A PEM block that is not an Ed25519 key is refused before anything is written, unquoted.
+  std::istringstream bad(
+      std::string(kApiKey) +
+      "\n-----BEGIN PRIVATE KEY-----\nTm90QUtleQ==\n-----END PRIVATE KEY-----\n");
+  std::ostringstream out2, err2;
+  EXPECT_EQ(keys_command({"encrypt", "--master-key-file", master_path, "--out",
+                          (dir_ / "bad.keys").string()},
+                         std::nullopt, bad, out2, err2),
+            1);
+  EXPECT_NE(err2.str().find("Ed25519"), std::string::npos) << err2.str();
+  EXPECT_EQ(err2.str().find("Tm90QUtleQ"), std::string::npos) << err2.str();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "bad.keys"));
 }
 
 TEST_F(KeyStoreTest, shouldRefuseCliMisuseWithUsage) {

@@ -134,20 +134,38 @@ TEST_F(SimVenueTest, shouldServeRestBesideTheMarketAndFillAtTheDeliveredTouch) {
   EXPECT_GT(http_->stats().reused, 0u) << "the port keeps REST connections alive";
 }
 
-// The user-data stream on the same port reports the fill with its commission.
+// The user-data stream on the same port (the WebSocket API's subscription, as Binance serves it
+// since the listenKey endpoints went) reports the fill with its commission.
 TEST_F(SimVenueTest, shouldServeTheUserDataStreamOnTheSamePort) {
   const auto listen = call("POST", "/api/v3/userDataStream", {}, true);
   ASSERT_TRUE(listen);
-  ASSERT_EQ(listen->status, 200) << listen->body;
-  const std::string listen_key = listen->body.substr(14, listen->body.size() - 16);
+  EXPECT_EQ(listen->status, 410) << "the spot listenKey endpoints are gone, as on Binance";
   test::Recorder rec;
   net::WsClientConfig ws;
-  ws.url = "ws://" + origin_ + "/ws/" + listen_key;
+  ws.url = "ws://" + origin_ + "/ws-api/v3";
   ws.venue = VenueId{1};
   ws.connect_timeout = 2'000'000'000;
   net::WsClient user(ws, rec.handlers());
   ASSERT_TRUE(user.start());
   ASSERT_TRUE(venue_.exchange().wait_for_user_streams(1, std::chrono::seconds(5)));
+  ASSERT_TRUE(rec.wait([](const test::Recorder& r) {
+    return r.count_state(ConnectivityState::kConnected) > 0;
+  }));
+  // userDataStream.subscribe.signature: HMAC over the alphabetically sorted parameters.
+  const std::string params =
+      "apiKey=" + std::string(kKey) + "&timestamp=" + std::to_string(wall_.now() / 1'000'000);
+  const std::string ts = params.substr(params.find("timestamp=") + 10);
+  ASSERT_TRUE(user.send_raw(R"({"id":"sub","method":"userDataStream.subscribe.signature",)"
+                            R"("params":{"apiKey":")" +
+                            std::string(kKey) + R"(","timestamp":)" + ts + R"(,"signature":")" +
+                            binance::hmac_sha256_hex(kSecret, params) + R"("}})"));
+  ASSERT_TRUE(rec.wait([](const test::Recorder& r) {
+    for (const auto& f : r.frames())
+      if (f.find(R"("subscriptionId":)") != std::string::npos &&
+          f.find(R"("status":200)") != std::string::npos)
+        return true;
+    return false;
+  })) << "subscribed";
   const auto buy = market_buy();
   ASSERT_TRUE(buy);
   ASSERT_EQ(buy->status, 200) << buy->body;

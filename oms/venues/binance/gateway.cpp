@@ -110,6 +110,7 @@ void BinanceSpotGateway::Impl::worker_main() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.reconnect_delay).count();
   while (running.load()) {
     const std::uint32_t seen = wake.load(std::memory_order_acquire);
+    if (resync_wanted.exchange(false)) resync_time(http, parser);
     if (reconcile_wanted.exchange(false)) reconcile_pending = true, reconcile_at = 0;
     if (reconcile_pending && monotonic_now() >= reconcile_at) {
       // A failed reconciliation is retried later; orders queued meanwhile still go.
@@ -120,7 +121,7 @@ void BinanceSpotGateway::Impl::worker_main() {
       }
       continue;
     }
-    if (ring.try_pop(w)) {
+    if (ring.try_pop(w) || io_ring.try_pop(w)) {
       switch (w.kind) {
         case Work::kNew:
           do_new(http, parser, w);
@@ -161,16 +162,19 @@ Expected<bool, std::string> BinanceSpotGateway::start() {
   if (s.running.load()) return Unexpected(std::string("gateway already started"));
   auto rest = origin_of(s.config.rest_url, net::parse_http_url);
   if (!rest) return Unexpected("rest_url: " + rest.error());
-  auto ws = origin_of(s.config.ws_url, net::parse_ws_url);
-  if (!ws) return Unexpected("ws_url: " + ws.error());
+  auto ws = net::parse_ws_url(s.config.ws_api_url);
+  if (!ws) return Unexpected("ws_api_url: " + ws.error());
   if (s.credentials.api_key.empty() || s.credentials.secret.empty()) {
     return Unexpected(std::string("no API credentials"));
   }
+  auto signer = RequestSigner::make(s.credentials.secret.reveal());
+  if (!signer) return Unexpected("API secret: " + signer.error());
+  s.signer.emplace(std::move(*signer));
   if (s.symbols.instruments().empty()) return Unexpected(std::string("no instruments"));
   s.rest_origin = std::move(*rest);
   s.running.store(true);
   s.worker = std::thread([&s] { s.worker_main(); });
-  if (auto stream = s.start_user_stream(); !stream) {
+  if (auto stream = s.start_ws_api(); !stream) {
     stop();
     return stream;
   }
@@ -184,7 +188,7 @@ void BinanceSpotGateway::stop() noexcept {
   s.sleep_cv.notify_all();
   s.wake_worker();
   if (s.worker.joinable()) s.worker.join();
-  s.stop_user_stream();
+  s.stop_ws_api();
 }
 
 // Hands one request to the REST worker: false (counted) when the ring is full or the gateway
@@ -210,6 +214,7 @@ void BinanceSpotGateway::Impl::refuse_unqueued(BotId bot, InstrumentId instrumen
 void BinanceSpotGateway::submit(const OrderNew& order, Nanos now) noexcept {
   auto& s = *impl_;
   s.counters.submitted.fetch_add(1, std::memory_order_relaxed);
+  if (s.ws_submit(order)) return;
   if (!s.enqueue(Work{Work::kNew, order, {}, now})) {
     s.refuse_unqueued(order.bot, order.instrument, order.client_sequence,
                       oms::OrderEvent::kRejected, now);
@@ -218,6 +223,7 @@ void BinanceSpotGateway::submit(const OrderNew& order, Nanos now) noexcept {
 
 void BinanceSpotGateway::cancel(const OrderCancel& cancel, Nanos now) noexcept {
   auto& s = *impl_;
+  if (s.ws_cancel(cancel)) return;
   if (!s.enqueue(Work{Work::kCancel, {}, cancel, now})) {
     s.refuse_unqueued(cancel.bot, cancel.instrument, cancel.client_sequence,
                       oms::OrderEvent::kCancelRejected, now);
@@ -253,6 +259,10 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.submitted = c.submitted.load();
   out.queue_full = c.queue_full.load();
   out.orders_sent = c.orders_sent.load();
+  out.ws_api_orders = c.ws_api_orders.load();
+  out.ws_api_cancels = c.ws_api_cancels.load();
+  out.ws_api_unanswered = c.ws_api_unanswered.load();
+  out.session_refusals = c.session_refusals.load();
   out.requests = c.requests.load();
   out.retries = c.retries.load();
   out.time_resyncs = c.time_resyncs.load();

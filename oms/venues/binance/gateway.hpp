@@ -1,30 +1,47 @@
 // BinanceSpotGateway: the live Binance spot venue behind the oms::Venue interface.
 //
-//   order manager thread           REST worker thread                  user stream (net::WsClient)
-//   submit/cancel/query/balances   pops work, signs, sends, maps        listenKey, WebSocket,
-//     -> SpscRing<Work> (bounded)   answers; reconciles when asked       reconnect; a keepalive
-//     full: a reject, at once       -> VenueResponses                    thread -> VenueResponses
+//   order manager thread            WebSocket API session (net::WsClient, /ws-api/v3)
+//   submit/cancel --(session up)--> order.place / order.cancel frames built on the caller's
+//     |                             thread; answers, rateLimits and the user-data events of the
+//     |                             subscription read on the client's I/O thread -> VenueResponses
+//     +--(session down)--> SpscRing<Work> --> REST worker thread: signs, sends, retries, queries,
+//   query/balances ----------------------->   balances, reconciliation -> VenueResponses
 //
-// HTTP and WebSocket are net/'s one client each (net/http_client.hpp, net/ws_client.hpp).
+// The user-data stream is the WebSocket API subscription: Binance removed the spot listenKey
+// endpoints on 2026-02-20 (docs/BINANCE.md). On every (re)connection the session logs on with
+// an Ed25519 key (session.logon; later requests carry no signature) and subscribes
+// (userDataStream.subscribe), or with an HMAC key subscribes with a signed
+// userDataStream.subscribe.signature and signs every request. Once subscribed, the REST worker
+// reconciles (open orders, every order open on our side, balances) and only then reports
+// kConnected; a drop reports kDisconnected at once, sends new orders over REST, and asks REST
+// about every order whose WS API answer never came (never resent blindly).
 //
-// - Non-blocking for the caller: a submit is one ring push and, only when the worker
-//   sleeps, one futex wake. A full ring answers kRejected/kCancelRejected (kQueueFull).
+// The seam for the hot thread: submit()/cancel() build the whole frame on the caller's thread
+// in fixed buffers (WsApiRequest: no heap, no lock but the rate gate's) and hand the ready
+// bytes to one write call, Impl::write_frame. Today that call is net::WsClient::send_raw,
+// which copies the frame and posts it to the client's I/O thread; the engine part of issue 16
+// replaces it with a non-blocking SSL_write on the engine's hot thread (a would-block falls
+// back to the same REST path as a closed session). Nothing else in the gateway changes then.
+//
+// - Non-blocking for the caller: a WS API order is one frame build and one write; a REST
+//   order is one ring push and, only when the worker sleeps, one futex wake. A full ring
+//   answers kRejected/kCancelRejected (kQueueFull).
 // - Retries: only idempotent requests are retried (GET, cancel by client id). A new order
 //   whose fate is unclear is never resent blindly: the worker asks the venue for the order by
 //   its client id first. It resends (same client id) only when the failure proves the venue
 //   did not take it (connect/write failure, 429/418/-1003/-1015, -1021) and the query finds
-//   nothing; after an ambiguous failure (5xx, timeout on read) a missing order is reported as
-//   kReconciledNotFound, and an unanswerable query as kConnectionLost (reconciliation later).
-// - Rate limits: X-MBX-USED-WEIGHT-1M and X-MBX-ORDER-COUNT-10S are tracked; a request that
-//   would cross the configured limit waits for the next window; 429/418 Retry-After stops
-//   every request until then (418: banned). Waiting longer than max_rate_wait rejects.
+//   nothing; after an ambiguous failure (5xx, timeout on read, a WS API session lost before
+//   the answer) a missing order is reported as kReconciledNotFound, and an unanswerable query
+//   as kConnectionLost (reconciliation later).
+// - Rate limits: REST headers and the WS API's rateLimits arrays feed one RateGate; a request
+//   that would cross the limit waits for the next window (a WS API order goes to REST, which
+//   waits); 429/418 stop every request until Retry-After/retryAfter (418: banned). Waiting
+//   longer than max_rate_wait rejects.
 // - -1021: the offset to the venue's clock is measured again from GET /api/v3/time.
-// - Reconciliation at start-up and after every user-stream reconnect: open orders, the status
-//   of every order still open on our side (by client id), balances; then kConnected. A stream
-//   drop reports kDisconnected first.
 //
-// Secrets: the credentials are moved in, used for the X-MBX-APIKEY header and the HMAC only,
-// never logged; they are wiped when the gateway is destroyed.
+// Secrets: the credentials are moved in, used for the X-MBX-APIKEY header, the apiKey
+// parameter and the signatures only, never logged, never in an error; wiped when the gateway
+// is destroyed.
 //
 // Lifetime: start() once; stop() (or the destructor) joins every thread. `responses` and
 // `wall_clock` must outlive the gateway. Thread-safety: the Venue calls from one thread (the
@@ -50,14 +67,19 @@ namespace be::binance {
 
 struct GatewayConfig {
   std::string rest_url = "https://api.binance.com";
-  std::string ws_url = "wss://stream.binance.com:9443";
+  // The WebSocket API (testnet: wss://ws-api.testnet.binance.vision/ws-api/v3).
+  std::string ws_api_url = "wss://ws-api.binance.com:443/ws-api/v3";
+  // kWebSocketApi: orders and cancels over the WS API while its session is up, REST
+  // otherwise; kRest: always REST (the user data still comes by the WS API subscription).
+  enum class OrderEntry : std::uint8_t { kWebSocketApi, kRest };
+  OrderEntry order_entry = OrderEntry::kWebSocketApi;
   VenueId venue{};
   AccountId account{};
   std::vector<InstrumentDefined> instruments;
   std::vector<AssetDef> assets;  // empty: derived from the instruments (symbols.hpp)
   std::int64_t recv_window_ms = 5000;
-  // One REST request, all of it (resolve, connect, TLS, write, read); also the user stream's
-  // connect timeout.
+  // One REST request, all of it (resolve, connect, TLS, write, read); also the WS API
+  // session's connect timeout.
   std::chrono::milliseconds request_timeout{5000};
   std::size_t queue_capacity = 1024;  // rounded up to a power of two
   // Our own ceilings, kept below the venue's (Binance spot: 6000 weight per minute, 100
@@ -68,7 +90,6 @@ struct GatewayConfig {
   std::chrono::milliseconds max_rate_wait{120'000};
   int max_attempts = 4;  // per request, retries included
   std::chrono::milliseconds retry_delay{100};
-  std::chrono::milliseconds keepalive_interval{30 * 60 * 1000};
   std::chrono::milliseconds reconnect_delay{200};
   std::chrono::milliseconds max_reconnect_delay{30'000};
 };
@@ -76,15 +97,19 @@ struct GatewayConfig {
 struct GatewayStats {
   std::uint64_t submitted = 0;
   std::uint64_t queue_full = 0;
-  std::uint64_t orders_sent = 0;  // POST /api/v3/order actually written
+  std::uint64_t orders_sent = 0;        // POST /api/v3/order actually written
+  std::uint64_t ws_api_orders = 0;      // order.place frames written
+  std::uint64_t ws_api_cancels = 0;     // order.cancel frames written
+  std::uint64_t ws_api_unanswered = 0;  // WS API requests whose session dropped first
+  std::uint64_t session_refusals = 0;   // logon or subscription refused by the venue
   std::uint64_t requests = 0;
   std::uint64_t retries = 0;
   std::uint64_t time_resyncs = 0;
-  std::uint64_t rate_waits = 0;    // waited for a window or a Retry-After
-  std::uint64_t rate_limited = 0;  // 429 answers
-  std::uint64_t banned = 0;        // 418 answers
-  std::uint64_t malformed = 0;     // venue messages we could not read
-  std::uint64_t stream_connects = 0;
+  std::uint64_t rate_waits = 0;       // waited for a window or a Retry-After
+  std::uint64_t rate_limited = 0;     // 429 answers
+  std::uint64_t banned = 0;           // 418 answers
+  std::uint64_t malformed = 0;        // venue messages we could not read
+  std::uint64_t stream_connects = 0;  // WS API sessions subscribed to user data
   std::uint64_t reconciliations = 0;
   std::uint64_t query_failures = 0;  // queries that got no answer
   std::int64_t time_offset_ms = 0;

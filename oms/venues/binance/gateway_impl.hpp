@@ -1,11 +1,13 @@
 // The gateway's insides, shared by its three files (internal to be_binance):
 //   gateway.cpp         the Venue calls, the REST worker's loop, deduplicated emitting
 //   gateway_rest.cpp    signed requests, retries, rate limits, orders, reconciliation
-//   gateway_stream.cpp  the user-data stream (listenKey, net::WsClient, keepalive)
+//   gateway_ws_api.cpp  the WebSocket API session: logon, the user-data subscription, order
+//                       entry and its answers (net::WsClient)
 //
 // Thread-safety: as gateway.hpp says; members are annotated by the thread that owns them.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -27,6 +29,7 @@
 #include "oms/venues/binance/messages.hpp"
 #include "oms/venues/binance/rate_gate.hpp"
 #include "oms/venues/binance/signing.hpp"
+#include "oms/venues/binance/ws_api.hpp"
 
 namespace be::binance {
 
@@ -40,7 +43,7 @@ inline constexpr std::int64_t kWeightOpenOrdersSymbol = 6;
 inline constexpr std::int64_t kWeightOpenOrdersAll = 80;
 inline constexpr std::int64_t kWeightAccount = 20;
 inline constexpr std::int64_t kWeightTime = 1;
-inline constexpr std::int64_t kWeightListenKey = 2;
+inline constexpr std::int64_t kWeightSession = 2;  // session.logon, userDataStream.subscribe*
 
 struct Work {
   enum Kind : std::uint8_t { kNew, kCancel, kQuery, kBalances };
@@ -48,6 +51,9 @@ struct Work {
   OrderNew order{};
   OrderCancel cancel{};
   Nanos now = 0;
+  // kQuery after a WebSocket API request whose outcome is unknown: why, reported with a
+  // kReconciledNotFound (as REST's own ambiguous failures are).
+  VenueReason cause = VenueReason::kNone;
 };
 
 inline std::uint8_t ev(oms::OrderEvent e) {
@@ -63,6 +69,17 @@ struct Tracked {
 };
 
 using TrackKey = std::pair<std::uint32_t, SequenceNumber>;
+
+// A WebSocket API order request awaiting its answer, in a fixed table indexed by request id.
+// The order manager's thread fills a free slot and publishes its id (release); the I/O thread
+// takes it with a compare-exchange of the id to 0, on the answer or when the session drops.
+struct PendingRequest {
+  std::atomic<std::uint64_t> id{0};  // 0: free
+  bool is_cancel = false;
+  OrderNew order{};      // order.place
+  OrderCancel cancel{};  // order.cancel
+};
+inline constexpr std::size_t kPendingSlots = 1024;  // a power of two
 
 // One signed or plain REST answer, with the error mapped.
 struct Reply {
@@ -101,19 +118,27 @@ struct BinanceSpotGateway::Impl {
   std::mutex track_mutex;
   std::map<TrackKey, Tracked> tracked;
 
-  // The user stream (gateway_stream.cpp). The WebSocket client's I/O thread fetches the
-  // listenKey (stream_http) and reads the events (stream_parser); `keepalive` renews the key.
-  std::unique_ptr<net::HttpClient> stream_http;
-  std::unique_ptr<MessageParser> stream_parser;
-  std::unique_ptr<net::WsClient> user_stream;
-  std::thread keepalive;
-  std::mutex listen_key_mutex;
-  std::string listen_key;  // guarded by listen_key_mutex
+  // The WebSocket API session (gateway_ws_api.cpp). `signer` signs REST and WS API requests
+  // the way the key was made (HMAC or Ed25519). The I/O thread owns ws_parser and
+  // control_frame; the order manager's thread owns order_frame.
+  std::optional<RequestSigner> signer;
+  std::unique_ptr<MessageParser> ws_parser;
+  std::unique_ptr<net::WsClient> ws_api;
+  std::atomic<bool> ws_ready{false};  // logged on (Ed25519) and subscribed to user data
+  std::atomic<std::uint64_t> next_request_id{1};
+  std::uint64_t logon_id = 0, subscribe_id = 0;  // I/O thread
+  WsApiRequest control_frame;                    // I/O thread
+  WsApiRequest order_frame;                      // the order manager's thread
+  std::array<PendingRequest, kPendingSlots> in_flight;
+  // Work the I/O thread hands the REST worker (the Venue's ring has one producer already).
+  SpscRing<Work> io_ring{256};
+  std::atomic<bool> resync_wanted{false};
 
   struct Counters {
     std::atomic<std::uint64_t> submitted{0}, queue_full{0}, orders_sent{0}, requests{0}, retries{0},
         time_resyncs{0}, rate_waits{0}, rate_limited{0}, banned{0}, malformed{0},
-        stream_connects{0}, reconciliations{0}, query_failures{0};
+        stream_connects{0}, reconciliations{0}, query_failures{0}, ws_api_orders{0},
+        ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0};
   } counters;
 
   // ---- time -------------------------------------------------------------------------------
@@ -173,15 +198,27 @@ struct BinanceSpotGateway::Impl {
   bool do_balances(net::HttpClient& http, MessageParser& parser);
   bool reconcile(net::HttpClient& http, MessageParser& parser, std::uint64_t generation);
 
-  // ---- user stream (gateway_stream.cpp) ---------------------------------------------------
-  // Starts the WebSocket client and the keepalive thread; an error names the bad setting.
-  Expected<bool, std::string> start_user_stream();
-  void stop_user_stream();
-  Expected<std::string, std::string> fetch_listen_key();
-  void on_stream_frame(const net::Frame& frame);
-  void on_stream_status(const Event& e);
+  // ---- WebSocket API (gateway_ws_api.cpp) ------------------------------------------------
+  // Starts the session's client; an error names the bad setting.
+  Expected<bool, std::string> start_ws_api();
+  void stop_ws_api();
+  // The order manager's side: true when the request went out over the WS API; false: the
+  // caller sends it over REST instead (session down, rate wait, table full, write refused).
+  bool ws_submit(const OrderNew& order);
+  bool ws_cancel(const OrderCancel& cancel);
+  PendingRequest* begin_ws_request(const PendingRequest& request, std::string_view method,
+                                   std::string_view id_key, const InstrumentDefined*& def);
+  bool end_ws_request(PendingRequest& slot, std::atomic<std::uint64_t>& sent);
+  bool write_frame(std::string_view frame);  // the seam (gateway.hpp)
+  void add_auth(WsApiRequest& r);            // timestamp, recvWindow and, for HMAC, apiKey
+  void on_ws_frame(const net::Frame& frame);
+  void on_ws_status(const Event& e);
+  void on_answer(const WsApiAnswer& answer);
+  void on_session_answer(const WsApiAnswer& answer, bool logon);
+  void on_order_answer(const PendingRequest& request, const WsApiAnswer& answer);
+  void observe_rate_limits(const WsApiAnswer& answer);
+  void hand_to_rest(const Work& w);  // from the I/O thread
   void handle_stream_message(MessageParser& parser, std::string_view text);
-  void keepalive_main();
 };
 
 }  // namespace be::binance

@@ -32,7 +32,10 @@ Reply BinanceSpotGateway::Impl::call(net::HttpClient& http, MessageParser& parse
   std::string query;
   if (is_signed) {
     params.add("recvWindow", config.recv_window_ms).add("timestamp", venue_ms());
-    query = params.signed_query(credentials.secret.reveal());
+    // HMAC hex or Ed25519 base64 (percent-encoded: '+', '/', '=') of the query as sent.
+    query = params.str();
+    query.append(query.empty() ? "signature=" : "&signature=");
+    query.append(percent_encode(signer->sign(params.str())));
   } else {
     query = params.str();
   }
@@ -272,7 +275,12 @@ void BinanceSpotGateway::Impl::do_query(net::HttpClient& http, MessageParser& pa
                                                       oms::OrderEvent::kReconciledNotFound, w.now);
   if (def == nullptr) return;
   Nanos t = 0;
-  if (auto found = query(http, parser, *def, c.bot, c.client_sequence, t)) emit_tracked(*found, t);
+  auto found = query(http, parser, *def, c.bot, c.client_sequence, t);
+  if (!found) return;
+  if (found->event == ev(oms::OrderEvent::kReconciledNotFound) && w.cause != VenueReason::kNone) {
+    found->reason = static_cast<std::uint16_t>(w.cause);
+  }
+  emit_tracked(*found, t);
 }
 
 bool BinanceSpotGateway::Impl::do_balances(net::HttpClient& http, MessageParser& parser) {

@@ -15,6 +15,7 @@
 #include <ostream>
 
 #include "core/hex.hpp"
+#include "oms/venues/binance/signing.hpp"
 
 namespace be::binance {
 
@@ -381,12 +382,32 @@ int keys_command(const std::vector<std::string_view>& args,
   if (args[0] == "encrypt") {
     std::string api_key;
     std::string secret;
+    std::string line;
+    // One buffer each, reserved up front and wiped whole: no reallocation leaves a copy.
+    constexpr std::size_t kMaxSecretText = 8192;
+    secret.reserve(kMaxSecretText);
+    line.reserve(kMaxSecretText);
+    Cleanse wipe_secret{secret.data(), secret.capacity()};
+    Cleanse wipe_line{line.data(), line.capacity()};
     std::getline(in, api_key);
     std::getline(in, secret);
     Cleanse wipe_key{api_key.data(), api_key.size()};
-    Cleanse wipe_secret{secret.data(), secret.size()};
     if (!api_key.empty() && api_key.back() == '\r') api_key.pop_back();
     if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+    // An Ed25519 private key (PEM): its lines through the END line.
+    if (secret.starts_with("-----BEGIN")) {
+      while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (secret.size() + line.size() + 2 > kMaxSecretText) break;
+        secret.append("\n").append(line);
+        if (line.starts_with("-----END")) break;
+      }
+      secret.append("\n");
+      if (auto signer = RequestSigner::make(secret); !signer) {
+        err << "keys: " << signer.error() << "\n";
+        return 1;
+      }
+    }
     auto bytes = encrypt_credentials(master.value(), api_key, secret);
     if (!bytes) {
       err << "keys: " << bytes.error() << "\n";

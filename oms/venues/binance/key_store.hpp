@@ -9,6 +9,8 @@
 //   +--------+-----+------+--------------+-----------+----------------------+--------+
 //   ver = 1, algo = 1 (AES-256-GCM, OpenSSL EVP), nonce random per encryption (RAND_bytes).
 //   plaintext = u16 key length | API key | u16 secret length | API secret
+//   (the secret: an HMAC secret, or an Ed25519 private key in PEM, PKCS#8, which the gateway
+//   recognises by its BEGIN line: signing.hpp's RequestSigner)
 //
 // The master key is 32 bytes written as 64 hex characters (a trailing newline allowed),
 // either in a file that must not be readable by group or others (mode 0600 or 0400; refused
@@ -100,7 +102,8 @@ Expected<ApiCredentials, std::string> load_credentials(const std::string& key_fi
 // `botengine keys encrypt|check`, independent of the runner: arguments after "keys",
 // the BE_MASTER_KEY value (nullopt when unset), the streams to talk to. The API key and
 // secret are read from `in` (two lines) so they never sit in argv or shell history.
-//   keys encrypt --master-key-file F --out KEYFILE      (stdin: api key line, secret line)
+//   keys encrypt --master-key-file F --out KEYFILE      (stdin: api key line, secret line;
+//                 for an Ed25519 key the secret is its PEM private key, BEGIN to END lines)
 //   keys check   --master-key-file F --in KEYFILE        (prints "ok" and the key's length)
 // Returns 0 on success, 1 on a failure (message on `err`), 2 on a usage error.
 int keys_command(const std::vector<std::string_view>& args,

@@ -11,6 +11,7 @@
 // buffers). Views into a parse result are valid until the next parse on the same parser.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -94,6 +95,28 @@ struct ApiError {
   std::string msg;
 };
 
+// One entry of an answer's rateLimits array.
+struct WsRateLimit {
+  enum class Type : std::uint8_t { kRequestWeight, kOrders, kOther };
+  Type type = Type::kOther;
+  std::int64_t interval_ms = 0;  // interval x intervalNum
+  std::int64_t limit = 0;
+  std::int64_t count = 0;
+};
+
+// An answer to one request, (MessageParser::parse_ws_api; ws_api.hpp).
+struct WsApiAnswer {
+  std::uint64_t id = 0;  // the gateway's ids are integers; a string id reads as 0
+  int status = 0;
+  bool has_order = false;  // `result` is an order object of a symbol the gateway trades
+  OrderSnapshot order;
+  bool has_error = false;
+  ApiError error;
+  std::int64_t retry_after_ms = 0;  // error.data.retryAfter: when the venue lifts the limit
+  std::array<WsRateLimit, 6> rate_limits{};
+  std::size_t rate_limit_count = 0;
+};
+
 class MessageParser {
  public:
   enum class UserKind : std::uint8_t { kExecutionReport, kAccountPosition, kIgnored, kMalformed };
@@ -117,6 +140,11 @@ class MessageParser {
   bool parse_account(std::string_view text, AccountId account, std::vector<BalanceUpdate>& out);
   bool parse_server_time(std::string_view text, std::int64_t& millis);
   bool parse_listen_key(std::string_view text, std::string& out);
+
+  // The WebSocket API (ws_api.hpp). kAnswer fills `out`; kEvent: a user-data event pushed
+  // on the subscription ({"subscriptionId":..,"event":{..}}), read with parse_user.
+  enum class WsKind : std::uint8_t { kAnswer, kEvent, kMalformed };
+  WsKind parse_ws_api(std::string_view text, WsApiAnswer& out);
 
   std::string_view error() const noexcept { return error_; }
 

@@ -1,8 +1,10 @@
 // Binance's request-weight and order-count windows, as the venue counts them
-// (calendar-aligned on the venue's clock), shared by the gateway's REST worker and its user
-// stream. Our count covers requests the venue has not answered yet; the venue's own count
-// (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S) is the truth once it answers. 429/418 with
-// Retry-After stop every request until then (418: banned).
+// (calendar-aligned on the venue's clock), shared by the gateway's REST worker and its
+// WebSocket API session (REST and the WS API share the account's limits). Our count covers
+// requests the venue has not answered yet; the venue's own count is the truth once it answers:
+// REST headers (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S) or the WS API's rateLimits
+// array, whose `limit` also lowers our ceilings when the venue's is lower. 429/418 stop every
+// request until Retry-After (REST, seconds) or retryAfter (WS API, a venue time) (418: banned).
 //
 // Thread-safety: every method locks; any thread.
 #pragma once
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 
 #include "net/http_client.hpp"
 
@@ -34,18 +37,35 @@ class RateGate {
   }
 
   void observe(std::int64_t now_ms, const net::HttpResponse& r) {
-    const auto used_weight = r.header_int("X-MBX-USED-WEIGHT-1M");
-    const auto order_count = r.header_int("X-MBX-ORDER-COUNT-10S");
     const auto retry_after_s = r.header_int("Retry-After");
+    observe_counts(
+        now_ms, r.status, r.header_int("X-MBX-USED-WEIGHT-1M"),
+        r.header_int("X-MBX-ORDER-COUNT-10S"),
+        retry_after_s ? std::optional<std::int64_t>(now_ms + *retry_after_s * 1000) : std::nullopt);
+  }
+
+  // The venue's counts from any API; `blocked_until_ms` when a 429/418 says until when.
+  void observe_counts(std::int64_t now_ms, int status, std::optional<std::int64_t> used_weight,
+                      std::optional<std::int64_t> order_count,
+                      std::optional<std::int64_t> blocked_until_ms) {
     std::lock_guard lock(mutex_);
     roll(now_ms);
     // The venue's count is the truth; ours only covers requests it has not answered yet.
     if (used_weight) used_ = std::max(used_, *used_weight);
     if (order_count) orders_ = std::max(orders_, *order_count);
-    if (r.status == 429 || r.status == 418) {
-      const std::int64_t seconds = retry_after_s.value_or(r.status == 418 ? 120 : 1);
-      blocked_until_ms_ = std::max(blocked_until_ms_, now_ms + seconds * 1000);
+    if (status == 429 || status == 418) {
+      const std::int64_t until =
+          blocked_until_ms.value_or(now_ms + (status == 418 ? 120'000 : 1'000));
+      blocked_until_ms_ = std::max(blocked_until_ms_, until);
     }
+  }
+
+  // The venue's own ceilings (the rateLimits array's `limit`): ours never exceed them.
+  void cap_limits(std::optional<std::int64_t> weight_limit,
+                  std::optional<std::int64_t> order_limit) {
+    std::lock_guard lock(mutex_);
+    if (weight_limit && *weight_limit > 0) weight_limit_ = std::min(weight_limit_, *weight_limit);
+    if (order_limit && *order_limit > 0) order_limit_ = std::min(order_limit_, *order_limit);
   }
 
   std::int64_t used() const {
@@ -62,9 +82,9 @@ class RateGate {
   }
 
   mutable std::mutex mutex_;
-  const std::int64_t weight_limit_;
+  std::int64_t weight_limit_;
   const std::int64_t window_ms_;
-  const std::int64_t order_limit_;
+  std::int64_t order_limit_;
   std::int64_t window_ = -1, used_ = 0;
   std::int64_t order_window_ = -1, orders_ = 0;
   std::int64_t blocked_until_ms_ = 0;

@@ -8,9 +8,14 @@
 // callers treat it as a local reject).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "core/expected.hpp"
 
 namespace be::binance {
 
@@ -39,5 +44,47 @@ class QueryBuilder {
 // Constant-time comparison of two hex signatures, case-insensitive (Binance documents HMAC
 // signatures as case-insensitive).
 bool signature_equal(std::string_view a, std::string_view b) noexcept;
+
+// Base64 (RFC 4648, padded), as Binance wants Ed25519 signatures.
+std::string base64_encode(std::span<const unsigned char> bytes);
+// Percent-encoding of everything outside RFC 3986's unreserved set (a base64 signature in a
+// REST query carries '+', '/' and '=').
+std::string percent_encode(std::string_view text);
+std::string percent_decode(std::string_view text);
+
+// The secret text is an Ed25519 private key in PEM (PKCS#8) rather than an HMAC secret.
+bool is_ed25519_private_pem(std::string_view secret) noexcept;
+
+// Verifies a base64 Ed25519 signature of `payload` under a PEM public key (the mock exchange's
+// side of session.logon and Ed25519-signed requests).
+bool ed25519_verify(std::string_view public_pem, std::string_view payload,
+                    std::string_view signature_base64);
+
+// Signs request payloads the way the API key was made: HMAC-SHA256 as 64 hex characters, or
+// Ed25519 as base64 (88 characters). Binance accepts both on REST and the WebSocket API;
+// only an Ed25519 key may log a WebSocket API session on (session.logon).
+// Lifetime: an HMAC signer keeps a view of the secret, which must outlive it; an Ed25519
+// signer holds the parsed key (freed with it) and no copy of the PEM text.
+// Thread-safety: const methods may run on several threads at once.
+class RequestSigner {
+ public:
+  enum class Kind : std::uint8_t { kHmac, kEd25519 };
+  static constexpr std::size_t kMaxSignatureChars = 88;
+
+  // An Ed25519 signer when `secret` is a PEM private key (refused if it does not parse as an
+  // Ed25519 key; the error never quotes the key), an HMAC signer otherwise.
+  static Expected<RequestSigner, std::string> make(std::string_view secret);
+
+  Kind kind() const noexcept { return kind_; }
+  // The signature into `out` (at least kMaxSignatureChars); its length, 0 when OpenSSL fails.
+  std::size_t sign_into(std::string_view payload, std::span<char> out) const noexcept;
+  std::string sign(std::string_view payload) const;
+
+ private:
+  RequestSigner() = default;
+  Kind kind_ = Kind::kHmac;
+  std::string_view hmac_secret_;
+  std::shared_ptr<void> ed25519_key_;  // EVP_PKEY, freed by its deleter
+};
 
 }  // namespace be::binance
