@@ -37,14 +37,13 @@ struct ApiServer::Impl final : srv::Handler {
       : engine(e),
         tokens(std::move(t)),
         options(std::move(o)),
-        router(
-            engine, tokens,
-            RouterOptions{options.rate_per_second, options.rate_burst, options.reports_dir,
-                          64u << 20, options.static_assets, options.log,
-                          options.audit_log_lines_per_second, options.noise_log_lines_per_second,
-                          options.store_key,
-                          options.tls.has_value() || srv::is_loopback_address(options.bind_address)},
-            stats),
+        router(engine, tokens,
+               RouterOptions{
+                   options.rate_per_second, options.rate_burst, options.reports_dir, 64u << 20,
+                   options.static_assets, options.log, options.audit_log_lines_per_second,
+                   options.noise_log_lines_per_second, options.store_key,
+                   options.tls.has_value() || srv::is_loopback_address(options.bind_address)},
+               stats),
         server(
             srv::ServerOptions{options.bind_address, options.port, std::max(1, options.io_threads),
                                options.max_connections, options.max_body_bytes,
