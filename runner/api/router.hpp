@@ -78,6 +78,9 @@ struct RouterOptions {
   std::function<Expected<std::string, std::string>(std::string_view name, std::string_view api_key,
                                                    std::string_view secret)>
       store_key;
+  // POST /api/v1/accounts/{id}/keys with only a name: the fingerprint of an entry already in
+  // the key store (`botengine keys add`), or why not. Empty: only uploads attach keys.
+  std::function<Expected<std::string, std::string>(std::string_view name)> find_key;
   // Key uploads are accepted only over TLS or when every peer is on this host (a loopback
   // bind address): a secret never crosses a network in clear.
   bool secure_transport = false;

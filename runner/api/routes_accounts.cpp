@@ -132,24 +132,30 @@ HttpResponse Router::AccountHandlers::account_kill_switch(Router& r, Call& call)
   return json_response(200, std::move(w).str());
 }
 
+// Two ways: an upload (api_key and secret: only over TLS or loopback, stored by store_key)
+// or the name of an entry `botengine keys add` stored on the server (no secret travels).
 HttpResponse Router::AccountHandlers::account_keys(Router& r, Call& call) {
-  if (!r.options_.secure_transport) {
+  auto body = body_object(call.request.body);
+  if (!body) return body.error();
+  const bool upload = body->find("api_key") != nullptr || body->find("secret") != nullptr;
+  if (upload && !r.options_.secure_transport) {
     return error_response(403, "insecure_transport",
                           "API keys are accepted only over HTTPS (api.tls) or on a loopback "
                           "address; use `botengine keys add` on the server instead");
   }
-  if (!r.options_.store_key) {
+  if (upload ? !r.options_.store_key : !r.options_.find_key) {
     return error_response(503, "unavailable", "this server has no key store (no master key)");
   }
-  auto body = body_object(call.request.body);
-  if (!body) return body.error();
   std::vector<config::FieldError> errors;
   config::ObjectReader reader(*body, "", errors);
-  auto name = reader.string("name", config::Presence::kOptional);
-  const auto api_key = reader.string("api_key", config::Presence::kRequired);
-  const auto secret = reader.string("secret", config::Presence::kRequired);
+  auto name =
+      reader.string("name", upload ? config::Presence::kOptional : config::Presence::kRequired);
+  const auto api_key =
+      reader.string("api_key", upload ? config::Presence::kRequired : config::Presence::kOptional);
+  const auto secret =
+      reader.string("secret", upload ? config::Presence::kRequired : config::Presence::kOptional);
   reader.finish();
-  if (!name) name = "account-" + std::to_string(call.id);
+  if (!name && upload) name = "account-" + std::to_string(call.id);
   if (!plain_name(*name)) {
     errors.push_back({"name", "1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"});
   }
@@ -161,8 +167,12 @@ HttpResponse Router::AccountHandlers::account_keys(Router& r, Call& call) {
   if (!errors.empty()) return errors_response(errors);
   const AccountView* a = call.model->find_account(AccountId{call.id});
   if (a == nullptr || a->removed) return no_account(call);
-  auto fingerprint = r.options_.store_key(*name, *api_key, *secret);
-  if (!fingerprint) return error_response(500, "key_store", fingerprint.error());
+  auto fingerprint =
+      upload ? r.options_.store_key(*name, *api_key, *secret) : r.options_.find_key(*name);
+  if (!fingerprint) {
+    return upload ? error_response(500, "key_store", fingerprint.error())
+                  : errors_response({{"name", fingerprint.error()}});
+  }
   const CommandResult result =
       r.engine_.attach_key(call.user->id, AccountId{call.id}, *name, *fingerprint);
   if (result.status != CommandStatus::kAccepted)

@@ -41,7 +41,7 @@ struct ApiServer::Impl final : srv::Handler {
                RouterOptions{
                    options.rate_per_second, options.rate_burst, options.reports_dir, 64u << 20,
                    options.static_assets, options.log, options.audit_log_lines_per_second,
-                   options.noise_log_lines_per_second, options.store_key,
+                   options.noise_log_lines_per_second, options.store_key, options.find_key,
                    options.tls.has_value() || srv::is_loopback_address(options.bind_address)},
                stats),
         server(

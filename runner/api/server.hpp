@@ -62,6 +62,7 @@ struct ApiOptions {
   std::optional<net::server::TlsIdentity> tls;
   // Key uploads (RouterOptions::store_key); empty: POST /api/v1/accounts/{id}/keys refused.
   decltype(RouterOptions::store_key) store_key;
+  decltype(RouterOptions::find_key) find_key;  // attaching a stored entry by name
 };
 
 class ApiServer {

@@ -19,7 +19,7 @@ class RoutesTest : public ::testing::Test {
       : tokens_(*TokenStore::parse(tokens_file_text())),
         router_(engine_, tokens_,
                 RouterOptions{
-                    1e6, 1e6, {}, 1u << 20, {}, [](std::string_view) {}, 1e6, 20.0, {}, false},
+                    1e6, 1e6, {}, 1u << 20, {}, [](std::string_view) {}, 1e6, 20.0, {}, {}, false},
                 stats_) {}
 
   HttpResponse call(std::string_view method, std::string_view target, std::string_view body = {}) {
