@@ -43,8 +43,9 @@ void on_signal(int) {
 
 constexpr const char* kUsage =
     "usage: botengine run [CONFIG] [--data-dir DIR] [--api-bind ADDR] [--api-port N]\n"
-    "                     [--tokens FILE] [--journal off|async|durable|none] [--no-status]\n"
-    "                     [--sim-port N] [--duration-s N] [--log-format text|json]\n"
+    "                     [--tokens FILE] [--master-key-file F] [--no-status]\n"
+    "                     [--journal off|async|durable|none] [--sim-port N] [--duration-s N]\n"
+    "                     [--log-format text|json]\n"
     "  CONFIG            a deployment config (docs/CONFIG.md); none: the embedded demo\n"
     "  --data-dir DIR    journal, snapshots, tokens and reports (default ./data)\n"
     "  --api-bind ADDR   control API address (default: the config's api.bind, 127.0.0.1)\n"
