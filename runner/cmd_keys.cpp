@@ -64,7 +64,10 @@ std::optional<KeysArgs> parse(Args args) {
     } else if (o.name.empty() && !args[i].starts_with("--") && o.verb != "list") {
       o.name = std::string(args[i]);
     } else {
-      std::cerr << "keys: unknown or incomplete argument '" << args[i] << "'\n" << kUsage;
+      // Not echoed: a secret pasted on the command line by mistake must not reach a log.
+      std::cerr << "keys " << o.verb << ": unexpected or incomplete argument #" << i + 1
+                << " (the key and the secret are read from stdin or --from FILE)\n"
+                << kUsage;
       return std::nullopt;
     }
   }
