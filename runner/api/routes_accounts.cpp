@@ -189,11 +189,16 @@ HttpResponse Router::AccountHandlers::account_keys(Router& r, Call& call) {
 
 // ---- users -----------------------------------------------------------------------------------
 
-HttpResponse Router::AccountHandlers::users(Router&, Call& call) {
+HttpResponse Router::AccountHandlers::users(Router& r, Call& call) {
   JsonWriter w;
   w.begin_object().key("users").begin_array();
   for (const engine::UserView& u : call.model->users)
     write_user(w, u);
+  // An engine that has not imported the tokens file yet: its users are the file's.
+  if (call.model->users.empty()) {
+    for (const User& u : r.tokens_.users())
+      write_user(w, engine::UserView{u.id, u.name, u.admin, false, {}, 0});
+  }
   w.end_array().end_object();
   return json_response(200, std::move(w).str());
 }
