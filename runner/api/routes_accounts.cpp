@@ -43,6 +43,20 @@ Expected<config::Value, HttpResponse> body_object(std::string_view body) {
   return std::move(*parsed);
 }
 
+// Reads the body, a JSON object, with `read(reader, errors)`, which takes its fields and may
+// add errors of its own: the 422 naming every bad field, or nothing.
+template <class Read>
+std::optional<HttpResponse> read_body(std::string_view body, Read&& read) {
+  auto parsed = body_object(body);
+  if (!parsed) return parsed.error();
+  std::vector<config::FieldError> errors;
+  config::ObjectReader reader(*parsed, "", errors);
+  read(reader, errors);
+  reader.finish();
+  if (errors.empty()) return std::nullopt;
+  return errors_response(errors);
+}
+
 std::optional<std::uint64_t> parse_count(std::string_view text) {
   std::uint64_t v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -204,17 +218,15 @@ HttpResponse Router::AccountHandlers::users(Router& r, Call& call) {
 }
 
 HttpResponse Router::AccountHandlers::user_create(Router& r, Call& call) {
-  auto body = body_object(call.request.body);
-  if (!body) return body.error();
-  std::vector<config::FieldError> errors;
-  config::ObjectReader reader(*body, "", errors);
-  const auto name = reader.string("name", config::Presence::kRequired);
-  const auto role = reader.string("role", config::Presence::kRequired, {"admin", "user"});
-  reader.finish();
-  if (name && !plain_name(*name)) {
-    errors.push_back({"name", "1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"});
-  }
-  if (!errors.empty()) return errors_response(errors);
+  std::optional<std::string> name, role;
+  const auto bad = read_body(call.request.body, [&](config::ObjectReader& reader, auto& errors) {
+    name = reader.string("name", config::Presence::kRequired);
+    role = reader.string("role", config::Presence::kRequired, {"admin", "user"});
+    if (name && !plain_name(*name)) {
+      errors.push_back({"name", "1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"});
+    }
+  });
+  if (bad) return *bad;
   const auto token = fresh_token();
   if (!token) return no_random();
   JsonWriter command;
@@ -237,16 +249,15 @@ HttpResponse Router::AccountHandlers::user_create(Router& r, Call& call) {
 }
 
 HttpResponse Router::AccountHandlers::user_update(Router& r, Call& call) {
-  auto body = body_object(call.request.body);
-  if (!body) return body.error();
-  std::vector<config::FieldError> errors;
-  config::ObjectReader reader(*body, "", errors);
-  const auto disabled = reader.boolean("disabled", config::Presence::kOptional);
-  const auto role = reader.string("role", config::Presence::kOptional, {"admin", "user"});
-  reader.finish();
-  if (errors.empty() && !disabled && !role)
-    errors.push_back({"", "nothing to change: give disabled, role or both"});
-  if (!errors.empty()) return errors_response(errors);
+  std::optional<bool> disabled;
+  std::optional<std::string> role;
+  const auto bad = read_body(call.request.body, [&](config::ObjectReader& reader, auto& errors) {
+    disabled = reader.boolean("disabled", config::Presence::kOptional);
+    role = reader.string("role", config::Presence::kOptional, {"admin", "user"});
+    if (errors.empty() && !disabled && !role)
+      errors.push_back({"", "nothing to change: give disabled, role or both"});
+  });
+  if (bad) return *bad;
   // An admin who disables or demotes themself could leave nobody to undo it.
   if (UserId{call.id} == call.user->id && ((disabled && *disabled) || (role && *role != "admin"))) {
     return error_response(409, "conflict", "an admin may not disable or demote themself");

@@ -24,10 +24,19 @@ CommandResult refused(CommandStatus s, std::string message,
   return r;
 }
 
+// The command's token hash, when present: 64 lowercase hex digits.
+std::optional<std::string> token_hash(config::ObjectReader& r, config::Presence presence);
+
 bool lower_hex(std::string_view text, std::size_t size) {
   return text.size() == size && std::all_of(text.begin(), text.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
+}
+
+std::optional<std::string> token_hash(config::ObjectReader& r, config::Presence presence) {
+  auto token = r.string("token_sha256", presence);
+  if (token && !lower_hex(*token, 64)) r.error("token_sha256", "must be 64 lowercase hex");
+  return token;
 }
 
 // Parses `json` as an object for `read`, which names the fields it takes; every bad one is
@@ -105,8 +114,7 @@ CommandResult FakeControlPlane::create_user(UserId by, std::string_view json) {
   if (auto bad = read_object(json, [&](config::ObjectReader& r) {
         name = r.string("name", config::Presence::kRequired);
         role = r.string("role", config::Presence::kRequired, {"admin", "user"});
-        token = r.string("token_sha256", config::Presence::kRequired);
-        if (token && !lower_hex(*token, 64)) r.error("token_sha256", "must be 64 lowercase hex");
+        token = token_hash(r, config::Presence::kRequired);
       })) {
     return *bad;
   }
@@ -137,8 +145,7 @@ CommandResult FakeControlPlane::update_user(UserId by, UserId user, std::string_
   if (auto bad = read_object(json, [&](config::ObjectReader& r) {
         disabled = r.boolean("disabled", config::Presence::kOptional);
         role = r.string("role", config::Presence::kOptional, {"admin", "user"});
-        token = r.string("token_sha256", config::Presence::kOptional);
-        if (token && !lower_hex(*token, 64)) r.error("token_sha256", "must be 64 lowercase hex");
+        token = token_hash(r, config::Presence::kOptional);
       })) {
     return *bad;
   }
