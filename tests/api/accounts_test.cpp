@@ -334,6 +334,61 @@ TEST_F(AccountsTest, shouldRefuseKeyUploadsOverPlainHttpOffLoopback) {
   EXPECT_EQ(everything_recorded().find(kSecret), std::string::npos);
 }
 
+TEST_F(AccountsTest, shouldRefuseOversizedAndUnauthenticatedAdminCommandsCountingThem) {
+  ApiOptions options;
+  options.max_body_bytes = 4096;
+  start(std::move(options));
+  const auto before = engine_.read_model();
+  const std::size_t audited = audit_size();
+  const std::string huge =
+      R"({"name":"carol","role":"user","pad":")" + std::string(8192, 'x') + R"("})";
+  auto big = call("POST", "/api/v1/users", kAdminToken, huge);
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(server_->stats().status_count(413), 1u);
+  EXPECT_EQ(server_->stats().too_large.load(), 1u);
+  for (const auto& [method, target] :
+       {std::pair<std::string_view, std::string_view>{"POST", "/api/v1/users"},
+        {"PATCH", "/api/v1/users/1"},
+        {"POST", "/api/v1/accounts"},
+        {"GET", "/api/v1/audit"}}) {
+    auto r = call(method, target, "", R"({"name":"mallory","role":"admin"})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << method << " " << target;
+    EXPECT_EQ(r->body, R"({"error":{"code":"unauthorized","message":"missing bearer token"}})");
+  }
+  EXPECT_EQ(server_->stats().unauthorized.load(), 4u);
+  EXPECT_EQ(engine_.read_model()->users.size(), before->users.size());
+  EXPECT_EQ(engine_.read_model()->accounts.size(), before->accounts.size());
+  EXPECT_EQ(audit_size(), audited);
+}
+
+TEST_F(AccountsTest, shouldAttachAKeyStoredOnTheServerByNameOverAnyTransport) {
+  ApiOptions options;
+  options.bind_address = "0.0.0.0";  // no TLS, not loopback: no secret may travel, a name may
+  options.find_key = [](std::string_view name) -> Expected<std::string, std::string> {
+    if (name == "alice-main") return hash_token(kApiKey);
+    return Unexpected("no key named `" + std::string(name) + "`");
+  };
+  start(std::move(options));
+  const std::uint32_t alices = create_account(kAlice, "main");
+  const std::string path = "/api/v1/accounts/" + std::to_string(alices) + "/keys";
+  auto missing = call("POST", path, kAdminToken, R"({"name":"nope"})");
+  ASSERT_EQ(missing->status, 422) << missing->body;
+  EXPECT_NE(missing->body.find("no key named `nope`"), std::string::npos) << missing->body;
+  EXPECT_EQ(engine_.read_model()->find_account(AccountId{alices})->key_name, "");
+  auto attached = call("POST", path, kAdminToken, R"({"name":"alice-main"})");
+  ASSERT_EQ(attached->status, 200) << attached->body;
+  EXPECT_EQ(field(json(*attached), "key_fingerprint"), hash_token(kApiKey));
+  const auto* account = engine_.read_model()->find_account(AccountId{alices});
+  EXPECT_EQ(account->key_name, "alice-main");
+  EXPECT_EQ(account->key_fingerprint, hash_token(kApiKey));
+  // The account's owner sees the name and fingerprint, never the key.
+  auto mine = call("GET", "/api/v1/accounts/" + std::to_string(alices), kAliceToken);
+  EXPECT_NE(mine->body.find(R"("key_name":"alice-main")"), std::string::npos) << mine->body;
+  EXPECT_EQ(mine->body.find(kApiKey), std::string::npos);
+}
+
 TEST_F(AccountsTest, shouldPageTheAuditWithTimesAndWhoDidIt) {
   start();
   create_account(kAlice, "main");
