@@ -296,20 +296,10 @@ struct Router::Handlers {
   }
 
   static HttpResponse bot_orders(Router&, Call& call) {
-    return bot_detail(call, [](JsonWriter& w, const BotView& bot) {
-      w.key("orders").begin_array();
-      for (const auto& o : bot.orders)
-        write_order(w, o);
-      w.end_array();
-    });
+    return bot_list<&BotView::orders, &write_order>(call, "orders");
   }
   static HttpResponse bot_fills(Router&, Call& call) {
-    return bot_detail(call, [](JsonWriter& w, const BotView& bot) {
-      w.key("fills").begin_array();
-      for (const auto& f : bot.fills)
-        write_fill(w, f);
-      w.end_array();
-    });
+    return bot_list<&BotView::fills, &write_fill>(call, "fills");
   }
   static HttpResponse bot_position(Router&, Call& call) {
     return bot_detail(call, [](JsonWriter& w, const BotView& bot) {
@@ -345,6 +335,17 @@ struct Router::Handlers {
   }
   static HttpResponse no_bot(const Call& call) {
     return error_response(404, "not_found", "no bot " + std::to_string(index_of(call.bot)));
+  }
+
+  // One of a bot's lists (orders, fills) as {"id": bot, key: [item...]}.
+  template <auto Member, auto WriteItem>
+  static HttpResponse bot_list(const Call& call, std::string_view key) {
+    return bot_detail(call, [key](JsonWriter& w, const BotView& bot) {
+      w.key(key).begin_array();
+      for (const auto& item : bot.*Member)
+        WriteItem(w, item);
+      w.end_array();
+    });
   }
 
   template <class Write>

@@ -80,6 +80,11 @@ class FakeControlPlane final : public engine::ControlPlane {
                                        engine::CommandResult result);
   engine::UserView* find_user_locked(UserId id);
   engine::AccountView* find_account_locked(AccountId id);
+  // Finds a live account (404 and audited when none), lets `apply` change it or name a
+  // refusal, and audits the command either way (fake_directory.cpp).
+  template <class Apply>
+  engine::CommandResult on_account(UserId by, std::string_view command, AccountId account,
+                                   Apply&& apply);
   engine::BotView* find_locked(BotId id, UserId user, bool is_admin);
   engine::CommandResult accepted_locked(BotId bot, UserId user, OperatorCommandKind kind);
 

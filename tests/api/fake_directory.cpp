@@ -54,6 +54,22 @@ std::optional<CommandResult> read_object(std::string_view json, Read&& read) {
   return refused(CommandStatus::kInvalid, "invalid command", std::move(errors));
 }
 
+// create_user's and update_user's fields: create needs name, role and token_sha256; an update
+// takes any of disabled, role and token_sha256.
+struct UserFields {
+  std::optional<std::string> name, role, token;
+  std::optional<bool> disabled;
+};
+std::optional<CommandResult> read_user_fields(std::string_view json, bool create, UserFields& out) {
+  const auto presence = create ? config::Presence::kRequired : config::Presence::kOptional;
+  return read_object(json, [&](config::ObjectReader& r) {
+    if (create) out.name = r.string("name", presence);
+    if (!create) out.disabled = r.boolean("disabled", presence);
+    out.role = r.string("role", presence, {"admin", "user"});
+    out.token = token_hash(r, presence);
+  });
+}
+
 }  // namespace
 
 UserView* FakeControlPlane::find_user_locked(UserId id) {
@@ -110,14 +126,9 @@ void FakeControlPlane::import_users(const std::vector<TokenStore::Entry>& users)
 }
 
 CommandResult FakeControlPlane::create_user(UserId by, std::string_view json) {
-  std::optional<std::string> name, role, token;
-  if (auto bad = read_object(json, [&](config::ObjectReader& r) {
-        name = r.string("name", config::Presence::kRequired);
-        role = r.string("role", config::Presence::kRequired, {"admin", "user"});
-        token = token_hash(r, config::Presence::kRequired);
-      })) {
-    return *bad;
-  }
+  UserFields f;
+  if (auto bad = read_user_fields(json, true, f)) return *bad;
+  const auto& [name, role, token, disabled] = f;
   std::lock_guard lock(mutex_);
   for (const UserView& u : users_) {
     if (u.name == *name) {
@@ -140,15 +151,9 @@ CommandResult FakeControlPlane::create_user(UserId by, std::string_view json) {
 }
 
 CommandResult FakeControlPlane::update_user(UserId by, UserId user, std::string_view json) {
-  std::optional<bool> disabled;
-  std::optional<std::string> role, token;
-  if (auto bad = read_object(json, [&](config::ObjectReader& r) {
-        disabled = r.boolean("disabled", config::Presence::kOptional);
-        role = r.string("role", config::Presence::kOptional, {"admin", "user"});
-        token = token_hash(r, config::Presence::kOptional);
-      })) {
-    return *bad;
-  }
+  UserFields f;
+  if (auto bad = read_user_fields(json, false, f)) return *bad;
+  const auto& [name, role, token, disabled] = f;
   std::lock_guard lock(mutex_);
   const std::string target = "user " + std::to_string(index_of(user));
   UserView* u = find_user_locked(user);
@@ -221,22 +226,31 @@ CommandResult FakeControlPlane::create_account(UserId by, std::string_view json)
   return audited_locked(by, "create_account", "account " + std::to_string(r.created_id), r);
 }
 
-CommandResult FakeControlPlane::remove_account(UserId by, AccountId account) {
+template <class Apply>
+CommandResult FakeControlPlane::on_account(UserId by, std::string_view command, AccountId account,
+                                           Apply&& apply) {
   std::lock_guard lock(mutex_);
   const std::string target = "account " + std::to_string(index_of(account));
   AccountView* a = find_account_locked(account);
+  std::optional<CommandResult> refusal;
   if (a == nullptr || a->removed) {
-    return audited_locked(by, "remove_account", target,
-                          refused(CommandStatus::kNotFound, "no such account"));
+    refusal = refused(CommandStatus::kNotFound, "no such account");
+  } else {
+    refusal = apply(*a);
   }
-  if (a->bots > 0) {
-    return audited_locked(
-        by, "remove_account", target,
-        refused(CommandStatus::kConflict,
-                std::to_string(a->bots) + " bots trade on it: delete them first"));
-  }
-  a->removed = true;
-  return audited_locked(by, "remove_account", target, {});
+  return audited_locked(by, command, target, refusal.value_or(CommandResult{}));
+}
+
+CommandResult FakeControlPlane::remove_account(UserId by, AccountId account) {
+  return on_account(
+      by, "remove_account", account, [](AccountView& a) -> std::optional<CommandResult> {
+        if (a.bots > 0) {
+          return refused(CommandStatus::kConflict,
+                         std::to_string(a.bots) + " bots trade on it: delete them first");
+        }
+        a.removed = true;
+        return std::nullopt;
+      });
 }
 
 CommandResult FakeControlPlane::attach_key(UserId by, AccountId account, std::string_view key_name,
@@ -245,16 +259,11 @@ CommandResult FakeControlPlane::attach_key(UserId by, AccountId account, std::st
     return refused(CommandStatus::kInvalid, "invalid key",
                    {{"key_fingerprint", "must be 64 lowercase hex digits"}});
   }
-  std::lock_guard lock(mutex_);
-  const std::string target = "account " + std::to_string(index_of(account));
-  AccountView* a = find_account_locked(account);
-  if (a == nullptr || a->removed) {
-    return audited_locked(by, "attach_key", target,
-                          refused(CommandStatus::kNotFound, "no such account"));
-  }
-  a->key_name = std::string(key_name);
-  a->key_fingerprint = std::string(key_fingerprint);
-  return audited_locked(by, "attach_key", target, {});
+  return on_account(by, "attach_key", account, [&](AccountView& a) -> std::optional<CommandResult> {
+    a.key_name = std::string(key_name);
+    a.key_fingerprint = std::string(key_fingerprint);
+    return std::nullopt;
+  });
 }
 
 std::vector<engine::AuditEntry> FakeControlPlane::audit(SequenceNumber after,
