@@ -4,6 +4,8 @@
 //                 [--source synthetic|candles:FILE|capture:FILE] [--symbols a,b,...]
 //                 [--speed 1|N|max] [--seed N] [--ping-interval-ms N]
 //                 [--volatility X] [--drift X] [--trades-per-bar N]
+//                 [--tls-cert F --tls-key F] [--no-exchange] [--exchange-keys F]
+//                 [--balances A=N,..] [--commission-bps MAKER,TAKER] [--fees-in-bnb]
 //
 // Prints where it listens and runs until SIGINT or SIGTERM, then stops cleanly.
 // Exit codes: 0 stopped by a signal; 1 the source or the socket failed; 2 a bad argument.
@@ -13,14 +15,17 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
 #include "runner/cli.hpp"
+#include "sim/binance/sim_venue.hpp"
 #include "sim/market.hpp"
 #include "sim/sim_server.hpp"
+#include "sim/ticker_stream.hpp"
 
 namespace be::cli {
 namespace {
@@ -30,6 +35,8 @@ constexpr std::string_view kUsage =
     "                     [--source synthetic|candles:FILE|capture:FILE] [--symbols a,b]\n"
     "                     [--speed 1|N|max] [--seed N] [--ping-interval-ms N]\n"
     "                     [--volatility X] [--drift X] [--trades-per-bar N]\n"
+    "                     [--tls-cert F --tls-key F] [--no-exchange] [--exchange-keys F]\n"
+    "                     [--balances A=N,..] [--commission-bps M,T] [--fees-in-bnb]\n"
     "  --port N             TCP port (default 9443, Binance's; 0 = any free port)\n"
     "  --bind ADDR          listen address (default 127.0.0.1; non-loopback needs\n"
     "                       --allow-remote)\n"
@@ -42,7 +49,14 @@ constexpr std::string_view kUsage =
     "                       the slowest client reads (default 1)\n"
     "  --seed N             seed of the synthetic market and the candle expansion (default 1)\n"
     "  --tls-cert F --tls-key F\n"
-    "                       serve wss:// with this PEM certificate and private key\n";
+    "                       serve wss:// and https:// with this PEM certificate and key\n"
+    "  --no-exchange        market streams only (no Binance REST API or user data)\n"
+    "  --exchange-keys F    the exchange's API key and secret: a file of two lines,\n"
+    "                       api_key=... and secret=... (without it: public endpoints only)\n"
+    "  --balances A=N,..    the account's starting balances\n"
+    "                       (default USDT=100000,BTC=1,ETH=10,BNB=100)\n"
+    "  --commission-bps M,T maker and taker commission in 0.01 % (default 10,10: 0.1 %)\n"
+    "  --fees-in-bnb        pay commission in BNB (25 % off) while BNB covers it\n";
 
 constexpr cli::Usage usage{"sim", kUsage};
 
@@ -78,6 +92,20 @@ std::string symbol_from_path(std::string_view path) {
   return name.empty() ? "btcusdt" : sim::to_lower(name);
 }
 
+// The exchange's options (--no-exchange, --exchange-keys, --balances, --commission-bps,
+// --fees-in-bnb); Binance's default spot tier is 0.1 % maker and taker.
+struct ExchangeOptions {
+  bool enabled = true;
+  std::string balances = "USDT=100000,BTC=1,ETH=10,BNB=100";
+  std::string keys_file;
+  binance::mock::MockConfig config = [] {
+    binance::mock::MockConfig c;
+    c.maker_commission_bps = 10;
+    c.taker_commission_bps = 10;
+    return c;
+  }();
+};
+
 }  // namespace
 
 int run_sim(Args args) {
@@ -86,6 +114,7 @@ int run_sim(Args args) {
   std::vector<std::string> symbols;
   std::uint64_t seed = 1;
   double volatility = 0.8, drift = 0.0;
+  ExchangeOptions exchange;
   int trades_per_bar = 20;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
@@ -95,6 +124,14 @@ int run_sim(Args args) {
     }
     if (a == "--allow-remote") {
       config.allow_remote = true;
+      continue;
+    }
+    if (a == "--no-exchange") {
+      exchange.enabled = false;
+      continue;
+    }
+    if (a == "--fees-in-bnb") {
+      exchange.config.pay_fees_in_bnb = true;
       continue;
     }
     if (i + 1 >= args.size()) return usage(std::string(a) + " needs a value");
@@ -127,6 +164,19 @@ int run_sim(Args args) {
       config.tls_certificate_file = std::string(v);
     } else if (a == "--tls-key") {
       config.tls_private_key_file = std::string(v);
+    } else if (a == "--exchange-keys") {
+      exchange.keys_file = std::string(v);
+    } else if (a == "--balances") {
+      exchange.balances = std::string(v);
+    } else if (a == "--commission-bps") {
+      const auto comma = v.find(',');
+      if (comma == std::string_view::npos ||
+          !parse_number(v.substr(0, comma), exchange.config.maker_commission_bps) ||
+          !parse_number(v.substr(comma + 1), exchange.config.taker_commission_bps) ||
+          exchange.config.maker_commission_bps > 1000 ||
+          exchange.config.taker_commission_bps > 1000) {
+        return usage("--commission-bps: MAKER,TAKER, integers in 0..1000");
+      }
     } else if (a == "--trades-per-bar") {
       if (!parse_number(v, trades_per_bar) || trades_per_bar < 4) {
         return usage("--trades-per-bar: an integer >= 4");
@@ -173,7 +223,26 @@ int run_sim(Args args) {
   } else {
     return usage("--source: synthetic, candles:FILE or capture:FILE, not " + source);
   }
+  market = sim::with_ticker_streams(std::move(market));
   const std::vector<std::string> streams = market->streams();
+
+  // The exchange on the same port: Binance's REST API and user data, fed by this market.
+  std::optional<binance::mock::MockVenue> venue;
+  WallClock wall_clock;
+  if (exchange.enabled) {
+    auto parsed = binance::mock::parse_balances(exchange.balances);
+    if (!parsed) return usage("--balances: " + parsed.error());
+    exchange.config.balances = std::move(*parsed);
+    exchange.config.symbols = binance::mock::symbols_in(streams);
+    if (!exchange.keys_file.empty()) {
+      if (auto keys = binance::mock::read_keys_file(exchange.keys_file, exchange.config); !keys) {
+        std::fprintf(stderr, "botengine sim: %s\n", keys.error().c_str());
+        return kExitFailure;
+      }
+    }
+    venue.emplace(std::move(exchange.config), wall_clock);
+    config.venue = &*venue;
+  }
 
   // Block the stop signals before the server thread exists so it inherits the mask and only
   // this thread receives them, in sigwait.
@@ -202,11 +271,19 @@ int run_sim(Args args) {
   std::printf("botengine sim: listening on %s://%s:%u (source %s, speed %s, seed %llu)\n", scheme,
               host.c_str(), static_cast<unsigned>(*port), source.c_str(), speed,
               static_cast<unsigned long long>(seed));
-  std::printf("  raw      ws://%s:%u/ws/<stream>   combined ws://%s:%u/stream?streams=<a>/<b>\n",
-              host.c_str(), static_cast<unsigned>(*port), host.c_str(),
+  std::printf("  raw      %s://%s:%u/ws/<stream>   combined %s://%s:%u/stream?streams=<a>/<b>\n",
+              scheme, host.c_str(), static_cast<unsigned>(*port), scheme, host.c_str(),
               static_cast<unsigned>(*port));
-  std::printf("  control  POST http://%s:%u/sim/fault   GET http://%s:%u/sim/stats\n", host.c_str(),
-              static_cast<unsigned>(*port), host.c_str(), static_cast<unsigned>(*port));
+  const char* http = config.tls_certificate_file.empty() ? "http" : "https";
+  std::printf("  control  POST %s://%s:%u/sim/fault   GET %s://%s:%u/sim/stats\n", http,
+              host.c_str(), static_cast<unsigned>(*port), http, host.c_str(),
+              static_cast<unsigned>(*port));
+  if (venue) {
+    std::printf("  exchange %s://%s:%u/api/v3/...   user data %s://%s:%u/ws/<listenKey>%s\n", http,
+                host.c_str(), static_cast<unsigned>(*port), scheme, host.c_str(),
+                static_cast<unsigned>(*port),
+                exchange.keys_file.empty() ? "   (public endpoints only: no --exchange-keys)" : "");
+  }
   std::printf("  streams ");
   for (std::size_t i = 0; i < streams.size() && i < 12; ++i)
     std::printf(" %s", streams[i].c_str());
@@ -218,7 +295,11 @@ int run_sim(Args args) {
   sigwait(&stop_signals, &signal_number);
   std::fprintf(stderr, "botengine sim: %s, stopping\n",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  // The venue's user-data connections live on the server: end them before it stops, and
+  // drop any that arrived meanwhile while the server still exists.
+  if (venue) venue->stop();
   server.stop();
+  if (venue) venue->stop();
   const sim::SimStats s = server.stats();
   std::fprintf(stderr,
                "botengine sim: %" PRIu64 " connections, %" PRIu64 " frames sent, %" PRIu64

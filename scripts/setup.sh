@@ -23,6 +23,8 @@ packages=(
   # promtool: the test suite checks /metrics, the Prometheus config and the alert rules with it
   # (tests/api/metrics_test.sh, examples/monitoring); no Prometheus server is started
   prometheus
+  # the ccxt test over https/wss makes a throwaway CA and certificate (tests/ccxt)
+  openssl
 )
 
 missing=()

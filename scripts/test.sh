@@ -32,6 +32,10 @@ fi
 if [[ -f tests/api/stream_resume/package-lock.json ]]; then
   npm ci --prefix tests/api/stream_resume --no-audit --no-fund --loglevel=error
 fi
+# ccxt's binance client against `botengine sim` (tests/ccxt, ctest sim_ccxt*).
+if [[ -f tests/ccxt/package-lock.json ]]; then
+  npm ci --prefix tests/ccxt --no-audit --no-fund --loglevel=error
+fi
 
 # The crash tests (label "crash", release stage) kill children at moments drawn from one seed
 # per run, printed here and in every failure: BE_CRASH_SEED=<seed> reruns a run's schedule.

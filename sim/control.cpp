@@ -125,10 +125,12 @@ std::string reply_list(const std::vector<std::string>& streams, std::uint64_t id
   return out;
 }
 
+// The shape the live venue sends ({"error":{..},"id":N}; its docs' table prints the inner
+// object alone), which clients such as ccxt match on to reject the request's promise.
 std::string reply_error(const ControlError& e) {
-  std::string out = R"({"code":)" + std::to_string(e.code) + R"(,"msg":")";
+  std::string out = R"({"error":{"code":)" + std::to_string(e.code) + R"(,"msg":")";
   append_json_escaped(out, e.msg);
-  out += '"';
+  out += "\"}";
   if (e.id) out += R"(,"id":)" + std::to_string(*e.id);
   out += '}';
   return out;

@@ -43,6 +43,15 @@ WsRoute route_ws(std::string_view target, const MarketSource& source, std::size_
     r.error = "too many streams";
     return r;
   }
+  // Binance accepts any name after /ws/ and sends nothing for one it does not know; clients
+  // rely on it (ccxt connects to /ws/0 and subscribes live). A name without '@' cannot be a
+  // stream, so it is accepted and ignored; a stream-shaped name we do not serve stays a 400
+  // so a typo shows.
+  if (!r.combined) {
+    std::erase_if(r.streams, [&](const std::string& s) {
+      return s.find('@') == std::string::npos && !source.serves(s);
+    });
+  }
   for (const auto& s : r.streams) {
     if (!source.serves(s)) {
       r.error = "unknown stream '" + s + "'";

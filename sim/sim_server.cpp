@@ -13,6 +13,7 @@
 
 #include "net/server/server.hpp"
 #include "sim/routes.hpp"
+#include "sim/ticker_stream.hpp"
 
 namespace be::sim {
 
@@ -125,6 +126,7 @@ struct SimServer::Impl final : srv::Handler {
   bool backpressured() const;
   void pump();
   void broadcast(const MarketMessage& m);
+  void feed_venue(const MarketMessage& m);
   void add_session(const std::shared_ptr<srv::WebSocket>& ws);
   void remove_session(const srv::WebSocket* ws);
   void on_request(srv::WebSocket& ws, SimSession& s, std::string_view text);
@@ -187,6 +189,9 @@ SimSession& state(const std::shared_ptr<srv::WebSocket>& ws) {
 }  // namespace
 
 srv::Upgrade SimServer::Impl::upgrade(const srv::Request& req) {
+  if (config.venue != nullptr && config.venue->serves_upgrade(req.target)) {
+    return config.venue->handler().upgrade(req);
+  }
   srv::Upgrade answer;
   WsRoute r = route_ws(req.target, *source, config.max_streams_per_connection);
   if (!r.ok) {
@@ -229,6 +234,9 @@ srv::Response SimServer::Impl::handle(const srv::Request& req) {
       copy = stats;
     }
     return respond(200, stats_json(copy));
+  }
+  if (config.venue != nullptr && config.venue->serves_path(path)) {
+    return config.venue->handler().handle(req);
   }
   return reject(404, "unknown path");
 }
@@ -291,7 +299,28 @@ void SimServer::Impl::pump() {
   kick();  // yield to the network between batches
 }
 
+// The venue sees the market as clients do: when it is delivered, not when it is generated.
+// Trades come from @trade, or from @aggTrade for a symbol without @trade (captures often
+// hold only aggregates), never from both: a trade's quantity fills resting orders once.
+void SimServer::Impl::feed_venue(const MarketMessage& m) {
+  auto symbol = symbol_of(m.stream, "@trade");
+  if (const auto aggregated = symbol_of(m.stream, "@aggTrade");
+      !aggregated.empty() && !source->serves(std::string(aggregated) + "@trade")) {
+    symbol = aggregated;
+  }
+  if (!symbol.empty()) {
+    const auto price = decimal_field(m.payload, "p");
+    const auto qty = decimal_field(m.payload, "q");
+    if (price && qty) config.venue->on_trade(to_upper(symbol), *price, *qty);
+  } else if (const auto quoted = symbol_of(m.stream, "@bookTicker"); !quoted.empty()) {
+    const auto bid = decimal_field(m.payload, "b");
+    const auto ask = decimal_field(m.payload, "a");
+    if (bid && ask) config.venue->on_quote(to_upper(quoted), *bid, *ask);
+  }
+}
+
 void SimServer::Impl::broadcast(const MarketMessage& m) {
+  if (config.venue != nullptr) feed_venue(m);
   if (is_depth_stream(m.stream)) {
     const std::string_view symbol = std::string_view(m.stream).substr(0, m.stream.find('@'));
     const auto it = skip_depth.find(symbol);
@@ -495,7 +524,8 @@ Expected<std::uint16_t, std::string> SimServer::start() {
   options.max_body_bytes = kMaxControlBytes;
   options.max_header_bytes = 8192;
   options.idle_timeout = std::chrono::seconds(10);
-  options.keep_alive = false;  // one HTTP exchange per connection
+  // One HTTP exchange per connection, unless a venue serves REST (clients reuse them).
+  options.keep_alive = s.config.venue != nullptr;
   options.server_header = "botengine-sim";
   options.tls = s.config.tls;
   s.pump_timer.reset();

@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/expected.hpp"
@@ -36,7 +37,29 @@
 #include "sim/market.hpp"
 #include "sim/tls_identity.hpp"
 
+namespace be::net::server {
+class Handler;
+}
+
 namespace be::sim {
+
+// An exchange served on the simulator's port beside the market streams (sim/binance's
+// MockVenue: Binance's REST API and user-data stream), and fed the market the simulator
+// delivers so its resting orders meet the simulated trades. Called on the server's thread;
+// the venue does its own locking.
+class SimVenue {
+ public:
+  virtual ~SimVenue() = default;
+  // HTTP requests (by path) and WebSocket upgrades (by target) the venue answers; the
+  // simulator's own routes (/sim/*, /api/v3/depth, market streams) win over the venue's.
+  virtual bool serves_path(std::string_view path) const = 0;
+  virtual bool serves_upgrade(std::string_view target) const = 0;
+  virtual net::server::Handler& handler() = 0;
+  // A trade as delivered (`symbol` upper case, price and quantity at scale 8).
+  virtual void on_trade(std::string_view symbol, std::int64_t price, std::int64_t qty) = 0;
+  // The best bid and ask as delivered (bookTicker).
+  virtual void on_quote(std::string_view symbol, std::int64_t bid, std::int64_t ask) = 0;
+};
 
 struct SimConfig {
   std::string bind_address = "127.0.0.1";
@@ -54,6 +77,8 @@ struct SimConfig {
   std::optional<TlsIdentity> tls;
   std::string tls_certificate_file;
   std::string tls_private_key_file;
+  // Not owned; must outlive the server. nullptr: market data only.
+  SimVenue* venue = nullptr;
 };
 
 struct SimStats {

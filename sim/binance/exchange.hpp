@@ -42,6 +42,12 @@ inline std::string error_body(int code, std::string_view msg) {
   return "{\"code\":" + std::to_string(code) + ",\"msg\":\"" + std::string(msg) + "\"}";
 }
 
+// Binance's -1102 for a mandatory parameter that is absent.
+inline std::string missing_parameter(std::string_view name) {
+  return error_body(-1102, "Mandatory parameter '" + std::string(name) +
+                               "' was not sent, was empty/null, or malformed.");
+}
+
 // Query string or form body parameters, in order, not decoded (Binance signs them as sent).
 struct Params {
   std::vector<std::pair<std::string, std::string>> items;
@@ -52,6 +58,17 @@ struct Params {
   }
 };
 Params parse_params(std::string_view text);
+
+// One fill of an order, as the FULL answer's `fills` and the execution report carry it.
+struct MockFill {
+  std::int64_t price = 0;
+  std::int64_t qty = 0;
+  std::int64_t commission = 0;
+  std::string commission_asset;
+  std::uint64_t trade_id = 0;
+  bool maker = false;
+  std::int64_t time_ms = 0;
+};
 
 struct MockOrder {
   std::string symbol;
@@ -67,7 +84,11 @@ struct MockOrder {
   std::string status = "NEW";
   std::int64_t time_ms = 0;
   std::int64_t update_ms = 0;
+  std::vector<MockFill> fills;
 };
+
+// Which resting orders a price may fill (Exchange::cross).
+enum class CrossSides : std::uint8_t { kBoth, kBuys, kSells };
 
 // One REST answer before it becomes HTTP.
 struct Answer {
@@ -111,29 +132,43 @@ struct Exchange {
   std::int64_t now_ms() const { return wall.now() / 1'000'000 + clock_offset_ms; }
 
   // ---- matching.cpp ----
-  void push_execution(const MockOrder& o, std::string_view exec, std::int64_t last_qty,
-                      std::int64_t last_price, std::uint64_t trade_id,
+  // `fill`: the trade this report is about (nullptr: none).
+  void push_execution(const MockOrder& o, std::string_view exec, const MockFill* fill = nullptr,
                       std::string_view cancel_client_id = {});
   MockOrder* find_order(std::string_view symbol, const Params& p);
-  std::string order_json(const MockOrder& o, bool full) const;
+  // `fills_from`: the FULL answer lists o.fills from this index on (npos: no `fills`).
+  std::string order_json(const MockOrder& o, bool full,
+                         std::size_t fills_from = std::string::npos) const;
   Answer new_order(const Params& p);
   Answer cancel_order(const Params& p);
   Answer query_order(const Params& p);
   Answer open_orders(const Params& p);
+  Answer my_trades(const Params& p);  // GET /api/v3/myTrades: symbol, [orderId], [limit]
   // Fills resting orders `price` trades through (MockExchange::cross).
-  int cross(std::string_view symbol, std::int64_t price, std::int64_t quantity);
+  int cross(std::string_view symbol, std::int64_t price, std::int64_t quantity,
+            CrossSides sides = CrossSides::kBoth);
+  // The market the simulator delivers (MockVenue): a trade sets the last price and fills
+  // resting orders it trades through, up to its quantity; a quote sets the touch and fills
+  // resting orders it crosses.
+  void on_trade(std::string_view symbol, std::int64_t price, std::int64_t qty);
+  void on_quote(std::string_view symbol, std::int64_t bid, std::int64_t ask);
 
   // ---- ledger.cpp ----
   // Locks what a new order may spend; the refusal (-2010) when the balance is short.
   std::optional<Answer> reserve(const MockOrder& o, const MockSymbol& sym, std::int64_t ref_price);
-  // Fills `qty` of `o` at `price`: balances move from locked to the other asset.
-  void fill(MockOrder& o, std::int64_t qty, std::int64_t price);
+  // Fills `qty` of `o` at `price` as maker or taker: balances move from locked to the other
+  // asset, less the commission (config.*_commission_bps, in the received asset or BNB).
+  void fill(MockOrder& o, std::int64_t qty, std::int64_t price, bool maker);
+  // The commission of a fill giving `received` of `received_asset`, worth `value` in quote.
+  MockFill commission(const MockSymbol& sym, bool buy, std::int64_t received, std::int64_t value,
+                      bool maker);
   void release(MockOrder& o);  // unlocks what is left of `o`
   void push_account(const std::vector<std::string>& assets);
   Answer account();
 
   // ---- rest_routes.cpp ----
   Answer exchange_info() const;
+  Answer coins();  // GET /sapi/v1/capital/config/getall
   // Weight, auth, then the endpoint. `method` and `path` come back for the request log.
   Answer dispatch(std::string_view method_in, std::string_view target, std::string_view body,
                   std::string_view api_key, std::string& method, std::string& path);

@@ -170,11 +170,14 @@ void MockExchange::stop() noexcept {
   auto& s = *impl_;
   {
     std::lock_guard lock(s.mutex);
-    if (!s.running) return;
-    s.running = false;
     // An abrupt end, like a venue going away: no close frames.
     for (auto& [id, ws] : s.streams)
       ws->close_abrupt();
+    if (!s.running) {  // mounted: the connections belong to the other server
+      s.streams.clear();
+      return;
+    }
+    s.running = false;
   }
   s.server->stop(std::chrono::milliseconds(1000));
   std::lock_guard lock(s.mutex);
@@ -187,6 +190,28 @@ std::string MockExchange::rest_url() const {
 }
 std::string MockExchange::ws_url() const {
   return "ws://127.0.0.1:" + std::to_string(impl_->server ? impl_->server->port() : 0);
+}
+
+net::server::Handler& MockExchange::handler() {
+  return *impl_;
+}
+
+// Impl::upgrade's rule: /ws/<a listen key this venue issued>.
+bool MockExchange::owns_upgrade(std::string_view target) const {
+  if (!target.starts_with("/ws/")) return false;
+  const std::string_view key = target.substr(4, target.find('?') - 4);
+  std::lock_guard lock(impl_->mutex);
+  return impl_->exchange.listen_keys.count(std::string(key)) > 0;
+}
+
+void MockExchange::on_trade(std::string_view symbol, std::int64_t price, std::int64_t qty) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->exchange.on_trade(symbol, price, qty);
+}
+
+void MockExchange::on_quote(std::string_view symbol, std::int64_t bid, std::int64_t ask) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->exchange.on_quote(symbol, bid, ask);
 }
 
 void MockExchange::set_market_price(std::string_view symbol, std::int64_t price) {

@@ -33,6 +33,10 @@
 #include "core/clock.hpp"
 #include "core/expected.hpp"
 
+namespace be::net::server {
+class Handler;
+}
+
 namespace be::binance::mock {
 
 inline constexpr int kScale = 8;
@@ -45,7 +49,11 @@ struct MockSymbol {
   std::int64_t step_size = 1'000;           // 0.00001
   std::int64_t min_qty = 1'000;             // 0.00001
   std::int64_t min_notional = 500'000'000;  // 5
-  std::int64_t market_price = 0;            // where market orders fill
+  std::int64_t market_price = 0;            // where market orders fill (no quote known)
+  // The touch, when a market feeds the venue (botengine sim): market orders and marketable
+  // limit orders fill here as takers; 0 = unknown (market_price rules).
+  std::int64_t bid = 0;
+  std::int64_t ask = 0;
 };
 
 struct MockBalance {
@@ -64,6 +72,15 @@ struct MockConfig {
   int ban_after_violations = 0;  // 0: never 418
   std::int64_t ban_seconds = 2;
   std::int64_t order_limit_10s = 100;
+  // Commission, as Binance charges it: in units of 0.01 % of what a fill gives the account
+  // (base on a buy, quote on a sell); Binance's default spot tier is 10 (0.1 %). With
+  // pay_fees_in_bnb, a fill whose commission the account's free BNB covers pays it in BNB
+  // instead, discounted by bnb_discount_percent, converted at the last price of BNB<quote>
+  // (a symbol of this venue); without that price, or short of BNB, the received asset pays.
+  int maker_commission_bps = 0;
+  int taker_commission_bps = 0;
+  bool pay_fees_in_bnb = false;
+  int bnb_discount_percent = 25;
 };
 
 enum class FaultMode : std::uint8_t {
@@ -92,6 +109,16 @@ class MockExchange {
   void stop() noexcept;
   std::string rest_url() const;
   std::string ws_url() const;
+
+  // ---- mounted on another server (botengine sim: sim/binance/sim_venue.hpp) ----
+  // The handler that answers the REST API and the user-data upgrades; start() is then not
+  // called, and stop() before the other server's stop ends the user-data connections.
+  net::server::Handler& handler();
+  // The WebSocket upgrades handler() answers (user data), for the other server's routing.
+  bool owns_upgrade(std::string_view target) const;
+  // The market as the simulator delivers it (Exchange::on_trade/on_quote).
+  void on_trade(std::string_view symbol, std::int64_t price, std::int64_t qty);
+  void on_quote(std::string_view symbol, std::int64_t bid, std::int64_t ask);
 
   // ---- control (tests) ----
   void set_market_price(std::string_view symbol, std::int64_t price);

@@ -30,22 +30,55 @@ Answer Exchange::exchange_info() const {
   std::string body = "{\"timezone\":\"UTC\",\"serverTime\":" + std::to_string(now_ms()) +
                      ",\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":"
                      "\"MINUTE\",\"intervalNum\":1,\"limit\":" +
-                     std::to_string(config.weight_limit) + "}],\"symbols\":[";
+                     std::to_string(config.weight_limit) +
+                     "},{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,"
+                     "\"limit\":" +
+                     std::to_string(config.order_limit_10s) +
+                     "}],\"exchangeFilters\":[],\"symbols\":[";
   bool first = true;
   for (const auto& [name, s] : symbols) {
     if (!first) body += ",";
     first = false;
-    body += "{\"symbol\":\"" + name + "\",\"status\":\"TRADING\",\"baseAsset\":\"" + s.base +
-            "\",\"quoteAsset\":\"" + s.quote +
-            "\",\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"" + dec(s.tick_size) +
-            "\",\"maxPrice\":\"1000000.00000000\",\"tickSize\":\"" + dec(s.tick_size) +
-            "\"},{\"filterType\":\"LOT_SIZE\",\"minQty\":\"" + dec(s.min_qty) +
-            "\",\"maxQty\":\"9000.00000000\",\"stepSize\":\"" + dec(s.step_size) +
-            "\"},{\"filterType\":\"NOTIONAL\",\"minNotional\":\"" + dec(s.min_notional) +
-            "\",\"applyMinToMarket\":true,\"maxNotional\":\"9000000.00000000\","
-            "\"applyMaxToMarket\":false,\"avgPriceMins\":5}]}";
+    // The symbol fields Binance documents (and clients such as ccxt read: orderTypes
+    // decides which orders ccxt will send, permissionSets whether the market is active).
+    body +=
+        "{\"symbol\":\"" + name + "\",\"status\":\"TRADING\",\"baseAsset\":\"" + s.base +
+        "\",\"baseAssetPrecision\":8,\"quoteAsset\":\"" + s.quote +
+        "\",\"quotePrecision\":8,\"quoteAssetPrecision\":8,\"baseCommissionPrecision\":8,"
+        "\"quoteCommissionPrecision\":8,\"orderTypes\":[\"LIMIT\",\"LIMIT_MAKER\",\"MARKET\"],"
+        "\"icebergAllowed\":false,\"ocoAllowed\":false,\"otoAllowed\":false,"
+        "\"quoteOrderQtyMarketAllowed\":false,\"allowTrailingStop\":false,"
+        "\"cancelReplaceAllowed\":false,\"amendAllowed\":false,\"isSpotTradingAllowed\":true,"
+        "\"isMarginTradingAllowed\":false,\"permissions\":[],\"permissionSets\":[[\"SPOT\"]],"
+        "\"defaultSelfTradePreventionMode\":\"EXPIRE_MAKER\",\"allowedSelfTradePreventionModes\":"
+        "[\"EXPIRE_MAKER\"],\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"" +
+        dec(s.tick_size) + "\",\"maxPrice\":\"1000000.00000000\",\"tickSize\":\"" +
+        dec(s.tick_size) + "\"},{\"filterType\":\"LOT_SIZE\",\"minQty\":\"" + dec(s.min_qty) +
+        "\",\"maxQty\":\"9000.00000000\",\"stepSize\":\"" + dec(s.step_size) +
+        "\"},{\"filterType\":\"NOTIONAL\",\"minNotional\":\"" + dec(s.min_notional) +
+        "\",\"applyMinToMarket\":true,\"maxNotional\":\"9000000.00000000\","
+        "\"applyMaxToMarket\":false,\"avgPriceMins\":5}]}";
   }
   return {200, body + "]}"};
+}
+
+Answer Exchange::coins() {
+  std::set<std::string> assets;
+  for (const auto& [name, s] : symbols)
+    assets.insert(s.base), assets.insert(s.quote);
+  for (const auto& [asset, b] : balances)
+    assets.insert(asset);
+  std::string body = "[";
+  for (const auto& asset : assets) {
+    const MockBalance& b = balances[asset];
+    if (body.size() > 1) body += ",";
+    body += "{\"coin\":\"" + asset + "\",\"name\":\"" + asset + "\",\"free\":\"" + dec(b.free) +
+            "\",\"locked\":\"" + dec(b.locked) +
+            "\",\"freeze\":\"0\",\"withdrawing\":\"0\",\"ipoing\":\"0\",\"ipoable\":\"0\","
+            "\"storage\":\"0\",\"isLegalMoney\":false,\"trading\":true,\"depositAllEnable\":false,"
+            "\"withdrawAllEnable\":false,\"networkList\":[]}";
+  }
+  return {200, body + "]"};
 }
 
 // Weight, auth, then the endpoint. Mutex held.
@@ -67,10 +100,12 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
     weight = 4, is_signed = true;
   } else if (key == "GET /api/v3/openOrders") {
     weight = query.find("symbol=") == std::string_view::npos ? 80 : 6, is_signed = true;
-  } else if (key == "GET /api/v3/account") {
+  } else if (key == "GET /api/v3/account" || key == "GET /api/v3/myTrades") {
     weight = 20, is_signed = true;
   } else if (key == "GET /api/v3/exchangeInfo") {
     weight = 20;
+  } else if (path.starts_with("/sapi/")) {
+    weight = 10, is_signed = true;
   } else if (path == "/api/v3/userDataStream") {
     weight = 2, needs_key = true;
   }
@@ -115,11 +150,7 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
   }
   if (is_signed) {
     const auto signature = params.get("signature");
-    if (!signature)
-      return {400,
-              error_body(
-                  -1102,
-                  "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")};
+    if (!signature) return {400, missing_parameter("signature")};
     // totalParams = query string + body, without the signature itself.
     const auto strip = [](std::string_view part) {
       std::string out;
@@ -166,6 +197,13 @@ Answer Exchange::dispatch(std::string_view method_in, std::string_view target,
   if (key == "GET /api/v3/order") return query_order(params);
   if (key == "GET /api/v3/openOrders") return open_orders(params);
   if (key == "GET /api/v3/account") return account();
+  if (key == "GET /api/v3/myTrades") return my_trades(params);
+  // Wallet endpoints a client reads at start (ccxt's loadMarkets, given keys): the coins
+  // this venue's symbols name, and no margin pairs (spot only).
+  if (key == "GET /sapi/v1/capital/config/getall") return coins();
+  if (key == "GET /sapi/v1/margin/allPairs" || key == "GET /sapi/v1/margin/isolated/allPairs") {
+    return {200, "[]"};
+  }
   if (key == "POST /api/v3/userDataStream") {
     const std::string lk = "mocklistenkey" + std::to_string(next_listen_key++);
     listen_keys.insert(lk);

@@ -294,13 +294,14 @@ TEST(ClientSim, shouldGetBinanceErrorRepliesForBadRequestsAndStayConnected) {
   const auto& f = rec.frames();
   EXPECT_NE(std::find_if(f.begin(), f.end(),
                          [](const std::string& s) {
-                           return s.starts_with(R"({"code":3,"msg":"Invalid JSON)");
+                           return s.starts_with(R"({"error":{"code":3,"msg":"Invalid JSON)");
                          }),
             f.end());
   EXPECT_NE(
       std::find_if(f.begin(), f.end(),
                    [](const std::string& s) {
-                     return s.starts_with(R"({"code":2,"msg":"Invalid request: unknown variant)") &&
+                     return s.starts_with(
+                                R"({"error":{"code":2,"msg":"Invalid request: unknown variant)") &&
                             s.ends_with(R"(,"id":77})");
                    }),
       f.end());

@@ -52,9 +52,9 @@ TEST(ControlRequest, shouldFormatRepliesAsBinanceDoes) {
   EXPECT_EQ(reply_ok(5), R"({"result":null,"id":5})");
   EXPECT_EQ(reply_list({"a@trade", "b@trade"}, 6), R"({"result":["a@trade","b@trade"],"id":6})");
   EXPECT_EQ(reply_error(ControlError{3, "Invalid JSON: \"x\"", std::nullopt}),
-            R"({"code":3,"msg":"Invalid JSON: \"x\""})");
+            R"({"error":{"code":3,"msg":"Invalid JSON: \"x\""}})");
   EXPECT_EQ(reply_error(ControlError{2, "bad\x01\xff", 4}),
-            R"({"code":2,"msg":"bad\u0001\u00ff","id":4})");
+            R"({"error":{"code":2,"msg":"bad\u0001\u00ff"},"id":4})");
 }
 
 TEST(Fault, shouldParseEveryKind) {
