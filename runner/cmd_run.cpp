@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,7 @@
 #include "runner/api/server.hpp"
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
+#include "runner/key_directory.hpp"
 #include "runner/notify/notifier.hpp"
 #include "runner/status_line.hpp"
 #include "sim/market.hpp"
@@ -41,14 +43,18 @@ void on_signal(int) {
 
 constexpr const char* kUsage =
     "usage: botengine run [CONFIG] [--data-dir DIR] [--api-bind ADDR] [--api-port N]\n"
-    "                     [--tokens FILE] [--journal off|async|durable|none] [--no-status]\n"
-    "                     [--sim-port N] [--duration-s N] [--log-format text|json]\n"
+    "                     [--tokens FILE] [--master-key-file F] [--no-status]\n"
+    "                     [--journal off|async|durable|none] [--sim-port N] [--duration-s N]\n"
+    "                     [--log-format text|json]\n"
     "  CONFIG            a deployment config (docs/CONFIG.md); none: the embedded demo\n"
     "  --data-dir DIR    journal, snapshots, tokens and reports (default ./data)\n"
     "  --api-bind ADDR   control API address (default: the config's api.bind, 127.0.0.1)\n"
     "  --api-port N      control API port (default: the config's api.port, 8080; 0 = any\n"
     "                    free port, printed)\n"
-    "  --tokens FILE     API tokens file (default DIR/tokens; created with an admin entry)\n"
+    "  --tokens FILE     API tokens file (default DIR/tokens; created with an admin entry;\n"
+    "                    imported into the journal at its first start, which rules after)\n"
+    "  --master-key-file F  the key store's master key (default: BE_MASTER_KEY; neither:\n"
+    "                    the API refuses key uploads); keys live in DIR/keys\n"
     "  --journal MODE    durability (default async)\n"
     "  --no-status       no live status line\n"
     "  --sim-port N      the demo simulator's port (default: any free port)\n"
@@ -98,6 +104,7 @@ void say(const std::string& line) {
 }
 
 struct Options {
+  std::string master_key_file;  // "": BE_MASTER_KEY, else no key uploads
   std::string config_path;
   std::string data_dir = "./data";
   std::optional<std::string> api_bind;  // given: overrides the config's api.bind
@@ -134,6 +141,31 @@ std::string read_file(const std::string& path, std::string& error) {
   return s.str();
 }
 
+// Key uploads through the control API go to the key directory (DIR/keys) under the master
+// key, from --master-key-file or BE_MASTER_KEY; with neither the API answers them 503. False
+// (logged) when a master key was named but cannot be used.
+bool wire_key_store(const Options& o, api::ApiOptions& ao) {
+  const char* env = std::getenv(std::string(binance::kMasterKeyEnv).c_str());
+  if (o.master_key_file.empty() && env == nullptr) return true;
+  std::optional<std::string_view> env_value;
+  if (env != nullptr) env_value = env;
+  auto master = binance::load_master_key(o.master_key_file, env_value);
+  if (!master) {
+    log::write(log::Level::kError, log::kRun, "key store: " + master.error());
+    return false;
+  }
+  auto key = std::make_shared<binance::MasterKey>(std::move(*master));
+  const std::filesystem::path dir = std::filesystem::path(o.data_dir) / "keys";
+  ao.store_key = [key, dir](std::string_view name, std::string_view api_key,
+                            std::string_view secret) {
+    return store_key_entry(dir, *key, name, api_key, secret);
+  };
+  ao.find_key = [key, dir](std::string_view name) {
+    return key_entry_fingerprint(dir, *key, name);
+  };
+  return true;
+}
+
 }  // namespace
 
 int run_run(Args args) {
@@ -159,6 +191,9 @@ int run_run(Args args) {
     } else if (a == "--api-port") {
       if (!value(v) || !parse_int(v, 0, 65535, n)) return usage("--api-port needs 0..65535");
       o.api_port = static_cast<int>(n);
+    } else if (a == "--master-key-file") {
+      if (!value(v)) return usage("--master-key-file needs a file");
+      o.master_key_file = std::string(v);
     } else if (a == "--tokens") {
       if (!value(v)) return usage("--tokens needs a file");
       o.tokens = std::string(v);
@@ -218,6 +253,34 @@ int run_run(Args args) {
     config.journal = engine::journal_mode_from(o.journal).value_or(engine::JournalMode::kNone);
   }
   if (!make_directory("run", o.data_dir)) return kExitFailure;
+
+  // Tokens: the admin's is created on first start and kept in DATA/admin.token (0600).
+  const std::filesystem::path tokens_path = o.tokens.empty()
+                                                ? std::filesystem::path(o.data_dir) / "tokens"
+                                                : std::filesystem::path(o.tokens);
+  auto created = api::ensure_tokens_file(tokens_path);
+  if (!created) {
+    log::write(log::Level::kError, log::kRun, created.error());
+    return kExitFailure;
+  }
+  const std::filesystem::path admin_token = std::filesystem::path(o.data_dir) / "admin.token";
+  if (*created) {
+    if (auto w = api::write_private_file(admin_token, **created + "\n"); !w) {
+      log::write(log::Level::kError, log::kRun, w.error());
+      return kExitFailure;
+    }
+  }
+  auto tokens = api::TokenStore::load(tokens_path);
+  if (!tokens) {
+    log::write(log::Level::kError, log::kRun, tokens.error());
+    return kExitFailure;
+  }
+  // The tokens file is imported into the journal when the journal has no users yet (the
+  // first start of this version; ids are the file's line order); from then on the journal's
+  // users are the truth (docs/API.md, "Users and accounts").
+  for (const api::TokenStore::Entry& entry : tokens->entries())
+    config.initial_users.push_back({entry.name, entry.admin, entry.token_sha256});
+  if (!wire_key_store(o, ao)) return kExitFailure;
 
   // The demo's market: the simulator on loopback, Binance's wire format.
   std::unique_ptr<sim::SimServer> simulator;
@@ -279,28 +342,6 @@ int run_run(Args args) {
   for (const std::string& w : rec.warnings)
     log::write(log::Level::kWarning, log::kRun, "recovery: " + w);
 
-  // Tokens: the admin's is created on first start and kept in DATA/admin.token (0600).
-  const std::filesystem::path tokens_path = o.tokens.empty()
-                                                ? std::filesystem::path(o.data_dir) / "tokens"
-                                                : std::filesystem::path(o.tokens);
-  auto created = api::ensure_tokens_file(tokens_path);
-  if (!created) {
-    log::write(log::Level::kError, log::kRun, created.error());
-    return kExitFailure;
-  }
-  const std::filesystem::path admin_token = std::filesystem::path(o.data_dir) / "admin.token";
-  if (*created) {
-    if (auto w = api::write_private_file(admin_token, **created + "\n"); !w) {
-      log::write(log::Level::kError, log::kRun, w.error());
-      return kExitFailure;
-    }
-  }
-  auto tokens = api::TokenStore::load(tokens_path);
-  if (!tokens) {
-    log::write(log::Level::kError, log::kRun, tokens.error());
-    return kExitFailure;
-  }
-
   if (notifier) {
     notify::Notifier* raw = notifier.get();
     const engine::InstrumentTable table(config.instruments);
@@ -343,7 +384,8 @@ int run_run(Args args) {
     eng.stop();
     return kExitFailure;
   }
-  say("control API and dashboard on http://" + ao.bind_address + ":" + std::to_string(*port) + "/");
+  say(std::string("control API and dashboard on ") + (ao.tls ? "https://" : "http://") +
+      ao.bind_address + ":" + std::to_string(*port) + "/");
   say("admin token in " + std::filesystem::absolute(admin_token).string());
   say("journal in " + std::filesystem::absolute(o.data_dir + "/journal").string() + " (" +
       std::string(engine::to_string(config.journal)) + ")");

@@ -130,6 +130,32 @@ const User* TokenStore::find(UserId id) const noexcept {
   return i >= 1 && i <= users_.size() ? &users_[i - 1] : nullptr;
 }
 
+std::vector<TokenStore::Entry> TokenStore::entries() const {
+  std::vector<Entry> out;
+  for (std::size_t i = 0; i < users_.size(); ++i) {
+    out.push_back({users_[i].name, users_[i].admin,
+                   to_hex(std::span<const std::uint8_t>(hashes_[i].data(), hashes_[i].size()))});
+  }
+  return out;
+}
+
+std::optional<User> authenticate_users(const std::vector<engine::UserView>& users,
+                                       std::string_view token) {
+  if (token.empty()) return std::nullopt;
+  const std::string presented = hash_token(token);
+  // Every user is compared, match or not (the disabled too): the time taken does not depend
+  // on which one matches.
+  const engine::UserView* found = nullptr;
+  for (const engine::UserView& u : users) {
+    const bool equal =
+        u.token_sha256.size() == presented.size() &&
+        CRYPTO_memcmp(presented.data(), u.token_sha256.data(), presented.size()) == 0;
+    found = equal ? &u : found;
+  }
+  if (found == nullptr || found->disabled) return std::nullopt;
+  return User{found->id, found->name, found->admin};
+}
+
 std::string generate_token() {
   std::uint8_t bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return {};

@@ -9,6 +9,10 @@
 //
 // Users get dense UserIds by their order in the file, from 1 (0 is the engine itself), so
 // the ids journaled with operator commands stay stable as long as lines are only appended.
+// The file is imported into the journal at the first start of a version with users and
+// accounts (EngineConfig::initial_users, initial_users() below); from then on the journal's
+// users (ReadModel::users, authenticate_users()) are the truth and the file is only read
+// while the engine has no users yet.
 // A presented token is hashed and compared with every entry in constant time (no early exit,
 // CRYPTO_memcmp), so timing tells an attacker nothing about which prefix matched.
 //
@@ -26,6 +30,7 @@
 
 #include "core/expected.hpp"
 #include "core/ids.hpp"
+#include "engine/control.hpp"
 
 namespace be::api {
 
@@ -47,11 +52,23 @@ class TokenStore {
   const User* authenticate(std::string_view token) const noexcept;
   const User* find(UserId id) const noexcept;
   const std::vector<User>& users() const noexcept { return users_; }
+  // The users as the engine imports them (EngineConfig::initial_users), in file order.
+  struct Entry {
+    std::string name;
+    bool admin = false;
+    std::string token_sha256;  // 64 lowercase hex digits
+  };
+  std::vector<Entry> entries() const;
 
  private:
   std::vector<User> users_;
   std::vector<TokenHash> hashes_;  // hashes_[i] is users_[i]'s
 };
+
+// The journal's user whose token this is, or nullopt: a disabled user, an unknown or empty
+// token. Constant time in the token's content, as TokenStore::authenticate.
+std::optional<User> authenticate_users(const std::vector<engine::UserView>& users,
+                                       std::string_view token);
 
 // 32 random bytes from OpenSSL's RAND_bytes as 64 lowercase hex digits. Empty on the (rare)
 // failure of the random generator: callers must treat that as an error.

@@ -61,6 +61,20 @@ Expected<ApiOptions, std::vector<config::FieldError>> read_api_options(std::stri
     read_rate(*api, "audit_log_lines_per_second", o.audit_log_lines_per_second, 0.0);
     read_rate(*api, "noise_log_lines_per_second", o.noise_log_lines_per_second, 0.0);
     read_count(*api, "ws_queue_messages", o.ws_queue_messages, 16, 1ll << 24);
+    if (auto tls = api->object("tls", Presence::kOptional)) {
+      // HTTPS and wss: a PEM certificate chain (leaf first) and its private key.
+      const auto cert = tls->string("cert_file", Presence::kRequired);
+      const auto key = tls->string("key_file", Presence::kRequired);
+      if (cert && key) {
+        auto identity = net::server::load_tls_identity(*cert, *key);
+        if (identity) {
+          o.tls = std::move(*identity);
+        } else {
+          tls->error("cert_file", identity.error());
+        }
+      }
+      tls->finish();
+    }
     api->finish();
   }
   if (!errors.empty()) return Unexpected{std::move(errors)};

@@ -147,31 +147,30 @@ bool is_api_path(std::string_view path) noexcept {
   return path.starts_with("/api/") || path == "/api" || path == "/metrics";
 }
 
-enum class Fit : std::uint8_t { kNo, kYes, kBadBot };
-
-// Segment by segment: literals equal, {bot} a bot id (kBadBot when the segment is not one),
-// a final {*} whatever is left.
-Fit fits(std::string_view pattern, std::string_view path, BotId& bot, std::string_view& rest) {
-  Fit fit = Fit::kYes;
+// Segment by segment: literals equal, {bot} / {account} / {user} an id (`bad_id` names the
+// kind when the segment is not one: the answer is "no such bot"), a final {*} whatever is left.
+bool fits(std::string_view pattern, std::string_view path, std::uint32_t& id,
+          std::string_view& rest, std::string_view& bad_id) {
   for (;;) {
     if (pattern == "{*}") {
       rest = path;
-      return fit;
+      return true;
     }
     const std::size_t pattern_end = pattern.find('/');
     const std::size_t path_end = path.find('/');
     const std::string_view segment = path.substr(0, path_end);
-    if (pattern.substr(0, pattern_end) == "{bot}") {
-      if (const auto id = parse_bot_id(segment)) {
-        bot = *id;
+    const std::string_view literal = pattern.substr(0, pattern_end);
+    if (literal.size() > 2 && literal.front() == '{' && literal.back() == '}') {
+      if (const auto parsed = parse_bot_id(segment)) {
+        id = index_of(*parsed);
       } else {
-        fit = Fit::kBadBot;
+        bad_id = literal.substr(1, literal.size() - 2);
       }
-    } else if (pattern.substr(0, pattern_end) != segment) {
-      return Fit::kNo;
+    } else if (literal != segment) {
+      return false;
     }
     if (pattern_end == std::string_view::npos || path_end == std::string_view::npos) {
-      return pattern_end == path_end ? fit : Fit::kNo;
+      return pattern_end == path_end;
     }
     pattern.remove_prefix(pattern_end + 1);
     path.remove_prefix(path_end + 1);
@@ -258,8 +257,26 @@ void Router::log(LogBudget budget, std::string_view line, SteadyTime now) {
   options_.log(text);
 }
 
-const User* Router::user_of(std::string_view authorization) const {
-  return tokens_.authenticate(bearer_token(authorization));
+std::optional<User> Router::user_of(std::string_view authorization) const {
+  const auto model = engine_.read_model();
+  return authenticate(bearer_token(authorization), model.get());
+}
+
+std::optional<User> Router::authenticate(std::string_view token,
+                                         const engine::ReadModel* model) const {
+  if (model != nullptr && !model->users.empty()) return authenticate_users(model->users, token);
+  const User* u = tokens_.authenticate(token);
+  return u != nullptr ? std::optional<User>(*u) : std::nullopt;
+}
+
+std::string Router::owner_name(const engine::ReadModel* model, UserId id) const {
+  if (id == kEngineUser) return "engine";
+  if (model != nullptr && !model->users.empty()) {
+    const engine::UserView* u = model->find_user(id);
+    return u != nullptr ? u->name : "unknown";
+  }
+  const User* u = tokens_.find(id);
+  return u != nullptr ? u->name : "unknown";
 }
 
 std::optional<HttpResponse> Router::rate_limit(const User& user, SteadyTime now) {
@@ -288,21 +305,22 @@ std::optional<HttpResponse> Router::rate_limit(const User& user, SteadyTime now)
 HttpResponse Router::handle(const HttpRequest& request, SteadyTime now) {
   stats_.requests.fetch_add(1, std::memory_order_relaxed);
   const std::string_view target = request.target;
-  Call call{request, target.substr(0, target.find('?')), now, nullptr, nullptr, kNoBot, {}};
+  Call call{request, target.substr(0, target.find('?')), now, std::nullopt, nullptr, kNoId, kNoBot,
+            {}};
   HttpResponse response = route(call);
   stats_.count_status(response.status);
   if (response.status == 401) stats_.unauthorized.fetch_add(1, std::memory_order_relaxed);
   if (!call.get() || response.status >= 500) {
     // Commands: who did what, and the answer (the engine journals the command itself).
     std::string line = "user=";
-    line += call.user != nullptr ? call.user->name : std::string("-");
+    line += call.user ? call.user->name : std::string("-");
     line += ' ';
     line += request.method;
     line += ' ';
     line += call.path.substr(0, 200);
     line += " -> " + std::to_string(response.status);
     // An authenticated command is audited on its own budget, which noise cannot spend.
-    const bool audited = call.user != nullptr && !call.get() && response.status != 429;
+    const bool audited = call.user.has_value() && !call.get() && response.status != 429;
     log(audited ? LogBudget::kAudit : LogBudget::kNoise, line, now);
   }
   return response;
@@ -312,22 +330,23 @@ HttpResponse Router::route(Call& call) {
   // The first row that fits decides the needs; rows with its pattern are the allowed methods.
   const Route* first = nullptr;
   const Route* chosen = nullptr;
-  bool bad_bot = false;
+  std::string_view bad_id;
   std::vector<std::string_view> allowed;
   for (const Route& row : route_table()) {
-    BotId bot = kNoBot;
+    std::uint32_t id = kNoId;
     std::string_view rest;
-    const Fit fit = fits(row.pattern, call.path, bot, rest);
-    if (fit == Fit::kNo) continue;
+    std::string_view row_bad_id;
+    if (!fits(row.pattern, call.path, id, rest, row_bad_id)) continue;
     if (first == nullptr) {
       first = &row;
-      bad_bot = fit == Fit::kBadBot;
+      bad_id = row_bad_id;
     }
     if (row.pattern != first->pattern) continue;
     allowed.push_back(row.method);
     if (chosen == nullptr && (row.method == "*" || row.method == call.request.method)) {
       chosen = &row;
-      call.bot = bot;
+      call.id = id;
+      call.bot = BotId{id};
       call.rest = rest;
     }
   }
@@ -345,8 +364,10 @@ HttpResponse Router::route(Call& call) {
   }
   if (!is_api_path(call.path)) return static_file(call);
 
-  call.user = tokens_.authenticate(bearer_token(call.request.authorization));
-  if (call.user == nullptr) {
+  // The model is read once per request: authentication and the handler see the same one.
+  call.model = engine_.read_model();
+  call.user = authenticate(bearer_token(call.request.authorization), call.model.get());
+  if (!call.user) {
     return error_response(
         401, "unauthorized",
         call.request.authorization.empty() ? "missing bearer token" : "invalid token");
@@ -357,12 +378,14 @@ HttpResponse Router::route(Call& call) {
   const Needs needs = decides != nullptr                  ? decides->needs
                       : call.path.starts_with("/api/v1/") ? Needs::kModel
                                                           : Needs::kUser;
-  if (needs == Needs::kModel) {
-    call.model = engine_.read_model();
-    if (call.model == nullptr) return error_response(503, "unavailable", "the engine is starting");
+  if (needs >= Needs::kModel && call.model == nullptr) {
+    return error_response(503, "unavailable", "the engine is starting");
   }
   if (decides == nullptr) return error_response(404, "not_found", "no such route");
-  if (bad_bot) return error_response(404, "not_found", "no such bot");
+  if (needs == Needs::kAdmin && !call.user->admin) {
+    return error_response(403, "forbidden", "only an admin may use this route");
+  }
+  if (!bad_id.empty()) return error_response(404, "not_found", "no such " + std::string(bad_id));
   if (chosen == nullptr) return not_allowed();
   return chosen->handler(*this, call);
 }
@@ -394,21 +417,22 @@ Router::StreamAuth Router::authorize_stream(const HttpRequest& request, SteadyTi
     out.refusal = std::move(r);
     return out;
   };
-  out.user = tokens_.authenticate(token);
-  if (out.user == nullptr) {
+  const auto model = engine_.read_model();
+  out.user = authenticate(token, model.get());
+  if (!out.user) {
     stats_.unauthorized.fetch_add(1, std::memory_order_relaxed);
     return refuse(
         error_response(401, "unauthorized", token.empty() ? "missing token" : "invalid token"));
   }
   if (auto limited = rate_limit(*out.user, now)) {
-    out.user = nullptr;
+    out.user.reset();
     return refuse(std::move(*limited));
   }
   if (auto since = query_param(request.target, "since")) {
     std::uint64_t v = 0;
     const auto r = std::from_chars(since->data(), since->data() + since->size(), v);
     if (r.ec != std::errc{} || r.ptr != since->data() + since->size()) {
-      out.user = nullptr;
+      out.user.reset();
       return refuse(
           error_response(400, "bad_request", "since must be the seq of a stream message"));
     }

@@ -6,11 +6,14 @@
 // What a request goes through, in order:
 //   1. routing: GET /api/v1/health, GET /api/v1/openapi.json and static assets need no token;
 //      every other route does
-//   2. authentication: `Authorization: Bearer <token>` against the TokenStore -> 401
+//   2. authentication: `Authorization: Bearer <token>` against the journal's users
+//      (ReadModel::users; a disabled user is refused), or the tokens file's while the engine
+//      has none yet -> 401
 //   3. rate limit: a token bucket per user -> 429 with Retry-After
-//   4. the route: reads come from the published ReadModel, filtered by owner (someone else's
-//      bot is 404, as if absent); commands go to ControlPlane with the user's id, which
-//      journals them with who and when.
+//   4. admin routes (users, accounts, audit) -> 403 for a user
+//   5. the route: reads come from the published ReadModel, filtered by owner (someone else's
+//      bot or account is 404, as if absent); commands go to ControlPlane with the user's id,
+//      which journals them with who and when.
 // Every answer is JSON (errors: {"error":{"code","message"}}, 422: {"errors":[{field,message}]})
 // except /metrics (Prometheus text), reports and static assets.
 //
@@ -69,6 +72,18 @@ struct RouterOptions {
   // Log budgets (see Logging above): lines per second, also the burst.
   double audit_log_lines_per_second = 1000.0;
   double noise_log_lines_per_second = 20.0;
+  // POST /api/v1/accounts/{id}/keys: encrypts and stores an account's API key and secret
+  // under `name` (the runner's key directory, runner/key_directory.hpp) and returns the
+  // fingerprint of the API key id, or an error that names no secret. Empty: uploads refused.
+  std::function<Expected<std::string, std::string>(std::string_view name, std::string_view api_key,
+                                                   std::string_view secret)>
+      store_key;
+  // POST /api/v1/accounts/{id}/keys with only a name: the fingerprint of an entry already in
+  // the key store (`botengine keys add`), or why not. Empty: only uploads attach keys.
+  std::function<Expected<std::string, std::string>(std::string_view name)> find_key;
+  // Key uploads are accepted only over TLS or when every peer is on this host (a loopback
+  // bind address): a secret never crosses a network in clear.
+  bool secure_transport = false;
 };
 
 enum class LogBudget : std::uint8_t { kAudit, kNoise, kCount };
@@ -144,7 +159,7 @@ class Router {
   // For the WebSocket upgrade: the user of `Authorization: Bearer` or else of `?token=` in
   // the target, or the error to answer with (401, 429). Counts like a request.
   struct StreamAuth {
-    const User* user = nullptr;
+    std::optional<User> user;
     std::optional<HttpResponse> refusal;
     std::optional<SequenceNumber> since;  // ?since=N: resume after the message with seq N
   };
@@ -160,8 +175,13 @@ class Router {
 
   // Logs a line through that budget's rate limiter (see Logging above).
   void log(LogBudget budget, std::string_view line, SteadyTime now);
-  // The user whose bearer token `authorization` holds, or nullptr.
-  const User* user_of(std::string_view authorization) const;
+  // The user whose bearer token `authorization` holds, or nullopt.
+  std::optional<User> user_of(std::string_view authorization) const;
+  // The user a token belongs to: the journal's users when `model` has any, else the tokens
+  // file's (an engine that has not imported them yet).
+  std::optional<User> authenticate(std::string_view token, const engine::ReadModel* model) const;
+  // A user's name for the views: "engine" for 0, "unknown" when nobody has that id.
+  std::string owner_name(const engine::ReadModel* model, UserId id) const;
 
   ApiStats& stats() noexcept { return stats_; }
   engine::ControlPlane& engine() noexcept { return engine_; }
@@ -172,6 +192,7 @@ class Router {
   struct Call;
   struct Route;
   struct Handlers;
+  struct AccountHandlers;  // routes_accounts.cpp: users, accounts, keys, audit
   static std::span<const Route> route_table();
   // Matches the table, then applies what the route needs (token, rate, read model) in order.
   HttpResponse route(Call& call);
@@ -205,6 +226,6 @@ class Router {
 // Percent-decodes a query parameter's value; nullopt when `name` is absent.
 std::optional<std::string> query_param(std::string_view target, std::string_view name);
 // JSON for the stream's hello message and the views (exposed for tests of the escaping).
-std::string bot_summary_json(const engine::BotView& bot, const TokenStore& tokens);
+std::string bot_summary_json(const engine::BotView& bot, std::string_view owner_name);
 
 }  // namespace be::api

@@ -150,13 +150,22 @@ struct Router::Handlers {
     if (*scope == "global" && !call.user->admin) {
       return error_response(403, "forbidden", "only an admin may set or reset the global switch");
     }
+    // Someone else's account is absent, as for a read (the engine checks again).
+    if (*scope == "account" && call.model != nullptr) {
+      const auto* a = call.model->find_account(AccountId{static_cast<std::uint32_t>(*id)});
+      if (a != nullptr && !call.sees(*a)) {
+        return error_response(404, "not_found", "no account " + std::to_string(*id));
+      }
+    }
     const CommandScope s = *scope == "bot"       ? CommandScope::kBotOrGlobal
                            : *scope == "account" ? CommandScope::kAccount
                                                  : CommandScope::kGlobal;
     const auto target = static_cast<std::uint32_t>(needs_id ? *id : 0);
     const CommandResult result =
         r.engine_.kill_switch(call.user->id, call.user->admin, s, target, *action == "set");
-    if (result.status != CommandStatus::kAccepted) return command_answer(result, 200);
+    if (result.status != CommandStatus::kAccepted) {
+      return command_response(result, 200, *scope == "bot" ? "no such bot" : "no such account");
+    }
     JsonWriter w;
     w.begin_object().field("scope", *scope);
     if (needs_id) w.field("id", target);
@@ -170,15 +179,23 @@ struct Router::Handlers {
   // ---- routes over the read model ----
   static HttpResponse engine_view(Router&, Call& call) {
     JsonWriter w;
-    write_engine(w, call.model->engine);
+    write_engine(w, call.model->engine, sees_account(call, 0));
     return json_response(200, std::move(w).str());
   }
 
+  // The caller's accounts' balances (an admin's: all). `balances` is account 0's (the paper
+  // account of earlier versions, owned by the first admin), for the clients of that shape.
   static HttpResponse balances(Router&, Call& call) {
+    const ReadModel& model = *call.model;
     JsonWriter w;
-    w.begin_object().key("balances").begin_array();
-    for (const auto& b : call.model->engine.balances) {
-      w.begin_object().field("asset", b.asset).field("free", b.free).field("locked", b.locked);
+    w.begin_object().key("balances");
+    write_balances(
+        w, sees_account(call, 0) ? model.engine.balances : std::vector<engine::BalanceView>{});
+    w.key("accounts").begin_array();
+    for (const engine::AccountView& a : model.accounts) {
+      if (!call.sees(a)) continue;
+      w.begin_object().field("id", index_of(a.id)).field("name", a.name).key("balances");
+      write_balances(w, a.balances);
       w.end_object();
     }
     w.end_array().end_object();
@@ -214,7 +231,7 @@ struct Router::Handlers {
     w.begin_object().field("global", model.engine.global_kill_switch);
     w.key("accounts").begin_array();
     for (const auto a : model.engine.killed_accounts)
-      w.integer(a);
+      if (sees_account(call, a)) w.integer(a);
     w.end_array().key("bots").begin_array();
     for (const BotView& b : model.bots) {
       if (!call.sees(b)) continue;
@@ -235,7 +252,7 @@ struct Router::Handlers {
     for (const BotView& b : call.model->bots) {
       if (!call.sees(b)) continue;
       w.begin_object();
-      write_bot_fields(w, b, r.tokens_);
+      write_bot_fields(w, b, r.owner_name(call.model.get(), b.owner));
       w.end_object();
     }
     w.end_array().end_object();
@@ -244,7 +261,8 @@ struct Router::Handlers {
 
   static HttpResponse bot_create(Router& r, Call& call) {
     if (call.request.body.empty()) return missing_config();
-    return command_answer(r.engine_.create_bot(call.user->id, call.request.body), 201);
+    return command_response(r.engine_.create_bot(call.user->id, call.request.body), 201,
+                            "no such bot");
   }
 
   static HttpResponse bot(Router& r, Call& call) {
@@ -252,7 +270,7 @@ struct Router::Handlers {
     if (bot == nullptr) return no_bot(call);
     JsonWriter w;
     w.begin_object();
-    write_bot_fields(w, *bot, r.tokens_);
+    write_bot_fields(w, *bot, r.owner_name(call.model.get(), bot->owner));
     w.key("config");
     write_config(w, bot->config_json);
     w.key("conditions").begin_array();
@@ -266,31 +284,22 @@ struct Router::Handlers {
   // ownership and existence (a bot created a moment ago may not be published yet).
   static HttpResponse bot_update(Router& r, Call& call) {
     if (call.request.body.empty()) return missing_config();
-    return command_answer(
-        r.engine_.update_bot(call.user->id, call.user->admin, call.bot, call.request.body), 200);
+    return command_response(
+        r.engine_.update_bot(call.user->id, call.user->admin, call.bot, call.request.body), 200,
+        "no such bot");
   }
 
   template <OperatorCommandKind Kind>
   static HttpResponse bot_command(Router& r, Call& call) {
-    return command_answer(r.engine_.bot_command(call.user->id, call.user->admin, call.bot, Kind),
-                          200);
+    return command_response(r.engine_.bot_command(call.user->id, call.user->admin, call.bot, Kind),
+                            200, "no such bot");
   }
 
   static HttpResponse bot_orders(Router&, Call& call) {
-    return bot_detail(call, [](JsonWriter& w, const BotView& bot) {
-      w.key("orders").begin_array();
-      for (const auto& o : bot.orders)
-        write_order(w, o);
-      w.end_array();
-    });
+    return bot_list<&BotView::orders, &write_order>(call, "orders");
   }
   static HttpResponse bot_fills(Router&, Call& call) {
-    return bot_detail(call, [](JsonWriter& w, const BotView& bot) {
-      w.key("fills").begin_array();
-      for (const auto& f : bot.fills)
-        write_fill(w, f);
-      w.end_array();
-    });
+    return bot_list<&BotView::fills, &write_fill>(call, "fills");
   }
   static HttpResponse bot_position(Router&, Call& call) {
     return bot_detail(call, [](JsonWriter& w, const BotView& bot) {
@@ -313,12 +322,30 @@ struct Router::Handlers {
   }
 
  private:
+  // Account 0 without accounts in the model is the deployment's paper account, the first
+  // admin's: admins see it, users do not.
+  static bool sees_account(const Call& call, std::uint32_t id) {
+    if (call.user->admin) return true;
+    const engine::AccountView* a = call.model->find_account(AccountId{id});
+    return a != nullptr && a->owner == call.user->id;
+  }
   static const BotView* visible_bot(const Call& call) {
     const BotView* bot = call.model->find(call.bot);
     return bot != nullptr && call.sees(*bot) ? bot : nullptr;
   }
   static HttpResponse no_bot(const Call& call) {
     return error_response(404, "not_found", "no bot " + std::to_string(index_of(call.bot)));
+  }
+
+  // One of a bot's lists (orders, fills) as {"id": bot, key: [item...]}.
+  template <auto Member, auto WriteItem>
+  static HttpResponse bot_list(const Call& call, std::string_view key) {
+    return bot_detail(call, [key](JsonWriter& w, const BotView& bot) {
+      w.key(key).begin_array();
+      for (const auto& item : bot.*Member)
+        WriteItem(w, item);
+      w.end_array();
+    });
   }
 
   template <class Write>
@@ -330,32 +357,6 @@ struct Router::Handlers {
     write(w, *bot);
     w.end_object();
     return json_response(200, std::move(w).str());
-  }
-
-  static HttpResponse command_answer(const CommandResult& result, int ok_status) {
-    switch (result.status) {
-      case CommandStatus::kAccepted: {
-        JsonWriter w;
-        w.begin_object();
-        if (result.bot != kNoBot) w.field("id", index_of(result.bot));
-        w.field("sequence", result.sequence).end_object();
-        return json_response(ok_status, std::move(w).str());
-      }
-      case CommandStatus::kInvalid:
-        if (result.errors.empty()) return errors_response({{"", result.message}});
-        return errors_response(result.errors);
-      case CommandStatus::kNotFound:
-        return error_response(404, "not_found",
-                              result.message.empty() ? "no such bot" : result.message);
-      case CommandStatus::kConflict:
-        return error_response(409, "conflict", result.message);
-      case CommandStatus::kUnavailable:
-        return error_response(503, "unavailable", result.message);
-      case CommandStatus::kTimeout:
-        return error_response(
-            504, "timeout", result.message.empty() ? "journaled, not yet applied" : result.message);
-    }
-    return error_response(500, "internal", "unknown command status");
   }
 
   static HttpResponse report(Router& r, Call&, std::string_view name) {
@@ -418,6 +419,7 @@ struct Router::Handlers {
 
 std::span<const Router::Route> Router::route_table() {
   using H = Handlers;
+  using A = AccountHandlers;
   using Kind = OperatorCommandKind;
   // Order matters where patterns overlap: the first row that fits decides (bots/validate
   // before bots/{bot}; bots/{bot}/... before the catch-all that answers "no such route").
@@ -435,6 +437,18 @@ std::span<const Router::Route> Router::route_table() {
       {"GET", "/api/v1/engine", Needs::kModel, &H::engine_view},
       {"GET", "/api/v1/balances", Needs::kModel, &H::balances},
       {"GET", "/api/v1/conditions", Needs::kModel, &H::conditions},
+      {"GET", "/api/v1/accounts", Needs::kModel, &A::accounts},
+      {"POST", "/api/v1/accounts", Needs::kAdmin, &A::account_create},
+      {"GET", "/api/v1/accounts/{account}", Needs::kModel, &A::account},
+      {"DELETE", "/api/v1/accounts/{account}", Needs::kAdmin, &A::account_remove},
+      {"PUT", "/api/v1/accounts/{account}/kill-switch", Needs::kModel, &A::account_kill_switch},
+      {"DELETE", "/api/v1/accounts/{account}/kill-switch", Needs::kModel, &A::account_kill_switch},
+      {"POST", "/api/v1/accounts/{account}/keys", Needs::kAdmin, &A::account_keys},
+      {"GET", "/api/v1/users", Needs::kAdmin, &A::users},
+      {"POST", "/api/v1/users", Needs::kAdmin, &A::user_create},
+      {"PATCH", "/api/v1/users/{user}", Needs::kAdmin, &A::user_update},
+      {"POST", "/api/v1/users/{user}/token", Needs::kAdmin, &A::user_token},
+      {"GET", "/api/v1/audit", Needs::kAdmin, &A::audit},
       {"GET", "/api/v1/bots", Needs::kModel, &H::bots},
       {"POST", "/api/v1/bots", Needs::kModel, &H::bot_create},
       {"GET", "/api/v1/bots/", Needs::kModel, &H::bots},

@@ -4,6 +4,7 @@
 #include "runner/api/server.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include "net/server/server.hpp"
@@ -36,17 +37,18 @@ struct ApiServer::Impl final : srv::Handler {
       : engine(e),
         tokens(std::move(t)),
         options(std::move(o)),
-        router(
-            engine, tokens,
-            RouterOptions{options.rate_per_second, options.rate_burst, options.reports_dir,
-                          64u << 20, options.static_assets, options.log,
-                          options.audit_log_lines_per_second, options.noise_log_lines_per_second},
-            stats),
+        router(engine, tokens,
+               RouterOptions{
+                   options.rate_per_second, options.rate_burst, options.reports_dir, 64u << 20,
+                   options.static_assets, options.log, options.audit_log_lines_per_second,
+                   options.noise_log_lines_per_second, options.store_key, options.find_key,
+                   options.tls.has_value() || srv::is_loopback_address(options.bind_address)},
+               stats),
         server(
             srv::ServerOptions{options.bind_address, options.port, std::max(1, options.io_threads),
                                options.max_connections, options.max_body_bytes,
                                options.max_header_bytes, options.idle_timeout, true, "botengine",
-                               std::nullopt, std::chrono::milliseconds(10'000),
+                               options.tls, std::chrono::milliseconds(10'000),
                                options.reserved_connections, options.reserve_idle_timeout},
             *this) {}
 
@@ -109,9 +111,9 @@ struct ApiServer::Impl final : srv::Handler {
 
   // The reserve: probes (one request each) and admins; health is what it is kept for.
   srv::ReserveUse reserve_use(const srv::Request& req) override {
-    const User* user = router.user_of(req.header("Authorization"));
+    const auto user = router.user_of(req.header("Authorization"));
     srv::ReserveUse use = srv::ReserveUse::kRefuse;
-    if (user != nullptr && user->admin) {
+    if (user && user->admin) {
       use = srv::ReserveUse::kKeep;
     } else if (req.method == "GET" &&
                (req.path() == "/api/v1/health" || req.path() == "/metrics")) {
@@ -257,7 +259,26 @@ class StreamSession final : public srv::WsHandler {
   }
 
   bool visible(const engine::StreamItem& item) const {
-    return item.bot == kNoBot || user_.admin || item.owner == user_.id;
+    if (user_.admin) return true;
+    if (item.bot != kNoBot) return item.owner == user_.id;
+    // An engine-wide event about an account (its kill switch, its balances) is its owner's.
+    const auto account = account_of(item.json);
+    if (!account) return true;
+    const auto model = server_.engine.read_model();
+    const engine::AccountView* a = model ? model->find_account(AccountId{*account}) : nullptr;
+    return a != nullptr && a->owner == user_.id;
+  }
+
+  // The top-level "account":N of a stream event, if it has one.
+  static std::optional<std::uint32_t> account_of(std::string_view json) {
+    constexpr std::string_view kKey = "\"account\":";
+    const std::size_t at = json.find(kKey);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::uint32_t id = 0;
+    const char* begin = json.data() + at + kKey.size();
+    const auto parsed = std::from_chars(begin, json.data() + json.size(), id);
+    // A value that is not a number is treated as naming an account nobody owns: hidden.
+    return parsed.ec == std::errc{} ? id : 0xFFFF'FFFFu;
   }
 
   bool superseded_price(const engine::StreamItem& item) const {

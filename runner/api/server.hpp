@@ -31,6 +31,7 @@
 
 #include "core/expected.hpp"
 #include "engine/control.hpp"
+#include "net/server/tls_identity.hpp"
 #include "runner/api/auth.hpp"
 #include "runner/api/router.hpp"
 
@@ -57,6 +58,11 @@ struct ApiOptions {
   std::size_t ws_queue_messages = 4096;
   std::chrono::milliseconds ws_poll_interval{20};
   int ws_send_buffer_bytes = 0;  // SO_SNDBUF for stream sockets; 0: the OS default
+  // HTTPS and wss: the certificate chain and key (docs/CONFIG.md, api.tls); none: plain HTTP.
+  std::optional<net::server::TlsIdentity> tls;
+  // Key uploads (RouterOptions::store_key); empty: POST /api/v1/accounts/{id}/keys refused.
+  decltype(RouterOptions::store_key) store_key;
+  decltype(RouterOptions::find_key) find_key;  // attaching a stored entry by name
 };
 
 class ApiServer {

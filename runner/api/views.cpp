@@ -54,19 +54,9 @@ void write_fill(JsonWriter& w, const engine::FillView& f) {
       .end_object();
 }
 
-namespace {
-
-std::string_view owner_name(const TokenStore& tokens, UserId owner) {
-  if (owner == kEngineUser) return "engine";
-  const User* u = tokens.find(owner);
-  return u != nullptr ? std::string_view(u->name) : std::string_view("unknown");
-}
-
-}  // namespace
-
-void write_bot_fields(JsonWriter& w, const BotView& b, const TokenStore& tokens) {
+void write_bot_fields(JsonWriter& w, const BotView& b, std::string_view owner_name) {
   w.field("id", index_of(b.id))
-      .field("owner", owner_name(tokens, b.owner))
+      .field("owner", owner_name)
       .field("name", b.name)
       .field("type", b.type)
       .field("venue", b.venue)
@@ -84,7 +74,78 @@ void write_bot_fields(JsonWriter& w, const BotView& b, const TokenStore& tokens)
   write_position(w, b.position);
 }
 
-void write_engine(JsonWriter& w, const engine::EngineView& e) {
+void write_balances(JsonWriter& w, const std::vector<engine::BalanceView>& balances) {
+  w.begin_array();
+  for (const auto& b : balances)
+    w.begin_object()
+        .field("asset", b.asset)
+        .field("free", b.free)
+        .field("locked", b.locked)
+        .end_object();
+  w.end_array();
+}
+
+void write_account(JsonWriter& w, const engine::AccountView& a, std::string_view owner_name) {
+  w.begin_object()
+      .field("id", index_of(a.id))
+      .field("owner", owner_name)
+      .field("owner_id", index_of(a.owner))
+      .field("name", a.name)
+      .field("venue", a.venue)
+      .field("mode", a.mode)
+      .field("endpoint", a.endpoint)
+      .field("rest_url", a.rest_url)
+      .field("ws_api_url", a.ws_api_url)
+      .field("stream_url", a.stream_url)
+      .field("key_name", a.key_name)
+      .field("key_fingerprint", a.key_fingerprint)
+      .field("kill_switch", a.kill_switch)
+      .field("removed", a.removed)
+      .field("bots", a.bots);
+  w.key("balances");
+  write_balances(w, a.balances);
+  w.end_object();
+}
+
+void write_user(JsonWriter& w, const engine::UserView& u) {
+  w.begin_object()
+      .field("id", index_of(u.id))
+      .field("name", u.name)
+      .field("role", u.admin ? "admin" : "user")
+      .field("disabled", u.disabled)
+      .field("changed", u.changed)
+      .end_object();
+}
+
+HttpResponse command_response(const engine::CommandResult& result, int ok_status,
+                              std::string_view not_found) {
+  using engine::CommandStatus;
+  switch (result.status) {
+    case CommandStatus::kAccepted: {
+      JsonWriter w;
+      w.begin_object();
+      if (result.bot != kNoBot) w.field("id", index_of(result.bot));
+      w.field("sequence", result.sequence).end_object();
+      return json_response(ok_status, std::move(w).str());
+    }
+    case CommandStatus::kInvalid:
+      if (result.errors.empty()) return errors_response({{"", result.message}});
+      return errors_response(result.errors);
+    case CommandStatus::kNotFound:
+      return error_response(404, "not_found",
+                            result.message.empty() ? not_found : std::string_view(result.message));
+    case CommandStatus::kConflict:
+      return error_response(409, "conflict", result.message);
+    case CommandStatus::kUnavailable:
+      return error_response(503, "unavailable", result.message);
+    case CommandStatus::kTimeout:
+      return error_response(504, "timeout",
+                            result.message.empty() ? "journaled, not yet applied" : result.message);
+  }
+  return error_response(500, "internal", "unknown command status");
+}
+
+void write_engine(JsonWriter& w, const engine::EngineView& e, bool balances) {
   w.begin_object()
       .field("last_sequence", e.last_sequence)
       .field("journal_committed", e.journal_committed)
@@ -121,12 +182,8 @@ void write_engine(JsonWriter& w, const engine::EngineView& e) {
         .end_object();
   }
   w.end_array();
-  w.key("balances").begin_array();
-  for (const auto& b : e.balances) {
-    w.begin_object().field("asset", b.asset).field("free", b.free).field("locked", b.locked);
-    w.end_object();
-  }
-  w.end_array();
+  w.key("balances");
+  write_balances(w, balances ? e.balances : std::vector<engine::BalanceView>{});
   w.field("inputs", e.inputs)
       .field("orders_sent", e.orders_sent)
       .field("fills", e.fills)
@@ -159,10 +216,10 @@ HttpResponse errors_response(const std::vector<config::FieldError>& errors) {
   return json_response(422, std::move(w).str());
 }
 
-std::string bot_summary_json(const BotView& bot, const TokenStore& tokens) {
+std::string bot_summary_json(const BotView& bot, std::string_view owner_name) {
   JsonWriter w;
   w.begin_object();
-  write_bot_fields(w, bot, tokens);
+  write_bot_fields(w, bot, owner_name);
   w.end_object();
   return std::move(w).str();
 }

@@ -1,5 +1,7 @@
 // A running ApiServer on an ephemeral port over the in-memory FakeControlPlane, with three
-// users: admin (admin), alice and bob (users). Log lines are kept for assertions.
+// users: admin (admin), alice and bob (users), imported into the fake as the engine imports
+// the tokens file, so requests authenticate against the read model's users. Log lines are
+// kept for assertions.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json_config.hpp"
 #include "runner/api/server.hpp"
 #include "tests/api/fake_control_plane.hpp"
 #include "tests/api/test_client.hpp"
@@ -28,11 +31,25 @@ inline constexpr std::string_view kRsiConfig =
     R"({"name":"btc rsi","symbol":"BTCUSDT","timeframe":"15m",)"
     R"("strategy":{"type":"rsi","parameters":{"period":14,"oversold":30,"overbought":70,"quote_amount":100.0}}})";
 
+// A reply's JSON body (a failed expectation when it does not parse).
+inline config::Value json(const Reply& r) {
+  auto v = config::parse(r.body);
+  EXPECT_TRUE(v.has_value()) << r.body;
+  return v ? std::move(*v) : config::Value{};
+}
+
+// A member's text (a string's value or a number's JSON text), "<absent>" when missing.
+inline std::string field(const config::Value& v, std::string_view key) {
+  const config::Value* f = v.find(key);
+  return f != nullptr ? f->text : std::string("<absent>");
+}
+
 class ApiServerTest : public ::testing::Test {
  public:
   void start(ApiOptions options = {}) {
     auto tokens = TokenStore::parse(tokens_file_text());
     ASSERT_TRUE(tokens.has_value()) << tokens.error();
+    engine_.import_users(tokens->entries());
     options.port = 0;
     options.log = [this](std::string_view line) {
       std::lock_guard lock(log_mutex_);

@@ -16,17 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-config::Value json(const Reply& r) {
-  auto v = config::parse(r.body);
-  EXPECT_TRUE(v.has_value()) << r.body;
-  return v ? std::move(*v) : config::Value{};
-}
-
-std::string field(const config::Value& v, std::string_view key) {
-  const config::Value* f = v.find(key);
-  return f != nullptr ? f->text : std::string("<absent>");
-}
-
 std::uint32_t create_rsi(ApiServerTest& t, std::string_view token) {
   auto r = t.call("POST", "/api/v1/bots", token, kRsiConfig);
   EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no reply");
@@ -470,7 +459,8 @@ TEST_F(ApiServerTest, shouldAppendApiCountersToTheEngineMetrics) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
   EXPECT_EQ(m->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(m->body.find("botengine_inputs_total 0\n"), std::string::npos) << m->body;
+  // The fake's journal holds the tokens-file import: 3 users and account 0.
+  EXPECT_NE(m->body.find("botengine_inputs_total 4\n"), std::string::npos) << m->body;
   EXPECT_NE(m->body.find("botengine_api_responses_total{code=\"401\"} 1\n"), std::string::npos)
       << m->body;
   EXPECT_NE(m->body.find("botengine_api_unauthorized_total 1\n"), std::string::npos) << m->body;
@@ -484,7 +474,10 @@ TEST_F(ApiServerTest, shouldServeEngineBalancesConditionsAndTemplates) {
   ASSERT_TRUE(e);
   EXPECT_EQ(field(json(*e), "topology"), "fused");
   EXPECT_NE(e->body.find(R"("rejects_by_reason":{"max_position":1})"), std::string::npos);
+  // Account 0 is the admin's: alice sees none of its balances, the admin does.
   auto b = call("GET", "/api/v1/balances", kAliceToken);
+  EXPECT_EQ(b->body, R"({"balances":[],"accounts":[]})");
+  b = call("GET", "/api/v1/balances", kAdminToken);
   EXPECT_NE(b->body.find(R"({"asset":"USDT","free":"10000.00000000","locked":"0.00000000"})"),
             std::string::npos);
   auto c = call("GET", "/api/v1/conditions", kAliceToken);

@@ -55,7 +55,20 @@ struct Divergence {
   int occurrence;
   std::string reason;
 };
-const std::vector<Divergence> kKnownDivergences = {};
+// Users and accounts: the engine's fold of them is the engine part of issue 16, built in
+// parallel; until it lands engine/directory_commands.cpp answers 503 and the read model has
+// no accounts. Each entry fails the test once the engine answers as the doc says.
+constexpr std::string_view kNoAccountsYet =
+    "issue 16: the engine's users and accounts are not built yet (503, no accounts)";
+const std::vector<Divergence> kKnownDivergences = {
+    {"POST /api/v1/accounts", 1, std::string(kNoAccountsYet)},
+    {"GET /api/v1/accounts", 2, std::string(kNoAccountsYet)},
+    {"PUT /api/v1/accounts/1/kill-switch", 1, std::string(kNoAccountsYet)},
+    {"DELETE /api/v1/accounts/1/kill-switch", 1, std::string(kNoAccountsYet)},
+    {"POST /api/v1/users", 1, std::string(kNoAccountsYet)},
+    {"PATCH /api/v1/users/4", 1, std::string(kNoAccountsYet)},
+    {"POST /api/v1/users/4/token", 1, std::string(kNoAccountsYet)},
+};
 
 // The journal sequence an accepted command's answer carries ({"id": 1, "sequence": 42}).
 std::optional<SequenceNumber> answered_sequence(const DocExample& e, const Reply& reply) {
@@ -86,6 +99,11 @@ class EngineApiDocTest : public ::testing::Test {
     auto config = engine::parse_engine_config(kDeployment);
     ASSERT_TRUE(config.has_value()) << config::format_errors(config.error());
     config->data_dir = (dir_ / "data").string();
+    // The fixture's users, imported as `botengine run` imports the tokens file.
+    auto users = TokenStore::parse(tokens_file_text());
+    ASSERT_TRUE(users.has_value()) << users.error();
+    for (const TokenStore::Entry& u : users->entries())
+      config->initial_users.push_back({u.name, u.admin, u.token_sha256});
     auto opened = engine::Engine::open(std::move(*config));
     ASSERT_TRUE(opened.has_value()) << opened.error();
     engine_ = std::move(*opened);

@@ -1,6 +1,9 @@
 #include "tests/api/fake_control_plane.hpp"
 
 #include <algorithm>
+#include <array>
+
+#include "core/names.hpp"
 
 #include "strategies/bots/registry.hpp"
 
@@ -26,6 +29,19 @@ bots::InstrumentResolver resolver() {
     return venue == "binance" && symbol == "BTCUSDT" ? &info : nullptr;
   };
 }
+
+// The audit's command names for the commands the fake takes (the engine's are its own).
+constexpr std::array<Named<OperatorCommandKind>, 9> kCommandNames{{
+    {OperatorCommandKind::kCreateBot, "create_bot"},
+    {OperatorCommandKind::kUpdateBot, "update_bot"},
+    {OperatorCommandKind::kDeleteBot, "delete_bot"},
+    {OperatorCommandKind::kStartBot, "start_bot"},
+    {OperatorCommandKind::kStopBot, "stop_bot"},
+    {OperatorCommandKind::kPauseBot, "pause_bot"},
+    {OperatorCommandKind::kResumeBot, "resume_bot"},
+    {OperatorCommandKind::kKillSwitchSet, "kill_switch_set"},
+    {OperatorCommandKind::kKillSwitchReset, "kill_switch_reset"},
+}};
 
 CommandResult status(CommandStatus s, std::string message) {
   CommandResult r;
@@ -58,6 +74,12 @@ void FakeControlPlane::publish_locked() {
   m->engine.healthy = healthy_;
   if (!problem_.empty()) m->engine.problems.push_back(problem_);
   m->bots = bots_;
+  m->users = users_;
+  m->accounts = accounts_;
+  for (engine::AccountView& a : m->accounts) {
+    a.kill_switch = std::find(killed_accounts_.begin(), killed_accounts_.end(), index_of(a.id)) !=
+                    killed_accounts_.end();
+  }
   std::vector<BotId> subscribers;
   for (const BotView& b : bots_)
     subscribers.push_back(b.id);
@@ -80,9 +102,9 @@ CommandResult FakeControlPlane::accepted_locked(BotId bot, UserId user, Operator
   commands_.push_back({user, kind, bot});
   CommandResult r;
   r.bot = bot;
-  r.sequence = ++sequence_;
-  publish_locked();
-  return r;
+  return audited_locked(
+      user, name_of(kCommandNames, kind, "restart_bot"),
+      bot == kNoBot ? std::string("global") : "bot " + std::to_string(index_of(bot)), r);
 }
 
 std::vector<config::FieldError> FakeControlPlane::validate_bot_config(std::string_view json) const {
@@ -179,10 +201,13 @@ CommandResult FakeControlPlane::kill_switch(UserId user, bool is_admin, CommandS
     b->kill_switch = set;
     return accepted_locked(b->id, user, kind);
   }
-  if (!is_admin) return status(CommandStatus::kNotFound, "no such account");
   if (scope == CommandScope::kGlobal) {
+    if (!is_admin) return status(CommandStatus::kNotFound, "no such account");
     global_kill_ = set;
   } else {
+    const engine::AccountView* a = find_account_locked(AccountId{id});
+    if (a == nullptr || a->removed || (!is_admin && a->owner != user))
+      return status(CommandStatus::kNotFound, "no such account");
     std::erase(killed_accounts_, id);
     if (set) killed_accounts_.push_back(id);
   }
@@ -229,6 +254,11 @@ SequenceNumber FakeControlPlane::push(BotId bot, std::string_view type,
   item.json += "}";
   stream_.push(std::move(item));
   return stream_seq_;
+}
+
+SequenceNumber FakeControlPlane::push_engine_event(std::string_view type,
+                                                   std::string_view extra_fields) {
+  return push(kNoBot, type, extra_fields);
 }
 
 void FakeControlPlane::skip(SequenceNumber records) {

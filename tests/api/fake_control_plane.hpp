@@ -2,7 +2,11 @@
 // a test fixture, not the engine. Bot configs are validated by the real BotRegistry (so 422s
 // name the same fields the engine will), bots live in a vector, the stream is a bounded
 // buffer (the engine's own StreamBuffer). Every command is recorded with its user, as the engine
-// journals it.
+// journals it, and listed by audit(). Users and accounts are modelled as the engine's
+// interface describes them (engine/control.hpp): import_users() is the tokens-file import of
+// a journal without users (account 0, the paper account, goes to the first admin); the
+// commands validate their JSON, name every bad field, check ownership and record an audit
+// entry, applied or refused.
 //
 // Thread-safety: every member takes one mutex, so the TSan tests can hit it from many threads.
 #pragma once
@@ -13,6 +17,7 @@
 
 #include "engine/control.hpp"
 #include "engine/stream_buffer.hpp"
+#include "runner/api/auth.hpp"
 
 namespace be::api::test {
 
@@ -32,22 +37,22 @@ class FakeControlPlane final : public engine::ControlPlane {
   engine::StreamBatch stream_since(SequenceNumber after, std::size_t max) const override;
   engine::StreamWindow stream_window() const override;
   std::string metrics_text() const override;
-  // Users and accounts: not modelled yet (answer 503), until the API's account routes need them.
-  engine::CommandResult create_user(UserId, std::string_view) override { return unavailable(); }
-  engine::CommandResult update_user(UserId, UserId, std::string_view) override {
-    return unavailable();
-  }
-  engine::CommandResult create_account(UserId, std::string_view) override {
-    return unavailable();
-  }
-  engine::CommandResult remove_account(UserId, AccountId) override { return unavailable(); }
-  engine::CommandResult attach_key(UserId, AccountId, std::string_view,
-                                   std::string_view) override {
-    return unavailable();
-  }
-  std::vector<engine::AuditEntry> audit(SequenceNumber, std::size_t) const override { return {}; }
+  engine::CommandResult create_user(UserId by, std::string_view json) override;
+  engine::CommandResult update_user(UserId by, UserId user, std::string_view json) override;
+  engine::CommandResult create_account(UserId by, std::string_view json) override;
+  engine::CommandResult remove_account(UserId by, AccountId account) override;
+  engine::CommandResult attach_key(UserId by, AccountId account, std::string_view key_name,
+                                   std::string_view key_fingerprint) override;
+  std::vector<engine::AuditEntry> audit(SequenceNumber after, std::size_t max) const override;
 
   // Test controls.
+  // The engine's first start of this version: the tokens file's users (ids from 1, in file
+  // order) and account 0 for the first admin. Ignored once there are users.
+  void import_users(const std::vector<TokenStore::Entry>& users);
+  // Gives a bot to an account (the bot's owner must own it).
+  void assign_account(BotId bot, AccountId account);
+  // A stream event without a bot (engine-wide), e.g. about an account.
+  SequenceNumber push_engine_event(std::string_view type, std::string_view extra_fields);
   struct Command {
     UserId user{};
     OperatorCommandKind kind{};
@@ -69,13 +74,17 @@ class FakeControlPlane final : public engine::ControlPlane {
   void add_activity(BotId bot);
 
  private:
-  static engine::CommandResult unavailable() {
-    engine::CommandResult r;
-    r.status = engine::CommandStatus::kUnavailable;
-    r.message = "not modelled by the fake";
-    return r;
-  }
   void publish_locked();
+  // Records an audit entry (and the journal sequence) for an applied or refused command.
+  engine::CommandResult audited_locked(UserId by, std::string_view command, std::string target,
+                                       engine::CommandResult result);
+  engine::UserView* find_user_locked(UserId id);
+  engine::AccountView* find_account_locked(AccountId id);
+  // Finds a live account (404 and audited when none), lets `apply` change it or name a
+  // refusal, and audits the command either way (fake_directory.cpp).
+  template <class Apply>
+  engine::CommandResult on_account(UserId by, std::string_view command, AccountId account,
+                                   Apply&& apply);
   engine::BotView* find_locked(BotId id, UserId user, bool is_admin);
   engine::CommandResult accepted_locked(BotId bot, UserId user, OperatorCommandKind kind);
 
@@ -88,6 +97,9 @@ class FakeControlPlane final : public engine::ControlPlane {
   std::string problem_;
   SequenceNumber sequence_ = 0;
   std::vector<Command> commands_;
+  std::vector<engine::UserView> users_;
+  std::vector<engine::AccountView> accounts_;
+  std::vector<engine::AuditEntry> audit_;
   engine::StreamBuffer stream_;
   SequenceNumber stream_seq_ = 0;  // the last journal seq handed out to the stream
   std::shared_ptr<const engine::ReadModel> model_;

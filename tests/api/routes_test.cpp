@@ -18,7 +18,9 @@ class RoutesTest : public ::testing::Test {
   RoutesTest()
       : tokens_(*TokenStore::parse(tokens_file_text())),
         router_(engine_, tokens_,
-                RouterOptions{1e6, 1e6, {}, 1u << 20, {}, [](std::string_view) {}, 1e6}, stats_) {}
+                RouterOptions{
+                    1e6, 1e6, {}, 1u << 20, {}, [](std::string_view) {}, 1e6, 20.0, {}, {}, false},
+                stats_) {}
 
   HttpResponse call(std::string_view method, std::string_view target, std::string_view body = {}) {
     const std::string auth = "Bearer " + std::string(kAliceToken);

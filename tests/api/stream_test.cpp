@@ -86,6 +86,26 @@ TEST_F(ApiServerTest, shouldStreamOnlyTheCallersBotsAndMarketDataToUsers) {
   }
 }
 
+TEST_F(ApiServerTest, shouldStreamAccountEventsOnlyToTheAccountsOwner) {
+  start();
+  for (std::string_view owner : {"2", "3"}) {  // alice's account 1, bob's account 2
+    const std::string body =
+        R"({"owner":)" + std::string(owner) + R"(,"name":"main","venue":"binance","mode":"paper"})";
+    ASSERT_EQ(call("POST", "/api/v1/accounts", kAdminToken, body)->status, 201);
+  }
+  TestClient alice;
+  ASSERT_TRUE(alice.connect(port_));
+  ASSERT_TRUE(alice.ws_handshake("/api/v1/stream", kAliceToken));
+  ASSERT_TRUE(alice.ws_read());
+  engine_.push_engine_event("kill_switch", R"("scope":"account","account":2,"set":true)");
+  engine_.push_engine_event("kill_switch", R"("scope":"account","account":1,"set":true)");
+  engine_.push_engine_event("kill_switch", R"("scope":"account","account":"x","set":true)");
+  engine_.push_engine_event("kill_switch", R"("scope":"account","account":0,"set":true)");
+  engine_.push(kNoBot, "price");
+  // Bob's account 2, an unreadable account and the admin's account 0 are not hers.
+  EXPECT_EQ(read_seqs(alice, 2), (std::vector<SequenceNumber>{2, 5}));
+}
+
 TEST_F(ApiServerTest, shouldRefuseAStreamWithoutAValidToken) {
   start();
   TestClient none, wrong;

@@ -382,6 +382,50 @@ async function story(browser, base, tokens, art, hasReport) {
   await bobCtx.close();
 }
 
+// Accounts (issue 16): each user's Overview shows only their own accounts' balances (alice
+// owns none: account 0, the paper account, is the first admin's), the Accounts page lists the
+// caller's accounts, and only an admin sees the users there.
+async function accountsStory(browser, base, tokens, art) {
+  for (const [who, admin] of [['alice', false], ['admin', true]]) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // Armed before signing in: the Overview's first fetch of the caller's balances.
+    const balances = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/balances');
+    await signIn(page, base, tokens[who]);
+    const answer = await (await balances).json();
+    await page.waitForFunction((want) => document.querySelectorAll('#overview-balances tbody td.muted').length
+      === (want ? 0 : 1), admin);
+    const rows = await tableCells(page, 'Balances of your accounts');
+    if (admin) {
+      check(rows.length > 0 && rows.length === answer.balances.length && rows.every((r) => r[0] === 'paper (0)'),
+            `the admin's Overview shows the paper account's balances (${JSON.stringify(rows)})`);
+    } else {
+      check(answer.balances.length === 0 && answer.accounts.length === 0,
+            `the API shows alice no balances of accounts she does not own (${JSON.stringify(answer)})`);
+      check(rows.length === 1 && rows[0][0] === 'No balances: you own no account.',
+            `alice's Overview shows no balances of the admin's account (${JSON.stringify(rows)})`);
+    }
+    await shot(page, art, `11-${who}-overview-balances`);
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    await page.getByRole('heading', { name: 'Accounts', level: 2 }).waitFor();
+    if (admin) {
+      await page.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
+      const users = (await tableCells(page, 'Users')).map((r) => r[1]);
+      check(['admin', 'alice', 'bob'].every((u) => users.includes(u)), `the admin's Accounts page lists the users (${users})`);
+    } else {
+      check(await page.getByRole('heading', { name: 'Users' }).count() === 0, 'alice\'s Accounts page has no users section');
+    }
+    await checkLabels(page, `${who} accounts`);
+    await checkNoLies(page, `${who} accounts`);
+    await shot(page, art, `12-${who}-accounts`);
+    check(errors.length === 0, `no script errors in ${who}'s accounts pages${errors.length ? `: ${errors.join(' | ')}` : ''}`);
+    await ctx.close();
+  }
+}
+
 async function main() {
   const a = args();
   const art = path.resolve(a.artifacts || path.join(HERE, 'artifacts'));
@@ -419,6 +463,7 @@ async function main() {
              '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     await story(browser, base, tokens, art, Boolean(runner));
+    await accountsStory(browser, base, tokens, art);
   } catch (e) {
     failures++;
     console.log(`FAIL ${e.stack || e}`);

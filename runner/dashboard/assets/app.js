@@ -7,6 +7,7 @@
 import { api, session, Stream } from './api.js';
 import { h } from './dom.js';
 import { botsPage, botPage, newBotPage } from './bot_pages.js';
+import { accountsPage } from './accounts_pages.js';
 import {
   overviewPage, killSwitchPage, conditionsPage, reportsPage,
 } from './engine_pages.js';
@@ -141,6 +142,7 @@ function render() {
     case 'new': page = newBotPage(main); break;
     case 'kill-switch': page = killSwitchPage(main); break;
     case 'conditions': page = conditionsPage(main); break;
+    case 'accounts': page = accountsPage(main); break;
     case 'reports': page = reportsPage(main, arg); break;
     case 'overview': page = overviewPage(main); break;
     default: location.hash = '#/overview'; return;

@@ -1,6 +1,8 @@
-// The pages about the engine as a whole: the overview (health, feeds, latency, balances), the
-// kill switches, the shared condition registry and the backtest/replay reports.
+// The pages about the engine as a whole: the overview (health, feeds, latency, the caller's
+// accounts' balances), the kill switches, the shared condition registry and the
+// backtest/replay reports.
 import { api } from './api.js';
+import { balanceRows, balancesTable } from './accounts_pages.js';
 import { lineChart } from './chart.js';
 import { h, table, stateBadge, card, fmtTime, fmtMicros } from './dom.js';
 import {
@@ -11,7 +13,16 @@ import {
 export function overviewPage(main) {
   const body = h('div', { id: 'overview-body' });
   main.append(pageTitle('Overview'), body);
+  // Balances come from GET /api/v1/balances (the caller's accounts only), not from the engine
+  // view: kept in their own box, which each redraw re-attaches.
+  const balancesBox = h('div', { id: 'overview-balances' }, balancesTable([]));
+  const balancesChanged = changeDetector();
+  const fetchBalances = () => api('/balances').then((answer) => {
+    const rows = balanceRows(answer);
+    if (balancesChanged(rows)) balancesBox.replaceChildren(balancesTable(rows));
+  }).catch((e) => handleError(e, 'Balances'));
   const refresh = () => {
+    fetchBalances();
     const e = state.engine;
     if (!e) { body.replaceChildren(h('p', { class: 'muted' }, 'Waiting for the engine…')); return; }
     const lagDurable = Math.max(0, (e.journal_committed || 0) - (e.journal_durable || 0));
@@ -61,12 +72,8 @@ export function overviewPage(main) {
         { label: 'Max', num: true, get: (s) => fmtMicros(s.max) },
       ], e.latency || [], 'No latency samples yet.'),
       h('div', { class: 'grid2' },
-        h('section', { 'aria-labelledby': 'balances-h' }, h('h2', { id: 'balances-h' }, 'Balances (paper account)'),
-          table('Balances', [
-            { label: 'Asset', get: (b) => b.asset },
-            { label: 'Free', num: true, get: (b) => b.free },
-            { label: 'Locked', num: true, get: (b) => b.locked },
-          ], e.balances || [])),
+        h('section', { 'aria-labelledby': 'balances-h' }, h('h2', { id: 'balances-h' }, 'Balances (your accounts)'),
+          balancesBox),
         h('section', { 'aria-labelledby': 'rejects-h' }, h('h2', { id: 'rejects-h' }, 'Risk rejects by reason'),
           table('Risk rejects by reason', [
             { label: 'Reason', get: (r) => r[0] },
