@@ -1,24 +1,248 @@
-// Users and accounts commands (engine/control.hpp). PLACEHOLDER until the users-and-accounts
-// fold lands (issue 16): every command answers 503 and says so; nothing is journaled.
+// Users and accounts commands (engine/control.hpp, docs/ACCOUNTS.md): validated against the
+// directory as last published, with every bad field named, then journaled as an
+// OperatorCommand (with who issued it) and the kBlob holding its JSON; the fold applies them
+// (engine/directory.hpp). Directory commands, and the account checks of bot commands, run one
+// at a time (directory_mutex) and each answer waits for a read model that shows it, so the
+// next one is validated against the state it will be applied to. The audit log of every
+// journaled operator command lives here too.
 #include "engine/engine_impl.hpp"
 
 namespace be::engine {
+
 namespace {
-CommandResult not_yet() {
+
+CommandResult invalid(std::vector<config::FieldError> errors) {
   CommandResult r;
-  r.status = CommandStatus::kUnavailable;
-  r.message = "users and accounts are not built yet";
+  r.status = CommandStatus::kInvalid;
+  r.message = config::format_errors(errors);
+  r.errors = std::move(errors);
   return r;
 }
+
+CommandResult missing(std::string what) {
+  CommandResult r;
+  r.status = CommandStatus::kNotFound;
+  r.message = std::move(what);
+  return r;
+}
+
+// The API route each command comes from (what the audit shows; docs/API.md).
+constexpr std::array<Named<OperatorCommandKind>, 19> kRoutes{{
+    {OperatorCommandKind::kCreateBot, "POST /api/v1/bots"},
+    {OperatorCommandKind::kUpdateBot, "PUT /api/v1/bots/{id}"},
+    {OperatorCommandKind::kDeleteBot, "DELETE /api/v1/bots/{id}"},
+    {OperatorCommandKind::kStartBot, "POST /api/v1/bots/{id}/start"},
+    {OperatorCommandKind::kStopBot, "POST /api/v1/bots/{id}/stop"},
+    {OperatorCommandKind::kPauseBot, "POST /api/v1/bots/{id}/pause"},
+    {OperatorCommandKind::kResumeBot, "POST /api/v1/bots/{id}/resume"},
+    {OperatorCommandKind::kKillSwitchSet, "POST /api/v1/kill-switch"},
+    {OperatorCommandKind::kKillSwitchReset, "POST /api/v1/kill-switch"},
+    {OperatorCommandKind::kCircuitReset, "POST /api/v1/bots/{id}/start"},
+    {OperatorCommandKind::kRestartBot, "POST /api/v1/bots/{id}/restart"},
+    {OperatorCommandKind::kShutdown, "engine: shutdown"},
+    {OperatorCommandKind::kDiskReserveSet, "engine: disk watch"},
+    {OperatorCommandKind::kDiskReserveReset, "engine: disk watch"},
+    {OperatorCommandKind::kCreateUser, "POST /api/v1/users"},
+    {OperatorCommandKind::kUpdateUser, "PATCH /api/v1/users/{id}"},
+    {OperatorCommandKind::kCreateAccount, "POST /api/v1/accounts"},
+    {OperatorCommandKind::kRemoveAccount, "DELETE /api/v1/accounts/{id}"},
+    {OperatorCommandKind::kAttachKey, "PUT /api/v1/accounts/{id}/key"},
+}};
+
+std::string target_of(const OperatorCommand& c) {
+  using K = OperatorCommandKind;
+  switch (c.kind) {
+    case K::kCreateUser:
+    case K::kUpdateUser:
+      return "user " + std::to_string(c.account);
+    case K::kCreateAccount:
+    case K::kRemoveAccount:
+    case K::kAttachKey:
+      return "account " + std::to_string(c.account);
+    case K::kShutdown:
+    case K::kDiskReserveSet:
+    case K::kDiskReserveReset:
+      return "global";
+    default:
+      if (c.scope == CommandScope::kAccount) return "account " + std::to_string(c.account);
+      if (c.bot == kNoBot) return "global";
+      return "bot " + std::to_string(index_of(c.bot));
+  }
+}
+
+// Directory commands are an admin's: the API checks the caller's role, and the engine does
+// too, so a user id that is not an enabled admin never reaches them. The engine itself (the
+// import) may, and so may anyone while the directory holds no user (a deployment before its
+// first import).
+bool may_manage(const Directory& d, UserId by) {
+  if (by == kEngineUser || d.users().empty()) return true;
+  const DirectoryUser* u = d.user(by);
+  return u != nullptr && u->admin && !u->disabled;
+}
+
+CommandResult not_admin() {
+  return missing("users and accounts are managed by an admin");
+}
+
 }  // namespace
 
-CommandResult Engine::create_user(UserId, std::string_view) { return not_yet(); }
-CommandResult Engine::update_user(UserId, UserId, std::string_view) { return not_yet(); }
-CommandResult Engine::create_account(UserId, std::string_view) { return not_yet(); }
-CommandResult Engine::remove_account(UserId, AccountId) { return not_yet(); }
-CommandResult Engine::attach_key(UserId, AccountId, std::string_view, std::string_view) {
-  return not_yet();
+std::shared_ptr<const Directory> Engine::Impl::published_directory() const {
+  std::lock_guard lock(model_mutex);
+  return directory_view;
 }
-std::vector<AuditEntry> Engine::audit(SequenceNumber, std::size_t) const { return {}; }
+
+CommandResult Engine::Impl::submit_directory(OperatorCommand c, std::uint32_t blob_kind,
+                                             const std::string* blob) {
+  CommandResult r = submit(c, blob, blob_kind);
+  if (r.status == CommandStatus::kAccepted) r.created_id = c.account;
+  return r;
+}
+
+CommandResult Engine::create_user(UserId by, std::string_view json) {
+  std::lock_guard serial(impl_->directory_mutex);
+  const auto d = impl_->published_directory();
+  if (!may_manage(*d, by)) return not_admin();
+  std::vector<config::FieldError> errors;
+  if (!d->check_create_user(json, errors)) return invalid(std::move(errors));
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kCreateUser;
+  c.user_id = index_of(by);
+  c.account = index_of(d->next_user());
+  const std::string blob(json);
+  return impl_->submit_directory(c, kUserBlobKind, &blob);
+}
+
+CommandResult Engine::update_user(UserId by, UserId user, std::string_view json) {
+  std::lock_guard serial(impl_->directory_mutex);
+  const auto d = impl_->published_directory();
+  if (!may_manage(*d, by)) return not_admin();
+  if (d->user(user) == nullptr) return missing("no such user");
+  std::vector<config::FieldError> errors;
+  if (!d->check_update_user(user, json, errors)) return invalid(std::move(errors));
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kUpdateUser;
+  c.user_id = index_of(by);
+  c.account = index_of(user);
+  const std::string blob(json);
+  return impl_->submit_directory(c, kUserBlobKind, &blob);
+}
+
+CommandResult Engine::create_account(UserId by, std::string_view json) {
+  std::lock_guard serial(impl_->directory_mutex);
+  const auto d = impl_->published_directory();
+  if (!may_manage(*d, by)) return not_admin();
+  std::vector<config::FieldError> errors;
+  if (!d->check_create_account(json, errors)) return invalid(std::move(errors));
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kCreateAccount;
+  c.user_id = index_of(by);
+  c.account = index_of(d->next_account());
+  const std::string blob(json);
+  return impl_->submit_directory(c, kAccountBlobKind, &blob);
+}
+
+CommandResult Engine::remove_account(UserId by, AccountId account) {
+  std::lock_guard serial(impl_->directory_mutex);
+  const auto d = impl_->published_directory();
+  if (!may_manage(*d, by)) return not_admin();
+  const DirectoryAccount* a = d->account(account);
+  if (a == nullptr || a->removed) return missing("no such account");
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kRemoveAccount;
+  c.user_id = index_of(by);
+  c.account = index_of(account);
+  return impl_->submit_directory(c, 0, nullptr);
+}
+
+CommandResult Engine::attach_key(UserId by, AccountId account, std::string_view key_name,
+                                 std::string_view key_fingerprint) {
+  std::lock_guard serial(impl_->directory_mutex);
+  const auto d = impl_->published_directory();
+  if (!may_manage(*d, by)) return not_admin();
+  const DirectoryAccount* a = d->account(account);
+  if (a == nullptr || a->removed) return missing("no such account");
+  // Only the name and the fingerprint: the JSON is built here, escaped, never from the key.
+  std::string blob = "{\"key_name\":";
+  config::append_json_string(blob, key_name);
+  blob += ",\"key_fingerprint\":";
+  config::append_json_string(blob, key_fingerprint);
+  blob += "}";
+  std::vector<config::FieldError> errors;
+  if (key_name.empty() || key_name.size() > 64)
+    errors.push_back({"key_name", "must be 1 to 64 characters"});
+  if (key_fingerprint.size() != 64 ||
+      key_fingerprint.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    errors.push_back(
+        {"key_fingerprint", "must be 64 lowercase hex digits (SHA-256 of the key id)"});
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kAttachKey;
+  c.user_id = index_of(by);
+  c.account = index_of(account);
+  return impl_->submit_directory(c, kKeyBlobKind, &blob);
+}
+
+// ---- Import -----------------------------------------------------------------------------------
+
+// The tokens file's users, journaled by the engine itself (user 0) when the journal holds
+// none, in file order so that each keeps its id (line n: user n). Each gets a paper account:
+// the first user account 0 (the deployment's paper account, whose balances the journal
+// already holds: it is credited nothing more), every other one an account of its own opened
+// with the deployment's paper balances.
+Expected<bool, std::string> Engine::import_users() {
+  if (config_.initial_users.empty() || !impl_->published_directory()->users().empty()) return true;
+  std::uint32_t line = 0;
+  for (const EngineConfig::InitialUser& u : config_.initial_users) {
+    ++line;
+    std::string json = "{\"name\":";
+    config::append_json_string(json, u.name);
+    json += u.admin ? ",\"role\":\"admin\"" : ",\"role\":\"user\"";
+    json += ",\"token_sha256\":";
+    config::append_json_string(json, u.token_sha256);
+    json += "}";
+    const CommandResult user = create_user(kEngineUser, json);
+    if (user.status != CommandStatus::kAccepted) {
+      return Unexpected("importing user " + std::to_string(line) + " (" + u.name +
+                        "): " + user.message);
+    }
+    if (user.created_id != line) {
+      return Unexpected("importing user " + std::to_string(line) + ": got id " +
+                        std::to_string(user.created_id));
+    }
+    std::string account = "{\"owner\":" + std::to_string(line) + ",\"name\":\"paper\"";
+    account += line == 1 ? ",\"balances\":{}}" : "}";
+    const CommandResult a = create_account(kEngineUser, account);
+    if (a.status != CommandStatus::kAccepted) {
+      return Unexpected("importing user " + std::to_string(line) + "'s account: " + a.message);
+    }
+  }
+  return true;
+}
+
+// ---- Audit -------------------------------------------------------------------------------------
+
+void Engine::Impl::note_audit(const Event& e, std::string outcome) {
+  const auto c = e.as<OperatorCommand>();
+  std::lock_guard lock(audit_mutex);
+  if (!audit_log.empty() && audit_log.back().seq >= e.header.sequence) return;  // seen at recovery
+  if (audit_log.size() >= kMaxAudit)
+    audit_log.erase(audit_log.begin(), audit_log.begin() + kMaxAudit / 8);
+  audit_log.push_back(AuditEntry{e.header.sequence, e.header.event_time, UserId{c.user_id},
+                                 std::string(to_string(c.kind)),
+                                 std::string(name_of(kRoutes, c.kind, "")), target_of(c),
+                                 outcome.empty() ? "applied" : std::move(outcome)});
+}
+
+std::vector<AuditEntry> Engine::audit(SequenceNumber after, std::size_t max) const {
+  std::lock_guard lock(impl_->audit_mutex);
+  const auto& log = impl_->audit_log;
+  auto from = std::upper_bound(log.begin(), log.end(), after,
+                               [](SequenceNumber s, const AuditEntry& a) { return s < a.seq; });
+  std::vector<AuditEntry> out;
+  for (; from != log.end() && out.size() < max; ++from)
+    out.push_back(*from);
+  return out;
+}
 
 }  // namespace be::engine
