@@ -11,6 +11,8 @@ namespace be::engine {
 
 namespace {
 
+using config::Presence;
+
 constexpr std::uint8_t kDirectoryVersion = 1;
 
 bool is_sha256_hex(std::string_view s) noexcept {
@@ -58,7 +60,22 @@ std::optional<config::Value> parse_object(std::string_view json,
   return std::move(*doc);
 }
 
-std::optional<bool> role_admin(config::ObjectReader& r, config::Presence presence) {
+// Parses `json` as an object and hands read() a reader over it; unknown fields are named after
+// what read() reported. Nothing unless every field was good.
+template <class Read>
+auto read_object(std::string_view json, std::vector<config::FieldError>& errors, Read read)
+    -> std::optional<decltype(read(std::declval<config::ObjectReader&>()))> {
+  const std::size_t before = errors.size();
+  auto doc = parse_object(json, errors);
+  if (!doc) return std::nullopt;
+  config::ObjectReader r(*doc, "", errors);
+  auto out = read(r);
+  r.finish();
+  if (errors.size() != before) return std::nullopt;
+  return out;
+}
+
+std::optional<bool> role_admin(config::ObjectReader& r, Presence presence) {
   const auto role = r.string("role", presence, {"user", "admin"});
   if (!role) return std::nullopt;
   return *role == "admin";
@@ -70,8 +87,6 @@ std::size_t enabled_admins(std::span<const DirectoryUser> users) {
 }
 
 }  // namespace
-
-using config::Presence;
 
 const DirectoryUser* Directory::user(UserId id) const noexcept {
   const std::uint32_t i = index_of(id);
@@ -87,32 +102,28 @@ const DirectoryAccount* Directory::account(AccountId id) const noexcept {
 
 std::optional<DirectoryUser> Directory::check_create_user(
     std::string_view json, std::vector<config::FieldError>& errors) const {
-  const std::size_t before = errors.size();
-  auto doc = parse_object(json, errors);
-  if (!doc) return std::nullopt;
-  config::ObjectReader r(*doc, "", errors);
-  DirectoryUser u;
-  u.name = r.string("name", Presence::kRequired).value_or("");
-  if (r.has("name") && !is_plain_name(u.name)) {
-    r.error("name", "must be 1 to 64 letters, digits or _ - . @");
-  }
-  u.admin = role_admin(r, Presence::kOptional).value_or(false);
-  u.token_sha256 = r.string("token_sha256", Presence::kRequired).value_or("");
-  if (r.has("token_sha256") && !is_sha256_hex(u.token_sha256)) {
-    r.error("token_sha256", "must be 64 lowercase hex digits (the SHA-256 of the token)");
-  }
-  r.finish();
-  for (std::size_t i = 0; i < users_.size(); ++i) {
-    if (!u.name.empty() && users_[i].name == u.name)
-      r.error("name", "already the name of user " + std::to_string(i + 1));
-    if (!u.token_sha256.empty() && users_[i].token_sha256 == u.token_sha256)
-      r.error("token_sha256", "already another user's token");
-  }
-  if (users_.size() >= kMaxUsers) {
-    r.error("", "this deployment holds at most " + std::to_string(kMaxUsers) + " users");
-  }
-  if (errors.size() != before) return std::nullopt;
-  return u;
+  return read_object(json, errors, [&](config::ObjectReader& r) {
+    DirectoryUser u;
+    u.name = r.string("name", Presence::kRequired).value_or("");
+    if (r.has("name") && !is_plain_name(u.name)) {
+      r.error("name", "must be 1 to 64 letters, digits or _ - . @");
+    }
+    u.admin = role_admin(r, Presence::kOptional).value_or(false);
+    u.token_sha256 = r.string("token_sha256", Presence::kRequired).value_or("");
+    if (r.has("token_sha256") && !is_sha256_hex(u.token_sha256)) {
+      r.error("token_sha256", "must be 64 lowercase hex digits (the SHA-256 of the token)");
+    }
+    for (std::size_t i = 0; i < users_.size(); ++i) {
+      if (!u.name.empty() && users_[i].name == u.name)
+        r.error("name", "already the name of user " + std::to_string(i + 1));
+      if (!u.token_sha256.empty() && users_[i].token_sha256 == u.token_sha256)
+        r.error("token_sha256", "already another user's token");
+    }
+    if (users_.size() >= kMaxUsers) {
+      r.error("", "this deployment holds at most " + std::to_string(kMaxUsers) + " users");
+    }
+    return u;
+  });
 }
 
 std::optional<DirectoryUser> Directory::check_update_user(
@@ -122,148 +133,142 @@ std::optional<DirectoryUser> Directory::check_update_user(
     errors.push_back({"", "no such user"});
     return std::nullopt;
   }
-  const std::size_t before = errors.size();
-  auto doc = parse_object(json, errors);
-  if (!doc) return std::nullopt;
-  config::ObjectReader r(*doc, "", errors);
-  DirectoryUser u = *current;
-  if (auto d = r.boolean("disabled", Presence::kOptional)) u.disabled = *d;
-  if (auto admin = role_admin(r, Presence::kOptional)) u.admin = *admin;
-  if (auto t = r.string("token_sha256", Presence::kOptional)) {
-    u.token_sha256 = *t;
-    if (!is_sha256_hex(*t)) {
-      r.error("token_sha256", "must be 64 lowercase hex digits (the SHA-256 of the token)");
+  return read_object(json, errors, [&](config::ObjectReader& r) {
+    DirectoryUser u = *current;
+    if (auto d = r.boolean("disabled", Presence::kOptional)) u.disabled = *d;
+    if (auto admin = role_admin(r, Presence::kOptional)) u.admin = *admin;
+    if (auto t = r.string("token_sha256", Presence::kOptional)) {
+      u.token_sha256 = *t;
+      if (!is_sha256_hex(*t)) {
+        r.error("token_sha256", "must be 64 lowercase hex digits (the SHA-256 of the token)");
+      }
     }
-  }
-  if (!r.has("disabled") && !r.has("role") && !r.has("token_sha256")) {
-    r.error("", "nothing to change: give disabled, role or token_sha256");
-  }
-  r.finish();
-  for (std::size_t i = 0; i < users_.size(); ++i) {
-    if (i + 1 != index_of(self) && users_[i].token_sha256 == u.token_sha256)
-      r.error("token_sha256", "already another user's token");
-  }
-  // A deployment always keeps an admin who can sign in: else nobody could manage it.
-  if (current->admin && !current->disabled && (!u.admin || u.disabled) &&
-      enabled_admins(users_) == 1) {
-    r.error(u.disabled ? "disabled" : "role", "the last enabled admin cannot lose that");
-  }
-  if (errors.size() != before) return std::nullopt;
-  return u;
+    if (!r.has("disabled") && !r.has("role") && !r.has("token_sha256")) {
+      r.error("", "nothing to change: give disabled, role or token_sha256");
+    }
+    for (std::size_t i = 0; i < users_.size(); ++i) {
+      if (i + 1 != index_of(self) && users_[i].token_sha256 == u.token_sha256)
+        r.error("token_sha256", "already another user's token");
+    }
+    // A deployment always keeps an admin who can sign in: else nobody could manage it.
+    if (current->admin && !current->disabled && (!u.admin || u.disabled) &&
+        enabled_admins(users_) == 1) {
+      r.error(u.disabled ? "disabled" : "role", "the last enabled admin cannot lose that");
+    }
+    return u;
+  });
 }
 
 std::optional<Directory::AccountRequest> Directory::check_create_account(
     std::string_view json, std::vector<config::FieldError>& errors) const {
-  const std::size_t before = errors.size();
-  auto doc = parse_object(json, errors);
-  if (!doc) return std::nullopt;
-  config::ObjectReader r(*doc, "", errors);
-  AccountRequest out;
-  DirectoryAccount& a = out.account;
-  const auto owner = r.integer("owner", Presence::kRequired, 1, kMaxUsers);
-  if (owner) {
-    a.owner = UserId{static_cast<std::uint32_t>(*owner)};
-    const DirectoryUser* u = user(a.owner);
-    if (u == nullptr) r.error("owner", "no such user");
-    if (u != nullptr && u->disabled) r.error("owner", "the user is disabled");
-  }
-  a.name = r.string("name", Presence::kRequired).value_or("");
-  if (r.has("name") && !is_plain_name(a.name)) {
-    r.error("name", "must be 1 to 64 letters, digits or _ - . @");
-  }
-  a.venue =
-      r.string("venue", Presence::kOptional, {"binance", "coinbase", "kraken"}).value_or("binance");
-  const auto mode = r.string("mode", Presence::kOptional, {"paper", "live"});
-  a.mode = mode.value_or(r.has("mode") ? "" : "paper");
-  const bool live = a.mode == "live";
-  constexpr std::array<std::string_view, 3> kUrlKeys{"rest_url", "ws_api_url", "stream_url"};
-  if (live) {
-    if (a.venue != "binance") r.error("venue", "live accounts are on binance only");
-    a.endpoint =
-        r.string("endpoint", Presence::kRequired, {"production", "testnet", "sim", "custom"})
-            .value_or("");
-    for (const Endpoint& e : kBinanceEndpoints) {
-      if (e.name != a.endpoint) continue;
-      a.rest_url = e.rest;
-      a.ws_api_url = e.ws_api;
-      a.stream_url = e.stream;
+  return read_object(json, errors, [&](config::ObjectReader& r) {
+    AccountRequest out;
+    DirectoryAccount& a = out.account;
+    const auto owner = r.integer("owner", Presence::kRequired, 1, kMaxUsers);
+    if (owner) {
+      a.owner = UserId{static_cast<std::uint32_t>(*owner)};
+      const DirectoryUser* u = user(a.owner);
+      if (u == nullptr) r.error("owner", "no such user");
+      if (u != nullptr && u->disabled) r.error("owner", "the user is disabled");
     }
-    std::array<std::string*, 3> urls{&a.rest_url, &a.ws_api_url, &a.stream_url};
-    for (std::size_t k = 0; k < kUrlKeys.size(); ++k) {
-      const std::string_view key = kUrlKeys[k];
-      if (a.endpoint != "custom") {
-        if (r.has(key) && r.string(key, Presence::kOptional))
-          r.error(key, "URLs are given only with \"endpoint\":\"custom\"");
-        continue;
+    a.name = r.string("name", Presence::kRequired).value_or("");
+    if (r.has("name") && !is_plain_name(a.name)) {
+      r.error("name", "must be 1 to 64 letters, digits or _ - . @");
+    }
+    a.venue = r.string("venue", Presence::kOptional, {"binance", "coinbase", "kraken"})
+                  .value_or("binance");
+    const auto mode = r.string("mode", Presence::kOptional, {"paper", "live"});
+    a.mode = mode.value_or(r.has("mode") ? "" : "paper");
+    const bool live = a.mode == "live";
+    constexpr std::array<std::string_view, 3> kUrlKeys{"rest_url", "ws_api_url", "stream_url"};
+    if (live) {
+      if (a.venue != "binance") r.error("venue", "live accounts are on binance only");
+      a.endpoint =
+          r.string("endpoint", Presence::kRequired, {"production", "testnet", "sim", "custom"})
+              .value_or("");
+      for (const Endpoint& e : kBinanceEndpoints) {
+        if (e.name != a.endpoint) continue;
+        a.rest_url = e.rest;
+        a.ws_api_url = e.ws_api;
+        a.stream_url = e.stream;
       }
-      *urls[k] = r.string(key, Presence::kRequired).value_or("");
-      if (r.has(key) && !is_url(*urls[k])) r.error(key, "must be an http(s):// or ws(s):// URL");
-    }
-    if (r.object_value("balances") != nullptr) {
-      r.error("balances", "a live account's balances are the venue's");
-    }
-  } else {
-    // Endpoints belong to live accounts (said once the mode itself is right).
-    for (std::string_view key :
-         {std::string_view("endpoint"), kUrlKeys[0], kUrlKeys[1], kUrlKeys[2]}) {
-      if (r.has(key) && r.string(key, Presence::kOptional) && mode)
-        r.error(key, "only for live accounts");
-    }
-  }
-  if (const config::Value* limits = r.object_value("limits")) {
-    a.limits_json = config::to_json(*limits);
-    auto parsed = risk::parse_bot_risk_config("{\"risk_management\":" + a.limits_json + "}",
-                                              config_.limit_price_scale, config_.limit_qty_scale);
-    if (!parsed) {
-      for (const risk::ConfigError& e : parsed.error()) {
-        std::string field = e.field;
-        if (field.rfind("risk_management", 0) == 0) field.replace(0, 15, "limits");
-        r.error(field, e.reason);
-      }
-    } else if (parsed->protection.stop_loss_bps | parsed->protection.take_profit_bps |
-               parsed->protection.trailing_stop_bps | parsed->max_consecutive_errors) {
-      r.error("limits", "stop-loss, take-profit, trailing stops and circuit breakers are a bot's");
-    } else {
-      out.limits = risk::AccountConfig{parsed->limits, 0, {}};
-    }
-  }
-  if (!live) {
-    if (const config::Value* balances = r.object_value("balances")) {
-      for (std::size_t i = 0; i < balances->keys.size(); ++i) {
-        const std::string field = "balances." + balances->keys[i];
-        const auto asset = std::find_if(config_.assets.begin(), config_.assets.end(),
-                                        [&](const auto& s) { return s.name == balances->keys[i]; });
-        const config::Value& v = balances->values[i];
-        if (asset == config_.assets.end()) {
-          errors.push_back({field, "not an asset of any instrument"});
+      std::array<std::string*, 3> urls{&a.rest_url, &a.ws_api_url, &a.stream_url};
+      for (std::size_t k = 0; k < kUrlKeys.size(); ++k) {
+        const std::string_view key = kUrlKeys[k];
+        if (a.endpoint != "custom") {
+          if (r.has(key) && r.string(key, Presence::kOptional))
+            r.error(key, "URLs are given only with \"endpoint\":\"custom\"");
           continue;
         }
-        const bool text =
-            v.kind == config::Value::Kind::kString || v.kind == config::Value::Kind::kNumber;
-        const auto amount = parse_decimal(text ? std::string_view(v.text) : "", asset->scale);
-        if (!amount || *amount < 0) {
-          errors.push_back({field, "expected a decimal amount >= 0 at most " +
-                                       std::to_string(asset->scale) + " decimals"});
-          continue;
-        }
-        const auto id = AssetId{static_cast<std::uint16_t>(asset - config_.assets.begin())};
-        out.opening.push_back({AccountId{}, id, *amount});
+        *urls[k] = r.string(key, Presence::kRequired).value_or("");
+        if (r.has(key) && !is_url(*urls[k])) r.error(key, "must be an http(s):// or ws(s):// URL");
+      }
+      if (r.object_value("balances") != nullptr) {
+        r.error("balances", "a live account's balances are the venue's");
       }
     } else {
-      out.opening = config_.default_opening;
+      // Endpoints belong to live accounts (said once the mode itself is right).
+      for (std::string_view key :
+           {std::string_view("endpoint"), kUrlKeys[0], kUrlKeys[1], kUrlKeys[2]}) {
+        if (r.has(key) && r.string(key, Presence::kOptional) && mode)
+          r.error(key, "only for live accounts");
+      }
     }
-  }
-  r.finish();
-  for (const DirectoryAccount& other : accounts_) {
-    if (!other.removed && other.owner == a.owner && other.name == a.name && !a.name.empty())
-      r.error("name", "the owner already has an account by that name");
-  }
-  if (accounts_.size() >= config_.max_accounts) {
-    r.error("", "this deployment holds at most " + std::to_string(config_.max_accounts) +
-                    " accounts (FoldConfig's account capacity, docs/ACCOUNTS.md)");
-  }
-  if (errors.size() != before) return std::nullopt;
-  return out;
+    if (const config::Value* limits = r.object_value("limits")) {
+      a.limits_json = config::to_json(*limits);
+      auto parsed = risk::parse_bot_risk_config("{\"risk_management\":" + a.limits_json + "}",
+                                                config_.limit_price_scale, config_.limit_qty_scale);
+      if (!parsed) {
+        for (const risk::ConfigError& e : parsed.error()) {
+          std::string field = e.field;
+          if (field.rfind("risk_management", 0) == 0) field.replace(0, 15, "limits");
+          r.error(field, e.reason);
+        }
+      } else if (parsed->protection.stop_loss_bps | parsed->protection.take_profit_bps |
+                 parsed->protection.trailing_stop_bps | parsed->max_consecutive_errors) {
+        r.error("limits",
+                "stop-loss, take-profit, trailing stops and circuit breakers are a bot's");
+      } else {
+        out.limits = risk::AccountConfig{parsed->limits, 0, {}};
+      }
+    }
+    if (!live) {
+      if (const config::Value* balances = r.object_value("balances")) {
+        for (std::size_t i = 0; i < balances->keys.size(); ++i) {
+          const std::string field = "balances." + balances->keys[i];
+          const auto asset =
+              std::find_if(config_.assets.begin(), config_.assets.end(),
+                           [&](const auto& s) { return s.name == balances->keys[i]; });
+          const config::Value& v = balances->values[i];
+          if (asset == config_.assets.end()) {
+            errors.push_back({field, "not an asset of any instrument"});
+            continue;
+          }
+          const bool text =
+              v.kind == config::Value::Kind::kString || v.kind == config::Value::Kind::kNumber;
+          const auto amount = parse_decimal(text ? std::string_view(v.text) : "", asset->scale);
+          if (!amount || *amount < 0) {
+            errors.push_back({field, "expected a decimal amount >= 0 at most " +
+                                         std::to_string(asset->scale) + " decimals"});
+            continue;
+          }
+          const auto id = AssetId{static_cast<std::uint16_t>(asset - config_.assets.begin())};
+          out.opening.push_back({AccountId{}, id, *amount});
+        }
+      } else {
+        out.opening = config_.default_opening;
+      }
+    }
+    for (const DirectoryAccount& other : accounts_) {
+      if (!other.removed && other.owner == a.owner && other.name == a.name && !a.name.empty())
+        r.error("name", "the owner already has an account by that name");
+    }
+    if (accounts_.size() >= config_.max_accounts) {
+      r.error("", "this deployment holds at most " + std::to_string(config_.max_accounts) +
+                      " accounts (FoldConfig's account capacity, docs/ACCOUNTS.md)");
+    }
+    return out;
+  });
 }
 
 std::optional<AccountId> Directory::bot_account(UserId owner,
@@ -368,21 +373,19 @@ std::string Directory::apply(const OperatorCommand& c, SequenceNumber at,
     }
     case K::kAttachKey: {
       if (c.account >= accounts_.size()) return "no such account";
-      auto doc = parse_object(*blob, errors);
-      if (!doc) return config::format_errors(errors);
-      config::ObjectReader r(*doc, "", errors);
-      const auto name = r.string("key_name", Presence::kRequired);
-      const auto fingerprint = r.string("key_fingerprint", Presence::kRequired);
-      if (name && !is_plain_name(*name))
-        r.error("key_name", "must be 1 to 64 letters, digits or _ - . @");
-      if (fingerprint && !is_sha256_hex(*fingerprint)) {
-        r.error("key_fingerprint", "must be 64 lowercase hex digits");
-      }
-      r.finish();
-      if (!errors.empty()) return config::format_errors(errors);
+      const auto key = read_object(*blob, errors, [](config::ObjectReader& r) {
+        auto name = r.string("key_name", Presence::kRequired).value_or("");
+        auto fingerprint = r.string("key_fingerprint", Presence::kRequired).value_or("");
+        if (r.has("key_name") && !is_plain_name(name))
+          r.error("key_name", "must be 1 to 64 letters, digits or _ - . @");
+        if (r.has("key_fingerprint") && !is_sha256_hex(fingerprint))
+          r.error("key_fingerprint", "must be 64 lowercase hex digits");
+        return std::pair{std::move(name), std::move(fingerprint)};
+      });
+      if (!key) return config::format_errors(errors);
       DirectoryAccount& a = accounts_[c.account];
-      a.key_name = *name;
-      a.key_fingerprint = *fingerprint;
+      a.key_name = key->first;
+      a.key_fingerprint = key->second;
       a.changed = at;
       effect.account = AccountId{c.account};
       return {};

@@ -80,10 +80,6 @@ bool may_manage(const Directory& d, UserId by) {
   return u != nullptr && u->admin && !u->disabled;
 }
 
-CommandResult not_admin() {
-  return missing("users and accounts are managed by an admin");
-}
-
 }  // namespace
 
 std::shared_ptr<const Directory> Engine::Impl::published_directory() const {
@@ -98,89 +94,101 @@ CommandResult Engine::Impl::submit_directory(OperatorCommand c, std::uint32_t bl
   return r;
 }
 
-CommandResult Engine::create_user(UserId by, std::string_view json) {
-  std::lock_guard serial(impl_->directory_mutex);
-  const auto d = impl_->published_directory();
-  if (!may_manage(*d, by)) return not_admin();
+namespace {
+
+// One directory command: the issuer's right, then `check` against the published directory
+// (the command's target id; or nothing, with every bad field in `errors` or the answer in
+// `refused`), then the journal (the JSON as its blob of `blob_kind`; 0: none).
+template <class Check>
+CommandResult directory_command(Engine::Impl& im, UserId by, OperatorCommandKind kind,
+                                std::uint32_t blob_kind, std::string_view json, Check check) {
+  std::lock_guard serial(im.directory_mutex);
+  const auto d = im.published_directory();
+  if (!may_manage(*d, by)) return missing("users and accounts are managed by an admin");
   std::vector<config::FieldError> errors;
-  if (!d->check_create_user(json, errors)) return invalid(std::move(errors));
+  CommandResult refused;
+  const std::optional<std::uint32_t> target = check(*d, errors, refused);
+  if (!target) return errors.empty() ? refused : invalid(std::move(errors));
   OperatorCommand c;
-  c.kind = OperatorCommandKind::kCreateUser;
+  c.kind = kind;
   c.user_id = index_of(by);
-  c.account = index_of(d->next_user());
+  c.account = *target;
   const std::string blob(json);
-  return impl_->submit_directory(c, kUserBlobKind, &blob);
+  return im.submit_directory(c, blob_kind, blob_kind == 0 ? nullptr : &blob);
+}
+
+using Errors = std::vector<config::FieldError>;
+
+// The account a command is about, when it exists and is not removed.
+std::optional<std::uint32_t> live_account(const Directory& d, AccountId account,
+                                          CommandResult& refused) {
+  const DirectoryAccount* a = d.account(account);
+  if (a != nullptr && !a->removed) return index_of(account);
+  refused = missing("no such account");
+  return std::nullopt;
+}
+
+}  // namespace
+
+CommandResult Engine::create_user(UserId by, std::string_view json) {
+  return directory_command(*impl_, by, OperatorCommandKind::kCreateUser, kUserBlobKind, json,
+                           [&](const Directory& d, Errors& errors, CommandResult&) {
+                             return d.check_create_user(json, errors)
+                                        ? std::optional(index_of(d.next_user()))
+                                        : std::nullopt;
+                           });
 }
 
 CommandResult Engine::update_user(UserId by, UserId user, std::string_view json) {
-  std::lock_guard serial(impl_->directory_mutex);
-  const auto d = impl_->published_directory();
-  if (!may_manage(*d, by)) return not_admin();
-  if (d->user(user) == nullptr) return missing("no such user");
-  std::vector<config::FieldError> errors;
-  if (!d->check_update_user(user, json, errors)) return invalid(std::move(errors));
-  OperatorCommand c;
-  c.kind = OperatorCommandKind::kUpdateUser;
-  c.user_id = index_of(by);
-  c.account = index_of(user);
-  const std::string blob(json);
-  return impl_->submit_directory(c, kUserBlobKind, &blob);
+  return directory_command(*impl_, by, OperatorCommandKind::kUpdateUser, kUserBlobKind, json,
+                           [&](const Directory& d, Errors& errors, CommandResult& refused) {
+                             if (d.user(user) == nullptr) {
+                               refused = missing("no such user");
+                               return std::optional<std::uint32_t>();
+                             }
+                             return d.check_update_user(user, json, errors)
+                                        ? std::optional(index_of(user))
+                                        : std::nullopt;
+                           });
 }
 
 CommandResult Engine::create_account(UserId by, std::string_view json) {
-  std::lock_guard serial(impl_->directory_mutex);
-  const auto d = impl_->published_directory();
-  if (!may_manage(*d, by)) return not_admin();
-  std::vector<config::FieldError> errors;
-  if (!d->check_create_account(json, errors)) return invalid(std::move(errors));
-  OperatorCommand c;
-  c.kind = OperatorCommandKind::kCreateAccount;
-  c.user_id = index_of(by);
-  c.account = index_of(d->next_account());
-  const std::string blob(json);
-  return impl_->submit_directory(c, kAccountBlobKind, &blob);
+  return directory_command(*impl_, by, OperatorCommandKind::kCreateAccount, kAccountBlobKind, json,
+                           [&](const Directory& d, Errors& errors, CommandResult&) {
+                             return d.check_create_account(json, errors)
+                                        ? std::optional(index_of(d.next_account()))
+                                        : std::nullopt;
+                           });
 }
 
 CommandResult Engine::remove_account(UserId by, AccountId account) {
-  std::lock_guard serial(impl_->directory_mutex);
-  const auto d = impl_->published_directory();
-  if (!may_manage(*d, by)) return not_admin();
-  const DirectoryAccount* a = d->account(account);
-  if (a == nullptr || a->removed) return missing("no such account");
-  OperatorCommand c;
-  c.kind = OperatorCommandKind::kRemoveAccount;
-  c.user_id = index_of(by);
-  c.account = index_of(account);
-  return impl_->submit_directory(c, 0, nullptr);
+  return directory_command(*impl_, by, OperatorCommandKind::kRemoveAccount, 0, "",
+                           [&](const Directory& d, Errors&, CommandResult& refused) {
+                             return live_account(d, account, refused);
+                           });
 }
 
 CommandResult Engine::attach_key(UserId by, AccountId account, std::string_view key_name,
                                  std::string_view key_fingerprint) {
-  std::lock_guard serial(impl_->directory_mutex);
-  const auto d = impl_->published_directory();
-  if (!may_manage(*d, by)) return not_admin();
-  const DirectoryAccount* a = d->account(account);
-  if (a == nullptr || a->removed) return missing("no such account");
   // Only the name and the fingerprint: the JSON is built here, escaped, never from the key.
-  std::string blob = "{\"key_name\":";
-  config::append_json_string(blob, key_name);
-  blob += ",\"key_fingerprint\":";
-  config::append_json_string(blob, key_fingerprint);
-  blob += "}";
-  std::vector<config::FieldError> errors;
-  if (key_name.empty() || key_name.size() > 64)
-    errors.push_back({"key_name", "must be 1 to 64 characters"});
-  if (key_fingerprint.size() != 64 ||
-      key_fingerprint.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
-    errors.push_back(
-        {"key_fingerprint", "must be 64 lowercase hex digits (SHA-256 of the key id)"});
-  }
-  if (!errors.empty()) return invalid(std::move(errors));
-  OperatorCommand c;
-  c.kind = OperatorCommandKind::kAttachKey;
-  c.user_id = index_of(by);
-  c.account = index_of(account);
-  return impl_->submit_directory(c, kKeyBlobKind, &blob);
+  std::string json = "{\"key_name\":";
+  config::append_json_string(json, key_name);
+  json += ",\"key_fingerprint\":";
+  config::append_json_string(json, key_fingerprint);
+  json += "}";
+  return directory_command(
+      *impl_, by, OperatorCommandKind::kAttachKey, kKeyBlobKind, json,
+      [&](const Directory& d, Errors& errors, CommandResult& refused) {
+        if (key_name.empty() || key_name.size() > 64)
+          errors.push_back({"key_name", "must be 1 to 64 characters"});
+        if (key_fingerprint.size() != 64 ||
+            key_fingerprint.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+          errors.push_back(
+              {"key_fingerprint", "must be 64 lowercase hex digits (SHA-256 of the key id)"});
+        }
+        const auto target = live_account(d, account, refused);
+        return errors.empty() ? target : std::nullopt;
+      });
 }
 
 // ---- Import -----------------------------------------------------------------------------------
