@@ -74,15 +74,15 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
   return result;
 }
 
-namespace {
-// The answer to a command whose bot config does not validate (every bad field named).
-CommandResult invalid_config(std::vector<config::FieldError> errors) {
+CommandResult invalid_command(std::vector<config::FieldError> errors) {
   CommandResult r;
   r.status = CommandStatus::kInvalid;
   r.message = config::format_errors(errors);
   r.errors = std::move(errors);
   return r;
 }
+
+namespace {
 
 // A bot config's "account" (validate_bot_config checked its type), if it names one.
 std::optional<std::uint32_t> requested_account(std::string_view json) {
@@ -110,7 +110,7 @@ CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
   auto errors = validate_bot_config(config_json);
   const auto account =
       impl_->published_directory()->bot_account(user, requested_account(config_json), errors);
-  if (!errors.empty()) return invalid_config(std::move(errors));
+  if (!errors.empty()) return invalid_command(std::move(errors));
   CommandResult r;
   OperatorCommand c;
   c.kind = OperatorCommandKind::kCreateBot;
@@ -151,7 +151,7 @@ CommandResult Engine::update_bot(UserId user, bool is_admin, BotId bot,
   if (requested && AccountId{*requested} != model->find(bot)->account) {
     errors.push_back({"account", "a bot keeps the account it was created on"});
   }
-  if (!errors.empty()) return invalid_config(std::move(errors));
+  if (!errors.empty()) return invalid_command(std::move(errors));
   OperatorCommand c;
   c.kind = OperatorCommandKind::kUpdateBot;
   c.bot = bot;

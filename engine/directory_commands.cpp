@@ -11,14 +11,6 @@ namespace be::engine {
 
 namespace {
 
-CommandResult invalid(std::vector<config::FieldError> errors) {
-  CommandResult r;
-  r.status = CommandStatus::kInvalid;
-  r.message = config::format_errors(errors);
-  r.errors = std::move(errors);
-  return r;
-}
-
 CommandResult missing(std::string what) {
   CommandResult r;
   r.status = CommandStatus::kNotFound;
@@ -108,7 +100,7 @@ CommandResult directory_command(Engine::Impl& im, UserId by, OperatorCommandKind
   std::vector<config::FieldError> errors;
   CommandResult refused;
   const std::optional<std::uint32_t> target = check(*d, errors, refused);
-  if (!target) return errors.empty() ? refused : invalid(std::move(errors));
+  if (!target) return errors.empty() ? refused : invalid_command(std::move(errors));
   OperatorCommand c;
   c.kind = kind;
   c.user_id = index_of(by);

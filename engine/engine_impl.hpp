@@ -438,6 +438,9 @@ struct Engine::Impl final : oms::VenueResponses {
   bool journal_command(const OperatorCommand& command);  // control producer, any thread
 };
 
+// The 422 answer to a command with bad fields: every one named (control.cpp).
+CommandResult invalid_command(std::vector<config::FieldError> errors);
+
 // Free bytes for an unprivileged writer on the filesystem holding `dir`; nullopt if unknown.
 std::optional<unsigned long long> free_bytes(const std::string& dir);
 

@@ -126,10 +126,9 @@ TEST(Directory, IdsAreDenseNeverReusedAndCapacityIsEnforced) {
 TEST(Directory, FoldSnapshotRoundTripAndOlderSnapshot) {
   TempDir dir;
   const EngineConfig config = test_config(dir.path);
-  const InstrumentTable table(config.instruments);
-  const auto balances = Engine::Impl::paper_balances(config, table);
-  Drop drop;
-  Fold before(Engine::Impl::fold_config(config, balances), drop);
+  DeploymentFold built(config);
+  Fold& before = built.fold;
+  const InstrumentTable& table = built.table;
   const auto old_bytes = before.snapshot();  // an empty directory: 13 bytes at the end
   const std::uint64_t empty_hash = before.hashes().combined;
 
@@ -156,7 +155,8 @@ TEST(Directory, FoldSnapshotRoundTripAndOlderSnapshot) {
   const StateHashes h = before.hashes();
   EXPECT_NE(h.directory, 0u);
 
-  Fold after(Engine::Impl::fold_config(config, balances), drop);
+  DeploymentFold restored(config);
+  Fold& after = restored.fold;
   ASSERT_EQ(after.restore(before.snapshot()), std::nullopt);
   EXPECT_EQ(after.hashes().combined, h.combined);
   EXPECT_EQ(after.directory().users()[0].name, "alice");
@@ -166,7 +166,8 @@ TEST(Directory, FoldSnapshotRoundTripAndOlderSnapshot) {
   auto v2 = old_bytes;
   v2.resize(v2.size() - 13);
   v2[0] = std::byte{2};
-  Fold older(Engine::Impl::fold_config(config, balances), drop);
+  DeploymentFold from_v2(config);
+  Fold& older = from_v2.fold;
   ASSERT_EQ(older.restore(v2), std::nullopt);
   EXPECT_TRUE(older.directory().empty());
   EXPECT_EQ(older.hashes().combined, empty_hash);
@@ -205,9 +206,8 @@ const BalanceView* balance(const AccountView& a, std::string_view asset) {
 TEST(Accounts, ImportKeepsIdsAndOpensAPaperAccountPerUser) {
   TempDir dir;
   const EngineConfig config = accounts_config(dir.path);
-  auto engine = open_engine(config);
+  auto engine = started_engine(config);
   ASSERT_TRUE(engine);
-  ASSERT_TRUE(engine->start().has_value());
   ASSERT_TRUE(advance_until(*engine, [](const ReadModel& m) {
     return m.accounts.size() == 2 && balance(m.accounts[1], "USDT") != nullptr &&
            balance(m.accounts[1], "USDT")->free == "100000.00000000";
@@ -230,9 +230,8 @@ TEST(Accounts, ImportKeepsIdsAndOpensAPaperAccountPerUser) {
   // A restart imports nothing more: the journal is the source of truth now.
   EngineConfig again = config;
   again.initial_users.push_back({"carol", false, kHashC});
-  auto reopened = open_engine(again);
+  auto reopened = started_engine(again);
   ASSERT_TRUE(reopened);
-  ASSERT_TRUE(reopened->start().has_value());
   EXPECT_EQ(reopened->read_model()->users.size(), 2u);
   EXPECT_EQ(reopened->read_model()->accounts.size(), 2u);
   EXPECT_EQ(reopened->stop(), "");
@@ -241,9 +240,8 @@ TEST(Accounts, ImportKeepsIdsAndOpensAPaperAccountPerUser) {
 TEST(Accounts, BotsTradeOnTheirOwnersAccountsAloneAndReplayRebuildsThem) {
   TempDir dir;
   const EngineConfig config = accounts_config(dir.path);
-  auto engine = open_engine(config);
+  auto engine = started_engine(config);
   ASSERT_TRUE(engine);
-  ASSERT_TRUE(engine->start().has_value());
   const UserId alice{1}, bob{2};
 
   // Bob may not trade on alice's account, nor reach the admin commands.
@@ -361,9 +359,8 @@ TEST(Accounts, BotsTradeOnTheirOwnersAccountsAloneAndReplayRebuildsThem) {
 
 TEST(Accounts, ALiveAccountIsStoredButItsBotsDoNotStart) {
   TempDir dir;
-  auto engine = open_engine(accounts_config(dir.path));
+  auto engine = started_engine(accounts_config(dir.path));
   ASSERT_TRUE(engine);
-  ASSERT_TRUE(engine->start().has_value());
   const CommandResult live = engine->create_account(
       UserId{1}, R"({"owner":2,"name":"spot","mode":"live","endpoint":"testnet",
                      "limits":{"max_open_orders":5}})");
