@@ -95,4 +95,33 @@ std::string_view to_string(BotState state) noexcept {
   return name_of(kBotStateNames, state, "invalid");
 }
 
+// Every command kind, in code order (a new kind without a name fails the static_assert).
+constexpr std::array<Named<OperatorCommandKind>, 19> kOperatorCommandNames{{
+    {OperatorCommandKind::kCreateBot, "create_bot"},
+    {OperatorCommandKind::kUpdateBot, "update_bot"},
+    {OperatorCommandKind::kDeleteBot, "delete_bot"},
+    {OperatorCommandKind::kStartBot, "start_bot"},
+    {OperatorCommandKind::kStopBot, "stop_bot"},
+    {OperatorCommandKind::kPauseBot, "pause_bot"},
+    {OperatorCommandKind::kResumeBot, "resume_bot"},
+    {OperatorCommandKind::kKillSwitchSet, "kill_switch_set"},
+    {OperatorCommandKind::kKillSwitchReset, "kill_switch_reset"},
+    {OperatorCommandKind::kCircuitReset, "circuit_reset"},
+    {OperatorCommandKind::kRestartBot, "restart_bot"},
+    {OperatorCommandKind::kShutdown, "shutdown"},
+    {OperatorCommandKind::kDiskReserveSet, "disk_reserve_set"},
+    {OperatorCommandKind::kDiskReserveReset, "disk_reserve_reset"},
+    {OperatorCommandKind::kCreateUser, "create_user"},
+    {OperatorCommandKind::kUpdateUser, "update_user"},
+    {OperatorCommandKind::kCreateAccount, "create_account"},
+    {OperatorCommandKind::kRemoveAccount, "remove_account"},
+    {OperatorCommandKind::kAttachKey, "attach_key"},
+}};
+static_assert(static_cast<std::size_t>(kOperatorCommandNames.back().code) ==
+              kOperatorCommandNames.size());
+
+std::string_view to_string(OperatorCommandKind kind) noexcept {
+  return name_of(kOperatorCommandNames, kind);
+}
+
 }  // namespace be

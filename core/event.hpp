@@ -290,7 +290,16 @@ enum class OperatorCommandKind : std::uint8_t {
   // that reduce a position pass risk (kDiskReserve), above it again all do.
   kDiskReserveSet = 13,
   kDiskReserveReset = 14,
+  // Users and accounts (engine/directory.hpp, docs/ACCOUNTS.md): the kBlob before each holds
+  // its JSON; `account` names the user (create/update user) or account the command is about.
+  kCreateUser = 15,
+  kUpdateUser = 16,
+  kCreateAccount = 17,
+  kRemoveAccount = 18,
+  kAttachKey = 19,
 };
+// "create_bot", "kill_switch_set", "create_user", ... (journal inspect, the audit).
+std::string_view to_string(OperatorCommandKind kind) noexcept;
 
 // Which kill switch a kKillSwitchSet/Reset names. kBotOrGlobal (0, what version-1 records
 // written before the field existed hold): the bot, or the whole engine when bot == kNoBot.

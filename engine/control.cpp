@@ -5,7 +5,8 @@
 
 namespace be::engine {
 
-CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* blob) {
+CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* blob,
+                                   std::uint32_t blob_kind) {
   CommandResult result;
   result.bot = command.bot;
   if (!self.running()) {
@@ -19,7 +20,7 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
   {
     std::lock_guard lock(control_mutex);
     if (blob != nullptr) {
-      const BlobRef ref = keep_blob(kBotConfigBlobKind, *blob);
+      const BlobRef ref = keep_blob(blob_kind, *blob);
       command.blob_id = ref.blob_id;
       if (!control_producer->try_push(InputItem{Event::make(ref, now, now), 0})) {
         result.status = CommandStatus::kUnavailable;
@@ -50,7 +51,7 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
         "bot to see";
     return result;
   }
-  const Outcome o = outcomes[command.request_id];
+  const Outcome o = std::move(outcomes[command.request_id]);
   outcomes.erase(command.request_id);
   lock.unlock();
   result.sequence = o.sequence;
@@ -59,7 +60,7 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
   if (!wait_kept(o.sequence, result)) return result;
   if (!o.accepted) {
     result.status = CommandStatus::kConflict;
-    result.message = "the bot's state does not allow this command";
+    result.message = o.refusal.empty() ? "the bot's state does not allow this command" : o.refusal;
     return result;
   }
   // Answered once a published read model shows the effect, so the caller's next read sees
@@ -73,14 +74,24 @@ CommandResult Engine::Impl::submit(OperatorCommand command, const std::string* b
   return result;
 }
 
-namespace {
-// The answer to a command whose bot config does not validate (every bad field named).
-CommandResult invalid_config(std::vector<config::FieldError> errors) {
+CommandResult invalid_command(std::vector<config::FieldError> errors) {
   CommandResult r;
   r.status = CommandStatus::kInvalid;
   r.message = config::format_errors(errors);
   r.errors = std::move(errors);
   return r;
+}
+
+namespace {
+
+// A bot config's "account" (validate_bot_config checked its type), if it names one.
+std::optional<std::uint32_t> requested_account(std::string_view json) {
+  auto doc = config::parse(json);
+  const config::Value* v = doc ? doc->find("account") : nullptr;
+  if (v == nullptr || v->kind != config::Value::Kind::kNumber) return std::nullopt;
+  const auto id = parse_decimal(v->text, 0);
+  if (!id || *id < 0 || *id >= index_of(kNoAccount)) return std::nullopt;
+  return static_cast<std::uint32_t>(*id);
 }
 }  // namespace
 
@@ -93,12 +104,17 @@ CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
                 " bytes free): new bots are refused until space is freed";
     return r;
   }
-  if (auto errors = validate_bot_config(config_json); !errors.empty()) {
-    return invalid_config(std::move(errors));
-  }
+  // The account: the owner's (docs/ACCOUNTS.md), checked against the directory as the
+  // command will find it (directory commands wait their turn meanwhile).
+  std::lock_guard serial(impl_->directory_mutex);
+  auto errors = validate_bot_config(config_json);
+  const auto account =
+      impl_->published_directory()->bot_account(user, requested_account(config_json), errors);
+  if (!errors.empty()) return invalid_command(std::move(errors));
   CommandResult r;
   OperatorCommand c;
   c.kind = OperatorCommandKind::kCreateBot;
+  c.account = index_of(*account);
   c.bot = BotId{impl_->next_bot.fetch_add(1)};
   if (index_of(c.bot) >= impl_->config.fold.oms.bots ||
       index_of(c.bot) >= impl_->config.fold.risk.capacity.bots) {
@@ -130,9 +146,12 @@ CommandResult Engine::update_bot(UserId user, bool is_admin, BotId bot,
                                  std::string_view config_json) {
   const auto model = read_model();
   if (!model || !visible(*model, bot, user, is_admin)) return not_found(bot);
-  if (auto errors = validate_bot_config(config_json); !errors.empty()) {
-    return invalid_config(std::move(errors));
+  auto errors = validate_bot_config(config_json);
+  const auto requested = requested_account(config_json);
+  if (requested && AccountId{*requested} != model->find(bot)->account) {
+    errors.push_back({"account", "a bot keeps the account it was created on"});
   }
+  if (!errors.empty()) return invalid_command(std::move(errors));
   OperatorCommand c;
   c.kind = OperatorCommandKind::kUpdateBot;
   c.bot = bot;
@@ -146,6 +165,21 @@ CommandResult Engine::bot_command(UserId user, bool is_admin, BotId bot, Operato
   if (user != kEngineUser && (!model || !visible(*model, bot, user, is_admin))) {
     return not_found(bot);
   }
+  const bool starts = kind == OperatorCommandKind::kStartBot ||
+                      kind == OperatorCommandKind::kRestartBot ||
+                      kind == OperatorCommandKind::kResumeBot;
+  const BotView* view = model ? model->find(bot) : nullptr;
+  const AccountView* account = view ? model->find_account(view->account) : nullptr;
+  if (starts && account != nullptr && account->mode == "live") {
+    CommandResult r;
+    r.status = CommandStatus::kConflict;
+    r.bot = bot;
+    r.message = "bot " + std::to_string(index_of(bot)) + " trades on live account " +
+                std::to_string(index_of(account->id)) +
+                ", and live trading is not wired into `botengine run` yet: it does not start "
+                "(nor trade on paper instead)";
+    return r;
+  }
   OperatorCommand c;
   c.kind = kind;
   c.bot = bot;
@@ -156,15 +190,26 @@ CommandResult Engine::bot_command(UserId user, bool is_admin, BotId bot, Operato
 CommandResult Engine::kill_switch(UserId user, bool is_admin, CommandScope scope, std::uint32_t id,
                                   bool set) {
   const bool bot_scope = scope == CommandScope::kBotOrGlobal && id != index_of(kNoBot);
-  if (!bot_scope && !is_admin) {
+  const bool account_scope = scope == CommandScope::kAccount;
+  const auto model = read_model();
+  if (account_scope) {
+    // The account's owner or an admin (an engine without accounts has account 0 alone).
+    const AccountView* a = model ? model->find_account(AccountId{id}) : nullptr;
+    const bool known = a != nullptr || (model && model->accounts.empty() && id == 0);
+    if (!known || (!is_admin && (a == nullptr || a->owner != user))) {
+      CommandResult r;
+      r.status = CommandStatus::kNotFound;
+      r.message = "no such account";
+      return r;
+    }
+  } else if (!bot_scope && !is_admin) {
     CommandResult r;
     r.status = CommandStatus::kNotFound;
-    r.message = "account and global kill switches need an admin token";
+    r.message = "the global kill switch needs an admin token";
     return r;
   }
-  if (bot_scope) {
-    const auto model = read_model();
-    if (!model || !visible(*model, BotId{id}, user, is_admin)) return not_found(BotId{id});
+  if (bot_scope && (!model || !visible(*model, BotId{id}, user, is_admin))) {
+    return not_found(BotId{id});
   }
   OperatorCommand c;
   c.kind = set ? OperatorCommandKind::kKillSwitchSet : OperatorCommandKind::kKillSwitchReset;
@@ -197,15 +242,19 @@ std::vector<config::FieldError> Engine::validate_bot_config(std::string_view jso
 
 // A journaled command's outcome, for the control thread waiting in submit() (the thread that
 // finishes inputs).
-void Engine::Impl::note_command(const Event& e, bool refused) {
+void Engine::Impl::note_command(const Event& e, const FoldBatch& batch) {
   const auto c = e.as<OperatorCommand>();
+  const bool refused = batch.command_refused;
+  std::string refusal = batch.directory.refusal;
+  if (refused && refusal.empty()) refusal = "refused: the bot's state does not allow it";
+  note_audit(e, refusal);
   if (c.request_id == 0) return;
   // Kill switches and circuit resets are risk's and the order manager's, and idempotent
   // (setting a set switch is not an error): the strategy stage never refuses them.
   const bool accepted = !refused;
   {
     std::lock_guard lock(request_mutex);
-    outcomes[c.request_id] = Outcome{true, accepted, e.header.sequence};
+    outcomes[c.request_id] = Outcome{true, accepted, e.header.sequence, batch.directory.refusal};
   }
   request_cv.notify_all();
 }

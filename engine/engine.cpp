@@ -200,6 +200,10 @@ Expected<bool, std::string> Engine::start() {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
+  if (auto imported = import_users(); !imported) {
+    stop();
+    return imported;
+  }
   if (im.fresh) {
     for (const std::string& json : im.config.initial_bots) {
       const CommandResult r = create_bot(kEngineUser, json);

@@ -145,6 +145,7 @@ struct EngineConfig {
 // deployment config. Journaled numbers: append, never renumber.
 inline constexpr std::uint32_t kBotConfigBlobKind = 1;
 inline constexpr std::uint32_t kEngineConfigBlobKind = 2;
+// 3..5: users and accounts (kUserBlobKind, kAccountBlobKind, kKeyBlobKind: directory.hpp).
 
 // Parses the deployment config (docs/CONFIG.md): every bad field named.
 Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std::string_view json);
@@ -274,6 +275,8 @@ class Engine final : public ControlPlane {
 
  private:
   explicit Engine(EngineConfig config);
+  // EngineConfig::initial_users into a journal that holds no users (start()).
+  Expected<bool, std::string> import_users();
   EngineConfig config_;
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> running_{false};

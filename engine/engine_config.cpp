@@ -65,6 +65,17 @@ FoldConfig fold_config(const EngineConfig& config,
   f.paper.starting_balances = balances;
   f.paper.instruments = std::max<std::uint32_t>(
       f.paper.instruments, static_cast<std::uint32_t>(config.instruments.size()));
+  // Users and accounts: paper accounts open with the deployment's paper balances unless
+  // their command names others; account limits are read at the first instrument's scales.
+  const InstrumentTable table(config.instruments);
+  f.directory.assets.clear();
+  for (std::size_t a = 0; a < table.assets().size(); ++a)
+    f.directory.assets.push_back({table.assets()[a], table.asset_scale(a)});
+  if (!config.instruments.empty()) {
+    f.directory.limit_price_scale = config.instruments.front().price_scale;
+    f.directory.limit_qty_scale = config.instruments.front().qty_scale;
+  }
+  f.directory.default_opening.assign(balances.begin(), balances.end());
   return f;
 }
 

@@ -325,6 +325,11 @@ struct Engine::Impl final : oms::VenueResponses {
   void publish(Nanos now);
   void build_read_model(ReadModel& m, Nanos now);
   BotView bot_view(const stage::BotSummary& summary);
+  std::vector<BalanceView> balances_of(AccountId account) const;
+  void directory_views(ReadModel& m) const;
+  // The directory as last published (model_mutex): what directory commands are validated
+  // against, under directory_mutex (directory_commands.cpp).
+  std::shared_ptr<const Directory> directory_view;
   void add_problems(EngineView& e) const;
   // After a halt: the last published view, unhealthy, with the reason (the fold is not read:
   // the failing stage may have left it mid-input).
@@ -378,12 +383,29 @@ struct Engine::Impl final : oms::VenueResponses {
     bool applied = false;
     bool accepted = false;
     SequenceNumber sequence = 0;
+    std::string refusal;  // the directory's reason, when it refused
   };
   std::mutex request_mutex;
   std::condition_variable request_cv;
   std::map<std::uint64_t, Outcome> outcomes;
-  CommandResult submit(OperatorCommand command, const std::string* blob);
-  void note_command(const Event& e, bool refused);
+  CommandResult submit(OperatorCommand command, const std::string* blob,
+                       std::uint32_t blob_kind = kBotConfigBlobKind);
+  // The thread that finishes inputs: a journaled command's outcome and its audit entry.
+  void note_command(const Event& e, const FoldBatch& batch);
+
+  // ---- Users and accounts (directory_commands.cpp) ------------------------------------------
+  // Directory commands and bot account checks one at a time, each against the directory its
+  // predecessor left (every answer waits for the read model that shows it).
+  std::mutex directory_mutex;
+  std::shared_ptr<const Directory> published_directory() const;
+  CommandResult submit_directory(OperatorCommand c, std::uint32_t blob_kind,
+                                 const std::string* blob);
+  // Every journaled operator command, oldest first: read from the journal at recovery, then
+  // noted as each is applied (bounded: the oldest go first past kMaxAudit).
+  static constexpr std::size_t kMaxAudit = 1'000'000;
+  mutable std::mutex audit_mutex;
+  std::vector<AuditEntry> audit_log;
+  void note_audit(const Event& command, std::string outcome);
 
   // ---- Acknowledgements (acknowledge.cpp) ---------------------------------------------------
   // A command is answered once the journal keeps it under the durability mode (docs/API.md,
@@ -415,6 +437,9 @@ struct Engine::Impl final : oms::VenueResponses {
   int watch_disk();
   bool journal_command(const OperatorCommand& command);  // control producer, any thread
 };
+
+// The 422 answer to a command with bad fields: every one named (control.cpp).
+CommandResult invalid_command(std::vector<config::FieldError> errors);
 
 // Free bytes for an unprivileged writer on the filesystem holding `dir`; nullopt if unknown.
 std::optional<unsigned long long> free_bytes(const std::string& dir);

@@ -1,14 +1,27 @@
 #include "engine/fold.hpp"
 
+#include <algorithm>
+
 #include "core/state_io.hpp"
 
 namespace be::engine {
 
 namespace {
 
-// 2: held sends and their stats. Older snapshots are refused: recovery then uses an older
-// snapshot or replays from the start, which gives the same state.
-constexpr std::uint8_t kFoldSnapshotVersion = 2;
+// 2: held sends and their stats. 3: the directory (users and accounts) after the order
+// stage's tables; a version-2 snapshot restores with an empty directory (what a journal from
+// before users held). Older ones are refused: recovery then uses an older snapshot or
+// replays from the start, which gives the same state.
+constexpr std::uint8_t kFoldSnapshotVersion = 3;
+constexpr std::uint8_t kNoDirectoryVersion = 2;
+
+DirectoryConfig directory_config(const FoldConfig& config) {
+  DirectoryConfig d = config.directory;
+  const std::uint32_t tables = std::min({config.oms.accounts, config.risk.capacity.accounts,
+                                         config.paper_venue ? config.paper.accounts : ~0u});
+  d.max_accounts = d.max_accounts == 0 ? tables : std::min(d.max_accounts, tables);
+  return d;
+}
 
 oms::OrderStageConfig order_stage_config(const FoldConfig& config) {
   oms::OrderStageConfig c;
@@ -26,6 +39,7 @@ Fold::Fold(const FoldConfig& config, oms::VenueResponses& responses)
       strategy_(config.strategy),
       risk_(config.risk),
       order_(order_stage_config(config), responses),
+      directory_(directory_config(config)),
       batch_(config.max_records_per_input),
       strategy_out_(config.max_records_per_input),
       risk_out_(config.max_records_per_input),
@@ -54,11 +68,24 @@ void Fold::strategy_phase(const Event& raw_input, SequenceNumber ordinal, FoldBa
   Event input = raw_input;
   input.header.sequence = ordinal;
   input.header.flags &= static_cast<std::uint16_t>(~kFlagDerived);
+  directory_.on_input(input, b.directory);
+  if (input.header.type == EventType::kOperatorCommand) {
+    // A bot trades on an account of its owner and nothing else: the account the engine
+    // resolved is journaled as the fold applies it (kNoAccount when it no longer holds, e.g.
+    // removed meanwhile: the bot then cannot trade).
+    auto c = input.as<OperatorCommand>();
+    if (c.kind == OperatorCommandKind::kCreateBot) {
+      c.account = index_of(directory_.resolve_bot_account(UserId{c.user_id}, AccountId{c.account}));
+      input = Event::make(c, input.header.event_time, input.header.receive_time);
+      input.header.sequence = ordinal;
+      input.header.source = raw_input.header.source;
+    }
+  }
   b.records.push(input);
   strategy_out_.clear();
   strategy_.on_input(input, strategy_out_);
-  b.command_refused =
-      input.header.type == EventType::kOperatorCommand && strategy_.last_command_refused();
+  b.command_refused = input.header.type == EventType::kOperatorCommand &&
+                      (strategy_.last_command_refused() || !b.directory.refusal.empty());
   for (const Event& record : strategy_out_.records())
     b.records.push(record);
   b.strategy_end = b.records.size();
@@ -72,6 +99,8 @@ void Fold::risk_phase(FoldBatch& b) {
   risk_out_.clear();
   const Event& input = b.records.records()[0];
   risk_.on_input(input, risk_out_);
+  if (b.directory.limits && b.directory.account != kNoAccount)
+    risk_.configure_account(b.directory.account, *b.directory.limits);
   for (std::size_t i = 1; i < b.strategy_end; ++i)
     risk_.on_derived(b.records.records()[i], risk_out_);
   for (const Event& record : risk_out_.records())
@@ -84,6 +113,10 @@ void Fold::order_phase(FoldBatch& b) {
   oms_out_.clear();
   ordinal_ = b.ordinal;
   order_.on_input(b.records.records(), oms_out_, b.actions);
+  if (b.directory.open_paper) {
+    order_.open_paper_account(b.directory.account, b.directory.credits,
+                              b.records.records()[0].header.event_time);
+  }
   for (const Event& record : oms_out_.records())
     b.records.push(record);
   record_overflow_ = b.strategy_overflow + b.risk_overflow + oms_out_.overflow();
@@ -106,6 +139,10 @@ StateHashes Fold::hashes() const {
   h.combined = h.strategy;
   for (std::uint64_t part : {h.risk, h.orders, static_cast<std::uint64_t>(ordinal_)}) {
     h.combined = (h.combined ^ part) * state_io::kFnvPrime;
+  }
+  if (!directory_.empty()) {
+    h.directory = directory_.state_hash();
+    h.combined = (h.combined ^ h.directory) * state_io::kFnvPrime;
   }
   return h;
 }
@@ -135,6 +172,7 @@ std::vector<std::byte> Fold::snapshot() const {
   oms::put_blob(w, strategy_.snapshot());
   oms::put_blob(w, risk_.snapshot());
   order_.save_tables(w);
+  directory_.save(w);
   return out;
 }
 
@@ -143,13 +181,16 @@ std::optional<std::string> Fold::restore(std::span<const std::byte> in) {
   if (in.size() < sizeof kFoldSnapshotVersion + sizeof ordinal_ + oms::OrderStage::kCountersBytes)
     return "fold snapshot: truncated";
   state_io::Reader r{in};
-  if (r.get<std::uint8_t>() != kFoldSnapshotVersion) return "fold snapshot: unknown version";
+  const auto version = r.get<std::uint8_t>();
+  if (version != kFoldSnapshotVersion && version != kNoDirectoryVersion)
+    return "fold snapshot: unknown version";
   const auto ordinal = r.get<SequenceNumber>();
   oms::OrderStage::Saved order;
   if (!order_.read_counters(r, order)) return "fold snapshot: truncated";
   const auto strategy = oms::get_blob(r);
   const auto risk = oms::get_blob(r);
   if (!strategy || !risk || !order_.read_tables(r, order)) return "fold snapshot: truncated";
+  if (version == kFoldSnapshotVersion && !directory_.load(r)) return "fold snapshot: directory";
   if (!r.at_end()) return "fold snapshot: trailing bytes";
   if (auto e = strategy_.restore(*strategy)) return e;
   if (auto e = risk_.restore(*risk)) return e;

@@ -41,6 +41,7 @@
 
 #include "core/event.hpp"
 #include "core/outbox.hpp"
+#include "engine/directory.hpp"
 #include "oms/order_stage.hpp"
 #include "risk/risk_stage.hpp"
 #include "strategies/stage/strategy_stage.hpp"
@@ -55,12 +56,16 @@ struct FoldConfig {
   stage::StrategyCapacity strategy{};
   // Tables are sized bots x instruments: keep them to what a deployment uses (snapshots
   // carry them whole).
-  risk::RiskStage::Options risk{{64, 4, 16, 32}, 65'536, {}};
-  oms::OmsCapacity oms{64, 16, 32, 4, 16'384};
+  // Accounts: kAccountCapacity in the risk, order manager and paper venue tables alike.
+  risk::RiskStage::Options risk{{64, oms::kAccountCapacity, 16, 32}, 65'536, {}};
+  oms::OmsCapacity oms{64, 16, 32, oms::kAccountCapacity, 16'384};
   bool paper_venue = true;
   bool hold_sends = false;   // durable journal: see oms::kReleaseTimer
   oms::PaperConfig paper{};  // starting_balances are copied at construction
   std::size_t max_records_per_input = 8192;
+  // Users and accounts: asset scales, default paper balances (fold_config() fills it from
+  // the deployment; max_accounts 0 = the tables' account capacity).
+  DirectoryConfig directory{};
 };
 
 // What the venue side must do after an input (the order stage decides it).
@@ -81,6 +86,7 @@ struct FoldBatch {
   // does not build): the answer says 409 only when this is set, never by guessing from the
   // records a command happened to derive.
   bool command_refused = false;
+  DirectoryEffect directory;  // what a users-and-accounts command did (strategy phase)
   std::uint64_t strategy_overflow = 0, risk_overflow = 0;
 };
 
@@ -89,8 +95,10 @@ struct FoldStats : oms::OrderStageStats {
   std::uint64_t record_overflow = 0;
 };
 
+// `directory` is mixed into `combined` only once the directory holds anything, so journals
+// from before users and accounts keep the combined hashes their StateHash records hold.
 struct StateHashes {
-  std::uint64_t strategy = 0, risk = 0, orders = 0, combined = 0;
+  std::uint64_t strategy = 0, risk = 0, orders = 0, combined = 0, directory = 0;
 };
 
 class Fold {
@@ -134,6 +142,7 @@ class Fold {
   const oms::OrderStage& order_stage() const noexcept { return order_; }
   const oms::OrderManager& orders() const noexcept { return order_.orders(); }
   const oms::PaperVenue* paper() const noexcept { return order_.paper(); }
+  const Directory& directory() const noexcept { return directory_; }
   FoldStats stats() const noexcept {
     return FoldStats{{order_.stats()}, record_overflow_ + batch_.records.overflow()};
   }
@@ -145,6 +154,7 @@ class Fold {
   stage::StrategyStage strategy_;
   risk::RiskStage risk_;
   oms::OrderStage order_;
+  Directory directory_;  // the strategy phase's (read by the others only through the batch)
   FoldBatch batch_;      // apply()'s
   Outbox strategy_out_;  // each phase's scratch: touched by that phase only
   Outbox risk_out_;

@@ -67,7 +67,7 @@ void Engine::Impl::orders_step(Slot& slot) {
     }
     if (e.header.type == EventType::kOrderNew) has_order = true;
     stream_record(e);
-    if (e.header.type == EventType::kOperatorCommand) note_command(e, slot.batch.command_refused);
+    if (e.header.type == EventType::kOperatorCommand) note_command(e, slot.batch);
     if (e.header.type == EventType::kFillApplied) note_fill(e);
   }
   times.journaled = wall_now();

@@ -24,9 +24,11 @@ std::string client_id_text(const oms::ClientOrderId& id) {
 void Engine::Impl::publish(Nanos now) {
   auto m = std::make_shared<ReadModel>();
   build_read_model(*m, now);
+  auto d = std::make_shared<const Directory>(fold.directory());
   {
     std::lock_guard lock(model_mutex);
     model = std::move(m);
+    directory_view = std::move(d);
   }
   published.store(ordinal, std::memory_order_release);  // the stages are quiescent here
   published_position.store(next_position - 1, std::memory_order_release);
@@ -60,7 +62,6 @@ void Engine::Impl::publish_halted() {
 void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   const stage::StrategyStage& st = fold.strategy();
   const risk::RiskEngine& rk = fold.risk().engine();
-  const oms::OrderManager& om = fold.orders();
   EngineView& e = m.engine;
   e.last_sequence = next_position - 1;
   e.journal_committed = writer ? writer->committed() : 0;
@@ -102,7 +103,10 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   if (writer) add_counters("journal", writer->counters());
   // From the risk stage's latches: they are fold state, so a restart shows them too.
   e.global_kill_switch = rk.kill_switch_latched(risk::Scope::kGlobal, 0);
-  if (rk.kill_switch_latched(risk::Scope::kAccount, 0)) e.killed_accounts.push_back(0);
+  const auto account_count =
+      std::max<std::uint32_t>(1, static_cast<std::uint32_t>(fold.directory().accounts().size()));
+  for (std::uint32_t a = 0; a < account_count; ++a)
+    if (rk.kill_switch_latched(risk::Scope::kAccount, a)) e.killed_accounts.push_back(a);
   for (std::size_t v = 0; v < config.venues.size(); ++v) {
     FeedView f;
     f.venue = config.venues[v].name;
@@ -157,19 +161,12 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   e.latency.push_back(stage_latency("fold", latency.fold));
   e.latency.push_back(stage_latency("journal", latency.journal));
   e.latency.push_back(stage_latency("tick_to_order", latency.tick_to_order));
-  for (std::size_t a = 0; a < fold.asset_count(); ++a) {
-    const AssetId asset{static_cast<std::uint16_t>(a)};
-    const oms::Balance b = om.balance(AccountId{0}, asset);
-    const auto idx = instruments.asset_index(fold.asset_name(asset));
-    const int scale = idx ? instruments.asset_scale(*idx) : 8;
-    e.balances.push_back(BalanceView{std::string(fold.asset_name(asset)),
-                                     decimal_to_string(b.free, scale),
-                                     decimal_to_string(b.locked, scale)});
-  }
+  e.balances = balances_of(AccountId{0});
   add_problems(e);
 
   for (const stage::BotSummary& s : st.describe())
     m.bots.push_back(bot_view(s));
+  directory_views(m);
   for (const cond::ConditionStats& c : st.conditions()) {
     ConditionView v;
     v.id = c.id;
@@ -182,6 +179,52 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   }
 }
 
+std::vector<BalanceView> Engine::Impl::balances_of(AccountId account) const {
+  std::vector<BalanceView> out;
+  for (std::size_t a = 0; a < fold.asset_count(); ++a) {
+    const AssetId asset{static_cast<std::uint16_t>(a)};
+    const oms::Balance b = fold.orders().balance(account, asset);
+    const auto idx = instruments.asset_index(fold.asset_name(asset));
+    const int scale = idx ? instruments.asset_scale(*idx) : 8;
+    out.push_back(BalanceView{std::string(fold.asset_name(asset)), decimal_to_string(b.free, scale),
+                              decimal_to_string(b.locked, scale)});
+  }
+  return out;
+}
+
+// Users and accounts as the directory holds them, with each account's balances, kill switch
+// and bot count (after the bots, which say what they trade on).
+void Engine::Impl::directory_views(ReadModel& m) const {
+  const Directory& d = fold.directory();
+  for (std::size_t i = 0; i < d.users().size(); ++i) {
+    const DirectoryUser& u = d.users()[i];
+    m.users.push_back(UserView{UserId{static_cast<std::uint32_t>(i + 1)}, u.name, u.admin,
+                               u.disabled, u.token_sha256, u.changed});
+  }
+  const risk::RiskEngine& rk = fold.risk().engine();
+  for (std::size_t i = 0; i < d.accounts().size(); ++i) {
+    const DirectoryAccount& a = d.accounts()[i];
+    AccountView v;
+    v.id = AccountId{static_cast<std::uint32_t>(i)};
+    v.owner = a.owner;
+    v.name = a.name;
+    v.venue = a.venue;
+    v.mode = a.mode;
+    v.endpoint = a.endpoint;
+    v.rest_url = a.rest_url;
+    v.ws_api_url = a.ws_api_url;
+    v.stream_url = a.stream_url;
+    v.key_name = a.key_name;
+    v.key_fingerprint = a.key_fingerprint;
+    v.removed = a.removed;
+    v.kill_switch = rk.kill_switch_latched(risk::Scope::kAccount, static_cast<std::uint32_t>(i));
+    v.balances = balances_of(v.id);
+    v.bots = static_cast<std::uint32_t>(std::count_if(
+        m.bots.begin(), m.bots.end(), [&](const BotView& b) { return b.account == v.id; }));
+    m.accounts.push_back(std::move(v));
+  }
+}
+
 // One bot as the read model shows it: its summary, position, orders, fills and equity curve.
 BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
   const stage::StrategyStage& st = fold.strategy();
@@ -190,6 +233,7 @@ BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
   BotView b;
   b.id = s.id;
   b.owner = s.owner;
+  b.account = om.account_of(s.id);
   b.name = s.name;
   b.type = s.type;
   b.venue = s.venue.empty() ? "binance" : s.venue;

@@ -106,6 +106,26 @@ Expected<bool, std::string> recover(Engine::Impl& im, const std::string& dir,
   report.derived_mismatches = replayed->counts.mismatches;
   im.ordinal = im.fold.ordinal();
   im.next_position = last + 1;
+  // The audit: every operator command the journal's live segments hold. A directory
+  // command's outcome is re-derived by a directory of its own fed the same records (the
+  // directory depends on nothing else); a bot command's is not kept across restarts.
+  {
+    Directory shadow(im.fold.directory().config());
+    DirectoryEffect effect;
+    journal::RecordView view;
+    (*reader)->seek(first);
+    while ((*reader)->next(view) == journal::ReadStatus::kRecord) {
+      if (view.type != EventType::kOperatorCommand && view.type != EventType::kBlob) continue;
+      if ((view.flags & kFlagDerived) != 0) continue;
+      Event e;
+      if (!journal::decode(view, e).ok()) continue;
+      e.header.sequence = view.sequence;
+      shadow.on_input(e, effect);
+      if (view.type != EventType::kOperatorCommand) continue;
+      im.note_audit(
+          e, effect.command ? effect.refusal : "journaled (outcome not kept across restarts)");
+    }
+  }
   // The notifier's outbox: every Notification after its cursor, wherever the snapshot is.
   if (im.config.notifications_after < last) {
     journal::RecordView view;

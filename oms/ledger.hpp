@@ -48,6 +48,11 @@ struct OrderMoney {
   }
 };
 
+// Accounts a deployment's tables hold (the order manager's, the paper venue's and risk's):
+// every user has at least one (docs/ACCOUNTS.md). A fixed table: ~2 KB per account across
+// the three, in every snapshot; issue 18 makes it configurable.
+inline constexpr std::uint32_t kAccountCapacity = 256;
+
 // Amounts beyond 2^60 units at price scale (or a fee beyond it) are not money this engine
 // handles: refusing them keeps every balance sum far from int64 overflow, whatever a venue
 // or a corrupt input says.

@@ -280,7 +280,7 @@ std::size_t OrderManager::connection_lost(AccountId account) noexcept {
   for (std::uint32_t s = 0; s < table_.capacity(); ++s) {
     if (!table_.used(s)) continue;
     ManagedOrder& m = table_[s];
-    if (m.account != account || is_terminal(m.order.state)) continue;
+    if ((account != kNoAccount && m.account != account) || is_terminal(m.order.state)) continue;
     const ApplyResult a = oms::apply(m.order, OrderEvent::kConnectionLost);
     if (a.outcome == Outcome::kApplied) ++moved;
   }

@@ -146,7 +146,8 @@ class OrderManager {
   UpdateResult apply(const OrderUpdate& update, Nanos t) noexcept;
   // Absolute balances replace the folded ones. False for ids beyond capacity (counted).
   bool apply(const BalanceUpdate& balance) noexcept;
-  // Every live order of the account becomes Unknown (kConnectionLost); returns how many.
+  // Every live order of the account (kNoAccount: of every account) becomes Unknown
+  // (kConnectionLost); returns how many.
   std::size_t connection_lost(AccountId account) noexcept;
   // f(const ManagedOrder&) for each order in Unknown, in slot order: what to query.
   template <class F>
@@ -175,6 +176,10 @@ class OrderManager {
   std::int64_t unrealized_pnl(BotId bot) const noexcept;  // at the mark (else last fill price)
   std::int64_t fees(BotId bot) const noexcept;
   std::uint32_t open_orders(BotId bot) const noexcept;  // non-terminal orders
+  // The account a bot trades on (assign_bot); kNoAccount when it has none.
+  AccountId account_of(BotId bot) const noexcept {
+    return index_of(bot) < capacity_.bots ? bots_[index_of(bot)].account : kNoAccount;
+  }
   std::uint32_t live_orders() const noexcept { return table_.live(); }
   const OmsStats& stats() const noexcept { return stats_; }
   const OmsCapacity& capacity() const noexcept { return capacity_; }

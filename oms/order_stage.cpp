@@ -180,7 +180,7 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
     case EventType::kOperatorCommand: {
       const auto c = input.as<OperatorCommand>();
       if (c.kind == OperatorCommandKind::kCreateBot) {
-        orders_.assign_bot(c.bot, AccountId{0});
+        orders_.assign_bot(c.bot, AccountId{c.account});
       } else if (c.kind == OperatorCommandKind::kKillSwitchSet) {
         kill_switch_sweep(c, t, actions);
       }
@@ -195,11 +195,12 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
 void OrderStage::kill_switch_sweep(const OperatorCommand& c, Nanos t,
                                    std::vector<VenueAction>& actions) {
   const bool global = c.scope == CommandScope::kGlobal ||
-                      (c.scope == CommandScope::kBotOrGlobal && c.bot == kNoBot) ||
-                      c.scope == CommandScope::kAccount;  // one account: account 0
+                      (c.scope == CommandScope::kBotOrGlobal && c.bot == kNoBot);
+  const bool account = c.scope == CommandScope::kAccount;
   for (std::uint32_t index = 0; index < config_.capacity.bots; ++index) {
     const BotId bot{index};
-    if (!global && bot != c.bot) continue;
+    if (account && orders_.account_of(bot) != AccountId{c.account}) continue;
+    if (!global && !account && bot != c.bot) continue;
     std::array<SequenceNumber, 256> open{};
     std::size_t n = 0;
     orders_.for_each_order(bot, [&](const ManagedOrder& m) {
@@ -287,7 +288,7 @@ void OrderStage::on_derived(std::span<const Event> records, std::size_t index, O
 }
 
 std::size_t OrderStage::connection_lost() {
-  return orders_.connection_lost(AccountId{0});
+  return orders_.connection_lost(kNoAccount);
 }
 
 void OrderStage::reconcile(Nanos now) {
@@ -295,7 +296,24 @@ void OrderStage::reconcile(Nanos now) {
   orders_.for_each_unknown([&](const ManagedOrder& m) {
     paper_->query_order(m.order.client_id.bot, m.order.instrument, m.order.client_id.sequence, now);
   });
+  // Account 0 (the deployment's paper account) and every account a bot trades on, each once.
   paper_->request_balances(AccountId{0}, now);
+  for (std::uint32_t b = 0; b < config_.capacity.bots; ++b) {
+    const AccountId a = orders_.account_of(BotId{b});
+    if (a == kNoAccount || a == AccountId{0}) continue;
+    bool first = true;
+    for (std::uint32_t earlier = 0; earlier < b && first; ++earlier)
+      first = orders_.account_of(BotId{earlier}) != a;
+    if (first) paper_->request_balances(a, now);
+  }
+}
+
+void OrderStage::open_paper_account(AccountId account,
+                                    std::span<const PaperStartingBalance> credits, Nanos now) {
+  if (!paper_) return;
+  for (const PaperStartingBalance& b : credits)
+    paper_->credit(account, b.asset, b.amount);
+  paper_->request_balances(account, now);
 }
 
 // ---- Snapshot -------------------------------------------------------------------------------

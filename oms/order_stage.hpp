@@ -8,8 +8,10 @@
 //     OrderUpdate         the order manager applies it; a fill emits FillApplied and a
 //                         Notification (kTrade)
 //     BalanceUpdate       the ledger
-//     OperatorCommand     create bot: assigns it to account 0; kill switch set: a cancel for
-//                         every open order it covers (the cancel sweep)
+//     OperatorCommand     create bot: assigns it to the command's account (the fold resolved
+//                         it: 0 in journals from before accounts); kill switch set: a cancel
+//                         for every open order it covers (the cancel sweep: one bot, one
+//                         account's bots, or every bot)
 //     Timer               kReconcileTimer: in-flight orders become unknown, the paper venue is
 //                         asked about each; kReleaseTimer: held sends go out; the paper venue's
 //                         time moves either way
@@ -63,7 +65,7 @@ inline constexpr std::uint32_t kReleaseTimer = 0xFFFF'FFFDu;
 inline constexpr std::uint16_t kOrderManagerRefusedReason = 0xFF;
 
 struct OrderStageConfig {
-  OmsCapacity capacity{64, 16, 32, 4, 16'384};
+  OmsCapacity capacity{64, 16, 32, kAccountCapacity, 16'384};
   bool paper_venue = true;
   bool hold_sends = false;  // durable journal: see kReleaseTimer
   PaperConfig paper{};      // starting_balances are copied at construction
@@ -116,6 +118,12 @@ class OrderStage {
   // the venue about each (answers arrive as inputs).
   std::size_t connection_lost();
   void reconcile(Nanos now);
+
+  // A paper account was created (engine/directory.hpp): its opening balances go to the paper
+  // venue, which then reports them (journaled BalanceUpdate inputs) like any balance query.
+  // Nothing without a paper venue.
+  void open_paper_account(AccountId account, std::span<const PaperStartingBalance> credits,
+                          Nanos now);
 
   void set_responses(VenueResponses& responses) noexcept;
 

@@ -32,6 +32,13 @@ PaperVenue::PaperVenue(const PaperConfig& config, VenueResponses& sink)
   config_.starting_balances = {};  // copied: the caller's span may not outlive us
 }
 
+bool PaperVenue::credit(AccountId account, AssetId asset, std::int64_t amount) noexcept {
+  if (!ledger_.valid(account, asset) || amount < 0 || amount > kMaxAmount) return false;
+  ledger_.at(account, asset).free += amount;
+  asset_known_[index_of(asset)] = 1;
+  return true;
+}
+
 bool PaperVenue::define_instrument(const InstrumentDefined& def, AssetId base,
                                    AssetId quote) noexcept {
   if (index_of(def.instrument) >= markets_.size() || def.qty_scale > kMaxDecimalScale ||

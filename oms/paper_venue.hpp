@@ -73,7 +73,7 @@ struct PaperConfig {
   std::uint32_t max_orders = 1024;  // live plus remembered terminal orders
   std::uint32_t max_pending = 0;    // requests in flight; 0 means max_orders
   std::uint32_t instruments = 16;
-  std::uint32_t accounts = 4;
+  std::uint32_t accounts = kAccountCapacity;
   std::uint32_t assets = 16;
   bool enforce_balances = false;
   VenueId venue{0};
@@ -116,6 +116,9 @@ class PaperVenue final : public Venue {
   // Releases the work due by `now` without a market input (e.g. on a timer).
   void advance(Nanos now) noexcept { release_due(now); }
 
+  // A paper account's opening balance (users and accounts: credited once, when the account
+  // is created, as a journaled command applies). False for ids beyond capacity.
+  bool credit(AccountId account, AssetId asset, std::int64_t amount) noexcept;
   Balance balance(AccountId account, AssetId asset) const noexcept;
   std::uint32_t resting_orders() const noexcept { return resting_; }
   std::uint32_t pending_requests() const noexcept { return pending_count_; }

@@ -99,8 +99,8 @@ void RiskEngine::add_pnl(std::uint32_t b, std::int64_t delta, std::int64_t fee) 
 }
 
 void RiskEngine::settle_account_peaks() noexcept {
-  for (Account& a : accounts_)
-    a.s.peak_equity = std::max(a.s.peak_equity, a.s.equity());
+  for (std::uint32_t a = 0; a < accounts_in_use_; ++a)
+    accounts_[a].s.peak_equity = std::max(accounts_[a].s.peak_equity, accounts_[a].s.equity());
 }
 
 std::int64_t RiskEngine::revalue(std::uint32_t b, std::uint32_t i) noexcept {

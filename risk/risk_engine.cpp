@@ -103,7 +103,13 @@ bool RiskEngine::configure_bot(BotId bot, AccountId account, const BotConfig& co
   b.account = a;
   b.s.configured = 1;
   bots_in_use_ = std::max(bots_in_use_, index_of(bot) + 1);
+  accounts_in_use_ = std::max(accounts_in_use_, a + 1);
   return true;
+}
+
+AccountId RiskEngine::bot_account(BotId bot) const noexcept {
+  if (!valid(bot) || !bots_[index_of(bot)].s.configured) return kNoAccount;
+  return AccountId{bots_[index_of(bot)].account};
 }
 
 bool RiskEngine::configure_account(AccountId account, const AccountConfig& config) noexcept {
@@ -111,6 +117,7 @@ bool RiskEngine::configure_account(AccountId account, const AccountConfig& confi
   if (a >= capacity_.accounts || !limits_fit(config.limits)) return false;
   accounts_[a].config = config;
   accounts_[a].s.configured = 1;
+  accounts_in_use_ = std::max(accounts_in_use_, a + 1);
   return true;
 }
 

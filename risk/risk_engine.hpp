@@ -159,6 +159,8 @@ class RiskEngine {
   std::int64_t bot_equity(BotId bot) const noexcept;  // realized + unrealized - fees
   std::int64_t bot_daily_pnl(BotId bot) const noexcept;
   std::int64_t account_equity(AccountId account) const noexcept;
+  // The account a configured bot trades on; kNoAccount for one never configured.
+  AccountId bot_account(BotId bot) const noexcept;
   std::int64_t account_daily_pnl(AccountId account) const noexcept;
   std::uint32_t open_orders(BotId bot) const noexcept;
   std::uint32_t daily_trades(BotId bot) const noexcept;
@@ -241,6 +243,10 @@ class RiskEngine {
   // 1 + the highest configured bot: on_mark's loop bound (derived, not snapshotted: restore
   // recomputes it). Every price update walks the bots, and most slots are unused.
   std::uint32_t bots_in_use_ = 0;
+  // 1 + the highest account a configured bot trades on or that has limits: the bound of the
+  // per-price-update account walk (derived like bots_in_use_). Accounts are many (one per
+  // user at least) and most have no bot.
+  std::uint32_t accounts_in_use_ = 0;
   std::vector<Account> accounts_;
   std::vector<BotInstrument> bot_instruments_;
   std::vector<Position> positions_;  // bot x instrument

@@ -285,7 +285,11 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
           ++stats_["bad_configs"];
         }
       }
-      if (!engine_.configure_bot(command.bot, AccountId{0}, bot_config)) ++stats_["bad_configs"];
+      // Created: the account the fold journaled with the command (0 in journals from before
+      // accounts); updated: the one it trades on already (a bot never changes account).
+      const AccountId account = command.kind == K::kCreateBot ? AccountId{command.account}
+                                                              : engine_.bot_account(command.bot);
+      if (!engine_.configure_bot(command.bot, account, bot_config)) ++stats_["bad_configs"];
       return;
     }
     case K::kKillSwitchSet:
@@ -322,6 +326,7 @@ void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out)
       (void)engine_.set_disk_reserve(command.kind == K::kDiskReserveSet);
       return;
     default:
+      if (command.blob_id != 0) blobs_.erase(command.blob_id);  // the directory's JSON
       return;
   }
 }

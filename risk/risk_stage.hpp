@@ -64,6 +64,12 @@ class RiskStage {
   // place (sets kFlagRiskAccepted), appending rejects and notifications to `out`.
   void on_derived(Event& record, Outbox& out);
 
+  // An account's limits (a users-and-accounts command: the fold calls it). Counted as a bad
+  // config when they do not fit.
+  void configure_account(AccountId account, const AccountConfig& config) noexcept {
+    if (!engine_.configure_account(account, config)) ++stats_["bad_configs"];
+  }
+
   const RiskEngine& engine() const noexcept { return engine_; }
   const RiskStageStats& stats() const noexcept { return stats_; }
 

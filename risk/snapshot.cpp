@@ -150,6 +150,13 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
     if (bots_[b].s.configured) bots_in_use_ = b + 1;
   }
   read_table(r, accounts_);
+  accounts_in_use_ = 0;
+  for (std::uint32_t a = 0; a < accounts_.size(); ++a) {
+    if (accounts_[a].s.configured) accounts_in_use_ = a + 1;
+  }
+  for (std::uint32_t b = 0; b < bots_in_use_; ++b) {
+    if (bots_[b].s.configured) accounts_in_use_ = std::max(accounts_in_use_, bots_[b].account + 1);
+  }
   read_table(r, bot_instruments_);
   read_table(r, account_instruments_);
   read_table(r, balances_);

@@ -96,6 +96,9 @@ Expected<CreatedBot, ConfigErrors> BotRegistry::create(std::string_view json, Bo
       top.error("timeframe", "must be one of 1m, 5m, 15m, 1h, 4h, 1d, got \"" + *tf + "\"");
     }
   }
+  // The account the bot trades on (docs/ACCOUNTS.md): the engine checks it is the owner's and
+  // journals it with the create command; absent, the owner's first account.
+  (void)top.integer("account", config::Presence::kOptional, 0, 0xFFFF'FFFE);
   cfg.seed = static_cast<std::uint64_t>(
       top.integer("seed", config::Presence::kOptional, 0, INT64_MAX).value_or(0));
   if (const config::Value* schedule = top.object_value("schedule")) {

@@ -234,6 +234,13 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     case K::kDiskReserveSet:
     case K::kDiskReserveReset:
       return;  // risk's and the order manager's business
+    case K::kCreateUser:
+    case K::kUpdateUser:
+    case K::kCreateAccount:
+    case K::kRemoveAccount:
+    case K::kAttachKey:
+      blobs_.erase(command.blob_id);  // the engine's directory's (engine/directory.hpp)
+      return;
   }
 }
 

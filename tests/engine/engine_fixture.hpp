@@ -225,4 +225,25 @@ inline std::unique_ptr<Engine> open_engine(const EngineConfig& config) {
   return e ? std::move(*e) : nullptr;
 }
 
+// Opened and started (null, with the failure reported, when either fails).
+inline std::unique_ptr<Engine> started_engine(const EngineConfig& config) {
+  auto engine = open_engine(config);
+  if (!engine) return nullptr;
+  const auto started = engine->start();
+  EXPECT_TRUE(started.has_value()) << (started ? "" : started.error());
+  return started ? std::move(engine) : nullptr;
+}
+
+// The fold a deployment runs, built as the engine builds it (the paper venue's answers dropped).
+struct DeploymentFold {
+  explicit DeploymentFold(const EngineConfig& config)
+      : table(config.instruments),
+        balances(Engine::Impl::paper_balances(config, table)),
+        fold(Engine::Impl::fold_config(config, balances), drop) {}
+  InstrumentTable table;
+  std::vector<oms::PaperStartingBalance> balances;
+  Drop drop;
+  Fold fold;
+};
+
 }  // namespace be::engine::test_support

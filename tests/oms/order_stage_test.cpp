@@ -192,6 +192,38 @@ TEST_F(OrderStageTest, shouldCancelEveryOpenOrderAKillSwitchCovers) {
   EXPECT_EQ(stage.stats()["cancels_sent"], 3u);
 }
 
+// Users and accounts: a bot trades on the account its create command names; an account's
+// switch sweeps that account's bots alone; a new paper account opens with its balances.
+TEST_F(OrderStageTest, shouldKeepBotsOnTheirAccountsAndSweepOneAccountsBotsOnly) {
+  constexpr BotId kAccountOneBot{3};
+  OperatorCommand create;
+  create.kind = OperatorCommandKind::kCreateBot;
+  create.bot = kAccountOneBot;
+  create.account = 1;
+  input(Event::make(create, kT0, kT0));
+  EXPECT_EQ(stage.orders().account_of(kBot), AccountId{0});
+  EXPECT_EQ(stage.orders().account_of(kAccountOneBot), AccountId{1});
+
+  const PaperStartingBalance opening[] = {{AccountId{1}, AssetId{1}, 5'000'00}};
+  stage.open_paper_account(AccountId{1}, opening, kT0);
+  EXPECT_EQ(stage.paper()->balance(AccountId{1}, AssetId{1}).free, 5'000'00);
+  EXPECT_EQ(stage.paper()->balance(AccountId{0}, AssetId{1}).free, 0);
+
+  intent(buy(kBot, 7, 99'00), kFlagRiskAccepted);
+  intent(buy(kAccountOneBot, 8, 98'00), kFlagRiskAccepted);
+  ack(kBot, 7);
+  ack(kAccountOneBot, 8);
+  OperatorCommand account;
+  account.kind = OperatorCommandKind::kKillSwitchSet;
+  account.scope = CommandScope::kAccount;
+  account.account = 1;
+  input(Event::make(account, kT0, kT0));
+  ASSERT_EQ(actions.size(), 1u) << "account 1's switch covers account 1's bot only";
+  EXPECT_EQ(actions[0].kind, VenueAction::Kind::kCancel);
+  EXPECT_EQ(actions[0].cancel.bot, kAccountOneBot);
+  EXPECT_EQ(stage.orders().open_orders(kBot), 1u);
+}
+
 TEST_F(OrderStageTest, shouldEmitAFillAndATradeNotificationCausedByTheInput) {
   intent(buy(kBot, 7, 99'00), kFlagRiskAccepted);
   OrderUpdate fill;
