@@ -27,19 +27,34 @@ constexpr std::array<Named<OperatorCommandKind>, 19> kRoutes{{
     {OperatorCommandKind::kStopBot, "POST /api/v1/bots/{id}/stop"},
     {OperatorCommandKind::kPauseBot, "POST /api/v1/bots/{id}/pause"},
     {OperatorCommandKind::kResumeBot, "POST /api/v1/bots/{id}/resume"},
-    {OperatorCommandKind::kKillSwitchSet, "POST /api/v1/kill-switch"},
-    {OperatorCommandKind::kKillSwitchReset, "POST /api/v1/kill-switch"},
+    {OperatorCommandKind::kKillSwitchSet,
+     "POST /api/v1/kill-switch | PUT /api/v1/accounts/{id}/kill-switch"},
+    {OperatorCommandKind::kKillSwitchReset,
+     "POST /api/v1/kill-switch | DELETE /api/v1/accounts/{id}/kill-switch"},
     {OperatorCommandKind::kCircuitReset, "POST /api/v1/bots/{id}/start"},
     {OperatorCommandKind::kRestartBot, "POST /api/v1/bots/{id}/restart"},
     {OperatorCommandKind::kShutdown, "engine: shutdown"},
     {OperatorCommandKind::kDiskReserveSet, "engine: disk watch"},
     {OperatorCommandKind::kDiskReserveReset, "engine: disk watch"},
     {OperatorCommandKind::kCreateUser, "POST /api/v1/users"},
-    {OperatorCommandKind::kUpdateUser, "PATCH /api/v1/users/{id}"},
+    {OperatorCommandKind::kUpdateUser, "PATCH /api/v1/users/{id} | POST /api/v1/users/{id}/token"},
     {OperatorCommandKind::kCreateAccount, "POST /api/v1/accounts"},
     {OperatorCommandKind::kRemoveAccount, "DELETE /api/v1/accounts/{id}"},
-    {OperatorCommandKind::kAttachKey, "PUT /api/v1/accounts/{id}/key"},
+    {OperatorCommandKind::kAttachKey, "POST /api/v1/accounts/{id}/keys"},
 }};
+
+// An account's kill switch has its own route (POST /api/v1/kill-switch with "scope":"account"
+// does the same; the audit names the account's).
+std::string route_of(const OperatorCommand& c) {
+  if (c.scope == CommandScope::kAccount) {
+    if (c.kind == OperatorCommandKind::kKillSwitchSet)
+      return "PUT /api/v1/accounts/{id}/kill-switch";
+    if (c.kind == OperatorCommandKind::kKillSwitchReset) {
+      return "DELETE /api/v1/accounts/{id}/kill-switch";
+    }
+  }
+  return std::string(name_of(kRoutes, c.kind, ""));
+}
 
 std::string target_of(const OperatorCommand& c) {
   using K = OperatorCommandKind;
@@ -229,8 +244,7 @@ void Engine::Impl::note_audit(const Event& e, std::string outcome) {
   if (audit_log.size() >= kMaxAudit)
     audit_log.erase(audit_log.begin(), audit_log.begin() + kMaxAudit / 8);
   audit_log.push_back(AuditEntry{e.header.sequence, e.header.event_time, UserId{c.user_id},
-                                 std::string(to_string(c.kind)),
-                                 std::string(name_of(kRoutes, c.kind, "")), target_of(c),
+                                 std::string(to_string(c.kind)), route_of(c), target_of(c),
                                  outcome.empty() ? "applied" : std::move(outcome)});
 }
 

@@ -160,8 +160,10 @@ TEST_F(AccountsTest, shouldShowUsersOnlyTheirOwnAccountsAndBalances) {
   auto mine = call("GET", "/api/v1/accounts", kAliceToken);
   ASSERT_EQ(mine->status, 200);
   const auto list = json(*mine);
-  ASSERT_EQ(list.find("accounts")->items.size(), 1u) << mine->body;
-  const config::Value& a = list.find("accounts")->items[0];
+  // Her paper account from the tokens-file import, then the one the admin opened for her.
+  ASSERT_EQ(list.find("accounts")->items.size(), 2u) << mine->body;
+  EXPECT_EQ(field(list.find("accounts")->items[0], "name"), "paper");
+  const config::Value& a = list.find("accounts")->items[1];
   EXPECT_EQ(field(a, "id"), std::to_string(alices));
   EXPECT_EQ(field(a, "owner"), "alice");
   EXPECT_EQ(field(a, "mode"), "paper");
@@ -187,10 +189,13 @@ TEST_F(AccountsTest, shouldShowUsersOnlyTheirOwnAccountsAndBalances) {
   // Balances: alice's account only (account 0 is the admin's); the admin sees all.
   auto balances = call("GET", "/api/v1/balances", kAliceToken);
   EXPECT_EQ(balances->body,
-            R"({"balances":[],"accounts":[{"id":)" + std::to_string(alices) +
+            R"({"balances":[],"accounts":[{"id":1,"name":"paper","balances":[{"asset":"USDT",)"
+            R"("free":"10000.00000000","locked":"0.00000000"},{"asset":"BTC","free":"0.00000000",)"
+            R"("locked":"0.00000000"}]},{"id":)" +
+                std::to_string(alices) +
                 R"(,"name":"main","balances":[{"asset":"USDT","free":"500","locked":"0"}]}]})");
   auto all = call("GET", "/api/v1/accounts", kAdminToken);
-  EXPECT_EQ(json(*all).find("accounts")->items.size(), 3u) << all->body;
+  EXPECT_EQ(json(*all).find("accounts")->items.size(), 5u) << all->body;  // 3 imported, 2 opened
   EXPECT_EQ(call("GET", bob_path, kAdminToken)->status, 200);
   auto admin_balances = call("GET", "/api/v1/balances", kAdminToken);
   EXPECT_NE(admin_balances->body.find(R"("free":"700")"), std::string::npos);
@@ -408,11 +413,13 @@ TEST_F(AccountsTest, shouldPageTheAuditWithTimesAndWhoDidIt) {
   auto rest = call("GET", "/api/v1/audit?after=2&limit=1000", kAdminToken);
   const auto tail = json(*rest);
   const auto& items = tail.find("entries")->items;
-  ASSERT_EQ(items.size(), 4u) << rest->body;
-  EXPECT_EQ(field(items[2], "command"), "create_account");
-  EXPECT_EQ(field(items[2], "user"), "admin");
-  EXPECT_EQ(field(items[3], "command"), "create_user");
-  EXPECT_EQ(field(items[3], "target"), "user 4");
+  // The import's third user and its accounts (one per user), then the admin's two commands.
+  ASSERT_EQ(items.size(), 6u) << rest->body;
+  EXPECT_EQ(field(items[3], "target"), "account 2");
+  EXPECT_EQ(field(items[4], "command"), "create_account");
+  EXPECT_EQ(field(items[4], "user"), "admin");
+  EXPECT_EQ(field(items[5], "command"), "create_user");
+  EXPECT_EQ(field(items[5], "target"), "user 4");
   EXPECT_EQ(field(items[3], "outcome"), "applied");
   EXPECT_EQ(rest->body.find("token"), std::string::npos);
 }

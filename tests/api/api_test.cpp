@@ -459,8 +459,8 @@ TEST_F(ApiServerTest, shouldAppendApiCountersToTheEngineMetrics) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
   EXPECT_EQ(m->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  // The fake's journal holds the tokens-file import: 3 users and account 0.
-  EXPECT_NE(m->body.find("botengine_inputs_total 4\n"), std::string::npos) << m->body;
+  // The fake's journal holds the tokens-file import: 3 users and a paper account each.
+  EXPECT_NE(m->body.find("botengine_inputs_total 6\n"), std::string::npos) << m->body;
   EXPECT_NE(m->body.find("botengine_api_responses_total{code=\"401\"} 1\n"), std::string::npos)
       << m->body;
   EXPECT_NE(m->body.find("botengine_api_unauthorized_total 1\n"), std::string::npos) << m->body;
@@ -474,9 +474,12 @@ TEST_F(ApiServerTest, shouldServeEngineBalancesConditionsAndTemplates) {
   ASSERT_TRUE(e);
   EXPECT_EQ(field(json(*e), "topology"), "fused");
   EXPECT_NE(e->body.find(R"("rejects_by_reason":{"max_position":1})"), std::string::npos);
-  // Account 0 is the admin's: alice sees none of its balances, the admin does.
+  // Account 0 is the admin's: alice sees none of its balances (only her own paper account's),
+  // the admin does.
   auto b = call("GET", "/api/v1/balances", kAliceToken);
-  EXPECT_EQ(b->body, R"({"balances":[],"accounts":[]})");
+  EXPECT_TRUE(b->body.starts_with(R"({"balances":[],"accounts":[{"id":1,"name":"paper",)"))
+      << b->body;
+  EXPECT_EQ(b->body.find(R"("id":0)"), std::string::npos) << b->body;
   b = call("GET", "/api/v1/balances", kAdminToken);
   EXPECT_NE(b->body.find(R"({"asset":"USDT","free":"10000.00000000","locked":"0.00000000"})"),
             std::string::npos);

@@ -55,20 +55,7 @@ struct Divergence {
   int occurrence;
   std::string reason;
 };
-// Users and accounts: the engine's fold of them is the engine part of issue 16, built in
-// parallel; until it lands engine/directory_commands.cpp answers 503 and the read model has
-// no accounts. Each entry fails the test once the engine answers as the doc says.
-constexpr std::string_view kNoAccountsYet =
-    "issue 16: the engine's users and accounts are not built yet (503, no accounts)";
-const std::vector<Divergence> kKnownDivergences = {
-    {"POST /api/v1/accounts", 1, std::string(kNoAccountsYet)},
-    {"GET /api/v1/accounts", 2, std::string(kNoAccountsYet)},
-    {"PUT /api/v1/accounts/1/kill-switch", 1, std::string(kNoAccountsYet)},
-    {"DELETE /api/v1/accounts/1/kill-switch", 1, std::string(kNoAccountsYet)},
-    {"POST /api/v1/users", 1, std::string(kNoAccountsYet)},
-    {"PATCH /api/v1/users/4", 1, std::string(kNoAccountsYet)},
-    {"POST /api/v1/users/4/token", 1, std::string(kNoAccountsYet)},
-};
+const std::vector<Divergence> kKnownDivergences = {};
 
 // The journal sequence an accepted command's answer carries ({"id": 1, "sequence": 42}).
 std::optional<SequenceNumber> answered_sequence(const DocExample& e, const Reply& reply) {

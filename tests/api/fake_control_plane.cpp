@@ -30,19 +30,6 @@ bots::InstrumentResolver resolver() {
   };
 }
 
-// The audit's command names for the commands the fake takes (the engine's are its own).
-constexpr std::array<Named<OperatorCommandKind>, 9> kCommandNames{{
-    {OperatorCommandKind::kCreateBot, "create_bot"},
-    {OperatorCommandKind::kUpdateBot, "update_bot"},
-    {OperatorCommandKind::kDeleteBot, "delete_bot"},
-    {OperatorCommandKind::kStartBot, "start_bot"},
-    {OperatorCommandKind::kStopBot, "stop_bot"},
-    {OperatorCommandKind::kPauseBot, "pause_bot"},
-    {OperatorCommandKind::kResumeBot, "resume_bot"},
-    {OperatorCommandKind::kKillSwitchSet, "kill_switch_set"},
-    {OperatorCommandKind::kKillSwitchReset, "kill_switch_reset"},
-}};
-
 CommandResult status(CommandStatus s, std::string message) {
   CommandResult r;
   r.status = s;
@@ -103,7 +90,7 @@ CommandResult FakeControlPlane::accepted_locked(BotId bot, UserId user, Operator
   CommandResult r;
   r.bot = bot;
   return audited_locked(
-      user, name_of(kCommandNames, kind, "restart_bot"),
+      user, to_string(kind),
       bot == kNoBot ? std::string("global") : "bot " + std::to_string(index_of(bot)), r);
 }
 

@@ -4,7 +4,7 @@
 // buffer (the engine's own StreamBuffer). Every command is recorded with its user, as the engine
 // journals it, and listed by audit(). Users and accounts are modelled as the engine's
 // interface describes them (engine/control.hpp): import_users() is the tokens-file import of
-// a journal without users (account 0, the paper account, goes to the first admin); the
+// a journal without users (account 0 goes to the first user, a "paper" account to each other); the
 // commands validate their JSON, name every bad field, check ownership and record an audit
 // entry, applied or refused.
 //
@@ -47,7 +47,7 @@ class FakeControlPlane final : public engine::ControlPlane {
 
   // Test controls.
   // The engine's first start of this version: the tokens file's users (ids from 1, in file
-  // order) and account 0 for the first admin. Ignored once there are users.
+  // order), account 0 for the first, a paper account for each other. Ignored once there are users.
   void import_users(const std::vector<TokenStore::Entry>& users);
   // Gives a bot to an account (the bot's owner must own it).
   void assign_account(BotId bot, AccountId account);

@@ -112,17 +112,21 @@ void FakeControlPlane::import_users(const std::vector<TokenStore::Entry>& users)
     users_.push_back(std::move(u));
     audited_locked(kEngineUser, "create_user", "user " + std::to_string(users_.size()), {});
   }
-  const auto admin = std::find_if(users_.begin(), users_.end(), [](auto& u) { return u.admin; });
-  if (admin == users_.end()) return;
-  AccountView paper;
-  paper.id = AccountId{0};
-  paper.owner = admin->id;
-  paper.name = "paper";
-  paper.venue = "binance";
-  paper.mode = "paper";
-  paper.balances = {{"USDT", "10000.00000000", "0.00000000"}, {"BTC", "0.00000000", "0.00000000"}};
-  accounts_.push_back(std::move(paper));
-  audited_locked(kEngineUser, "create_account", "account 0", {});
+  // As the engine imports (engine/directory_commands.cpp): account 0 to the first user, a paper
+  // account named "paper" with the deployment's paper balances to every other one.
+  for (const UserView& u : users_) {
+    AccountView paper;
+    paper.id = AccountId{static_cast<std::uint32_t>(accounts_.size())};
+    paper.owner = u.id;
+    paper.name = "paper";
+    paper.venue = "binance";
+    paper.mode = "paper";
+    paper.balances = {{"USDT", "10000.00000000", "0.00000000"},
+                      {"BTC", "0.00000000", "0.00000000"}};
+    accounts_.push_back(std::move(paper));
+    audited_locked(kEngineUser, "create_account", "account " + std::to_string(accounts_.size() - 1),
+                   {});
+  }
 }
 
 CommandResult FakeControlPlane::create_user(UserId by, std::string_view json) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/engine/engine_fixture.hpp"
+#include "tests/support/field_errors.hpp"
 
 namespace be::engine {
 namespace {
@@ -46,10 +47,7 @@ std::string apply(Directory& d, OperatorCommandKind kind, std::uint32_t target,
 }
 
 std::vector<std::string> fields(const std::vector<config::FieldError>& errors) {
-  std::vector<std::string> out;
-  for (const auto& e : errors)
-    out.push_back(e.field);
-  return out;
+  return test::field_names(errors);
 }
 
 TEST(Directory, NamesEveryBadFieldAndNeverEchoesATokenHash) {

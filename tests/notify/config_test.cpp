@@ -2,6 +2,7 @@
 #include "runner/notify/config.hpp"
 
 #include "core/codes.hpp"
+#include "tests/support/field_errors.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +12,7 @@ namespace be::notify {
 namespace {
 
 std::vector<std::string> fields(const std::vector<config::FieldError>& errors) {
-  std::vector<std::string> out;
-  for (const auto& e : errors)
-    out.push_back(e.field);
-  return out;
+  return test::field_names(errors);
 }
 
 TEST(NotifyConfig, shouldReadEveryFieldOfAValidConfig) {
