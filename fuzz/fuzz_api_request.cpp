@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (beast::websocket::is_upgrade(req)) {
       auto auth = router.authorize_stream(request, now);
       if (auth.refusal) check(*auth.refusal);
-      if ((auth.user == nullptr) == !auth.refusal) __builtin_trap();
+      if (auth.user.has_value() == auth.refusal.has_value()) __builtin_trap();
       continue;
     }
     check(router.handle(request, now));
