@@ -182,17 +182,17 @@ struct UserView {
   UserId id{};
   std::string name;  // unique
   bool admin = false;
-  bool disabled = false;      // a disabled user's token no longer authenticates
-  std::string token_sha256;   // 64 lowercase hex digits; the token itself is never held
+  bool disabled = false;       // a disabled user's token no longer authenticates
+  std::string token_sha256;    // 64 lowercase hex digits; the token itself is never held
   SequenceNumber changed = 0;  // journal sequence of the last command that changed it
 };
 
 struct AccountView {
   AccountId id{};
   UserId owner{};
-  std::string name;   // unique per owner
-  std::string venue;  // "binance", ... (the venue its orders go to; paper simulates it)
-  std::string mode;   // "paper" | "live"
+  std::string name;      // unique per owner
+  std::string venue;     // "binance", ... (the venue its orders go to; paper simulates it)
+  std::string mode;      // "paper" | "live"
   std::string endpoint;  // "production" | "testnet" | "sim" | "custom" (live accounts)
   std::string rest_url, ws_api_url, stream_url;  // resolved base URLs (live accounts)
   std::string key_name;         // the key store entry its API keys are in; "" none attached
@@ -206,8 +206,8 @@ struct AccountView {
 // One operator command from the journal (GET /api/v1/audit).
 struct AuditEntry {
   SequenceNumber seq = 0;
-  Nanos time = 0;    // the command's journaled event time
-  UserId user{};     // who issued it (0: the engine itself, e.g. the tokens-file import)
+  Nanos time = 0;       // the command's journaled event time
+  UserId user{};        // who issued it (0: the engine itself, e.g. the tokens-file import)
   std::string command;  // "create_bot", "kill_switch_set", "create_user", "attach_key", ...
   std::string route;    // the API route that issues it: "POST /api/v1/bots/{id}/start"
   std::string target;   // "bot 3", "account 2", "user 4", "global"
@@ -251,7 +251,7 @@ enum class CommandStatus : std::uint8_t {
 struct CommandResult {
   CommandStatus status = CommandStatus::kAccepted;
   BotId bot = kNoBot;
-  std::uint32_t created_id = 0;  // create_user / create_account: the new id
+  std::uint32_t created_id = 0;            // create_user / create_account: the new id
   std::vector<config::FieldError> errors;  // for kInvalid
   std::string message;                     // one line, for humans
   SequenceNumber sequence = 0;             // the journaled command's sequence

@@ -78,7 +78,8 @@ struct WsClientConfig {
   // to open instead of the URL's, or why there is none (the attempt then fails like a
   // refused connection: on_retry, and the next try on the backoff schedule). For endpoints
   // whose path carries a short-lived token fetched before each connection (as Binance's
-  // retired spot listen keys were). May block (it runs between connections); empty = the URL's target.
+  // retired spot listen keys were). May block (it runs between connections); empty = the URL's
+  // target.
   std::function<Expected<std::string, std::string>()> connect_target;
   // TLS (wss://), as net/tls_client.hpp says: chain and name verified unless verify_peer is
   // false; trust anchors the system's store plus ca_file and ca_pem. A refused certificate

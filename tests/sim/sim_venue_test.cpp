@@ -148,9 +148,8 @@ TEST_F(SimVenueTest, shouldServeTheUserDataStreamOnTheSamePort) {
   net::WsClient user(ws, rec.handlers());
   ASSERT_TRUE(user.start());
   ASSERT_TRUE(venue_.exchange().wait_for_user_streams(1, std::chrono::seconds(5)));
-  ASSERT_TRUE(rec.wait([](const test::Recorder& r) {
-    return r.count_state(ConnectivityState::kConnected) > 0;
-  }));
+  ASSERT_TRUE(rec.wait(
+      [](const test::Recorder& r) { return r.count_state(ConnectivityState::kConnected) > 0; }));
   // userDataStream.subscribe.signature: HMAC over the alphabetically sorted parameters.
   const std::string params =
       "apiKey=" + std::string(kKey) + "&timestamp=" + std::to_string(wall_.now() / 1'000'000);
