@@ -11,6 +11,8 @@ packages=(
   libconcurrentqueue-dev libreaderwriterqueue-dev liburing-dev libsimdjson-dev liblmdb-dev
   lmdb-utils libboost-dev libboost-system-dev libssl-dev
   libzstd-dev
+  # user strategies: the embedded Lua 5.4 interpreter (docs/STRATEGIES.md says why Lua 5.4)
+  liblua5.4-dev
   libbenchmark-dev libgtest-dev libgmock-dev
   # bench-only peers (never linked into the engine)
   nlohmann-json3-dev rapidjson-dev libsqlite3-dev
