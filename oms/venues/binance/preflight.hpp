@@ -30,8 +30,8 @@
 namespace be::binance {
 
 struct PreflightReport {
-  std::int64_t clock_offset_ms = 0;  // venue minus local, at the midpoint of the request
-  std::int64_t round_trip_ms = 0;    // of GET /api/v3/time
+  std::int64_t clock_offset_ms = 0;         // venue minus local, at the midpoint of the request
+  std::int64_t round_trip_ms = 0;           // of GET /api/v3/time
   feed::BinanceExchangeInfo exchange_info;  // as fetched (or as passed in)
 };
 
