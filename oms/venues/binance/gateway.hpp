@@ -59,6 +59,7 @@
 #include "core/clock.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "net/tls_client.hpp"
 #include "oms/venue.hpp"
 #include "oms/venues/binance/key_store.hpp"
 #include "oms/venues/binance/symbols.hpp"
@@ -69,6 +70,8 @@ struct GatewayConfig {
   std::string rest_url = "https://api.binance.com";
   // The WebSocket API (testnet: wss://ws-api.testnet.binance.vision/ws-api/v3).
   std::string ws_api_url = "wss://ws-api.binance.com:443/ws-api/v3";
+  // https/wss trust (net/tls_client.hpp): a simulator's throwaway CA goes in ca_file/ca_pem.
+  net::TlsClientOptions tls;
   // kWebSocketApi: orders and cancels over the WS API while its session is up, REST
   // otherwise; kRest: always REST (the user data still comes by the WS API subscription).
   enum class OrderEntry : std::uint8_t { kWebSocketApi, kRest };
