@@ -124,6 +124,7 @@ class Recorder final : public oms::VenueResponses {
         return it->update;
     return std::nullopt;
   }
+  const std::vector<Recorded>& updates_locked() const { return updates_; }
   std::size_t balance_count() {
     std::lock_guard lock(mutex_);
     return balances_.size();

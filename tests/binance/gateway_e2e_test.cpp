@@ -21,9 +21,11 @@
 #include "oms/order_state_machine.hpp"
 #include "oms/venues/binance/errors.hpp"
 #include "oms/venues/binance/gateway.hpp"
+#include "oms/venues/binance/signing.hpp"
 #include "sim/binance/mock_exchange.hpp"
 #include "tests/binance/e2e_support.hpp"
 #include "tests/binance/ed25519_test_key.hpp"
+#include "tests/binance/freezable_proxy.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/payload_fields.hpp"
 
@@ -99,6 +101,24 @@ class GatewayE2E : public ::testing::Test {
         start = end + 1;
       }
     }
+  }
+
+  // A signed REST request straight to the venue, as another program on the same key would
+  // send it (the gateway knows nothing of it).
+  net::HttpResponse signed_rest(std::string_view method, std::string_view path, QueryBuilder q) {
+    q.add("timestamp", wall_.now() / 1'000'000);
+    const std::string target = std::string(path) + "?" + q.signed_query("e2e-secret-value");
+    net::HttpClientOptions options;
+    options.timeout = 2000ms;
+    net::HttpClient http(net::parse_http_url(mock_->rest_url()).value(), options);
+    const net::HttpHeader key[] = {{"X-MBX-APIKEY", "e2e-api-key"}};
+    net::HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.headers = key;
+    auto answer = http.request(request);
+    EXPECT_TRUE(answer.has_value());
+    return answer ? *answer : net::HttpResponse{};
   }
 
   void start(mock::MockConfig mc = mock_config(),
@@ -472,6 +492,96 @@ TEST_F(GatewayE2E, shouldReportTheVenueExpiringAnOrderOnItsOwn) {
   ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kExpired));
   EXPECT_EQ(recorder_.count(seq, OrderEvent::kExpired), 1);
   EXPECT_EQ(mock_->balance("USDT").locked, 0);
+}
+
+TEST_F(GatewayE2E, shouldReportTheVenueCancellingAnOrderOnItsOwn) {
+  start();
+  const SequenceNumber seq = 321 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(30'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  // Cancelled at the venue, not by us (the venue itself, or a person on the same key).
+  QueryBuilder q;
+  q.add("symbol", "BTCUSDT").add("origClientOrderId", client_id(seq));
+  ASSERT_EQ(signed_rest("DELETE", "/api/v3/order", q).status, 200);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kCanceled));
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kCanceled), 1);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kCancelRejected), 0);
+  EXPECT_EQ(mock_->balance("USDT").locked, 0);
+}
+
+TEST_F(GatewayE2E, shouldReportAForeignOpenOrderAndLeaveIt) {
+  start();
+  // An order on the same key that is not ours (no "be<bot>x<seq>" client id).
+  QueryBuilder q;
+  q.add("symbol", "BTCUSDT").add("side", "SELL").add("type", "LIMIT").add("timeInForce", "GTC");
+  q.add("quantity", "0.002").add("price", "61000").add("newClientOrderId", "by-hand-1");
+  ASSERT_EQ(signed_rest("POST", "/api/v3/order", q).status, 200);
+  const auto foreign = [&] {
+    int n = 0;
+    for (const auto& r : recorder_.updates_for(0)) {
+      if (!oms::is_foreign_order(r.update)) continue;
+      ++n;
+      EXPECT_EQ(r.update.event, static_cast<std::uint8_t>(OrderEvent::kReconciledNew));
+      EXPECT_EQ(r.update.account, kAccount);
+      EXPECT_EQ(r.update.instrument, kBtc);
+      EXPECT_EQ(r.update.side, Side::kSell);
+      EXPECT_EQ(r.update.last_price, px(61'000));
+      EXPECT_EQ(r.update.last_quantity, qty_micro(2'000));
+      EXPECT_EQ(r.update.cumulative_quantity, 0);
+      EXPECT_NE(r.update.venue_order_id, 0u);
+    }
+    return n;
+  };
+  // Found by the reconciliation after a reconnect, and by query_open_orders.
+  mock_->drop_user_streams();
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
+  EXPECT_EQ(foreign(), 1);
+  gateway_->query_open_orders(kAccount, 1);
+  ASSERT_TRUE(mock_->wait_for_requests("GET", "/api/v3/openOrders", 200, 3, kWait));
+  ASSERT_TRUE(recorder_.wait([&] {
+    return std::count_if(recorder_.updates_locked().begin(), recorder_.updates_locked().end(),
+                         [](const Recorded& r) { return oms::is_foreign_order(r.update); }) >= 2;
+  }));
+  EXPECT_EQ(foreign(), 2);
+  EXPECT_EQ(gateway_->stats().foreign_orders, 2u);
+  // Left as it was: still open at the venue, never cancelled.
+  QueryBuilder open;
+  open.add("symbol", "BTCUSDT");
+  EXPECT_NE(signed_rest("GET", "/api/v3/openOrders", open).body.find("by-hand-1"),
+            std::string::npos);
+  for (const auto& e : mock_->request_log())
+    EXPECT_FALSE(e.method == "DELETE" || e.path == "order.cancel") << e.method << " " << e.path;
+}
+
+TEST_F(GatewayE2E, shouldReconnectAndReconcileWhenTheSessionGoesSilent) {
+  mock_ = std::make_unique<mock::MockExchange>(mock_config(), wall_);
+  ASSERT_TRUE(mock_->start().has_value());
+  FreezableProxy proxy(net::parse_http_url(mock_->rest_url()).value().port);
+  ASSERT_NE(proxy.port(), 0);
+  GatewayConfig g = gateway_config(*mock_);
+  g.ws_api_url = "ws://127.0.0.1:" + std::to_string(proxy.port()) + "/ws-api/v3";
+  g.idle_timeout = 300ms;
+  gateway_ = std::make_unique<BinanceSpotGateway>(std::move(g), credentials(), recorder_, wall_);
+  ASSERT_TRUE(gateway_->start().has_value());
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 1; }));
+  const SequenceNumber seq = 322 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  ASSERT_TRUE(mock_->wait_for_requests("WS", "order.place", 200, 1, kWait));
+
+  // The session goes silent: no event, no answer, no pong. The order fills meanwhile, its
+  // report stuck in the frozen connection.
+  proxy.freeze();
+  ASSERT_EQ(mock_->cross("BTCUSDT", 48'000 * kE8), 1);
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }))
+      << "a silent session was never dropped";
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }))
+      << "never reconnected and reconciled";
+  EXPECT_GE(proxy.accepted(), 2);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kReconciledFilled), 1);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kFill), 0);
+  const auto states = recorder_.states();
+  EXPECT_EQ(states.back(), ConnectivityState::kConnected);
 }
 
 TEST_F(GatewayE2E, shouldSettleAnUnansweredWsOrderOverRestAndResubscribe) {

@@ -99,6 +99,10 @@ struct GatewayConfig {
   std::chrono::milliseconds max_rate_wait{120'000};
   int max_attempts = 4;  // per request, retries included
   std::chrono::milliseconds retry_delay{100};
+  // The WebSocket API session's liveness: no byte at all (answer, event, ping, pong) for this
+  // long drops it (a ping goes out after half of it in silence); then reconnect and reconcile.
+  // Binance pings every 20 s, so a live session is never silent for 30 s.
+  std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds reconnect_delay{200};
   std::chrono::milliseconds max_reconnect_delay{30'000};
 };

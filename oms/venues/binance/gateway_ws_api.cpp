@@ -30,6 +30,8 @@ Expected<bool, std::string> BinanceSpotGateway::Impl::start_ws_api() {
   wc.connect_timeout =
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.request_timeout).count();
   wc.max_message_bytes = 1u << 20;
+  wc.idle_timeout =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(config.idle_timeout).count();
   wc.verify_peer = config.tls.verify_peer;
   wc.ca_file = config.tls.ca_file;
   wc.ca_pem = config.tls.ca_pem;
