@@ -23,9 +23,11 @@
 // The seam for the hot thread: submit()/cancel() build the whole frame on the caller's thread
 // in fixed buffers (WsApiRequest: no heap, no lock but the rate gate's) and hand the ready
 // bytes to one write call, Impl::write_frame. Today that call is net::WsClient::send_raw,
-// which copies the frame and posts it to the client's I/O thread; the engine part of issue 16
-// replaces it with a non-blocking SSL_write on the engine's hot thread (a would-block falls
-// back to the same REST path as a closed session). Nothing else in the gateway changes then.
+// which copies the frame and posts it to the client's I/O thread. A non-blocking SSL_write
+// on the engine's hot thread cannot be done on this session (Asio's SSL stream keeps OpenSSL
+// behind memory BIOs drained inside its own handlers); docs/BINANCE.md ("Not built yet")
+// gives the design: a second order-entry session on plain OpenSSL, its SSL object guarded by
+// a try-lock (busy or would-block -> REST). Nothing else in the gateway changes then.
 //
 // - Non-blocking for the caller: a WS API order is one frame build and one write; a REST
 //   order is one ring push and, only when the worker sleeps, one futex wake. A full ring
