@@ -131,8 +131,9 @@ class WsClient {
  public:
   // clock: stamps receive_time on frames and the times of status events; nullptr = a
   // WallClock owned by the client. io_threads: run on one of these shared threads (pinned,
-  // round robin) instead of a thread of the client's own; it must outlive the client, and
-  // stop() must not be called from one of its threads.
+  // round robin) instead of a thread of the client's own; it must outlive the client,
+  // stop() must not be called from one of its threads, and no other call may follow stop()
+  // (the shared context keeps running: a request posted after it would outlive the client).
   WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock = nullptr,
            IoThreads* io_threads = nullptr);
   ~WsClient();

@@ -83,7 +83,8 @@ class BinanceVenueHub {
   // the hub's). Errors: "account <id>: <reason>" (already added, hub full, a bad URL, no or
   // unreadable credentials, no instruments), never quoting the key.
   Expected<oms::Venue*, std::string> add_account(GatewayConfig config, ApiCredentials credentials);
-  // Stops the account's session and drops its queued work; false when it is not here.
+  // Stops the account's session and drops its queued work; false when it is not here. Waits
+  // for a REST request of the account in progress (at most its request_timeout).
   bool remove_account(AccountId account);
   // nullptr when the account is not here.
   oms::Venue* venue(AccountId account) const;
