@@ -121,6 +121,11 @@ void BinanceSpotGateway::Impl::do_work(net::HttpClient& http, MessageParser& par
     case Work::kBalances:
       do_balances(http, parser);
       break;
+    case Work::kOpenOrders: {
+      std::vector<OrderSnapshot> open;
+      report_open_orders(http, parser, open);
+      break;
+    }
   }
 }
 
@@ -264,6 +269,15 @@ void BinanceSpotGateway::request_balances(AccountId account, Nanos now) noexcept
   s.enqueue(w);
 }
 
+void BinanceSpotGateway::query_open_orders(AccountId account, Nanos now) noexcept {
+  auto& s = *impl_;
+  if (account != s.config.account) return;
+  Work w;
+  w.kind = Work::kOpenOrders;
+  w.now = now;
+  s.enqueue(w);
+}
+
 GatewayStats BinanceSpotGateway::stats() const noexcept {
   const auto& c = impl_->counters;
   GatewayStats out;
@@ -283,6 +297,7 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.malformed = c.malformed.load();
   out.stream_connects = c.stream_connects.load();
   out.reconciliations = c.reconciliations.load();
+  out.foreign_orders = c.foreign_orders.load();
   out.query_failures = c.query_failures.load();
   out.time_offset_ms = impl_->offset_ms.load();
   out.last_used_weight = impl_->gate.used();

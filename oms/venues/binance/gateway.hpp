@@ -120,6 +120,7 @@ struct GatewayStats {
   std::uint64_t malformed = 0;        // venue messages we could not read
   std::uint64_t stream_connects = 0;  // WS API sessions subscribed to user data
   std::uint64_t reconciliations = 0;
+  std::uint64_t foreign_orders = 0;  // open orders found that are not ours (reported, left)
   std::uint64_t query_failures = 0;  // queries that got no answer
   std::int64_t time_offset_ms = 0;
   std::int64_t last_used_weight = 0;
@@ -152,6 +153,9 @@ class BinanceSpotGateway final : public oms::Venue {
   void query_order(BotId bot, InstrumentId instrument, SequenceNumber client_sequence,
                    Nanos now) noexcept override;
   void request_balances(AccountId account, Nanos now) noexcept override;
+  // The account's open orders (ours kReconciled*, others oms::foreign_order). Recent trades
+  // are not fetched: an order of ours the venue no longer lists is settled by query_order.
+  void query_open_orders(AccountId account, Nanos now) noexcept override;
 
   GatewayStats stats() const noexcept;
 

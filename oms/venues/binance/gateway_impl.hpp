@@ -48,7 +48,7 @@ inline constexpr std::int64_t kWeightTime = 1;
 inline constexpr std::int64_t kWeightSession = 2;  // session.logon, userDataStream.subscribe*
 
 struct Work {
-  enum Kind : std::uint8_t { kNew, kCancel, kQuery, kBalances };
+  enum Kind : std::uint8_t { kNew, kCancel, kQuery, kBalances, kOpenOrders };
   Kind kind = kNew;
   OrderNew order{};
   OrderCancel cancel{};
@@ -152,7 +152,7 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
     std::atomic<std::uint64_t> submitted{0}, queue_full{0}, orders_sent{0}, requests{0}, retries{0},
         time_resyncs{0}, rate_waits{0}, rate_limited{0}, banned{0}, malformed{0},
         stream_connects{0}, reconciliations{0}, query_failures{0}, ws_api_orders{0},
-        ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0};
+        ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0}, foreign_orders{0};
   } counters;
 
   // ---- time -------------------------------------------------------------------------------
@@ -208,6 +208,8 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
   void do_cancel(net::HttpClient& http, MessageParser& parser, const Work& w);
   void do_query(net::HttpClient& http, MessageParser& parser, const Work& w);
   bool do_balances(net::HttpClient& http, MessageParser& parser);
+  bool report_open_orders(net::HttpClient& http, MessageParser& parser,
+                          std::vector<OrderSnapshot>& all);
   bool reconcile(net::HttpClient& http, MessageParser& parser, std::uint64_t generation);
 
   // ---- WebSocket API (gateway_ws_api.cpp) ------------------------------------------------

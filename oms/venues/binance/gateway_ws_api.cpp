@@ -166,7 +166,8 @@ void BinanceSpotGateway::Impl::on_ws_status(const Event& e) {
   logon_id = subscribe_id = 0;
   if (!running.load()) return;
   stream_generation.fetch_add(1);
-  responses.connectivity(config.venue, ConnectivityState::kDisconnected, venue_now());
+  responses.order_channel(config.venue, config.account, ConnectivityState::kDisconnected,
+                          venue_now());
   // Every request still waiting for its answer: REST settles it.
   for (PendingRequest& slot : in_flight) {
     std::uint64_t id = slot.id.load(std::memory_order_acquire);

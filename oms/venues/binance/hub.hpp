@@ -12,10 +12,11 @@
 //                                           (logon, user-data subscription, answers) is
 //                                           pinned to one of them, round robin
 //
-// Threads of a hub: io_threads + io_threads (Asio's resolver thread, one per io_context, started
-// at the first connection) + rest_workers (+ one resolver per worker and REST origin, started
-// at its first request). Defaults (1 I/O thread, 2 REST workers): 5 threads for 1 or 1,000
-// accounts (tests/binance/hub_test.cpp counts /proc/self/task). A standalone
+// Threads of a hub: io_threads, plus Asio's resolver thread per io_context (started at the
+// first connection), plus rest_workers, plus a resolver thread per worker and REST origin
+// (started at its first request). Defaults (1 I/O thread, 2 REST workers, one origin): 6
+// threads for 1 or 1,000 accounts; standalone gateways take 4 per account
+// (tests/binance/hub_test.cpp counts /proc/self/task with 5 and 50 accounts). A standalone
 // BinanceSpotGateway is a hub of one account on its own threads (gateway.hpp).
 //
 // Per account, unchanged from the gateway (gateway.hpp): orders over the WebSocket API while
@@ -23,13 +24,13 @@
 // start and after every reconnect; rate limits per account (REST headers, rateLimits).
 //
 // The cap (kMaxAccountsPerHub, HubConfig::max_accounts): 1,000 accounts per hub. Not the
-// threads (fixed) and not memory (~0.4 MB per account: its queues, pending-request table and
-// read buffer) nor descriptors (one WebSocket connection per account; REST connections are
-// per worker): what binds is Binance's per-IP limits, which every account of a runner shares:
-// request weight 6,000 per minute and 300 WebSocket connections per 5 minutes per IP. Coming
-// up (or back after a venue-wide drop) costs an account one connection and ~30 weight (time,
-// account, open orders, session), so 1,000 accounts need ~5 minutes of the IP's weight budget
-// and more than 300 need more than one connection window: beyond ~1,000 a reconnect storm
+// threads (fixed) and not memory (~0.3 MB per account: its queues, pending-request table and
+// read buffer; hub_test measured 280 KiB) nor descriptors (one WebSocket connection per account;
+// REST connections are per worker): what binds is Binance's per-IP limits, which every account of a
+// runner shares: request weight 6,000 per minute and 300 WebSocket connections per 5 minutes per
+// IP. Coming up (or back after a venue-wide drop) costs an account one connection and ~30 weight
+// (time, account, open orders, session), so 1,000 accounts need ~5 minutes of the IP's weight
+// budget and more than 300 need more than one connection window: beyond ~1,000 a reconnect storm
 // takes longer than the venue's 5-minute windows. docs/BINANCE.md ("Many accounts").
 //
 // Errors name the account ("account 7: ...") and never quote a key.
