@@ -29,17 +29,64 @@ Expected<std::string, std::string> read_text_file(const std::string& path) {
   return std::move(text).str();
 }
 
+Expected<std::vector<std::string>, std::string> parse_bot_configs(std::string_view text,
+                                                                  std::string_view source) {
+  constexpr const char* kExpected = ": expected a bot config (a JSON object) or an array of them";
+  auto doc = config::parse(text);
+  if (!doc)
+    return Unexpected(std::string(source) + ": " + doc.error() + " (" + (kExpected + 2) + ")");
+  if (doc->kind == config::Value::Kind::kObject) return std::vector{config::to_json(*doc)};
+  if (doc->kind != config::Value::Kind::kArray) return Unexpected(std::string(source) + kExpected);
+  std::vector<std::string> bots;
+  for (std::size_t i = 0; i < doc->items.size(); ++i) {
+    if (doc->items[i].kind != config::Value::Kind::kObject) {
+      return Unexpected(std::string(source) + ": item " + std::to_string(i) + kExpected);
+    }
+    bots.push_back(config::to_json(doc->items[i]));
+  }
+  return bots;
+}
+
 Expected<std::vector<std::string>, std::string> load_bot_configs(const std::string& path) {
   const auto text = read_text_file(path);
   if (!text) return Unexpected(text.error());
-  auto doc = config::parse(*text);
-  if (!doc || doc->kind != config::Value::Kind::kArray) {
-    return Unexpected(path + ": expected a JSON array of bot configs");
+  return parse_bot_configs(*text, path);
+}
+
+std::vector<BotWithoutMarket> bots_without_market(const engine::EngineConfig& config,
+                                                  const std::vector<std::string>& bots) {
+  std::vector<BotWithoutMarket> out;
+  for (std::size_t i = 0; i < bots.size(); ++i) {
+    auto doc = config::parse(bots[i]);
+    if (!doc || doc->kind != config::Value::Kind::kObject) continue;  // refused at creation
+    auto text = [&doc](std::string_view key, std::string fallback) {
+      const config::Value* v = doc->find(key);
+      return v && v->kind == config::Value::Kind::kString ? v->text : fallback;
+    };
+    BotWithoutMarket bot{i, text("name", ""), text("venue", "binance"), text("symbol", "")};
+    const bool defined = std::any_of(config.instruments.begin(), config.instruments.end(),
+                                     [&bot](const engine::InstrumentSpec& s) {
+                                       return s.venue == bot.venue && s.symbol == bot.symbol;
+                                     });
+    if (!defined) out.push_back(std::move(bot));
   }
-  std::vector<std::string> bots;
-  for (const config::Value& b : doc->items)
-    bots.push_back(config::to_json(b));
-  return bots;
+  return out;
+}
+
+std::string describe(const BotWithoutMarket& bot, const engine::EngineConfig& config,
+                     std::string_view what) {
+  std::string s = "bot " + std::to_string(bot.index) + " \"" + bot.name + "\" trades " +
+                  (bot.symbol.empty() ? std::string("no symbol") : bot.symbol) + " on " +
+                  bot.venue + ", which " + std::string(what) + " does not contain; it has";
+  if (config.instruments.empty()) return s + " no instrument";
+  for (std::size_t i = 0; i < config.instruments.size(); ++i) {
+    const engine::InstrumentSpec& spec = config.instruments[i];
+    s += (i == 0 || spec.venue != config.instruments[i - 1].venue)
+             ? (i ? "; " : " ") + spec.venue + ' '
+             : std::string(", ");
+    s += spec.symbol;
+  }
+  return s;
 }
 
 void Backtest::Answers::respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept {

@@ -4,8 +4,12 @@
 //   submit/cancel --(session up)--> order.place / order.cancel frames built on the caller's
 //     |                             thread; answers, rateLimits and the user-data events of the
 //     |                             subscription read on the client's I/O thread -> VenueResponses
-//     +--(session down)--> SpscRing<Work> --> REST worker thread: signs, sends, retries, queries,
-//   query/balances ----------------------->   balances, reconciliation -> VenueResponses
+//     +--(session down)--> SpscRing<Work> --> REST worker (a RestPool, rest_pool.hpp): signs,
+//   query/balances ----------------------->   sends, retries, queries, balances,
+//                                             reconciliation -> VenueResponses
+//
+// Threads: a standalone gateway has its own (the WebSocket client's I/O thread, a REST pool of
+// one worker); gateways of a BinanceVenueHub (hub.hpp) share the hub's (GatewayThreads).
 //
 // The user-data stream is the WebSocket API subscription: Binance removed the spot listenKey
 // endpoints on 2026-02-20 (docs/BINANCE.md). On every (re)connection the session logs on with
@@ -43,7 +47,8 @@
 // parameter and the signatures only, never logged, never in an error; wiped when the gateway
 // is destroyed.
 //
-// Lifetime: start() once; stop() (or the destructor) joins every thread. `responses` and
+// Lifetime: start() once; stop() (or the destructor) joins every thread of its own, or takes
+// the gateway off the shared ones (GatewayThreads must outlive it). `responses` and
 // `wall_clock` must outlive the gateway. Thread-safety: the Venue calls from one thread (the
 // order manager's); stats() from any thread.
 #pragma once
@@ -59,6 +64,8 @@
 #include "core/clock.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "net/io_threads.hpp"
+#include "net/tls_client.hpp"
 #include "oms/venue.hpp"
 #include "oms/venues/binance/key_store.hpp"
 #include "oms/venues/binance/symbols.hpp"
@@ -69,6 +76,8 @@ struct GatewayConfig {
   std::string rest_url = "https://api.binance.com";
   // The WebSocket API (testnet: wss://ws-api.testnet.binance.vision/ws-api/v3).
   std::string ws_api_url = "wss://ws-api.binance.com:443/ws-api/v3";
+  // https/wss trust (net/tls_client.hpp): a simulator's throwaway CA goes in ca_file/ca_pem.
+  net::TlsClientOptions tls;
   // kWebSocketApi: orders and cancels over the WS API while its session is up, REST
   // otherwise; kRest: always REST (the user data still comes by the WS API subscription).
   enum class OrderEntry : std::uint8_t { kWebSocketApi, kRest };
@@ -116,10 +125,19 @@ struct GatewayStats {
   std::int64_t last_used_weight = 0;
 };
 
+class RestPool;
+
+// Threads a gateway may share with others (hub.hpp); a null member means a thread of its own.
+struct GatewayThreads {
+  net::IoThreads* io = nullptr;
+  RestPool* rest = nullptr;
+};
+
 class BinanceSpotGateway final : public oms::Venue {
  public:
   BinanceSpotGateway(GatewayConfig config, ApiCredentials credentials,
-                     oms::VenueResponses& responses, const IngressClock& wall_clock);
+                     oms::VenueResponses& responses, const IngressClock& wall_clock,
+                     GatewayThreads threads = {});
   ~BinanceSpotGateway() override;
   BinanceSpotGateway(const BinanceSpotGateway&) = delete;
   BinanceSpotGateway& operator=(const BinanceSpotGateway&) = delete;

@@ -30,10 +30,13 @@ Expected<bool, std::string> BinanceSpotGateway::Impl::start_ws_api() {
   wc.connect_timeout =
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.request_timeout).count();
   wc.max_message_bytes = 1u << 20;
+  wc.verify_peer = config.tls.verify_peer;
+  wc.ca_file = config.tls.ca_file;
+  wc.ca_pem = config.tls.ca_pem;
   net::WsClientHandlers handlers;
   handlers.on_frame = [this](const net::Frame& f) { on_ws_frame(f); };
   handlers.on_status = [this](const Event& e) { on_ws_status(e); };
-  ws_api = std::make_unique<net::WsClient>(std::move(wc), std::move(handlers), &wall);
+  ws_api = std::make_unique<net::WsClient>(std::move(wc), std::move(handlers), &wall, io_threads);
   std::string error;
   if (!ws_api->start(&error)) return Unexpected("ws_api_url: " + error);
   return true;
