@@ -13,6 +13,7 @@
 //                                  examples/rsi.lua (its indicator update, the Lua call, the
 //                                  rule, and any order). Target: the script <= max(3x the
 //                                  built-in, 300 ns).
+//   RsiScript also reports lua_heap_bytes: the script's whole Lua heap after the run.
 //   Before timing, the script's orders over the whole series are compared with the built-in
 //   bot's (bar, side, quantity, flags): any difference fails the benchmark (SkipWithError).
 //
@@ -30,6 +31,7 @@
 
 #include "feed/candle_file.hpp"
 #include "strategies/bots/registry.hpp"
+#include "strategies/script/script_bot.hpp"
 
 namespace {
 
@@ -186,6 +188,9 @@ void per_bar(benchmark::State& state, std::unique_ptr<bots::Bot> (*factory)()) {
     if (++i == bars.size()) i = 0;
   }
   if (!bot->failure().empty()) state.SkipWithError(std::string(bot->failure()).c_str());
+  if (const auto* script = dynamic_cast<const script::ScriptBot*>(bot.get())) {
+    state.counters["lua_heap_bytes"] = static_cast<double>(script->host().heap_bytes());
+  }
   state.SetLabel(series().source);
 }
 
