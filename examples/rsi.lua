@@ -10,27 +10,30 @@ local oversold = inputs.oversold or 30
 local overbought = inputs.overbought or 70
 local quantity = bot.parse(inputs.quantity or "0.001", bot.qty_scale)
 local rsi = bot.indicator("rsi:" .. period)
+-- Locals are faster than globals (a global goes through the frozen environment's proxy).
+local state, value_of, position_of = state, bot.value, bot.position
+local tradable, active, buy, sell = bot.tradable, bot.active, bot.buy, bot.sell
 
 function on_bar(open, high, low, close, volume, time)
-  local value = bot.value(rsi)
+  local value = value_of(rsi)
   if value == nil then return end            -- still warming up
   local previous = state.previous
   state.previous = value
   if previous == nil then return end
-  local position = bot.position()
+  local position = position_of()
   if previous >= oversold and value < oversold and position == 0 then
-    if state.entry_pending or not bot.tradable() or not bot.active() then
+    if state.entry_pending or not tradable() or not active() then
       state.skipped = (state.skipped or 0) + 1
       return
     end
-    bot.buy(quantity, ENTRY)
+    buy(quantity, ENTRY)
     state.entry_pending = true
   elseif previous <= overbought and value > overbought and position > 0 then
-    if state.exit_pending or not bot.tradable() then
+    if state.exit_pending or not tradable() then
       state.skipped = (state.skipped or 0) + 1
       return
     end
-    bot.sell(position, EXIT, true)
+    sell(position, EXIT, true)
     state.exit_pending = true
   end
 end

@@ -219,10 +219,11 @@ int frozen_len(lua_State* L) {
   return 1;
 }
 
-void push_frozen_memo(lua_State* L, int index, int memo, int watch);
+void push_frozen_memo(lua_State* L, int index, int memo);
 
-// Records a function's scalar upvalues in the watch list and freezes the tables it captures.
-void watch_function(lua_State* L, int function, int memo, int watch) {
+// Freezes the tables a function captures (and those of the functions it captures). Its
+// scalar upvalues cannot change: upvalue_writes.cpp refused every function that assigns one.
+void freeze_upvalues(lua_State* L, int function, int memo) {
   if (lua_iscfunction(L, function)) return;
   lua_pushvalue(L, function);
   if (lua_rawget(L, memo) != LUA_TNIL) {
@@ -237,30 +238,23 @@ void watch_function(lua_State* L, int function, int memo, int watch) {
     const int value = lua_gettop(L);
     switch (lua_type(L, value)) {
       case LUA_TTABLE:
-        push_frozen_memo(L, value, memo, watch);
+        push_frozen_memo(L, value, memo);
         lua_setupvalue(L, function, i);
         break;
       case LUA_TFUNCTION:
-        watch_function(L, value, memo, watch);
+        freeze_upvalues(L, value, memo);
         break;
       case LUA_TTHREAD:
-      case LUA_TUSERDATA:
-        break;  // refused where the globals are walked; nothing reaches one otherwise
-      default: {
-        const auto n = static_cast<lua_Integer>(lua_rawlen(L, watch));
-        lua_pushvalue(L, function);
-        lua_rawseti(L, watch, n + 1);
-        lua_pushinteger(L, i);
-        lua_rawseti(L, watch, n + 2);
-        lua_pushvalue(L, value);
-        lua_rawseti(L, watch, n + 3);
-      }
+        luaL_error(L, "a coroutine kept from load would hold state outside `state`");
+        break;
+      default:
+        break;
     }
     lua_settop(L, value - 1);
   }
 }
 
-void push_frozen_memo(lua_State* L, int index, int memo, int watch) {
+void push_frozen_memo(lua_State* L, int index, int memo) {
   index = lua_absindex(L, index);
   lua_pushvalue(L, index);
   if (lua_rawget(L, memo) != LUA_TNIL) return;  // frozen already (or `state`: itself)
@@ -290,12 +284,12 @@ void push_frozen_memo(lua_State* L, int index, int memo, int watch) {
   while (lua_next(L, index) != 0) {
     const int value = lua_gettop(L);
     if (lua_type(L, value) == LUA_TTABLE) {
-      push_frozen_memo(L, value, memo, watch);
+      push_frozen_memo(L, value, memo);
       lua_pushvalue(L, value - 1);
       lua_insert(L, -2);
       lua_rawset(L, index);
     } else if (lua_type(L, value) == LUA_TFUNCTION) {
-      watch_function(L, value, memo, watch);
+      freeze_upvalues(L, value, memo);
     } else if (lua_type(L, value) == LUA_TTHREAD) {
       luaL_error(L, "a coroutine kept from load would hold state outside `state`");
     }
@@ -304,10 +298,8 @@ void push_frozen_memo(lua_State* L, int index, int memo, int watch) {
 }
 
 int protected_freeze(lua_State* L) {
-  lua_newtable(L);  // memo
+  lua_newtable(L);  // memo: table -> its proxy; function -> true once walked
   const int memo = lua_gettop(L);
-  lua_newtable(L);  // watch list: function, upvalue index, value
-  const int watch = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
   const int globals = lua_gettop(L);
   if (lua_getfield(L, globals, "state") == LUA_TTABLE) {
@@ -316,10 +308,9 @@ int protected_freeze(lua_State* L) {
   } else {
     lua_pop(L, 1);
   }
-  push_frozen_memo(L, globals, memo, watch);
+  push_frozen_memo(L, globals, memo);
   lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-  lua_pushvalue(L, watch);
-  return 1;
+  return 0;
 }
 
 }  // namespace
@@ -327,10 +318,8 @@ int protected_freeze(lua_State* L) {
 void push_frozen(lua_State* L, int index) {
   index = lua_absindex(L, index);
   lua_newtable(L);
-  lua_newtable(L);
-  push_frozen_memo(L, index, lua_gettop(L) - 1, lua_gettop(L));
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  push_frozen_memo(L, index, lua_gettop(L));
+  lua_replace(L, -2);
 }
 
 void open_sandbox(lua_State* L, bots::SeededRng* rng) {
@@ -421,46 +410,13 @@ std::optional<std::string> compile(lua_State* L, std::string_view source) {
   return message;
 }
 
-std::optional<std::string> freeze_environment(lua_State* L, int& watch_ref) {
+std::optional<std::string> freeze_environment(lua_State* L) {
   lua_pushcfunction(L, &protected_freeze);
-  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
     std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "out of memory";
     lua_pop(L, 1);
     return message;
   }
-  watch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  return std::nullopt;
-}
-
-std::optional<std::string> check_upvalues(lua_State* L, int watch_ref) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, watch_ref);
-  const int watch = lua_gettop(L);
-  const auto n = static_cast<lua_Integer>(lua_rawlen(L, watch));
-  for (lua_Integer k = 1; k + 2 <= n; k += 3) {
-    lua_rawgeti(L, watch, k);
-    const int index = static_cast<int>((lua_rawgeti(L, watch, k + 1), lua_tointeger(L, -1)));
-    lua_pop(L, 1);
-    const char* name = lua_getupvalue(L, -1, index);
-    lua_rawgeti(L, watch, k + 2);
-    const bool same =
-        lua_rawequal(L, -1, -2) != 0 ||
-        (lua_isnumber(L, -1) && lua_isnumber(L, -2) && lua_tonumber(L, -1) != lua_tonumber(L, -1) &&
-         lua_tonumber(L, -2) != lua_tonumber(L, -2));  // NaN stays NaN
-    if (!same) {
-      lua_Debug ar;
-      lua_pushvalue(L, -3);
-      lua_getinfo(L, ">S", &ar);
-      char message[256];
-      std::snprintf(message, sizeof message,
-                    "line %d: the function defined here changed upvalue '%s' (a local of the "
-                    "top level): that state would be lost at a restore; keep it in `state`",
-                    ar.linedefined, name != nullptr ? name : "?");
-      lua_settop(L, watch - 1);
-      return std::string(message);
-    }
-    lua_pop(L, 3);
-  }
-  lua_settop(L, watch - 1);
   return std::nullopt;
 }
 

@@ -15,8 +15,7 @@
 // The library tables are frozen before the script loads; freeze_environment() freezes the
 // script's own globals, the tables they reach and the tables its functions capture, after
 // its top level ran. Only `state` stays writable. Scalars captured as upvalues cannot be made
-// read-only, so they are watched: check_upvalues() after each callback fails a script that
-// changed one (that state would be lost at a restore).
+// read-only at run time: upvalue_writes.hpp refuses, at load, any function that assigns one.
 #pragma once
 
 #include <lua.hpp>
@@ -41,12 +40,8 @@ void push_frozen(lua_State* L, int index);
 // error naming the line ("script:3: ...").
 std::optional<std::string> compile(lua_State* L, std::string_view source);
 
-// After the script's top level ran: freezes the globals (all but the table `state`) and what
-// the script's functions capture; returns the registry reference of the upvalue watch list,
-// or an error (a coroutine kept at load).
-std::optional<std::string> freeze_environment(lua_State* L, int& watch_ref);
-
-// nullopt when no watched upvalue changed; else which one did.
-std::optional<std::string> check_upvalues(lua_State* L, int watch_ref);
+// After the script's top level ran: freezes the globals (all but the table `state`) and the
+// tables the script's functions capture; an error for a coroutine kept from load.
+std::optional<std::string> freeze_environment(lua_State* L);
 
 }  // namespace be::script

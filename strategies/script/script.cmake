@@ -8,5 +8,6 @@ target_sources(be_bots PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/state_codec.cpp
   ${CMAKE_CURRENT_LIST_DIR}/script_api.cpp
   ${CMAKE_CURRENT_LIST_DIR}/script_bot.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/upvalue_writes.cpp
 )
 target_link_libraries(be_bots PUBLIC PkgConfig::LUA54)

@@ -5,6 +5,7 @@
 #include "strategies/script/sandbox.hpp"
 #include "strategies/script/script_api.hpp"
 #include "strategies/script/state_codec.hpp"
+#include "strategies/script/upvalue_writes.hpp"
 
 namespace be::script {
 namespace {
@@ -47,14 +48,15 @@ std::optional<std::string> ScriptBot::load_script(std::string_view source,
   state_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
   lua_setglobal(L_, "state");
   if (auto syntax = compile(L_, source)) return readable(*syntax);
+  if (auto writes = find_upvalue_writes(L_)) {
+    lua_pop(L_, 1);
+    return *writes;
+  }
   loading_ = &conditions;
   const bool ran = host_->call(0, 0);
   loading_ = nullptr;
   if (!ran) return host_->failure();
-  if (auto frozen = freeze_environment(L_, watch_ref_)) return readable(*frozen);
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, watch_ref_);
-  watching_ = lua_rawlen(L_, -1) > 0;
-  lua_pop(L_, 1);
+  if (auto frozen = freeze_environment(L_)) return readable(*frozen);
   for (int c = 0; c < kCallbackCount; ++c) {
     const int type = lua_getglobal(L_, kCallbackNames[c]);
     if (type == LUA_TFUNCTION) {
@@ -78,9 +80,7 @@ bool ScriptBot::enter(Callback callback, bots::BotContext& ctx) {
 }
 
 void ScriptBot::run(int nargs) {
-  if (host_->call(nargs, 0) && watching_) {
-    if (auto changed = check_upvalues(L_, watch_ref_)) host_->fail(*changed);
-  }
+  host_->call(nargs, 0);
   ctx_ = nullptr;
 }
 

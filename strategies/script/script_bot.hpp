@@ -89,7 +89,7 @@ class ScriptBot final : public bots::Bot {
 
   // Pushes the callback's function and makes ctx current; false when there is nothing to run.
   bool enter(Callback callback, bots::BotContext& ctx);
-  // Runs what enter() pushed, with its `nargs` arguments, and checks the frozen upvalues.
+  // Runs what enter() pushed, with its `nargs` arguments.
   void run(int nargs);
 
   void save_fields(state_io::Writer& w) const override;
@@ -101,8 +101,6 @@ class ScriptBot final : public bots::Bot {
   lua_State* L_ = nullptr;
   std::array<int, kCallbackCount> callbacks_{};
   int state_ref_ = LUA_NOREF;
-  int watch_ref_ = LUA_NOREF;
-  bool watching_ = false;  // the script captured scalars that must not change
   std::vector<ta::AnyIndicator> indicators_;
   std::vector<cond::ConditionDef> conditions_;
   bots::BotContext* ctx_ = nullptr;                  // while a handler runs

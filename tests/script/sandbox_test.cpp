@@ -48,7 +48,6 @@ const Hostile kHostile[] = {
      "instruction budget of 1000000 exceeded", 3},
     {"global_write", "function on_bar()\n  counter = 1\nend", "the environment is frozen", 2},
     {"library_write", "function on_bar()\n  math.pi = 3\nend", "the environment is frozen", 2},
-    {"upvalue_state", "local n = 0\nfunction on_bar()\n  n = n + 1\nend", "changed upvalue 'n'", 2},
     {"finalizer", "function on_bar()\n  setmetatable({}, {__gc = function() end})\nend",
      "__gc is refused", 2},
     {"weak_table", "function on_bar()\n  setmetatable({}, {__mode = 'k'})\nend",
@@ -176,6 +175,12 @@ TEST(ScriptConfig, shouldRefuseBadScriptsAsConfigErrorsNamingTheLine) {
       {"co = coroutine.create(function() end)", "", "strategy.parameters.source",
        "a coroutine kept from load"},
       {"x = bot.indicator('rsi:0')", "", "strategy.parameters.source", "line 1: bot.indicator"},
+      {"local n = 0\nfunction on_bar()\n  n = n + 1\nend", "", "strategy.parameters.source",
+       "line 3: a function assigns 'n', a local of the script's top level"},
+      {"local n = 0\nfunction on_bar()\n  local f = function() n = 2 end\nend", "",
+       "strategy.parameters.source", "line 3: a function assigns 'n'"},
+      {"function on_bar()\n  _ENV = {}\nend", "", "strategy.parameters.source",
+       "line 2: a function assigns '_ENV'"},
       {"", R"("memory_kib": 1)", "strategy.parameters.memory_kib", "64"},
       {"", R"("instruction_budget": 10)", "strategy.parameters.instruction_budget", "1000"},
   };
@@ -200,6 +205,7 @@ TEST(ScriptConfig, shouldRefuseBadScriptsAsConfigErrorsNamingTheLine) {
 TEST(ScriptLibraries, shouldOfferDeterministicVersionsOfWhatTheyKeep) {
   auto bot = make(
       "local Point = {}\nPoint.__index = Point\n"
+      "local function counter()\n  local c = 0\n  return function() c = c + 1 return c end\nend\n"
       "function on_bar()\n"
       "  local keys = {}\n"
       "  for k in pairs({b = 1, a = 2, [3] = 0, [1] = 0, [true] = 0, c = 3}) do\n"
@@ -219,6 +225,8 @@ TEST(ScriptLibraries, shouldOfferDeterministicVersionsOfWhatTheyKeep) {
       "  assert(not ok and e == 'caught')\n"
       "  assert(inputs.period == 14 and math.type(inputs.period) == 'integer')\n"
       "  assert(inputs.levels[2] == 0.5 and #inputs.levels == 2)\n"
+      "  local next_id = counter()\n"
+      "  assert(next_id() == 1 and next_id() == 2)\n"
       "  state.draws = (state.draws or 0) + r\n"
       "end",
       R"("inputs": {"period": 14, "levels": [1, 0.5]})");
