@@ -1,6 +1,8 @@
 #include "replay/backtest.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <span>
 #include <sstream>
@@ -103,7 +105,9 @@ Backtest::Backtest(const engine::EngineConfig& config, std::vector<std::string> 
       bots_(std::move(bots)),
       fold_(backtest_fold(config, balances_), answers_),
       report_(instruments_),
-      reporting_(reporting) {}
+      reporting_(reporting) {
+  if (reporting_) register_bots();
+}
 
 bool Backtest::is_market(const Event& e) noexcept {
   if (e.derived()) return false;
@@ -139,6 +143,39 @@ void Backtest::drain_answers() {
     const Event next = answers_.pending.front();
     answers_.pending.pop_front();
     apply(next);
+  }
+}
+
+void Backtest::register_bots() {
+  // Every bot is reported, traded or not; returns are measured against the paper balance of
+  // the first bot's quote asset (the first instrument's when no bot has a known symbol).
+  std::optional<std::size_t> first_instrument;
+  for (std::size_t i = 0; i < bots_.size(); ++i) {
+    auto doc = config::parse(bots_[i]);
+    auto text = [&doc](std::string_view key) {
+      const config::Value* v = doc ? doc->find(key) : nullptr;
+      return v && v->kind == config::Value::Kind::kString ? v->text : std::string();
+    };
+    InstrumentId instrument = kNoInstrument;
+    const std::string symbol = text("symbol");
+    for (std::size_t k = 0; k < instruments_.size(); ++k) {
+      if (instruments_.symbol(InstrumentId{static_cast<std::uint16_t>(k)}) == symbol) {
+        instrument = InstrumentId{static_cast<std::uint16_t>(k)};
+        if (!first_instrument) first_instrument = k;
+        break;
+      }
+    }
+    report_.add_bot(BotId{static_cast<std::uint32_t>(i)}, text("name"), symbol, instrument);
+  }
+  if (instruments_.size() == 0) return;
+  const InstrumentDefined& def = instruments_.definition(first_instrument.value_or(0));
+  const auto quote = instruments_.asset_index(std::string_view(
+      def.quote_asset.data(), strnlen(def.quote_asset.data(), def.quote_asset.size())));
+  for (const oms::PaperStartingBalance& b : balances_) {
+    if (quote && index_of(b.asset) == *quote) {
+      report_.set_capital(static_cast<double>(b.amount) /
+                          std::pow(10.0, instruments_.asset_scale(*quote)));
+    }
   }
 }
 

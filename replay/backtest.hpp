@@ -101,6 +101,7 @@ class Backtest {
   void apply(const Event& input);
   void drain_answers();
   void create_bots(Nanos t);
+  void register_bots();
 
   engine::InstrumentTable instruments_;  // before report_: it keeps a pointer
   std::vector<oms::PaperStartingBalance> balances_;
