@@ -61,5 +61,15 @@ TEST(ScriptExamples, rsiShouldTradeAsTheBuiltInRsiBot) {
   expect_same_trades(*cpp, *lua, 20);
 }
 
+TEST(ScriptExamples, gridShouldTradeAsTheBuiltInGridBot) {
+  auto cpp = builtin("grid", R"({"lower":45000,"upper":58000,"grids":26,"spacing":"arithmetic",)"
+                             R"("quantity_per_grid":0.001})");
+  auto lua = make(example("grid.lua"), R"("inputs":{"lower":"45000","upper":"58000","grids":26,)"
+                                       R"("quantity_per_grid":"0.001"})");
+  ASSERT_NE(cpp, nullptr);
+  ASSERT_NE(lua, nullptr);
+  expect_same_trades(*cpp, *lua, 50);
+}
+
 }  // namespace
 }  // namespace be::script::test
