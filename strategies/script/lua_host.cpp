@@ -76,6 +76,18 @@ int LuaHost::raise_stop(lua_State* L) {
   return lua_error(L);
 }
 
+void LuaHost::charge(lua_State* L, double instructions) {
+  LuaHost& host = of(L);
+  if (!host.in_call_) return;
+  if (instructions >= static_cast<double>(host.remaining_)) {
+    host.remaining_ = -1;
+    if (!host.stopped()) host.stop(L, "budget");
+    raise_stop(L);
+    return;
+  }
+  host.remaining_ -= static_cast<std::int64_t>(instructions);
+}
+
 void LuaHost::count_hook(lua_State* L, lua_Debug* /*ar*/) {
   LuaHost& host = of(L);
   if (!host.stopped()) {

@@ -62,6 +62,10 @@ class LuaHost {
   // pcall and coroutine.resume raise it again with this.
   bool stopped() const noexcept { return stop_[0] != '\0'; }
   static int raise_stop(lua_State* L);
+  // Library functions written in C run no VM instructions, so the count hook cannot stop
+  // them: the sandbox charges their work here, in instructions, before they run (sorting,
+  // pattern matching, joining tables). Raises the budget stop when it is spent.
+  static void charge(lua_State* L, double instructions);
 
   std::size_t heap_bytes() const noexcept { return used_; }
   std::uint64_t heap_allocations() const noexcept { return allocations_; }

@@ -1,5 +1,7 @@
 #include "strategies/script/sandbox.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -99,6 +101,64 @@ int safe_format(lua_State* L) {  // upvalue 1: the library's string.format
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, 1);
   return 1;
+}
+
+// ---- C functions charged against the budget (LuaHost::charge) ------------------------------
+
+enum class Work : lua_Integer { kSort, kPattern, kConcat };
+
+// Backtracking items of a Lua pattern (`*`, `+`, `-`, `?` outside sets and escapes): matching
+// may cost about length^items steps.
+int backtracking_items(const char* p, std::size_t n) {
+  int items = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == '%') {
+      ++i;
+    } else if (p[i] == '[') {
+      for (++i; i < n && p[i] != ']'; ++i)
+        if (p[i] == '%') ++i;
+    } else if (std::strchr("*+-?", p[i]) != nullptr) {
+      ++items;
+    }
+  }
+  return items;
+}
+
+double work_of(lua_State* L, Work work) {
+  switch (work) {
+    case Work::kSort: {
+      const double n = lua_type(L, 1) == LUA_TTABLE ? static_cast<double>(lua_rawlen(L, 1)) : 0;
+      return n * std::log2(n + 2) * 4;
+    }
+    case Work::kPattern: {
+      const double length =
+          lua_type(L, 1) == LUA_TSTRING ? static_cast<double>(lua_rawlen(L, 1)) : 0;
+      std::size_t n = 0;
+      const char* pattern = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &n) : "";
+      const bool plain = lua_toboolean(L, 4) != 0;  // string.find(s, p, init, plain)
+      const int items = plain ? 0 : std::min(backtracking_items(pattern, n), 4);
+      return std::pow(length + 1, items + 1) / 8;
+    }
+    case Work::kConcat:  // the items it joins (string.rep's size is the heap cap's business)
+      return lua_type(L, 1) == LUA_TTABLE ? static_cast<double>(lua_rawlen(L, 1)) * 4 : 0;
+  }
+  return 0;
+}
+
+int charged(lua_State* L) {  // upvalues: the library's function, what its work is
+  LuaHost::charge(L, work_of(L, static_cast<Work>(lua_tointeger(L, lua_upvalueindex(2)))));
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+// Replaces table[name] (the table on top of the stack) with its charged wrapper.
+void charge_field(lua_State* L, const char* name, Work work) {
+  lua_getfield(L, -1, name);
+  lua_pushinteger(L, static_cast<lua_Integer>(work));
+  lua_pushcclosure(L, &charged, 2);
+  lua_setfield(L, -2, name);
 }
 
 // ---- load: text only, in the frozen environment -----------------------------------------------
@@ -367,6 +427,13 @@ void open_sandbox(lua_State* L, bots::SeededRng* rng) {
   lua_getfield(L, -1, "format");
   lua_pushcclosure(L, &safe_format, 1);
   lua_setfield(L, -2, "format");
+  for (const char* name : {"find", "match", "gmatch", "gsub"})
+    charge_field(L, name, Work::kPattern);
+  lua_pop(L, 1);
+
+  lua_getfield(L, g, LUA_TABLIBNAME);
+  charge_field(L, "sort", Work::kSort);
+  charge_field(L, "concat", Work::kConcat);
   lua_pop(L, 1);
 
   lua_getfield(L, g, LUA_MATHLIBNAME);

@@ -12,6 +12,8 @@
 //                    collector runs); the metatable is copied and sealed, so adding them
 //                    later does nothing
 //   pcall, xpcall, coroutine.resume   cannot catch a stop (lua_host.hpp)
+//   table.sort, table.concat, string.find/match/gmatch/gsub   charged against the budget
+//                    by the work they do in C, where the count hook cannot see
 // The library tables are frozen before the script loads; freeze_environment() freezes the
 // script's own globals, the tables they reach and the tables its functions capture, after
 // its top level ran. Only `state` stays writable. Scalars captured as upvalues cannot be made

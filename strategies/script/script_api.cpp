@@ -73,7 +73,7 @@ struct Api {
     const std::uint8_t flags = lua_toboolean(L, 3) ? OrderIntent::kReduceOnly : OrderIntent::kNone;
     return submit(L, bots::market_intent(b.instrument(), Side::kSell, q, 0, tag(L, 2), flags));
   }
-  // bot.limit("buy"|"sell", price, quantity [, tag]).
+  // bot.limit("buy"|"sell", price, quantity [, tag [, reduce_only]]).
   static int limit(lua_State* L) {
     ScriptBot& b = self(L);
     static constexpr const char* kSides[] = {"buy", "sell", nullptr};
@@ -85,6 +85,7 @@ struct Api {
     intent.price = money(L, 2, b.info_.price_scale);
     intent.quantity = money(L, 3, b.info_.qty_scale);
     intent.tag = tag(L, 4);
+    intent.flags = lua_toboolean(L, 5) ? OrderIntent::kReduceOnly : OrderIntent::kNone;
     return submit(L, intent);
   }
   static int cancel(lua_State* L) {

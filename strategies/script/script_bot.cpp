@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/codes.hpp"
+#include "core/names.hpp"
 #include "strategies/script/sandbox.hpp"
 #include "strategies/script/script_api.hpp"
 #include "strategies/script/state_codec.hpp"
@@ -14,12 +16,19 @@ constexpr std::array<const char*, ScriptBot::kCallbackCount> kCallbackNames = {
     "on_start",        "on_bar",   "on_trade",     "on_quote",           "on_fill",
     "on_order_update", "on_timer", "on_condition", "on_schedule_change", "on_stop"};
 
-const char* side_name(Side side) noexcept {
-  return side == Side::kBuy ? "buy" : "sell";
-}
+// What on_order_update's `status` says (docs/STRATEGIES.md).
+constexpr std::array<Named<bots::BotOrderStatus>, 6> kStatusNames{{
+    {bots::BotOrderStatus::kAccepted, "accepted"},
+    {bots::BotOrderStatus::kPartiallyFilled, "partially_filled"},
+    {bots::BotOrderStatus::kFilled, "filled"},
+    {bots::BotOrderStatus::kCanceled, "canceled"},
+    {bots::BotOrderStatus::kRejected, "rejected"},
+    {bots::BotOrderStatus::kExpired, "expired"},
+}};
 
-constexpr std::array<const char*, 7> kStatusNames = {
-    "", "accepted", "partially_filled", "filled", "canceled", "rejected", "expired"};
+void push_name(lua_State* L, std::string_view name) {
+  lua_pushlstring(L, name.data(), name.size());
+}
 
 }  // namespace
 
@@ -108,7 +117,7 @@ void ScriptBot::on_trade(const Trade& trade, bots::BotContext& ctx) {
   if (trade.aggressor == Side::kNone) {
     lua_pushnil(L_);
   } else {
-    lua_pushstring(L_, side_name(trade.aggressor));
+    push_name(L_, to_string(trade.aggressor));
   }
   run(3);
 }
@@ -123,7 +132,7 @@ void ScriptBot::on_quote(const Quote& quote, bots::BotContext& ctx) {
 
 void ScriptBot::on_fill(const bots::BotFill& fill, bots::BotContext& ctx) {
   if (!enter(kOnFill, ctx)) return;
-  lua_pushstring(L_, side_name(fill.side));
+  push_name(L_, to_string(fill.side));
   lua_pushinteger(L_, fill.price);
   lua_pushinteger(L_, fill.quantity);
   lua_pushinteger(L_, fill.fee);
@@ -133,10 +142,9 @@ void ScriptBot::on_fill(const bots::BotFill& fill, bots::BotContext& ctx) {
 
 void ScriptBot::on_order_update(const bots::BotOrderUpdate& update, bots::BotContext& ctx) {
   if (!enter(kOnOrderUpdate, ctx)) return;
-  const auto status = static_cast<std::size_t>(update.status);
   lua_pushinteger(L_, update.tag);
-  lua_pushstring(L_, status < kStatusNames.size() ? kStatusNames[status] : "");
-  lua_pushstring(L_, side_name(update.side));
+  push_name(L_, name_of(kStatusNames, update.status));
+  push_name(L_, to_string(update.side));
   lua_pushinteger(L_, update.price);
   lua_pushinteger(L_, update.quantity);
   lua_pushinteger(L_, update.filled_quantity);

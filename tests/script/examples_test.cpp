@@ -2,6 +2,8 @@
 // BTCUSDT week (docs/STRATEGIES.md).
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "tests/script/script_harness.hpp"
 
 namespace be::script::test {
@@ -23,18 +25,14 @@ void expect_same_trades(bots::Bot& builtin, bots::Bot& script, std::size_t min_o
   EXPECT_TRUE(script.failure().empty()) << script.failure();
   ASSERT_GE(a.submitted.size(), min_orders);
   ASSERT_EQ(a.submitted.size(), b.submitted.size());
+  // Everything an order is made of, and the bar it was sent on.
+  const auto order = [](const Submitted& s) {
+    const OrderIntent& i = s.intent;
+    return std::tuple(s.bar_index, i.side, i.type, i.price, i.quantity, i.quote_amount, i.tag,
+                      i.flags);
+  };
   for (std::size_t k = 0; k < a.submitted.size(); ++k) {
-    SCOPED_TRACE(k);
-    const OrderIntent& x = a.submitted[k].intent;
-    const OrderIntent& y = b.submitted[k].intent;
-    EXPECT_EQ(a.submitted[k].bar_index, b.submitted[k].bar_index);
-    EXPECT_EQ(x.side, y.side);
-    EXPECT_EQ(x.type, y.type);
-    EXPECT_EQ(x.price, y.price);
-    EXPECT_EQ(x.quantity, y.quantity);
-    EXPECT_EQ(x.quote_amount, y.quote_amount);
-    EXPECT_EQ(x.tag, y.tag);
-    EXPECT_EQ(x.flags, y.flags);
+    EXPECT_EQ(order(a.submitted[k]), order(b.submitted[k])) << "order " << k;
   }
   ASSERT_EQ(a.fills.size(), b.fills.size());
   for (std::size_t k = 0; k < a.fills.size(); ++k) {
@@ -59,6 +57,16 @@ TEST(ScriptExamples, rsiShouldTradeAsTheBuiltInRsiBot) {
   ASSERT_NE(cpp, nullptr);
   ASSERT_NE(lua, nullptr);
   expect_same_trades(*cpp, *lua, 20);
+}
+
+TEST(ScriptExamples, gridShouldTradeAsTheBuiltInGridBot) {
+  auto cpp = builtin("grid", R"({"lower":45000,"upper":58000,"grids":26,"spacing":"arithmetic",)"
+                             R"("quantity_per_grid":0.001})");
+  auto lua = make(example("grid.lua"), R"("inputs":{"lower":"45000","upper":"58000","grids":26,)"
+                                       R"("quantity_per_grid":"0.001"})");
+  ASSERT_NE(cpp, nullptr);
+  ASSERT_NE(lua, nullptr);
+  expect_same_trades(*cpp, *lua, 50);
 }
 
 }  // namespace

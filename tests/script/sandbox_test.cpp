@@ -24,6 +24,14 @@ const Hostile kHostile[] = {
      "stack depth cap of 200 calls exceeded", 2},
     {"huge_string_rep", "function on_bar()\n  local s = string.rep('x', 1 << 30)\nend",
      "memory cap of 1048576 bytes exceeded", 2},
+    {"catastrophic_pattern",
+     "function on_bar()\n  local s = string.rep('a', 5000)\n  string.find(s, "
+     "'(.-)(.-)(.-)(.-)b')\nend",
+     "instruction budget of 1000000 exceeded", 3},
+    {"huge_sort",
+     "function on_bar()\n  local t = {}\n  for i = 1, 30000 do t[i] = -i end\n  "
+     "table.sort(t)\nend",
+     "instruction budget of 1000000 exceeded", 4},
     {"os_execute", "function on_bar()\n  os.execute('touch /tmp/pwned')\nend",
      "attempt to index a nil value (global 'os')", 2},
     {"io_open", "function on_bar()\n  io.open('/etc/passwd')\nend",
@@ -225,6 +233,11 @@ TEST(ScriptLibraries, shouldOfferDeterministicVersionsOfWhatTheyKeep) {
       "  assert(not ok and e == 'caught')\n"
       "  assert(inputs.period == 14 and math.type(inputs.period) == 'integer')\n"
       "  assert(inputs.levels[2] == 0.5 and #inputs.levels == 2)\n"
+      "  local key, value = string.match('k=12', '(%w+)=(%d+)')\n"
+      "  assert(key == 'k' and value == '12' and ('x'):rep(3, ',') == 'x,x,x')\n"
+      "  local sorted = {3, 1, 2}\n"
+      "  table.sort(sorted)\n"
+      "  assert(table.concat(sorted, ' ') == '1 2 3')\n"
       "  local next_id = counter()\n"
       "  assert(next_id() == 1 and next_id() == 2)\n"
       "  state.draws = (state.draws or 0) + r\n"

@@ -20,6 +20,7 @@ namespace be::script::test {
 using bots::test::btcusdt;
 using bots::test::closed;
 using bots::test::SimContext;
+using bots::test::Submitted;
 
 inline bots::InstrumentResolver resolver() {
   static const bots::InstrumentInfo info = btcusdt();

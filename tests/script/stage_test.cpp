@@ -50,7 +50,8 @@ class StageWithScripts {
     apply(Event::make(trade, t, t));
   }
 
-  void apply(Event e) {
+  void apply(const Event& input) {
+    Event e = input;
     e.header.sequence = ++sequence_;
     out_.clear();
     stage.on_input(e, out_);
