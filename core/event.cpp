@@ -45,7 +45,7 @@ bool is_known_event(EventType type, std::uint16_t version) noexcept {
     case EventType::kBookDelta:
       return version == BookDelta::kVersion;
     case EventType::kConnectivity:
-      return version == Connectivity::kVersion;
+      return version == 1 || version == Connectivity::kVersion;  // v1: market data
     case EventType::kTimer:
       return version == Timer::kVersion;
     case EventType::kOperatorCommand:
@@ -96,7 +96,7 @@ std::string_view to_string(BotState state) noexcept {
 }
 
 // Every command kind, in code order (a new kind without a name fails the static_assert).
-constexpr std::array<Named<OperatorCommandKind>, 19> kOperatorCommandNames{{
+constexpr std::array<Named<OperatorCommandKind>, 21> kOperatorCommandNames{{
     {OperatorCommandKind::kCreateBot, "create_bot"},
     {OperatorCommandKind::kUpdateBot, "update_bot"},
     {OperatorCommandKind::kDeleteBot, "delete_bot"},
@@ -116,6 +116,8 @@ constexpr std::array<Named<OperatorCommandKind>, 19> kOperatorCommandNames{{
     {OperatorCommandKind::kCreateAccount, "create_account"},
     {OperatorCommandKind::kRemoveAccount, "remove_account"},
     {OperatorCommandKind::kAttachKey, "attach_key"},
+    {OperatorCommandKind::kDryRunSet, "dry_run_set"},
+    {OperatorCommandKind::kDryRunReset, "dry_run_reset"},
 }};
 static_assert(static_cast<std::size_t>(kOperatorCommandNames.back().code) ==
               kOperatorCommandNames.size());

@@ -248,16 +248,26 @@ enum class ConnectivityState : std::uint8_t {
   kGap = 5,        // a sequence gap was detected; the book resyncs
 };
 
+// Whose connection a Connectivity input is about. Version-1 records (before accounts had
+// order channels) hold 0 there: market data.
+enum class ConnectivityChannel : std::uint8_t {
+  kMarketData = 0,  // the feed (strategies/market/feed_health.hpp: safe mode)
+  kOrders = 1,      // an account's order channel at a live venue (oms/venue.hpp order_channel)
+};
+
 struct Connectivity {
   static constexpr EventType kType = EventType::kConnectivity;
-  static constexpr std::uint16_t kVersion = 1;
+  // v2: `channel` (was a zero reserved byte) and `account` (in what was zero padding); a v1
+  // record reads as market data.
+  static constexpr std::uint16_t kVersion = 2;
 
   VenueId venue{};
   ConnectivityState state = ConnectivityState::kConnected;
-  std::uint8_t reserved = 0;
+  ConnectivityChannel channel = ConnectivityChannel::kMarketData;
   InstrumentId instrument = kNoInstrument;  // kNoInstrument: the whole connection
   std::uint64_t expected_sequence = 0;      // for kGap: what was expected and what came
   std::uint64_t received_sequence = 0;
+  AccountId account = kNoAccount;  // kOrders: whose channel (kNoAccount: every account)
 };
 
 // A timer input. owner kNoBot is the engine's clock tick: the sequencer stamps one at a
@@ -297,6 +307,11 @@ enum class OperatorCommandKind : std::uint8_t {
   kCreateAccount = 17,
   kRemoveAccount = 18,
   kAttachKey = 19,
+  // Live accounts answered by the paper venue on the live market (EngineConfig::dry_run):
+  // journaled by the engine at start when the config differs from the fold, so a replay
+  // routes every order as the run did.
+  kDryRunSet = 20,
+  kDryRunReset = 21,
 };
 // "create_bot", "kill_switch_set", "create_user", ... (journal inspect, the audit).
 std::string_view to_string(OperatorCommandKind kind) noexcept;
@@ -455,6 +470,7 @@ enum class BotStatusReason : std::uint16_t {
   kConfigError = 3,     // the stored config could not be rebuilt
   kShutdown = 4,        // the engine is shutting down
   kRecovered = 5,       // restored from a snapshot at start
+  kScriptError = 6,     // the bot stopped itself: its script's error or a limit it hit
 };
 
 // A bot's status changed (operator command, circuit breaker, kill switch).

@@ -201,6 +201,32 @@ struct AccountView {
   bool kill_switch = false;
   std::vector<BalanceView> balances;
   std::uint32_t bots = 0;  // bots that trade on it
+  // Live accounts (docs/ACCOUNTS.md "Live accounts"); a paper account: "paper", rest empty.
+  // connection: "paper" | "dry_run" (answered by the paper venue) | "no_gateway" (none
+  // attached: live bots do not start) | "connecting" | "connected" | "disconnected" |
+  // "refused" (preflight: `refusal` says why, naming the account).
+  std::string connection = "paper";
+  std::string refusal;
+  bool channel_up = false;           // the fold's view: its last order-channel input said up
+  std::uint32_t unknown_orders = 0;  // in flight when the channel went down, not yet settled
+  // Orders the venue holds that we did not send (reported at reconciliation, never adopted
+  // or cancelled), newest last, at most kMaxShown.
+  struct ForeignOrder {
+    std::string venue_order_id, symbol, side, price, quantity, filled_quantity;
+    Nanos time = 0;
+  };
+  std::uint64_t foreign_orders_seen = 0;
+  std::vector<ForeignOrder> foreign_orders;
+  // Cancels the venue refused (the kill switch's sweep among them), newest last, at most
+  // kMaxShown: which order, the venue's reason code, when.
+  struct RefusedCancel {
+    std::string client_order_id, symbol;
+    std::uint16_t reason = 0;
+    Nanos time = 0;
+  };
+  std::uint64_t cancels_refused = 0;
+  std::vector<RefusedCancel> refused_cancels;
+  static constexpr std::size_t kMaxShown = 100;
 };
 
 // One operator command from the journal (GET /api/v1/audit).

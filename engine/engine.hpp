@@ -46,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +54,7 @@
 #include "core/expected.hpp"
 #include "engine/control.hpp"
 #include "engine/fold.hpp"
+#include "engine/live_venues.hpp"
 
 namespace be::engine {
 
@@ -131,6 +133,14 @@ struct EngineConfig {
   std::vector<InitialUser> initial_users;
   // Trust anchors for wss:// venues (empty: the system's).
   std::string ca_file;
+  // Live accounts (docs/ACCOUNTS.md "Live accounts"). dry_run: every live account's orders
+  // are answered by the paper venue on the live market (`run --dry-run`); the engine journals
+  // kDryRunSet/kDryRunReset at start when this differs from the journal's last word, so a
+  // replay routes as the run did. max_live_accounts: create_account of a live account past it
+  // is refused (409): a runner's gateways share its I/O threads, and this is what one runner
+  // is sized and tested for.
+  bool dry_run = false;
+  std::uint32_t max_live_accounts = 1000;
   // The config's own text (set by parse_engine_config): journaled as the first record of a
   // new journal (a kBlob of kind kEngineConfigBlobKind) so that a replay rebuilds the same
   // fold (paper venue fees, balances, instruments) without being told.
@@ -270,6 +280,29 @@ class Engine final : public ControlPlane {
   void set_metrics_extra(std::function<std::string()> extra);
   // The journal's instance id ("" with the journal off): idempotency keys use it.
   std::string instance_id() const;
+
+  // ---- Live accounts (engine/live_venues.hpp) ---------------------------------------------
+  // The gateways of the live accounts: attach before start() (it must outlive the engine's
+  // threads: until stop()). Without it a live account's bots are refused at start (409) and
+  // nothing is sent live (replay, backtest, tests).
+  void attach_live_venues(LiveVenues* venues) noexcept;
+  // Where gateways answer (any thread; every call becomes a journaled input).
+  oms::VenueResponses& venue_responses() noexcept;
+  // The runner's word on a live account's gateway, shown in AccountView (connection,
+  // refusal). Not journaled (the journal holds what the gateway said: its Connectivity
+  // inputs); any thread. `reason` names why for kRefused and is shown as given: never a key.
+  void set_live_account_status(AccountId account, LiveConnection state, std::string reason);
+  // exchangeInfo's filters for the deployment's instruments at `venue`: each instrument whose
+  // filters differ from the fold's is journaled as an InstrumentDefined input (same id,
+  // symbol, scales and assets, the venue's tick size, step size and minimum notional), so
+  // risk checks them and a replay applies the same. Decimals as the venue prints them;
+  // unknown symbols are skipped (named in the answer's errors), a bad decimal refuses the
+  // call with nothing journaled. Call after open(), before or after start().
+  struct VenueFilter {
+    std::string symbol;                              // "BTCUSDT"
+    std::string tick_size, step_size, min_notional;  // "0.01000000"; "" or "0": none
+  };
+  CommandResult define_venue_filters(std::string_view venue, std::span<const VenueFilter> filters);
 
   struct Impl;
 

@@ -7,7 +7,8 @@
 //   pipeline    <--on_frame(bytes, receive_time)-- I/O thread <--frames-- venue
 //   journal     <--on_status(Event{Connectivity})--
 //
-// The client runs its own io_context on its own thread. It reconnects on any failure with
+// The client runs its own io_context on its own thread, or shares one of an IoThreads'
+// (net/io_threads.hpp) with other clients. It reconnects on any failure with
 // exponential backoff and jitter (net/backoff.hpp) and resubscribes every stream that is
 // still wanted; it answers server pings, sends its own when the line is quiet and drops a
 // connection that stays silent past `idle_timeout`; it reports a stale feed (connected,
@@ -34,6 +35,7 @@
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "net/backoff.hpp"
+#include "net/io_threads.hpp"
 #include "net/tls_client.hpp"
 
 namespace be::net {
@@ -128,8 +130,12 @@ struct WsClientHandlers {
 class WsClient {
  public:
   // clock: stamps receive_time on frames and the times of status events; nullptr = a
-  // WallClock owned by the client.
-  WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock = nullptr);
+  // WallClock owned by the client. io_threads: run on one of these shared threads (pinned,
+  // round robin) instead of a thread of the client's own; it must outlive the client,
+  // stop() must not be called from one of its threads, and no other call may follow stop()
+  // (the shared context keeps running: a request posted after it would outlive the client).
+  WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock = nullptr,
+           IoThreads* io_threads = nullptr);
   ~WsClient();
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;

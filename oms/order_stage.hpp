@@ -63,6 +63,14 @@ inline constexpr std::uint32_t kReleaseTimer = 0xFFFF'FFFDu;
 // OrderUpdate.reason of a local reject (kLocalRejectBase + this): the order manager could not
 // open a risk-accepted intent (its order table is full, the bot has no account, ...).
 inline constexpr std::uint16_t kOrderManagerRefusedReason = 0xFF;
+// ... a live account's order channel is down (the fold's own decision, from the account's
+// journaled Connectivity inputs): the order never left. Its cancel is answered kCancelRejected
+// with the same reason (the order stays as it was; reconciliation settles it).
+inline constexpr std::uint16_t kLiveDisconnectedReason = 0xFC;
+// ... the engine had no gateway for the live account when the send was due (none attached,
+// as in a replay or backtest, refused at preflight, or removed): looped back by the engine as
+// an input, so a replay sees the same reject.
+inline constexpr std::uint16_t kNoLiveVenueReason = 0xFB;
 
 struct OrderStageConfig {
   OmsCapacity capacity{64, 16, 32, kAccountCapacity, 16'384};
@@ -71,14 +79,35 @@ struct OrderStageConfig {
   PaperConfig paper{};      // starting_balances are copied at construction
 };
 
-// What the venue side must do after an input.
+// What the venue side must do after an input. kSubmit/kCancel are the paper venue's (sent
+// inside the stage when it has one; reported for the caller otherwise). kLive* go to the
+// live venue of the account (engine/live_venues.hpp): the caller delivers them after the
+// input's records are journaled (durable: after their release). Kinds are snapshotted with
+// held sends: append, never renumber.
 struct VenueAction {
-  enum class Kind : std::uint8_t { kSubmit, kCancel, kLoopBackReject };
+  enum class Kind : std::uint8_t {
+    kSubmit,
+    kCancel,
+    kLoopBackReject,
+    kLiveSubmit,           // order
+    kLiveCancel,           // cancel
+    kLiveQueryOrder,       // cancel's bot, instrument, client_sequence, account: query_order
+    kLiveQueryBalances,    // cancel.account: request_balances
+    kLiveQueryOpenOrders,  // cancel.account: query_open_orders (and recent trades)
+  };
   Kind kind = Kind::kSubmit;
-  OrderNew order{};      // kSubmit
-  OrderCancel cancel{};  // kCancel
+  OrderNew order{};      // kSubmit, kLiveSubmit
+  OrderCancel cancel{};  // kCancel, kLiveCancel, kLiveQuery*
   OrderUpdate reject{};  // kLoopBackReject: a local (risk) reject to feed back as an input
 };
+inline constexpr bool is_live(VenueAction::Kind k) noexcept {
+  return k >= VenueAction::Kind::kLiveSubmit;
+}
+inline AccountId account_of(const VenueAction& a) noexcept {
+  return a.kind == VenueAction::Kind::kSubmit || a.kind == VenueAction::Kind::kLiveSubmit
+             ? a.order.account
+             : a.cancel.account;
+}
 
 // The order stage's counters. Their order is the fold snapshot's (order_stage.cpp).
 inline constexpr auto kOrderStageCounters = counter_table({
@@ -93,6 +122,17 @@ inline constexpr auto kOrderStageCounters = counter_table({
     {"sends_held", "Sends that waited for the journal to make their input durable."},
     {"sends_dropped", "Held sends dropped at a reconcile: they never left."},
 });
+// Live-account counters, kept apart so the fold snapshot's counter block keeps its layout
+// (snapshotted in the live block).
+inline constexpr auto kLiveStageCounters = counter_table({
+    {"live_orders_sent", "Orders routed to a live account's venue."},
+    {"live_cancels_sent", "Cancels routed to a live account's venue."},
+    {"live_disconnected_rejects", "Orders refused locally: the live account's channel was down."},
+    {"live_cancels_refused", "Cancels a live venue refused (kCancelRejected)."},
+    {"foreign_orders", "Open orders found at a live venue that we did not send."},
+    {"live_reconnects", "Live order channels (re)connected, each followed by a reconcile."},
+});
+using LiveStageStats = Counters<kLiveStageCounters>;
 using OrderStageStats = Counters<kOrderStageCounters>;
 
 // The fold's snapshot blobs: a u64 byte count, then the bytes (engine/fold.cpp's frame).
@@ -127,9 +167,26 @@ class OrderStage {
 
   void set_responses(VenueResponses& responses) noexcept;
 
+  // ---- Live accounts (docs/ACCOUNTS.md "Live accounts") ------------------------------------
+  // The fold marks an account live when the directory creates it in mode "live". A live
+  // account's orders, cancels and reconciliation questions leave as kLive* actions instead of
+  // going to the paper venue, unless dry run is on: then the paper venue answers them on the
+  // live market (its balances opened with `credits` the first time it routes to paper).
+  // Route state (live set, each live account's order channel, dry run) is folded from
+  // journaled inputs, hashed once any account is live, and snapshotted (save_live/load_live).
+  // Dry run (OperatorCommand kDryRunSet/kDryRunReset, journaled by the engine at start when
+  // EngineConfig::dry_run differs from the fold's): a live account's paper balances are the
+  // deployment's configured ones, credited the first time it routes to paper.
+  void mark_live(AccountId account, Nanos now);
+  bool is_live(AccountId account) const noexcept;
+  bool dry_run() const noexcept { return dry_run_; }
+  // A live, not dry-run account whose order channel is up (its last Connectivity kConnected).
+  bool live_connected(AccountId account) const noexcept;
+
   const OrderManager& orders() const noexcept { return orders_; }
   const PaperVenue* paper() const noexcept { return paper_.get(); }
   const OrderStageStats& stats() const noexcept { return stats_; }
+  const LiveStageStats& live_stats() const noexcept { return live_stats_; }
   std::string_view asset_name(AssetId id) const noexcept { return assets_.name(id); }
   std::size_t asset_count() const noexcept { return assets_.size(); }
 
@@ -162,6 +219,10 @@ class OrderStage {
   bool read_counters(state_io::Reader& r, Saved& into) const;
   bool read_tables(state_io::Reader& r, Saved& into) const;
   std::optional<std::string> restore(const Saved& saved);
+  // The live block of the fold's snapshot (version 4 on): live accounts, their channel state,
+  // dry run, the live counters. A snapshot without it restores with no live account.
+  void save_live(state_io::Writer& w) const;
+  bool load_live(state_io::Reader& r);
 
  private:
   struct Forwarder;
@@ -184,6 +245,12 @@ class OrderStage {
   InternTable<AssetId> assets_;
   std::vector<HeldSend> held_;  // durable: sends awaiting their release, in order
   OrderStageStats stats_;
+  // Live routing, by account index (kAccountCapacity): folded, hashed, snapshotted.
+  std::vector<std::uint8_t> live_;          // 1: the account is live
+  std::vector<std::uint8_t> connected_;     // 1: its order channel is up
+  std::vector<std::uint8_t> paper_opened_;  // dry run: its paper balances were credited
+  bool dry_run_ = false;
+  LiveStageStats live_stats_;
 };
 
 }  // namespace be::oms

@@ -6,10 +6,11 @@
 // and journals as inputs. So every venue answer, paper or live, is replayable, and the fold
 // never depends on when a socket happened to deliver.
 //
-// Threads: submit/cancel/query_order/request_balances/on_market are called on the order
-// manager stage's thread and must not block (a live gateway queues the request for its own
-// I/O thread). VenueResponses::respond may be called from any thread (the engine's sink is the
-// multi-producer ingress).
+// Threads: submit/cancel/query_order/request_balances/query_open_orders/on_market are called
+// on the thread that finishes inputs (engine/live_venues.hpp) and must not block (a live
+// gateway writes a ready frame or queues the request for its own I/O thread).
+// VenueResponses::respond may be called from any thread (the engine's sink is the multi-producer
+// ingress).
 #pragma once
 
 #include <cstdint>
@@ -44,8 +45,21 @@ class VenueResponses {
                        Nanos receive_time) noexcept = 0;
   virtual void respond(const BalanceUpdate& balance, Nanos event_time,
                        Nanos receive_time) noexcept = 0;
-  // The gateway lost (kDisconnected) or regained (kConnected) its order channel; the order
-  // manager marks in-flight orders unknown and reconciles after a reconnect.
+  // `account`'s order channel at `venue` was lost (kDisconnected) or (re)established
+  // (kConnected); kNoAccount: every account the gateway carries at that venue (a shared
+  // connection). Journaled as a Connectivity input (channel kOrders, the account): on
+  // kDisconnected the account's orders in flight become unknown and its new orders are refused
+  // locally; on kConnected the order stage asks the venue about each unknown order, the
+  // account's open orders and its balances (VenueAction kLiveQuery*), and the answers settle
+  // them. A live account is disconnected until its first kConnected (and again after every
+  // restart: recovery's reconcile marks it so). Sinks that do not care keep the default.
+  virtual void order_channel(VenueId venue, AccountId account, ConnectivityState state,
+                             Nanos event_time) noexcept {
+    (void)account;
+    connectivity(venue, state, event_time);
+  }
+  // The venue-wide form from before accounts: the engine takes it as order_channel(venue,
+  // kNoAccount, ...). Market data's connectivity is the feed's, not a gateway's.
   virtual void connectivity(VenueId venue, ConnectivityState state, Nanos event_time) noexcept = 0;
 
  protected:
@@ -61,6 +75,29 @@ class DiscardResponses final : public VenueResponses {
   void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
 };
 
+// An order the venue holds that we did not send (none of our client ids; found while
+// reconciling an account's open orders): reported as an OrderUpdate input with bot kNoBot and
+// event kReconciledNew (kReconciledPartial when partly filled), the account, instrument, side
+// and venue_order_id set, last_price = its limit price, last_quantity = its original
+// quantity, cumulative_quantity = what is filled. The engine counts and shows it
+// (AccountView::foreign_orders) and notifies; it never adopts or cancels it.
+inline OrderUpdate foreign_order(AccountId account, InstrumentId instrument, Side side,
+                                 std::uint64_t venue_order_id, std::int64_t price,
+                                 std::int64_t quantity, std::int64_t executed) noexcept {
+  OrderUpdate u = order_update(
+      kNoBot, 0, instrument, account,
+      executed > 0 ? be::OrderEvent::kReconciledPartial : be::OrderEvent::kReconciledNew, 0);
+  u.side = side;
+  u.venue_order_id = venue_order_id;
+  u.last_price = price;
+  u.last_quantity = quantity;
+  u.cumulative_quantity = executed;
+  return u;
+}
+inline bool is_foreign_order(const OrderUpdate& u) noexcept {
+  return u.bot == kNoBot;
+}
+
 class Venue {
  public:
   virtual ~Venue() = default;
@@ -74,6 +111,15 @@ class Venue {
                            Nanos now) noexcept = 0;
   // Reconciliation: the venue answers with one BalanceUpdate per asset it holds.
   virtual void request_balances(AccountId account, Nanos now) noexcept = 0;
+  // Reconciliation after a (re)connect: the account's open orders, each answered as a
+  // kReconciledNew/kReconciledPartial OrderUpdate (ours by client id; others as
+  // foreign_order()), and its recent trades, each fill we may have missed as a kPartialFill /
+  // kFill OrderUpdate with its trade_id and cumulative_quantity (the order manager ignores a
+  // fill its cumulative quantity already covers, so resending is safe). The paper venue needs
+  // none of it: its answers are never lost.
+  virtual void query_open_orders(AccountId account, Nanos now) noexcept {
+    (void)account, (void)now;
+  }
   // Market inputs as the pipeline sequenced them (the paper venue matches on them; a live
   // gateway ignores them). `now` is the input's event time.
   virtual void on_market(const Event& input, Nanos now) noexcept { (void)input, (void)now; }
