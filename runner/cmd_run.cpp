@@ -27,6 +27,8 @@
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
 #include "runner/key_directory.hpp"
+#include "runner/live_accounts.hpp"
+#include "runner/live_sim.hpp"
 #include "runner/notify/notifier.hpp"
 #include "runner/status_line.hpp"
 #include "sim/market.hpp"
@@ -45,7 +47,7 @@ constexpr const char* kUsage =
     "usage: botengine run [CONFIG] [--data-dir DIR] [--api-bind ADDR] [--api-port N]\n"
     "                     [--tokens FILE] [--master-key-file F] [--no-status]\n"
     "                     [--journal off|async|durable|none] [--sim-port N] [--duration-s N]\n"
-    "                     [--log-format text|json]\n"
+    "                     [--log-format text|json] [--live-sim] [--dry-run] [--ca-file F]\n"
     "  CONFIG            a deployment config (docs/CONFIG.md); none: the embedded demo\n"
     "  --data-dir DIR    journal, snapshots, tokens and reports (default ./data)\n"
     "  --api-bind ADDR   control API address (default: the config's api.bind, 127.0.0.1)\n"
@@ -57,7 +59,13 @@ constexpr const char* kUsage =
     "                    the API refuses key uploads); keys live in DIR/keys\n"
     "  --journal MODE    durability (default async)\n"
     "  --no-status       no live status line\n"
-    "  --sim-port N      the demo simulator's port (default: any free port)\n"
+    "  --sim-port N      the demo simulator's port (default: any free port; with\n"
+    "                    --live-sim 19443)\n"
+    "  --live-sim        the demo's bots on a live-mode account: orders through the real\n"
+    "                    Binance gateway, over TLS, to the simulator's exchange (docs/LIVE.md)\n"
+    "  --dry-run         live accounts' orders answered by the paper venue on the live market;\n"
+    "                    no gateway is built, nothing is sent to a venue\n"
+    "  --ca-file F       extra trust anchors (PEM) for the venues' https/wss\n"
     "  --duration-s N    stop by itself after N seconds (tests, demos)\n"
     "  --log-format F    text (default) or json: one JSON object per line (time, level,\n"
     "                    component, message) for log tools\n";
@@ -112,8 +120,11 @@ struct Options {
   std::string tokens;
   std::string journal;
   bool status = true;
-  int sim_port = 0;
+  int sim_port = -1;  // -1: the default (any free port; --live-sim: kLiveSimPort)
   long duration_s = 0;
+  bool live_sim = false;
+  bool dry_run = false;
+  std::string ca_file;
 };
 
 constexpr cli::Usage usage{"run", kUsage};
@@ -144,7 +155,8 @@ std::string read_file(const std::string& path, std::string& error) {
 // Key uploads through the control API go to the key directory (DIR/keys) under the master
 // key, from --master-key-file or BE_MASTER_KEY; with neither the API answers them 503. False
 // (logged) when a master key was named but cannot be used.
-bool wire_key_store(const Options& o, api::ApiOptions& ao) {
+bool wire_key_store(const Options& o, api::ApiOptions& ao,
+                    std::shared_ptr<const binance::MasterKey>& master_out) {
   const char* env = std::getenv(std::string(binance::kMasterKeyEnv).c_str());
   if (o.master_key_file.empty() && env == nullptr) return true;
   std::optional<std::string_view> env_value;
@@ -155,6 +167,7 @@ bool wire_key_store(const Options& o, api::ApiOptions& ao) {
     return false;
   }
   auto key = std::make_shared<binance::MasterKey>(std::move(*master));
+  master_out = key;
   const std::filesystem::path dir = std::filesystem::path(o.data_dir) / "keys";
   ao.store_key = [key, dir](std::string_view name, std::string_view api_key,
                             std::string_view secret) {
@@ -202,6 +215,13 @@ int run_run(Args args) {
         return usage("--journal needs off|async|durable|none");
       }
       o.journal = std::string(v);
+    } else if (a == "--live-sim") {
+      o.live_sim = true;
+    } else if (a == "--dry-run") {
+      o.dry_run = true;
+    } else if (a == "--ca-file") {
+      if (!value(v)) return usage("--ca-file needs a file");
+      o.ca_file = std::string(v);
     } else if (a == "--no-status") {
       o.status = false;
     } else if (a == "--sim-port") {
@@ -222,6 +242,7 @@ int run_run(Args args) {
   }
 
   const bool demo = o.config_path.empty();
+  if (o.live_sim && !demo) return usage("--live-sim runs the demo: give no CONFIG");
   std::string error;
   const std::string text = demo ? std::string(kDemoConfig) : read_file(o.config_path, error);
   if (!error.empty()) {
@@ -253,6 +274,8 @@ int run_run(Args args) {
     config.journal = engine::journal_mode_from(o.journal).value_or(engine::JournalMode::kNone);
   }
   if (!make_directory("run", o.data_dir)) return kExitFailure;
+  config.dry_run = config.dry_run || o.dry_run;
+  if (!o.ca_file.empty()) config.ca_file = o.ca_file;
 
   // Tokens: the admin's is created on first start and kept in DATA/admin.token (0600).
   const std::filesystem::path tokens_path = o.tokens.empty()
@@ -280,17 +303,40 @@ int run_run(Args args) {
   // users are the truth (docs/API.md, "Users and accounts").
   for (const api::TokenStore::Entry& entry : tokens->entries())
     config.initial_users.push_back({entry.name, entry.admin, entry.token_sha256});
-  if (!wire_key_store(o, ao)) return kExitFailure;
+  std::shared_ptr<const binance::MasterKey> master;
+  if (!wire_key_store(o, ao, master)) return kExitFailure;
+
+  // --live-sim: the simulator and its exchange over TLS; the demo's bots go on a live account
+  // once the engine runs (live_sim.hpp).
+  WallClock wall_clock;
+  std::unique_ptr<LiveSim> live_sim;
+  std::vector<std::string> live_sim_bots;
+  if (o.live_sim) {
+    const auto port = static_cast<std::uint16_t>(o.sim_port < 0 ? kLiveSimPort : o.sim_port);
+    auto started = LiveSim::start(o.data_dir, port, master, wall_clock);
+    if (!started) {
+      log::write(log::Level::kError, log::kRun, started.error());
+      return kExitFailure;
+    }
+    live_sim = std::move(*started);
+    master = live_sim->master();
+    config.venues.at(0).url = live_sim->stream_url();
+    config.ca_file = live_sim->ca_file();
+    live_sim_bots = std::move(config.initial_bots);
+    config.initial_bots.clear();
+    say("exchange simulator and its Binance exchange on " + live_sim->stream_url() +
+        " (TLS, throwaway certificate " + live_sim->ca_file() + ")");
+  }
 
   // The demo's market: the simulator on loopback, Binance's wire format.
   std::unique_ptr<sim::SimServer> simulator;
-  if (demo) {
+  if (demo && !live_sim) {
     sim::SyntheticConfig sc;
     sc.symbols = {"btcusdt", "ethusdt"};
     sc.seed = 7;
     sc.start_time = WallClock{}.now() / 1'000'000 * 1'000'000;
     sim::SimConfig simc;
-    simc.port = static_cast<std::uint16_t>(o.sim_port);
+    simc.port = static_cast<std::uint16_t>(std::max(o.sim_port, 0));
     simulator = std::make_unique<sim::SimServer>(simc, sim::make_synthetic_source(sc));
     auto port = simulator->start();
     if (!port) {
@@ -364,9 +410,40 @@ int run_run(Args args) {
     eng.set_metrics_extra([raw] { return raw->stats_text(); });
   }
 
+  // Live accounts: a gateway per live account on shared threads, handed to the engine
+  // (live_accounts.hpp); attached before start, synced with the directory while running.
+  const engine::InstrumentTable instruments(config.instruments);
+  LiveAccountsOptions lo;
+  lo.keys_dir = std::filesystem::path(o.data_dir) / "keys";
+  lo.master = master;
+  lo.max_live_accounts = config.max_live_accounts;
+  lo.tls.ca_file = config.ca_file;
+  lo.dry_run = config.dry_run;
+  // The venue id the engine gave the venue's instruments (their order of first appearance).
+  for (std::size_t i = 0; i < config.instruments.size(); ++i)
+    if (config.instruments[i].venue == lo.venue_name) lo.venue = instruments.definition(i).venue;
+  LiveAccounts live(eng, instruments, std::move(lo), wall_clock);
+  eng.attach_live_venues(&live);
+
   if (auto started = eng.start(); !started) {
     log::write(log::Level::kError, log::kRun, started.error());
     return kExitFailure;
+  }
+  if (live_sim) {
+    auto account = live_sim->ensure_account(eng, live_sim_bots);
+    if (!account) {
+      log::write(log::Level::kError, log::kRun, account.error());
+      eng.stop();
+      return kExitFailure;
+    }
+  }
+  if (auto m = eng.read_model()) {
+    live.sync(*m);
+    if (live.connected() > 0 && !config.dry_run) {
+      if (auto filters = live.journal_venue_filters(*m); !filters) {
+        log::write(log::Level::kWarning, log::kRun, "venue filters: " + filters.error());
+      }
+    }
   }
 
   ao.reports_dir = std::filesystem::path(o.data_dir) / "reports";
@@ -413,6 +490,7 @@ int run_run(Args args) {
       }
       log::write(log::Level::kError, log::kRun, "the engine halted: " + eng.failure());
     }
+    if (auto m = eng.read_model()) live.sync(*m);  // accounts added, removed or re-keyed
     if (o.status) {
       if (auto m = eng.read_model()) {
         const std::string line = status_line(*m);
@@ -435,6 +513,8 @@ int run_run(Args args) {
       " open orders, journal flush, final snapshot");
   server.stop();
   const std::string unrecorded = eng.stop();
+  live.stop();
+  if (live_sim) live_sim->stop();
   if (simulator) simulator->stop();
   if (!unrecorded.empty()) {
     log::write(log::Level::kError, log::kRun, unrecorded);

@@ -1,0 +1,183 @@
+// The live accounts of `botengine run` (live_accounts.hpp).
+#include "runner/live_accounts.hpp"
+
+#include <algorithm>
+
+#include "core/fixed_point.hpp"
+#include "core/log.hpp"
+#include "engine/format.hpp"
+#include "oms/venues/binance/preflight.hpp"
+#include "runner/key_directory.hpp"
+
+namespace be::cli {
+
+namespace {
+
+std::string account_label(AccountId account) {
+  return "account " + std::to_string(static_cast<std::uint32_t>(account));
+}
+
+// What a gateway is built from: a change of any of it rebuilds the gateway.
+std::string signature_of(const engine::AccountView& a) {
+  return a.key_name + '\n' + a.key_fingerprint + '\n' + a.rest_url + '\n' + a.ws_api_url;
+}
+
+}  // namespace
+
+LiveAccounts::LiveAccounts(engine::Engine& engine, const engine::InstrumentTable& instruments,
+                           LiveAccountsOptions options, const IngressClock& wall_clock)
+    : engine_(engine),
+      instruments_(instruments),
+      options_(std::move(options)),
+      wall_clock_(wall_clock) {}
+
+LiveAccounts::~LiveAccounts() {
+  stop();
+}
+
+oms::Venue* LiveAccounts::venue(AccountId account) noexcept {
+  const auto i = static_cast<std::uint32_t>(account);
+  return i < table_.size() ? table_[i].load(std::memory_order_acquire) : nullptr;
+}
+
+binance::GatewayConfig LiveAccounts::gateway_config(const engine::AccountView& a) const {
+  binance::GatewayConfig c;
+  c.rest_url = a.rest_url;
+  c.ws_api_url = a.ws_api_url;
+  c.tls = options_.tls;
+  c.venue = options_.venue;
+  c.account = a.id;
+  for (std::size_t i = 0; i < instruments_.size(); ++i) {
+    const InstrumentDefined& d = instruments_.definition(i);
+    if (d.venue == options_.venue) c.instruments.push_back(d);
+  }
+  // The engine's asset ids, so the gateway's balances land on the fold's assets.
+  const auto& names = instruments_.assets();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    c.assets.push_back(binance::AssetDef{AssetId{static_cast<std::uint16_t>(i)}, names[i],
+                                         static_cast<std::uint8_t>(instruments_.asset_scale(i))});
+  }
+  return c;
+}
+
+Expected<oms::Venue*, std::string> LiveAccounts::build(const engine::AccountView& a) {
+  const std::string who = account_label(a.id);
+  if (a.key_name.empty()) return Unexpected{who + ": no API key attached"};
+  if (!options_.master) {
+    return Unexpected{who + ": no master key to read its API key with (--master-key-file or " +
+                      std::string(binance::kMasterKeyEnv) + ")"};
+  }
+  const auto path = key_entry_path(options_.keys_dir, a.key_name);
+  if (!path) return Unexpected{who + ": key store: " + path.error()};
+  auto credentials = binance::load_credentials(path->string(), *options_.master);
+  if (!credentials)
+    return Unexpected{who + ": key store entry '" + a.key_name + "': " + credentials.error()};
+  // The journal holds the fingerprint of the key attached: a file replaced since is refused.
+  if (key_fingerprint(credentials->api_key.reveal()) != a.key_fingerprint) {
+    return Unexpected{who + ": key store entry '" + a.key_name +
+                      "' holds another API key than the one attached (fingerprints differ)"};
+  }
+  const binance::GatewayConfig config = gateway_config(a);
+  if (auto checked = binance::preflight(config, *credentials); !checked) {
+    return Unexpected{checked.error()};  // "account <id>: <reason>" already
+  }
+  if (!hub_) {
+    binance::HubConfig hub;
+    hub.venue = options_.venue;
+    hub.max_accounts = std::min(options_.max_live_accounts, binance::kMaxAccountsPerHub);
+    hub_ = std::make_unique<binance::BinanceVenueHub>(hub, engine_.venue_responses(), wall_clock_);
+  }
+  return hub_->add_account(config, std::move(*credentials));
+}
+
+void LiveAccounts::drop(std::uint32_t account) {
+  const auto it = known_.find(account);
+  if (it == known_.end()) return;
+  if (it->second.built) {
+    // The engine stops asking before the gateway goes: a send meanwhile is a local reject.
+    table_[account].store(nullptr, std::memory_order_release);
+    hub_->remove_account(AccountId{account});
+    --connected_;
+  }
+  known_.erase(it);
+}
+
+std::vector<std::string> LiveAccounts::sync(const engine::ReadModel& model) {
+  std::vector<std::string> refusals;
+  for (const engine::AccountView& a : model.accounts) {
+    const auto id = static_cast<std::uint32_t>(a.id);
+    if (a.mode != "live" || a.venue != options_.venue_name || id >= table_.size()) continue;
+    const auto it = known_.find(id);
+    if (a.removed || options_.dry_run) {
+      drop(id);
+      continue;
+    }
+    const std::string signature = signature_of(a);
+    if (it != known_.end() && it->second.signature == signature) continue;
+    drop(id);
+    Known& k = known_[id];
+    k.signature = signature;
+    Expected<oms::Venue*, std::string> venue =
+        connected_ >= std::min(options_.max_live_accounts, binance::kMaxAccountsPerHub)
+            ? Expected<oms::Venue*, std::string>(
+                  Unexpected{account_label(a.id) + ": over the runner's cap of " +
+                             std::to_string(std::min(options_.max_live_accounts,
+                                                     binance::kMaxAccountsPerHub)) +
+                             " live accounts"})
+            : (engine_.set_live_account_status(a.id, engine::LiveConnection::kConnecting, ""),
+               build(a));
+    if (!venue) {
+      log::write(log::Level::kError, log::kRun, "live account refused: " + venue.error());
+      engine_.set_live_account_status(a.id, engine::LiveConnection::kRefused, venue.error());
+      refusals.push_back(venue.error());
+      continue;
+    }
+    k.built = true;
+    ++connected_;
+    table_[id].store(*venue, std::memory_order_release);
+    engine_.set_live_account_status(a.id, engine::LiveConnection::kConnected, "");
+    log::write(log::Level::kInfo, log::kRun,
+               account_label(a.id) + " (" + a.name + ") live on " + a.rest_url);
+  }
+  // Accounts gone from the model altogether.
+  for (auto it = known_.begin(); it != known_.end();) {
+    const auto id = (it++)->first;
+    if (model.find_account(AccountId{id}) == nullptr) drop(id);
+  }
+  return refusals;
+}
+
+Expected<bool, std::string> LiveAccounts::journal_venue_filters(const engine::ReadModel& model) {
+  if (filters_journaled_) return true;
+  const engine::AccountView* first = nullptr;
+  for (const auto& a : model.accounts)
+    if (a.mode == "live" && !a.removed && a.venue == options_.venue_name) {
+      first = &a;
+      break;
+    }
+  if (first == nullptr) return Unexpected{std::string("no live account")};
+  const binance::GatewayConfig config = gateway_config(*first);
+  auto info = binance::fetch_exchange_info(config, config.instruments);
+  if (!info) return Unexpected{"exchangeInfo from " + first->rest_url + ": " + info.error()};
+  std::vector<engine::Engine::VenueFilter> filters;
+  for (const auto& s : info->symbols) {
+    filters.push_back({s.symbol, decimal_to_string(s.tick_size, 8),
+                       decimal_to_string(s.step_size, 8), decimal_to_string(s.min_notional, 8)});
+  }
+  const auto result = engine_.define_venue_filters(options_.venue_name, filters);
+  if (result.status != engine::CommandStatus::kAccepted) {
+    return Unexpected{"the engine refused the venue's filters: " + result.message};
+  }
+  filters_journaled_ = true;
+  return true;
+}
+
+void LiveAccounts::stop() noexcept {
+  for (auto& slot : table_)
+    slot.store(nullptr, std::memory_order_release);
+  if (hub_) hub_->stop();
+  known_.clear();
+  connected_ = 0;
+}
+
+}  // namespace be::cli

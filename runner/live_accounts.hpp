@@ -1,0 +1,93 @@
+// The live accounts of `botengine run` (docs/LIVE.md): for each live account of the directory
+// (the read model's AccountView with mode "live", not removed, a key attached) one Binance
+// gateway on the runner's BinanceVenueHub (shared threads, oms/venues/binance/hub.hpp), its
+// keys read from the key store (<data dir>/keys, under the master key) and checked by
+// preflight (clock offset within recvWindow, a signed test call, the deployment's filters
+// equal the venue's) before the gateway is handed to the engine through its seam
+// (engine/live_venues.hpp). A refusal names the account and the reason, in the log and in the
+// account's view (Engine::set_live_account_status), and never quotes a key.
+//
+// sync() is called at start and whenever the read model changes: an account that appears, is
+// removed, or whose key or URLs change is (re)built or dropped. Past `max_live_accounts` (and
+// the hub's own cap, kMaxAccountsPerHub) an account is refused ("over the runner's cap").
+//
+// With dry_run no gateway is built: the engine answers live accounts' orders with the paper
+// venue (EngineConfig::dry_run), and sync() only reports them as such.
+//
+// Thread-safety: venue() on the engine's order thread, lock-free (an atomic table by account
+// id); sync() and stop() on the runner's control thread. Lifetime: attach to the engine
+// before it starts; stop() after the engine stopped (the gateways answer into the engine).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "engine/engine.hpp"
+#include "engine/live_venues.hpp"
+#include "net/tls_client.hpp"
+#include "oms/ledger.hpp"
+#include "oms/venues/binance/hub.hpp"
+#include "oms/venues/binance/key_store.hpp"
+
+namespace be::cli {
+
+struct LiveAccountsOptions {
+  std::filesystem::path keys_dir;                    // <data dir>/keys
+  std::shared_ptr<const binance::MasterKey> master;  // null: every live account refused
+  std::size_t max_live_accounts = 1000;
+  net::TlsClientOptions tls;  // trust for https/wss venues (a simulator's throwaway CA)
+  bool dry_run = false;
+  std::string venue_name = "binance";  // the accounts' venue this runner connects
+  VenueId venue{};
+};
+
+class LiveAccounts final : public engine::LiveVenues {
+ public:
+  // `instruments` and `engine` outlive this object.
+  LiveAccounts(engine::Engine& engine, const engine::InstrumentTable& instruments,
+               LiveAccountsOptions options, const IngressClock& wall_clock);
+  ~LiveAccounts();
+  LiveAccounts(const LiveAccounts&) = delete;
+  LiveAccounts& operator=(const LiveAccounts&) = delete;
+
+  oms::Venue* venue(AccountId account) noexcept override;
+
+  // Brings the gateways in line with the model's live accounts. Returns the refusals this
+  // call made, each "account <id>: <reason>" (already logged and shown on the account).
+  std::vector<std::string> sync(const engine::ReadModel& model);
+  // The venue's exchangeInfo filters for the deployment's instruments, fetched from the first
+  // live account's REST URL and journaled through Engine::define_venue_filters (once).
+  // Error: why not (no live account, the venue unreachable, the engine refused them).
+  Expected<bool, std::string> journal_venue_filters(const engine::ReadModel& model);
+  std::size_t connected() const noexcept { return connected_; }
+  void stop() noexcept;
+
+ private:
+  struct Known {
+    std::string signature;  // key, fingerprint and URLs: a change rebuilds the gateway
+    bool built = false;
+  };
+  // Builds one account's gateway, or why not.
+  Expected<oms::Venue*, std::string> build(const engine::AccountView& account);
+  void drop(std::uint32_t account);
+  binance::GatewayConfig gateway_config(const engine::AccountView& account) const;
+
+  engine::Engine& engine_;
+  const engine::InstrumentTable& instruments_;
+  LiveAccountsOptions options_;
+  const IngressClock& wall_clock_;
+  // Made at the first live account to build: a paper-only deployment starts no hub thread.
+  std::unique_ptr<binance::BinanceVenueHub> hub_;
+  std::array<std::atomic<oms::Venue*>, oms::kAccountCapacity> table_{};
+  std::map<std::uint32_t, Known> known_;
+  std::size_t connected_ = 0;
+  bool filters_journaled_ = false;
+};
+
+}  // namespace be::cli
