@@ -233,6 +233,8 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     case K::kCircuitReset:
     case K::kDiskReserveSet:
     case K::kDiskReserveReset:
+    case K::kDryRunSet:
+    case K::kDryRunReset:
       return;  // risk's and the order manager's business
     case K::kCreateUser:
     case K::kUpdateUser:
