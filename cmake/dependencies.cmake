@@ -15,6 +15,11 @@ add_library(dep::zstd ALIAS PkgConfig::ZSTD)
 pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 add_library(dep::uring ALIAS PkgConfig::URING)
 
+# zlib: inflating the venues' zipped historical files (feed/import/zip_reader.hpp says why
+# not libzip or minizip).
+find_package(ZLIB REQUIRED)
+add_library(dep::zlib ALIAS ZLIB::ZLIB)
+
 # simdjson: On-Demand parsing of exchange messages.
 find_package(simdjson REQUIRED)
 add_library(dep::simdjson ALIAS simdjson::simdjson)

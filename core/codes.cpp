@@ -62,15 +62,16 @@ constexpr std::array<Named<Side>, 3> kSideNames{{
 }};
 static_assert(names_every_code(kSideNames, 3), "a new Side needs its name here");
 
-constexpr std::array<Named<BotStatusReason>, 6> kBotStatusReasonNames{{
+constexpr std::array<Named<BotStatusReason>, 7> kBotStatusReasonNames{{
     {BotStatusReason::kOperator, "operator"},
     {BotStatusReason::kCircuitBreaker, "circuit_breaker"},
     {BotStatusReason::kKillSwitch, "kill_switch"},
     {BotStatusReason::kConfigError, "config_error"},
     {BotStatusReason::kShutdown, "shutdown"},
     {BotStatusReason::kRecovered, "recovered"},
+    {BotStatusReason::kScriptError, "script_error"},
 }};
-static_assert(names_every_code(kBotStatusReasonNames, 6),
+static_assert(names_every_code(kBotStatusReasonNames, 7),
               "a new BotStatusReason needs its name here");
 
 constexpr std::array<Named<ConnectivityState>, 5> kConnectivityNames{{

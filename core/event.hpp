@@ -470,6 +470,7 @@ enum class BotStatusReason : std::uint16_t {
   kConfigError = 3,     // the stored config could not be rebuilt
   kShutdown = 4,        // the engine is shutting down
   kRecovered = 5,       // restored from a snapshot at start
+  kScriptError = 6,     // the bot stopped itself: its script's error or a limit it hit
 };
 
 // A bot's status changed (operator command, circuit breaker, kill switch).

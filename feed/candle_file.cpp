@@ -377,4 +377,15 @@ Expected<Candles, CandleError> load_candles(const std::string& path, const Candl
   return parse_candles_csv(text, options, path);
 }
 
+void append_candle_csv_row(std::string& out, Nanos open_time, std::string_view open,
+                           std::string_view high, std::string_view low, std::string_view close,
+                           std::string_view volume) {
+  out += std::to_string(open_time / 1'000'000);
+  for (std::string_view cell : {open, high, low, close, volume}) {
+    out += ',';
+    out += cell;
+  }
+  out += '\n';
+}
+
 }  // namespace be::replay

@@ -69,6 +69,14 @@ Expected<Candles, CandleError> parse_candles_json(std::string_view text,
                                                   const CandleOptions& options = {},
                                                   std::string_view source = "json");
 
+// The one writer of the CSV format above (`botengine data import` writes candle files with
+// it): the header line, then one row per bar with the time as integer milliseconds since the
+// epoch and the decimals as given (the caller has checked them; load_candles reads them back).
+inline constexpr std::string_view kCandleCsvHeader = "time,open,high,low,close,volume\n";
+void append_candle_csv_row(std::string& out, Nanos open_time, std::string_view open,
+                           std::string_view high, std::string_view low, std::string_view close,
+                           std::string_view volume);
+
 // Parses a CSV time cell (see above) into ns since the epoch; false when malformed or out
 // of range.
 bool parse_candle_time(std::string_view text, Nanos& out) noexcept;

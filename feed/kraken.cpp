@@ -227,7 +227,9 @@ RejectReason detail::KrakenImpl::parse_v1_array(std::string_view frame, od::docu
             std::string_view s;
             BE_FEED_TRY(from_simdjson(iv.get_string().get(s)));
             if (i == 2) BE_FEED_TRY(detail::seconds_text_to_nanos(s, t.event_time));
-            if (i == 3) BE_FEED_TRY(side_from(s, t.side));
+            // An empty side is "not said": Kraken's Time & Sales files, which
+            // `botengine data import` turns into v1 trade frames, do not record it.
+            if (i == 3 && !s.empty()) BE_FEED_TRY(side_from(s, t.side));
           }
           ++i;
         }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "net/detail/asio.hpp"
+#include "net/detail/io_threads.hpp"
 #include "net/detail/tls_client.hpp"
 #include "net/detail/ws_connection.hpp"
 #include "net/detail/ws_requests.hpp"
@@ -41,10 +43,12 @@ struct WsClient::Impl final : WsConnectionOwner {
     bool resubscribe = false;
   };
 
-  Impl(WsClientConfig c, WsClientHandlers h, const IngressClock* clk)
+  Impl(WsClientConfig c, WsClientHandlers h, const IngressClock* clk, IoThreads* shared)
       : config(std::move(c)),
         handlers(std::move(h)),
         clock(clk != nullptr ? clk : &own_clock),
+        own_ioc(shared == nullptr ? std::make_unique<asio::io_context>(1) : nullptr),
+        ioc(shared == nullptr ? *own_ioc : shared->impl().pick()),
         backoff(config.backoff) {}
 
   WsClientConfig config;
@@ -53,10 +57,13 @@ struct WsClient::Impl final : WsConnectionOwner {
   const IngressClock* clock;
   WsConnectionSettings settings;  // for the next attempt; its target set per attempt
   // Declared before the io_context so SSL streams still queued in handlers at teardown are
-  // destroyed while the context exists, and the arena outlives the operations it holds.
+  // destroyed while the context exists, and the arena outlives the operations it holds. On a
+  // shared context (IoThreads) the context outlives the client: stop() waits until none of
+  // the client's operations is left in it (drained()).
   ssl::context ssl_ctx{ssl::context::tls_client};
   HandlerArena arena;
-  asio::io_context ioc{1};
+  std::unique_ptr<asio::io_context> own_ioc;  // null on shared IoThreads
+  asio::io_context& ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   asio::steady_timer reconnect_timer{ioc};
   asio::steady_timer tick_timer{ioc};
@@ -65,10 +72,15 @@ struct WsClient::Impl final : WsConnectionOwner {
   // I/O-thread state.
   Backoff backoff;
   std::shared_ptr<WsConnection> conn;
+  // What a shared context may still hold of this client: connections replaced or closed whose
+  // operations have not completed yet, and timer waits not yet completed.
+  std::vector<std::weak_ptr<WsConnection>> retired;
+  int timer_waits = 0;
   bool stopping = false;
   bool stale = false;
   Nanos last_rx = 0;    // monotonic: the last data frame (stale detection)
   Nanos last_byte = 0;  // monotonic: the last frame of any kind, pings and pongs too (idle)
+  Nanos raw_sent = 0;   // monotonic: the first send_raw not followed by a data frame; 0: none
   std::unordered_map<std::uint64_t, Pending> pending;
 
   // Shared state.
@@ -78,6 +90,7 @@ struct WsClient::Impl final : WsConnectionOwner {
   std::atomic<std::uint64_t> next_id{1};
   std::atomic<bool> is_connected{false};
   std::atomic<bool> started{false};
+  std::atomic<bool> running{false};  // started and not stopped
   AtomicStats stats;
 
   void emit(ConnectivityState state) {
@@ -87,6 +100,36 @@ struct WsClient::Impl final : WsConnectionOwner {
     body.state = state;
     const Nanos now = clock->now();
     handlers.on_status(Event::make(body, now, now, index_of(config.venue)));
+  }
+
+  // Drops the current connection, remembering it until its aborted operations complete.
+  void retire() {
+    std::erase_if(retired, [](const std::weak_ptr<WsConnection>& w) { return w.expired(); });
+    if (conn) retired.push_back(conn);
+    conn.reset();
+  }
+
+  // Nothing of this client is left in the io_context (I/O thread, after the teardown).
+  bool drained() {
+    std::erase_if(retired, [](const std::weak_ptr<WsConnection>& w) { return w.expired(); });
+    return !conn && retired.empty() && timer_waits == 0;
+  }
+
+  // The teardown stop() posts: close, cancel, report kDisconnected if it was open.
+  void tear_down() {
+    stopping = true;
+    reconnect_timer.cancel();
+    tick_timer.cancel();
+    if (conn) {
+      const bool was_open = conn->open;
+      conn->close();
+      retire();
+      is_connected.store(false);
+      if (was_open) {
+        bump(stats.disconnects);
+        emit(ConnectivityState::kDisconnected);
+      }
+    }
   }
 
   void result(std::uint64_t id, RequestResult::Status status, bool resub, std::string message) {
@@ -101,6 +144,7 @@ struct WsClient::Impl final : WsConnectionOwner {
       if (!target) return attempt_failed("target: " + target.error());
       settings.target = target->empty() ? settings.url.target : std::move(*target);
     }
+    retire();
     conn = make_ws_connection(settings, *this);
     conn->start();
   }
@@ -116,7 +160,9 @@ struct WsClient::Impl final : WsConnectionOwner {
   Nanos schedule_reconnect() {
     const Nanos delay = backoff.next();
     reconnect_timer.expires_after(to_duration(delay));
+    ++timer_waits;
     reconnect_timer.async_wait([this](beast::error_code ec) {
+      --timer_waits;
       if (!ec && !stopping) connect();
     });
     return delay;
@@ -127,7 +173,9 @@ struct WsClient::Impl final : WsConnectionOwner {
         std::clamp(std::min({config.stale_after, config.request_timeout, config.idle_timeout}) / 4,
                    Nanos{1'000'000}, Nanos{250'000'000});
     tick_timer.expires_after(to_duration(period));
+    ++timer_waits;
     tick_timer.async_wait([this](beast::error_code ec) {
+      --timer_waits;
       if (ec || stopping) return;
       on_tick();
       arm_tick();
@@ -146,6 +194,11 @@ struct WsClient::Impl final : WsConnectionOwner {
       } else if (quiet >= config.idle_timeout / 2 && !conn->ping_outstanding) {
         conn->ping();
       }
+    }
+    if (conn && conn->open && config.raw_answer_timeout > 0 && raw_sent != 0 &&
+        now - raw_sent >= config.raw_answer_timeout) {
+      on_failed(conn.get(),
+                "stale: no answer for " + std::to_string((now - raw_sent) / 1'000'000) + " ms");
     }
     if (conn && conn->open && !stale && wanted_count.load(std::memory_order_relaxed) > 0 &&
         now - last_rx >= config.stale_after) {
@@ -183,6 +236,7 @@ struct WsClient::Impl final : WsConnectionOwner {
     bump(stats.connects);
     backoff.reset();
     stale = false;
+    raw_sent = 0;
     last_rx = last_byte = monotonic_now();
     emit(ConnectivityState::kConnected);
     std::vector<std::string> streams;
@@ -200,7 +254,7 @@ struct WsClient::Impl final : WsConnectionOwner {
     if (c != conn.get()) return;  // an operation of a connection already replaced
     const bool was_open = c->open;
     c->close();
-    conn.reset();
+    retire();
     is_connected.store(false, std::memory_order_release);
     stale = false;
     auto lost = std::move(pending);
@@ -230,6 +284,7 @@ struct WsClient::Impl final : WsConnectionOwner {
                   Nanos rx) override {
     if (c != conn.get()) return;
     last_rx = last_byte = monotonic_now();
+    raw_sent = 0;
     bump(stats.frames);
     bump(stats.bytes, payload.size());
     stats.last_frame_time.store(rx, std::memory_order_relaxed);
@@ -260,8 +315,34 @@ struct WsClient::Impl final : WsConnectionOwner {
   }
 };
 
-WsClient::WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(handlers), clock)) {}
+namespace {
+
+// stop() on a shared context: the caller waits for `done`; the I/O thread sets it once the
+// client holds nothing in the context. Shared so neither side outlives it.
+struct StopWait {
+  explicit StopWait(asio::io_context& ioc) : poll(ioc) {}
+  asio::steady_timer poll;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+};
+
+void poll_drained(WsClient::Impl& s, const std::shared_ptr<StopWait>& wait) {
+  if (s.drained()) {
+    std::lock_guard lock(wait->mutex);
+    wait->done = true;
+    wait->cv.notify_all();
+    return;
+  }
+  wait->poll.expires_after(std::chrono::milliseconds(1));
+  wait->poll.async_wait([&s, wait](beast::error_code) { poll_drained(s, wait); });
+}
+
+}  // namespace
+
+WsClient::WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock,
+                   IoThreads* io_threads)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(handlers), clock, io_threads)) {}
 
 WsClient::~WsClient() {
   stop();
@@ -293,35 +374,38 @@ bool WsClient::start(std::string* error) {
   cs.connect_timeout = s.config.connect_timeout;
   cs.max_message_bytes = s.config.max_message_bytes;
   cs.user_agent = s.config.user_agent;
-  s.work.emplace(s.ioc.get_executor());
+  s.running.store(true);
   asio::post(s.ioc, [&s] {
     s.arm_tick();
     s.connect();
   });
-  s.thread = std::thread([&s] { s.ioc.run(); });
+  if (s.own_ioc) {
+    s.work.emplace(s.ioc.get_executor());
+    s.thread = std::thread([&s] { s.ioc.run(); });
+  }
   return true;
 }
 
 void WsClient::stop() {
   Impl& s = *impl_;
-  if (!s.thread.joinable()) return;
-  asio::post(s.ioc, [&s] {
-    s.stopping = true;
-    s.reconnect_timer.cancel();
-    s.tick_timer.cancel();
-    if (s.conn) {
-      const bool was_open = s.conn->open;
-      s.conn->close();
-      s.conn.reset();
-      s.is_connected.store(false);
-      if (was_open) {
-        bump(s.stats.disconnects);
-        s.emit(ConnectivityState::kDisconnected);
-      }
-    }
-    s.work.reset();
+  if (!s.running.exchange(false)) return;
+  if (s.own_ioc) {
+    asio::post(s.ioc, [&s] {
+      s.tear_down();
+      s.work.reset();
+    });
+    s.thread.join();
+    return;
+  }
+  // A shared context keeps running: wait until the teardown ran and every operation of this
+  // client completed (aborted reads, resolves, timer waits), looking every millisecond.
+  auto wait = std::make_shared<StopWait>(s.ioc);
+  asio::post(s.ioc, [&s, wait] {
+    s.tear_down();
+    poll_drained(s, wait);
   });
-  s.thread.join();
+  std::unique_lock lock(wait->mutex);
+  wait->cv.wait(lock, [&] { return wait->done; });
 }
 
 std::uint64_t WsClient::subscribe(std::string_view symbol, std::string_view channel) {
@@ -369,14 +453,16 @@ bool WsClient::send_raw(std::string text) {
   Impl& s = *impl_;
   if (!s.is_connected.load(std::memory_order_acquire)) return false;
   asio::post(s.ioc, [&s, text = std::move(text)]() mutable {
-    if (s.conn && s.conn->open) s.conn->send(std::move(text));
+    if (!s.conn || !s.conn->open) return;
+    if (s.raw_sent == 0) s.raw_sent = monotonic_now();
+    s.conn->send(std::move(text));
   });
   return true;
 }
 
 void WsClient::reconnect(std::string reason) {
   Impl& s = *impl_;
-  if (!s.thread.joinable()) return;
+  if (!s.running.load()) return;
   asio::post(s.ioc, [&s, reason = std::move(reason)] {
     if (s.conn && s.conn->open && !s.stopping) s.on_failed(s.conn.get(), reason);
   });

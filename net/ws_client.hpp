@@ -7,7 +7,8 @@
 //   pipeline    <--on_frame(bytes, receive_time)-- I/O thread <--frames-- venue
 //   journal     <--on_status(Event{Connectivity})--
 //
-// The client runs its own io_context on its own thread. It reconnects on any failure with
+// The client runs its own io_context on its own thread, or shares one of an IoThreads'
+// (net/io_threads.hpp) with other clients. It reconnects on any failure with
 // exponential backoff and jitter (net/backoff.hpp) and resubscribes every stream that is
 // still wanted; it answers server pings, sends its own when the line is quiet and drops a
 // connection that stays silent past `idle_timeout`; it reports a stale feed (connected,
@@ -34,6 +35,7 @@
 #include "core/event.hpp"
 #include "core/expected.hpp"
 #include "net/backoff.hpp"
+#include "net/io_threads.hpp"
 #include "net/tls_client.hpp"
 
 namespace be::net {
@@ -97,6 +99,10 @@ struct WsClientConfig {
   // frame). The connection is kept: idle_timeout is what declares it dead.
   Nanos stale_after = 10'000'000'000;
   Nanos request_timeout = 10'000'000'000;  // a request with no reply by then is kTimeout
+  // For request/answer protocols on send_raw (Binance's WebSocket API answers every request):
+  // a send_raw followed by no data frame for this long drops the connection as stale ("stale:
+  // no answer for N ms"), though pings may still be answered. 0: off.
+  Nanos raw_answer_timeout = 0;
   std::uint64_t max_message_bytes = 4u << 20;
   std::string user_agent = "botengine";
 };
@@ -128,8 +134,12 @@ struct WsClientHandlers {
 class WsClient {
  public:
   // clock: stamps receive_time on frames and the times of status events; nullptr = a
-  // WallClock owned by the client.
-  WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock = nullptr);
+  // WallClock owned by the client. io_threads: run on one of these shared threads (pinned,
+  // round robin) instead of a thread of the client's own; it must outlive the client,
+  // stop() must not be called from one of its threads, and no other call may follow stop()
+  // (the shared context keeps running: a request posted after it would outlive the client).
+  WsClient(WsClientConfig config, WsClientHandlers handlers, const IngressClock* clock = nullptr,
+           IoThreads* io_threads = nullptr);
   ~WsClient();
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;

@@ -1,6 +1,8 @@
 #include "replay/backtest.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <span>
 #include <sstream>
@@ -29,17 +31,64 @@ Expected<std::string, std::string> read_text_file(const std::string& path) {
   return std::move(text).str();
 }
 
+Expected<std::vector<std::string>, std::string> parse_bot_configs(std::string_view text,
+                                                                  std::string_view source) {
+  constexpr const char* kExpected = ": expected a bot config (a JSON object) or an array of them";
+  auto doc = config::parse(text);
+  if (!doc)
+    return Unexpected(std::string(source) + ": " + doc.error() + " (" + (kExpected + 2) + ")");
+  if (doc->kind == config::Value::Kind::kObject) return std::vector{config::to_json(*doc)};
+  if (doc->kind != config::Value::Kind::kArray) return Unexpected(std::string(source) + kExpected);
+  std::vector<std::string> bots;
+  for (std::size_t i = 0; i < doc->items.size(); ++i) {
+    if (doc->items[i].kind != config::Value::Kind::kObject) {
+      return Unexpected(std::string(source) + ": item " + std::to_string(i) + kExpected);
+    }
+    bots.push_back(config::to_json(doc->items[i]));
+  }
+  return bots;
+}
+
 Expected<std::vector<std::string>, std::string> load_bot_configs(const std::string& path) {
   const auto text = read_text_file(path);
   if (!text) return Unexpected(text.error());
-  auto doc = config::parse(*text);
-  if (!doc || doc->kind != config::Value::Kind::kArray) {
-    return Unexpected(path + ": expected a JSON array of bot configs");
+  return parse_bot_configs(*text, path);
+}
+
+std::vector<BotWithoutMarket> bots_without_market(const engine::EngineConfig& config,
+                                                  const std::vector<std::string>& bots) {
+  std::vector<BotWithoutMarket> out;
+  for (std::size_t i = 0; i < bots.size(); ++i) {
+    auto doc = config::parse(bots[i]);
+    if (!doc || doc->kind != config::Value::Kind::kObject) continue;  // refused at creation
+    auto text = [&doc](std::string_view key, std::string fallback) {
+      const config::Value* v = doc->find(key);
+      return v && v->kind == config::Value::Kind::kString ? v->text : fallback;
+    };
+    BotWithoutMarket bot{i, text("name", ""), text("venue", "binance"), text("symbol", "")};
+    const bool defined = std::any_of(config.instruments.begin(), config.instruments.end(),
+                                     [&bot](const engine::InstrumentSpec& s) {
+                                       return s.venue == bot.venue && s.symbol == bot.symbol;
+                                     });
+    if (!defined) out.push_back(std::move(bot));
   }
-  std::vector<std::string> bots;
-  for (const config::Value& b : doc->items)
-    bots.push_back(config::to_json(b));
-  return bots;
+  return out;
+}
+
+std::string describe(const BotWithoutMarket& bot, const engine::EngineConfig& config,
+                     std::string_view what) {
+  std::string s = "bot " + std::to_string(bot.index) + " \"" + bot.name + "\" trades " +
+                  (bot.symbol.empty() ? std::string("no symbol") : bot.symbol) + " on " +
+                  bot.venue + ", which " + std::string(what) + " does not contain; it has";
+  if (config.instruments.empty()) return s + " no instrument";
+  for (std::size_t i = 0; i < config.instruments.size(); ++i) {
+    const engine::InstrumentSpec& spec = config.instruments[i];
+    s += (i == 0 || spec.venue != config.instruments[i - 1].venue)
+             ? (i ? "; " : " ") + spec.venue + ' '
+             : std::string(", ");
+    s += spec.symbol;
+  }
+  return s;
 }
 
 void Backtest::Answers::respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept {
@@ -56,7 +105,9 @@ Backtest::Backtest(const engine::EngineConfig& config, std::vector<std::string> 
       bots_(std::move(bots)),
       fold_(backtest_fold(config, balances_), answers_),
       report_(instruments_),
-      reporting_(reporting) {}
+      reporting_(reporting) {
+  if (reporting_) register_bots();
+}
 
 bool Backtest::is_market(const Event& e) noexcept {
   if (e.derived()) return false;
@@ -92,6 +143,39 @@ void Backtest::drain_answers() {
     const Event next = answers_.pending.front();
     answers_.pending.pop_front();
     apply(next);
+  }
+}
+
+void Backtest::register_bots() {
+  // Every bot is reported, traded or not; returns are measured against the paper balance of
+  // the first bot's quote asset (the first instrument's when no bot has a known symbol).
+  std::optional<std::size_t> first_instrument;
+  for (std::size_t i = 0; i < bots_.size(); ++i) {
+    auto doc = config::parse(bots_[i]);
+    auto text = [&doc](std::string_view key) {
+      const config::Value* v = doc ? doc->find(key) : nullptr;
+      return v && v->kind == config::Value::Kind::kString ? v->text : std::string();
+    };
+    InstrumentId instrument = kNoInstrument;
+    const std::string symbol = text("symbol");
+    for (std::size_t k = 0; k < instruments_.size(); ++k) {
+      if (instruments_.symbol(InstrumentId{static_cast<std::uint16_t>(k)}) == symbol) {
+        instrument = InstrumentId{static_cast<std::uint16_t>(k)};
+        if (!first_instrument) first_instrument = k;
+        break;
+      }
+    }
+    report_.add_bot(BotId{static_cast<std::uint32_t>(i)}, text("name"), symbol, instrument);
+  }
+  if (instruments_.size() == 0) return;
+  const InstrumentDefined& def = instruments_.definition(first_instrument.value_or(0));
+  const auto quote = instruments_.asset_index(std::string_view(
+      def.quote_asset.data(), strnlen(def.quote_asset.data(), def.quote_asset.size())));
+  for (const oms::PaperStartingBalance& b : balances_) {
+    if (quote && index_of(b.asset) == *quote) {
+      report_.set_capital(static_cast<double>(b.amount) /
+                          std::pow(10.0, instruments_.asset_scale(*quote)));
+    }
   }
 }
 

@@ -25,6 +25,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.hpp"
@@ -41,9 +42,27 @@ namespace be::replay {
 // A whole file as text. Errors: it cannot be opened or read (the message names the file).
 Expected<std::string, std::string> read_text_file(const std::string& path);
 
-// Reads a JSON array of bot configs (each item re-serialized as one JSON text). Errors: the
-// file cannot be read or is not a JSON array; the message names the file.
+// Reads bot configs: a JSON array of configs, or one config object (every example in
+// examples/bots is one), each re-serialized as one JSON text. Errors: the file cannot be read,
+// is not JSON, or is neither an object nor an array of objects; the message names the file.
 Expected<std::vector<std::string>, std::string> load_bot_configs(const std::string& path);
+// The same, from text already in memory; `source` names it in errors.
+Expected<std::vector<std::string>, std::string> parse_bot_configs(std::string_view text,
+                                                                  std::string_view source);
+
+// A bot whose venue and symbol the deployment (the journal's, or the capture's derived or
+// given one) does not define: it can never trade, and its config would be refused when the
+// backtest creates it, so the CLI names it instead of writing an empty report in silence.
+struct BotWithoutMarket {
+  std::size_t index = 0;  // in the bot list, = its BotId in the backtest
+  std::string name, venue, symbol;
+};
+std::vector<BotWithoutMarket> bots_without_market(const engine::EngineConfig& config,
+                                                  const std::vector<std::string>& bots);
+// "bot 0 \"btc grid\" trades BTCUSDT on binance, which the capture does not contain; it has
+// binance ETHBTC, LTCBTC" (`what`: "the capture", "the journal").
+std::string describe(const BotWithoutMarket& bot, const engine::EngineConfig& config,
+                     std::string_view what);
 
 class Backtest {
  public:
@@ -82,6 +101,7 @@ class Backtest {
   void apply(const Event& input);
   void drain_answers();
   void create_bots(Nanos t);
+  void register_bots();
 
   engine::InstrumentTable instruments_;  // before report_: it keeps a pointer
   std::vector<oms::PaperStartingBalance> balances_;

@@ -9,9 +9,11 @@
 //   --capture FILE   a feed capture (text or binary) through the real parsers instead
 //                    (replay/capture_replay.hpp): instruments and paper venue from
 //                    --config DEPLOYMENT.json, or derived from the capture's symbols
-//   --bots FILE      a backtest: the recorded market with the bots in FILE (a JSON array of
-//                    bot configs) instead of the recorded ones; the paper venue answers in
-//                    process (replay/backtest.hpp); writes --report PREFIX.json and .html
+//   --bots FILE      a backtest: the recorded market with the bots in FILE (one bot config
+//                    or a JSON array of them) instead of the recorded ones; the paper venue
+//                    answers in process (replay/backtest.hpp); writes --report PREFIX.json
+//                    and .html. A bot whose symbol the recording lacks is named with the
+//                    symbols it has; when no bot can trade, the backtest is refused
 // docs/CLI.md is the reference; exit codes: 0 ok, 1 divergence or bad input file, 2 usage.
 #include <chrono>
 #include <cinttypes>
@@ -52,7 +54,8 @@ constexpr const char* kUsage =
     "                  config (default: derived from the capture's symbols)\n"
     "  --venue NAME    with --capture: the capture's venue when its name or header does not\n"
     "                  say (binance, binance_us, coinbase, kraken)\n"
-    "  --bots FILE     backtest: replay the recorded market with these bot configs\n"
+    "  --bots FILE     backtest: replay the recorded market with these bot configs (one\n"
+    "                  config or a JSON array of them)\n"
     "  --report PREFIX write PREFIX.json and PREFIX.html (with --bots)\n";
 
 constexpr cli::Usage usage{"replay", kUsage};
@@ -91,6 +94,21 @@ int finish_backtest(const replay::Backtest& backtest, const std::string& report_
   return kExitOk;
 }
 
+// Names every bot that trades a symbol the recording lacks (with the symbols it has): its
+// report would stay empty without a word. False when no bot can trade at all.
+bool check_bots_have_market(const engine::EngineConfig& config,
+                            const std::vector<std::string>& bots, std::string_view what) {
+  const auto missing = replay::bots_without_market(config, bots);
+  for (const replay::BotWithoutMarket& bot : missing) {
+    std::fprintf(stderr, "botengine replay: warning: %s\n",
+                 replay::describe(bot, config, what).c_str());
+  }
+  return bots.empty() || missing.size() < bots.size();
+}
+
+constexpr const char* kNoBotCanTrade =
+    "no bot trades a symbol this recording has: nothing to backtest";
+
 struct Options {
   std::string dir, capture, config_file, venue, bots_file, report_prefix, archive, scratch;
   bool verify = false, quiet = false;
@@ -120,6 +138,7 @@ int replay_capture(const Options& o, std::vector<std::string> bots) {
     config = std::move(*derived);
   }
 
+  if (!check_bots_have_market(config, bots, "the capture")) return fail(kNoBotCanTrade);
   replay::Backtest backtest(config, std::move(bots), !o.bots_file.empty());
   const auto started = std::chrono::steady_clock::now();
   auto stats = replay::feed_capture(**file, venue, config,
@@ -218,6 +237,7 @@ int replay_journal(const Options& o, std::vector<std::string> bots) {
 
   if (!o.bots_file.empty()) {
     // A backtest: only the recording's market, with other bots, in the backtest's own fold.
+    if (!check_bots_have_market(config, bots, "the journal")) return fail(kNoBotCanTrade);
     replay::Backtest backtest(config, std::move(bots), true);
     const auto started = std::chrono::steady_clock::now();
     auto fed = replay::feed_journal(**reader, backtest);

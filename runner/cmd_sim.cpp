@@ -51,8 +51,10 @@ constexpr std::string_view kUsage =
     "  --tls-cert F --tls-key F\n"
     "                       serve wss:// and https:// with this PEM certificate and key\n"
     "  --no-exchange        market streams only (no Binance REST API or user data)\n"
-    "  --exchange-keys F    the exchange's API key and secret: a file of two lines,\n"
-    "                       api_key=... and secret=... (without it: public endpoints only)\n"
+    "  --exchange-keys F    an exchange account's API key and secret: a file of two lines,\n"
+    "                       api_key=... and secret=... (without it: public endpoints only);\n"
+    "                       repeat for more accounts, each named by its file (alice.keys:\n"
+    "                       alice), each with --balances\n"
     "  --balances A=N,..    the account's starting balances\n"
     "                       (default USDT=100000,BTC=1,ETH=10,BNB=100)\n"
     "  --commission-bps M,T maker and taker commission in 0.01 % (default 10,10: 0.1 %)\n"
@@ -97,7 +99,7 @@ std::string symbol_from_path(std::string_view path) {
 struct ExchangeOptions {
   bool enabled = true;
   std::string balances = "USDT=100000,BTC=1,ETH=10,BNB=100";
-  std::string keys_file;
+  std::vector<std::string> keys_files;  // one account each, named by the file (alice.keys)
   binance::mock::MockConfig config = [] {
     binance::mock::MockConfig c;
     c.maker_commission_bps = 10;
@@ -165,7 +167,7 @@ int run_sim(Args args) {
     } else if (a == "--tls-key") {
       config.tls_private_key_file = std::string(v);
     } else if (a == "--exchange-keys") {
-      exchange.keys_file = std::string(v);
+      exchange.keys_files.push_back(std::string(v));
     } else if (a == "--balances") {
       exchange.balances = std::string(v);
     } else if (a == "--commission-bps") {
@@ -234,13 +236,17 @@ int run_sim(Args args) {
     if (!parsed) return usage("--balances: " + parsed.error());
     exchange.config.balances = std::move(*parsed);
     exchange.config.symbols = binance::mock::symbols_in(streams);
-    if (!exchange.keys_file.empty()) {
-      if (auto keys = binance::mock::read_keys_file(exchange.keys_file, exchange.config); !keys) {
+    std::vector<binance::mock::VenueAccount> accounts;
+    for (const auto& file : exchange.keys_files) {
+      binance::mock::VenueAccount account{binance::mock::account_name_of(file), exchange.config};
+      if (auto keys = binance::mock::read_keys_file(file, account.config); !keys) {
         std::fprintf(stderr, "botengine sim: %s\n", keys.error().c_str());
         return kExitFailure;
       }
+      accounts.push_back(std::move(account));
     }
-    venue.emplace(std::move(exchange.config), wall_clock);
+    if (accounts.empty()) accounts.push_back({"default", exchange.config});
+    venue.emplace(std::move(accounts), wall_clock);
     config.venue = &*venue;
   }
 
@@ -279,10 +285,17 @@ int run_sim(Args args) {
               host.c_str(), static_cast<unsigned>(*port), http, host.c_str(),
               static_cast<unsigned>(*port));
   if (venue) {
-    std::printf("  exchange %s://%s:%u/api/v3/...   ws api %s://%s:%u/ws-api/v3%s\n", http,
-                host.c_str(), static_cast<unsigned>(*port), scheme, host.c_str(),
-                static_cast<unsigned>(*port),
-                exchange.keys_file.empty() ? "   (public endpoints only: no --exchange-keys)" : "");
+    std::printf(
+        "  exchange %s://%s:%u/api/v3/...   ws api %s://%s:%u/ws-api/v3%s\n", http, host.c_str(),
+        static_cast<unsigned>(*port), scheme, host.c_str(), static_cast<unsigned>(*port),
+        exchange.keys_files.empty() ? "   (public endpoints only: no --exchange-keys)" : "");
+    if (!exchange.keys_files.empty()) {
+      std::printf("  accounts");
+      for (const auto& file : exchange.keys_files)
+        std::printf(" %s", binance::mock::account_name_of(file).c_str());
+      std::printf("   faults POST %s://%s:%u/sim/exchange/fault\n", http, host.c_str(),
+                  static_cast<unsigned>(*port));
+    }
   }
   std::printf("  streams ");
   for (std::size_t i = 0; i < streams.size() && i < 12; ++i)

@@ -29,6 +29,8 @@ constexpr std::array kCommands = {
             be::cli::run_run},
     Command{"replay", "replay a journal through the engine: replay DIR [--verify] [--bots FILE]",
             be::cli::run_replay},
+    Command{"data", "import venues' historical files: data import FILE... --out PATH",
+            be::cli::run_data},
 };
 
 void print_help(std::FILE* out) {

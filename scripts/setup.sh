@@ -11,6 +11,8 @@ packages=(
   libconcurrentqueue-dev libreaderwriterqueue-dev liburing-dev libsimdjson-dev liblmdb-dev
   lmdb-utils libboost-dev libboost-system-dev libssl-dev
   libzstd-dev
+  # zlib: inflating the venues' zipped historical data (docs/RESEARCH.md says why not libzip)
+  zlib1g-dev
   # user strategies: the embedded Lua 5.4 interpreter (docs/STRATEGIES.md says why Lua 5.4)
   liblua5.4-dev
   libbenchmark-dev libgtest-dev libgmock-dev

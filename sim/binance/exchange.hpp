@@ -98,6 +98,20 @@ struct Answer {
   std::int64_t retry_after_s = 0;
   bool order_counts = false;
   bool drop_connection = false;
+  std::int64_t hold_ms = 0;  // fill_before_ack: the answer leaves this long after the events
+};
+
+// Faults armed through MockExchange::inject (venue_faults.hpp) that the venue's own rules
+// apply; the socket side keeps the rest (dropped and stale connections).
+struct ArmedFaults {
+  int reject_orders = 0;  // the next N new orders refused with reject_code
+  int reject_code = -2010;
+  std::string reject_msg;
+  int rate_limited = 0;  // the next N requests refused with rate_status (418: a ban)
+  int rate_status = 429;
+  std::int64_t rate_retry_after_s = 1;
+  int fill_on_entry = 0;  // the next N new orders filled in full on arrival
+  std::int64_t fill_hold_ms = 0;
 };
 
 struct Exchange {
@@ -120,6 +134,7 @@ struct Exchange {
   std::map<std::string, int> received_by_client;
   std::map<std::string, int> created_by_client;
   std::int64_t clock_offset_ms = 0;
+  ArmedFaults faults;
 
   // Limits.
   std::int64_t window = -1, used_weight = 0;
@@ -139,6 +154,11 @@ struct Exchange {
                          std::size_t fills_from = std::string::npos) const;
   Answer new_order(const Params& p);
   Answer cancel_order(const Params& p);
+  // Cancels an open order: balances released, the CANCELED report and the account pushed.
+  void cancel(MockOrder& o, std::string_view cancel_client_id);
+  // The venue cancelling on its own: the open order with this client id, or (empty) every
+  // open order (of `symbol` when not empty). Returns how many it cancelled.
+  int venue_cancel(std::string_view symbol, std::string_view client_id);
   Answer query_order(const Params& p);
   Answer open_orders(const Params& p);
   Answer my_trades(const Params& p);  // GET /api/v3/myTrades: symbol, [orderId], [limit]

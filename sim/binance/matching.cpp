@@ -125,6 +125,10 @@ Answer Exchange::new_order(const Params& p) {
   o.client_id = std::string(p.get("newClientOrderId").value_or(""));
   if (o.client_id.empty()) o.client_id = "mock" + std::to_string(next_order_id);
   ++received_by_client[o.client_id];
+  if (faults.reject_orders > 0) {
+    --faults.reject_orders;
+    return {400, error_body(faults.reject_code, faults.reject_msg)};
+  }
   for (const auto& existing : orders) {
     if (existing.client_id == o.client_id &&
         (existing.status == "NEW" || existing.status == "PARTIALLY_FILLED")) {
@@ -183,12 +187,19 @@ Answer Exchange::new_order(const Params& p) {
       push_account({sym.base, sym.quote});
     }
   }
+  std::int64_t hold_ms = 0;
+  if (faults.fill_on_entry > 0) {
+    --faults.fill_on_entry;
+    hold_ms = faults.fill_hold_ms;
+    if (placed.status == "NEW") fill(placed, placed.qty, placed.price, true);
+  }
   // Binance: MARKET and LIMIT answer FULL unless asked otherwise, other types ACK.
   const auto resp_type =
       p.get("newOrderRespType").value_or(placed.type == "LIMIT_MAKER" ? "ACK" : "FULL");
   Answer a{200,
            order_json(placed, resp_type != "ACK", resp_type == "FULL" ? 0 : std::string::npos)};
   a.order_counts = true;
+  a.hold_ms = hold_ms;
   return a;
 }
 
@@ -202,16 +213,32 @@ Answer Exchange::cancel_order(const Params& p) {
   if (o == nullptr || (o->status != "NEW" && o->status != "PARTIALLY_FILLED")) {
     return {400, error_body(-2011, "Unknown order sent.")};
   }
-  release(*o);
-  o->status = "CANCELED";
-  o->update_ms = now_ms();
-  const std::string cancel_id = "cancel" + std::to_string(o->order_id);
-  push_execution(*o, "CANCELED", nullptr, cancel_id);
-  const MockSymbol& sym = symbols[o->symbol];
-  push_account({sym.base, sym.quote});
+  cancel(*o, "cancel" + std::to_string(o->order_id));
   std::string body = order_json(*o, true);
   body.insert(1, "\"origClientOrderId\":\"" + o->client_id + "\",");
   return {200, body};
+}
+
+void Exchange::cancel(MockOrder& o, std::string_view cancel_client_id) {
+  release(o);
+  o.status = "CANCELED";
+  o.update_ms = now_ms();
+  push_execution(o, "CANCELED", nullptr, cancel_client_id);
+  const MockSymbol& sym = symbols[o.symbol];
+  push_account({sym.base, sym.quote});
+}
+
+int Exchange::venue_cancel(std::string_view symbol, std::string_view client_id) {
+  int cancelled = 0;
+  for (auto& o : orders) {
+    if (o.status != "NEW" && o.status != "PARTIALLY_FILLED") continue;
+    if (!client_id.empty() && o.client_id != client_id) continue;
+    if (!symbol.empty() && o.symbol != symbol) continue;
+    // Binance's own cancels (STP, delisting, maintenance) carry no client cancel id.
+    cancel(o, {});
+    ++cancelled;
+  }
+  return cancelled;
 }
 
 Answer Exchange::query_order(const Params& p) {

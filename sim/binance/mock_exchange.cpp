@@ -13,6 +13,7 @@
 
 #include "net/server/server.hpp"
 #include "sim/binance/exchange.hpp"
+#include "sim/binance/venue_faults.hpp"
 #include "sim/binance/ws_api.hpp"
 
 namespace be::binance::mock {
@@ -23,6 +24,7 @@ struct MockExchange::Impl final : srv::Handler {
   Impl(MockConfig c, const IngressClock& w) : exchange(std::move(c), w) {
     // User-data events go to every WebSocket API session with a subscription.
     exchange.publish = [this](const std::string& text) {
+      if (stale()) return;  // lost, as on a link that went quiet
       for (auto& [id, stream] : streams) {
         if (stream.session->subscription) {
           stream.ws->send(subscription_frame(*stream.session->subscription, text));
@@ -41,6 +43,9 @@ struct MockExchange::Impl final : srv::Handler {
   std::string fail_filter;
   std::chrono::milliseconds fail_delay{0};
   std::chrono::milliseconds response_delay{0};
+  Nanos stale_until = 0;  // monotonic; WebSocket API connections send nothing before it
+
+  bool stale() const { return monotonic_now() < stale_until; }
 
   std::vector<RequestLogEntry> log;
   int stream_connections = 0;
@@ -88,6 +93,7 @@ struct MockExchange::Impl final : srv::Handler {
         monotonic_now(), method, path, a.drop_connection ? 0 : a.status, a.retry_after_s,
         std::string(req.target) + "\n" + std::string(req.header("X-MBX-APIKEY")) + "\n" +
             std::string(req.body)});
+    if (delay.count() == 0) delay = std::chrono::milliseconds(a.hold_ms);
     if (delay.count() == 0) delay = response_delay;
     cv.notify_all();
 
@@ -146,10 +152,12 @@ class MockExchange::Impl::WsApiConnection final : public srv::WsHandler {
       }
     }
     const bool drop = fault == FaultMode::kTimeoutAfterProcessing;
+    const bool silent = drop || mock_.stale();
     mock_.log.push_back(RequestLogEntry{monotonic_now(), "WS", request->method,
-                                        drop ? 0 : status_of(answer), retry_after_of(answer),
+                                        silent ? 0 : status_of(answer), retry_after_of(answer),
                                         std::string(text)});
     mock_.cv.notify_all();
+    if (silent && !drop) return;
     if (drop) {
       ws.close_abrupt();
       return;
@@ -312,6 +320,78 @@ void MockExchange::drop_user_streams() {
   std::lock_guard lock(impl_->mutex);
   for (auto& [id, stream] : impl_->streams)
     stream.ws->close_abrupt();
+}
+
+int MockExchange::inject(const VenueFault& f) {
+  std::lock_guard lock(impl_->mutex);
+  auto& ex = impl_->exchange;
+  int affected = 0;
+  switch (f.kind) {
+    case VenueFault::Kind::kRejectOrders:
+      ex.faults.reject_orders = f.count;
+      ex.faults.reject_code = f.code;
+      ex.faults.reject_msg = f.msg;
+      break;
+    case VenueFault::Kind::kRateLimit:
+      ex.faults.rate_limited = f.count;
+      ex.faults.rate_status = f.status;
+      ex.faults.rate_retry_after_s = f.retry_after_s;
+      break;
+    case VenueFault::Kind::kDropUserStreams:
+      for (auto& [id, stream] : impl_->streams)
+        stream.ws->close_abrupt(), ++affected;
+      break;
+    case VenueFault::Kind::kStale:
+      impl_->stale_until = monotonic_now() + f.ms * 1'000'000;
+      affected = static_cast<int>(impl_->streams.size());
+      break;
+    case VenueFault::Kind::kClockSkew:
+      ex.clock_offset_ms = f.ms;
+      break;
+    case VenueFault::Kind::kCancelOrder:
+      affected = ex.venue_cancel(f.symbol, f.client_order_id);
+      break;
+    case VenueFault::Kind::kFillBeforeAck:
+      ex.faults.fill_on_entry = f.count;
+      ex.faults.fill_hold_ms = f.ms;
+      break;
+  }
+  impl_->cv.notify_all();
+  return affected;
+}
+
+bool MockExchange::has_api_key(std::string_view api_key) const {
+  std::lock_guard lock(impl_->mutex);
+  return !api_key.empty() && impl_->exchange.config.api_key == api_key;
+}
+
+std::string MockExchange::state_json() const {
+  std::lock_guard lock(impl_->mutex);
+  const auto& ex = impl_->exchange;
+  std::string out = "{\"balances\":{";
+  bool first = true;
+  for (const auto& [asset, b] : ex.balances) {
+    out += std::string(first ? "" : ",") + "\"" + asset + "\":{\"free\":\"" + dec(b.free) +
+           "\",\"locked\":\"" + dec(b.locked) + "\"}";
+    first = false;
+  }
+  out += "},\"orders\":[";
+  first = true;
+  for (const auto& o : ex.orders) {
+    out += std::string(first ? "" : ",") + "{\"symbol\":\"" + o.symbol +
+           "\",\"orderId\":" + std::to_string(o.order_id) + ",\"clientOrderId\":\"" + o.client_id +
+           "\",\"side\":\"" + (o.buy ? "BUY" : "SELL") + "\",\"type\":\"" + o.type +
+           "\",\"status\":\"" + o.status + "\",\"price\":\"" + dec(o.price) + "\",\"origQty\":\"" +
+           dec(o.qty) + "\",\"executedQty\":\"" + dec(o.executed) + "\"}";
+    first = false;
+  }
+  out += "],\"received\":{";
+  first = true;
+  for (const auto& [client_id, n] : ex.received_by_client) {
+    out += std::string(first ? "" : ",") + "\"" + client_id + "\":" + std::to_string(n);
+    first = false;
+  }
+  return out + "}}";
 }
 
 void MockExchange::push_raw(std::string_view text) {

@@ -21,7 +21,8 @@
 // Fault injection: fail the next N requests (500 before or after processing, or an answer
 // delayed past the client's timeout; "WS <method>" for WebSocket API requests, "GET
 // /ws-api/v3" refuses its handshakes with 503), delay every REST answer, drop the WebSocket
-// API connections.
+// API connections; and the venue's own misbehaviour (venue_faults.hpp: rejections, 429/418,
+// a stale or dropped stream, clock skew, cancels it was not asked for, a fill before the ack).
 //
 // Amounts are fixed point at scale 8 throughout (Binance's own precision).
 // Thread-safety: every public method may be called from any thread (one mutex).
@@ -66,6 +67,8 @@ struct MockBalance {
   std::int64_t free = 0;
   std::int64_t locked = 0;
 };
+
+struct VenueFault;
 
 struct MockConfig {
   std::string api_key;
@@ -144,6 +147,9 @@ class MockExchange {
                  std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   void delay_responses(std::chrono::milliseconds delay);
   void drop_user_streams();  // cuts every WebSocket API connection
+  // Applies a fault (venue_faults.hpp); returns what it touched: the orders it cancelled,
+  // the connections it dropped or silenced (0 for the armed kinds).
+  int inject(const VenueFault& fault);
   // Pushes raw text as an event to every subscribed session (malformed-message tests).
   void push_raw(std::string_view text);
 
@@ -153,6 +159,10 @@ class MockExchange {
   int orders_received(std::string_view client_order_id) const;
   // Orders created with this client id (0 or 1 unless the venue misbehaves).
   int orders_created(std::string_view client_order_id) const;
+  bool has_api_key(std::string_view api_key) const;
+  // The account as GET /sim/exchange/accounts shows it: {"balances":{asset:{free,locked}},
+  // "orders":[every order ever, by creation],"received":{client id: new-order requests}}.
+  std::string state_json() const;
   int user_stream_connections() const;  // WebSocket API connections ever accepted
   int open_user_streams() const;
   std::vector<RequestLogEntry> request_log() const;

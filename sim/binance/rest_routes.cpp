@@ -88,6 +88,18 @@ Answer Exchange::coins() {
 
 // Request weight: Binance counts and refuses before it looks at the request. Mutex held.
 std::optional<Answer> Exchange::charge_weight(std::int64_t t, std::int64_t weight) {
+  if (faults.rate_limited > 0) {
+    --faults.rate_limited;
+    if (faults.rate_status == 418) {
+      banned_until_ms = std::max(banned_until_ms, t + faults.rate_retry_after_s * 1000);
+    } else {
+      Answer a{429, error_body(-1003, "Too much request weight used; current limit is " +
+                                          std::to_string(config.weight_limit) +
+                                          " request weight per 1 MINUTE.")};
+      a.retry_after_s = faults.rate_retry_after_s;
+      return a;
+    }
+  }
   if (t < banned_until_ms) {
     Answer a{418, error_body(-1003, "Way too much request weight used; IP banned until " +
                                         std::to_string(banned_until_ms) +

@@ -161,6 +161,11 @@ class Bot {
   virtual void on_schedule_change(bool /*active*/, BotContext& /*ctx*/) {}
   virtual void on_stop(BotContext& /*ctx*/) {}
 
+  // Non-empty once the bot has stopped itself for good (a script's uncaught error or a limit
+  // it hit: strategies/script/): the message, with its line. The strategy stage then moves the
+  // bot to `error`. Built-in bots never fail.
+  virtual std::string_view failure() const noexcept { return {}; }
+
   // Snapshot state: the bot's own fields (the base class adds its generator).
   void save(std::vector<std::byte>& out) const;
   // False when the bytes are not this bot type's state; the bot is then in an unspecified

@@ -7,6 +7,7 @@
 #include "strategies/bots/grid_bot.hpp"
 #include "strategies/bots/market_maker_bot.hpp"
 #include "strategies/bots/signal_bots.hpp"
+#include "strategies/script/script_bot.hpp"
 
 namespace be::bots {
 
@@ -44,6 +45,8 @@ const BotRegistry& BotRegistry::builtin() {
           {"CustomStrategy"});
     r.add("market_maker", "inventory-skewed quotes around the mid, capped", &MarketMakerBot::create,
           {"MarketMakerStrategy"});
+    r.add("script", "a Lua 5.4 script from the config, sandboxed (docs/STRATEGIES.md)",
+          &script::ScriptBot::create);
     return r;
   }();
   return registry;

@@ -105,6 +105,13 @@ void StrategyStage::start_bot(BotSlot& slot, BotState to, std::uint32_t user, Na
   subscribe_conditions(slot);
   Context ctx(*this, slot, out);
   slot.bot->start(ctx);
+  fail_if_stopped(slot, out);
+}
+
+// A bot that stopped itself is stopped as an operator would, to `error`: its resting orders
+// withdrawn, its conditions and timers dropped; describe() shows its failure.
+void StrategyStage::fail_bot(BotSlot& slot, Outbox& out) {
+  stop_bot(slot, BotState::kError, BotStatusReason::kScriptError, 0, now_, out);
 }
 
 // stopping -> the bot's on_stop and the withdrawal of its orders -> `to` (stopped, deleted).
@@ -166,8 +173,9 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
       if (was_active) {
         stop_bot(*slot, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
       }
-      // Carry the state over where the type is the same and the saved bytes still load.
-      if (built->bot->type_name() == slot->bot->type_name()) {
+      // Carry the state over where the type is the same and the saved bytes still load; a bot
+      // that stopped itself (a failed script) starts its new config afresh.
+      if (built->bot->type_name() == slot->bot->type_name() && slot->bot->failure().empty()) {
         std::vector<std::byte> saved;
         slot->bot->save(saved);
         std::vector<std::byte> fallback;

@@ -159,7 +159,10 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
                          .quantity = order.quantity,
                          .filled_quantity = order.filled};
   const bots::BotOrderStatus* status = bot_status_of(event);
-  if (status == nullptr) return;  // nothing the bot's view of the order changes on
+  if (status == nullptr) {  // nothing the bot's view of the order changes on
+    fail_if_stopped(*slot, out);
+    return;
+  }
   u.status = *status;
   const bool closed = bots::is_final(u.status);
   if (closed) {
@@ -169,6 +172,7 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
     slot->orders.erase(it);  // no allocation: erase within reserved capacity
   }
   slot->bot->on_order_update(u, ctx);
+  fail_if_stopped(*slot, out);
 }
 
 void StrategyStage::fire_timers(Nanos t, Outbox& out) {
@@ -199,6 +203,7 @@ void StrategyStage::fire_timers(Nanos t, Outbox& out) {
     best->armed = 0;
     Context ctx(*this, *best_slot, out);
     best_slot->bot->timer(id, ctx);
+    fail_if_stopped(*best_slot, out);
   }
 }
 

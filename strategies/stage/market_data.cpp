@@ -46,6 +46,7 @@ void StrategyStage::on_trade(const Trade& trade, Nanos t, Outbox& out) {
     slot->heartbeat = now_;
     ++slot->inputs;
     slot->bot->on_trade(trade, ctx);
+    fail_if_stopped(*slot, out);
   }
 }
 
@@ -97,6 +98,7 @@ void StrategyStage::on_closed_bar(const Bar& bar, Outbox& out) {
     slot->heartbeat = now_;
     ++slot->inputs;
     slot->bot->on_bar(bar, ctx);
+    fail_if_stopped(*slot, out);
   }
   stats_["intents_dropped"] += triggers.dropped;
   for (std::size_t k = 0; k < triggers.size; ++k) {
@@ -118,6 +120,7 @@ void StrategyStage::on_closed_bar(const Bar& bar, Outbox& out) {
     if (!slot->active()) continue;
     Context ctx(*this, *slot, out);
     slot->bot->on_condition(sub->second.second, ctx);
+    fail_if_stopped(*slot, out);
   }
 }
 
@@ -128,6 +131,7 @@ void StrategyStage::on_quote(const Quote& quote, Outbox& out) {
     slot->heartbeat = now_;
     ++slot->inputs;
     slot->bot->on_quote(quote, ctx);
+    fail_if_stopped(*slot, out);
   }
 }
 

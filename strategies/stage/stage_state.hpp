@@ -90,6 +90,10 @@ struct StrategyStage::Instrument {
       BarAggregator(InstrumentId{}, kStandardIntervals[5])};
 };
 
+inline void StrategyStage::fail_if_stopped(BotSlot& slot, Outbox& out) {
+  if (!slot.bot->failure().empty() && slot.receives_callbacks()) fail_bot(slot, out);
+}
+
 // Asks the order manager to cancel one of a bot's open orders.
 inline void emit_cancel(BotId bot, const TrackedOrder& order, Nanos t, Outbox& out) noexcept {
   OrderCancel c;

@@ -132,6 +132,7 @@ std::optional<BotSummary> StrategyStage::describe(BotId bot) const {
   s.instrument = slot->instrument;
   s.state = slot->state;
   s.reason = slot->reason;
+  s.failure = std::string(slot->bot->failure());
   s.heartbeat = slot->heartbeat;
   s.inputs = slot->inputs;
   s.position = slot->position;

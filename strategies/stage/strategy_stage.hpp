@@ -75,6 +75,7 @@ struct BotSummary {
   std::uint64_t fills = 0;
   std::uint64_t suppressed_intents = 0;  // submitted while paused or not tradable
   std::vector<std::string> conditions;
+  std::string failure;  // why a bot stopped itself (a script's error, with its line)
 };
 
 // The strategy stage's counters.
@@ -163,6 +164,9 @@ class StrategyStage {
   void set_state(BotSlot& slot, BotState to, BotStatusReason reason, std::uint32_t user, Nanos t,
                  Outbox& out);
   void subscribe_conditions(BotSlot& slot);
+  // After a bot's handler ran: a bot that stopped itself (Bot::failure) goes to `error`.
+  void fail_if_stopped(BotSlot& slot, Outbox& out);  // inline, stage_state.hpp
+  void fail_bot(BotSlot& slot, Outbox& out);
   bots::InstrumentResolver resolver() const;
   // strategy_stage.cpp
   BotSlot* find(BotId bot) noexcept;

@@ -21,198 +21,21 @@
 #include "oms/order_state_machine.hpp"
 #include "oms/venues/binance/errors.hpp"
 #include "oms/venues/binance/gateway.hpp"
+#include "oms/venues/binance/signing.hpp"
 #include "sim/binance/mock_exchange.hpp"
+#include "sim/binance/venue_faults.hpp"
+#include "tests/binance/e2e_support.hpp"
 #include "tests/binance/ed25519_test_key.hpp"
+#include "tests/binance/freezable_proxy.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/payload_fields.hpp"
 
 namespace be::binance {
 namespace {
 
+using namespace e2e;  // NOLINT: the shared fixtures of these tests
 using namespace std::chrono_literals;
 using oms::OrderEvent;
-
-constexpr auto kWait = 10s;
-constexpr BotId kBot{4};
-constexpr AccountId kAccount{1};
-constexpr VenueId kVenue{2};
-constexpr InstrumentId kBtc{7};
-constexpr std::int64_t kE8 = 100'000'000;
-
-struct Recorded {
-  OrderUpdate update;
-  Nanos event_time;
-};
-
-// The engine's side of VenueResponses: records everything, lets the test wait for it.
-class Recorder final : public oms::VenueResponses {
- public:
-  void respond(const OrderUpdate& u, Nanos t, Nanos) noexcept override {
-    std::lock_guard lock(mutex_);
-    updates_.push_back({u, t});
-    cv_.notify_all();
-  }
-  void respond(const BalanceUpdate& b, Nanos, Nanos) noexcept override {
-    std::lock_guard lock(mutex_);
-    balances_.push_back(b);
-    cv_.notify_all();
-  }
-  void connectivity(VenueId, ConnectivityState s, Nanos) noexcept override {
-    std::lock_guard lock(mutex_);
-    states_.push_back(s);
-    cv_.notify_all();
-  }
-
-  bool wait(const std::function<bool()>& pred, std::chrono::milliseconds timeout = kWait) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, timeout, pred);
-  }
-  // Called under the lock by wait predicates.
-  int count_locked(SequenceNumber seq, OrderEvent e) const {
-    return static_cast<int>(std::count_if(updates_.begin(), updates_.end(), [&](const Recorded& r) {
-      return r.update.client_sequence == seq && r.update.event == static_cast<std::uint8_t>(e);
-    }));
-  }
-  int connected_locked() const {
-    return static_cast<int>(
-        std::count(states_.begin(), states_.end(), ConnectivityState::kConnected));
-  }
-  int disconnected_locked() const {
-    return static_cast<int>(
-        std::count(states_.begin(), states_.end(), ConnectivityState::kDisconnected));
-  }
-
-  bool wait_event(SequenceNumber seq, OrderEvent e, int n = 1) {
-    return wait([&] { return count_locked(seq, e) >= n; });
-  }
-  int count(SequenceNumber seq, OrderEvent e) {
-    std::lock_guard lock(mutex_);
-    return count_locked(seq, e);
-  }
-  std::vector<Recorded> updates_for(SequenceNumber seq) {
-    std::lock_guard lock(mutex_);
-    std::vector<Recorded> out;
-    for (const auto& r : updates_)
-      if (r.update.client_sequence == seq) out.push_back(r);
-    return out;
-  }
-  std::optional<OrderUpdate> last(SequenceNumber seq, OrderEvent e) {
-    std::lock_guard lock(mutex_);
-    for (auto it = updates_.rbegin(); it != updates_.rend(); ++it)
-      if (it->update.client_sequence == seq && it->update.event == static_cast<std::uint8_t>(e))
-        return it->update;
-    return std::nullopt;
-  }
-  std::size_t balance_count() {
-    std::lock_guard lock(mutex_);
-    return balances_.size();
-  }
-  std::vector<BalanceUpdate> balances() {
-    std::lock_guard lock(mutex_);
-    return balances_;
-  }
-  std::vector<ConnectivityState> states() {
-    std::lock_guard lock(mutex_);
-    return states_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Recorded> updates_;
-  std::vector<BalanceUpdate> balances_;
-  std::vector<ConnectivityState> states_;
-};
-
-InstrumentDefined btcusdt() {
-  // Finer scales than the engine would use, coarser than the venue's 8: the gateway converts.
-  return {.instrument = kBtc,
-          .venue = kVenue,
-          .price_scale = 4,
-          .qty_scale = 6,
-          .symbol = test::symbol_field("BTCUSDT"),
-          .base_asset = test::asset_field("BTC"),
-          .quote_asset = test::asset_field("USDT")};
-}
-
-mock::MockConfig mock_config() {
-  mock::MockConfig c;
-  c.api_key = "e2e-api-key";
-  c.secret = "e2e-secret-value";
-  mock::MockSymbol s;
-  s.symbol = "BTCUSDT";
-  s.base = "BTC";
-  s.quote = "USDT";
-  s.tick_size = 1'000'000;        // 0.01
-  s.step_size = 1'000;            // 0.00001
-  s.min_qty = 1'000;              // 0.00001
-  s.min_notional = 5 * kE8;       // 5 USDT
-  s.market_price = 50'000 * kE8;  // 50000
-  c.symbols.push_back(s);
-  c.balances.push_back({"USDT", 10'000 * kE8, 0});
-  c.balances.push_back({"BTC", 1 * kE8, 0});
-  return c;
-}
-
-GatewayConfig gateway_config(const mock::MockExchange& mock) {
-  GatewayConfig g;
-  g.rest_url = mock.rest_url();
-  g.ws_api_url = mock.ws_api_url();
-  g.venue = kVenue;
-  g.account = kAccount;
-  g.instruments = {btcusdt()};
-  g.request_timeout = 1000ms;
-  g.reconnect_delay = 20ms;
-  g.max_reconnect_delay = 200ms;
-  g.retry_delay = 10ms;
-  g.weight_limit = 1'000'000;  // leave the limiting to the venue unless a test says otherwise
-  return g;
-}
-
-// Orders over REST only: the fallback path the WS API session's absence leads to.
-void rest_orders(GatewayConfig& g) {
-  g.order_entry = GatewayConfig::OrderEntry::kRest;
-}
-
-ApiCredentials credentials(std::string_view secret = "e2e-secret-value") {
-  return ApiCredentials{SecretString("e2e-api-key"), SecretString(secret)};
-}
-
-std::string client_id(SequenceNumber seq) {
-  std::array<char, oms::kClientOrderIdMaxChars> buf{};
-  const std::size_t n = oms::format_client_order_id({kBot, seq}, buf);
-  return std::string(buf.data(), n);
-}
-
-OrderNew limit(SequenceNumber seq, Side side, std::int64_t price, std::int64_t qty) {
-  return {.bot = kBot,
-          .instrument = kBtc,
-          .client_sequence = seq,
-          .account = kAccount,
-          .side = side,
-          .order_type = static_cast<std::uint8_t>(OrderType::kLimit),
-          .time_in_force = static_cast<std::uint8_t>(TimeInForce::kGtc),
-          .price = price,
-          .quantity = qty};
-}
-
-OrderNew market(SequenceNumber seq, Side side, std::int64_t qty) {
-  OrderNew o = limit(seq, side, 0, qty);
-  o.order_type = static_cast<std::uint8_t>(OrderType::kMarket);
-  return o;
-}
-
-OrderCancel cancel_of(SequenceNumber seq) {
-  return {.bot = kBot, .instrument = kBtc, .client_sequence = seq, .account = kAccount};
-}
-
-// Prices at scale 4, quantities at scale 6 (the gateway's instrument).
-constexpr std::int64_t px(std::int64_t whole) {
-  return whole * 10'000;
-}
-constexpr std::int64_t qty_micro(std::int64_t micro) {
-  return micro;  // 1 = 0.000001 BTC
-}
 
 class GatewayE2E : public ::testing::Test {
  protected:
@@ -279,6 +102,24 @@ class GatewayE2E : public ::testing::Test {
         start = end + 1;
       }
     }
+  }
+
+  // A signed REST request straight to the venue, as another program on the same key would
+  // send it (the gateway knows nothing of it).
+  net::HttpResponse signed_rest(std::string_view method, std::string_view path, QueryBuilder q) {
+    q.add("timestamp", wall_.now() / 1'000'000);
+    const std::string target = std::string(path) + "?" + q.signed_query("e2e-secret-value");
+    net::HttpClientOptions options;
+    options.timeout = 2000ms;
+    net::HttpClient http(net::parse_http_url(mock_->rest_url()).value(), options);
+    const net::HttpHeader key[] = {{"X-MBX-APIKEY", "e2e-api-key"}};
+    net::HttpRequest request;
+    request.method = method;
+    request.target = target;
+    request.headers = key;
+    auto answer = http.request(request);
+    EXPECT_TRUE(answer.has_value());
+    return answer ? *answer : net::HttpResponse{};
   }
 
   void start(mock::MockConfig mc = mock_config(),
@@ -511,7 +352,10 @@ TEST_F(GatewayE2E, shouldStopBeforeTheWeightLimitOnItsOwn) {
 }
 
 TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
-  start();
+  // Orders over REST: an order.place answer still in flight when the session drops would be
+  // settled by its own query (another kReconciledNew), and the venue sends the order's NEW
+  // event before that answer, so the acknowledgement does not prove the answer arrived.
+  start(mock_config(), rest_orders);
   const SequenceNumber filled_offline = 90 << 10, still_open = 91 << 10;
   ASSERT_NO_FATAL_FAILURE(accept_two_buys(filled_offline, still_open));
   const std::size_t balances_before = recorder_.balance_count();
@@ -649,6 +493,118 @@ TEST_F(GatewayE2E, shouldReportTheVenueExpiringAnOrderOnItsOwn) {
   ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kExpired));
   EXPECT_EQ(recorder_.count(seq, OrderEvent::kExpired), 1);
   EXPECT_EQ(mock_->balance("USDT").locked, 0);
+}
+
+TEST_F(GatewayE2E, shouldReportTheVenueCancellingAnOrderOnItsOwn) {
+  start();
+  const SequenceNumber seq = 321 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(30'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  // Cancelled at the venue, not by us (the venue itself, or a person on the same key).
+  QueryBuilder q;
+  q.add("symbol", "BTCUSDT").add("origClientOrderId", client_id(seq));
+  ASSERT_EQ(signed_rest("DELETE", "/api/v3/order", q).status, 200);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kCanceled));
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kCanceled), 1);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kCancelRejected), 0);
+  EXPECT_EQ(mock_->balance("USDT").locked, 0);
+}
+
+TEST_F(GatewayE2E, shouldReportAForeignOpenOrderAndLeaveIt) {
+  start();
+  // An order on the same key that is not ours (no "be<bot>x<seq>" client id).
+  QueryBuilder q;
+  q.add("symbol", "BTCUSDT").add("side", "SELL").add("type", "LIMIT").add("timeInForce", "GTC");
+  q.add("quantity", "0.002").add("price", "61000").add("newClientOrderId", "by-hand-1");
+  ASSERT_EQ(signed_rest("POST", "/api/v3/order", q).status, 200);
+  const auto foreign = [&] {
+    int n = 0;
+    for (const auto& r : recorder_.updates_for(0)) {
+      if (!oms::is_foreign_order(r.update)) continue;
+      ++n;
+      EXPECT_EQ(r.update.event, static_cast<std::uint8_t>(OrderEvent::kReconciledNew));
+      EXPECT_EQ(r.update.account, kAccount);
+      EXPECT_EQ(r.update.instrument, kBtc);
+      EXPECT_EQ(r.update.side, Side::kSell);
+      EXPECT_EQ(r.update.last_price, px(61'000));
+      EXPECT_EQ(r.update.last_quantity, qty_micro(2'000));
+      EXPECT_EQ(r.update.cumulative_quantity, 0);
+      EXPECT_NE(r.update.venue_order_id, 0u);
+    }
+    return n;
+  };
+  // Found by the reconciliation after a reconnect, and by query_open_orders.
+  mock_->drop_user_streams();
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
+  EXPECT_EQ(foreign(), 1);
+  gateway_->query_open_orders(kAccount, 1);
+  ASSERT_TRUE(mock_->wait_for_requests("GET", "/api/v3/openOrders", 200, 3, kWait));
+  ASSERT_TRUE(recorder_.wait([&] {
+    return std::count_if(recorder_.updates_locked().begin(), recorder_.updates_locked().end(),
+                         [](const Recorded& r) { return oms::is_foreign_order(r.update); }) >= 2;
+  }));
+  EXPECT_EQ(foreign(), 2);
+  EXPECT_EQ(gateway_->stats().foreign_orders, 2u);
+  // Left as it was: still open at the venue, never cancelled.
+  QueryBuilder open;
+  open.add("symbol", "BTCUSDT");
+  EXPECT_NE(signed_rest("GET", "/api/v3/openOrders", open).body.find("by-hand-1"),
+            std::string::npos);
+  for (const auto& e : mock_->request_log())
+    EXPECT_FALSE(e.method == "DELETE" || e.path == "order.cancel") << e.method << " " << e.path;
+}
+
+TEST_F(GatewayE2E, shouldReconnectAndReconcileWhenTheSessionGoesSilent) {
+  mock_ = std::make_unique<mock::MockExchange>(mock_config(), wall_);
+  ASSERT_TRUE(mock_->start().has_value());
+  FreezableProxy proxy(net::parse_http_url(mock_->rest_url()).value().port);
+  ASSERT_NE(proxy.port(), 0);
+  GatewayConfig g = gateway_config(*mock_);
+  g.ws_api_url = "ws://127.0.0.1:" + std::to_string(proxy.port()) + "/ws-api/v3";
+  g.idle_timeout = 300ms;
+  gateway_ = std::make_unique<BinanceSpotGateway>(std::move(g), credentials(), recorder_, wall_);
+  ASSERT_TRUE(gateway_->start().has_value());
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 1; }));
+  const SequenceNumber seq = 322 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(49'000), qty_micro(1'000)), 1);
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kAccepted));
+  ASSERT_TRUE(mock_->wait_for_requests("WS", "order.place", 200, 1, kWait));
+
+  // The session goes silent: no event, no answer, no pong. The order fills meanwhile, its
+  // report stuck in the frozen connection.
+  proxy.freeze();
+  ASSERT_EQ(mock_->cross("BTCUSDT", 48'000 * kE8), 1);
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }))
+      << "a silent session was never dropped";
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }))
+      << "never reconnected and reconciled";
+  EXPECT_GE(proxy.accepted(), 2);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kReconciledFilled), 1);
+  EXPECT_EQ(recorder_.count(seq, OrderEvent::kFill), 0);
+  const auto states = recorder_.states();
+  EXPECT_EQ(states.back(), ConnectivityState::kConnected);
+}
+
+TEST_F(GatewayE2E, shouldReconnectWhenTheVenueStopsAnsweringThoughPingsAreAnswered) {
+  start();  // request_timeout 1 s
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 1; }));
+  // The venue's stale link: no answer and no event leaves for 1.5 s, pongs still do.
+  mock::VenueFault stale;
+  stale.kind = mock::VenueFault::Kind::kStale;
+  stale.ms = 1'500;
+  mock_->inject(stale);
+  const SequenceNumber seq = 323 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(30'000), qty_micro(1'000)), 1);
+  // No answer within request_timeout: the session is dropped, the order asked about over REST
+  // (never resent), and once the link answers again the session is back and reconciled.
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }))
+      << "a session that stopped answering was never dropped";
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kReconciledNew));
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }))
+      << "never reconnected and reconciled";
+  EXPECT_EQ(mock_->orders_created(client_id(seq)), 1);
+  EXPECT_GE(gateway_->stats().ws_api_unanswered, 1u);
+  EXPECT_EQ(recorder_.states().back(), ConnectivityState::kConnected);
 }
 
 TEST_F(GatewayE2E, shouldSettleAnUnansweredWsOrderOverRestAndResubscribe) {

@@ -2,7 +2,8 @@
 // `botengine sim`: the market streams, Binance's spot REST API and the user-data stream on one
 // port. Two simulators run in turn:
 //   A  commission in the asset received (0.1 %): loadMarkets, fetchBalance, watchTicker,
-//      watchTrades, watchOrderBook, market buy and sell, a limit order resting, fetched, listed
+//      watchTrades, watchOrderBook, watchOrders and watchBalance (the user-data stream by
+//      the WebSocket API's signature subscription), market buy and sell, a limit order resting, fetched, listed
 //      and cancelled, a marketable limit order, and a resting pair of which the simulated
 //      market fills at least one as maker; after each step the venue's balances must equal
 //      the ones computed here from the fills (base, quote and commission, to the last 1e-8).
@@ -207,6 +208,13 @@ async function scenarioA() {
     expectEqual(start.BTC.free, units('1'), 'fetchBalance: BTC');
     const expected = clone(start);
 
+    // The user-data stream as ccxt reads it (userDataStream.subscribe.signature on the
+    // WebSocket API). authenticate() resolves once the venue confirmed the subscription, so
+    // the watchers below are listening before the buy.
+    await ex.authenticate({ type: 'spot' });
+    const ordersSeen = ex.watchOrders('BTC/USDT');
+    const balanceSeen = ex.watchBalance();
+
     // Market buy: filled at the ask, commission in BTC.
     const buy = await ex.createOrder('BTC/USDT', 'market', 'buy', 0.01);
     expect(buy.status === 'closed' && buy.filled === 0.01, `market buy: ${buy.status} ${buy.filled}`);
@@ -215,6 +223,15 @@ async function scenarioA() {
     expect(buy.fee.currency === 'BTC', `market buy: ccxt fee ${JSON.stringify(buy.fee)}`);
     applyFills(expected, buy.info, m);
     sameBalances(await balances(ex), expected, 'after the market buy');
+    const streamed = (await ordersSeen).find((o) => o.id === buy.id);
+    expect(streamed && streamed.clientOrderId === buy.clientOrderId && ['open', 'closed'].includes(streamed.status),
+           `watchOrders: ${JSON.stringify(streamed)} for ${buy.id}`);
+    // watchBalance resolves on the first account update and returns ccxt's balance object,
+    // which every later update of the stream changes in place.
+    const streamedBalance = await balanceSeen;
+    await until(() => units(streamedBalance.BTC.free.toFixed(8)) === expected.BTC.free &&
+                      units(streamedBalance.USDT.free.toFixed(8)) === expected.USDT.free, 10000,
+                `watchBalance: BTC ${streamedBalance.BTC?.free} USDT ${streamedBalance.USDT?.free} vs ${show(expected.BTC.free)} ${show(expected.USDT.free)}`);
 
     // Market sell: commission in USDT.
     const sell = await ex.createOrder('BTC/USDT', 'market', 'sell', 0.005);

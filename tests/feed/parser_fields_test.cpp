@@ -28,6 +28,20 @@ CaptureRecord record_of(const std::string& line) {
   return r ? *r : CaptureRecord{};
 }
 
+// The first steps of every capture-line test: find the line of `file` that starts with
+// `prefix`, parse it into `out`, and expect it to parse as `kind`. The caller still ASSERTs
+// r.ok() before reading what was emitted.
+template <class Parser>
+ParseResult parse_capture(Parser& parser, Collect& out, const std::string& dir, const char* file,
+                          const char* prefix, MessageKind kind) {
+  const std::string line = find_line(dir, file, prefix);
+  const CaptureRecord rec = record_of(line);
+  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
+  EXPECT_TRUE(r.ok()) << to_string(r.reject);
+  EXPECT_EQ(r.kind, kind);
+  return r;
+}
+
 class BinanceFields : public ::testing::Test {
  protected:
   SymbolTable symbols{UnknownSymbolPolicy::kReject};
@@ -74,11 +88,9 @@ TEST_F(BinanceFields, shouldMapBookTickerToQuote) {
   BE_REQUIRE_CAPTURES(dir);
   // 1633998513.377805: {"stream":"nknusdt@bookTicker","data":{"u":499869768,"s":"NKNUSDT",
   //  "b":"0.35210000","B":"672.00000000","a":"0.35260000","A":"3199.00000000"}}
-  const std::string line = find_line(dir, "BINANCE.ws.1.0", "1633998513.377805: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kBinanceBookTicker);
+  const ParseResult r = parse_capture(parser, out, dir, "BINANCE.ws.1.0",
+                                      "1633998513.377805: ", MessageKind::kBinanceBookTicker);
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(out.events.size(), 1u);
   const auto q = out.events[0].as<Quote>();
   EXPECT_EQ(q.instrument, nkn);
@@ -97,11 +109,9 @@ TEST_F(BinanceFields, shouldMapKlineToBar) {
   //  "s":"NKNUSDT","k":{"t":1633998480000,"T":1633998539999,"s":"NKNUSDT","i":"1m",
   //  "f":19862761,"L":19862790,"o":"0.35270000","c":"0.35280000","h":"0.35280000",
   //  "l":"0.35220000","v":"25877.00000000","n":30,"x":false,...}}}
-  const std::string line = find_line(dir, "BINANCE.ws.1.0", "1633998523.9572978: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kBinanceKline);
+  const ParseResult r = parse_capture(parser, out, dir, "BINANCE.ws.1.0",
+                                      "1633998523.9572978: ", MessageKind::kBinanceKline);
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(out.events.size(), 1u);
   be::test::expect_bar(out.events[0].as<Bar>(), {.instrument = nkn,
                                                  .interval_seconds = 60,
@@ -121,11 +131,9 @@ TEST_F(BinanceFields, shouldMapAggTradeWithTakerSide) {
   // 1633998523.957215: {"stream":"nknusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,
   //  "s":"NKNUSDT","a":15683430,"p":"0.35280000","q":"58.00000000","f":19862790,
   //  "l":19862790,"T":1633998523963,"m":false,"M":true}}
-  const std::string line = find_line(dir, "BINANCE.ws.1.0", "1633998523.957215: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kBinanceAggTrade);
+  const ParseResult r = parse_capture(parser, out, dir, "BINANCE.ws.1.0",
+                                      "1633998523.957215: ", MessageKind::kBinanceAggTrade);
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(out.events.size(), 1u);
   const auto t = out.events[0].as<Trade>();
   EXPECT_EQ(t.instrument, nkn);
@@ -204,11 +212,9 @@ TEST_F(CoinbaseFields, shouldMapTickerToQuote) {
   // 1618677817.079694: {"type":"ticker","sequence":333938798,"product_id":"BAND-GBP",
   //  "price":"14.7775",...,"best_bid":"14.7550","best_ask":"14.8060","side":"buy",
   //  "time":"2021-04-17T16:43:30.244075Z","trade_id":881613,"last_size":"0.04"}
-  const std::string line = find_line(dir, "COINBASE.ws.28.0", "1618677817.079694: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kCoinbaseTicker);
+  const ParseResult r = parse_capture(parser, out, dir, "COINBASE.ws.28.0",
+                                      "1618677817.079694: ", MessageKind::kCoinbaseTicker);
+  ASSERT_TRUE(r.ok());
   const auto q = out.events.at(0).as<Quote>();
   EXPECT_EQ(q.instrument, band);
   EXPECT_EQ(q.update_id, 333938798u);
@@ -223,11 +229,9 @@ TEST_F(CoinbaseFields, shouldMapMatchWithTakerOppositeToMakerSide) {
   // 1618677817.1295161: {"type":"match","trade_id":280232,...,"side":"sell","size":"985",
   //  "price":"0.00001305","product_id":"SKL-BTC","sequence":177100030,
   //  "time":"2021-04-17T16:43:37.089723Z"}
-  const std::string line = find_line(dir, "COINBASE.ws.28.0", "1618677817.1295161: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kCoinbaseMatch);
+  const ParseResult r = parse_capture(parser, out, dir, "COINBASE.ws.28.0",
+                                      "1618677817.1295161: ", MessageKind::kCoinbaseMatch);
+  ASSERT_TRUE(r.ok());
   const auto t = out.events.at(0).as<Trade>();
   EXPECT_EQ(t.instrument, skl);
   EXPECT_EQ(t.trade_id, 280232u);
@@ -242,11 +246,9 @@ TEST_F(CoinbaseFields, shouldMapLastMatchLikeMatch) {
   // 1618677817.079762: {"type":"last_match","trade_id":881613,...,"side":"sell",
   //  "size":"0.04","price":"14.7775","product_id":"BAND-GBP",...,
   //  "time":"2021-04-17T16:43:30.244075Z"}
-  const std::string line = find_line(dir, "COINBASE.ws.28.0", "1618677817.079762: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kCoinbaseLastMatch);
+  const ParseResult r = parse_capture(parser, out, dir, "COINBASE.ws.28.0",
+                                      "1618677817.079762: ", MessageKind::kCoinbaseLastMatch);
+  ASSERT_TRUE(r.ok());
   const auto t = out.events.at(0).as<Trade>();
   EXPECT_EQ(t.instrument, band);
   EXPECT_EQ(t.trade_id, 881613u);
@@ -259,11 +261,9 @@ TEST_F(CoinbaseFields, shouldMapL2UpdateChanges) {
   BE_REQUIRE_CAPTURES(dir);
   // 1618677817.118783: {"type":"l2update","product_id":"SKL-BTC",
   //  "changes":[["sell","0.00001306","660.5"]],"time":"2021-04-17T16:43:37.075687Z"}
-  const std::string line = find_line(dir, "COINBASE.ws.28.0", "1618677817.118783: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kCoinbaseL2Update);
+  const ParseResult r = parse_capture(parser, out, dir, "COINBASE.ws.28.0",
+                                      "1618677817.118783: ", MessageKind::kCoinbaseL2Update);
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(out.events.size(), 1u);
   const auto d = out.events[0].as<BookDelta>();
   EXPECT_EQ(d.instrument, skl);
@@ -278,11 +278,9 @@ TEST_F(CoinbaseFields, shouldMapSnapshotBidsThenAsks) {
   BE_REQUIRE_CAPTURES(dir);
   // 1618677817.077736: {"type":"snapshot","product_id":"BAND-GBP","asks":[["14.8024","12.77"],
   //  ... 166 asks],"bids":[["14.7693","27.51"], ... 152 bids, last ["0.1000","1863.16"]]}
-  const std::string line = find_line(dir, "COINBASE.ws.28.0", "1618677817.077736: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kCoinbaseSnapshot);
+  const ParseResult r = parse_capture(parser, out, dir, "COINBASE.ws.28.0",
+                                      "1618677817.077736: ", MessageKind::kCoinbaseSnapshot);
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(out.events.size(), 152u + 166u);
   const auto best_bid = out.events[0].as<BookDelta>();
   EXPECT_EQ(best_bid.side, Side::kBuy);
@@ -331,11 +329,9 @@ TEST_F(KrakenFields, shouldMapV1TickerToQuoteWithLotVolumes) {
   BE_REQUIRE_CAPTURES(dir);
   // 1618678132.9496498: [1668,{"a":["13.253900",35,"35.72892241"],
   //  "b":["13.232900",185,"185.18432037"],...},"ticker","WAVES/EUR"]
-  const std::string line = find_line(dir, "KRAKEN.ws.49.0", "1618678132.9496498: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kKrakenTicker);
+  const ParseResult r = parse_capture(parser, out, dir, "KRAKEN.ws.49.0",
+                                      "1618678132.9496498: ", MessageKind::kKrakenTicker);
+  ASSERT_TRUE(r.ok());
   const auto q = out.events.at(0).as<Quote>();
   EXPECT_EQ(q.instrument, waves);
   EXPECT_EQ(q.ask_price, 1325390000);
@@ -348,11 +344,9 @@ TEST_F(KrakenFields, shouldMapV1TradeArrayToOneTradeEach) {
   BE_REQUIRE_CAPTURES(dir);
   // 1618678150.8565571: [993,[["354.04000000","0.28245396","1618678150.826417","s","m",""],
   //  ["353.81000000","1.71754604","1618678150.827816","s","m",""]],"trade","XMR/USD"]
-  const std::string line = find_line(dir, "KRAKEN.ws.48.0", "1618678150.8565571: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kKrakenTrade);
+  const ParseResult r = parse_capture(parser, out, dir, "KRAKEN.ws.48.0",
+                                      "1618678150.8565571: ", MessageKind::kKrakenTrade);
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(out.events.size(), 2u);
   const auto t0 = out.events[0].as<Trade>();
   EXPECT_EQ(t0.instrument, xmr);
@@ -398,11 +392,9 @@ TEST_F(KrakenFields, shouldMapV1BookUpdateSplitOverTwoObjects) {
   // 1618678145.9513211: [1920,{"a":[["0.042990","364630.28272081","1618678145.920470"]]},
   //  {"b":[["0.042990","0.00000000","1618678145.920708"]],"c":"4105471083"},
   //  "book-1000","SC/EUR"]
-  const std::string line = find_line(dir, "KRAKEN.ws.50.0", "1618678145.9513211: ");
-  const auto rec = record_of(line);
-  const ParseResult r = parser.parse(rec.payload, rec.receive_time, out);
-  ASSERT_TRUE(r.ok()) << to_string(r.reject);
-  EXPECT_EQ(r.kind, MessageKind::kKrakenBookUpdate);
+  const ParseResult r = parse_capture(parser, out, dir, "KRAKEN.ws.50.0",
+                                      "1618678145.9513211: ", MessageKind::kKrakenBookUpdate);
+  ASSERT_TRUE(r.ok());
   ASSERT_EQ(out.events.size(), 2u);
   const auto a = out.events[0].as<BookDelta>();
   EXPECT_EQ(a.instrument, sc);

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/io_threads.hpp"
 #include "net/ws_client.hpp"
 #include "sim/sim_server.hpp"
 #include "tests/net/recorder.hpp"
@@ -122,6 +123,33 @@ TEST(ClientSim, shouldReceiveBinanceTradesAfterSubscribing) {
     (void)bool(d["M"]);
   }
   EXPECT_GT(last_id, 0u);
+}
+
+// Clients on shared IoThreads (as a venue hub runs its sessions): each still gets its own
+// frames and status; one stops (waiting until nothing of it is left in the shared context)
+// while the other keeps receiving; the shared threads outlive both.
+TEST(ClientSim, shouldShareIoThreadsAndStopOneClientWhileTheOtherRuns) {
+  auto server = start_sim(fast());
+  net::IoThreads io(1);
+  Recorder first_rec, second_rec;
+  auto first =
+      std::make_unique<WsClient>(client_config(*server), first_rec.handlers(), nullptr, &io);
+  WsClient second(client_config(*server), second_rec.handlers(), nullptr, &io);
+  ASSERT_TRUE(first->start());
+  ASSERT_TRUE(second.start());
+  first->subscribe("btcusdt", "trade");
+  second.subscribe("btcusdt", "trade");
+  ASSERT_TRUE(first_rec.wait([](const Recorder& r) { return r.count_prefix(kTrade) >= 3; }));
+  ASSERT_TRUE(second_rec.wait([](const Recorder& r) { return r.count_prefix(kTrade) >= 3; }));
+  first->stop();
+  EXPECT_EQ(first_rec.statuses().back().state, ConnectivityState::kDisconnected);
+  first.reset();  // destroyed while the shared context keeps running
+  const std::size_t seen = second_rec.count_prefix(kTrade);
+  ASSERT_TRUE(
+      second_rec.wait([&](const Recorder& r) { return r.count_prefix(kTrade) >= seen + 3; }));
+  second.stop();
+  EXPECT_EQ(second_rec.statuses().back().state, ConnectivityState::kDisconnected);
+  EXPECT_EQ(io.size(), 1u);
 }
 
 TEST(ClientSim, shouldStopDeliveringAStreamOnceUnsubscribedWhileRunning) {

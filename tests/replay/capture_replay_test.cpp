@@ -190,6 +190,58 @@ TEST(CaptureReplay, shouldGiveByteIdenticalReportsForTwoBacktestsOfTheSameCaptur
   EXPECT_NE(a.json.find("\"from\":\"" + be::rfc3339_ns(kStart) + '"'), std::string::npos) << a.json;
 }
 
+TEST(CaptureReplay, shouldReportEveryBotWithItsRatiosChartsAndFillsInASelfContainedPage) {
+  // A market maker that trades and an RSI bot whose thresholds it never reaches.
+  const char* idle =
+      R"({"name":"idle <rsi>","symbol":"BTCUSDT","strategy":{"type":"rsi","parameters":)"
+      R"({"period":14,"oversold":1,"overbought":99,"quantity":0.001}}})";
+  auto file = CaptureFile::from_text(generated_binance_capture(3000), Venue::kBinance);
+  auto config = derive_config(*file, Venue::kBinance);
+  ASSERT_TRUE(config) << config.error();
+  const Report r = backtest(*file, Venue::kBinance, *config, {kMarketMaker, idle});
+  // Both bots, the idle one with no trade, named and with undefined ratios.
+  EXPECT_NE(r.json.find(R"({"bot":0,"name":"mm","symbol":"BTCUSDT","trades":)"), std::string::npos)
+      << r.json;
+  EXPECT_NE(r.json.find(R"({"bot":1,"name":"idle <rsi>","symbol":"BTCUSDT","trades":0,)"),
+            std::string::npos)
+      << r.json;
+  EXPECT_NE(r.json.find(R"("profit_factor":null,"expectancy":"0.00000000","return":0.0000,)"
+                        R"("sharpe":null,"sortino":null,"calmar":null})"),
+            std::string::npos)
+      << r.json;
+  // 300 s of market: five minute periods, so the market maker's ratios are numbers.
+  const std::size_t mm = r.json.find("\"sharpe\":");
+  ASSERT_NE(mm, std::string::npos);
+  EXPECT_NE(r.json.substr(mm, 12), "\"sharpe\":null") << r.json;
+  for (const char* key : {"\"annualisation\":\"returns per 60 s", "\"capital\":\"10000\"",
+                          "\"benchmark\":{\"symbol\":\"BTCUSDT\",\"return\":",
+                          "\"monthly\":[{\"month\":\"2023-11\",\"pnl\":[", "\"fills\":[{\"time\":",
+                          "\"max_drawdown_duration_s\":", "\"fills_not_listed\":0}"}) {
+    EXPECT_NE(r.json.find(key), std::string::npos) << key << "\n" << r.json;
+  }
+  // The page: a chart with axes, UTC time labels and a legend per series; the bot's name
+  // escaped; the JSON wrapped inside the page; nothing loaded from anywhere else.
+  for (const char* part :
+       {"<svg xmlns=\"http://www.w3.org/2000/svg\"", "time (UTC), from 2023-11-14",
+        ">22:13</text>", "bot 1 idle &lt;rsi&gt;", "buy and hold BTCUSDT", "<table id=\"bots\">",
+        "<table id=\"monthly\">", "<table id=\"fills\">", "overflow-wrap:anywhere",
+        "sqrt(525600)"}) {
+    EXPECT_NE(r.html.find(part), std::string::npos) << part;
+  }
+  EXPECT_EQ(r.html.find("idle <rsi>"), std::string::npos);
+  for (const char* external : {"<script", "<link", " src=", "url(", "@import", "href="}) {
+    EXPECT_EQ(r.html.find(external), std::string::npos) << external;
+  }
+  // The SVG namespace is the only address in the page.
+  std::size_t addresses = 0;
+  for (std::size_t at = r.html.find("http"); at != std::string::npos;
+       at = r.html.find("http", at + 1)) {
+    ++addresses;
+    EXPECT_EQ(r.html.compare(at, 26, "http://www.w3.org/2000/svg"), 0) << r.html.substr(at, 60);
+  }
+  EXPECT_GE(addresses, 1u);
+}
+
 TEST(CaptureReplay, shouldRemapIdsToTheDeploymentAndRejectSymbolsItDoesNotDefine) {
   std::string text = generated_binance_capture(5);
   text += seconds_text(kStart + 900'000'000) +

@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "oms/venues/binance/signing.hpp"
 #include "sim/binance/exchange.hpp"
 #include "sim/binance/sim_venue.hpp"
+#include "sim/binance/venue_faults.hpp"
+#include "tests/binance/ed25519_test_key.hpp"
 
 namespace be::binance::mock {
 namespace {
@@ -254,6 +257,192 @@ TEST(SimExchange, shouldReadKeysFromAFileAndNeverQuoteItInErrors) {
   EXPECT_EQ(refused.error().find("only-the-secret"), std::string::npos);
   EXPECT_FALSE(read_keys_file(path + ".absent", half));
   std::remove(path.c_str());
+}
+
+// An Ed25519 key's requests are verified with OpenSSL against its public key, as Binance does:
+// the key's own signature is taken; another key's, or an HMAC of the payload, is -1022.
+TEST(SimExchange, shouldVerifyEd25519SignaturesOnRest) {
+  const auto pair = be::test::make_ed25519_pair();
+  const auto other = be::test::make_ed25519_pair();
+  MockConfig c = btc_venue(10'000 * k, 1 * k);
+  c.api_key = "ed-key";
+  c.ed25519_public_pem = pair.public_pem;
+  Venue v(std::move(c));
+  v.exchange.on_quote("BTCUSDT", 50'000 * k, 50'001 * k);
+  const std::string query = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01&timestamp=" +
+                            std::to_string(v.exchange.now_ms());
+  auto send = [&](const std::string& signature) {
+    std::string method, path;
+    return v.exchange.dispatch("POST", "/api/v3/order",
+                               query + "&signature=" + binance::percent_encode(signature), "ed-key",
+                               method, path);
+  };
+  const auto sign = [&](const std::string& secret) {
+    return binance::RequestSigner::make(secret).value().sign(query);
+  };
+  const Answer forged = send(sign(other.private_pem));
+  EXPECT_EQ(forged.status, 400);
+  EXPECT_EQ(forged.body, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+  EXPECT_EQ(send(binance::hmac_sha256_hex("ed-key", query)).status, 400) << "an HMAC is no Ed25519";
+  EXPECT_TRUE(v.exchange.orders.empty());
+  const Answer signed_order = send(sign(pair.private_pem));
+  EXPECT_EQ(signed_order.status, 200) << signed_order.body;
+  EXPECT_EQ(v.exchange.orders.size(), 1u);
+}
+
+// ---- faults (venue_faults.hpp) ----------------------------------------------------------------
+
+// Every kind parses with its defaults; every bad field is named, all of them at once.
+TEST(SimVenueFaults, shouldParseEveryKindAndNameEveryBadField) {
+  struct Case {
+    std::string_view json;
+    VenueFault::Kind kind;
+    std::int64_t ms;
+  };
+  const Case ok[] = {
+      {R"({"kind":"reject_orders","count":2,"code":-1013,"msg":"Filter failure: LOT_SIZE"})",
+       VenueFault::Kind::kRejectOrders, 0},
+      {R"({"kind":"rate_limit","status":418,"retry_after_s":3})", VenueFault::Kind::kRateLimit, 0},
+      {R"({"kind":"drop_user_streams","account":"alice"})", VenueFault::Kind::kDropUserStreams, 0},
+      {R"({"kind":"stale","ms":1500})", VenueFault::Kind::kStale, 1500},
+      {R"({"kind":"clock_skew","ms":-7000})", VenueFault::Kind::kClockSkew, -7000},
+      {R"({"kind":"cancel_order","client_order_id":"x-1","symbol":"btcusdt"})",
+       VenueFault::Kind::kCancelOrder, 0},
+      {R"({"kind":"fill_before_ack"})", VenueFault::Kind::kFillBeforeAck, 200},
+  };
+  for (const auto& c : ok) {
+    const auto f = parse_venue_fault(c.json);
+    ASSERT_TRUE(f) << c.json << ": " << f.error();
+    EXPECT_EQ(f->kind, c.kind) << c.json;
+    EXPECT_EQ(f->ms, c.ms) << c.json;
+    EXPECT_EQ(to_string(f->kind), c.json.substr(9, to_string(f->kind).size())) << c.json;
+  }
+  const auto reject = parse_venue_fault(ok[0].json);
+  EXPECT_EQ(reject->count, 2);
+  EXPECT_EQ(reject->code, -1013);
+  EXPECT_EQ(reject->msg, "Filter failure: LOT_SIZE");
+  EXPECT_EQ(parse_venue_fault(ok[1].json)->status, 418);
+  EXPECT_EQ(parse_venue_fault(ok[1].json)->retry_after_s, 3);
+  EXPECT_EQ(parse_venue_fault(ok[2].json)->account, "alice");
+  EXPECT_EQ(parse_venue_fault(ok[5].json)->symbol, "BTCUSDT");
+  EXPECT_EQ(parse_venue_fault(ok[5].json)->client_order_id, "x-1");
+  const auto defaults = parse_venue_fault(R"({"kind":"reject_orders"})");
+  EXPECT_EQ(defaults->count, 1);
+  EXPECT_EQ(defaults->code, -2010);
+
+  const std::pair<std::string_view, std::string_view> bad[] = {
+      {"[]", "expected a JSON object"},
+      {"{}", "field 'kind' is required"},
+      {R"({"kind":"melt"})",
+       "field 'kind' must be one of reject_orders, rate_limit, "
+       "drop_user_streams, stale, clock_skew, cancel_order, fill_before_ack"},
+      {R"({"kind":"rate_limit","status":420,"count":0})",
+       "field 'status' must be 429 or 418; field 'count' must be an integer in 1..1000000"},
+      {R"({"kind":"stale"})", "field 'ms' is required for stale"},
+      {R"({"kind":"stale","ms":-5})", "field 'ms' must be positive for stale"},
+      {R"({"kind":"clock_skew","ms":1,"code":5,"who":1})",
+       "field 'code' must be an integer in -99999..-1; field 'who' is unknown"},
+      {R"({"kind":"cancel_order","symbol":""})",
+       "field 'symbol' must be a non-empty string of at most 32 bytes"},
+  };
+  for (const auto& [json, error] : bad) {
+    const auto f = parse_venue_fault(json);
+    ASSERT_FALSE(f) << json;
+    EXPECT_EQ(f.error(), error) << json;
+  }
+}
+
+// A venue with BTCUSDT quoted at 50,000/50,001 and faults armed as MockExchange::inject does.
+struct FaultyVenue : Venue {
+  FaultyVenue() : Venue(btc_venue(10'000 * k, 1 * k)) {
+    exchange.on_quote("BTCUSDT", 50'000 * k, 50'001 * k);
+  }
+  Answer resting_buy(std::string_view client_id) {
+    return order(
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=40000"
+        "&newClientOrderId=" +
+        std::string(client_id));
+  }
+};
+
+TEST(SimVenueFaults, shouldRejectTheNextOrdersWithTheErrorAskedForAndPlaceNothing) {
+  FaultyVenue v;
+  v.exchange.faults.reject_orders = 2;
+  v.exchange.faults.reject_code = -1013;
+  v.exchange.faults.reject_msg = "Filter failure: PRICE_FILTER";
+  for (const char* id : {"a", "b"}) {
+    const Answer refused = v.resting_buy(id);
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(refused.body, R"({"code":-1013,"msg":"Filter failure: PRICE_FILTER"})");
+    EXPECT_EQ(v.exchange.received_by_client[id], 1) << "received, then refused";
+  }
+  EXPECT_TRUE(v.exchange.orders.empty());
+  EXPECT_TRUE(v.reports.empty()) << "no execution report for a refused order";
+  EXPECT_EQ(v.locked("USDT"), 0);
+  EXPECT_EQ(v.resting_buy("c").status, 200) << "the fault is spent";
+}
+
+TEST(SimVenueFaults, shouldAnswer429WithRetryAfterThenBanWith418) {
+  FaultyVenue v;
+  const std::int64_t t = v.exchange.now_ms();
+  v.exchange.faults.rate_limited = 1;
+  v.exchange.faults.rate_status = 429;
+  v.exchange.faults.rate_retry_after_s = 7;
+  const auto limited = v.exchange.charge_weight(t, 1);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_EQ(limited->retry_after_s, 7);
+  EXPECT_TRUE(has(limited->body, R"({"code":-1003,)")) << limited->body;
+  EXPECT_FALSE(v.exchange.charge_weight(t, 1)) << "one request only";
+
+  v.exchange.faults.rate_limited = 1;
+  v.exchange.faults.rate_status = 418;
+  v.exchange.faults.rate_retry_after_s = 3;
+  for (const std::int64_t at : {t, t + 2'999}) {  // banned for 3 s, every request
+    const auto banned = v.exchange.charge_weight(at, 1);
+    ASSERT_TRUE(banned) << at - t;
+    EXPECT_EQ(banned->status, 418);
+    EXPECT_EQ(banned->retry_after_s, (3'000 - (at - t) + 999) / 1000);
+  }
+  EXPECT_FALSE(v.exchange.charge_weight(t + 3'000, 1)) << "the ban lifts";
+}
+
+TEST(SimVenueFaults, shouldCancelOnItsOwnOneOrderOrEveryOpenOrder) {
+  FaultyVenue v;
+  ASSERT_EQ(v.resting_buy("one").status, 200);
+  ASSERT_EQ(v.resting_buy("two").status, 200);
+  ASSERT_EQ(v.locked("USDT"), 2 * 400 * k);
+  v.reports.clear();
+  EXPECT_EQ(v.exchange.venue_cancel("", "two"), 1);
+  ASSERT_EQ(v.reports.size(), 2u);  // the report, then the account
+  EXPECT_TRUE(has(v.reports[0], R"("c":"two")")) << v.reports[0];
+  EXPECT_TRUE(has(v.reports[0], R"("x":"CANCELED","X":"CANCELED")")) << v.reports[0];
+  EXPECT_TRUE(has(v.reports[0], R"("C":"")")) << "no client asked: " << v.reports[0];
+  EXPECT_EQ(v.locked("USDT"), 400 * k);
+  EXPECT_EQ(v.exchange.venue_cancel("ETHUSDT", ""), 0) << "another symbol";
+  EXPECT_EQ(v.exchange.venue_cancel("", "two"), 0) << "already cancelled";
+  EXPECT_EQ(v.exchange.venue_cancel("BTCUSDT", ""), 1);
+  EXPECT_EQ(v.locked("USDT"), 0);
+  EXPECT_EQ(v.free("USDT"), 10'000 * k);
+}
+
+// The order fills in full on arrival (a resting limit at its own price, as maker); its reports
+// are published while the answer is being made, and the answer says to hold it.
+TEST(SimVenueFaults, shouldFillOnArrivalAndHoldTheAnswerAfterTheReports) {
+  FaultyVenue v;
+  v.exchange.faults.fill_on_entry = 1;
+  v.exchange.faults.fill_hold_ms = 150;
+  const Answer filled = v.resting_buy("early");
+  ASSERT_EQ(filled.status, 200) << filled.body;
+  EXPECT_EQ(filled.hold_ms, 150);
+  EXPECT_TRUE(has(filled.body, R"("status":"FILLED")")) << filled.body;
+  ASSERT_EQ(v.trades().size(), 1u);
+  EXPECT_TRUE(has(v.trades()[0], R"("L":"40000.00000000")")) << v.trades()[0];
+  EXPECT_TRUE(has(v.trades()[0], R"("m":true)")) << "at its own price, as maker";
+  EXPECT_EQ(v.free("BTC"), k + k / 100 - k / 100 * 5 / 10'000);  // maker commission 0.05 %
+  const Answer normal = v.resting_buy("late");
+  EXPECT_EQ(normal.hold_ms, 0);
+  EXPECT_TRUE(has(normal.body, R"("status":"NEW")")) << normal.body;
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ Expected<net::Url, std::string> origin_of(std::string_view url, Parse parse) {
 }  // namespace
 
 BinanceSpotGateway::Impl::Impl(GatewayConfig c, ApiCredentials creds, oms::VenueResponses& r,
-                               const IngressClock& w)
+                               const IngressClock& w, GatewayThreads threads)
     : config(std::move(c)),
       credentials(std::move(creds)),
       responses(r),
@@ -41,7 +41,15 @@ BinanceSpotGateway::Impl::Impl(GatewayConfig c, ApiCredentials creds, oms::Venue
       symbols(config.instruments, config.assets),
       ring(round_up_pow2(std::max<std::size_t>(config.queue_capacity, 2))),
       gate(config.weight_limit, std::max<std::int64_t>(config.weight_window_ms, 1),
-           config.order_limit_10s) {}
+           config.order_limit_10s),
+      pool(threads.rest),
+      io_threads(threads.io),
+      rest_parser(std::make_unique<MessageParser>(symbols)) {
+  if (pool == nullptr) {
+    own_pool = std::make_unique<RestPool>(1);
+    pool = own_pool.get();
+  }
+}
 
 // One keep-alive connection per thread that talks REST, each request bounded by
 // request_timeout (resolve, connect, TLS, write and read together).
@@ -50,6 +58,7 @@ net::HttpClientOptions BinanceSpotGateway::Impl::http_options() const {
   o.timeout = config.request_timeout;
   o.user_agent = "botengine";
   o.max_response_body = 16u << 20;
+  o.tls = config.tls;
   return o;
 }
 
@@ -97,61 +106,69 @@ OrderUpdate BinanceSpotGateway::Impl::update_for(BotId bot, InstrumentId instrum
                            static_cast<std::uint16_t>(reason));
 }
 
-void BinanceSpotGateway::Impl::worker_main() {
-  net::HttpClient http(rest_origin, http_options());
-  MessageParser parser(symbols);
-  while (running.load() && !resync_time(http, parser)) {
-    if (!pause(config.reconnect_delay)) return;
+void BinanceSpotGateway::Impl::do_work(net::HttpClient& http, MessageParser& parser,
+                                       const Work& w) {
+  switch (w.kind) {
+    case Work::kNew:
+      do_new(http, parser, w);
+      break;
+    case Work::kCancel:
+      do_cancel(http, parser, w);
+      break;
+    case Work::kQuery:
+      do_query(http, parser, w);
+      break;
+    case Work::kBalances:
+      do_balances(http, parser);
+      break;
+    case Work::kOpenOrders: {
+      std::vector<OrderSnapshot> open;
+      report_open_orders(http, parser, open);
+      break;
+    }
   }
-  Work w;
-  bool reconcile_pending = false;
-  Nanos reconcile_at = 0;
+}
+
+// One step of the REST side, on a pool worker: the clock first (until the venue answers),
+// then a due reconciliation, then up to kBatch queued requests (other accounts get their turn
+// between steps). A failed reconciliation is retried reconnect_delay later; requests queued
+// meanwhile still go.
+Nanos BinanceSpotGateway::Impl::run(RestPool::Session& session) {
+  constexpr int kBatch = 16;
+  if (!running.load()) return kIdle;
+  net::HttpClient& http = session.http(rest_origin, http_options());
+  MessageParser& parser = *rest_parser;
   const Nanos retry_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.reconnect_delay).count();
-  while (running.load()) {
-    const std::uint32_t seen = wake.load(std::memory_order_acquire);
-    if (resync_wanted.exchange(false)) resync_time(http, parser);
-    if (reconcile_wanted.exchange(false)) reconcile_pending = true, reconcile_at = 0;
-    if (reconcile_pending && monotonic_now() >= reconcile_at) {
-      // A failed reconciliation is retried later; orders queued meanwhile still go.
-      if (reconcile(http, parser, stream_generation.load())) {
-        reconcile_pending = false;
-      } else {
-        reconcile_at = monotonic_now() + retry_ns;
-      }
-      continue;
-    }
-    if (ring.try_pop(w) || io_ring.try_pop(w)) {
-      switch (w.kind) {
-        case Work::kNew:
-          do_new(http, parser, w);
-          break;
-        case Work::kCancel:
-          do_cancel(http, parser, w);
-          break;
-        case Work::kQuery:
-          do_query(http, parser, w);
-          break;
-        case Work::kBalances:
-          do_balances(http, parser);
-          break;
-      }
-      continue;
-    }
-    if (reconcile_pending) {
-      pause(std::min<std::chrono::milliseconds>(config.reconnect_delay,
-                                                std::chrono::milliseconds(50)));
-      continue;
-    }
-    wake.wait(seen, std::memory_order_acquire);
+  if (!time_synced) {
+    if (!resync_time(http, parser)) return monotonic_now() + retry_ns;
+    time_synced = true;
   }
+  if (resync_wanted.exchange(false)) resync_time(http, parser);
+  if (reconcile_wanted.exchange(false)) reconcile_pending = true, reconcile_at = 0;
+  if (reconcile_pending && monotonic_now() >= reconcile_at) {
+    if (reconcile(http, parser, stream_generation.load())) {
+      reconcile_pending = false;
+    } else {
+      reconcile_at = monotonic_now() + retry_ns;
+    }
+    return monotonic_now();  // again at once: queued requests, or the next retry's time
+  }
+  Work w;
+  for (int n = 0; n < kBatch; ++n) {
+    if (!running.load() || !(ring.try_pop(w) || io_ring.try_pop(w))) {
+      return reconcile_pending ? reconcile_at : kIdle;
+    }
+    do_work(http, parser, w);
+  }
+  return monotonic_now();
 }
 
 BinanceSpotGateway::BinanceSpotGateway(GatewayConfig config, ApiCredentials credentials,
                                        oms::VenueResponses& responses,
-                                       const IngressClock& wall_clock)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials), responses,
-                                   wall_clock)) {}
+                                       const IngressClock& wall_clock, GatewayThreads threads)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials), responses, wall_clock,
+                                   threads)) {}
 
 BinanceSpotGateway::~BinanceSpotGateway() {
   stop();
@@ -173,7 +190,7 @@ Expected<bool, std::string> BinanceSpotGateway::start() {
   if (s.symbols.instruments().empty()) return Unexpected(std::string("no instruments"));
   s.rest_origin = std::move(*rest);
   s.running.store(true);
-  s.worker = std::thread([&s] { s.worker_main(); });
+  s.wake_worker();  // the REST side's first step: the venue's clock
   if (auto stream = s.start_ws_api(); !stream) {
     stop();
     return stream;
@@ -186,8 +203,7 @@ void BinanceSpotGateway::stop() noexcept {
   if (!s.running.exchange(false)) return;
   { std::lock_guard lock(s.sleep_mutex); }
   s.sleep_cv.notify_all();
-  s.wake_worker();
-  if (s.worker.joinable()) s.worker.join();
+  s.pool->remove(s);  // returns once no worker runs it; it never runs again
   s.stop_ws_api();
 }
 
@@ -253,6 +269,15 @@ void BinanceSpotGateway::request_balances(AccountId account, Nanos now) noexcept
   s.enqueue(w);
 }
 
+void BinanceSpotGateway::query_open_orders(AccountId account, Nanos now) noexcept {
+  auto& s = *impl_;
+  if (account != s.config.account) return;
+  Work w;
+  w.kind = Work::kOpenOrders;
+  w.now = now;
+  s.enqueue(w);
+}
+
 GatewayStats BinanceSpotGateway::stats() const noexcept {
   const auto& c = impl_->counters;
   GatewayStats out;
@@ -272,6 +297,7 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.malformed = c.malformed.load();
   out.stream_connects = c.stream_connects.load();
   out.reconciliations = c.reconciliations.load();
+  out.foreign_orders = c.foreign_orders.load();
   out.query_failures = c.query_failures.load();
   out.time_offset_ms = impl_->offset_ms.load();
   out.last_used_weight = impl_->gate.used();

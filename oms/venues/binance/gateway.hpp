@@ -4,8 +4,12 @@
 //   submit/cancel --(session up)--> order.place / order.cancel frames built on the caller's
 //     |                             thread; answers, rateLimits and the user-data events of the
 //     |                             subscription read on the client's I/O thread -> VenueResponses
-//     +--(session down)--> SpscRing<Work> --> REST worker thread: signs, sends, retries, queries,
-//   query/balances ----------------------->   balances, reconciliation -> VenueResponses
+//     +--(session down)--> SpscRing<Work> --> REST worker (a RestPool, rest_pool.hpp): signs,
+//   query/balances ----------------------->   sends, retries, queries, balances,
+//                                             reconciliation -> VenueResponses
+//
+// Threads: a standalone gateway has its own (the WebSocket client's I/O thread, a REST pool of
+// one worker); gateways of a BinanceVenueHub (hub.hpp) share the hub's (GatewayThreads).
 //
 // The user-data stream is the WebSocket API subscription: Binance removed the spot listenKey
 // endpoints on 2026-02-20 (docs/BINANCE.md). On every (re)connection the session logs on with
@@ -19,9 +23,11 @@
 // The seam for the hot thread: submit()/cancel() build the whole frame on the caller's thread
 // in fixed buffers (WsApiRequest: no heap, no lock but the rate gate's) and hand the ready
 // bytes to one write call, Impl::write_frame. Today that call is net::WsClient::send_raw,
-// which copies the frame and posts it to the client's I/O thread; the engine part of issue 16
-// replaces it with a non-blocking SSL_write on the engine's hot thread (a would-block falls
-// back to the same REST path as a closed session). Nothing else in the gateway changes then.
+// which copies the frame and posts it to the client's I/O thread. A non-blocking SSL_write
+// on the engine's hot thread cannot be done on this session (Asio's SSL stream keeps OpenSSL
+// behind memory BIOs drained inside its own handlers); docs/BINANCE.md ("Not built yet")
+// gives the design: a second order-entry session on plain OpenSSL, its SSL object guarded by
+// a try-lock (busy or would-block -> REST). Nothing else in the gateway changes then.
 //
 // - Non-blocking for the caller: a WS API order is one frame build and one write; a REST
 //   order is one ring push and, only when the worker sleeps, one futex wake. A full ring
@@ -43,7 +49,8 @@
 // parameter and the signatures only, never logged, never in an error; wiped when the gateway
 // is destroyed.
 //
-// Lifetime: start() once; stop() (or the destructor) joins every thread. `responses` and
+// Lifetime: start() once; stop() (or the destructor) joins every thread of its own, or takes
+// the gateway off the shared ones (GatewayThreads must outlive it). `responses` and
 // `wall_clock` must outlive the gateway. Thread-safety: the Venue calls from one thread (the
 // order manager's); stats() from any thread.
 #pragma once
@@ -59,6 +66,8 @@
 #include "core/clock.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "net/io_threads.hpp"
+#include "net/tls_client.hpp"
 #include "oms/venue.hpp"
 #include "oms/venues/binance/key_store.hpp"
 #include "oms/venues/binance/symbols.hpp"
@@ -69,6 +78,8 @@ struct GatewayConfig {
   std::string rest_url = "https://api.binance.com";
   // The WebSocket API (testnet: wss://ws-api.testnet.binance.vision/ws-api/v3).
   std::string ws_api_url = "wss://ws-api.binance.com:443/ws-api/v3";
+  // https/wss trust (net/tls_client.hpp): a simulator's throwaway CA goes in ca_file/ca_pem.
+  net::TlsClientOptions tls;
   // kWebSocketApi: orders and cancels over the WS API while its session is up, REST
   // otherwise; kRest: always REST (the user data still comes by the WS API subscription).
   enum class OrderEntry : std::uint8_t { kWebSocketApi, kRest };
@@ -90,6 +101,11 @@ struct GatewayConfig {
   std::chrono::milliseconds max_rate_wait{120'000};
   int max_attempts = 4;  // per request, retries included
   std::chrono::milliseconds retry_delay{100};
+  // The WebSocket API session's liveness: no byte at all (answer, event, ping, pong) for this
+  // long drops it (a ping goes out after half of it in silence); then reconnect and reconcile.
+  // We ping after half of it in silence and a live venue answers, so a live session is never
+  // silent that long.
+  std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds reconnect_delay{200};
   std::chrono::milliseconds max_reconnect_delay{30'000};
 };
@@ -111,15 +127,25 @@ struct GatewayStats {
   std::uint64_t malformed = 0;        // venue messages we could not read
   std::uint64_t stream_connects = 0;  // WS API sessions subscribed to user data
   std::uint64_t reconciliations = 0;
+  std::uint64_t foreign_orders = 0;  // open orders found that are not ours (reported, left)
   std::uint64_t query_failures = 0;  // queries that got no answer
   std::int64_t time_offset_ms = 0;
   std::int64_t last_used_weight = 0;
 };
 
+class RestPool;
+
+// Threads a gateway may share with others (hub.hpp); a null member means a thread of its own.
+struct GatewayThreads {
+  net::IoThreads* io = nullptr;
+  RestPool* rest = nullptr;
+};
+
 class BinanceSpotGateway final : public oms::Venue {
  public:
   BinanceSpotGateway(GatewayConfig config, ApiCredentials credentials,
-                     oms::VenueResponses& responses, const IngressClock& wall_clock);
+                     oms::VenueResponses& responses, const IngressClock& wall_clock,
+                     GatewayThreads threads = {});
   ~BinanceSpotGateway() override;
   BinanceSpotGateway(const BinanceSpotGateway&) = delete;
   BinanceSpotGateway& operator=(const BinanceSpotGateway&) = delete;
@@ -134,6 +160,9 @@ class BinanceSpotGateway final : public oms::Venue {
   void query_order(BotId bot, InstrumentId instrument, SequenceNumber client_sequence,
                    Nanos now) noexcept override;
   void request_balances(AccountId account, Nanos now) noexcept override;
+  // The account's open orders (ours kReconciled*, others oms::foreign_order). Recent trades
+  // are not fetched: an order of ours the venue no longer lists is settled by query_order.
+  void query_open_orders(AccountId account, Nanos now) noexcept override;
 
   GatewayStats stats() const noexcept;
 

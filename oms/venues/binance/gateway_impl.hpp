@@ -20,6 +20,7 @@
 
 #include "core/spsc_ring.hpp"
 #include "net/http_client.hpp"
+#include "net/io_threads.hpp"
 #include "net/url.hpp"
 #include "net/ws_client.hpp"
 #include "oms/order.hpp"
@@ -28,6 +29,7 @@
 #include "oms/venues/binance/gateway.hpp"
 #include "oms/venues/binance/messages.hpp"
 #include "oms/venues/binance/rate_gate.hpp"
+#include "oms/venues/binance/rest_pool.hpp"
 #include "oms/venues/binance/signing.hpp"
 #include "oms/venues/binance/ws_api.hpp"
 
@@ -46,7 +48,7 @@ inline constexpr std::int64_t kWeightTime = 1;
 inline constexpr std::int64_t kWeightSession = 2;  // session.logon, userDataStream.subscribe*
 
 struct Work {
-  enum Kind : std::uint8_t { kNew, kCancel, kQuery, kBalances };
+  enum Kind : std::uint8_t { kNew, kCancel, kQuery, kBalances, kOpenOrders };
   Kind kind = kNew;
   OrderNew order{};
   OrderCancel cancel{};
@@ -94,8 +96,11 @@ struct Reply {
   bool ok() const { return sent && status == 200; }
 };
 
-struct BinanceSpotGateway::Impl {
-  Impl(GatewayConfig c, ApiCredentials creds, oms::VenueResponses& r, const IngressClock& w);
+// The gateway's REST side is a RestPool::Queue: run() is what a dedicated worker thread's loop
+// did, a step at a time, on whichever pool worker takes it (never two at once).
+struct BinanceSpotGateway::Impl final : RestPool::Queue {
+  Impl(GatewayConfig c, ApiCredentials creds, oms::VenueResponses& r, const IngressClock& w,
+       GatewayThreads threads);
 
   GatewayConfig config;
   ApiCredentials credentials;
@@ -106,14 +111,23 @@ struct BinanceSpotGateway::Impl {
   RateGate gate;
   net::Url rest_origin;  // set by start()
 
+  // Threads: the hub's, or the gateway's own (a pool of one worker, the client's own thread).
+  std::unique_ptr<RestPool> own_pool;
+  RestPool* pool = nullptr;
+  net::IoThreads* io_threads = nullptr;  // nullptr: the WebSocket client's own thread
+
   std::atomic<bool> running{false};
-  std::atomic<std::uint32_t> wake{0};
   std::atomic<bool> reconcile_wanted{false};
   std::atomic<std::uint64_t> stream_generation{0};
   std::atomic<std::int64_t> offset_ms{0};
   std::mutex sleep_mutex;
   std::condition_variable sleep_cv;
-  std::thread worker;
+
+  // The REST side's own state: touched only inside run() (one pool worker at a time).
+  std::unique_ptr<MessageParser> rest_parser;
+  bool time_synced = false;
+  bool reconcile_pending = false;
+  Nanos reconcile_at = 0;
 
   std::mutex track_mutex;
   std::map<TrackKey, Tracked> tracked;
@@ -138,7 +152,7 @@ struct BinanceSpotGateway::Impl {
     std::atomic<std::uint64_t> submitted{0}, queue_full{0}, orders_sent{0}, requests{0}, retries{0},
         time_resyncs{0}, rate_waits{0}, rate_limited{0}, banned{0}, malformed{0},
         stream_connects{0}, reconciliations{0}, query_failures{0}, ws_api_orders{0},
-        ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0};
+        ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0}, foreign_orders{0};
   } counters;
 
   // ---- time -------------------------------------------------------------------------------
@@ -153,10 +167,7 @@ struct BinanceSpotGateway::Impl {
     return running.load();
   }
 
-  void wake_worker() {
-    wake.fetch_add(1, std::memory_order_release);
-    wake.notify_one();
-  }
+  void wake_worker() { pool->wake(*this); }
 
   net::HttpClientOptions http_options() const;
 
@@ -171,7 +182,8 @@ struct BinanceSpotGateway::Impl {
   void prune();
   OrderUpdate update_for(BotId bot, InstrumentId instrument, SequenceNumber seq, oms::OrderEvent e,
                          VenueReason reason) const;
-  void worker_main();
+  Nanos run(RestPool::Session& session) override;  // the REST side's step (gateway.cpp)
+  void do_work(net::HttpClient& http, MessageParser& parser, const Work& w);
 
   // ---- REST (gateway_rest.cpp) ------------------------------------------------------------
   Reply call(net::HttpClient& http, MessageParser& parser, std::string_view method,
@@ -196,6 +208,8 @@ struct BinanceSpotGateway::Impl {
   void do_cancel(net::HttpClient& http, MessageParser& parser, const Work& w);
   void do_query(net::HttpClient& http, MessageParser& parser, const Work& w);
   bool do_balances(net::HttpClient& http, MessageParser& parser);
+  bool report_open_orders(net::HttpClient& http, MessageParser& parser,
+                          std::vector<OrderSnapshot>& all);
   bool reconcile(net::HttpClient& http, MessageParser& parser, std::uint64_t generation);
 
   // ---- WebSocket API (gateway_ws_api.cpp) ------------------------------------------------

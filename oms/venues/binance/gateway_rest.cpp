@@ -298,12 +298,11 @@ bool BinanceSpotGateway::Impl::do_balances(net::HttpClient& http, MessageParser&
   return true;
 }
 
-// Open orders, every order still open on our side, balances; then kConnected. false: the
-// venue did not answer everything; the caller tries again later.
-bool BinanceSpotGateway::Impl::reconcile(net::HttpClient& http, MessageParser& parser,
-                                         std::uint64_t generation) {
+// The account's open orders at the venue into `all`, each reported: ours as kReconciled*,
+// others as foreign orders. false: the venue did not answer every request.
+bool BinanceSpotGateway::Impl::report_open_orders(net::HttpClient& http, MessageParser& parser,
+                                                  std::vector<OrderSnapshot>& all) {
   std::vector<OrderSnapshot> open;
-  std::vector<OrderSnapshot> all;
   bool complete = true;
   const auto& instruments = symbols.instruments();
   const bool per_symbol = static_cast<std::int64_t>(instruments.size()) * kWeightOpenOrdersSymbol <
@@ -326,10 +325,26 @@ bool BinanceSpotGateway::Impl::reconcile(net::HttpClient& http, MessageParser& p
     fetch(QueryBuilder{}, kWeightOpenOrdersAll);
   }
   for (const auto& snap : all) {
-    if (!snap.ours) continue;
-    emit_tracked(reconciled_update(snap, config.account),
-                 snap.update_time != 0 ? snap.update_time : venue_now());
+    const Nanos t = snap.update_time != 0 ? snap.update_time : venue_now();
+    if (!snap.ours) {
+      // Not one of our client ids: reported (oms/venue.hpp), never adopted or cancelled.
+      counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);
+      emit(oms::foreign_order(config.account, snap.instrument, snap.side, snap.order_id, snap.price,
+                              snap.orig_quantity, snap.executed_quantity),
+           t);
+      continue;
+    }
+    emit_tracked(reconciled_update(snap, config.account), t);
   }
+  return complete;
+}
+
+// Open orders, every order still open on our side, balances; then kConnected. false: the
+// venue did not answer everything; the caller tries again later.
+bool BinanceSpotGateway::Impl::reconcile(net::HttpClient& http, MessageParser& parser,
+                                         std::uint64_t generation) {
+  std::vector<OrderSnapshot> all;
+  bool complete = report_open_orders(http, parser, all);
   // Orders we still think open but the venue does not list: ask about each by client id.
   std::vector<Tracked> pending;
   {
@@ -360,7 +375,8 @@ bool BinanceSpotGateway::Impl::reconcile(net::HttpClient& http, MessageParser& p
   // Connectivity stays down until the venue has answered everything.
   if (!complete) return false;
   if (generation == stream_generation.load()) {
-    responses.connectivity(config.venue, ConnectivityState::kConnected, venue_now());
+    responses.order_channel(config.venue, config.account, ConnectivityState::kConnected,
+                            venue_now());
   }
   return true;
 }

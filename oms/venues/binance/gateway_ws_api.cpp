@@ -30,10 +30,18 @@ Expected<bool, std::string> BinanceSpotGateway::Impl::start_ws_api() {
   wc.connect_timeout =
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.request_timeout).count();
   wc.max_message_bytes = 1u << 20;
+  // Binance answers every request: none within request_timeout means a stale session.
+  wc.raw_answer_timeout =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(config.request_timeout).count();
+  wc.idle_timeout =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(config.idle_timeout).count();
+  wc.verify_peer = config.tls.verify_peer;
+  wc.ca_file = config.tls.ca_file;
+  wc.ca_pem = config.tls.ca_pem;
   net::WsClientHandlers handlers;
   handlers.on_frame = [this](const net::Frame& f) { on_ws_frame(f); };
   handlers.on_status = [this](const Event& e) { on_ws_status(e); };
-  ws_api = std::make_unique<net::WsClient>(std::move(wc), std::move(handlers), &wall);
+  ws_api = std::make_unique<net::WsClient>(std::move(wc), std::move(handlers), &wall, io_threads);
   std::string error;
   if (!ws_api->start(&error)) return Unexpected("ws_api_url: " + error);
   return true;
@@ -163,7 +171,8 @@ void BinanceSpotGateway::Impl::on_ws_status(const Event& e) {
   logon_id = subscribe_id = 0;
   if (!running.load()) return;
   stream_generation.fetch_add(1);
-  responses.connectivity(config.venue, ConnectivityState::kDisconnected, venue_now());
+  responses.order_channel(config.venue, config.account, ConnectivityState::kDisconnected,
+                          venue_now());
   // Every request still waiting for its answer: REST settles it.
   for (PendingRequest& slot : in_flight) {
     std::uint64_t id = slot.id.load(std::memory_order_acquire);

@@ -81,6 +81,7 @@ struct OrderSnapshot {
   bool ours = false;
   oms::ClientOrderId client;
   std::uint64_t order_id = 0;
+  Side side = Side::kBuy;
   OrderStatus status = OrderStatus::kOther;
   std::int64_t price = 0;
   std::int64_t orig_quantity = 0;

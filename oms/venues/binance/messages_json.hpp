@@ -65,7 +65,7 @@ struct MessageParser::Impl {
   }
 };
 struct OrderFields {
-  std::string_view symbol, client, status, price, orig_qty, exec_qty;
+  std::string_view symbol, client, status, price, orig_qty, exec_qty, side;
   std::uint64_t order_id = 0;
   std::int64_t update_time = 0, transact_time = 0, time = 0;
 };
@@ -167,10 +167,17 @@ inline bool add_balance(const SymbolMap& symbols, AccountId account, std::string
 
 inline bool read_order_fields(od::object obj, OrderFields& f, std::string& error) {
   const FieldSlot slots[] = {
-      {"symbol", &f.symbol},    {"clientOrderId", &f.client},   {"status", &f.status},
-      {"price", &f.price},      {"origQty", &f.orig_qty},       {"executedQty", &f.exec_qty},
-      {"orderId", &f.order_id}, {"updateTime", &f.update_time}, {"transactTime", &f.transact_time},
+      {"symbol", &f.symbol},
+      {"clientOrderId", &f.client},
+      {"status", &f.status},
+      {"price", &f.price},
+      {"origQty", &f.orig_qty},
+      {"executedQty", &f.exec_qty},
+      {"orderId", &f.order_id},
+      {"updateTime", &f.update_time},
+      {"transactTime", &f.transact_time},
       {"time", &f.time},
+      {"side", &f.side},
   };
   return for_each_field(obj, error, "malformed order object",
                         [&](std::string_view key, od::value v) {
@@ -193,6 +200,7 @@ inline bool to_snapshot(const OrderFields& f, const SymbolMap& symbols, OrderSna
   out.ours = client.has_value();
   if (client) out.client = *client;
   out.order_id = f.order_id;
+  out.side = f.side == "SELL" ? Side::kSell : Side::kBuy;
   out.status = parse_order_status(f.status);
   const auto price = parse_decimal(f.price.empty() ? "0" : f.price, def->price_scale);
   const auto orig = parse_decimal(f.orig_qty.empty() ? "0" : f.orig_qty, def->qty_scale);

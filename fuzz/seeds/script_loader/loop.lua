@@ -1,0 +1,3 @@
+function on_bar()
+  while true do end
+end
