@@ -170,13 +170,16 @@ CommandResult Engine::bot_command(UserId user, bool is_admin, BotId bot, Operato
                       kind == OperatorCommandKind::kResumeBot;
   const BotView* view = model ? model->find(bot) : nullptr;
   const AccountView* account = view ? model->find_account(view->account) : nullptr;
-  if (starts && account != nullptr && account->mode == "live") {
+  // A live account's bot starts only when the runner attached its gateways (or in dry run,
+  // where the paper venue answers it): never on paper instead.
+  const bool live_wired = impl_->live_venues != nullptr || config_.dry_run;
+  if (starts && account != nullptr && account->mode == "live" && !live_wired) {
     CommandResult r;
     r.status = CommandStatus::kConflict;
     r.bot = bot;
     r.message = "bot " + std::to_string(index_of(bot)) + " trades on live account " +
                 std::to_string(index_of(account->id)) +
-                ", and live trading is not wired into `botengine run` yet: it does not start "
+                ", and this engine has no live venues attached (nor dry run): it does not start "
                 "(nor trade on paper instead)";
     return r;
   }

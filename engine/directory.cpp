@@ -355,6 +355,7 @@ std::string Directory::apply(const OperatorCommand& c, SequenceNumber at,
       request->account.changed = at;
       effect.account = AccountId{c.account};
       effect.open_paper = !request->account.live();
+      effect.open_live = request->account.live();
       effect.limits = request->limits;
       for (oms::PaperStartingBalance b : request->opening) {
         b.account = effect.account;

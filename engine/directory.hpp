@@ -83,6 +83,7 @@ struct DirectoryEffect {
   std::string refusal;   // "" when applied; else why the fold refused it
   AccountId account = kNoAccount;
   bool open_paper = false;
+  bool open_live = false;  // a live account was created: the order stage routes it live
   std::vector<oms::PaperStartingBalance> credits;  // account set
   std::optional<risk::AccountConfig> limits;
   void clear() {
@@ -90,6 +91,7 @@ struct DirectoryEffect {
     refusal.clear();
     account = kNoAccount;
     open_paper = false;
+    open_live = false;
     credits.clear();
     limits.reset();
   }

@@ -19,7 +19,7 @@ CommandResult missing(std::string what) {
 }
 
 // The API route each command comes from (what the audit shows; docs/API.md).
-constexpr std::array<Named<OperatorCommandKind>, 19> kRoutes{{
+constexpr std::array<Named<OperatorCommandKind>, 21> kRoutes{{
     {OperatorCommandKind::kCreateBot, "POST /api/v1/bots"},
     {OperatorCommandKind::kUpdateBot, "PUT /api/v1/bots/{id}"},
     {OperatorCommandKind::kDeleteBot, "DELETE /api/v1/bots/{id}"},
@@ -41,6 +41,8 @@ constexpr std::array<Named<OperatorCommandKind>, 19> kRoutes{{
     {OperatorCommandKind::kCreateAccount, "POST /api/v1/accounts"},
     {OperatorCommandKind::kRemoveAccount, "DELETE /api/v1/accounts/{id}"},
     {OperatorCommandKind::kAttachKey, "POST /api/v1/accounts/{id}/keys"},
+    {OperatorCommandKind::kDryRunSet, "engine: start (run --dry-run)"},
+    {OperatorCommandKind::kDryRunReset, "engine: start"},
 }};
 
 // An account's kill switch has its own route (POST /api/v1/kill-switch with "scope":"account"
@@ -69,6 +71,8 @@ std::string target_of(const OperatorCommand& c) {
     case K::kShutdown:
     case K::kDiskReserveSet:
     case K::kDiskReserveReset:
+    case K::kDryRunSet:
+    case K::kDryRunReset:
       return "global";
     default:
       if (c.scope == CommandScope::kAccount) return "account " + std::to_string(c.account);
@@ -160,12 +164,27 @@ CommandResult Engine::update_user(UserId by, UserId user, std::string_view json)
 }
 
 CommandResult Engine::create_account(UserId by, std::string_view json) {
-  return directory_command(*impl_, by, OperatorCommandKind::kCreateAccount, kAccountBlobKind, json,
-                           [&](const Directory& d, Errors& errors, CommandResult&) {
-                             return d.check_create_account(json, errors)
-                                        ? std::optional(index_of(d.next_account()))
-                                        : std::nullopt;
-                           });
+  const std::uint32_t cap = config_.max_live_accounts;
+  return directory_command(
+      *impl_, by, OperatorCommandKind::kCreateAccount, kAccountBlobKind, json,
+      [&](const Directory& d, Errors& errors,
+          CommandResult& refused) -> std::optional<std::uint32_t> {
+        const auto request = d.check_create_account(json, errors);
+        if (!request) return std::nullopt;
+        // One runner's gateways share its I/O threads: it is sized for this many live
+        // accounts (EngineConfig::max_live_accounts); removed ones no longer count.
+        const auto live =
+            std::count_if(d.accounts().begin(), d.accounts().end(),
+                          [](const DirectoryAccount& a) { return a.live() && !a.removed; });
+        if (request->account.live() && static_cast<std::uint64_t>(live) >= cap) {
+          refused.status = CommandStatus::kConflict;
+          refused.message = "this runner already has " + std::to_string(live) +
+                            " live accounts, its cap (engine.max_live_accounts " +
+                            std::to_string(cap) + ")";
+          return std::nullopt;
+        }
+        return index_of(d.next_account());
+      });
 }
 
 CommandResult Engine::remove_account(UserId by, AccountId account) {

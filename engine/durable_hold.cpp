@@ -10,14 +10,16 @@ namespace be::engine {
 
 void Engine::Impl::hold_or_finish(Slot& slot, SequenceNumber input_position, bool has_order) {
   StageTimes& times = slot.times;
-  bool sends = has_order;
+  // Anything the fold holds waits for a release (a live account's held sends are not in the
+  // batch's actions: they leave with the release input).
+  bool sends = has_order || fold.order_stage().holds_sends();
   for (const VenueAction& a : slot.batch.actions)
     sends = sends || a.kind != VenueAction::Kind::kLoopBackReject;
   if (sends && config.journal == JournalMode::kDurable && writer) {
     pending_probes.push_back({input_position, slot.batch.ordinal, times, has_order});
     if (!has_order) finish_probe(times);
   } else {
-    if (has_order) times.sent = times.journaled;
+    if (has_order && times.sent == 0) times.sent = times.journaled;
     finish_probe(times);
   }
 }

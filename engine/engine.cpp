@@ -136,6 +136,14 @@ Expected<bool, std::string> Engine::start() {
           InputItem{Event::make(im.instruments.definition(i), wall_now(), wall_now()), 0});
     }
   }
+  {
+    // The venue's filters named before start, then dry run as this start wants it.
+    std::lock_guard lock(im.control_mutex);
+    for (const InputItem& item : im.pending_filters)
+      im.control_producer->try_push(item);
+    im.pending_filters.clear();
+    im.journal_dry_run();
+  }
   running_.store(true);
   // Venue connections first: the pipeline thread reads `clients` (for the read model), so
   // the vector is complete before that thread exists. Frames that arrive meanwhile wait in

@@ -292,12 +292,12 @@ class Engine final : public ControlPlane {
   // refusal). Not journaled (the journal holds what the gateway said: its Connectivity
   // inputs); any thread. `reason` names why for kRefused and is shown as given: never a key.
   void set_live_account_status(AccountId account, LiveConnection state, std::string reason);
-  // exchangeInfo's filters for the deployment's instruments at `venue`: each instrument whose
-  // filters differ from the fold's is journaled as an InstrumentDefined input (same id,
-  // symbol, scales and assets, the venue's tick size, step size and minimum notional), so
-  // risk checks them and a replay applies the same. Decimals as the venue prints them;
-  // unknown symbols are skipped (named in the answer's errors), a bad decimal refuses the
-  // call with nothing journaled. Call after open(), before or after start().
+  // exchangeInfo's filters for the deployment's instruments at `venue`: each instrument named
+  // is journaled as an InstrumentDefined input (same id, symbol, scales and assets, the
+  // venue's tick size, step size and minimum notional), so risk checks them and a replay
+  // applies the same. Decimals as the venue prints them ("" : none). An unknown symbol or a
+  // bad decimal refuses the call (422, every bad field named) with nothing journaled. Call
+  // after open(), before start() (journaled first thing at start) or after it.
   struct VenueFilter {
     std::string symbol;                              // "BTCUSDT"
     std::string tick_size, step_size, min_notional;  // "0.01000000"; "" or "0": none

@@ -61,7 +61,8 @@ std::vector<oms::PaperStartingBalance> paper_balances(const EngineConfig& config
 FoldConfig fold_config(const EngineConfig& config,
                        std::span<const oms::PaperStartingBalance> balances) {
   FoldConfig f = config.fold;
-  f.hold_sends = config.journal == JournalMode::kDurable && f.paper_venue;
+  // Durable: paper and live sends alike wait for their input to be durable.
+  f.hold_sends = config.journal == JournalMode::kDurable;
   f.paper.starting_balances = balances;
   f.paper.instruments = std::max<std::uint32_t>(
       f.paper.instruments, static_cast<std::uint32_t>(config.instruments.size()));
@@ -144,6 +145,10 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     if (auto v = engine->boolean("cancel_open_orders_on_shutdown", Presence::kOptional)) {
       c.cancel_open_orders_on_shutdown = *v;
     }
+    // Live accounts (docs/ACCOUNTS.md "Live accounts"): dry run is also `run --dry-run`.
+    if (auto v = engine->integer("max_live_accounts", Presence::kOptional, 0, 1'000'000))
+      c.max_live_accounts = static_cast<std::uint32_t>(*v);
+    if (auto v = engine->boolean("dry_run", Presence::kOptional)) c.dry_run = *v;
     engine->finish();
   }
   root.objects("venues", Presence::kOptional, [&](config::ObjectReader& r) {

@@ -78,11 +78,13 @@ std::size_t Engine::Impl::take_inputs(std::span<InputItem> out) noexcept {
   std::size_t n = 0;
   while (n < out.size() && feedback.try_pop(out[n]))
     ++n;
+  while (n < out.size() && live_answers.try_pop(out[n]))
+    ++n;
   return n + ingress.drain(out.subspan(n));
 }
 
 bool Engine::Impl::inputs_waiting() const noexcept {
-  return ingress.size_approx() != 0 || !feedback.empty_approx();
+  return ingress.size_approx() != 0 || !feedback.empty_approx() || !live_answers.empty_approx();
 }
 
 // ---- Failure -------------------------------------------------------------------------------

@@ -16,6 +16,8 @@
 //   metrics.cpp        the Prometheus text of /metrics
 //   control.cpp        control-plane commands and their outcomes
 //   engine_config.cpp  the deployment config
+//   live.cpp           live accounts: delivering kLive* actions to the attached gateways,
+//                      their answers' way in, dry run at start, venue filters, account views
 //
 // Time: the files that read a clock do it only through core/clock.hpp (wall_now,
 // monotonic_now); the fold never does.
@@ -135,12 +137,56 @@ struct Engine::Impl final : oms::VenueResponses {
   std::atomic<std::uint64_t> parse_rejects_io{0};
   std::atomic<SequenceNumber> offered{0};
 
-  // VenueResponses: the paper venue answers on the thread that finishes inputs.
+  // VenueResponses: the paper venue answers on the thread that finishes inputs. Live gateways
+  // answer through `live_answers_sink` (live.cpp).
   void respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept override;
   void respond(const BalanceUpdate& b, Nanos t, Nanos r) noexcept override;
   void connectivity(VenueId v, ConnectivityState s, Nanos t) noexcept override;
   void push_from_pipeline(const Event& e) noexcept;
-  // The sequencer's next inputs: fed-back ones first, then the ingress.
+  // ---- Live accounts (live.cpp) -------------------------------------------------------------
+  // Attached before start (Engine::attach_live_venues); read on the thread that finishes
+  // inputs (thread creation orders the write before every read).
+  LiveVenues* live_venues = nullptr;
+  // Answers of live gateways from their own threads: one mutex-guarded ring drained before the
+  // ingress, so market data never crowds a venue's answer out (full: counted, and the next
+  // reconciliation settles what was lost).
+  static constexpr std::size_t kLiveAnswersCapacity = 65'536;
+  std::mutex live_answers_mutex;
+  SpscRing<InputItem> live_answers{kLiveAnswersCapacity};
+  std::atomic<std::uint64_t> live_answers_full{0};
+  // Inside a delivery (the thread that finishes inputs) an answer takes the feedback ring;
+  // from any other thread the live ring under its mutex.
+  void answer(const Event& e) noexcept;
+  struct LiveAnswers final : oms::VenueResponses {
+    explicit LiveAnswers(Impl& engine) : im(engine) {}
+    Impl& im;
+    void respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept override;
+    void respond(const BalanceUpdate& b, Nanos t, Nanos r) noexcept override;
+    void order_channel(VenueId v, AccountId a, ConnectivityState s, Nanos t) noexcept override;
+    // Venue-wide: every account the gateway carries there.
+    void connectivity(VenueId v, ConnectivityState s, Nanos t) noexcept override {
+      order_channel(v, kNoAccount, s, t);
+    }
+  };
+  LiveAnswers live_answers_sink{*this};
+  // The kLive* actions of one input, after its records were journaled: to the account's
+  // gateway, or a local reject looped back when it has none. True when an order left.
+  bool deliver_live(const FoldBatch& batch);
+  void loop_back_no_venue(const VenueAction& a, Nanos t) noexcept;
+  // The runner's word on each account's gateway (Engine::set_live_account_status).
+  struct LiveStatus {
+    LiveConnection state = LiveConnection::kNone;
+    std::string reason;
+  };
+  mutable std::mutex live_status_mutex;
+  std::map<std::uint32_t, LiveStatus> live_status;
+  void live_account_view(AccountView& v) const;  // read model (stages quiescent)
+  // EngineConfig::dry_run differs from the fold's: journal kDryRunSet/Reset (start()).
+  void journal_dry_run();
+  // Venue filters defined before start (control_mutex): journaled by start().
+  std::vector<InputItem> pending_filters;
+
+  // The sequencer's next inputs: fed-back ones first, then live answers, then the ingress.
   std::size_t take_inputs(std::span<InputItem> out) noexcept;
   bool inputs_waiting() const noexcept;
 
@@ -270,9 +316,7 @@ struct Engine::Impl final : oms::VenueResponses {
   SequenceNumber release_offered = 0;  // ... as told to the fold by a kReleaseTimer input
   void hold_or_finish(Slot& slot, SequenceNumber input_position, bool has_order);
   void release_durable();
-  bool fold_holds_sends() const noexcept {
-    return config.journal == JournalMode::kDurable && config.fold.paper_venue;
-  }
+  bool fold_holds_sends() const noexcept { return config.journal == JournalMode::kDurable; }
 
   // ---- Housekeeping: snapshots and blobs (snapshots.cpp) ----------------------------------
   // Blob bytes stay alive until the journal has committed them.

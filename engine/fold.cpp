@@ -10,9 +10,12 @@ namespace {
 
 // 2: held sends and their stats. 3: the directory (users and accounts) after the order
 // stage's tables; a version-2 snapshot restores with an empty directory (what a journal from
-// before users held). Older ones are refused: recovery then uses an older snapshot or
-// replays from the start, which gives the same state.
-constexpr std::uint8_t kFoldSnapshotVersion = 3;
+// before users held). 4: the order stage's live block (live accounts, their order channels,
+// dry run) after the directory; a version-3 snapshot restores with none. Older ones are
+// refused: recovery then uses an older snapshot or replays from the start, which gives the
+// same state.
+constexpr std::uint8_t kFoldSnapshotVersion = 4;
+constexpr std::uint8_t kNoLiveVersion = 3;
 constexpr std::uint8_t kNoDirectoryVersion = 2;
 
 DirectoryConfig directory_config(const FoldConfig& config) {
@@ -117,6 +120,9 @@ void Fold::order_phase(FoldBatch& b) {
     order_.open_paper_account(b.directory.account, b.directory.credits,
                               b.records.records()[0].header.event_time);
   }
+  if (b.directory.open_live) {
+    order_.mark_live(b.directory.account, b.records.records()[0].header.event_time);
+  }
   for (const Event& record : oms_out_.records())
     b.records.push(record);
   record_overflow_ = b.strategy_overflow + b.risk_overflow + oms_out_.overflow();
@@ -173,6 +179,7 @@ std::vector<std::byte> Fold::snapshot() const {
   oms::put_blob(w, risk_.snapshot());
   order_.save_tables(w);
   directory_.save(w);
+  order_.save_live(w);
   return out;
 }
 
@@ -182,7 +189,8 @@ std::optional<std::string> Fold::restore(std::span<const std::byte> in) {
     return "fold snapshot: truncated";
   state_io::Reader r{in};
   const auto version = r.get<std::uint8_t>();
-  if (version != kFoldSnapshotVersion && version != kNoDirectoryVersion)
+  if (version != kFoldSnapshotVersion && version != kNoLiveVersion &&
+      version != kNoDirectoryVersion)
     return "fold snapshot: unknown version";
   const auto ordinal = r.get<SequenceNumber>();
   oms::OrderStage::Saved order;
@@ -190,7 +198,8 @@ std::optional<std::string> Fold::restore(std::span<const std::byte> in) {
   const auto strategy = oms::get_blob(r);
   const auto risk = oms::get_blob(r);
   if (!strategy || !risk || !order_.read_tables(r, order)) return "fold snapshot: truncated";
-  if (version == kFoldSnapshotVersion && !directory_.load(r)) return "fold snapshot: directory";
+  if (version >= kNoLiveVersion && !directory_.load(r)) return "fold snapshot: directory";
+  if (version >= kFoldSnapshotVersion && !order_.load_live(r)) return "fold snapshot: live block";
   if (!r.at_end()) return "fold snapshot: trailing bytes";
   if (auto e = strategy_.restore(*strategy)) return e;
   if (auto e = risk_.restore(*risk)) return e;

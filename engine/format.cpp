@@ -131,6 +131,8 @@ std::string stream_json(const Event& e, const InstrumentTable& t) {
     }
     case EventType::kConnectivity: {
       const auto p = e.as<Connectivity>();
+      // An account's order channel is that account's business (its AccountView), not the feed.
+      if (p.channel != ConnectivityChannel::kMarketData) return s;
       s = head(e, "feed");
       s += ",\"venue\":" + std::to_string(index_of(p.venue)) + ",\"state\":\"";
       s += to_string(p.state);

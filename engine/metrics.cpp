@@ -193,6 +193,10 @@ std::string Engine::metrics_text() const {
            "Venue answers and loop-backs the full feedback ring refused (the sequencer fell "
            "behind).",
            static_cast<double>(impl_->feedback_full.load()));
+  x.single("botengine_live_answers_rejected_total", "counter",
+           "Live venue answers the full live-answers ring refused (the next reconciliation "
+           "settles what they said).",
+           static_cast<double>(impl_->live_answers_full.load()));
   x.single("botengine_ingress_rejected_total", "counter", "Inputs the full ingress queue refused.",
            static_cast<double>(impl_->ingress.rejected()));
   x.single("botengine_stream_dropped_total", "counter",

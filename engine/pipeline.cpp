@@ -76,6 +76,9 @@ void Engine::Impl::orders_step(Slot& slot) {
       push_from_pipeline(Event::make(a.reject, slot.batch.engine_time, wall_now()));
     }
   }
+  // Live accounts' sends leave now that their records are journaled (durable: these are the
+  // released ones).
+  if (deliver_live(slot.batch)) times.sent = wall_now();
   latency.strategy.record(times.strategy - times.sequenced);
   latency.risk.record(times.risk - times.strategy);
   latency.orders.record(times.orders - times.risk);

@@ -99,6 +99,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   add_counters("feed_health", st.feed_health().stats());
   add_counters("risk", fold.risk().stats());
   add_counters("order_stage", fold.order_stage().stats());
+  add_counters("order_stage", fold.order_stage().live_stats());
   if (fold.paper() != nullptr) add_counters("paper", fold.paper()->stats());
   if (writer) add_counters("journal", writer->counters());
   // From the risk stage's latches: they are fold state, so a restart shows them too.
@@ -221,6 +222,7 @@ void Engine::Impl::directory_views(ReadModel& m) const {
     v.balances = balances_of(v.id);
     v.bots = static_cast<std::uint32_t>(std::count_if(
         m.bots.begin(), m.bots.end(), [&](const BotView& b) { return b.account == v.id; }));
+    live_account_view(v);
     m.accounts.push_back(std::move(v));
   }
 }

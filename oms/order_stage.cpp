@@ -67,6 +67,9 @@ OrderStage::OrderStage(const OrderStageConfig& config, VenueResponses& responses
   // A journal that stalls past this many unreleased sends makes the vector grow: never a
   // dropped order.
   if (config.hold_sends) held_.reserve(16'384);
+  live_.assign(config.capacity.accounts, 0);
+  connected_.assign(config.capacity.accounts, 0);
+  paper_opened_.assign(config.capacity.accounts, 0);
   forwarder_ = std::make_unique<Forwarder>();
   forwarder_->target = &responses;
   if (config.paper_venue) {
@@ -94,21 +97,11 @@ void OrderStage::on_input(std::span<const Event> records, Outbox& out,
     orders_.define_instrument(def, base, quote);
     if (paper_) paper_->define_instrument(def, base, quote);
   }
+  const std::size_t first = actions.size();
   on_market_input(input, actions, out);
   for (std::size_t i = 1; i < records.size(); ++i)
     on_derived(records, i, out, actions);
-  // The paper venue sees the orders this input produced after the order manager opened them
-  // (durable: once released).
-  if (!paper_) return;
-  for (const VenueAction& a : actions) {
-    if (a.kind == VenueAction::Kind::kLoopBackReject) continue;
-    if (config_.hold_sends) {
-      held_.push_back(HeldSend{a, input.header.event_time, input.header.sequence});
-      ++stats_["sends_held"];
-    } else {
-      send_to_paper(a, input.header.event_time);
-    }
-  }
+  route_sends(first, input, actions);
 }
 
 void OrderStage::send_to_paper(const VenueAction& a, Nanos at) {
@@ -116,11 +109,17 @@ void OrderStage::send_to_paper(const VenueAction& a, Nanos at) {
   if (a.kind == VenueAction::Kind::kCancel) paper_->cancel(a.cancel, at);
 }
 
-void OrderStage::release_held(SequenceNumber through) {
+void OrderStage::release_held(SequenceNumber through, std::vector<VenueAction>& actions) {
   std::size_t n = 0;
   while (n < held_.size() && held_[n].ordinal <= through) {
-    // At the time the order was made: the paper venue's latency model starts there.
-    send_to_paper(held_[n].action, held_[n].at);
+    // Live sends leave with the release input's actions (the caller delivers them once that
+    // input is journaled); paper ones at the time the order was made: the paper venue's
+    // latency model starts there.
+    if (is_live_action(held_[n].action.kind)) {
+      actions.push_back(held_[n].action);
+    } else if (paper_) {
+      send_to_paper(held_[n].action, held_[n].at);
+    }
     ++n;
   }
   held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
@@ -149,15 +148,29 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
         stats_["sends_dropped"] += held_.size();
         held_.clear();
         stats_["reconciled_unknown"] += connection_lost();
+        // A (re)start: every live account's gateway is new; its unknown orders are asked
+        // about when its channel reports connected.
+        std::fill(connected_.begin(), connected_.end(), std::uint8_t{0});
         reconcile(t);
       }
-      if (timer.owner == kNoBot && timer.timer_id == kReleaseTimer && paper_)
-        release_held(static_cast<SequenceNumber>(timer.deadline));
+      if (timer.owner == kNoBot && timer.timer_id == kReleaseTimer)
+        release_held(static_cast<SequenceNumber>(timer.deadline), actions);
       if (paper_) paper_->advance(t);
       break;
     }
+    case EventType::kConnectivity: {
+      const auto c = input.as<Connectivity>();
+      if (c.channel == ConnectivityChannel::kOrders) on_order_channel(c, t, actions);
+      break;
+    }
     case EventType::kOrderUpdate: {
-      const UpdateResult r = orders_.apply(input.as<OrderUpdate>(), t);
+      const auto update = input.as<OrderUpdate>();
+      if (is_foreign_order(update)) {  // never applied: not ours to adopt
+        note_live(true, update, t);
+        break;
+      }
+      on_live_update(update, t);
+      const UpdateResult r = orders_.apply(update, t);
       if (r.unknown_order) ++stats_["oms_unknown"];
       if (r.fill) {
         ++stats_["fills"];
@@ -183,6 +196,9 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
         orders_.assign_bot(c.bot, AccountId{c.account});
       } else if (c.kind == OperatorCommandKind::kKillSwitchSet) {
         kill_switch_sweep(c, t, actions);
+      } else if (c.kind == OperatorCommandKind::kDryRunSet ||
+                 c.kind == OperatorCommandKind::kDryRunReset) {
+        set_dry_run(c.kind == OperatorCommandKind::kDryRunSet, t);
       }
       break;
     }
@@ -242,6 +258,15 @@ void OrderStage::on_derived(std::span<const Event> records, std::size_t index, O
         loop_back_reject(intent, kLocalRejectBase + kHeldReason, actions);
         return;
       }
+      if ((record.header.flags & kFlagRiskAccepted) != 0) {
+        const AccountId account = orders_.account_of(intent.bot);
+        if (routes_live(account) && !live_connected(account)) {
+          // The account's order channel is down: the order never leaves, nor opens.
+          ++live_stats_["live_disconnected_rejects"];
+          loop_back_reject(intent, kLocalRejectBase + kLiveDisconnectedReason, actions);
+          return;
+        }
+      }
       if ((record.header.flags & kFlagRiskAccepted) == 0) {
         // The RiskReject that follows it in the records says why; loop it back to the bot.
         for (std::size_t j = index + 1; j < records.size(); ++j) {
@@ -293,14 +318,16 @@ std::size_t OrderStage::connection_lost() {
 
 void OrderStage::reconcile(Nanos now) {
   if (!paper_) return;
+  // The paper venue's own orders only: a live account's are asked about at its reconnect.
   orders_.for_each_unknown([&](const ManagedOrder& m) {
+    if (routes_live(m.account)) return;
     paper_->query_order(m.order.client_id.bot, m.order.instrument, m.order.client_id.sequence, now);
   });
   // Account 0 (the deployment's paper account) and every account a bot trades on, each once.
   paper_->request_balances(AccountId{0}, now);
   for (std::uint32_t b = 0; b < config_.capacity.bots; ++b) {
     const AccountId a = orders_.account_of(BotId{b});
-    if (a == kNoAccount || a == AccountId{0}) continue;
+    if (a == kNoAccount || a == AccountId{0} || routes_live(a)) continue;
     bool first = true;
     for (std::uint32_t earlier = 0; earlier < b && first; ++earlier)
       first = orders_.account_of(BotId{earlier}) != a;
@@ -324,6 +351,8 @@ std::uint64_t OrderStage::state_hash() const noexcept {
   std::uint64_t h = orders_.state_hash() ^ (paper_ ? paper_->state_hash() * kPaperMix : 0);
   for (const HeldSend& held : held_)
     h = (h ^ held.ordinal ^ static_cast<std::uint64_t>(held.action.kind)) * state_io::kFnvPrime;
+  // Only once a live account or dry run exists: older journals keep their hashes.
+  if (const std::uint64_t live = live_hash(); live != 0) h = (h ^ live) * state_io::kFnvPrime;
   return h;
 }
 
@@ -378,6 +407,36 @@ std::optional<std::string> OrderStage::restore(const Saved& saved) {
   assets_ = saved.assets;
   held_.assign(saved.held.begin(), saved.held.end());
   return std::nullopt;
+}
+
+void OrderStage::save_live(state_io::Writer& w) const {
+  w.put(static_cast<std::uint32_t>(live_.size()));
+  w.bytes(live_.data(), live_.size());
+  w.bytes(connected_.data(), connected_.size());
+  w.bytes(paper_opened_.data(), paper_opened_.size());
+  w.put(static_cast<std::uint8_t>(dry_run_ ? 1 : 0));
+  for (const std::uint64_t v : live_stats_.values())
+    w.put(v);
+  w.put(notes_total_);
+  static_assert(std::is_trivially_copyable_v<LiveNote>);
+  w.bytes(notes_.data(), sizeof notes_);
+}
+
+bool OrderStage::load_live(state_io::Reader& r) {
+  const auto accounts = r.get<std::uint32_t>();
+  if (!r.ok() || accounts != live_.size() || r.rest().size() < 3 * std::size_t{accounts})
+    return false;
+  for (auto* table : {&live_, &connected_, &paper_opened_}) {
+    std::memcpy(table->data(), r.rest().data(), accounts);
+    r.skip(accounts);
+  }
+  dry_run_ = r.get<std::uint8_t>() != 0;
+  for (std::uint64_t& v : live_stats_.values())
+    v = r.get<std::uint64_t>();
+  notes_total_ = r.get<std::uint64_t>();
+  if (!r.ok() || r.rest().size() < sizeof notes_) return false;
+  std::memcpy(notes_.data(), r.rest().data(), sizeof notes_);
+  return r.skip(sizeof notes_);
 }
 
 }  // namespace be::oms

@@ -30,6 +30,8 @@
 // Thread-safety: none; the stage belongs to one thread (hashes and snapshots while it is idle).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -100,7 +102,7 @@ struct VenueAction {
   OrderCancel cancel{};  // kCancel, kLiveCancel, kLiveQuery*
   OrderUpdate reject{};  // kLoopBackReject: a local (risk) reject to feed back as an input
 };
-inline constexpr bool is_live(VenueAction::Kind k) noexcept {
+inline constexpr bool is_live_action(VenueAction::Kind k) noexcept {
   return k >= VenueAction::Kind::kLiveSubmit;
 }
 inline AccountId account_of(const VenueAction& a) noexcept {
@@ -182,11 +184,29 @@ class OrderStage {
   bool dry_run() const noexcept { return dry_run_; }
   // A live, not dry-run account whose order channel is up (its last Connectivity kConnected).
   bool live_connected(AccountId account) const noexcept;
+  // What a live venue said that an operator must see: an order it holds that we did not
+  // send, or a cancel it refused (the kill switch's among them). The newest kLiveNotes, in a
+  // ring (snapshotted with the live block, not hashed: it is a record of answers, not state).
+  struct LiveNote {
+    std::uint8_t foreign = 0;       // 1: a foreign order; 0: a refused cancel
+    std::uint8_t reserved[7] = {};  // no padding: the ring is snapshotted as bytes
+    OrderUpdate update{};  // as the venue answered (account, instrument, client id or venue id)
+    Nanos time = 0;
+  };
+  static constexpr std::size_t kLiveNotes = 256;
+  // f(const LiveNote&) oldest first.
+  template <class F>
+  void for_each_live_note(F&& f) const {
+    const std::uint64_t n = std::min<std::uint64_t>(notes_total_, kLiveNotes);
+    for (std::uint64_t k = notes_total_ - n; k < notes_total_; ++k)
+      f(notes_[k % kLiveNotes]);
+  }
 
   const OrderManager& orders() const noexcept { return orders_; }
   const PaperVenue* paper() const noexcept { return paper_.get(); }
   const OrderStageStats& stats() const noexcept { return stats_; }
   const LiveStageStats& live_stats() const noexcept { return live_stats_; }
+  bool holds_sends() const noexcept { return !held_.empty(); }
   std::string_view asset_name(AssetId id) const noexcept { return assets_.name(id); }
   std::size_t asset_count() const noexcept { return assets_.size(); }
 
@@ -235,7 +255,17 @@ class OrderStage {
   void loop_back_reject(const OrderIntent& intent, std::uint16_t reason,
                         std::vector<VenueAction>& actions);
   void send_to_paper(const VenueAction& action, Nanos at);
-  void release_held(SequenceNumber through);
+  void release_held(SequenceNumber through, std::vector<VenueAction>& actions);
+  // Live routing (order_stage_live.cpp).
+  bool routes_live(AccountId account) const noexcept;
+  void route_sends(std::size_t first, const Event& input, std::vector<VenueAction>& actions);
+  void on_order_channel(const Connectivity& c, Nanos t, std::vector<VenueAction>& actions);
+  void reconcile_live(AccountId account, std::vector<VenueAction>& actions);
+  void on_live_update(const OrderUpdate& u, Nanos t);
+  void set_dry_run(bool on, Nanos now);
+  void open_dry_run_account(AccountId account, Nanos now);
+  void note_live(bool foreign, const OrderUpdate& u, Nanos t);
+  std::uint64_t live_hash() const noexcept;
 
   OrderStageConfig config_;
   std::vector<PaperStartingBalance> starting_;
@@ -251,6 +281,8 @@ class OrderStage {
   std::vector<std::uint8_t> paper_opened_;  // dry run: its paper balances were credited
   bool dry_run_ = false;
   LiveStageStats live_stats_;
+  std::array<LiveNote, kLiveNotes> notes_{};
+  std::uint64_t notes_total_ = 0;
 };
 
 }  // namespace be::oms

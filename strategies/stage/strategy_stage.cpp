@@ -79,7 +79,9 @@ void StrategyStage::on_input(const Event& input, Outbox& out) {
       on_bar_input(input.as<Bar>(), out);
       break;
     case EventType::kConnectivity:
-      health_.apply(input.as<Connectivity>(), t);
+      // The feed's connection only: an account's order channel is the order stage's.
+      if (const auto c = input.as<Connectivity>(); c.channel == ConnectivityChannel::kMarketData)
+        health_.apply(c, t);
       break;
     case EventType::kOrderUpdate:
       on_order_update(input.as<OrderUpdate>(), t, out);

@@ -120,14 +120,16 @@ TEST(Directory, IdsAreDenseNeverReusedAndCapacityIsEnforced) {
   EXPECT_EQ(d.resolve_bot_account(UserId{2}, AccountId{1}), kNoAccount);
 }
 
-// The fold's snapshot carries the directory; a version-2 snapshot (before users) restores.
+// The fold's snapshot carries the directory and the live block; version-2 (before users) and
+// version-3 (before live accounts) snapshots restore.
 TEST(Directory, FoldSnapshotRoundTripAndOlderSnapshot) {
   TempDir dir;
   const EngineConfig config = test_config(dir.path);
   DeploymentFold built(config);
   Fold& before = built.fold;
   const InstrumentTable& table = built.table;
-  const auto old_bytes = before.snapshot();  // an empty directory: 13 bytes at the end
+  // An empty directory (13 bytes), then the live block at the end.
+  const auto old_bytes = before.snapshot();
   const std::uint64_t empty_hash = before.hashes().combined;
 
   SequenceNumber n = 0;
@@ -160,15 +162,22 @@ TEST(Directory, FoldSnapshotRoundTripAndOlderSnapshot) {
   EXPECT_EQ(after.directory().users()[0].name, "alice");
   EXPECT_EQ(after.directory().accounts()[0].limits_json, R"({"max_open_orders":3})");
 
-  // Version 2: the same frame without the directory's bytes.
-  auto v2 = old_bytes;
-  v2.resize(v2.size() - 13);
-  v2[0] = std::byte{2};
-  DeploymentFold from_v2(config);
-  Fold& older = from_v2.fold;
-  ASSERT_EQ(older.restore(v2), std::nullopt);
-  EXPECT_TRUE(older.directory().empty());
-  EXPECT_EQ(older.hashes().combined, empty_hash);
+  // Version 3: the same frame without the order stage's live block (the last part); version
+  // 2 without the directory's bytes either.
+  std::vector<std::byte> live_block;
+  state_io::Writer w(live_block);
+  DeploymentFold(config).fold.order_stage().save_live(w);
+  for (const auto& [version, cut] :
+       {std::pair{3, live_block.size()}, std::pair{2, live_block.size() + 13}}) {
+    auto older_bytes = old_bytes;
+    older_bytes.resize(older_bytes.size() - cut);
+    older_bytes[0] = static_cast<std::byte>(version);
+    DeploymentFold from_older(config);
+    Fold& older = from_older.fold;
+    ASSERT_EQ(older.restore(older_bytes), std::nullopt) << "version " << version;
+    EXPECT_TRUE(older.directory().empty());
+    EXPECT_EQ(older.hashes().combined, empty_hash);
+  }
 }
 
 // ---- The engine
@@ -382,7 +391,7 @@ TEST(Accounts, ALiveAccountIsStoredButItsBotsDoNotStart) {
   const CommandResult start =
       engine->bot_command(UserId{2}, false, bot.bot, OperatorCommandKind::kStartBot);
   EXPECT_EQ(start.status, CommandStatus::kConflict);
-  EXPECT_NE(start.message.find("live trading is not wired"), std::string::npos) << start.message;
+  EXPECT_NE(start.message.find("no live venues attached"), std::string::npos) << start.message;
   EXPECT_EQ(engine->read_model()->find(bot.bot)->state, BotState::kStopped);
 
   // A removed account takes no new bots.

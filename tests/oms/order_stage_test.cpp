@@ -257,6 +257,137 @@ TEST_F(OrderStageTest, shouldMakeInFlightOrdersUnknownAndAskThePaperVenueOnAReco
   EXPECT_EQ(stage.paper()->stats()["requests"], requests + 2) << "the order, then the balances";
 }
 
+// Live accounts (order_stage_live.cpp): account 1 is live, bot 3 trades on it.
+constexpr BotId kLiveBot{3};
+constexpr AccountId kLiveAccount{1};
+
+Event order_channel(ConnectivityState state) {
+  Connectivity c;
+  c.state = state;
+  c.channel = ConnectivityChannel::kOrders;
+  c.account = kLiveAccount;
+  return Event::make(c, kT0, kT0);
+}
+
+std::vector<VenueAction::Kind> kinds(const std::vector<VenueAction>& actions) {
+  std::vector<VenueAction::Kind> out;
+  for (const VenueAction& a : actions)
+    out.push_back(a.kind);
+  return out;
+}
+
+class LiveOrderStageTest : public OrderStageTest {
+ protected:
+  explicit LiveOrderStageTest(bool hold_sends = false) : OrderStageTest(hold_sends) {
+    stage.mark_live(kLiveAccount, kT0);
+    OperatorCommand create;
+    create.kind = OperatorCommandKind::kCreateBot;
+    create.bot = kLiveBot;
+    create.account = index_of(kLiveAccount);
+    input(Event::make(create, kT0, kT0));
+  }
+};
+
+TEST_F(LiveOrderStageTest, shouldRefuseLocallyWhileTheChannelIsDownThenRouteToTheLiveVenue) {
+  intent(buy(kLiveBot, 7, 99'00), kFlagRiskAccepted);
+  ASSERT_EQ(kinds(actions), (std::vector{VenueAction::Kind::kLoopBackReject}));
+  EXPECT_EQ(actions[0].reject.reason, kLocalRejectBase + kLiveDisconnectedReason);
+  EXPECT_EQ(stage.orders().open_orders(kLiveBot), 0u) << "never opened";
+  EXPECT_EQ(stage.live_stats()["live_disconnected_rejects"], 1u);
+
+  input(order_channel(ConnectivityState::kConnected));
+  EXPECT_EQ(kinds(actions), (std::vector{VenueAction::Kind::kLiveQueryOpenOrders,
+                                         VenueAction::Kind::kLiveQueryBalances}));
+  EXPECT_EQ(actions[0].cancel.account, kLiveAccount);
+
+  const auto requests = stage.paper()->stats()["requests"];
+  intent(buy(kLiveBot, 8, 99'00), kFlagRiskAccepted);
+  ASSERT_EQ(kinds(actions), (std::vector{VenueAction::Kind::kLiveSubmit}));
+  EXPECT_EQ(actions[0].order.account, kLiveAccount);
+  EXPECT_EQ(stage.paper()->stats()["requests"], requests) << "the paper venue never sees it";
+  // A paper account's order still goes to the paper venue.
+  intent(buy(kBot, 9, 99'00), kFlagRiskAccepted);
+  EXPECT_EQ(kinds(actions), (std::vector{VenueAction::Kind::kSubmit}));
+  EXPECT_EQ(stage.paper()->stats()["requests"], requests + 1);
+
+  // Lost: the order in flight is unknown; back: it is asked about.
+  input(order_channel(ConnectivityState::kDisconnected));
+  EXPECT_FALSE(stage.live_connected(kLiveAccount));
+  EXPECT_EQ(stage.stats()["reconciled_unknown"], 1u);
+  input(order_channel(ConnectivityState::kConnected));
+  ASSERT_EQ(kinds(actions), (std::vector{VenueAction::Kind::kLiveQueryOrder,
+                                         VenueAction::Kind::kLiveQueryOpenOrders,
+                                         VenueAction::Kind::kLiveQueryBalances}));
+  EXPECT_EQ(actions[0].cancel.bot, kLiveBot);
+  EXPECT_EQ(actions[0].cancel.client_sequence, 8u);
+
+  // A foreign order is noted, never applied.
+  const auto unknown = stage.stats()["oms_unknown"];
+  input(Event::make(foreign_order(kLiveAccount, InstrumentId{0}, Side::kSell, 42, 120'00, 500, 0),
+                    kT0, kT0));
+  EXPECT_EQ(stage.live_stats()["foreign_orders"], 1u);
+  EXPECT_EQ(stage.stats()["oms_unknown"], unknown);
+  std::size_t notes = 0;
+  stage.for_each_live_note([&](const OrderStage::LiveNote& n) {
+    ++notes;
+    EXPECT_EQ(n.foreign, 1);
+    EXPECT_EQ(n.update.venue_order_id, 42u);
+  });
+  EXPECT_EQ(notes, 1u);
+}
+
+TEST_F(LiveOrderStageTest, shouldRouteLiveAccountsToThePaperVenueInDryRun) {
+  OperatorCommand dry;
+  dry.kind = OperatorCommandKind::kDryRunSet;
+  input(Event::make(dry, kT0, kT0));
+  EXPECT_TRUE(stage.dry_run());
+  const auto requests = stage.paper()->stats()["requests"];
+  intent(buy(kLiveBot, 7, 99'00), kFlagRiskAccepted);
+  EXPECT_EQ(kinds(actions), (std::vector{VenueAction::Kind::kSubmit}));
+  EXPECT_EQ(stage.paper()->stats()["requests"], requests + 1);
+  EXPECT_EQ(stage.live_stats()["live_orders_sent"], 0u);
+}
+
+class DurableLiveOrderStageTest : public LiveOrderStageTest {
+ protected:
+  DurableLiveOrderStageTest() : LiveOrderStageTest(true) {}
+};
+
+TEST_F(DurableLiveOrderStageTest, shouldHoldLiveSendsAndHandThemOutWithTheirRelease) {
+  input(order_channel(ConnectivityState::kConnected));
+  intent(buy(kLiveBot, 7, 99'00), kFlagRiskAccepted);
+  EXPECT_TRUE(actions.empty()) << "held: not this input's to deliver";
+  EXPECT_TRUE(stage.holds_sends());
+  const SequenceNumber first = ordinal;
+
+  // Snapshotted with the live block, a fresh stage hashes alike.
+  std::vector<std::byte> bytes;
+  state_io::Writer w(bytes);
+  stage.save_counters(w);
+  stage.save_tables(w);
+  stage.save_live(w);
+  test::RecordingSink other_sink;
+  OrderStage fresh(small_config(true), other_sink);
+  OrderStage::Saved saved;
+  state_io::Reader r{bytes};
+  ASSERT_TRUE(fresh.read_counters(r, saved));
+  ASSERT_TRUE(fresh.read_tables(r, saved));
+  ASSERT_FALSE(fresh.restore(saved).has_value());
+  ASSERT_TRUE(fresh.load_live(r));
+  EXPECT_TRUE(r.at_end());
+  EXPECT_EQ(fresh.state_hash(), stage.state_hash());
+  EXPECT_TRUE(fresh.live_connected(kLiveAccount));
+
+  Timer release;
+  release.owner = kNoBot;
+  release.timer_id = kReleaseTimer;
+  release.deadline = static_cast<Nanos>(first);
+  input(Event::make(release, kT0, kT0));
+  ASSERT_EQ(kinds(actions), (std::vector{VenueAction::Kind::kLiveSubmit}));
+  EXPECT_EQ(actions[0].order.client_sequence, 7u);
+  EXPECT_FALSE(stage.holds_sends());
+}
+
 class DurableOrderStageTest : public OrderStageTest {
  protected:
   DurableOrderStageTest() : OrderStageTest(true) {}
