@@ -71,7 +71,9 @@ constexpr const char* kUsage =
     "                    component, message) for log tools\n";
 
 // The demo's deployment: BTCUSDT and ETHUSDT on the simulator, a paper account with 100,000
-// USDT, four bots on BTCUSDT.
+// USDT, four bots on BTCUSDT. The filters are the simulator's exchange's (tick 0.01, step
+// 0.00001 for every USDT pair): --live-sim's preflight refuses an account whose instruments'
+// filters differ from its venue's.
 constexpr const char* kDemoConfig = R"({
   "engine": {"journal": "async", "snapshot_every_inputs": 50000, "snapshot_interval_ms": 30000},
   "venues": [{"name": "binance", "url": ""}],
@@ -80,7 +82,7 @@ constexpr const char* kDemoConfig = R"({
      "price_scale": 8, "qty_scale": 8, "tick_size": 0.01, "step_size": 0.00001,
      "min_notional": 5},
     {"venue": "binance", "symbol": "ETHUSDT", "base": "ETH", "quote": "USDT",
-     "price_scale": 8, "qty_scale": 8, "tick_size": 0.001, "step_size": 0.0001,
+     "price_scale": 8, "qty_scale": 8, "tick_size": 0.01, "step_size": 0.00001,
      "min_notional": 5}
   ],
   "paper": {"taker_fee_bps": 10, "maker_fee_bps": 2, "slippage_bps": 1, "latency_us": 500,

@@ -2,10 +2,12 @@
 #include "runner/live_accounts.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/fixed_point.hpp"
 #include "core/log.hpp"
 #include "engine/format.hpp"
+#include "oms/order_stage.hpp"
 #include "oms/venues/binance/preflight.hpp"
 #include "runner/key_directory.hpp"
 
@@ -24,12 +26,71 @@ std::string signature_of(const engine::AccountView& a) {
 
 }  // namespace
 
+void GuardedVenue::detach() noexcept {
+  gateway_.store(nullptr, std::memory_order_seq_cst);
+  while (in_call_.load(std::memory_order_seq_cst))
+    std::this_thread::yield();  // a gateway call does not block (oms::Venue): a short wait
+}
+
+template <class Call, class Gone>
+void GuardedVenue::guarded(Call&& call, Gone&& gone) noexcept {
+  in_call_.store(true, std::memory_order_seq_cst);
+  if (oms::Venue* gateway = gateway_.load(std::memory_order_seq_cst)) {
+    call(*gateway);
+  } else {
+    gone();
+  }
+  in_call_.store(false, std::memory_order_release);
+}
+
+// A send whose gateway was dropped between venue() and the call: answered as the engine
+// answers a send with no gateway (engine/live.cpp), so the order does not wait for ever.
+void GuardedVenue::submit(const OrderNew& order, Nanos now) noexcept {
+  guarded([&](oms::Venue& v) { v.submit(order, now); },
+          [&] {
+            OrderUpdate u = oms::order_update(order.bot, order.client_sequence, order.instrument,
+                                              order.account, OrderEvent::kRejected,
+                                              kLocalRejectBase + oms::kNoLiveVenueReason);
+            u.side = order.side;
+            responses_->respond(u, now, 0);
+          });
+}
+
+void GuardedVenue::cancel(const OrderCancel& cancel, Nanos now) noexcept {
+  guarded([&](oms::Venue& v) { v.cancel(cancel, now); },
+          [&] {
+            responses_->respond(
+                oms::order_update(cancel.bot, cancel.client_sequence, cancel.instrument,
+                                  cancel.account, OrderEvent::kCancelRejected,
+                                  kLocalRejectBase + oms::kNoLiveVenueReason),
+                now, 0);
+          });
+}
+
+// Questions to a dropped gateway stay unasked, as without a gateway: the orders stay unknown
+// until the account's next gateway connects and reconciles.
+void GuardedVenue::query_order(BotId bot, InstrumentId instrument, SequenceNumber client_sequence,
+                               Nanos now) noexcept {
+  guarded([&](oms::Venue& v) { v.query_order(bot, instrument, client_sequence, now); }, [] {});
+}
+
+void GuardedVenue::request_balances(AccountId account, Nanos now) noexcept {
+  guarded([&](oms::Venue& v) { v.request_balances(account, now); }, [] {});
+}
+
+void GuardedVenue::query_open_orders(AccountId account, Nanos now) noexcept {
+  guarded([&](oms::Venue& v) { v.query_open_orders(account, now); }, [] {});
+}
+
 LiveAccounts::LiveAccounts(engine::Engine& engine, const engine::InstrumentTable& instruments,
                            LiveAccountsOptions options, const IngressClock& wall_clock)
     : engine_(engine),
       instruments_(instruments),
       options_(std::move(options)),
-      wall_clock_(wall_clock) {}
+      wall_clock_(wall_clock) {
+  for (GuardedVenue& slot : table_)
+    slot.bind(engine_.venue_responses());
+}
 
 LiveAccounts::~LiveAccounts() {
   stop();
@@ -37,7 +98,7 @@ LiveAccounts::~LiveAccounts() {
 
 oms::Venue* LiveAccounts::venue(AccountId account) noexcept {
   const auto i = static_cast<std::uint32_t>(account);
-  return i < table_.size() ? table_[i].load(std::memory_order_acquire) : nullptr;
+  return i < table_.size() && table_[i].attached() ? &table_[i] : nullptr;
 }
 
 binance::GatewayConfig LiveAccounts::gateway_config(const engine::AccountView& a) const {
@@ -94,8 +155,8 @@ void LiveAccounts::drop(std::uint32_t account) {
   const auto it = known_.find(account);
   if (it == known_.end()) return;
   if (it->second.built) {
-    // The engine stops asking before the gateway goes: a send meanwhile is a local reject.
-    table_[account].store(nullptr, std::memory_order_release);
+    // The engine stops using the gateway before it goes: a send meanwhile is a local reject.
+    table_[account].detach();
     hub_->remove_account(AccountId{account});
     --connected_;
   }
@@ -127,14 +188,14 @@ std::vector<std::string> LiveAccounts::sync(const engine::ReadModel& model) {
             : (engine_.set_live_account_status(a.id, engine::LiveConnection::kConnecting, ""),
                build(a));
     if (!venue) {
-      log::write(log::Level::kError, log::kRun, "live account refused: " + venue.error());
+      // Logged by the engine as it takes the status (once, naming the account).
       engine_.set_live_account_status(a.id, engine::LiveConnection::kRefused, venue.error());
       refusals.push_back(venue.error());
       continue;
     }
     k.built = true;
     ++connected_;
-    table_[id].store(*venue, std::memory_order_release);
+    table_[id].attach(*venue);
     engine_.set_live_account_status(a.id, engine::LiveConnection::kConnected, "");
     log::write(log::Level::kInfo, log::kRun,
                account_label(a.id) + " (" + a.name + ") live on " + a.rest_url);
@@ -173,8 +234,8 @@ Expected<bool, std::string> LiveAccounts::journal_venue_filters(const engine::Re
 }
 
 void LiveAccounts::stop() noexcept {
-  for (auto& slot : table_)
-    slot.store(nullptr, std::memory_order_release);
+  for (GuardedVenue& slot : table_)
+    slot.detach();
   if (hub_) hub_->stop();
   known_.clear();
   connected_ = 0;

@@ -14,9 +14,14 @@
 // With dry_run no gateway is built: the engine answers live accounts' orders with the paper
 // venue (EngineConfig::dry_run), and sync() only reports them as such.
 //
-// Thread-safety: venue() on the engine's order thread, lock-free (an atomic table by account
-// id); sync() and stop() on the runner's control thread. Lifetime: attach to the engine
-// before it starts; stop() after the engine stopped (the gateways answer into the engine).
+// Thread-safety: venue() and the calls on what it returns on the engine's order thread,
+// lock-free; sync() and stop() on the runner's control thread. The engine gets a GuardedVenue
+// per account, never the hub's gateway itself: sync() may drop a gateway (account removed or
+// re-keyed) while the engine is inside a call on it, so the guard detaches the gateway and
+// waits for that call to return before the hub destroys it; a send that finds it detached is
+// answered as one that found no gateway (a local reject, kNoLiveVenueReason). Lifetime:
+// attach to the engine before it starts; stop() after the engine stopped (the gateways answer
+// into the engine).
 #pragma once
 
 #include <array>
@@ -47,6 +52,35 @@ struct LiveAccountsOptions {
   VenueId venue{};
 };
 
+// One account's gateway as the engine holds it (see Thread-safety above). The engine's thread
+// marks itself inside a call before it reads the gateway; detach() clears the gateway, then
+// waits while a call is inside. Both sides sequentially consistent, so either the call sees
+// the gateway gone or detach() sees the call and waits: never a call on a destroyed gateway.
+class GuardedVenue final : public oms::Venue {
+ public:
+  void bind(oms::VenueResponses& responses) noexcept { responses_ = &responses; }
+  void attach(oms::Venue* gateway) noexcept { gateway_.store(gateway, std::memory_order_seq_cst); }
+  // Returns once no call of the engine's thread uses the gateway it had.
+  void detach() noexcept;
+  bool attached() const noexcept { return gateway_.load(std::memory_order_acquire) != nullptr; }
+
+  std::string_view name() const noexcept override { return "binance"; }
+  void submit(const OrderNew& order, Nanos now) noexcept override;
+  void cancel(const OrderCancel& cancel, Nanos now) noexcept override;
+  void query_order(BotId bot, InstrumentId instrument, SequenceNumber client_sequence,
+                   Nanos now) noexcept override;
+  void request_balances(AccountId account, Nanos now) noexcept override;
+  void query_open_orders(AccountId account, Nanos now) noexcept override;
+
+ private:
+  // Runs `call` on the gateway, or `gone` when it was detached meanwhile.
+  template <class Call, class Gone>
+  void guarded(Call&& call, Gone&& gone) noexcept;
+  std::atomic<oms::Venue*> gateway_{nullptr};
+  std::atomic<bool> in_call_{false};
+  oms::VenueResponses* responses_ = nullptr;
+};
+
 class LiveAccounts final : public engine::LiveVenues {
  public:
   // `instruments` and `engine` outlive this object.
@@ -71,7 +105,7 @@ class LiveAccounts final : public engine::LiveVenues {
  private:
   struct Known {
     std::string signature;  // key, fingerprint and URLs: a change rebuilds the gateway
-    bool built = false;
+    bool built = false;     // false: refused (shown on the account) until the signature changes
   };
   // Builds one account's gateway, or why not.
   Expected<oms::Venue*, std::string> build(const engine::AccountView& account);
@@ -84,7 +118,7 @@ class LiveAccounts final : public engine::LiveVenues {
   const IngressClock& wall_clock_;
   // Made at the first live account to build: a paper-only deployment starts no hub thread.
   std::unique_ptr<binance::BinanceVenueHub> hub_;
-  std::array<std::atomic<oms::Venue*>, oms::kAccountCapacity> table_{};
+  std::array<GuardedVenue, oms::kAccountCapacity> table_{};
   std::map<std::uint32_t, Known> known_;
   std::size_t connected_ = 0;
   bool filters_journaled_ = false;

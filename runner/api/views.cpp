@@ -85,6 +85,46 @@ void write_balances(JsonWriter& w, const std::vector<engine::BalanceView>& balan
   w.end_array();
 }
 
+namespace {
+
+// A live account's gateway and order channel (a paper account: "paper" and nothing to show):
+// what the runner knows of its connection and, when refused, why (naming the account, never a
+// key); the fold's order channel and orders in flight it lost track of; orders the venue holds
+// that we did not send; cancels the venue refused.
+void write_live_fields(JsonWriter& w, const engine::AccountView& a) {
+  w.field("connection", a.connection)
+      .field("refusal", a.refusal)
+      .field("channel_up", a.channel_up)
+      .field("unknown_orders", a.unknown_orders)
+      .field("foreign_orders_seen", a.foreign_orders_seen);
+  w.key("foreign_orders").begin_array();
+  for (const auto& f : a.foreign_orders) {
+    w.begin_object()
+        .field("venue_order_id", f.venue_order_id)
+        .field("symbol", f.symbol)
+        .field("side", f.side)
+        .field("price", f.price)
+        .field("quantity", f.quantity)
+        .field("filled_quantity", f.filled_quantity)
+        .time_field("time", f.time)
+        .end_object();
+  }
+  w.end_array();
+  w.field("cancels_refused", a.cancels_refused);
+  w.key("refused_cancels").begin_array();
+  for (const auto& c : a.refused_cancels) {
+    w.begin_object()
+        .field("client_order_id", c.client_order_id)
+        .field("symbol", c.symbol)
+        .field("reason", c.reason)
+        .time_field("time", c.time)
+        .end_object();
+  }
+  w.end_array();
+}
+
+}  // namespace
+
 void write_account(JsonWriter& w, const engine::AccountView& a, std::string_view owner_name) {
   w.begin_object()
       .field("id", index_of(a.id))
@@ -104,6 +144,7 @@ void write_account(JsonWriter& w, const engine::AccountView& a, std::string_view
       .field("bots", a.bots);
   w.key("balances");
   write_balances(w, a.balances);
+  write_live_fields(w, a);
   w.end_object();
 }
 

@@ -202,6 +202,93 @@ TEST_F(AccountsTest, shouldShowUsersOnlyTheirOwnAccountsAndBalances) {
   EXPECT_NE(admin_balances->body.find(R"("free":"10000.00000000")"), std::string::npos);
 }
 
+TEST_F(AccountsTest, shouldShowALiveAccountsConnectionRefusalAndVenueNotesToItsOwnerOnly) {
+  start();
+  const auto live_account = [&](std::uint32_t owner) {
+    auto r = call("POST", "/api/v1/accounts", kAdminToken,
+                  R"({"owner":)" + std::to_string(owner) +
+                      R"(,"name":"live","venue":"binance","mode":"live","endpoint":"sim"})");
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no reply");
+    return static_cast<std::uint32_t>(std::stoul(field(json(*r), "id")));
+  };
+  const std::uint32_t alices = live_account(kAlice);
+  const std::uint32_t bobs = live_account(kBob);
+  const std::string path = "/api/v1/accounts/" + std::to_string(alices);
+
+  // No runner attached a gateway: the live account says so; her paper account is "paper".
+  auto before = call("GET", path, kAliceToken);
+  ASSERT_EQ(before->status, 200) << before->body;
+  const auto fresh = json(*before);
+  EXPECT_EQ(field(fresh, "connection"), "no_gateway");
+  EXPECT_EQ(field(fresh, "refusal"), "");
+  EXPECT_EQ(field(fresh, "unknown_orders"), "0");
+  EXPECT_EQ(fresh.find("foreign_orders")->items.size(), 0u);
+  EXPECT_EQ(fresh.find("refused_cancels")->items.size(), 0u);
+  EXPECT_NE(before->body.find(R"("channel_up":false)"), std::string::npos) << before->body;
+  EXPECT_EQ(field(json(*call("GET", "/api/v1/accounts/1", kAliceToken)), "connection"), "paper");
+
+  // Preflight refused it: the reason, naming the account, as the runner gave it.
+  const std::string refusal = "account " + std::to_string(alices) +
+                              ": signed test call (GET /api/v3/account) refused: HTTP 401, "
+                              "-2015 Invalid API-key, IP, or permissions for action.";
+  engine_.change_account(AccountId{alices}, [&](engine::AccountView& a) {
+    a.connection = "refused";
+    a.refusal = refusal;
+  });
+  const auto refused = json(*call("GET", path, kAliceToken));
+  EXPECT_EQ(field(refused, "connection"), "refused");
+  EXPECT_EQ(field(refused, "refusal"), refusal);
+
+  // Connected, with what the fold noted: orders it lost track of, a foreign order, a refused
+  // cancel, each with its time in both spellings.
+  engine_.change_account(AccountId{alices}, [&](engine::AccountView& a) {
+    a.connection = "connected";
+    a.refusal.clear();
+    a.channel_up = true;
+    a.unknown_orders = 2;
+    a.foreign_orders_seen = 1;
+    a.foreign_orders.push_back(
+        {"8812", "BTCUSDT", "sell", "51000.00", "0.01000", "0.00500", 1'700'000'000'123'456'789});
+    a.cancels_refused = 1;
+    a.refused_cancels.push_back({"be-3-17", "BTCUSDT", 203, 1'700'000'001'000'000'000});
+  });
+  auto after = call("GET", path, kAliceToken);
+  const auto live = json(*after);
+  EXPECT_EQ(field(live, "connection"), "connected");
+  EXPECT_EQ(field(live, "refusal"), "");
+  EXPECT_NE(after->body.find(R"("channel_up":true)"), std::string::npos) << after->body;
+  EXPECT_EQ(field(live, "unknown_orders"), "2");
+  EXPECT_EQ(field(live, "foreign_orders_seen"), "1");
+  ASSERT_EQ(live.find("foreign_orders")->items.size(), 1u) << after->body;
+  const config::Value& foreign = live.find("foreign_orders")->items[0];
+  EXPECT_EQ(field(foreign, "venue_order_id"), "8812");
+  EXPECT_EQ(field(foreign, "symbol"), "BTCUSDT");
+  EXPECT_EQ(field(foreign, "side"), "sell");
+  EXPECT_EQ(field(foreign, "price"), "51000.00");
+  EXPECT_EQ(field(foreign, "quantity"), "0.01000");
+  EXPECT_EQ(field(foreign, "filled_quantity"), "0.00500");
+  EXPECT_EQ(field(foreign, "time"), "2023-11-14T22:13:20.123456789Z");
+  EXPECT_EQ(field(foreign, "time_ns"), "1700000000123456789");
+  EXPECT_EQ(field(live, "cancels_refused"), "1");
+  ASSERT_EQ(live.find("refused_cancels")->items.size(), 1u) << after->body;
+  const config::Value& cancel = live.find("refused_cancels")->items[0];
+  EXPECT_EQ(field(cancel, "client_order_id"), "be-3-17");
+  EXPECT_EQ(field(cancel, "symbol"), "BTCUSDT");
+  EXPECT_EQ(field(cancel, "reason"), "203");
+  EXPECT_EQ(field(cancel, "time"), "2023-11-14T22:13:21.000000000Z");
+  EXPECT_EQ(field(cancel, "time_ns"), "1700000001000000000");
+
+  // Bob sees his own live account, none of alice's state; the admin sees both.
+  auto bobs_list = call("GET", "/api/v1/accounts", kBobToken);
+  EXPECT_EQ(bobs_list->body.find("8812"), std::string::npos) << bobs_list->body;
+  EXPECT_EQ(bobs_list->body.find("be-3-17"), std::string::npos) << bobs_list->body;
+  EXPECT_EQ(field(json(*call("GET", "/api/v1/accounts/" + std::to_string(bobs), kBobToken)),
+                  "connection"),
+            "no_gateway");
+  EXPECT_EQ(call("GET", path, kBobToken)->status, 404);
+  EXPECT_NE(call("GET", "/api/v1/accounts", kAdminToken)->body.find("8812"), std::string::npos);
+}
+
 TEST_F(AccountsTest, shouldLetTheOwnerOrAnAdminSetAndResetAnAccountKillSwitch) {
   start();
   const std::uint32_t alices = create_account(kAlice, "main");

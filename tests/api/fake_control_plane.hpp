@@ -11,6 +11,7 @@
 // Thread-safety: every member takes one mutex, so the TSan tests can hit it from many threads.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ class FakeControlPlane final : public engine::ControlPlane {
   // The engine's first start of this version: the tokens file's users (ids from 1, in file
   // order), account 0 for the first, a paper account for each other. Ignored once there are users.
   void import_users(const std::vector<TokenStore::Entry>& users);
+  // Changes an account's view as the runner (Engine::set_live_account_status: connection,
+  // refusal) and the fold (order channel, unknown and foreign orders, refused cancels) would.
+  void change_account(AccountId account, const std::function<void(engine::AccountView&)>& change);
   // Gives a bot to an account (the bot's owner must own it).
   void assign_account(BotId bot, AccountId account);
   // A stream event without a bot (engine-wide), e.g. about an account.

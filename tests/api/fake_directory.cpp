@@ -223,6 +223,8 @@ CommandResult FakeControlPlane::create_account(UserId by, std::string_view json)
   a.venue = *venue;
   a.mode = *mode;
   a.endpoint = endpoint.value_or("");
+  // As the engine with no runner attaching gateways (replay, tests): a live account has none.
+  a.connection = a.mode == "live" ? "no_gateway" : "paper";
   a.balances = std::move(balances);
   accounts_.push_back(std::move(a));
   CommandResult r;
@@ -280,6 +282,13 @@ std::vector<engine::AuditEntry> FakeControlPlane::audit(SequenceNumber after,
     out.push_back(e);
   }
   return out;
+}
+
+void FakeControlPlane::change_account(AccountId account,
+                                      const std::function<void(engine::AccountView&)>& change) {
+  std::lock_guard lock(mutex_);
+  if (AccountView* a = find_account_locked(account)) change(*a);
+  publish_locked();
 }
 
 void FakeControlPlane::assign_account(BotId bot, AccountId account) {
