@@ -426,27 +426,34 @@ int run_run(Args args) {
     if (config.instruments[i].venue == lo.venue_name) lo.venue = instruments.definition(i).venue;
   LiveAccounts live(eng, instruments, std::move(lo), wall_clock);
   eng.attach_live_venues(&live);
-
-  if (auto started = eng.start(); !started) {
-    log::write(log::Level::kError, log::kRun, started.error());
-    return kExitFailure;
-  }
-  if (live_sim) {
-    auto account = live_sim->ensure_account(eng, live_sim_bots);
-    if (!account) {
-      log::write(log::Level::kError, log::kRun, account.error());
-      eng.stop();
-      return kExitFailure;
-    }
-  }
-  if (auto m = eng.read_model()) {
+  // The gateways of the journal's live accounts, and the venue's filters (journaled once, at
+  // the first account that connects). Before start: a restarted runner's bots then send
+  // nothing before their gateway is there, and the filters are journaled ahead of any order.
+  const auto connect_live = [&] {
+    const auto m = eng.read_model();
+    if (!m) return;
     live.sync(*m);
     if (live.connected() > 0 && !config.dry_run) {
       if (auto filters = live.journal_venue_filters(*m); !filters) {
         log::write(log::Level::kWarning, log::kRun, "venue filters: " + filters.error());
       }
     }
+  };
+  connect_live();
+
+  if (auto started = eng.start(); !started) {
+    log::write(log::Level::kError, log::kRun, started.error());
+    return kExitFailure;
   }
+  if (live_sim) {
+    auto account = live_sim->ensure_account(eng, live_sim_bots, connect_live);
+    if (!account) {
+      log::write(log::Level::kError, log::kRun, account.error());
+      eng.stop();
+      return kExitFailure;
+    }
+  }
+  connect_live();  // accounts the start made (the tokens-file import makes paper ones only)
 
   ao.reports_dir = std::filesystem::path(o.data_dir) / "reports";
   ao.static_assets = [](std::string_view path) -> std::optional<api::StaticAsset> {

@@ -116,7 +116,8 @@ std::string LiveSim::stream_url() const {
 }
 
 Expected<AccountId, std::string> LiveSim::ensure_account(engine::Engine& engine,
-                                                         const std::vector<std::string>& bots) {
+                                                         const std::vector<std::string>& bots,
+                                                         const std::function<void()>& connect) {
   auto model = engine.read_model();
   if (!model) return Unexpected{std::string("live-sim: no read model")};
   const std::string rest_url = "https://" + origin();
@@ -146,10 +147,14 @@ Expected<AccountId, std::string> LiveSim::ensure_account(engine::Engine& engine,
   if (attached.status != engine::CommandStatus::kAccepted) {
     return Unexpected{"live-sim: attach its key: " + attached.message};
   }
-  // The bots start once the market flows (started before, they would wait in safe mode).
+  engine.drain(5'000'000'000);  // the read model shows the account and its key
+  connect();
+  // The bots start once the market flows (started before, they would wait in safe mode) and
+  // the account's order channel is up (before, their orders would be refused locally).
   for (int i = 0; i < 200; ++i) {
     const auto m = engine.read_model();
-    if (m && m->engine.market_ready) break;
+    const engine::AccountView* a = m ? m->find_account(account) : nullptr;
+    if (m && m->engine.market_ready && a != nullptr && a->channel_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   for (const std::string& bot : bots) {

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,10 +51,13 @@ class LiveSim {
   std::shared_ptr<const binance::MasterKey> master() const { return master_; }
 
   // After Engine::start: on a journal without it, the live account of the first admin, its
-  // key attached and `bots` (bot config JSON objects) created on it and started. Returns the
-  // account's id.
+  // key attached, `connect` called (the runner builds its gateway), and once the market flows
+  // and the account's order channel is up (at most 10 s each), `bots` (bot config JSON
+  // objects) created on it and started: started earlier, their first orders would be refused
+  // locally. Returns the account's id.
   Expected<AccountId, std::string> ensure_account(engine::Engine& engine,
-                                                  const std::vector<std::string>& bots);
+                                                  const std::vector<std::string>& bots,
+                                                  const std::function<void()>& connect);
   void stop();
 
  private:
