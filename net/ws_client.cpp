@@ -80,6 +80,7 @@ struct WsClient::Impl final : WsConnectionOwner {
   bool stale = false;
   Nanos last_rx = 0;    // monotonic: the last data frame (stale detection)
   Nanos last_byte = 0;  // monotonic: the last frame of any kind, pings and pongs too (idle)
+  Nanos raw_sent = 0;   // monotonic: the first send_raw not followed by a data frame; 0: none
   std::unordered_map<std::uint64_t, Pending> pending;
 
   // Shared state.
@@ -194,6 +195,11 @@ struct WsClient::Impl final : WsConnectionOwner {
         conn->ping();
       }
     }
+    if (conn && conn->open && config.raw_answer_timeout > 0 && raw_sent != 0 &&
+        now - raw_sent >= config.raw_answer_timeout) {
+      on_failed(conn.get(),
+                "stale: no answer for " + std::to_string((now - raw_sent) / 1'000'000) + " ms");
+    }
     if (conn && conn->open && !stale && wanted_count.load(std::memory_order_relaxed) > 0 &&
         now - last_rx >= config.stale_after) {
       stale = true;
@@ -230,6 +236,7 @@ struct WsClient::Impl final : WsConnectionOwner {
     bump(stats.connects);
     backoff.reset();
     stale = false;
+    raw_sent = 0;
     last_rx = last_byte = monotonic_now();
     emit(ConnectivityState::kConnected);
     std::vector<std::string> streams;
@@ -277,6 +284,7 @@ struct WsClient::Impl final : WsConnectionOwner {
                   Nanos rx) override {
     if (c != conn.get()) return;
     last_rx = last_byte = monotonic_now();
+    raw_sent = 0;
     bump(stats.frames);
     bump(stats.bytes, payload.size());
     stats.last_frame_time.store(rx, std::memory_order_relaxed);
@@ -445,7 +453,9 @@ bool WsClient::send_raw(std::string text) {
   Impl& s = *impl_;
   if (!s.is_connected.load(std::memory_order_acquire)) return false;
   asio::post(s.ioc, [&s, text = std::move(text)]() mutable {
-    if (s.conn && s.conn->open) s.conn->send(std::move(text));
+    if (!s.conn || !s.conn->open) return;
+    if (s.raw_sent == 0) s.raw_sent = monotonic_now();
+    s.conn->send(std::move(text));
   });
   return true;
 }

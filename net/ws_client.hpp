@@ -99,6 +99,10 @@ struct WsClientConfig {
   // frame). The connection is kept: idle_timeout is what declares it dead.
   Nanos stale_after = 10'000'000'000;
   Nanos request_timeout = 10'000'000'000;  // a request with no reply by then is kTimeout
+  // For request/answer protocols on send_raw (Binance's WebSocket API answers every request):
+  // a send_raw followed by no data frame for this long drops the connection as stale ("stale:
+  // no answer for N ms"), though pings may still be answered. 0: off.
+  Nanos raw_answer_timeout = 0;
   std::uint64_t max_message_bytes = 4u << 20;
   std::string user_agent = "botengine";
 };

@@ -194,6 +194,12 @@ Expected<ImportSummary, std::string> import_files(const std::vector<std::string>
                       std::string("XBT/USD) for ") + inputs.front());
   }
   if (summary.symbol.empty()) return Unexpected(std::string("which symbol? pass --symbol"));
+  // The symbol is written into JSON frames as is: letters, digits and - _ / . only.
+  if (summary.symbol.size() >= 32 ||
+      summary.symbol.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789-_/.") != std::string::npos) {
+    return Unexpected("not a symbol: '" + summary.symbol + "' (letters, digits, - _ / . only)");
+  }
   for (const std::string& in : inputs) {
     const FileName name = parse_file_name(in);
     if (name.format != FileFormat::kUnknown &&

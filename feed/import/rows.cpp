@@ -134,7 +134,7 @@ std::string parse_kline(std::string_view line, const RowScales& scales, KlineRow
   const std::int64_t close = check.decimal("close", c[4], scales.price, true);
   check.decimal("volume", c[5], scales.quantity);
   check.time("close_time", c[6], out.close_time);
-  check.decimal("quote_volume", c[7], scales.price + scales.quantity > 18 ? 18 : scales.price);
+  check.decimal("quote_volume", c[7], scales.price);
   check.integer("count", c[8], out.count);
   check.decimal("taker_buy_base_volume", c[9], scales.quantity);
   check.decimal("taker_buy_quote_volume", c[10], scales.price);

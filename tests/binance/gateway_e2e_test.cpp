@@ -23,6 +23,7 @@
 #include "oms/venues/binance/gateway.hpp"
 #include "oms/venues/binance/signing.hpp"
 #include "sim/binance/mock_exchange.hpp"
+#include "sim/binance/venue_faults.hpp"
 #include "tests/binance/e2e_support.hpp"
 #include "tests/binance/ed25519_test_key.hpp"
 #include "tests/binance/freezable_proxy.hpp"
@@ -582,6 +583,28 @@ TEST_F(GatewayE2E, shouldReconnectAndReconcileWhenTheSessionGoesSilent) {
   EXPECT_EQ(recorder_.count(seq, OrderEvent::kFill), 0);
   const auto states = recorder_.states();
   EXPECT_EQ(states.back(), ConnectivityState::kConnected);
+}
+
+TEST_F(GatewayE2E, shouldReconnectWhenTheVenueStopsAnsweringThoughPingsAreAnswered) {
+  start();  // request_timeout 1 s
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 1; }));
+  // The venue's stale link: no answer and no event leaves for 1.5 s, pongs still do.
+  mock::VenueFault stale;
+  stale.kind = mock::VenueFault::Kind::kStale;
+  stale.ms = 1'500;
+  mock_->inject(stale);
+  const SequenceNumber seq = 323 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(30'000), qty_micro(1'000)), 1);
+  // No answer within request_timeout: the session is dropped, the order asked about over REST
+  // (never resent), and once the link answers again the session is back and reconciled.
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.disconnected_locked() >= 1; }))
+      << "a session that stopped answering was never dropped";
+  ASSERT_TRUE(recorder_.wait_event(seq, OrderEvent::kReconciledNew));
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }))
+      << "never reconnected and reconciled";
+  EXPECT_EQ(mock_->orders_created(client_id(seq)), 1);
+  EXPECT_GE(gateway_->stats().ws_api_unanswered, 1u);
+  EXPECT_EQ(recorder_.states().back(), ConnectivityState::kConnected);
 }
 
 TEST_F(GatewayE2E, shouldSettleAnUnansweredWsOrderOverRestAndResubscribe) {

@@ -461,6 +461,10 @@ TEST_F(ImportTest, shouldImportKrakenTimeAndSalesWithoutASideAsTradesTheKrakenPa
   refused = import_files({csv}, options);  // "XBTUSD" is not how Kraken's WebSocket names it
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().find("pass --symbol"), std::string::npos) << refused.error();
+  options.symbol = "XBT\"/USD";  // would break the frame's JSON
+  refused = import_files({csv}, options);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), "not a symbol: 'XBT\"/USD' (letters, digits, - _ / . only)");
   options.symbol = "XBT/USD";
   auto summary = import_files({csv}, options);
   ASSERT_TRUE(summary) << summary.error();

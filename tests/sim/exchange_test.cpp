@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "oms/venues/binance/signing.hpp"
 #include "sim/binance/exchange.hpp"
 #include "sim/binance/sim_venue.hpp"
 #include "sim/binance/venue_faults.hpp"
+#include "tests/binance/ed25519_test_key.hpp"
 
 namespace be::binance::mock {
 namespace {
@@ -255,6 +257,37 @@ TEST(SimExchange, shouldReadKeysFromAFileAndNeverQuoteItInErrors) {
   EXPECT_EQ(refused.error().find("only-the-secret"), std::string::npos);
   EXPECT_FALSE(read_keys_file(path + ".absent", half));
   std::remove(path.c_str());
+}
+
+// An Ed25519 key's requests are verified with OpenSSL against its public key, as Binance does:
+// the key's own signature is taken; another key's, or an HMAC of the payload, is -1022.
+TEST(SimExchange, shouldVerifyEd25519SignaturesOnRest) {
+  const auto pair = be::test::make_ed25519_pair();
+  const auto other = be::test::make_ed25519_pair();
+  MockConfig c = btc_venue(10'000 * k, 1 * k);
+  c.api_key = "ed-key";
+  c.ed25519_public_pem = pair.public_pem;
+  Venue v(std::move(c));
+  v.exchange.on_quote("BTCUSDT", 50'000 * k, 50'001 * k);
+  const std::string query = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01&timestamp=" +
+                            std::to_string(v.exchange.now_ms());
+  auto send = [&](const std::string& signature) {
+    std::string method, path;
+    return v.exchange.dispatch("POST", "/api/v3/order",
+                               query + "&signature=" + binance::percent_encode(signature), "ed-key",
+                               method, path);
+  };
+  const auto sign = [&](const std::string& secret) {
+    return binance::RequestSigner::make(secret).value().sign(query);
+  };
+  const Answer forged = send(sign(other.private_pem));
+  EXPECT_EQ(forged.status, 400);
+  EXPECT_EQ(forged.body, R"({"code":-1022,"msg":"Signature for this request is not valid."})");
+  EXPECT_EQ(send(binance::hmac_sha256_hex("ed-key", query)).status, 400) << "an HMAC is no Ed25519";
+  EXPECT_TRUE(v.exchange.orders.empty());
+  const Answer signed_order = send(sign(pair.private_pem));
+  EXPECT_EQ(signed_order.status, 200) << signed_order.body;
+  EXPECT_EQ(v.exchange.orders.size(), 1u);
 }
 
 // ---- faults (venue_faults.hpp) ----------------------------------------------------------------

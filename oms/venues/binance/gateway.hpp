@@ -103,7 +103,8 @@ struct GatewayConfig {
   std::chrono::milliseconds retry_delay{100};
   // The WebSocket API session's liveness: no byte at all (answer, event, ping, pong) for this
   // long drops it (a ping goes out after half of it in silence); then reconnect and reconcile.
-  // Binance pings every 20 s, so a live session is never silent for 30 s.
+  // We ping after half of it in silence and a live venue answers, so a live session is never
+  // silent that long.
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds reconnect_delay{200};
   std::chrono::milliseconds max_reconnect_delay{30'000};

@@ -30,6 +30,9 @@ Expected<bool, std::string> BinanceSpotGateway::Impl::start_ws_api() {
   wc.connect_timeout =
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.request_timeout).count();
   wc.max_message_bytes = 1u << 20;
+  // Binance answers every request: none within request_timeout means a stale session.
+  wc.raw_answer_timeout =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(config.request_timeout).count();
   wc.idle_timeout =
       std::chrono::duration_cast<std::chrono::nanoseconds>(config.idle_timeout).count();
   wc.verify_peer = config.tls.verify_peer;

@@ -15,23 +15,25 @@
 // Threads of a hub: io_threads, plus Asio's resolver thread per io_context (started at the
 // first connection), plus rest_workers, plus a resolver thread per worker and REST origin
 // (started at its first request). Defaults (1 I/O thread, 2 REST workers, one origin): 6
-// threads for 1 or 1,000 accounts; standalone gateways take 4 per account
-// (tests/binance/hub_test.cpp counts /proc/self/task with 5 and 50 accounts). A standalone
+// threads whatever the account count (tests/binance/hub_test.cpp counts /proc/self/task: 6 for
+// 5 accounts and for 50); standalone gateways take 4 per account. A standalone
 // BinanceSpotGateway is a hub of one account on its own threads (gateway.hpp).
 //
 // Per account, unchanged from the gateway (gateway.hpp): orders over the WebSocket API while
 // its session is up, REST otherwise; the user-data stream by subscription; reconciliation at
 // start and after every reconnect; rate limits per account (REST headers, rateLimits).
 //
-// The cap (kMaxAccountsPerHub, HubConfig::max_accounts): 1,000 accounts per hub. Not the
-// threads (fixed) and not memory (~0.3 MB per account: its queues, pending-request table and
-// read buffer; hub_test measured 280 KiB) nor descriptors (one WebSocket connection per account;
-// REST connections are per worker): what binds is Binance's per-IP limits, which every account of a
-// runner shares: request weight 6,000 per minute and 300 WebSocket connections per 5 minutes per
-// IP. Coming up (or back after a venue-wide drop) costs an account one connection and ~30 weight
-// (time, account, open orders, session), so 1,000 accounts need ~5 minutes of the IP's weight
-// budget and more than 300 need more than one connection window: beyond ~1,000 a reconnect storm
-// takes longer than the venue's 5-minute windows. docs/BINANCE.md ("Many accounts").
+// The cap (kMaxAccountsPerHub, HubConfig::max_accounts): 300 accounts per hub. Not the
+// threads (fixed) nor memory (~0.3 MB per account: its queues, pending-request table and read
+// buffer; hub_test measured 280 KiB) nor descriptors (one WebSocket connection per account;
+// REST connections are per worker): what binds is Binance's per-IP limits, which every
+// account of a runner shares. The WebSocket API takes 300 connections per 5 minutes per IP,
+// and each account holds one session: with 300 accounts, a venue-wide drop (maintenance, a
+// network cut) is recovered within one such window, each account reconnected, logged on and
+// reconciled; with 1,000 it would take over 15 minutes, orders meanwhile on REST. Coming up
+// also costs each account ~30 request weight (time, account, open orders, session): 300
+// accounts spend ~9,000, 1.5 minutes of the IP's 6,000 per minute. More accounts: more
+// runners, on other IPs. docs/BINANCE.md ("Many accounts").
 //
 // Errors name the account ("account 7: ...") and never quote a key.
 // Thread-safety: add_account/remove_account/stop from one control thread (the runner's);
@@ -55,7 +57,7 @@
 
 namespace be::binance {
 
-inline constexpr std::size_t kMaxAccountsPerHub = 1000;
+inline constexpr std::size_t kMaxAccountsPerHub = 300;
 
 struct HubConfig {
   VenueId venue{};
