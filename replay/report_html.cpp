@@ -7,6 +7,7 @@
 
 #include "core/civil_time.hpp"
 #include "core/fixed_point.hpp"
+#include "core/markup.hpp"
 #include "replay/report.hpp"
 
 namespace be::engine {
@@ -17,29 +18,6 @@ constexpr std::size_t kMaxChartPoints = 1'000;  // per series; more is thinned e
 constexpr std::size_t kHtmlFillRows = 500;
 constexpr const char* kColours[] = {"#1f6feb", "#d1242f", "#1a7f37", "#9a6700",
                                     "#8250df", "#bf3989", "#0a7ea4", "#57606a"};
-
-std::string escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string fixed(double v, int decimals) {
   char b[48];
@@ -90,7 +68,7 @@ std::string svg_chart(const std::vector<Series>& series, double unit, std::strin
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 900 " + fixed(H, 0) +
                     "\" role=\"img\" "
                     "aria-label=\"" +
-                    escape(label) +
+                    escape_markup(label) +
                     "\" class=\"chart\">"
                     "<rect width=\"900\" height=\"" +
                     fixed(H, 0) + "\" fill=\"#fff\"/>";
@@ -117,16 +95,17 @@ std::string svg_chart(const std::vector<Series>& series, double unit, std::strin
            fixed(H - B, 0) + "\" y2=\"" + fixed(H - B + 5, 0) + "\" stroke=\"#57606a\"/>";
     const char* anchor = i == 0 ? "start" : i == 5 ? "end" : "middle";  // inside the chart
     svg += "<text x=\"" + fixed(x(t), 1) + "\" y=\"" + fixed(H - B + 20, 0) + "\" text-anchor=\"" +
-           anchor + "\" font-size=\"12\">" + escape(time_label(t, t1 - t0)) + "</text>";
+           anchor + "\" font-size=\"12\">" + escape_markup(time_label(t, t1 - t0)) + "</text>";
   }
   svg += "<line x1=\"" + fixed(L, 0) + "\" x2=\"" + fixed(L, 0) + "\" y1=\"" + fixed(T, 0) +
          "\" y2=\"" + fixed(H - B, 0) + "\" stroke=\"#57606a\"/><line x1=\"" + fixed(L, 0) +
          "\" x2=\"" + fixed(W - R, 0) + "\" y1=\"" + fixed(H - B, 0) + "\" y2=\"" +
          fixed(H - B, 0) + "\" stroke=\"#57606a\"/>";
   svg += "<text x=\"" + fixed(W / 2, 0) + "\" y=\"" + fixed(H - B + 38, 0) +
-         "\" text-anchor=\"middle\" font-size=\"12\">time (UTC), from " + escape(rfc3339_ns(t0)) +
-         "</text><text transform=\"translate(16 " + fixed((H - B) / 2, 0) +
-         ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">" + escape(label) + "</text>";
+         "\" text-anchor=\"middle\" font-size=\"12\">time (UTC), from " +
+         escape_markup(rfc3339_ns(t0)) + "</text><text transform=\"translate(16 " +
+         fixed((H - B) / 2, 0) + ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">" +
+         escape_markup(label) + "</text>";
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Series& s = series[i];
     const char* colour = kColours[i % std::size(kColours)];
@@ -143,7 +122,7 @@ std::string svg_chart(const std::vector<Series>& series, double unit, std::strin
                  ly = H - B + 60 + 18 * static_cast<double>(i / 4);
     svg += "<rect x=\"" + fixed(lx, 0) + "\" y=\"" + fixed(ly - 6, 0) +
            "\" width=\"14\" height=\"4\" fill=\"" + colour + "\"/><text x=\"" + fixed(lx + 18, 0) +
-           "\" y=\"" + fixed(ly, 0) + "\" font-size=\"12\">" + escape(s.name) + "</text>";
+           "\" y=\"" + fixed(ly, 0) + "\" font-size=\"12\">" + escape_markup(s.name) + "</text>";
   }
   return svg + "</svg>";
 }
@@ -180,7 +159,7 @@ std::string ReportBuilder::html(const Fold& fold) const {
       "svg.chart{width:100%;height:auto;max-width:900px}pre{background:#f6f8fa;padding:1em;"
       "white-space:pre-wrap;overflow-wrap:anywhere;max-height:30em;overflow:auto}</style>"
       "</head><body><h1>Backtest report</h1><p>" +
-      escape(rfc3339_ns(first_time_)) + " to " + escape(rfc3339_ns(last_time_)) +
+      escape_markup(rfc3339_ns(first_time_)) + " to " + escape_markup(rfc3339_ns(last_time_)) +
       " (event time, UTC). Money in the quote currency; returns over a capital of " +
       fixed(capital_, 2) +
       ". Sharpe and Sortino from returns per 60 s, annualised by sqrt(525600) (365 days of "
@@ -197,8 +176,8 @@ std::string ReportBuilder::html(const Fold& fold) const {
     const RatioSet r =
         risk_ratios(b.period_equity, capital_ * unit, static_cast<double>(b.drawdown.max_drawdown));
     const double span = static_cast<double>(last_time_ - first_time_);
-    h += "<tr><td>" + std::to_string(id) + ' ' + escape(b.name) + "</td><td>" + escape(b.symbol) +
-         "</td><td>" + std::to_string(b.trades) + "</td><td>" +
+    h += "<tr><td>" + std::to_string(id) + ' ' + escape_markup(b.name) + "</td><td>" +
+         escape_markup(b.symbol) + "</td><td>" + std::to_string(b.trades) + "</td><td>" +
          decimal_to_string(b.equity, scale()) + "</td><td>" +
          (capital_ > 0 ? fixed(100 * static_cast<double>(b.equity) / (capital_ * unit), 3) + "%"
                        : std::string("–")) +
@@ -249,7 +228,7 @@ std::string ReportBuilder::html(const Fold& fold) const {
   const std::uint64_t unlisted =
       fills_omitted_ + (fills_.size() > kHtmlFillRows ? fills_.size() - kHtmlFillRows : 0);
   if (unlisted) h += "<p>" + std::to_string(unlisted) + " more fills are not listed here.</p>";
-  return h + "<h2>Figures (JSON)</h2><pre id=\"report\">" + escape(report) +
+  return h + "<h2>Figures (JSON)</h2><pre id=\"report\">" + escape_markup(report) +
          "</pre></body></html>\n";
 }
 

@@ -54,8 +54,8 @@ durations=("setup $(mmss "$SECONDS")")
 #               simulators, replay, the engine, the control API, the notifier, integration.
 #   TSan:       the concurrent parts: rings, journal, network layer, engine, control API,
 #               integration.
-asan_binaries='core|journal|support|config|capture|integration|net|sim|replay|engine|api|notify'
-asan_labels='ring|journal|concurrency|core|record|integration|net|sim|replay|engine|api|notify'
+asan_binaries='script|core|journal|support|config|capture|integration|net|sim|replay|engine|api|notify'
+asan_labels='script|ring|journal|concurrency|core|record|integration|net|sim|replay|engine|api|notify'
 tsan_binaries='core|journal|support|config|capture|integration|net|engine|api|notify'
 tsan_labels='ring|journal|concurrency|integration|net|engine|api'
 long_running='crash|scale|soak'

@@ -31,6 +31,7 @@ CLOCK_ALLOWLIST=(
   "engine/durable_hold.cpp|the durable-release cadence"
   "engine/read_model.cpp|the published time"
   "engine/control.cpp|receive_time of a control command when it enters the ingress"
+  "engine/live.cpp|receive_time of live gateways' answers and order-channel changes, and the command time of the dry-run and venue-filter inputs it journals"
   "engine/disk_guard.cpp|the free-space look cadence, and receive_time of the disk-reserve commands it journals"
 )
 

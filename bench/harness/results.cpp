@@ -12,6 +12,7 @@
 
 #include "bench/harness/build_info.hpp"
 #include "core/json_config.hpp"
+#include "core/markup.hpp"
 
 namespace be::bench {
 namespace {
@@ -20,29 +21,6 @@ std::string trim(std::string s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   const auto e = s.find_last_not_of(" \t\r\n");
   return b == std::string::npos ? std::string{} : s.substr(b, e - b + 1);
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string or_unknown(std::string s) {
@@ -289,7 +267,7 @@ std::string to_svg(const std::vector<std::pair<std::string, const Histogram*>>& 
     << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   o << "<text x=\"" << kW / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">"
-    << xml_escape(title) << "</text>\n";
+    << escape_markup(title) << "</text>\n";
   // Grid and axis labels.
   for (int k = 0; k <= static_cast<int>(x_max); ++k) {
     const double x = px(k);
@@ -321,7 +299,7 @@ std::string to_svg(const std::vector<std::pair<std::string, const Histogram*>>& 
     const double ly = kTop + 16.0 * static_cast<double>(color);
     o << "<line x1=\"" << kLeft + pw + 10 << "\" y1=\"" << ly - 4 << "\" x2=\"" << kLeft + pw + 30
       << "\" y2=\"" << ly - 4 << "\" stroke=\"" << c << "\" stroke-width=\"2\"/>\n<text x=\""
-      << kLeft + pw + 34 << "\" y=\"" << ly << "\">" << xml_escape(name) << "</text>\n";
+      << kLeft + pw + 34 << "\" y=\"" << ly << "\">" << escape_markup(name) << "</text>\n";
     if (!h || h->count() == 0) continue;
     o << "<polyline fill=\"none\" stroke=\"" << c << "\" stroke-width=\"1.5\" points=\"";
     for (int step = 0; step * 0.02 < x_max; ++step) {

@@ -13,6 +13,9 @@
 //                                  examples/rsi.lua (its indicator update, the Lua call, the
 //                                  rule, and any order). Target: the script <= max(3x the
 //                                  built-in, 300 ns).
+//   ThousandRsiScriptBots          1,000 RSI script bots created and fed 240 bars: the
+//                                  heap held per bot all-in (bytes_per_bot, malloc's bytes
+//                                  in use). Target <= 64 KiB.
 //   RsiScript also reports lua_heap_bytes: the script's whole Lua heap after the run.
 //   Before timing, the script's orders over the whole series are compared with the built-in
 //   bot's (bar, side, quantity, flags): any difference fails the benchmark (SkipWithError).
@@ -21,6 +24,8 @@
 //   BE_SHARED_DATA=../shared/data build/release/bench/strategies/script_bench
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
+
+#include <malloc.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -54,8 +59,8 @@ const Series& series() {
   static const Series s = [] {
     Series out;
     if (const char* dir = std::getenv("BE_SHARED_DATA")) {
-      auto c = replay::load_candles(std::string(dir) +
-                                    "/candles-1m/BTCUSDT_2021-02-19_1week_1m.json");
+      auto c =
+          replay::load_candles(std::string(dir) + "/candles-1m/BTCUSDT_2021-02-19_1week_1m.json");
       if (c) {
         out.source = "BTCUSDT 1m week";
         out.bars = c->bars;
@@ -131,10 +136,10 @@ bots::InstrumentResolver resolver() {
 }
 
 std::unique_ptr<bots::Bot> make(const std::string& type, const std::string& parameters) {
-  auto created = bots::BotRegistry::builtin().create(
-      R"({"name":"b","symbol":"BTCUSDT","strategy":{"type":")" + type + R"(","parameters":)" +
-          parameters + "}}",
-      BotId{1}, resolver());
+  auto created =
+      bots::BotRegistry::builtin().create(R"({"name":"b","symbol":"BTCUSDT","strategy":{"type":")" +
+                                              type + R"(","parameters":)" + parameters + "}}",
+                                          BotId{1}, resolver());
   return created.has_value() ? std::move(created->bot) : nullptr;
 }
 
@@ -194,8 +199,12 @@ void per_bar(benchmark::State& state, std::unique_ptr<bots::Bot> (*factory)()) {
   state.SetLabel(series().source);
 }
 
-void RsiBuiltin(benchmark::State& state) { per_bar(state, &make_rsi_builtin); }
-void RsiScript(benchmark::State& state) { per_bar(state, &make_rsi_script); }
+void RsiBuiltin(benchmark::State& state) {
+  per_bar(state, &make_rsi_builtin);
+}
+void RsiScript(benchmark::State& state) {
+  per_bar(state, &make_rsi_script);
+}
 
 void ScriptOnTradeReadingIndicator(benchmark::State& state) {
   auto bot = make("script", R"({"source":)" +
@@ -225,7 +234,35 @@ void ScriptOnTradeReadingIndicator(benchmark::State& state) {
   state.SetLabel(series().source);
 }
 
+// 1,000 RSI script bots in one process, each fed four hours of bars (its state is then full
+// size): the heap they hold all-in (malloc's bytes in use: the Lua states, the bots, their
+// indicators) per bot. Target (issue 19): at most 64 KiB per bot.
+void ThousandRsiScriptBots(benchmark::State& state) {
+  constexpr int kBots = 1000;
+  double per_bot = 0;
+  for (auto _ : state) {
+    const std::size_t before = mallinfo2().uordblks;
+    std::vector<std::unique_ptr<bots::Bot>> bots;
+    bots.reserve(kBots);
+    for (int i = 0; i < kBots; ++i)
+      bots.push_back(make_rsi_script());
+    BenchContext ctx;
+    const auto& bars = series().bars;
+    for (auto& bot : bots) {
+      for (std::size_t i = 0; i < 240; ++i)
+        ctx.bar(*bot, bars[i], i);
+    }
+    per_bot = static_cast<double>(mallinfo2().uordblks - before) / kBots;
+    for (const auto& bot : bots) {
+      if (!bot->failure().empty()) state.SkipWithError(std::string(bot->failure()).c_str());
+    }
+  }
+  state.counters["bytes_per_bot"] = per_bot;
+  state.SetLabel(series().source);
+}
+
 BENCHMARK(ScriptOnTradeReadingIndicator);
+BENCHMARK(ThousandRsiScriptBots)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(RsiBuiltin);
 BENCHMARK(RsiScript);
 

@@ -4,6 +4,7 @@
 #include "core/codes.hpp"
 #include "core/fixed_point.hpp"
 #include "core/json_config.hpp"
+#include "core/markup.hpp"
 #include "core/names.hpp"
 
 namespace be::notify {
@@ -12,26 +13,9 @@ namespace {
 
 using config::append_json_string;  // the one JSON string escaper (core/json_config)
 
-// Telegram's HTML parse mode and Slack's mrkdwn both treat <, > and & as markup.
-std::string escape_markup(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '<':
-        out.append("&lt;");
-        break;
-      case '>':
-        out.append("&gt;");
-        break;
-      case '&':
-        out.append("&amp;");
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
+// Telegram's HTML parse mode and Slack's mrkdwn treat only <, > and & as markup.
+std::string escape_chat(std::string_view s) {
+  return escape_markup(s, MarkupQuotes::kKeep);
 }
 
 std::string decimal(std::int64_t value, int scale) {
@@ -213,9 +197,9 @@ std::string format_payload(const NotifyItem& item, Format format, std::string_vi
       // reader can match a duplicate by eye.
       std::string text = "<b>";
       text.append(title(item.n.kind)).append("</b>\n");
-      text.append(escape_markup(human_text(item))).append("\n<i>");
-      text.append(escape_markup(rfc3339_ns(item.time))).append(" · ");
-      text.append(escape_markup(key)).append("</i>");
+      text.append(escape_chat(human_text(item))).append("\n<i>");
+      text.append(escape_chat(rfc3339_ns(item.time))).append(" · ");
+      text.append(escape_chat(key)).append("</i>");
       std::string out = "{\"chat_id\":";
       append_json_string(out, telegram_chat_id);
       out.append(",\"text\":");
@@ -224,13 +208,13 @@ std::string format_payload(const NotifyItem& item, Format format, std::string_vi
       return out;
     }
     case Format::kSlack: {
-      const std::string line = escape_markup(human_text(item));
+      const std::string line = escape_chat(human_text(item));
       std::string fallback(title(item.n.kind));
       fallback.append(": ").append(line);
       std::string section = "*";
       section.append(title(item.n.kind)).append("*\n").append(line);
-      std::string context = escape_markup(rfc3339_ns(item.time));
-      context.append(" · ").append(escape_markup(key));
+      std::string context = escape_chat(rfc3339_ns(item.time));
+      context.append(" · ").append(escape_chat(key));
       std::string out = "{\"text\":";
       append_json_string(out, fallback);
       out.append(",\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":");

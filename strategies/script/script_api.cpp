@@ -99,26 +99,27 @@ struct Api {
     ctx(L).set_timer(static_cast<std::uint32_t>(id), deadline);
     return 0;
   }
-  static int now(lua_State* L) {
-    lua_pushinteger(L, ctx(L).now());
+  // bot.now(), bot.position(), ...: a context query of no arguments, pushed as Lua sees it.
+  static void push(lua_State* L, std::int64_t v) { lua_pushinteger(L, v); }
+  static void push(lua_State* L, bool v) { lua_pushboolean(L, v); }
+  template <auto read>
+  static int query(lua_State* L) {
+    push(L, read(ctx(L), self(L)));
     return 1;
   }
-  static int position(lua_State* L) {
-    lua_pushinteger(L, ctx(L).position(self(L).instrument()));
-    return 1;
-  }
-  static int available_quote(lua_State* L) {
-    lua_pushinteger(L, ctx(L).available_quote(self(L).instrument()));
-    return 1;
-  }
-  static int tradable(lua_State* L) {
-    lua_pushboolean(L, ctx(L).tradable(self(L).instrument()));
-    return 1;
-  }
-  static int active(lua_State* L) {
-    lua_pushboolean(L, self(L).active(ctx(L).now()));
-    return 1;
-  }
+  static constexpr auto kNow = [](bots::BotContext& c, ScriptBot&) { return c.now(); };
+  static constexpr auto kPosition = [](bots::BotContext& c, ScriptBot& b) {
+    return c.position(b.instrument());
+  };
+  static constexpr auto kAvailableQuote = [](bots::BotContext& c, ScriptBot& b) {
+    return c.available_quote(b.instrument());
+  };
+  static constexpr auto kTradable = [](bots::BotContext& c, ScriptBot& b) {
+    return c.tradable(b.instrument());
+  };
+  static constexpr auto kActive = [](bots::BotContext& c, ScriptBot& b) {
+    return b.active(c.now());
+  };
 
   // bot.indicator("rsi:14") at load: a handle for bot.value; fed every closed bar of the
   // bot's timeframe before on_bar runs.
@@ -221,11 +222,11 @@ void push_bot_table(lua_State* L, const bots::InstrumentInfo& info,
                                             {"limit", &Api::limit},
                                             {"cancel", &Api::cancel},
                                             {"set_timer", &Api::set_timer},
-                                            {"now", &Api::now},
-                                            {"position", &Api::position},
-                                            {"available_quote", &Api::available_quote},
-                                            {"tradable", &Api::tradable},
-                                            {"active", &Api::active},
+                                            {"now", &Api::query<Api::kNow>},
+                                            {"position", &Api::query<Api::kPosition>},
+                                            {"available_quote", &Api::query<Api::kAvailableQuote>},
+                                            {"tradable", &Api::query<Api::kTradable>},
+                                            {"active", &Api::query<Api::kActive>},
                                             {"indicator", &Api::indicator},
                                             {"value", &Api::value},
                                             {"condition", &Api::condition},

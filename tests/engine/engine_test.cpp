@@ -24,6 +24,7 @@
 #include "engine/engine_impl.hpp"
 #include "engine/fold.hpp"
 #include "journal/reader.hpp"
+#include "tests/engine/allocation_probe.hpp"
 #include "tests/engine/engine_fixture.hpp"
 #include "tests/support/alloc_counter.hpp"
 
@@ -197,29 +198,8 @@ TEST_P(EngineTopologyTest, shouldNotAllocateOnThePerInputPathAfterWarmUp) {
   TempDir dir;
   EngineConfig config = test_config(dir.path);
   config.topology = GetParam();
-  config.idle = "yield";
-  config.tick_interval = 3'600'000'000'000;
-  config.publish_interval = 3'600'000'000'000;
-  config.snapshot_interval = 3'600'000'000'000;
-  config.snapshot_every_inputs = 1'000'000'000;
-  struct CountingProbe final : LatencyProbe {
-    std::atomic<bool> measuring{false};
-    // The finishing thread only. A delta counts only between two measured inputs: what ran
-    // on the thread before the window (the warm-up drain's publish) is not an input's.
-    bool previous_measured = false;
-    std::uint64_t last = 0, allocations = 0, inputs = 0, answers = 0;
-    void on_input(const StageTimes& t) noexcept override {
-      const std::uint64_t now = test::thread_allocation_count();
-      const bool measured = measuring.load(std::memory_order_acquire);
-      if (measured && previous_measured) {
-        allocations += now - last;
-        ++inputs;
-        if (t.type == EventType::kOrderUpdate) ++answers;
-      }
-      previous_measured = measured;
-      last = test::thread_allocation_count();
-    }
-  } probe;
+  quiet_housekeeping(config);
+  AllocationProbe probe;
   auto engine = open_engine(config);
   ASSERT_TRUE(engine);
   engine->set_latency_probe(&probe);
