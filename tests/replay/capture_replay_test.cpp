@@ -221,11 +221,10 @@ TEST(CaptureReplay, shouldReportEveryBotWithItsRatiosChartsAndFillsInASelfContai
   }
   // The page: a chart with axes, UTC time labels and a legend per series; the bot's name
   // escaped; the JSON wrapped inside the page; nothing loaded from anywhere else.
-  for (const char* part :
-       {"<svg xmlns=\"http://www.w3.org/2000/svg\"", "time (UTC), from 2023-11-14",
-        ">22:13</text>", "bot 1 idle &lt;rsi&gt;", "buy and hold BTCUSDT", "<table id=\"bots\">",
-        "<table id=\"monthly\">", "<table id=\"fills\">", "overflow-wrap:anywhere",
-        "sqrt(525600)"}) {
+  for (const char* part : {"<svg xmlns=\"http://www.w3.org/2000/svg\"",
+                           "time (UTC), from 2023-11-14", ">22:13</text>", "bot 1 idle &lt;rsi&gt;",
+                           "buy and hold BTCUSDT", "<table id=\"bots\">", "<table id=\"monthly\">",
+                           "<table id=\"fills\">", "overflow-wrap:anywhere", "sqrt(525600)"}) {
     EXPECT_NE(r.html.find(part), std::string::npos) << part;
   }
   EXPECT_EQ(r.html.find("idle <rsi>"), std::string::npos);
