@@ -35,8 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static Context ctx;
   std::string json = R"({"name":"f","symbol":"BTCUSDT","strategy":{"type":"script",)"
                      R"("parameters":{"instruction_budget":20000,"memory_kib":256,"source":)";
-  be::config::append_json_string(json,
-                                 std::string_view(reinterpret_cast<const char*>(data), size));
+  be::config::append_json_string(json, std::string_view(reinterpret_cast<const char*>(data), size));
   json += "}}}";
   const auto resolve = [](std::string_view, std::string_view) { return &ctx.info; };
   auto created = be::bots::BotRegistry::builtin().create(json, be::BotId{1}, resolve);
