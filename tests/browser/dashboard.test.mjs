@@ -21,22 +21,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/free_port.mjs';
+import { args, skip } from '../support/node_test.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.BE_CHROMIUM || '/usr/bin/chromium';
 const STEP_MS = 20000;  // one step's deadline; the whole test is bounded by ctest's TIMEOUT
-
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  process.exit(77);
-}
-
-function args() {
-  const out = {};
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i += 2) out[a[i].replace(/^--/, '')] = a[i + 1];
-  return out;
-}
 
 // ---- the engine under test -----------------------------------------------------------------
 

@@ -15,22 +15,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { args, skip } from '../support/node_test.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.BE_CHROMIUM || '/usr/bin/chromium';
 const BROWSER_TESTS = path.join(HERE, '..', 'browser');
-
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  process.exit(77);
-}
-
-function args() {
-  const out = {};
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i += 2) out[a[i].replace(/^--/, '')] = a[i + 1];
-  return out;
-}
 
 function run(bin, argv, cwd) {
   const r = spawnSync(bin, argv, { cwd, encoding: 'utf8' });
