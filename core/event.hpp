@@ -99,10 +99,16 @@ static_assert(sizeof(EventHeader) == 32);
 inline constexpr std::size_t kEventSize = 128;
 inline constexpr std::size_t kPayloadCapacity = kEventSize - sizeof(EventHeader);
 
-// A payload struct: trivially copyable, fits, and names its type code and layout version.
+// A payload struct: trivially copyable, fits, names its type code and layout version, and has
+// no implicit padding. Event::make copies the struct's bytes whole into the journal and every
+// state hash reads them, so a padding byte (whatever the stack held) would make two runs of the
+// same inputs differ; reserved bytes are named fields that start at zero.
+template <class P>
+inline constexpr bool kNoImplicitPadding = std::has_unique_object_representations_v<P>;
+
 template <class P>
 concept EventPayload = std::is_trivially_copyable_v<P> && std::is_standard_layout_v<P> &&
-                       sizeof(P) <= kPayloadCapacity&& requires {
+                       kNoImplicitPadding<P> && sizeof(P) <= kPayloadCapacity&& requires {
   { P::kType } -> std::convertible_to<EventType>;
   { P::kVersion } -> std::convertible_to<std::uint16_t>;
 };
@@ -268,6 +274,7 @@ struct Connectivity {
   std::uint64_t expected_sequence = 0;      // for kGap: what was expected and what came
   std::uint64_t received_sequence = 0;
   AccountId account = kNoAccount;  // kOrders: whose channel (kNoAccount: every account)
+  std::uint32_t reserved = 0;      // was implicit tail padding: journaled bytes must be set
 };
 
 // A timer input. owner kNoBot is the engine's clock tick: the sequencer stamps one at a
@@ -498,6 +505,12 @@ struct Signal {
   double lhs = 0;
   double rhs = 0;
 };
+// The trait rejects any struct holding a double, whatever its layout; Signal's fields add up to
+// its size, so it has no padding.
+template <>
+inline constexpr bool kNoImplicitPadding<Signal> = sizeof(Signal) ==
+                                                   sizeof(BotId) + 3 * sizeof(std::uint32_t) +
+                                                       sizeof(Nanos) + 2 * sizeof(double);
 
 enum class NotificationKind : std::uint8_t {
   kTrade = 1,     // a fill (value1 price, value2 quantity, side in `side`)

@@ -68,16 +68,20 @@ class MockVenue::WsRouter final : public srv::WsHandler {
     auto upgrade = exchange.handler().upgrade(request);
     inner_ = std::move(upgrade.handler);
     bound_ = &exchange;
-    if (!inner_) {  // the account refuses handshakes (an armed fault): as a refused upgrade
-      ws_->close_abrupt();
+    const auto ws = ws_.lock();
+    if (!ws) return false;  // the connection is already gone
+    if (!inner_) {          // the account refuses handshakes (an armed fault): as a refused upgrade
+      ws->close_abrupt();
       return false;
     }
-    inner_->on_start(ws_);
+    inner_->on_start(ws);
     return true;
   }
 
   MockVenue& venue_;
-  std::shared_ptr<srv::WebSocket> ws_;
+  // Weak: the connection owns this handler, so a strong pointer back would be a cycle that
+  // outlives a server stopped before the connection's close was seen (ASan reports the leak).
+  std::weak_ptr<srv::WebSocket> ws_;
   std::shared_ptr<srv::WsHandler> inner_;
   MockExchange* bound_ = nullptr;
   bool bound_by_key_ = false;
