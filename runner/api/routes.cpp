@@ -8,6 +8,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "runner/api/bot_query.hpp"
 #include "runner/api/openapi.hpp"
 #include "runner/api/routes.hpp"
 #include "runner/api/templates.hpp"
@@ -246,16 +247,25 @@ struct Router::Handlers {
     return json_response(200, std::move(w).str());
   }
 
+  // One page of the caller's bots (bot_query.hpp: limit, cursor, filters, sort=pnl).
   static HttpResponse bots(Router& r, Call& call) {
+    const auto query = parse_bot_query(call.request.target, *call.model, call.user->admin);
+    if (!query) {
+      return error_response(query.error().status,
+                            query.error().status == 403 ? "forbidden" : "bad_request",
+                            query.error().message);
+    }
+    const BotPage page = select_bots(*call.model, *query, call.user->id, call.user->admin);
     JsonWriter w;
     w.begin_object().key("bots").begin_array();
-    for (const BotView& b : call.model->bots) {
-      if (!call.sees(b)) continue;
+    for (const BotView* b : page.bots) {
       w.begin_object();
-      write_bot_fields(w, b, r.owner_name(call.model.get(), b.owner));
+      write_bot_fields(w, *b, r.owner_name(call.model.get(), b->owner));
       w.end_object();
     }
-    w.end_array().end_object();
+    w.end_array();
+    if (!page.next_cursor.empty()) w.field("next_cursor", page.next_cursor);
+    w.end_object();
     return json_response(200, std::move(w).str());
   }
 
