@@ -49,6 +49,10 @@ Nanos file_time_nanos(fs::file_time_type t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
 }
 
+// POST /api/v1/bots/bulk: items per request (the body limit, api.max_body_bytes, may bound
+// it first).
+constexpr std::size_t kBulkMaxBots = 1000;
+
 HttpResponse missing_config() {
   return errors_response({{"", "the request body must be a bot config (JSON object)"}});
 }
@@ -275,6 +279,38 @@ struct Router::Handlers {
                             "no such bot");
   }
 
+  // Many creates in one request (rate-counted once): each item goes to the engine as a single
+  // create would, and the answer holds, per item in order, the status and body that single
+  // create would have answered (docs/API.md "Creating many bots").
+  static HttpResponse bots_bulk(Router& r, Call& call) {
+    auto parsed = config::parse(call.request.body);
+    if (!parsed) return errors_response({{"", "invalid JSON: " + parsed.error()}});
+    const config::Value* list =
+        parsed->kind == config::Value::Kind::kObject ? parsed->find("bots") : nullptr;
+    if (list == nullptr || list->kind != config::Value::Kind::kArray || list->items.empty()) {
+      return errors_response({{"bots", "the body must be {\"bots\": [bot config, ...]}"}});
+    }
+    if (list->items.size() > kBulkMaxBots) {
+      return errors_response(
+          {{"bots", "at most " + std::to_string(kBulkMaxBots) + " bots per request (" +
+                        std::to_string(list->items.size()) + " given)"}});
+    }
+    JsonWriter w;
+    std::size_t created = 0;
+    w.begin_object().key("results").begin_array();
+    for (const config::Value& item : list->items) {
+      const HttpResponse one =
+          item.kind == config::Value::Kind::kObject
+              ? command_response(r.engine_.create_bot(call.user->id, config::to_json(item)), 201,
+                                 "no such bot")
+              : missing_config();
+      created += one.status == 201;
+      w.begin_object().field("status", one.status).key("answer").raw(one.body).end_object();
+    }
+    w.end_array().field("created", created).end_object();
+    return json_response(200, std::move(w).str());
+  }
+
   static HttpResponse bot(Router& r, Call& call) {
     const BotView* bot = visible_bot(call);
     if (bot == nullptr) return no_bot(call);
@@ -440,6 +476,7 @@ std::span<const Router::Route> Router::route_table() {
       {"GET", "/api/v1/me", Needs::kUser, &H::me},
       {"GET", "/api/v1/templates", Needs::kUser, &H::templates},
       {"POST", "/api/v1/bots/validate", Needs::kUser, &H::validate},
+      {"POST", "/api/v1/bots/bulk", Needs::kModel, &H::bots_bulk},
       {"GET", "/api/v1/kill-switch", Needs::kModel, &H::kill_switch_get},
       {"POST", "/api/v1/kill-switch", Needs::kUser, &H::kill_switch_set},
       {"GET", "/api/v1/reports", Needs::kUser, &H::reports},

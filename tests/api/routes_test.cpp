@@ -40,6 +40,17 @@ class RoutesTest : public ::testing::Test {
   Router router_;
 };
 
+// `parts` appear in `text` in this order, the first at its start and the last at its end.
+bool in_order(std::string_view text, std::initializer_list<std::string_view> parts) {
+  std::size_t at = 0;
+  for (const std::string_view part : parts) {
+    const std::size_t found = text.find(part, at);
+    if (found == std::string_view::npos || (at == 0 && found != 0)) return false;
+    at = found + part.size();
+  }
+  return at == text.size();
+}
+
 bool says(const HttpResponse& r, std::string_view text) {
   return r.body.find(text) != std::string::npos;
 }
@@ -94,6 +105,69 @@ TEST_F(RoutesTest, shouldCheckTheTokenBeforeTheMethodAndTheRoute) {
       router_.handle(HttpRequest{"GET", "/api/v1/health", {}, {}}, std::chrono::steady_clock::now())
           .status,
       200);
+}
+
+// GET /api/v1/bots' pages through the router: next_cursor leads to the rest, absent at the
+// end; a bad parameter is a 400 that names it and is counted with the other 400s.
+TEST_F(RoutesTest, shouldPageTheBotListAndRefuseABadParameterAsACountedBadRequest) {
+  for (int i = 0; i < 3; ++i)
+    bot_path();
+  const HttpResponse first = call("GET", "/api/v1/bots?limit=2");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto at = first.body.find("\"next_cursor\":\"");
+  ASSERT_NE(at, std::string::npos) << first.body;
+  const std::string cursor = first.body.substr(at + 15, first.body.find('"', at + 15) - at - 15);
+  const HttpResponse rest = call("GET", "/api/v1/bots?limit=2&cursor=" + cursor);
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  EXPECT_FALSE(says(rest, "next_cursor")) << rest.body;
+  EXPECT_TRUE(says(rest, "\"id\":2")) << rest.body;
+  EXPECT_FALSE(says(rest, "\"id\":1,")) << rest.body;
+
+  const std::uint64_t before = stats_.status_count(400);
+  const HttpResponse bad = call("GET", "/api/v1/bots?limit=-5");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_TRUE(says(bad, "bad_request")) << bad.body;
+  EXPECT_TRUE(says(bad, "limit must be a whole number from 1 to 1000")) << bad.body;
+  EXPECT_EQ(stats_.status_count(400), before + 1);
+  const HttpResponse owner = call("GET", "/api/v1/bots?owner=bob");
+  EXPECT_EQ(owner.status, 403);
+  EXPECT_TRUE(says(owner, "forbidden")) << owner.body;
+}
+
+// POST /api/v1/bots/bulk: per item, in order, the status and answer a single create gives;
+// one request against the rate; over the item cap or not a list: 422 and nothing created.
+TEST_F(RoutesTest, shouldCreateManyBotsInOneRequestAnsweringPerItem) {
+  const std::string bad_config = R"({"name":"x","symbol":"BTCUSDT","timeframe":"15m",)"
+                                 R"("strategy":{"type":"nope"}})";
+  const std::string body = "{\"bots\": [" + std::string(kRsiConfig) + "," + bad_config + ",7," +
+                           std::string(kRsiConfig) + "]}";
+  const std::uint64_t requests = stats_.requests.load();
+  const HttpResponse r = call("POST", "/api/v1/bots/bulk", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(stats_.requests.load(), requests + 1);
+  EXPECT_TRUE(
+      in_order(r.body, {R"({"results":[{"status":201,"answer":{"id":0,"sequence":)",
+                        R"(}},{"status":422,"answer":{"errors":[{"field":"strategy.type",)",
+                        R"x(]}},{"status":422,"answer":{"errors":[{"field":"","message":)x"
+                        R"x("the request body must be a bot config (JSON object)"}]}},)x",
+                        R"({"status":201,"answer":{"id":1,"sequence":)", R"(}}],"created":2})"}))
+      << r.body;
+  // The same error a single create gives.
+  const HttpResponse single = call("POST", "/api/v1/bots", bad_config);
+  EXPECT_EQ(single.status, 422);
+  EXPECT_NE(r.body.find(single.body), std::string::npos) << single.body;
+
+  std::string many = "{\"bots\": [";
+  for (int i = 0; i < 1001; ++i)
+    many += std::string(i ? "," : "") + "{}";
+  const HttpResponse over = call("POST", "/api/v1/bots/bulk", many + "]}");
+  EXPECT_EQ(over.status, 422);
+  EXPECT_TRUE(says(over, "at most 1000 bots per request (1001 given)")) << over.body;
+  for (std::string_view not_a_list : {"[]", "{\"bots\": []}", "{\"bots\": {}}", "nope"})
+    EXPECT_EQ(call("POST", "/api/v1/bots/bulk", not_a_list).status, 422) << not_a_list;
+  const HttpResponse list = call("GET", "/api/v1/bots");
+  EXPECT_TRUE(in_order(list.body, {R"({"bots":[{"id":0,)", R"(},{"id":1,)", "}]}"})) << list.body;
+  EXPECT_FALSE(says(list, "\"id\":2")) << list.body;
 }
 
 }  // namespace
