@@ -169,7 +169,9 @@ struct DirectWsSession::Impl {
       }
     }
   }
-  void unlock() noexcept { locked.store(false, std::memory_order_release); }
+  void unlock() noexcept {
+    locked.store(false, std::memory_order_release);
+  }
 
   // Releases the socket and TLS state (under the lock, or before start()).
   void drop_locked() noexcept {
@@ -469,6 +471,9 @@ bool DirectWsSession::connect(const DirectWsConfig& config, std::string* error) 
     if (auto e = detail::prepare_client_session(s.ssl, u.host, config.tls.verify_peer)) {
       return fail(*e);
     }
+    // TLS 1.2 (AES-GCM): OpenSSL 3's TLS 1.3 record layer re-initialises its cipher for every
+    // record, mallocs included; 1.2's AEAD records are sealed in place. Venues serve both.
+    SSL_set_max_proto_version(s.ssl, TLS1_2_VERSION);
     BIO* bio = BIO_new(socket_method());
     BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(s.fd)));
     SSL_set_bio(s.ssl, bio, bio);

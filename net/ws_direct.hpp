@@ -55,7 +55,7 @@ struct DirectWsConfig {
 };
 
 struct DirectWsHandlers {
-  std::function<void(std::string_view text)> on_text;  // one complete text message
+  std::function<void(std::string_view text)> on_text;   // one complete text message
   std::function<void(std::string_view why)> on_closed;  // once per start()ed connection
 };
 

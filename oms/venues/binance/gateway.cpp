@@ -298,6 +298,7 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.hot_committed = c.hot_committed.load();
   out.hot_fallbacks = c.hot_fallbacks.load();
   out.order_session_connects = c.order_session_connects.load();
+  out.order_session_answers = c.order_session_answers.load();
   out.session_refusals = c.session_refusals.load();
   out.requests = c.requests.load();
   out.retries = c.retries.load();

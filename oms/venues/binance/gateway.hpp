@@ -130,7 +130,8 @@ struct GatewayStats {
   std::uint64_t hot_committed = 0;      // of those, would block: finished by the I/O thread
   std::uint64_t hot_fallbacks = 0;      // order session busy or down: the queued write instead
   std::uint64_t order_session_connects = 0;
-  std::uint64_t session_refusals = 0;   // logon or subscription refused by the venue
+  std::uint64_t order_session_answers = 0;  // answers read on the order session
+  std::uint64_t session_refusals = 0;       // logon or subscription refused by the venue
   std::uint64_t requests = 0;
   std::uint64_t retries = 0;
   std::uint64_t time_resyncs = 0;

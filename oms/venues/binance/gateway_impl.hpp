@@ -168,7 +168,8 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
         time_resyncs{0}, rate_waits{0}, rate_limited{0}, banned{0}, malformed{0},
         stream_connects{0}, reconciliations{0}, query_failures{0}, ws_api_orders{0},
         ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0}, foreign_orders{0},
-        hot_writes{0}, hot_committed{0}, hot_fallbacks{0}, order_session_connects{0};
+        hot_writes{0}, hot_committed{0}, hot_fallbacks{0}, order_session_connects{0},
+        order_session_answers{0};
   } counters;
 
   // ---- time -------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
   bool end_ws_request(PendingRequest& slot, std::atomic<std::uint64_t>& sent);
   bool write_frame(std::string_view frame);  // the user-data session's queued write
   bool write_order(PendingRequest& slot, std::string_view frame);  // hot, else queued
-  void add_auth(WsApiRequest& r);            // timestamp, recvWindow and, for HMAC, apiKey
+  void add_auth(WsApiRequest& r);  // timestamp, recvWindow and, for HMAC, apiKey
   void on_ws_frame(const net::Frame& frame);
   void on_ws_status(const Event& e);
   void on_answer(const WsApiAnswer& answer);

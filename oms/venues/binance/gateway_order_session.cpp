@@ -29,8 +29,9 @@ Nanos BinanceSpotGateway::Impl::keep_order_session() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
   };
   const auto failed = [&] {
-    order_backoff = order_backoff == 0 ? to_ns(config.reconnect_delay)
-                                       : std::min(order_backoff * 2, to_ns(config.max_reconnect_delay));
+    order_backoff = order_backoff == 0
+                        ? to_ns(config.reconnect_delay)
+                        : std::min(order_backoff * 2, to_ns(config.max_reconnect_delay));
     order_retry_at = monotonic_now() + order_backoff;
     return order_retry_at;
   };
@@ -80,6 +81,7 @@ void BinanceSpotGateway::Impl::on_order_session_text(std::string_view text) {
     case MessageParser::WsKind::kAnswer:
       observe_rate_limits(answer);
       take_order_answer(answer, order_ring);
+      counters.order_session_answers.fetch_add(1, std::memory_order_relaxed);
       break;
     case MessageParser::WsKind::kEvent:  // no subscription here: nothing to take
       break;
@@ -91,11 +93,12 @@ void BinanceSpotGateway::Impl::on_order_session_text(std::string_view text) {
 
 void BinanceSpotGateway::Impl::on_order_session_closed(std::string_view) {
   sweep_unanswered(true, order_ring);
-  if (running.load()) wake_worker();  // the REST side opens it again (and settles what the sweep handed it)
+  if (running.load())
+    wake_worker();  // the REST side opens it again (and settles what the sweep handed it)
 }
 
 void BinanceSpotGateway::inject_order_session_fault(net::DirectWsSession::Fault fault,
-                                                   int count) noexcept {
+                                                    int count) noexcept {
   impl_->order_session.inject(fault, count);
 }
 

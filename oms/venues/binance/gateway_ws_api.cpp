@@ -209,7 +209,8 @@ void BinanceSpotGateway::Impl::on_ws_status(const Event& e) {
 void BinanceSpotGateway::Impl::sweep_unanswered(bool of_order_session, SpscRing<Work>& to_rest) {
   for (PendingRequest& slot : in_flight) {
     std::uint64_t id = slot.id.load(std::memory_order_acquire);
-    if (id == 0 || (slot.on_order_session.load(std::memory_order_relaxed) != 0) != of_order_session) {
+    if (id == 0 ||
+        (slot.on_order_session.load(std::memory_order_relaxed) != 0) != of_order_session) {
       continue;
     }
     const bool is_cancel = slot.is_cancel;
@@ -327,8 +328,8 @@ void BinanceSpotGateway::Impl::on_session_answer(const WsApiAnswer& a, bool logo
   wake_worker();
 }
 
-void BinanceSpotGateway::Impl::on_order_answer(const PendingRequest& request,
-                                               const WsApiAnswer& a, SpscRing<Work>& to_rest) {
+void BinanceSpotGateway::Impl::on_order_answer(const PendingRequest& request, const WsApiAnswer& a,
+                                               SpscRing<Work>& to_rest) {
   Work w;
   w.now = venue_now();
   if (!request.is_cancel) {
