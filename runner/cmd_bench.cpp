@@ -283,7 +283,7 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   eng.set_latency_probe(nullptr);
   eng.stop();
   if (live_sim) {
-    std::fputs(bench::describe_gateway(live_sim->gateway_stats()).c_str(), stdout);
+    std::fputs(live_sim->report().c_str(), stdout);
     live_sim->stop();
   }
   if (!drained) std::fprintf(stderr, "botengine bench: the engine did not drain within 30 s\n");

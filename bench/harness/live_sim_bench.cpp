@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "bench/harness/engine_fixture.hpp"
+#include "bench/harness/histogram.hpp"
 #include "engine/format.hpp"
 #include "net/server/tls_identity.hpp"
+#include "oms/venues/binance/gateway.hpp"
 #include "sim/binance/sim_venue.hpp"
 #include "sim/sim_server.hpp"
 
@@ -60,6 +62,42 @@ bool wait_until(Pred done) {
   return done();
 }
 
+// The gateway as the engine sees it, with the time each submit() takes on the engine's thread
+// recorded (allocation-free).
+class TimedVenue final : public oms::Venue {
+ public:
+  explicit TimedVenue(oms::Venue& inner) : inner_(inner) {}
+  std::string_view name() const noexcept override { return inner_.name(); }
+  void submit(const OrderNew& order, Nanos now) noexcept override {
+    const Nanos start = monotonic_now();
+    inner_.submit(order, now);
+    submit_ns.record(monotonic_now() - start);
+  }
+  void cancel(const OrderCancel& cancel, Nanos now) noexcept override {
+    inner_.cancel(cancel, now);
+  }
+  void query_order(BotId bot, InstrumentId instrument, SequenceNumber sequence,
+                   Nanos now) noexcept override {
+    inner_.query_order(bot, instrument, sequence, now);
+  }
+  void request_balances(AccountId account, Nanos now) noexcept override {
+    inner_.request_balances(account, now);
+  }
+  void query_open_orders(AccountId account, Nanos now) noexcept override {
+    inner_.query_open_orders(account, now);
+  }
+  Histogram submit_ns;  // the engine's thread only; read after the engine stopped
+
+ private:
+  oms::Venue& inner_;
+};
+
+std::string micros(std::uint64_t ns) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f us", static_cast<double>(ns) / 1000.0);
+  return text;
+}
+
 }  // namespace
 
 struct LiveSimBench::Impl {
@@ -70,6 +108,7 @@ struct LiveSimBench::Impl {
   std::unique_ptr<binance::mock::MockVenue> venue;
   std::unique_ptr<sim::SimServer> server;
   std::unique_ptr<binance::BinanceSpotGateway> gateway;
+  std::unique_ptr<TimedVenue> timed;
 };
 
 Expected<std::unique_ptr<LiveSimBench>, std::string> LiveSimBench::start_venue(
@@ -163,7 +202,8 @@ Expected<bool, std::string> LiveSimBench::connect(engine::Engine& engine,
   if (auto started = s.gateway->start(); !started) {
     return Unexpected("live-sim: gateway: " + started.error());
   }
-  gateway_.store(s.gateway.get(), std::memory_order_release);
+  s.timed = std::make_unique<TimedVenue>(*s.gateway);
+  venue_.store(s.timed.get(), std::memory_order_release);
   const auto channel_up = [&] {
     const auto m = engine.read_model();
     const engine::AccountView* a = m ? m->find_account(account_) : nullptr;
@@ -185,23 +225,25 @@ Expected<bool, std::string> LiveSimBench::connect(engine::Engine& engine,
 }
 
 oms::Venue* LiveSimBench::venue(AccountId account) noexcept {
-  return account == account_ ? gateway_.load(std::memory_order_acquire) : nullptr;
+  return account == account_ ? venue_.load(std::memory_order_acquire) : nullptr;
 }
 
-binance::GatewayStats LiveSimBench::gateway_stats() const {
-  return impl_->gateway ? impl_->gateway->stats() : binance::GatewayStats{};
-}
-
-std::string describe_gateway(const binance::GatewayStats& g) {
+std::string LiveSimBench::report() const {
+  if (!impl_->gateway || !impl_->timed) return {};
+  const binance::GatewayStats g = impl_->gateway->stats();
+  const Histogram& h = impl_->timed->submit_ns;
   return "gateway: " + std::to_string(g.hot_writes) + " written from the engine's thread (" +
          std::to_string(g.hot_committed) + " would block), " + std::to_string(g.hot_fallbacks) +
          " queued (order session busy or down), " + std::to_string(g.orders_sent) + " over REST, " +
-         std::to_string(g.rate_limited) + " rate-limited\n";
+         std::to_string(g.rate_limited) + " rate-limited\n" +
+         "submit on the engine's thread (frame, try-lock, SSL_write), " +
+         std::to_string(h.count()) + " orders: p50 " + micros(h.percentile(50)) + ", p99 " +
+         micros(h.percentile(99)) + ", max " + micros(h.max()) + "\n";
 }
 
 void LiveSimBench::stop() {
   if (!impl_) return;
-  gateway_.store(nullptr, std::memory_order_release);
+  venue_.store(nullptr, std::memory_order_release);
   if (impl_->gateway) impl_->gateway->stop();
   if (impl_->venue) impl_->venue->stop();
   if (impl_->server) impl_->server->stop();

@@ -25,7 +25,7 @@
 #include "core/expected.hpp"
 #include "engine/engine.hpp"
 #include "engine/live_venues.hpp"
-#include "oms/venues/binance/gateway.hpp"
+#include "oms/venue.hpp"
 
 namespace be::bench {
 
@@ -41,7 +41,10 @@ class LiveSimBench final : public engine::LiveVenues {
   // (engine_fixture.hpp's bot_config_json), started. Each step at most 10 s.
   Expected<bool, std::string> connect(engine::Engine& engine, const engine::EngineConfig& config,
                                       std::size_t bots);
-  binance::GatewayStats gateway_stats() const;
+  // After the run: the gateway's counts (orders written from the engine's thread, would
+  // block, queued fallbacks, over REST) and how long the engine's thread spent in submit()
+  // (the frame built, the order session's try-lock, SSL_write), as lines of text.
+  std::string report() const;
   void stop();
 
   oms::Venue* venue(AccountId account) noexcept override;
@@ -50,12 +53,8 @@ class LiveSimBench final : public engine::LiveVenues {
   LiveSimBench() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::atomic<oms::Venue*> gateway_{nullptr};
+  std::atomic<oms::Venue*> venue_{nullptr};  // the timed gateway, once connected
   AccountId account_{};
 };
-
-// One line of the gateway's counts after a run: orders written from the engine's thread, of
-// those would-block, the queued fallbacks, REST orders, rate-limit answers.
-std::string describe_gateway(const binance::GatewayStats& stats);
 
 }  // namespace be::bench
