@@ -160,12 +160,19 @@ struct DirectWsSession::Impl {
 
   explicit Impl(DirectWsSession& s) : self(s) { rx.resize(64 * 1024); }
 
+  // The reader's and the owner's lock: the writer holds it for one SSL_write, so a short spin;
+  // past that (the writer was preempted) the core goes to someone else.
   void lock() noexcept {
-    while (locked.exchange(true, std::memory_order_acquire)) {
+    for (int spins = 0; locked.exchange(true, std::memory_order_acquire); ++spins) {
       while (locked.load(std::memory_order_relaxed)) {
+        if (spins < 64) {
 #if defined(__x86_64__)
-        __builtin_ia32_pause();
+          __builtin_ia32_pause();
 #endif
+          ++spins;
+        } else {
+          std::this_thread::yield();
+        }
       }
     }
   }
