@@ -158,7 +158,7 @@ struct DirectWsSession::Impl {
   std::atomic<int> forced_busy{0}, forced_would_block{0};
   std::atomic<std::uint64_t> committed{0};
 
-  explicit Impl(DirectWsSession& s) : self(s) { rx.resize(64 * 1024); }
+  explicit Impl(DirectWsSession& s) : self(s) { rx.resize(16 * 1024); }  // grows if needed
 
   // The reader's and the owner's lock: the writer holds it for one SSL_write, so a short spin;
   // past that (the writer was preempted) the core goes to someone else.
