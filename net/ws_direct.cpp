@@ -192,14 +192,19 @@ struct DirectWsSession::Impl {
     unanswered_since.store(0, std::memory_order_relaxed);
   }
 
+  // An SSL_write or SSL_read result: >0 bytes; 0 would block (in either direction: TLS may
+  // need to read to write, or the reverse); -1 failed.
+  long ssl_outcome(int n) const noexcept {
+    if (n > 0) return n;
+    const int e = SSL_get_error(ssl, n);
+    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+  }
+
   // >0 bytes written; 0 would block; -1 failed.
   long raw_write(const unsigned char* data, std::size_t size) noexcept {
     if (ssl != nullptr) {
-      ERR_clear_error();
-      const int n = SSL_write(ssl, data, static_cast<int>(size));
-      if (n > 0) return n;
-      const int e = SSL_get_error(ssl, n);
-      return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+      ERR_clear_error();  // SSL_get_error reads the thread's error queue
+      return ssl_outcome(SSL_write(ssl, data, static_cast<int>(size)));
     }
     // Blocking until start() (connect, exchange), non-blocking after (O_NONBLOCK).
     const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
@@ -211,10 +216,7 @@ struct DirectWsSession::Impl {
   long raw_read(unsigned char* data, std::size_t size) noexcept {
     if (ssl != nullptr) {
       ERR_clear_error();
-      const int n = SSL_read(ssl, data, static_cast<int>(size));
-      if (n > 0) return n;
-      const int e = SSL_get_error(ssl, n);
-      return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+      return ssl_outcome(SSL_read(ssl, data, static_cast<int>(size)));
     }
     const ssize_t n = ::recv(fd, data, size, 0);
     if (n > 0) return n;
