@@ -251,6 +251,7 @@ struct DirectWsSession::Impl {
   // Writes what tx still holds (an SSL retry repeats the whole record's arguments). Under
   // the lock. true: done or would block (pending says which); false: failed.
   bool continue_write() noexcept {
+    const bool was_pending = pending;
     while (tx_done < tx_size) {
       const long n = ssl != nullptr ? raw_write(tx.data(), tx_size)
                                     : raw_write(tx.data() + tx_done, tx_size - tx_done);
@@ -262,6 +263,7 @@ struct DirectWsSession::Impl {
       tx_done = ssl != nullptr ? tx_size : tx_done + static_cast<std::size_t>(n);
     }
     pending = false;
+    if (was_pending) committed.fetch_add(1, std::memory_order_relaxed);  // finished here
     return true;
   }
 
@@ -317,12 +319,10 @@ struct DirectWsSession::Impl {
   // A committed frame: finished on writability.
   void flush(const std::shared_ptr<Conn>& c) {
     lock();
-    const bool had = pending;
     const bool ok = !pending || continue_write();
     const bool still = pending;
     unlock();
     if (!ok) return fail(c, "write failed");
-    if (had && !still) committed.fetch_add(1, std::memory_order_relaxed);
     if (still) arm_write(c);
   }
 
