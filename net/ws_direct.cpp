@@ -310,7 +310,7 @@ struct DirectWsSession::Impl {
       if (c->done || ec) return;
       const Nanos since = unanswered_since.load(std::memory_order_relaxed);
       if (since != 0 && monotonic_now() - since > config.timeout) {
-        return fail(c, "no answer within the timeout");
+        return fail(c, kNoAnswerReason);
       }
       arm_timer(c);
     });
@@ -576,12 +576,13 @@ void DirectWsSession::start(IoThreads& io, DirectWsHandlers handlers) {
   ::fcntl(s.fd, F_SETFL, ::fcntl(s.fd, F_GETFL) | O_NONBLOCK);
   s.handlers = std::move(handlers);
   s.conn = std::make_shared<Impl::Conn>(io.impl().pick(), s.fd);
-  open_.store(true, std::memory_order_release);
-  // Bytes already read (after the upgrade or the logon's answer) are delivered first.
-  detail::asio::post(s.conn->ioc, [&s, c = s.conn] {
+  // Bytes already read (after the upgrade or the logon's answer) are delivered first; the
+  // writer may write once the I/O thread has taken over (open()).
+  detail::asio::post(s.conn->ioc, [this, &s, c = s.conn] {
     if (c->done) return;
     s.arm_timer(c);
     s.on_readable(c);
+    if (!c->done) open_.store(true, std::memory_order_release);
   });
 }
 

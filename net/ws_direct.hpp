@@ -54,6 +54,10 @@ struct DirectWsConfig {
   std::size_t max_message_bytes = 1u << 20;
 };
 
+// on_closed's reason when a written frame went unanswered for DirectWsConfig::timeout: the
+// peer's link is stale (pings may still be answered), not merely this connection gone.
+inline constexpr std::string_view kNoAnswerReason = "no answer within the timeout";
+
 struct DirectWsHandlers {
   std::function<void(std::string_view text)> on_text;   // one complete text message
   std::function<void(std::string_view why)> on_closed;  // once per start()ed connection
@@ -86,7 +90,8 @@ class DirectWsSession {
   // Blocking, between connect() and start(): writes `request` as one text frame and waits
   // (config.timeout) for one text message into `answer`.
   bool exchange(std::string_view request, std::string& answer, std::string* error);
-  // The connection goes non-blocking and open: writers may write, `io`'s thread reads.
+  // The connection goes non-blocking and to `io`'s thread, which reads; it is open() (writers
+  // may write) once that thread has taken it over.
   void start(IoThreads& io, DirectWsHandlers handlers);
   // Closes the connection (if any); on return no handler of it runs.
   void close() noexcept;

@@ -620,7 +620,9 @@ TEST_F(GatewayE2E, shouldReconnectWhenTheVenueStopsAnsweringThoughPingsAreAnswer
 }
 
 TEST_F(GatewayE2E, shouldSettleAnUnansweredWsOrderOverRestAndResubscribe) {
-  start();
+  // The user-data session carries the order (the order session's own drop:
+  // OrderSessionE2E.shouldSettleAnOrderOfADroppedOrderSessionOverRest).
+  start(mock_config(), [](GatewayConfig& g) { g.hot_order_session = false; });
   // The venue takes the order and the session dies before the answer.
   mock_->fail_next(1, mock::FaultMode::kTimeoutAfterProcessing, "WS order.place");
   const SequenceNumber seq = 330 << 10;

@@ -6,6 +6,7 @@
 // the write allocates nothing once warm. Waits are on conditions with bounded timeouts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
@@ -82,7 +83,7 @@ class OrderSessionE2E : public ::testing::Test {
     auto started = gateway_->start();
     ASSERT_TRUE(started.has_value()) << started.error();
     ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 1; }));
-    ASSERT_TRUE(spin_until([&] { return gateway_->stats().order_session_connects >= 1; }));
+    ASSERT_TRUE(spin_until([&] { return gateway_->stats().order_session_open; }));
   }
   void TearDown() override {
     if (gateway_) gateway_->stop();
@@ -200,12 +201,47 @@ TEST_F(OrderSessionE2E, shouldOpenTheOrderSessionAgainAfterADrop) {
   ASSERT_NO_FATAL_FAILURE(start());
   exchange().drop_user_streams();
   ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_locked() >= 2; }));
-  ASSERT_TRUE(spin_until([&] { return gateway_->stats().order_session_connects >= 2; }));
+  ASSERT_TRUE(spin_until([&] {
+    const GatewayStats g = gateway_->stats();
+    return g.order_session_connects >= 2 && g.order_session_open;
+  }));
   const std::uint64_t before = gateway_->stats().hot_writes;
   const SequenceNumber seq = 530 << 10;
   ASSERT_NO_FATAL_FAILURE(place_resting(seq, 1));
   EXPECT_EQ(gateway_->stats().hot_writes, before + 1);
   expect_each_sent_once(seq, 1);
+}
+
+TEST_F(OrderSessionE2E, shouldSettleAnOrderOfADroppedOrderSessionOverRest) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  // The venue takes the order and the order session dies before the answer.
+  exchange().fail_next(1, mock::FaultMode::kTimeoutAfterProcessing, "WS order.place");
+  const SequenceNumber seq = 550 << 10;
+  gateway_->submit(limit(seq, Side::kBuy, px(30'000), qty_micro(1'000)), 1);
+  EXPECT_EQ(gateway_->stats().hot_writes, 1u);
+  // Asked about over REST by its client id, never sent again; the user-data session stays up.
+  ASSERT_TRUE(recorder_.wait([&] {
+    return recorder_.count_locked(seq, OrderEvent::kReconciledNew) +
+               recorder_.count_locked(seq, OrderEvent::kAccepted) >=
+           1;
+  }));
+  EXPECT_TRUE(exchange().wait_for_requests("GET", "/api/v3/order", 200, 1, kWait));
+  EXPECT_GE(gateway_->stats().ws_api_unanswered, 1u);
+  int frames = 0;
+  for (const auto& e : exchange().request_log())
+    if (e.path == "order.place" && e.received.find(client_id(seq)) != std::string::npos) ++frames;
+  EXPECT_EQ(frames, 1);
+  EXPECT_EQ(exchange().orders_created(client_id(seq)), 1);
+  // The order session comes back and carries the next order.
+  ASSERT_TRUE(spin_until([&] {
+    const GatewayStats g = gateway_->stats();
+    return g.order_session_connects >= 2 && g.order_session_open;
+  }));
+  ASSERT_NO_FATAL_FAILURE(place_resting(seq + 1, 1));
+  EXPECT_EQ(gateway_->stats().hot_writes, 2u);
+  const auto states = recorder_.states();
+  EXPECT_EQ(std::count(states.begin(), states.end(), ConnectivityState::kDisconnected), 0)
+      << "the user-data session stayed up";
 }
 
 // OpenSSL 3.0's record writer (do_ssl3_write) mallocs two 40-byte WPACKET blocks for every

@@ -81,6 +81,10 @@ class DirectWs : public ::testing::Test {
     handlers.on_text = [this](std::string_view t) { answers_.on_text(t); };
     handlers.on_closed = [this](std::string_view) { answers_.closed.fetch_add(1); };
     session_.start(io_, std::move(handlers));
+    const Nanos deadline = monotonic_now() + 10'000'000'000;
+    while (!session_.open() && monotonic_now() < deadline)
+      std::this_thread::yield();  // open once the I/O thread has taken it over
+    ASSERT_TRUE(session_.open());
   }
   // Writes request `id` if the try-lock is taken; what the write said, or nullopt when busy.
   std::optional<DirectWsSession::Write> try_write(std::uint64_t id) {
@@ -115,7 +119,6 @@ class DirectWs : public ::testing::Test {
 
 TEST_F(DirectWs, shouldAnswerEveryFrameWrittenWhileTheIoThreadReadsAndPongs) {
   ASSERT_NO_FATAL_FAILURE(open());
-  ASSERT_TRUE(session_.open());
   constexpr std::uint64_t kFrames = 2000;
   std::uint64_t written = 0, busy = 0;
   std::thread writer([&] {

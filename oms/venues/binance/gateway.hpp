@@ -131,6 +131,7 @@ struct GatewayStats {
   std::uint64_t hot_fallbacks = 0;      // order session busy or down: the queued write instead
   std::uint64_t order_session_connects = 0;
   std::uint64_t order_session_answers = 0;  // answers read on the order session
+  bool order_session_open = false;          // the caller's thread may write on it now
   std::uint64_t session_refusals = 0;       // logon or subscription refused by the venue
   std::uint64_t requests = 0;
   std::uint64_t retries = 0;

@@ -156,6 +156,9 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
   std::unique_ptr<net::IoThreads> own_io;
   net::IoThreads* order_io = nullptr;
   net::DirectWsSession order_session;
+  // Started and not yet reported closed (the REST side's test for opening it; open() turns
+  // true a moment after start, once its I/O thread has it).
+  std::atomic<bool> order_session_started{false};
   std::unique_ptr<MessageParser> order_parser;
   SpscRing<Work> order_ring{256};
   WsApiRequest order_logon;  // the REST side's

@@ -20,7 +20,8 @@ Expected<bool, std::string> BinanceSpotGateway::Impl::start_order_session() {
 }
 
 Nanos BinanceSpotGateway::Impl::keep_order_session() {
-  if (order_io == nullptr || order_session.open() || !ws_ready.load(std::memory_order_acquire)) {
+  if (order_io == nullptr || order_session_started.load(std::memory_order_acquire) ||
+      !ws_ready.load(std::memory_order_acquire)) {
     return RestPool::Queue::kIdle;
   }
   const Nanos now = monotonic_now();
@@ -69,6 +70,7 @@ Nanos BinanceSpotGateway::Impl::keep_order_session() {
   net::DirectWsHandlers handlers;
   handlers.on_text = [this](std::string_view text) { on_order_session_text(text); };
   handlers.on_closed = [this](std::string_view why) { on_order_session_closed(why); };
+  order_session_started.store(true, std::memory_order_release);
   order_session.start(*order_io, std::move(handlers));
   order_backoff = 0;
   counters.order_session_connects.fetch_add(1, std::memory_order_relaxed);
@@ -91,8 +93,15 @@ void BinanceSpotGateway::Impl::on_order_session_text(std::string_view text) {
   }
 }
 
-void BinanceSpotGateway::Impl::on_order_session_closed(std::string_view) {
+void BinanceSpotGateway::Impl::on_order_session_closed(std::string_view why) {
+  order_session_started.store(false, std::memory_order_release);
   sweep_unanswered(true, order_ring);
+  // The venue stopped answering this account's orders: its user-data session, on the same
+  // link, is as suspect (its pongs may still come), so it is renewed and reconciled too, as
+  // if a request of its own had gone unanswered.
+  if (why == net::kNoAnswerReason && running.load()) {
+    ws_api->reconnect("the order session's requests went unanswered");
+  }
   if (running.load())
     wake_worker();  // the REST side opens it again (and settles what the sweep handed it)
 }
