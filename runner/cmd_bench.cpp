@@ -3,7 +3,7 @@
 //
 //   bench run [--pipeline engine|parser] [--rate N] [--duration S] [--warmup S]
 //             [--topology fused|pipelined] [--idle spin|yield|backoff]
-//             [--journal off|async|durable] [--seed N] [--venue paper|live-sim]
+//             [--journal off|async|durable] [--seed N] [--venue paper|live-sim] [--accounts N]
 //             [--out DIR] [--data-dir DIR]
 //   bench compare [--threshold F] [--fail-on-slower] A1.json B1.json [A2.json B2.json ...]
 //
@@ -29,6 +29,7 @@
 #include "bench/harness/wire_gen.hpp"
 #endif
 #if defined(BE_BENCH_HAVE_ENGINE)
+#include "bench/harness/bench_accounts.hpp"
 #include "bench/harness/engine_fixture.hpp"
 #include "bench/harness/live_sim_bench.hpp"
 #include "engine/engine.hpp"
@@ -55,6 +56,7 @@ constexpr const char* kUsage =
     "                           [--idle spin|yield|backoff]\n"
     "                           [--journal off|async|durable] [--seed N] [--out DIR]\n"
     "                           [--data-dir DIR] [--bots N] [--venue paper|live-sim]\n"
+    "                           [--accounts N]\n"
     "       botengine bench compare [--threshold F] [--fail-on-slower] A1 B1 [A2 B2 ...]\n"
     "\n"
     "run: open-loop injection of Binance frames at a fixed rate through the real pipeline;\n"
@@ -66,6 +68,8 @@ constexpr const char* kUsage =
     "     cycling; bench/harness/engine_fixture.hpp), venue paper. --venue live-sim: the bots\n"
     "     on a live account through the Binance gateway over TLS to the simulator's\n"
     "     exchange on loopback; orders = tick-to-wire (until SSL_write returned).\n"
+    "     --accounts N: the bots on N paper accounts of one user, made by command (bot i on\n"
+    "     account i mod N); default: all on the deployment's default account.\n"
     "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
     "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
@@ -102,6 +106,7 @@ struct RunOptions {
   std::string data_dir;
   std::size_t bots = 4;
   std::string venue = "paper";
+  std::size_t accounts = 0;  // 0: the bots in the config, on the default account
 };
 
 // What every pipeline returns: counters beyond the recorder's histograms.
@@ -221,7 +226,8 @@ class Probe final : public engine::LatencyProbe {
 
 int run_engine(const RunOptions& o, bench::RunResult& result) {
   const bool live = o.venue == "live-sim";  // bots created on the live account after start
-  auto parsed = engine::parse_engine_config(bench::engine_config_json(live ? 0 : o.bots));
+  const bool by_command = live || o.accounts > 0;
+  auto parsed = engine::parse_engine_config(bench::engine_config_json(by_command ? 0 : o.bots));
   if (!parsed) {
     std::fprintf(stderr, "botengine bench: the built-in bench config is invalid:\n");
     for (const auto& e : parsed.error()) {
@@ -267,8 +273,17 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
     std::fprintf(stderr, "botengine bench: %s\n", started.error().c_str());
     return kExitFailure;
   }
-  if (live_sim) {
-    if (auto up = live_sim->connect(eng, config, o.bots); !up) {
+  if (by_command) {
+    Expected<bool, std::string> up = true;
+    if (live_sim) {
+      up = live_sim->connect(eng, config, o.bots);
+    } else if (auto made = bench::create_bench_accounts(eng, o.accounts,
+                                                        R"("venue":"binance","mode":"paper")")) {
+      up = bench::start_bench_bots(eng, *made, o.bots);
+    } else {
+      up = Unexpected(made.error());
+    }
+    if (!up) {
       std::fprintf(stderr, "botengine bench: %s\n", up.error().c_str());
       eng.stop();
       return kExitFailure;
@@ -357,6 +372,10 @@ int bench_run(Args args) {
     } else if (a == "--venue") {
       o.venue = v;
       if (o.venue != "paper" && o.venue != "live-sim") return usage("--venue paper|live-sim");
+    } else if (a == "--accounts") {
+      std::uint64_t n = 0;
+      if (!parse_u64(v, n) || n == 0 || n > 1'000) return usage("--accounts takes 1..1000");
+      o.accounts = static_cast<std::size_t>(n);
     } else if (a == "--bots") {
       std::uint64_t n = 0;
       if (!parse_u64(v, n) || n > 10'000) return usage("--bots takes a count in 0..10000");

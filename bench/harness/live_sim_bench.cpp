@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "bench/harness/engine_fixture.hpp"
+#include "bench/harness/bench_accounts.hpp"
 #include "bench/harness/histogram.hpp"
 #include "engine/format.hpp"
 #include "net/server/tls_identity.hpp"
@@ -158,25 +158,13 @@ Expected<bool, std::string> LiveSimBench::connect(engine::Engine& engine,
                                                   const engine::EngineConfig& config,
                                                   std::size_t bots) {
   Impl& s = *impl_;
-  const auto failed = [](const std::string& what, const engine::CommandResult& r) {
-    return Unexpected("live-sim: " + what + ": " + r.message);
-  };
-  const auto user =
-      engine.create_user(kEngineUser, R"({"name":"bench","role":"user","token_sha256":")" +
-                                          std::string(64, 'b') + "\"}");
-  if (user.status != engine::CommandStatus::kAccepted) return failed("create the user", user);
-  const UserId owner{user.created_id};
-  const std::string account_json =
-      R"({"owner":)" + std::to_string(user.created_id) +
-      R"(,"name":"bench-live","venue":"binance","mode":"live","endpoint":"custom","rest_url":"https://)" +
-      s.origin + R"(","ws_api_url":"wss://)" + s.origin + R"(/ws-api/v3","stream_url":"wss://)" +
-      s.origin + R"("})";
-  const auto created = engine.create_account(kEngineUser, account_json);
-  if (created.status != engine::CommandStatus::kAccepted) {
-    return failed("create the account", created);
-  }
-  account_ = AccountId{created.created_id};
-  engine.drain(5'000'000'000);
+  auto made = create_bench_accounts(
+      engine, 1,
+      R"("venue":"binance","mode":"live","endpoint":"custom","rest_url":"https://)" + s.origin +
+          R"(","ws_api_url":"wss://)" + s.origin + R"(/ws-api/v3","stream_url":"wss://)" +
+          s.origin + "\"");
+  if (!made) return Unexpected(made.error());
+  account_ = made->accounts.front();
 
   // The gateway as the runner builds one (runner/live_accounts.cpp), with the key in memory.
   const engine::InstrumentTable instruments(config.instruments);
@@ -207,21 +195,12 @@ Expected<bool, std::string> LiveSimBench::connect(engine::Engine& engine,
   const auto channel_up = [&] {
     const auto m = engine.read_model();
     const engine::AccountView* a = m ? m->find_account(account_) : nullptr;
-    return a != nullptr && a->channel_up && s.gateway->stats().order_session_connects > 0;
+    return a != nullptr && a->channel_up && s.gateway->stats().order_session_open;
   };
   if (!wait_until(channel_up)) {
     return Unexpected(std::string("live-sim: the account's order channel did not come up"));
   }
-  for (std::size_t i = 0; i < bots; ++i) {
-    std::string json = bot_config_json(i);
-    json.insert(1, R"("account":)" + std::to_string(created.created_id) + ",");
-    const auto made = engine.create_bot(owner, json);
-    if (made.status != engine::CommandStatus::kAccepted) return failed("bot", made);
-    const auto run = engine.bot_command(owner, false, made.bot, OperatorCommandKind::kStartBot);
-    if (run.status != engine::CommandStatus::kAccepted) return failed("start a bot", run);
-  }
-  engine.drain(5'000'000'000);
-  return true;
+  return start_bench_bots(engine, *made, bots);
 }
 
 oms::Venue* LiveSimBench::venue(AccountId account) noexcept {
