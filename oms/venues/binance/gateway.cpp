@@ -299,7 +299,6 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.hot_fallbacks = c.hot_fallbacks.load();
   out.order_session_connects = c.order_session_connects.load();
   out.order_session_answers = c.order_session_answers.load();
-  out.order_session_open = impl_->order_session.open();
   out.session_refusals = c.session_refusals.load();
   out.requests = c.requests.load();
   out.retries = c.retries.load();
@@ -314,6 +313,7 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.query_failures = c.query_failures.load();
   out.time_offset_ms = impl_->offset_ms.load();
   out.last_used_weight = impl_->gate.used();
+  out.order_session_open = impl_->order_session.open();
   return out;
 }
 
