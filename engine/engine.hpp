@@ -226,6 +226,19 @@ class Engine final : public ControlPlane {
   // Test seam: the next input through `stage` throws std::runtime_error(what) on that stage's
   // thread, as a bug in the stage would (the engine halts; see Failure above).
   void inject_stage_fault(EngineStage stage, std::string what);
+  // Test seam: the next derived record is journaled with one payload byte flipped, as a
+  // nondeterministic stage would leave it; the shadow replica must report its sequence.
+  void perturb_next_derived_record();
+  // The shadow replica (engine/replica.hpp): how far it follows, what it found. Any thread.
+  struct ReplicaReport {
+    SequenceNumber applied_position = 0;    // the last record of the last input it applied
+    std::uint64_t divergences = 0;          // divergent records found
+    std::uint64_t snapshots = 0;            // snapshots it wrote
+    SequenceNumber first_divergence = 0;    // the first one's sequence (0: none)
+    Event journaled{}, replayed{};          // both versions there (see ReplayDivergence)
+    SequenceNumber perturbed_sequence = 0;  // the test seam's record (0: none yet)
+  };
+  ReplicaReport replica_report() const;
   // Why the engine halted on its own ("" while it runs, and after a clean stop()).
   std::string failure() const;
 

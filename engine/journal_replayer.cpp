@@ -75,40 +75,50 @@ void JournalReplayer::compare_derived(const Event& record, SequenceNumber sequen
   }
 }
 
-Expected<ReplayResult, std::string> JournalReplayer::run(SequenceNumber from,
-                                                         SequenceNumber through) {
-  ReplayResult result;
+void JournalReplayer::begin() noexcept {
   ordinal_ = fold_ != nullptr ? fold_->ordinal() : 0;
   produced_ = {};
   next_produced_ = 0;
   stopped_ = false;
+}
+
+bool JournalReplayer::step(const Event& e, SequenceNumber sequence, ReplayResult& result) {
   const bool compare = options_.compare && fold_ != nullptr;
-  reader_.seek(from);
+  ++result.counts.records;
+  if (observer_ != nullptr) observer_->on_record(e);
+  if (e.derived()) {
+    ++result.counts.derived;
+    if (compare) compare_derived(e, sequence, result);
+    return !stopped_;
+  }
+  if (fold_ == nullptr) return true;
+  if (compare && next_produced_ < produced_.size() && !options_.tolerate_cut_inputs) {
+    diverge(result, {ReplayDifference::kExtra, sequence, ordinal_, Event{},
+                     produced_[next_produced_], produced_.size() - next_produced_});
+    if (stopped_) return false;
+  }
+  const auto records = fold_->apply(e, ++ordinal_);
+  ++result.counts.inputs;
+  produced_ = records.subspan(1);
+  next_produced_ = 0;
+  return !stopped_;
+}
+
+Expected<ReplayResult, std::string> JournalReplayer::run(SequenceNumber from,
+                                                         SequenceNumber through) {
+  if (reader_ == nullptr) return Unexpected(std::string("replayer: no journal to read"));
+  ReplayResult result;
+  begin();
+  reader_->seek(from);
   journal::RecordView view;
   Event e;
   while (!stopped_) {
-    const auto status = reader_.next(view);
+    const auto status = reader_->next(view);
     if (status == journal::ReadStatus::kEnd) break;
-    if (status == journal::ReadStatus::kError) return Unexpected(reader_.error().message);
+    if (status == journal::ReadStatus::kError) return Unexpected(reader_->error().message);
     if (view.sequence > through) break;
     if (auto err = journal::decode(view, e); !err.ok()) return Unexpected(err.message);
-    ++result.counts.records;
-    if (observer_ != nullptr) observer_->on_record(e);
-    if (e.derived()) {
-      ++result.counts.derived;
-      if (compare) compare_derived(e, view.sequence, result);
-      continue;
-    }
-    if (fold_ == nullptr) continue;
-    if (compare && next_produced_ < produced_.size() && !options_.tolerate_cut_inputs) {
-      diverge(result, {ReplayDifference::kExtra, view.sequence, ordinal_, Event{},
-                       produced_[next_produced_], produced_.size() - next_produced_});
-      if (stopped_) break;
-    }
-    const auto records = fold_->apply(e, ++ordinal_);
-    ++result.counts.inputs;
-    produced_ = records.subspan(1);
-    next_produced_ = 0;
+    if (!step(e, view.sequence, result)) break;
   }
   return result;
 }

@@ -19,8 +19,11 @@
 // Without a fold the replayer only reads and decodes, and the observer sees every record:
 // what a backtest feeds its own fold from.
 //
+// The live shadow replica (engine/replica.hpp) runs the same comparison without a reader:
+// it feeds the committed records it follows one at a time to step().
+//
 // Thread-safety: one thread; the fold and reader are the caller's and must not be used
-// elsewhere during run(). Allocation: none per record (the fold's own aside).
+// elsewhere during run() or step(). Allocation: none per record (the fold's own aside).
 #pragma once
 
 #include <cstdint>
@@ -110,13 +113,22 @@ class JournalReplayer {
   // `fold`: null to read and decode only. Its inputs are numbered on from fold->ordinal().
   JournalReplayer(journal::Reader& reader, Fold* fold, Options options,
                   ReplayObserver* observer = nullptr) noexcept
-      : reader_(reader), fold_(fold), options_(options), observer_(observer) {}
+      : reader_(&reader), fold_(fold), options_(options), observer_(observer) {}
+  // Without a reader: records come through step() only (the live replica); run() refuses.
+  JournalReplayer(Fold& fold, Options options, ReplayObserver* observer = nullptr) noexcept
+      : reader_(nullptr), fold_(&fold), options_(options), observer_(observer) {}
 
   // Replays the records with sequence in [from, through] (from 1: the whole journal; from a
   // snapshot's sequence + 1 with the fold restored from it: its tail). Errors: the reader's
   // (a gap, a bad CRC, I/O) or a record this build cannot decode, as a message.
   Expected<ReplayResult, std::string> run(
       SequenceNumber from = 1, SequenceNumber through = std::numeric_limits<SequenceNumber>::max());
+  // The loop's body, for a caller that reads the records itself: numbering starts over from
+  // the fold's ordinal at begin(); each step() takes the next record (`sequence`: its journal
+  // position) exactly as run() would, counting and keeping divergences in `result`. False
+  // once stopped (Options::stop_at_divergence).
+  void begin() noexcept;
+  bool step(const Event& record, SequenceNumber sequence, ReplayResult& result);
   // After run(): the derived records the fold produced for the last input that the journal
   // does not hold (a kill cut them off its end; empty when nothing was cut). Valid until the
   // fold applies another input.
@@ -126,7 +138,7 @@ class JournalReplayer {
   void diverge(ReplayResult& result, const ReplayDivergence& divergence);
   void compare_derived(const Event& record, SequenceNumber sequence, ReplayResult& result);
 
-  journal::Reader& reader_;
+  journal::Reader* reader_;
   Fold* fold_;
   Options options_;
   ReplayObserver* observer_;
