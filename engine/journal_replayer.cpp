@@ -1,5 +1,6 @@
 #include "engine/journal_replayer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -104,11 +105,50 @@ bool JournalReplayer::step(const Event& e, SequenceNumber sequence, ReplayResult
   return !stopped_;
 }
 
+// The snapshots in [from, through], oldest first (damaged ones left out).
+std::vector<JournalReplayer::SnapshotHash> JournalReplayer::snapshot_hashes(
+    SequenceNumber from, SequenceNumber through) {
+  std::vector<SnapshotHash> out;
+  SequenceNumber at_most = through;
+  while (at_most >= from && at_most > 0) {
+    journal::SnapshotView snap;
+    bool found = false;
+    if (auto e = reader_->find_snapshot(at_most, snap, found); !e.ok()) {
+      if (e.code != journal::Errc::kCorrupt || e.sequence == 0) break;
+      at_most = e.sequence - 1;
+      continue;
+    }
+    if (!found || snap.sequence < from) break;
+    out.push_back({snap.sequence, snap.state_hash});
+    at_most = snap.sequence - 1;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void JournalReplayer::compare_snapshot(const SnapshotHash& snapshot, const Event& record,
+                                       ReplayResult& result) {
+  if (record.header.type == EventType::kStateHash) return;  // compared as a record
+  ++result.counts.hashes_checked;
+  const StateHash mine = fold_->state_hash_record();
+  if (mine.combined == snapshot.combined) return;
+  StateHash stored;
+  stored.at = ordinal_;
+  stored.combined = snapshot.combined;
+  diverge(result, {ReplayDifference::kStateHash, snapshot.sequence, ordinal_,
+                   Event::make(stored, record.header.event_time, 0),
+                   Event::make(mine, record.header.event_time, 0), 0});
+}
+
 Expected<ReplayResult, std::string> JournalReplayer::run(SequenceNumber from,
                                                          SequenceNumber through) {
   if (reader_ == nullptr) return Unexpected(std::string("replayer: no journal to read"));
   ReplayResult result;
   begin();
+  std::vector<SnapshotHash> snapshots;
+  if (options_.compare && options_.compare_state_hashes && fold_ != nullptr)
+    snapshots = snapshot_hashes(from, through);
+  std::size_t next_snapshot = 0;
   reader_->seek(from);
   journal::RecordView view;
   Event e;
@@ -119,6 +159,11 @@ Expected<ReplayResult, std::string> JournalReplayer::run(SequenceNumber from,
     if (view.sequence > through) break;
     if (auto err = journal::decode(view, e); !err.ok()) return Unexpected(err.message);
     if (!step(e, view.sequence, result)) break;
+    for (; next_snapshot < snapshots.size() && snapshots[next_snapshot].sequence <= view.sequence;
+         ++next_snapshot) {
+      if (snapshots[next_snapshot].sequence == view.sequence)
+        compare_snapshot(snapshots[next_snapshot], e, result);
+    }
   }
   return result;
 }

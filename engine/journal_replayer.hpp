@@ -7,7 +7,11 @@
 //
 // What is compared, per derived record, in journal order (with Options::compare):
 //   - a StateHash record: its strategy, risk, orders and combined hashes against the fold's
-//     hashes at that point (the engine journals one with every snapshot);
+//     hashes at that point (engines before the shadow replica journaled one with every
+//     snapshot);
+//   - run() only: a snapshot the journal holds at the sequence of any other record (the
+//     replica's, keyed by the last record of an input): its combined hash against the fold's
+//     once that record is read (a snapshot that fails its CRC is the snapshot pass's business);
 //   - any other derived record: against the fold's next record for the current input, by
 //     type, then flags, then the 96 payload bytes (sequence and times are the journal's);
 //   - when the next input arrives, the fold must have no record left for the previous one.
@@ -71,7 +75,7 @@ struct ReplayCounts {
   std::uint64_t inputs = 0;          // inputs applied to the fold
   std::uint64_t derived = 0;         // derived records read (StateHash included)
   std::uint64_t compared = 0;        // derived records compared with the fold's (not hashes)
-  std::uint64_t hashes_checked = 0;  // StateHash records compared
+  std::uint64_t hashes_checked = 0;  // StateHash records and snapshots compared
   std::uint64_t mismatches = 0;      // divergences found
 };
 
@@ -98,9 +102,9 @@ class JournalReplayer {
     // Compare derived records and state hashes (see the file comment); off: count them only
     // (a plain `botengine replay`, the benches' throughput figure).
     bool compare = true;
-    // With compare: also compare StateHash records. Recovery clears it after refusing a
-    // snapshot: the deployment then lays the fold out otherwise than the one that journaled
-    // the hashes (other table capacities hash otherwise), while derived records still agree.
+    // With compare: also compare StateHash records and snapshots. Recovery clears it after refusing
+    // a snapshot: the deployment then lays the fold out otherwise than the one that journaled the
+    // hashes (other table capacities hash otherwise), while derived records still agree.
     bool compare_state_hashes = true;
     // Stop at the first divergence (`--verify` prints it); else count them all and go on.
     bool stop_at_divergence = false;
@@ -136,6 +140,12 @@ class JournalReplayer {
 
  private:
   void diverge(ReplayResult& result, const ReplayDivergence& divergence);
+  struct SnapshotHash {
+    SequenceNumber sequence;
+    std::uint64_t combined;
+  };
+  std::vector<SnapshotHash> snapshot_hashes(SequenceNumber from, SequenceNumber through);
+  void compare_snapshot(const SnapshotHash& snapshot, const Event& record, ReplayResult& result);
   void compare_derived(const Event& record, SequenceNumber sequence, ReplayResult& result);
 
   journal::Reader* reader_;
