@@ -136,6 +136,20 @@ std::vector<int> usable_cpus();
 
 void install_thread_placement(const PlacementPlan& plan);
 PlacementPlan installed_thread_placement();
+// Installs a plan for a scope (a test) and puts the one before back at its end.
+class ScopedThreadPlacement {
+ public:
+  explicit ScopedThreadPlacement(const PlacementPlan& plan)
+      : before_(installed_thread_placement()) {
+    install_thread_placement(plan);
+  }
+  ~ScopedThreadPlacement() { install_thread_placement(before_); }
+  ScopedThreadPlacement(const ScopedThreadPlacement&) = delete;
+  ScopedThreadPlacement& operator=(const ScopedThreadPlacement&) = delete;
+
+ private:
+  PlacementPlan before_;
+};
 // The installed plan's set for `role`.
 CpuSet thread_cpus(ThreadRole role);
 

@@ -137,18 +137,6 @@ TEST(ResolvePlacement, shouldPinOnlyWhatTheConfigNamesUnderPolicyNone) {
             expected("0", {{ThreadRole::kPipeline, "3"}}));
 }
 
-// Installs a plan for one test and restores the one before.
-class InstalledPlan {
- public:
-  explicit InstalledPlan(const PlacementPlan& plan) : before_(installed_thread_placement()) {
-    install_thread_placement(plan);
-  }
-  ~InstalledPlan() { install_thread_placement(before_); }
-
- private:
-  PlacementPlan before_;
-};
-
 const ThreadPlacementInfo* find_thread(const std::vector<ThreadPlacementInfo>& threads,
                                        const std::string& name) {
   for (const ThreadPlacementInfo& t : threads)
@@ -177,7 +165,7 @@ TEST(PlaceCurrentThread, shouldNameAndPinAThreadAsTheInstalledPlanSays) {
   if (!cpu_allowed(0)) GTEST_SKIP() << "CPU 0 is not in this process's affinity set";
   PlacementPlan plan;
   plan[ThreadRole::kNotifier] = CpuSet::of(0);
-  const InstalledPlan installed(plan);
+  const ScopedThreadPlacement installed(plan);
   EXPECT_EQ(thread_cpus(ThreadRole::kNotifier), CpuSet::of(0));
   const bool placed = on_placed_thread(ThreadRole::kNotifier, [] {
     const auto threads = current_thread_placements();
@@ -196,7 +184,7 @@ std::string last_report;  // written before reports is bumped
 TEST(PlaceCurrentThread, shouldReportACpuItCannotHaveAndRunUnpinnedWhileItLives) {
   PlacementPlan plan;
   plan[ThreadRole::kApi] = CpuSet::of(1000);  // no such CPU here
-  const InstalledPlan installed(plan);
+  const ScopedThreadPlacement installed(plan);
   set_thread_placement_reporter([](std::string_view message) {
     last_report = message;
     reports.fetch_add(1);

@@ -25,18 +25,6 @@ std::multiset<std::string> thread_names() {
   return names;
 }
 
-// Installs a placement plan for one test and restores the one before.
-class InstalledPlan {
- public:
-  explicit InstalledPlan(const PlacementPlan& plan) : before_(installed_thread_placement()) {
-    install_thread_placement(plan);
-  }
-  ~InstalledPlan() { install_thread_placement(before_); }
-
- private:
-  PlacementPlan before_;
-};
-
 bool has_problem(const ReadModel& m, const std::string& text) {
   for (const std::string& p : m.engine.problems)
     if (p.find(text) != std::string::npos) return true;
@@ -100,7 +88,7 @@ TEST_P(EngineThreadsTest, shouldPlaceEveryEngineThreadAsConfigured) {
   c.threads = parsed->threads;  // policy auto
   const std::array<int, 2> two{0, 1};
   const PlacementPlan plan = placement_plan(c, two);
-  const InstalledPlan installed(plan);
+  const ScopedThreadPlacement installed(plan);
   std::map<std::string, std::string> expected = {
       {"be-seq", "1"}, {"be-publish", "0-1"}, {"be-journal", "1"}};
   if (GetParam() == Topology::kPipelined) expected.insert({{"be-risk", "0"}, {"be-orders", "0"}});
@@ -124,7 +112,7 @@ TEST_P(EngineThreadsTest, shouldReportAThreadItCannotPinAndKeepTradingUnpinned) 
   // No such CPU here: fused, the sequencer; pipelined, the risk stage.
   plan[GetParam() == Topology::kPipelined ? ThreadRole::kRisk : ThreadRole::kPipeline] =
       CpuSet::of(1000);
-  const InstalledPlan installed(plan);
+  const ScopedThreadPlacement installed(plan);
   auto engine = open_engine(c);
   ASSERT_TRUE(engine);
   ASSERT_TRUE(engine->start().has_value());
