@@ -197,7 +197,8 @@ TEST(PlaceCurrentThread, shouldReportACpuItCannotHaveAndRunUnpinnedWhileItLives)
     EXPECT_EQ(failures[0].cpus, CpuSet::of(1000));
     EXPECT_NE(failures[0].why.find("thread 'be-api': cannot pin to CPU 1000"), std::string::npos)
         << failures[0].why;
-    const ThreadPlacementInfo* api = find_thread(current_thread_placements(), "be-api");
+    const auto threads = current_thread_placements();
+    const ThreadPlacementInfo* api = find_thread(threads, "be-api");
     ASSERT_NE(api, nullptr) << "named even though it could not be pinned";
     EXPECT_EQ(api->cpus, before) << "it runs where the main thread may";
   });
