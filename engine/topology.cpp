@@ -10,9 +10,9 @@
 //
 // Each runs on the CPUs the process's placement plan gives its role (core/thread_placement.hpp,
 // docs/CONFIG.md "threads"); a thread whose CPUs cannot be had runs unpinned and says so (the
-// placement reporter, health, metrics). An
-// exception escaping any of them halts the engine (Impl::halt): every wait below gives up once
-// the engine is halted, so the other threads stop instead of waiting for a dead one.
+// placement reporter, health, metrics). An exception escaping any of them halts the engine
+// (Impl::halt): every wait below gives up once the engine is halted, so the other threads stop
+// instead of waiting for a dead one.
 #include <stdexcept>
 #include <thread>
 
