@@ -274,9 +274,11 @@ struct Engine::Impl final : oms::VenueResponses {
   void stop_threads() noexcept;
   void start_stage_threads();
   void stop_stage_threads() noexcept;
-  // Runs a runner's agent with the engine's pinning and failure reporting.
+  // Runs a runner's agent on its role's CPUs (core/thread_placement.hpp) with the engine's
+  // failure reporting.
   template <class A>
-  std::unique_ptr<AgentRunner<A>> make_runner(A& agent, int cpu, AnyIdleStrategy idle_strategy);
+  std::unique_ptr<AgentRunner<A>> make_runner(A& agent, ThreadRole role,
+                                              AnyIdleStrategy idle_strategy);
   bool hand_on(const InputItem& item);
   bool wait_completed();
   void recovery_reconcile();
@@ -288,14 +290,7 @@ struct Engine::Impl final : oms::VenueResponses {
   std::atomic<bool> halted{false};
   mutable std::mutex problems_mutex;
   std::string halt_reason;  // the first failure
-  struct PinFailure {
-    std::string thread;  // "be-risk"
-    int cpu;
-    std::string why;  // the OS's reason
-  };
-  std::vector<PinFailure> pin_failures;  // threads that run unpinned
   void halt(const std::string& reason) noexcept;
-  void report_pin_failure(std::string_view thread, int cpu, const std::string& why);
   std::string failure() const;
   bool is_halted() const noexcept { return halted.load(std::memory_order_acquire); }
 

@@ -235,10 +235,10 @@ std::string Engine::metrics_text() const {
              "1 once an exception in an engine thread stopped the engine.",
              impl_->halt_reason.empty() ? 0 : 1);
     x.family("botengine_thread_pin_failed", "gauge",
-             "Engine threads running unpinned: their CPU could not be had.");
-    for (const Impl::PinFailure& f : impl_->pin_failures) {
+             "Threads running unpinned: their CPUs could not be had.");
+    for (const ThreadPlacementFailure& f : thread_placement_failures()) {
       x.sample("botengine_thread_pin_failed",
-               label("thread", f.thread) + "," + label("cpu", std::to_string(f.cpu)), 1);
+               label("thread", f.thread) + "," + label("cpu", to_string(f.cpus)), 1);
     }
   }
   std::function<std::string()> extra;

@@ -320,7 +320,7 @@ void Engine::Impl::add_problems(EngineView& e) const {
       e.healthy = false;
       e.problems.push_back("engine halted: " + halt_reason);
     }
-    for (const PinFailure& f : pin_failures)
+    for (const ThreadPlacementFailure& f : thread_placement_failures())  // of the process
       e.problems.push_back(f.why + " (the thread runs unpinned)");
     e.journal_failed = !journal_error.empty() || (writer && writer->failed());
     if (!journal_error.empty()) {

@@ -9,9 +9,11 @@
 // itself only before the stage threads start (the reconcile) and after they exit (the
 // shutdown).
 //
-// A thread whose CPU cannot be had runs unpinned and says so (stderr, health, metrics). An
-// exception escaping any of them halts the engine (Impl::halt): every wait below gives up once
-// the engine is halted, so the other threads stop instead of waiting for a dead one.
+// Each runs on the CPUs the process's placement plan gives its role (core/thread_placement.hpp,
+// docs/CONFIG.md "threads"); a thread whose CPUs cannot be had runs unpinned and says so (the
+// placement reporter, health, metrics). An exception escaping any of them halts the engine
+// (Impl::halt): every wait below gives up once the engine is halted, so the other threads stop
+// instead of waiting for a dead one.
 #include <stdexcept>
 #include <thread>
 
@@ -52,9 +54,9 @@ Expected<AnyIdleStrategy, std::string> idle_strategy(std::string_view name) {
 // ---- Starting and stopping -------------------------------------------------------------------
 
 template <class A>
-std::unique_ptr<AgentRunner<A>> Engine::Impl::make_runner(A& agent, int cpu,
+std::unique_ptr<AgentRunner<A>> Engine::Impl::make_runner(A& agent, ThreadRole role,
                                                           AnyIdleStrategy idle_strategy) {
-  auto runner = std::make_unique<AgentRunner<A>>(agent, std::move(idle_strategy), cpu,
+  auto runner = std::make_unique<AgentRunner<A>>(agent, std::move(idle_strategy), thread_cpus(role),
                                                  PinPolicy::kBestEffort);
   runner->set_failure_handler([this](const std::string& error) { halt(error); });
   return runner;
@@ -62,11 +64,9 @@ std::unique_ptr<AgentRunner<A>> Engine::Impl::make_runner(A& agent, int cpu,
 
 namespace {
 template <class A>
-Expected<bool, std::string> start_runner(Engine::Impl& im, AgentRunner<A>& runner, const A& agent) {
+Expected<bool, std::string> start_runner(AgentRunner<A>& runner) {
   auto started = runner.start();
   if (!started) return Unexpected(started.error());
-  if (!runner.pin_error().empty())
-    im.report_pin_failure(agent.name(), runner.cpu(), runner.pin_error());
   return true;
 }
 }  // namespace
@@ -75,19 +75,19 @@ Expected<bool, std::string> Engine::Impl::start_threads() {
   // The replica first: it follows from the first record the sequencer journals. It sleeps
   // briefly when there is nothing to follow (records wait in its ring meanwhile).
   replica_runner = make_runner(
-      replica_agent, kNoCpu,
+      replica_agent, ThreadRole::kReplica,
       AnyIdleStrategy(BackoffIdle(BackoffConfig{
           .max_spins = 0, .max_yields = 16, .min_park_ns = 50'000, .max_park_ns = 200'000})));
-  if (auto started = start_runner(*this, *replica_runner, replica_agent); !started) return started;
-  sequencer = make_runner(sequencer_agent, pipelined(config) ? config.cpus[0] : config.cpu, idle);
-  if (auto started = start_runner(*this, *sequencer, sequencer_agent); !started) return started;
+  if (auto started = start_runner(*replica_runner); !started) return started;
+  sequencer = make_runner(sequencer_agent, ThreadRole::kPipeline, idle);
+  if (auto started = start_runner(*sequencer); !started) return started;
   // The publisher sleeps in 5 ms slices when there is nothing to stream: a screen needs no
   // faster, and it must not take a core from the stages.
   publisher = make_runner(
-      publisher_agent, kNoCpu,
+      publisher_agent, ThreadRole::kPublisher,
       AnyIdleStrategy(BackoffIdle(BackoffConfig{
           .max_spins = 0, .max_yields = 0, .min_park_ns = 5'000'000, .max_park_ns = 5'000'000})));
-  return start_runner(*this, *publisher, publisher_agent);
+  return start_runner(*publisher);
 }
 
 void Engine::Impl::stop_threads() noexcept {
@@ -109,11 +109,11 @@ void Engine::Impl::stop_threads() noexcept {
 void Engine::Impl::start_stage_threads() {
   for (std::uint32_t i = 0; i < kSlots; ++i)
     free_slots.try_push(i);  // before the consumer thread exists
-  risk_runner = make_runner(risk_agent, config.cpus[1], idle);
-  if (auto started = start_runner(*this, *risk_runner, risk_agent); !started)
+  risk_runner = make_runner(risk_agent, ThreadRole::kRisk, idle);
+  if (auto started = start_runner(*risk_runner); !started)
     throw std::runtime_error(started.error());
-  orders_runner = make_runner(orders_agent, config.cpus[2], idle);
-  if (auto started = start_runner(*this, *orders_runner, orders_agent); !started)
+  orders_runner = make_runner(orders_agent, ThreadRole::kOrders, idle);
+  if (auto started = start_runner(*orders_runner); !started)
     throw std::runtime_error(started.error());
 }
 

@@ -357,7 +357,7 @@ class JournalWriter {
   }
 
   void run() {
-    name_current_thread("be-journal");  // what top, perf and gdb show
+    place_current_thread(ThreadRole::kJournal);  // "be-journal", on its configured CPUs
     const std::size_t max_n = options_.group_max_records;
     const Nanos max_wait = options_.group_max_wait_us * 1000;
     const Nanos sync_period = options_.async_sync_interval_ms * 1'000'000;
