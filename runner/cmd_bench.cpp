@@ -149,9 +149,11 @@ int write_outputs(const RunOptions& o, const bench::RunResult& result,
 
 // Runs the schedule through `offer`; the wire generator is fed the intended time as the
 // frame's event time so Binance's "E" moves with the schedule.
+// The manifest gets the threads' placement as it was during the run, and the steal time and
+// load around it.
 template <class Clock, class Offer>
 bench::InjectorStats inject(const RunOptions& o, Clock& clock, bench::LatencyRecorder& rec,
-                            Offer&& offer) {
+                            bench::Manifest& manifest, Offer&& offer) {
   bench::WireGenerator gen(bench::WireGenConfig{.seed = o.seed});
   std::string frame;
   frame.reserve(512);
@@ -160,10 +162,15 @@ bench::InjectorStats inject(const RunOptions& o, Clock& clock, bench::LatencyRec
   // Start a little ahead so the first intended time is not already late.
   const bench::Schedule schedule{.start = clock.now() + 1'000'000, .rate = o.rate};
   rec.set_measure_from(schedule.start + static_cast<Nanos>(o.warmup_s * 1e9));
-  return bench::run_open_loop(clock, schedule, count, [&](std::uint64_t, Nanos intended) {
-    gen.next(intended, frame);
-    offer(frame, intended);
-  });
+  manifest.before = bench::sample_system();
+  const auto stats =
+      bench::run_open_loop(clock, schedule, count, [&](std::uint64_t, Nanos intended) {
+        gen.next(intended, frame);
+        offer(frame, intended);
+      });
+  manifest.after = bench::sample_system();
+  manifest.threads = bench::observe_threads();
+  return stats;
 }
 
 int run_parser(const RunOptions& o, bench::RunResult& result) {
@@ -171,11 +178,12 @@ int run_parser(const RunOptions& o, bench::RunResult& result) {
   bench::WireGenConfig gen_cfg;
   auto pipeline = bench::make_parser_pipeline(rec, gen_cfg.symbols);
   bench::SteadyClock clock;
-  const auto stats = inject(o, clock, rec, [&](std::string_view frame, Nanos intended) {
-    const Nanos sent = clock.now();
-    pipeline->offer(frame, WallClock{}.now(), intended);
-    rec.on_uncorrected(sent, clock.now(), intended);
-  });
+  const auto stats =
+      inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
+        const Nanos sent = clock.now();
+        pipeline->offer(frame, WallClock{}.now(), intended);
+        rec.on_uncorrected(sent, clock.now(), intended);
+      });
   result.counts = {.sent = stats.sent,
                    .late = stats.late,
                    .max_lag_ns = stats.max_lag,
@@ -248,6 +256,10 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
       o.data_dir.empty() ? (std::filesystem::path(o.out) / "data").string() : o.data_dir;
   std::error_code ec;
   std::filesystem::remove_all(config.data_dir, ec);
+  // The deployment default (policy auto): on 2 CPUs the pipeline thread has one to itself and
+  // the injector (this thread) shares the other with the rest, as a feed thread would.
+  engine::place_threads(config);
+  result.manifest.placement_policy = to_string(config.threads.policy);
   auto opened = engine::Engine::open(config);
   if (!opened) {
     std::fprintf(stderr, "botengine bench: %s\n", opened.error().c_str());
@@ -291,9 +303,10 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   }
   bench::RealtimeClock clock;
   std::uint64_t refused = 0;
-  const auto stats = inject(o, clock, rec, [&](std::string_view frame, Nanos intended) {
-    if (!eng.offer_frame(0, frame, clock.now(), intended)) ++refused;
-  });
+  const auto stats =
+      inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
+        if (!eng.offer_frame(0, frame, clock.now(), intended)) ++refused;
+      });
   const bool drained = eng.drain(30'000'000'000);
   eng.set_latency_probe(nullptr);
   eng.stop();
