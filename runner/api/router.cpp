@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/codes.hpp"
 #include "core/hex.hpp"
 #include "core/log.hpp"
 #include "runner/api/routes.hpp"
@@ -403,6 +404,51 @@ HttpResponse Router::static_file(const Call& call) const {
   return error_response(404, "not_found", "no such file");
 }
 
+namespace {
+
+// `text` split at commas (empty parts dropped).
+std::vector<std::string> comma_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    if (comma != 0) out.emplace_back(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  return out;
+}
+
+// The stream's ?bots= ?symbols= ?types= into `out`; why not, when a value is bad.
+std::optional<std::string> read_stream_subset(std::string_view target, Router::StreamAuth& out) {
+  constexpr std::size_t kMaxEach = 1000;
+  if (auto bots = query_param(target, "bots")) {
+    for (const std::string& text : comma_list(*bots)) {
+      const auto bot = parse_bot_id(text);
+      if (!bot) return "bots must be bot ids separated by commas (not " + text.substr(0, 40) + ")";
+      out.bots.push_back(*bot);
+    }
+    if (out.bots.empty()) return std::string("bots, when given, must name a bot");
+  }
+  if (auto symbols = query_param(target, "symbols")) {
+    out.symbols = comma_list(*symbols);
+    if (out.symbols.empty()) return std::string("symbols, when given, must name a symbol");
+  }
+  if (auto types = query_param(target, "types")) {
+    out.types = comma_list(*types);
+    if (out.types.empty()) return std::string("types, when given, must name an event type");
+    for (const std::string& type : out.types)
+      if (!is_stream_event_type(type))
+        return "unknown event type " + type.substr(0, 40) +
+               " (price, signal, order, order_update, fill, bot_status, risk_reject, stop_loss, "
+               "take_profit, trailing_stop, kill_switch, bot_error, feed, feed_status, trade)";
+  }
+  if (out.bots.size() > kMaxEach || out.symbols.size() > kMaxEach || out.types.size() > kMaxEach)
+    return std::string("at most 1000 bots, symbols and types each");
+  std::sort(out.bots.begin(), out.bots.end());
+  return std::nullopt;
+}
+
+}  // namespace
+
 Router::StreamAuth Router::authorize_stream(const HttpRequest& request, SteadyTime now) {
   stats_.requests.fetch_add(1, std::memory_order_relaxed);
   StreamAuth out;
@@ -438,7 +484,18 @@ Router::StreamAuth Router::authorize_stream(const HttpRequest& request, SteadyTi
     }
     out.since = v;
   }
+  if (auto why = read_stream_subset(request.target, out)) {
+    out.user.reset();
+    return refuse(error_response(400, "bad_request", *why));
+  }
   return out;
+}
+
+bool is_stream_event_type(std::string_view type) noexcept {
+  constexpr std::string_view kOwn[] = {"price", "signal", "order", "order_update", "fill", "feed"};
+  if (std::find(std::begin(kOwn), std::end(kOwn), type) != std::end(kOwn)) return true;
+  return std::any_of(kNotificationKinds.begin(), kNotificationKinds.end(),
+                     [&](NotificationKind k) { return to_string(k) == type; });
 }
 
 }  // namespace be::api

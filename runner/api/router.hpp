@@ -162,6 +162,11 @@ class Router {
     std::optional<User> user;
     std::optional<HttpResponse> refusal;
     std::optional<SequenceNumber> since;  // ?since=N: resume after the message with seq N
+    // ?bots=1,2 &symbols=BTCUSDT,ETHUSDT &types=fill,order: only those events (each list
+    // given must hold; an event without a bot or a symbol fails that list). Empty: all.
+    std::vector<BotId> bots;
+    std::vector<std::string> symbols;
+    std::vector<std::string> types;
   };
   StreamAuth authorize_stream(const HttpRequest& request, SteadyTime now);
 
@@ -225,6 +230,8 @@ class Router {
 // Helpers shared with the server and tests.
 // Percent-decodes a query parameter's value; nullopt when `name` is absent.
 std::optional<std::string> query_param(std::string_view target, std::string_view name);
+// The stream's event types (docs/API.md "Event stream"), for `?types=`.
+bool is_stream_event_type(std::string_view type) noexcept;
 // JSON for the stream's hello message and the views (exposed for tests of the escaping).
 std::string bot_summary_json(const engine::BotView& bot, std::string_view owner_name);
 

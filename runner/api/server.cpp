@@ -161,8 +161,8 @@ namespace {
 // behind what the engine holds is told so (a resync message) and carried on from first_seq.
 class StreamSession final : public srv::WsHandler {
  public:
-  StreamSession(ApiServer::Impl& server, const User& user, std::optional<SequenceNumber> since)
-      : server_(server), user_(user), since_(since) {}
+  StreamSession(ApiServer::Impl& server, const User& user, Router::StreamAuth subset)
+      : server_(server), user_(user), since_(subset.since), subset_(std::move(subset)) {}
 
   ~StreamSession() override {
     if (accepted_) server_.stats.ws_open.fetch_sub(1, std::memory_order_relaxed);
@@ -253,7 +253,7 @@ class StreamSession final : public srv::WsHandler {
     }
     for (auto& item : batch.items) {
       cursor_ = item.seq;
-      if (!visible(item) || superseded_price(item)) continue;
+      if (!visible(item) || !wanted(item) || superseded_price(item)) continue;
       ws.send(std::move(item.json));
     }
   }
@@ -267,6 +267,30 @@ class StreamSession final : public srv::WsHandler {
     const auto model = server_.engine.read_model();
     const engine::AccountView* a = model ? model->find_account(AccountId{*account}) : nullptr;
     return a != nullptr && a->owner == user_.id;
+  }
+
+  // The subset the client asked for (?bots= ?symbols= ?types=): each list given must hold.
+  bool wanted(const engine::StreamItem& item) const {
+    if (!subset_.bots.empty() &&
+        !std::binary_search(subset_.bots.begin(), subset_.bots.end(), item.bot))
+      return false;
+    const auto in = [&](const std::vector<std::string>& list, std::string_view key) {
+      if (list.empty()) return true;
+      const auto value = string_field(item.json, key);
+      return value && std::find(list.begin(), list.end(), *value) != list.end();
+    };
+    return in(subset_.types, "\"type\":\"") && in(subset_.symbols, "\"symbol\":\"");
+  }
+
+  // The first `key` (`"name":"`) string value of a stream event (no escapes: types and
+  // symbols are plain), if it has one.
+  static std::optional<std::string_view> string_field(std::string_view json, std::string_view key) {
+    const std::size_t at = json.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    const std::size_t begin = at + key.size();
+    const std::size_t end = json.find('"', begin);
+    if (end == std::string_view::npos) return std::nullopt;
+    return json.substr(begin, end - begin);
   }
 
   // The top-level "account":N of a stream event, if it has one.
@@ -299,6 +323,7 @@ class StreamSession final : public srv::WsHandler {
   ApiServer::Impl& server_;
   User user_;
   std::optional<SequenceNumber> since_;
+  Router::StreamAuth subset_;  // its bots (sorted), symbols and types
   SequenceNumber cursor_ = 0;
   SequenceNumber catch_up_through_ = 0;
   std::vector<SequenceNumber> latest_prices_;  // ascending
@@ -335,7 +360,8 @@ srv::Upgrade ApiServer::Impl::upgrade(const srv::Request& req) {
       return answer;
     }
   }
-  answer.handler = std::make_shared<StreamSession>(*this, *auth.user, auth.since);
+  const User user = *auth.user;
+  answer.handler = std::make_shared<StreamSession>(*this, user, std::move(auth));
   answer.options.handshake_timeout = std::chrono::seconds(5);
   answer.options.idle_timeout = options.idle_timeout;
   answer.options.keep_alive_pings = true;  // a ping at half the idle time: quiet is not dead

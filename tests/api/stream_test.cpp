@@ -86,6 +86,42 @@ TEST_F(ApiServerTest, shouldStreamOnlyTheCallersBotsAndMarketDataToUsers) {
   }
 }
 
+// ?bots= ?symbols= ?types=: only the events of that subset (each list given must hold), on top
+// of what the user may see; a bad value refuses the upgrade with a 400 that says which.
+TEST_F(ApiServerTest, shouldStreamOnlyTheSubsetAClientAskedFor) {
+  start();
+  ASSERT_EQ(call("POST", "/api/v1/bots", kAliceToken, kRsiConfig)->status, 201);  // bot 0
+  ASSERT_EQ(call("POST", "/api/v1/bots", kAliceToken, kRsiConfig)->status, 201);  // bot 1
+  TestClient by_bot, by_symbol_and_type;
+  ASSERT_TRUE(by_bot.connect(port_));
+  ASSERT_TRUE(by_bot.ws_handshake(stream_target(kAliceToken) + "&bots=1,7"));
+  ASSERT_TRUE(by_symbol_and_type.connect(port_));
+  ASSERT_TRUE(by_symbol_and_type.ws_handshake(stream_target(kAdminToken) +
+                                              "&symbols=ETHUSDT&types=price,fill"));
+  ASSERT_TRUE(by_bot.ws_read());
+  ASSERT_TRUE(by_symbol_and_type.ws_read());
+  engine_.push(BotId{0}, "fill", R"("symbol":"ETHUSDT")");   // 1: the admin's (not bot 1)
+  engine_.push(BotId{1}, "fill", R"("symbol":"ETHUSDT")");   // 2: both
+  engine_.push(kNoBot, "price", R"("symbol":"ETHUSDT")");    // 3: symbol and type
+  engine_.push(BotId{1}, "order", R"("symbol":"ETHUSDT")");  // 4: bot 1 only (an order)
+  engine_.push(kNoBot, "price", R"("symbol":"BTCUSDT")");    // 5: neither
+  engine_.push(BotId{1}, "signal");                          // 6: bot 1
+  engine_.push(kNoBot, "feed");                              // 7: neither
+  engine_.push(BotId{0}, "fill", R"("symbol":"ETHUSDT")");   // 8: the admin's
+  EXPECT_EQ(read_seqs(by_bot, 3), (std::vector<SequenceNumber>{2, 4, 6}));
+  EXPECT_EQ(read_seqs(by_symbol_and_type, 4), (std::vector<SequenceNumber>{1, 2, 3, 8}));
+
+  for (const char* bad : {"&types=fill,nope", "&bots=1,x", "&bots=", "&types=,", "&symbols="}) {
+    TestClient c;
+    ASSERT_TRUE(c.connect(port_));
+    EXPECT_FALSE(c.ws_handshake(stream_target(kAliceToken) + bad)) << bad;
+  }
+  EXPECT_EQ(server_->stats().status_count(400), 5u);
+  const auto answer = call("GET", "/api/v1/me", kAliceToken);  // the connection still serves
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+}
+
 TEST_F(ApiServerTest, shouldStreamAccountEventsOnlyToTheAccountsOwner) {
   start();
   for (std::string_view owner : {"2", "3"}) {  // alice's account 1, bob's account 2
