@@ -1,7 +1,8 @@
 // `botengine bench`: the end-to-end latency harness (docs/BENCHMARKS.md, "End-to-end
 // harness"), and `botengine bench compare` for paired A/B result files.
 //
-//   bench run [--pipeline engine|parser] [--feed inject|sim-ws] [--rate N] [--duration S]
+//   bench run [--pipeline engine|parser] [--feed inject|sim-ws|sim-ws-uring] [--rate N]
+//             [--duration S]
 //             [--warmup S]
 //             [--topology fused|pipelined] [--idle spin|yield|backoff]
 //             [--journal off|async|durable] [--seed N]
@@ -15,7 +16,8 @@
 // coordinated-omission correction). `--pipeline parser` runs the feed parser alone.
 // `--feed sim-ws` sends the same frames from the simulator over loopback WebSocket instead
 // (bench/harness/sim_feed.hpp): net::WsClient's I/O thread receives, parses and offers them,
-// as a live venue connection does.
+// as a live venue connection does; `sim-ws-uring` receives with the io_uring client
+// (net/uring/ws_client.hpp) on a polling thread instead.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -54,7 +56,8 @@ int run_bench(Args) {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: botengine bench run [--pipeline engine|parser] [--feed inject|sim-ws]\n"
+    "usage: botengine bench run [--pipeline engine|parser]\n"
+    "                           [--feed inject|sim-ws|sim-ws-uring]\n"
     "                           [--rate N] [--duration S]\n"
     "                           [--warmup S] [--topology fused|pipelined]\n"
     "                           [--idle spin|yield|backoff]\n"
@@ -72,7 +75,8 @@ constexpr const char* kUsage =
     "     --feed sim-ws: the frames come from the simulator over loopback WebSocket, each\n"
     "     sent at its intended time, received by the WebSocket client's I/O thread (the\n"
     "     kernel, both WebSocket layers and the parser included; series sender_lag is the\n"
-    "     sender's own lateness).\n"
+    "     sender's own lateness). --feed sim-ws-uring: received instead by the io_uring\n"
+    "     client (net/uring) spun on by a thread of its own (no syscall per frame).\n"
     "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
     "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
@@ -169,6 +173,7 @@ bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& 
   config.count = message_count(o);
   config.measure_from_offset = warmup_ns(o);
   config.wire.seed = o.seed;
+  config.client = o.feed == "sim-ws-uring" ? bench::FeedClient::kUring : bench::FeedClient::kBeast;
   bench::SimWsFeed feed(config, [&](std::string_view frame, std::size_t, Nanos receive_time,
                                     Nanos intended) { offer(frame, receive_time, intended); });
   rec.set_measure_from(feed.schedule().start + warmup_ns(o));
@@ -211,7 +216,7 @@ int finish(int rc, const std::string& feed_error) {
 }
 
 int run_parser(const RunOptions& o, bench::RunResult& result) {
-  const bool socket = o.feed == "sim-ws";
+  const bool socket = o.feed != "inject";
   // From the socket: "received" (the client's read completed) before "parse".
   std::vector<std::string> stages = bench::parser_pipeline_stages();
   if (socket) stages.insert(stages.begin(), "received");
@@ -325,7 +330,7 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   std::atomic<std::uint64_t> refused{0};  // the offering thread only; read after it stopped
   std::string error;
   bench::InjectorStats stats;
-  if (o.feed == "sim-ws") {
+  if (o.feed != "inject") {
     stats =
         feed_from_sim(o, rec, result, error, [&](std::string_view frame, Nanos rx, Nanos intended) {
           if (!eng.offer_frame(0, frame, rx, intended))
@@ -385,7 +390,9 @@ int bench_run(Args args) {
         return usage("--pipeline engine|parser");
     } else if (a == "--feed") {
       o.feed = v;
-      if (o.feed != "inject" && o.feed != "sim-ws") return usage("--feed inject|sim-ws");
+      if (o.feed != "inject" && o.feed != "sim-ws" && o.feed != "sim-ws-uring") {
+        return usage("--feed inject|sim-ws|sim-ws-uring");
+      }
     } else if (a == "--rate") {
       if (!parse_u64(v, o.rate) || o.rate == 0 || o.rate > 100'000'000) {
         return usage("--rate takes messages per second in 1..100000000");

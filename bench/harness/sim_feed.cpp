@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "net/uring/ws_client.hpp"
 #include "net/ws_client.hpp"
 #include "sim/market.hpp"
 #include "sim/sim_server.hpp"
@@ -73,12 +74,43 @@ struct SimWsFeed::Impl {
   net::WsClientConfig client_config;
   net::WsClientHandlers client_handlers;
   std::unique_ptr<net::WsClient> client;
+  // FeedClient::kUring: the polled client and the thread that spins on it.
+  std::unique_ptr<net::uring::WsClient> uring;
+  std::thread poller;
+  std::atomic<bool> stop_polling{false};
+  std::atomic<bool> poll_failed{false};
+  std::string poll_error;  // the poller's; read after it is joined
+  OnFrame deliver;
+  const Schedule* schedule = nullptr;
   InjectorStats sender;  // server thread; read after stop()
   std::atomic<std::uint64_t> received{0};
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> unexpected{0};  // replies or unrecognised frames: none expected
   std::uint64_t connects = 0;
   bool stopped = false;
+
+  // Either client's frame: its position in the stream names its schedule slot.
+  void on_frame(const net::Frame& f) {
+    if (f.kind != net::FrameKind::kData) {
+      unexpected.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const std::uint64_t k = received.load(std::memory_order_relaxed);
+    deliver(f.payload, f.readable, f.receive_time, schedule->intended(k));
+    received.store(k + 1, std::memory_order_release);
+  }
+
+  // The polling thread: spins on the client, as a pipeline thread that owns the socket would.
+  void poll_loop() {
+    auto sink = [this](const net::Frame& f) { on_frame(f); };
+    while (!stop_polling.load(std::memory_order_relaxed)) {
+      if (uring->poll(sink) < 0) {
+        poll_error = uring->error();
+        poll_failed.store(true, std::memory_order_release);
+        return;
+      }
+    }
+  }
 };
 
 SimWsFeed::SimWsFeed(SimFeedConfig config, OnFrame on_frame)
@@ -104,16 +136,10 @@ SimWsFeed::SimWsFeed(SimFeedConfig config, OnFrame on_frame)
   };
   im.server = std::make_unique<sim::SimServer>(std::move(sc), std::move(source));
 
+  im.deliver = std::move(on_frame);
+  im.schedule = &schedule_;
   net::WsClientHandlers h;
-  h.on_frame = [this, deliver = std::move(on_frame)](const net::Frame& f) {
-    if (f.kind != net::FrameKind::kData) {
-      impl_->unexpected.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    const std::uint64_t k = impl_->received.load(std::memory_order_relaxed);
-    deliver(f.payload, f.readable, f.receive_time, schedule_.intended(k));
-    impl_->received.store(k + 1, std::memory_order_release);
-  };
+  h.on_frame = [&im](const net::Frame& f) { im.on_frame(f); };
   net::WsClientConfig wc;  // the URL is set at start(), once the port is known
   wc.stale_after = 3'600'000'000'000;
   wc.idle_timeout = 3'600'000'000'000;
@@ -131,9 +157,19 @@ Expected<bool, std::string> SimWsFeed::start() {
   auto port = im.server->start();
   if (!port) return Unexpected("simulator: " + port.error());
   im.client_config.url = "ws://127.0.0.1:" + std::to_string(*port) + combined_target(im.streams);
-  im.client = std::make_unique<net::WsClient>(im.client_config, im.client_handlers);
-  std::string error;
-  if (!im.client->start(&error)) return Unexpected("client: " + error);
+  if (config_.client == FeedClient::kUring) {
+    net::uring::WsClientConfig uc;
+    uc.url = im.client_config.url;
+    auto connected = net::uring::WsClient::connect(uc);
+    if (!connected) return Unexpected("io_uring client: " + connected.error());
+    im.uring = std::move(*connected);
+    im.connects = 1;
+    im.poller = std::thread([&im] { im.poll_loop(); });
+  } else {
+    im.client = std::make_unique<net::WsClient>(im.client_config, im.client_handlers);
+    std::string error;
+    if (!im.client->start(&error)) return Unexpected("client: " + error);
+  }
   const std::size_t wanted = im.streams.size();
   const bool subscribed =
       im.server->wait_for([wanted](const sim::SimStats& s) { return s.subscriptions >= wanted; },
@@ -151,6 +187,7 @@ bool SimWsFeed::wait_done(Nanos timeout) {
     const std::uint64_t sent = im.sent.load(std::memory_order_acquire);
     if (sent == config_.count && im.received.load(std::memory_order_acquire) >= sent) return true;
     if (im.client && im.client->stats().disconnects > 0) return false;
+    if (im.poll_failed.load(std::memory_order_acquire)) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return false;
@@ -164,6 +201,10 @@ void SimWsFeed::stop() {
     im.connects = im.client->stats().connects;
     im.client->stop();
   }
+  if (im.poller.joinable()) {
+    im.stop_polling.store(true, std::memory_order_relaxed);
+    im.poller.join();
+  }
   im.server->stop();
 }
 
@@ -172,8 +213,10 @@ SimFeedResult SimWsFeed::result() const {
   SimFeedResult r;
   r.sender = im.sender;
   r.received = im.received.load(std::memory_order_acquire);
-  r.connects = im.client ? (im.stopped ? im.connects : im.client->stats().connects) : 0;
-  if (r.connects != 1) {
+  r.connects = im.client && !im.stopped ? im.client->stats().connects : im.connects;
+  if (im.poll_failed.load(std::memory_order_acquire) && r.received != config_.count) {
+    r.error = "the io_uring client failed: " + im.poll_error;
+  } else if (r.connects != 1) {
     r.error = "the client connected " + std::to_string(r.connects) +
               " times: frame positions no longer name schedule slots";
   } else if (r.sender.sent != config_.count) {

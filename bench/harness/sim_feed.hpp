@@ -28,7 +28,7 @@
 // how much of it was the sender's: intended time -> the sender's write returned.
 //
 // Thread-safety: start(), wait_done(), stop() and the getters from one thread; on_frame runs
-// on the client's I/O thread, one frame at a time.
+// on the client's I/O thread (or the polling thread), one frame at a time.
 #pragma once
 
 #include <cstdint>
@@ -44,8 +44,10 @@
 
 namespace be::bench {
 
-// The WebSocket client that receives: today's net::WsClient (Beast, its own I/O thread).
-enum class FeedClient : std::uint8_t { kBeast };
+// The WebSocket client that receives: today's net::WsClient (Beast, its own I/O thread,
+// woken by epoll), or net::uring::WsClient spun on by a thread of the feed's own (no syscall
+// per frame; the thread that would be the engine's pipeline thread once it polls the socket).
+enum class FeedClient : std::uint8_t { kBeast, kUring };
 
 struct SimFeedConfig {
   std::uint64_t rate = 10'000;    // messages per second

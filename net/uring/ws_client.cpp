@@ -89,6 +89,7 @@ struct WsClient::Impl {
   bool in_message = false;
   bool message_binary = false;
   bool closing = false;  // we sent a close frame
+  bool armed = false;    // the receive was submitted (by the first poll())
   std::string out;       // an outgoing frame (reused)
   std::mt19937 mask_keys{std::random_device{}()};
   OnFrame sink = nullptr;
@@ -202,9 +203,14 @@ Expected<bool, std::string> WsClient::Impl::handshake(const Url& url, Nanos dead
 }
 
 Expected<bool, std::string> WsClient::Impl::setup_ring() {
-  if (const int rc = io_uring_queue_init(16, &ring, 0); rc < 0) {
-    return Unexpected("io_uring: " + errno_text(-rc));
-  }
+  // A receive completes by running task work in the submitting thread's context. By default
+  // the kernel forces that with an IPI into the thread however busy it is; with cooperative
+  // task running it raises IORING_SQ_TASKRUN in the shared ring instead, and poll() enters
+  // the kernel only when that is up: no interrupt, and no syscall while nothing arrived.
+  int rc = io_uring_queue_init(16, &ring, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+  features.taskrun_flag = rc == 0;
+  if (rc == -EINVAL) rc = io_uring_queue_init(16, &ring, 0);  // before Linux 5.19
+  if (rc < 0) return Unexpected("io_uring: " + errno_text(-rc));
   ring_ready = true;
   const unsigned count = config.buffers;
   const std::size_t size = config.buffer_bytes;
@@ -220,9 +226,9 @@ Expected<bool, std::string> WsClient::Impl::setup_ring() {
   reg.ring_addr = reinterpret_cast<unsigned long>(buf_ring);
   reg.ring_entries = count;
   reg.bgid = kBufferGroup;
-  if (const int rc = io_uring_register_buf_ring(&ring, &reg, 0); rc < 0) {
-    features.fallback_reason =
-        "provided buffers refused (" + errno_text(-rc) + "): one receive at a time into one buffer";
+  if (const int refused = io_uring_register_buf_ring(&ring, &reg, 0); refused < 0) {
+    features.fallback_reason = "provided buffers refused (" + errno_text(-refused) +
+                               "): one receive at a time into one buffer";
     buffers = static_cast<char*>(std::malloc(size));
     if (!buffers) return Unexpected(std::string("io_uring: out of memory"));
     return true;
@@ -260,6 +266,10 @@ void WsClient::Impl::arm() {
 }
 
 int WsClient::Impl::process() {
+  if (features.taskrun_flag && (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN)) {
+    ++stats.task_runs;
+    io_uring_get_events(&ring);  // the syscall that lets the kernel post what has arrived
+  }
   unsigned head = 0, seen = 0;
   io_uring_cqe* cqe = nullptr;
   bool rearm = false;
@@ -428,8 +438,6 @@ Expected<std::unique_ptr<WsClient>, std::string> WsClient::connect(const WsClien
   if (auto r = impl->open_socket(*url, deadline); !r) return Unexpected(r.error());
   if (auto r = impl->handshake(*url, deadline); !r) return Unexpected(r.error());
   if (auto r = impl->setup_ring(); !r) return Unexpected(r.error());
-  impl->arm();
-  if (impl->state != WsState::kOpen) return Unexpected(impl->error);
   return std::unique_ptr<WsClient>(new WsClient(std::move(impl)));
 }
 
@@ -442,6 +450,14 @@ int WsClient::poll(OnFrame on_frame, void* context) {
   im.sink = on_frame;
   im.sink_context = context;
   im.delivered = 0;
+  if (!im.armed) {
+    // Armed by the polling thread, not by connect()'s: io_uring finishes a request's
+    // completions in the task that submitted it, so a receive armed elsewhere would complete
+    // only when that other thread happened to enter the kernel.
+    im.armed = true;
+    im.arm();
+    if (im.state != WsState::kOpen) return -1;
+  }
   if (!im.handshake_rest.empty()) {  // frames that arrived with the handshake answer
     std::string rest = std::move(im.handshake_rest);
     im.handshake_rest.clear();

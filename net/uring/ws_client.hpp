@@ -6,12 +6,15 @@
 //   kernel --multishot recv into provided buffers--> CQ ring --poll(): decode in place--> on_frame
 //
 // io_uring: one multishot receive stays armed on the socket and the kernel picks a buffer from
-// a ring of provided buffers for each chunk, so receiving needs no syscall at all: poll() reads
+// a ring of provided buffers for each chunk, so nothing is submitted per frame: poll() reads
 // completions from the shared completion ring, decodes the frames inside the chunk where they
 // lie (a frame cut by a chunk boundary, and a fragmented message, are assembled in a reused
-// buffer) and returns each chunk's buffer to the kernel by a write to shared memory. A syscall
-// happens only to re-arm the receive when the kernel ended it (it had run out of buffers) and
-// to write (pong, close, send_text: plain send(2), rare). Where the kernel or the seccomp
+// buffer) and returns each chunk's buffer to the kernel by a write to shared memory. The one
+// receive-side syscall: a completion is finished by task work that runs in this thread's
+// context, so when the kernel flags pending work in the shared ring, poll() enters the kernel
+// once for everything that arrived (stats().task_runs counts them; none while the line is
+// quiet). Others: re-arming the receive when the kernel ended it (it ran out of buffers), and
+// writes (pong, close, send_text: plain send(2), rare). Where the kernel or the seccomp
 // profile refuses multishot receive or provided buffers, connect() falls back to one receive
 // at a time re-armed after each completion (one io_uring_enter per chunk) and features() says
 // so and why.
@@ -20,7 +23,8 @@
 // and UTF-8 checks and error words as the Beast client. ws:// only: wss:// would decrypt on
 // this thread; docs/CONNECTIVITY.md says where that stands.
 //
-// Thread-safety: none; one thread (the poller) calls everything after connect().
+// Thread-safety: none; one thread (the poller) calls everything after connect(), which may
+// run on another thread before it.
 // Allocation: none per frame once warm (the assembly buffers keep their capacity).
 #pragma once
 
@@ -49,7 +53,11 @@ struct WsClientConfig {
 struct Features {
   bool multishot = false;         // a multishot receive is armed
   bool provided_buffers = false;  // the kernel picks from our buffer ring
-  std::string fallback_reason;    // why not, "" when both
+  // The kernel flags pending completions in the shared ring (cooperative task running, Linux
+  // 5.19+) and poll() enters the kernel only then; without it the kernel interrupts the
+  // polling thread to post them.
+  bool taskrun_flag = false;
+  std::string fallback_reason;  // why not, "" when both
 };
 
 struct WsStats {
@@ -59,6 +67,9 @@ struct WsStats {
   std::uint64_t fragmented = 0;  // messages that came in fragments
   std::uint64_t pings = 0, pongs = 0;
   std::uint64_t rearms = 0;  // receive re-armed (a syscall) after the kernel ended it
+  // Kernel entries poll() made to let arrived data complete (Features::taskrun_flag): the
+  // syscalls of the receive path, one per burst of data, none while nothing arrives.
+  std::uint64_t task_runs = 0;
 };
 
 enum class WsState : std::uint8_t { kOpen, kClosed, kFailed };
@@ -71,7 +82,9 @@ class WsClient {
   using OnFrame = void (*)(void* context, const Frame& frame);
 
   // Blocking set-up, off the hot path: resolve, TCP connect (TCP_NODELAY), the HTTP upgrade
-  // with its Sec-WebSocket-Accept checked, the ring and its buffers, the receive armed.
+  // with its Sec-WebSocket-Accept checked, the ring and its buffers. The receive is armed by
+  // the first poll(), on the thread that will poll: io_uring finishes a request's completions
+  // in the task that submitted it. connect() may run on another thread than poll().
   // Errors name the stage: "url: ...", "connect: Connection refused", "websocket handshake:
   // ...", "io_uring: ...". clock: receive times (nullptr: a WallClock of the client's own).
   static Expected<std::unique_ptr<WsClient>, std::string> connect(

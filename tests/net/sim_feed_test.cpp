@@ -20,7 +20,9 @@ struct Received {
   Nanos intended = 0;
 };
 
-TEST(SimWsFeed, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime) {
+class SimWsFeedWith : public ::testing::TestWithParam<FeedClient> {};
+
+TEST_P(SimWsFeedWith, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime) {
   constexpr std::uint64_t kCount = 600;
   std::mutex mu;
   std::vector<Received> got;
@@ -28,6 +30,7 @@ TEST(SimWsFeed, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime) {
   config.rate = 20'000;
   config.count = kCount;
   config.lead = 300'000'000;
+  config.client = GetParam();
   SimWsFeed feed(config,
                  [&](std::string_view frame, std::size_t readable, Nanos rx, Nanos intended) {
                    EXPECT_GE(readable, frame.size());
@@ -36,7 +39,7 @@ TEST(SimWsFeed, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime) {
                  });
   const Schedule schedule = feed.schedule();
   ASSERT_TRUE(feed.start());
-  ASSERT_TRUE(feed.wait_done(10'000'000'000));
+  ASSERT_TRUE(feed.wait_done(10'000'000'000)) << feed.result().error;
   feed.stop();
 
   const SimFeedResult r = feed.result();
@@ -60,6 +63,12 @@ TEST(SimWsFeed, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime) {
   EXPECT_EQ(feed.sender_lag().negative(), 0u);
   EXPECT_EQ(r.sender.max_lag, static_cast<Nanos>(feed.sender_lag().max()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Clients, SimWsFeedWith,
+                         ::testing::Values(FeedClient::kBeast, FeedClient::kUring),
+                         [](const auto& p) {
+                           return std::string(p.param == FeedClient::kBeast ? "beast" : "uring");
+                         });
 
 TEST(SimWsFeed, shouldSayWhenTheClientHasNotReceivedEveryFrame) {
   // A receiver that has seen nothing yet: stop() before the first frame is due.
