@@ -5,8 +5,6 @@
 // wait is bounded.
 #include "net/uring/ws_client.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include "net/ws_client.hpp"
 #include "sim/market.hpp"
 #include "sim/sim_server.hpp"
+#include "tests/net/loopback_listener.hpp"
 
 namespace be::net::uring {
 namespace {
@@ -215,15 +214,8 @@ class RawWsServer {
  public:
   explicit RawWsServer(std::string script, bool bad_accept = false)
       : script_(std::move(script)), bad_accept_(bad_accept) {
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_, 1);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_ = test::listen_on_loopback(&port_, 1);
+    EXPECT_GE(listen_, 0);
     thread_ = std::thread([this] { serve(); });
   }
   ~RawWsServer() {
