@@ -2,8 +2,7 @@
 // harness"), and `botengine bench compare` for paired A/B result files.
 //
 //   bench run [--pipeline engine|parser] [--feed inject|sim-ws|sim-ws-uring] [--rate N]
-//             [--duration S]
-//             [--warmup S]
+//             [--duration S] [--warmup S]
 //             [--topology fused|pipelined] [--idle spin|yield|backoff]
 //             [--journal off|async|durable] [--seed N]
 //             [--out DIR] [--data-dir DIR]
