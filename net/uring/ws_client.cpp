@@ -207,9 +207,19 @@ Expected<bool, std::string> WsClient::Impl::setup_ring() {
   // the kernel forces that with an IPI into the thread however busy it is; with cooperative
   // task running it raises IORING_SQ_TASKRUN in the shared ring instead, and poll() enters
   // the kernel only when that is up: no interrupt, and no syscall while nothing arrived.
-  int rc = io_uring_queue_init(16, &ring, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+  // The completion queue holds more than every buffer's chunk at once: a full one ends the
+  // multishot receive (its last completion then waits in the kernel's overflow list).
+  io_uring_params params{};
+  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+  params.cq_entries = std::max(256u, 2 * config.buffers);
+  int rc = io_uring_queue_init_params(16, &ring, &params);
   features.taskrun_flag = rc == 0;
-  if (rc == -EINVAL) rc = io_uring_queue_init(16, &ring, 0);  // before Linux 5.19
+  if (rc == -EINVAL) {  // before Linux 5.19
+    params = io_uring_params{};
+    params.flags = IORING_SETUP_CQSIZE;
+    params.cq_entries = std::max(256u, 2 * config.buffers);
+    rc = io_uring_queue_init_params(16, &ring, &params);
+  }
   if (rc < 0) return Unexpected("io_uring: " + errno_text(-rc));
   ring_ready = true;
   const unsigned count = config.buffers;
@@ -266,9 +276,11 @@ void WsClient::Impl::arm() {
 }
 
 int WsClient::Impl::process() {
-  if (features.taskrun_flag && (IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_TASKRUN)) {
+  // Pending task work, or completions that found the queue full and wait in the kernel's
+  // overflow list: either needs one kernel entry to reach the shared ring.
+  if (IO_URING_READ_ONCE(*ring.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) {
     ++stats.task_runs;
-    io_uring_get_events(&ring);  // the syscall that lets the kernel post what has arrived
+    io_uring_get_events(&ring);
   }
   unsigned head = 0, seen = 0;
   io_uring_cqe* cqe = nullptr;
