@@ -186,6 +186,7 @@ bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& 
   const bench::SimFeedResult r = feed.result();
   error = !r.error.empty() ? r.error : done ? "" : "the run did not finish within 30 s of its end";
   result.series.push_back(bench::summarize("sender_lag", feed.sender_lag()));
+  result.series.push_back(bench::summarize("wire", feed.wire()));
   return r.sender;
 }
 

@@ -343,6 +343,7 @@ void SimServer::Impl::broadcast(const MarketMessage& m) {
   }
   Shared raw, combined;
   std::uint64_t sent = 0, dropped = 0;
+  const Nanos writing_at = config.on_broadcast ? wall_now() : 0;
   for (auto& ws : sessions) {
     SimSession& s = state(ws);
     if (!s.wants(m.stream)) continue;
@@ -374,7 +375,7 @@ void SimServer::Impl::broadcast(const MarketMessage& m) {
     }
     std::erase_if(sessions, [](const auto& ws) { return state(ws).doomed; });
   }
-  if (config.on_broadcast) config.on_broadcast(m, sent, wall_now());
+  if (config.on_broadcast) config.on_broadcast(m, sent, writing_at);
   update([&](SimStats& s) {
     s.frames_sent += sent;
     s.slow_clients_dropped += dropped;

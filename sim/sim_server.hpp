@@ -89,9 +89,10 @@ struct SimConfig {
   bool pace_on_wall_clock = false;
   // Called on the server thread after a message was written to the sockets of its
   // subscribers (`receivers` of them; the writes were started, the kernel has the bytes of
-  // every one that did not find its socket full), with the wall clock then: the harness
-  // measures the sender's own lag with it. Must not block.
-  std::function<void(const MarketMessage&, std::size_t receivers, Nanos wall_sent)> on_broadcast;
+  // every one that did not find its socket full), with the wall clock read just before the
+  // first write (a client may read the bytes before the writing thread gets further): the
+  // harness measures the sender's own lag with it. Must not block.
+  std::function<void(const MarketMessage&, std::size_t receivers, Nanos wall_writing)> on_broadcast;
 };
 
 struct SimStats {

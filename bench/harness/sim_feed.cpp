@@ -18,6 +18,9 @@ namespace be::bench {
 
 namespace {
 
+// Beyond this many frames (16 bytes each) the wire series is not kept.
+constexpr std::uint64_t kMaxWireSamples = 20'000'000;
+
 // The generator's frames as a simulator market: message i is due at the schedule's intended
 // time i. The generator writes the combined-stream envelope {"stream":"<s>","data":<payload>};
 // the server wraps <payload> in the very same envelope again for a /stream client, so the
@@ -84,6 +87,9 @@ struct SimWsFeed::Impl {
   std::string poll_error;  // the poller's; read after it is joined
   OnFrame deliver;
   const Schedule* schedule = nullptr;
+  // Per frame: when the server started its write, and when the client's read completed
+  // (sized once; each written by one thread, read after both stopped): the wire series.
+  std::vector<Nanos> sent_at, received_at;
   InjectorStats sender;  // server thread; read after stop()
   std::atomic<std::uint64_t> received{0};
   std::atomic<std::uint64_t> sent{0};
@@ -98,6 +104,7 @@ struct SimWsFeed::Impl {
       return;
     }
     const std::uint64_t k = received.load(std::memory_order_relaxed);
+    if (k < received_at.size()) received_at[k] = f.receive_time;
     deliver(f.payload, f.readable, f.receive_time, schedule->intended(k));
     received.store(k + 1, std::memory_order_release);
   }
@@ -122,6 +129,10 @@ SimWsFeed::SimWsFeed(SimFeedConfig config, OnFrame on_frame)
   schedule_.start = wall_now() + config_.lead;
   Impl& im = *impl_;
   auto source = std::make_unique<ScheduleSource>(config_.wire, schedule_, config_.count);
+  if (config_.count <= kMaxWireSamples) {
+    im.sent_at.assign(config_.count, 0);
+    im.received_at.assign(config_.count, 0);
+  }
   im.streams = source->streams();
 
   sim::SimConfig sc;
@@ -136,6 +147,7 @@ SimWsFeed::SimWsFeed(SimFeedConfig config, OnFrame on_frame)
     (void)precise;
     if (receivers == 0) return;  // nobody subscribed yet: the client's count would not match
     const Nanos lag = sent_at - m.event_time;
+    if (impl_->sender.sent < impl_->sent_at.size()) impl_->sent_at[impl_->sender.sent] = sent_at;
     impl_->sender.note_sent(lag, schedule_.interval());
     if (m.event_time >= schedule_.start + config_.measure_from_offset) sender_lag_.record(lag);
     impl_->sent.fetch_add(1, std::memory_order_release);
@@ -180,6 +192,10 @@ Expected<bool, std::string> SimWsFeed::start() {
   const bool subscribed =
       im.server->wait_for([wanted](const sim::SimStats& s) { return s.subscriptions >= wanted; },
                           schedule_.start - wall_now());
+  // The server registers the session before the client has seen the handshake answer.
+  while (subscribed && im.client && !im.client->connected() && wall_now() < schedule_.start) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
   if (!subscribed || wall_now() >= schedule_.start) {
     return Unexpected(std::string("the client did not subscribe before the first frame was due"));
   }
@@ -212,6 +228,21 @@ void SimWsFeed::stop() {
     im.poller.join();
   }
   im.server->stop();
+  // Both threads are gone: the wire time of every measured frame that made it.
+  const std::uint64_t first = measured_from_slot();
+  for (std::uint64_t k = first; k < im.received_at.size(); ++k) {
+    if (im.received_at[k] != 0 && im.sent_at[k] != 0)
+      wire_.record(im.received_at[k] - im.sent_at[k]);
+  }
+}
+
+// The first slot whose intended time is past the warm-up.
+std::uint64_t SimWsFeed::measured_from_slot() const noexcept {
+  std::uint64_t k = 0;
+  const Nanos from = schedule_.start + config_.measure_from_offset;
+  while (k < config_.count && schedule_.intended(k) < from)
+    ++k;
+  return k;
 }
 
 SimFeedResult SimWsFeed::result() const {

@@ -25,7 +25,7 @@
 // sleeps an interval per frame, so a late wake-up is not carried forward. Whatever the
 // sender is late by counts against the figures (every latency is from the intended time,
 // coordinated omission corrected as the in-process injector does), and sender_lag() shows
-// how much of it was the sender's: intended time -> the sender's write returned.
+// how much of it was the sender's: intended time -> the sender starting its write.
 //
 // Thread-safety: start(), wait_done(), stop() and the getters from one thread; on_frame runs
 // on the client's I/O thread (or the polling thread), one frame at a time.
@@ -92,6 +92,11 @@ class SimWsFeed {
 
   SimFeedResult result() const;
   const Histogram& sender_lag() const noexcept { return sender_lag_; }
+  // Valid after stop(): for each frame after the warm-up, the server starting its write ->
+  // the client's read completing (the kernel, loopback TCP and both WebSocket layers, without
+  // the sender's lateness; not corrected: a comparison of receive paths, not a latency from
+  // the schedule). Kept for runs of up to 20 million frames.
+  const Histogram& wire() const noexcept { return wire_; }
 
   struct Impl;
 
@@ -99,6 +104,8 @@ class SimWsFeed {
   SimFeedConfig config_;
   Schedule schedule_;
   Histogram sender_lag_;  // written by the server thread only; read after stop()
+  Histogram wire_;        // filled by stop()
+  std::uint64_t measured_from_slot() const noexcept;
   std::unique_ptr<Impl> impl_;
 };
 

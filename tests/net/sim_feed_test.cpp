@@ -62,6 +62,9 @@ TEST_P(SimWsFeedWith, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime)
   EXPECT_EQ(feed.sender_lag().count(), kCount);
   EXPECT_EQ(feed.sender_lag().negative(), 0u);
   EXPECT_EQ(r.sender.max_lag, static_cast<Nanos>(feed.sender_lag().max()));
+  // Every frame's wire time: from the sender starting its write to the client's read.
+  EXPECT_EQ(feed.wire().count(), kCount);
+  EXPECT_EQ(feed.wire().negative(), 0u) << "a frame read before it was written";
 }
 
 INSTANTIATE_TEST_SUITE_P(Clients, SimWsFeedWith,
