@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,6 +99,11 @@ struct ReceiveCase {
   unsigned buffer_bytes;
   bool multishot;
 };
+
+// Test names, not the parameter's bytes, in gtest's and ctest's output.
+void PrintTo(const ReceiveCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class UringAgainstSim : public ::testing::TestWithParam<ReceiveCase> {};
 
@@ -272,6 +278,10 @@ struct RawCase {
   std::string error;                // error() at the end
   bool pong = false;                // the script pings: a pong must come back
 };
+
+void PrintTo(const RawCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class UringAgainstRawServer : public ::testing::TestWithParam<RawCase> {};
 
