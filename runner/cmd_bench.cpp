@@ -1,8 +1,8 @@
 // `botengine bench`: the end-to-end latency harness (docs/BENCHMARKS.md, "End-to-end
 // harness"), and `botengine bench compare` for paired A/B result files.
 //
-//   bench run [--pipeline engine|parser] [--feed inject|sim-ws|sim-ws-uring] [--rate N]
-//             [--duration S] [--warmup S]
+//   bench run [--pipeline engine|parser] [--feed inject|sim-ws|sim-ws-uring[-wait]]
+//             [--rate N] [--duration S] [--warmup S]
 //             [--topology fused|pipelined] [--idle spin|yield|backoff]
 //             [--journal off|async|durable] [--seed N]
 //             [--out DIR] [--data-dir DIR]
@@ -56,7 +56,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: botengine bench run [--pipeline engine|parser]\n"
-    "                           [--feed inject|sim-ws|sim-ws-uring]\n"
+    "                           [--feed inject|sim-ws|sim-ws-uring|sim-ws-uring-wait]\n"
     "                           [--rate N] [--duration S]\n"
     "                           [--warmup S] [--topology fused|pipelined]\n"
     "                           [--idle spin|yield|backoff]\n"
@@ -75,7 +75,9 @@ constexpr const char* kUsage =
     "     sent at its intended time, received by the WebSocket client's I/O thread (the\n"
     "     kernel, both WebSocket layers and the parser included; series sender_lag is the\n"
     "     sender's own lateness). --feed sim-ws-uring: received instead by the io_uring\n"
-    "     client (net/uring) spun on by a thread of its own (no syscall per frame).\n"
+    "     client (net/uring) polled by a thread of its own (no syscall per frame; it\n"
+    "     idles between empty polls as --idle says); sim-ws-uring-wait: that thread sleeps\n"
+    "     in the kernel until data arrives (the Beast client's wake-up model).\n"
     "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
     "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
@@ -172,7 +174,9 @@ bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& 
   config.count = message_count(o);
   config.measure_from_offset = warmup_ns(o);
   config.wire.seed = o.seed;
-  config.client = o.feed == "sim-ws-uring" ? bench::FeedClient::kUring : bench::FeedClient::kBeast;
+  config.client = o.feed == "sim-ws" ? bench::FeedClient::kBeast : bench::FeedClient::kUring;
+  // The polling thread idles as --idle says; sim-ws-uring-wait sleeps in the kernel instead.
+  config.idle = o.feed == "sim-ws-uring-wait" ? "wait" : o.idle == "spin" ? "busy_spin" : o.idle;
   bench::SimWsFeed feed(config, [&](std::string_view frame, std::size_t, Nanos receive_time,
                                     Nanos intended) { offer(frame, receive_time, intended); });
   rec.set_measure_from(feed.schedule().start + warmup_ns(o));
@@ -390,8 +394,9 @@ int bench_run(Args args) {
         return usage("--pipeline engine|parser");
     } else if (a == "--feed") {
       o.feed = v;
-      if (o.feed != "inject" && o.feed != "sim-ws" && o.feed != "sim-ws-uring") {
-        return usage("--feed inject|sim-ws|sim-ws-uring");
+      if (o.feed != "inject" && o.feed != "sim-ws" && o.feed != "sim-ws-uring" &&
+          o.feed != "sim-ws-uring-wait") {
+        return usage("--feed inject|sim-ws|sim-ws-uring|sim-ws-uring-wait");
       }
     } else if (a == "--rate") {
       if (!parse_u64(v, o.rate) || o.rate == 0 || o.rate > 100'000'000) {

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/agent.hpp"
 #include "core/clock.hpp"
 #include "net/uring/ws_client.hpp"
 #include "net/ws_client.hpp"
@@ -109,15 +110,19 @@ struct SimWsFeed::Impl {
     received.store(k + 1, std::memory_order_release);
   }
 
-  // The polling thread: spins on the client, as a pipeline thread that owns the socket would.
-  void poll_loop() {
+  // The polling thread: polls the client, as a pipeline thread that owns the socket would,
+  // idling between empty polls as the engine's threads do.
+  void poll_loop(AnyIdleStrategy idle, bool wait) {
+    name_current_thread("be-poll");
     auto sink = [this](const net::Frame& f) { on_frame(f); };
     while (!stop_polling.load(std::memory_order_relaxed)) {
-      if (uring->poll(sink) < 0) {
+      const int delivered = wait ? uring->wait(10'000'000, sink) : uring->poll(sink);
+      if (delivered < 0) {
         poll_error = uring->error();
         poll_failed.store(true, std::memory_order_release);
         return;
       }
+      idle.idle(delivered);
     }
   }
 };
@@ -180,9 +185,12 @@ Expected<bool, std::string> SimWsFeed::start() {
     uc.url = im.client_config.url;
     auto connected = net::uring::WsClient::connect(uc);
     if (!connected) return Unexpected("io_uring client: " + connected.error());
+    const bool wait = config_.idle == "wait";
+    auto idle = AnyIdleStrategy::from_config(wait ? "busy_spin" : config_.idle);
+    if (!idle) return Unexpected("idle: " + idle.error());
     im.uring = std::move(*connected);
     im.connects = 1;
-    im.poller = std::thread([&im] { im.poll_loop(); });
+    im.poller = std::thread([&im, strategy = *idle, wait] { im.poll_loop(strategy, wait); });
   } else {
     im.client = std::make_unique<net::WsClient>(im.client_config, im.client_handlers);
     std::string error;

@@ -56,6 +56,11 @@ struct SimFeedConfig {
   Nanos lead = 500'000'000;       // connect and subscribe before the first intended time
   WireGenConfig wire;
   FeedClient client = FeedClient::kBeast;
+  // What the kUring polling thread does after a poll that found nothing: "busy_spin",
+  // "yield" or "backoff" (core::AnyIdleStrategy, as the engine's threads), or "wait": sleep
+  // in the kernel until a completion arrives (io_uring_wait_cqe; the epoll-woken Beast
+  // client's wake-up model, with io_uring's receive and the in-place decode).
+  std::string idle = "busy_spin";
 };
 
 struct SimFeedResult {

@@ -14,13 +14,17 @@
 
 namespace be::bench {
 
-// The client's name, not its byte, in gtest's and ctest's output (found by ADL: FeedClient's
-// namespace).
-void PrintTo(FeedClient c, std::ostream* os) {
-  *os << (c == FeedClient::kBeast ? "beast" : "uring");
-}
-
 namespace {
+
+// A receiving client and how its thread idles (the Beast client ignores `idle`).
+struct Receiver {
+  const char* name;
+  FeedClient client;
+  const char* idle;
+};
+void PrintTo(const Receiver& r, std::ostream* os) {
+  *os << r.name;
+}
 
 struct Received {
   std::string bytes;
@@ -28,7 +32,7 @@ struct Received {
   Nanos intended = 0;
 };
 
-class SimWsFeedWith : public ::testing::TestWithParam<FeedClient> {};
+class SimWsFeedWith : public ::testing::TestWithParam<Receiver> {};
 
 TEST_P(SimWsFeedWith, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime) {
   constexpr std::uint64_t kCount = 600;
@@ -38,7 +42,8 @@ TEST_P(SimWsFeedWith, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime)
   config.rate = 20'000;
   config.count = kCount;
   config.lead = 1'000'000'000;  // room to connect on a loaded machine
-  config.client = GetParam();
+  config.client = GetParam().client;
+  config.idle = GetParam().idle;
   SimWsFeed feed(config,
                  [&](std::string_view frame, std::size_t readable, Nanos rx, Nanos intended) {
                    EXPECT_GE(readable, frame.size());
@@ -76,8 +81,11 @@ TEST_P(SimWsFeedWith, shouldDeliverTheVenuesBytesInOrderEachWithItsIntendedTime)
 }
 
 INSTANTIATE_TEST_SUITE_P(Clients, SimWsFeedWith,
-                         ::testing::Values(FeedClient::kBeast, FeedClient::kUring),
-                         [](const auto& p) { return ::testing::PrintToString(p.param); });
+                         ::testing::Values(Receiver{"beast", FeedClient::kBeast, "busy_spin"},
+                                           Receiver{"uring_spin", FeedClient::kUring, "busy_spin"},
+                                           Receiver{"uring_yield", FeedClient::kUring, "yield"},
+                                           Receiver{"uring_wait", FeedClient::kUring, "wait"}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 TEST(SimWsFeed, shouldSayWhenTheClientHasNotReceivedEveryFrame) {
   // A receiver that has seen nothing yet: stop() before the first frame is due.
