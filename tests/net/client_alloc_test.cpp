@@ -159,7 +159,9 @@ TEST(ClientAllocation, shouldNotAllocatePerFrameInThePolledIoUringClientOnceWarm
   while (frames < kWarmUp + kMeasured && monotonic_now() < deadline) {
     ASSERT_GE((*client)->poll(count), 0) << (*client)->error();
   }
-  ASSERT_GE(frames, kWarmUp + kMeasured) << (*client)->error() << " chunks " << (*client)->stats().chunks << " task runs " << (*client)->stats().task_runs;
+  ASSERT_GE(frames, kWarmUp + kMeasured)
+      << (*client)->error() << " chunks " << (*client)->stats().chunks << " task runs "
+      << (*client)->stats().task_runs;
   EXPECT_GT(min_bytes, 50u) << "real payloads, not empty frames";
   EXPECT_EQ(at_end - at_warm, 0u) << "allocations over " << kMeasured << " frames";
   std::printf("io_uring client frame path (ws): %llu allocations over %llu frames after warm-up\n",
