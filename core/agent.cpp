@@ -1,10 +1,6 @@
 #include "core/agent.hpp"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 
 namespace be {
@@ -61,37 +57,6 @@ Expected<AnyIdleStrategy, std::string> AnyIdleStrategy::from_config(std::string_
   }
   return Unexpected{"unknown idle strategy '" + std::string(name) +
                     "' (expected busy_spin, yield or backoff)"};
-}
-
-Expected<std::monostate, std::string> pin_current_thread(int cpu) {
-  if (cpu == kNoCpu) return std::monostate{};
-  if (cpu < 0 || cpu >= CPU_SETSIZE) {
-    return Unexpected{"cannot pin to CPU " + std::to_string(cpu) +
-                      ": CPU id must be -1 (none) or in [0, " + std::to_string(CPU_SETSIZE) + ")"};
-  }
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (const int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set); rc != 0) {
-    return Unexpected{"cannot pin to CPU " + std::to_string(cpu) +
-                      ": pthread_setaffinity_np: " + std::strerror(rc) +
-                      " (is the CPU online and inside this process's taskset?)"};
-  }
-  return std::monostate{};
-}
-
-bool cpu_allowed(int cpu) noexcept {
-  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0) return false;
-  return CPU_ISSET(cpu, &set);
-}
-
-void name_current_thread(std::string_view name) noexcept {
-  char buf[16] = {};
-  std::memcpy(buf, name.data(), std::min(name.size(), sizeof(buf) - 1));
-  pthread_setname_np(pthread_self(), buf);  // best effort: a name is a debugging aid only
 }
 
 }  // namespace be

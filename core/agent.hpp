@@ -17,9 +17,11 @@
 // runs exactly once for every runner whose on_start was entered, even when on_start threw.
 // A failure handler (if set) is told at once, on the runner's thread: before on_close for an
 // on_start or do_work failure (so on_close knows), after it when on_close itself threw.
-// Pinning failure (PinPolicy::kRequired, the default) is reported by start() with the CPU and
-// the OS's reason; with PinPolicy::kBestEffort the agent runs unpinned and pin_error() says
-// why, for the owner to log and show.
+// Pinning (core/thread_placement.hpp) to a CpuSet: failure (PinPolicy::kRequired, the
+// default) is reported by start() with the CPUs and the OS's reason; with
+// PinPolicy::kBestEffort the agent runs unpinned, pin_error() says why, and the failure is
+// recorded with the process's placement failures (health and metrics show them) while the
+// thread lives.
 #pragma once
 
 #include <atomic>
@@ -36,6 +38,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
+#include "core/thread_placement.hpp"
 
 namespace be {
 
@@ -238,21 +241,6 @@ class AnyIdleStrategy {
 };
 static_assert(IdleStrategy<AnyIdleStrategy>);
 
-// ---- pinning --------------------------------------------------------------------------
-
-inline constexpr int kNoCpu = -1;
-
-// Pins the calling thread to one CPU (pthread_setaffinity_np). cpu == kNoCpu does nothing.
-// Errors name the CPU and the OS reason (e.g. the CPU is offline or outside this process's
-// cgroup/taskset).
-Expected<std::monostate, std::string> pin_current_thread(int cpu);
-
-// Whether cpu is in the calling thread's allowed affinity set (tests use it to skip).
-bool cpu_allowed(int cpu) noexcept;
-
-// Names the calling thread (Linux truncates to 15 characters): shows in top, perf and gdb.
-void name_current_thread(std::string_view name) noexcept;
-
 // ---- runner ---------------------------------------------------------------------------
 
 // What a runner does when its CPU cannot be had: refuse to start (kRequired), or run unpinned
@@ -268,9 +256,12 @@ class AgentRunner {
  public:
   enum class State : int { kNew, kStarting, kRunning, kStopped, kFailed };
 
-  explicit AgentRunner(A& agent, I idle = I{}, int cpu = kNoCpu,
+  explicit AgentRunner(A& agent, I idle = I{}, CpuSet cpus = {},
                        PinPolicy pin_policy = PinPolicy::kRequired)
-      : agent_(agent), idle_(std::move(idle)), cpu_(cpu), pin_policy_(pin_policy) {}
+      : agent_(agent), idle_(std::move(idle)), cpus_(std::move(cpus)), pin_policy_(pin_policy) {}
+  // One CPU; kNoCpu: not pinned.
+  AgentRunner(A& agent, I idle, int cpu, PinPolicy pin_policy = PinPolicy::kRequired)
+      : AgentRunner(agent, std::move(idle), CpuSet::of(cpu), pin_policy) {}
   ~AgentRunner() { stop(); }
   AgentRunner(const AgentRunner&) = delete;
   AgentRunner& operator=(const AgentRunner&) = delete;
@@ -326,7 +317,7 @@ class AgentRunner {
   // What went wrong; meaningful once state() is kFailed (it is written before that state is
   // published and never after).
   const std::string& error() const noexcept { return error_; }
-  int cpu() const noexcept { return cpu_; }
+  const CpuSet& cpus() const noexcept { return cpus_; }
   // PinPolicy::kBestEffort: why the thread runs unpinned ("" when pinned or not asked to be).
   // Meaningful once start() has returned.
   const std::string& pin_error() const noexcept { return pin_error_; }
@@ -336,10 +327,11 @@ class AgentRunner {
  private:
   void run() noexcept {
     name_current_thread(agent_.name());
-    if (auto pinned = pin_current_thread(cpu_); !pinned) {
+    if (auto pinned = pin_current_thread(cpus_); !pinned) {
       std::string why = "agent '" + std::string(agent_.name()) + "': " + pinned.error();
       if (pin_policy_ == PinPolicy::kRequired) return finish(State::kFailed, std::move(why));
-      pin_error_ = std::move(why);  // published to start() by the state change below
+      pin_error_ = why;  // published to start() by the state change below
+      record_thread_placement_failure(agent_.name(), cpus_, std::move(why));
     }
     std::string error;
     bool started = false;
@@ -408,7 +400,7 @@ class AgentRunner {
 
   A& agent_;
   I idle_;
-  const int cpu_;
+  const CpuSet cpus_;
   const PinPolicy pin_policy_;
   std::function<void(const std::string&)> on_failure_;
   std::string pin_error_;  // written by the runner's thread before start() returns

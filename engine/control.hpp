@@ -170,6 +170,16 @@ struct EngineView {
   bool journal_failed = false;        // the journal refused a write: unhealthy, in problems
   std::vector<std::string> problems;  // why not healthy, one line each
   bool market_ready = false;          // every instrument has a reference price (a trade or a quote)
+  // The shadow replica (engine/replica.hpp), which builds this view: the journal position it
+  // has applied and verified (what this view shows), divergent records it found (unhealthy
+  // from the first), snapshots it wrote, times the pipeline waited for room in its ring, and
+  // its latencies: "lag" (the pipeline finished an input -> the replica applied it) and
+  // "freshness" (-> a read model showing it was published). /metrics only.
+  SequenceNumber replica_position = 0;
+  std::uint64_t replica_divergences = 0;
+  std::uint64_t replica_snapshots = 0;
+  std::uint64_t replica_full_spins = 0;
+  std::vector<StageLatency> replica_latency;
 };
 
 // ---- Users and accounts (docs/ACCOUNTS.md) -------------------------------------------------

@@ -97,6 +97,8 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
   im.next_bot.store(std::max(any_bot ? max_bot + 1 : 0, im.fold.strategy().next_bot_id()));
   engine->recovery_.seconds = static_cast<double>(monotonic_now() - started) / 1e9;
   engine->recovery_.state_hash = im.fold.hashes().combined;
+  if (auto replica = im.replica_open(); !replica) return Unexpected(replica.error());
+  im.journaled_through.store(im.next_position - 1);
   im.stream_open();
   im.publish(wall_now());
   return engine;

@@ -18,10 +18,11 @@
 // strategy phase, a risk thread and an orders thread the next two (see Engine::Impl). The
 // parse runs on each venue's I/O thread either way. Every engine thread runs on a
 // core::AgentRunner and is named ("be-seq", "be-risk", "be-orders", "be-publish"; the
-// journal's "be-journal"); the stage threads may be pinned (cpu, cpus: a CPU that cannot be
-// had is logged and shown in health and metrics, the thread then runs unpinned) and idle with
-// the configured strategy. In durable mode orders leave once the journal's durable watermark
-// covers their input (fold.hpp, kReleaseTimer).
+// journal's "be-journal"); every thread runs on the CPUs the process's placement plan gives
+// its role (EngineConfig::threads, core/thread_placement.hpp: a CPU that cannot be had is
+// logged and shown in health and metrics, the thread then runs unpinned) and the stage
+// threads idle with the configured strategy. In durable mode orders leave once the journal's
+// durable watermark covers their input (fold.hpp, kReleaseTimer).
 //
 // Failure: an exception escaping any engine thread halts the engine: the reason goes to
 // stderr and to failure(), intake is refused (running() turns false), the other threads stop,
@@ -52,6 +53,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
+#include "core/thread_placement.hpp"
 #include "engine/control.hpp"
 #include "engine/fold.hpp"
 #include "engine/live_venues.hpp"
@@ -88,9 +90,10 @@ struct EngineConfig {
   JournalMode journal = JournalMode::kAsync;
   Topology topology = Topology::kFused;
   std::string idle = "backoff";  // "spin" | "yield" | "backoff"; every stage thread
-  int cpu = -1;                  // fused: pin the pipeline thread; -1 = no pinning
-  // pipelined: pin the sequencer+strategy, risk and orders threads; -1 = not pinned.
-  std::array<int, 3> cpus = {-1, -1, -1};
+  // Where every thread runs (docs/CONFIG.md "threads"): the runner installs
+  // placement_plan(config, usable_cpus()) before it starts any thread. A config built in code
+  // places nothing (policy none); parse_engine_config's default is policy auto.
+  PlacementConfig threads{};
   std::uint64_t snapshot_every_inputs = 100'000;
   Nanos snapshot_interval = 60'000'000'000;
   Nanos tick_interval = 100'000'000;
@@ -160,6 +163,15 @@ inline constexpr std::uint32_t kEngineConfigBlobKind = 2;
 // Parses the deployment config (docs/CONFIG.md): every bad field named.
 Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std::string_view json);
 
+// What the runner installs (core/thread_placement.hpp) for this config on these CPUs: the hot
+// roles are the pipeline thread, and in the pipelined topology the risk and orders threads.
+PlacementPlan placement_plan(const EngineConfig& config, std::span<const int> usable_cpus);
+// What a runner calls once, on its main thread, before it starts any other: installs
+// placement_plan(config, usable_cpus()) for the process, sends placement failures to the log
+// (component engine, warning) and places the calling thread as ThreadRole::kOthers (its name
+// kept). Returns the plan installed.
+PlacementPlan place_threads(const EngineConfig& config);
+
 // The fold a deployment runs. The engine, recovery, replay and backtests all build theirs
 // with these two, so they agree (durable mode holds paper sends, say).
 class InstrumentTable;
@@ -226,6 +238,19 @@ class Engine final : public ControlPlane {
   // Test seam: the next input through `stage` throws std::runtime_error(what) on that stage's
   // thread, as a bug in the stage would (the engine halts; see Failure above).
   void inject_stage_fault(EngineStage stage, std::string what);
+  // Test seam: the next derived record is journaled with one payload byte flipped, as a
+  // nondeterministic stage would leave it; the shadow replica must report its sequence.
+  void perturb_next_derived_record();
+  // The shadow replica (engine/replica.hpp): how far it follows, what it found. Any thread.
+  struct ReplicaReport {
+    SequenceNumber applied_position = 0;    // the last record of the last input it applied
+    std::uint64_t divergences = 0;          // divergent records found
+    std::uint64_t snapshots = 0;            // snapshots it wrote
+    SequenceNumber first_divergence = 0;    // the first one's sequence (0: none)
+    Event journaled{}, replayed{};          // both versions there (see ReplayDivergence)
+    SequenceNumber perturbed_sequence = 0;  // the test seam's record (0: none yet)
+  };
+  ReplicaReport replica_report() const;
   // Why the engine halted on its own ("" while it runs, and after a clean stop()).
   std::string failure() const;
 

@@ -6,6 +6,7 @@
 
 #include "core/fixed_point.hpp"
 #include "core/json_config.hpp"
+#include "core/log.hpp"
 #include "engine/engine.hpp"
 #include "engine/format.hpp"
 
@@ -27,7 +28,105 @@ constexpr std::array<Named<Topology>, 2> kTopologyNames{{
 }};
 static_assert(names_every_code(kTopologyNames, 2), "a new Topology needs its name here");
 
+// A CPU number in [-1, 1023], or nothing.
+std::optional<int> cpu_number(const config::Value& item) {
+  if (item.kind != config::Value::Kind::kNumber) return std::nullopt;
+  const auto parsed = parse_decimal(item.text, 0);
+  if (!parsed || *parsed < -1 || *parsed > 1023) return std::nullopt;
+  return static_cast<int>(*parsed);
+}
+
+// The `threads` section (docs/CONFIG.md): "policy" and a CPU set per role, each error naming
+// its field.
+void parse_threads(const config::Value& threads, PlacementConfig& out,
+                   std::vector<config::FieldError>& errors) {
+  for (std::size_t i = 0; i < threads.keys.size(); ++i) {
+    const std::string& key = threads.keys[i];
+    const config::Value& value = threads.values[i];
+    const std::string field = "threads." + key;
+    if (key == "policy") {
+      const auto policy = value.kind == config::Value::Kind::kString
+                              ? placement_policy_from(value.text)
+                              : std::nullopt;
+      if (policy) {
+        out.policy = *policy;
+      } else {
+        errors.push_back({field, "expected \"auto\" or \"none\""});
+      }
+      continue;
+    }
+    const auto role = thread_role_from(key);
+    if (!role) {
+      std::string roles;
+      for (std::size_t r = 0; r < kThreadRoles; ++r)
+        roles += (r ? ", " : "") + std::string(to_string(static_cast<ThreadRole>(r)));
+      errors.push_back({field, "unknown thread role (expected policy, " + roles + ")"});
+      continue;
+    }
+    if (value.kind == config::Value::Kind::kNumber) {
+      const auto cpu = cpu_number(value);
+      if (cpu && *cpu >= 0) {
+        out[*role] = CpuSet::of(*cpu);
+      } else {
+        errors.push_back({field,
+                          "expected a CPU number in [0, 1023], a list like \"0-2,5\" "
+                          "or \"any\""});
+      }
+    } else if (value.kind == config::Value::Kind::kString) {
+      if (auto set = parse_cpu_set(value.text)) {
+        out[*role] = *set;
+      } else {
+        errors.push_back({field, set.error()});
+      }
+    } else {
+      errors.push_back({field, "expected a CPU list string (\"0-2,5\", \"any\") or a number"});
+    }
+  }
+}
+
+// engine.cpu (fused) and engine.cpus (pipelined) place the hot threads as threads.pipeline,
+// .risk and .orders do; -1 leaves that thread to the policy.
+void apply_engine_cpus(EngineConfig& c, std::int64_t fused_cpu,
+                       const std::array<std::int64_t, 3>& stage_cpus,
+                       std::vector<config::FieldError>& errors) {
+  const auto alias = [&](ThreadRole role, std::int64_t cpu, const std::string& field) {
+    if (cpu < 0) return;
+    if (c.threads[role]) {
+      errors.push_back({field, "threads." + std::string(to_string(role)) +
+                                   " places the same thread: give one of the two"});
+      return;
+    }
+    c.threads[role] = CpuSet::of(static_cast<int>(cpu));
+  };
+  if (c.topology == Topology::kFused) {
+    alias(ThreadRole::kPipeline, fused_cpu, "engine.cpu");
+    return;
+  }
+  alias(ThreadRole::kPipeline, stage_cpus[0], "engine.cpus[0]");
+  alias(ThreadRole::kRisk, stage_cpus[1], "engine.cpus[1]");
+  alias(ThreadRole::kOrders, stage_cpus[2], "engine.cpus[2]");
+}
+
 }  // namespace
+
+PlacementPlan placement_plan(const EngineConfig& config, std::span<const int> usable_cpus) {
+  static constexpr std::array<ThreadRole, 1> kFusedHot{ThreadRole::kPipeline};
+  static constexpr std::array<ThreadRole, 3> kPipelinedHot{ThreadRole::kPipeline, ThreadRole::kRisk,
+                                                           ThreadRole::kOrders};
+  const std::span<const ThreadRole> hot = config.topology == Topology::kPipelined
+                                              ? std::span<const ThreadRole>(kPipelinedHot)
+                                              : std::span<const ThreadRole>(kFusedHot);
+  return resolve_placement(config.threads, usable_cpus, hot);
+}
+
+PlacementPlan place_threads(const EngineConfig& config) {
+  const PlacementPlan plan = placement_plan(config, usable_cpus());
+  install_thread_placement(plan);
+  set_thread_placement_reporter(
+      [](std::string_view message) { log::write(log::Level::kWarning, log::kEngine, message); });
+  place_current_thread(ThreadRole::kOthers);
+  return plan;
+}
 
 std::string_view to_string(JournalMode mode) noexcept {
   return name_of(kJournalModeNames, mode, "invalid");
@@ -91,35 +190,33 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   }
   EngineConfig c;
   c.venues.clear();
+  c.threads.policy = PlacementPolicy::kAuto;  // a deployment's default
   config::ObjectReader root(*doc, "", errors);
   using config::Presence;
+  std::int64_t fused_cpu = -1;                         // engine.cpu
+  std::array<std::int64_t, 3> stage_cpus{-1, -1, -1};  // engine.cpus
   if (auto engine = root.object("engine", Presence::kOptional)) {
     if (auto v = engine->string("data_dir", Presence::kOptional)) c.data_dir = *v;
     if (auto v = engine->code("journal", Presence::kOptional, kJournalModeNames)) c.journal = *v;
     if (auto v = engine->code("topology", Presence::kOptional, kTopologyNames)) c.topology = *v;
+    // The older spellings of threads.pipeline/risk/orders, for the topology in use.
     if (const config::Value* cpus = engine->array("cpus", Presence::kOptional)) {
       if (cpus->items.size() != 3) {
         errors.push_back({"engine.cpus", "expected 3 CPUs: sequencer and strategy, risk, orders"});
       }
       for (std::size_t i = 0; i < cpus->items.size() && i < 3; ++i) {
-        const config::Value& item = cpus->items[i];
-        int cpu = -2;
-        if (item.kind == config::Value::Kind::kNumber) {
-          const auto parsed = parse_decimal(item.text, 0);
-          if (parsed && *parsed >= -1 && *parsed <= 1023) cpu = static_cast<int>(*parsed);
-        }
-        if (cpu == -2) {
+        const auto cpu = cpu_number(cpus->items[i]);
+        if (!cpu) {
           errors.push_back({"engine.cpus[" + std::to_string(i) + "]",
                             "expected a CPU number in [-1, 1023] (-1: not pinned)"});
-          continue;
+        } else if (*cpu >= 0) {
+          stage_cpus[i] = *cpu;
         }
-        c.cpus[i] = cpu;
       }
     }
     if (auto v = engine->string("idle", Presence::kOptional, {"spin", "yield", "backoff"}))
       c.idle = *v;
-    if (auto v = engine->integer("cpu", Presence::kOptional, -1, 1023))
-      c.cpu = static_cast<int>(*v);
+    if (auto v = engine->integer("cpu", Presence::kOptional, -1, 1023)) fused_cpu = *v;
     if (auto v = engine->integer("snapshot_every_inputs", Presence::kOptional, 1, 1'000'000'000)) {
       c.snapshot_every_inputs = static_cast<std::uint64_t>(*v);
     }
@@ -205,6 +302,10 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     for (const config::Value& b : bots->items)
       c.initial_bots.push_back(config::to_json(b));
   }
+  if (const config::Value* threads = root.object_value("threads")) {
+    parse_threads(*threads, c.threads, errors);
+  }
+  apply_engine_cpus(c, fused_cpu, stage_cpus, errors);
   root.object_value("api");            // read by the runner (runner/cmd_run.cpp)
   root.object_value("notifications");  // read by the notifier (runner/notify)
   root.finish();

@@ -108,12 +108,6 @@ void Engine::Impl::halt(const std::string& reason) noexcept {
   request_cv.notify_all();
 }
 
-void Engine::Impl::report_pin_failure(std::string_view thread, int cpu, const std::string& why) {
-  log::write(log::Level::kWarning, log::kEngine, why + "; the thread runs unpinned");
-  std::lock_guard lock(problems_mutex);
-  pin_failures.push_back(PinFailure{std::string(thread), cpu, why});
-}
-
 std::string Engine::Impl::failure() const {
   std::lock_guard lock(problems_mutex);
   return halt_reason;

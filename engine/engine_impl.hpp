@@ -6,11 +6,13 @@
 //   engine_impl.cpp    construction, the feedback ring, venue answers, halting on a failure
 //   pipeline.cpp       the three steps of one input (sequence, risk, orders) and the journal
 //   topology.cpp       the threads as agents (core/agent.hpp): sequencer loop, pipelined stage
-//                      threads, quiescence, start-up reconcile and shutdown
+//                      threads, start-up reconcile and shutdown
 //   durable_hold.cpp   durable mode: sends wait for the journal's durable watermark
 //   acknowledge.cpp    commands are answered once the journal keeps them
 //   disk_guard.cpp     free-space floors: the reserve and the stop
-//   snapshots.cpp      housekeeping timers, snapshots and their format, blob lifetimes
+//   snapshots.cpp      the snapshot format, blob lifetimes
+//   replica.cpp        the shadow replica: follows the journaled records on its own thread,
+//                      verifies them, takes the snapshots and publishes the read model
 //   read_model.cpp     the read model and the history the fold does not keep
 //   publisher.cpp      the publisher thread: event stream and notifications
 //   metrics.cpp        the Prometheus text of /metrics
@@ -45,6 +47,7 @@
 #include "engine/engine.hpp"
 #include "engine/format.hpp"
 #include "engine/latency_histogram.hpp"
+#include "engine/replica.hpp"
 #include "engine/snapshot_format.hpp"
 #include "engine/stream_buffer.hpp"
 #include "feed/binance.hpp"
@@ -59,8 +62,8 @@ struct InputItem {
   Nanos intended = 0;
 };
 
-// The seven latencies the read model shows (written by the thread that finishes inputs,
-// read while the stages are quiescent).
+// The seven latencies the read model shows (written by the thread that finishes inputs, read
+// by the replica when it publishes: see LatencyHistogram's thread-safety).
 struct StageHistograms {
   LatencyHistogram feed, strategy, risk, orders, fold, journal, tick_to_order;
 };
@@ -69,8 +72,8 @@ struct StageHistograms {
 
 // ---- The engine's threads as agents (core/agent.hpp); bodies in topology.cpp ---------------
 // Thread names (what top, perf and gdb show): "be-seq" (the sequencer: in the fused topology it
-// runs all three stages), "be-risk" and "be-orders" (pipelined), "be-publish"; the journal's
-// writer names its own "be-journal".
+// runs all three stages), "be-risk" and "be-orders" (pipelined), "be-publish", "be-replica"
+// (replica.hpp); the journal's writer names its own "be-journal".
 
 struct SequencerAgent {
   Engine::Impl& im;
@@ -180,7 +183,7 @@ struct Engine::Impl final : oms::VenueResponses {
   };
   mutable std::mutex live_status_mutex;
   std::map<std::uint32_t, LiveStatus> live_status;
-  void live_account_view(AccountView& v) const;  // read model (stages quiescent)
+  void live_account_view(AccountView& v) const;  // read model (the replica's fold)
   // EngineConfig::dry_run differs from the fold's: journal kDryRunSet/Reset (start()).
   void journal_dry_run();
   // Venue filters defined before start (control_mutex): journaled by start().
@@ -196,13 +199,14 @@ struct Engine::Impl final : oms::VenueResponses {
   Fold fold;
   std::unique_ptr<journal::JournalWriter<>> writer;
   SequenceNumber next_position = 1;
+  // The last journal position the pipeline wrote (the read model's last_sequence).
+  std::atomic<SequenceNumber> journaled_through{0};
   // Recovery: the last input's derived records a kill cut off the journal; open() appends them.
   std::vector<Event> cut_tail;
   SequenceNumber ordinal = 0;
   bool fresh = true;
   std::string journal_error;  // shown as a problem by the read model
   std::uint64_t journal_full_spins = 0;
-  std::uint64_t inputs_total = 0;
   StageHistograms latency;
 
   // One input in flight through the stages (see Fold's phases).
@@ -211,7 +215,7 @@ struct Engine::Impl final : oms::VenueResponses {
     FoldBatch batch;
     StageTimes times;
   };
-  // Fused inputs, and inputs the sequencer applies itself while the stages are quiescent.
+  // Fused inputs, and inputs the sequencer applies itself before and after the stage threads.
   Slot direct;
 
   static FoldConfig fold_config(const EngineConfig& c,
@@ -254,11 +258,6 @@ struct Engine::Impl final : oms::VenueResponses {
   SpscRing<std::uint32_t> to_risk{kSlots};
   SpscRing<std::uint32_t> to_orders{kSlots};
   SpscRing<std::uint32_t> free_slots{kSlots};
-  // Quiescence: an odd pause_epoch asks the stage threads to park once their input ring is
-  // empty; each acknowledges by storing the epoch it parked in.
-  std::atomic<std::uint64_t> pause_epoch{0};
-  std::atomic<std::uint64_t> risk_parked{0}, orders_parked{0};
-  std::atomic<bool> stages_exit{false};
 
   SequencerAgent sequencer_agent{*this};
   StageAgent risk_agent{*this, false}, orders_agent{*this, true};
@@ -266,6 +265,8 @@ struct Engine::Impl final : oms::VenueResponses {
   std::unique_ptr<AgentRunner<SequencerAgent>> sequencer;
   std::unique_ptr<AgentRunner<StageAgent>> risk_runner, orders_runner;
   std::unique_ptr<AgentRunner<PublisherAgent>> publisher;
+  ReplicaAgent replica_agent{*this};
+  std::unique_ptr<AgentRunner<ReplicaAgent>> replica_runner;
 
   // Starts the sequencer (which starts the stage threads) and the publisher.
   Expected<bool, std::string> start_threads();
@@ -273,14 +274,13 @@ struct Engine::Impl final : oms::VenueResponses {
   void stop_threads() noexcept;
   void start_stage_threads();
   void stop_stage_threads() noexcept;
-  // Runs a runner's agent with the engine's pinning and failure reporting.
+  // Runs a runner's agent on its role's CPUs (core/thread_placement.hpp) with the engine's
+  // failure reporting.
   template <class A>
-  std::unique_ptr<AgentRunner<A>> make_runner(A& agent, int cpu, AnyIdleStrategy idle_strategy);
+  std::unique_ptr<AgentRunner<A>> make_runner(A& agent, ThreadRole role,
+                                              AnyIdleStrategy idle_strategy);
   bool hand_on(const InputItem& item);
   bool wait_completed();
-  bool quiesce();
-  void resume();
-  void park_if_asked(std::atomic<std::uint64_t>& parked);
   void recovery_reconcile();
   void shutdown_fold();
 
@@ -290,14 +290,7 @@ struct Engine::Impl final : oms::VenueResponses {
   std::atomic<bool> halted{false};
   mutable std::mutex problems_mutex;
   std::string halt_reason;  // the first failure
-  struct PinFailure {
-    std::string thread;  // "be-risk"
-    int cpu;
-    std::string why;  // the OS's reason
-  };
-  std::vector<PinFailure> pin_failures;  // threads that run unpinned
   void halt(const std::string& reason) noexcept;
-  void report_pin_failure(std::string_view thread, int cpu, const std::string& why);
   std::string failure() const;
   bool is_halted() const noexcept { return halted.load(std::memory_order_acquire); }
 
@@ -318,36 +311,39 @@ struct Engine::Impl final : oms::VenueResponses {
   void release_durable();
   bool fold_holds_sends() const noexcept { return config.journal == JournalMode::kDurable; }
 
-  // ---- Housekeeping: snapshots and blobs (snapshots.cpp) ----------------------------------
-  // Blob bytes stay alive until the journal has committed them.
+  // ---- Blobs (snapshots.cpp) ----------------------------------------------------------------
+  // Blob bytes stay alive until the journal has committed them and the replica applied them
+  // (it follows committed records only, and releases each once applied).
   std::mutex blob_mutex;
   std::map<std::uint64_t, std::unique_ptr<std::string>> blobs;
-  std::vector<std::pair<std::uint64_t, SequenceNumber>> blob_positions;  // pipeline thread
   std::atomic<std::uint64_t> next_blob{1};
-  std::uint64_t snapshots = 0;
-  std::uint64_t inputs_since_snapshot = 0;
-  Nanos last_snapshot = 0;
-  Nanos last_publish = 0;
-  std::atomic<bool> publish_requested{false};
-  // The periodic work that reads or writes the whole fold: the read model, blob release and
-  // snapshots. Fused: between inputs. Pipelined: with the stages quiescent.
-  bool housekeeping_due(Nanos now) const;
-  void housekeeping(Nanos now);
-  void take_snapshot();
-  void release_blobs();
   BlobRef keep_blob(std::uint32_t kind, const std::string& bytes);
+
+  // ---- The shadow replica (replica.cpp) -------------------------------------------------------
+  // The work that reads the whole fold, the read model and the snapshots, happens on the
+  // replica's thread from its own fold; the pipeline hands it every journaled record.
+  ReplicaObserver replica_observer{*this};
+  Replica replica{fold_config(config, starting_balances), replica_observer};
+  std::atomic<bool> publish_requested{false};
+  void replica_offer(const Event& record, Nanos finished) noexcept;  // the pipeline
+  Expected<bool, std::string> replica_open();                        // Engine::open, after recovery
+  int replica_follow();
+  void replica_snapshot();
+  void replica_view(EngineView& e, Nanos now);
+  // Test seam (Engine::perturb_next_derived_record).
+  std::atomic<bool> perturb_next_derived{false};
+  std::atomic<SequenceNumber> perturbed_sequence{0};
+  void perturb(Event& record) noexcept;
 
   // ---- Read model (read_model.cpp) --------------------------------------------------------
   mutable std::mutex model_mutex;
   std::shared_ptr<const ReadModel> model;
   std::atomic<SequenceNumber> published{0};           // inputs the current read model includes
   std::atomic<SequenceNumber> published_position{0};  // ... and journal records
-  std::uint64_t inputs_at_last_publish = 0;
-  double events_per_second = 0;
-  // Read-model history the fold does not keep (pipeline thread only).
+  // Read-model history the fold does not keep (the replica's thread once started).
   struct BotHistory {
-    // The last kFills FillApplied records, as journaled: a ring, so noting a fill on the
-    // pipeline never allocates once the bot has its history; formatted when published.
+    // The last kFills FillApplied records, as journaled: a ring, so noting a fill never
+    // allocates once the bot has its history; formatted when published.
     static constexpr std::size_t kFills = 200;
     std::vector<Event> fills;
     std::uint64_t trade_count = 0;  // fills[trade_count % kFills] is the next slot
@@ -484,6 +480,9 @@ struct Engine::Impl final : oms::VenueResponses {
 
 // The 422 answer to a command with bad fields: every one named (control.cpp).
 CommandResult invalid_command(std::vector<config::FieldError> errors);
+
+// One histogram's figures as the read model shows them (read_model.cpp).
+StageLatency stage_latency(std::string name, const LatencyHistogram& h);
 
 // Free bytes for an unprivileged writer on the filesystem holding `dir`; nullopt if unknown.
 std::optional<unsigned long long> free_bytes(const std::string& dir);

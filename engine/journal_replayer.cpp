@@ -1,5 +1,6 @@
 #include "engine/journal_replayer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -75,40 +76,94 @@ void JournalReplayer::compare_derived(const Event& record, SequenceNumber sequen
   }
 }
 
-Expected<ReplayResult, std::string> JournalReplayer::run(SequenceNumber from,
-                                                         SequenceNumber through) {
-  ReplayResult result;
+void JournalReplayer::begin() noexcept {
   ordinal_ = fold_ != nullptr ? fold_->ordinal() : 0;
   produced_ = {};
   next_produced_ = 0;
   stopped_ = false;
+}
+
+bool JournalReplayer::step(const Event& e, SequenceNumber sequence, ReplayResult& result) {
   const bool compare = options_.compare && fold_ != nullptr;
-  reader_.seek(from);
+  ++result.counts.records;
+  if (observer_ != nullptr) observer_->on_record(e);
+  if (e.derived()) {
+    ++result.counts.derived;
+    if (compare) compare_derived(e, sequence, result);
+    return !stopped_;
+  }
+  if (fold_ == nullptr) return true;
+  if (compare && next_produced_ < produced_.size() && !options_.tolerate_cut_inputs) {
+    diverge(result, {ReplayDifference::kExtra, sequence, ordinal_, Event{},
+                     produced_[next_produced_], produced_.size() - next_produced_});
+    if (stopped_) return false;
+  }
+  const auto records = fold_->apply(e, ++ordinal_);
+  ++result.counts.inputs;
+  produced_ = records.subspan(1);
+  next_produced_ = 0;
+  return !stopped_;
+}
+
+// The snapshots in [from, through], oldest first (damaged ones left out).
+std::vector<JournalReplayer::SnapshotHash> JournalReplayer::snapshot_hashes(
+    SequenceNumber from, SequenceNumber through) {
+  std::vector<SnapshotHash> out;
+  SequenceNumber at_most = through;
+  while (at_most >= from && at_most > 0) {
+    journal::SnapshotView snap;
+    bool found = false;
+    if (auto e = reader_->find_snapshot(at_most, snap, found); !e.ok()) {
+      if (e.code != journal::Errc::kCorrupt || e.sequence == 0) break;
+      at_most = e.sequence - 1;
+      continue;
+    }
+    if (!found || snap.sequence < from) break;
+    out.push_back({snap.sequence, snap.state_hash});
+    at_most = snap.sequence - 1;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void JournalReplayer::compare_snapshot(const SnapshotHash& snapshot, const Event& record,
+                                       ReplayResult& result) {
+  if (record.header.type == EventType::kStateHash) return;  // compared as a record
+  ++result.counts.hashes_checked;
+  const StateHash mine = fold_->state_hash_record();
+  if (mine.combined == snapshot.combined) return;
+  StateHash stored;
+  stored.at = ordinal_;
+  stored.combined = snapshot.combined;
+  diverge(result, {ReplayDifference::kStateHash, snapshot.sequence, ordinal_,
+                   Event::make(stored, record.header.event_time, 0),
+                   Event::make(mine, record.header.event_time, 0), 0});
+}
+
+Expected<ReplayResult, std::string> JournalReplayer::run(SequenceNumber from,
+                                                         SequenceNumber through) {
+  if (reader_ == nullptr) return Unexpected(std::string("replayer: no journal to read"));
+  ReplayResult result;
+  begin();
+  std::vector<SnapshotHash> snapshots;
+  if (options_.compare && options_.compare_state_hashes && fold_ != nullptr)
+    snapshots = snapshot_hashes(from, through);
+  std::size_t next_snapshot = 0;
+  reader_->seek(from);
   journal::RecordView view;
   Event e;
   while (!stopped_) {
-    const auto status = reader_.next(view);
+    const auto status = reader_->next(view);
     if (status == journal::ReadStatus::kEnd) break;
-    if (status == journal::ReadStatus::kError) return Unexpected(reader_.error().message);
+    if (status == journal::ReadStatus::kError) return Unexpected(reader_->error().message);
     if (view.sequence > through) break;
     if (auto err = journal::decode(view, e); !err.ok()) return Unexpected(err.message);
-    ++result.counts.records;
-    if (observer_ != nullptr) observer_->on_record(e);
-    if (e.derived()) {
-      ++result.counts.derived;
-      if (compare) compare_derived(e, view.sequence, result);
-      continue;
+    if (!step(e, view.sequence, result)) break;
+    for (; next_snapshot < snapshots.size() && snapshots[next_snapshot].sequence <= view.sequence;
+         ++next_snapshot) {
+      if (snapshots[next_snapshot].sequence == view.sequence)
+        compare_snapshot(snapshots[next_snapshot], e, result);
     }
-    if (fold_ == nullptr) continue;
-    if (compare && next_produced_ < produced_.size() && !options_.tolerate_cut_inputs) {
-      diverge(result, {ReplayDifference::kExtra, view.sequence, ordinal_, Event{},
-                       produced_[next_produced_], produced_.size() - next_produced_});
-      if (stopped_) break;
-    }
-    const auto records = fold_->apply(e, ++ordinal_);
-    ++result.counts.inputs;
-    produced_ = records.subspan(1);
-    next_produced_ = 0;
   }
   return result;
 }

@@ -7,7 +7,11 @@
 //
 // What is compared, per derived record, in journal order (with Options::compare):
 //   - a StateHash record: its strategy, risk, orders and combined hashes against the fold's
-//     hashes at that point (the engine journals one with every snapshot);
+//     hashes at that point (engines before the shadow replica journaled one with every
+//     snapshot);
+//   - run() only: a snapshot the journal holds at the sequence of any other record (the
+//     replica's, keyed by the last record of an input): its combined hash against the fold's
+//     once that record is read (a snapshot that fails its CRC is the snapshot pass's business);
 //   - any other derived record: against the fold's next record for the current input, by
 //     type, then flags, then the 96 payload bytes (sequence and times are the journal's);
 //   - when the next input arrives, the fold must have no record left for the previous one.
@@ -19,8 +23,11 @@
 // Without a fold the replayer only reads and decodes, and the observer sees every record:
 // what a backtest feeds its own fold from.
 //
+// The live shadow replica (engine/replica.hpp) runs the same comparison without a reader:
+// it feeds the committed records it follows one at a time to step().
+//
 // Thread-safety: one thread; the fold and reader are the caller's and must not be used
-// elsewhere during run(). Allocation: none per record (the fold's own aside).
+// elsewhere during run() or step(). Allocation: none per record (the fold's own aside).
 #pragma once
 
 #include <cstdint>
@@ -68,7 +75,7 @@ struct ReplayCounts {
   std::uint64_t inputs = 0;          // inputs applied to the fold
   std::uint64_t derived = 0;         // derived records read (StateHash included)
   std::uint64_t compared = 0;        // derived records compared with the fold's (not hashes)
-  std::uint64_t hashes_checked = 0;  // StateHash records compared
+  std::uint64_t hashes_checked = 0;  // StateHash records and snapshots compared
   std::uint64_t mismatches = 0;      // divergences found
 };
 
@@ -95,9 +102,9 @@ class JournalReplayer {
     // Compare derived records and state hashes (see the file comment); off: count them only
     // (a plain `botengine replay`, the benches' throughput figure).
     bool compare = true;
-    // With compare: also compare StateHash records. Recovery clears it after refusing a
-    // snapshot: the deployment then lays the fold out otherwise than the one that journaled
-    // the hashes (other table capacities hash otherwise), while derived records still agree.
+    // With compare: also compare StateHash records and snapshots. Recovery clears it after refusing
+    // a snapshot: the deployment then lays the fold out otherwise than the one that journaled the
+    // hashes (other table capacities hash otherwise), while derived records still agree.
     bool compare_state_hashes = true;
     // Stop at the first divergence (`--verify` prints it); else count them all and go on.
     bool stop_at_divergence = false;
@@ -110,13 +117,22 @@ class JournalReplayer {
   // `fold`: null to read and decode only. Its inputs are numbered on from fold->ordinal().
   JournalReplayer(journal::Reader& reader, Fold* fold, Options options,
                   ReplayObserver* observer = nullptr) noexcept
-      : reader_(reader), fold_(fold), options_(options), observer_(observer) {}
+      : reader_(&reader), fold_(fold), options_(options), observer_(observer) {}
+  // Without a reader: records come through step() only (the live replica); run() refuses.
+  JournalReplayer(Fold& fold, Options options, ReplayObserver* observer = nullptr) noexcept
+      : reader_(nullptr), fold_(&fold), options_(options), observer_(observer) {}
 
   // Replays the records with sequence in [from, through] (from 1: the whole journal; from a
   // snapshot's sequence + 1 with the fold restored from it: its tail). Errors: the reader's
   // (a gap, a bad CRC, I/O) or a record this build cannot decode, as a message.
   Expected<ReplayResult, std::string> run(
       SequenceNumber from = 1, SequenceNumber through = std::numeric_limits<SequenceNumber>::max());
+  // The loop's body, for a caller that reads the records itself: numbering starts over from
+  // the fold's ordinal at begin(); each step() takes the next record (`sequence`: its journal
+  // position) exactly as run() would, counting and keeping divergences in `result`. False
+  // once stopped (Options::stop_at_divergence).
+  void begin() noexcept;
+  bool step(const Event& record, SequenceNumber sequence, ReplayResult& result);
   // After run(): the derived records the fold produced for the last input that the journal
   // does not hold (a kill cut them off its end; empty when nothing was cut). Valid until the
   // fold applies another input.
@@ -124,9 +140,15 @@ class JournalReplayer {
 
  private:
   void diverge(ReplayResult& result, const ReplayDivergence& divergence);
+  struct SnapshotHash {
+    SequenceNumber sequence;
+    std::uint64_t combined;
+  };
+  std::vector<SnapshotHash> snapshot_hashes(SequenceNumber from, SequenceNumber through);
+  void compare_snapshot(const SnapshotHash& snapshot, const Event& record, ReplayResult& result);
   void compare_derived(const Event& record, SequenceNumber sequence, ReplayResult& result);
 
-  journal::Reader& reader_;
+  journal::Reader* reader_;
   Fold* fold_;
   Options options_;
   ReplayObserver* observer_;

@@ -23,13 +23,17 @@
 //
 // Plus the count, the sum (for `_sum`, so a mean can be graphed) and the maximum, in ns.
 //
-// Thread-safety: none; one writer (the thread that finishes inputs), read while the stages are
-// quiescent (the read model's build). Allocation: none; record() never allocates, locks or
-// throws (the hot path). 8.4 KB per histogram.
+// Thread-safety: one writer (the thread that finishes inputs), readers on any thread (the
+// replica builds the read model while the pipeline records). Every word is written and read
+// through relaxed atomic_refs: the writer's are plain loads and stores (no locked
+// read-modify-write, so record() costs what it did), a reader sees each word whole, and a
+// percentile read meanwhile may miss the samples being recorded. Allocation: none; record()
+// never allocates, locks or throws (the hot path). 8.4 KB per histogram.
 #pragma once
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -84,35 +88,36 @@ class LatencyHistogram {
   // One latency, ns; a negative one (a clock step) counts as 0.
   void record(std::int64_t ns) noexcept {
     const auto v = static_cast<std::uint64_t>(ns < 0 ? 0 : ns);
-    ++fine_[index_of(std::min(v, kMaxValue))];
-    ++coarse_[bound_index(v)];
-    ++count_;
-    sum_ += v;
-    max_ = std::max(max_, v);
+    add(fine_[index_of(std::min(v, kMaxValue))], 1);
+    add(coarse_[bound_index(v)], 1);
+    add(count_, 1);
+    add(sum_, v);
+    if (v > max_) set(max_, v);  // the writer's own read: no race
   }
 
-  std::uint64_t count() const noexcept { return count_; }
-  std::uint64_t sum() const noexcept { return sum_; }
-  std::uint64_t max() const noexcept { return max_; }
+  std::uint64_t count() const noexcept { return get(count_); }
+  std::uint64_t sum() const noexcept { return get(sum_); }
+  std::uint64_t max() const noexcept { return get(max_); }
 
   // The value at quantile q in [0, 1]: the highest value of the fine bucket holding the
   // ceil(q * count)-th smallest sample (HdrHistogram's convention), capped at max(); so at
   // most 3.1 % above the true value (beyond kMaxValue: max()). 0 when empty.
   std::uint64_t quantile(double q) const noexcept {
-    if (count_ == 0) return 0;
-    const double wanted = q * static_cast<double>(count_);
+    const std::uint64_t count = get(count_), max = get(max_);
+    if (count == 0) return 0;
+    const double wanted = q * static_cast<double>(count);
     auto rank = static_cast<std::uint64_t>(wanted);
     if (static_cast<double>(rank) < wanted) ++rank;
-    rank = std::clamp<std::uint64_t>(rank, 1, count_);
+    rank = std::clamp<std::uint64_t>(rank, 1, count);
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < kBucketCount; ++i) {
-      seen += fine_[i];
+      seen += get(fine_[i]);
       if (seen >= rank) {
         // The last bucket also holds every value beyond kMaxValue: its bound is max().
-        return i + 1 == kBucketCount ? max_ : std::min(highest_equivalent(i), max_);
+        return i + 1 == kBucketCount ? max : std::min(highest_equivalent(i), max);
       }
     }
-    return max_;
+    return max;
   }
 
   // Samples <= kLatencyBoundsNs[i], for each i: Prometheus' cumulative `_bucket` counts (the
@@ -121,7 +126,7 @@ class LatencyHistogram {
     std::array<std::uint64_t, kBoundCount> out{};
     std::uint64_t running = 0;
     for (std::size_t i = 0; i < kBoundCount; ++i) {
-      running += coarse_[i];
+      running += get(coarse_[i]);
       out[i] = running;
     }
     return out;
@@ -147,6 +152,16 @@ class LatencyHistogram {
   }
 
  private:
+  static std::uint64_t get(const std::uint64_t& word) noexcept {
+    return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(word))
+        .load(std::memory_order_relaxed);
+  }
+  static void set(std::uint64_t& word, std::uint64_t value) noexcept {
+    std::atomic_ref<std::uint64_t>(word).store(value, std::memory_order_relaxed);
+  }
+  // One writer: a load and a store, not an atomic increment.
+  static void add(std::uint64_t& word, std::uint64_t by) noexcept { set(word, get(word) + by); }
+
   // The totals and the coarse buckets first: record() touches them on every call, so they
   // share the histogram's first cache lines; one fine bucket is the only other line touched.
   std::uint64_t count_ = 0;

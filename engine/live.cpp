@@ -136,7 +136,7 @@ void Engine::Impl::journal_dry_run() {
 
 void Engine::Impl::live_account_view(AccountView& v) const {
   if (v.mode != "live") return;
-  const oms::OrderStage& stage = fold.order_stage();
+  const oms::OrderStage& stage = replica.fold.order_stage();
   if (stage.dry_run()) {
     v.connection = "dry_run";
   } else {

@@ -48,24 +48,45 @@ double seconds(std::uint64_t ns) {
   return static_cast<double>(ns) / 1e9;
 }
 
-// botengine_stage_latency_seconds: one histogram per stage, exact counts at kLatencyBoundsNs.
-void latency_histograms(Exposition& x, const std::vector<StageLatency>& stages) {
-  x.family("botengine_stage_latency_seconds", "histogram",
-           "Per-stage latency of each input since the engine started (stage: feed, strategy, "
-           "risk, orders, fold, journal, tick_to_order).");
-  for (const StageLatency& s : stages) {
-    const std::string stage = label("stage", s.stage);
+// A latency histogram family, one histogram per `key` label value (exact counts at
+// kLatencyBoundsNs): botengine_stage_latency_seconds{stage}, botengine_replica_seconds{kind}.
+void latency_histograms(Exposition& x, std::string_view family, std::string_view key,
+                        std::string_view help, const std::vector<StageLatency>& histograms) {
+  x.family(family, "histogram", help);
+  const std::string bucket = std::string(family) + "_bucket";
+  for (const StageLatency& s : histograms) {
+    const std::string which = label(key, s.stage);
     for (std::size_t i = 0; i < kLatencyBoundsNs.size(); ++i) {
       char le[32];
       std::snprintf(le, sizeof le, "%g", seconds(kLatencyBoundsNs[i]));
-      x.sample("botengine_stage_latency_seconds_bucket", stage + "," + label("le", le),
-               static_cast<double>(s.cumulative[i]));
+      x.sample(bucket, which + "," + label("le", le), static_cast<double>(s.cumulative[i]));
     }
-    x.sample("botengine_stage_latency_seconds_bucket", stage + ",le=\"+Inf\"",
-             static_cast<double>(s.count));
-    x.sample("botengine_stage_latency_seconds_sum", stage, seconds(s.sum));
-    x.sample("botengine_stage_latency_seconds_count", stage, static_cast<double>(s.count));
+    x.sample(bucket, which + ",le=\"+Inf\"", static_cast<double>(s.count));
+    x.sample(std::string(family) + "_sum", which, seconds(s.sum));
+    x.sample(std::string(family) + "_count", which, static_cast<double>(s.count));
   }
+}
+
+// The shadow replica: what it verified and found, and how far behind it is.
+void replica_families(Exposition& x, const EngineView& e) {
+  x.single("botengine_replica_divergences_total", "counter",
+           "Journaled derived records the shadow replica re-derived otherwise (any: the engine "
+           "is unhealthy, GET /api/v1/health names the first).",
+           static_cast<double>(e.replica_divergences));
+  x.single("botengine_replica_sequence", "gauge",
+           "Journal position the shadow replica has applied and verified (what the read model "
+           "shows).",
+           static_cast<double>(e.replica_position));
+  x.single("botengine_replica_snapshots_total", "counter",
+           "Snapshots the shadow replica wrote to the journal.",
+           static_cast<double>(e.replica_snapshots));
+  x.single("botengine_replica_full_spins_total", "counter",
+           "Times the pipeline waited for room in the shadow replica's ring.",
+           static_cast<double>(e.replica_full_spins));
+  latency_histograms(x, "botengine_replica_seconds", "kind",
+                     "The shadow replica (kind: lag, from the pipeline finishing an input to the "
+                     "replica applying it; freshness, to a read model showing it).",
+                     e.replica_latency);
 }
 
 // Throughput, risk and the stages' own counter tables (core/counters.hpp).
@@ -202,7 +223,11 @@ std::string Engine::metrics_text() const {
   x.single("botengine_stream_dropped_total", "counter",
            "Event stream messages dropped: the publisher's buffer was full.",
            static_cast<double>(impl_->stream_dropped.load()));
-  latency_histograms(x, e.latency);
+  latency_histograms(x, "botengine_stage_latency_seconds", "stage",
+                     "Per-stage latency of each input since the engine started (stage: feed, "
+                     "strategy, risk, orders, fold, journal, tick_to_order).",
+                     e.latency);
+  replica_families(x, e);
   state_families(x, *model);
   {
     std::lock_guard lock(impl_->problems_mutex);
@@ -210,10 +235,10 @@ std::string Engine::metrics_text() const {
              "1 once an exception in an engine thread stopped the engine.",
              impl_->halt_reason.empty() ? 0 : 1);
     x.family("botengine_thread_pin_failed", "gauge",
-             "Engine threads running unpinned: their CPU could not be had.");
-    for (const Impl::PinFailure& f : impl_->pin_failures) {
+             "Threads running unpinned: their CPUs could not be had.");
+    for (const ThreadPlacementFailure& f : thread_placement_failures()) {
       x.sample("botengine_thread_pin_failed",
-               label("thread", f.thread) + "," + label("cpu", std::to_string(f.cpu)), 1);
+               label("thread", f.thread) + "," + label("cpu", to_string(f.cpus)), 1);
     }
   }
   std::function<std::string()> extra;

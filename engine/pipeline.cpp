@@ -18,7 +18,10 @@ bool Engine::Impl::journal_append(const Event& e) {
       // reason (errno and free space), so every waiting and later command is refused with it.
       std::string why = journal_failure();
       if (why.empty()) why = std::string("journal: ") + journal::to_string(status);
-      journal_error = why;
+      {
+        std::lock_guard lock(problems_mutex);  // the replica reads it when it publishes
+        journal_error = why;
+      }
       halt(why);
       return false;
     }
@@ -36,7 +39,6 @@ void Engine::Impl::sequence_step(const InputItem& item, Slot& slot) {
   times.type = item.event.header.type;
   fault_point(EngineStage::kStrategy);
   fold.strategy_phase(item.event, ++ordinal, slot.batch);
-  ++inputs_since_snapshot;
   sequenced.store(ordinal, std::memory_order_release);
   times.strategy = wall_now();
 }
@@ -48,28 +50,28 @@ void Engine::Impl::risk_step(Slot& slot) {
 }
 
 // The order manager, then everything that leaves the fold: the journal, the stream and the
-// notifier, the loop-back rejects, the metrics and the latency probe.
+// notifier, the replica, the loop-back rejects, the metrics and the latency probe.
 void Engine::Impl::orders_step(Slot& slot) {
   fault_point(EngineStage::kOrders);
   fold.order_phase(slot.batch);
   StageTimes& times = slot.times;
   times.orders = wall_now();
   const auto records = slot.batch.records.records();
-  ++inputs_total;
   const SequenceNumber input_position = next_position;
   bool has_order = false;
-  for (const Event& r : records) {
-    Event e = r;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    Event e = records[i];
     e.header.sequence = next_position++;
+    if (perturb_next_derived.load(std::memory_order_relaxed) && e.derived()) [[unlikely]]
+      perturb(e);
     if (!journal_append(e)) stop_requested.store(true);
-    if (e.header.type == EventType::kBlob) {
-      blob_positions.emplace_back(e.as<BlobRef>().blob_id, e.header.sequence);
-    }
     if (e.header.type == EventType::kOrderNew) has_order = true;
     stream_record(e);
     if (e.header.type == EventType::kOperatorCommand) note_command(e, slot.batch);
-    if (e.header.type == EventType::kFillApplied) note_fill(e);
+    // The last record carries when the fold finished the input: the replica's lag from it.
+    replica_offer(e, i + 1 == records.size() ? times.orders : 0);
   }
+  journaled_through.store(next_position - 1, std::memory_order_release);
   times.journaled = wall_now();
   for (const VenueAction& a : slot.batch.actions) {
     if (a.kind == VenueAction::Kind::kLoopBackReject) {

@@ -1,7 +1,8 @@
 // The read model: an immutable view of the engine that the control API, dashboard and
-// notifier read (engine/control.hpp), built from the fold on the sequencer while the stages
-// are quiescent (every publish interval, and when a command or drain() asks), plus the
-// history the fold does not keep (recent fills, equity curves), which snapshots carry.
+// notifier read (engine/control.hpp), built on the replica's thread from the replica's fold
+// (replica.hpp; every publish interval, and when a command or drain() asks; at open, before
+// the threads start), plus the history the fold does not keep (recent fills, equity curves),
+// which snapshots carry.
 #include <algorithm>
 
 #include "core/counters.hpp"
@@ -24,20 +25,20 @@ std::string client_id_text(const oms::ClientOrderId& id) {
 void Engine::Impl::publish(Nanos now) {
   auto m = std::make_shared<ReadModel>();
   build_read_model(*m, now);
-  auto d = std::make_shared<const Directory>(fold.directory());
+  auto d = std::make_shared<const Directory>(replica.fold.directory());
   {
     std::lock_guard lock(model_mutex);
     model = std::move(m);
     directory_view = std::move(d);
   }
-  published.store(ordinal, std::memory_order_release);  // the stages are quiescent here
-  published_position.store(next_position - 1, std::memory_order_release);
+  published.store(replica.fold.ordinal(), std::memory_order_release);
+  published_position.store(replica.position, std::memory_order_release);
   {
     // Commands wait for a read model that shows them (submit()).
     std::lock_guard lock(request_mutex);
   }
   request_cv.notify_all();
-  last_publish = now;
+  replica.last_publish = now;
 }
 
 void Engine::Impl::publish_halted() {
@@ -59,31 +60,45 @@ void Engine::Impl::publish_halted() {
   request_cv.notify_all();
 }
 
+StageLatency stage_latency(std::string name, const LatencyHistogram& h) {
+  StageLatency s;
+  s.stage = std::move(name);
+  s.count = h.count();
+  s.p50 = h.quantile(0.50);
+  s.p99 = h.quantile(0.99);
+  s.max = h.max();
+  s.sum = h.sum();
+  s.cumulative = h.cumulative_counts();
+  return s;
+}
+
 void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
-  const stage::StrategyStage& st = fold.strategy();
-  const risk::RiskEngine& rk = fold.risk().engine();
+  const Fold& model_fold = replica.fold;  // never the pipeline's: it is applying inputs meanwhile
+  const stage::StrategyStage& st = model_fold.strategy();
+  const risk::RiskEngine& rk = model_fold.risk().engine();
   EngineView& e = m.engine;
-  e.last_sequence = next_position - 1;
+  e.last_sequence = journaled_through.load(std::memory_order_acquire);
   e.journal_committed = writer ? writer->committed() : 0;
   e.disk_free_bytes = disk_free.load(std::memory_order_relaxed);
-  e.disk_reserve = fold.risk().engine().disk_reserve();
+  e.disk_reserve = model_fold.risk().engine().disk_reserve();
   e.journal_durable = writer ? writer->durable() : 0;
   e.durability = std::string(to_string(config.journal));
   e.topology = std::string(to_string(config.topology));
-  if (last_publish != 0 && now > last_publish) {
-    events_per_second = static_cast<double>(inputs_total - inputs_at_last_publish) * 1e9 /
-                        static_cast<double>(now - last_publish);
+  Replica& rep = replica;
+  if (rep.last_publish != 0 && now > rep.last_publish) {
+    rep.events_per_second = static_cast<double>(rep.inputs - rep.inputs_at_last_publish) * 1e9 /
+                            static_cast<double>(now - rep.last_publish);
   }
-  inputs_at_last_publish = inputs_total;
-  e.events_per_second = events_per_second;
+  rep.inputs_at_last_publish = rep.inputs;
+  e.events_per_second = rep.events_per_second;
   e.engine_time = st.engine_time();
   e.published_wall_time = now;
-  e.inputs = inputs_total;
-  e.orders_sent = fold.stats()["orders_sent"];
-  e.fills = fold.stats()["fills"];
-  e.risk_rejects = fold.risk().stats()["rejected"];
+  e.inputs = rep.inputs;
+  e.orders_sent = model_fold.stats()["orders_sent"];
+  e.fills = model_fold.stats()["fills"];
+  e.risk_rejects = model_fold.risk().stats()["rejected"];
   for (int r = 1; r < risk::kRejectReasonCount; ++r) {
-    const std::uint64_t n = fold.risk().stats().by_reason[static_cast<std::size_t>(r)];
+    const std::uint64_t n = model_fold.risk().stats().by_reason[static_cast<std::size_t>(r)];
     if (n != 0) {
       e.rejects_by_reason.emplace_back(
           std::string(risk::to_string(static_cast<risk::RejectReason>(r))), n);
@@ -97,15 +112,15 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   };
   add_counters("strategy", st.stats());
   add_counters("feed_health", st.feed_health().stats());
-  add_counters("risk", fold.risk().stats());
-  add_counters("order_stage", fold.order_stage().stats());
-  add_counters("order_stage", fold.order_stage().live_stats());
-  if (fold.paper() != nullptr) add_counters("paper", fold.paper()->stats());
+  add_counters("risk", model_fold.risk().stats());
+  add_counters("order_stage", model_fold.order_stage().stats());
+  add_counters("order_stage", model_fold.order_stage().live_stats());
+  if (model_fold.paper() != nullptr) add_counters("paper", model_fold.paper()->stats());
   if (writer) add_counters("journal", writer->counters());
   // From the risk stage's latches: they are fold state, so a restart shows them too.
   e.global_kill_switch = rk.kill_switch_latched(risk::Scope::kGlobal, 0);
-  const auto account_count =
-      std::max<std::uint32_t>(1, static_cast<std::uint32_t>(fold.directory().accounts().size()));
+  const auto account_count = std::max<std::uint32_t>(
+      1, static_cast<std::uint32_t>(model_fold.directory().accounts().size()));
   for (std::uint32_t a = 0; a < account_count; ++a)
     if (rk.kill_switch_latched(risk::Scope::kAccount, a)) e.killed_accounts.push_back(a);
   for (std::size_t v = 0; v < config.venues.size(); ++v) {
@@ -139,17 +154,6 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
     }
     e.feeds.push_back(std::move(f));
   }
-  auto stage_latency = [](std::string name, const LatencyHistogram& h) {
-    StageLatency s;
-    s.stage = std::move(name);
-    s.count = h.count();
-    s.p50 = h.quantile(0.50);
-    s.p99 = h.quantile(0.99);
-    s.max = h.max();
-    s.sum = h.sum();
-    s.cumulative = h.cumulative_counts();
-    return s;
-  };
   e.market_ready = instruments.size() > 0;
   for (std::size_t i = 0; i < instruments.size(); ++i) {
     if (rk.reference_price(InstrumentId{static_cast<std::uint32_t>(i)}) == 0)
@@ -164,6 +168,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   e.latency.push_back(stage_latency("tick_to_order", latency.tick_to_order));
   e.balances = balances_of(AccountId{0});
   add_problems(e);
+  replica_view(e, now);
 
   for (const stage::BotSummary& s : st.describe())
     m.bots.push_back(bot_view(s));
@@ -181,13 +186,15 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
 }
 
 std::vector<BalanceView> Engine::Impl::balances_of(AccountId account) const {
+  const Fold& model_fold = replica.fold;
   std::vector<BalanceView> out;
-  for (std::size_t a = 0; a < fold.asset_count(); ++a) {
+  for (std::size_t a = 0; a < model_fold.asset_count(); ++a) {
     const AssetId asset{static_cast<std::uint16_t>(a)};
-    const oms::Balance b = fold.orders().balance(account, asset);
-    const auto idx = instruments.asset_index(fold.asset_name(asset));
+    const oms::Balance b = model_fold.orders().balance(account, asset);
+    const auto idx = instruments.asset_index(model_fold.asset_name(asset));
     const int scale = idx ? instruments.asset_scale(*idx) : 8;
-    out.push_back(BalanceView{std::string(fold.asset_name(asset)), decimal_to_string(b.free, scale),
+    out.push_back(BalanceView{std::string(model_fold.asset_name(asset)),
+                              decimal_to_string(b.free, scale),
                               decimal_to_string(b.locked, scale)});
   }
   return out;
@@ -196,13 +203,14 @@ std::vector<BalanceView> Engine::Impl::balances_of(AccountId account) const {
 // Users and accounts as the directory holds them, with each account's balances, kill switch
 // and bot count (after the bots, which say what they trade on).
 void Engine::Impl::directory_views(ReadModel& m) const {
-  const Directory& d = fold.directory();
+  const Fold& model_fold = replica.fold;
+  const Directory& d = model_fold.directory();
   for (std::size_t i = 0; i < d.users().size(); ++i) {
     const DirectoryUser& u = d.users()[i];
     m.users.push_back(UserView{UserId{static_cast<std::uint32_t>(i + 1)}, u.name, u.admin,
                                u.disabled, u.token_sha256, u.changed});
   }
-  const risk::RiskEngine& rk = fold.risk().engine();
+  const risk::RiskEngine& rk = model_fold.risk().engine();
   for (std::size_t i = 0; i < d.accounts().size(); ++i) {
     const DirectoryAccount& a = d.accounts()[i];
     AccountView v;
@@ -229,9 +237,10 @@ void Engine::Impl::directory_views(ReadModel& m) const {
 
 // One bot as the read model shows it: its summary, position, orders, fills and equity curve.
 BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
-  const stage::StrategyStage& st = fold.strategy();
-  const risk::RiskEngine& rk = fold.risk().engine();
-  const oms::OrderManager& om = fold.orders();
+  const Fold& model_fold = replica.fold;
+  const stage::StrategyStage& st = model_fold.strategy();
+  const risk::RiskEngine& rk = model_fold.risk().engine();
+  const oms::OrderManager& om = model_fold.orders();
   BotView b;
   b.id = s.id;
   b.owner = s.owner;
@@ -311,13 +320,13 @@ void Engine::Impl::add_problems(EngineView& e) const {
       e.healthy = false;
       e.problems.push_back("engine halted: " + halt_reason);
     }
-    for (const PinFailure& f : pin_failures)
+    for (const ThreadPlacementFailure& f : thread_placement_failures())  // of the process
       e.problems.push_back(f.why + " (the thread runs unpinned)");
-  }
-  e.journal_failed = !journal_error.empty() || (writer && writer->failed());
-  if (!journal_error.empty()) {
-    e.healthy = false;
-    e.problems.push_back(journal_error);
+    e.journal_failed = !journal_error.empty() || (writer && writer->failed());
+    if (!journal_error.empty()) {
+      e.healthy = false;
+      e.problems.push_back(journal_error);
+    }
   }
   for (const std::string& w : self.recovery().warnings)
     e.problems.push_back("recovery: " + w);  // healthy still: it ran on what it could trust
@@ -352,7 +361,8 @@ FillView Engine::Impl::fill_view(const Event& e) const {
   return v;
 }
 
-// Fills for the read model's per-bot history, from the journaled records (the orders stage).
+// Fills for the read model's per-bot history, from the journaled records (the replica's
+// thread; recovery's before it starts).
 void Engine::Impl::note_fill(const Event& e) {
   bot_history[index_of(e.as<FillApplied>().bot)].note(e);
 }

@@ -1,5 +1,5 @@
-// Housekeeping: the timers of the periodic work that reads the whole fold (the read model,
-// snapshots), the engine snapshot's format, and the lifetime of journaled blobs.
+// The engine snapshot's format (the replica takes the snapshots: replica.cpp), and the
+// lifetime of journaled blobs.
 #include <cstring>
 
 #include "engine/engine_impl.hpp"
@@ -59,53 +59,8 @@ SnapshotParts split_snapshot(std::span<const std::byte> bytes) {
   return parts;
 }
 
-bool Engine::Impl::housekeeping_due(Nanos now) const {
-  return now - last_publish >= config.publish_interval ||
-         publish_requested.load(std::memory_order_acquire) ||
-         inputs_since_snapshot >= config.snapshot_every_inputs ||
-         (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval);
-}
-
-void Engine::Impl::housekeeping(Nanos now) {
-  if (now - last_publish >= config.publish_interval ||
-      publish_requested.exchange(false, std::memory_order_acq_rel)) {
-    publish(now);
-    release_blobs();
-  }
-  if (inputs_since_snapshot >= config.snapshot_every_inputs ||
-      (inputs_since_snapshot > 0 && now - last_snapshot >= config.snapshot_interval)) {
-    take_snapshot();
-    last_snapshot = now;
-  }
-}
-
-void Engine::Impl::take_snapshot() {
-  if (!writer) return;
-  const auto bytes = engine_snapshot(fold.snapshot(), history_bytes(), config.source_text);
-  const StateHash sh = fold.state_hash_record();  // stages quiescent: at == ordinal
-  Event e = Event::make(sh, fold.strategy().engine_time(), 0);
-  e.header.flags = kFlagDerived;
-  e.header.sequence = next_position++;
-  journal_append(e);
-  if (auto err = writer->write_snapshot(e.header.sequence, bytes, sh.combined); !err.ok()) {
-    journal_error = "snapshot: " + err.message;
-  }
-  ++snapshots;
-  inputs_since_snapshot = 0;
-}
-
-void Engine::Impl::release_blobs() {
-  if (blob_positions.empty()) return;
-  const SequenceNumber committed = writer ? writer->committed() : next_position;
-  std::lock_guard lock(blob_mutex);
-  std::erase_if(blob_positions, [&](const auto& p) {
-    if (p.second > committed) return false;
-    blobs.erase(p.first);
-    return true;
-  });
-}
-
-// The bytes stay here until the journal commits the kBlob record (release_blobs()).
+// The bytes stay here until the replica has applied the kBlob record, which it does once the
+// journal committed it (replica_follow()).
 BlobRef Engine::Impl::keep_blob(std::uint32_t kind, const std::string& bytes) {
   BlobRef ref;
   ref.blob_id = next_blob.fetch_add(1);

@@ -1,16 +1,19 @@
 // The engine's threads, each an agent on a core::AgentRunner: the sequencer ("be-seq"), and in
 // the pipelined topology the risk ("be-risk") and orders ("be-orders") stage threads; the
-// publisher ("be-publish") is in publisher.cpp.
+// publisher ("be-publish") is in publisher.cpp, the shadow replica ("be-replica") in
+// replica.cpp.
 //
 // Fused: the sequencer applies each input whole. Pipelined: it runs the strategy phase and
-// hands the batch on; the risk and orders threads each own their stage. The fold is whole
-// again only while the stages are quiescent (every sequenced input completed, both stage
-// threads parked): that is when the sequencer publishes the read model and snapshots, and
-// after the stage threads exit, when it applies the shutdown itself.
+// hands the batch on; the risk and orders threads each own their stage, and never stop: the
+// read model and the snapshots come from the replica's fold. The sequencer applies inputs
+// itself only before the stage threads start (the reconcile) and after they exit (the
+// shutdown).
 //
-// A thread whose CPU cannot be had runs unpinned and says so (stderr, health, metrics). An
-// exception escaping any of them halts the engine (Impl::halt): every wait below gives up once
-// the engine is halted, so the other threads stop instead of waiting for a dead one.
+// Each runs on the CPUs the process's placement plan gives its role (core/thread_placement.hpp,
+// docs/CONFIG.md "threads"); a thread whose CPUs cannot be had runs unpinned and says so (the
+// placement reporter, health, metrics). An exception escaping any of them halts the engine
+// (Impl::halt): every wait below gives up once the engine is halted, so the other threads stop
+// instead of waiting for a dead one.
 #include <stdexcept>
 #include <thread>
 
@@ -51,9 +54,9 @@ Expected<AnyIdleStrategy, std::string> idle_strategy(std::string_view name) {
 // ---- Starting and stopping -------------------------------------------------------------------
 
 template <class A>
-std::unique_ptr<AgentRunner<A>> Engine::Impl::make_runner(A& agent, int cpu,
+std::unique_ptr<AgentRunner<A>> Engine::Impl::make_runner(A& agent, ThreadRole role,
                                                           AnyIdleStrategy idle_strategy) {
-  auto runner = std::make_unique<AgentRunner<A>>(agent, std::move(idle_strategy), cpu,
+  auto runner = std::make_unique<AgentRunner<A>>(agent, std::move(idle_strategy), thread_cpus(role),
                                                  PinPolicy::kBestEffort);
   runner->set_failure_handler([this](const std::string& error) { halt(error); });
   return runner;
@@ -61,25 +64,30 @@ std::unique_ptr<AgentRunner<A>> Engine::Impl::make_runner(A& agent, int cpu,
 
 namespace {
 template <class A>
-Expected<bool, std::string> start_runner(Engine::Impl& im, AgentRunner<A>& runner, const A& agent) {
+Expected<bool, std::string> start_runner(AgentRunner<A>& runner) {
   auto started = runner.start();
   if (!started) return Unexpected(started.error());
-  if (!runner.pin_error().empty())
-    im.report_pin_failure(agent.name(), runner.cpu(), runner.pin_error());
   return true;
 }
 }  // namespace
 
 Expected<bool, std::string> Engine::Impl::start_threads() {
-  sequencer = make_runner(sequencer_agent, pipelined(config) ? config.cpus[0] : config.cpu, idle);
-  if (auto started = start_runner(*this, *sequencer, sequencer_agent); !started) return started;
+  // The replica first: it follows from the first record the sequencer journals. It sleeps
+  // briefly when there is nothing to follow (records wait in its ring meanwhile).
+  replica_runner = make_runner(
+      replica_agent, ThreadRole::kReplica,
+      AnyIdleStrategy(BackoffIdle(BackoffConfig{
+          .max_spins = 0, .max_yields = 16, .min_park_ns = 50'000, .max_park_ns = 200'000})));
+  if (auto started = start_runner(*replica_runner); !started) return started;
+  sequencer = make_runner(sequencer_agent, ThreadRole::kPipeline, idle);
+  if (auto started = start_runner(*sequencer); !started) return started;
   // The publisher sleeps in 5 ms slices when there is nothing to stream: a screen needs no
   // faster, and it must not take a core from the stages.
   publisher = make_runner(
-      publisher_agent, kNoCpu,
+      publisher_agent, ThreadRole::kPublisher,
       AnyIdleStrategy(BackoffIdle(BackoffConfig{
           .max_spins = 0, .max_yields = 0, .min_park_ns = 5'000'000, .max_park_ns = 5'000'000})));
-  return start_runner(*this, *publisher, publisher_agent);
+  return start_runner(*publisher);
 }
 
 void Engine::Impl::stop_threads() noexcept {
@@ -87,6 +95,11 @@ void Engine::Impl::stop_threads() noexcept {
   if (sequencer) {
     sequencer->wait_until_stopped();  // drained, or halted
     sequencer->stop();                // its on_close (the shutdown) has run once this returns
+  }
+  if (replica_runner) {
+    replica.drain.store(true, std::memory_order_release);  // the shutdown's records, then close
+    replica_runner->wait_until_stopped();
+    replica_runner->stop();  // its on_close: the last read model and snapshot
   }
   if (publisher) publisher->stop();
 }
@@ -96,17 +109,15 @@ void Engine::Impl::stop_threads() noexcept {
 void Engine::Impl::start_stage_threads() {
   for (std::uint32_t i = 0; i < kSlots; ++i)
     free_slots.try_push(i);  // before the consumer thread exists
-  stages_exit.store(false);
-  risk_runner = make_runner(risk_agent, config.cpus[1], idle);
-  if (auto started = start_runner(*this, *risk_runner, risk_agent); !started)
+  risk_runner = make_runner(risk_agent, ThreadRole::kRisk, idle);
+  if (auto started = start_runner(*risk_runner); !started)
     throw std::runtime_error(started.error());
-  orders_runner = make_runner(orders_agent, config.cpus[2], idle);
-  if (auto started = start_runner(*this, *orders_runner, orders_agent); !started)
+  orders_runner = make_runner(orders_agent, ThreadRole::kOrders, idle);
+  if (auto started = start_runner(*orders_runner); !started)
     throw std::runtime_error(started.error());
 }
 
 void Engine::Impl::stop_stage_threads() noexcept {
-  stages_exit.store(true, std::memory_order_release);  // unparks them
   if (risk_runner) risk_runner->stop();
   if (orders_runner) orders_runner->stop();
 }
@@ -114,8 +125,6 @@ void Engine::Impl::stop_stage_threads() noexcept {
 // ---- The sequencer ---------------------------------------------------------------------------
 
 void SequencerAgent::on_start() {
-  im.last_publish = 0;
-  im.last_snapshot = wall_now();
   // Orders in flight at the crash (or never answered) are unknown until the venue says.
   im.recovery_reconcile();
   if (pipelined(im.config)) im.start_stage_threads();
@@ -150,21 +159,13 @@ int SequencerAgent::do_work() {
     im.next_tick = now + im.config.tick_interval;
   }
   if (!staged) im.release_durable();  // pipelined: the orders stage does
-  if (im.housekeeping_due(now)) {
-    if (staged && !im.quiesce()) {
-      done = true;
-      return 0;
-    }
-    im.housekeeping(now);
-    if (staged) im.resume();
-  }
   im.loops.fetch_add(1, std::memory_order_release);
   if (stopping && n == 0) done = true;
   return static_cast<int>(n);
 }
 
-// After a drained stop: the shutdown input, a last read model and snapshot. After a halt:
-// the reason published, nothing more applied or journaled.
+// After a drained stop: the shutdown input (the replica then publishes and snapshots the
+// end). After a halt: the reason published, nothing more applied or journaled.
 void SequencerAgent::on_close() {
   if (pipelined(im.config)) {
     if (!im.is_halted()) im.wait_completed();
@@ -200,34 +201,6 @@ bool Engine::Impl::wait_completed() {
   return true;
 }
 
-bool Engine::Impl::quiesce() {
-  if (!wait_completed()) return false;
-  const std::uint64_t epoch = pause_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
-  for (unsigned spins = 0; risk_parked.load(std::memory_order_acquire) != epoch ||
-                           orders_parked.load(std::memory_order_acquire) != epoch;
-       ++spins) {
-    if (is_halted()) return false;
-    spin_wait(spins);
-  }
-  return true;
-}
-
-void Engine::Impl::resume() {
-  pause_epoch.fetch_add(1, std::memory_order_acq_rel);
-}
-
-// A stage thread with an empty input ring parks while the sequencer asks (odd epoch).
-void Engine::Impl::park_if_asked(std::atomic<std::uint64_t>& parked) {
-  const std::uint64_t epoch = pause_epoch.load(std::memory_order_acquire);
-  if ((epoch & 1) == 0) return;
-  parked.store(epoch, std::memory_order_release);
-  for (unsigned spins = 0; pause_epoch.load(std::memory_order_acquire) == epoch &&
-                           !stages_exit.load(std::memory_order_acquire);
-       ++spins) {
-    spin_wait(spins);
-  }
-}
-
 // ---- The pipelined stage threads ---------------------------------------------------------------
 // Take a slot from the input ring, run the step, hand the slot on (never full: kSlots slots,
 // rings of kSlots). Durable mode: the orders stage watches the watermark between inputs and
@@ -250,7 +223,6 @@ int StageAgent::do_work() {
     return 1;
   }
   if (orders) im.release_durable();
-  im.park_if_asked(orders ? im.orders_parked : im.risk_parked);
   return 0;
 }
 
@@ -289,8 +261,6 @@ void Engine::Impl::shutdown_fold() {
         apply_input(batch[i]);
     }
   }
-  publish(wall_now());
-  take_snapshot();
 }
 
 }  // namespace be::engine

@@ -163,7 +163,7 @@ void ArchiveThread::stop() noexcept {
 }
 
 void ArchiveThread::run() {
-  name_current_thread("be-archive");  // what top, perf and gdb show
+  place_current_thread(ThreadRole::kArchive);  // "be-archive", on its configured CPUs
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return stopping_.load(std::memory_order_acquire) || job_.has_value(); });

@@ -161,7 +161,7 @@ class JournalWriter {
       }
     }
     if (!queue_.try_push(e)) return AppendStatus::kFull;
-    last_appended_ = seq;
+    std::atomic_ref(last_appended_).store(seq, std::memory_order_relaxed);  // write_snapshot
     return AppendStatus::kOk;
   }
 
@@ -191,16 +191,17 @@ class JournalWriter {
   JournalCounters counters() const noexcept { return journal_->counters(); }
   Durability durability() const noexcept { return options_.durability; }
 
-  // Cold path, producer thread: stores a snapshot taken after applying `sequence`, once the
-  // writer has committed every event up to it; blocks until it is written (and synced in
-  // kSync mode). Errors: kInvalidArgument (sequence above last_appended()), kClosed, and
-  // Journal::put_snapshot's.
+  // Cold path, the producer thread or one other (the engine's replica): stores a snapshot
+  // taken after applying `sequence`, once the writer has committed every event up to it;
+  // blocks until it is written (and synced in kSync mode). Errors: kInvalidArgument (sequence
+  // above last_appended()), kClosed, and Journal::put_snapshot's.
   Error write_snapshot(SequenceNumber sequence, std::span<const std::byte> state,
                        std::uint64_t state_hash) {
-    if (sequence > last_appended_) {
+    const SequenceNumber appended = std::atomic_ref(last_appended_).load(std::memory_order_relaxed);
+    if (sequence > appended) {
       return Error{Errc::kInvalidArgument, sequence,
                    "snapshot at sequence " + std::to_string(sequence) +
-                       " is ahead of the last appended event " + std::to_string(last_appended_)};
+                       " is ahead of the last appended event " + std::to_string(appended)};
     }
     return on_writer_thread(
         sequence, true, [&](Journal& j) { return j.put_snapshot(sequence, state, state_hash); });
@@ -356,7 +357,7 @@ class JournalWriter {
   }
 
   void run() {
-    name_current_thread("be-journal");  // what top, perf and gdb show
+    place_current_thread(ThreadRole::kJournal);  // "be-journal", on its configured CPUs
     const std::size_t max_n = options_.group_max_records;
     const Nanos max_wait = options_.group_max_wait_us * 1000;
     const Nanos sync_period = options_.async_sync_interval_ms * 1'000'000;
@@ -421,7 +422,7 @@ class JournalWriter {
   Q queue_;
   std::vector<Event> batch_;  // writer thread only; sized once
 
-  SequenceNumber last_appended_ = 0;  // producer thread only
+  SequenceNumber last_appended_ = 0;  // written by the producer only (atomically: see above)
   Nanos last_sync_ns_ = 0;            // writer thread only
 
   alignas(64) std::atomic<SequenceNumber> committed_{0};

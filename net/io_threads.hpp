@@ -4,8 +4,10 @@
 // What lets a venue hub keep a thousand sessions on one thread (oms/venues/binance/hub.hpp)
 // instead of a thread per client.
 //
-// Threads: size() I/O threads, started by the constructor, plus Asio's resolver thread per
-// io_context, started at its first name resolution.
+// Threads: size() I/O threads, started by the constructor, each named after its role and
+// placed on the role's CPUs (core/thread_placement.hpp: "be-gateway", "be-gateway-1", ...),
+// plus Asio's resolver thread per io_context, started at its first name resolution (it
+// inherits the name and CPUs of the I/O thread that starts it).
 // Thread-safety: any thread. Lifetime: every client using it must have stopped before the
 // destructor, which joins the threads.
 #pragma once
@@ -13,11 +15,14 @@
 #include <cstddef>
 #include <memory>
 
+#include "core/thread_placement.hpp"
+
 namespace be::net {
 
 class IoThreads {
  public:
-  explicit IoThreads(std::size_t threads = 1);  // at least one
+  // At least one thread. The venue hubs' I/O threads are the gateway's.
+  explicit IoThreads(std::size_t threads = 1, ThreadRole role = ThreadRole::kGateway);
   ~IoThreads();
   IoThreads(const IoThreads&) = delete;
   IoThreads& operator=(const IoThreads&) = delete;

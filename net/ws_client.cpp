@@ -381,7 +381,10 @@ bool WsClient::start(std::string* error) {
   });
   if (s.own_ioc) {
     s.work.emplace(s.ioc.get_executor());
-    s.thread = std::thread([&s] { s.ioc.run(); });
+    s.thread = std::thread([&s] {
+      place_current_thread(s.config.thread_role);
+      s.ioc.run();
+    });
   }
   return true;
 }

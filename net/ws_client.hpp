@@ -105,6 +105,9 @@ struct WsClientConfig {
   Nanos raw_answer_timeout = 0;
   std::uint64_t max_message_bytes = 4u << 20;
   std::string user_agent = "botengine";
+  // The client's own I/O thread (not on an IoThreads): its name and CPUs
+  // (core/thread_placement.hpp). Market data is what runs on a thread of its own.
+  ThreadRole thread_role = ThreadRole::kFeed;
 };
 
 struct ClientStats {

@@ -185,7 +185,10 @@ bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& 
     return {};
   }
   const auto run = static_cast<Nanos>((o.duration_s + o.warmup_s) * 1e9);
+  result.manifest.before = bench::sample_system();
   const bool done = feed.wait_done(run + 30'000'000'000);
+  result.manifest.after = bench::sample_system();
+  result.manifest.threads = bench::observe_threads();  // while the feed's threads still run
   feed.stop();
   const bench::SimFeedResult r = feed.result();
   error = !r.error.empty() ? r.error : done ? "" : "the run did not finish within 30 s of its end";
@@ -196,9 +199,11 @@ bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& 
 
 // Runs the schedule through `offer`; the wire generator is fed the intended time as the
 // frame's event time so Binance's "E" moves with the schedule.
+// The manifest gets the threads' placement as it was during the run, and the steal time and
+// load around it.
 template <class Clock, class Offer>
 bench::InjectorStats inject(const RunOptions& o, Clock& clock, bench::LatencyRecorder& rec,
-                            Offer&& offer) {
+                            bench::Manifest& manifest, Offer&& offer) {
   bench::WireGenerator gen(bench::WireGenConfig{.seed = o.seed});
   std::string frame;
   frame.reserve(512);
@@ -206,10 +211,15 @@ bench::InjectorStats inject(const RunOptions& o, Clock& clock, bench::LatencyRec
   // Start a little ahead so the first intended time is not already late.
   const bench::Schedule schedule{.start = clock.now() + 1'000'000, .rate = o.rate};
   rec.set_measure_from(schedule.start + static_cast<Nanos>(o.warmup_s * 1e9));
-  return bench::run_open_loop(clock, schedule, count, [&](std::uint64_t, Nanos intended) {
-    gen.next(intended, frame);
-    offer(frame, intended);
-  });
+  manifest.before = bench::sample_system();
+  const auto stats =
+      bench::run_open_loop(clock, schedule, count, [&](std::uint64_t, Nanos intended) {
+        gen.next(intended, frame);
+        offer(frame, intended);
+      });
+  manifest.after = bench::sample_system();
+  manifest.threads = bench::observe_threads();
+  return stats;
 }
 
 // A run whose feed failed (frames not matched to their slots) exits non-zero with why.
@@ -239,7 +249,7 @@ int run_parser(const RunOptions& o, bench::RunResult& result) {
         });
   } else {
     bench::SteadyClock clock;
-    stats = inject(o, clock, rec, [&](std::string_view frame, Nanos intended) {
+    stats = inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
       const Nanos sent = clock.now();
       pipeline->offer(frame, WallClock{}.now(), intended);
       rec.on_uncorrected(sent, clock.now(), intended);
@@ -317,6 +327,10 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
       o.data_dir.empty() ? (std::filesystem::path(o.out) / "data").string() : o.data_dir;
   std::error_code ec;
   std::filesystem::remove_all(config.data_dir, ec);
+  // The deployment default (policy auto): on 2 CPUs the pipeline thread has one to itself and
+  // the injector (this thread) shares the other with the rest, as a feed thread would.
+  engine::place_threads(config);
+  result.manifest.placement_policy = to_string(config.threads.policy);
   auto opened = engine::Engine::open(config);
   if (!opened) {
     std::fprintf(stderr, "botengine bench: %s\n", opened.error().c_str());
@@ -342,7 +356,7 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
         });
   } else {
     bench::RealtimeClock clock;
-    stats = inject(o, clock, rec, [&](std::string_view frame, Nanos intended) {
+    stats = inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
       if (!eng.offer_frame(0, frame, clock.now(), intended))
         refused.fetch_add(1, std::memory_order_relaxed);
     });

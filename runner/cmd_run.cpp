@@ -276,6 +276,8 @@ int run_run(Args args) {
     config.journal = engine::journal_mode_from(o.journal).value_or(engine::JournalMode::kNone);
   }
   if (!make_directory("run", o.data_dir)) return kExitFailure;
+  // Before any thread starts: every one of them follows the config's "threads" (CONFIG.md).
+  engine::place_threads(config);
   config.dry_run = config.dry_run || o.dry_run;
   if (!o.ca_file.empty()) config.ca_file = o.ca_file;
 

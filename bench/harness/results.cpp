@@ -13,6 +13,7 @@
 #include "bench/harness/build_info.hpp"
 #include "core/json_config.hpp"
 #include "core/markup.hpp"
+#include "core/thread_placement.hpp"
 
 namespace be::bench {
 namespace {
@@ -69,6 +70,13 @@ void series_json(std::ostringstream& o, const SeriesSummary& s) {
   o << '}';
 }
 
+void load_json(std::ostringstream& o, std::string_view key, const SystemSample& s,
+               bool comma = true) {
+  char text[96];
+  std::snprintf(text, sizeof text, "[%.2f,%.2f,%.2f]", s.load[0], s.load[1], s.load[2]);
+  num(o, key, text, comma);
+}
+
 void manifest_json(std::ostringstream& o, const Manifest& m) {
   o << '{';
   field(o, "cpu_model", m.cpu_model);
@@ -78,8 +86,30 @@ void manifest_json(std::ostringstream& o, const Manifest& m) {
   field(o, "cxx_flags", m.cxx_flags);
   field(o, "build_type", m.build_type);
   field(o, "git_commit", m.git_commit);
-  field(o, "date_utc", m.date_utc, false);
-  o << '}';
+  field(o, "date_utc", m.date_utc);
+  o << "\"placement\":{";
+  field(o, "policy", m.placement_policy);
+  o << "\"threads\":[";
+  for (std::size_t i = 0; i < m.threads.size(); ++i) {
+    o << (i ? ",{" : "{");
+    field(o, "name", m.threads[i].name);
+    field(o, "cpus", m.threads[i].cpus, false);
+    o << '}';
+  }
+  o << "]},\"steal\":{";
+  const bool steal_known = m.before.known && m.after.known;
+  num(o, "known", steal_known ? "true" : "false");
+  num(o, "before_ticks", m.before.steal_ticks);
+  num(o, "after_ticks", m.after.steal_ticks);
+  num(o, "total_ticks", m.after.total_ticks - std::min(m.after.total_ticks, m.before.total_ticks));
+  char percent[32];
+  std::snprintf(percent, sizeof percent, "%.3f", steal_percent(m.before, m.after));
+  num(o, "percent", percent, false);
+  o << "},\"load\":{";
+  num(o, "known", m.before.load_known && m.after.load_known ? "true" : "false");
+  load_json(o, "before", m.before);
+  load_json(o, "after", m.after, false);
+  o << "}}";
 }
 
 }  // namespace
@@ -119,7 +149,46 @@ Manifest collect_manifest(const std::string& cpuinfo_path) {
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
   m.date_utc = date;
+  m.before = sample_system();
   return m;
+}
+
+SystemSample sample_system(const std::string& proc_stat, const std::string& loadavg) {
+  SystemSample s;
+  std::ifstream stat(proc_stat);
+  std::string label;
+  if (stat >> label && label == "cpu") {
+    std::uint64_t ticks[8] = {};
+    std::size_t read = 0;
+    while (read < 8 && stat >> ticks[read])
+      ++read;
+    if (read == 8) {  // user nice system idle iowait irq softirq steal (guest is in user)
+      s.known = true;
+      s.steal_ticks = ticks[7];
+      for (const std::uint64_t t : ticks)
+        s.total_ticks += t;
+    }
+  }
+  std::ifstream load(loadavg);
+  s.load_known = static_cast<bool>(load >> s.load[0] >> s.load[1] >> s.load[2]);
+  if (!s.load_known) s.load[0] = s.load[1] = s.load[2] = 0;
+  return s;
+}
+
+double steal_percent(const SystemSample& before, const SystemSample& after) {
+  if (!before.known || !after.known || after.total_ticks <= before.total_ticks ||
+      after.steal_ticks < before.steal_ticks) {
+    return -1;
+  }
+  return 100.0 * static_cast<double>(after.steal_ticks - before.steal_ticks) /
+         static_cast<double>(after.total_ticks - before.total_ticks);
+}
+
+std::vector<PlacedThread> observe_threads() {
+  std::vector<PlacedThread> out;
+  for (const ThreadPlacementInfo& t : current_thread_placements())
+    out.push_back({t.name, to_string(t.cpus)});
+  return out;
 }
 
 SeriesSummary summarize(std::string name, const Histogram& h) {
@@ -231,7 +300,15 @@ std::string to_table(const RunResult& r) {
   const Manifest& m = r.manifest;
   o << "machine: " << m.cpu_model << ", " << m.logical_cpus << " logical CPUs, " << m.kernel
     << "\nbuild: " << m.compiler << " " << m.build_type << " [" << m.cxx_flags << "] commit "
-    << m.git_commit << "\ndate: " << m.date_utc << "\n";
+    << m.git_commit << "\ndate: " << m.date_utc << "\nthreads (placement " << m.placement_policy
+    << "):";
+  for (const PlacedThread& t : m.threads)
+    o << ' ' << t.name << '@' << t.cpus;
+  char system[160];
+  std::snprintf(system, sizeof system,
+                "\nsteal: %.2f%% of CPU time during the run; load %.2f -> %.2f (1 min)\n",
+                steal_percent(m.before, m.after), m.before.load[0], m.after.load[0]);
+  o << system;
   return o.str();
 }
 

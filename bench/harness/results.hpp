@@ -11,7 +11,14 @@
 //               "saturated"}, ...],            (stages in pipeline order, then tick_to_order)
 //    "uncorrected":{...same fields...},         (from actual send time: shows what CO hides)
 //    "manifest":{"cpu_model","logical_cpus","kernel","compiler","cxx_flags","build_type",
-//                "git_commit","date_utc"}}
+//                "git_commit","date_utc",
+//                "placement":{"policy","threads":[{"name","cpus"}, ...]},  (cpus: "0-1,3")
+//                "steal":{"known","before_ticks","after_ticks","total_ticks","percent"},
+//                "load":{"known","before":[1m,5m,15m],"after":[1m,5m,15m]}}}
+//   placement: every thread of the process as the OS had it while the run was measured
+//   (names from /proc/self/task/*/comm, CPUs from sched_getaffinity); steal: the "cpu" line
+//   of /proc/stat before and after the measured run (USER_HZ ticks over every CPU; percent =
+//   steal / all ticks in between, -1 when unknown); load: /proc/loadavg before and after.
 //
 // Thread-safety: plain values; the writers are pure functions of their arguments.
 // Errors: writers return false (and leave `error` set) when a file cannot be written.
@@ -26,6 +33,21 @@
 
 namespace be::bench {
 
+// A thread as the OS had placed it.
+struct PlacedThread {
+  std::string name;
+  std::string cpus;  // cpulist, "0-1,3"
+};
+
+// The hypervisor's steal time and the load, at one moment.
+struct SystemSample {
+  bool known = false;  // /proc/stat's "cpu" line was read (load_known: /proc/loadavg)
+  std::uint64_t steal_ticks = 0;
+  std::uint64_t total_ticks = 0;  // user+nice+system+idle+iowait+irq+softirq+steal
+  bool load_known = false;
+  double load[3] = {0, 0, 0};  // 1, 5, 15 minutes
+};
+
 struct Manifest {
   std::string cpu_model;
   unsigned logical_cpus = 0;
@@ -34,8 +56,19 @@ struct Manifest {
   std::string cxx_flags;
   std::string build_type;
   std::string git_commit;
-  std::string date_utc;  // ISO 8601, when the manifest was collected
+  std::string date_utc;                   // ISO 8601, when the manifest was collected
+  std::string placement_policy = "none";  // the config's threads.policy
+  std::vector<PlacedThread> threads;      // observe_threads() during the measured run
+  SystemSample before, after;             // around the measured run
 };
+
+// Reads steal and total ticks from `proc_stat`'s "cpu" line and the load from `loadavg`.
+SystemSample sample_system(const std::string& proc_stat = "/proc/stat",
+                           const std::string& loadavg = "/proc/loadavg");
+// Steal between the samples as a percent of every CPU tick in between; -1 when unknown.
+double steal_percent(const SystemSample& before, const SystemSample& after);
+// This process's threads, named and placed as the OS has them now.
+std::vector<PlacedThread> observe_threads();
 
 // Reads the CPU model and processor count from `cpuinfo` (normally /proc/cpuinfo), uname(2),
 // the CMake-configured compiler/flags/build type/commit, and the current UTC date. Fields it

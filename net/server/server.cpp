@@ -419,7 +419,10 @@ Expected<std::uint16_t, std::string> Server::start() {
   s.started = true;
   s.do_accept();
   for (int i = 0; i < std::max(1, s.options.io_threads); ++i)
-    s.threads.emplace_back([&s] { s.ioc.run(); });
+    s.threads.emplace_back([&s] {
+      place_current_thread(s.options.thread_role, s.options.thread_name);
+      s.ioc.run();
+    });
   return s.bound_port.load();
 }
 

@@ -30,6 +30,7 @@
 
 #include "core/expected.hpp"
 #include "core/names.hpp"
+#include "core/thread_placement.hpp"
 #include "net/server/tls_identity.hpp"
 
 namespace be::net::server {
@@ -52,6 +53,10 @@ struct ServerOptions {
   // Must be below max_connections; 0: no reserve.
   std::size_t reserved_connections = 0;
   std::chrono::milliseconds reserve_idle_timeout{5'000};
+  // Where the I/O threads run and what they are called (core/thread_placement.hpp); an empty
+  // name: the role's ("be-api").
+  ThreadRole thread_role = ThreadRole::kOthers;
+  std::string thread_name = "be-server";
 };
 
 struct Header {

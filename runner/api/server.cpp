@@ -44,13 +44,13 @@ struct ApiServer::Impl final : srv::Handler {
                    options.noise_log_lines_per_second, options.store_key, options.find_key,
                    options.tls.has_value() || srv::is_loopback_address(options.bind_address)},
                stats),
-        server(
-            srv::ServerOptions{options.bind_address, options.port, std::max(1, options.io_threads),
-                               options.max_connections, options.max_body_bytes,
-                               options.max_header_bytes, options.idle_timeout, true, "botengine",
-                               options.tls, std::chrono::milliseconds(10'000),
-                               options.reserved_connections, options.reserve_idle_timeout},
-            *this) {}
+        server(srv::ServerOptions{options.bind_address, options.port,
+                                  std::max(1, options.io_threads), options.max_connections,
+                                  options.max_body_bytes, options.max_header_bytes,
+                                  options.idle_timeout, true, "botengine", options.tls,
+                                  std::chrono::milliseconds(10'000), options.reserved_connections,
+                                  options.reserve_idle_timeout, ThreadRole::kApi, ""},
+               *this) {}
 
   engine::ControlPlane& engine;
   TokenStore tokens;

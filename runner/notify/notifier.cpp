@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "core/thread_placement.hpp"
 #include "net/backoff.hpp"
 #include "net/http_client.hpp"
 #include "runner/notify/cursor_file.hpp"
@@ -102,6 +103,7 @@ struct Notifier::State {
 };
 
 void Notifier::State::run() {
+  place_current_thread(ThreadRole::kNotifier);  // "be-notify", on its configured CPUs
   std::vector<NotifyItem> taken;
   std::unique_lock lock(mutex);
   while (!stop) {

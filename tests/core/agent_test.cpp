@@ -136,7 +136,7 @@ TEST(AgentRunner, shouldPinTheAgentThreadToCpuZero) {
   agent.wait_reached();
   runner.stop();
   EXPECT_EQ(agent.cpu_seen.load(), 0);
-  EXPECT_EQ(runner.cpu(), 0);
+  EXPECT_EQ(runner.cpus(), CpuSet::of(0));
 }
 
 TEST(AgentRunner, shouldFailToStartWithAClearErrorWhenPinningIsImpossible) {

@@ -145,7 +145,12 @@ TEST_P(EngineTopologyTest, shouldSendPaperOrdersOnlyOnceTheirInputIsDurable) {
     ASSERT_EQ(
         engine->bot_command(UserId{1}, false, grid.bot, OperatorCommandKind::kStartBot).status,
         CommandStatus::kAccepted);
-    ASSERT_TRUE(offer_market(*engine, market, 2000));
+    // In chunks: a drain returns once the read model shows the chunk, which the replica
+    // publishes from committed (here: synced) records, so the next chunk's inputs find the
+    // held orders released and trade against them (in one burst the pipeline could take the
+    // whole market before the first sync).
+    for (int chunk = 0; chunk < 20; ++chunk)
+      ASSERT_TRUE(offer_market(*engine, market, 100));
     EXPECT_GT(engine->read_model()->engine.fills, 0u) << "released orders were filled";
     engine->stop();
     hash_at_stop = engine->state_hash();
@@ -611,7 +616,10 @@ TEST(EngineConfigTest, shouldReadThePipelinedTopologyAndNameABadCpuList) {
       R"({"engine": {"topology": "pipelined", "cpus": [0, 1, -1]}, )" + instruments + "}");
   ASSERT_TRUE(good.has_value());
   EXPECT_EQ(good->topology, Topology::kPipelined);
-  EXPECT_EQ(good->cpus, (std::array<int, 3>{0, 1, -1}));
+  // engine.cpus is the older spelling of threads.pipeline, .risk and .orders (-1: unset).
+  EXPECT_EQ(good->threads[ThreadRole::kPipeline], CpuSet::of(0));
+  EXPECT_EQ(good->threads[ThreadRole::kRisk], CpuSet::of(1));
+  EXPECT_FALSE(good->threads[ThreadRole::kOrders].has_value());
   const auto bad = parse_engine_config(R"({"engine": {"topology": "sharded", "cpus": [0, "x"]}, )" +
                                        instruments + "}");
   ASSERT_FALSE(bad.has_value());
@@ -621,6 +629,58 @@ TEST(EngineConfigTest, shouldReadThePipelinedTopologyAndNameABadCpuList) {
   EXPECT_TRUE(fields.count("engine.topology"));
   EXPECT_TRUE(fields.count("engine.cpus"));
   EXPECT_TRUE(fields.count("engine.cpus[1]"));
+}
+
+// The `threads` section (docs/CONFIG.md): a CPU set or "any" per role and a policy.
+TEST(EngineConfigTest, shouldReadThreadPlacementAndNameEveryBadField) {
+  const std::string instruments =
+      R"("instruments": [{"venue": "binance", "symbol": "BTCUSDT", "base": "BTC",
+         "quote": "USDT"}])";
+  const auto fallback = parse_engine_config("{" + instruments + "}");
+  ASSERT_TRUE(fallback.has_value());
+  EXPECT_EQ(fallback->threads.policy, PlacementPolicy::kAuto) << "a deployment's default";
+  for (std::size_t i = 0; i < kThreadRoles; ++i)
+    EXPECT_FALSE(fallback->threads.roles[i].has_value());
+
+  const auto good = parse_engine_config(
+      R"({"threads": {"policy": "none", "pipeline": 3, "journal": "1-2,5", "api": "any",
+          "replica": "2", "others": "0"}, )" +
+      instruments + "}");
+  ASSERT_TRUE(good.has_value()) << config::format_errors(good.error());
+  EXPECT_EQ(good->threads.policy, PlacementPolicy::kNone);
+  EXPECT_EQ(good->threads[ThreadRole::kPipeline], CpuSet::of(3));
+  EXPECT_EQ(to_string(*good->threads[ThreadRole::kJournal]), "1-2,5");
+  EXPECT_EQ(good->threads[ThreadRole::kApi], CpuSet{});
+  EXPECT_EQ(good->threads[ThreadRole::kReplica], CpuSet::of(2));
+  const std::array<int, 4> four{0, 1, 2, 3};
+  const PlacementPlan plan = placement_plan(*good, four);
+  EXPECT_EQ(plan[ThreadRole::kPipeline], CpuSet::of(3));
+  EXPECT_EQ(plan[ThreadRole::kNotifier], CpuSet::of(0)) << "unnamed roles go with the others";
+
+  const auto bad = parse_engine_config(
+      R"({"threads": {"policy": "fast", "pipeline": "2-1", "api": 1024, "journal": true,
+          "bogus": "0"}, "engine": {"cpu": 1}, )" +
+      instruments + "}");
+  ASSERT_FALSE(bad.has_value());
+  std::map<std::string, std::string> errors;
+  for (const auto& e : bad.error())
+    errors[e.field] = e.message;
+  EXPECT_EQ(errors.size(), 5u) << config::format_errors(bad.error());
+  EXPECT_NE(errors["threads.policy"].find("\"auto\" or \"none\""), std::string::npos);
+  EXPECT_NE(errors["threads.pipeline"].find("got \"2-1\""), std::string::npos);
+  EXPECT_NE(errors["threads.api"].find("[0, 1023]"), std::string::npos);
+  EXPECT_NE(errors["threads.journal"].find("expected a CPU list"), std::string::npos);
+  EXPECT_NE(errors["threads.bogus"].find("unknown thread role (expected policy, pipeline"),
+            std::string::npos)
+      << errors["threads.bogus"];
+  EXPECT_EQ(errors.count("engine.cpu"), 0u) << "pipeline was bad, so nothing conflicts";
+
+  const auto both = parse_engine_config(R"({"threads": {"pipeline": 1}, "engine": {"cpu": 0}, )" +
+                                        instruments + "}");
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().at(0).field, "engine.cpu");
+  EXPECT_NE(both.error().at(0).message.find("threads.pipeline places the same thread"),
+            std::string::npos);
 }
 
 TEST(EngineTest, shouldNotAllocateInTheFoldForMarketInputsAfterWarmUp) {

@@ -1,11 +1,10 @@
-// The engine's threads on core::AgentRunner, in both topologies: each is named, a CPU that
-// cannot be had is reported (health and metrics) while the thread runs unpinned, and an
-// exception thrown inside a stage halts the engine cleanly with the reason in health.
+// The engine's threads on core::AgentRunner, in both topologies: each is named and placed as
+// the installed plan says (core/thread_placement.hpp), a CPU that cannot be had is reported
+// (health and metrics) while the thread runs unpinned, and an exception thrown inside a stage
+// halts the engine cleanly with the reason in health.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
-#include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,15 +20,8 @@ using namespace test_support;
 // The names of this process's threads (/proc/self/task/*/comm).
 std::multiset<std::string> thread_names() {
   std::multiset<std::string> names;
-  DIR* dir = ::opendir("/proc/self/task");
-  if (dir == nullptr) return names;
-  while (const dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] == '.') continue;
-    std::ifstream comm(std::string("/proc/self/task/") + entry->d_name + "/comm");
-    std::string name;
-    if (std::getline(comm, name)) names.insert(name);
-  }
-  ::closedir(dir);
+  for (const ThreadPlacementInfo& t : current_thread_placements())
+    names.insert(t.name);
   return names;
 }
 
@@ -84,11 +76,43 @@ TEST_P(EngineThreadsTest, shouldNameEveryEngineThreadAndJoinThemAtStop) {
     EXPECT_EQ(thread_names().count(name), 0u) << name << " still runs after stop()";
 }
 
+// The config's `threads` section, resolved for two CPUs and installed as a runner does: every
+// engine thread named and on its CPUs (as the OS reports them, per thread id).
+TEST_P(EngineThreadsTest, shouldPlaceEveryEngineThreadAsConfigured) {
+  if (!cpu_allowed(0) || !cpu_allowed(1)) GTEST_SKIP() << "needs CPUs 0 and 1";
+  auto parsed = parse_engine_config(
+      R"({"threads": {"journal": "1", "publisher": "0-1"}, "instruments": [{"symbol": "BTCUSDT",
+          "base": "BTC", "quote": "USDT"}]})");
+  ASSERT_TRUE(parsed.has_value());
+  EngineConfig c = config();
+  c.threads = parsed->threads;  // policy auto
+  const std::array<int, 2> two{0, 1};
+  const PlacementPlan plan = placement_plan(c, two);
+  const ScopedThreadPlacement installed(plan);
+  std::map<std::string, std::string> expected = {
+      {"be-seq", "1"}, {"be-publish", "0-1"}, {"be-journal", "1"}};
+  if (GetParam() == Topology::kPipelined) expected.insert({{"be-risk", "0"}, {"be-orders", "0"}});
+  auto engine = open_engine(c);
+  ASSERT_TRUE(engine);
+  ASSERT_TRUE(engine->start().has_value());
+  std::map<std::string, std::string> seen;
+  for (const ThreadPlacementInfo& t : current_thread_placements())
+    if (expected.count(t.name)) seen[t.name] = to_string(t.cpus);
+  EXPECT_EQ(seen, expected);
+  const auto model = engine->read_model();
+  ASSERT_TRUE(model);
+  EXPECT_FALSE(has_problem(*model, "unpinned")) << problems_of(*model);
+  engine->stop();
+}
+
 TEST_P(EngineThreadsTest, shouldReportAThreadItCannotPinAndKeepTradingUnpinned) {
   EngineConfig c = config();
   const std::string thread = GetParam() == Topology::kPipelined ? "be-risk" : "be-seq";
-  c.cpu = 1000;             // fused: the sequencer; no such CPU here
-  c.cpus = {-1, 1000, -1};  // pipelined: the risk stage
+  PlacementPlan plan;
+  // No such CPU here: fused, the sequencer; pipelined, the risk stage.
+  plan[GetParam() == Topology::kPipelined ? ThreadRole::kRisk : ThreadRole::kPipeline] =
+      CpuSet::of(1000);
+  const ScopedThreadPlacement installed(plan);
   auto engine = open_engine(c);
   ASSERT_TRUE(engine);
   ASSERT_TRUE(engine->start().has_value());
@@ -106,6 +130,7 @@ TEST_P(EngineThreadsTest, shouldReportAThreadItCannotPinAndKeepTradingUnpinned) 
             std::string::npos)
       << metrics;
   engine->stop();
+  EXPECT_TRUE(thread_placement_failures().empty()) << "reported while the thread ran";
 }
 
 // For each stage: a fresh engine trades, the stage throws, the engine halts saying why, and

@@ -113,6 +113,102 @@ TEST(Results, shouldWriteWellFormedJsonWithEverySeriesAndTheManifest) {
   EXPECT_GT(cpus, 0u);
 }
 
+// What issue 17's targets require of a run: the threads' placement, steal time and load.
+TEST(Results, shouldCarryPlacementStealAndLoadInTheManifestJson) {
+  Histogram a, b;
+  a.record(100), b.record(1000);
+  RunResult r = sample_result(a, b);
+  r.manifest.placement_policy = "auto";
+  r.manifest.threads = {{"botengine", "0"}, {"be-seq", "1"}, {"be-\"odd\"", "0-1"}};
+  r.manifest.before = {.known = true,
+                       .steal_ticks = 40,
+                       .total_ticks = 10'000,
+                       .load_known = true,
+                       .load = {0.5, 0.25, 0.125}};
+  r.manifest.after = {.known = true,
+                      .steal_ticks = 90,
+                      .total_ticks = 11'000,
+                      .load_known = true,
+                      .load = {1.75, 0.5, 0.25}};
+  for (const std::string& json : {to_json(r), to_json(r.manifest)}) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+    simdjson::dom::element m = doc;  // the manifest alone, or inside the result
+    if (doc["manifest"].error() == simdjson::SUCCESS) {
+      ASSERT_EQ(doc["manifest"].get(m), simdjson::SUCCESS);
+    }
+    std::string_view policy;
+    ASSERT_EQ(m["placement"]["policy"].get_string().get(policy), simdjson::SUCCESS) << json;
+    EXPECT_EQ(policy, "auto");
+    simdjson::dom::array threads;
+    ASSERT_EQ(m["placement"]["threads"].get_array().get(threads), simdjson::SUCCESS);
+    ASSERT_EQ(threads.size(), 3u);
+    std::string_view name, cpus;
+    ASSERT_EQ(threads.at(1)["name"].get_string().get(name), simdjson::SUCCESS);
+    ASSERT_EQ(threads.at(1)["cpus"].get_string().get(cpus), simdjson::SUCCESS);
+    EXPECT_EQ(name, "be-seq");
+    EXPECT_EQ(cpus, "1");
+    ASSERT_EQ(threads.at(2)["name"].get_string().get(name), simdjson::SUCCESS);
+    EXPECT_EQ(name, "be-\"odd\"");
+    std::uint64_t before = 0, after = 0, total = 0;
+    ASSERT_EQ(m["steal"]["before_ticks"].get_uint64().get(before), simdjson::SUCCESS);
+    ASSERT_EQ(m["steal"]["after_ticks"].get_uint64().get(after), simdjson::SUCCESS);
+    ASSERT_EQ(m["steal"]["total_ticks"].get_uint64().get(total), simdjson::SUCCESS);
+    EXPECT_EQ(before, 40u);
+    EXPECT_EQ(after, 90u);
+    EXPECT_EQ(total, 1000u);
+    double percent = 0, load_after = 0;
+    ASSERT_EQ(m["steal"]["percent"].get_double().get(percent), simdjson::SUCCESS);
+    EXPECT_DOUBLE_EQ(percent, 5.0);
+    bool known = false;
+    ASSERT_EQ(m["load"]["known"].get_bool().get(known), simdjson::SUCCESS);
+    EXPECT_TRUE(known);
+    ASSERT_EQ(m["load"]["after"].at(0).get_double().get(load_after), simdjson::SUCCESS);
+    EXPECT_DOUBLE_EQ(load_after, 1.75);
+  }
+  const std::string table = to_table(r);
+  EXPECT_NE(table.find("threads (placement auto): botengine@0 be-seq@1"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("steal: 5.00% of CPU time during the run; load 0.50 -> 1.75"),
+            std::string::npos)
+      << table;
+}
+
+TEST(Results, shouldReadStealFromProcStatAndLoadFromLoadavg) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("be_harness_proc_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "stat")
+        << "cpu  100 2 30 4000 5 6 7 80 9 0\ncpu0 50 1 15 2000 2 3 3 40 0 0\n";
+    std::ofstream(dir / "loadavg") << "0.42 0.30 0.25 2/345 6789\n";
+    std::ofstream(dir / "bad") << "intr 1 2 3\n";
+  }
+  const SystemSample s = sample_system((dir / "stat").string(), (dir / "loadavg").string());
+  EXPECT_TRUE(s.known);
+  EXPECT_EQ(s.steal_ticks, 80u);
+  EXPECT_EQ(s.total_ticks, 100u + 2 + 30 + 4000 + 5 + 6 + 7 + 80) << "guest is inside user";
+  EXPECT_TRUE(s.load_known);
+  EXPECT_DOUBLE_EQ(s.load[0], 0.42);
+  EXPECT_DOUBLE_EQ(s.load[2], 0.25);
+  const SystemSample none = sample_system((dir / "bad").string(), (dir / "missing").string());
+  EXPECT_FALSE(none.known);
+  EXPECT_FALSE(none.load_known);
+  EXPECT_EQ(steal_percent(none, s), -1) << "unknown is not zero";
+  EXPECT_EQ(steal_percent(s, s), -1) << "no ticks in between";
+  std::filesystem::remove_all(dir);
+  // This machine's, and this process's threads as the OS has placed them.
+  const SystemSample here = sample_system();
+  EXPECT_TRUE(here.known);
+  EXPECT_GT(here.total_ticks, 0u);
+  const std::vector<PlacedThread> threads = observe_threads();
+  ASSERT_FALSE(threads.empty());
+  EXPECT_FALSE(threads.front().name.empty());
+  EXPECT_NE(threads.front().cpus, "any") << "the OS always says where a thread may run";
+  EXPECT_TRUE(collect_manifest().before.known) << "sampled when the manifest is collected";
+}
+
 TEST(Results, shouldReadTheManifestFromProcAndTheBuild) {
   const Manifest m = collect_manifest();
   EXPECT_NE(m.compiler, "unknown");

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_placement.hpp"
+
 namespace be::binance {
 
 struct RestPool::Impl {
@@ -95,6 +97,7 @@ struct RestPool::Impl {
   }
 
   void worker_main() {
+    place_current_thread(ThreadRole::kGateway, "be-gateway-rest");  // the gateway's CPUs
     WorkerSession session;
     while (Queue* q = take()) {
       const std::uint64_t seen = q->wakes_.load();
