@@ -10,6 +10,7 @@
 
 #include "core/agent.hpp"
 #include "core/clock.hpp"
+#include "core/thread_placement.hpp"
 #include "net/uring/ws_client.hpp"
 #include "net/ws_client.hpp"
 #include "sim/market.hpp"
@@ -113,7 +114,8 @@ struct SimWsFeed::Impl {
   // The polling thread: polls the client, as a pipeline thread that owns the socket would,
   // idling between empty polls as the engine's threads do.
   void poll_loop(AnyIdleStrategy idle, bool wait) {
-    name_current_thread("be-poll");
+    // A market-data thread, placed as the Beast client's I/O thread is (core/thread_placement).
+    place_current_thread(ThreadRole::kFeed, "be-poll");
     auto sink = [this](const net::Frame& f) { on_frame(f); };
     while (!stop_polling.load(std::memory_order_relaxed)) {
       const int delivered = wait ? uring->wait(10'000'000, sink) : uring->poll(sink);
