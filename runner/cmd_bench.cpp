@@ -4,7 +4,7 @@
 //   bench run [--pipeline engine|parser] [--feed inject|sim-ws|sim-ws-uring[-wait]]
 //             [--rate N] [--duration S] [--warmup S]
 //             [--topology fused|pipelined] [--idle spin|yield|backoff]
-//             [--journal off|async|durable] [--seed N]
+//             [--journal off|async|durable] [--seed N] [--venue paper|live-sim] [--accounts N]
 //             [--out DIR] [--data-dir DIR]
 //   bench compare [--threshold F] [--fail-on-slower] A1.json B1.json [A2.json B2.json ...]
 //
@@ -35,7 +35,9 @@
 #include "bench/harness/wire_gen.hpp"
 #endif
 #if defined(BE_BENCH_HAVE_ENGINE)
+#include "bench/harness/bench_accounts.hpp"
 #include "bench/harness/engine_fixture.hpp"
+#include "bench/harness/live_sim_bench.hpp"
 #include "engine/engine.hpp"
 #endif
 
@@ -61,7 +63,8 @@ constexpr const char* kUsage =
     "                           [--warmup S] [--topology fused|pipelined]\n"
     "                           [--idle spin|yield|backoff]\n"
     "                           [--journal off|async|durable] [--seed N] [--out DIR]\n"
-    "                           [--data-dir DIR] [--bots N]\n"
+    "                           [--data-dir DIR] [--bots N] [--venue paper|live-sim]\n"
+    "                           [--accounts N]\n"
     "       botengine bench compare [--threshold F] [--fail-on-slower] A1 B1 [A2 B2 ...]\n"
     "\n"
     "run: open-loop injection of Binance frames at a fixed rate through the real pipeline;\n"
@@ -70,7 +73,11 @@ constexpr const char* kUsage =
     "     DIR: ./bench-out). Defaults: engine, 100000/s, 10 s after 2 s warm-up, fused,\n"
     "     idle spin (each stage thread burns a core: pipelined needs 4 cores for that;\n"
     "     use yield on fewer), journal off, seed 1, 4 bots (grid, DCA, RSI, market maker\n"
-    "     cycling; bench/harness/engine_fixture.hpp).\n"
+    "     cycling; bench/harness/engine_fixture.hpp), venue paper. --venue live-sim: the bots\n"
+    "     on a live account through the Binance gateway over TLS to the simulator's\n"
+    "     exchange on loopback; orders = tick-to-wire (until SSL_write returned).\n"
+    "     --accounts N: the bots on N paper accounts of one user, made by command (bot i on\n"
+    "     account i mod N); default: all on the deployment's default account.\n"
     "     --feed sim-ws: the frames come from the simulator over loopback WebSocket, each\n"
     "     sent at its intended time, received by the WebSocket client's I/O thread (the\n"
     "     kernel, both WebSocket layers and the parser included; series sender_lag is the\n"
@@ -114,6 +121,8 @@ struct RunOptions {
   std::string out = "./bench-out";
   std::string data_dir;
   std::size_t bots = 4;
+  std::string venue = "paper";
+  std::size_t accounts = 0;  // 0: the bots in the config, on the default account
 };
 
 // What every pipeline returns: counters beyond the recorder's histograms.
@@ -306,7 +315,9 @@ class Probe final : public engine::LatencyProbe {
 };
 
 int run_engine(const RunOptions& o, bench::RunResult& result) {
-  auto parsed = engine::parse_engine_config(bench::engine_config_json(o.bots));
+  const bool live = o.venue == "live-sim";  // bots created on the live account after start
+  const bool by_command = live || o.accounts > 0;
+  auto parsed = engine::parse_engine_config(bench::engine_config_json(by_command ? 0 : o.bots));
   if (!parsed) {
     std::fprintf(stderr, "botengine bench: the built-in bench config is invalid:\n");
     for (const auto& e : parsed.error()) {
@@ -337,6 +348,17 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
     return kExitFailure;
   }
   engine::Engine& eng = **opened;
+  const WallClock wall_clock;  // outlives live_sim's gateway
+  std::unique_ptr<bench::LiveSimBench> live_sim;
+  if (live) {
+    auto venue = bench::LiveSimBench::start_venue(wall_clock);
+    if (!venue) {
+      std::fprintf(stderr, "botengine bench: %s\n", venue.error().c_str());
+      return kExitFailure;
+    }
+    live_sim = std::move(*venue);
+    eng.attach_live_venues(live_sim.get());
+  }
   bench::LatencyRecorder rec(engine_stages());
   Probe probe(rec);
   eng.set_latency_probe(&probe);
@@ -344,6 +366,22 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   if (auto started = eng.start(); !started) {
     std::fprintf(stderr, "botengine bench: %s\n", started.error().c_str());
     return kExitFailure;
+  }
+  if (by_command) {
+    Expected<bool, std::string> up = true;
+    if (live_sim) {
+      up = live_sim->connect(eng, config, o.bots);
+    } else if (auto made = bench::create_bench_accounts(eng, o.accounts,
+                                                        R"("venue":"binance","mode":"paper")")) {
+      up = bench::start_bench_bots(eng, *made, o.bots);
+    } else {
+      up = Unexpected(made.error());
+    }
+    if (!up) {
+      std::fprintf(stderr, "botengine bench: %s\n", up.error().c_str());
+      eng.stop();
+      return kExitFailure;
+    }
   }
   std::atomic<std::uint64_t> refused{0};  // the offering thread only; read after it stopped
   std::string error;
@@ -364,6 +402,10 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   const bool drained = eng.drain(30'000'000'000);
   eng.set_latency_probe(nullptr);
   eng.stop();
+  if (live_sim) {
+    std::fputs(live_sim->report().c_str(), stdout);
+    live_sim->stop();
+  }
   if (!drained) std::fprintf(stderr, "botengine bench: the engine did not drain within 30 s\n");
   result.counts = {.sent = stats.sent,
                    .late = stats.late,
@@ -440,6 +482,13 @@ int bench_run(Args args) {
       o.out = v;
     } else if (a == "--data-dir") {
       o.data_dir = v;
+    } else if (a == "--venue") {
+      o.venue = v;
+      if (o.venue != "paper" && o.venue != "live-sim") return usage("--venue paper|live-sim");
+    } else if (a == "--accounts") {
+      std::uint64_t n = 0;
+      if (!parse_u64(v, n) || n == 0 || n > 1'000) return usage("--accounts takes 1..1000");
+      o.accounts = static_cast<std::size_t>(n);
     } else if (a == "--bots") {
       std::uint64_t n = 0;
       if (!parse_u64(v, n) || n > 10'000) return usage("--bots takes a count in 0..10000");
@@ -452,7 +501,7 @@ int bench_run(Args args) {
     return usage("--pipeline parser has no topology or journal: leave them at fused/off");
   }
   bench::RunResult result;
-  result.config = {.pipeline = o.pipeline,
+  result.config = {.pipeline = o.venue == "live-sim" ? "engine/live-sim" : o.pipeline,
                    .feed = o.feed,
                    .topology = o.topology,
                    .idle = o.idle,

@@ -28,6 +28,39 @@ void offer_feed_connected(engine::Engine& eng) {
   eng.offer_event(Event::make(c, now, now));
 }
 
+std::string bot_config_json(std::size_t i) {
+  const std::string n = std::to_string(i);
+  std::string out;
+  switch (i % 4) {
+    case 0: {
+      // Grids over staggered 1,000-wide slices of the swing.
+      const std::size_t lo = 49'000 + (i / 4 % 5) * 250;
+      out += R"({"name": "grid )" + n + R"(", "symbol": "BTCUSDT", "strategy": {"type": "grid",
+         "parameters": {"lower": )" +
+             std::to_string(lo) + R"(, "upper": )" + std::to_string(lo + 1'000) +
+             R"(, "grids": 20, "spacing": "arithmetic", "quantity_per_grid": 0.001}}})";
+      break;
+    }
+    case 1:
+      out += R"({"name": "dca )" + n + R"(", "symbol": "BTCUSDT", "timeframe": "1m",
+         "strategy": {"type": "dca", "parameters": {"base_order_quote": 100.0,
+         "take_profit_pct": 0.5, "safety_orders": {"count": 3, "quote": 100.0,
+         "deviation_pct": 0.3, "step_scale": 1.2, "volume_scale": 1.5}}}})";
+      break;
+    case 2:
+      out += R"({"name": "rsi )" + n + R"(", "symbol": "BTCUSDT", "timeframe": "1m",
+         "strategy": {"type": "rsi", "parameters": {"period": 14, "oversold": 30,
+         "overbought": 70, "quote_amount": 100.0}}})";
+      break;
+    default:
+      // Quotes on every book update: the bot that makes tick-to-order measurable.
+      out += R"({"name": "mm )" + n + R"(", "symbol": "BTCUSDT",
+         "strategy": {"type": "market_maker", "parameters": {"spread_bps": 10, "skew_bps": 5,
+         "requote_bps": 2, "order_size": 0.01, "inventory_cap": 0.05}}})";
+  }
+  return out;
+}
+
 std::string engine_config_json(std::size_t bots) {
   std::string s = R"({
   "engine": {"journal": "off", "snapshot_every_inputs": 1000000000, "snapshot_interval_ms": 3600000},
@@ -41,35 +74,8 @@ std::string engine_config_json(std::size_t bots) {
             "balances": {"USDT": "10000000", "BTC": "100"}},
   "bots": [)";
   for (std::size_t i = 0; i < bots; ++i) {
-    const std::string n = std::to_string(i);
     if (i) s += ",";
-    switch (i % 4) {
-      case 0: {
-        // Grids over staggered 1,000-wide slices of the swing.
-        const std::size_t lo = 49'000 + (i / 4 % 5) * 250;
-        s += R"({"name": "grid )" + n + R"(", "symbol": "BTCUSDT", "strategy": {"type": "grid",
-           "parameters": {"lower": )" +
-             std::to_string(lo) + R"(, "upper": )" + std::to_string(lo + 1'000) +
-             R"(, "grids": 20, "spacing": "arithmetic", "quantity_per_grid": 0.001}}})";
-        break;
-      }
-      case 1:
-        s += R"({"name": "dca )" + n + R"(", "symbol": "BTCUSDT", "timeframe": "1m",
-           "strategy": {"type": "dca", "parameters": {"base_order_quote": 100.0,
-           "take_profit_pct": 0.5, "safety_orders": {"count": 3, "quote": 100.0,
-           "deviation_pct": 0.3, "step_scale": 1.2, "volume_scale": 1.5}}}})";
-        break;
-      case 2:
-        s += R"({"name": "rsi )" + n + R"(", "symbol": "BTCUSDT", "timeframe": "1m",
-           "strategy": {"type": "rsi", "parameters": {"period": 14, "oversold": 30,
-           "overbought": 70, "quote_amount": 100.0}}})";
-        break;
-      default:
-        // Quotes on every book update: the bot that makes tick-to-order measurable.
-        s += R"({"name": "mm )" + n + R"(", "symbol": "BTCUSDT",
-           "strategy": {"type": "market_maker", "parameters": {"spread_bps": 10, "skew_bps": 5,
-           "requote_bps": 2, "order_size": 0.01, "inventory_cap": 0.05}}})";
-    }
+    s += bot_config_json(i);
   }
   s += "]}";
   return s;

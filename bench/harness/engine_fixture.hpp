@@ -23,6 +23,8 @@ namespace be::bench {
 // Reports the bench venue connected (the harness has no WebSocket client to do it).
 void offer_feed_connected(engine::Engine& eng);
 std::string engine_config_json(std::size_t bots);
+// Bot `i` of that deployment, a bot config JSON object (grid, DCA, RSI, market maker by i % 4).
+std::string bot_config_json(std::size_t i);
 
 struct JournalFixture {
   std::uint64_t state_hash = 0;  // the stopped engine's

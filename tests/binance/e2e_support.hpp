@@ -177,10 +177,10 @@ inline mock::MockConfig mock_config() {
   return c;
 }
 
-inline GatewayConfig gateway_config(const mock::MockExchange& mock) {
+inline GatewayConfig gateway_config(std::string rest_url, std::string ws_api_url) {
   GatewayConfig g;
-  g.rest_url = mock.rest_url();
-  g.ws_api_url = mock.ws_api_url();
+  g.rest_url = std::move(rest_url);
+  g.ws_api_url = std::move(ws_api_url);
   g.venue = kVenue;
   g.account = kAccount;
   g.instruments = {btcusdt()};
@@ -190,6 +190,10 @@ inline GatewayConfig gateway_config(const mock::MockExchange& mock) {
   g.retry_delay = 10ms;
   g.weight_limit = 1'000'000;  // leave the limiting to the venue unless a test says otherwise
   return g;
+}
+
+inline GatewayConfig gateway_config(const mock::MockExchange& mock) {
+  return gateway_config(mock.rest_url(), mock.ws_api_url());
 }
 
 // Orders over REST only: the fallback path the WS API session's absence leads to.

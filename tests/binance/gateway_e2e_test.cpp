@@ -383,12 +383,25 @@ TEST_F(GatewayE2E, shouldReconcileAfterTheUserStreamReconnects) {
 
 TEST_F(GatewayE2E, shouldTakeUserDataFromTheWsApiSubscriptionNotAListenKey) {
   start();
-  // One WebSocket API session, subscribed by signature (an HMAC key), and no listenKey call:
-  // Binance answers those 410 since 2026-02-20, and so does the mock.
-  EXPECT_EQ(mock_->user_stream_connections(), 1);
+  // One WebSocket API session subscribed by signature (an HMAC key; the order session, the
+  // second connection, subscribes to nothing), and no listenKey call: Binance answers those
+  // 410 since 2026-02-20, and so does the mock.
   EXPECT_TRUE(mock_->wait_for_requests("WS", "userDataStream.subscribe.signature", 200, 1, kWait));
-  for (const auto& e : mock_->request_log())
+  const auto order_session_open = [&] {
+    const auto deadline = monotonic_now() + 10'000'000'000LL;
+    while (gateway_->stats().order_session_connects == 0 && monotonic_now() < deadline)
+      std::this_thread::yield();  // a bounded spin on a counter
+    return gateway_->stats().order_session_connects >= 1;
+  };
+  ASSERT_TRUE(order_session_open());
+  // The user-data session and the order session (more if an opening timed out under load).
+  EXPECT_GE(mock_->user_stream_connections(), 2);
+  int subscriptions = 0;
+  for (const auto& e : mock_->request_log()) {
     EXPECT_NE(e.path, "/api/v3/userDataStream");
+    if (e.path.starts_with("userDataStream.subscribe")) ++subscriptions;
+  }
+  EXPECT_EQ(subscriptions, 1);
 }
 
 TEST_F(GatewayE2E, shouldCountMalformedStreamMessagesAndKeepWorking) {
@@ -608,7 +621,9 @@ TEST_F(GatewayE2E, shouldReconnectWhenTheVenueStopsAnsweringThoughPingsAreAnswer
 }
 
 TEST_F(GatewayE2E, shouldSettleAnUnansweredWsOrderOverRestAndResubscribe) {
-  start();
+  // The user-data session carries the order (the order session's own drop:
+  // OrderSessionE2E.shouldSettleAnOrderOfADroppedOrderSessionOverRest).
+  start(mock_config(), [](GatewayConfig& g) { g.hot_order_session = false; });
   // The venue takes the order and the session dies before the answer.
   mock_->fail_next(1, mock::FaultMode::kTimeoutAfterProcessing, "WS order.place");
   const SequenceNumber seq = 330 << 10;

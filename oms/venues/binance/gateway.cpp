@@ -9,6 +9,11 @@ namespace be::binance {
 
 namespace {
 
+// The earlier of two RestPool::Queue::run answers (kIdle, 0, is "never").
+Nanos earliest(Nanos a, Nanos b) {
+  return a == 0 ? b : b == 0 ? a : std::min(a, b);
+}
+
 std::size_t round_up_pow2(std::size_t n) {
   std::size_t p = 1;
   while (p < n)
@@ -154,10 +159,11 @@ Nanos BinanceSpotGateway::Impl::run(RestPool::Session& session) {
     }
     return monotonic_now();  // again at once: queued requests, or the next retry's time
   }
+  const Nanos order_session_due = keep_order_session();
   Work w;
   for (int n = 0; n < kBatch; ++n) {
-    if (!running.load() || !(ring.try_pop(w) || io_ring.try_pop(w))) {
-      return reconcile_pending ? reconcile_at : kIdle;
+    if (!running.load() || !(ring.try_pop(w) || io_ring.try_pop(w) || order_ring.try_pop(w))) {
+      return earliest(reconcile_pending ? reconcile_at : kIdle, order_session_due);
     }
     do_work(http, parser, w);
   }
@@ -195,7 +201,7 @@ Expected<bool, std::string> BinanceSpotGateway::start() {
     stop();
     return stream;
   }
-  return true;
+  return s.start_order_session();
 }
 
 void BinanceSpotGateway::stop() noexcept {
@@ -204,6 +210,7 @@ void BinanceSpotGateway::stop() noexcept {
   { std::lock_guard lock(s.sleep_mutex); }
   s.sleep_cv.notify_all();
   s.pool->remove(s);  // returns once no worker runs it; it never runs again
+  s.order_session.close();
   s.stop_ws_api();
 }
 
@@ -287,6 +294,11 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.ws_api_orders = c.ws_api_orders.load();
   out.ws_api_cancels = c.ws_api_cancels.load();
   out.ws_api_unanswered = c.ws_api_unanswered.load();
+  out.hot_writes = c.hot_writes.load();
+  out.hot_committed = c.hot_committed.load();
+  out.hot_fallbacks = c.hot_fallbacks.load();
+  out.order_session_connects = c.order_session_connects.load();
+  out.order_session_answers = c.order_session_answers.load();
   out.session_refusals = c.session_refusals.load();
   out.requests = c.requests.load();
   out.retries = c.retries.load();
@@ -301,6 +313,7 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.query_failures = c.query_failures.load();
   out.time_offset_ms = impl_->offset_ms.load();
   out.last_used_weight = impl_->gate.used();
+  out.order_session_open = impl_->order_session.open();
   return out;
 }
 

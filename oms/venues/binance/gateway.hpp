@@ -20,14 +20,18 @@
 // kConnected; a drop reports kDisconnected at once, sends new orders over REST, and asks REST
 // about every order whose WS API answer never came (never resent blindly).
 //
-// The seam for the hot thread: submit()/cancel() build the whole frame on the caller's thread
-// in fixed buffers (WsApiRequest: no heap, no lock but the rate gate's) and hand the ready
-// bytes to one write call, Impl::write_frame. Today that call is net::WsClient::send_raw,
-// which copies the frame and posts it to the client's I/O thread. A non-blocking SSL_write
-// on the engine's hot thread cannot be done on this session (Asio's SSL stream keeps OpenSSL
-// behind memory BIOs drained inside its own handlers); docs/BINANCE.md ("Not built yet")
-// gives the design: a second order-entry session on plain OpenSSL, its SSL object guarded by
-// a try-lock (busy or would-block -> REST). Nothing else in the gateway changes then.
+// The hot thread's write: submit()/cancel() build the whole frame on the caller's thread in
+// fixed buffers (WsApiRequest: no heap, no lock but the rate gate's) and write it themselves on
+// the account's order session (net::DirectWsSession: a second WS API connection on plain
+// OpenSSL and a non-blocking socket, logged on with the Ed25519 key, or signing every request
+// with HMAC): a spin try-lock, one masked frame into a preallocated buffer, one SSL_write.
+// Its answers are read on the shared I/O threads. When the try-lock fails (the I/O thread is
+// reading), an earlier frame is still being written, or the order session is not up, the
+// frame goes to the user-data session's queue instead (net::WsClient::send_raw: a copy and a
+// post to its I/O thread); a write that would block is committed and finished by the I/O
+// thread. Either way the request is written once (docs/BINANCE.md "Order entry from the hot
+// thread"). The REST worker opens the order session once the user-data session is subscribed,
+// and again (backoff) after it closes.
 //
 // - Non-blocking for the caller: a WS API order is one frame build and one write; a REST
 //   order is one ring push and, only when the worker sleeps, one futex wake. A full ring
@@ -68,6 +72,7 @@
 #include "core/expected.hpp"
 #include "net/io_threads.hpp"
 #include "net/tls_client.hpp"
+#include "net/ws_direct.hpp"
 #include "oms/venue.hpp"
 #include "oms/venues/binance/key_store.hpp"
 #include "oms/venues/binance/symbols.hpp"
@@ -84,6 +89,10 @@ struct GatewayConfig {
   // otherwise; kRest: always REST (the user data still comes by the WS API subscription).
   enum class OrderEntry : std::uint8_t { kWebSocketApi, kRest };
   OrderEntry order_entry = OrderEntry::kWebSocketApi;
+  // With kWebSocketApi: a second connection for orders and cancels, written by the caller's
+  // thread itself (gateway.hpp "The hot thread's write"); false: every WS API request goes
+  // through the user-data session's queue.
+  bool hot_order_session = true;
   VenueId venue{};
   AccountId account{};
   std::vector<InstrumentDefined> instruments;
@@ -117,7 +126,13 @@ struct GatewayStats {
   std::uint64_t ws_api_orders = 0;      // order.place frames written
   std::uint64_t ws_api_cancels = 0;     // order.cancel frames written
   std::uint64_t ws_api_unanswered = 0;  // WS API requests whose session dropped first
-  std::uint64_t session_refusals = 0;   // logon or subscription refused by the venue
+  std::uint64_t hot_writes = 0;         // written by the caller's thread on the order session
+  std::uint64_t hot_committed = 0;      // of those, would block: finished by the I/O thread
+  std::uint64_t hot_fallbacks = 0;      // order session busy or down: the queued write instead
+  std::uint64_t order_session_connects = 0;
+  std::uint64_t order_session_answers = 0;  // answers read on the order session
+  bool order_session_open = false;          // the caller's thread may write on it now
+  std::uint64_t session_refusals = 0;       // logon or subscription refused by the venue
   std::uint64_t requests = 0;
   std::uint64_t retries = 0;
   std::uint64_t time_resyncs = 0;
@@ -165,6 +180,10 @@ class BinanceSpotGateway final : public oms::Venue {
   void query_open_orders(AccountId account, Nanos now) noexcept override;
 
   GatewayStats stats() const noexcept;
+
+  // For tests: the order session's next `count` try-locks fail, or writes would block
+  // (net::DirectWsSession::inject).
+  void inject_order_session_fault(net::DirectWsSession::Fault fault, int count) noexcept;
 
  private:
   struct Impl;

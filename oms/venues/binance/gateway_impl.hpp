@@ -77,6 +77,9 @@ using TrackKey = std::pair<std::uint32_t, SequenceNumber>;
 // takes it with a compare-exchange of the id to 0, on the answer or when the session drops.
 struct PendingRequest {
   std::atomic<std::uint64_t> id{0};  // 0: free
+  // 1: written on the order session (its answer comes there; its close settles it), set
+  // under the session's lock before the write; 0: the user-data session's.
+  std::atomic<std::uint8_t> on_order_session{0};
   bool is_cancel = false;
   OrderNew order{};      // order.place
   OrderCancel cancel{};  // order.cancel
@@ -146,13 +149,30 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
   std::array<PendingRequest, kPendingSlots> in_flight;
   // Work the I/O thread hands the REST worker (the Venue's ring has one producer already).
   SpscRing<Work> io_ring{256};
+
+  // The order session (gateway.hpp "The hot thread's write"): written by the order manager's
+  // thread, read on order_io's thread (order_parser, order_ring), (re)opened by the REST side
+  // (order_retry_at, order_backoff). own_io outlives order_session.
+  std::unique_ptr<net::IoThreads> own_io;
+  net::IoThreads* order_io = nullptr;
+  net::DirectWsSession order_session;
+  // Started and not yet reported closed (the REST side's test for opening it; open() turns
+  // true a moment after start, once its I/O thread has it).
+  std::atomic<bool> order_session_started{false};
+  std::unique_ptr<MessageParser> order_parser;
+  SpscRing<Work> order_ring{256};
+  WsApiRequest order_logon;  // the REST side's
+  Nanos order_retry_at = 0;
+  Nanos order_backoff = 0;
   std::atomic<bool> resync_wanted{false};
 
   struct Counters {
     std::atomic<std::uint64_t> submitted{0}, queue_full{0}, orders_sent{0}, requests{0}, retries{0},
         time_resyncs{0}, rate_waits{0}, rate_limited{0}, banned{0}, malformed{0},
         stream_connects{0}, reconciliations{0}, query_failures{0}, ws_api_orders{0},
-        ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0}, foreign_orders{0};
+        ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0}, foreign_orders{0},
+        hot_writes{0}, hot_committed{0}, hot_fallbacks{0}, order_session_connects{0},
+        order_session_answers{0};
   } counters;
 
   // ---- time -------------------------------------------------------------------------------
@@ -223,15 +243,29 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
   PendingRequest* begin_ws_request(const PendingRequest& request, std::string_view method,
                                    std::string_view id_key, const InstrumentDefined*& def);
   bool end_ws_request(PendingRequest& slot, std::atomic<std::uint64_t>& sent);
-  bool write_frame(std::string_view frame);  // the seam (gateway.hpp)
-  void add_auth(WsApiRequest& r);            // timestamp, recvWindow and, for HMAC, apiKey
+  bool write_frame(std::string_view frame);  // the user-data session's queued write
+  bool write_order(PendingRequest& slot, std::string_view frame);  // hot, else queued
+  void add_auth(WsApiRequest& r);  // timestamp, recvWindow and, for HMAC, apiKey
   void on_ws_frame(const net::Frame& frame);
   void on_ws_status(const Event& e);
   void on_answer(const WsApiAnswer& answer);
   void on_session_answer(const WsApiAnswer& answer, bool logon);
-  void on_order_answer(const PendingRequest& request, const WsApiAnswer& answer);
+  void on_order_answer(const PendingRequest& request, const WsApiAnswer& answer,
+                       SpscRing<Work>& to_rest);
+  void take_order_answer(const WsApiAnswer& answer, SpscRing<Work>& to_rest);
   void observe_rate_limits(const WsApiAnswer& answer);
-  void hand_to_rest(const Work& w);  // from the I/O thread
+  // From an I/O thread, each with its own ring (single producer).
+  void hand_to_rest(const Work& w, SpscRing<Work>& to_rest);
+  // Every request of that session still waiting for its answer goes to REST.
+  void sweep_unanswered(bool of_order_session, SpscRing<Work>& to_rest);
+
+  // ---- the order session (gateway_order_session.cpp) -------------------------------------
+  Expected<bool, std::string> start_order_session();
+  // The REST side's step: opens the order session when it should be and is not; returns
+  // when to try again (RestPool::Queue::kIdle: nothing to do).
+  Nanos keep_order_session();
+  void on_order_session_text(std::string_view text);
+  void on_order_session_closed(std::string_view why);
   void handle_stream_message(MessageParser& parser, std::string_view text);
 };
 

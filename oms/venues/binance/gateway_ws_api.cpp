@@ -62,6 +62,33 @@ bool BinanceSpotGateway::Impl::write_frame(std::string_view frame) {
   return !frame.empty() && ws_api->send_raw(std::string(frame));
 }
 
+// The hot thread's write (gateway.hpp): on the order session when its try-lock is taken, the
+// slot marked as that session's first (its close settles it); else the user-data session's
+// queued write. A frame the order session took is sent once, whatever the write's outcome
+// (written, committed to the I/O thread, or failed with the connection: then its fate is
+// unknown and the session's close hands it to REST to ask about).
+bool BinanceSpotGateway::Impl::write_order(PendingRequest& slot, std::string_view frame) {
+  if (frame.empty()) return false;
+  if (order_io != nullptr && order_session.try_acquire()) {
+    slot.on_order_session.store(1, std::memory_order_relaxed);
+    const auto written = order_session.write_text_locked(frame);
+    if (written == net::DirectWsSession::Write::kTooLarge) {
+      slot.on_order_session.store(0, std::memory_order_relaxed);
+    }
+    order_session.release();
+    if (written == net::DirectWsSession::Write::kCommitted) {
+      counters.hot_committed.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (written != net::DirectWsSession::Write::kTooLarge) {
+      counters.hot_writes.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  slot.on_order_session.store(0, std::memory_order_relaxed);
+  if (order_io != nullptr) counters.hot_fallbacks.fetch_add(1, std::memory_order_relaxed);
+  return write_frame(frame);
+}
+
 // The common start of order.place and order.cancel: the session is up, the instrument known,
 // the rate gate lets it go now and a slot is free. Then the slot holds `request` under a new
 // id and order_frame is begun with the symbol and the client id (under `id_key`). nullptr:
@@ -84,6 +111,7 @@ PendingRequest* BinanceSpotGateway::Impl::begin_ws_request(const PendingRequest&
   slot.is_cancel = request.is_cancel;
   slot.order = request.order;
   slot.cancel = request.cancel;
+  slot.on_order_session.store(0, std::memory_order_relaxed);
   slot.id.store(id, std::memory_order_release);
   char client[oms::kClientOrderIdMaxChars];
   const std::size_t n =
@@ -100,7 +128,7 @@ bool BinanceSpotGateway::Impl::end_ws_request(PendingRequest& slot,
                                               std::atomic<std::uint64_t>& sent) {
   add_auth(order_frame);
   const bool sign = signer->kind() == RequestSigner::Kind::kHmac;
-  if (write_frame(order_frame.finish(sign ? &*signer : nullptr))) {
+  if (write_order(slot, order_frame.finish(sign ? &*signer : nullptr))) {
     sent.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -143,8 +171,8 @@ bool BinanceSpotGateway::Impl::ws_cancel(const OrderCancel& c) {
   return slot != nullptr && end_ws_request(*slot, counters.ws_api_cancels);
 }
 
-void BinanceSpotGateway::Impl::hand_to_rest(const Work& w) {
-  if (!io_ring.try_push(w)) {
+void BinanceSpotGateway::Impl::hand_to_rest(const Work& w, SpscRing<Work>& to_rest) {
+  if (!to_rest.try_push(w)) {
     // Never dropped silently: the next reconciliation settles what REST could not be told.
     counters.queue_full.fetch_add(1, std::memory_order_relaxed);
     reconcile_wanted.store(true);
@@ -173,10 +201,18 @@ void BinanceSpotGateway::Impl::on_ws_status(const Event& e) {
   stream_generation.fetch_add(1);
   responses.order_channel(config.venue, config.account, ConnectivityState::kDisconnected,
                           venue_now());
-  // Every request still waiting for its answer: REST settles it.
+  sweep_unanswered(false, io_ring);
+}
+
+// A session's requests whose answers will never come: REST settles them (asks about an
+// order, never resends it; sends a cancel again: idempotent by client id).
+void BinanceSpotGateway::Impl::sweep_unanswered(bool of_order_session, SpscRing<Work>& to_rest) {
   for (PendingRequest& slot : in_flight) {
     std::uint64_t id = slot.id.load(std::memory_order_acquire);
-    if (id == 0) continue;
+    if (id == 0 ||
+        (slot.on_order_session.load(std::memory_order_relaxed) != 0) != of_order_session) {
+      continue;
+    }
     const bool is_cancel = slot.is_cancel;
     const OrderNew order = slot.order;
     const OrderCancel cancel = slot.cancel;
@@ -192,7 +228,7 @@ void BinanceSpotGateway::Impl::on_ws_status(const Event& e) {
       w.cancel = OrderCancel{order.bot, order.instrument, order.client_sequence, order.account};
       w.cause = VenueReason::kDisconnected;
     }
-    hand_to_rest(w);
+    hand_to_rest(w, to_rest);
   }
 }
 
@@ -239,6 +275,12 @@ void BinanceSpotGateway::Impl::on_answer(const WsApiAnswer& a) {
     on_session_answer(a, a.id == logon_id);
     return;
   }
+  take_order_answer(a, io_ring);
+}
+
+// An order request's answer, on the I/O thread of the session it was written on: its slot is
+// taken (once: a sweep may have taken it first) and the answer mapped.
+void BinanceSpotGateway::Impl::take_order_answer(const WsApiAnswer& a, SpscRing<Work>& to_rest) {
   PendingRequest& slot = in_flight[a.id & (kPendingSlots - 1)];
   std::uint64_t id = a.id;
   if (id == 0 || slot.id.load(std::memory_order_acquire) != id) return;  // swept or unknown
@@ -247,7 +289,7 @@ void BinanceSpotGateway::Impl::on_answer(const WsApiAnswer& a) {
   request.order = slot.order;
   request.cancel = slot.cancel;
   if (!slot.id.compare_exchange_strong(id, 0, std::memory_order_acq_rel)) return;
-  on_order_answer(request, a);
+  on_order_answer(request, a, to_rest);
 }
 
 void BinanceSpotGateway::Impl::on_session_answer(const WsApiAnswer& a, bool logon) {
@@ -286,8 +328,8 @@ void BinanceSpotGateway::Impl::on_session_answer(const WsApiAnswer& a, bool logo
   wake_worker();
 }
 
-void BinanceSpotGateway::Impl::on_order_answer(const PendingRequest& request,
-                                               const WsApiAnswer& a) {
+void BinanceSpotGateway::Impl::on_order_answer(const PendingRequest& request, const WsApiAnswer& a,
+                                               SpscRing<Work>& to_rest) {
   Work w;
   w.now = venue_now();
   if (!request.is_cancel) {
@@ -326,7 +368,7 @@ void BinanceSpotGateway::Impl::on_order_answer(const PendingRequest& request,
       w.cause = m.reason;
     }
     if (m.retry == RetryClass::kResyncTime) resync_wanted.store(true);
-    hand_to_rest(w);
+    hand_to_rest(w, to_rest);
     return;
   }
   const OrderCancel& c = request.cancel;
@@ -352,7 +394,7 @@ void BinanceSpotGateway::Impl::on_order_answer(const PendingRequest& request,
   if (m.retry == RetryClass::kResyncTime) resync_wanted.store(true);
   w.kind = Work::kCancel;  // idempotent by client id: REST retries it
   w.cancel = c;
-  hand_to_rest(w);
+  hand_to_rest(w, to_rest);
 }
 
 void BinanceSpotGateway::Impl::handle_stream_message(MessageParser& parser, std::string_view text) {
