@@ -1,7 +1,8 @@
 // `botengine bench`: the end-to-end latency harness (docs/BENCHMARKS.md, "End-to-end
 // harness"), and `botengine bench compare` for paired A/B result files.
 //
-//   bench run [--pipeline engine|parser] [--rate N] [--duration S] [--warmup S]
+//   bench run [--pipeline engine|parser] [--feed inject|sim-ws|sim-ws-uring[-wait]]
+//             [--rate N] [--duration S] [--warmup S]
 //             [--topology fused|pipelined] [--idle spin|yield|backoff]
 //             [--journal off|async|durable] [--seed N] [--venue paper|live-sim] [--accounts N]
 //             [--out DIR] [--data-dir DIR]
@@ -12,6 +13,10 @@
 // offers it to the ingress; the engine's LatencyProbe reports each input's stage stamps,
 // recorded from the frame's intended send time (bench/harness/injector.hpp explains the
 // coordinated-omission correction). `--pipeline parser` runs the feed parser alone.
+// `--feed sim-ws` sends the same frames from the simulator over loopback WebSocket instead
+// (bench/harness/sim_feed.hpp): net::WsClient's I/O thread receives, parses and offers them,
+// as a live venue connection does; `sim-ws-uring` receives with the io_uring client
+// (net/uring/ws_client.hpp) on a polling thread instead.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +31,7 @@
 #include "bench/harness/injector.hpp"
 #include "bench/harness/parser_pipeline.hpp"
 #include "bench/harness/results.hpp"
+#include "bench/harness/sim_feed.hpp"
 #include "bench/harness/wire_gen.hpp"
 #endif
 #if defined(BE_BENCH_HAVE_ENGINE)
@@ -51,7 +57,9 @@ int run_bench(Args) {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: botengine bench run [--pipeline engine|parser] [--rate N] [--duration S]\n"
+    "usage: botengine bench run [--pipeline engine|parser]\n"
+    "                           [--feed inject|sim-ws|sim-ws-uring|sim-ws-uring-wait]\n"
+    "                           [--rate N] [--duration S]\n"
     "                           [--warmup S] [--topology fused|pipelined]\n"
     "                           [--idle spin|yield|backoff]\n"
     "                           [--journal off|async|durable] [--seed N] [--out DIR]\n"
@@ -70,6 +78,13 @@ constexpr const char* kUsage =
     "     exchange on loopback; orders = tick-to-wire (until SSL_write returned).\n"
     "     --accounts N: the bots on N paper accounts of one user, made by command (bot i on\n"
     "     account i mod N); default: all on the deployment's default account.\n"
+    "     --feed sim-ws: the frames come from the simulator over loopback WebSocket, each\n"
+    "     sent at its intended time, received by the WebSocket client's I/O thread (the\n"
+    "     kernel, both WebSocket layers and the parser included; series sender_lag is the\n"
+    "     sender's own lateness). --feed sim-ws-uring: received instead by the io_uring\n"
+    "     client (net/uring) polled by a thread of its own (no syscall per frame; it\n"
+    "     idles between empty polls as --idle says); sim-ws-uring-wait: that thread sleeps\n"
+    "     in the kernel until data arrives (the Beast client's wake-up model).\n"
     "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
     "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
@@ -95,6 +110,7 @@ bool parse_double(std::string_view s, double& out) {
 
 struct RunOptions {
   std::string pipeline = "engine";
+  std::string feed = "inject";
   std::uint64_t rate = 100'000;
   double duration_s = 10;
   double warmup_s = 2;
@@ -147,6 +163,49 @@ int write_outputs(const RunOptions& o, const bench::RunResult& result,
   return kExitOk;
 }
 
+std::uint64_t message_count(const RunOptions& o) {
+  return static_cast<std::uint64_t>(static_cast<double>(o.rate) * (o.duration_s + o.warmup_s));
+}
+
+Nanos warmup_ns(const RunOptions& o) {
+  return static_cast<Nanos>(o.warmup_s * 1e9);
+}
+
+// --feed sim-ws: the schedule's frames from the simulator over loopback WebSocket into
+// offer(frame, receive_time, intended) on the client's I/O thread (wall-clock times). The
+// sender's lag joins the results as a series; a run whose frames could not all be matched
+// to their schedule slots fails with the reason in `error`.
+template <class Offer>
+bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& rec,
+                                   bench::RunResult& result, std::string& error, Offer&& offer) {
+  bench::SimFeedConfig config;
+  config.rate = o.rate;
+  config.count = message_count(o);
+  config.measure_from_offset = warmup_ns(o);
+  config.wire.seed = o.seed;
+  config.client = o.feed == "sim-ws" ? bench::FeedClient::kBeast : bench::FeedClient::kUring;
+  // The polling thread idles as --idle says; sim-ws-uring-wait sleeps in the kernel instead.
+  config.idle = o.feed == "sim-ws-uring-wait" ? "wait" : o.idle == "spin" ? "busy_spin" : o.idle;
+  bench::SimWsFeed feed(config, [&](std::string_view frame, std::size_t, Nanos receive_time,
+                                    Nanos intended) { offer(frame, receive_time, intended); });
+  rec.set_measure_from(feed.schedule().start + warmup_ns(o));
+  if (auto started = feed.start(); !started) {
+    error = started.error();
+    return {};
+  }
+  const auto run = static_cast<Nanos>((o.duration_s + o.warmup_s) * 1e9);
+  result.manifest.before = bench::sample_system();
+  const bool done = feed.wait_done(run + 30'000'000'000);
+  result.manifest.after = bench::sample_system();
+  result.manifest.threads = bench::observe_threads();  // while the feed's threads still run
+  feed.stop();
+  const bench::SimFeedResult r = feed.result();
+  error = !r.error.empty() ? r.error : done ? "" : "the run did not finish within 30 s of its end";
+  result.series.push_back(bench::summarize("sender_lag", feed.sender_lag()));
+  result.series.push_back(bench::summarize("wire", feed.wire()));
+  return r.sender;
+}
+
 // Runs the schedule through `offer`; the wire generator is fed the intended time as the
 // frame's event time so Binance's "E" moves with the schedule.
 // The manifest gets the threads' placement as it was during the run, and the steal time and
@@ -157,8 +216,7 @@ bench::InjectorStats inject(const RunOptions& o, Clock& clock, bench::LatencyRec
   bench::WireGenerator gen(bench::WireGenConfig{.seed = o.seed});
   std::string frame;
   frame.reserve(512);
-  const auto count =
-      static_cast<std::uint64_t>(static_cast<double>(o.rate) * (o.duration_s + o.warmup_s));
+  const auto count = message_count(o);
   // Start a little ahead so the first intended time is not already late.
   const bench::Schedule schedule{.start = clock.now() + 1'000'000, .rate = o.rate};
   rec.set_measure_from(schedule.start + static_cast<Nanos>(o.warmup_s * 1e9));
@@ -173,17 +231,39 @@ bench::InjectorStats inject(const RunOptions& o, Clock& clock, bench::LatencyRec
   return stats;
 }
 
+// A run whose feed failed (frames not matched to their slots) exits non-zero with why.
+int finish(int rc, const std::string& feed_error) {
+  if (feed_error.empty()) return rc;
+  std::fprintf(stderr, "botengine bench: the feed failed: %s\n", feed_error.c_str());
+  return kExitFailure;
+}
+
 int run_parser(const RunOptions& o, bench::RunResult& result) {
-  bench::LatencyRecorder rec(bench::parser_pipeline_stages());
+  const bool socket = o.feed != "inject";
+  // From the socket: "received" (the client's read completed) before "parse".
+  std::vector<std::string> stages = bench::parser_pipeline_stages();
+  if (socket) stages.insert(stages.begin(), "received");
+  bench::LatencyRecorder rec(std::move(stages));
   bench::WireGenConfig gen_cfg;
-  auto pipeline = bench::make_parser_pipeline(rec, gen_cfg.symbols);
-  bench::SteadyClock clock;
-  const auto stats =
-      inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
-        const Nanos sent = clock.now();
-        pipeline->offer(frame, WallClock{}.now(), intended);
-        rec.on_uncorrected(sent, clock.now(), intended);
-      });
+  auto pipeline = bench::make_parser_pipeline(rec, gen_cfg.symbols,
+                                              socket ? wall_now : monotonic_now, socket ? 1 : 0);
+  std::string error;
+  bench::InjectorStats stats;
+  if (socket) {
+    stats =
+        feed_from_sim(o, rec, result, error, [&](std::string_view frame, Nanos rx, Nanos intended) {
+          rec.on_stage(0, intended, rx);
+          pipeline->offer(frame, rx, intended);
+          rec.on_uncorrected(rx, wall_now(), intended);
+        });
+  } else {
+    bench::SteadyClock clock;
+    stats = inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
+      const Nanos sent = clock.now();
+      pipeline->offer(frame, WallClock{}.now(), intended);
+      rec.on_uncorrected(sent, clock.now(), intended);
+    });
+  }
   result.counts = {.sent = stats.sent,
                    .late = stats.late,
                    .max_lag_ns = stats.max_lag,
@@ -191,10 +271,12 @@ int run_parser(const RunOptions& o, bench::RunResult& result) {
                    .rejected = pipeline->rejected(),
                    .orders = 0};
   for (std::size_t i = 0; i < rec.names().size(); ++i) {
-    result.series.push_back(bench::summarize(rec.names()[i], rec.series(i)));
+    result.series.insert(result.series.begin() + static_cast<std::ptrdiff_t>(i),
+                         bench::summarize(rec.names()[i], rec.series(i)));
   }
   result.uncorrected = bench::summarize("uncorrected", rec.uncorrected());
-  return write_outputs(o, result, rec);
+  const int rc = write_outputs(o, result, rec);
+  return finish(rc, error);
 }
 
 #if defined(BE_BENCH_HAVE_ENGINE)
@@ -301,12 +383,22 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
       return kExitFailure;
     }
   }
-  bench::RealtimeClock clock;
-  std::uint64_t refused = 0;
-  const auto stats =
-      inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
-        if (!eng.offer_frame(0, frame, clock.now(), intended)) ++refused;
-      });
+  std::atomic<std::uint64_t> refused{0};  // the offering thread only; read after it stopped
+  std::string error;
+  bench::InjectorStats stats;
+  if (o.feed != "inject") {
+    stats =
+        feed_from_sim(o, rec, result, error, [&](std::string_view frame, Nanos rx, Nanos intended) {
+          if (!eng.offer_frame(0, frame, rx, intended))
+            refused.fetch_add(1, std::memory_order_relaxed);
+        });
+  } else {
+    bench::RealtimeClock clock;
+    stats = inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
+      if (!eng.offer_frame(0, frame, clock.now(), intended))
+        refused.fetch_add(1, std::memory_order_relaxed);
+    });
+  }
   const bool drained = eng.drain(30'000'000'000);
   eng.set_latency_probe(nullptr);
   eng.stop();
@@ -319,15 +411,17 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
                    .late = stats.late,
                    .max_lag_ns = stats.max_lag,
                    .measured = rec.series(kOrders).count(),
-                   .rejected = refused,
+                   .rejected = refused.load(),
                    .orders = probe.orders()};
+  std::size_t at = 0;  // the engine's series first, then the feed's (sender_lag) if any
   for (std::size_t i = 0; i < rec.names().size(); ++i) {
     if (i == kJournaled && o.journal == "off") continue;
-    result.series.push_back(bench::summarize(rec.names()[i], rec.series(i)));
+    result.series.insert(result.series.begin() + static_cast<std::ptrdiff_t>(at++),
+                         bench::summarize(rec.names()[i], rec.series(i)));
   }
   result.uncorrected = bench::summarize("uncorrected", rec.uncorrected());
   const int rc = write_outputs(o, result, rec);
-  return rc != kExitOk ? rc : (drained ? kExitOk : kExitFailure);
+  return finish(rc != kExitOk ? rc : (drained ? kExitOk : kExitFailure), error);
 }
 
 #else
@@ -354,6 +448,12 @@ int bench_run(Args args) {
       o.pipeline = v;
       if (o.pipeline != "engine" && o.pipeline != "parser")
         return usage("--pipeline engine|parser");
+    } else if (a == "--feed") {
+      o.feed = v;
+      if (o.feed != "inject" && o.feed != "sim-ws" && o.feed != "sim-ws-uring" &&
+          o.feed != "sim-ws-uring-wait") {
+        return usage("--feed inject|sim-ws|sim-ws-uring|sim-ws-uring-wait");
+      }
     } else if (a == "--rate") {
       if (!parse_u64(v, o.rate) || o.rate == 0 || o.rate > 100'000'000) {
         return usage("--rate takes messages per second in 1..100000000");
@@ -402,6 +502,7 @@ int bench_run(Args args) {
   }
   bench::RunResult result;
   result.config = {.pipeline = o.venue == "live-sim" ? "engine/live-sim" : o.pipeline,
+                   .feed = o.feed,
                    .topology = o.topology,
                    .idle = o.idle,
                    .journal = o.journal,

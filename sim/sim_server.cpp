@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "core/clock.hpp"
 #include "net/server/server.hpp"
 #include "sim/routes.hpp"
 #include "sim/ticker_stream.hpp"
@@ -279,7 +280,13 @@ void SimServer::Impl::pump() {
         first_event = pending.event_time;
       }
     }
-    if (config.speed > 0) {
+    if (config.pace_on_wall_clock) {
+      const Nanos early = pending.event_time - wall_now();
+      if (early > 0) {
+        update([&](SimStats& s) { s.market_messages += taken; });
+        return schedule_at(SteadyClock::now() + ns(early));
+      }
+    } else if (config.speed > 0) {
       const auto due =
           origin + std::chrono::duration_cast<SteadyClock::duration>(ns(static_cast<Nanos>(
                        static_cast<double>(pending.event_time - first_event) / config.speed)));
@@ -336,6 +343,7 @@ void SimServer::Impl::broadcast(const MarketMessage& m) {
   }
   Shared raw, combined;
   std::uint64_t sent = 0, dropped = 0;
+  const Nanos writing_at = config.on_broadcast ? wall_now() : 0;
   for (auto& ws : sessions) {
     SimSession& s = state(ws);
     if (!s.wants(m.stream)) continue;
@@ -367,6 +375,7 @@ void SimServer::Impl::broadcast(const MarketMessage& m) {
     }
     std::erase_if(sessions, [](const auto& ws) { return state(ws).doomed; });
   }
+  if (config.on_broadcast) config.on_broadcast(m, sent, writing_at);
   update([&](SimStats& s) {
     s.frames_sent += sent;
     s.slow_clients_dropped += dropped;

@@ -16,6 +16,9 @@
 //
 // Pacing: messages leave at origin + (event_time - first_event_time) / speed on the steady
 // clock; speed 0 means as fast as the slowest client reads (back-pressure instead of drops).
+// With pace_on_wall_clock a message leaves when the wall clock reaches its event time: a
+// source whose event times are a send schedule (the latency harness, bench/harness/
+// sim_feed.hpp) has every message leave at its intended time, never drifting.
 // At finite speed a client whose send queue exceeds max_queue messages is disconnected, as
 // Binance does with slow consumers.
 //
@@ -79,6 +82,17 @@ struct SimConfig {
   std::string tls_private_key_file;
   // Not owned; must outlive the server. nullptr: market data only.
   SimVenue* venue = nullptr;
+  // Due at event_time on the wall clock (speed then only decides slow-client drops): the
+  // server thread sleeps on one absolute timer until the next message is due, and a late
+  // wake-up sends every message due by then at once (each still measured from its own
+  // event time by whoever stamped it), so lateness never accumulates.
+  bool pace_on_wall_clock = false;
+  // Called on the server thread after a message was written to the sockets of its
+  // subscribers (`receivers` of them; the writes were started, the kernel has the bytes of
+  // every one that did not find its socket full), with the wall clock read just before the
+  // first write (a client may read the bytes before the writing thread gets further): the
+  // harness measures the sender's own lag with it. Must not block.
+  std::function<void(const MarketMessage&, std::size_t receivers, Nanos wall_writing)> on_broadcast;
 };
 
 struct SimStats {

@@ -9,8 +9,9 @@ namespace {
 
 class ParserPipeline final : public FramePipeline {
  public:
-  ParserPipeline(LatencyRecorder& recorder, const std::vector<std::string>& symbols)
-      : recorder_(recorder), parser_(VenueId{1}, symbols_) {
+  ParserPipeline(LatencyRecorder& recorder, const std::vector<std::string>& symbols,
+                 Nanos (*now)() noexcept, std::size_t stage)
+      : recorder_(recorder), now_(now), stage_(stage), parser_(VenueId{1}, symbols_) {
     for (const std::string& s : symbols)
       symbols_.add(s, feed::InstrumentScales{8, 8});
   }
@@ -20,13 +21,15 @@ class ParserPipeline final : public FramePipeline {
     const feed::ParseResult r =
         parser_.parse(frame, receive_time, [&events](const Event&) { ++events; });
     if (!r.ok() || events == 0) ++rejected_;
-    recorder_.on_stage(0, intended, monotonic_now());
+    recorder_.on_stage(stage_, intended, now_());
   }
   std::uint64_t rejected() const noexcept override { return rejected_; }
   std::uint64_t orders() const noexcept override { return 0; }
 
  private:
   LatencyRecorder& recorder_;
+  Nanos (*now_)() noexcept;
+  std::size_t stage_;
   feed::SymbolTable symbols_;
   feed::BinanceParser parser_;
   std::uint64_t rejected_ = 0;
@@ -35,8 +38,9 @@ class ParserPipeline final : public FramePipeline {
 }  // namespace
 
 std::unique_ptr<FramePipeline> make_parser_pipeline(LatencyRecorder& recorder,
-                                                    const std::vector<std::string>& symbols) {
-  return std::make_unique<ParserPipeline>(recorder, symbols);
+                                                    const std::vector<std::string>& symbols,
+                                                    Nanos (*now)() noexcept, std::size_t stage) {
+  return std::make_unique<ParserPipeline>(recorder, symbols, now, stage);
 }
 
 }  // namespace be::bench

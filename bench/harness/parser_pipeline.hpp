@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/harness/injector.hpp"
+#include "core/clock.hpp"
 #include "core/ids.hpp"
 
 namespace be::bench {
@@ -30,10 +31,14 @@ class FramePipeline {
   virtual std::uint64_t orders() const noexcept = 0;
 };
 
-// Stage 0 "parse": the Binance parser accepted the frame and emitted its events. Symbols
-// are defined up front (the generator's, upper case) as a live engine would.
+// Stage `stage` (0, "parse", by default): the Binance parser accepted the frame and emitted
+// its events, stamped with `now` (the clock the intended times are on: monotonic for the
+// in-process injector, the wall clock for frames from the simulator's socket). Symbols are
+// defined up front (the generator's, upper case) as a live engine would.
 std::unique_ptr<FramePipeline> make_parser_pipeline(LatencyRecorder& recorder,
-                                                    const std::vector<std::string>& symbols);
+                                                    const std::vector<std::string>& symbols,
+                                                    Nanos (*now)() noexcept = monotonic_now,
+                                                    std::size_t stage = 0);
 inline std::vector<std::string> parser_pipeline_stages() {
   return {"parse"};
 }

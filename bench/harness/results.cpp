@@ -211,6 +211,7 @@ std::string to_json(const RunResult& r) {
   std::ostringstream o;
   o << "{\"schema\":1,\"tool\":\"botengine bench\",\"config\":{";
   field(o, "pipeline", r.config.pipeline);
+  if (r.config.feed != "inject") field(o, "feed", r.config.feed);
   field(o, "topology", r.config.topology);
   field(o, "idle", r.config.idle);
   field(o, "journal", r.config.journal);
@@ -270,6 +271,7 @@ std::string to_table(const RunResult& r) {
                 static_cast<unsigned long long>(c.rate), c.duration_s, c.warmup_s,
                 static_cast<unsigned long long>(c.seed));
   o << head;
+  if (c.feed != "inject") o << "feed=" << c.feed << '\n';
   std::snprintf(head, sizeof head,
                 "sent=%llu measured=%llu late=%llu max_lag=%s rejected=%llu orders=%llu\n",
                 static_cast<unsigned long long>(r.counts.sent),

@@ -4,7 +4,8 @@
 //
 // JSON layout (schema 1, snake_case; latencies in integer nanoseconds):
 //   {"schema":1,"tool":"botengine bench",
-//    "config":{"pipeline","topology","idle","journal","rate","duration_s","warmup_s","seed"},
+//    "config":{"pipeline",["feed",]"topology","idle","journal","rate","duration_s","warmup_s",
+//              "seed"},
 //    "counts":{"sent","late","max_lag_ns","measured","rejected","orders"},
 //    "series":[{"name","count","min","mean","p50","p90","p99","p99_9","p99_99","max",
 //               "saturated"}, ...],            (stages in pipeline order, then tick_to_order)
@@ -76,6 +77,10 @@ Manifest collect_manifest(const std::string& cpuinfo_path = "/proc/cpuinfo");
 
 struct RunConfig {
   std::string pipeline = "engine";  // what the frames went through: engine | parser
+  // How the frames arrived: "inject" (the in-process injector calls the pipeline) or
+  // "sim-ws" (the simulator over loopback WebSocket, bench/harness/sim_feed.hpp). Written to
+  // the JSON and the table only when not "inject", so earlier results read the same.
+  std::string feed = "inject";
   std::string topology = "fused";
   std::string idle = "spin";  // what the engine's stage threads do with an empty queue
   std::string journal = "off";

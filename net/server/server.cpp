@@ -98,7 +98,10 @@ class HttpSession final : public Closable,
   }
 
   void shutdown() override {
-    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    // The timer's executor, never the stream's: once upgrade() has moved stream_ into the
+    // WebSocket session, stream_.get_executor() dereferences a moved-from stream, and stop()
+    // can still reach this session in that window (it is tracked until its last handler ends).
+    asio::post(delay_.get_executor(), [self = this->shared_from_this()] {
       if (self->upgraded_) return;
       if (self->lingering_) return self->close();
       // Between requests: close now. Holding a delayed answer: cut the wait. Mid-request:

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "net/uring/ws_client.hpp"
 #include "net/ws_client.hpp"
 #include "sim/sim_server.hpp"
 #include "sim/tls_identity.hpp"
@@ -129,6 +130,43 @@ TEST(ClientAllocation, shouldAllocateOnlyOpenSslsOneBlockPerFrameOverWssOnceWarm
   auto tls = sim::make_self_signed_identity();
   ASSERT_TRUE(tls) << tls.error();
   measure(&*tls);
+}
+
+// The polled io_uring client (net/uring): the frame path runs on the polling thread alone, so
+// the count is that thread's (the simulator in this process allocates on its own thread).
+TEST(ClientAllocation, shouldNotAllocatePerFrameInThePolledIoUringClientOnceWarm) {
+  if (!test::allocation_counting_available()) GTEST_SKIP() << "a sanitizer owns malloc";
+  sim::SimConfig config;
+  config.port = 0;
+  config.speed = 0;
+  config.hold_until_subscribed = true;
+  sim::SimServer server(config, sim::make_synthetic_source({}));
+  auto port = server.start();
+  ASSERT_TRUE(port) << port.error();
+  net::uring::WsClientConfig c;
+  c.url = "ws://127.0.0.1:" + std::to_string(*port) +
+          "/stream?streams=btcusdt@trade/btcusdt@depth@100ms/btcusdt@bookTicker";
+  auto client = net::uring::WsClient::connect(c);
+  ASSERT_TRUE(client) << client.error();
+  constexpr std::uint64_t kWarmUp = 2'000, kMeasured = 20'000;
+  std::uint64_t frames = 0, at_warm = 0, at_end = 0, min_bytes = ~0ull;
+  auto count = [&](const net::Frame& f) {
+    min_bytes = std::min<std::uint64_t>(min_bytes, f.payload.size());
+    if (++frames == kWarmUp) at_warm = test::thread_allocation_count();
+    if (frames == kWarmUp + kMeasured) at_end = test::thread_allocation_count();
+  };
+  const Nanos deadline = monotonic_now() + 8'000'000'000;
+  while (frames < kWarmUp + kMeasured && monotonic_now() < deadline) {
+    ASSERT_GE((*client)->poll(count), 0) << (*client)->error();
+  }
+  ASSERT_GE(frames, kWarmUp + kMeasured)
+      << (*client)->error() << " chunks " << (*client)->stats().chunks << " task runs "
+      << (*client)->stats().task_runs;
+  EXPECT_GT(min_bytes, 50u) << "real payloads, not empty frames";
+  EXPECT_EQ(at_end - at_warm, 0u) << "allocations over " << kMeasured << " frames";
+  std::printf("io_uring client frame path (ws): %llu allocations over %llu frames after warm-up\n",
+              static_cast<unsigned long long>(at_end - at_warm),
+              static_cast<unsigned long long>(kMeasured));
 }
 
 }  // namespace

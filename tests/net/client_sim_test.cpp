@@ -22,6 +22,7 @@
 #include "net/io_threads.hpp"
 #include "net/ws_client.hpp"
 #include "sim/sim_server.hpp"
+#include "tests/net/loopback_listener.hpp"
 #include "tests/net/recorder.hpp"
 
 namespace be {
@@ -508,15 +509,8 @@ TEST(ClientSim, shouldPingAQuietServerAndStayConnected) {
 class SilentWsServer {
  public:
   SilentWsServer() {
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listen_, 4), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_ = test::listen_on_loopback(&port_);
+    EXPECT_GE(listen_, 0);
     thread_ = std::thread([this] { serve_once(); });
   }
   ~SilentWsServer() {
