@@ -50,8 +50,13 @@ TEST_P(ReplicaTest, FindsNoDivergenceAndItsSnapshotsRestoreToTheLiveFoldsState) 
     EXPECT_EQ(r.first_divergence, 0u);
     EXPECT_GE(r.snapshots, 3u);
     const auto model = engine->read_model();
+    // The clock tick keeps journaling inputs after drain(), so the replica may be past what
+    // the model shows (TSan's slower run showed it): a published model never shows more than
+    // the replica has applied, and shows something.
+    const Engine::ReplicaReport after = engine->replica_report();
     EXPECT_TRUE(model->engine.healthy);
-    EXPECT_EQ(model->engine.replica_position, r.applied_position);
+    EXPECT_GT(model->engine.replica_position, 0u);
+    EXPECT_LE(model->engine.replica_position, after.applied_position);
     EXPECT_GT(model->engine.fills, 0u) << "the run traded";
     const std::string metrics = engine->metrics_text();
     EXPECT_NE(metrics.find("botengine_replica_divergences_total 0\n"), std::string::npos);
