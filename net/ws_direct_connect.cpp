@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/detail/hybi13.hpp>
 #include <cerrno>
 
+#include "net/detail/tcp_connect.hpp"
 #include "net/detail/tls_client.hpp"
 #include "net/detail/ws_direct.hpp"
 
@@ -56,10 +57,6 @@ BIO_METHOD* socket_method() {
   return method;
 }
 
-std::string errno_text(const char* step) {
-  return std::string(step) + ": " + std::strerror(errno);
-}
-
 bool iequals_prefix(std::string_view text, std::string_view lower_prefix) {
   if (text.size() < lower_prefix.size()) return false;
   for (std::size_t i = 0; i < lower_prefix.size(); ++i) {
@@ -86,34 +83,15 @@ bool DirectWsSession::connect(const DirectWsConfig& config, std::string* error) 
   const Url& u = s.url;
 
   // TCP, blocking with timeouts until start().
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(u.port);
-  if (const int r = ::getaddrinfo(u.host.c_str(), port.c_str(), &hints, &found); r != 0) {
-    return fail("resolve: " + std::string(::gai_strerror(r)));
-  }
+  auto connected =
+      detail::connect_tcp(u.host, u.port, static_cast<int>(config.timeout / 1'000'000));
+  if (!connected) return fail(connected.error());
+  s.fd = *connected;
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(config.timeout / 1'000'000'000);
   tv.tv_usec = static_cast<suseconds_t>(config.timeout % 1'000'000'000 / 1000);
-  std::string last = "connect: no address";
-  for (addrinfo* a = found; a != nullptr && s.fd < 0; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-      s.fd = fd;
-    } else {
-      last = errno_text("connect");
-      ::close(fd);
-    }
-  }
-  ::freeaddrinfo(found);
-  if (s.fd < 0) return fail(last);
-  const int one = 1;
-  ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
   if (u.tls) {
     if (!s.tls_context) {

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <random>
 
+#include "net/detail/tcp_connect.hpp"
 #include "net/detail/ws_frame.hpp"
 #include "net/url.hpp"
 
@@ -126,40 +127,11 @@ struct WsClient::Impl {
 };
 
 Expected<bool, std::string> WsClient::Impl::open_socket(const Url& url, Nanos deadline) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(url.port);
-  if (const int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return Unexpected("resolve: " + std::string(::gai_strerror(rc)));
-  }
-  std::string why = "connect: no address";
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      rc = ::poll(&p, 1, ms_left(deadline));
-      int err = rc == 0 ? ETIMEDOUT : 0;
-      socklen_t len = sizeof err;
-      if (rc > 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      errno = err;
-      rc = err == 0 ? 0 : -1;
-    }
-    if (rc == 0) break;
-    why = "connect: " + errno_text(errno);
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0) return Unexpected(why);
-  // Blocking from here: io_uring answers a receive on an O_NONBLOCK socket with -EAGAIN
+  // Blocking once connected: io_uring answers a receive on an O_NONBLOCK socket with -EAGAIN
   // instead of waiting for data.
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto connected = d::connect_tcp(url.host, url.port, ms_left(deadline));
+  if (!connected) return Unexpected(connected.error());
+  fd = *connected;
   return true;
 }
 
