@@ -17,7 +17,8 @@ struct Collector {
   InstrumentId instrument = kNoInstrument;
   bool created = false;
   std::uint64_t trades = 0;
-  std::int64_t last_realized = 0;
+  std::int64_t last_realized = 0;  // the fills' cumulative realized PnL in its instrument
+  std::int64_t fees = 0;
   std::int64_t equity = 0;
   bool in_position = false;
   Nanos position_since = 0, exposed = 0;
@@ -32,14 +33,20 @@ std::int64_t equity_of(const engine::Fold& fold, BotId bot) {
   return om.realized_pnl(bot) + om.unrealized_pnl(bot) - om.fees(bot);
 }
 
-InstrumentId price_instrument(const Event& e) {
+// The same figure from what the bot's fills said (a bot trades its one instrument), without
+// summing every instrument's realized PnL again: the sweep asks for it at every price change.
+std::int64_t equity_of(const Collector& c, const engine::Fold& fold, BotId bot) {
+  return c.last_realized + fold.orders().unrealized_pnl(bot) - c.fees;
+}
+
+// The instrument whose mark an input moves (the order manager marks on trades and quotes,
+// oms/order_stage.cpp), or kNoInstrument.
+InstrumentId marked_instrument(const Event& e) {
   switch (e.header.type) {
     case EventType::kTrade:
       return e.as<Trade>().instrument;
     case EventType::kQuote:
       return e.as<Quote>().instrument;
-    case EventType::kBar:
-      return e.as<Bar>().instrument;
     default:
       return kNoInstrument;
   }
@@ -225,8 +232,16 @@ SweepResult run_sweep(const RecordedMarket& market, const SweepPlan& plan,
         bots.begin() + static_cast<std::ptrdiff_t>(first + n));
     for (std::size_t p = 0; p < periods; ++p) {
       collectors.assign(n, Collector{});
-      for (std::size_t i = 0; i < n; ++i)
+      const std::vector<Event>& inputs = slices[p];
+      const auto minutes = static_cast<std::size_t>(
+          inputs.empty() ? 0
+                         : (inputs.back().header.event_time - inputs.front().header.event_time) /
+                                   engine::kReportPeriod +
+                               2);
+      for (std::size_t i = 0; i < n; ++i) {
         collectors[i].instrument = instruments[first + i];
+        collectors[i].period_equity.reserve(std::min<std::size_t>(minutes, 1u << 20));
+      }
       Nanos next_period = 0, first_time = 0, last_time = 0;
       BacktestOptions bo;
       bo.account_per_bot = true;
@@ -260,26 +275,26 @@ SweepResult run_sweep(const RecordedMarket& market, const SweepPlan& plan,
           const std::int64_t realized = f.realized_pnl - c.last_realized;
           if (realized != 0) c.closing.add_closing(static_cast<double>(realized));
           c.last_realized = f.realized_pnl;
+          c.fees += f.fee;
           if (options.keep_fills)
             c.fills.push_back({t, f.side, f.price, f.quantity, f.fee, f.realized_pnl});
-          c.equity = equity_of(fold, f.bot);
+          c.equity = equity_of(c, fold, f.bot);
           c.drawdown.add(t, c.equity);
           const bool now_in = f.position_after != 0;
           if (now_in && !c.in_position) c.position_since = t;
           if (!now_in && c.in_position) c.exposed += t - c.position_since;
           c.in_position = now_in;
         }
-        const InstrumentId moved = price_instrument(records.front());
+        const InstrumentId moved = marked_instrument(records.front());
         if (moved == kNoInstrument) return;
         for (std::size_t i = 0; i < n; ++i) {
           Collector& c = collectors[i];
           if (!c.in_position || c.instrument != moved) continue;
-          c.equity = equity_of(fold, BotId{static_cast<std::uint32_t>(i)});
+          c.equity = equity_of(c, fold, BotId{static_cast<std::uint32_t>(i)});
           c.drawdown.add(t, c.equity);
         }
       };
       Backtest backtest(market.config, chunk_bots, std::move(bo));
-      const std::vector<Event>& inputs = slices[p];
       for (std::size_t k = 0; k < inputs.size(); ++k) {
         backtest.market(inputs[k]);
         if (options.progress && (k & 4095) == 4095) options.progress(done + k + 1, total);

@@ -108,7 +108,9 @@ bool record_depth_snapshots(const std::string& origin, const std::vector<std::st
   net::HttpClient client(*url, options);
   for (const std::string& symbol : symbols) {
     const std::string target = "/api/v3/depth?symbol=" + symbol + "&limit=1000";
-    auto response = client.request({.target = target});
+    net::HttpRequest request;
+    request.target = target;
+    auto response = client.request(request);
     if (!response || response->status != 200) {
       std::fprintf(stderr, "botengine record: depth snapshot of %s from %s: %s\n", symbol.c_str(),
                    origin.c_str(),

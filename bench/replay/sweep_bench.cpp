@@ -17,6 +17,8 @@
 // Both skip with a message when $BE_SHARED_DATA is not set.
 #include <benchmark/benchmark.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -47,6 +49,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// CPU seconds of this process: on a machine shared with builds, the figure to compare.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 void BM_SweepVsSequential(benchmark::State& state) {
   const std::string dir = shared_data();
   if (dir.empty()) return state.SkipWithError("BE_SHARED_DATA is not set");
@@ -73,19 +82,23 @@ void BM_SweepVsSequential(benchmark::State& state) {
   auto plan = replay::plan_sweep(*market, {});
   if (!plan) return state.SkipWithError(plan.error().c_str());
 
-  double sweep_s = 0, sequential_s = 0;
+  double sweep_s = 0, sequential_s = 0, sweep_cpu = 0, sequential_cpu = 0;
   std::size_t passes = 0;
   for (auto _ : state) {
     auto started = std::chrono::steady_clock::now();
+    double cpu = cpu_seconds();
     const replay::SweepResult swept = replay::run_sweep(*market, *plan, bots, {});
     sweep_s = seconds_since(started);
+    sweep_cpu = cpu_seconds() - cpu;
     passes = swept.passes;
     started = std::chrono::steady_clock::now();
+    cpu = cpu_seconds();
     std::vector<replay::SweepRun> alone;
     alone.reserve(bots.size());
     for (const std::string& bot : bots)
       alone.push_back(std::move(replay::run_sweep(*market, *plan, {bot}, {}).runs[0]));
     sequential_s = seconds_since(started);
+    sequential_cpu = cpu_seconds() - cpu;
     for (std::size_t c = 0; c < bots.size(); ++c) {
       const auto& a = swept.runs[c].metrics;
       const auto& b = alone[c].metrics;
@@ -103,6 +116,9 @@ void BM_SweepVsSequential(benchmark::State& state) {
   state.counters["sweep_s"] = sweep_s;
   state.counters["sequential_s"] = sequential_s;
   state.counters["speedup"] = sweep_s > 0 ? sequential_s / sweep_s : 0;
+  state.counters["sweep_cpu_s"] = sweep_cpu;
+  state.counters["sequential_cpu_s"] = sequential_cpu;
+  state.counters["cpu_speedup"] = sweep_cpu > 0 ? sequential_cpu / sweep_cpu : 0;
 }
 BENCHMARK(BM_SweepVsSequential)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
