@@ -2,18 +2,20 @@
 // our orders against the market inputs the pipeline feeds it (on_market) and answers only
 // through the VenueResponses sink, so its answers are inputs journaled like a real venue's.
 // docs/OMS.md states the matching rules with examples; in short:
-//  - Latency: a request made at event time t reaches the venue at t + latency_ns. Work that is
-//    due is released at the start of every call with that call's `now` (event time, never a
-//    wall clock); answers carry the arrival time (acks, taker fills, cancels, queries) or the
-//    trade's time (maker fills).
+//  - Latency: a request made at event time t reaches the venue at t + feed_latency_ns +
+//    latency_ns (+ a seeded draw, LatencyDistribution). Work that is due is released at the
+//    start of every call with that call's `now` (event time, never a wall clock); answers
+//    carry the arrival time (acks, taker fills, cancels, queries) or the trade's time (maker
+//    fills).
 //  - Market orders fill in full at the opposite best price of the latest Quote (the last trade
 //    when there is no quote yet), moved against us by slippage_bps; taker fee.
 //  - Limit orders marketable on arrival (a buy at or above the ask, a sell at or below the bid)
 //    fill in full as taker at the touch. Otherwise they rest and fill as maker at their own
 //    price when a Trade prints: strictly through the price fills the whole remainder; at the
-//    price fills up to the traded size, shared in arrival order. Quotes never fill resting
-//    orders. IOC/FOK orders that cannot take expire; post-only orders that would take are
-//    rejected.
+//    price fills up to the traded size, shared in arrival order (FillModel::kOptimistic; the
+//    queue model first lets the quantity ahead trade, FillModel::kQueue). Quotes never fill
+//    resting orders. IOC/FOK orders that cannot take expire; post-only orders that would take
+//    are rejected.
 //  - Fees: notional x bps / 10000 at price scale, rounded half away from zero per fill.
 //    Slipped prices are rounded half away from zero too. Integers only.
 //  - Balances per account and asset follow oms/ledger.hpp (the same rules as the order
@@ -66,7 +68,7 @@ struct PaperStartingBalance {
   std::int64_t amount = 0;
 };
 
-// How resting limit orders fill (docs/OMS.md "Fill models"; the name is the config's).
+// How resting limit orders fill (docs/RESEARCH.md "Fill models"; the name is the config's).
 enum class FillModel : std::uint8_t {
   // "optimistic": a trade at the order's price fills it at once, up to the traded size.
   kOptimistic = 0,

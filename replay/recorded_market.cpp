@@ -59,21 +59,30 @@ std::vector<Event> RecordedMarket::slice(Part part) const {
   return out;
 }
 
+// The time an input arrived in the recording's order: its receive time (the sequencer's clock
+// in a journal, the frame's in a capture), else its event time. Event times alone interleave:
+// a venue's trade time runs apart from the quotes' receive times.
+Nanos RecordedMarket::arrival(const Event& e) noexcept {
+  return e.header.receive_time > 0 ? e.header.receive_time : e.header.event_time;
+}
+
 Nanos RecordedMarket::first_time() const noexcept {
-  return opening < inputs.size() ? inputs[opening].header.event_time : 0;
+  return opening < inputs.size() ? arrival(inputs[opening]) : 0;
 }
 Nanos RecordedMarket::last_time() const noexcept {
-  return inputs.empty() ? 0 : inputs.back().header.event_time;
+  Nanos last = 0;
+  for (std::size_t i = opening; i < inputs.size(); ++i)
+    last = std::max(last, arrival(inputs[i]));
+  return last;
 }
 
 std::size_t RecordedMarket::at_fraction(double f) const {
   const Nanos first = first_time();
   const Nanos cut = first + static_cast<Nanos>(static_cast<double>(last_time() - first) *
                                                std::clamp(f, 0.0, 1.0));
-  // Inputs are in event-time order (a recording's clock never runs backwards by more than a
-  // venue's own jitter); the first at or past the cut opens the next part.
+  // The first input that arrived at or after the cut opens the next part.
   auto it = std::find_if(inputs.begin() + static_cast<std::ptrdiff_t>(opening), inputs.end(),
-                         [cut](const Event& e) { return e.header.event_time >= cut; });
+                         [cut](const Event& e) { return arrival(e) >= cut; });
   return static_cast<std::size_t>(it - inputs.begin());
 }
 

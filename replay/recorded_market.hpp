@@ -38,11 +38,13 @@ struct RecordedMarket {
   };
   // The inputs of `part`, ready to replay on their own.
   std::vector<Event> slice(Part part) const;
-  // The index of the first market input at or after the fraction `f` (0..1) of the recorded
-  // time span (by event time).
+  // The index of the first market input that arrived at or after the fraction `f` (0..1) of
+  // the recorded time span (by arrival(): a journal's or capture's receive times, which keep
+  // the recording's order where venues' event times interleave).
   std::size_t at_fraction(double f) const;
-  Nanos first_time() const noexcept;
-  Nanos last_time() const noexcept;
+  Nanos first_time() const noexcept;  // of the first market input
+  Nanos last_time() const noexcept;   // the latest arrival
+  static Nanos arrival(const Event& e) noexcept;
 };
 
 // `symbol`: the instrument's symbol ("" = the file name up to its first '_' or '.', upper

@@ -25,9 +25,9 @@
 
 #include "core/event.hpp"
 #include "core/order_intent.hpp"
+#include "core/seeded_rng.hpp"
 #include "core/state_io.hpp"
 #include "strategies/conditions/condition.hpp"
-#include "core/seeded_rng.hpp"
 #include "strategies/schedule/schedule.hpp"
 
 namespace be::bots {

@@ -249,8 +249,8 @@ TEST(SweepSplits, shouldCutTheRecordingInTimeAndReplayEachPartOnItsOwn) {
   EXPECT_EQ(holdout->periods[0].part.end, holdout->periods[1].part.begin);
   EXPECT_EQ(holdout->periods[1].part.end, market.inputs.size());
   const be::Nanos cut = market.first_time() + (market.last_time() - market.first_time()) * 3 / 4;
-  EXPECT_GE(market.inputs[holdout->periods[1].part.begin].header.event_time, cut);
-  EXPECT_LT(market.inputs[holdout->periods[1].part.begin - 1].header.event_time, cut);
+  EXPECT_GE(RecordedMarket::arrival(market.inputs[holdout->periods[1].part.begin]), cut);
+  EXPECT_LT(RecordedMarket::arrival(market.inputs[holdout->periods[1].part.begin - 1]), cut);
   ASSERT_EQ(holdout->folds.size(), 1u);
 
   auto walk = plan_sweep(market, {SweepSplit::Kind::kWalkForward, 0, 3});
@@ -282,6 +282,31 @@ TEST(SweepSplits, shouldCutTheRecordingInTimeAndReplayEachPartOnItsOwn) {
             market.inputs[holdout->periods[1].part.begin].header.event_time);
 
   EXPECT_FALSE(plan_sweep(market, {SweepSplit::Kind::kWalkForward, 0, 100'000}));
+}
+
+// A journal's trades carry the venue's event time, which may run ahead of the quotes' receive
+// times (the simulator at speed 10 does): parts are cut by arrival, so neither side is empty.
+TEST(SweepSplits, shouldCutByArrivalWhenVenueEventTimesRunAhead) {
+  RecordedMarket market;
+  const be::Nanos t0 = be::test::kStart;
+  be::InstrumentDefined def;
+  market.inputs.push_back(be::Event::make(def, t0, t0));
+  for (int i = 0; i < 100; ++i) {
+    const be::Nanos t = t0 + be::Nanos{i + 1} * 1'000'000'000;
+    be::Trade trade;
+    trade.price = 100;
+    trade.quantity = 1;
+    market.inputs.push_back(be::Event::make(trade, t + 3'600'000'000'000, t));  // an hour ahead
+    be::Quote quote;
+    quote.bid_price = 99;
+    quote.ask_price = 101;
+    market.inputs.push_back(be::Event::make(quote, t, t));
+  }
+  market.opening = 1;
+  auto plan = plan_sweep(market, {SweepSplit::Kind::kHoldout, 0.5, 0});
+  ASSERT_TRUE(plan) << plan.error();
+  // 0.5 of the 99 s between the first and the last arrival: inputs of the first 50 s in.
+  EXPECT_EQ(plan->periods[0].part.end, 1u + 2 * 50);
 }
 
 TEST(SweepReport, shouldRankByTheMetricAndWriteTheSameTableEveryTime) {
