@@ -2,6 +2,7 @@
 // OperatorCommand inputs through the ingress; the caller waits (bounded) for the outcome the
 // thread that finishes inputs notes, and for a read model that shows it.
 #include "engine/engine_impl.hpp"
+#include "strategies/plugin/plugin_bot.hpp"
 
 namespace be::engine {
 
@@ -124,7 +125,8 @@ CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
     return r;
   }
   c.user_id = index_of(user);
-  const std::string blob(config_json);
+  // A plugin bot's config carries the loaded build's hash into the journal (plugin_bot.hpp).
+  const std::string blob = plugin::stamp_build(config_json);
   return impl_->submit(c, &blob);
 }
 
@@ -156,7 +158,8 @@ CommandResult Engine::update_bot(UserId user, bool is_admin, BotId bot,
   c.kind = OperatorCommandKind::kUpdateBot;
   c.bot = bot;
   c.user_id = index_of(user);
-  const std::string blob(config_json);
+  // A plugin bot's config carries the loaded build's hash into the journal (plugin_bot.hpp).
+  const std::string blob = plugin::stamp_build(config_json);
   return impl_->submit(c, &blob);
 }
 

@@ -320,6 +320,7 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   apply_engine_cpus(c, fused_cpu, stage_cpus, errors);
   root.object_value("api");            // read by the runner (runner/cmd_run.cpp)
   root.object_value("notifications");  // read by the notifier (runner/notify)
+  root.object_value("plugins");        // loaded by the runner (runner/plugin_loader.hpp)
   root.finish();
   // Opening balances name an asset of an instrument and are exact at that asset's scale.
   {
