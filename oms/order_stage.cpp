@@ -199,6 +199,9 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
       const auto c = input.as<OperatorCommand>();
       if (c.kind == OperatorCommandKind::kCreateBot) {
         orders_.assign_bot(c.bot, AccountId{c.account});
+      } else if (c.kind == OperatorCommandKind::kCreateBots) {
+        for (std::uint32_t i = 0; i < c.count; ++i)
+          orders_.assign_bot(BotId{index_of(c.bot) + i}, AccountId{c.account});
       } else if (c.kind == OperatorCommandKind::kKillSwitchSet) {
         kill_switch_sweep(c, t, actions);
       } else if (c.kind == OperatorCommandKind::kDryRunSet ||
