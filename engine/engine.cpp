@@ -157,7 +157,7 @@ Expected<bool, std::string> Engine::start() {
   im.clients.resize(im.config.venues.size());
   for (std::size_t v = 0; v < im.config.venues.size(); ++v) {
     const VenueSpec& spec = im.config.venues[v];
-    if (spec.url.empty()) continue;
+    if (spec.url.empty() || spec.ingest == Ingest::kHot) continue;  // hot: polled, below
     auto producer = im.ingress.make_producer();
     if (!producer) return Unexpected(std::string("ingress: no producer for venue"));
     auto shared = std::make_shared<Ingress<InputItem>::Producer>(std::move(*producer));
@@ -193,6 +193,13 @@ Expected<bool, std::string> Engine::start() {
     }
     im.clients[v] = std::move(client);
   }
+  // Polled feeds (`"ingest": "hot"` venues, set_polled_feed) before the pipeline thread,
+  // which reads the vectors.
+  if (auto feeds = im.start_polled_feeds(); !feeds) {
+    running_.store(false);
+    stop();
+    return feeds;
+  }
   if (auto threads = im.start_threads(); !threads) {
     running_.store(false);
     stop();
@@ -200,8 +207,9 @@ Expected<bool, std::string> Engine::start() {
   }
   // The demo's bots on a new journal, started once the market is flowing (a bot started
   // before its feed connects would see its instrument in safe mode).
-  const bool any_client =
-      std::any_of(im.clients.begin(), im.clients.end(), [](const auto& c) { return c != nullptr; });
+  const bool any_client = std::any_of(im.clients.begin(), im.clients.end(),
+                                      [](const auto& c) { return c != nullptr; }) ||
+                          !im.owned_polled.empty();
   if (im.fresh && !im.config.initial_bots.empty() && any_client) {
     const Nanos deadline = monotonic_now() + 10'000'000'000;
     while (monotonic_now() < deadline && running()) {
@@ -236,7 +244,8 @@ std::string Engine::stop() {
   running_.store(false, std::memory_order_release);
   for (auto& c : im.clients)
     if (c) c->stop();  // intake stops first
-  im.stop_threads();
+  im.stop_threads();   // the pipeline thread ended the polled feeds' connections
+  im.stop_polled_feeds();
   if (im.writer) {
     const journal::Error closed = im.writer->close();
     if (im.shutdown_problem.empty() && !closed.ok()) {

@@ -418,7 +418,12 @@ int run_run(Args args) {
           if (auto m = eng.read_model()) {
             if (const auto* b = m->find(note.bot)) item.bot_name = b->name;
           }
-          raw->offer(std::move(item));
+          if (seq == 0) {  // raised, not journaled (kReplicaDivergence)
+            item.seq = note.cause;
+            raw->alert(std::move(item));
+          } else {
+            raw->offer(std::move(item));
+          }
         });
     eng.set_metrics_extra([raw] { return raw->stats_text(); });
   }
