@@ -188,6 +188,7 @@ BulkCreateResult Engine::create_bots(UserId user, std::span<const std::string> c
   std::vector<std::string> texts;  // canonical: what each bot keeps, and the blob's items
   for (std::size_t k = 0; k < count; ++k) {
     auto doc = config::parse(configs[valid[k]]);
+    plugin::stamp_build(*doc);  // a plugin bot's loaded build, journaled (plugin_bot.hpp)
     texts.push_back(config::to_json(*doc));  // validate_bot_config parsed it already
   }
   const std::string blob = config::join_array(texts);

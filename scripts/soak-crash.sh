@@ -16,7 +16,7 @@ kills=${1:-1000}
 seed=${2:-$(date +%s)}
 cmake --preset release >/dev/null
 cmake --build --preset release -j2 --target engine_crash_tests engine_ack_crash_tests \
-  journal_process_tests live_e2e_tests
+  journal_process_tests live_e2e_tests script_crash_tests
 echo "soak: $kills kills per crash test, seed $seed (rerun a failure with: $0 $kills $seed)"
 # The preset's 600 s per test is for CI's counts; a soak gets 30 s per kill.
 BE_CRASH_KILLS=$kills BE_CRASH_SEED=$seed \

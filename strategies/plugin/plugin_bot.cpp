@@ -343,33 +343,36 @@ bool PluginBot::load_fields(state_io::Reader& r) {
                           bytes.size()) == 1;
 }
 
-std::string stamp_build(std::string_view json) {
-  auto root = config::parse(json);
-  if (!root || root->kind != config::Value::Kind::kObject) return std::string(json);
+bool stamp_build(config::Value& root) {
   const auto member = [](config::Value& object, std::string_view key) -> config::Value* {
     for (std::size_t i = 0; i < object.keys.size(); ++i)
       if (object.keys[i] == key) return &object.values[i];
     return nullptr;
   };
-  config::Value* strategy = member(*root, "strategy");
-  if (strategy == nullptr || strategy->kind != config::Value::Kind::kObject) {
-    return std::string(json);
-  }
+  if (root.kind != config::Value::Kind::kObject) return false;
+  config::Value* strategy = member(root, "strategy");
+  if (strategy == nullptr || strategy->kind != config::Value::Kind::kObject) return false;
   const config::Value* type = strategy->find("type");
   config::Value* params = member(*strategy, "parameters");
   if (type == nullptr || type->text != "plugin" || params == nullptr ||
       params->kind != config::Value::Kind::kObject || params->find("sha256") != nullptr) {
-    return std::string(json);
+    return false;
   }
   const config::Value* name = params->find("plugin");
   const auto plugins = installed();
   const LoadedPlugin* loaded = name != nullptr ? find(*plugins, name->text) : nullptr;
-  if (loaded == nullptr) return std::string(json);  // refused by validation before it is sent
+  if (loaded == nullptr) return false;  // refused by validation before it is journaled
   config::Value hash;
   hash.kind = config::Value::Kind::kString;
   hash.text = loaded->sha256;
   params->keys.emplace_back("sha256");
   params->values.push_back(std::move(hash));
+  return true;
+}
+
+std::string stamp_build(std::string_view json) {
+  auto root = config::parse(json);
+  if (!root || !stamp_build(*root)) return std::string(json);
   return config::to_json(*root);
 }
 

@@ -14,7 +14,8 @@
 // its be_plugin table with a be_context whose functions reach this bot's BotContext. The
 // snapshot is the plugin's name, the failure (empty while healthy) and the bytes the plugin's
 // save_state wrote; state_hash() covers them all. A config update to another plugin therefore
-// starts it afresh rather than handing it the other plugin's bytes. A plugin that calls fail() stops for good, as a failed script does.
+// starts it afresh rather than handing it the other plugin's bytes. A plugin that calls fail()
+// stops for good, as a failed script does.
 //
 // Thread-safety: the strategy stage's thread. Handlers allocate nothing (the context table is
 // built once per bot); what the plugin does inside its callbacks is the plugin's.
@@ -84,5 +85,7 @@ class PluginBot final : public bots::Bot {
 // The config to journal for `json`: a plugin bot's with its loaded build's "sha256" added
 // when it names none; any other config (or one that does not parse) unchanged.
 std::string stamp_build(std::string_view json);
+// The same on a parsed config (the bulk create's); true when it added the hash.
+bool stamp_build(config::Value& root);
 
 }  // namespace be::plugin

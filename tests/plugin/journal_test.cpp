@@ -54,10 +54,18 @@ TEST(PluginJournal, shouldRefuseAReplayOrRecoveryWithAnotherBuildNamingBothHashe
     ts::Market market(11);
     const std::string bot = plugin_config("counter", R"({"every": 5, "quantity": "0.01"})");
     ASSERT_TRUE(ts::start_trading(*engine, market, {bot.c_str()}));
+    // A bulk create journals its configs its own way: stamped alike.
+    const std::string bulk[] = {plugin_config("counter", R"({"every": 9})")};
+    const engine::BulkCreateResult created = engine->create_bots(UserId{1}, bulk);
+    ASSERT_EQ(created.status, engine::CommandStatus::kAccepted) << created.message;
     ASSERT_TRUE(ts::offer_market(*engine, market, 1500));
     const auto model = engine->read_model();
-    ASSERT_EQ(model->bots.size(), 1u);
+    ASSERT_EQ(model->bots.size(), 2u);
     EXPECT_GT(model->bots[0].trades, 10u);
+    for (const engine::BotView& b : model->bots) {
+      EXPECT_THAT(b.config_json, HasSubstr(std::string(R"("sha256":")") + build_a + "\""))
+          << "bot " << index_of(b.id);
+    }
     engine->stop();
   }
   const std::string journal = config.data_dir + "/journal";
