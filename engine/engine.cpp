@@ -10,6 +10,7 @@
 #include "engine/engine_impl.hpp"
 #include "journal/reader.hpp"
 #include "oms/order.hpp"
+#include "strategies/plugin/catalog.hpp"
 
 namespace be::engine {
 
@@ -42,9 +43,12 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     // (LMDB: one environment per file per process).
     oms::DiscardResponses drop;
     im.fold.set_responses(drop);
+    (void)plugin::take_refused_build();  // a note from before this recovery is not its own
     auto recovered = recover(im, dir, engine->recovery_);
     im.fold.set_responses(im);
     if (!recovered) return Unexpected(recovered.error());
+    // A journaled plugin bot another build would run: stop before anything is written.
+    if (auto refused = plugin::take_refused_build()) return Unexpected("recovery: " + *refused);
     journal::WriterOptions wo;
     wo.durability = im.config.journal == JournalMode::kDurable ? journal::Durability::kSync
                     : im.config.journal == JournalMode::kAsync ? journal::Durability::kAsync

@@ -295,6 +295,7 @@ class Engine final : public ControlPlane {
   // ---- ControlPlane -----------------------------------------------------------------------
   std::shared_ptr<const ReadModel> read_model() const override;
   CommandResult create_bot(UserId user, std::string_view config_json) override;
+  BulkCreateResult create_bots(UserId user, std::span<const std::string> configs) override;
   CommandResult update_bot(UserId user, bool is_admin, BotId bot,
                            std::string_view config_json) override;
   CommandResult bot_command(UserId user, bool is_admin, BotId bot,

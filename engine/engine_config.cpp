@@ -302,6 +302,18 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
       c.fold.paper.taker_fee_bps = *v;
     if (auto v = paper->integer("latency_us", Presence::kOptional, 0, 60'000'000))
       c.fold.paper.latency_ns = *v * 1000;
+    // The fill and latency models (docs/CONFIG.md "Fill model", oms/paper_venue.hpp).
+    if (auto v = paper->code("fill_model", Presence::kOptional, oms::kFillModelNames))
+      c.fold.paper.fill_model = *v;
+    if (auto v = paper->integer("feed_latency_us", Presence::kOptional, 0, 60'000'000))
+      c.fold.paper.feed_latency_ns = *v * 1000;
+    if (auto v = paper->code("latency_distribution", Presence::kOptional,
+                             oms::kLatencyDistributionNames))
+      c.fold.paper.latency_distribution = *v;
+    if (auto v = paper->integer("latency_jitter_us", Presence::kOptional, 0, 60'000'000))
+      c.fold.paper.latency_jitter_ns = *v * 1000;
+    if (auto v = paper->integer("latency_seed", Presence::kOptional, 0, INT64_MAX))
+      c.fold.paper.latency_seed = static_cast<std::uint64_t>(*v);
     if (const config::Value* balances = paper->object_value("balances")) {
       for (std::size_t i = 0; i < balances->keys.size(); ++i) {
         const config::Value& v = balances->values[i];
@@ -324,6 +336,7 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   apply_engine_cpus(c, fused_cpu, stage_cpus, errors);
   root.object_value("api");            // read by the runner (runner/cmd_run.cpp)
   root.object_value("notifications");  // read by the notifier (runner/notify)
+  root.object_value("plugins");        // loaded by the runner (runner/plugin_loader.hpp)
   root.finish();
   // Opening balances name an asset of an instrument and are exact at that asset's scale.
   {
