@@ -162,7 +162,10 @@ struct Engine::Impl final : oms::VenueResponses {
   void make_polled_sinks();                          // construction
   Expected<bool, std::string> start_polled_feeds();  // start(): the hot venues' sessions
   // The pipeline thread, once per round: every polled feed's frames, folded (fused) or handed
-  // to the stages (pipelined). Returns the messages and status events taken.
+  // to the stages (pipelined), at most kPollBudget receive completions (16 KiB each, about 80
+  // frames) per feed, so a command or a venue answer waits behind that much market data at
+  // most. Returns the messages and status events taken.
+  static constexpr unsigned kPollBudget = 4;
   std::size_t poll_feeds();
   // The pipeline thread, when stopping: each feed ends its connection (kDisconnected).
   std::size_t close_polled_feeds();

@@ -18,8 +18,8 @@ class HotVenueFeed final : public PolledFeed {
   explicit HotVenueFeed(net::uring::FeedSessionConfig config) : session_(std::move(config)) {}
   bool start(std::string* error) { return session_.start(error); }
 
-  int poll(PolledFeedSink& sink) noexcept override {
-    return session_.poll(&HotVenueFeed::on_frame, &HotVenueFeed::on_status, &sink);
+  int poll(PolledFeedSink& sink, unsigned budget) noexcept override {
+    return session_.poll(&HotVenueFeed::on_frame, &HotVenueFeed::on_status, &sink, budget);
   }
   void close(PolledFeedSink& sink) noexcept override {
     session_.close(&HotVenueFeed::on_status, &sink);
@@ -104,7 +104,7 @@ std::size_t Engine::Impl::poll_feeds() {
   for (std::size_t v = 0; v < polled.size(); ++v) {
     PolledFeed* feed = polled[v].load(std::memory_order_acquire);
     if (feed == nullptr) continue;
-    taken += static_cast<std::size_t>(feed->poll(*polled_sinks[v]));
+    taken += static_cast<std::size_t>(feed->poll(*polled_sinks[v], kPollBudget));
     if (polled_failure) std::rethrow_exception(polled_failure);
   }
   return taken;

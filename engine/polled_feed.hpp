@@ -48,10 +48,13 @@ struct PolledFeedStats {
 class PolledFeed {
  public:
   virtual ~PolledFeed() = default;
-  // Everything that arrived since the last call, handed to `sink` (at most what the kernel
-  // posted: a poll never waits). Returns the messages and status events handed over. After
-  // warm-up: no allocation, no lock, no syscall except io_uring_enter when the ring needs it.
-  virtual int poll(PolledFeedSink& sink) noexcept = 0;
+  // What arrived since the last call, handed to `sink`: a poll never waits, and takes at
+  // most `budget` receive completions (each up to one receive buffer, 16 KiB by default), so
+  // the pipeline gets back to its queues (operator commands, venue answers) between polls
+  // however far the market ran ahead. Returns the messages and status events handed over.
+  // After warm-up: no allocation, no lock, no syscall except io_uring_enter when the ring
+  // needs it.
+  virtual int poll(PolledFeedSink& sink, unsigned budget) noexcept = 0;
   // The engine is stopping: end the connection (kDisconnected to `sink` if it was open). No
   // poll() follows.
   virtual void close(PolledFeedSink& sink) noexcept = 0;

@@ -43,12 +43,12 @@ class PolledSimFeed final : public engine::PolledFeed {
                  intended);
   }
 
-  int poll(engine::PolledFeedSink& sink) noexcept override {
+  int poll(engine::PolledFeedSink& sink, unsigned budget) noexcept override {
     busy_.store(true, std::memory_order_seq_cst);
     int n = 0;
     if (SimWsFeed* feed = feed_.load(std::memory_order_seq_cst)) {
       sink_ = &sink;
-      n = std::max(feed->poll(), 0);  // a failed connection: the feed's result() says why
+      n = std::max(feed->poll(budget), 0);  // a failed connection: the feed's result() says why
     }
     busy_.store(false, std::memory_order_release);
     return n;

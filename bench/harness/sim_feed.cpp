@@ -214,10 +214,10 @@ Expected<bool, std::string> SimWsFeed::start() {
   return true;
 }
 
-int SimWsFeed::poll() {
+int SimWsFeed::poll(unsigned max_chunks) {
   Impl& im = *impl_;
   auto sink = [&im](const net::Frame& f) { im.on_frame(f); };
-  const int delivered = im.uring->poll(sink);
+  const int delivered = im.uring->poll(sink, max_chunks);
   if (delivered < 0 && !im.poll_failed.load(std::memory_order_relaxed)) {
     im.poll_error = im.uring->error();  // read after the caller stopped polling
     im.poll_failed.store(true, std::memory_order_release);

@@ -92,9 +92,10 @@ class SimWsFeed {
   // before the first intended time.
   Expected<bool, std::string> start();
   const Schedule& schedule() const noexcept { return schedule_; }
-  // poll_in_caller: every message that arrived, each to on_frame on the calling thread (one
-  // thread, after start() returned, not after stop()); -1 once the connection is over.
-  int poll();
+  // poll_in_caller: the messages that arrived (at most max_chunks receive completions), each
+  // to on_frame on the calling thread (one thread, after start() returned, not after stop());
+  // -1 once the connection is over.
+  int poll(unsigned max_chunks = ~0u);
   // Blocks until the server has sent every frame and the client has delivered as many, or
   // `timeout` passes (false).
   bool wait_done(Nanos timeout);

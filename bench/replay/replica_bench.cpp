@@ -25,6 +25,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@
 #include "bench/harness/injector.hpp"
 #include "bench/harness/scratch_dir.hpp"
 #include "bench/harness/wire_gen.hpp"
+#include "engine/format.hpp"
 #include "engine/journal_replayer.hpp"
 #include "journal/reader.hpp"
 #include "oms/venue.hpp"
@@ -51,6 +54,9 @@ struct Record {
 struct StepFixture {
   bench::ScratchDir dir{"be_replica_bench"};
   std::vector<Record> records;
+  // Blob bytes (bot configs, the deployment), which the records' BlobRefs point into, as the
+  // engine keeps them for its replica.
+  std::vector<std::unique_ptr<std::byte[]>> blobs;
   engine::EngineConfig config;
   std::uint64_t state_hash = 0;
   std::string error;
@@ -80,7 +86,15 @@ const StepFixture& step_fixture() {
     journal::RecordView view;
     while ((*again)->next(view) == journal::ReadStatus::kRecord) {
       Event e;
-      if (!journal::decode(view, e).ok()) {
+      journal::Error decoded;
+      if (view.type == EventType::kBlob) {
+        x.blobs.push_back(std::make_unique<std::byte[]>(view.payload.size() + 1));
+        decoded = journal::decode_copy(
+            view, e, std::span<std::byte>(x.blobs.back().get(), view.payload.size() + 1));
+      } else {
+        decoded = journal::decode(view, e);
+      }
+      if (!decoded.ok()) {
         x.error = "record " + std::to_string(view.sequence) + " does not decode";
         return x;
       }
@@ -161,6 +175,11 @@ void BM_ReplicaLagAt100k(benchmark::State& state) {
     }
     engine::EngineConfig config = std::move(*parsed);
     config.journal = engine::JournalMode::kAsync;
+    // The deployment's defaults (the bench config turns snapshots off for latency runs).
+    const engine::EngineConfig defaults;
+    config.snapshot_every_inputs = defaults.snapshot_every_inputs;
+    config.snapshot_interval = defaults.snapshot_interval;
+    config.publish_interval = defaults.publish_interval;
     config.idle = "spin";
     config.ingress_capacity = 32'000;
     config.data_dir = dir.path();
@@ -224,3 +243,4 @@ void BM_ReplicaLagAt100k(benchmark::State& state) {
 BENCHMARK(BM_ReplicaLagAt100k)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
+BENCHMARK_MAIN();

@@ -121,7 +121,8 @@ void FeedSession::on_message(void* self, const Frame& frame) {
   s.user_frame_(s.user_context_, frame);
 }
 
-int FeedSession::poll(WsClient::OnFrame on_frame, OnStatus on_status, void* context) {
+int FeedSession::poll(WsClient::OnFrame on_frame, OnStatus on_status, void* context,
+                      unsigned max_chunks) {
   user_frame_ = on_frame;
   user_status_ = on_status;
   user_context_ = context;
@@ -138,7 +139,7 @@ int FeedSession::poll(WsClient::OnFrame on_frame, OnStatus on_status, void* cont
     connects_.fetch_add(1, std::memory_order_relaxed);
     emit(ConnectivityState::kConnected, on_status, context);
   }
-  if (current_->poll(&FeedSession::on_message, this) < 0) {
+  if (current_->poll(&FeedSession::on_message, this, max_chunks) < 0) {
     hand_back(on_status, context);
     return delivered_;
   }

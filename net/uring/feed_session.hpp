@@ -85,8 +85,10 @@ class FeedSession {
 
   // The poller: takes a ready connection (kConnected), delivers every message that arrived
   // (on_frame: net::Frame, valid during the call), runs the stale and idle clocks. Returns
-  // the messages and status events delivered.
-  int poll(WsClient::OnFrame on_frame, OnStatus on_status, void* context);
+  // the messages and status events delivered. At most `max_chunks` receive completions per
+  // call (WsClient::poll), so a caller with other queues gets back to them.
+  int poll(WsClient::OnFrame on_frame, OnStatus on_status, void* context,
+           unsigned max_chunks = ~0u);
   // The poller, once it stops polling: ends the connection it holds, kDisconnected if open.
   void close(OnStatus on_status, void* context);
 

@@ -119,7 +119,7 @@ struct WsClient::Impl {
   Expected<bool, std::string> handshake(const Url& url, Nanos deadline);
   Expected<bool, std::string> setup_ring();
   void arm();
-  int process();
+  int process(unsigned max_chunks);
   void on_bytes(const char* p, std::size_t n, const char* buffer_end);
   void on_frame(const d::WsFrameHeader& h, const char* payload, const char* buffer_end);
   void deliver(const char* payload, std::size_t size, std::size_t readable, bool binary);
@@ -247,7 +247,7 @@ void WsClient::Impl::arm() {
   if (const int rc = io_uring_submit(&ring); rc < 0) fail("io_uring: submit: " + errno_text(-rc));
 }
 
-int WsClient::Impl::process() {
+int WsClient::Impl::process(unsigned max_chunks) {
   // Pending task work, or completions that found the queue full and wait in the kernel's
   // overflow list: either needs one kernel entry to reach the shared ring.
   if (IO_URING_READ_ONCE(*ring.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) {
@@ -258,6 +258,7 @@ int WsClient::Impl::process() {
   io_uring_cqe* cqe = nullptr;
   bool rearm = false;
   io_uring_for_each_cqe(&ring, head, cqe) {
+    if (seen == max_chunks) break;  // the rest waits in the ring for the next poll
     ++seen;
     const int res = cqe->res;
     const unsigned flags = cqe->flags;
@@ -428,7 +429,7 @@ Expected<std::unique_ptr<WsClient>, std::string> WsClient::connect(const WsClien
 WsClient::WsClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WsClient::~WsClient() = default;
 
-int WsClient::poll(OnFrame on_frame, void* context) {
+int WsClient::poll(OnFrame on_frame, void* context, unsigned max_chunks) {
   Impl& im = *impl_;
   if (im.state != WsState::kOpen) return -1;
   im.sink = on_frame;
@@ -449,7 +450,7 @@ int WsClient::poll(OnFrame on_frame, void* context) {
     im.on_bytes(rest.data(), rest.size(), rest.data() + rest.size());
     if (im.state != WsState::kOpen) return -1;
   }
-  return im.process();
+  return im.process(max_chunks);
 }
 
 int WsClient::wait(Nanos timeout, OnFrame on_frame, void* context) {

@@ -93,13 +93,14 @@ class WsClient {
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
-  // Takes every completion the kernel has posted (no syscall when there is none), decodes
-  // its frames and calls on_frame for each complete data message; answers pings. Returns the
-  // messages delivered, or -1 once the connection is over (state(), error()).
-  int poll(OnFrame on_frame, void* context);
+  // Takes the completions the kernel has posted (no syscall when there is none), at most
+  // `max_chunks` of them (each one receive buffer's worth; the rest wait for the next poll),
+  // decodes their frames and calls on_frame for each complete data message; answers pings.
+  // Returns the messages delivered, or -1 once the connection is over (state(), error()).
+  int poll(OnFrame on_frame, void* context, unsigned max_chunks = ~0u);
   template <class F>
-  int poll(F& f) {
-    return poll([](void* c, const Frame& fr) { (*static_cast<F*>(c))(fr); }, &f);
+  int poll(F& f, unsigned max_chunks = ~0u) {
+    return poll([](void* c, const Frame& fr) { (*static_cast<F*>(c))(fr); }, &f, max_chunks);
   }
   // As poll(), but first blocks until a completion arrives or `timeout` passes (tests, tools).
   int wait(Nanos timeout, OnFrame on_frame, void* context);

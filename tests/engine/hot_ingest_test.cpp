@@ -74,13 +74,19 @@ bool feed_connected(const Engine& engine) {
          model->engine.feeds[0].messages > 0 && model->engine.market_ready;
 }
 
-// Bots created and started once the market from the socket has a price.
+// Bots created and started once the market from the socket has a price. A bot command is
+// checked against the published read model: drain() publishes one that shows the new bots.
 ::testing::AssertionResult start_bots(Engine& engine) {
+  std::vector<BotId> bots;
   for (const char* json : {kDcaBot, kGridBot}) {
     const CommandResult r = engine.create_bot(UserId{1}, json);
     if (r.status != CommandStatus::kAccepted) return ::testing::AssertionFailure() << r.message;
+    bots.push_back(r.bot);
+  }
+  if (!engine.drain(20 * kSecond)) return ::testing::AssertionFailure() << "no drain";
+  for (const BotId bot : bots) {
     const CommandResult s =
-        engine.bot_command(UserId{1}, false, r.bot, OperatorCommandKind::kStartBot);
+        engine.bot_command(UserId{1}, false, bot, OperatorCommandKind::kStartBot);
     if (s.status != CommandStatus::kAccepted) return ::testing::AssertionFailure() << s.message;
   }
   return ::testing::AssertionSuccess();
