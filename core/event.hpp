@@ -526,6 +526,10 @@ enum class NotificationKind : std::uint8_t {
   kBotError = 7,    // the circuit breaker opened
   kFeedStatus = 8,  // code = ConnectivityState
   kBotStatus = 9,   // code = BotState (the new one)
+  // The shadow replica re-derived a journaled record differently (cause = that record's
+  // sequence, value1 = divergent records found so far). Raised by the live process, never
+  // journaled: the journal is what disagrees with the fold (engine/replica.hpp).
+  kReplicaDivergence = 10,
 };
 
 // Something an operator may want pushed to them (webhook, Telegram, Slack). Structured, so

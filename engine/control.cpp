@@ -2,6 +2,7 @@
 // OperatorCommand inputs through the ingress; the caller waits (bounded) for the outcome the
 // thread that finishes inputs notes, and for a read model that shows it.
 #include "engine/engine_impl.hpp"
+#include "strategies/plugin/plugin_bot.hpp"
 
 namespace be::engine {
 
@@ -135,7 +136,8 @@ CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
   c.bot = BotId{impl_->next_bot.fetch_add(1)};
   if (index_of(c.bot) >= bot_capacity(*impl_)) return capacity_refusal(bot_capacity(*impl_));
   c.user_id = index_of(user);
-  const std::string blob(config_json);
+  // A plugin bot's config carries the loaded build's hash into the journal (plugin_bot.hpp).
+  const std::string blob = plugin::stamp_build(config_json);
   return impl_->submit(c, &blob);
 }
 
@@ -261,7 +263,8 @@ CommandResult Engine::update_bot(UserId user, bool is_admin, BotId bot,
   c.kind = OperatorCommandKind::kUpdateBot;
   c.bot = bot;
   c.user_id = index_of(user);
-  const std::string blob(config_json);
+  // A plugin bot's config carries the loaded build's hash into the journal (plugin_bot.hpp).
+  const std::string blob = plugin::stamp_build(config_json);
   return impl_->submit(c, &blob);
 }
 

@@ -142,6 +142,11 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
       if (paper_) paper_->on_market(input, t);
       break;
     }
+    case EventType::kBookDelta:
+      // Book levels place resting orders in their queue (the paper venue's queue model
+      // only: the optimistic model never saw them, so its replays stay as recorded).
+      if (paper_ && paper_->fill_model() == FillModel::kQueue) paper_->on_market(input, t);
+      break;
     case EventType::kTimer: {
       const auto timer = input.as<Timer>();
       if (timer.owner == kNoBot && timer.timer_id == kReconcileTimer) {
