@@ -10,24 +10,29 @@
 // the table shows one page, not every bot; Next walks pages whose ids continue where the
 // last page stopped, and Previous comes back to the same rows; the search finds one bot by
 // name among all of them; the state, type and symbol filters and sort=pnl show only matching
-// rows; every interaction (from the click or the last keystroke to the table showing the
-// answer) answers within INTERACTION_MS. The engine must have the capacity: a deployment
-// whose capacity is smaller refuses the items past it with 409 and the test fails saying so.
+// rows; the interactions (from the input event to the first frame showing the answer)
+// answer within MEDIAN_MS at the median and WORST_MS each. The engine must have the
+// capacity: a deployment whose capacity is smaller refuses the items past it with 409 and the
+// test fails saying so.
 //
 // Exit codes: 0 pass, 1 fail, 77 skipped (no node_modules, no Chromium, no binary).
 // Waits are condition waits with deadlines, never fixed sleeps.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { args } from '../support/node_test.mjs';
-import { STEP_MS, check, checkLabels, checkNoLies, tableCells, shot, signIn, runBrowserTest } from './support.mjs';
+import { STEP_MS, check, checkLabels, checkNoLies, tableCells, shot, signedInPage, runBrowserTest } from './support.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BOTS = Number(args().bots || 10000);
 const PER_REQUEST = 1000;
-// The bound on one interaction (pager, filter, search): the table shows the answer within it.
-// The API answers a page of 10,000 bots in milliseconds; the rest is the browser drawing at
-// most one page of rows.
-const INTERACTION_MS = 1000;
+// The bounds on the interactions (pager, filters, search, sort): the table shows the answer
+// within them. The API answers a page of 10,000 bots in milliseconds; the rest is the browser
+// drawing at most one page of rows (a table drawing all 10,000 takes many seconds). The median
+// must be within MEDIAN_MS and every one within WORST_MS: one slow frame on a loaded 2-core
+// CI machine (other builds running) must not fail the test, a table that does O(bots) work
+// on each interaction must.
+const MEDIAN_MS = 1000;
+const WORST_MS = 5000;
 const TYPES = [
   { type: 'rsi', parameters: { period: 14, oversold: 30, overbought: 70, quote_amount: 100.0 }, timeframe: '1m' },
   { type: 'ma_cross', parameters: { ma: 'ema', fast: 5, slow: 20, quote_amount: 100.0 }, timeframe: '1m' },
@@ -79,13 +84,23 @@ async function createBots(base, token) {
   return [created, refused];
 }
 
-// Runs `act` and waits until the table shows what it asked for (`shown` true in the page);
-// returns the milliseconds that took.
-async function timed(page, act, shown, arg) {
-  const t0 = performance.now();
+// Runs `act` (a real click, keystroke or selection through Playwright) and waits until the
+// table shows what it asked for (`shown(arg)` true in the page); returns the milliseconds from
+// the first input event the page received to the first animation frame showing the answer,
+// both read from the page's clock, so Playwright's own round trips are not counted.
+// `events`: the input events that start the clock (a filter applied with Enter: keydown).
+async function timed(page, act, shown, arg, events = ['click', 'input', 'change', 'keydown']) {
+  await page.evaluate((types) => {
+    window.beTimed = { event: null, shown: null };
+    const mark = () => { window.beTimed.event ??= performance.now(); };
+    for (const type of types) document.addEventListener(type, mark, { capture: true, once: true });
+  }, events);
   await act();
-  await page.waitForFunction(shown, arg, { timeout: STEP_MS });
-  return performance.now() - t0;
+  await page.waitForFunction(`(${shown})(${JSON.stringify(arg ?? null)}) && (window.beTimed.shown ??= performance.now(), true)`,
+                             undefined, { timeout: STEP_MS, polling: 'raf' });
+  const t = await page.evaluate(() => window.beTimed);
+  if (t.event === null) throw new Error('the page received no input event');
+  return t.shown - t.event;
 }
 
 const rowIds = (page) => tableCells(page, 'Your bots').then((rows) => rows.map((r) => Number(r[1])));
@@ -102,12 +117,7 @@ async function scaleStory(browser, base, tokens, art) {
   const [created, refused] = await createBots(base, tokens.alice);
   check(created === BOTS, `bulk created ${created} of ${BOTS} bots in ${Math.round(performance.now() - t0)} ms${created === BOTS ? '' : ` (refused: ${JSON.stringify(refused)})`}`);
 
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await signIn(page, base, tokens.alice);
+  const { ctx, page, errors } = await signedInPage(browser, base, tokens.alice);
   const times = {};
 
   times.open = await timed(page, () => page.getByRole('link', { name: 'Bots', exact: true }).click(), settled, settledOn(1));
@@ -142,20 +152,32 @@ async function scaleStory(browser, base, tokens, art) {
     ({ name }) => {
       const rows = document.querySelectorAll('#bots-body tbody tr');
       return document.getElementById('bots-body')?.getAttribute('aria-busy') === 'false'
-        && rows.length === 1 && rows[0].cells[0].textContent === name;
+        && rows.length === 1 && rows[0].cells[0]?.textContent === name;
     }, { name: `scale ${want}` });
   check(true, `the search finds "scale ${want}" alone`);
   await shot(page, art, 'scale-02-search');
+  // Each step below starts from a settled table: what the previous one asked for is shown.
+  const idOrder = (rows) => {
+    const ids = [...document.querySelectorAll('#bots-body tbody tr')].map((r) => Number(r.cells[1]?.textContent));
+    return document.getElementById('bots-body')?.getAttribute('aria-busy') === 'false'
+      && ids.length === rows && ids.every((id, k) => id === k);
+  };
   await page.getByLabel('Search').fill('');
+  await page.waitForFunction(idOrder, Math.min(100, BOTS));
 
-  // Filters: type and symbol together; every row matches.
+  // Filters: type, then symbol with it (each applied with Enter); every row matches.
+  const onlyRows = ({ type, symbol }) => {
+    const rows = [...document.querySelectorAll('#bots-body tbody tr')];
+    return document.getElementById('bots-body')?.getAttribute('aria-busy') === 'false' && rows.length > 0
+      && rows.every((r) => r.cells.length > 3 && r.cells[2].textContent === type
+                           && r.cells[3].textContent.startsWith(symbol));
+  };
   await page.getByLabel('Type').fill('grid');
-  times.filter = await timed(page, () => page.getByLabel('Symbol').fill('ETHUSDT').then(() => page.getByLabel('Symbol').press('Enter')),
-    () => {
-      const rows = [...document.querySelectorAll('#bots-body tbody tr')];
-      return document.getElementById('bots-body')?.getAttribute('aria-busy') === 'false' && rows.length > 0
-        && rows.every((r) => r.cells[2].textContent === 'grid' && r.cells[3].textContent.startsWith('ETHUSDT'));
-    });
+  times.type = await timed(page, () => page.getByLabel('Type').press('Enter'), onlyRows,
+                           { type: 'grid', symbol: '' }, ['keydown']);
+  await page.getByLabel('Symbol').fill('ETHUSDT');
+  times.symbol = await timed(page, () => page.getByLabel('Symbol').press('Enter'), onlyRows,
+                             { type: 'grid', symbol: 'ETHUSDT' }, ['keydown']);
   const expected = [...Array(BOTS).keys()].filter((i) => i % 4 === 2 && Math.floor(i / 4) % 2 === 1).slice(0, 100);
   check(JSON.stringify(await rowIds(page)) === JSON.stringify(expected),
         'type=grid with symbol=ETHUSDT shows exactly those bots, in id order');
@@ -164,21 +186,25 @@ async function scaleStory(browser, base, tokens, art) {
       && document.getElementById('bots-body')?.textContent.includes('No bots match these filters.'));
   check(true, 'state=running (none runs) says no bot matches');
   await page.getByLabel('State').selectOption('');
+  await page.waitForFunction(onlyRows, { type: 'grid', symbol: 'ETHUSDT' });
   await page.getByLabel('Type').fill('');
   await page.getByLabel('Type').press('Enter');
   await page.getByLabel('Symbol').fill('');
-  times.sort = await timed(page, async () => {
-    await page.getByLabel('Symbol').press('Enter');
-    await page.getByLabel('Sort by').selectOption('pnl');
-  }, () => document.getElementById('bots-body')?.getAttribute('aria-busy') === 'false'
-      && document.querySelectorAll('#bots-body tbody tr').length === Math.min(100, BOTS));
-  // Every PnL is 0 (no bot started): highest first, ties by id, is id order.
+  await page.getByLabel('Symbol').press('Enter');
+  await page.waitForFunction(idOrder, Math.min(100, BOTS));
+  // Every PnL is 0 (no bot started): highest first, ties by id, is id order again; the
+  // table says which query its rows answer (data-query).
+  times.sort = await timed(page, () => page.getByLabel('Sort by').selectOption('pnl'),
+    (rows) => document.getElementById('bots-body')?.dataset.query?.includes('sort=pnl')
+      && document.querySelectorAll('#bots-body tbody tr').length === rows, Math.min(100, BOTS));
   check(JSON.stringify(await rowIds(page)) === JSON.stringify(pageOf(1, 100)), 'sort by PnL shows a full page, ties in id order');
   await shot(page, art, 'scale-03-filters');
 
-  const worst = Math.max(...Object.values(times));
+  const sortedTimes = Object.values(times).sort((x, y) => x - y);
+  const median = sortedTimes[Math.floor(sortedTimes.length / 2)];
   const shown = Object.entries(times).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ');
-  check(worst <= INTERACTION_MS, `every interaction answered within ${INTERACTION_MS} ms (${shown})`);
+  check(median <= MEDIAN_MS && sortedTimes.at(-1) <= WORST_MS,
+        `the interactions answered within ${MEDIAN_MS} ms (median ${Math.round(median)} ms) and each within ${WORST_MS} ms (${shown})`);
   check(errors.length === 0, `no script errors${errors.length ? `: ${errors.join(' | ')}` : ''}`);
   await ctx.close();
 }

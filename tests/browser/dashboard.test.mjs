@@ -17,7 +17,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  STEP_MS, SHOWN_TIME, check, checkLabels, checkNoLies, tableCells, shot, signIn, tabTo, runBrowserTest,
+  STEP_MS, SHOWN_TIME, check, checkLabels, checkNoLies, tableCells, shot, signIn, tabTo, signedInPage, runBrowserTest,
 } from './support.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -262,12 +262,7 @@ async function accountsStory(browser, base, tokens, art) {
 // A bot from a Lua script (issue 19): a syntax error is shown beside its line (the number in
 // the gutter marked, the engine's message at that line); the fixed script creates the bot.
 async function scriptStory(browser, base, tokens, art) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await signIn(page, base, tokens.alice);
+  const { ctx, page, errors } = await signedInPage(browser, base, tokens.alice);
   await page.getByRole('link', { name: 'Script bot', exact: true }).click();
   await page.getByRole('heading', { name: 'New bot from a script' }).waitFor();
   const name = `alice script ${process.pid}`;

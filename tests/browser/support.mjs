@@ -161,6 +161,17 @@ export async function signIn(page, base, token) {
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
+// A new browser context (1280x900) signed in with `token`, collecting the page's script errors.
+export async function signedInPage(browser, base, token) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await signIn(page, base, token);
+  return { ctx, page, errors };
+}
+
 // Presses Tab until the control matching `locator` has focus (at most `limit` times), so the
 // control is reachable in the tab order; returns whether it got there. The control is known by
 // its id, not by its DOM node: a page redraws what changed while we tab (the bot page does when

@@ -91,6 +91,7 @@ export function botsPage(main) {
     prev.disabled = pageIndex === 0;
     next.disabled = !hasNext;
     body.dataset.page = String(pageIndex + 1);
+    body.dataset.query = pageQuery(filters, limit, cursors[pageIndex]);  // what the rows answer
     keepFocus(() => body.replaceChildren(table('Your bots', [
       { label: 'Name', get: (b) => h('a', { href: `#/bots/${b.id}` }, b.name || `bot ${b.id}`) },
       // Admins see every user's bots; say whose each is.
