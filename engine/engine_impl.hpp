@@ -198,6 +198,7 @@ struct Engine::Impl final : oms::VenueResponses {
   std::atomic<std::uint64_t> live_resyncs{0};        // resync pairs handed to the sequencer
   // Accounts with an answer lost and no resync taken yet (index kAccountCapacity: every
   // account, for a venue-wide answer), and the venue each account's channel last named.
+  static constexpr std::uint8_t kResyncDownUp = 1, kResyncDownOnly = 2;
   std::array<std::atomic<std::uint8_t>, oms::kAccountCapacity + 1> live_resync_wanted{};
   std::array<std::atomic<std::uint16_t>, oms::kAccountCapacity> live_venue_of{};
   std::atomic<bool> live_resync_any{false};

@@ -87,7 +87,19 @@ void Engine::Impl::lose_live_answer(const Event& e) noexcept {
   if (e.header.type == EventType::kConnectivity) account = e.as<Connectivity>().account;
   const std::size_t slot =
       index_of(account) < oms::kAccountCapacity ? index_of(account) : oms::kAccountCapacity;
-  live_resync_wanted[slot].store(1, std::memory_order_relaxed);
+  // A lost "channel down" is resynced as down only: the channel is down, and the gateway's
+  // own "up" after its reconnect reconciles; anything else lost, as down then up (a later
+  // lost "up" makes it that too).
+  const bool lost_down = e.header.type == EventType::kConnectivity &&
+                         e.as<Connectivity>().state == ConnectivityState::kDisconnected;
+  if (e.header.type == EventType::kConnectivity) {
+    live_resync_wanted[slot].store(lost_down ? kResyncDownOnly : kResyncDownUp,
+                                   std::memory_order_relaxed);
+  } else {
+    std::uint8_t none = 0;
+    live_resync_wanted[slot].compare_exchange_strong(none, kResyncDownUp,
+                                                     std::memory_order_relaxed);
+  }
   live_resync_any.store(true, std::memory_order_release);
 }
 
@@ -100,7 +112,8 @@ std::size_t Engine::Impl::take_live_resyncs(std::span<InputItem> out) noexcept {
   std::size_t n = 0;
   bool left = false;
   for (std::size_t slot = 0; slot < live_resync_wanted.size(); ++slot) {
-    if (live_resync_wanted[slot].load(std::memory_order_relaxed) == 0) continue;
+    const std::uint8_t wanted = live_resync_wanted[slot].load(std::memory_order_relaxed);
+    if (wanted == 0) continue;
     if (n + 2 > out.size()) {
       left = true;
       continue;
@@ -116,8 +129,10 @@ std::size_t Engine::Impl::take_live_resyncs(std::span<InputItem> out) noexcept {
     const Nanos now = wall_now();
     c.state = ConnectivityState::kDisconnected;
     out[n++] = InputItem{Event::make(c, now, now), 0};
-    c.state = ConnectivityState::kConnected;
-    out[n++] = InputItem{Event::make(c, now, now), 0};
+    if (wanted == kResyncDownUp) {
+      c.state = ConnectivityState::kConnected;
+      out[n++] = InputItem{Event::make(c, now, now), 0};
+    }
     live_resyncs.fetch_add(1, std::memory_order_relaxed);
   }
   if (left) live_resync_any.store(true, std::memory_order_release);

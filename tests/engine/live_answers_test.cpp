@@ -135,5 +135,29 @@ TEST(LiveAnswers, ALostAnswerIsCountedAndItsAccountResynced) {
   e.stop_and_verify();
 }
 
+// A lost "channel down" resyncs as down only: the channel stays down (the gateway's own "up"
+// after its reconnect reconciles), and no reconcile is asked of a gateway that is down.
+TEST(LiveAnswers, ALostChannelDownIsResyncedAsDownOnly) {
+  TempDir dir;
+  EngineConfig config = live_config(dir.path);
+  config.live_answers_wait = std::chrono::milliseconds(0);
+  LiveEngine e(config);
+  ASSERT_TRUE(e.engine);
+  ScriptedVenue& venue = e.venue();
+  ASSERT_TRUE(hold_the_engine(e));
+  for (std::size_t i = 0; i < kRing; ++i)
+    e.answer(stray(e.bot, i));
+  e.engine->venue_responses().order_channel(VenueId{0}, kLive, ConnectivityState::kDisconnected,
+                                            e.market_time());
+  EXPECT_EQ(metric(*e.engine, "botengine_live_answers_rejected_total"), 1.0);
+  venue.release();
+  ASSERT_TRUE(e.engine->drain(60'000'000'000));
+  EXPECT_EQ(metric(*e.engine, "botengine_live_resyncs_total"), 1.0);
+  EXPECT_FALSE(e.account().channel_up);
+  EXPECT_EQ(e.account().unknown_orders, venue.submits().size());
+  EXPECT_EQ(venue.open_order_queries(), 1u) << "only the first connect's";
+  e.stop_and_verify();
+}
+
 }  // namespace
 }  // namespace be::engine
