@@ -159,8 +159,10 @@ TEST(LiveAnswers, ALostChannelDownIsResyncedAsDownOnly) {
   venue.release();
   ASSERT_TRUE(e.engine->drain(60'000'000'000));
   EXPECT_EQ(metric(*e.engine, "botengine_live_resyncs_total"), 1.0);
-  EXPECT_FALSE(e.account().channel_up);
-  EXPECT_EQ(e.account().unknown_orders, venue.submits().size());
+  EXPECT_TRUE(eventually([&] {
+    const AccountView& a = e.account();
+    return !a.channel_up && a.unknown_orders == venue.submits().size();
+  }));
   EXPECT_EQ(venue.open_order_queries(), 1u) << "only the first connect's";
   e.stop_and_verify();
 }
