@@ -225,6 +225,10 @@ struct AccountView {
   struct ForeignOrder {
     std::string venue_order_id, symbol, side, price, quantity, filled_quantity;
     Nanos time = 0;
+    // "reported" (left at the venue), "canceled", "cancel_refused" (reason: the venue's code,
+    // docs/BINANCE.md): the account's foreign_orders policy (docs/LIVE.md "Foreign orders").
+    std::string action = "reported";
+    std::uint16_t reason = 0;
   };
   std::uint64_t foreign_orders_seen = 0;
   std::vector<ForeignOrder> foreign_orders;

@@ -40,6 +40,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -153,6 +154,23 @@ struct EngineConfig {
   // is sized and tested for.
   bool dry_run = false;
   std::uint32_t max_live_accounts = 1000;
+  // What a live account's gateway does with an open order of the account that is not ours
+  // (oms/venue.hpp ForeignOrderPolicy): `foreign_orders` for every live account, unless its
+  // entry in `live_accounts` says otherwise. Runner-side (the gateway's), not folded.
+  oms::ForeignOrderPolicy foreign_orders = oms::ForeignOrderPolicy::kReport;
+  // How long a live gateway's thread waits for room in the engine's full live-answers ring
+  // before the answer is lost and its account resynced (engine_impl.hpp; not in the config
+  // file: tests shorten it).
+  std::chrono::milliseconds live_answers_wait{2'000};
+  struct LiveAccountSettings {
+    std::uint32_t account = 0;
+    oms::ForeignOrderPolicy foreign_orders = oms::ForeignOrderPolicy::kReport;
+    // How long a live gateway's thread waits for room in the engine's full live-answers ring
+    // before the answer is lost and its account resynced (engine_impl.hpp; not in the config
+    // file: tests shorten it).
+    std::chrono::milliseconds live_answers_wait{2'000};
+  };
+  std::vector<LiveAccountSettings> live_accounts;
   // The config's own text (set by parse_engine_config): journaled as the first record of a
   // new journal (a kBlob of kind kEngineConfigBlobKind) so that a replay rebuilds the same
   // fold (paper venue fees, balances, instruments) without being told.

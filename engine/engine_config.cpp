@@ -256,6 +256,22 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     if (auto v = engine->integer("max_live_accounts", Presence::kOptional, 0, 1'000'000))
       c.max_live_accounts = static_cast<std::uint32_t>(*v);
     if (auto v = engine->boolean("dry_run", Presence::kOptional)) c.dry_run = *v;
+    static constexpr std::array<Named<oms::ForeignOrderPolicy>, 2> kForeignOrders{{
+        {oms::ForeignOrderPolicy::kReport, "report"},
+        {oms::ForeignOrderPolicy::kCancel, "cancel"},
+    }};
+    if (auto v = engine->code("foreign_orders", Presence::kOptional, kForeignOrders))
+      c.foreign_orders = *v;
+    engine->objects("live_accounts", Presence::kOptional, [&](config::ObjectReader& r) {
+      EngineConfig::LiveAccountSettings s;
+      if (auto v = r.integer("account", Presence::kRequired, 0, oms::kAccountCapacity - 1))
+        s.account = static_cast<std::uint32_t>(*v);
+      s.foreign_orders = c.foreign_orders;
+      if (auto v = r.code("foreign_orders", Presence::kOptional, kForeignOrders))
+        s.foreign_orders = *v;
+      r.finish();
+      c.live_accounts.push_back(s);
+    });
     engine->finish();
   }
   root.objects("venues", Presence::kOptional, [&](config::ObjectReader& r) {

@@ -81,6 +81,7 @@ std::size_t Engine::Impl::take_inputs(std::span<InputItem> out) noexcept {
     ++n;
   while (n < out.size() && live_answers.try_pop(out[n]))
     ++n;
+  if (live_resync_any.load(std::memory_order_acquire)) n += take_live_resyncs(out.subspan(n));
   return n + ingress.drain(out.subspan(n));
 }
 

@@ -187,12 +187,27 @@ struct Engine::Impl final : oms::VenueResponses {
   // inputs (thread creation orders the write before every read).
   LiveVenues* live_venues = nullptr;
   // Answers of live gateways from their own threads: one mutex-guarded ring drained before the
-  // ingress, so market data never crowds a venue's answer out (full: counted, and the next
-  // reconciliation settles what was lost).
+  // ingress, so market data never crowds a venue's answer out. Full: the gateway's thread
+  // waits for room (backpressure, up to EngineConfig::live_answers_wait while the engine
+  // runs); an answer that still finds no room is lost, counted, and its account resynced:
+  // take_live_resyncs() hands the sequencer a kDisconnected then a kConnected order-channel
+  // input for it, so its orders turn unknown and the venue is asked about each (no ack or
+  // fill lost for good), and health says so until that pair is taken.
   static constexpr std::size_t kLiveAnswersCapacity = 65'536;
   std::mutex live_answers_mutex;
   SpscRing<InputItem> live_answers{kLiveAnswersCapacity};
-  std::atomic<std::uint64_t> live_answers_full{0};
+  std::atomic<std::uint64_t> live_answers_full{0};   // lost (not taken after the wait)
+  std::atomic<std::uint64_t> live_answers_waits{0};  // answers that waited for room
+  std::atomic<std::uint64_t> live_resyncs{0};        // resync pairs handed to the sequencer
+  // Accounts with an answer lost and no resync taken yet (index kAccountCapacity: every
+  // account, for a venue-wide answer), and the venue each account's channel last named.
+  static constexpr std::uint8_t kResyncDownUp = 1, kResyncDownOnly = 2;
+  std::array<std::atomic<std::uint8_t>, oms::kAccountCapacity + 1> live_resync_wanted{};
+  std::array<std::atomic<std::uint16_t>, oms::kAccountCapacity> live_venue_of{};
+  std::atomic<bool> live_resync_any{false};
+  void lose_live_answer(const Event& e) noexcept;
+  // The sequencer's side (take_inputs): resync pairs into `out`; how many items it wrote.
+  std::size_t take_live_resyncs(std::span<InputItem> out) noexcept;
   // Inside a delivery (the thread that finishes inputs) an answer takes the feedback ring;
   // from any other thread the live ring under its mutex.
   void answer(const Event& e) noexcept;
@@ -220,6 +235,9 @@ struct Engine::Impl final : oms::VenueResponses {
   mutable std::mutex live_status_mutex;
   std::map<std::uint32_t, LiveStatus> live_status;
   void live_account_view(AccountView& v) const;  // read model (the replica's fold)
+  // Health: refused live accounts (not unhealthy), answers lost and not yet resynced
+  // (unhealthy).
+  void add_live_problems(EngineView& e) const;
   // EngineConfig::dry_run differs from the fold's: journal kDryRunSet/Reset (start()).
   void journal_dry_run();
   // Venue filters defined before start (control_mutex): journaled by start().

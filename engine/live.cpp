@@ -3,6 +3,8 @@
 // that decided them is journaled (durable: released), brings the gateways' answers in as
 // inputs, journals dry run and the venue's filters, and shows each live account's state.
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "core/fixed_point.hpp"
 #include "core/log.hpp"
@@ -41,14 +43,100 @@ std::string_view to_string(LiveConnection state) noexcept {
 
 // ---- Answers in --------------------------------------------------------------------------------
 
+// From a gateway's thread: into the live ring; full, the thread waits for the sequencer to
+// make room (backpressure on that gateway's I/O: its socket buffers, then the venue's TCP
+// window, hold what follows), for at most EngineConfig::live_answers_wait and only while the
+// engine runs. Then the answer is lost, counted, and its account resynced.
 void Engine::Impl::answer(const Event& e) noexcept {
   if (t_delivering) {
     push_from_pipeline(e);
     return;
   }
-  std::lock_guard lock(live_answers_mutex);
-  if (!live_answers.try_push(InputItem{e, 0}))
-    live_answers_full.fetch_add(1, std::memory_order_relaxed);
+  Nanos deadline = 0;
+  for (std::uint32_t round = 0;; ++round) {
+    {
+      std::lock_guard lock(live_answers_mutex);
+      if (live_answers.try_push(InputItem{e, 0})) return;
+    }
+    const Nanos now = monotonic_now();
+    if (round == 0) {
+      live_answers_waits.fetch_add(1, std::memory_order_relaxed);
+      deadline =
+          now +
+          std::chrono::duration_cast<std::chrono::nanoseconds>(config.live_answers_wait).count();
+    }
+    if (now >= deadline || !self.running() || stop_requested.load(std::memory_order_acquire)) break;
+    // The sequencer drains the ring between inputs: a yield is usually enough; past that,
+    // a short nap keeps a stalled engine from burning the gateway's core.
+    if (round < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  lose_live_answer(e);
+}
+
+// Whose answer it was: the account of an order or balance answer, of an order channel (none:
+// every account of the venue).
+void Engine::Impl::lose_live_answer(const Event& e) noexcept {
+  live_answers_full.fetch_add(1, std::memory_order_relaxed);
+  AccountId account = kNoAccount;
+  if (e.header.type == EventType::kOrderUpdate) account = e.as<OrderUpdate>().account;
+  if (e.header.type == EventType::kBalanceUpdate) account = e.as<BalanceUpdate>().account;
+  if (e.header.type == EventType::kConnectivity) account = e.as<Connectivity>().account;
+  const std::size_t slot =
+      index_of(account) < oms::kAccountCapacity ? index_of(account) : oms::kAccountCapacity;
+  // A lost "channel down" is resynced as down only: the channel is down, and the gateway's
+  // own "up" after its reconnect reconciles; anything else lost, as down then up (a later
+  // lost "up" makes it that too).
+  const bool lost_down = e.header.type == EventType::kConnectivity &&
+                         e.as<Connectivity>().state == ConnectivityState::kDisconnected;
+  if (e.header.type == EventType::kConnectivity) {
+    live_resync_wanted[slot].store(lost_down ? kResyncDownOnly : kResyncDownUp,
+                                   std::memory_order_relaxed);
+  } else {
+    std::uint8_t none = 0;
+    live_resync_wanted[slot].compare_exchange_strong(none, kResyncDownUp,
+                                                     std::memory_order_relaxed);
+  }
+  live_resync_any.store(true, std::memory_order_release);
+}
+
+// The sequencer, with the live ring drained: for each account whose answer was lost, the
+// order channel down then up, as journaled inputs. Down makes its live orders unknown; up
+// makes the fold ask the venue about each of them, the open orders and the balances, and the
+// answers settle what the lost one said. Taken only whole (both inputs fit in `out`).
+std::size_t Engine::Impl::take_live_resyncs(std::span<InputItem> out) noexcept {
+  live_resync_any.store(false, std::memory_order_relaxed);
+  std::size_t n = 0;
+  bool left = false;
+  for (std::size_t slot = 0; slot < live_resync_wanted.size(); ++slot) {
+    const std::uint8_t wanted = live_resync_wanted[slot].load(std::memory_order_relaxed);
+    if (wanted == 0) continue;
+    if (n + 2 > out.size()) {
+      left = true;
+      continue;
+    }
+    live_resync_wanted[slot].store(0, std::memory_order_relaxed);
+    Connectivity c;
+    c.channel = ConnectivityChannel::kOrders;
+    c.account =
+        slot < oms::kAccountCapacity ? AccountId{static_cast<std::uint32_t>(slot)} : kNoAccount;
+    c.venue = slot < oms::kAccountCapacity
+                  ? VenueId{live_venue_of[slot].load(std::memory_order_relaxed)}
+                  : VenueId{0};
+    const Nanos now = wall_now();
+    c.state = ConnectivityState::kDisconnected;
+    out[n++] = InputItem{Event::make(c, now, now), 0};
+    if (wanted == kResyncDownUp) {
+      c.state = ConnectivityState::kConnected;
+      out[n++] = InputItem{Event::make(c, now, now), 0};
+    }
+    live_resyncs.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (left) live_resync_any.store(true, std::memory_order_release);
+  return n;
 }
 
 void Engine::Impl::LiveAnswers::respond(const OrderUpdate& u, Nanos t, Nanos r) noexcept {
@@ -61,6 +149,9 @@ void Engine::Impl::LiveAnswers::respond(const BalanceUpdate& b, Nanos t, Nanos r
 
 void Engine::Impl::LiveAnswers::order_channel(VenueId v, AccountId a, ConnectivityState s,
                                               Nanos t) noexcept {
+  if (index_of(a) < oms::kAccountCapacity)
+    im.live_venue_of[index_of(a)].store(static_cast<std::uint16_t>(index_of(v)),
+                                        std::memory_order_relaxed);
   Connectivity c;
   c.venue = v;
   c.state = s;
@@ -159,9 +250,23 @@ void Engine::Impl::live_account_view(AccountView& v) const {
   for (const auto* n : notes) {
     const OrderUpdate& u = n->update;
     if (n->foreign != 0) {
+      const auto e = static_cast<OrderEvent>(u.event);
+      const std::string id = std::to_string(u.venue_order_id);
+      if (e == OrderEvent::kCanceled || e == OrderEvent::kCancelRejected) {
+        // The cancel of a foreign order reported before it (ForeignOrderPolicy::kCancel).
+        for (auto it = v.foreign_orders.rbegin(); it != v.foreign_orders.rend(); ++it) {
+          if (it->venue_order_id != id) continue;
+          it->action = e == OrderEvent::kCanceled ? "canceled" : "cancel_refused";
+          it->reason = u.reason;
+          if (e == OrderEvent::kCanceled)
+            it->filled_quantity = qty_text(instruments, u.instrument, u.cumulative_quantity);
+          break;
+        }
+        continue;
+      }
       v.foreign_orders.push_back(
-          {std::to_string(u.venue_order_id), instruments.symbol(u.instrument),
-           std::string(side_text(u.side)), price_text(instruments, u.instrument, u.last_price),
+          {id, instruments.symbol(u.instrument), std::string(side_text(u.side)),
+           price_text(instruments, u.instrument, u.last_price),
            qty_text(instruments, u.instrument, u.last_quantity),
            qty_text(instruments, u.instrument, u.cumulative_quantity), n->time});
     } else {
@@ -182,6 +287,25 @@ void Engine::Impl::live_account_view(AccountView& v) const {
   v.cancels_refused = v.refused_cancels.size();
   keep_newest(v.foreign_orders);
   keep_newest(v.refused_cancels);
+}
+
+void Engine::Impl::add_live_problems(EngineView& e) const {
+  {
+    std::lock_guard lock(live_status_mutex);
+    for (const auto& [account, status] : live_status) {
+      // Shown, not unhealthy: the other accounts trade; the runner retries it (docs/LIVE.md).
+      if (status.state == LiveConnection::kRefused)
+        e.problems.push_back("live account " + std::to_string(account) +
+                             " refused: " + status.reason);
+    }
+  }
+  const std::uint64_t lost = live_answers_full.load(std::memory_order_relaxed);
+  if (lost == 0) return;
+  const bool pending = live_resync_any.load(std::memory_order_acquire);
+  if (pending) e.healthy = false;
+  e.problems.push_back("live answers: " + std::to_string(lost) + " lost to a full ring" +
+                       (pending ? ", their accounts awaiting a resync"
+                                : ", their accounts resynced from the venue"));
 }
 
 // ---- The public calls ------------------------------------------------------------------------

@@ -159,6 +159,16 @@ void state_families(Exposition& x, const ReadModel& m) {
                                  [&](const BotView& b) { return b.state == state; });
     x.sample("botengine_bots", label("state", to_string(state)), static_cast<double>(n));
   }
+  x.family("botengine_live_accounts", "gauge",
+           "Live accounts by their gateway's state (refused: preflight refused it; the runner "
+           "tries again on a backoff).");
+  for (std::string_view state :
+       {"connecting", "connected", "disconnected", "refused", "dry_run", "no_gateway"}) {
+    const auto n = std::count_if(m.accounts.begin(), m.accounts.end(), [&](const AccountView& a) {
+      return a.mode == "live" && !a.removed && a.connection == state;
+    });
+    x.sample("botengine_live_accounts", label("state", state), static_cast<double>(n));
+  }
   x.family("botengine_feed_up", "gauge",
            "1 while the venue's feed is connected and fresh (0: disconnected, reconnecting, "
            "stale or gapped).");
@@ -214,10 +224,27 @@ std::string Engine::metrics_text() const {
            "Venue answers and loop-backs the full feedback ring refused (the sequencer fell "
            "behind).",
            static_cast<double>(impl_->feedback_full.load()));
-  x.single("botengine_live_answers_rejected_total", "counter",
-           "Live venue answers the full live-answers ring refused (the next reconciliation "
-           "settles what they said).",
-           static_cast<double>(impl_->live_answers_full.load()));
+  // The live-answers ring (engine_impl.hpp): lost answers, waits for room, resyncs.
+  const struct {
+    const char* name;
+    const char* help;
+    const std::atomic<std::uint64_t>& value;
+  } live_answers[] = {
+      {"botengine_live_answers_rejected_total",
+       "Live venue answers lost to the full live-answers ring after waiting for room (each "
+       "one's account is resynced: its orders asked about at the venue).",
+       impl_->live_answers_full},
+      {"botengine_live_answers_waits_total",
+       "Live venue answers whose gateway thread waited for room in the full live-answers ring "
+       "(backpressure).",
+       impl_->live_answers_waits},
+      {"botengine_live_resyncs_total",
+       "Live accounts resynced (order channel down then up, journaled) after an answer was "
+       "lost.",
+       impl_->live_resyncs},
+  };
+  for (const auto& c : live_answers)
+    x.single(c.name, "counter", c.help, static_cast<double>(c.value.load()));
   x.single("botengine_ingress_rejected_total", "counter", "Inputs the full ingress queue refused.",
            static_cast<double>(impl_->ingress.rejected()));
   x.single("botengine_stream_dropped_total", "counter",

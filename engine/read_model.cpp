@@ -341,6 +341,7 @@ void Engine::Impl::add_problems(EngineView& e) const {
   }
   if (const std::uint64_t refused = ingress_full.load(); refused > 0)
     e.problems.push_back("ingress refused " + std::to_string(refused) + " inputs");
+  add_live_problems(e);
   if (const std::uint64_t lost = feedback_full.load(); lost > 0) {
     e.healthy = false;
     e.problems.push_back("feedback ring refused " + std::to_string(lost) +

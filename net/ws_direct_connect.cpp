@@ -178,13 +178,18 @@ bool DirectWsSession::exchange(std::string_view request, std::string& answer, st
   if (!s.continue_write() || s.pending) return fail("exchange: write failed");
   const Nanos deadline = monotonic_now() + s.config.timeout;
   while (monotonic_now() < deadline) {
-    const FrameHeader h = read_header(s.rx.data(), s.rx_size);
-    if (h.header != 0 && s.rx_size - h.header >= h.length) {
+    detail::WsFrameHeader h;
+    std::string broken;  // the rule a frame broke
+    const detail::WsDecode got = detail::decode_server_header(
+        s.rx.data(), s.rx_size, false, 0, s.config.max_message_bytes, h, &broken);
+    if (got == detail::WsDecode::kError) return fail("exchange: protocol error: " + broken);
+    if (got == detail::WsDecode::kFrame && s.rx_size - h.header_bytes >= h.length) {
       const std::size_t length = static_cast<std::size_t>(h.length);
-      const bool text = h.op == wsd::opcode::text && h.fin;
-      if (text) answer.assign(reinterpret_cast<const char*>(s.rx.data() + h.header), length);
-      std::memmove(s.rx.data(), s.rx.data() + h.header + length, s.rx_size - h.header - length);
-      s.rx_size -= h.header + length;
+      const bool text = h.op == detail::WsOpcode::kText && h.fin;
+      if (text) answer.assign(reinterpret_cast<const char*>(s.rx.data() + h.header_bytes), length);
+      std::memmove(s.rx.data(), s.rx.data() + h.header_bytes + length,
+                   s.rx_size - h.header_bytes - length);
+      s.rx_size -= h.header_bytes + length;
       if (text) return true;
       continue;  // a ping or another control frame before the answer
     }

@@ -70,6 +70,7 @@ OrderStage::OrderStage(const OrderStageConfig& config, VenueResponses& responses
   live_.assign(config.capacity.accounts, 0);
   connected_.assign(config.capacity.accounts, 0);
   paper_opened_.assign(config.capacity.accounts, 0);
+  killed_.assign(config.capacity.accounts, 0);
   forwarder_ = std::make_unique<Forwarder>();
   forwarder_->target = &responses;
   if (config.paper_venue) {
@@ -177,6 +178,7 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
       on_live_update(update, t);
       const UpdateResult r = orders_.apply(update, t);
       if (r.unknown_order) ++stats_["oms_unknown"];
+      recancel_if_killed(update, r, t, actions);
       if (r.fill) {
         ++stats_["fills"];
         out.emit(*r.fill, t);
@@ -203,7 +205,10 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
         for (std::uint32_t i = 0; i < c.count; ++i)
           orders_.assign_bot(BotId{index_of(c.bot) + i}, AccountId{c.account});
       } else if (c.kind == OperatorCommandKind::kKillSwitchSet) {
+        on_kill_switch(c);
         kill_switch_sweep(c, t, actions);
+      } else if (c.kind == OperatorCommandKind::kKillSwitchReset) {
+        on_kill_switch(c);
       } else if (c.kind == OperatorCommandKind::kDryRunSet ||
                  c.kind == OperatorCommandKind::kDryRunReset) {
         set_dry_run(c.kind == OperatorCommandKind::kDryRunSet, t);
@@ -417,6 +422,10 @@ std::optional<std::string> OrderStage::restore(const Saved& saved) {
   return std::nullopt;
 }
 
+namespace {
+constexpr std::uint32_t kKillBlockMarker = 0x4C4C494B;  // "KILL"
+}  // namespace
+
 void OrderStage::save_live(state_io::Writer& w) const {
   w.put(static_cast<std::uint32_t>(live_.size()));
   w.bytes(live_.data(), live_.size());
@@ -428,6 +437,10 @@ void OrderStage::save_live(state_io::Writer& w) const {
   w.put(notes_total_);
   static_assert(std::is_trivially_copyable_v<LiveNote>);
   w.bytes(notes_.data(), sizeof notes_);
+  // The latched kill switches, after a marker: a live block written before them lacks it.
+  w.put(kKillBlockMarker);
+  w.put(static_cast<std::uint8_t>(killed_all_ ? 1 : 0));
+  w.bytes(killed_.data(), killed_.size());
 }
 
 bool OrderStage::load_live(state_io::Reader& r) {
@@ -444,7 +457,18 @@ bool OrderStage::load_live(state_io::Reader& r) {
   notes_total_ = r.get<std::uint64_t>();
   if (!r.ok() || r.rest().size() < sizeof notes_) return false;
   std::memcpy(notes_.data(), r.rest().data(), sizeof notes_);
-  return r.skip(sizeof notes_);
+  if (!r.skip(sizeof notes_)) return false;
+  // Kill switches latched (absent before they were folded here: none then; risk still holds
+  // them, and the next kKillSwitchSet latches them here too).
+  std::uint32_t marker = 0;
+  if (r.rest().size() < sizeof marker) return true;
+  std::memcpy(&marker, r.rest().data(), sizeof marker);
+  if (marker != kKillBlockMarker) return true;
+  r.skip(sizeof marker);
+  killed_all_ = r.get<std::uint8_t>() != 0;
+  if (!r.ok() || r.rest().size() < killed_.size()) return false;
+  std::memcpy(killed_.data(), r.rest().data(), killed_.size());
+  return r.skip(killed_.size());
 }
 
 }  // namespace be::oms

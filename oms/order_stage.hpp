@@ -266,6 +266,13 @@ class OrderStage {
   void open_dry_run_account(AccountId account, Nanos now);
   void note_live(bool foreign, const OrderUpdate& u, Nanos t);
   std::uint64_t live_hash() const noexcept;
+  // Kill switches latched at account or global scope (order_stage_live.cpp): folded from the
+  // operator commands, so a reconciliation that brings a covered live order back open (after
+  // a start or a reconnect) cancels it at the venue again.
+  void on_kill_switch(const OperatorCommand& c);
+  bool kill_latched(AccountId account) const noexcept;
+  void recancel_if_killed(const OrderUpdate& u, const UpdateResult& r, Nanos t,
+                          std::vector<VenueAction>& actions);
 
   OrderStageConfig config_;
   std::vector<PaperStartingBalance> starting_;
@@ -279,6 +286,8 @@ class OrderStage {
   std::vector<std::uint8_t> live_;          // 1: the account is live
   std::vector<std::uint8_t> connected_;     // 1: its order channel is up
   std::vector<std::uint8_t> paper_opened_;  // dry run: its paper balances were credited
+  std::vector<std::uint8_t> killed_;        // 1: its account kill switch is latched
+  bool killed_all_ = false;                 // the global kill switch is latched
   bool dry_run_ = false;
   LiveStageStats live_stats_;
   std::array<LiveNote, kLiveNotes> notes_{};

@@ -145,7 +145,11 @@ void OrderStage::on_live_update(const OrderUpdate& u, Nanos t) {
 }
 
 void OrderStage::note_live(bool foreign, const OrderUpdate& u, Nanos t) {
-  if (foreign) ++live_stats_["foreign_orders"];
+  // A foreign order's report counts; the outcome of its cancel (ForeignOrderPolicy::kCancel,
+  // a second input for the same venue order) is noted without counting it twice.
+  const auto e = static_cast<OrderEvent>(u.event);
+  if (foreign && (e == OrderEvent::kReconciledNew || e == OrderEvent::kReconciledPartial))
+    ++live_stats_["foreign_orders"];
   LiveNote& n = notes_[notes_total_ % kLiveNotes];
   n = LiveNote{};
   n.foreign = foreign ? 1 : 0;
@@ -154,15 +158,52 @@ void OrderStage::note_live(bool foreign, const OrderUpdate& u, Nanos t) {
   ++notes_total_;
 }
 
+// The kill switches the command latches or resets, at account or global scope (a bot's own
+// switch covers orders its bot makes from now on, which risk refuses: none to re-cancel).
+void OrderStage::on_kill_switch(const OperatorCommand& c) {
+  const std::uint8_t latched = c.kind == OperatorCommandKind::kKillSwitchSet ? 1 : 0;
+  if (c.scope == CommandScope::kGlobal ||
+      (c.scope == CommandScope::kBotOrGlobal && c.bot == kNoBot)) {
+    killed_all_ = latched != 0;
+  } else if (c.scope == CommandScope::kAccount && c.account < killed_.size()) {
+    killed_[c.account] = latched;
+  }
+}
+
+bool OrderStage::kill_latched(AccountId account) const noexcept {
+  return killed_all_ || (index_of(account) < killed_.size() && killed_[index_of(account)] != 0);
+}
+
+// A reconciliation answer that leaves a live order of a killed account open (the venue still
+// holds it after a start or a reconnect: the sweep's cancel was refused, lost with the
+// connection, or never left) is cancelled again; the venue's refusal, if any, is noted like
+// the sweep's (refused_cancels).
+void OrderStage::recancel_if_killed(const OrderUpdate& u, const UpdateResult& r, Nanos t,
+                                    std::vector<VenueAction>& actions) {
+  const auto e = static_cast<OrderEvent>(u.event);
+  if (r.unknown_order || (e != OrderEvent::kReconciledNew && e != OrderEvent::kReconciledPartial))
+    return;
+  if (!routes_live(r.order.account) || !kill_latched(r.order.account) || !is_open(r.to)) return;
+  if (auto cancel = orders_.request_cancel(u.bot, u.client_sequence, t)) {
+    ++stats_["cancels_sent"];
+    VenueAction a;
+    a.kind = VenueAction::Kind::kCancel;  // route_sends makes it the account's kLiveCancel
+    a.cancel = *cancel;
+    actions.push_back(a);
+  }
+}
+
 std::uint64_t OrderStage::live_hash() const noexcept {
   std::uint64_t h = 0;
   for (std::size_t a = 0; a < live_.size(); ++a) {
     if (live_[a] == 0) continue;
-    const std::uint64_t word = (std::uint64_t{a} << 8) | (std::uint64_t{connected_[a]} << 1) |
+    const std::uint64_t word = (std::uint64_t{a} << 8) | (std::uint64_t{killed_[a]} << 2) |
+                               (std::uint64_t{connected_[a]} << 1) |
                                std::uint64_t{paper_opened_[a]};
     h = (h ^ (word + 1)) * state_io::kFnvPrime;
   }
   if (dry_run_) h = (h ^ 0xD2) * state_io::kFnvPrime;
+  if (h != 0 && killed_all_) h = (h ^ 0x6B) * state_io::kFnvPrime;
   return h;
 }
 

@@ -98,6 +98,16 @@ inline bool is_foreign_order(const OrderUpdate& u) noexcept {
   return u.bot == kNoBot;
 }
 
+// What a live account's gateway does with a foreign order it finds (docs/LIVE.md "Foreign
+// orders"; the deployment config's `engine.foreign_orders`, per account
+// `engine.live_accounts[].foreign_orders`). kReport: the foreign_order() input above, nothing
+// else. kCancel: reported, then cancelled at the venue by its venue order id; the outcome is a
+// second input for the same order (bot kNoBot, venue_order_id set): kCanceled, or
+// kCancelRejected with the venue's reason. Adopting a foreign order (a bot taking it over) is
+// not offered: its client id is not ours, so the user-data stream's reports of it name no bot,
+// and no bot's state (its grid, its DCA ladder) ever planned it.
+enum class ForeignOrderPolicy : std::uint8_t { kReport, kCancel };
+
 class Venue {
  public:
   virtual ~Venue() = default;

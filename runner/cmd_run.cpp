@@ -437,6 +437,8 @@ int run_run(Args args) {
   lo.max_live_accounts = config.max_live_accounts;
   lo.tls.ca_file = config.ca_file;
   lo.dry_run = config.dry_run;
+  lo.foreign_orders = config.foreign_orders;
+  lo.account_settings = config.live_accounts;
   // The venue id the engine gave the venue's instruments (their order of first appearance).
   for (std::size_t i = 0; i < config.instruments.size(); ++i)
     if (config.instruments[i].venue == lo.venue_name) lo.venue = instruments.definition(i).venue;
@@ -445,11 +447,16 @@ int run_run(Args args) {
   // The gateways of the journal's live accounts, and the venue's filters (journaled once, at
   // the first account that connects). Before start: a restarted runner's bots then send
   // nothing before their gateway is there, and the filters are journaled ahead of any order.
+  // The filters are fetched when an account connects (a refused one retried into connection
+  // among them), not on every pass: a venue that cannot answer is logged once per connection.
+  std::size_t connected_before = 0;
   const auto connect_live = [&] {
     const auto m = eng.read_model();
     if (!m) return;
     live.sync(*m);
-    if (live.connected() > 0 && !config.dry_run) {
+    const bool more = live.connected() > connected_before;
+    connected_before = live.connected();
+    if (more && !config.dry_run) {
       if (auto filters = live.journal_venue_filters(*m); !filters) {
         log::write(log::Level::kWarning, log::kRun, "venue filters: " + filters.error());
       }
@@ -515,7 +522,7 @@ int run_run(Args args) {
       }
       log::write(log::Level::kError, log::kRun, "the engine halted: " + eng.failure());
     }
-    if (auto m = eng.read_model()) live.sync(*m);  // accounts added, removed or re-keyed
+    connect_live();  // accounts added, removed or re-keyed; refused ones retried when due
     if (o.status) {
       if (auto m = eng.read_model()) {
         const std::string line = status_line(*m);

@@ -108,6 +108,9 @@ binance::GatewayConfig LiveAccounts::gateway_config(const engine::AccountView& a
   c.tls = options_.tls;
   c.venue = options_.venue;
   c.account = a.id;
+  c.foreign_orders = options_.foreign_orders;
+  for (const auto& settings : options_.account_settings)
+    if (settings.account == index_of(a.id)) c.foreign_orders = settings.foreign_orders;
   for (std::size_t i = 0; i < instruments_.size(); ++i) {
     const InstrumentDefined& d = instruments_.definition(i);
     if (d.venue == options_.venue) c.instruments.push_back(d);
@@ -121,26 +124,31 @@ binance::GatewayConfig LiveAccounts::gateway_config(const engine::AccountView& a
   return c;
 }
 
-Expected<oms::Venue*, std::string> LiveAccounts::build(const engine::AccountView& a) {
+Expected<oms::Venue*, LiveAccounts::Refusal> LiveAccounts::build(const engine::AccountView& a) {
   const std::string who = account_label(a.id);
-  if (a.key_name.empty()) return Unexpected{who + ": no API key attached"};
+  const auto local = [](std::string reason) {
+    return Unexpected{Refusal{std::move(reason), false}};
+  };
+  if (a.key_name.empty()) return local(who + ": no API key attached");
   if (!options_.master) {
-    return Unexpected{who + ": no master key to read its API key with (--master-key-file or " +
-                      std::string(binance::kMasterKeyEnv) + ")"};
+    return local(who + ": no master key to read its API key with (--master-key-file or " +
+                 std::string(binance::kMasterKeyEnv) + ")");
   }
   const auto path = key_entry_path(options_.keys_dir, a.key_name);
-  if (!path) return Unexpected{who + ": key store: " + path.error()};
+  if (!path) return local(who + ": key store: " + path.error());
   auto credentials = binance::load_credentials(path->string(), *options_.master);
   if (!credentials)
-    return Unexpected{who + ": key store entry '" + a.key_name + "': " + credentials.error()};
+    return local(who + ": key store entry '" + a.key_name + "': " + credentials.error());
   // The journal holds the fingerprint of the key attached: a file replaced since is refused.
   if (key_fingerprint(credentials->api_key.reveal()) != a.key_fingerprint) {
-    return Unexpected{who + ": key store entry '" + a.key_name +
-                      "' holds another API key than the one attached (fingerprints differ)"};
+    return local(who + ": key store entry '" + a.key_name +
+                 "' holds another API key than the one attached (fingerprints differ)");
   }
   const binance::GatewayConfig config = gateway_config(a);
   if (auto checked = binance::preflight(config, *credentials); !checked) {
-    return Unexpected{checked.error()};  // "account <id>: <reason>" already
+    // "account <id>: <reason>" already; the venue's side may clear it (a key enabled, the
+    // clock fixed, the filters changed back, the venue back up).
+    return Unexpected{Refusal{checked.error(), true}};
   }
   if (!hub_) {
     binance::HubConfig hub;
@@ -148,7 +156,9 @@ Expected<oms::Venue*, std::string> LiveAccounts::build(const engine::AccountView
     hub.max_accounts = std::min(options_.max_live_accounts, binance::kMaxAccountsPerHub);
     hub_ = std::make_unique<binance::BinanceVenueHub>(hub, engine_.venue_responses(), wall_clock_);
   }
-  return hub_->add_account(config, std::move(*credentials));
+  auto added = hub_->add_account(config, std::move(*credentials));
+  if (!added) return Unexpected{Refusal{added.error(), true}};
+  return *added;
 }
 
 void LiveAccounts::drop(std::uint32_t account) {
@@ -163,6 +173,46 @@ void LiveAccounts::drop(std::uint32_t account) {
   known_.erase(it);
 }
 
+void LiveAccounts::connect(const engine::AccountView& a, Known& k,
+                           std::vector<std::string>& refusals) {
+  const std::size_t cap = std::min(options_.max_live_accounts, binance::kMaxAccountsPerHub);
+  ++k.attempts;
+  Expected<oms::Venue*, Refusal> venue =
+      connected_ >= cap
+          ? Expected<oms::Venue*, Refusal>(
+                Unexpected{Refusal{account_label(a.id) + ": over the runner's cap of " +
+                                       std::to_string(cap) + " live accounts",
+                                   true}})
+          : (engine_.set_live_account_status(a.id, engine::LiveConnection::kConnecting, ""),
+             build(a));
+  if (!venue) {
+    k.retryable = venue.error().retryable;
+    std::string reason = venue.error().reason;
+    if (k.retryable) {
+      const auto ns = [](std::chrono::milliseconds d) {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+      };
+      k.wait = k.wait == 0 ? ns(options_.refusal_retry_initial)
+                           : std::min(k.wait * 2, ns(options_.refusal_retry_max));
+      k.retry_at = monotonic_now() + k.wait;
+      reason += " (attempt " + std::to_string(k.attempts) + "; trying again in " +
+                std::to_string((k.wait + 999'999'999) / 1'000'000'000) + " s)";
+    }
+    // Logged by the engine as it takes the status (naming the account).
+    engine_.set_live_account_status(a.id, engine::LiveConnection::kRefused, reason);
+    refusals.push_back(std::move(reason));
+    return;
+  }
+  k.built = true;
+  k.retryable = false;
+  ++connected_;
+  table_[index_of(a.id)].attach(*venue);
+  engine_.set_live_account_status(a.id, engine::LiveConnection::kConnected, "");
+  log::write(log::Level::kInfo, log::kRun,
+             account_label(a.id) + " (" + a.name + ") live on " + a.rest_url +
+                 (k.attempts > 1 ? " after " + std::to_string(k.attempts) + " attempts" : ""));
+}
+
 std::vector<std::string> LiveAccounts::sync(const engine::ReadModel& model) {
   std::vector<std::string> refusals;
   for (const engine::AccountView& a : model.accounts) {
@@ -174,31 +224,16 @@ std::vector<std::string> LiveAccounts::sync(const engine::ReadModel& model) {
       continue;
     }
     const std::string signature = signature_of(a);
-    if (it != known_.end() && it->second.signature == signature) continue;
+    if (it != known_.end() && it->second.signature == signature) {
+      Known& k = it->second;
+      // Refused for a cause that may have cleared: once its wait is over, again.
+      if (!k.built && k.retryable && monotonic_now() >= k.retry_at) connect(a, k, refusals);
+      continue;
+    }
     drop(id);
     Known& k = known_[id];
     k.signature = signature;
-    Expected<oms::Venue*, std::string> venue =
-        connected_ >= std::min(options_.max_live_accounts, binance::kMaxAccountsPerHub)
-            ? Expected<oms::Venue*, std::string>(
-                  Unexpected{account_label(a.id) + ": over the runner's cap of " +
-                             std::to_string(std::min(options_.max_live_accounts,
-                                                     binance::kMaxAccountsPerHub)) +
-                             " live accounts"})
-            : (engine_.set_live_account_status(a.id, engine::LiveConnection::kConnecting, ""),
-               build(a));
-    if (!venue) {
-      // Logged by the engine as it takes the status (once, naming the account).
-      engine_.set_live_account_status(a.id, engine::LiveConnection::kRefused, venue.error());
-      refusals.push_back(venue.error());
-      continue;
-    }
-    k.built = true;
-    ++connected_;
-    table_[id].attach(*venue);
-    engine_.set_live_account_status(a.id, engine::LiveConnection::kConnected, "");
-    log::write(log::Level::kInfo, log::kRun,
-               account_label(a.id) + " (" + a.name + ") live on " + a.rest_url);
+    connect(a, k, refusals);
   }
   // Accounts gone from the model altogether.
   for (auto it = known_.begin(); it != known_.end();) {

@@ -7,9 +7,11 @@
 // (engine/live_venues.hpp). A refusal names the account and the reason, in the log and in the
 // account's view (Engine::set_live_account_status), and never quotes a key.
 //
-// sync() is called at start and whenever the read model changes: an account that appears, is
-// removed, or whose key or URLs change is (re)built or dropped. Past `max_live_accounts` (and
-// the hub's own cap, kMaxAccountsPerHub) an account is refused ("over the runner's cap").
+// sync() is called at start and then every 200 ms: an account that appears, is removed, or
+// whose key or URLs change is (re)built or dropped, and a refused account whose cause may clear
+// (preflight's checks, the cap) is tried again on a bounded backoff (refusal_retry_*). Past
+// `max_live_accounts` (and the hub's own cap, kMaxAccountsPerHub) an account is refused ("over
+// the runner's cap").
 //
 // With dry_run no gateway is built: the engine answers live accounts' orders with the paper
 // venue (EngineConfig::dry_run), and sync() only reports them as such.
@@ -26,6 +28,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -50,6 +53,16 @@ struct LiveAccountsOptions {
   bool dry_run = false;
   std::string venue_name = "binance";  // the accounts' venue this runner connects
   VenueId venue{};
+  // Foreign orders (docs/LIVE.md "Foreign orders"): the deployment's default and its
+  // per-account entries (engine.foreign_orders, engine.live_accounts).
+  oms::ForeignOrderPolicy foreign_orders = oms::ForeignOrderPolicy::kReport;
+  std::vector<engine::EngineConfig::LiveAccountSettings> account_settings;
+  // A refusal the venue's side may clear (preflight: the signed test call, the clock offset,
+  // the filters, the venue unreachable; the runner's cap) is tried again after
+  // refusal_retry_initial, doubling up to refusal_retry_max, for as long as the account
+  // stays live: the wait is bounded, the attempts are not (docs/LIVE.md, 4.).
+  std::chrono::milliseconds refusal_retry_initial{1'000};
+  std::chrono::milliseconds refusal_retry_max{60'000};
 };
 
 // One account's gateway as the engine holds it (see Thread-safety above). The engine's thread
@@ -105,10 +118,25 @@ class LiveAccounts final : public engine::LiveVenues {
  private:
   struct Known {
     std::string signature;  // key, fingerprint and URLs: a change rebuilds the gateway
-    bool built = false;     // false: refused (shown on the account) until the signature changes
+    bool built = false;     // false: refused (shown on the account)
+    // Refused for a cause the venue's side may clear: tried again at retry_at (monotonic),
+    // then after twice the wait. Refused for a local cause (no key, no master key, the key
+    // store): only a change of the signature tries again.
+    bool retryable = false;
+    Nanos retry_at = 0;
+    Nanos wait = 0;
+    std::uint32_t attempts = 0;
+  };
+  // Why an account was not built, and whether trying again later may succeed.
+  struct Refusal {
+    std::string reason;
+    bool retryable = false;
   };
   // Builds one account's gateway, or why not.
-  Expected<oms::Venue*, std::string> build(const engine::AccountView& account);
+  Expected<oms::Venue*, Refusal> build(const engine::AccountView& account);
+  // One attempt for the account (new, re-keyed, or a due retry): built, or refused and shown.
+  void connect(const engine::AccountView& account, Known& known,
+               std::vector<std::string>& refusals);
   void drop(std::uint32_t account);
   binance::GatewayConfig gateway_config(const engine::AccountView& account) const;
 

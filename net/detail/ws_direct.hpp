@@ -16,47 +16,13 @@
 #include <vector>
 
 #include "net/detail/asio.hpp"
+#include "net/detail/ws_frame.hpp"
 #include "net/url.hpp"
 #include "net/ws_direct.hpp"
 
 namespace be::net {
 
 namespace wsd = detail::websocket::detail;
-
-// One server frame's header at the start of `data`: its length in `header` (0: incomplete).
-struct FrameHeader {
-  std::size_t header = 0;
-  std::uint64_t length = 0;
-  wsd::opcode op = wsd::opcode::cont;
-  bool fin = false;
-  bool masked = false;
-  std::uint32_t key = 0;
-};
-
-inline FrameHeader read_header(const unsigned char* data, std::size_t size) {
-  FrameHeader h;
-  if (size < 2) return h;
-  h.fin = (data[0] & 0x80) != 0;
-  h.op = static_cast<wsd::opcode>(data[0] & 0x0f);
-  h.masked = (data[1] & 0x80) != 0;
-  std::size_t n = 2;
-  std::uint64_t length = data[1] & 0x7f;
-  const std::size_t extended = length == 126 ? 2 : length == 127 ? 8 : 0;
-  if (size < n + extended + (h.masked ? 4 : 0)) return h;
-  if (extended > 0) {
-    length = 0;
-    for (std::size_t i = 0; i < extended; ++i)
-      length = (length << 8) | data[n + i];
-    n += extended;
-  }
-  if (h.masked) {
-    std::memcpy(&h.key, data + n, 4);
-    n += 4;
-  }
-  h.length = length;
-  h.header = n;
-  return h;
-}
 
 struct DirectWsSession::Impl {
   // The Asio side of one started connection; its completions hold it alive.
@@ -85,7 +51,8 @@ struct DirectWsSession::Impl {
   // The reader's (the owner's before start()).
   std::vector<unsigned char> rx;
   std::size_t rx_size = 0;
-  std::string message;  // a fragmented message being joined
+  std::string message;      // a fragmented message being joined
+  bool in_message = false;  // its first fragment came (a continuation is expected)
 
   DirectWsHandlers handlers;
   std::shared_ptr<Conn> conn;  // set by start(), read by the writer under the lock
@@ -291,42 +258,49 @@ struct DirectWsSession::Impl {
     arm_read(c);
   }
 
-  // Hands every complete frame in rx to its handler; false when the session was failed.
+  // Hands every complete frame in rx to its handler; false when the session was failed. Each
+  // header is read by net's one validating reader (detail/ws_frame.hpp): a masked server
+  // frame, reserved bits or opcodes, a bad fragment sequence or a message over
+  // max_message_bytes fails the session with the rule it broke, before its payload is used.
   bool deliver(const std::shared_ptr<Conn>& c) {
     std::size_t at = 0;
     while (true) {
-      const FrameHeader h = read_header(rx.data() + at, rx_size - at);
-      if (h.header == 0 || rx_size - at - h.header < h.length) break;
-      unsigned char* payload = rx.data() + at + h.header;
-      const std::size_t length = static_cast<std::size_t>(h.length);
-      if (h.masked) {
-        wsd::prepared_key key;
-        wsd::prepare_key(key, h.key);
-        wsd::mask_inplace(detail::asio::mutable_buffer(payload, length), key);
+      detail::WsFrameHeader h;
+      std::string error;
+      const detail::WsDecode got =
+          detail::decode_server_header(rx.data() + at, rx_size - at, in_message, message.size(),
+                                       config.max_message_bytes, h, &error);
+      if (got == detail::WsDecode::kError) {
+        fail(c, "protocol error: " + error);
+        return false;
       }
-      at += h.header + length;
+      if (got == detail::WsDecode::kNeedMore || rx_size - at - h.header_bytes < h.length) break;
+      const unsigned char* payload = rx.data() + at + h.header_bytes;
+      const std::size_t length = static_cast<std::size_t>(h.length);
+      at += h.header_bytes + length;
       const std::string_view text(reinterpret_cast<const char*>(payload), length);
       switch (h.op) {
-        case wsd::opcode::text:
-        case wsd::opcode::binary:
-        case wsd::opcode::cont:
-          if (h.fin && message.empty() && h.op != wsd::opcode::cont) {
+        case detail::WsOpcode::kText:
+        case detail::WsOpcode::kBinary:
+        case detail::WsOpcode::kContinuation:
+          if (h.fin && !in_message) {
             if (handlers.on_text) handlers.on_text(text);
           } else {
             message.append(text);
+            in_message = !h.fin;
             if (h.fin) {
               if (handlers.on_text) handlers.on_text(message);
               message.clear();
             }
           }
           break;
-        case wsd::opcode::ping:
-          pong(c, text.substr(0, 125));
+        case detail::WsOpcode::kPing:
+          pong(c, text);  // a control payload is at most 125 bytes (the reader checked)
           break;
-        case wsd::opcode::close:
+        case detail::WsOpcode::kClose:
           fail(c, "closed by the peer");
           return false;
-        default:
+        case detail::WsOpcode::kPong:
           break;
       }
       if (c->done) return false;

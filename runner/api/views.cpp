@@ -107,6 +107,8 @@ void write_live_fields(JsonWriter& w, const engine::AccountView& a) {
         .field("quantity", f.quantity)
         .field("filled_quantity", f.filled_quantity)
         .time_field("time", f.time)
+        .field("action", f.action)
+        .field("reason", f.reason)
         .end_object();
   }
   w.end_array();

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -136,11 +138,25 @@ struct Exchange {
   std::int64_t clock_offset_ms = 0;
   ArmedFaults faults;
 
-  // Limits.
-  std::int64_t window = -1, used_weight = 0;
+  // Limits. Request weight is the IP's, as Binance counts it: the accounts of a MockVenue
+  // share one (every client of the simulator comes from loopback, one IP); a lone
+  // MockExchange has its own. Orders are the account's.
+  struct IpWeight {
+    std::mutex mutex;  // taken inside the exchange's own, never the other way round
+    std::int64_t window = -1, used_weight = 0;
+    int violations = 0;
+    std::int64_t banned_until_ms = 0;
+  };
+  std::shared_ptr<IpWeight> ip = std::make_shared<IpWeight>();
+  std::int64_t used_weight() const {
+    std::lock_guard lock(ip->mutex);
+    return ip->used_weight;
+  }
+  std::int64_t banned_until_ms() const {
+    std::lock_guard lock(ip->mutex);
+    return ip->banned_until_ms;
+  }
   std::int64_t order_window = -1, orders_10s = 0, orders_1d = 0;
-  int violations = 0;
-  std::int64_t banned_until_ms = 0;
 
   std::int64_t now_ms() const { return wall.now() / 1'000'000 + clock_offset_ms; }
 

@@ -98,7 +98,7 @@ struct MockExchange::Impl final : srv::Handler {
     cv.notify_all();
 
     srv::Response res{a.status, "application/json;charset=UTF-8", std::move(a.body), {}};
-    res.headers.push_back({"X-MBX-USED-WEIGHT-1M", std::to_string(exchange.used_weight)});
+    res.headers.push_back({"X-MBX-USED-WEIGHT-1M", std::to_string(exchange.used_weight())});
     if (a.order_counts) {
       res.headers.push_back({"X-MBX-ORDER-COUNT-10S", std::to_string(exchange.orders_10s)});
       res.headers.push_back({"X-MBX-ORDER-COUNT-1D", std::to_string(exchange.orders_1d)});
@@ -295,6 +295,17 @@ int MockExchange::cross(std::string_view symbol, std::int64_t price, std::int64_
 void MockExchange::set_clock_offset_ms(std::int64_t offset) {
   std::lock_guard lock(impl_->mutex);
   impl_->exchange.clock_offset_ms = offset;
+}
+
+void MockExchange::share_ip_weight(MockExchange& other) {
+  if (&other == this) return;
+  std::shared_ptr<Exchange::IpWeight> shared;
+  {
+    std::lock_guard lock(other.impl_->mutex);
+    shared = other.impl_->exchange.ip;
+  }
+  std::lock_guard lock(impl_->mutex);
+  impl_->exchange.ip = std::move(shared);
 }
 
 void MockExchange::set_weight_limit(std::int64_t limit) {

@@ -9,8 +9,9 @@
 //  - exchangeInfo filters on new orders: PRICE_FILTER tick, LOT_SIZE step/min, NOTIONAL min
 //    -> -1013 "Filter failure: ..."; balances (-2010 insufficient balance); a client order id
 //    already open -> -2010 "Duplicate order sent."; unknown order -2011 (cancel) / -2013 (query).
-//  - Request weight per window (X-MBX-USED-WEIGHT-1M), order counts (X-MBX-ORDER-COUNT-10S,
-//    -1D); beyond the limit 429 + Retry-After, and after repeated violations 418 + Retry-After.
+//  - Request weight per window and per IP (X-MBX-USED-WEIGHT-1M; share_ip_weight), order
+//    counts per account (X-MBX-ORDER-COUNT-10S, -1D); beyond the limit 429 + Retry-After, and
+//    after repeated violations 418 + Retry-After (the IP banned: every account sharing it).
 //  - User data over the WebSocket API subscription: executionReport and
 //    outboundAccountPosition with Binance's field names, as {"subscriptionId":N,"event":{..}}.
 //  - The listenKey endpoints (/api/v3/userDataStream) answer 410 Gone, as Binance's have since
@@ -142,6 +143,9 @@ class MockExchange {
   int cross(std::string_view symbol, std::int64_t price, std::int64_t quantity = 0);
   void set_clock_offset_ms(std::int64_t offset);  // the venue's clock = wall + offset
   void set_weight_limit(std::int64_t limit);
+  // From now on this account's requests spend `other`'s request weight, and its bans, as
+  // Binance counts both per IP (MockVenue's accounts: every client on loopback, one IP).
+  void share_ip_weight(MockExchange& other);
   // `method_path` like "POST /api/v3/order" or "WS order.place"; empty = any request.
   void fail_next(int count, FaultMode mode, std::string_view method_path = {},
                  std::chrono::milliseconds delay = std::chrono::milliseconds(0));

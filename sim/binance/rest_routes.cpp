@@ -88,10 +88,12 @@ Answer Exchange::coins() {
 
 // Request weight: Binance counts and refuses before it looks at the request. Mutex held.
 std::optional<Answer> Exchange::charge_weight(std::int64_t t, std::int64_t weight) {
+  IpWeight& w = *ip;  // the IP's, shared by the venue's accounts
+  std::lock_guard lock(w.mutex);
   if (faults.rate_limited > 0) {
     --faults.rate_limited;
     if (faults.rate_status == 418) {
-      banned_until_ms = std::max(banned_until_ms, t + faults.rate_retry_after_s * 1000);
+      w.banned_until_ms = std::max(w.banned_until_ms, t + faults.rate_retry_after_s * 1000);
     } else {
       Answer a{429, error_body(-1003, "Too much request weight used; current limit is " +
                                           std::to_string(config.weight_limit) +
@@ -100,23 +102,23 @@ std::optional<Answer> Exchange::charge_weight(std::int64_t t, std::int64_t weigh
       return a;
     }
   }
-  if (t < banned_until_ms) {
+  if (t < w.banned_until_ms) {
     Answer a{418, error_body(-1003, "Way too much request weight used; IP banned until " +
-                                        std::to_string(banned_until_ms) +
+                                        std::to_string(w.banned_until_ms) +
                                         ". Please use WebSocket Streams for live updates to "
                                         "avoid bans.")};
-    a.retry_after_s = (banned_until_ms - t + 999) / 1000;
+    a.retry_after_s = (w.banned_until_ms - t + 999) / 1000;
     return a;
   }
-  const std::int64_t w = t / config.window_ms;
-  if (w != window) window = w, used_weight = 0;
-  used_weight += weight;
-  if (used_weight > config.weight_limit) {
-    ++violations;
-    if (config.ban_after_violations > 0 && violations >= config.ban_after_violations) {
-      banned_until_ms = t + config.ban_seconds * 1000;
+  const std::int64_t window = t / config.window_ms;
+  if (window != w.window) w.window = window, w.used_weight = 0;
+  w.used_weight += weight;
+  if (w.used_weight > config.weight_limit) {
+    ++w.violations;
+    if (config.ban_after_violations > 0 && w.violations >= config.ban_after_violations) {
+      w.banned_until_ms = t + config.ban_seconds * 1000;
       Answer a{418, error_body(-1003, "Way too much request weight used; IP banned until " +
-                                          std::to_string(banned_until_ms) + ".")};
+                                          std::to_string(w.banned_until_ms) + ".")};
       a.retry_after_s = config.ban_seconds;
       return a;
     }
@@ -124,7 +126,8 @@ std::optional<Answer> Exchange::charge_weight(std::int64_t t, std::int64_t weigh
                                         std::to_string(config.weight_limit) +
                                         " request weight per 1 MINUTE. Please use WebSocket "
                                         "Streams for live updates to avoid polling the API.")};
-    a.retry_after_s = std::max<std::int64_t>(1, ((w + 1) * config.window_ms - t + 999) / 1000);
+    a.retry_after_s =
+        std::max<std::int64_t>(1, ((window + 1) * config.window_ms - t + 999) / 1000);
     return a;
   }
   return std::nullopt;

@@ -151,6 +151,9 @@ MockVenue::MockVenue(std::vector<VenueAccount> accounts, const IngressClock& wal
     accounts_.push_back(
         Account{"default", std::make_unique<MockExchange>(MockConfig{}, wall_clock)});
   }
+  // Binance counts request weight per IP, and every client of the simulator is on one.
+  for (auto& a : accounts_)
+    a.exchange->share_ip_weight(*accounts_.front().exchange);
 }
 
 MockVenue::~MockVenue() = default;

@@ -68,7 +68,7 @@ std::string rate_limits_json(const Exchange& ex, bool orders) {
                     std::string(minutes ? "MINUTE" : "SECOND") +
                     "\",\"intervalNum\":" + std::to_string(std::max<std::int64_t>(num, 1)) +
                     ",\"limit\":" + std::to_string(ex.config.weight_limit) +
-                    ",\"count\":" + std::to_string(ex.used_weight) + "}";
+                    ",\"count\":" + std::to_string(ex.used_weight()) + "}";
   if (orders) {
     out += ",{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":" +
            std::to_string(ex.config.order_limit_10s) +
@@ -92,7 +92,7 @@ std::string refusal(const Exchange& ex, std::string_view id_json, const Answer& 
                     std::int64_t t) {
   std::string error = a.body;
   if (a.retry_after_s > 0 && error.ends_with('}')) {
-    const std::int64_t until = a.status == 418 ? ex.banned_until_ms : t + a.retry_after_s * 1000;
+    const std::int64_t until = a.status == 418 ? ex.banned_until_ms() : t + a.retry_after_s * 1000;
     error.pop_back();
     error += ",\"data\":{\"serverTime\":" + std::to_string(t) +
              ",\"retryAfter\":" + std::to_string(until) + "}}";

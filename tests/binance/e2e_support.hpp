@@ -17,9 +17,12 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "net/http_client.hpp"
+#include "net/url.hpp"
 #include "oms/order.hpp"
 #include "oms/order_state_machine.hpp"
 #include "oms/venues/binance/gateway.hpp"
+#include "oms/venues/binance/signing.hpp"
 #include "sim/binance/mock_exchange.hpp"
 #include "tests/support/payload_fields.hpp"
 
@@ -239,6 +242,26 @@ constexpr std::int64_t px(std::int64_t whole) {
 }
 constexpr std::int64_t qty_micro(std::int64_t micro) {
   return micro;  // 1 = 0.000001 BTC
+}
+
+// A signed REST request straight to the venue, as another program on the same key would send
+// it (the gateway knows nothing of it).
+inline net::HttpResponse signed_rest(const mock::MockExchange& mock, const IngressClock& wall,
+                                     std::string_view method, std::string_view path,
+                                     QueryBuilder q) {
+  q.add("timestamp", wall.now() / 1'000'000);
+  const std::string target = std::string(path) + "?" + q.signed_query("e2e-secret-value");
+  net::HttpClientOptions options;
+  options.timeout = 2000ms;
+  net::HttpClient http(net::parse_http_url(mock.rest_url()).value(), options);
+  const net::HttpHeader key[] = {{"X-MBX-APIKEY", "e2e-api-key"}};
+  net::HttpRequest request;
+  request.method = method;
+  request.target = target;
+  request.headers = key;
+  auto answer = http.request(request);
+  EXPECT_TRUE(answer.has_value());
+  return answer ? *answer : net::HttpResponse{};
 }
 
 }  // namespace be::binance::e2e

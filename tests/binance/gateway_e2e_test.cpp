@@ -107,19 +107,7 @@ class GatewayE2E : public ::testing::Test {
   // A signed REST request straight to the venue, as another program on the same key would
   // send it (the gateway knows nothing of it).
   net::HttpResponse signed_rest(std::string_view method, std::string_view path, QueryBuilder q) {
-    q.add("timestamp", wall_.now() / 1'000'000);
-    const std::string target = std::string(path) + "?" + q.signed_query("e2e-secret-value");
-    net::HttpClientOptions options;
-    options.timeout = 2000ms;
-    net::HttpClient http(net::parse_http_url(mock_->rest_url()).value(), options);
-    const net::HttpHeader key[] = {{"X-MBX-APIKEY", "e2e-api-key"}};
-    net::HttpRequest request;
-    request.method = method;
-    request.target = target;
-    request.headers = key;
-    auto answer = http.request(request);
-    EXPECT_TRUE(answer.has_value());
-    return answer ? *answer : net::HttpResponse{};
+    return e2e::signed_rest(*mock_, wall_, method, path, std::move(q));
   }
 
   void start(mock::MockConfig mc = mock_config(),

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "oms/venues/binance/hub.hpp"
 #include "oms/venues/binance/preflight.hpp"
@@ -108,6 +109,64 @@ TEST_F(HubTest, shouldKeepItsThreadCountFixedAsAccountsGrow) {
                                                 AccountId{a}) == 1;
     })) << a;
   }
+}
+
+// Binance counts request weight per IP: the hub's accounts spend one count (rate_gate.hpp).
+// What one account spends, the other sees at once (before any answer of its own), and an
+// account whose request would cross the IP's ceiling holds back (here: past max_rate_wait,
+// refused locally) though it sent almost nothing itself.
+TEST_F(HubTest, shouldShareTheIpsRequestWeightAcrossItsAccounts) {
+  mock_->stop();
+  mock::MockConfig mc = mock_config();
+  mc.window_ms = 3'600'000;  // one window for the whole test (calendar hours)
+  mc.weight_limit = 1'000'000;
+  mock_ = std::make_unique<mock::MockExchange>(mc, wall_);
+  ASSERT_TRUE(mock_->start().has_value());
+  make_hub();
+  constexpr std::int64_t kCeiling = 200;
+  for (std::uint32_t a : {1u, 2u}) {
+    GatewayConfig g = account_config(*mock_, a);
+    g.weight_limit = kCeiling;
+    g.weight_window_ms = 3'600'000;
+    g.max_rate_wait = 50ms;
+    g.hot_order_session = false;  // no opening in the background: the counts stay still
+    rest_orders(g);
+    auto venue = hub_->add_account(g, credentials());
+    ASSERT_TRUE(venue.has_value()) << venue.error();
+  }
+  ASSERT_TRUE(recorder_.wait([&] { return recorder_.connected_accounts_locked() >= 2; }, 30s));
+  const auto stats_of = [&](std::uint32_t account) {
+    for (const auto& [a, s] : hub_->account_stats())
+      if (index_of(a) == account) return s;
+    ADD_FAILURE() << "no account " << account;
+    return GatewayStats{};
+  };
+  const std::int64_t before = stats_of(1).last_used_weight;
+  EXPECT_EQ(stats_of(2).last_used_weight, before) << "one count for the IP";
+  ASSERT_LT(before + 8, kCeiling);
+  // Account 1 queries until less than one more query (weight 4) fits under the ceiling.
+  const int queries = static_cast<int>((kCeiling - before) / 4);
+  for (int i = 0; i < queries; ++i)
+    hub_->venue(AccountId{1})->query_order(kBot, kBtc, static_cast<SequenceNumber>(7000 + i), 1);
+  for (int i = 0; i < queries; ++i)
+    ASSERT_TRUE(recorder_.wait_event(static_cast<SequenceNumber>(7000 + i),
+                                     OrderEvent::kReconciledNotFound));
+  const std::int64_t after = stats_of(2).last_used_weight;
+  EXPECT_GE(after, before + 4 * queries) << "account 2 sees account 1's weight";
+  EXPECT_GT(after + 4, kCeiling);
+  // Account 2's query would cross the IP's ceiling: held back, then refused locally.
+  const auto sent_queries = [&] {
+    int n = 0;
+    for (const auto& e : mock_->request_log())
+      n += e.method == "GET" && e.path == "/api/v3/order" ? 1 : 0;
+    return n;
+  };
+  hub_->venue(AccountId{2})->query_order(kBot, kBtc, 9000, 1);
+  const Nanos deadline = monotonic_now() + 10'000'000'000;
+  while (stats_of(2).query_failures == 0 && monotonic_now() < deadline)
+    std::this_thread::yield();  // a bounded spin on a condition
+  EXPECT_EQ(stats_of(2).query_failures, 1u);
+  EXPECT_EQ(sent_queries(), queries) << "nothing of account 2's reached the venue";
 }
 
 TEST_F(HubTest, shouldRefuseAccountsItCannotTakeNamingTheAccount) {

@@ -10,6 +10,7 @@
 //     client order id was placed twice at the venue, the account kill switch cancels every
 //     order at the venue, the accounts' balances equal the venue's, and
 //     `botengine replay --verify` passes on the journal.
+// And a live account refused at start (the venue's clock skewed) is retried until it connects.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -356,6 +357,55 @@ TEST_F(LiveE2E, shouldTradeTwoUsersLiveThroughKillsAndKeepTheVenueAndJournalInAg
     EXPECT_EQ(runner_.log().find(t->secret), std::string::npos);
     EXPECT_EQ(sim_.log().find(t->secret), std::string::npos);
   }
+}
+
+// A live account refused at start because the venue's clock is 7 s off (past the 5 s receive
+// window) is shown as refused (account, health, metrics) and retried on its backoff; once the
+// venue's clock is right again it connects without a restart, and its bot's orders reach the
+// venue.
+TEST_F(LiveE2E, shouldRetryARefusedAccountAndConnectOnceTheVenueClockIsRight) {
+  const auto fault = [&](const std::string& json) {
+    const auto [status, body] = venue_->call("POST", "/sim/exchange/fault", {}, json);
+    ASSERT_EQ(status, 200) << body;
+  };
+  ASSERT_NO_FATAL_FAILURE(fault(R"({"kind":"clock_skew","ms":-7000})"));
+  ASSERT_NO_FATAL_FAILURE(start_runner());
+  ASSERT_NO_FATAL_FAILURE(create_trader(alice_));
+  const std::string account = "/api/v1/accounts/" + std::to_string(alice_.account);
+  std::string seen;
+  ASSERT_TRUE(eventually(
+      [&] {
+        seen = api_->call("GET", account, alice_.token).second;
+        return seen.find(R"("connection":"refused")") != std::string::npos &&
+               seen.find("(attempt 2;") != std::string::npos;
+      },
+      seconds(30)))
+      << "refused, and tried again\n"
+      << seen << "\n"
+      << runner_.log();
+  EXPECT_NE(seen.find("clock offset to the venue"), std::string::npos) << seen;
+  const std::string health = api_->call("GET", "/api/v1/health").second;
+  EXPECT_NE(health.find("live account " + std::to_string(alice_.account) + " refused: "),
+            std::string::npos)
+      << health;
+  const std::string metrics = api_->call("GET", "/metrics", admin_).second;
+  EXPECT_NE(metrics.find("botengine_live_accounts{state=\"refused\"} 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_TRUE(venue_account(alice_).created.empty()) << "nothing sent while refused";
+
+  // The cause clears: the next attempt connects, and the bot trades.
+  ASSERT_NO_FATAL_FAILURE(fault(R"({"kind":"clock_skew","ms":0})"));
+  ASSERT_TRUE(eventually(
+      [&] {
+        seen = api_->call("GET", account, alice_.token).second;
+        return seen.find(R"("connection":"connected")") != std::string::npos;
+      },
+      seconds(90)))
+      << seen << "\n"
+      << runner_.log();
+  EXPECT_TRUE(eventually([&] { return !venue_account(alice_).created.empty(); }, seconds(30)))
+      << runner_.log();
+  EXPECT_NE(runner_.log().find(" attempts"), std::string::npos) << runner_.log();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/http_client.hpp"
@@ -41,6 +42,7 @@ binance::mock::MockConfig account(std::string_view key, std::string_view secret)
   c.balances = {{"USDT", 100'000 * kOne, 0}, {"BTC", kOne, 0}};
   c.maker_commission_bps = 10;
   c.taker_commission_bps = 10;
+  c.ban_after_violations = 2;  // the second request over the weight limit bans the IP
   return c;
 }
 
@@ -360,6 +362,41 @@ TEST_F(SimVenueTest, shouldSendTheFillBeforeTheAck) {
   EXPECT_TRUE(frame_with(rec, R"("c":"e1")", R"("x":"TRADE")"))
       << "the fill was on the stream before the answer came";
   user.stop();
+}
+
+// Binance counts request weight per IP: alice's and bob's requests from this host spend one
+// window, so bob is refused (429, Retry-After) though he alone is far under the limit; the
+// next request over it bans the IP (418) for both accounts.
+TEST_F(SimVenueTest, shouldCountRequestWeightPerIpAcrossAccounts) {
+  for (const char* name : {"alice", "bob"})
+    venue_.account(name)->set_weight_limit(100);
+  // Five requests of weight 20 must fall in one calendar minute of the venue's clock.
+  const auto minute_ms = [&] { return wall_.now() / 1'000'000 % 60'000; };
+  const Nanos deadline = monotonic_now() + 5'000'000'000;
+  while (minute_ms() > 55'000 && monotonic_now() < deadline)
+    std::this_thread::yield();  // a bounded wait for the next minute's start
+  const auto info = [&](bool bob) {
+    net::HttpRequest r;
+    r.method = "GET";
+    r.target = "/api/v3/exchangeInfo";  // weight 20
+    r.headers = {bob ? &bob_header_ : &key_header_, 1};
+    auto answer = http_->request(r);
+    EXPECT_TRUE(answer.has_value());
+    return answer ? *answer : net::HttpResponse{};
+  };
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(info(false).status, 200) << "alice " << i;
+  const auto bob_first = info(true);
+  ASSERT_EQ(bob_first.status, 200);
+  EXPECT_EQ(bob_first.header_int("X-MBX-USED-WEIGHT-1M"), 100) << "the IP's weight";
+  const auto limited = info(true);
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_NE(limited.body.find("-1003"), std::string::npos);
+  EXPECT_GE(limited.header_int("Retry-After").value_or(0), 1);
+  const auto banned = info(false);
+  EXPECT_EQ(banned.status, 418) << banned.body;
+  EXPECT_GE(banned.header_int("Retry-After").value_or(0), 1);
+  EXPECT_EQ(info(true).status, 418) << "the ban is the IP's: bob too";
 }
 
 // A venue that records what the simulator feeds it.

@@ -45,7 +45,9 @@ BinanceSpotGateway::Impl::Impl(GatewayConfig c, ApiCredentials creds, oms::Venue
       wall(w),
       symbols(config.instruments, config.assets),
       ring(round_up_pow2(std::max<std::size_t>(config.queue_capacity, 2))),
-      gate(config.weight_limit, std::max<std::int64_t>(config.weight_window_ms, 1),
+      gate(threads.ip_weight != nullptr
+               ? threads.ip_weight
+               : std::make_shared<IpWeightGate>(config.weight_limit, config.weight_window_ms),
            config.order_limit_10s),
       pool(threads.rest),
       io_threads(threads.io),
@@ -310,6 +312,8 @@ GatewayStats BinanceSpotGateway::stats() const noexcept {
   out.stream_connects = c.stream_connects.load();
   out.reconciliations = c.reconciliations.load();
   out.foreign_orders = c.foreign_orders.load();
+  out.foreign_cancels = c.foreign_cancels.load();
+  out.foreign_cancels_refused = c.foreign_cancels_refused.load();
   out.query_failures = c.query_failures.load();
   out.time_offset_ms = impl_->offset_ms.load();
   out.last_used_weight = impl_->gate.used();

@@ -102,8 +102,9 @@ struct GatewayConfig {
   // session's connect timeout.
   std::chrono::milliseconds request_timeout{5000};
   std::size_t queue_capacity = 1024;  // rounded up to a power of two
-  // Our own ceilings, kept below the venue's (Binance spot: 6000 weight per minute, 100
-  // orders per 10 s at the time of writing; the exchangeInfo rateLimits say).
+  // Our own ceilings, kept below the venue's (Binance spot: 6000 weight per minute per IP, 100
+  // orders per 10 s per account at the time of writing; the exchangeInfo rateLimits say). In a
+  // hub the weight is the IP's, shared by every account (the first account's ceiling sets it).
   std::int64_t weight_limit = 5000;
   std::int64_t weight_window_ms = 60'000;  // Binance counts per calendar minute
   std::int64_t order_limit_10s = 90;
@@ -117,6 +118,8 @@ struct GatewayConfig {
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds reconnect_delay{200};
   std::chrono::milliseconds max_reconnect_delay{30'000};
+  // Open orders of the account that are not ours, found while reconciling (oms/venue.hpp).
+  oms::ForeignOrderPolicy foreign_orders = oms::ForeignOrderPolicy::kReport;
 };
 
 struct GatewayStats {
@@ -142,18 +145,24 @@ struct GatewayStats {
   std::uint64_t malformed = 0;        // venue messages we could not read
   std::uint64_t stream_connects = 0;  // WS API sessions subscribed to user data
   std::uint64_t reconciliations = 0;
-  std::uint64_t foreign_orders = 0;  // open orders found that are not ours (reported, left)
-  std::uint64_t query_failures = 0;  // queries that got no answer
+  std::uint64_t foreign_orders = 0;           // open orders found that are not ours (reported)
+  std::uint64_t foreign_cancels = 0;          // of those, cancelled (ForeignOrderPolicy::kCancel)
+  std::uint64_t foreign_cancels_refused = 0;  // ... whose cancel the venue refused
+  std::uint64_t query_failures = 0;           // queries that got no answer
   std::int64_t time_offset_ms = 0;
-  std::int64_t last_used_weight = 0;
+  std::int64_t last_used_weight = 0;  // the IP's (every account of the hub), this window
 };
 
 class RestPool;
+class IpWeightGate;
 
-// Threads a gateway may share with others (hub.hpp); a null member means a thread of its own.
+// What a gateway may share with others (hub.hpp): threads (a null member means a thread of
+// its own) and the request weight of the host's IP (rate_gate.hpp; null: its own, from
+// weight_limit and weight_window_ms).
 struct GatewayThreads {
   net::IoThreads* io = nullptr;
   RestPool* rest = nullptr;
+  std::shared_ptr<IpWeightGate> ip_weight;
 };
 
 class BinanceSpotGateway final : public oms::Venue {

@@ -172,7 +172,7 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
         stream_connects{0}, reconciliations{0}, query_failures{0}, ws_api_orders{0},
         ws_api_cancels{0}, ws_api_unanswered{0}, session_refusals{0}, foreign_orders{0},
         hot_writes{0}, hot_committed{0}, hot_fallbacks{0}, order_session_connects{0},
-        order_session_answers{0};
+        order_session_answers{0}, foreign_cancels{0}, foreign_cancels_refused{0};
   } counters;
 
   // ---- time -------------------------------------------------------------------------------
@@ -230,6 +230,8 @@ struct BinanceSpotGateway::Impl final : RestPool::Queue {
   bool do_balances(net::HttpClient& http, MessageParser& parser);
   bool report_open_orders(net::HttpClient& http, MessageParser& parser,
                           std::vector<OrderSnapshot>& all);
+  // ForeignOrderPolicy::kCancel: cancels one foreign order by its venue id and reports how.
+  void cancel_foreign(net::HttpClient& http, MessageParser& parser, const OrderSnapshot& snap);
   bool reconcile(net::HttpClient& http, MessageParser& parser, std::uint64_t generation);
 
   // ---- WebSocket API (gateway_ws_api.cpp) ------------------------------------------------

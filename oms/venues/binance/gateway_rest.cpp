@@ -58,18 +58,19 @@ Reply BinanceSpotGateway::Impl::call(net::HttpClient& http, MessageParser& parse
   }
   r.sent = true;
   r.status = result.value().status;
-  gate.observe(venue_ms(), result.value());
   if (r.status == 429) counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
   if (r.status == 418) counters.banned.fetch_add(1, std::memory_order_relaxed);
-  r.body = std::move(result.value().body);
   if (r.status != 200) {
     ApiError api;
-    if (parser.parse_error(r.body, api)) {
+    if (parser.parse_error(result.value().body, api)) {
       r.code = api.code;
       r.msg = std::move(api.msg);
     }
     r.mapped = map_error(r.status, r.code, r.msg);
   }
+  // The code says whose limit a 429 is: the account's orders (-1015) or the IP's weight.
+  gate.observe(venue_ms(), result.value(), r.code.value_or(0));
+  r.body = std::move(result.value().body);
   return r;
 }
 
@@ -327,16 +328,47 @@ bool BinanceSpotGateway::Impl::report_open_orders(net::HttpClient& http, Message
   for (const auto& snap : all) {
     const Nanos t = snap.update_time != 0 ? snap.update_time : venue_now();
     if (!snap.ours) {
-      // Not one of our client ids: reported (oms/venue.hpp), never adopted or cancelled.
+      // Not one of our client ids: reported (oms/venue.hpp), never adopted; cancelled only
+      // when the account's config says so.
       counters.foreign_orders.fetch_add(1, std::memory_order_relaxed);
       emit(oms::foreign_order(config.account, snap.instrument, snap.side, snap.order_id, snap.price,
                               snap.orig_quantity, snap.executed_quantity),
            t);
+      if (config.foreign_orders == oms::ForeignOrderPolicy::kCancel)
+        cancel_foreign(http, parser, snap);
       continue;
     }
     emit_tracked(reconciled_update(snap, config.account), t);
   }
   return complete;
+}
+
+// DELETE /api/v3/order by the venue's order id (the foreign order's client id is not ours to
+// name), retried as any cancel; the outcome goes in as a second foreign-order input.
+void BinanceSpotGateway::Impl::cancel_foreign(net::HttpClient& http, MessageParser& parser,
+                                              const OrderSnapshot& snap) {
+  const InstrumentDefined* def = symbols.by_id(snap.instrument);
+  if (def == nullptr) return;  // parse_open_orders keeps our instruments' orders only
+  QueryBuilder q;
+  q.add("symbol", def->symbol_view()).add("orderId", static_cast<std::int64_t>(snap.order_id));
+  Reply r = call_idempotent(http, parser, "DELETE", "/api/v3/order", q, true, kWeightCancel);
+  OrderUpdate u = oms::foreign_order(config.account, snap.instrument, snap.side, snap.order_id,
+                                     snap.price, snap.orig_quantity, snap.executed_quantity);
+  Nanos t = venue_now();
+  OrderSnapshot answered;
+  if (r.ok()) {
+    u.event = ev(oms::OrderEvent::kCanceled);
+    if (parser.parse_order(r.body, answered)) {
+      u.cumulative_quantity = answered.executed_quantity;
+      if (answered.update_time != 0) t = answered.update_time;
+    }
+    counters.foreign_cancels.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    u.event = ev(oms::OrderEvent::kCancelRejected);
+    u.reason = static_cast<std::uint16_t>(r.mapped.reason);
+    counters.foreign_cancels_refused.fetch_add(1, std::memory_order_relaxed);
+  }
+  emit(u, t);
 }
 
 // Open orders, every order still open on our side, balances; then kConnected. false: the

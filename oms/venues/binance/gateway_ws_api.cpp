@@ -251,7 +251,7 @@ void BinanceSpotGateway::Impl::observe_rate_limits(const WsApiAnswer& a) {
   std::optional<std::int64_t> weight, orders, weight_limit, order_limit;
   for (std::size_t i = 0; i < a.rate_limit_count; ++i) {
     const WsRateLimit& l = a.rate_limits[i];
-    if (l.type == WsRateLimit::Type::kRequestWeight && l.interval_ms == config.weight_window_ms) {
+    if (l.type == WsRateLimit::Type::kRequestWeight && l.interval_ms == gate.window_ms()) {
       weight = l.count, weight_limit = l.limit;
     } else if (l.type == WsRateLimit::Type::kOrders && l.interval_ms == 10'000) {
       orders = l.count, order_limit = l.limit;
@@ -261,7 +261,7 @@ void BinanceSpotGateway::Impl::observe_rate_limits(const WsApiAnswer& a) {
   // retryAfter is a venue time; our estimate of the venue's clock is only as good as the
   // offset measured from GET /api/v3/time, so wait a margin longer rather than go early.
   constexpr std::int64_t kRetryAfterMarginMs = 100;
-  gate.observe_counts(venue_ms(), a.status, weight, orders,
+  gate.observe_counts(venue_ms(), a.status, a.error.code, weight, orders,
                       a.retry_after_ms > 0
                           ? std::optional<std::int64_t>(a.retry_after_ms + kRetryAfterMarginMs)
                           : std::nullopt);

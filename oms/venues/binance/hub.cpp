@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "net/io_threads.hpp"
+#include "oms/venues/binance/rate_gate.hpp"
 #include "oms/venues/binance/rest_pool.hpp"
 
 namespace be::binance {
@@ -20,6 +21,9 @@ struct BinanceVenueHub::Impl {
   RestPool rest;
   mutable std::mutex mutex;
   std::map<std::uint32_t, std::unique_ptr<BinanceSpotGateway>> accounts;  // by account index
+  // The host's request weight, which Binance counts per IP: every account's requests spend
+  // it (rate_gate.hpp). Made with the first account's ceiling and window.
+  std::shared_ptr<IpWeightGate> ip_weight;
   bool stopped = false;
 };
 
@@ -55,9 +59,11 @@ Expected<oms::Venue*, std::string> BinanceVenueHub::add_account(GatewayConfig co
     return Unexpected(refusal(account, "the hub is full (" + std::to_string(s.config.max_accounts) +
                                            " accounts per hub)"));
   }
+  if (!s.ip_weight)
+    s.ip_weight = std::make_shared<IpWeightGate>(config.weight_limit, config.weight_window_ms);
   auto gateway =
       std::make_unique<BinanceSpotGateway>(std::move(config), std::move(credentials), s.responses,
-                                           s.wall, GatewayThreads{&s.io, &s.rest});
+                                           s.wall, GatewayThreads{&s.io, &s.rest, s.ip_weight});
   if (auto started = gateway->start(); !started)
     return Unexpected(refusal(account, started.error()));
   oms::Venue* venue = gateway.get();
