@@ -115,14 +115,23 @@ CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
   OperatorCommand c;
   c.kind = OperatorCommandKind::kCreateBot;
   c.account = index_of(*account);
-  c.bot = BotId{impl_->next_bot.fetch_add(1)};
-  if (index_of(c.bot) >= impl_->config.fold.oms.bots ||
-      index_of(c.bot) >= impl_->config.fold.risk.capacity.bots) {
-    r.status = CommandStatus::kUnavailable;
-    r.message = "this deployment's bot capacity (" + std::to_string(impl_->config.fold.oms.bots) +
-                ") is used up";
-    return r;
-  }
+  // Bot ids index the tables and are never reused: an id past the capacity is refused before
+  // anything is journaled (and not taken, so a refusal leaves nothing behind). 409: the
+  // deployment's state refuses it, until a restart with a larger engine.capacity.bots.
+  const std::uint32_t held =
+      std::min(impl_->config.fold.oms.bots, impl_->config.fold.risk.capacity.bots);
+  std::uint32_t id = impl_->next_bot.load();
+  do {
+    if (id >= held) {
+      impl_->capacity_refused.fetch_add(1, std::memory_order_relaxed);
+      r.status = CommandStatus::kConflict;
+      r.message = "this deployment's bot capacity (" + std::to_string(held) +
+                  " bot ids, deleted bots' included) is used up: restart with a larger "
+                  "engine.capacity.bots";
+      return r;
+    }
+  } while (!impl_->next_bot.compare_exchange_weak(id, id + 1));
+  c.bot = BotId{id};
   c.user_id = index_of(user);
   const std::string blob(config_json);
   return impl_->submit(c, &blob);
