@@ -92,6 +92,7 @@ constexpr std::array<Named<NotificationKind>, kNotificationKinds.size()> kNotifi
     {NotificationKind::kBotError, "bot_error"},
     {NotificationKind::kFeedStatus, "feed_status"},
     {NotificationKind::kBotStatus, "bot_status"},
+    {NotificationKind::kReplicaDivergence, "replica_divergence"},
 }};
 
 }  // namespace

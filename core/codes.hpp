@@ -81,10 +81,12 @@ std::string_view to_string(ConnectivityState s) noexcept;
 
 // Notification.kind (core/event.hpp), as webhook filters and the stream name them.
 std::string_view to_string(NotificationKind k) noexcept;
-inline constexpr std::array<NotificationKind, 9> kNotificationKinds{
-    NotificationKind::kTrade,        NotificationKind::kStopLoss,   NotificationKind::kTakeProfit,
-    NotificationKind::kTrailingStop, NotificationKind::kRiskReject, NotificationKind::kKillSwitch,
-    NotificationKind::kBotError,     NotificationKind::kFeedStatus, NotificationKind::kBotStatus};
+inline constexpr std::array<NotificationKind, 10> kNotificationKinds{
+    NotificationKind::kTrade,      NotificationKind::kStopLoss,
+    NotificationKind::kTakeProfit, NotificationKind::kTrailingStop,
+    NotificationKind::kRiskReject, NotificationKind::kKillSwitch,
+    NotificationKind::kBotError,   NotificationKind::kFeedStatus,
+    NotificationKind::kBotStatus,  NotificationKind::kReplicaDivergence};
 // The kind a name names (the inverse of to_string), or nothing.
 std::optional<NotificationKind> notification_kind_from(std::string_view name) noexcept;
 

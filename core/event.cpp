@@ -96,7 +96,7 @@ std::string_view to_string(BotState state) noexcept {
 }
 
 // Every command kind, in code order (a new kind without a name fails the static_assert).
-constexpr std::array<Named<OperatorCommandKind>, 21> kOperatorCommandNames{{
+constexpr std::array<Named<OperatorCommandKind>, 22> kOperatorCommandNames{{
     {OperatorCommandKind::kCreateBot, "create_bot"},
     {OperatorCommandKind::kUpdateBot, "update_bot"},
     {OperatorCommandKind::kDeleteBot, "delete_bot"},
@@ -118,6 +118,7 @@ constexpr std::array<Named<OperatorCommandKind>, 21> kOperatorCommandNames{{
     {OperatorCommandKind::kAttachKey, "attach_key"},
     {OperatorCommandKind::kDryRunSet, "dry_run_set"},
     {OperatorCommandKind::kDryRunReset, "dry_run_reset"},
+    {OperatorCommandKind::kCreateBots, "create_bots"},
 }};
 static_assert(static_cast<std::size_t>(kOperatorCommandNames.back().code) ==
               kOperatorCommandNames.size());

@@ -319,6 +319,10 @@ enum class OperatorCommandKind : std::uint8_t {
   // routes every order as the run did.
   kDryRunSet = 20,
   kDryRunReset = 21,
+  // POST /api/v1/bots/bulk: `count` bots at once, ids `bot` .. `bot` + count - 1, all of
+  // `user_id` on `account`; the kBlob before it holds their configs as one JSON array, in id
+  // order. Each item is created or refused on its own, as a kCreateBot of it would be.
+  kCreateBots = 22,
 };
 // "create_bot", "kill_switch_set", "create_user", ... (journal inspect, the audit).
 std::string_view to_string(OperatorCommandKind kind) noexcept;
@@ -333,7 +337,7 @@ struct OperatorCommand {
 
   OperatorCommandKind kind = OperatorCommandKind::kStartBot;
   CommandScope scope = CommandScope::kBotOrGlobal;
-  std::uint8_t reserved[2] = {};
+  std::uint16_t count = 0;  // kCreateBots: the bots it creates (0 in every other command)
   BotId bot = kNoBot;
   std::uint32_t user_id = 0;     // who issued it (the control API's authenticated user)
   std::uint32_t account = 0;     // for CommandScope::kAccount
@@ -522,6 +526,10 @@ enum class NotificationKind : std::uint8_t {
   kBotError = 7,    // the circuit breaker opened
   kFeedStatus = 8,  // code = ConnectivityState
   kBotStatus = 9,   // code = BotState (the new one)
+  // The shadow replica re-derived a journaled record differently (cause = that record's
+  // sequence, value1 = divergent records found so far). Raised by the live process, never
+  // journaled: the journal is what disagrees with the fold (engine/replica.hpp).
+  kReplicaDivergence = 10,
 };
 
 // Something an operator may want pushed to them (webhook, Telegram, Slack). Structured, so

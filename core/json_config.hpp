@@ -82,6 +82,29 @@ struct FieldError {
 
 std::string format_errors(const std::vector<FieldError>& errors);
 
+// Several JSON texts as one array (each item as given: pass to_json() texts when the items
+// must come back byte for byte), e.g. the configs a kCreateBots command's blob holds.
+inline std::string join_array(std::span<const std::string> items) {
+  std::string out = "[";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += item;
+  }
+  return out += ']';
+}
+
+// The first `count` items of a JSON array, each as to_json() writes it; an item the array
+// lacks (or every item, when `json` is not an array) is an empty text, which no config
+// reader accepts, so that item alone is refused.
+inline std::vector<std::string> split_array(std::string_view json, std::size_t count) {
+  std::vector<std::string> out(count);
+  const auto doc = parse(json);
+  if (!doc || doc->kind != Value::Kind::kArray) return out;
+  for (std::size_t i = 0; i < count && i < doc->items.size(); ++i)
+    out[i] = to_json(doc->items[i]);
+  return out;
+}
+
 enum class Presence : std::uint8_t { kRequired, kOptional };
 
 // Reads one JSON object. Each getter returns nullopt when the field is absent (an error if

@@ -2,6 +2,7 @@
 // OperatorCommand inputs through the ingress; the caller waits (bounded) for the outcome the
 // thread that finishes inputs notes, and for a read model that shows it.
 #include "engine/engine_impl.hpp"
+#include "strategies/plugin/plugin_bot.hpp"
 
 namespace be::engine {
 
@@ -93,17 +94,40 @@ std::optional<std::uint32_t> requested_account(std::string_view json) {
   if (!id || *id < 0 || *id >= index_of(kNoAccount)) return std::nullopt;
   return static_cast<std::uint32_t>(*id);
 }
+
+// New bots are refused while the journal's disk is below its reserve floor.
+std::optional<CommandResult> refuse_new_bots(const Engine::Impl& im) {
+  if (!im.disk_reserve_on.load(std::memory_order_acquire)) return std::nullopt;
+  CommandResult r;
+  r.status = CommandStatus::kUnavailable;
+  r.message = "the disk holding the journal is below its reserve floor (" +
+              std::to_string(im.disk_free.load()) +
+              " bytes free): new bots are refused until space is freed";
+  return r;
+}
+
+// Bot ids are never reused: a deployment holds the ids below the smallest of its tables'.
+std::uint32_t bot_capacity(const Engine::Impl& im) noexcept {
+  const FoldConfig& f = im.config.fold;
+  return std::min({f.oms.bots, f.risk.capacity.bots, f.strategy.bots});
+}
+
+// 409: the deployment's state refuses it until a restart with a larger engine.capacity.bots;
+// counted (botengine_engine_capacity_refused_total), nothing journaled, no id taken.
+CommandResult capacity_refusal(Engine::Impl& im, std::uint32_t capacity) {
+  im.capacity_refused.fetch_add(1, std::memory_order_relaxed);
+  CommandResult r;
+  r.status = CommandStatus::kConflict;
+  r.message = "this deployment's bot capacity (" + std::to_string(capacity) +
+              ") is used up (bot ids, deleted bots' included): restart with a larger "
+              "engine.capacity.bots";
+  return r;
+}
+
 }  // namespace
 
 CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
-  if (impl_->disk_reserve_on.load(std::memory_order_acquire)) {
-    CommandResult r;
-    r.status = CommandStatus::kUnavailable;
-    r.message = "the disk holding the journal is below its reserve floor (" +
-                std::to_string(impl_->disk_free.load()) +
-                " bytes free): new bots are refused until space is freed";
-    return r;
-  }
+  if (auto refused = refuse_new_bots(*impl_)) return *refused;
   // The account: the owner's (docs/ACCOUNTS.md), checked against the directory as the
   // command will find it (directory commands wait their turn meanwhile).
   std::lock_guard serial(impl_->directory_mutex);
@@ -111,30 +135,115 @@ CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
   const auto account =
       impl_->published_directory()->bot_account(user, requested_account(config_json), errors);
   if (!errors.empty()) return invalid_command(std::move(errors));
-  CommandResult r;
   OperatorCommand c;
   c.kind = OperatorCommandKind::kCreateBot;
   c.account = index_of(*account);
-  // Bot ids index the tables and are never reused: an id past the capacity is refused before
-  // anything is journaled (and not taken, so a refusal leaves nothing behind). 409: the
-  // deployment's state refuses it, until a restart with a larger engine.capacity.bots.
-  const std::uint32_t held =
-      std::min(impl_->config.fold.oms.bots, impl_->config.fold.risk.capacity.bots);
+  // Bot ids index the tables and are never reused: one past the capacity is refused before
+  // anything is journaled, and not taken, so a refusal leaves nothing behind.
+  const std::uint32_t capacity = bot_capacity(*impl_);
   std::uint32_t id = impl_->next_bot.load();
   do {
-    if (id >= held) {
-      impl_->capacity_refused.fetch_add(1, std::memory_order_relaxed);
-      r.status = CommandStatus::kConflict;
-      r.message = "this deployment's bot capacity (" + std::to_string(held) +
-                  " bot ids, deleted bots' included) is used up: restart with a larger "
-                  "engine.capacity.bots";
-      return r;
-    }
+    if (id >= capacity) return capacity_refusal(*impl_, capacity);
   } while (!impl_->next_bot.compare_exchange_weak(id, id + 1));
   c.bot = BotId{id};
   c.user_id = index_of(user);
-  const std::string blob(config_json);
+  // A plugin bot's config carries the loaded build's hash into the journal (plugin_bot.hpp).
+  const std::string blob = plugin::stamp_build(config_json);
   return impl_->submit(c, &blob);
+}
+
+BulkCreateResult Engine::create_bots(UserId user, std::span<const std::string> configs) {
+  BulkCreateResult out;
+  out.items.resize(configs.size());
+  const auto each = [&](const CommandResult& r) {
+    out.status = r.status;
+    out.message = r.message;
+    for (CommandResult& item : out.items)
+      item = r;
+    return out;
+  };
+  if (configs.size() > kMaxBulkBots) {
+    return each(invalid_command(
+        {{"bots", "at most " + std::to_string(kMaxBulkBots) + " bots per command"}}));
+  }
+  if (auto refused = refuse_new_bots(*impl_)) return each(*refused);
+  // Validated as single creates are, against the directory the command will find (directory
+  // commands and other creates wait their turn meanwhile, so the ids below stay ours).
+  std::lock_guard serial(impl_->directory_mutex);
+  const auto directory = impl_->published_directory();
+  std::optional<AccountId> account;
+  std::vector<std::size_t> valid;  // indexes into configs, in order
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    auto errors = validate_bot_config(configs[i]);
+    const auto a = directory->bot_account(user, requested_account(configs[i]), errors);
+    if (errors.empty() && account && *a != *account) {
+      errors.push_back({"account", "one bulk request creates its bots on one account (account " +
+                                       std::to_string(index_of(*account)) +
+                                       ", the first valid item's)"});
+    }
+    if (!errors.empty()) {
+      out.items[i] = invalid_command(std::move(errors));
+      continue;
+    }
+    account = account.value_or(*a);
+    valid.push_back(i);
+  }
+  // Ids from the next one on while the capacity lasts; the items past it are refused, whole.
+  const std::uint32_t capacity = bot_capacity(*impl_);
+  const std::uint32_t first = impl_->next_bot.load();
+  const std::size_t room = first >= capacity ? 0 : capacity - first;
+  const std::size_t count = std::min(valid.size(), room);
+  for (std::size_t k = count; k < valid.size(); ++k)
+    out.items[valid[k]] = capacity_refusal(*impl_, capacity);
+  if (count == 0) return out;
+  std::vector<std::string> texts;  // canonical: what each bot keeps, and the blob's items
+  for (std::size_t k = 0; k < count; ++k) {
+    auto doc = config::parse(configs[valid[k]]);
+    texts.push_back(config::to_json(*doc));  // validate_bot_config parsed it already
+  }
+  const std::string blob = config::join_array(texts);
+  if (blob.size() > BlobRef::kMaxSize) {
+    const CommandResult big = invalid_command(
+        {{"bots", "the valid configs come to " + std::to_string(blob.size()) +
+                      " bytes; one bulk command holds at most " +
+                      std::to_string(BlobRef::kMaxSize) + " (send fewer per request)"}});
+    for (std::size_t k = 0; k < count; ++k)
+      out.items[valid[k]] = big;
+    return out;
+  }
+  impl_->next_bot.fetch_add(static_cast<std::uint32_t>(count));
+  OperatorCommand c;
+  c.kind = OperatorCommandKind::kCreateBots;
+  c.bot = BotId{first};
+  c.count = static_cast<std::uint16_t>(count);
+  c.account = index_of(*account);
+  c.user_id = index_of(user);
+  CommandResult r = impl_->submit(c, &blob);
+  out.status = r.status;
+  out.message = r.message;
+  out.sequence = r.sequence;
+  r.bot = kNoBot;
+  // Applied: a read model that shows the command shows each bot the fold created (one
+  // published too late to wait for leaves the items answered as created, as validated).
+  const bool shown = impl_->published_position.load(std::memory_order_acquire) >= r.sequence;
+  const auto model = r.status == CommandStatus::kAccepted && shown ? read_model() : nullptr;
+  for (std::size_t k = 0; k < count; ++k) {
+    CommandResult& item = out.items[valid[k]];
+    item = r;
+    const BotId id{first + static_cast<std::uint32_t>(k)};
+    if (r.status == CommandStatus::kAccepted) item.bot = id;
+    if (model == nullptr) continue;
+    const auto& bots = model->bots;
+    const auto at = std::lower_bound(bots.begin(), bots.end(), id,
+                                     [](const BotView& b, BotId v) { return b.id < v; });
+    if (at == bots.end() || at->id != id) {
+      item.bot = kNoBot;
+      item.status = CommandStatus::kConflict;
+      item.message = "bot " + std::to_string(index_of(id)) +
+                     " was not created: the engine refused it as it applied the command";
+    }
+  }
+  return out;
 }
 
 namespace {
@@ -165,7 +274,8 @@ CommandResult Engine::update_bot(UserId user, bool is_admin, BotId bot,
   c.kind = OperatorCommandKind::kUpdateBot;
   c.bot = bot;
   c.user_id = index_of(user);
-  const std::string blob(config_json);
+  // A plugin bot's config carries the loaded build's hash into the journal (plugin_bot.hpp).
+  const std::string blob = plugin::stamp_build(config_json);
   return impl_->submit(c, &blob);
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -293,6 +294,19 @@ struct CommandResult {
   SequenceNumber sequence = 0;             // the journaled command's sequence
 };
 
+// POST /api/v1/bots/bulk: one journaled create_bots command for every item that passed
+// validation and fits the capacity. `items` answers each config in order: kAccepted with its
+// new bot id, kInvalid with its bad fields, kConflict when the bot capacity is used up (or the
+// fold refused it), or the command's own status (kUnavailable, kTimeout) when it was not
+// applied. `status` is the command's (kAccepted when no item reached the journal too).
+struct BulkCreateResult {
+  CommandStatus status = CommandStatus::kAccepted;
+  std::string message;
+  SequenceNumber sequence = 0;  // the create_bots command's, 0 when nothing was journaled
+  std::vector<CommandResult> items;
+};
+inline constexpr std::size_t kMaxBulkBots = 1000;  // configs per create_bots
+
 // One event for the WebSocket stream, already formatted as a JSON object text:
 // {"seq":N,"time":"<RFC 3339>","time_ns":"<ns>","type":"fill"|"order"|"signal"|"price"|
 //  "bot_status"|"risk_reject"|"stop_loss"|"take_profit"|"kill_switch"|"feed",
@@ -333,6 +347,9 @@ class ControlPlane {
   // Bots. `user` owns what it creates; admins may act on any bot (the API decides who is an
   // admin and passes the bot's owner check through `is_admin`).
   virtual CommandResult create_bot(UserId user, std::string_view config_json) = 0;
+  // Up to kMaxBulkBots configs (JSON objects) as one journaled command: all items of `user`,
+  // on one account (the first valid item's; an item naming another is invalid).
+  virtual BulkCreateResult create_bots(UserId user, std::span<const std::string> configs) = 0;
   virtual CommandResult update_bot(UserId user, bool is_admin, BotId bot,
                                    std::string_view config_json) = 0;
   virtual CommandResult bot_command(UserId user, bool is_admin, BotId bot,

@@ -19,7 +19,7 @@ CommandResult missing(std::string what) {
 }
 
 // The API route each command comes from (what the audit shows; docs/API.md).
-constexpr std::array<Named<OperatorCommandKind>, 21> kRoutes{{
+constexpr std::array<Named<OperatorCommandKind>, 22> kRoutes{{
     {OperatorCommandKind::kCreateBot, "POST /api/v1/bots"},
     {OperatorCommandKind::kUpdateBot, "PUT /api/v1/bots/{id}"},
     {OperatorCommandKind::kDeleteBot, "DELETE /api/v1/bots/{id}"},
@@ -43,6 +43,7 @@ constexpr std::array<Named<OperatorCommandKind>, 21> kRoutes{{
     {OperatorCommandKind::kAttachKey, "POST /api/v1/accounts/{id}/keys"},
     {OperatorCommandKind::kDryRunSet, "engine: start (run --dry-run)"},
     {OperatorCommandKind::kDryRunReset, "engine: start"},
+    {OperatorCommandKind::kCreateBots, "POST /api/v1/bots/bulk"},
 }};
 
 // An account's kill switch has its own route (POST /api/v1/kill-switch with "scope":"account"
@@ -68,6 +69,9 @@ std::string target_of(const OperatorCommand& c) {
     case K::kRemoveAccount:
     case K::kAttachKey:
       return "account " + std::to_string(c.account);
+    case K::kCreateBots:
+      return "bots " + std::to_string(index_of(c.bot)) + ".." +
+             std::to_string(index_of(c.bot) + c.count - 1);
     case K::kShutdown:
     case K::kDiskReserveSet:
     case K::kDiskReserveReset:

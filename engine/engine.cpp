@@ -10,6 +10,7 @@
 #include "engine/engine_impl.hpp"
 #include "journal/reader.hpp"
 #include "oms/order.hpp"
+#include "strategies/plugin/catalog.hpp"
 
 namespace be::engine {
 
@@ -42,9 +43,12 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
     // (LMDB: one environment per file per process).
     oms::DiscardResponses drop;
     im.fold.set_responses(drop);
+    (void)plugin::take_refused_build();  // a note from before this recovery is not its own
     auto recovered = recover(im, dir, engine->recovery_);
     im.fold.set_responses(im);
     if (!recovered) return Unexpected(recovered.error());
+    // A journaled plugin bot another build would run: stop before anything is written.
+    if (auto refused = plugin::take_refused_build()) return Unexpected("recovery: " + *refused);
     journal::WriterOptions wo;
     wo.durability = im.config.journal == JournalMode::kDurable ? journal::Durability::kSync
                     : im.config.journal == JournalMode::kAsync ? journal::Durability::kAsync
@@ -153,7 +157,7 @@ Expected<bool, std::string> Engine::start() {
   im.clients.resize(im.config.venues.size());
   for (std::size_t v = 0; v < im.config.venues.size(); ++v) {
     const VenueSpec& spec = im.config.venues[v];
-    if (spec.url.empty()) continue;
+    if (spec.url.empty() || spec.ingest == Ingest::kHot) continue;  // hot: polled, below
     auto producer = im.ingress.make_producer();
     if (!producer) return Unexpected(std::string("ingress: no producer for venue"));
     auto shared = std::make_shared<Ingress<InputItem>::Producer>(std::move(*producer));
@@ -189,6 +193,13 @@ Expected<bool, std::string> Engine::start() {
     }
     im.clients[v] = std::move(client);
   }
+  // Polled feeds (`"ingest": "hot"` venues, set_polled_feed) before the pipeline thread,
+  // which reads the vectors.
+  if (auto feeds = im.start_polled_feeds(); !feeds) {
+    running_.store(false);
+    stop();
+    return feeds;
+  }
   if (auto threads = im.start_threads(); !threads) {
     running_.store(false);
     stop();
@@ -196,8 +207,9 @@ Expected<bool, std::string> Engine::start() {
   }
   // The demo's bots on a new journal, started once the market is flowing (a bot started
   // before its feed connects would see its instrument in safe mode).
-  const bool any_client =
-      std::any_of(im.clients.begin(), im.clients.end(), [](const auto& c) { return c != nullptr; });
+  const bool any_client = std::any_of(im.clients.begin(), im.clients.end(),
+                                      [](const auto& c) { return c != nullptr; }) ||
+                          !im.owned_polled.empty();
   if (im.fresh && !im.config.initial_bots.empty() && any_client) {
     const Nanos deadline = monotonic_now() + 10'000'000'000;
     while (monotonic_now() < deadline && running()) {
@@ -232,7 +244,8 @@ std::string Engine::stop() {
   running_.store(false, std::memory_order_release);
   for (auto& c : im.clients)
     if (c) c->stop();  // intake stops first
-  im.stop_threads();
+  im.stop_threads();   // the pipeline thread ended the polled feeds' connections
+  im.stop_polled_feeds();
   if (im.writer) {
     const journal::Error closed = im.writer->close();
     if (im.shutdown_problem.empty() && !closed.ok()) {

@@ -57,6 +57,7 @@
 #include "engine/control.hpp"
 #include "engine/fold.hpp"
 #include "engine/live_venues.hpp"
+#include "engine/polled_feed.hpp"
 
 namespace be::engine {
 
@@ -69,10 +70,18 @@ struct InstrumentSpec {
   std::int64_t tick_size = 0, step_size = 0, min_notional = 0;  // at the scales; 0 = none
 };
 
+// Where a venue's frames are received and parsed (docs/CONFIG.md "venues"): `thread`, the
+// Beast client's I/O thread, which parses and pushes events through the ingress; `hot`, the
+// pipeline thread itself polls the socket through io_uring (engine/polled_feed.hpp), ws://
+// only.
+enum class Ingest : std::uint8_t { kThread, kHot };
+std::string_view to_string(Ingest ingest) noexcept;
+
 struct VenueSpec {
   std::string name = "binance";
   std::string url;  // market-data WebSocket (combined stream); empty: no connection
   std::vector<std::string> channels = {"trade", "bookTicker"};
+  Ingest ingest = Ingest::kThread;
 };
 
 enum class JournalMode : std::uint8_t { kOff, kAsync, kDurable, kNone };
@@ -229,6 +238,13 @@ class Engine final : public ControlPlane {
   // and offered to the ingress. False when the ingress is full (counted) or it did not parse.
   bool offer_frame(std::size_t venue, std::string_view frame, Nanos receive_time,
                    Nanos intended_time);
+  // A feed the pipeline thread polls for `venue` (engine/polled_feed.hpp): its frames are
+  // parsed with the venue's parser and folded on the pipeline thread, no ingress between. For
+  // a venue without a connection of its own (no url; false otherwise), before or after
+  // start(); the pipeline thread may still be polling a replaced (or, nullptr, detached) feed
+  // in its current round, so every feed set must stay valid until stop() returns. A venue
+  // configured `"ingest": "hot"` gets one from the engine.
+  bool set_polled_feed(std::size_t venue, PolledFeed* feed);
   // Any input event (market data, timers, venue answers) offered from the caller's thread.
   bool offer_event(const Event& event, Nanos intended_time = 0);
   void set_latency_probe(LatencyProbe* probe) noexcept { probe_.store(probe); }
@@ -279,6 +295,7 @@ class Engine final : public ControlPlane {
   // ---- ControlPlane -----------------------------------------------------------------------
   std::shared_ptr<const ReadModel> read_model() const override;
   CommandResult create_bot(UserId user, std::string_view config_json) override;
+  BulkCreateResult create_bots(UserId user, std::span<const std::string> configs) override;
   CommandResult update_bot(UserId user, bool is_admin, BotId bot,
                            std::string_view config_json) override;
   CommandResult bot_command(UserId user, bool is_admin, BotId bot,
@@ -298,7 +315,9 @@ class Engine final : public ControlPlane {
   std::string metrics_text() const override;
 
   // Notifications journaled since start (and after `delivered_through` at recovery), for the
-  // notifier: called on the publisher thread.
+  // notifier: called on the publisher thread. Sequence 0: one the engine raises without
+  // journaling it, kReplicaDivergence (its `cause` names the divergent record), once per
+  // process.
   using NotificationHandler = std::function<void(SequenceNumber, Nanos, const Notification&)>;
   void set_notification_handler(NotificationHandler handler);
   // Extra Prometheus text appended to metrics_text() (the notifier's counters, say).

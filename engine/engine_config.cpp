@@ -28,6 +28,12 @@ constexpr std::array<Named<Topology>, 2> kTopologyNames{{
 }};
 static_assert(names_every_code(kTopologyNames, 2), "a new Topology needs its name here");
 
+constexpr std::array<Named<Ingest>, 2> kIngestNames{{
+    {Ingest::kThread, "thread"},
+    {Ingest::kHot, "hot"},
+}};
+static_assert(names_every_code(kIngestNames, 2), "a new Ingest needs its name here");
+
 // A CPU number in [-1, 1023], or nothing.
 std::optional<int> cpu_number(const config::Value& item) {
   if (item.kind != config::Value::Kind::kNumber) return std::nullopt;
@@ -185,6 +191,10 @@ std::string_view to_string(Topology topology) noexcept {
   return name_of(kTopologyNames, topology, "invalid");
 }
 
+std::string_view to_string(Ingest ingest) noexcept {
+  return name_of(kIngestNames, ingest, "invalid");
+}
+
 std::optional<JournalMode> journal_mode_from(std::string_view name) noexcept {
   return code_of(kJournalModeNames, name);
 }
@@ -305,6 +315,12 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     VenueSpec v;
     if (auto name = r.string("name", Presence::kRequired)) v.name = *name;
     if (auto url = r.string("url", Presence::kOptional)) v.url = *url;
+    if (auto ingest = r.code("ingest", Presence::kOptional, kIngestNames)) v.ingest = *ingest;
+    // The io_uring path decrypts nothing yet (docs/CONNECTIVITY.md).
+    if (v.ingest == Ingest::kHot && v.url.starts_with("wss://")) {
+      errors.push_back({"venues[" + std::to_string(c.venues.size()) + "].ingest",
+                        "hot needs a ws:// url: wss:// is not supported on the io_uring path yet"});
+    }
     r.finish();
     c.venues.push_back(std::move(v));
   });
@@ -339,6 +355,18 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
       c.fold.paper.taker_fee_bps = *v;
     if (auto v = paper->integer("latency_us", Presence::kOptional, 0, 60'000'000))
       c.fold.paper.latency_ns = *v * 1000;
+    // The fill and latency models (docs/CONFIG.md "Fill model", oms/paper_venue.hpp).
+    if (auto v = paper->code("fill_model", Presence::kOptional, oms::kFillModelNames))
+      c.fold.paper.fill_model = *v;
+    if (auto v = paper->integer("feed_latency_us", Presence::kOptional, 0, 60'000'000))
+      c.fold.paper.feed_latency_ns = *v * 1000;
+    if (auto v = paper->code("latency_distribution", Presence::kOptional,
+                             oms::kLatencyDistributionNames))
+      c.fold.paper.latency_distribution = *v;
+    if (auto v = paper->integer("latency_jitter_us", Presence::kOptional, 0, 60'000'000))
+      c.fold.paper.latency_jitter_ns = *v * 1000;
+    if (auto v = paper->integer("latency_seed", Presence::kOptional, 0, INT64_MAX))
+      c.fold.paper.latency_seed = static_cast<std::uint64_t>(*v);
     if (const config::Value* balances = paper->object_value("balances")) {
       for (std::size_t i = 0; i < balances->keys.size(); ++i) {
         const config::Value& v = balances->values[i];
@@ -361,6 +389,7 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   apply_engine_cpus(c, fused_cpu, stage_cpus, errors);
   root.object_value("api");            // read by the runner (runner/cmd_run.cpp)
   root.object_value("notifications");  // read by the notifier (runner/notify)
+  root.object_value("plugins");        // loaded by the runner (runner/plugin_loader.hpp)
   root.finish();
   // Opening balances name an asset of an instrument and are exact at that asset's scale.
   {

@@ -46,6 +46,7 @@ Engine::Impl::Impl(Engine& engine, EngineConfig cfg)
     symbols.push_back(std::move(table));
   }
   offer_producers.resize(config.venues.size() + 1);
+  make_polled_sinks();
 }
 
 // The runners join their threads before the agents and rings they use go away.

@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
@@ -79,6 +80,7 @@ struct SequencerAgent {
   Engine::Impl& im;
   bool done = false;                   // drained after a stop request, or the engine halted
   std::array<InputItem, 256> batch{};  // what one round takes off the intake
+  bool feeds_closed = false;           // the polled feeds ended their connections (stopping)
   void on_start();
   int do_work();
   void on_close();
@@ -136,6 +138,37 @@ struct Engine::Impl final : oms::VenueResponses {
   std::vector<std::unique_ptr<feed::SymbolTable>> symbols;
   std::vector<std::unique_ptr<feed::BinanceParser>> parsers;
   std::vector<std::unique_ptr<net::WsClient>> clients;
+  // ---- Ingest without a hop (hot_ingest.cpp) ------------------------------------------------
+  // Per venue: the feed the pipeline thread polls (null: none; Engine::set_polled_feed may set
+  // one while running), the sink that parses and folds its frames, and the feeds the engine
+  // made for `"ingest": "hot"` venues.
+  std::vector<std::atomic<PolledFeed*>> polled =
+      std::vector<std::atomic<PolledFeed*>>(config.venues.size());
+  // A polled venue's frames through its parser, in place, each event folded at once.
+  struct PolledIngest final : PolledFeedSink {
+    PolledIngest(Impl& engine, feed::BinanceParser& venue_parser)
+        : im(engine), parser(venue_parser) {}
+    Impl& im;
+    feed::BinanceParser& parser;
+    void frame(const net::Frame& f, Nanos intended) noexcept override;
+    void status(const Event& e) noexcept override;
+    void take(const InputItem& item) noexcept;
+  };
+  std::vector<std::unique_ptr<PolledIngest>> polled_sinks;  // by venue; made at construction
+  std::vector<std::unique_ptr<PolledFeed>> owned_polled;
+  // A stage's exception inside a sink (the parser's callback is noexcept): rethrown on the
+  // pipeline thread once the poll returned, so the engine halts as from any input.
+  std::exception_ptr polled_failure;
+  void make_polled_sinks();                          // construction
+  Expected<bool, std::string> start_polled_feeds();  // start(): the hot venues' sessions
+  // The pipeline thread, once per round: every polled feed's frames, folded (fused) or handed
+  // to the stages (pipelined). Returns the messages and status events taken.
+  std::size_t poll_feeds();
+  // The pipeline thread, when stopping: each feed ends its connection (kDisconnected).
+  std::size_t close_polled_feeds();
+  void stop_polled_feeds() noexcept;  // Engine::stop, after the pipeline thread has exited
+  // One input from a polled feed: applied (fused) or handed on (pipelined).
+  void ingest_polled(const InputItem& item);
   std::atomic<std::uint64_t> ingress_full{0};  // pushes refused, from any producer thread
   std::atomic<std::uint64_t> parse_rejects_io{0};
   std::atomic<SequenceNumber> offered{0};

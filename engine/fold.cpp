@@ -96,7 +96,7 @@ void Fold::strategy_phase(const Event& raw_input, SequenceNumber ordinal, FoldBa
     // resolved is journaled as the fold applies it (kNoAccount when it no longer holds, e.g.
     // removed meanwhile: the bot then cannot trade).
     auto c = input.as<OperatorCommand>();
-    if (c.kind == OperatorCommandKind::kCreateBot) {
+    if (c.kind == OperatorCommandKind::kCreateBot || c.kind == OperatorCommandKind::kCreateBots) {
       c.account = index_of(directory_.resolve_bot_account(UserId{c.user_id}, AccountId{c.account}));
       input = Event::make(c, input.header.event_time, input.header.receive_time);
       input.header.sequence = ordinal;

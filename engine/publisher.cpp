@@ -53,6 +53,20 @@ int PublisherAgent::do_work() {
     work += static_cast<int>(im.pending_notifications.size());
     im.pending_notifications.clear();
   }
+  if (im.replica.divergence_alert.exchange(false, std::memory_order_acq_rel)) {
+    ++work;
+    Notification note;
+    note.kind = NotificationKind::kReplicaDivergence;
+    note.value1 = static_cast<std::int64_t>(im.replica.divergences.load());
+    Nanos time = 0;
+    {
+      std::lock_guard lock(im.replica.mutex);
+      note.cause = im.replica.first_divergence->sequence;
+      time = im.replica.first_divergence->journaled.header.event_time;
+    }
+    std::lock_guard lock(im.notify_mutex);
+    if (im.notify) im.notify(0, time, note);
+  }
   Event e;
   while (im.notify_ring.try_pop(e)) {
     ++work;

@@ -149,6 +149,11 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
       f.messages = cs.frames;
       f.last_message_time = cs.last_frame_time;
       if (f.state == "disconnected" && cs.connect_failures > 0) f.state = "reconnecting";
+    } else if (const PolledFeed* pf = v < polled.size() ? polled[v].load() : nullptr) {
+      const PolledFeedStats ps = pf->stats();
+      f.messages = ps.frames;
+      f.last_message_time = ps.last_frame_time;
+      if (f.state == "disconnected" && ps.connect_failures > 0) f.state = "reconnecting";
     }
     f.rejects = parse_rejects_io.load(std::memory_order_relaxed);
     if (f.state != "connected") {

@@ -72,7 +72,8 @@ void ReplicaObserver::on_divergence(const ReplayDivergence& d) {
   }
   if (first) {
     log::write(log::Level::kError, log::kEngine, im.replica.divergence_problem());
-    im.publish_requested.store(true, std::memory_order_release);  // health says it at once
+    im.publish_requested.store(true, std::memory_order_release);         // health says it at once
+    im.replica.divergence_alert.store(true, std::memory_order_release);  // and a notification
   }
 }
 

@@ -106,7 +106,9 @@ struct Replica {
   std::atomic<std::uint64_t> snapshots{0};
   mutable std::mutex mutex;
   std::optional<ReplayDivergence> first_divergence;  // under mutex
-  std::string snapshot_error;                        // under mutex
+  // The first divergence waits for the publisher thread to raise its notification.
+  std::atomic<bool> divergence_alert{false};
+  std::string snapshot_error;  // under mutex
 
   // The health problem line for the first divergence ("" without one).
   std::string divergence_problem() const;

@@ -147,6 +147,15 @@ int SequencerAgent::do_work() {
       return 0;
     }
   }
+  // The polled feeds after the queues: their frames are parsed and folded right here, one
+  // event at a time (hot_ingest.cpp); when stopping, each ends its connection instead.
+  std::size_t polled = 0;
+  if (!stopping) {
+    polled = im.poll_feeds();
+  } else if (!feeds_closed) {
+    feeds_closed = true;
+    polled = im.close_polled_feeds();
+  }
   const Nanos now = wall_now();
   if (now >= im.next_tick) {
     const InputItem tick{im.clock_tick(now), 0};
@@ -160,8 +169,8 @@ int SequencerAgent::do_work() {
   }
   if (!staged) im.release_durable();  // pipelined: the orders stage does
   im.loops.fetch_add(1, std::memory_order_release);
-  if (stopping && n == 0) done = true;
-  return static_cast<int>(n);
+  if (stopping && n + polled == 0) done = true;
+  return static_cast<int>(n + polled);
 }
 
 // After a drained stop: the shutdown input (the replica then publishes and snapshots the

@@ -142,6 +142,11 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
       if (paper_) paper_->on_market(input, t);
       break;
     }
+    case EventType::kBookDelta:
+      // Book levels place resting orders in their queue (the paper venue's queue model
+      // only: the optimistic model never saw them, so its replays stay as recorded).
+      if (paper_ && paper_->fill_model() == FillModel::kQueue) paper_->on_market(input, t);
+      break;
     case EventType::kTimer: {
       const auto timer = input.as<Timer>();
       if (timer.owner == kNoBot && timer.timer_id == kReconcileTimer) {
@@ -194,6 +199,9 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
       const auto c = input.as<OperatorCommand>();
       if (c.kind == OperatorCommandKind::kCreateBot) {
         orders_.assign_bot(c.bot, AccountId{c.account});
+      } else if (c.kind == OperatorCommandKind::kCreateBots) {
+        for (std::uint32_t i = 0; i < c.count; ++i)
+          orders_.assign_bot(BotId{index_of(c.bot) + i}, AccountId{c.account});
       } else if (c.kind == OperatorCommandKind::kKillSwitchSet) {
         kill_switch_sweep(c, t, actions);
       } else if (c.kind == OperatorCommandKind::kDryRunSet ||

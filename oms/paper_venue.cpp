@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <utility>
 
 #include "core/fixed_point.hpp"
+#include "core/seeded_rng.hpp"
 
 namespace be::oms {
 
@@ -23,7 +25,9 @@ PaperVenue::PaperVenue(const PaperConfig& config, VenueResponses& sink)
       asset_known_(config.assets, 0),
       ledger_(config.accounts, config.assets),
       table_(at_least_one(config.max_orders)),
-      pending_(at_least_one(config.max_pending == 0 ? config.max_orders : config.max_pending)) {
+      pending_(at_least_one(config.max_pending == 0 ? config.max_orders : config.max_pending)),
+      taken_(config.accounts, 0) {
+  touched_.reserve(config.accounts);
   for (const PaperStartingBalance& b : config.starting_balances) {
     if (!ledger_.valid(b.account, b.asset)) continue;
     ledger_.at(b.account, b.asset).free += b.amount;
@@ -81,13 +85,48 @@ void PaperVenue::enqueue(const Work& w, Nanos now) noexcept {
     }
     return;  // a dropped query or balance request is asked again by reconciliation
   }
-  pending_[(pending_head_ + pending_count_) % n] = w;
+  // Insert in due order. With one constant latency due times only grow, so this appends; a
+  // drawn latency may place a request before later-due ones, but never before an earlier
+  // request of its own bot (it then arrives with it).
+  std::uint32_t at = pending_count_;
+  Work placed = w;
+  while (at > 0) {
+    const Work& before = pending_[(pending_head_ + at - 1) % n];
+    if (before.due <= placed.due) break;
+    if (before.order.bot == placed.order.bot) {
+      placed.due = before.due;
+      break;
+    }
+    pending_[(pending_head_ + at) % n] = before;
+    --at;
+  }
+  pending_[(pending_head_ + at) % n] = placed;
   ++pending_count_;
   release_due(now);
 }
 
+Nanos PaperVenue::arrival(const OrderNew& key, Nanos now) const noexcept {
+  Nanos delay = config_.feed_latency_ns + config_.latency_ns;
+  if (config_.latency_distribution == LatencyDistribution::kConstant ||
+      config_.latency_jitter_ns <= 0) {
+    return now + delay;
+  }
+  // A draw keyed by (seed, bot, order, request time): the same request always draws the same.
+  const std::uint64_t key_word = config_.latency_seed ^ (std::uint64_t{index_of(key.bot)} << 40) ^
+                                 (key.client_sequence * SeededRng::kGamma) ^
+                                 static_cast<std::uint64_t>(now);
+  const double u = static_cast<double>(splitmix64_mix(key_word) >> 11) * 0x1.0p-53;  // [0, 1)
+  const auto jitter = static_cast<double>(config_.latency_jitter_ns);
+  const double draw = config_.latency_distribution == LatencyDistribution::kUniform
+                          ? u * jitter
+                          : -std::log1p(-u) * jitter;  // exponential, mean = jitter
+  // Bounded at 1000 means so a tail draw cannot park a request for ever.
+  delay += static_cast<Nanos>(std::min(draw, jitter * 1000));
+  return now + delay;
+}
+
 void PaperVenue::submit(const OrderNew& order, Nanos now) noexcept {
-  enqueue(Work{WorkKind::kNew, now + config_.latency_ns, order}, now);
+  enqueue(Work{WorkKind::kNew, arrival(order, now), order}, now);
 }
 
 void PaperVenue::cancel(const OrderCancel& c, Nanos now) noexcept {
@@ -96,7 +135,7 @@ void PaperVenue::cancel(const OrderCancel& c, Nanos now) noexcept {
   key.instrument = c.instrument;
   key.client_sequence = c.client_sequence;
   key.account = c.account;
-  enqueue(Work{WorkKind::kCancel, now + config_.latency_ns, key}, now);
+  enqueue(Work{WorkKind::kCancel, arrival(key, now), key}, now);
 }
 
 void PaperVenue::query_order(BotId bot, InstrumentId instrument, SequenceNumber client_sequence,
@@ -105,13 +144,13 @@ void PaperVenue::query_order(BotId bot, InstrumentId instrument, SequenceNumber 
   key.bot = bot;
   key.instrument = instrument;
   key.client_sequence = client_sequence;
-  enqueue(Work{WorkKind::kQuery, now + config_.latency_ns, key}, now);
+  enqueue(Work{WorkKind::kQuery, arrival(key, now), key}, now);
 }
 
 void PaperVenue::request_balances(AccountId account, Nanos now) noexcept {
   OrderNew key;
   key.account = account;
-  enqueue(Work{WorkKind::kBalances, now + config_.latency_ns, key}, now);
+  enqueue(Work{WorkKind::kBalances, arrival(key, now), key}, now);
 }
 
 void PaperVenue::release_due(Nanos now) noexcept {
@@ -276,6 +315,7 @@ void PaperVenue::arrive_new(const OrderNew& o, Nanos t) noexcept {
     finish(s, Status::kExpired);
     return answer(s, OrderEvent::kExpired, t, PaperReason::kNone);
   }
+  if (config_.fill_model == FillModel::kQueue) place_in_queue(p);
   rest(s);
 }
 
@@ -349,6 +389,54 @@ void PaperVenue::on_market(const Event& input, Nanos now) noexcept {
     Market& m = markets_[index_of(q.instrument)];
     m.bid = q.bid_price > 0 ? q.bid_price : 0;
     m.ask = q.ask_price > 0 ? q.ask_price : 0;
+    m.bid_size = m.bid != 0 ? std::max<std::int64_t>(q.bid_quantity, 0) : 0;
+    m.ask_size = m.ask != 0 ? std::max<std::int64_t>(q.ask_quantity, 0) : 0;
+    if (config_.fill_model == FillModel::kQueue) {
+      if (m.bid != 0) on_level(q.instrument, Side::kBuy, m.bid, m.bid_size);
+      if (m.ask != 0) on_level(q.instrument, Side::kSell, m.ask, m.ask_size);
+    }
+  } else if (input.is<BookDelta>() && config_.fill_model == FillModel::kQueue) {
+    const BookDelta d = input.as<BookDelta>();
+    on_level(d.instrument, d.side, d.price, std::max<std::int64_t>(d.quantity, 0));
+  }
+}
+
+// The queue model's view of a level: the first size seen places an order whose level was
+// unknown; later sizes can only shorten the queue (risk-averse: a level that shrank lost
+// quantity ahead of us at most; one that grew added it behind us).
+void PaperVenue::on_level(InstrumentId instrument, Side side, std::int64_t price,
+                          std::int64_t size) noexcept {
+  if (index_of(instrument) >= markets_.size()) return;
+  const Market& m = markets_[index_of(instrument)];
+  // Only levels where an order of ours could rest: at or below the best buy, at or above
+  // the best sell.
+  if (side == Side::kBuy ? (m.best_buy == 0 || price > m.best_buy)
+                         : (m.best_sell == 0 || price < m.best_sell)) {
+    return;
+  }
+  for (std::uint32_t s = m.head; s != kNil; s = table_[s].next) {
+    PaperOrder& o = table_[s];
+    if (o.side != side || o.price != price) continue;
+    o.queue_ahead = o.queue_known ? std::min(o.queue_ahead, size) : size;
+    o.queue_known = 1;
+  }
+}
+
+// Where a resting order joins its level's queue (FillModel::kQueue): behind the size the
+// touch shows at its price; first at a price better than the touch (an empty level); unknown
+// deeper in the book until a book delta names the level.
+void PaperVenue::place_in_queue(PaperOrder& o) const noexcept {
+  const Market& m = markets_[index_of(o.instrument)];
+  const bool buy = o.side == Side::kBuy;
+  const std::int64_t touch = buy ? m.bid : m.ask;
+  o.queue_ahead = 0;
+  o.queue_known = 0;
+  if (touch == 0) return;
+  if (o.price == touch) {
+    o.queue_ahead = buy ? m.bid_size : m.ask_size;
+    o.queue_known = 1;
+  } else if (buy ? o.price > touch : o.price < touch) {
+    o.queue_known = 1;
   }
 }
 
@@ -359,21 +447,37 @@ void PaperVenue::on_trade(const Trade& trade, Nanos t) noexcept {
   const bool reaches_buys = m.best_buy != 0 && trade.price <= m.best_buy;
   const bool reaches_sells = m.best_sell != 0 && trade.price >= m.best_sell;
   if (!reaches_buys && !reaches_sells) return;
-  std::int64_t at_price_left = trade.quantity > 0 ? trade.quantity : 0;
+  const std::int64_t traded = trade.quantity > 0 ? trade.quantity : 0;
+  const bool queue = config_.fill_model == FillModel::kQueue;
+  // What our orders took at the trade's price, in arrival order: one tally, or one per
+  // account when accounts are isolated.
+  std::int64_t taken_by_all = 0;
   for (std::uint32_t s = m.head; s != kNil;) {
     const std::uint32_t next = table_[s].next;  // fill() may unlink s
-    const PaperOrder& o = table_[s];
+    PaperOrder& o = table_[s];
     const bool buy = o.side == Side::kBuy;
     const bool through = buy ? trade.price < o.price : trade.price > o.price;
     if (through) {
       fill(s, o.price, o.quantity - o.filled, true, t);
-    } else if (trade.price == o.price && at_price_left > 0) {
-      const std::int64_t q = std::min(at_price_left, o.quantity - o.filled);
-      at_price_left -= q;
-      fill(s, o.price, q, true, t);
+    } else if (trade.price == o.price) {
+      const std::uint32_t account = index_of(o.account);
+      std::int64_t& taken = config_.isolate_accounts ? taken_[account] : taken_by_all;
+      // The optimistic model's queue ahead is always empty; the queue model's, once known.
+      const std::int64_t ahead = queue ? (o.queue_known ? o.queue_ahead : traded) : 0;
+      const std::int64_t beyond = std::max<std::int64_t>(0, traded - ahead - taken);
+      if (queue && o.queue_known) o.queue_ahead = std::max<std::int64_t>(0, o.queue_ahead - traded);
+      const std::int64_t q = std::min(beyond, o.quantity - o.filled);
+      if (q > 0) {
+        if (config_.isolate_accounts && taken == 0) touched_.push_back(account);
+        taken += q;
+        fill(s, o.price, q, true, t);
+      }
     }
     s = next;
   }
+  for (const std::uint32_t account : touched_)
+    taken_[account] = 0;
+  touched_.clear();
 }
 
 void PaperVenue::rest(std::uint32_t s) noexcept {

@@ -35,6 +35,7 @@
 #include "core/counters.hpp"
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "core/names.hpp"
 #include "core/state_io.hpp"
 #include "oms/ledger.hpp"
 #include "oms/order_manager.hpp"
@@ -65,11 +66,52 @@ struct PaperStartingBalance {
   std::int64_t amount = 0;
 };
 
+// How resting limit orders fill (docs/OMS.md "Fill models"; the name is the config's).
+enum class FillModel : std::uint8_t {
+  // "optimistic": a trade at the order's price fills it at once, up to the traded size.
+  kOptimistic = 0,
+  // "queue": first the quantity queued ahead of the order at its price must trade
+  // (hftbacktest's risk-averse queue model): the queue ahead is the level's size when the
+  // order rests (from the latest quote at the touch or book delta at the price; 0 at a price
+  // better than the touch); trades at the price shorten it, book deltas can only shorten it
+  // (min), and what trades beyond it fills the order, partially if need be. A level whose
+  // size the venue has not seen fills only through trades beyond the price.
+  kQueue = 1,
+};
+// How long a request takes to reach the venue: the feed's latency (the bot saw the market
+// late) plus the order entry latency, plus a draw from the distribution keyed by the bot,
+// the order and latency_seed (core/seeded_rng.hpp's splitmix64), so one bot's draws never
+// depend on another's. A request never overtakes an earlier one of the same bot.
+enum class LatencyDistribution : std::uint8_t {
+  kConstant = 0,     // no draw
+  kUniform = 1,      // uniform in [0, latency_jitter_ns]
+  kExponential = 2,  // exponential with mean latency_jitter_ns
+};
+
+inline constexpr std::array<Named<FillModel>, 2> kFillModelNames{{
+    {FillModel::kOptimistic, "optimistic"},
+    {FillModel::kQueue, "queue"},
+}};
+inline constexpr std::array<Named<LatencyDistribution>, 3> kLatencyDistributionNames{{
+    {LatencyDistribution::kConstant, "constant"},
+    {LatencyDistribution::kUniform, "uniform"},
+    {LatencyDistribution::kExponential, "exponential"},
+}};
+
 struct PaperConfig {
   std::int64_t slippage_bps = 0;
   std::int64_t maker_fee_bps = 0;  // negative: a rebate
   std::int64_t taker_fee_bps = 0;
-  Nanos latency_ns = 0;
+  Nanos latency_ns = 0;  // order entry latency
+  Nanos feed_latency_ns = 0;
+  Nanos latency_jitter_ns = 0;
+  LatencyDistribution latency_distribution = LatencyDistribution::kConstant;
+  std::uint64_t latency_seed = 0;
+  FillModel fill_model = FillModel::kOptimistic;
+  // A trade's quantity at a price is shared in arrival order by the resting orders of one
+  // account only; each account sees the whole trade (a sweep: no configuration takes
+  // another's fills).
+  bool isolate_accounts = false;
   std::uint32_t max_orders = 1024;  // live plus remembered terminal orders
   std::uint32_t max_pending = 0;    // requests in flight; 0 means max_orders
   std::uint32_t instruments = 16;
@@ -99,7 +141,8 @@ static_assert(state_io::PlainField<PaperStats>);
 class PaperVenue final : public Venue {
  public:
   static constexpr std::uint32_t kSnapshotMagic = 0x50505631;  // "PPV1"
-  static constexpr std::uint8_t kSnapshotVersion = 1;
+  // v2: queue positions (PaperOrder::queue_ahead, queue_known) and the touch's sizes.
+  static constexpr std::uint8_t kSnapshotVersion = 2;
 
   PaperVenue(const PaperConfig& config, VenueResponses& sink);
 
@@ -123,6 +166,7 @@ class PaperVenue final : public Venue {
   std::uint32_t resting_orders() const noexcept { return resting_; }
   std::uint32_t pending_requests() const noexcept { return pending_count_; }
   const PaperStats& stats() const noexcept { return stats_; }
+  FillModel fill_model() const noexcept { return config_.fill_model; }
 
   std::uint64_t state_hash() const noexcept;
   std::vector<std::byte> snapshot() const;
@@ -149,6 +193,9 @@ class PaperVenue final : public Venue {
     OrderMoney money;
     std::uint32_t prev = kNil;  // resting list of the instrument, arrival order
     std::uint32_t next = kNil;
+    // FillModel::kQueue: the market's quantity ahead of the order at its price.
+    std::int64_t queue_ahead = 0;
+    std::uint8_t queue_known = 0;
     template <class V>
     void fields(V& v) {
       v(instrument);
@@ -165,6 +212,8 @@ class PaperVenue final : public Venue {
       money.fields(v);
       v(prev);
       v(next);
+      v(queue_ahead);
+      v(queue_known);
     }
   };
   struct Market {
@@ -174,6 +223,8 @@ class PaperVenue final : public Venue {
     std::int64_t unit = 1;
     std::int64_t bid = 0;  // 0: none
     std::int64_t ask = 0;
+    std::int64_t bid_size = 0;  // the quote's sizes at bid and ask
+    std::int64_t ask_size = 0;
     std::int64_t last = 0;
     std::uint32_t head = kNil;
     std::uint32_t tail = kNil;
@@ -188,6 +239,8 @@ class PaperVenue final : public Venue {
       v(unit);
       v(bid);
       v(ask);
+      v(bid_size);
+      v(ask_size);
       v(last);
       v(head);
       v(tail);
@@ -238,6 +291,10 @@ class PaperVenue final : public Venue {
   void arrive_query(const OrderNew& o, Nanos t) noexcept;
   void arrive_balances(AccountId account, Nanos t) noexcept;
   void on_trade(const Trade& trade, Nanos t) noexcept;
+  // FillModel::kQueue: a level's size seen at `price` on `side` (a book delta or the touch).
+  void on_level(InstrumentId instrument, Side side, std::int64_t price, std::int64_t size) noexcept;
+  void place_in_queue(PaperOrder& o) const noexcept;
+  Nanos arrival(const OrderNew& key, Nanos now) const noexcept;
   void fill(std::uint32_t slot, std::int64_t price, std::int64_t quantity, bool maker,
             Nanos t) noexcept;
   void finish(std::uint32_t slot, Status status) noexcept;
@@ -259,12 +316,16 @@ class PaperVenue final : public Venue {
   std::vector<std::uint8_t> asset_known_;  // assets seen in definitions or starting balances
   Ledger ledger_;
   OrderTable<PaperOrder> table_;
-  std::vector<Work> pending_;  // FIFO ring; all share one latency, so due times are ordered
+  std::vector<Work> pending_;  // ring in due order (enqueue inserts by due time)
   std::uint32_t pending_head_ = 0;
   std::uint32_t pending_count_ = 0;
   std::uint32_t resting_ = 0;
   std::uint64_t next_venue_order_id_ = 1;
   std::uint64_t next_trade_id_ = 1;
+  // Scratch of one trade's matching (not state): quantity each account's orders took at the
+  // trade's price (isolate_accounts), and the accounts touched.
+  std::vector<std::int64_t> taken_;
+  std::vector<std::uint32_t> touched_;
 };
 
 }  // namespace be::oms

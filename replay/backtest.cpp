@@ -14,10 +14,29 @@ namespace be::replay {
 namespace {
 
 engine::FoldConfig backtest_fold(const engine::EngineConfig& config,
-                                 std::span<const oms::PaperStartingBalance> balances) {
+                                 std::span<const oms::PaperStartingBalance> balances,
+                                 bool account_per_bot) {
   engine::FoldConfig fc = engine::fold_config(config, balances);
   fc.hold_sends = false;
+  fc.paper.isolate_accounts = account_per_bot;
   return fc;
+}
+
+// The deployment's paper balances (account 0's), and with one account per bot the same for
+// each bot's account.
+std::vector<oms::PaperStartingBalance> backtest_balances(const engine::EngineConfig& config,
+                                                         const engine::InstrumentTable& table,
+                                                         std::size_t bots, bool account_per_bot) {
+  const auto first = engine::paper_balances(config, table);
+  if (!account_per_bot) return first;
+  std::vector<oms::PaperStartingBalance> out;
+  for (std::size_t a = 0; a < std::max<std::size_t>(bots, 1); ++a) {
+    for (oms::PaperStartingBalance b : first) {
+      b.account = AccountId{static_cast<std::uint32_t>(a)};
+      out.push_back(b);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -100,13 +119,17 @@ void Backtest::Answers::respond(const BalanceUpdate& b, Nanos t, Nanos r) noexce
 
 Backtest::Backtest(const engine::EngineConfig& config, std::vector<std::string> bots,
                    bool reporting)
+    : Backtest(config, std::move(bots), BacktestOptions{reporting, false, {}}) {}
+
+Backtest::Backtest(const engine::EngineConfig& config, std::vector<std::string> bots,
+                   BacktestOptions options)
     : instruments_(config.instruments),
-      balances_(engine::paper_balances(config, instruments_)),
+      balances_(backtest_balances(config, instruments_, bots.size(), options.account_per_bot)),
       bots_(std::move(bots)),
-      fold_(backtest_fold(config, balances_), answers_),
+      fold_(backtest_fold(config, balances_, options.account_per_bot), answers_),
       report_(instruments_),
-      reporting_(reporting) {
-  if (reporting_) register_bots();
+      options_(std::move(options)) {
+  if (options_.reporting) register_bots();
 }
 
 bool Backtest::is_market(const Event& e) noexcept {
@@ -127,7 +150,8 @@ bool Backtest::is_market(const Event& e) noexcept {
 
 void Backtest::apply(const Event& input) {
   const auto records = fold_.apply(input, ++ordinal_);
-  if (reporting_) report_.on_records(records, fold_);
+  if (options_.reporting) report_.on_records(records, fold_);
+  if (options_.on_records) options_.on_records(records, fold_);
 }
 
 void Backtest::drain_answers() {
@@ -193,6 +217,7 @@ void Backtest::create_bots(Nanos t) {
     OperatorCommand c;
     c.kind = OperatorCommandKind::kCreateBot;
     c.bot = BotId{id};
+    c.account = options_.account_per_bot ? id : 0;
     c.blob_id = ref.blob_id;
     apply(Event::make(c, t, t));
     c.kind = OperatorCommandKind::kStartBot;
@@ -212,19 +237,24 @@ void Backtest::market(const Event& input) {
   }
 }
 
-Expected<engine::ReplayCounts, std::string> feed_journal(journal::Reader& reader,
-                                                         Backtest& backtest) {
+Expected<engine::ReplayCounts, std::string> for_each_market_input(
+    journal::Reader& reader, const std::function<void(const Event&)>& sink) {
   struct Market final : engine::ReplayObserver {
-    Backtest& backtest;
-    explicit Market(Backtest& b) : backtest(b) {}
+    const std::function<void(const Event&)>& sink;
+    explicit Market(const std::function<void(const Event&)>& s) : sink(s) {}
     void on_record(const Event& e) override {
-      if (Backtest::is_market(e)) backtest.market(e);
+      if (Backtest::is_market(e)) sink(e);
     }
-  } market(backtest);
+  } market(sink);
   engine::JournalReplayer replayer(reader, nullptr, {}, &market);
   auto replayed = replayer.run();
   if (!replayed) return Unexpected(replayed.error());
   return replayed->counts;
+}
+
+Expected<engine::ReplayCounts, std::string> feed_journal(journal::Reader& reader,
+                                                         Backtest& backtest) {
+  return for_each_market_input(reader, [&backtest](const Event& e) { backtest.market(e); });
 }
 
 std::optional<std::string> Backtest::write_report(const std::string& prefix) const {

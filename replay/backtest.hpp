@@ -23,7 +23,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,11 +66,25 @@ std::vector<BotWithoutMarket> bots_without_market(const engine::EngineConfig& co
 std::string describe(const BotWithoutMarket& bot, const engine::EngineConfig& config,
                      std::string_view what);
 
+struct BacktestOptions {
+  // Build the report (a backtest, even of an empty bot list); false: the market only moves
+  // the fold (a plain capture replay, or a sweep that keeps its own figures).
+  bool reporting = false;
+  // Bot i trades on paper account i, opened with the deployment's paper balances, and the
+  // paper venue shares no traded quantity between accounts (PaperConfig::isolate_accounts):
+  // what a sweep needs so that no configuration's money, limits or fills touch another's.
+  // false: every bot on account 0, as `replay --bots`.
+  bool account_per_bot = false;
+  // Called with every input's records (Fold::apply's), after the report has seen them.
+  std::function<void(std::span<const Event>, const engine::Fold&)> on_records;
+};
+
 class Backtest {
  public:
-  // `reporting`: build the report (a backtest, even of an empty bot list); false: the market
-  // only moves the fold (a plain capture replay).
+  // `reporting`: see BacktestOptions.
   Backtest(const engine::EngineConfig& config, std::vector<std::string> bots, bool reporting);
+  Backtest(const engine::EngineConfig& config, std::vector<std::string> bots,
+           BacktestOptions options);
   Backtest(const Backtest&) = delete;
   Backtest& operator=(const Backtest&) = delete;
 
@@ -80,7 +96,7 @@ class Backtest {
   void market(const Event& input);
 
   std::uint64_t inputs() const noexcept { return ordinal_; }
-  bool reporting() const noexcept { return reporting_; }
+  bool reporting() const noexcept { return options_.reporting; }
   const engine::Fold& fold() const noexcept { return fold_; }
   const engine::InstrumentTable& instruments() const noexcept { return instruments_; }
 
@@ -111,9 +127,15 @@ class Backtest {
   engine::Fold fold_;
   engine::ReportBuilder report_;
   SequenceNumber ordinal_ = 0;
-  bool reporting_ = false;
+  BacktestOptions options_;
   bool bots_created_ = false;
 };
+
+// The journal's market inputs (Backtest::is_market), in order, to `sink`, through the one
+// journal replay loop (engine/journal_replayer.hpp, without a fold of its own). Errors: the
+// reader's, or a record this build cannot decode.
+Expected<engine::ReplayCounts, std::string> for_each_market_input(
+    journal::Reader& reader, const std::function<void(const Event&)>& sink);
 
 // A backtest over a recorded run: the journal's market inputs (Backtest::is_market), in
 // order, to `backtest`, through the one journal replay loop (engine/journal_replayer.hpp,

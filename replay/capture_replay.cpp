@@ -62,6 +62,13 @@ bool CaptureFile::next(CaptureItem& out) noexcept {
       out.record.payload = frame.text();
       out.disconnect = true;
       break;
+    case capture::FrameKind::kRest: {
+      const capture::RestFrame rest = capture::split_rest_frame(frame.text());
+      out.record.kind = feed::CaptureLineKind::kHttp;
+      out.record.url = rest.url;
+      out.record.payload = rest.body;
+      break;
+    }
   }
   return true;
 }
@@ -151,15 +158,21 @@ Expected<engine::EngineConfig, std::string> derive_config(CaptureFile& file, fee
                       std::string(feed::to_string(venue)));
   }
 
-  const std::string vname(feed::to_string(venue));
+  std::vector<std::string_view> symbols;
+  for (InstrumentId id : order)
+    symbols.push_back(dispatcher.symbols(venue).name(id));
+  return derived_deployment(feed::to_string(venue), symbols, capacity);
+}
+
+Expected<engine::EngineConfig, std::string> derived_deployment(
+    std::string_view venue, const std::vector<std::string_view>& symbols, std::size_t capacity) {
   std::string json = "{\"venues\":[{\"name\":";
-  config::append_json_string(json, vname);
+  config::append_json_string(json, venue);
   json += "}],\"instruments\":[";
   std::vector<std::string_view> quotes;
   std::size_t defined = 0;
-  for (InstrumentId id : order) {
+  for (const std::string_view symbol : symbols) {
     if (defined == capacity) break;
-    const std::string_view symbol = dispatcher.symbols(venue).name(id);
     const auto [base, quote] = split_symbol(symbol);
     if (symbol.size() >= InstrumentDefined::kSymbolCapacity ||
         base.size() >= InstrumentDefined::kAssetCapacity ||
@@ -168,7 +181,7 @@ Expected<engine::EngineConfig, std::string> derive_config(CaptureFile& file, fee
     }
     if (defined++ != 0) json += ',';
     json += "{\"venue\":";
-    config::append_json_string(json, vname);
+    config::append_json_string(json, venue);
     json += ",\"symbol\":";
     config::append_json_string(json, symbol);
     json += ",\"base\":";

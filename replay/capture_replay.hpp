@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.hpp"
@@ -86,6 +87,10 @@ class CaptureFile {
 // every quote asset, and every other setting at parse_engine_config's defaults.
 // Errors: the capture names no symbol.
 Expected<engine::EngineConfig, std::string> derive_config(CaptureFile& file, feed::Venue venue);
+// The deployment derive_config writes, for `symbols` on `venue` (a candle file's one symbol
+// too): at most `capacity` instruments; a symbol too long to define is left out.
+Expected<engine::EngineConfig, std::string> derived_deployment(
+    std::string_view venue, const std::vector<std::string_view>& symbols, std::size_t capacity);
 
 struct CaptureReplayStats {
   std::uint64_t records = 0;      // capture records read (every kind)

@@ -9,15 +9,11 @@
 #include "core/fixed_point.hpp"
 #include "core/markup.hpp"
 #include "replay/report.hpp"
+#include "replay/report_html.hpp"
 
 namespace be::engine {
 
-namespace {
-
-constexpr std::size_t kMaxChartPoints = 1'000;  // per series; more is thinned evenly
-constexpr std::size_t kHtmlFillRows = 500;
-constexpr const char* kColours[] = {"#1f6feb", "#d1242f", "#1a7f37", "#9a6700",
-                                    "#8250df", "#bf3989", "#0a7ea4", "#57606a"};
+namespace html {
 
 std::string fixed(double v, int decimals) {
   char b[48];
@@ -34,6 +30,31 @@ double nice_step(double span) {
   }
   return 10 * power;
 }
+
+std::string page_head(std::string_view title) {
+  return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width\"><title>" +
+         escape_markup(title) +
+         "</title><style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
+         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #d0d7de;"
+         "padding:3px 6px;text-align:right}th{background:#f6f8fa}td:first-child,th:first-child"
+         "{text-align:left}.scroll{overflow:auto;max-width:100%;max-height:30em}"
+         "svg.chart{width:100%;height:auto;max-width:900px}pre{background:#f6f8fa;padding:1em;"
+         "white-space:pre-wrap;overflow-wrap:anywhere;max-height:30em;overflow:auto}</style>"
+         "</head><body>";
+}
+
+}  // namespace html
+
+namespace {
+
+constexpr std::size_t kMaxChartPoints = 1'000;  // per series; more is thinned evenly
+constexpr std::size_t kHtmlFillRows = 500;
+constexpr const char* kColours[] = {"#1f6feb", "#d1242f", "#1a7f37", "#9a6700",
+                                    "#8250df", "#bf3989", "#0a7ea4", "#57606a"};
+
+using html::fixed;
+using html::nice_step;
 
 // A UTC time label precise enough for the chart's span.
 std::string time_label(Nanos t, Nanos span) {
@@ -150,15 +171,7 @@ std::string ReportBuilder::html(const Fold& fold) const {
   const std::string report = json(fold);
   const double unit = std::pow(10.0, scale());
   std::string h =
-      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width\"><title>botengine backtest "
-      "report</title><style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
-      "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #d0d7de;"
-      "padding:3px 6px;text-align:right}th{background:#f6f8fa}td:first-child,th:first-child"
-      "{text-align:left}.scroll{overflow:auto;max-width:100%;max-height:30em}"
-      "svg.chart{width:100%;height:auto;max-width:900px}pre{background:#f6f8fa;padding:1em;"
-      "white-space:pre-wrap;overflow-wrap:anywhere;max-height:30em;overflow:auto}</style>"
-      "</head><body><h1>Backtest report</h1><p>" +
+      html::page_head("botengine backtest report") + "<h1>Backtest report</h1><p>" +
       escape_markup(rfc3339_ns(first_time_)) + " to " + escape_markup(rfc3339_ns(last_time_)) +
       " (event time, UTC). Money in the quote currency; returns over a capital of " +
       fixed(capital_, 2) +

@@ -256,40 +256,55 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
 void RiskStage::on_command(const OperatorCommand& command, Nanos t, Outbox& out) {
   using K = OperatorCommandKind;
   engine_.advance_time(t);
+  // A bot's limits from its config, on `account`: a create, an update, each item of a bulk
+  // create alike.
+  auto configure = [&](const std::string& json, BotId bot, AccountId account) {
+    auto doc = config::parse(json);
+    if (!doc) {
+      ++stats_["bad_configs"];
+      return;
+    }
+    // The bot's instrument gives the scales risk amounts are read at.
+    const config::Value* symbol = doc->find("symbol");
+    const InstrumentRef* ref = nullptr;
+    for (const InstrumentRef& in : instruments_) {
+      if (symbol != nullptr && !in.symbol.empty() && in.symbol == symbol->text) {
+        ref = &in;
+        break;
+      }
+    }
+    BotConfig bot_config{};
+    if (const config::Value* rm = doc->find("risk_management"); rm != nullptr && ref != nullptr) {
+      const std::string wrapped = "{\"risk_management\":" + config::to_json(*rm) + "}";
+      auto parsed = parse_bot_risk_config(wrapped, ref->price_scale, ref->qty_scale);
+      if (parsed) {
+        bot_config = *parsed;
+      } else {
+        ++stats_["bad_configs"];
+      }
+    }
+    if (!engine_.configure_bot(bot, account, bot_config)) ++stats_["bad_configs"];
+  };
   switch (command.kind) {
     case K::kCreateBot:
     case K::kUpdateBot: {
       const std::optional<std::string> json = take_blob(blobs_, command.blob_id);
       if (!json) return;
-      auto doc = config::parse(*json);
-      if (!doc) {
-        ++stats_["bad_configs"];
-        return;
-      }
-      // The bot's instrument gives the scales risk amounts are read at.
-      const config::Value* symbol = doc->find("symbol");
-      const InstrumentRef* ref = nullptr;
-      for (const InstrumentRef& in : instruments_) {
-        if (symbol != nullptr && !in.symbol.empty() && in.symbol == symbol->text) {
-          ref = &in;
-          break;
-        }
-      }
-      BotConfig bot_config{};
-      if (const config::Value* rm = doc->find("risk_management"); rm != nullptr && ref != nullptr) {
-        const std::string wrapped = "{\"risk_management\":" + config::to_json(*rm) + "}";
-        auto parsed = parse_bot_risk_config(wrapped, ref->price_scale, ref->qty_scale);
-        if (parsed) {
-          bot_config = *parsed;
-        } else {
-          ++stats_["bad_configs"];
-        }
-      }
       // Created: the account the fold journaled with the command (0 in journals from before
       // accounts); updated: the one it trades on already (a bot never changes account).
-      const AccountId account = command.kind == K::kCreateBot ? AccountId{command.account}
-                                                              : engine_.bot_account(command.bot);
-      if (!engine_.configure_bot(command.bot, account, bot_config)) ++stats_["bad_configs"];
+      configure(*json, command.bot,
+                command.kind == K::kCreateBot ? AccountId{command.account}
+                                              : engine_.bot_account(command.bot));
+      return;
+    }
+    case K::kCreateBots: {
+      const std::optional<std::string> json = take_blob(blobs_, command.blob_id);
+      if (!json) return;
+      const std::vector<std::string> configs = config::split_array(*json, command.count);
+      for (std::size_t i = 0; i < configs.size(); ++i) {
+        configure(configs[i], BotId{index_of(command.bot) + static_cast<std::uint32_t>(i)},
+                  AccountId{command.account});
+      }
       return;
     }
     case K::kKillSwitchSet:

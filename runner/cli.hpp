@@ -63,5 +63,6 @@ int run_keys(Args args);     // runner/cmd_keys.cpp
 int run_run(Args args);      // runner/cmd_run.cpp
 int run_replay(Args args);   // runner/cmd_replay.cpp
 int run_data(Args args);     // runner/cmd_data.cpp
+int run_sweep(Args args);    // runner/cmd_sweep.cpp
 
 }  // namespace be::cli

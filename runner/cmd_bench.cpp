@@ -16,10 +16,13 @@
 // `--feed sim-ws` sends the same frames from the simulator over loopback WebSocket instead
 // (bench/harness/sim_feed.hpp): net::WsClient's I/O thread receives, parses and offers them,
 // as a live venue connection does; `sim-ws-uring` receives with the io_uring client
-// (net/uring/ws_client.hpp) on a polling thread instead.
+// (net/uring/ws_client.hpp) polled by the engine's pipeline thread itself, which parses and
+// folds each frame with no hop (engine/polled_feed.hpp; `--pipeline parser`: a polling
+// thread of its own); `sim-ws-uring-wait` on a thread of its own sleeping in the kernel.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +40,9 @@
 #if defined(BE_BENCH_HAVE_ENGINE)
 #include "bench/harness/bench_accounts.hpp"
 #include "bench/harness/engine_fixture.hpp"
+#include "bench/harness/engine_probe.hpp"
 #include "bench/harness/live_sim_bench.hpp"
+#include "bench/harness/polled_sim_feed.hpp"
 #include "bench/harness/scale_workload.hpp"
 #include "engine/engine.hpp"
 #endif
@@ -87,9 +92,10 @@ constexpr const char* kUsage =
     "     sent at its intended time, received by the WebSocket client's I/O thread (the\n"
     "     kernel, both WebSocket layers and the parser included; series sender_lag is the\n"
     "     sender's own lateness). --feed sim-ws-uring: received instead by the io_uring\n"
-    "     client (net/uring) polled by a thread of its own (no syscall per frame; it\n"
-    "     idles between empty polls as --idle says); sim-ws-uring-wait: that thread sleeps\n"
-    "     in the kernel until data arrives (the Beast client's wake-up model).\n"
+    "     client (net/uring) polled by the engine's pipeline thread, which parses and folds\n"
+    "     each frame there (ingest without a hop; --pipeline parser: a polling thread of its\n"
+    "     own); sim-ws-uring-wait: a thread of its own sleeps in the kernel until data\n"
+    "     arrives (the Beast client's wake-up model) and offers to the ingress.\n"
     "compare: result files of alternating runs (A B A B ...; botengine bench JSON or Google\n"
     "     Benchmark JSON); per-metric median of the per-pair ratios B/A with min, quartiles\n"
     "     and max. --fail-on-slower exits 1 when a metric is slower beyond the threshold\n"
@@ -182,9 +188,12 @@ Nanos warmup_ns(const RunOptions& o) {
 // offer(frame, receive_time, intended) on the client's I/O thread (wall-clock times). The
 // sender's lag joins the results as a series; a run whose frames could not all be matched
 // to their schedule slots fails with the reason in `error`.
+// attach (engine, sim-ws-uring): the caller polls the feed (the engine's pipeline thread);
+// attach(&feed) once it started, attach(nullptr) before it stops.
 template <class Offer>
 bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& rec,
-                                   bench::RunResult& result, std::string& error, Offer&& offer) {
+                                   bench::RunResult& result, std::string& error, Offer&& offer,
+                                   const std::function<void(bench::SimWsFeed*)>& attach = {}) {
   bench::SimFeedConfig config;
   config.rate = o.rate;
   config.count = message_count(o);
@@ -193,18 +202,20 @@ bench::InjectorStats feed_from_sim(const RunOptions& o, bench::LatencyRecorder& 
   config.client = o.feed == "sim-ws" ? bench::FeedClient::kBeast : bench::FeedClient::kUring;
   // The polling thread idles as --idle says; sim-ws-uring-wait sleeps in the kernel instead.
   config.idle = o.feed == "sim-ws-uring-wait" ? "wait" : o.idle == "spin" ? "busy_spin" : o.idle;
-  bench::SimWsFeed feed(config, [&](std::string_view frame, std::size_t, Nanos receive_time,
-                                    Nanos intended) { offer(frame, receive_time, intended); });
+  config.poll_in_caller = static_cast<bool>(attach);
+  bench::SimWsFeed feed(config, offer);
   rec.set_measure_from(feed.schedule().start + warmup_ns(o));
   if (auto started = feed.start(); !started) {
     error = started.error();
     return {};
   }
+  if (attach) attach(&feed);
   const auto run = static_cast<Nanos>((o.duration_s + o.warmup_s) * 1e9);
   result.manifest.before = bench::sample_system();
   const bool done = feed.wait_done(run + 30'000'000'000);
   result.manifest.after = bench::sample_system();
   result.manifest.threads = bench::observe_threads();  // while the feed's threads still run
+  if (attach) attach(nullptr);
   feed.stop();
   const bench::SimFeedResult r = feed.result();
   error = !r.error.empty() ? r.error : done ? "" : "the run did not finish within 30 s of its end";
@@ -257,12 +268,12 @@ int run_parser(const RunOptions& o, bench::RunResult& result) {
   std::string error;
   bench::InjectorStats stats;
   if (socket) {
-    stats =
-        feed_from_sim(o, rec, result, error, [&](std::string_view frame, Nanos rx, Nanos intended) {
-          rec.on_stage(0, intended, rx);
-          pipeline->offer(frame, rx, intended);
-          rec.on_uncorrected(rx, wall_now(), intended);
-        });
+    stats = feed_from_sim(o, rec, result, error,
+                          [&](std::string_view frame, std::size_t, Nanos rx, Nanos intended) {
+                            rec.on_stage(0, intended, rx);
+                            pipeline->offer(frame, rx, intended);
+                            rec.on_uncorrected(rx, wall_now(), intended);
+                          });
   } else {
     bench::SteadyClock clock;
     stats = inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
@@ -287,39 +298,6 @@ int run_parser(const RunOptions& o, bench::RunResult& result) {
 }
 
 #if defined(BE_BENCH_HAVE_ENGINE)
-
-// Stage boundaries the engine stamps, in pipeline order; each latency is from the intended
-// send time to that boundary.
-enum EngineStage : std::size_t { kReceived, kSequenced, kStrategy, kRisk, kOrders, kJournaled };
-std::vector<std::string> engine_stages() {
-  return {"ingress", "sequenced", "strategy", "risk", "orders", "journaled"};
-}
-
-class Probe final : public engine::LatencyProbe {
- public:
-  explicit Probe(bench::LatencyRecorder& rec) : rec_(rec) {}
-  void on_input(const engine::StageTimes& t) noexcept override {
-    if (t.intended == 0) return;  // timer ticks and venue answers: not injected
-    rec_.on_stage(kReceived, t.intended, t.received);
-    rec_.on_stage(kSequenced, t.intended, t.sequenced);
-    rec_.on_stage(kStrategy, t.intended, t.strategy);
-    rec_.on_stage(kRisk, t.intended, t.risk);
-    rec_.on_stage(kOrders, t.intended, t.orders);
-    if (t.journaled != 0) rec_.on_stage(kJournaled, t.intended, t.journaled);
-    // From the actual offer (receive_time) to the end of the fold: what a closed loop would
-    // measure.
-    rec_.on_uncorrected(t.received, t.orders, t.intended);
-    if (t.sent != 0) {
-      rec_.on_order(t.intended, t.sent);
-      ++orders_;
-    }
-  }
-  std::uint64_t orders() const noexcept { return orders_; }
-
- private:
-  bench::LatencyRecorder& rec_;
-  std::uint64_t orders_ = 0;  // the thread that finishes inputs only; read after drain()
-};
 
 int run_engine(const RunOptions& o, bench::RunResult& result) {
   const bool live = o.venue == "live-sim";  // bots created on the live account after start
@@ -349,6 +327,7 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   // the injector (this thread) shares the other with the rest, as a feed thread would.
   engine::place_threads(config);
   result.manifest.placement_policy = to_string(config.threads.policy);
+  bench::PolledSimFeed hot;  // --feed sim-ws-uring; outlives the engine's threads
   auto opened = engine::Engine::open(config);
   if (!opened) {
     std::fprintf(stderr, "botengine bench: %s\n", opened.error().c_str());
@@ -366,8 +345,8 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
     live_sim = std::move(*venue);
     eng.attach_live_venues(live_sim.get());
   }
-  bench::LatencyRecorder rec(engine_stages());
-  Probe probe(rec);
+  bench::LatencyRecorder rec(bench::engine_stages());
+  bench::EngineProbe probe(rec);
   eng.set_latency_probe(&probe);
   bench::offer_feed_connected(eng);
   if (auto started = eng.start(); !started) {
@@ -393,12 +372,20 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   std::atomic<std::uint64_t> refused{0};  // the offering thread only; read after it stopped
   std::string error;
   bench::InjectorStats stats;
-  if (o.feed != "inject") {
-    stats =
-        feed_from_sim(o, rec, result, error, [&](std::string_view frame, Nanos rx, Nanos intended) {
-          if (!eng.offer_frame(0, frame, rx, intended))
-            refused.fetch_add(1, std::memory_order_relaxed);
-        });
+  if (o.feed == "sim-ws-uring") {  // the pipeline thread polls the socket (no hop)
+    eng.set_polled_feed(0, &hot);
+    stats = feed_from_sim(
+        o, rec, result, error,
+        [&](std::string_view frame, std::size_t readable, Nanos rx, Nanos intended) {
+          hot.deliver(frame, readable, rx, intended);
+        },
+        [&](bench::SimWsFeed* feed) { feed ? hot.attach(feed) : hot.detach(); });
+  } else if (o.feed != "inject") {
+    stats = feed_from_sim(o, rec, result, error,
+                          [&](std::string_view frame, std::size_t, Nanos rx, Nanos intended) {
+                            if (!eng.offer_frame(0, frame, rx, intended))
+                              refused.fetch_add(1, std::memory_order_relaxed);
+                          });
   } else {
     bench::RealtimeClock clock;
     stats = inject(o, clock, rec, result.manifest, [&](std::string_view frame, Nanos intended) {
@@ -417,12 +404,18 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   result.counts = {.sent = stats.sent,
                    .late = stats.late,
                    .max_lag_ns = stats.max_lag,
-                   .measured = rec.series(kOrders).count(),
+                   .measured = rec.series(bench::kOrders).count(),
                    .rejected = refused.load(),
                    .orders = probe.orders()};
+  // Kept up: nothing refused, every frame folded, no backlog past kKeepUpSlack at the end.
+  const bench::Throughput tp = probe.throughput();
+  result.counts.sustained_per_s = tp.sustained;
+  result.counts.catch_up_ns = tp.catch_up;
+  result.counts.kept_up = drained && refused.load() == 0 && tp.inputs == stats.sent &&
+                          tp.catch_up <= bench::kKeepUpSlack;
   std::size_t at = 0;  // the engine's series first, then the feed's (sender_lag) if any
   for (std::size_t i = 0; i < rec.names().size(); ++i) {
-    if (i == kJournaled && o.journal == "off") continue;
+    if (i == bench::kJournaled && o.journal == "off") continue;
     result.series.insert(result.series.begin() + static_cast<std::ptrdiff_t>(at++),
                          bench::summarize(rec.names()[i], rec.series(i)));
   }

@@ -86,6 +86,13 @@ class BinarySource final : public CaptureSource {
         case capture::FrameKind::kDisconnected:
           ++disconnects_;
           continue;
+        case capture::FrameKind::kRest: {
+          const capture::RestFrame rest = capture::split_rest_frame(frame.text());
+          out.kind = feed::CaptureLineKind::kHttp;
+          out.url = rest.url;
+          out.payload = rest.body;
+          break;
+        }
       }
       ++frames_;
       return true;

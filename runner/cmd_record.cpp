@@ -2,6 +2,11 @@
 // its receive time, to a binary capture through io_uring (feed/record). The capture replays
 // later through the same parsers (`botengine capture stats FILE`).
 //
+// --depth SYMBOL records a book: the SYMBOL@depth@100ms diff stream and, once the first frame
+// has arrived (Binance's order: subscribe, then fetch the snapshot the diffs continue), the
+// REST depth snapshot (/api/v3/depth, as a kRest frame), so a replay syncs a local book (U/u)
+// and the paper venue's queue model sees the levels.
+//
 // Threads: the connection's I/O thread appends frames; this thread flushes the current batch
 // every --flush-ms so a quiet feed is not held in memory, and waits for the stop condition.
 // A mutex serialises the two: the recorder is a tool beside the engine, not its hot path.
@@ -18,6 +23,7 @@
 
 #include "core/clock.hpp"
 #include "feed/record/capture_writer.hpp"
+#include "net/http_client.hpp"
 #include "net/ws_client.hpp"
 #include "runner/cli.hpp"
 
@@ -33,14 +39,18 @@ void on_signal(int) {
 void print_usage(std::FILE* out) {
   std::fprintf(out,
                "usage: botengine record --url URL --out FILE --stream SYMBOL@CHANNEL [...]\n"
-               "                        [--venue NAME] [--seconds N] [--max-frames N]\n"
-               "                        [--flush-ms N] [--sync] [--insecure]\n"
+               "                        [--depth SYMBOL [--rest-url URL]] [--venue NAME]\n"
+               "                        [--seconds N] [--max-frames N] [--flush-ms N] [--sync]\n"
+               "                        [--insecure]\n"
                "  Records a venue's WebSocket frames with receive timestamps to a binary\n"
                "  capture. URL is the combined-stream endpoint, e.g.\n"
                "  wss://stream.binance.com:9443/stream or ws://127.0.0.1:PORT/stream for\n"
                "  `botengine sim`. Stops on SIGINT/SIGTERM, after --seconds, or after\n"
                "  --max-frames frames. --flush-ms (default 10) bounds how long a frame waits\n"
                "  in memory; --sync fdatasyncs every batch (power-loss safety).\n"
+               "  --depth SYMBOL records SYMBOL's order book: its depth@100ms stream and the\n"
+               "  REST depth snapshot it continues, fetched from --rest-url (default: the\n"
+               "  stream's host, stream.binance.com -> https://api.binance.com).\n"
                "  Exit: 0 done, 1 the capture or the connection failed, 2 usage.\n");
 }
 
@@ -55,11 +65,71 @@ bool parse_count(std::string_view text, std::uint64_t& out) {
   return true;
 }
 
+// The REST origin of a combined-stream URL: Binance's stream hosts map to their API hosts;
+// any other host (the simulator) serves both on one port.
+std::string rest_origin(std::string_view ws_url) {
+  auto url = net::parse_ws_url(ws_url);
+  if (!url) return {};
+  std::string host = url->host;
+  if (host == "stream.binance.com") return "https://api.binance.com";
+  if (host == "stream.binance.us") return "https://api.binance.us";
+  if (host.find(':') != std::string::npos) host = '[' + host + ']';
+  return std::string(url->tls ? "https://" : "http://") + host + ':' + std::to_string(url->port);
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Fetches each symbol's REST depth snapshot and appends it as a kRest frame stamped with its
+// receive time. False (after saying why) when a snapshot cannot be had: a book without its
+// snapshot never syncs, so the recording would be worth less than the user asked for.
+template <class Append>
+bool record_depth_snapshots(const std::string& origin, const std::vector<std::string>& symbols,
+                            bool insecure, WallClock& clock, Append& append) {
+  auto url = net::parse_url(origin);
+  if (!url) {
+    std::fprintf(stderr, "botengine record: --rest-url %s: %s\n", origin.c_str(),
+                 url.error().c_str());
+    return false;
+  }
+  net::HttpClientOptions options;
+  options.tls.verify_peer = !insecure;
+  net::HttpClient client(*url, options);
+  for (const std::string& symbol : symbols) {
+    const std::string target = "/api/v3/depth?symbol=" + symbol + "&limit=1000";
+    net::HttpRequest request;
+    request.target = target;
+    auto response = client.request(request);
+    if (!response || response->status != 200) {
+      std::fprintf(stderr, "botengine record: depth snapshot of %s from %s: %s\n", symbol.c_str(),
+                   origin.c_str(),
+                   response ? ("HTTP " + std::to_string(response->status)).c_str()
+                            : response.error().message.c_str());
+      return false;
+    }
+    append(capture::FrameKind::kRest, clock.now(),
+           capture::rest_frame(origin + target, response->body));
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_record(Args args) {
-  std::string url, out_path, venue = "binance";
+  std::string url, out_path, venue = "binance", rest_url;
   std::vector<std::pair<std::string, std::string>> streams;
+  std::vector<std::string> depth_symbols;
   std::uint64_t seconds = 0, max_frames = 0, flush_ms = 10;
   bool sync = false, insecure = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -91,6 +161,11 @@ int run_record(Args args) {
         return kExitUsage;
       }
       (a == "--seconds" ? seconds : a == "--max-frames" ? max_frames : flush_ms) = v;
+    } else if (a == "--depth" && has_value) {
+      depth_symbols.push_back(upper(args[++i]));
+      streams.emplace_back(lower(depth_symbols.back()), "depth@100ms");
+    } else if (a == "--rest-url" && has_value) {
+      rest_url = args[++i];
     } else if (a == "--sync") {
       sync = true;
     } else if (a == "--insecure") {
@@ -101,6 +176,10 @@ int run_record(Args args) {
       print_usage(stderr);
       return kExitUsage;
     }
+  }
+  if (!rest_url.empty() && depth_symbols.empty()) {
+    std::fprintf(stderr, "botengine record: --rest-url goes with --depth\n");
+    return kExitUsage;
   }
   if (url.empty() || out_path.empty() || streams.empty()) {
     std::fprintf(stderr, "botengine record: --url, --out and at least one --stream are needed\n");
@@ -170,6 +249,8 @@ int run_record(Args args) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  if (rest_url.empty()) rest_url = rest_origin(url);
+  bool snapshots_taken = depth_symbols.empty();
   {
     std::unique_lock lock(mutex);
     while (!g_stop.load() && !failed && (max_frames == 0 || frames < max_frames) &&
@@ -177,6 +258,15 @@ int run_record(Args args) {
       // The timed wait is the flush cadence, not synchronisation: frames may arrive any time.
       wake.wait_for(lock, std::chrono::milliseconds(flush_ms));
       if (!writer.flush() && !writer.error().empty()) failed = true;
+      if (!snapshots_taken && frames > 0) {
+        // The diffs flow: the snapshots they continue, fetched without holding the writer.
+        snapshots_taken = true;
+        lock.unlock();
+        const bool fetched =
+            record_depth_snapshots(rest_url, depth_symbols, insecure, clock, append);
+        lock.lock();
+        if (!fetched) failed = true;
+      }
     }
   }
   client.stop();

@@ -32,6 +32,8 @@
 #include "replay/backtest.hpp"
 #include "replay/capture_replay.hpp"
 #include "runner/cli.hpp"
+#include "runner/plugin_loader.hpp"
+#include "strategies/plugin/catalog.hpp"
 
 namespace be::cli {
 
@@ -132,6 +134,8 @@ int replay_capture(const Options& o, std::vector<std::string> bots) {
     auto parsed = engine::parse_engine_config(*text);
     if (!parsed) return fail(o.config_file + ": " + config::format_errors(parsed.error()));
     config = std::move(*parsed);
+    if (auto plugins = install_plugins(*text, o.config_file); !plugins)
+      return fail(plugins.error());
   } else {
     auto derived = replay::derive_config(**file, venue);
     if (!derived) return fail(o.capture + ": " + derived.error());
@@ -223,6 +227,12 @@ int replay_journal(const Options& o, std::vector<std::string> bots) {
   auto start = engine::plan_replay(**reader);
   if (!start) return fail(start.error());
   const engine::EngineConfig& config = start->config;
+  // The plugins the recorded deployment names; a bot journaled with another build of one is
+  // refused with both hashes (strategies/plugin/plugin_bot.hpp) and stops the replay.
+  if (auto plugins = install_plugins(config.source_text, "the journal's deployment config");
+      !plugins) {
+    return fail(plugins.error());
+  }
   for (SequenceNumber damaged : start->damaged_snapshots) {
     std::printf("warning: the snapshot at sequence %" PRIu64 " is damaged and was skipped\n",
                 damaged);
@@ -242,6 +252,7 @@ int replay_journal(const Options& o, std::vector<std::string> bots) {
     const auto started = std::chrono::steady_clock::now();
     auto fed = replay::feed_journal(**reader, backtest);
     if (!fed) return fail(fed.error());
+    if (auto refused = plugin::take_refused_build()) return fail(*refused);
     const double seconds = seconds_since(started);
     if (!o.quiet) {
       // The journal's derived records are the recorded bots': none of them is replayed.
@@ -260,8 +271,10 @@ int replay_journal(const Options& o, std::vector<std::string> bots) {
   const auto balances = engine::paper_balances(config, instruments);
   engine::Fold fold(engine::fold_config(config, balances), discard);
   if (start->snapshot != 0) {
-    if (auto restored = engine::restore_snapshot(**reader, start->snapshot, fold); !restored)
+    if (auto restored = engine::restore_snapshot(**reader, start->snapshot, fold); !restored) {
+      if (auto refused = plugin::take_refused_build()) return fail(*refused);
       return fail(restored.error());
+    }
   }
   engine::JournalReplayer::Options options;
   options.compare = o.verify;
@@ -270,6 +283,7 @@ int replay_journal(const Options& o, std::vector<std::string> bots) {
   const auto started = std::chrono::steady_clock::now();
   const auto replayed = replayer.run(start->snapshot + 1);
   if (!replayed) return fail(replayed.error());
+  if (auto refused = plugin::take_refused_build()) return fail(*refused);
   if (replayed->first_divergence) {
     print_divergence(*replayed->first_divergence);
     return kExitFailure;

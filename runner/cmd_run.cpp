@@ -30,6 +30,7 @@
 #include "runner/live_accounts.hpp"
 #include "runner/live_sim.hpp"
 #include "runner/notify/notifier.hpp"
+#include "runner/plugin_loader.hpp"
 #include "runner/status_line.hpp"
 #include "sim/market.hpp"
 #include "sim/sim_server.hpp"
@@ -258,6 +259,14 @@ int run_run(Args args) {
         (demo ? "demo config" : o.config_path) + ": " + config::format_errors(parsed.error()));
     return kExitFailure;
   }
+  // Plugins: only the ones the deployment config names, loaded and hashed before the engine
+  // opens, so recovery already runs (or refuses) their bots (docs/STRATEGIES.md "Plugins").
+  if (auto plugins = install_plugins(text, demo ? "demo config" : o.config_path); !plugins) {
+    log::write(log::Level::kError, log::kRun, plugins.error());
+    return kExitFailure;
+  }
+  for (const plugin::LoadedPlugin& p : *plugin::installed())
+    say("plugin " + p.name + ": " + p.path + " (sha256 " + p.sha256 + ")");
   // The control API's address and limits: the config's "api", then the command line.
   auto api_options = api::read_api_options(text);
   if (!api_options) {
@@ -409,7 +418,12 @@ int run_run(Args args) {
           if (auto m = eng.read_model()) {
             if (const auto* b = m->find(note.bot)) item.bot_name = b->name;
           }
-          raw->offer(std::move(item));
+          if (seq == 0) {  // raised, not journaled (kReplicaDivergence)
+            item.seq = note.cause;
+            raw->alert(std::move(item));
+          } else {
+            raw->offer(std::move(item));
+          }
         });
     eng.set_metrics_extra([raw] { return raw->stats_text(); });
   }

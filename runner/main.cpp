@@ -31,6 +31,8 @@ constexpr std::array kCommands = {
             be::cli::run_replay},
     Command{"data", "import venues' historical files: data import FILE... --out PATH",
             be::cli::run_data},
+    Command{"sweep", "search bot parameters over a recorded market: sweep SPEC --candles FILE",
+            be::cli::run_sweep},
 };
 
 void print_help(std::FILE* out) {

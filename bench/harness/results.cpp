@@ -225,7 +225,10 @@ std::string to_json(const RunResult& r) {
   num(o, "max_lag_ns", r.counts.max_lag_ns);
   num(o, "measured", r.counts.measured);
   num(o, "rejected", r.counts.rejected);
-  num(o, "orders", r.counts.orders, false);
+  num(o, "orders", r.counts.orders);
+  num(o, "sustained_per_s", static_cast<std::uint64_t>(r.counts.sustained_per_s + 0.5));
+  num(o, "catch_up_ns", r.counts.catch_up_ns);
+  o << "\"kept_up\":" << (r.counts.kept_up ? "true" : "false");
   o << "},\"series\":[";
   for (std::size_t i = 0; i < r.series.size(); ++i) {
     if (i) o << ',';
@@ -280,7 +283,15 @@ std::string to_table(const RunResult& r) {
                 format_ns(static_cast<double>(r.counts.max_lag_ns)).c_str(),
                 static_cast<unsigned long long>(r.counts.rejected),
                 static_cast<unsigned long long>(r.counts.orders));
-  o << head << "latency from intended send time (coordinated omission corrected):\n";
+  o << head;
+  if (r.config.pipeline != "parser") {
+    std::snprintf(head, sizeof head, "sustained=%.0f/s catch_up=%s kept_up=%s\n",
+                  r.counts.sustained_per_s,
+                  format_ns(static_cast<double>(r.counts.catch_up_ns)).c_str(),
+                  r.counts.kept_up ? "yes" : "no");
+    o << head;
+  }
+  o << "latency from intended send time (coordinated omission corrected):\n";
   std::snprintf(head, sizeof head, "  %-22s %10s %9s %9s %9s %9s %9s %9s\n", "series", "count",
                 "p50", "p90", "p99", "p99.9", "p99.99", "max");
   o << head;

@@ -6,7 +6,8 @@
 //   {"schema":1,"tool":"botengine bench",
 //    "config":{"pipeline",["feed",]"topology","idle","journal","rate","duration_s","warmup_s",
 //              "seed"},
-//    "counts":{"sent","late","max_lag_ns","measured","rejected","orders"},
+//    "counts":{"sent","late","max_lag_ns","measured","rejected","orders","sustained_per_s",
+//              "catch_up_ns","kept_up"},
 //    "series":[{"name","count","min","mean","p50","p90","p99","p99_9","p99_99","max",
 //               "saturated"}, ...],            (stages in pipeline order, then tick_to_order)
 //    "uncorrected":{...same fields...},         (from actual send time: shows what CO hides)
@@ -97,6 +98,12 @@ struct RunCounts {
   std::uint64_t measured = 0;  // messages after warm-up
   std::uint64_t rejected = 0;  // frames the pipeline refused (should be 0)
   std::uint64_t orders = 0;    // orders that reached the venue
+  // The engine's pipeline (bench/harness/engine_probe.hpp): injected inputs folded per second
+  // (first intended -> last finished), the last one's intended -> finished, and whether the
+  // engine kept up (nothing refused, everything folded, catch_up within 10 ms).
+  double sustained_per_s = 0;
+  std::int64_t catch_up_ns = 0;
+  bool kept_up = false;
 };
 
 struct SeriesSummary {

@@ -192,7 +192,9 @@ Expected<bool, std::string> SimWsFeed::start() {
     if (!idle) return Unexpected("idle: " + idle.error());
     im.uring = std::move(*connected);
     im.connects = 1;
-    im.poller = std::thread([&im, strategy = *idle, wait] { im.poll_loop(strategy, wait); });
+    if (!config_.poll_in_caller) {
+      im.poller = std::thread([&im, strategy = *idle, wait] { im.poll_loop(strategy, wait); });
+    }
   } else {
     im.client = std::make_unique<net::WsClient>(im.client_config, im.client_handlers);
     std::string error;
@@ -210,6 +212,17 @@ Expected<bool, std::string> SimWsFeed::start() {
     return Unexpected(std::string("the client did not subscribe before the first frame was due"));
   }
   return true;
+}
+
+int SimWsFeed::poll() {
+  Impl& im = *impl_;
+  auto sink = [&im](const net::Frame& f) { im.on_frame(f); };
+  const int delivered = im.uring->poll(sink);
+  if (delivered < 0 && !im.poll_failed.load(std::memory_order_relaxed)) {
+    im.poll_error = im.uring->error();  // read after the caller stopped polling
+    im.poll_failed.store(true, std::memory_order_release);
+  }
+  return delivered;
 }
 
 bool SimWsFeed::wait_done(Nanos timeout) {

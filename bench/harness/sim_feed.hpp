@@ -61,6 +61,9 @@ struct SimFeedConfig {
   // in the kernel until a completion arrives (io_uring_wait_cqe; the epoll-woken Beast
   // client's wake-up model, with io_uring's receive and the in-place decode).
   std::string idle = "busy_spin";
+  // kUring: no polling thread of the feed's own; the caller polls (poll()), as the engine's
+  // pipeline thread does through a PolledFeed (bench/harness/polled_sim_feed.hpp).
+  bool poll_in_caller = false;
 };
 
 struct SimFeedResult {
@@ -89,6 +92,9 @@ class SimWsFeed {
   // before the first intended time.
   Expected<bool, std::string> start();
   const Schedule& schedule() const noexcept { return schedule_; }
+  // poll_in_caller: every message that arrived, each to on_frame on the calling thread (one
+  // thread, after start() returned, not after stop()); -1 once the connection is over.
+  int poll();
   // Blocks until the server has sent every frame and the client has delivered as many, or
   // `timeout` passes (false).
   bool wait_done(Nanos timeout);

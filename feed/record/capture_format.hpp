@@ -28,6 +28,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "core/ids.hpp"
 
@@ -47,7 +49,25 @@ enum class FrameKind : std::uint16_t {
   kSent = 2,          // what we sent (subscriptions): kept for the record, not parsed
   kConnected = 3,     // a connection opened; payload: the URL
   kDisconnected = 4,  // a connection closed; payload: the reason
+  kRest = 5,          // a REST response (a depth snapshot); payload: rest_frame(url, body)
 };
+
+// A kRest frame's payload: the request's URL, a newline, the response body as received (a URL
+// holds no newline). Readers before kRest stop at such a frame ("unknown frame kind").
+inline std::string rest_frame(std::string_view url, std::string_view body) {
+  std::string out;
+  out.reserve(url.size() + 1 + body.size());
+  out.append(url).append(1, '\n').append(body);
+  return out;
+}
+struct RestFrame {
+  std::string_view url, body;
+};
+inline RestFrame split_rest_frame(std::string_view payload) noexcept {
+  const std::size_t nl = payload.find('\n');
+  if (nl == std::string_view::npos) return {payload, {}};
+  return {payload.substr(0, nl), payload.substr(nl + 1)};
+}
 
 struct FileHeader {
   std::array<char, 8> magic = kMagic;

@@ -128,7 +128,7 @@ bool CaptureReader::next(CapturedFrame& frame) noexcept {
   if (frame_size > size_ - position_) return stop("frame runs past the end of the file");
   const std::byte* payload = data_ + position_ + kFrameHeaderSize;
   if (frame_crc(header, payload) != header.crc) return stop("frame CRC mismatch");
-  if (header.kind < FrameKind::kReceived || header.kind > FrameKind::kDisconnected) {
+  if (header.kind < FrameKind::kReceived || header.kind > FrameKind::kRest) {
     return stop("unknown frame kind");
   }
   frame.kind = header.kind;

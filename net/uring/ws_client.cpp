@@ -468,6 +468,11 @@ bool WsClient::send_text(std::string_view text) {
   return im.state == WsState::kOpen && !im.closing && im.send_frame(d::WsOpcode::kText, text);
 }
 
+bool WsClient::send_ping() {
+  Impl& im = *impl_;
+  return im.state == WsState::kOpen && !im.closing && im.send_frame(d::WsOpcode::kPing, {});
+}
+
 void WsClient::close(std::uint16_t code) {
   Impl& im = *impl_;
   if (im.state != WsState::kOpen || im.closing) return;

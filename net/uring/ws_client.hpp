@@ -14,7 +14,7 @@
 // context, so when the kernel flags pending work in the shared ring, poll() enters the kernel
 // once for everything that arrived (stats().task_runs counts them; none while the line is
 // quiet). Others: re-arming the receive when the kernel ended it (it ran out of buffers), and
-// writes (pong, close, send_text: plain send(2), rare). Where the kernel or the seccomp
+// writes (pong, ping, close, send_text: plain send(2), rare). Where the kernel or the seccomp
 // profile refuses multishot receive or provided buffers, connect() falls back to one receive
 // at a time re-armed after each completion (one io_uring_enter per chunk) and features() says
 // so and why.
@@ -111,6 +111,8 @@ class WsClient {
 
   // One text frame, masked; false if the connection is not open or the write failed.
   bool send_text(std::string_view text);
+  // An empty ping (a keep-alive: the server's pong shows it is there); false as send_text.
+  bool send_ping();
   // Starts the closing handshake; poll() then returns -1 with state() kClosed once the
   // server's close frame (or the end of the stream) arrives.
   void close(std::uint16_t code = 1000);

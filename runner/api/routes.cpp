@@ -49,10 +49,6 @@ Nanos file_time_nanos(fs::file_time_type t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
 }
 
-// POST /api/v1/bots/bulk: items per request (the body limit, api.max_body_bytes, may bound
-// it first).
-constexpr std::size_t kBulkMaxBots = 1000;
-
 HttpResponse missing_config() {
   return errors_response({{"", "the request body must be a bot config (JSON object)"}});
 }
@@ -279,9 +275,9 @@ struct Router::Handlers {
                             "no such bot");
   }
 
-  // Many creates in one request (rate-counted once): each item goes to the engine as a single
-  // create would, and the answer holds, per item in order, the status and body that single
-  // create would have answered (docs/API.md "Creating many bots").
+  // Many creates in one request (rate-counted once) and one journaled create_bots command:
+  // the answer holds, per item in order, the status and the body a single create would have
+  // answered (docs/API.md "Creating many bots").
   static HttpResponse bots_bulk(Router& r, Call& call) {
     auto parsed = config::parse(call.request.body);
     if (!parsed) return errors_response({{"", "invalid JSON: " + parsed.error()}});
@@ -290,20 +286,24 @@ struct Router::Handlers {
     if (list == nullptr || list->kind != config::Value::Kind::kArray || list->items.empty()) {
       return errors_response({{"bots", "the body must be {\"bots\": [bot config, ...]}"}});
     }
-    if (list->items.size() > kBulkMaxBots) {
+    if (list->items.size() > engine::kMaxBulkBots) {
       return errors_response(
-          {{"bots", "at most " + std::to_string(kBulkMaxBots) + " bots per request (" +
+          {{"bots", "at most " + std::to_string(engine::kMaxBulkBots) + " bots per request (" +
                         std::to_string(list->items.size()) + " given)"}});
     }
+    std::vector<std::string> configs;  // the objects, to the engine
+    for (const config::Value& item : list->items)
+      if (item.kind == config::Value::Kind::kObject) configs.push_back(config::to_json(item));
+    const engine::BulkCreateResult bulk = configs.empty()
+                                              ? engine::BulkCreateResult{}
+                                              : r.engine_.create_bots(call.user->id, configs);
     JsonWriter w;
-    std::size_t created = 0;
+    std::size_t created = 0, next = 0;
     w.begin_object().key("results").begin_array();
     for (const config::Value& item : list->items) {
-      const HttpResponse one =
-          item.kind == config::Value::Kind::kObject
-              ? command_response(r.engine_.create_bot(call.user->id, config::to_json(item)), 201,
-                                 "no such bot")
-              : missing_config();
+      const HttpResponse one = item.kind == config::Value::Kind::kObject
+                                   ? command_response(bulk.items.at(next++), 201, "no such bot")
+                                   : missing_config();
       created += one.status == 201;
       w.begin_object().field("status", one.status).key("answer").raw(one.body).end_object();
     }

@@ -37,6 +37,7 @@ std::string_view code_name(const Notification& n) {
       return to_string(static_cast<BotState>(n.code));
     case NotificationKind::kBotError:
       return "circuit_breaker";
+    case NotificationKind::kReplicaDivergence:
     case NotificationKind::kTrade:
     case NotificationKind::kStopLoss:
     case NotificationKind::kTakeProfit:
@@ -69,6 +70,7 @@ constexpr std::array<Named<NotificationKind>, kNotificationKinds.size()> kTitles
     {NotificationKind::kBotError, "Bot error"},
     {NotificationKind::kFeedStatus, "Feed status"},
     {NotificationKind::kBotStatus, "Bot status"},
+    {NotificationKind::kReplicaDivergence, "Replica divergence"},
 }};
 
 std::string_view title(NotificationKind kind) {
@@ -136,6 +138,14 @@ std::string idempotency_key(std::string_view instance, SequenceNumber seq) {
   return key;
 }
 
+std::string idempotency_key(std::string_view instance, const NotifyItem& item) {
+  if (item.journaled) return idempotency_key(instance, item.seq);
+  std::string prefix(instance);
+  prefix.push_back('-');
+  prefix.append(to_string(item.n.kind));
+  return idempotency_key(prefix, item.seq);
+}
+
 std::string human_text(const NotifyItem& item) {
   // Appends only: GCC 12 -O3 misreports -Wrestrict on operator+ chains of std::string.
   const Notification& n = item.n;
@@ -182,6 +192,13 @@ std::string human_text(const NotifyItem& item) {
       break;
     case NotificationKind::kBotStatus:
       out.append("bot is now ").append(to_string(static_cast<BotState>(n.code)));
+      break;
+    case NotificationKind::kReplicaDivergence:
+      out.append("replica divergence at journal record ")
+          .append(std::to_string(n.cause))
+          .append(": the live fold and the journal disagree (")
+          .append(std::to_string(n.value1))
+          .append(" divergent records so far)");
       break;
   }
   return out;

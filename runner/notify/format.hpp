@@ -24,11 +24,17 @@ struct NotifyItem {
   std::string symbol;    // empty when the notification has no instrument
   int price_scale = 8;   // of n.instrument; 0..18
   int qty_scale = 8;
+  // false: an alert the live process raised without journaling it (Notifier::alert; seq is
+  // then the journal record it is about): outside the cursor, never re-offered.
+  bool journaled = true;
 };
 
 // "<instance>-<seq>": the same for every redelivery of one item, so a receiver can drop
 // duplicates (delivery is at least once).
 std::string idempotency_key(std::string_view instance, SequenceNumber seq);
+// An item's key: idempotency_key for a journaled one; "<instance>-<kind>-<seq>" for an
+// alert, whose seq a journaled notification may also have.
+std::string idempotency_key(std::string_view instance, const NotifyItem& item);
 
 // The one-line human text, e.g. "[dca-1] BTCUSDT BUY 0.00100000 @ 51613.38000000".
 std::string human_text(const NotifyItem& item);

@@ -99,6 +99,7 @@ struct Notifier::State {
   void attempt(Route& r);
   void finish_head(Route& r);
   void advance();
+  bool admit(NotifyItem item);  // offer() and alert()
   void log_failure(const Route& r, const Slot& slot, std::string_view what);
 };
 
@@ -157,7 +158,7 @@ void Notifier::State::route(std::vector<NotifyItem>& items) {
 
 void Notifier::State::attempt(Route& r) {
   Slot& slot = window[r.queue.front() - window_base];
-  const std::string key = idempotency_key(options.instance, slot.item.seq);
+  const std::string key = idempotency_key(options.instance, slot.item);
   const std::string body = format_payload(slot.item, r.hook.format, key, r.hook.telegram_chat_id);
   const net::HttpHeader headers[] = {{"Idempotency-Key", key}};
   net::HttpRequest request;
@@ -215,7 +216,8 @@ void Notifier::State::finish_head(Route& r) {
 void Notifier::State::advance() {
   std::size_t finished = 0;
   while (!window.empty() && window.front().remaining == 0) {
-    finished_through = window.front().item.seq;
+    // An alert is not in the journal: the cursor counts journaled items only.
+    if (window.front().item.journaled) finished_through = window.front().item.seq;
     window.pop_front();
     ++window_base;
     ++finished;
@@ -244,6 +246,31 @@ void Notifier::State::advance() {
     held -= finished;
     progress.notify_all();
   }
+}
+
+// A journaled item must come in sequence order, and a dropped one pins the cursor below it
+// (the next start re-offers it); an alert is outside both: dropped, it is lost (counted).
+bool Notifier::State::admit(NotifyItem item) {
+  {
+    std::lock_guard guard(mutex);
+    if (item.journaled) {
+      if (item.seq == 0 || item.seq <= last_offered) {
+        rejected.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      }
+      last_offered = item.seq;
+    }
+    if (held >= options.queue_capacity) {
+      dropped_full.fetch_add(1, std::memory_order_relaxed);
+      if (item.journaled) first_dropped = std::min(first_dropped, item.seq);
+      return false;
+    }
+    ++held;
+    inbox.push_back(std::move(item));
+    offered.fetch_add(1, std::memory_order_relaxed);
+  }
+  wake.notify_one();
+  return true;
 }
 
 void Notifier::State::log_failure(const Route& r, const Slot& slot, std::string_view what) {
@@ -315,25 +342,12 @@ Notifier::~Notifier() {
 }
 
 bool Notifier::offer(NotifyItem item) {
-  State& s = *state_;
-  {
-    std::lock_guard guard(s.mutex);
-    if (item.seq == 0 || item.seq <= s.last_offered) {
-      s.rejected.fetch_add(1, std::memory_order_relaxed);
-      return false;
-    }
-    s.last_offered = item.seq;
-    if (s.held >= s.options.queue_capacity) {
-      s.dropped_full.fetch_add(1, std::memory_order_relaxed);
-      s.first_dropped = std::min(s.first_dropped, item.seq);
-      return false;
-    }
-    ++s.held;
-    s.inbox.push_back(std::move(item));
-    s.offered.fetch_add(1, std::memory_order_relaxed);
-  }
-  s.wake.notify_one();
-  return true;
+  return state_->admit(std::move(item));
+}
+
+bool Notifier::alert(NotifyItem item) {
+  item.journaled = false;
+  return state_->admit(std::move(item));
 }
 
 SequenceNumber Notifier::delivered_through() const noexcept {

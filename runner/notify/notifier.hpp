@@ -95,6 +95,11 @@ class Notifier {
   // Non-blocking. False when refused: the queue is full (dropped_full) or the sequence is 0
   // or not above the previous offer's (rejected). Offer items in sequence order.
   bool offer(NotifyItem item);
+  // An alert the live process raises without journaling it (kReplicaDivergence): delivered
+  // and retried as an offered item, routed by its kind, but outside the cursor and sequence
+  // order (item.seq names the journal record it is about), so it is not re-offered after a
+  // restart. False when the queue is full (counted in dropped_full; then lost).
+  bool alert(NotifyItem item);
 
   // The durable cursor: everything at or below it is finished. The engine re-offers every
   // journaled Notification above it at start.

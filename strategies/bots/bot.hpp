@@ -27,27 +27,16 @@
 #include "core/order_intent.hpp"
 #include "core/state_io.hpp"
 #include "strategies/conditions/condition.hpp"
+#include "core/seeded_rng.hpp"
 #include "strategies/schedule/schedule.hpp"
 
 namespace be::bots {
 
-// splitmix64: tiny, fast, and its whole state is one word that snapshots with the bot.
-class SeededRng {
+// The bots' seeded generator is the project's one (core/seeded_rng.hpp); a class of its own
+// here so that headers can declare it ahead.
+class SeededRng : public be::SeededRng {
  public:
-  explicit SeededRng(std::uint64_t seed = 0) noexcept : state_(seed) {}
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, 1).
-  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  std::uint64_t state() const noexcept { return state_; }
-  void set_state(std::uint64_t s) noexcept { state_ = s; }
-
- private:
-  std::uint64_t state_;
+  using be::SeededRng::SeededRng;
 };
 
 struct InstrumentInfo {

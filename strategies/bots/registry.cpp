@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "strategies/bots/condition_context.hpp"
 #include "strategies/bots/custom_bot.hpp"
 #include "strategies/bots/dca_bot.hpp"
 #include "strategies/bots/grid_bot.hpp"
 #include "strategies/bots/market_maker_bot.hpp"
 #include "strategies/bots/signal_bots.hpp"
+#include "strategies/plugin/plugin_bot.hpp"
 #include "strategies/script/script_bot.hpp"
 
 namespace be::bots {
@@ -22,6 +24,18 @@ std::optional<std::uint32_t> parse_timeframe(std::string_view text) noexcept {
     if (t.name == text) return t.seconds;
   }
   return std::nullopt;
+}
+
+cond::ConditionContext condition_context(const BotSetup& setup) {
+  cond::ConditionContext conditions;
+  conditions.default_instrument = setup.instrument.id;
+  conditions.default_timeframe_seconds = setup.timeframe_seconds;
+  conditions.resolve = [&setup](std::string_view symbol) -> std::optional<InstrumentId> {
+    const InstrumentInfo* info =
+        setup.resolve != nullptr ? (*setup.resolve)(setup.venue, symbol) : nullptr;
+    return info != nullptr ? std::optional(info->id) : std::nullopt;
+  };
+  return conditions;
 }
 
 const BotRegistry& BotRegistry::builtin() {
@@ -47,6 +61,8 @@ const BotRegistry& BotRegistry::builtin() {
           {"MarketMakerStrategy"});
     r.add("script", "a Lua 5.4 script from the config, sandboxed (docs/STRATEGIES.md)",
           &script::ScriptBot::create);
+    r.add("plugin", "a native C++ plugin the deployment config loaded (docs/STRATEGIES.md)",
+          &plugin::PluginBot::create);
     return r;
   }();
   return registry;

@@ -4,6 +4,7 @@
 
 #include "core/codes.hpp"
 #include "core/names.hpp"
+#include "strategies/bots/condition_context.hpp"
 #include "strategies/script/sandbox.hpp"
 #include "strategies/script/script_api.hpp"
 #include "strategies/script/state_codec.hpp"
@@ -232,14 +233,7 @@ std::unique_ptr<bots::Bot> ScriptBot::create(const bots::BotSetup& setup,
   limits.instruction_budget = budget.value_or(limits.instruction_budget);
   if (memory_kib) limits.memory_bytes = static_cast<std::size_t>(*memory_kib) * 1024;
   auto bot = std::make_unique<ScriptBot>(setup, limits);
-  cond::ConditionContext conditions;
-  conditions.default_instrument = setup.instrument.id;
-  conditions.default_timeframe_seconds = setup.timeframe_seconds;
-  conditions.resolve = [&setup](std::string_view symbol) -> std::optional<InstrumentId> {
-    const bots::InstrumentInfo* info =
-        setup.resolve != nullptr ? (*setup.resolve)(setup.venue, symbol) : nullptr;
-    return info != nullptr ? std::optional(info->id) : std::nullopt;
-  };
+  const cond::ConditionContext conditions = bots::condition_context(setup);
   if (auto error = bot->load_script(*source, inputs, conditions)) {
     params.error("source", *error);
     return nullptr;

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/json_config.hpp"
 #include "strategies/stage/stage_state.hpp"
 
 namespace be::stage {
@@ -146,21 +147,45 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     ++stats_["bad_commands"];
     last_command_refused_ = true;
   };
+  // One bot from its config, stopped, or nothing (an id in use, no room, a config that does
+  // not build): a create and each item of a bulk create alike.
+  auto create = [&](const std::string& json, BotId id) {
+    if (find(id) != nullptr || bots_.size() >= capacity_.bots) return false;
+    auto built = build(json, id);
+    if (!built) return false;
+    auto fresh = new_slot(std::move(*built), json);
+    fresh->owner = UserId{user};
+    BotSlot& s = *fresh;
+    bots_[id] = std::move(fresh);
+    listen(s);
+    s.state = BotState::kDeleted;
+    set_state(s, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
+    return true;
+  };
   switch (command.kind) {
     case K::kCreateBot: {
       bot_ids_used_ = std::max(bot_ids_used_, index_of(command.bot) + 1);
       const std::optional<std::string> json = take_config(command.blob_id);
       if (!json) return bad();  // counted as a missing blob too: refused, and answered so
-      if (slot != nullptr || bots_.size() >= capacity_.bots) return bad();
-      auto built = build(*json, command.bot);
-      if (!built) return bad();
-      auto fresh = new_slot(std::move(*built), *json);
-      fresh->owner = UserId{user};
-      BotSlot& s = *fresh;
-      bots_[command.bot] = std::move(fresh);
-      listen(s);
-      s.state = BotState::kDeleted;
-      set_state(s, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
+      if (!create(*json, command.bot)) return bad();
+      return;
+    }
+    case K::kCreateBots: {
+      // Each item on its own: one refused (counted) leaves the others created; the command
+      // is refused only when none was.
+      bot_ids_used_ = std::max(bot_ids_used_, index_of(command.bot) + command.count);
+      const std::optional<std::string> json = take_config(command.blob_id);
+      if (!json) return bad();
+      const std::vector<std::string> configs = config::split_array(*json, command.count);
+      std::size_t created = 0;
+      for (std::size_t i = 0; i < configs.size(); ++i) {
+        if (create(configs[i], BotId{index_of(command.bot) + static_cast<std::uint32_t>(i)})) {
+          ++created;
+        } else {
+          ++stats_["bad_commands"];
+        }
+      }
+      last_command_refused_ = created == 0;
       return;
     }
     case K::kUpdateBot: {

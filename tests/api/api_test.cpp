@@ -210,6 +210,20 @@ TEST_F(ApiServerTest, shouldRefuseABodyOverTheLimitWith413) {
   EXPECT_EQ(call("POST", "/api/v1/bots/validate", kAliceToken, fits)->status, 200);
 }
 
+// A bulk request over api.max_body_bytes is refused before it is read, creating nothing.
+TEST_F(ApiServerTest, shouldRefuseABulkBodyOverTheLimitWith413AndCreateNothing) {
+  ApiOptions o;
+  o.max_body_bytes = 4096;
+  start(o);
+  std::string body = "{\"bots\": [";
+  for (int i = 0; i < 30; ++i)
+    body += std::string(i ? "," : "") + std::string(kRsiConfig);
+  auto r = call("POST", "/api/v1/bots/bulk", kAliceToken, body + "]}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(engine_.read_model()->bots.empty());
+}
+
 TEST_F(ApiServerTest, shouldRefuseAnOversizedHeaderWith431) {
   ApiOptions o;
   o.max_header_bytes = 1024;

@@ -22,6 +22,7 @@ class ModelOnly final : public engine::ControlPlane {
   explicit ModelOnly(std::shared_ptr<const engine::ReadModel> m) : model_(std::move(m)) {}
   std::shared_ptr<const engine::ReadModel> read_model() const override { return model_; }
   CommandResult create_bot(UserId, std::string_view) override { return {}; }
+  engine::BulkCreateResult create_bots(UserId, std::span<const std::string>) override { return {}; }
   CommandResult update_bot(UserId, bool, BotId, std::string_view) override { return {}; }
   CommandResult bot_command(UserId, bool, BotId, OperatorCommandKind) override { return {}; }
   CommandResult kill_switch(UserId, bool, CommandScope, std::uint32_t, bool) override { return {}; }

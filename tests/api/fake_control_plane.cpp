@@ -101,13 +101,44 @@ std::vector<config::FieldError> FakeControlPlane::validate_bot_config(std::strin
 }
 
 CommandResult FakeControlPlane::create_bot(UserId user, std::string_view config_json) {
-  auto created = bots::BotRegistry::builtin().create(config_json, BotId{0}, resolver());
-  if (!created) {
+  auto errors = validate_bot_config(config_json);
+  if (!errors.empty()) {
     CommandResult r = status(CommandStatus::kInvalid, "invalid bot config");
-    r.errors = created.error();
+    r.errors = std::move(errors);
     return r;
   }
   std::lock_guard lock(mutex_);
+  const BotId id = add_bot_locked(user, config_json);
+  return accepted_locked(id, user, OperatorCommandKind::kCreateBot);
+}
+
+// As the engine: every valid item in one create_bots command (one sequence), ids in order.
+engine::BulkCreateResult FakeControlPlane::create_bots(UserId user,
+                                                       std::span<const std::string> configs) {
+  engine::BulkCreateResult out;
+  out.items.resize(configs.size());
+  std::lock_guard lock(mutex_);
+  std::vector<std::size_t> created;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    auto errors = validate_bot_config(configs[i]);
+    if (!errors.empty()) {
+      out.items[i] = status(CommandStatus::kInvalid, "invalid bot config");
+      out.items[i].errors = std::move(errors);
+      continue;
+    }
+    out.items[i].bot = add_bot_locked(user, configs[i]);
+    created.push_back(i);
+  }
+  if (created.empty()) return out;
+  const CommandResult r = accepted_locked(kNoBot, user, OperatorCommandKind::kCreateBots);
+  out.sequence = r.sequence;
+  for (const std::size_t i : created)
+    out.items[i].sequence = r.sequence;
+  return out;
+}
+
+BotId FakeControlPlane::add_bot_locked(UserId user, std::string_view config_json) {
+  auto created = bots::BotRegistry::builtin().create(config_json, BotId{0}, resolver());
   BotView b;
   b.id = BotId{next_bot_++};
   b.owner = user;
@@ -121,7 +152,7 @@ CommandResult FakeControlPlane::create_bot(UserId user, std::string_view config_
   b.position.symbol = b.symbol;
   b.position.quantity = "0";
   bots_.push_back(b);
-  return accepted_locked(b.id, user, OperatorCommandKind::kCreateBot);
+  return b.id;
 }
 
 CommandResult FakeControlPlane::update_bot(UserId user, bool is_admin, BotId bot,

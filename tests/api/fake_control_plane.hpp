@@ -28,6 +28,7 @@ class FakeControlPlane final : public engine::ControlPlane {
 
   std::shared_ptr<const engine::ReadModel> read_model() const override;
   engine::CommandResult create_bot(UserId user, std::string_view config_json) override;
+  engine::BulkCreateResult create_bots(UserId user, std::span<const std::string> configs) override;
   engine::CommandResult update_bot(UserId user, bool is_admin, BotId bot,
                                    std::string_view config_json) override;
   engine::CommandResult bot_command(UserId user, bool is_admin, BotId bot,
@@ -90,6 +91,7 @@ class FakeControlPlane final : public engine::ControlPlane {
   engine::CommandResult on_account(UserId by, std::string_view command, AccountId account,
                                    Apply&& apply);
   engine::BotView* find_locked(BotId id, UserId user, bool is_admin);
+  BotId add_bot_locked(UserId user, std::string_view config_json);  // a valid config
   engine::CommandResult accepted_locked(BotId bot, UserId user, OperatorCommandKind kind);
 
   mutable std::mutex mutex_;

@@ -168,6 +168,42 @@ TEST_F(RoutesTest, shouldCreateManyBotsInOneRequestAnsweringPerItem) {
   const HttpResponse list = call("GET", "/api/v1/bots");
   EXPECT_TRUE(in_order(list.body, {R"({"bots":[{"id":0,)", R"(},{"id":1,)", "}]}"})) << list.body;
   EXPECT_FALSE(says(list, "\"id\":2")) << list.body;
+  // The two creates were one create_bots command: one entry, one sequence in both answers.
+  std::size_t commands = 0;
+  for (const FakeControlPlane::Command& c : engine_.commands())
+    commands += c.kind == OperatorCommandKind::kCreateBots;
+  EXPECT_EQ(commands, 1u);
+  const auto seq = [&](std::size_t from) {
+    const auto at = r.body.find("\"sequence\":", from);
+    return r.body.substr(at, r.body.find('}', at) - at);
+  };
+  EXPECT_EQ(seq(0), seq(r.body.find("\"id\":1"))) << r.body;
+}
+
+// Hostile bulk requests: no token or a wrong one (401), bodies that are no list or hold
+// malformed items, deep nesting and duplicate keys: refused, counted, and nothing created.
+TEST_F(RoutesTest, shouldRefuseHostileBulkRequestsCreatingNothing) {
+  const std::string body = "{\"bots\": [" + std::string(kRsiConfig) + "]}";
+  for (std::string_view auth : {"", "Bearer not-a-token", "Basic YTpi"}) {
+    const HttpResponse r = router_.handle(HttpRequest{"POST", "/api/v1/bots/bulk", auth, body},
+                                          std::chrono::steady_clock::now());
+    EXPECT_EQ(r.status, 401) << auth;
+  }
+  const std::string deep = std::string(40, '[') + std::string(40, ']');
+  for (const std::string& hostile :
+       {std::string("{\"bots\": [") + deep + "]}", std::string("{\"bots\": 1, \"bots\": 2}"),
+        std::string("{\"bots\": [{\"name\": \"a\", \"name\": \"b\"}]}"),
+        std::string("{\"bots\": [") + std::string(kRsiConfig), std::string("\xff\xfe"),
+        std::string("{\"robots\": [") + std::string(kRsiConfig) + "]}"}) {
+    const HttpResponse r = call("POST", "/api/v1/bots/bulk", hostile);
+    EXPECT_EQ(r.status, 422) << hostile.substr(0, 60) << " -> " << r.body;
+  }
+  // Items that are not configs are answered each, and sent nowhere.
+  const HttpResponse items = call("POST", "/api/v1/bots/bulk", R"({"bots": [null, "x", [], 1.5]})");
+  ASSERT_EQ(items.status, 200) << items.body;
+  EXPECT_TRUE(says(items, R"("created":0)")) << items.body;
+  EXPECT_TRUE(engine_.commands().empty());
+  EXPECT_TRUE(says(call("GET", "/api/v1/bots"), R"({"bots":[]})"));
 }
 
 }  // namespace

@@ -14,173 +14,13 @@
 //
 // Exit codes: 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE) with the reason printed.
 // Waits are Playwright's condition waits with deadlines, never fixed sleeps.
-import { spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../support/free_port.mjs';
-import { args, skip } from '../support/node_test.mjs';
+import {
+  STEP_MS, SHOWN_TIME, check, checkLabels, checkNoLies, tableCells, shot, signIn, tabTo, runBrowserTest,
+} from './support.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.BE_CHROMIUM || '/usr/bin/chromium';
-const STEP_MS = 20000;  // one step's deadline; the whole test is bounded by ctest's TIMEOUT
-
-// ---- the engine under test -----------------------------------------------------------------
-
-class Runner {
-  constructor(bin) {
-    this.bin = bin;
-    this.children = [];
-    this.log = [];
-  }
-
-  spawn(name, argv) {
-    const child = spawn(this.bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (d) => {
-      this.log.push(`[${name}] ${d}`);
-      if (this.log.length > 400) this.log.shift();
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
-    this.children.push(child);
-    return child;
-  }
-
-  // Tokens: we write the tokens file ourselves (sha256 of fresh random tokens) so the test
-  // knows a second user's token; the runner keeps an existing file as it is.
-  async start() {
-    const help = spawnSync(this.bin, ['run', '--help'], { encoding: 'utf8' });
-    if (!/usage: botengine run/.test(`${help.stdout}${help.stderr}`)) {
-      skip(`${this.bin} has no 'run' command yet (botengine run --help exited ${help.status})`);
-    }
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'be-dashboard-'));
-    this.tokens = {};
-    const lines = ['# written by tests/browser/dashboard.test.mjs'];
-    for (const [user, role] of [['admin', 'admin'], ['alice', 'user'], ['bob', 'user']]) {
-      const token = crypto.randomBytes(32).toString('hex');
-      this.tokens[user] = token;
-      lines.push(`${user} ${role} ${crypto.createHash('sha256').update(token).digest('hex')}`);
-    }
-    fs.writeFileSync(path.join(this.dir, 'tokens'), `${lines.join('\n')}\n`, { mode: 0o600 });
-    // One backtest report, so the Reports page has a row to show (its modification time).
-    fs.mkdirSync(path.join(this.dir, 'reports'));
-    fs.writeFileSync(path.join(this.dir, 'reports', 'backtest-demo.json'), '{"bots":[],"equity_points":0}\n');
-    // The demo deployment: the runner starts the exchange simulator itself on a free port
-    // (--sim-port's default) and trades its bots on paper against it.
-    this.apiPort = await freePort();
-    this.run = this.spawn('run', ['run', '--data-dir', this.dir, '--api-port', String(this.apiPort),
-                                  '--tokens', path.join(this.dir, 'tokens'), '--no-status']);
-    this.url = `http://127.0.0.1:${this.apiPort}`;
-    await this.waitHealthy();
-  }
-
-  // Polls /api/v1/health until it answers (any HTTP status: the server is up) or a process
-  // dies or the deadline passes.
-  async waitHealthy(deadlineMs = 60000) {
-    const until = Date.now() + deadlineMs;
-    let died = null;
-    for (const c of this.children) c.exited.then((r) => { died ??= r; });
-    while (Date.now() < until) {
-      if (died) throw new Error(`a child exited during start-up (${JSON.stringify(died)})\n${this.log.join('')}`);
-      try {
-        const r = await fetch(`${this.url}/api/v1/health`);
-        if (r.status === 200) return;
-      } catch { /* not listening yet */ }
-      await new Promise((r) => setTimeout(r, 100));  // a poll interval, not a synchronisation
-    }
-    throw new Error(`botengine run did not answer ${this.url}/api/v1/health in ${deadlineMs} ms\n${this.log.join('')}`);
-  }
-
-  async stop() {
-    for (const c of this.children.reverse()) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      c.kill('SIGTERM');
-      const t = setTimeout(() => c.kill('SIGKILL'), 10000);
-      await c.exited;
-      clearTimeout(t);
-    }
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-// ---- checks ----------------------------------------------------------------------------------
-
-let failures = 0;
-function check(cond, what) {
-  if (cond) console.log(`ok   ${what}`);
-  else { failures++; console.log(`FAIL ${what}`); }
-}
-
-// Every input, select, textarea and button on the page has an accessible name, and every
-// button is a real <button> (or input) element, not a clickable div.
-async function checkLabels(page, where) {
-  const problems = await page.evaluate(() => {
-    const bad = [];
-    for (const el of document.querySelectorAll('input, select, textarea')) {
-      if (el.type === 'hidden' || el.closest('[hidden]')) continue;
-      const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
-      if (!named) bad.push(`${el.tagName.toLowerCase()}#${el.id || el.name} has no label`);
-    }
-    for (const el of document.querySelectorAll('button, [role="button"]')) {
-      if (el.closest('[hidden]') || el.closest('dialog:not([open])')) continue;
-      if (el.tagName !== 'BUTTON') bad.push(`role=button on <${el.tagName.toLowerCase()}>`);
-      if (!(el.getAttribute('aria-label') || el.textContent.trim())) bad.push(`button#${el.id} has no name`);
-    }
-    for (const el of document.querySelectorAll('[onclick]')) bad.push(`inline onclick on <${el.tagName.toLowerCase()}>`);
-    return bad;
-  });
-  check(problems.length === 0, `${where}: every control is labelled${problems.length ? ` (${problems.join('; ')})` : ''}`);
-}
-
-// What the API's times look like on screen (dom.js fmtTime): UTC to the millisecond.
-const SHOWN_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} UTC$/;
-
-// Small lies on screen (issue 15): a value the page could not render shows up as NaN,
-// "undefined", "[object Object]" or "Invalid Date", and a time the page did not convert as a
-// raw nanosecond count (19 digits). None may appear in the page's content.
-async function checkNoLies(page, where) {
-  const text = await page.locator('main').innerText();
-  const lies = text.match(/\bNaN\b|\bundefined\b|\[object Object\]|Invalid Date|\b\d{19}\b/g) || [];
-  check(lies.length === 0, `${where}: no NaN, undefined or raw nanosecond times on screen${lies.length ? ` (${[...new Set(lies)].join(', ')})` : ''}`);
-}
-
-// The cells of the table whose caption is `caption`, row by row, as the user reads them.
-async function tableCells(page, caption) {
-  return page.locator('table', { has: page.locator('caption', { hasText: caption }) })
-    .locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.innerText.trim())));
-}
-
-async function shot(page, dir, name) {
-  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
-}
-
-async function signIn(page, base, token) {
-  await page.goto(`${base}/`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByLabel('API token').fill(token);
-  await page.getByLabel('API token').press('Enter');  // the form submits from the keyboard
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
-}
-
-// Presses Tab until the control matching `locator` has focus (at most `limit` times), so the
-// control is reachable in the tab order; returns whether it got there. The control is known by
-// its id, not by its DOM node: a page redraws what changed while we tab (the bot page does when
-// its first equity point arrives) and gives focus back to the control with the same id, so a
-// node taken before the redraw is detached and could never be the focused one (this test's
-// second flake, issue 13).
-async function tabTo(page, locator, limit = 80) {
-  const id = await locator.getAttribute('id');
-  if (!id) throw new Error('tabTo: the control has no id to follow across redraws');
-  for (let i = 0; i < limit; i++) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((want) => document.activeElement?.id === want, id)) return true;
-  }
-  return false;
-}
-
 // ---- the story -------------------------------------------------------------------------------
 
 // hasReport: the engine under test was started here with one report in its data directory.
@@ -419,61 +259,57 @@ async function accountsStory(browser, base, tokens, art) {
   }
 }
 
-async function main() {
-  const a = args();
-  const art = path.resolve(a.artifacts || path.join(HERE, 'artifacts'));
-  if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} is missing (Debian packages chromium chromium-driver; scripts/setup.sh)`);
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch {
-    skip(`playwright-core is not installed: run npm ci --prefix ${HERE}`);
-  }
-  fs.rmSync(art, { recursive: true, force: true });
-  fs.mkdirSync(art, { recursive: true });
-
-  let runner = null;
-  let base = a.url;
-  let tokens = {};
-  if (base) {
-    tokens = Object.fromEntries((a.tokens || '').split(',').map((kv) => kv.split('=')));
-  } else {
-    if (!a.botengine || !fs.existsSync(a.botengine)) skip(`no botengine binary (--botengine ${a.botengine})`);
-    runner = new Runner(a.botengine);
-  }
-  let browser = null;
-  try {
-    if (runner) {
-      await runner.start();
-      base = runner.url;
-      tokens = runner.tokens;
-    }
-    // No background traffic: the test must not depend on the network. Playwright gives the
-    // browser a fresh temporary profile (--user-data-dir) and each user an isolated context.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-             '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    await story(browser, base, tokens, art, Boolean(runner));
-    await accountsStory(browser, base, tokens, art);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${e.stack || e}`);
-    // What the pages looked like when it failed, for the artifacts.
-    for (const ctx of browser?.contexts() ?? []) {
-      for (const [i, p] of ctx.pages().entries()) {
-        await p.screenshot({ path: path.join(art, `failure-${i}.png`), fullPage: true }).catch(() => {});
-      }
-    }
-    if (runner) console.log(`--- runner log (last lines)\n${runner.log.slice(-80).join('')}`);
-  } finally {
-    await browser?.close().catch(() => {});
-    await runner?.stop();
-  }
-  console.log(`screenshots: ${art}`);
-  console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
-  process.exit(failures ? 1 : 0);
+// A bot from a Lua script (issue 19): a syntax error is shown beside its line (the number in
+// the gutter marked, the engine's message at that line); the fixed script creates the bot.
+async function scriptStory(browser, base, tokens, art) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await signIn(page, base, tokens.alice);
+  await page.getByRole('link', { name: 'Script bot', exact: true }).click();
+  await page.getByRole('heading', { name: 'New bot from a script' }).waitFor();
+  const name = `alice script ${process.pid}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  const source = page.getByLabel('Script (Lua 5.4)');
+  const broken = ['-- buys once', 'function on_bar(open, high, low, close, volume, time)',
+                  '  if state.bought then return', '  bot.buy("0.001")', '  state.bought = true', 'end', ''];
+  await source.fill(broken.join('\n'));
+  await page.getByRole('button', { name: 'Validate' }).click();
+  const mark = page.locator('.line-error');
+  await mark.first().waitFor();
+  const line = Number(await mark.first().getAttribute('data-line'));
+  const text = (await mark.first().textContent()).trim();
+  check(line >= 3 && line <= 7 && text.startsWith(`line ${line}:`),
+        `the syntax error is shown at its line (${line}: "${text}")`);
+  check(await page.locator(`.gutter .bad[data-line="${line}"]`).count() === 1, `line ${line}'s number is marked in the gutter`);
+  // Beside the line: the message's box is level with that line of the text.
+  const [markBox, gutterBox] = await Promise.all([mark.first().boundingBox(),
+    page.locator(`.gutter [data-line="${line}"]`).boundingBox()]);
+  check(Math.abs(markBox.y - gutterBox.y) < gutterBox.height, `the message sits level with line ${line} (${markBox.y} vs ${gutterBox.y})`);
+  check(await source.getAttribute('aria-invalid') === 'true', 'the editor is marked invalid for assistive technology');
+  await shot(page, art, '13-script-error');
+  await checkLabels(page, 'script bot');
+  await source.fill(broken.join('\n').replace('return\n', 'return end\n'));
+  await page.getByRole('button', { name: 'Create bot' }).click();
+  await page.waitForURL(/#\/bots\/\d+$/);
+  await page.getByRole('heading', { name: `Bot ${name}` }).waitFor();
+  const id = Number(page.url().match(/#\/bots\/(\d+)$/)[1]);
+  const bot = await page.evaluate(async (botId) => (await fetch(`/api/v1/bots/${botId}`, {
+    headers: { Authorization: `Bearer ${sessionStorage.getItem('botengine.token')}` } })).json(), id);
+  check(bot.type === 'script' && bot.config?.strategy?.parameters?.source?.includes('bot.buy("0.001")'),
+        `the valid script created bot ${id} of type script carrying the source`);
+  await shot(page, art, '14-script-created');
+  check(errors.length === 0, `no script errors in the script page${errors.length ? `: ${errors.join(' | ')}` : ''}`);
+  await ctx.close();
 }
 
-main();
+runBrowserTest(HERE, {
+  start: (runner) => runner.start(),
+  body: async (browser, base, tokens, art, ours) => {
+    await story(browser, base, tokens, art, ours);
+    await accountsStory(browser, base, tokens, art);
+    await scriptStory(browser, base, tokens, art);
+  },
+});

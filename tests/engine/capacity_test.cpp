@@ -290,7 +290,7 @@ TEST(CapacityEngineTest, shouldRefuseACreatePastCapacityAndGrowOnARestart) {
     ASSERT_TRUE(start_trading(*engine, market, {kGridBot, kDcaBot}));
     const CommandResult refused = engine->create_bot(UserId{1}, kGridBot);
     EXPECT_EQ(refused.status, CommandStatus::kConflict);
-    EXPECT_NE(refused.message.find("bot capacity (2 bot ids"), std::string::npos)
+    EXPECT_NE(refused.message.find("bot capacity (2) is used up"), std::string::npos)
         << refused.message;
     EXPECT_EQ(engine->create_bot(UserId{1}, kGridBot).status, CommandStatus::kConflict);
     ASSERT_TRUE(offer_market(*engine, market, 1500));

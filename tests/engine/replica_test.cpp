@@ -6,7 +6,10 @@
 
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "engine/journal_replayer.hpp"
 #include "engine/snapshot_format.hpp"
@@ -107,8 +110,16 @@ TEST_P(ReplicaTest, ReportsAPerturbedDerivedRecordAtItsSequence) {
   const EngineConfig c = config(dir);
   SequenceNumber perturbed = 0;
   {
-    auto engine = started_engine(c);
+    auto engine = open_engine(c);
     ASSERT_TRUE(engine);
+    // Raised notifications (sequence 0: not journaled) on the publisher thread.
+    std::mutex raised_mutex;
+    std::vector<Notification> raised;
+    engine->set_notification_handler([&](SequenceNumber seq, Nanos, const Notification& n) {
+      std::lock_guard lock(raised_mutex);
+      if (seq == 0) raised.push_back(n);
+    });
+    ASSERT_TRUE(engine->start().has_value());
     Market market(6, wall_clock_now());
     ASSERT_TRUE(start_trading(*engine, market, {kGridBot}));
     ASSERT_TRUE(offer_market(*engine, market, 200));
@@ -140,7 +151,19 @@ TEST_P(ReplicaTest, ReportsAPerturbedDerivedRecordAtItsSequence) {
     EXPECT_TRUE(named) << "no problem starts with '" << needle << "'";
     EXPECT_NE(engine->metrics_text().find("botengine_replica_divergences_total 1\n"),
               std::string::npos);
+    // And a notification, once, naming the record (bounded wait for the publisher thread).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto raised_count = [&] {
+      std::lock_guard lock(raised_mutex);
+      return raised.size();
+    };
+    while (raised_count() == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_EQ(engine->stop(), "");
+    ASSERT_EQ(raised.size(), 1u);
+    EXPECT_EQ(raised[0].kind, NotificationKind::kReplicaDivergence);
+    EXPECT_EQ(raised[0].cause, perturbed);
+    EXPECT_EQ(raised[0].value1, 1);
   }
   // The one comparison, run over the journal as `replay --verify` does, agrees.
   auto reader = journal::Reader::open(c.data_dir + "/journal");
@@ -156,43 +179,7 @@ TEST_P(ReplicaTest, ReportsAPerturbedDerivedRecordAtItsSequence) {
   EXPECT_EQ(replayed->first_divergence->what, ReplayDifference::kPayload);
 }
 
-// A figure, not a check (disabled: run it with --gtest_also_run_disabled_tests
-// --gtest_filter='*ReplicaLagAt100k*'): market inputs offered at 100,000/s for 3 s, journal
-// async, the deployment's snapshot defaults; prints the replica's lag and the read model's
-// freshness (p50/p99) and the ring waits.
-TEST_P(ReplicaTest, DISABLED_ReplicaLagAt100kInputsPerSecond) {
-  TempDir dir;
-  EngineConfig c = config(dir);
-  c.idle = "spin";
-  auto engine = started_engine(c);
-  ASSERT_TRUE(engine);
-  Market market(8, wall_clock_now());
-  ASSERT_TRUE(start_trading(*engine, market, {kGridBot, kDcaBot}));
-  constexpr Nanos kGap = 10'000;  // 100,000 inputs/s
-  constexpr int kInputs = 300'000;
-  const Nanos start = wall_clock_now();
-  for (int i = 0; i < kInputs; ++i) {
-    const Nanos due = start + i * kGap;
-    while (wall_clock_now() < due) {
-    }
-    const Event e = market.next();
-    while (!engine->offer_event(e, due)) {
-    }
-  }
-  ASSERT_TRUE(engine->drain(20'000'000'000));
-  const auto model = engine->read_model();
-  for (const StageLatency& l : model->engine.replica_latency) {
-    std::printf("replica %-9s count %llu p50 %.1f us p99 %.1f us max %.1f us\n", l.stage.c_str(),
-                static_cast<unsigned long long>(l.count), static_cast<double>(l.p50) / 1e3,
-                static_cast<double>(l.p99) / 1e3, static_cast<double>(l.max) / 1e3);
-  }
-  std::printf("replica snapshots %llu, ring waits %llu, divergences %llu\n",
-              static_cast<unsigned long long>(model->engine.replica_snapshots),
-              static_cast<unsigned long long>(model->engine.replica_full_spins),
-              static_cast<unsigned long long>(model->engine.replica_divergences));
-  EXPECT_EQ(model->engine.replica_divergences, 0u);
-  EXPECT_EQ(engine->stop(), "");
-}
+// The replica's cost per input and its lag at 100,000 inputs/s: bench/replay/replica_bench.cpp.
 
 INSTANTIATE_TEST_SUITE_P(Topologies, ReplicaTest,
                          ::testing::Values(Topology::kFused, Topology::kPipelined),

@@ -27,7 +27,10 @@ RunResult sample_result(const Histogram& a, const Histogram& b) {
               .max_lag_ns = 40'000,
               .measured = 200'000,
               .rejected = 0,
-              .orders = 7};
+              .orders = 7,
+              .sustained_per_s = 99'876.4,
+              .catch_up_ns = 35'000,
+              .kept_up = true};
   r.series = {summarize("parse \"q\"", a), summarize("tick_to_order", b)};
   r.uncorrected = summarize("uncorrected", a);
   r.manifest = collect_manifest();
@@ -102,6 +105,15 @@ TEST(Results, shouldWriteWellFormedJsonWithEverySeriesAndTheManifest) {
   std::uint64_t p99 = 0;
   ASSERT_EQ(series.at(1)["p99"].get_uint64().get(p99), simdjson::SUCCESS);
   EXPECT_EQ(p99, b.percentile(99));
+  // Whether the engine kept up, and at what rate.
+  std::uint64_t sustained = 0, catch_up = 0;
+  bool kept_up = false;
+  ASSERT_EQ(doc["counts"]["sustained_per_s"].get_uint64().get(sustained), simdjson::SUCCESS);
+  EXPECT_EQ(sustained, 99'876u);
+  ASSERT_EQ(doc["counts"]["catch_up_ns"].get_uint64().get(catch_up), simdjson::SUCCESS);
+  EXPECT_EQ(catch_up, 35'000u);
+  ASSERT_EQ(doc["counts"]["kept_up"].get_bool().get(kept_up), simdjson::SUCCESS);
+  EXPECT_TRUE(kept_up);
   for (const char* f :
        {"cpu_model", "kernel", "compiler", "cxx_flags", "build_type", "git_commit", "date_utc"}) {
     std::string_view v;

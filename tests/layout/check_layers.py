@@ -27,6 +27,12 @@ import sys
 # folder (net/server is net, oms/venues is oms, strategies/market is strategies, feed/record is
 # feed) unless a longer prefix is listed. Equal ranks may include each other.
 LAYERS = [
+    # The plugin SDK (sdk/include/botengine: the C ABI and its C++ wrapper) is installed for
+    # out-of-tree builds, so it may include nothing of the engine; everything may include it.
+    # examples/ holds such an out-of-tree project (examples/plugin builds against the installed
+    # SDK only): the same bottom rank keeps it from reaching into the engine's headers.
+    ("sdk", -1),
+    ("examples", -1),
     ("core", 0),
     ("journal", 1),
     ("net", 2),

@@ -307,6 +307,34 @@ TEST(Notifier, shouldRedeliverEverythingAfterTheCursorAfterRestartAndLoseNothing
   EXPECT_EQ(again->delivered_through(), 30u);  // the cursor file survived the restart
 }
 
+// A replica divergence is raised by the live process, not journaled: delivered like any item
+// (its own key, routed by kind), but the cursor, which counts journaled items, does not move
+// for it, and journaled offers keep their order around it.
+TEST(Notifier, shouldDeliverAnAlertOutsideTheCursor) {
+  Receiver rx, trades_rx;
+  ScratchDir dir("alert");
+  auto n = make(options_for(
+      dir,
+      {hook("ops", rx.url(), Format::kJson, {}, kind_bit(NotificationKind::kReplicaDivergence)),
+       hook("trades", trades_rx.url(), Format::kJson, {}, kind_bit(NotificationKind::kTrade))}));
+  ASSERT_TRUE(n->offer(trade_item(5)));
+  NotifyItem alert = item_of_kind(1234, NotificationKind::kReplicaDivergence, 0);
+  alert.n.bot = kNoBot;
+  alert.n.cause = 1234;
+  alert.n.value1 = 1;
+  ASSERT_TRUE(n->alert(alert));
+  ASSERT_TRUE(n->offer(trade_item(7)));  // after the alert: still in order, still accepted
+  ASSERT_TRUE(n->drain(kWait));
+  const auto got = rx.requests();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].idempotency_key, "eng1-replica_divergence-1234");
+  EXPECT_NE(got[0].body.find(R"("kind":"replica_divergence")"), std::string::npos) << got[0].body;
+  EXPECT_NE(got[0].body.find("replica divergence at journal record 1234"), std::string::npos)
+      << got[0].body;
+  EXPECT_EQ(seqs(trades_rx), (std::vector<SequenceNumber>{5, 7}));
+  EXPECT_EQ(n->delivered_through(), 7u) << "the journaled items, not the alert's 1234";
+}
+
 TEST(Notifier, shouldDropWhenFullAndKeepTheCursorBelowTheDroppedItem) {
   Receiver rx;
   Reply hold;

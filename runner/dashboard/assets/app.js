@@ -6,7 +6,9 @@
 // owns the session (sign-in, the stream, sign-out) and the router.
 import { api, session, Stream } from './api.js';
 import { h } from './dom.js';
-import { botsPage, botPage, newBotPage } from './bot_pages.js';
+import { botPage, newBotPage } from './bot_pages.js';
+import { botsPage } from './bot_list.js';
+import { scriptPage } from './script_page.js';
 import { accountsPage } from './accounts_pages.js';
 import {
   overviewPage, killSwitchPage, conditionsPage, reportsPage,
@@ -27,10 +29,26 @@ function scheduleRefresh() {
   }, 500);
 }
 
+// Bot status changes are announced at most once per 500 ms: one change as itself, a burst
+// (a bulk create of a thousand bots) as one line, so the page and a screen reader keep up.
+const statusBurst = { items: [], timer: null };
+function announceStatus(item) {
+  statusBurst.items.push(item);
+  if (statusBurst.timer) return;
+  statusBurst.timer = setTimeout(() => {
+    const items = statusBurst.items;
+    statusBurst.items = [];
+    statusBurst.timer = null;
+    const last = items[items.length - 1];
+    const one = `Bot ${last.bot} is ${last.to ?? last.state ?? 'changed'}${last.from ? ` (was ${last.from})` : ''}`;
+    announce(items.length === 1 ? one : `${items.length} bot status changes; the last: ${one}`);
+  }, 500);
+}
+
 function onStreamItem(item) {
   switch (item.type) {
     case 'bot_status':  // {"bot": id, "from": state, "to": state}
-      announce(`Bot ${item.bot} is ${item.to ?? item.state ?? 'changed'}${item.from ? ` (was ${item.from})` : ''}`);
+      announceStatus(item);
       scheduleRefresh();
       break;
     case 'kill_switch':
@@ -140,6 +158,7 @@ function render() {
     case 'signin': page = state.me ? (location.hash = '#/overview', null) : signInPage(main); break;
     case 'bots': page = arg ? botPage(main, arg) : botsPage(main); break;
     case 'new': page = newBotPage(main); break;
+    case 'script': page = scriptPage(main); break;
     case 'kill-switch': page = killSwitchPage(main); break;
     case 'conditions': page = conditionsPage(main); break;
     case 'accounts': page = accountsPage(main); break;

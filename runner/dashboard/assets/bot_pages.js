@@ -1,67 +1,14 @@
-// The pages of bots: the list with its actions, one bot (live state, orders, trades, equity,
+// The pages of one bot (the list is bot_list.js): one bot (live state, orders, trades, equity,
 // its config edited in place) and a new bot from a template.
 import { api } from './api.js';
+import { botActions } from './bot_list.js';
 import { lineChart } from './chart.js';
 import { configEditor } from './config_editor.js';
 import { h, table, stateBadge, card, fmtTime, epochSeconds, fmtEpochMinutes } from './dom.js';
 import { killButton } from './engine_pages.js';
 import {
-  state, COLORS, announce, handleError, confirmDialog, pageTitle, changeDetector, listOf, keepFocus,
+  COLORS, announce, handleError, confirmDialog, pageTitle, changeDetector, listOf, keepFocus,
 } from './shell.js';
-
-// The commands a bot accepts in each state; the engine is the judge (409 otherwise).
-const ACTIONS = [
-  { action: 'start', label: 'Start', when: ['stopped', 'error'] },
-  { action: 'pause', label: 'Pause', when: ['running'] },
-  { action: 'resume', label: 'Resume', when: ['paused'] },
-  { action: 'stop', label: 'Stop', when: ['running', 'paused', 'starting', 'error'] },
-];
-
-function botActions(bot, after) {
-  return h('div', { class: 'actions', role: 'group', 'aria-label': `Actions for ${bot.name}` },
-    ACTIONS.map((a) => h('button', {
-      type: 'button', id: `bot-${bot.id}-${a.action}`, disabled: !a.when.includes(bot.state),
-      'aria-label': `${a.label} bot ${bot.name}`,
-      onclick: async (ev) => {
-        ev.currentTarget.disabled = true;
-        try {
-          await api(`/bots/${bot.id}/${a.action}`, { method: 'POST' });
-          announce(`${a.label}: bot ${bot.name} accepted`);
-        } catch (e) {
-          handleError(e, `${a.label} bot ${bot.name}`);
-        }
-        after();
-      } }, a.label)));
-}
-
-export function botsPage(main) {
-  const body = h('div', { id: 'bots-body' }, h('p', { class: 'muted' }, 'Loading…'));
-  main.append(pageTitle('Bots'), h('p', {}, h('a', { href: '#/new' }, 'New bot from a template')), body);
-  const changed = changeDetector();
-  const refresh = async () => {
-    try {
-      const bots = listOf(await api('/bots'), 'bots');
-      if (!changed(bots)) return;
-      keepFocus(() => body.replaceChildren(table('Your bots', [
-        { label: 'Name', get: (b) => h('a', { href: `#/bots/${b.id}` }, b.name || `bot ${b.id}`) },
-        // Admins see every user's bots; say whose each is.
-        ...(state.me?.admin ? [{ label: 'Owner', get: (b) => b.owner ?? '' }] : []),
-        { label: 'Type', get: (b) => b.type },
-        { label: 'Symbol', get: (b) => `${b.symbol}${b.venue ? ` @ ${b.venue}` : ''}` },
-        { label: 'Status', get: (b) => [stateBadge(b.state), b.kill_switch ? [' ', stateBadge('killed')] : null,
-                                         b.circuit_open ? [' ', stateBadge('error'), ' circuit open'] : null] },
-        { label: 'Position', num: true, get: (b) => b.position?.quantity ?? '0' },
-        { label: 'PnL', num: true, get: (b) => b.pnl ?? '0' },
-        { label: 'Open orders', num: true, get: (b) => String(b.open_orders ?? 0) },
-        { label: 'Actions', get: (b) => botActions(b, refresh) },
-      ], bots, 'No bots yet: create one from a template.')));
-    } catch (e) {
-      handleError(e, 'Bots');
-    }
-  };
-  refresh();
-  return { name: 'bots', refresh, poll: true };
-}
 
 function editorActions(editor, { validateOnly, submitLabel, onSubmit }) {
   let timer = null;
