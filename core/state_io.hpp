@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -261,6 +262,45 @@ inline Expected<std::size_t, FrameError> check_frame(std::span<const std::byte> 
     return Unexpected{FrameError::kCorrupt};
   }
   return r.position();
+}
+
+// The capacity words of a write_frame() frame, unchecked beyond magic and version: a restore
+// reads a snapshot taken with other table sizes at its own sizes first, then copies it into
+// this deployment's tables (copy_grid). nullopt: not such a frame.
+template <std::size_t N>
+std::optional<std::array<std::uint32_t, N>> frame_capacities(std::span<const std::byte> bytes,
+                                                             std::uint32_t magic,
+                                                             std::uint8_t version) noexcept {
+  Reader r{bytes};
+  const auto m = r.get<std::uint32_t>();
+  const auto v = r.get<std::uint8_t>();
+  std::array<std::uint32_t, N> words{};
+  for (std::uint32_t& w : words)
+    r(w);
+  if (!r.ok() || m != magic || v != version) return std::nullopt;
+  return words;
+}
+
+// Copies a table of `from_cols` columns (a row per id: a bot, an account) into one of
+// `to_cols` columns, each entry at the same row and column: how a snapshot taken with other
+// table sizes restores into this deployment's (docs/ARCHITECTURE.md, "Capacity"). False when
+// an entry that is not empty (`is_empty`) has no place in `to`.
+template <class T, class Empty>
+bool copy_grid(std::span<const T> from, std::size_t from_cols, std::span<T> to, std::size_t to_cols,
+               Empty&& is_empty) {
+  const std::size_t from_rows = from_cols == 0 ? 0 : from.size() / from_cols;
+  const std::size_t to_rows = to_cols == 0 ? 0 : to.size() / to_cols;
+  for (std::size_t r = 0; r < from_rows; ++r) {
+    for (std::size_t c = 0; c < from_cols; ++c) {
+      const T& v = from[r * from_cols + c];
+      if (r < to_rows && c < to_cols) {
+        to[r * to_cols + c] = v;
+      } else if (!is_empty(v)) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 // A component's state_hash(), snapshot() and restore() from its one field list, given as

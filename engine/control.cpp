@@ -112,10 +112,15 @@ std::uint32_t bot_capacity(const Engine::Impl& im) noexcept {
   return std::min({f.oms.bots, f.risk.capacity.bots, f.strategy.bots});
 }
 
-CommandResult capacity_refusal(std::uint32_t capacity) {
+// 409: the deployment's state refuses it until a restart with a larger engine.capacity.bots;
+// counted (botengine_engine_capacity_refused_total), nothing journaled, no id taken.
+CommandResult capacity_refusal(Engine::Impl& im, std::uint32_t capacity) {
+  im.capacity_refused.fetch_add(1, std::memory_order_relaxed);
   CommandResult r;
   r.status = CommandStatus::kConflict;
-  r.message = "this deployment's bot capacity (" + std::to_string(capacity) + ") is used up";
+  r.message = "this deployment's bot capacity (" + std::to_string(capacity) +
+              ") is used up (bot ids, deleted bots' included): restart with a larger "
+              "engine.capacity.bots";
   return r;
 }
 
@@ -133,8 +138,14 @@ CommandResult Engine::create_bot(UserId user, std::string_view config_json) {
   OperatorCommand c;
   c.kind = OperatorCommandKind::kCreateBot;
   c.account = index_of(*account);
-  c.bot = BotId{impl_->next_bot.fetch_add(1)};
-  if (index_of(c.bot) >= bot_capacity(*impl_)) return capacity_refusal(bot_capacity(*impl_));
+  // Bot ids index the tables and are never reused: one past the capacity is refused before
+  // anything is journaled, and not taken, so a refusal leaves nothing behind.
+  const std::uint32_t capacity = bot_capacity(*impl_);
+  std::uint32_t id = impl_->next_bot.load();
+  do {
+    if (id >= capacity) return capacity_refusal(*impl_, capacity);
+  } while (!impl_->next_bot.compare_exchange_weak(id, id + 1));
+  c.bot = BotId{id};
   c.user_id = index_of(user);
   // A plugin bot's config carries the loaded build's hash into the journal (plugin_bot.hpp).
   const std::string blob = plugin::stamp_build(config_json);
@@ -183,7 +194,7 @@ BulkCreateResult Engine::create_bots(UserId user, std::span<const std::string> c
   const std::size_t room = first >= capacity ? 0 : capacity - first;
   const std::size_t count = std::min(valid.size(), room);
   for (std::size_t k = count; k < valid.size(); ++k)
-    out.items[valid[k]] = capacity_refusal(capacity);
+    out.items[valid[k]] = capacity_refusal(*impl_, capacity);
   if (count == 0) return out;
   std::vector<std::string> texts;  // canonical: what each bot keeps, and the blob's items
   for (std::size_t k = 0; k < count; ++k) {

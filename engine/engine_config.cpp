@@ -113,6 +113,55 @@ void apply_engine_cpus(EngineConfig& c, std::int64_t fused_cpu,
   alias(ThreadRole::kOrders, stage_cpus[2], "engine.cpus[2]");
 }
 
+// engine.capacity (docs/CONFIG.md "capacity"): each field optional, the rest at its default.
+EngineCapacity parse_capacity(config::ObjectReader& r) {
+  EngineCapacity c;
+  constexpr EngineCapacity kMax = kMaxEngineCapacity;
+  if (auto v = r.integer("bots", config::Presence::kOptional, 1, kMax.bots))
+    c.bots = static_cast<std::uint32_t>(*v);
+  if (auto v = r.integer("instruments", config::Presence::kOptional, 1, kMax.instruments))
+    c.instruments = static_cast<std::uint32_t>(*v);
+  if (auto v = r.integer("accounts", config::Presence::kOptional, 1, kMax.accounts))
+    c.accounts = static_cast<std::uint32_t>(*v);
+  if (auto v = r.integer("open_orders", config::Presence::kOptional, 16, kMax.open_orders))
+    c.open_orders = static_cast<std::uint32_t>(*v);
+  r.finish();
+  return c;
+}
+
+// Sizes the fold's tables: from engine.capacity when given (checked against what the
+// deployment defines), else the historic defaults grown to the instruments defined.
+void size_fold(EngineConfig& c, const std::optional<EngineCapacity>& capacity,
+               std::vector<config::FieldError>& errors) {
+  const auto n = static_cast<std::uint32_t>(c.instruments.size());
+  const std::uint32_t bots_held =
+      capacity ? capacity->bots : std::min(c.fold.oms.bots, c.fold.risk.capacity.bots);
+  if (c.initial_bots.size() > bots_held) {
+    errors.push_back({"bots", std::to_string(c.initial_bots.size()) +
+                                  " bots, more than engine.capacity.bots (" +
+                                  std::to_string(bots_held) + ")"});
+  }
+  if (!capacity) {
+    c.fold.risk.capacity.instruments = std::max(c.fold.risk.capacity.instruments, n);
+    c.fold.oms.instruments = std::max(c.fold.oms.instruments, n);
+    c.fold.strategy.instruments = std::max(c.fold.strategy.instruments, n);
+    return;
+  }
+  if (n > capacity->instruments) {
+    errors.push_back({"engine.capacity.instruments", std::to_string(capacity->instruments) +
+                                                         " is fewer than the " + std::to_string(n) +
+                                                         " instruments defined"});
+  }
+  if (std::uint64_t{capacity->bots} * capacity->instruments > kMaxBotInstrumentCells) {
+    errors.push_back({"engine.capacity",
+                      "bots x instruments must be at most " +
+                          std::to_string(kMaxBotInstrumentCells) + ", got " +
+                          std::to_string(std::uint64_t{capacity->bots} * capacity->instruments)});
+  }
+  const InstrumentTable table(c.instruments);
+  size_tables(c.fold, *capacity, static_cast<std::uint32_t>(table.assets().size()));
+}
+
 }  // namespace
 
 PlacementPlan placement_plan(const EngineConfig& config, std::span<const int> usable_cpus) {
@@ -205,6 +254,7 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
   using config::Presence;
   std::int64_t fused_cpu = -1;                         // engine.cpu
   std::array<std::int64_t, 3> stage_cpus{-1, -1, -1};  // engine.cpus
+  std::optional<EngineCapacity> capacity;              // engine.capacity
   if (auto engine = root.object("engine", Presence::kOptional)) {
     if (auto v = engine->string("data_dir", Presence::kOptional)) c.data_dir = *v;
     if (auto v = engine->code("journal", Presence::kOptional, kJournalModeNames)) c.journal = *v;
@@ -272,6 +322,9 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
       r.finish();
       c.live_accounts.push_back(s);
     });
+    if (auto section = engine->object("capacity", Presence::kOptional)) {
+      capacity = parse_capacity(*section);
+    }
     engine->finish();
   }
   root.objects("venues", Presence::kOptional, [&](config::ObjectReader& r) {
@@ -369,11 +422,7 @@ Expected<EngineConfig, std::vector<config::FieldError>> parse_engine_config(std:
     }
   }
   if (c.venues.empty() && !c.instruments.empty()) c.venues.push_back(VenueSpec{});
-  // Tables are sized by what the deployment defines.
-  const auto n = static_cast<std::uint32_t>(c.instruments.size());
-  c.fold.risk.capacity.instruments = std::max(c.fold.risk.capacity.instruments, n);
-  c.fold.oms.instruments = std::max(c.fold.oms.instruments, n);
-  c.fold.strategy.instruments = std::max(c.fold.strategy.instruments, n);
+  size_fold(c, capacity, errors);
   for (std::size_t i = 0; i < c.instruments.size(); ++i) {
     bool known = false;
     for (const VenueSpec& v : c.venues)

@@ -472,6 +472,7 @@ struct Engine::Impl final : oms::VenueResponses {
 
   // ---- Commands and their outcomes (commands.cpp) -----------------------------------------
   std::atomic<std::uint32_t> next_bot{0};
+  std::atomic<std::uint64_t> capacity_refused{0};  // creates past engine.capacity.bots
   std::atomic<std::uint64_t> next_request{1};
   struct Outcome {
     bool applied = false;

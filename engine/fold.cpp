@@ -37,6 +37,25 @@ oms::OrderStageConfig order_stage_config(const FoldConfig& config) {
 
 }  // namespace
 
+void size_tables(FoldConfig& config, const EngineCapacity& capacity, std::uint32_t assets) {
+  const std::uint32_t asset_rows = std::max<std::uint32_t>(32, assets);
+  config.strategy.bots = capacity.bots;
+  config.strategy.instruments = capacity.instruments;
+  config.risk.capacity = {capacity.bots, capacity.accounts, capacity.instruments, asset_rows};
+  config.risk.max_tracked_orders = capacity.open_orders;
+  config.oms = {capacity.bots, capacity.instruments, asset_rows, capacity.accounts,
+                capacity.open_orders};
+  config.paper.instruments = capacity.instruments;
+  config.paper.accounts = capacity.accounts;
+  config.paper.assets = asset_rows;
+  config.paper.max_orders = capacity.open_orders;
+  config.directory.max_accounts = capacity.accounts;
+  // One input may reach every bot (a shutdown stops each and cancels its orders; a bar close
+  // runs every bot of its instrument and timeframe): room for a few records per bot beyond
+  // the 8,192 that at most 1,024 intents of one input derive.
+  config.max_records_per_input = std::max<std::size_t>(8192, 4096 + 4 * std::size_t{capacity.bots});
+}
+
 Fold::Fold(const FoldConfig& config, oms::VenueResponses& responses)
     : config_(config),
       strategy_(config.strategy),

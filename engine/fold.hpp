@@ -53,6 +53,8 @@ inline constexpr std::uint32_t kReconcileTimer = oms::kReconcileTimer;
 inline constexpr std::uint32_t kReleaseTimer = oms::kReleaseTimer;
 
 struct FoldConfig {
+  // The defaults below are a deployment's without `engine.capacity`; size_tables() sizes
+  // every table from one EngineCapacity instead.
   stage::StrategyCapacity strategy{};
   // Tables are sized bots x instruments: keep them to what a deployment uses (snapshots
   // carry them whole).
@@ -67,6 +69,29 @@ struct FoldConfig {
   // the deployment; max_accounts 0 = the tables' account capacity).
   DirectoryConfig directory{};
 };
+
+// How much one engine holds: `engine.capacity` in the deployment config (docs/CONFIG.md
+// "capacity", docs/ARCHITECTURE.md "Capacity"). The defaults are what FoldConfig's tables
+// held before the section existed. A snapshot taken with other sizes restores into these
+// when what it holds fits (each stage copies its entries, ids kept), so a deployment grows
+// by restarting with a larger capacity.
+struct EngineCapacity {
+  std::uint32_t bots = 64;  // bot ids ever created (a deleted bot's id is never reused)
+  std::uint32_t instruments = 16;
+  std::uint32_t accounts = oms::kAccountCapacity;
+  std::uint32_t open_orders = 16'384;  // live orders plus remembered terminal ones
+  bool operator==(const EngineCapacity&) const = default;
+};
+// The largest each may be, and the largest bots x instruments: the position and per-bot
+// instrument tables are dense (one entry per bot and instrument, about 200 bytes across the
+// stages), so their product bounds the memory.
+inline constexpr EngineCapacity kMaxEngineCapacity{1'000'000, 100'000, 1'000'000, 1u << 24};
+inline constexpr std::uint64_t kMaxBotInstrumentCells = std::uint64_t{1} << 22;
+
+// Sizes every table of `config` (strategy, risk, order manager, paper venue, directory, the
+// per-input record limit) for `capacity`; `assets`: the distinct assets the deployment's
+// instruments name (the asset tables hold at least 32).
+void size_tables(FoldConfig& config, const EngineCapacity& capacity, std::uint32_t assets);
 
 // What the venue side must do after an input (the order stage decides it).
 using VenueAction = oms::VenueAction;

@@ -117,6 +117,9 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   add_counters("order_stage", model_fold.order_stage().live_stats());
   if (model_fold.paper() != nullptr) add_counters("paper", model_fold.paper()->stats());
   if (writer) add_counters("journal", writer->counters());
+  e.counters.push_back({"engine_capacity_refused",
+                        "Bot creates refused (409) past the deployment's engine.capacity.bots.",
+                        CounterKind::kCounter, capacity_refused.load(std::memory_order_relaxed)});
   // From the risk stage's latches: they are fold state, so a restart shows them too.
   e.global_kill_switch = rk.kill_switch_latched(risk::Scope::kGlobal, 0);
   const auto account_count = std::max<std::uint32_t>(

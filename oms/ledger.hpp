@@ -21,6 +21,7 @@
 #include "core/ids.hpp"
 #include "core/order_intent.hpp"
 #include "core/position.hpp"
+#include "core/state_io.hpp"
 
 namespace be::oms {
 
@@ -105,6 +106,14 @@ class Ledger {
   void fill(const Leg& leg, std::int64_t price, std::int64_t quantity, std::int64_t fee,
             std::int64_t filled_after, OrderMoney& m) noexcept;
   void close(const Leg& leg, OrderMoney& m) noexcept;
+
+  // Takes `old`'s balances, each at its account and asset (a snapshot restored into other
+  // table sizes): false when a non-zero one has no place here.
+  bool adopt(const Ledger& old) {
+    return state_io::copy_grid(std::span<const Balance>(old.balances_), old.assets_,
+                               std::span<Balance>(balances_), assets_,
+                               [](const Balance& b) { return b.free == 0 && b.locked == 0; });
+  }
 
   template <class V>
   void fields(V& v) {

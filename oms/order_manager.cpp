@@ -428,9 +428,58 @@ bool OrderManager::validate() const noexcept {
 
 Expected<bool, state_io::FrameError> OrderManager::restore(std::span<const std::byte> bytes) {
   const auto caps = capacity_words();
+  const auto saved =
+      state_io::frame_capacities<std::tuple_size_v<std::remove_const_t<decltype(caps)>>>(
+          bytes, kSnapshotMagic, kSnapshotVersion);
+  if (saved && *saved != caps) {
+    // Taken with other table sizes (a deployment whose engine.capacity changed): read at its
+    // own sizes, then copied here. Sizes the bytes cannot hold are refused before allocating.
+    const OmsCapacity c{(*saved)[0], (*saved)[1], (*saved)[2], (*saved)[3], (*saved)[4]};
+    const std::uint64_t size = bytes.size();
+    if (std::uint64_t{c.bots} * c.instruments * 8 > size ||
+        std::uint64_t{c.accounts} * c.assets * 8 > size || std::uint64_t{c.orders} * 8 > size ||
+        c.bots > size || c.instruments > size) {
+      return Unexpected{state_io::FrameError::kTruncated};
+    }
+    OrderManager old(c);
+    if (auto r = old.restore(bytes); !r) return r;
+    OrderManager fresh(capacity_);
+    if (!fresh.adopt(old)) return Unexpected{state_io::FrameError::kCapacityMismatch};
+    *this = std::move(fresh);
+    return true;
+  }
   return state_io::restore_fields(
       *this, OrderManager(capacity_), bytes, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{},
       [](OrderManager& fresh) { return fresh.table_.rebuild_index() && fresh.validate(); });
+}
+
+}  // namespace be::oms
+
+namespace be::oms {
+
+bool OrderManager::adopt(const OrderManager& old) {
+  stats_ = old.stats_;
+  const auto empty_instrument = [](const InstrumentInfo& in) { return in.defined == 0; };
+  const auto empty_bot = [](const BotInfo& b) {
+    return b.account == kNoAccount && b.open_orders == 0;
+  };
+  const auto empty_position = [](const Position& p) {
+    return p.quantity() == 0 && p.cost_basis_exact() == 0 && p.realized_exact() == 0 &&
+           p.fees() == 0;
+  };
+  for (const InstrumentInfo& in : old.instruments_) {
+    if (in.defined &&
+        (index_of(in.base) >= capacity_.assets || index_of(in.quote) >= capacity_.assets))
+      return false;
+  }
+  return state_io::copy_grid(std::span<const InstrumentInfo>(old.instruments_), 1,
+                             std::span<InstrumentInfo>(instruments_), 1, empty_instrument) &&
+         state_io::copy_grid(std::span<const BotInfo>(old.bots_), 1, std::span<BotInfo>(bots_), 1,
+                             empty_bot) &&
+         state_io::copy_grid(std::span<const Position>(old.positions_), old.capacity_.instruments,
+                             std::span<Position>(positions_), capacity_.instruments,
+                             empty_position) &&
+         ledger_.adopt(old.ledger_) && table_.adopt(old.table_) && validate();
 }
 
 }  // namespace be::oms

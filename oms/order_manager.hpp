@@ -233,6 +233,9 @@ class OrderManager {
             capacity_.orders};
   }
   bool validate() const noexcept;
+  // Takes `old`'s state, each entry at its id (restore() from other table sizes): false when
+  // an entry has no place in these tables.
+  bool adopt(const OrderManager& old);
   Ledger::Leg leg_of(const ManagedOrder& m) const noexcept;
   Position& position_of(const Order& o) noexcept {
     return positions_[static_cast<std::size_t>(index_of(o.client_id.bot)) * capacity_.instruments +

@@ -444,11 +444,17 @@ void OrderStage::save_live(state_io::Writer& w) const {
 }
 
 bool OrderStage::load_live(state_io::Reader& r) {
+  // Taken with another account capacity (engine.capacity changed): each account keeps its
+  // index; one beyond this deployment's tables must have nothing set.
   const auto accounts = r.get<std::uint32_t>();
-  if (!r.ok() || accounts != live_.size() || r.rest().size() < 3 * std::size_t{accounts})
-    return false;
+  if (!r.ok() || r.rest().size() < 3 * std::size_t{accounts}) return false;
   for (auto* table : {&live_, &connected_, &paper_opened_}) {
-    std::memcpy(table->data(), r.rest().data(), accounts);
+    const auto saved = std::span(reinterpret_cast<const std::uint8_t*>(r.rest().data()), accounts);
+    std::fill(table->begin(), table->end(), 0);
+    if (!state_io::copy_grid(saved, 1, std::span<std::uint8_t>(*table), 1,
+                             [](std::uint8_t v) { return v == 0; })) {
+      return false;
+    }
     r.skip(accounts);
   }
   dry_run_ = r.get<std::uint8_t>() != 0;

@@ -149,6 +149,35 @@ class OrderTable {
     return true;
   }
 
+  // Takes over `old`'s orders, each in the slot it had (a snapshot restored into other table
+  // sizes): false when `old` uses a slot this table does not have. The free slots `old` had
+  // are taken first, in its order, then the ones this table has beyond it, lowest first; the
+  // retired orders keep their eviction order. Allocates only in rebuild_index.
+  bool adopt(const OrderTable& old) {
+    const std::uint32_t n = capacity();
+    const std::uint32_t m = old.capacity();
+    for (std::uint32_t s = n; s < m; ++s)
+      if (old.used_[s]) return false;
+    free_top_ = 0;
+    for (std::uint32_t s = n; s-- > m;)
+      free_[free_top_++] = s;
+    for (std::uint32_t k = 0; k < old.free_top_; ++k)
+      if (old.free_[k] < n) free_[free_top_++] = old.free_[k];
+    for (std::uint32_t s = 0; s < n; ++s) {
+      const bool had = s < m;
+      used_[s] = had ? old.used_[s] : 0;
+      retired_flag_[s] = had ? old.retired_flag_[s] : 0;
+      keys_[s] = had ? old.keys_[s] : ClientOrderId{};
+      records_[s] = had ? old.records_[s] : Record{};
+      retired_[s] = kNone;
+    }
+    retired_head_ = 0;
+    retired_count_ = old.retired_count_;
+    for (std::uint32_t k = 0; k < old.retired_count_ && k < n; ++k)
+      retired_[k] = old.retired_[(old.retired_head_ + k) % m];
+    return retired_count_ <= n && rebuild_index();
+  }
+
  private:
   std::uint32_t bucket_of(ClientOrderId id) const noexcept {
     std::uint64_t z = id.sequence * 0x9E3779B97F4A7C15ULL + index_of(id.bot);

@@ -604,9 +604,60 @@ bool PaperVenue::validate() const noexcept {
 
 Expected<bool, state_io::FrameError> PaperVenue::restore(std::span<const std::byte> bytes) {
   const auto caps = capacity_words();
+  const auto saved =
+      state_io::frame_capacities<std::tuple_size_v<std::remove_const_t<decltype(caps)>>>(
+          bytes, kSnapshotMagic, kSnapshotVersion);
+  if (saved && *saved != caps) {
+    // Taken with other table sizes (engine.capacity changed): read at its own sizes, then
+    // copied here. Sizes the bytes cannot hold are refused before allocating.
+    PaperConfig c = config_;
+    c.instruments = (*saved)[0];
+    c.accounts = (*saved)[1];
+    c.assets = (*saved)[2];
+    c.max_orders = (*saved)[3];
+    c.max_pending = (*saved)[4];
+    const std::uint64_t size = bytes.size();
+    if (std::uint64_t{c.accounts} * c.assets * 8 > size || std::uint64_t{c.max_orders} * 8 > size ||
+        std::uint64_t{c.max_pending} * 8 > size || c.instruments > size || c.assets > size) {
+      return Unexpected{state_io::FrameError::kTruncated};
+    }
+    PaperVenue old(c, *sink_);
+    if (auto r = old.restore(bytes); !r) return r;
+    PaperVenue fresh(config_, *sink_);
+    if (!fresh.adopt(old)) return Unexpected{state_io::FrameError::kCapacityMismatch};
+    *this = std::move(fresh);
+    return true;
+  }
   return state_io::restore_fields(
       *this, PaperVenue(config_, *sink_), bytes, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{},
       [](PaperVenue& fresh) { return fresh.table_.rebuild_index() && fresh.validate(); });
+}
+
+}  // namespace be::oms
+
+namespace be::oms {
+
+bool PaperVenue::adopt(const PaperVenue& old) {
+  if (old.pending_count_ > pending_.size()) return false;
+  for (const Market& m : old.markets_) {
+    if (m.defined && (index_of(m.base) >= config_.assets || index_of(m.quote) >= config_.assets))
+      return false;
+  }
+  stats_ = old.stats_;
+  // The pending requests keep their order, from the ring's start.
+  pending_head_ = 0;
+  pending_count_ = old.pending_count_;
+  for (std::uint32_t k = 0; k < old.pending_count_; ++k)
+    pending_[k] = old.pending_[(old.pending_head_ + k) % old.pending_.size()];
+  resting_ = old.resting_;
+  next_venue_order_id_ = old.next_venue_order_id_;
+  next_trade_id_ = old.next_trade_id_;
+  return state_io::copy_grid(std::span<const Market>(old.markets_), 1, std::span<Market>(markets_),
+                             1, [](const Market& m) { return m.defined == 0; }) &&
+         state_io::copy_grid(std::span<const std::uint8_t>(old.asset_known_), 1,
+                             std::span<std::uint8_t>(asset_known_), 1,
+                             [](std::uint8_t known) { return known == 0; }) &&
+         ledger_.adopt(old.ledger_) && table_.adopt(old.table_) && validate();
 }
 
 }  // namespace be::oms

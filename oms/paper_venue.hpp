@@ -283,6 +283,9 @@ class PaperVenue final : public Venue {
             static_cast<std::uint32_t>(pending_.size())};
   }
   bool validate() const noexcept;
+  // Takes `old`'s state, each entry at its id (restore() from other table sizes): false when
+  // an entry has no place in these tables.
+  bool adopt(const PaperVenue& old);
   void enqueue(const Work& w, Nanos now) noexcept;
   void release_due(Nanos now) noexcept;
   void arrive_new(const OrderNew& o, Nanos t) noexcept;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string_view>
 
 #include "core/codes.hpp"
@@ -73,6 +74,21 @@ class DiscardResponses final : public VenueResponses {
   void respond(const OrderUpdate&, Nanos, Nanos) noexcept override {}
   void respond(const BalanceUpdate&, Nanos, Nanos) noexcept override {}
   void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
+};
+
+// Every answer as the input it becomes, in order: what the engine's feedback ring does, for
+// the tests and benchmarks that drive a fold themselves (each answer applied as the next
+// input). Allocates as it queues: never on the engine's own path.
+class QueuedResponses final : public VenueResponses {
+ public:
+  void respond(const OrderUpdate& u, Nanos t, Nanos) noexcept override {
+    pending.push_back(Event::make(u, t, t));
+  }
+  void respond(const BalanceUpdate& b, Nanos t, Nanos) noexcept override {
+    pending.push_back(Event::make(b, t, t));
+  }
+  void connectivity(VenueId, ConnectivityState, Nanos) noexcept override {}
+  std::deque<Event> pending;
 };
 
 // An order the venue holds that we did not send (none of our client ids; found while

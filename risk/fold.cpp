@@ -91,16 +91,11 @@ void RiskEngine::add_pnl(std::uint32_t b, std::int64_t delta, std::int64_t fee) 
   bs.pnl += delta;
   bs.fees += fee;
   bs.peak_equity = std::max(bs.peak_equity, bs.equity());
-  // The account's peak is settled once the whole input is folded (settle_account_peaks), so
+  // The account's peak is settled once the whole input is folded (on_mark, apply_fill), so
   // it never depends on the order in which one price update revalues several bots.
   Scoped& as = accounts_[bots_[b].account].s;
   as.pnl += delta;
   as.fees += fee;
-}
-
-void RiskEngine::settle_account_peaks() noexcept {
-  for (std::uint32_t a = 0; a < accounts_in_use_; ++a)
-    accounts_[a].s.peak_equity = std::max(accounts_[a].s.peak_equity, accounts_[a].s.equity());
 }
 
 std::int64_t RiskEngine::revalue(std::uint32_t b, std::uint32_t i) noexcept {
@@ -139,6 +134,7 @@ bool RiskEngine::apply_fill(const FillInput& fill, Nanos t) noexcept {
   const std::int64_t before = p.quantity();
   p.apply_fill(fill.side, fill.price, fill.quantity, fill.fee);
   const std::int64_t after = p.quantity();
+  note_holder(b, i, after != 0);
   in.last_fill_price = fill.price;
 
   BotInstrument& state = bot_instruments_[bi(b, i)];
@@ -268,27 +264,51 @@ std::size_t RiskEngine::on_mark(std::uint32_t i, std::int64_t mark,
   if (!in.defined) return 0;
   in.reference = mark;
   std::size_t fired = 0;
-  for (std::uint32_t b = 0; b < bots_in_use_; ++b) {
-    const Position& p = positions_[bi(b, i)];
-    if (p.quantity() == 0 || !bots_[b].s.configured) continue;
-    add_pnl(b, revalue(b, i), 0);
-    BotInstrument& state = bot_instruments_[bi(b, i)];
-    const bool is_long = p.quantity() > 0;
-    state.best_price = is_long ? std::max(state.best_price, mark)
-                               : (state.best_price == 0 ? mark : std::min(state.best_price, mark));
-    const Protection& pr = bots_[b].config.protection;
-    if (state.exit_pending || (pr.stop_loss_bps | pr.take_profit_bps | pr.trailing_stop_bps) == 0) {
-      continue;
+  // The bots holding a position on the instrument, in id order (holders_).
+  const std::uint64_t* words = holders_.data() + i * holder_words_;
+  for (std::size_t w = 0; w < holder_words_; ++w) {
+    for (std::uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+      const auto b =
+          static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
+      if (mark_holder(b, i, mark, exits, fired)) ++fired;
     }
-    const std::uint32_t tag =
-        protection_exit_tag(pr, is_long, mark, p.average_entry_price(), state.best_price);
-    // An exit that does not fit fires on a later update: exit_pending stays clear.
-    if (tag == 0 || fired == exits.size()) continue;
-    exits[fired++] = protection_exit(b, i, p.quantity(), tag);
-    state.exit_pending = 1;
   }
-  settle_account_peaks();
+  // Only the holders' accounts changed equity: settle their peaks once everything is folded,
+  // so it never depends on the order in which one price update revalues several bots.
+  for (std::size_t w = 0; w < holder_words_; ++w) {
+    for (std::uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+      const auto b =
+          static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
+      if (!bots_[b].s.configured) continue;
+      Scoped& as = accounts_[bots_[b].account].s;
+      as.peak_equity = std::max(as.peak_equity, as.equity());
+    }
+  }
   return fired;
+}
+
+// One holder of instrument i re-marked: its PnL, trailing best price and protection exit
+// (true when it fired one into exits[fired]).
+bool RiskEngine::mark_holder(std::uint32_t b, std::uint32_t i, std::int64_t mark,
+                             std::span<OrderIntent> exits, std::size_t fired) noexcept {
+  const Position& p = positions_[bi(b, i)];
+  if (p.quantity() == 0 || !bots_[b].s.configured) return false;
+  add_pnl(b, revalue(b, i), 0);
+  BotInstrument& state = bot_instruments_[bi(b, i)];
+  const bool is_long = p.quantity() > 0;
+  state.best_price = is_long ? std::max(state.best_price, mark)
+                             : (state.best_price == 0 ? mark : std::min(state.best_price, mark));
+  const Protection& pr = bots_[b].config.protection;
+  if (state.exit_pending || (pr.stop_loss_bps | pr.take_profit_bps | pr.trailing_stop_bps) == 0) {
+    return false;
+  }
+  const std::uint32_t tag =
+      protection_exit_tag(pr, is_long, mark, p.average_entry_price(), state.best_price);
+  // An exit that does not fit fires on a later update: exit_pending stays clear.
+  if (tag == 0 || fired == exits.size()) return false;
+  exits[fired] = protection_exit(b, i, p.quantity(), tag);
+  state.exit_pending = 1;
+  return true;
 }
 
 // ---- Kill switch (latched) -------------------------------------------------------------------

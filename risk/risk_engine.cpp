@@ -57,7 +57,9 @@ RiskEngine::RiskEngine(Capacity capacity)
       bot_instruments_(static_cast<std::size_t>(capacity.bots) * capacity.instruments),
       account_instruments_(static_cast<std::size_t>(capacity.accounts) * capacity.instruments),
       balances_(static_cast<std::size_t>(capacity.accounts) * capacity.assets),
-      error_buckets_(static_cast<std::size_t>(capacity.bots) * kWindowBuckets) {
+      error_buckets_(static_cast<std::size_t>(capacity.bots) * kWindowBuckets),
+      holder_words_((capacity.bots + 63) / 64),
+      holders_(holder_words_ * capacity.instruments, 0) {
   // Value-initialised vectors zero every field, reserved bytes included, so hashes and
   // snapshots never see indeterminate bytes.
   positions_.reserve(bot_instruments_.size());
@@ -102,8 +104,6 @@ bool RiskEngine::configure_bot(BotId bot, AccountId account, const BotConfig& co
   b.config = config;
   b.account = a;
   b.s.configured = 1;
-  bots_in_use_ = std::max(bots_in_use_, index_of(bot) + 1);
-  accounts_in_use_ = std::max(accounts_in_use_, a + 1);
   return true;
 }
 
@@ -117,7 +117,6 @@ bool RiskEngine::configure_account(AccountId account, const AccountConfig& confi
   if (a >= capacity_.accounts || !limits_fit(config.limits)) return false;
   accounts_[a].config = config;
   accounts_[a].s.configured = 1;
-  accounts_in_use_ = std::max(accounts_in_use_, a + 1);
   return true;
 }
 

@@ -221,15 +221,21 @@ class RiskEngine {
   // Re-marks one position; returns the change of its contribution (not yet added).
   std::int64_t revalue(std::uint32_t bot, std::uint32_t instrument) noexcept;
   void add_pnl(std::uint32_t bot, std::int64_t delta, std::int64_t fee) noexcept;
-  void settle_account_peaks() noexcept;
   std::size_t on_mark(std::uint32_t instrument, std::int64_t mark,
                       std::span<OrderIntent> exits) noexcept;
+  bool mark_holder(std::uint32_t bot, std::uint32_t instrument, std::int64_t mark,
+                   std::span<OrderIntent> exits, std::size_t fired) noexcept;
   std::uint8_t* kill_flag(Scope scope, std::uint32_t id) noexcept;
 
   // ---- snapshot (snapshot.cpp) ----
   // Every field but the positions, in hash and snapshot order, to a state_io visitor.
   template <class Visitor>
   void visit_tables(Visitor& visit) const;
+  // holders_ from the positions (after a restore).
+  void index_holders() noexcept;
+  // Takes `old`'s state, each entry at its id (restore() from other table sizes): false when
+  // an entry has no place in these tables.
+  bool adopt(const RiskEngine& old);
   std::size_t snapshot_size() const noexcept;
 
   Capacity capacity_;
@@ -240,19 +246,21 @@ class RiskEngine {
   std::uint64_t bad_inputs_ = 0;
   std::vector<Instrument> instruments_;
   std::vector<Bot> bots_;
-  // 1 + the highest configured bot: on_mark's loop bound (derived, not snapshotted: restore
-  // recomputes it). Every price update walks the bots, and most slots are unused.
-  std::uint32_t bots_in_use_ = 0;
-  // 1 + the highest account a configured bot trades on or that has limits: the bound of the
-  // per-price-update account walk (derived like bots_in_use_). Accounts are many (one per
-  // user at least) and most have no bot.
-  std::uint32_t accounts_in_use_ = 0;
   std::vector<Account> accounts_;
   std::vector<BotInstrument> bot_instruments_;
   std::vector<Position> positions_;  // bot x instrument
   std::vector<AccountInstrument> account_instruments_;
   std::vector<std::int64_t> balances_;      // account x asset
   std::vector<ErrorBucket> error_buckets_;  // bot x kWindowBuckets
+  // Instrument x bot bits: the bots holding a position there, so a price update revalues
+  // only them instead of walking every bot (derived from positions_: restore recomputes it).
+  std::size_t holder_words_ = 0;  // per instrument
+  std::vector<std::uint64_t> holders_;
+  void note_holder(std::uint32_t b, std::uint32_t i, bool holds) noexcept {
+    std::uint64_t& word = holders_[i * holder_words_ + b / 64];
+    const std::uint64_t bit = std::uint64_t{1} << (b % 64);
+    word = holds ? (word | bit) : (word & ~bit);
+  }
 };
 
 }  // namespace be::risk

@@ -404,13 +404,21 @@ std::optional<std::string> RiskStage::restore(std::span<const std::byte> bytes) 
     if (!in.ok()) return "risk snapshot: truncated";
     assets.intern(name);
   }
+  // Taken with another instrument capacity (engine.capacity changed): instruments beyond this
+  // deployment's must be undefined (the engine state restored above checked the same).
   n = in.get<std::uint32_t>();
-  if (!in.ok() || n != instruments_.size()) return "risk snapshot: instrument capacity";
-  std::vector<InstrumentRef> instruments(n);
-  for (InstrumentRef& ref : instruments) {
+  if (!in.ok() || n > bytes.size()) return "risk snapshot: truncated";
+  std::vector<InstrumentRef> instruments(instruments_.size());
+  for (std::uint32_t k = 0; k < n; ++k) {
+    InstrumentRef ref;
     ref.symbol = in.get_string();
     in(ref.price_scale), in(ref.qty_scale);
     if (!in.ok()) return "risk snapshot: truncated";
+    if (k < instruments.size()) {
+      instruments[k] = std::move(ref);
+    } else if (!ref.symbol.empty()) {
+      return "risk snapshot: instrument capacity";
+    }
   }
   n = in.get<std::uint32_t>();
   if (!in.ok() || n > options_.max_tracked_orders) return "risk snapshot: orders";

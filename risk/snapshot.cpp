@@ -117,7 +117,20 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
   if (!r.ok()) return Unexpected{RestoreError::kTruncated};
   if (c.bots != capacity_.bots || c.accounts != capacity_.accounts ||
       c.instruments != capacity_.instruments || c.assets != capacity_.assets) {
-    return Unexpected{RestoreError::kCapacityMismatch};
+    // Taken with other table sizes (engine.capacity changed): read at its own sizes, then
+    // copied here. Sizes the bytes cannot hold are refused before allocating.
+    const std::uint64_t size = bytes.size();
+    if (std::uint64_t{c.bots} * c.instruments * 8 > size ||
+        std::uint64_t{c.accounts} * c.instruments * 8 > size ||
+        std::uint64_t{c.accounts} * c.assets * 8 > size || c.bots > size || c.accounts > size) {
+      return Unexpected{RestoreError::kTruncated};
+    }
+    RiskEngine old(c);
+    if (auto restored = old.restore(bytes); !restored) return restored;
+    RiskEngine fresh(capacity_);
+    if (!fresh.adopt(old)) return Unexpected{RestoreError::kCapacityMismatch};
+    *this = std::move(fresh);
+    return true;
   }
   if (bytes.size() != snapshot_size()) return Unexpected{RestoreError::kTruncated};
 
@@ -145,18 +158,7 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
   r(bad_inputs_);
   read_table(r, instruments_);
   read_table(r, bots_);
-  bots_in_use_ = 0;
-  for (std::uint32_t b = 0; b < bots_.size(); ++b) {
-    if (bots_[b].s.configured) bots_in_use_ = b + 1;
-  }
   read_table(r, accounts_);
-  accounts_in_use_ = 0;
-  for (std::uint32_t a = 0; a < accounts_.size(); ++a) {
-    if (accounts_[a].s.configured) accounts_in_use_ = a + 1;
-  }
-  for (std::uint32_t b = 0; b < bots_in_use_; ++b) {
-    if (bots_[b].s.configured) accounts_in_use_ = std::max(accounts_in_use_, bots_[b].account + 1);
-  }
   read_table(r, bot_instruments_);
   read_table(r, account_instruments_);
   read_table(r, balances_);
@@ -168,7 +170,66 @@ Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> byte
     const int qty_scale = in.defined ? qty_scale_of(in.qty_unit) : 0;  // validated above
     positions_[k] = Position::from_parts(qty_scale, rec.quantity, rec.cost, rec.realized, rec.fees);
   }
+  index_holders();
   return true;
+}
+
+void RiskEngine::index_holders() noexcept {
+  std::fill(holders_.begin(), holders_.end(), 0);
+  for (std::uint32_t b = 0; b < capacity_.bots; ++b) {
+    for (std::uint32_t i = 0; i < capacity_.instruments; ++i) {
+      if (positions_[bi(b, i)].quantity() != 0) note_holder(b, i, true);
+    }
+  }
+}
+
+namespace {
+// An entry as a fresh table holds it (value-initialised: every byte zero).
+template <class T>
+bool zero(const T& v) noexcept {
+  static_assert(std::has_unique_object_representations_v<T>);
+  const T empty{};
+  return std::memcmp(&v, &empty, sizeof(T)) == 0;
+}
+}  // namespace
+
+bool RiskEngine::adopt(const RiskEngine& old) {
+  using state_io::copy_grid;
+  for (const Instrument& in : old.instruments_) {
+    if (in.defined && (in.base >= capacity_.assets || in.quote >= capacity_.assets)) return false;
+  }
+  for (const Bot& b : old.bots_) {
+    if (b.s.configured && b.account >= capacity_.accounts) return false;
+  }
+  day_ = old.day_;
+  global_kill_ = old.global_kill_;
+  bad_inputs_ = old.bad_inputs_;
+  const auto empty_position = [](const Position& p) {
+    return p.quantity() == 0 && p.cost_basis_exact() == 0 && p.realized_exact() == 0 &&
+           p.fees() == 0;
+  };
+  const auto empty_bucket = [](const ErrorBucket& b) { return b.minute == INT64_MIN; };
+  const bool fits =
+      copy_grid(std::span<const Instrument>(old.instruments_), 1,
+                std::span<Instrument>(instruments_), 1, zero<Instrument>) &&
+      copy_grid(std::span<const Bot>(old.bots_), 1, std::span<Bot>(bots_), 1, zero<Bot>) &&
+      copy_grid(std::span<const Account>(old.accounts_), 1, std::span<Account>(accounts_), 1,
+                zero<Account>) &&
+      copy_grid(std::span<const BotInstrument>(old.bot_instruments_), old.capacity_.instruments,
+                std::span<BotInstrument>(bot_instruments_), capacity_.instruments,
+                zero<BotInstrument>) &&
+      copy_grid(std::span<const Position>(old.positions_), old.capacity_.instruments,
+                std::span<Position>(positions_), capacity_.instruments, empty_position) &&
+      copy_grid(std::span<const AccountInstrument>(old.account_instruments_),
+                old.capacity_.instruments, std::span<AccountInstrument>(account_instruments_),
+                capacity_.instruments, zero<AccountInstrument>) &&
+      copy_grid(std::span<const std::int64_t>(old.balances_), old.capacity_.assets,
+                std::span<std::int64_t>(balances_), capacity_.assets,
+                [](std::int64_t v) { return v == 0; }) &&
+      copy_grid(std::span<const ErrorBucket>(old.error_buckets_), kWindowBuckets,
+                std::span<ErrorBucket>(error_buckets_), kWindowBuckets, empty_bucket);
+  index_holders();
+  return fits;
 }
 
 }  // namespace be::risk

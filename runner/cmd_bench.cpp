@@ -43,6 +43,7 @@
 #include "bench/harness/engine_probe.hpp"
 #include "bench/harness/live_sim_bench.hpp"
 #include "bench/harness/polled_sim_feed.hpp"
+#include "bench/harness/scale_workload.hpp"
 #include "engine/engine.hpp"
 #endif
 
@@ -69,7 +70,7 @@ constexpr const char* kUsage =
     "                           [--idle spin|yield|backoff]\n"
     "                           [--journal off|async|durable] [--seed N] [--out DIR]\n"
     "                           [--data-dir DIR] [--bots N] [--venue paper|live-sim]\n"
-    "                           [--accounts N]\n"
+    "                           [--accounts N] [--instruments M [--inputs K]]\n"
     "       botengine bench compare [--threshold F] [--fail-on-slower] A1 B1 [A2 B2 ...]\n"
     "\n"
     "run: open-loop injection of Binance frames at a fixed rate through the real pipeline;\n"
@@ -83,6 +84,10 @@ constexpr const char* kUsage =
     "     exchange on loopback; orders = tick-to-wire (until SSL_write returned).\n"
     "     --accounts N: the bots on N paper accounts of one user, made by command (bot i on\n"
     "     account i mod N); default: all on the deployment's default account.\n"
+    "     --instruments M: the scale workload instead (bench/harness/scale_workload.hpp):\n"
+    "     --bots N mixed bots over M instruments drawn from --seed, a skewed market of K\n"
+    "     inputs (default 1000000) through the fold alone, timed per input; writes\n"
+    "     DIR/scale.json.\n"
     "     --feed sim-ws: the frames come from the simulator over loopback WebSocket, each\n"
     "     sent at its intended time, received by the WebSocket client's I/O thread (the\n"
     "     kernel, both WebSocket layers and the parser included; series sender_lag is the\n"
@@ -128,7 +133,9 @@ struct RunOptions {
   std::string data_dir;
   std::size_t bots = 4;
   std::string venue = "paper";
-  std::size_t accounts = 0;  // 0: the bots in the config, on the default account
+  std::size_t accounts = 0;     // 0: the bots in the config, on the default account
+  std::size_t instruments = 0;  // > 0: the scale workload
+  std::uint64_t inputs = 1'000'000;
 };
 
 // What every pipeline returns: counters beyond the recorder's histograms.
@@ -417,7 +424,36 @@ int run_engine(const RunOptions& o, bench::RunResult& result) {
   return finish(rc != kExitOk ? rc : (drained ? kExitOk : kExitFailure), error);
 }
 
+// --instruments M: the scale workload through the fold (docs/BENCHMARKS.md "Scale").
+int run_scale(const RunOptions& o) {
+  const bench::ScaleOptions s{.bots = o.bots,
+                              .instruments = o.instruments,
+                              .seed = o.seed,
+                              .market_inputs = o.inputs,
+                              .warmup_inputs = std::max<std::uint64_t>(o.inputs / 5, 1000)};
+  const bench::ScaleRun run = bench::run_scale(s);
+  if (!run.error.empty()) {
+    std::fprintf(stderr, "botengine bench: %s\n", run.error.c_str());
+    return kExitFailure;
+  }
+  std::fputs(bench::scale_table(s, run.result).c_str(), stdout);
+  std::string error;
+  if (!make_directory("bench", o.out) ||
+      !bench::write_file((std::filesystem::path(o.out) / "scale.json").string(),
+                         bench::scale_json(s, run.result), error)) {
+    std::fprintf(stderr, "botengine bench: %s\n", error.c_str());
+    return kExitFailure;
+  }
+  std::printf("wrote %s/scale.json\n", o.out.c_str());
+  return run.result.restore_same_hash && run.result.record_overflow == 0 ? kExitOk : kExitFailure;
+}
+
 #else
+
+int run_scale(const RunOptions&) {
+  std::fprintf(stderr, "botengine bench: this build has no engine (engine/)\n");
+  return kExitFailure;
+}
 
 int run_engine(const RunOptions&, bench::RunResult&) {
   std::fprintf(stderr,
@@ -486,10 +522,17 @@ int bench_run(Args args) {
       std::uint64_t n = 0;
       if (!parse_u64(v, n) || n > 10'000) return usage("--bots takes a count in 0..10000");
       o.bots = static_cast<std::size_t>(n);
+    } else if (a == "--instruments") {
+      std::uint64_t n = 0;
+      if (!parse_u64(v, n) || n == 0 || n > 10'000) return usage("--instruments takes 1..10000");
+      o.instruments = static_cast<std::size_t>(n);
+    } else if (a == "--inputs") {
+      if (!parse_u64(v, o.inputs) || o.inputs == 0) return usage("--inputs takes a count > 0");
     } else {
       return usage("unknown option " + std::string(a));
     }
   }
+  if (o.instruments > 0) return run_scale(o);
   if (o.pipeline == "parser" && (o.topology != "fused" || o.journal != "off")) {
     return usage("--pipeline parser has no topology or journal: leave them at fused/off");
   }

@@ -146,7 +146,9 @@ class FeedHealth {
 
   // Snapshot support for the stage that owns it: field by field (no padding), through any
   // writer with put(const T&) / reader with get(T&) -> bool (state_io::Writer, Hasher, Reader).
-  // load() needs the same table sizes; false (and a partly loaded table) otherwise.
+  // load() takes another instrument capacity (a deployment's engine.capacity changed) when
+  // every instrument beyond this table's is undefined; false (and a partly loaded table) for
+  // another venue count or an instrument that does not fit.
   template <class W>
   void save(W& w) const {
     w.put(static_cast<std::uint32_t>(instruments_.size()));
@@ -163,14 +165,19 @@ class FeedHealth {
   template <class R>
   bool load(R& r) {
     std::uint32_t ni = 0, nv = 0;
-    if (!r.get(ni) || !r.get(nv) || ni != instruments_.size() || nv != venues_.size()) {
-      return false;
-    }
+    if (!r.get(ni) || !r.get(nv) || nv != venues_.size()) return false;
     bool ok = true;
-    for (Instrument& i : instruments_) {
-      ok = ok && r.get(i.defined) && r.get(i.venue) && r.get(i.gap) && r.get(i.stale) &&
-           r.get(i.since);
+    for (std::uint32_t k = 0; k < ni && ok; ++k) {
+      Instrument i;
+      ok = r.get(i.defined) && r.get(i.venue) && r.get(i.gap) && r.get(i.stale) && r.get(i.since);
+      if (k < instruments_.size()) {
+        instruments_[k] = i;
+      } else if (i.defined) {
+        return false;
+      }
     }
+    for (std::size_t k = ni; k < instruments_.size(); ++k)
+      instruments_[k] = Instrument{};
     for (Venue& v : venues_) {
       ok = ok && r.get(v.connected) && r.get(v.stale) && r.get(v.gap) && r.get(v.since);
     }

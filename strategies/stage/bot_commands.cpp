@@ -157,6 +157,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     fresh->owner = UserId{user};
     BotSlot& s = *fresh;
     bots_[id] = std::move(fresh);
+    listen(s);
     s.state = BotState::kDeleted;
     set_state(s, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
     return true;
@@ -209,8 +210,10 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
       }
       slot->config = std::move(built->config);
       slot->config_json = *json;
+      unlisten(*slot);
       slot->bot = std::move(built->bot);
       slot->instrument = slot->bot->instrument();
+      listen(*slot);
       if (was_active) {
         start_bot(*slot, before, user, t, out);
       }
@@ -223,6 +226,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
       } else {
         set_state(*slot, BotState::kDeleted, BotStatusReason::kOperator, user, t, out);
       }
+      unlisten(*slot);
       bots_.erase(command.bot);
       return;
     }

@@ -1,6 +1,7 @@
 // The strategy stage, market data: instruments defined, trades and venue bars into bars per
 // (instrument, timeframe), closed bars into the shared condition engine (Signals) and the
-// bots, trades and quotes to the bots that trade the instrument. Hot path after warm-up: no
+// bots, trades and quotes to the bots that trade the instrument (the instrument's listeners,
+// never a walk over every bot). Hot path after warm-up: no
 // allocation (the trigger buffer is on the stack).
 #include <array>
 #include <string>
@@ -40,8 +41,8 @@ void StrategyStage::on_trade(const Trade& trade, Nanos t, Outbox& out) {
   for (BarAggregator& a : instruments_[i].bars) {
     a.on_trade(trade, t, [&](const Bar& bar) { on_closed_bar(bar, out); });
   }
-  for (auto& [id, slot] : bots_) {
-    if (slot->instrument != trade.instrument || !slot->receives_callbacks()) continue;
+  for (BotSlot* slot : listeners_[i]) {
+    if (!slot->receives_callbacks()) continue;
     Context ctx(*this, *slot, out);
     slot->heartbeat = now_;
     ++slot->inputs;
@@ -89,9 +90,8 @@ void StrategyStage::on_closed_bar(const Bar& bar, Outbox& out) {
   const Instrument& in = instruments_[index_of(bar.instrument)];
   TriggerBuffer triggers;
   conditions_.on_bar(bar, in.info.price_scale, in.info.qty_scale, triggers);
-  for (auto& [id, slot] : bots_) {
-    if (slot->instrument != bar.instrument ||
-        slot->config.timeframe_seconds != bar.interval_seconds || !slot->receives_callbacks()) {
+  for (BotSlot* slot : listeners_[index_of(bar.instrument)]) {
+    if (slot->config.timeframe_seconds != bar.interval_seconds || !slot->receives_callbacks()) {
       continue;
     }
     Context ctx(*this, *slot, out);
@@ -125,8 +125,10 @@ void StrategyStage::on_closed_bar(const Bar& bar, Outbox& out) {
 }
 
 void StrategyStage::on_quote(const Quote& quote, Outbox& out) {
-  for (auto& [id, slot] : bots_) {
-    if (slot->instrument != quote.instrument || !slot->receives_callbacks()) continue;
+  const auto i = index_of(quote.instrument);
+  if (i >= listeners_.size()) return;
+  for (BotSlot* slot : listeners_[i]) {
+    if (!slot->receives_callbacks()) continue;
     Context ctx(*this, *slot, out);
     slot->heartbeat = now_;
     ++slot->inputs;

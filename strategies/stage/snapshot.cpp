@@ -116,12 +116,17 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
   if (!r.get(version) || version != kSnapshotVersion) return "strategy snapshot: unknown version";
   r.get(fresh.now_), r.get(fresh.input_ordinal_), r.get(fresh.bot_ids_used_);
   std::uint32_t n = 0;
-  if (!r.get(n) || n != fresh.instruments_.size()) return "strategy snapshot: instrument capacity";
-  for (Instrument& in : fresh.instruments_) {
+  // Taken with another instrument capacity (engine.capacity changed): those beyond this
+  // deployment's must be undefined.
+  if (!r.get(n) || n > bytes.size()) return "strategy snapshot: truncated";
+  for (std::uint32_t id = 0; id < n; ++id) {
     std::uint8_t defined = 0;
     r.get(defined);
-    in.defined = defined != 0;
-    if (!in.defined) continue;
+    if (defined != 0 && id >= fresh.instruments_.size())
+      return "strategy snapshot: instrument capacity";
+    if (defined == 0) continue;
+    Instrument& in = fresh.instruments_[id];
+    in.defined = true;
     r.get(in.info.id), r.get(in.info.price_scale), r.get(in.info.qty_scale);
     r.get(in.info.tick_size), r.get(in.info.step_size), r.get(in.info.min_notional);
     in.symbol = r.get_string();
@@ -222,6 +227,7 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
   health_ = std::move(fresh.health_);
   conditions_ = std::move(fresh.conditions_);
   bots_ = std::move(fresh.bots_);
+  relisten_all();
   subscriptions_ = std::move(fresh.subscriptions_);
   blobs_ = std::move(fresh.blobs_);
   now_ = fresh.now_;

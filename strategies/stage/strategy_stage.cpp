@@ -2,6 +2,7 @@
 // dispatches to live beside it (stage_state.hpp lists the files).
 #include "strategies/stage/strategy_stage.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,7 +18,8 @@ StrategyStage::StrategyStage(StrategyCapacity capacity, const bots::BotRegistry&
       registry_(&registry),
       instruments_(capacity.instruments),
       venue_names_(capacity.venues),
-      health_(capacity.instruments, capacity.venues) {}
+      health_(capacity.instruments, capacity.venues),
+      listeners_(capacity.instruments) {}
 
 StrategyStage::~StrategyStage() = default;
 
@@ -41,6 +43,30 @@ std::string_view StrategyStage::venue_name(VenueId id) const noexcept {
 StrategyStage::BotSlot* StrategyStage::find(BotId bot) noexcept {
   auto it = bots_.find(bot);
   return it == bots_.end() ? nullptr : it->second.get();
+}
+
+void StrategyStage::listen(BotSlot& slot) {
+  const auto i = index_of(slot.instrument);
+  if (i >= listeners_.size()) return;  // its instrument is not in the tables: never runs
+  auto& list = listeners_[i];
+  const BotId id = slot.bot->id();
+  list.insert(std::lower_bound(list.begin(), list.end(), id,
+                               [](const BotSlot* s, BotId b) { return s->bot->id() < b; }),
+              &slot);
+}
+
+void StrategyStage::unlisten(const BotSlot& slot) {
+  const auto i = index_of(slot.instrument);
+  if (i >= listeners_.size()) return;
+  auto& list = listeners_[i];
+  list.erase(std::remove(list.begin(), list.end(), &slot), list.end());
+}
+
+void StrategyStage::relisten_all() {
+  for (auto& list : listeners_)
+    list.clear();
+  for (auto& [id, slot] : bots_)
+    listen(*slot);
 }
 const StrategyStage::BotSlot* StrategyStage::find(BotId bot) const noexcept {
   auto it = bots_.find(bot);

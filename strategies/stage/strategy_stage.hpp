@@ -171,6 +171,11 @@ class StrategyStage {
   // strategy_stage.cpp
   BotSlot* find(BotId bot) noexcept;
   const BotSlot* find(BotId bot) const noexcept;
+  // The instrument index (listeners_): a bot joins its instrument's list when created or
+  // updated, leaves it when updated or deleted; restore rebuilds every list.
+  void listen(BotSlot& slot);
+  void unlisten(const BotSlot& slot);
+  void relisten_all();
   // snapshot.cpp
   template <class W>
   void write_state(W& w) const;
@@ -183,6 +188,10 @@ class StrategyStage {
   FeedHealth health_;
   cond::ConditionEngine conditions_;
   std::map<BotId, std::unique_ptr<BotSlot>> bots_;  // ordered: deterministic iteration
+  // By instrument: the bots that trade it, in id order (the order bots_ visits them), so a
+  // market input runs only its instrument's bots instead of walking every bot. Derived from
+  // bots_ (not snapshotted or hashed); slots never move (each is its own allocation).
+  std::vector<std::vector<BotSlot*>> listeners_;
   std::map<cond::SubscriptionId, std::pair<BotId, std::uint32_t>> subscriptions_;
   std::map<std::uint64_t, std::string> blobs_;  // configs waiting for their command
   std::vector<std::int64_t> free_quote_;        // by AssetId (account 0)

@@ -36,6 +36,19 @@ struct TempDir {  // removed with everything in it
   }
 };
 
+// A deployment from its config text, journaling into `dir`.
+inline EngineConfig deployment_config(const fs::path& dir, const std::string& text) {
+  auto parsed = parse_engine_config(text);
+  EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : config::format_errors(parsed.error()));
+  EngineConfig c = parsed ? *parsed : EngineConfig{};
+  c.data_dir = dir.string();
+  // The free-space floors watch the machine's /tmp, which a test does not own: off here, on in
+  // the tests about them (disk_full_test.cpp) and in every deployment by default.
+  c.disk_reserve_bytes = 0;
+  c.disk_stop_bytes = 0;
+  return c;
+}
+
 inline EngineConfig test_config(const fs::path& dir) {
   const std::string text = R"({
     "engine": {"journal": "async", "snapshot_every_inputs": 700, "tick_ms": 5},
@@ -46,15 +59,7 @@ inline EngineConfig test_config(const fs::path& dir) {
     "paper": {"taker_fee_bps": 10, "maker_fee_bps": 2, "latency_us": 200,
               "balances": {"USDT": "100000"}}
   })";
-  auto parsed = parse_engine_config(text);
-  EXPECT_TRUE(parsed.has_value());
-  EngineConfig c = *parsed;
-  c.data_dir = dir.string();
-  // The free-space floors watch the machine's /tmp, which a test does not own: off here, on in
-  // the tests about them (disk_full_test.cpp) and in every deployment by default.
-  c.disk_reserve_bytes = 0;
-  c.disk_stop_bytes = 0;
-  return c;
+  return deployment_config(dir, text);
 }
 
 inline const char* kDcaBot = R"({"name":"dca","symbol":"BTCUSDT","timeframe":"1m",

@@ -396,7 +396,9 @@ TEST(EngineTest, shouldReplayFromTheStartWhenTheSnapshotIsRefused) {
     ASSERT_TRUE(offer_market(*engine, market, 2000));
     engine->stop();
   }
-  config.fold.oms.bots = 32;  // the snapshots hold 64-bot tables
+  // The snapshots hold feed health for 16 venues: not 8 (other table sizes restore when what
+  // they hold fits, docs/ARCHITECTURE.md "Capacity"; a venue count never changes).
+  config.fold.strategy.venues = 8;
   auto reopened = open_engine(config);
   ASSERT_TRUE(reopened);
   EXPECT_EQ(reopened->recovery().snapshot_position, 0u) << "no snapshot restores";

@@ -28,6 +28,14 @@ OmsCapacity small_capacity(std::uint32_t orders = 8) {
 
 class OrderManagerTest : public ::testing::Test {
  protected:
+  // A buy partly filled and an accepted sell, marked: the state the snapshot tests take.
+  void open_two_orders() {
+    ASSERT_TRUE(om.open_order(intent(1, Side::kBuy, 10025), 333, 0));
+    ASSERT_TRUE(om.open_order(intent(2, Side::kSell, 10100), 700, 0));
+    om.apply(fill(1, OrderEvent::kPartialFill, 10000, 111, 111, 1, 1), 1);
+    om.apply(update(2, OrderEvent::kAccepted), 1);
+    om.mark(kInstrument, 10010);
+  }
   OrderManagerTest() : om(small_capacity()) {
     EXPECT_TRUE(om.define_instrument(test::instrument(0), kBase, kQuote));
     EXPECT_TRUE(om.assign_bot(kBot, kAccount));
@@ -358,11 +366,7 @@ TEST_F(OrderManagerTest, shouldValueUnrealizedPnlAtTheMark) {
 }
 
 TEST_F(OrderManagerTest, shouldRoundTripSnapshotWithEqualHashAndBehaviour) {
-  ASSERT_TRUE(om.open_order(intent(1, Side::kBuy, 10025), 333, 0));
-  ASSERT_TRUE(om.open_order(intent(2, Side::kSell, 10100), 700, 0));
-  om.apply(fill(1, OrderEvent::kPartialFill, 10000, 111, 111, 1, 1), 1);
-  om.apply(update(2, OrderEvent::kAccepted), 1);
-  om.mark(kInstrument, 10010);
+  open_two_orders();
   const std::vector<std::byte> bytes = om.snapshot();
   OrderManager copy(small_capacity());
   ASSERT_TRUE(copy.restore(bytes).has_value());
@@ -374,6 +378,28 @@ TEST_F(OrderManagerTest, shouldRoundTripSnapshotWithEqualHashAndBehaviour) {
   EXPECT_EQ(a.to, b.to);
   EXPECT_EQ(copy.state_hash(), om.state_hash());
   EXPECT_EQ(copy.unrealized_pnl(kBot), om.unrealized_pnl(kBot));
+}
+
+// engine.capacity grew: a snapshot of smaller tables restores into larger ones (each order
+// in its slot, every position and balance at its ids) and both go on alike.
+TEST_F(OrderManagerTest, shouldRestoreIntoLargerTablesAndContinueAlike) {
+  open_two_orders();
+  OrderManager larger(OmsCapacity{9, 5, 4, 6, 64});
+  ASSERT_TRUE(larger.restore(om.snapshot()).has_value());
+  EXPECT_EQ(larger.capacity().orders, 64u);
+  EXPECT_EQ(larger.open_orders(kBot), om.open_orders(kBot));
+  EXPECT_EQ(larger.unrealized_pnl(kBot), om.unrealized_pnl(kBot));
+  const UpdateResult a = om.apply(fill(1, OrderEvent::kFill, 10025, 222, 333, 2, 2), 2);
+  const UpdateResult b = larger.apply(fill(1, OrderEvent::kFill, 10025, 222, 333, 2, 2), 2);
+  EXPECT_EQ(a.to, b.to);
+  EXPECT_EQ(larger.open_orders(kBot), om.open_orders(kBot));
+  EXPECT_EQ(larger.unrealized_pnl(kBot), om.unrealized_pnl(kBot));
+  EXPECT_EQ(larger.fees(kBot), om.fees(kBot));
+  // And back into the original sizes: everything still fits, so the same state.
+  OrderManager again(small_capacity());
+  ASSERT_TRUE(again.restore(larger.snapshot()).has_value());
+  EXPECT_EQ(again.open_orders(kBot), om.open_orders(kBot));
+  EXPECT_EQ(again.unrealized_pnl(kBot), om.unrealized_pnl(kBot));
 }
 
 TEST_F(OrderManagerTest, shouldRefuseCorruptTruncatedOrForeignSnapshotsAndChangeNothing) {
@@ -399,10 +425,13 @@ TEST_F(OrderManagerTest, shouldRefuseCorruptTruncatedOrForeignSnapshotsAndChange
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), state_io::FrameError::kBadVersion);
 
-  OrderManager bigger(small_capacity(16));
-  r = bigger.restore(bytes);
+  // Tables without a place for what the snapshot holds (bot 1 in a one-bot table).
+  OrderManager too_small(OmsCapacity{1, 2, 2, 2, 8});
+  const auto too_small_before = too_small.state_hash();
+  r = too_small.restore(bytes);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), state_io::FrameError::kCapacityMismatch);
+  EXPECT_EQ(too_small.state_hash(), too_small_before);
 
   // A checksum that matches bytes this code never wrote: validation refuses it.
   std::vector<std::byte> forged = bytes;

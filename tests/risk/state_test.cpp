@@ -1,6 +1,7 @@
 // Stateful behaviour: reduce-only exemptions, UTC day rollover, kill switches, circuit
 // breaker, the rolling error window, position protection, snapshot/restore, and the
 // zero-allocation proof of the hot paths.
+#include <array>
 #include <vector>
 
 #include "core/event.hpp"
@@ -15,6 +16,16 @@ class StateTest : public RiskFixture {
   void SetUp() override {
     RiskFixture::SetUp();
     trade(px("100.00"));
+  }
+  // kBot configured with `c`, its account with a balance to check, a position of 1.234 and a
+  // resting sell: the state the snapshot tests take.
+  void hold_a_position(const BotConfig& c) {
+    configure(c);
+    configure_account(Limits{}, true);
+    engine.apply_balance(BalanceInput{kAccount, kQuote, px("1000.00")});
+    fill(Side::kBuy, px("100.00"), qty("1.234"), px("0.05"));
+    open_order(Side::kSell, px("105.00"), qty("0.500"));
+    trade(px("103.21"), kT0 + kSecond);
   }
 };
 
@@ -254,12 +265,7 @@ TEST_F(StateTest, shouldRestoreSnapshotWithEqualHashAndLatchedKillSwitch) {
   c.limits.order_rate_window_ns = kSecond;
   c.protection.trailing_stop_bps = 150;
   c.max_consecutive_errors = 5;
-  configure(c);
-  configure_account(Limits{}, true);
-  engine.apply_balance(BalanceInput{kAccount, kQuote, px("1000.00")});
-  fill(Side::kBuy, px("100.00"), qty("1.234"), px("0.05"));
-  open_order(Side::kSell, px("105.00"), qty("0.500"));
-  trade(px("103.21"), kT0 + kSecond);
+  hold_a_position(c);
   ASSERT_TRUE(check(limit(Side::kBuy, px("103.00"), qty("0.1")), kT0 + kSecond).accepted());
   engine.on_error(kBot, ErrorKind::kTimeout, kT0 + kSecond);
   engine.set_kill_switch(Scope::kAccount, 1);
@@ -295,10 +301,55 @@ TEST_F(StateTest, shouldRefuseSnapshotsOfAnotherVersionSizeOrCapacity) {
   EXPECT_EQ(other.restore(std::span(bytes).first(bytes.size() - 1)).error(),
             RestoreError::kTruncated);
   EXPECT_EQ(other.restore({}).error(), RestoreError::kTruncated);
-  RiskEngine smaller{Capacity{3, 2, 2, 3}};
+  // Tables that cannot hold a configured bot (kOther is bot 2): refused, nothing changed.
+  RiskEngine smaller{Capacity{2, 2, 2, 3}};
+  const std::uint64_t smaller_before = smaller.state_hash();
   EXPECT_EQ(smaller.restore(bytes).error(), RestoreError::kCapacityMismatch);
+  EXPECT_EQ(smaller.state_hash(), smaller_before);
   EXPECT_EQ(other.state_hash(), other_before);  // a refused restore changes nothing
   EXPECT_EQ(engine.state_hash(), before);
+}
+
+// engine.capacity grew (docs/CONFIG.md): a snapshot of smaller tables restores into larger
+// ones, every entry at its ids, and both engines go on deciding alike; smaller tables that
+// still hold every entry restore too.
+TEST_F(StateTest, shouldRestoreIntoOtherTableSizesThatHoldEveryEntry) {
+  BotConfig c;
+  c.limits.max_position_quantity = qty("5");
+  c.protection.stop_loss_bps = 100;
+  hold_a_position(c);
+  engine.set_kill_switch(Scope::kBot, 2);
+  const std::vector<std::byte> bytes = engine.snapshot();
+  RiskEngine larger{Capacity{40, 9, 7, 11}};
+  ASSERT_TRUE(larger.restore(bytes).has_value());
+  RiskEngine fitting{Capacity{3, 2, 1, 2}};  // instrument 1 and asset 2 were never used
+  ASSERT_TRUE(fitting.restore(bytes).has_value());
+  for (RiskEngine* r : {&larger, &fitting}) {
+    EXPECT_EQ(r->position(kBot, kBtc), qty("1.234"));
+    EXPECT_EQ(r->bot_equity(kBot), engine.bot_equity(kBot));
+    EXPECT_TRUE(r->kill_switch_active(kOther));
+    EXPECT_FALSE(r->kill_switch_active(kBot));
+  }
+  // A fall through the stop: each fires the same exit; checks decide alike.
+  std::array<OrderIntent, 8> mine{}, theirs{}, fits{};
+  const Trade fall{.instrument = kBtc, .price = px("98.00"), .quantity = qty("0.1")};
+  const std::size_t n = engine.apply_trade(fall, kT0 + 2 * kSecond, mine);
+  ASSERT_EQ(n, 1u);
+  ASSERT_EQ(larger.apply_trade(fall, kT0 + 2 * kSecond, theirs), n);
+  ASSERT_EQ(fitting.apply_trade(fall, kT0 + 2 * kSecond, fits), n);
+  for (const OrderIntent& other : {theirs[0], fits[0]}) {
+    EXPECT_EQ(other.bot, mine[0].bot);
+    EXPECT_EQ(other.side, mine[0].side);
+    EXPECT_EQ(other.quantity, mine[0].quantity);
+    EXPECT_EQ(other.tag, mine[0].tag);
+  }
+  const OrderIntent i = limit(Side::kBuy, px("99.00"), qty("0.1"));
+  for (int k = 0; k < 3; ++k) {
+    const auto want = engine.check(i, kT0 + 3 * kSecond).reject.reason;
+    EXPECT_EQ(larger.check(i, kT0 + 3 * kSecond).reject.reason, want);
+    EXPECT_EQ(fitting.check(i, kT0 + 3 * kSecond).reject.reason, want);
+  }
+  EXPECT_EQ(larger.bot_equity(kBot), engine.bot_equity(kBot));
 }
 
 TEST_F(StateTest, shouldNotAllocateInCheckOrApplyPathsAfterConstruction) {
