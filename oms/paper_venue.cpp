@@ -541,6 +541,15 @@ Balance PaperVenue::balance(AccountId account, AssetId asset) const noexcept {
 
 // ---- Persistence -----------------------------------------------------------------------------
 
+namespace {
+// The version byte of a snapshot frame (0 when the bytes are too short to hold one).
+std::uint8_t frame_version(std::span<const std::byte> bytes) noexcept {
+  state_io::Reader r{bytes};
+  r.get<std::uint32_t>();
+  return r.get<std::uint8_t>();
+}
+}  // namespace
+
 template <class Self, class V>
 void PaperVenue::Fields::operator()(Self& self, V& v) const {
   auto& me = const_cast<PaperVenue&>(self);  // read-only visitors never write through it
@@ -604,9 +613,13 @@ bool PaperVenue::validate() const noexcept {
 
 Expected<bool, state_io::FrameError> PaperVenue::restore(std::span<const std::byte> bytes) {
   const auto caps = capacity_words();
+  // Layout 1 (the release before the queue fill model) still restores: its orders' queue
+  // positions and its markets' quote sizes start unknown, as after a fresh quote.
+  const std::uint8_t version =
+      frame_version(bytes) == kLayoutBeforeQueueModel ? kLayoutBeforeQueueModel : kSnapshotVersion;
   const auto saved =
       state_io::frame_capacities<std::tuple_size_v<std::remove_const_t<decltype(caps)>>>(
-          bytes, kSnapshotMagic, kSnapshotVersion);
+          bytes, kSnapshotMagic, version);
   if (saved && *saved != caps) {
     // Taken with other table sizes (engine.capacity changed): read at its own sizes, then
     // copied here. Sizes the bytes cannot hold are refused before allocating.
@@ -628,9 +641,20 @@ Expected<bool, state_io::FrameError> PaperVenue::restore(std::span<const std::by
     *this = std::move(fresh);
     return true;
   }
-  return state_io::restore_fields(
-      *this, PaperVenue(config_, *sink_), bytes, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{},
-      [](PaperVenue& fresh) { return fresh.table_.rebuild_index() && fresh.validate(); });
+  const auto accept = [](PaperVenue& fresh) {
+    return fresh.table_.rebuild_index() && fresh.validate();
+  };
+  if (version == kLayoutBeforeQueueModel) {
+    return state_io::restore_fields(
+        *this, PaperVenue(config_, *sink_), bytes, {kSnapshotMagic, version, caps},
+        [](auto& self, auto& v) {
+          AtLayout<std::remove_reference_t<decltype(v)>> old{v, kLayoutBeforeQueueModel};
+          Fields{}(self, old);
+        },
+        accept);
+  }
+  return state_io::restore_fields(*this, PaperVenue(config_, *sink_), bytes,
+                                  {kSnapshotMagic, kSnapshotVersion, caps}, Fields{}, accept);
 }
 
 }  // namespace be::oms

@@ -140,11 +140,34 @@ inline constexpr auto kPaperCounters = counter_table({
 using PaperStats = Counters<kPaperCounters>;
 static_assert(state_io::PlainField<PaperStats>);
 
+// Reads (or sizes) an older layout of the paper venue's snapshot: fields() ask layout_of(v)
+// and visit only what that layout had, so fields a newer version added keep their defaults.
+// Every other visitor is at the current layout. (The paper venue is the one component with
+// two layouts today; this moves to core/state_io.hpp when a second needs it.)
+template <class V>
+struct AtLayout {
+  V& inner;
+  std::uint8_t layout;
+  template <class T>
+  void operator()(T& x) {
+    inner(x);
+  }
+};
+template <class V>
+constexpr std::uint8_t layout_of(const V&, std::uint8_t current) noexcept {
+  return current;
+}
+template <class V>
+constexpr std::uint8_t layout_of(const AtLayout<V>& v, std::uint8_t) noexcept {
+  return v.layout;
+}
+
 class PaperVenue final : public Venue {
  public:
   static constexpr std::uint32_t kSnapshotMagic = 0x50505631;  // "PPV1"
   // v2: queue positions (PaperOrder::queue_ahead, queue_known) and the touch's sizes.
   static constexpr std::uint8_t kSnapshotVersion = 2;
+  static constexpr std::uint8_t kLayoutBeforeQueueModel = 1;  // still restored
 
   PaperVenue(const PaperConfig& config, VenueResponses& sink);
 
@@ -214,8 +237,10 @@ class PaperVenue final : public Venue {
       money.fields(v);
       v(prev);
       v(next);
-      v(queue_ahead);
-      v(queue_known);
+      if (layout_of(v, kSnapshotVersion) >= 2) {  // layout 1: before the queue model
+        v(queue_ahead);
+        v(queue_known);
+      }
     }
   };
   struct Market {
@@ -241,8 +266,10 @@ class PaperVenue final : public Venue {
       v(unit);
       v(bid);
       v(ask);
-      v(bid_size);
-      v(ask_size);
+      if (layout_of(v, kSnapshotVersion) >= 2) {
+        v(bid_size);
+        v(ask_size);
+      }
       v(last);
       v(head);
       v(tail);
