@@ -472,9 +472,15 @@ bool OrderStage::load_live(state_io::Reader& r) {
   if (marker != kKillBlockMarker) return true;
   r.skip(sizeof marker);
   killed_all_ = r.get<std::uint8_t>() != 0;
-  if (!r.ok() || r.rest().size() < killed_.size()) return false;
-  std::memcpy(killed_.data(), r.rest().data(), killed_.size());
-  return r.skip(killed_.size());
+  if (!r.ok() || r.rest().size() < accounts) return false;
+  // Saved at the snapshot's account capacity, like the tables above.
+  std::fill(killed_.begin(), killed_.end(), 0);
+  const auto saved = std::span(reinterpret_cast<const std::uint8_t*>(r.rest().data()), accounts);
+  if (!state_io::copy_grid(saved, 1, std::span<std::uint8_t>(killed_), 1,
+                           [](std::uint8_t v) { return v == 0; })) {
+    return false;
+  }
+  return r.skip(accounts);
 }
 
 }  // namespace be::oms

@@ -570,6 +570,14 @@ void PaperVenue::Fields::operator()(Self& self, V& v) const {
 }
 
 std::uint64_t PaperVenue::state_hash() const noexcept {
+  // The optimistic model never reads the queue fields of layout 2, so it hashes layout 1: the
+  // journals and snapshots of the release before the queue model keep their hashes.
+  if (config_.fill_model == FillModel::kOptimistic) {
+    return state_io::hash_fields(*this, [](auto& self, auto& v) {
+      AtLayout<std::remove_reference_t<decltype(v)>> old{v, kLayoutBeforeQueueModel};
+      Fields{}(self, old);
+    });
+  }
   return state_io::hash_fields(*this, Fields{});
 }
 

@@ -86,7 +86,7 @@ TEST(BotRegistry, shouldListKnownStrategiesForAnUnknownType) {
   EXPECT_EQ(created.error()[0].field, "strategy.type");
   EXPECT_EQ(created.error()[0].message,
             "unknown strategy \"martingale\"; known: rsi, dca, grid, ma_cross, momentum, "
-            "macd_bollinger, custom, market_maker, script");
+            "macd_bollinger, custom, market_maker, script, plugin");
 }
 
 // Issue 14's validation holes: an empty or blank symbol passed (the bot then ran and never
