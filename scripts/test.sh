@@ -96,7 +96,8 @@ fuzz_stage() {
     sed -n 's/^\(fuzz_[a-z_]*\):.*/\1/p' | sort -u | tr '\n' ' ')
   # shellcheck disable=SC2086
   cmake --build --preset fuzz -j "$jobs" --target $fuzz_targets
-  ctest --test-dir build/fuzz -L fuzz --output-on-failure --no-tests=error || status=1
+  # One libFuzzer process per core: each target still runs its full BE_FUZZ_SECONDS.
+  ctest --test-dir build/fuzz -L fuzz -j "$jobs" --output-on-failure --no-tests=error || status=1
 }
 
 for stage in $stages; do
