@@ -82,14 +82,15 @@ TEST(LiveAnswers, AFullRingHoldsTheGatewayBackAndLosesNothing) {
   e.venue().release();
   gateway.join();
   ASSERT_TRUE(e.engine->drain(60'000'000'000));
-  // The read model is published after the replica applied the inputs: it may trail a moment.
-  EXPECT_TRUE(eventually([&] {
-    return counter(*e.model(), "order_stage_oms_unknown") - unknown_before == kAnswers;
-  })) << counter(*e.model(), "order_stage_oms_unknown") - unknown_before
-      << " of " << kAnswers;
   EXPECT_EQ(metric(*e.engine, "botengine_live_answers_rejected_total"), 0.0);
   EXPECT_EQ(metric(*e.engine, "botengine_live_resyncs_total"), 0.0);
-  e.stop_and_verify();
+  // Counted once stopped: the replica publishes the read model on its cadence, and a quiet
+  // engine may not reach the next publication (66,024 of 66,036 seen while running).
+  ASSERT_EQ(e.engine->stop(), "");
+  EXPECT_EQ(counter(*e.model(), "order_stage_oms_unknown") - unknown_before, kAnswers);
+  const std::uint64_t stopped = e.engine->state_hash();
+  e.engine.reset();
+  expect_replay_and_recovery_agree(e.config_, stopped);
 }
 
 TEST(LiveAnswers, ALostAnswerIsCountedAndItsAccountResynced) {
