@@ -126,8 +126,7 @@ std::optional<Answer> Exchange::charge_weight(std::int64_t t, std::int64_t weigh
                                         std::to_string(config.weight_limit) +
                                         " request weight per 1 MINUTE. Please use WebSocket "
                                         "Streams for live updates to avoid polling the API.")};
-    a.retry_after_s =
-        std::max<std::int64_t>(1, ((window + 1) * config.window_ms - t + 999) / 1000);
+    a.retry_after_s = std::max<std::int64_t>(1, ((window + 1) * config.window_ms - t + 999) / 1000);
     return a;
   }
   return std::nullopt;

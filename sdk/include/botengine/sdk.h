@@ -91,9 +91,9 @@ typedef struct be_order_update {
 /* An order the bot asks for. Market buys may give quote_amount (quote to spend) with
  * quantity 0; limit orders give price. */
 typedef struct be_order {
-  int32_t side; /* be_side */
-  int32_t type; /* be_order_type */
-  uint32_t tag; /* the bot's own label, seen again in fills and order updates */
+  int32_t side;   /* be_side */
+  int32_t type;   /* be_order_type */
+  uint32_t tag;   /* the bot's own label, seen again in fills and order updates */
   uint32_t flags; /* be_order_flags */
   int64_t price, quantity, quote_amount;
 } be_order;
