@@ -38,6 +38,12 @@ struct Usage {
   std::string_view command;
   std::string_view text;
   int operator()(std::string_view why) const { return usage_error(command, why, text); }
+  // A failure after the arguments were accepted: "botengine COMMAND: WHY", kExitFailure.
+  int failed(std::string_view why) const {
+    std::fprintf(stderr, "botengine %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
+                 static_cast<int>(why.size()), why.data());
+    return kExitFailure;
+  }
 };
 
 // Creates `dir` and its parents for `command`'s output; false after saying why on stderr

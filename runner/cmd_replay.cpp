@@ -62,9 +62,8 @@ constexpr const char* kUsage =
 
 constexpr cli::Usage usage{"replay", kUsage};
 
-int fail(const std::string& why) {
-  std::fprintf(stderr, "botengine replay: %s\n", why.c_str());
-  return kExitFailure;
+int fail(std::string_view why) {
+  return usage.failed(why);
 }
 
 std::string hex(std::span<const std::byte> bytes) {

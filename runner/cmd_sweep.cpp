@@ -48,9 +48,8 @@ constexpr const char* kUsage =
 
 constexpr cli::Usage usage{"sweep", kUsage};
 
-int fail(const std::string& why) {
-  std::fprintf(stderr, "botengine sweep: %s\n", why.c_str());
-  return kExitFailure;
+int fail(std::string_view why) {
+  return usage.failed(why);
 }
 
 bool parse_count(std::string_view text, std::uint64_t& out) {
