@@ -3,6 +3,7 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -26,6 +27,11 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
   if (config.ingress_capacity < 2 || config.ingress_capacity > Ingress<InputItem>::kMaxCapacity) {
     return Unexpected("ingress_capacity must be in [2, " +
                       std::to_string(Ingress<InputItem>::kMaxCapacity) + "]");
+  }
+  if (!std::has_single_bit(config.live_answers_capacity) ||
+      config.live_answers_capacity > SpscRing<InputItem>::kMaxCapacity) {
+    return Unexpected("live_answers_capacity must be a power of two up to " +
+                      std::to_string(SpscRing<InputItem>::kMaxCapacity));
   }
   auto idle = idle_strategy(config.idle);  // chosen once: the stage threads never compare names
   if (!idle) return Unexpected("engine.idle: " + idle.error());

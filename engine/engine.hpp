@@ -160,15 +160,13 @@ struct EngineConfig {
   oms::ForeignOrderPolicy foreign_orders = oms::ForeignOrderPolicy::kReport;
   // How long a live gateway's thread waits for room in the engine's full live-answers ring
   // before the answer is lost and its account resynced (engine_impl.hpp; not in the config
-  // file: tests shorten it).
+  // file: tests shorten it). live_answers_capacity: that ring's slots, a power of two (not in
+  // the config file: tests shrink it, so that filling it is quick under a sanitizer too).
   std::chrono::milliseconds live_answers_wait{2'000};
+  std::size_t live_answers_capacity = 65'536;
   struct LiveAccountSettings {
     std::uint32_t account = 0;
     oms::ForeignOrderPolicy foreign_orders = oms::ForeignOrderPolicy::kReport;
-    // How long a live gateway's thread waits for room in the engine's full live-answers ring
-    // before the answer is lost and its account resynced (engine_impl.hpp; not in the config
-    // file: tests shorten it).
-    std::chrono::milliseconds live_answers_wait{2'000};
   };
   std::vector<LiveAccountSettings> live_accounts;
   // The config's own text (set by parse_engine_config): journaled as the first record of a

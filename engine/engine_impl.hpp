@@ -193,9 +193,8 @@ struct Engine::Impl final : oms::VenueResponses {
   // take_live_resyncs() hands the sequencer a kDisconnected then a kConnected order-channel
   // input for it, so its orders turn unknown and the venue is asked about each (no ack or
   // fill lost for good), and health says so until that pair is taken.
-  static constexpr std::size_t kLiveAnswersCapacity = 65'536;
   std::mutex live_answers_mutex;
-  SpscRing<InputItem> live_answers{kLiveAnswersCapacity};
+  SpscRing<InputItem> live_answers{config.live_answers_capacity};
   std::atomic<std::uint64_t> live_answers_full{0};   // lost (not taken after the wait)
   std::atomic<std::uint64_t> live_answers_waits{0};  // answers that waited for room
   std::atomic<std::uint64_t> live_resyncs{0};        // resync pairs handed to the sequencer
