@@ -4,86 +4,34 @@
 //
 // inputs: period (14), oversold (30), overbought (70), quantity (a decimal string, base).
 //
-// The RSI is Wilder's, seeded as TA-Lib seeds it (a plain average of the first `period`
-// changes), on closes converted to double exactly as the engine's indicators convert them
-// (an exact integer over an exact power of ten), so its values and its decisions are the
-// engine's to the bit.
+// The RSI is the engine's own (`rsi:<period>`, TA-Lib-exact, fed the bot's closed bars before
+// on_bar runs; be_setup.indicator): the values, and so the decisions, are the built-in bot's
+// to the bit, and the indicator's state is in the bot's snapshot without the plugin saving it.
 #include <botengine/sdk.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace {
 
 constexpr std::uint32_t kEntry = 1, kExit = 2;  // order tags
 
-// Wilder's RSI, one close at a time.
-class Rsi {
- public:
-  explicit Rsi(std::uint32_t period) : period_(period) {}
-
-  // False while warming up (the first `period` changes).
-  bool update(double close) {
-    const double change = close - previous_;
-    previous_ = close;
-    if (count_ == 0) {
-      count_ = 1;
-      return false;
-    }
-    const bool seeding = count_ <= period_;
-    const bool seed_last = count_ == period_;
-    if (seeding) ++count_;
-    add(seeding, seed_last, gain_, change < 0 ? 0.0 : change);
-    add(seeding, seed_last, loss_, change < 0 ? -change : 0.0);
-    if (seeding && !seed_last) return false;
-    const double total = gain_ + loss_;
-    value_ = (total > -1e-8 && total < 1e-8) ? 0.0 : 100.0 * (gain_ / total);
-    return true;
-  }
-  double value() const { return value_; }
-
-  void save(botengine::StateWriter& w) const {
-    w.put(count_);
-    w.put(previous_);
-    w.put(gain_);
-    w.put(loss_);
-    w.put(value_);
-  }
-  bool load(botengine::StateReader& r) {
-    return r.get(count_) && r.get(previous_) && r.get(gain_) && r.get(loss_) && r.get(value_);
-  }
-
- private:
-  void add(bool seeding, bool seed_last, double& average, double x) const {
-    if (!seeding) {
-      average = (average * (period_ - 1) + x) / period_;
-      return;
-    }
-    average += x;  // a plain sum while seeding, as TA-Lib keeps it
-    if (seed_last) average /= period_;
-  }
-  std::uint32_t period_;
-  std::uint32_t count_ = 0;  // closes seen, saturating at period + 1
-  double previous_ = 0.0;    // the last close
-  double gain_ = 0.0, loss_ = 0.0, value_ = 0.0;
-};
-
 class RsiPlugin final : public botengine::Strategy {
  public:
   explicit RsiPlugin(botengine::Setup& setup)
-      : price_unit_(power_of_ten(setup.instrument().price_scale)),
-        oversold_(setup.number("oversold", 30)),
+      : oversold_(setup.number("oversold", 30)),
         overbought_(setup.number("overbought", 70)),
         quantity_(setup.fixed("quantity", setup.instrument().qty_scale, 100'000)),
-        rsi_(period(setup)) {
+        rsi_(setup.indicator("rsi:" + std::to_string(period(setup)))) {
     if (oversold_ < 0 || overbought_ > 100 || oversold_ >= overbought_) {
       setup.error("oversold", "oversold and overbought must be 0 <= oversold < overbought <= 100");
     }
     if (quantity_ <= 0) setup.error("quantity", "must be positive");
   }
 
-  void on_bar(const be_bar& bar, botengine::Context& ctx) override {
-    if (!rsi_.update(static_cast<double>(bar.close) / price_unit_)) return;
-    const double value = rsi_.value();
+  void on_bar(const be_bar&, botengine::Context& ctx) override {
+    double value = 0.0;
+    if (!ctx.indicator(rsi_, value)) return;  // still warming up
     const bool had_previous = has_previous_;
     const double previous = previous_;
     has_previous_ = true;
@@ -110,24 +58,17 @@ class RsiPlugin final : public botengine::Strategy {
   }
 
   void save(botengine::StateWriter& w) const override {
-    rsi_.save(w);
     w.put(has_previous_);
     w.put(previous_);
     w.put(entry_pending_);
     w.put(exit_pending_);
   }
   bool load(botengine::StateReader& r) override {
-    return rsi_.load(r) && r.get(has_previous_) && r.get(previous_) && r.get(entry_pending_) &&
+    return r.get(has_previous_) && r.get(previous_) && r.get(entry_pending_) &&
            r.get(exit_pending_);
   }
 
  private:
-  static double power_of_ten(int scale) {
-    std::int64_t p = 1;
-    for (int i = 0; i < scale; ++i)
-      p *= 10;
-    return static_cast<double>(p);
-  }
   static std::uint32_t period(botengine::Setup& setup) {
     const std::int64_t period = setup.integer("period", 14);
     if (period < 2 || period > 1000) {
@@ -137,10 +78,9 @@ class RsiPlugin final : public botengine::Strategy {
     return static_cast<std::uint32_t>(period);
   }
 
-  double price_unit_;
   double oversold_, overbought_;
   std::int64_t quantity_;
-  Rsi rsi_;
+  int rsi_;  // the engine indicator's handle
   bool has_previous_ = false;
   double previous_ = 0.0;
   bool entry_pending_ = false, exit_pending_ = false;

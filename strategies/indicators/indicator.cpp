@@ -217,4 +217,24 @@ double AnyIndicator::output(std::size_t i) const noexcept {
   return std::visit([](const auto& ind) { return ind.value(); }, impl_);
 }
 
+void save_states(const std::vector<AnyIndicator>& indicators, state_io::Writer& w) {
+  w.put(static_cast<std::uint32_t>(indicators.size()));
+  std::vector<std::byte> bytes;
+  for (const AnyIndicator& indicator : indicators) {
+    bytes.resize(indicator.state_size());
+    indicator.save(bytes);
+    w.put_bytes(bytes);
+  }
+}
+
+bool load_states(std::vector<AnyIndicator>& indicators, state_io::Reader& r) {
+  const auto count = r.get<std::uint32_t>();
+  if (r.failed() || count != indicators.size()) return false;
+  for (AnyIndicator& indicator : indicators) {
+    const auto bytes = r.get_bytes();
+    if (r.failed() || indicator.restore(bytes) != StateError::kNone) return false;
+  }
+  return true;
+}
+
 }  // namespace be::ta

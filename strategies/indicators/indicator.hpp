@@ -25,6 +25,7 @@
 
 #include "core/event.hpp"
 #include "core/expected.hpp"
+#include "core/state_io.hpp"
 #include "strategies/indicators/atr.hpp"
 #include "strategies/indicators/bollinger.hpp"
 #include "strategies/indicators/macd.hpp"
@@ -101,5 +102,11 @@ class AnyIndicator {
   Impl impl_;
   std::size_t output_count_;
 };
+
+// A bot's own indicators in its snapshot (script and plugin bots): their count, then each
+// one's state. load_states refuses another count or a state that does not restore, so a bot
+// whose config now makes other indicators starts afresh instead of misreading them.
+void save_states(const std::vector<AnyIndicator>& indicators, state_io::Writer& w);
+bool load_states(std::vector<AnyIndicator>& indicators, state_io::Reader& r);
 
 }  // namespace be::ta

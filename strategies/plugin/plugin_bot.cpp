@@ -18,18 +18,20 @@ const config::Value kNoInputs = config::Value::empty_object();
 
 struct SetupState {
   SetupState(const config::Value* in, config::ObjectReader& p, cond::ConditionContext c,
-             std::vector<cond::ConditionDef>& d)
+             std::vector<cond::ConditionDef>& d, std::vector<ta::AnyIndicator>& i)
       : inputs(in),
         params(&p),
         reader(in != nullptr ? *in : kNoInputs, p.path() + ".inputs", errors),
         conditions(std::move(c)),
-        declared(&d) {}
+        declared(&d),
+        indicators(&i) {}
   const config::Value* inputs;  // nullptr when the config has none
   config::ObjectReader* params;
   std::vector<config::FieldError> errors;  // the inputs reader's, forwarded to params
   config::ObjectReader reader;
   cond::ConditionContext conditions;
   std::vector<cond::ConditionDef>* declared;
+  std::vector<ta::AnyIndicator>* indicators;
 };
 
 }  // namespace
@@ -84,6 +86,16 @@ struct PluginBot::Abi {
   static void fail(void* self, const char* message) noexcept {
     bot(self).fail(message == nullptr ? std::string_view("failed")
                                       : std::string_view(message, strnlen(message, kMaxFailure)));
+  }
+  static int32_t indicator_value(void* self, uint32_t handle, uint32_t output,
+                                 double* out) noexcept {
+    const PluginBot& b = bot(self);
+    if (handle >= b.indicators_.size()) return -1;
+    const ta::AnyIndicator& ind = b.indicators_[handle];
+    if (output >= ind.output_count() || out == nullptr) return -1;
+    if (!ind.ready()) return 0;
+    *out = ind.output(output);
+    return 1;
   }
 
   // ---- be_setup ----------------------------------------------------------------------------
@@ -156,6 +168,16 @@ struct PluginBot::Abi {
     s.declared->push_back(std::move(*def));
     return static_cast<int32_t>(s.declared->size() - 1);
   }
+  static int32_t indicator(void* self, const char* spec, size_t length) noexcept {
+    SetupState& s = setup(self);
+    auto parsed = ta::parse_indicator_spec(std::string_view(spec, spec != nullptr ? length : 0));
+    if (!parsed) {
+      s.params->error("indicator", parsed.error().message);
+      return -1;
+    }
+    s.indicators->emplace_back(*parsed);
+    return static_cast<int32_t>(s.indicators->size() - 1);
+  }
   static void error(void* self, const char* key, const char* message) noexcept {
     SetupState& s = setup(self);
     const std::string field =
@@ -178,7 +200,8 @@ PluginBot::PluginBot(const bots::BotSetup& setup, const be_plugin* api)
                         &Abi::available_quote,
                         &Abi::tradable,
                         &Abi::active,
-                        &Abi::fail};
+                        &Abi::fail,
+                        &Abi::indicator_value};
 }
 
 PluginBot::~PluginBot() {
@@ -216,7 +239,8 @@ std::unique_ptr<bots::Bot> PluginBot::create(const bots::BotSetup& setup,
   }
   auto bot = std::make_unique<PluginBot>(setup, loaded->api);
   bot->plugin_ = *name;
-  SetupState state(inputs, params, bots::condition_context(setup), bot->conditions_);
+  SetupState state(inputs, params, bots::condition_context(setup), bot->conditions_,
+                   bot->indicators_);
   be_setup abi{};
   abi.self = &state;
   abi.bot_id = index_of(setup.id);
@@ -231,6 +255,7 @@ std::unique_ptr<bots::Bot> PluginBot::create(const bots::BotSetup& setup,
   abi.input_text = &Abi::input_text;
   abi.declare_condition = &Abi::declare_condition;
   abi.error = &Abi::error;
+  abi.indicator = &Abi::indicator;
   bot->bot_ = loaded->api->create(&abi);
   bool refused = bot->bot_ == nullptr;
   for (config::FieldError& e : state.errors) {
@@ -267,6 +292,8 @@ void PluginBot::on_bar(const Bar& bar, bots::BotContext& ctx) {
       bar.closed == 0 || !enter(ctx)) {
     return;
   }
+  for (ta::AnyIndicator& indicator : indicators_)
+    indicator.update(bar, info_.price_scale, info_.qty_scale);
   const be_bar b{bar.open_time, bar.open, bar.high, bar.low, bar.close, bar.volume};
   api_->on_bar(bot_, &b, &context_);
 }
@@ -317,11 +344,12 @@ void PluginBot::on_stop(bots::BotContext& ctx) {
   if (enter(ctx)) api_->on_stop(bot_, &context_);
 }
 
-// The snapshot: the plugin's name, the failure (empty while healthy), then the plugin's own
-// state bytes.
+// The snapshot: the plugin's name, the failure (empty while healthy), the engine indicators'
+// states, then the plugin's own state bytes.
 void PluginBot::save_fields(state_io::Writer& w) const {
   w.put_string(plugin_);
   w.put_string(failure_);
+  ta::save_states(indicators_, w);
   std::size_t size = 0;
   if (failure_.empty()) {
     size = api_->save_state(bot_, state_scratch_.data(), state_scratch_.size());
@@ -336,6 +364,7 @@ void PluginBot::save_fields(state_io::Writer& w) const {
 bool PluginBot::load_fields(state_io::Reader& r) {
   if (r.get_string() != plugin_) return false;
   failure_ = r.get_string();
+  if (!ta::load_states(indicators_, r)) return false;
   const auto bytes = r.get_bytes();
   if (r.failed()) return false;
   if (!failure_.empty()) return true;  // a failed bot runs nothing more: no state to load

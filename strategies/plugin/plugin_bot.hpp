@@ -12,8 +12,9 @@
 //
 // The same contract as a C++ bot: the Bot handlers below call the plugin's callbacks through
 // its be_plugin table with a be_context whose functions reach this bot's BotContext. The
-// snapshot is the plugin's name, the failure (empty while healthy) and the bytes the plugin's
-// save_state wrote; state_hash() covers them all. A config update to another plugin therefore
+// snapshot is the plugin's name, the failure (empty while healthy), the states of the engine
+// indicators it created and the bytes the plugin's save_state wrote; state_hash() covers them
+// all. A config update to another plugin therefore
 // starts it afresh rather than handing it the other plugin's bytes. A plugin that calls fail()
 // stops for good, as a failed script does.
 //
@@ -31,6 +32,7 @@
 #include "strategies/bots/bot.hpp"
 #include "strategies/bots/registry.hpp"
 #include "strategies/conditions/condition.hpp"
+#include "strategies/indicators/indicator.hpp"
 
 namespace be::plugin {
 
@@ -78,6 +80,7 @@ class PluginBot final : public bots::Bot {
   be_context context_{};
   bots::BotContext* ctx_ = nullptr;  // while a callback runs
   std::vector<cond::ConditionDef> conditions_;
+  std::vector<ta::AnyIndicator> indicators_;  // be_setup.indicator's, fed before on_bar
   std::string failure_;
   mutable std::vector<unsigned char> state_scratch_;  // save_state's buffer, kept between saves
 };

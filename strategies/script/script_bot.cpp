@@ -188,24 +188,13 @@ void ScriptBot::save_fields(state_io::Writer& w) const {
     }
   }
   w.put_string(host_->failure());
-  w.put(static_cast<std::uint32_t>(indicators_.size()));
-  std::vector<std::byte> bytes;
-  for (const ta::AnyIndicator& indicator : indicators_) {
-    bytes.resize(indicator.state_size());
-    indicator.save(bytes);
-    w.put_bytes(bytes);
-  }
+  ta::save_states(indicators_, w);
   w.put_bytes(state);
 }
 
 bool ScriptBot::load_fields(state_io::Reader& r) {
   const std::string failure = r.get_string();
-  const auto count = r.get<std::uint32_t>();
-  if (r.failed() || count != indicators_.size()) return false;
-  for (ta::AnyIndicator& indicator : indicators_) {
-    const auto bytes = r.get_bytes();
-    if (r.failed() || indicator.restore(bytes) != ta::StateError::kNone) return false;
-  }
+  if (!ta::load_states(indicators_, r)) return false;
   const auto state = r.get_bytes();
   if (r.failed() || L_ == nullptr) return false;
   if (!failure.empty()) {

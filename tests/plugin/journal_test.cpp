@@ -123,7 +123,8 @@ TEST(PluginJournal, shouldRefuseToStartWhenAConfiguredPluginCannotBeLoaded) {
               HasSubstr("plugin \"rsi\" (" + missing + "): cannot open: No such file"));
   const be::test::CliResult future = run_with(BE_WRONG_ABI_PLUGIN);
   EXPECT_EQ(future.exit_code, 1) << future.output;
-  EXPECT_THAT(future.output, HasSubstr("but this engine speaks version 1"));
+  EXPECT_THAT(future.output,
+              HasSubstr("but this engine speaks version " + std::to_string(BE_SDK_ABI_VERSION)));
   // Nothing was started: no journal was created.
   EXPECT_FALSE(fs::exists(dir.path / "data" / "journal"));
 }

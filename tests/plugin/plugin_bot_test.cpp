@@ -77,6 +77,31 @@ TEST(PluginBot, shouldReportBadInputsUnderTheirPath) {
   EXPECT_THAT(errors, HasSubstr("strategy.parameters.inputs.mode"));
 }
 
+TEST(PluginBot, shouldRefuseAnIndicatorSpecThatDoesNotParseNamingIt) {
+  Installed counter("counter", BE_COUNTER_PLUGIN_A);
+  const auto created = build(plugin_config("counter", R"({"indicator": "rsi:0"})"));
+  ASSERT_FALSE(created.has_value());
+  EXPECT_THAT(field_errors(created),
+              HasSubstr("strategy.parameters.indicator: indicator 'rsi:0': parameter 1"));
+}
+
+// Until its sma:4 is ready (the fourth closed bar) the counter plugin does not act: the engine
+// feeds the indicator before on_bar, and restores its state from the bot's snapshot (the
+// restore test below acts on the first bars after the restore only if it did).
+TEST(PluginBot, shouldActOnlyOnceItsEngineIndicatorIsReady) {
+  Installed counter("counter", BE_COUNTER_PLUGIN_A);
+  auto bot = make(plugin_config("counter", R"({"every": 1, "indicator": "sma:4"})"));
+  ASSERT_NE(bot, nullptr);
+  SimContext ctx(btcusdt());
+  ctx.start(*bot, 0, 50'000 * bots::test::kUnit);
+  const auto series = bars(4);
+  for (std::size_t i = 0; i < 3; ++i)
+    ctx.deliver(*bot, series[i], i);
+  EXPECT_TRUE(ctx.submitted.empty()) << "sma:4 is not ready before the fourth bar";
+  ctx.deliver(*bot, series[3], 3);
+  EXPECT_EQ(ctx.submitted.size(), 1u);
+}
+
 TEST(PluginBot, shouldRunThePluginThroughItsContext) {
   Installed counter("counter", BE_COUNTER_PLUGIN_A);
   auto bot = make(plugin_config("counter", R"({"every": 5, "quantity": "0.01"})"));
@@ -106,7 +131,7 @@ TEST(PluginBot, shouldRunThePluginThroughItsContext) {
 
 TEST(PluginBot, shouldContinueIdenticallyAfterASnapshotRestore) {
   Installed counter("counter", BE_COUNTER_PLUGIN_A);
-  const std::string config = plugin_config("counter", R"({"every": 3})");
+  const std::string config = plugin_config("counter", R"({"every": 3, "indicator": "sma:4"})");
   auto original = make(config);
   ASSERT_NE(original, nullptr);
   SimContext a(btcusdt());

@@ -24,7 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BE_SDK_ABI_VERSION 1u
+/* 2: be_setup.indicator and be_context.indicator_value (the engine's own indicators). */
+#define BE_SDK_ABI_VERSION 2u
 /* The one symbol the engine looks up (dlsym) in a plugin library. */
 #define BE_SDK_ENTRY_SYMBOL "be_plugin_entry"
 
@@ -112,6 +113,13 @@ typedef struct be_context {
   int32_t (*active)(void* self);   /* 0 outside the bot's schedule (no new positions) */
   /* Stops the bot for good: it goes to `error` with this message (shown in the API). */
   void (*fail)(void* self, const char* message);
+  /* An indicator created at setup (be_setup.indicator): output `output` (from 0; MACD and
+   * Bollinger bands have 3, the stochastic 2, the rest 1) into *out and 1 once it is ready, 0 while
+   * it is still warming up, -1 for a handle or output it does not have. Updated with every closed
+   * bar of the bot's timeframe before on_bar runs. Values are TA-Lib's doubles (exact to TA-Lib, in
+   * price units for price-like indicators): read them, never turn them into order money
+   * without rounding to the instrument's tick. */
+  int32_t (*indicator_value)(void* self, uint32_t handle, uint32_t output, double* out);
 } be_context;
 
 /* What create() is handed: the bot's setup, its config's `inputs`, and a way to declare
@@ -136,6 +144,11 @@ typedef struct be_setup {
   int32_t (*declare_condition)(void* self, const char* json, size_t length);
   /* Refuses the config: a field error under strategy.parameters.inputs.<key>. */
   void (*error)(void* self, const char* key, const char* message);
+  /* One of the engine's TA-Lib-exact indicators, fed this bot's closed bars: `spec` as in a
+   * condition ("rsi:14", "ema:21", "macd:12:26:9", "bbands:20", docs/INDICATORS.md). Its
+   * handle for be_context.indicator_value, from 0; -1 and an error reported when the spec does
+   * not parse. Its state is part of the bot's snapshot (the plugin saves nothing for it). */
+  int32_t (*indicator)(void* self, const char* spec, size_t length);
 } be_setup;
 
 typedef struct be_plugin {

@@ -67,6 +67,12 @@ class Context {
   bool tradable() const noexcept { return c_->tradable(c_->self) != 0; }
   bool active() const noexcept { return c_->active(c_->self) != 0; }
   void fail(const char* message) const noexcept { c_->fail(c_->self, message); }
+  // An indicator's output (from Setup::indicator) once it is ready; false while it warms up
+  // (or for a handle or output it does not have).
+  bool indicator(int handle, double& out, std::uint32_t output = 0) const noexcept {
+    return handle >= 0 &&
+           c_->indicator_value(c_->self, static_cast<std::uint32_t>(handle), output, &out) == 1;
+  }
 
  private:
   static be_order market(be_side side, std::int64_t quantity, std::int64_t quote, std::uint32_t tag,
@@ -117,6 +123,11 @@ class Setup {
   }
   void error(const char* key, const char* message) const noexcept {
     s_->error(s_->self, key, message);
+  }
+  // One of the engine's indicators ("rsi:14"; docs/INDICATORS.md), fed the bot's closed bars:
+  // its handle for Context::indicator, or -1 (reported to the config's author).
+  int indicator(std::string_view spec) const noexcept {
+    return s_->indicator(s_->self, spec.data(), spec.size());
   }
 
  private:

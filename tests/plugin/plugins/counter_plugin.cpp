@@ -1,10 +1,12 @@
-// A test plugin that uses every part of the ABI a test can observe: inputs, a condition, a
-// timer, orders on trades, fills and order updates, schedule changes, and its state. Built
-// twice (counter_plugin_a, counter_plugin_b) with a different BE_TEST_BUILD: two builds of
-// one plugin whose hashes differ, for the journaled-build checks.
+// A test plugin that uses every part of the ABI a test can observe: inputs, a condition, an
+// engine indicator (with input "indicator": it acts only once that is ready), a timer, orders on
+// trades, fills and order updates, schedule changes, and its state. Built twice (counter_plugin_a,
+// counter_plugin_b) with a different BE_TEST_BUILD: two builds of one plugin whose hashes differ,
+// for the journaled-build checks.
 #include <botengine/sdk.hpp>
 
 #include <cstdint>
+#include <string>
 
 #ifndef BE_TEST_BUILD
 #error "BE_TEST_BUILD names the build (tests/plugin/CMakeLists.txt)"
@@ -21,6 +23,8 @@ class Counter final : public botengine::Strategy {
     if (setup.text("mode", "trade") != "trade") setup.error("mode", "only \"trade\" is known");
     if (setup.integer("fail_after", 0) > 0) fail_after_ = setup.integer("fail_after", 0);
     setup.condition(R"({"indicator": "rsi:3", "operator": "crosses_below", "value": 40})");
+    const std::string indicator = setup.text("indicator", "");
+    if (!indicator.empty()) indicator_ = setup.indicator(indicator);
   }
 
   void on_start(botengine::Context& ctx) override { ctx.set_timer(1, ctx.now() + kSecond); }
@@ -57,7 +61,9 @@ class Counter final : public botengine::Strategy {
       ctx.fail("failed on purpose");
       return;
     }
+    double average = 0.0;
     if (trades_ % every_ != 0 || !ctx.tradable()) return;
+    if (indicator_ >= 0 && !ctx.indicator(indicator_, average)) return;
     if (ctx.position() <= 0) {
       ctx.buy(quantity_, static_cast<std::uint32_t>(trades_ % 1000) + 1);
     } else {
@@ -69,6 +75,7 @@ class Counter final : public botengine::Strategy {
   std::int64_t every_;
   std::int64_t quantity_;
   std::int64_t fail_after_ = 0;
+  int indicator_ = -1;
   std::int64_t trades_ = 0, last_price_ = 0, filled_ = 0, updates_ = 0, timers_ = 0,
                conditions_ = 0;
 };
