@@ -22,8 +22,10 @@
 #include "engine/engine.hpp"
 #include "engine/format.hpp"
 #include "runner/api/auth.hpp"
+#include "runner/api/backtests.hpp"
 #include "runner/api/options.hpp"
 #include "runner/api/server.hpp"
+#include "runner/backtest_process.hpp"
 #include "runner/cli.hpp"
 #include "runner/dashboard/dashboard.hpp"
 #include "runner/key_directory.hpp"
@@ -486,6 +488,22 @@ int run_run(Args args) {
         a->content_type,
         std::string_view(reinterpret_cast<const char*>(a->bytes.data()), a->bytes.size())};
   };
+  // POST /api/v1/backtests: each job a `botengine replay --bots` child over this journal
+  // (backtest_process.hpp). Declared before the server, so it outlives it.
+  std::optional<api::BacktestQueue> backtests;
+  if (config.journal != engine::JournalMode::kOff) {
+    BacktestProcessOptions bo;
+    bo.botengine = "/proc/self/exe";
+    bo.journal_dir = o.data_dir + "/journal";
+    bo.work_dir = o.data_dir + "/backtests";
+    std::error_code ignored;
+    std::filesystem::remove_all(bo.work_dir, ignored);  // a crashed run's leftovers
+    backtests.emplace(
+        [bo](std::uint64_t id, const std::vector<std::string>& bots, std::stop_token stop) {
+          return run_backtest_process(bo, id, bots, stop);
+        });
+    ao.backtests = &*backtests;
+  }
   api::ApiServer server(eng, std::move(*tokens), ao);
   auto port = server.start();
   if (!port) {

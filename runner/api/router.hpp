@@ -50,6 +50,7 @@
 
 namespace be::api {
 
+class BacktestQueue;  // backtests.hpp
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 // A static file served without authentication (the dashboard's page signs in with a token).
@@ -84,6 +85,9 @@ struct RouterOptions {
   // Key uploads are accepted only over TLS or when every peer is on this host (a loopback
   // bind address): a secret never crosses a network in clear.
   bool secure_transport = false;
+  // POST /api/v1/backtests and its jobs (backtests.hpp), borrowed: it must outlive the
+  // Router. nullptr: no journal to backtest on (the routes answer 409).
+  BacktestQueue* backtests = nullptr;
 };
 
 enum class LogBudget : std::uint8_t { kAudit, kNoise, kCount };
@@ -197,7 +201,8 @@ class Router {
   struct Call;
   struct Route;
   struct Handlers;
-  struct AccountHandlers;  // routes_accounts.cpp: users, accounts, keys, audit
+  struct AccountHandlers;   // routes_accounts.cpp: users, accounts, keys, audit
+  struct BacktestHandlers;  // routes_backtests.cpp: backtest jobs
   static std::span<const Route> route_table();
   // Matches the table, then applies what the route needs (token, rate, read model) in order.
   HttpResponse route(Call& call);

@@ -466,6 +466,7 @@ struct Router::Handlers {
 std::span<const Router::Route> Router::route_table() {
   using H = Handlers;
   using A = AccountHandlers;
+  using B = BacktestHandlers;
   using Kind = OperatorCommandKind;
   // Order matters where patterns overlap: the first row that fits decides (bots/validate
   // before bots/{bot}; bots/{bot}/... before the catch-all that answers "no such route").
@@ -479,6 +480,10 @@ std::span<const Router::Route> Router::route_table() {
       {"POST", "/api/v1/bots/bulk", Needs::kModel, &H::bots_bulk},
       {"GET", "/api/v1/kill-switch", Needs::kModel, &H::kill_switch_get},
       {"POST", "/api/v1/kill-switch", Needs::kUser, &H::kill_switch_set},
+      {"GET", "/api/v1/backtests", Needs::kUser, &B::list},
+      {"POST", "/api/v1/backtests", Needs::kUser, &B::submit},
+      {"GET", "/api/v1/backtests/{backtest}", Needs::kUser, &B::job},
+      {"GET", "/api/v1/backtests/{backtest}/report", Needs::kUser, &B::report},
       {"GET", "/api/v1/reports", Needs::kUser, &H::reports},
       {"GET", "/api/v1/reports/{*}", Needs::kUser, &H::report_file},
       {"GET", "/api/v1/engine", Needs::kModel, &H::engine_view},

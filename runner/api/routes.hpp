@@ -74,6 +74,14 @@ struct Router::AccountHandlers {
   static HttpResponse created_answer(const engine::CommandResult& result);
 };
 
+// routes_backtests.cpp: the backtest jobs (RouterOptions::backtests).
+struct Router::BacktestHandlers {
+  static HttpResponse list(Router& r, Call& call);
+  static HttpResponse submit(Router& r, Call& call);
+  static HttpResponse job(Router& r, Call& call);
+  static HttpResponse report(Router& r, Call& call);
+};
+
 std::optional<BotId> parse_bot_id(std::string_view text) noexcept;
 
 }  // namespace be::api

@@ -63,6 +63,7 @@ struct ApiOptions {
   // Key uploads (RouterOptions::store_key); empty: POST /api/v1/accounts/{id}/keys refused.
   decltype(RouterOptions::store_key) store_key;
   decltype(RouterOptions::find_key) find_key;  // attaching a stored entry by name
+  BacktestQueue* backtests = nullptr;          // RouterOptions::backtests
 };
 
 class ApiServer {

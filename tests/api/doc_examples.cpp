@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <chrono>
 #include <fstream>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "tests/api/api_fixture.hpp"
@@ -134,6 +136,29 @@ void write_doc_reports(const fs::path& dir) {
   fs::create_directories(dir);
   std::ofstream(dir / "backtest-rsi.json")
       << R"({"trades":12,"pnl":"41.25","max_drawdown":"18.40","win_rate":0.58})";
+}
+
+BacktestFn doc_backtest_fn() {
+  return [](std::uint64_t, const std::vector<std::string>&, std::stop_token) {
+    BacktestOutcome out;
+    out.ok = true;
+    out.report_json = R"({"bots":[{"name":"btc rsi","trades":0}],"total":{"trades":0}})";
+    out.report_html = "<!doctype html><title>backtest</title>";
+    return out;
+  };
+}
+
+void wait_for_backtests(const BacktestQueue& queue, const DocExample& e) {
+  if (e.request.lines.empty() || e.request.lines[0].find("/api/v1/backtests/") == std::string::npos)
+    return;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto busy = [&] {
+    for (const BacktestJob& job : queue.list(UserId{0}, true))
+      if (job.state == BacktestState::kQueued || job.state == BacktestState::kRunning) return true;
+    return false;
+  };
+  while (busy() && std::chrono::steady_clock::now() < end)
+    std::this_thread::yield();
 }
 
 std::string ExampleResult::describe() const {

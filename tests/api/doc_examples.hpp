@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runner/api/backtests.hpp"
 #include "tests/api/test_client.hpp"
 
 namespace be::api::test {
@@ -61,6 +62,12 @@ bool glob(std::string_view pattern, std::string_view text);
 
 // The report files the doc's Reports section lists and serves, written into `dir`.
 void write_doc_reports(const std::filesystem::path& dir);
+
+// The doc's Backtests section: jobs that finish at once with a fixed report, and, before an
+// example that reads a job (GET /api/v1/backtests/...), a wait for every job submitted before
+// it to finish, as a client polling it would (bounded: 30 s).
+BacktestFn doc_backtest_fn();
+void wait_for_backtests(const BacktestQueue& queue, const DocExample& example);
 
 struct ExampleResult {
   bool answered = false;

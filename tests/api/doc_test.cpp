@@ -22,15 +22,19 @@ TEST_F(ApiServerTest, shouldAnswerEveryExampleInTheApiDoc) {
   const fs::path reports = fs::temp_directory_path() / ("be-api-doc-" + std::to_string(getpid()));
   fs::remove_all(reports);
   write_doc_reports(reports);
+  BacktestQueue backtests(doc_backtest_fn());
   ApiOptions options;
   options.reports_dir = reports;
+  options.backtests = &backtests;
   start(options);
 
   for (const DocExample& e : examples) {
     SCOPED_TRACE(e.where());
+    wait_for_backtests(backtests, e);
     const ExampleResult r = run_example(port_, e);
     EXPECT_TRUE(r.mismatches.empty()) << r.describe();
   }
+  server_->stop();  // before the queue it borrows
   fs::remove_all(reports);
 }
 

@@ -105,6 +105,7 @@ class EngineApiDocTest : public ::testing::Test {
     ApiOptions options;
     options.port = 0;
     options.reports_dir = dir_ / "data" / "reports";
+    options.backtests = &backtests_;
     options.log = [](std::string_view) {};  // the command log is not under test here
     server_ = std::make_unique<ApiServer>(*engine_, std::move(*tokens), std::move(options));
     auto port = server_->start();
@@ -166,6 +167,7 @@ class EngineApiDocTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<engine::Engine> engine_;
+  BacktestQueue backtests_{doc_backtest_fn()};  // before the server, which borrows it
   std::unique_ptr<ApiServer> server_;
   std::uint16_t port_ = 0;
 };
@@ -184,6 +186,7 @@ TEST_F(EngineApiDocTest, shouldAnswerEveryExampleInTheApiDocFromTheRealEngine) {
     for (const Divergence& d : kKnownDivergences) {
       if (d.request == e.request.lines[0] && d.occurrence == occurrence) divergence = &d;
     }
+    wait_for_backtests(backtests_, e);
     const ExampleResult r = run_example(port_, e);
     exchanges.record(e, r);
     if (divergence == nullptr) {

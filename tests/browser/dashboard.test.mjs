@@ -260,7 +260,8 @@ async function accountsStory(browser, base, tokens, art) {
 }
 
 // A bot from a Lua script (issue 19): a syntax error is shown beside its line (the number in
-// the gutter marked, the engine's message at that line); the fixed script creates the bot.
+// the gutter marked, the engine's message at that line); the fixed script backtests on the
+// recorded market with one click, then creates the bot.
 async function scriptStory(browser, base, tokens, art) {
   const { ctx, page, errors } = await signedInPage(browser, base, tokens.alice);
   await page.getByRole('link', { name: 'Script bot', exact: true }).click();
@@ -287,6 +288,23 @@ async function scriptStory(browser, base, tokens, art) {
   await shot(page, art, '13-script-error');
   await checkLabels(page, 'script bot');
   await source.fill(broken.join('\n').replace('return\n', 'return end\n'));
+  // One click backtests the script on the market this engine recorded (a child process of the
+  // runner): the figures in a table, the same as the API's report, and the full report below.
+  await page.getByRole('button', { name: 'Backtest on recorded data' }).click();
+  const results = page.getByRole('table', { name: /^Backtest \d+ results$/ });
+  await results.waitFor({ timeout: 60_000 });
+  const backtestId = Number((await results.getAttribute('aria-label')).match(/\d+/)[0]);
+  const job = await page.evaluate(async (jobId) => (await fetch(`/api/v1/backtests/${jobId}`, {
+    headers: { Authorization: `Bearer ${sessionStorage.getItem('botengine.token')}` } })).json(), backtestId);
+  check(job.state === 'done' && Array.isArray(job.report?.bots) && job.report.bots.length === 1,
+        `backtest ${backtestId} is done with one bot in its report (${job.state}${job.error ? `: ${job.error}` : ''})`);
+  const cells = await results.locator('tbody tr').first().locator('td').allTextContents();
+  check(cells[0] === name && cells[1] === String(job.report.bots[0].trades) && cells[2] === String(job.report.bots[0].pnl),
+        `the table shows the report's bot, trades and PnL (${cells.join(' | ')})`);
+  const html = await page.locator('iframe.report-frame').getAttribute('srcdoc');
+  check(typeof html === 'string' && html.includes('<html') && html.includes(name),
+        `the full HTML report is shown below (${html ? html.length : 0} bytes)`);
+  await shot(page, art, '14-script-backtest');
   await page.getByRole('button', { name: 'Create bot' }).click();
   await page.waitForURL(/#\/bots\/\d+$/);
   await page.getByRole('heading', { name: `Bot ${name}` }).waitFor();
@@ -295,7 +313,7 @@ async function scriptStory(browser, base, tokens, art) {
     headers: { Authorization: `Bearer ${sessionStorage.getItem('botengine.token')}` } })).json(), id);
   check(bot.type === 'script' && bot.config?.strategy?.parameters?.source?.includes('bot.buy("0.001")'),
         `the valid script created bot ${id} of type script carrying the source`);
-  await shot(page, art, '14-script-created');
+  await shot(page, art, '15-script-created');
   check(errors.length === 0, `no script errors in the script page${errors.length ? `: ${errors.join(' | ')}` : ''}`);
   await ctx.close();
 }

@@ -1,6 +1,8 @@
 // A new bot from a Lua script (docs/STRATEGIES.md): the script in an editor with line numbers,
 // the bot's envelope (name, symbol, timeframe, inputs) beside it, validation by the engine
-// (POST /api/v1/bots/validate) with each error shown at its line, and Create. The engine
+// (POST /api/v1/bots/validate) with each error shown at its line, Create, and Backtest: the
+// config run on the market this engine recorded (POST /api/v1/backtests, polled until done),
+// its figures in a table and the full report below. The engine
 // names a script's error as "line N: ..." under strategy.parameters.source; that message
 // is drawn beside line N of the editor and the line's number is marked.
 import { api } from './api.js';
@@ -159,6 +161,52 @@ export function scriptPage(main) {
     }
   };
 
+  // Backtest: the config on the recorded market; the job is polled until it is done.
+  const results = h('section', { id: 'script-backtest', 'aria-label': 'Backtest', 'aria-live': 'polite' });
+  const showReport = async (job) => {
+    const bots = listOf(job.report, 'bots');
+    const row = (b) => h('tr', {}, h('td', {}, b.name), h('td', { class: 'num' }, String(b.trades)),
+      h('td', { class: 'num' }, String(b.pnl)), h('td', { class: 'num' }, String(b.max_drawdown)),
+      h('td', { class: 'num' }, b.return === null || b.return === undefined ? '' : `${(b.return * 100).toFixed(2)} %`));
+    const frame = h('iframe', { title: `Backtest ${job.id} report`, sandbox: '', class: 'report-frame' });
+    results.replaceChildren(
+      h('h2', {}, `Backtest ${job.id}`),
+      h('table', { 'aria-label': `Backtest ${job.id} results` },
+        h('thead', {}, h('tr', {}, ...['Bot', 'Trades', 'PnL', 'Max drawdown', 'Return'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, ...bots.map(row))),
+      frame);
+    frame.srcdoc = await api(`/backtests/${job.id}/report`, { raw: true });
+  };
+  const backtest = async () => {
+    const c = config();
+    if (!c) return;
+    let job;
+    try {
+      job = await api('/backtests', { method: 'POST', body: { bots: [c] } });
+    } catch (e) {
+      if (e.status === 422) {
+        showErrors((e.errors || []).map((x) => ({ ...x, field: String(x.field || '').replace(/^bots\[0\]\.?/, '') })));
+        status.textContent = `Not backtested: ${status.textContent}`;
+      } else handleError(e, 'Backtest');
+      return;
+    }
+    results.replaceChildren(h('p', { class: 'muted', id: 'script-backtest-state' }, `Backtest ${job.id}: queued`));
+    // Polled while this page shows it; a backtest of a long recording takes a while.
+    while (results.isConnected) {
+      try {
+        job = await api(`/backtests/${job.id}`);
+      } catch (e) { handleError(e, 'Backtest'); return; }
+      if (job.state === 'done') { await showReport(job); announce(`Backtest ${job.id} done`); return; }
+      if (job.state === 'failed') {
+        results.replaceChildren(h('p', { class: 'field-error', role: 'alert' }, `Backtest ${job.id} failed: ${job.error}`));
+        return;
+      }
+      const state = results.querySelector('#script-backtest-state');
+      if (state) state.textContent = `Backtest ${job.id}: ${job.state}`;
+      await new Promise((resolve) => { setTimeout(resolve, 400); });
+    }
+  };
+
   main.append(pageTitle('New bot from a script'),
     h('p', { class: 'hint' }, 'The script runs sandboxed and deterministic inside the engine; see STRATEGIES.md for the callbacks and the bot table.'),
     h('form', { class: 'fields wide', onsubmit: create, 'aria-label': 'New script bot' },
@@ -169,6 +217,8 @@ export function scriptPage(main) {
       other, status,
       h('div', { class: 'actions' },
         h('button', { type: 'button', id: 'script-validate', onclick: validate }, 'Validate'),
-        h('button', { type: 'submit', class: 'primary', id: 'script-create' }, 'Create bot'))));
+        h('button', { type: 'button', id: 'script-backtest-run', onclick: backtest }, 'Backtest on recorded data'),
+        h('button', { type: 'submit', class: 'primary', id: 'script-create' }, 'Create bot'))),
+    results);
   return { name: 'script' };
 }
