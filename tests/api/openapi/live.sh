@@ -10,6 +10,11 @@ if [ ! -d "$here/node_modules/ajv" ]; then
   echo "SKIP: tests/api/openapi/node_modules is missing (npm ci --prefix tests/api/openapi)"
   exit 77
 fi
+if [ ! -x "$doc_tests" ]; then
+  # A sanitizer stage that builds only some binaries (scripts/test.sh): ASan runs it.
+  echo "SKIP: $doc_tests is not built in this build (scripts/test.sh's TSan stage leaves it out)"
+  exit 77
+fi
 rm -f "$out"
 if ! BE_API_EXCHANGES=$out "$doc_tests" --gtest_filter='EngineApiDocTest.*' >"$out.log" 2>&1; then
   # Its own ctest test reports that failure; what it recorded is still checked here.
