@@ -54,9 +54,13 @@ void write_file(const fs::path& path, const std::string& text) {
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
 }
 
+// The document, or (a failure recorded) an empty object: what follows then reads nothing
+// rather than a null document (UBSan caught that when a read came back truncated).
 simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& text) {
   simdjson::dom::element doc;
-  EXPECT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS) << text;
+  if (parser.parse(text).get(doc) == simdjson::SUCCESS) return doc;
+  ADD_FAILURE() << "not JSON: " << text;
+  EXPECT_EQ(parser.parse(std::string("{}")).get(doc), simdjson::SUCCESS);
   return doc;
 }
 
