@@ -7,6 +7,7 @@
 #include <span>
 #include <sstream>
 
+#include "core/file_read.hpp"
 #include "core/json_config.hpp"
 
 namespace be::replay {
@@ -41,15 +42,6 @@ std::vector<oms::PaperStartingBalance> backtest_balances(const engine::EngineCon
 
 }  // namespace
 
-Expected<std::string, std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Unexpected("cannot open " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Unexpected("cannot read " + path);
-  return std::move(text).str();
-}
-
 Expected<std::vector<std::string>, std::string> parse_bot_configs(std::string_view text,
                                                                   std::string_view source) {
   constexpr const char* kExpected = ": expected a bot config (a JSON object) or an array of them";
@@ -69,7 +61,7 @@ Expected<std::vector<std::string>, std::string> parse_bot_configs(std::string_vi
 }
 
 Expected<std::vector<std::string>, std::string> load_bot_configs(const std::string& path) {
-  const auto text = read_text_file(path);
+  const auto text = read_file(path);
   if (!text) return Unexpected(text.error());
   return parse_bot_configs(*text, path);
 }

@@ -41,9 +41,6 @@
 
 namespace be::replay {
 
-// A whole file as text. Errors: it cannot be opened or read (the message names the file).
-Expected<std::string, std::string> read_text_file(const std::string& path);
-
 // Reads bot configs: a JSON array of configs, or one config object (every example in
 // examples/bots is one), each re-serialized as one JSON text. Errors: the file cannot be read,
 // is not JSON, or is neither an object nor an array of objects; the message names the file.

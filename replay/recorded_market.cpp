@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "core/file_read.hpp"
 #include "core/json_config.hpp"
 #include "engine/format.hpp"
 #include "engine/journal_replayer.hpp"
@@ -95,7 +96,7 @@ Expected<RecordedMarket, std::string> load_candle_market(const std::string& path
     for (char& c : symbol)
       c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
-  auto text = read_text_file(path);
+  auto text = read_file(path);
   if (!text) return Unexpected(text.error());
   return candle_market(*text, path, symbol, venue);
 }
@@ -167,7 +168,7 @@ Expected<RecordedMarket, std::string> load_capture_market(const std::string& pat
   }
   engine::EngineConfig config;
   if (!config_file.empty()) {
-    auto text = read_text_file(config_file);
+    auto text = read_file(config_file);
     if (!text) return Unexpected(text.error());
     auto parsed = engine::parse_engine_config(*text);
     if (!parsed) return Unexpected(config_file + ": " + config::format_errors(parsed.error()));

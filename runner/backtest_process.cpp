@@ -14,8 +14,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
+#include "core/file_read.hpp"
 #include "core/json_config.hpp"
 
 extern char** environ;
@@ -32,21 +32,9 @@ api::BacktestOutcome failed(std::string why) {
   return out;
 }
 
-// A file's bytes, or nullopt when it is missing, unreadable or larger than `limit`.
-std::optional<std::string> read_capped(const fs::path& path, std::uint64_t limit) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec || size > limit) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in) return std::nullopt;
-  return std::move(bytes).str();
-}
-
 // The last lines of the child's output (at most ~1 KB), for the job's error.
 std::string tail_of(const fs::path& path) {
-  std::string text = read_capped(path, std::uint64_t{1} << 20).value_or("");
+  std::string text = read_file(path.string(), std::uint64_t{1} << 20).value_or("");
   while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
     text.pop_back();
   if (text.size() > 1000) text = "..." + text.substr(text.size() - 1000);
@@ -147,26 +135,24 @@ api::BacktestOutcome run_backtest_process(const BacktestProcessOptions& o, std::
 
   const int status = wait_or_kill(pid, stop);
   if (stop.stop_requested()) return failed("stopped: the engine is shutting down");
+  const std::string said = tail_of(output);
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     return failed("the backtest process was stopped by signal " + std::to_string(sig) +
                   (sig == SIGXCPU || sig == SIGKILL
                        ? " (its CPU time limit is " + std::to_string(o.max_cpu_seconds) + " s)"
                        : std::string()) +
-                  (tail_of(output).empty() ? "" : ": " + tail_of(output)));
+                  (said.empty() ? "" : ": " + said));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    const std::string said = tail_of(output);
     return failed("botengine replay exited with status " +
                   std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
                   (said.empty() ? "" : ": " + said));
   }
-  auto json = read_capped(prefix + ".json", o.max_report_bytes);
-  auto html = read_capped(prefix + ".html", o.max_report_bytes);
-  if (!json || !html) {
-    return failed("the backtest wrote no report (or one over " +
-                  std::to_string(o.max_report_bytes >> 20) + " MiB)");
-  }
+  auto json = read_file(prefix + ".json", o.max_report_bytes);
+  auto html = read_file(prefix + ".html", o.max_report_bytes);
+  if (!json) return failed("the backtest's report: " + json.error());
+  if (!html) return failed("the backtest's report: " + html.error());
   api::BacktestOutcome out;
   out.ok = true;
   out.report_json = std::move(*json);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_read.hpp"
 #include "core/json_config.hpp"
 #include "engine/engine.hpp"
 #include "engine/fold.hpp"
@@ -128,7 +129,7 @@ int replay_capture(const Options& o, std::vector<std::string> bots) {
   }
   engine::EngineConfig config;
   if (!o.config_file.empty()) {
-    auto text = replay::read_text_file(o.config_file);
+    auto text = read_file(o.config_file);
     if (!text) return fail(text.error());
     auto parsed = engine::parse_engine_config(*text);
     if (!parsed) return fail(o.config_file + ": " + config::format_errors(parsed.error()));

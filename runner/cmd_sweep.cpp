@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/file_read.hpp"
 #include "replay/backtest.hpp"
 #include "replay/recorded_market.hpp"
 #include "replay/sweep.hpp"
@@ -168,7 +169,7 @@ int run_sweep(Args args) {
   if (!symbol.empty() && candles.empty()) return usage("--symbol goes with --candles");
   if (split > 0 && folds > 0) return usage("--split or --walk-forward, not both");
 
-  auto text = replay::read_text_file(spec_file);
+  auto text = read_file(spec_file);
   if (!text) return fail(text.error());
   const std::string dir = spec_file.find('/') == std::string::npos
                               ? std::string(".")

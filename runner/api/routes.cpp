@@ -4,10 +4,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
+#include "core/file_read.hpp"
 #include "runner/api/bot_query.hpp"
 #include "runner/api/openapi.hpp"
 #include "runner/api/routes.hpp"
@@ -452,13 +451,11 @@ struct Router::Handlers {
     if (size > options.max_report_bytes) {
       return error_response(413, "too_large", "the report is larger than the server serves");
     }
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (!in) return error_response(404, "not_found", "no such report");
+    auto bytes = read_file(file.string(), options.max_report_bytes);
+    if (!bytes) return error_response(404, "not_found", "no such report");
     HttpResponse out;
     out.content_type = content_type_for(name);
-    out.body = std::move(bytes).str();
+    out.body = std::move(*bytes);
     return out;
   }
 };

@@ -9,10 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stop_token>
 #include <thread>
 
+#include "core/file_read.hpp"
 #include "runner/backtest_process.hpp"
 #include "tests/support/botengine_cli.hpp"
 
@@ -26,13 +26,6 @@ constexpr const char* kDca =
     R"({"name":"btc dca","symbol":"BTCUSDT","timeframe":"1m","strategy":{"type":"dca",)"
     R"("parameters":{"base_order_quote":100.0,"take_profit_pct":0.01,)"
     R"("safety_orders":{"count":2,"quote":100.0,"deviation_pct":0.01}}}})";
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return std::move(bytes).str();
-}
 
 class BacktestProcessTest : public ::testing::Test {
  protected:
@@ -79,8 +72,8 @@ TEST_F(BacktestProcessTest, shouldWriteTheReportTheCliWritesForTheSameJournalAnd
       test::run_botengine("replay " + o.journal_dir + " --bots " + (dir_ / "bots.json").string() +
                           " --report " + (dir_ / "by-hand").string() + " --quiet");
   ASSERT_EQ(by_hand.exit_code, 0) << by_hand.output;
-  EXPECT_EQ(job.report_json, read(dir_ / "by-hand.json"));
-  EXPECT_EQ(job.report_html, read(dir_ / "by-hand.html"));
+  EXPECT_EQ(job.report_json, read_file((dir_ / "by-hand.json").string()).value_or("unreadable"));
+  EXPECT_EQ(job.report_html, read_file((dir_ / "by-hand.html").string()).value_or("unreadable"));
 }
 
 TEST_F(BacktestProcessTest, shouldSayWhyARunFailedWithItsStatusAndOutput) {
