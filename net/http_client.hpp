@@ -7,10 +7,13 @@
 //   so a peer that accepts and never answers costs exactly the timeout, never a hung thread.
 // - Keep-alive (default): one connection is kept between requests and reused; any failure,
 //   or a response that says "Connection: close", drops it and the next request connects
-//   afresh, so a request never inherits half a response. A reused connection the peer closed
-//   while idle fails on write: that request is tried once more on a fresh connection (the
-//   peer cannot have seen it). With keep_alive false every request has its own connection
-//   and says "Connection: close".
+//   afresh, so a request never inherits half a response. Before reuse, a kept connection
+//   with anything readable (the peer's FIN after its idle timeout, a TLS close_notify) is
+//   dropped unused. Should the peer close it during the request anyway, the request is tried
+//   once more on a fresh connection when the peer cannot have seen it (the write failed), or
+//   when it closed without a byte of answer and the method is GET, HEAD or OPTIONS (RFC 9110
+//   9.2.2; a POST, PUT or DELETE is never sent twice). With keep_alive false every request
+//   has its own connection and says "Connection: close".
 // - Errors are values that say where the request failed, because that decides what a caller
 //   may retry: kConnect and kWrite mean the peer cannot have acted on it; kRead means it may.
 //
@@ -81,6 +84,8 @@ struct HttpClientStats {
   std::uint64_t requests = 0;     // request() calls
   std::uint64_t connections = 0;  // connections opened (TCP, and TLS when https)
   std::uint64_t reused = 0;       // requests sent on a connection kept from an earlier one
+  std::uint64_t stale = 0;        // kept connections found closed by the peer, not reused
+  std::uint64_t resent = 0;       // requests sent again after a kept connection failed them
 };
 
 class HttpClient {

@@ -1,6 +1,8 @@
 // net::HttpClient against a loopback Beast server made here: keep-alive reuses one connection,
-// keep_alive=false opens one per request, "Connection: close" is honoured, the deadline bounds
-// a peer that never answers, errors name their stage, and https verifies chain and name.
+// keep_alive=false opens one per request, "Connection: close" is honoured, a kept connection
+// the peer closed is never written into and a safe request it dropped is resent once (never
+// a POST), the deadline bounds a peer that never answers, errors name their stage, and https
+// verifies chain and name.
 #include "net/http_client.hpp"
 
 #include <gtest/gtest.h>
@@ -26,10 +28,12 @@ using namespace detail;  // NOLINT: Beast aliases for the test server
 
 // What the server does with one request.
 enum class Mode : std::uint8_t {
-  kAnswer,       // 200 with a few headers, connection kept
-  kAnswerClose,  // 200 with "Connection: close", then closes
-  kHang,         // reads the request, never answers (waits for the client to close)
-  kBigBody,      // 200 with a 4 KiB body
+  kAnswer,           // 200 with a few headers, connection kept
+  kAnswerClose,      // 200 with "Connection: close", then closes
+  kHang,             // reads the request, never answers (waits for the client to close)
+  kBigBody,          // 200 with a 4 KiB body
+  kAnswerThenClose,  // 200 that says keep-alive, then closes (an idle timeout at once)
+  kCloseUnanswered,  // reads the request and closes without a byte of answer
 };
 
 struct Seen {
@@ -84,6 +88,11 @@ class Server {
     std::lock_guard lock(mu_);
     return tls_failures_;
   }
+  // Until `n` connections have been closed by this side; false after 10 s.
+  bool wait_closed(std::size_t n) {
+    std::unique_lock lock(mu_);
+    return closed_cv_.wait_for(lock, 10s, [&] { return closed_ >= n; });
+  }
 
  private:
   void serve() {
@@ -95,16 +104,20 @@ class Server {
       if (ec) continue;
       if (!tls_) {
         handle(socket);
-        continue;
+      } else {
+        ssl::stream<tcp::socket&> stream(socket, tls_ctx_);
+        stream.handshake(ssl::stream_base::server, ec);
+        if (ec) {
+          std::lock_guard lock(mu_);
+          ++tls_failures_;
+          continue;
+        }
+        handle(stream);  // returns without close_notify: the client sees a truncated stream
       }
-      ssl::stream<tcp::socket&> stream(socket, tls_ctx_);
-      stream.handshake(ssl::stream_base::server, ec);
-      if (ec) {
-        std::lock_guard lock(mu_);
-        ++tls_failures_;
-        continue;
-      }
-      handle(stream);
+      socket.close(ec);
+      std::lock_guard lock(mu_);
+      ++closed_;
+      closed_cv_.notify_all();
     }
   }
 
@@ -133,6 +146,7 @@ class Server {
             std::string(req[http::field::user_agent]), std::string(req[http::field::connection]),
             std::string(req["X-Custom"]), std::string(req[http::field::content_type]), index});
       }
+      if (mode == Mode::kCloseUnanswered) return;
       if (mode == Mode::kHang) {
         char byte = 0;
         stream.read_some(asio::buffer(&byte, 1), ec);  // until the client gives up
@@ -146,7 +160,7 @@ class Server {
       res.keep_alive(!close);
       res.prepare_payload();
       http::write(stream, res, ec);
-      if (ec || close) return;
+      if (ec || close || mode == Mode::kAnswerThenClose) return;
     }
   }
 
@@ -161,6 +175,8 @@ class Server {
   std::vector<Seen> seen_;
   std::size_t connections_ = 0;
   std::size_t tls_failures_ = 0;
+  std::size_t closed_ = 0;
+  std::condition_variable closed_cv_;
   std::thread thread_;
 };
 
@@ -234,6 +250,74 @@ TEST(HttpClient, shouldReconnectAfterThePeerSaysConnectionClose) {
   ASSERT_TRUE(client.request(get("/b")));
   EXPECT_EQ(server.connections(), 2u);
   EXPECT_EQ(client.stats().reused, 0u);
+}
+
+// A server's idle timeout closes a kept connection between two requests (the simulator's
+// is 10 s; a slow caller crosses it): the next request must not be written into it.
+TEST(HttpClient, shouldNotReuseAKeptConnectionThePeerClosedWhileIdle) {
+  Server server;
+  server.script({Mode::kAnswerThenClose, Mode::kAnswer});
+  HttpClient client(server.origin(), {});
+  ASSERT_TRUE(client.request(get("/a")));
+  ASSERT_TRUE(server.wait_closed(1));
+  auto res = client.request(get("/b"));
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(client.stats().stale, 1u);
+  EXPECT_EQ(client.stats().reused, 0u);
+  EXPECT_EQ(client.stats().resent, 0u) << "dropped before use, not after a failure";
+  EXPECT_EQ(server.seen().size(), 2u);
+  EXPECT_EQ(server.connections(), 2u);
+}
+
+// The peer closes during the request (its idle timeout firing just then): a GET went
+// unanswered and is safe to send again, once, on a fresh connection.
+TEST(HttpClient, shouldResendAGetOnceWhenTheKeptConnectionClosesUnanswered) {
+  Server server;
+  server.script({Mode::kAnswer, Mode::kCloseUnanswered, Mode::kAnswer});
+  HttpClient client(server.origin(), {});
+  ASSERT_TRUE(client.request(get("/a")));
+  auto res = client.request(get("/b"));
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(client.stats().resent, 1u);
+  const auto seen = server.seen();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].target, "/b");
+  EXPECT_EQ(seen[2].target, "/b");
+  EXPECT_EQ(seen[2].connection_index, 2u);
+}
+
+// A POST the peer read and then closed on may have acted (an order placed): never sent twice,
+// and the error says the read stage, so the caller knows to find out.
+TEST(HttpClient, shouldNeverResendAPostWhenTheKeptConnectionClosesUnanswered) {
+  Server server;
+  server.script({Mode::kAnswer, Mode::kCloseUnanswered, Mode::kAnswer});
+  HttpClient client(server.origin(), {});
+  ASSERT_TRUE(client.request(get("/a")));
+  HttpRequest post = get("/order");
+  post.method = "POST";
+  post.body = "{}";
+  auto res = client.request(post);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().stage, HttpStage::kRead);
+  EXPECT_FALSE(res.error().timeout);
+  EXPECT_EQ(client.stats().resent, 0u);
+  EXPECT_EQ(server.seen().size(), 2u) << "the POST reached the peer exactly once";
+  ASSERT_TRUE(client.request(get("/c"))) << "the next request connects afresh";
+}
+
+// A GET on a fresh connection that closes unanswered is an error: the retry is for a kept
+// connection the peer gave up on, not for a peer that drops requests.
+TEST(HttpClient, shouldNotResendARequestWhoseOwnFreshConnectionClosed) {
+  Server server;
+  server.script({Mode::kCloseUnanswered, Mode::kAnswer});
+  HttpClient client(server.origin(), {});
+  auto res = client.request(get("/a"));
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().stage, HttpStage::kRead);
+  EXPECT_EQ(client.stats().resent, 0u);
+  EXPECT_EQ(server.seen().size(), 1u);
 }
 
 TEST(HttpClient, shouldTimeOutAPeerThatNeverAnswersAndRecover) {
@@ -333,6 +417,28 @@ TEST(HttpClientTls, shouldSpeakHttpsToATrustedPeerAndKeepTheConnection) {
     EXPECT_EQ(res->status, 200);
   }
   EXPECT_EQ(server.connections(), 1u) << "one TLS session for both requests";
+  EXPECT_EQ(server.tls_failures(), 0u);
+}
+
+// Over TLS a peer that closes without close_notify reads as "stream truncated": the failure
+// the live end-to-end test met under ASan, where a request crossed the simulator's idle
+// timeout. Both the idle check and the resend must cover it.
+TEST(HttpClientTls, shouldRecoverAKeptSessionThePeerClosedIdleOrUnanswered) {
+  const auto id = identity_for({"localhost"}, {"127.0.0.1"});
+  Server server(&id);
+  server.script({Mode::kAnswerThenClose, Mode::kAnswer, Mode::kCloseUnanswered, Mode::kAnswer});
+  HttpClientOptions o;
+  o.tls.ca_pem = id.certificate_pem;
+  HttpClient client(server.origin(), o);
+  ASSERT_TRUE(client.request(get("/a")));
+  ASSERT_TRUE(server.wait_closed(1));
+  auto idle = client.request(get("/b"));
+  ASSERT_TRUE(idle) << idle.error().message;
+  EXPECT_EQ(client.stats().stale, 1u);
+  auto unanswered = client.request(get("/c"));
+  ASSERT_TRUE(unanswered) << unanswered.error().message;
+  EXPECT_EQ(client.stats().resent, 1u);
+  EXPECT_EQ(server.connections(), 3u);
   EXPECT_EQ(server.tls_failures(), 0u);
 }
 
