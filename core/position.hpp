@@ -22,6 +22,19 @@ __extension__ typedef __int128 Wide;
 
 // n / d rounded half away from zero. Precondition: d > 0.
 constexpr Wide divide_rounded(Wide n, Wide d) noexcept {
+  // Nearly every figure fits 64 bits: then one hardware division, not the library's 128-bit
+  // one (__divmodti4 was 4-5 % of a parameter sweep, every mark revaluing every position).
+  constexpr Wide kMax = static_cast<Wide>(INT64_MAX);
+  if (n >= -kMax && n <= kMax && d <= kMax) {
+    const auto n64 = static_cast<std::int64_t>(n);
+    const auto d64 = static_cast<std::int64_t>(d);
+    const std::int64_t q = n64 / d64;
+    const std::int64_t r = n64 % d64;
+    // |r| < d <= INT64_MAX, so twice |r| fits unsigned 64 bits.
+    const std::uint64_t twice = static_cast<std::uint64_t>(r < 0 ? -r : r) * 2;
+    if (twice >= static_cast<std::uint64_t>(d64)) return n64 < 0 ? Wide{q} - 1 : Wide{q} + 1;
+    return q;
+  }
   const Wide q = n / d;
   const Wide r = n % d;
   const Wide twice = (r < 0 ? -r : r) * 2;

@@ -327,11 +327,17 @@ std::int64_t OrderManager::unrealized_pnl(BotId bot) const noexcept {
   for (std::uint32_t i = 0; i < capacity_.instruments; ++i) {
     const Position& p =
         positions_[static_cast<std::size_t>(index_of(bot)) * capacity_.instruments + i];
-    if (p.flat()) continue;
-    const InstrumentInfo& in = instruments_[i];
-    sum += p.unrealized_pnl(in.mark != 0 ? in.mark : in.last_fill_price);
+    if (!p.flat()) sum += unrealized_at_mark(p, i);
   }
   return sum;
+}
+
+std::int64_t OrderManager::unrealized_pnl(BotId bot, InstrumentId instrument) const noexcept {
+  const auto i = index_of(instrument);
+  if (index_of(bot) >= capacity_.bots || i >= capacity_.instruments) return 0;
+  const Position& p =
+      positions_[static_cast<std::size_t>(index_of(bot)) * capacity_.instruments + i];
+  return p.flat() ? 0 : unrealized_at_mark(p, i);
 }
 
 std::int64_t OrderManager::fees(BotId bot) const noexcept {

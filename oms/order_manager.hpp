@@ -174,6 +174,9 @@ class OrderManager {
   Balance balance(AccountId account, AssetId asset) const noexcept;
   std::int64_t realized_pnl(BotId bot) const noexcept;    // sum over instruments, fees excluded
   std::int64_t unrealized_pnl(BotId bot) const noexcept;  // at the mark (else last fill price)
+  // The same in one instrument: what a caller that knows the bot's one instrument asks at
+  // every price change (a parameter sweep), without walking every instrument's position.
+  std::int64_t unrealized_pnl(BotId bot, InstrumentId instrument) const noexcept;
   std::int64_t fees(BotId bot) const noexcept;
   std::uint32_t open_orders(BotId bot) const noexcept;  // non-terminal orders
   // The account a bot trades on (assign_bot); kNoAccount when it has none.
@@ -237,6 +240,10 @@ class OrderManager {
   // an entry has no place in these tables.
   bool adopt(const OrderManager& old);
   Ledger::Leg leg_of(const ManagedOrder& m) const noexcept;
+  std::int64_t unrealized_at_mark(const Position& p, std::uint32_t instrument) const noexcept {
+    const InstrumentInfo& in = instruments_[instrument];
+    return p.unrealized_pnl(in.mark != 0 ? in.mark : in.last_fill_price);
+  }
   Position& position_of(const Order& o) noexcept {
     return positions_[static_cast<std::size_t>(index_of(o.client_id.bot)) * capacity_.instruments +
                       index_of(o.instrument)];

@@ -14,10 +14,6 @@ namespace be::engine {
 namespace {
 
 constexpr Nanos kCurveStep = 1'000'000'000;  // a curve keeps at most a point a second
-// A gap of more periods than this (a week of minutes) between two inputs is bridged by one
-// period, as the capture feeder bridges a time jump with one tick: a broken timestamp
-// centuries ahead must not make the report fill memory with flat periods.
-constexpr std::uint64_t kMaxPeriodsPerGap = 10'080;
 
 std::int64_t bot_equity(const Fold& fold, BotId bot) {
   const auto& om = fold.orders();
@@ -81,7 +77,7 @@ void ReportBuilder::on_records(std::span<const Event> records, const Fold& fold)
   // Periods that ended before this input end with the equity before it.
   if (t >= next_period_) {
     const auto ended = static_cast<std::uint64_t>((t - next_period_) / kReportPeriod) + 1;
-    const std::uint64_t recorded = ended > kMaxPeriodsPerGap ? 1 : ended;
+    const std::uint64_t recorded = periods_recorded(ended);
     for (auto& [id, b] : bots_)
       b.period_equity.insert(b.period_equity.end(), recorded, static_cast<double>(b.equity));
     next_period_ += static_cast<Nanos>(ended) * kReportPeriod;

@@ -16,8 +16,10 @@
 // strategy stage's available-quote budget is account 0's, shared by all bots; sizing by
 // `capital_fraction` reads it, so a sweep refuses such configurations.)
 //
-// Passes: the fold holds at most bot_capacity() bots, so configurations run in chunks of that
-// many (SweepOptions::chunk), each chunk a pass over every period.
+// Passes: every configuration in one pass (the issue's point: bars, indicators' inputs and
+// matching computed once for all), the pass's fold sized for them (pass_config) up to
+// kMaxSweepPass; more configurations, or SweepOptions::chunk, run in chunks, a pass each
+// over every period.
 // Periods: the whole recording, or in-sample and out-of-sample parts (SweepSplit): each is
 // replayed on its own (bots created at its start, indicators warming up again), so an
 // out-of-sample figure never sees in-sample state.
@@ -95,7 +97,7 @@ struct SweepRun {
 };
 
 struct SweepOptions {
-  std::size_t chunk = 0;  // configurations per pass; 0: bot_capacity()
+  std::size_t chunk = 0;  // configurations per pass; 0: all (at most kMaxSweepPass)
   bool keep_fills = false;
   // Called now and then with inputs replayed so far and in all (the progress bar).
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
@@ -105,15 +107,34 @@ struct SweepResult {
   SweepPlan plan;
   std::vector<SweepRun> runs;  // configuration-major: runs[c * periods + p]
   std::size_t passes = 0;
-  std::uint64_t inputs = 0;  // inputs applied over every pass
-  int price_scale = 8;       // of the first instrument: the figures' scale
+  std::size_t rerun_passes = 0;  // passes whose order table overflowed, run again roomier
+  std::uint64_t inputs = 0;      // inputs applied over every pass
+  int price_scale = 8;           // of the first instrument: the figures' scale
   const SweepRun& run(std::size_t configuration, std::size_t period) const {
     return runs[configuration * plan.periods.size() + period];
   }
 };
 
-// How many bots one fold holds (the smallest of the strategy, risk and order tables).
-std::size_t bot_capacity(const engine::EngineConfig& config);
+// The most configurations one pass holds: a fold costs about 45 KB per bot
+// (docs/BENCHMARKS.md, capacity), so 2,048 take about 90 MB.
+inline constexpr std::size_t kMaxSweepPass = 2048;
+// Order slots (live orders and remembered finished ones) a pass has per configuration, shared
+// by the pass. A pass whose table overflows (an order refused that the configuration alone
+// would have placed) runs again with the deployment's room for each (16,384 / 64 bots = 256
+// by default), and if that overflows too, configuration by configuration on the deployment's
+// fold: the same figures whatever happens, only slower.
+inline constexpr std::uint32_t kSweepOrdersPerBot = 16;
+// The deployment fold's order slots per bot.
+std::uint32_t deployment_orders_per_bot(const engine::EngineConfig& config);
+
+// How many configurations the deployment's own fold holds in one pass.
+std::size_t pass_capacity(const engine::EngineConfig& config);
+
+// `config` with its fold's tables sized for a pass of `bots` configurations, each on its own
+// account, for the market's instruments, with `orders_per_bot` order slots each (never fewer
+// than the deployment's table); unchanged when the deployment's fold already holds them.
+engine::EngineConfig pass_config(const engine::EngineConfig& config, std::size_t bots,
+                                 std::uint32_t orders_per_bot);
 
 // Configurations the sweep cannot isolate, named ("config 3: sizing by capital_fraction reads
 // the budget every bot shares"); empty when all can run.

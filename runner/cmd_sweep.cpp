@@ -43,7 +43,7 @@ constexpr const char* kUsage =
     "  --rank-by METRIC pnl, return, sharpe (default), sortino, calmar, trades, win_rate,\n"
     "                   profit_factor, expectancy, max_drawdown\n"
     "  --out PREFIX     write PREFIX.csv, PREFIX.json and PREFIX.html\n"
-    "  --chunk N        configurations per replay pass (default: the fold's bot capacity)\n"
+    "  --chunk N        configurations per replay pass (default: all, at most 2,048)\n"
     "  --top N          rows printed (default 10)\n"
     "  --quiet          no progress bar and no table\n";
 
@@ -223,6 +223,12 @@ int run_sweep(Args args) {
     std::printf("swept %zu configurations x %zu periods in %zu passes (%" PRIu64
                 " inputs) in %.3f s\n",
                 bots.size(), plan->periods.size(), result.passes, result.inputs, seconds);
+    if (result.rerun_passes != 0) {
+      std::printf(
+          "%zu passes ran out of order slots (%u per configuration) and ran again with "
+          "more: --chunk N with a smaller N may be faster\n",
+          result.rerun_passes, replay::kSweepOrdersPerBot);
+    }
     const auto order = replay::rank_configurations(table);
     std::printf("%-5s %-7s %-14s %-14s %s\n", "rank", "config",
                 plan->folds.empty() ? rank_by.c_str() : ("in " + rank_by).c_str(),

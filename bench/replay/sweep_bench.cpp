@@ -3,8 +3,8 @@
 //   BM_SweepVsSequential   N RSI configurations (a seeded random search over period, levels
 //                          and timeframe; N = $BE_SWEEP_BENCH_CONFIGS, default 1,000) over the
 //                          shared BTCUSDT week of 1-minute bars, held in memory: first as one
-//                          sweep (replay/sweep.hpp: chunks of the fold's bot capacity, one pass
-//                          each), then the same N one after another (a fresh backtest per
+//                          sweep (replay/sweep.hpp: one pass, its fold sized for all N), then
+//                          the same N one after another (a fresh backtest per
 //                          configuration, the same in-memory market). Counters: sweep_s,
 //                          sequential_s, speedup. Before it reports, every configuration's
 //                          figures (trades, PnL, fees, drawdown) must be equal both ways, else
@@ -83,7 +83,7 @@ void BM_SweepVsSequential(benchmark::State& state) {
   if (!plan) return state.SkipWithError(plan.error().c_str());
 
   double sweep_s = 0, sequential_s = 0, sweep_cpu = 0, sequential_cpu = 0;
-  std::size_t passes = 0;
+  std::size_t passes = 0, reruns = 0;
   for (auto _ : state) {
     auto started = std::chrono::steady_clock::now();
     double cpu = cpu_seconds();
@@ -91,6 +91,7 @@ void BM_SweepVsSequential(benchmark::State& state) {
     sweep_s = seconds_since(started);
     sweep_cpu = cpu_seconds() - cpu;
     passes = swept.passes;
+    reruns = swept.rerun_passes;
     started = std::chrono::steady_clock::now();
     cpu = cpu_seconds();
     std::vector<replay::SweepRun> alone;
@@ -112,6 +113,7 @@ void BM_SweepVsSequential(benchmark::State& state) {
   }
   state.counters["configurations"] = static_cast<double>(bots.size());
   state.counters["passes"] = static_cast<double>(passes);
+  state.counters["rerun_passes"] = static_cast<double>(reruns);
   state.counters["bars"] = static_cast<double>(market->inputs.size() / 3);
   state.counters["sweep_s"] = sweep_s;
   state.counters["sequential_s"] = sequential_s;

@@ -57,6 +57,40 @@ TEST(Position, shouldRoundReadoutsHalfAwayFromZero) {
   EXPECT_EQ(divide_rounded(-4, 3), -1);
 }
 
+// divide_rounded takes a 64-bit path when both figures fit: it must round exactly as the
+// 128-bit division does, at and around the boundaries (INT64_MAX, exact halves, negatives).
+TEST(Position, shouldRoundThe64BitPathExactlyAsThe128BitOne) {
+  const auto wide_reference = [](Wide n, Wide d) {
+    const Wide q = n / d;
+    const Wide r = n % d;
+    const Wide twice = (r < 0 ? -r : r) * 2;
+    if (twice >= d) return n < 0 ? q - 1 : q + 1;
+    return q;
+  };
+  constexpr Wide kMax = static_cast<Wide>(INT64_MAX);
+  const Wide numerators[] = {0,        1,        -1,        kMax,      -kMax,
+                             kMax - 1, kMax + 1, -kMax - 1, -kMax - 2, kMax * 3,
+                             5,        -5,       7,         -7,        1'000'000'000'000'000'005};
+  const Wide divisors[] = {
+      1,    2,        3,        10,           100'000'000, 1'000'000'000'000'000'000,
+      kMax, kMax - 1, kMax / 2, kMax / 2 + 1, kMax + 1};
+  for (const Wide n : numerators)
+    for (const Wide d : divisors)
+      EXPECT_TRUE(divide_rounded(n, d) == wide_reference(n, d))
+          << static_cast<long double>(n) << " / " << static_cast<long double>(d);
+  std::mt19937_64 rng(20261207);
+  for (int i = 0; i < 200'000; ++i) {
+    const Wide n = static_cast<Wide>(static_cast<std::int64_t>(rng())) >> (rng() % 64);
+    const Wide d = static_cast<Wide>(rng() >> (1 + rng() % 63)) + 1;
+    ASSERT_TRUE(divide_rounded(n, d) == wide_reference(n, d));
+    // Exact halves: n = d * k + d / 2 for even d.
+    const Wide even = (d & ~Wide{1}) + 2;
+    const Wide half = even * static_cast<Wide>(static_cast<std::int32_t>(rng())) + even / 2;
+    ASSERT_TRUE(divide_rounded(half, even) == wide_reference(half, even));
+    ASSERT_TRUE(divide_rounded(-half, even) == wide_reference(-half, even));
+  }
+}
+
 // The balance invariant over a long seeded session of random fills, both directions, flips
 // and odd quantities: cash paid out == realized - cost basis, exactly, after every fill.
 TEST(Position, shouldBalanceToTheUnitAfterEveryFillOfALongSession) {
