@@ -71,6 +71,7 @@ OrderStage::OrderStage(const OrderStageConfig& config, VenueResponses& responses
   connected_.assign(config.capacity.accounts, 0);
   paper_opened_.assign(config.capacity.accounts, 0);
   killed_.assign(config.capacity.accounts, 0);
+  killed_bots_.assign(config.capacity.bots, 0);
   forwarder_ = std::make_unique<Forwarder>();
   forwarder_->target = &responses;
   if (config.paper_venue) {
@@ -423,7 +424,8 @@ std::optional<std::string> OrderStage::restore(const Saved& saved) {
 }
 
 namespace {
-constexpr std::uint32_t kKillBlockMarker = 0x4C4C494B;  // "KILL"
+constexpr std::uint32_t kKillBlockMarker = 0x4C4C494B;     // "KILL"
+constexpr std::uint32_t kBotKillBlockMarker = 0x544F424B;  // "KBOT"
 }  // namespace
 
 void OrderStage::save_live(state_io::Writer& w) const {
@@ -441,6 +443,10 @@ void OrderStage::save_live(state_io::Writer& w) const {
   w.put(kKillBlockMarker);
   w.put(static_cast<std::uint8_t>(killed_all_ ? 1 : 0));
   w.bytes(killed_.data(), killed_.size());
+  // The bots' own latched switches, after a second marker (absent from older snapshots).
+  w.put(kBotKillBlockMarker);
+  w.put(static_cast<std::uint32_t>(killed_bots_.size()));
+  w.bytes(killed_bots_.data(), killed_bots_.size());
 }
 
 bool OrderStage::load_live(state_io::Reader& r) {
@@ -480,7 +486,22 @@ bool OrderStage::load_live(state_io::Reader& r) {
                            [](std::uint8_t v) { return v == 0; })) {
     return false;
   }
-  return r.skip(accounts);
+  if (!r.skip(accounts)) return false;
+  // Bots' switches latched (absent before they were folded here: none then, as above).
+  std::fill(killed_bots_.begin(), killed_bots_.end(), 0);
+  if (r.rest().size() < sizeof marker) return true;
+  std::memcpy(&marker, r.rest().data(), sizeof marker);
+  if (marker != kBotKillBlockMarker) return true;
+  r.skip(sizeof marker);
+  // Saved at the snapshot's bot capacity: a bot beyond this deployment's must have none set.
+  const auto bots = r.get<std::uint32_t>();
+  if (!r.ok() || r.rest().size() < bots) return false;
+  const auto saved_bots = std::span(reinterpret_cast<const std::uint8_t*>(r.rest().data()), bots);
+  if (!state_io::copy_grid(saved_bots, 1, std::span<std::uint8_t>(killed_bots_), 1,
+                           [](std::uint8_t v) { return v == 0; })) {
+    return false;
+  }
+  return r.skip(bots);
 }
 
 }  // namespace be::oms

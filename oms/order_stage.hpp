@@ -266,11 +266,11 @@ class OrderStage {
   void open_dry_run_account(AccountId account, Nanos now);
   void note_live(bool foreign, const OrderUpdate& u, Nanos t);
   std::uint64_t live_hash() const noexcept;
-  // Kill switches latched at account or global scope (order_stage_live.cpp): folded from the
-  // operator commands, so a reconciliation that brings a covered live order back open (after
-  // a start or a reconnect) cancels it at the venue again.
+  // Kill switches latched at bot, account or global scope (order_stage_live.cpp): folded from
+  // the operator commands, so a reconciliation that brings a covered live order back open
+  // (after a start or a reconnect) cancels it at the venue again.
   void on_kill_switch(const OperatorCommand& c);
-  bool kill_latched(AccountId account) const noexcept;
+  bool kill_latched(AccountId account, BotId bot) const noexcept;
   void recancel_if_killed(const OrderUpdate& u, const UpdateResult& r, Nanos t,
                           std::vector<VenueAction>& actions);
 
@@ -287,6 +287,7 @@ class OrderStage {
   std::vector<std::uint8_t> connected_;     // 1: its order channel is up
   std::vector<std::uint8_t> paper_opened_;  // dry run: its paper balances were credited
   std::vector<std::uint8_t> killed_;        // 1: its account kill switch is latched
+  std::vector<std::uint8_t> killed_bots_;   // by bot index: 1: the bot's own switch is latched
   bool killed_all_ = false;                 // the global kill switch is latched
   bool dry_run_ = false;
   LiveStageStats live_stats_;

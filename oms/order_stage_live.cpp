@@ -158,8 +158,9 @@ void OrderStage::note_live(bool foreign, const OrderUpdate& u, Nanos t) {
   ++notes_total_;
 }
 
-// The kill switches the command latches or resets, at account or global scope (a bot's own
-// switch covers orders its bot makes from now on, which risk refuses: none to re-cancel).
+// The kill switches the command latches or resets, at bot, account or global scope. A bot's
+// own switch is latched here too: its sweep cancelled the bot's open orders, and a cancel
+// lost with the connection must be sent again when a reconciliation brings the order back.
 void OrderStage::on_kill_switch(const OperatorCommand& c) {
   const std::uint8_t latched = c.kind == OperatorCommandKind::kKillSwitchSet ? 1 : 0;
   if (c.scope == CommandScope::kGlobal ||
@@ -167,11 +168,14 @@ void OrderStage::on_kill_switch(const OperatorCommand& c) {
     killed_all_ = latched != 0;
   } else if (c.scope == CommandScope::kAccount && c.account < killed_.size()) {
     killed_[c.account] = latched;
+  } else if (c.scope == CommandScope::kBotOrGlobal && index_of(c.bot) < killed_bots_.size()) {
+    killed_bots_[index_of(c.bot)] = latched;
   }
 }
 
-bool OrderStage::kill_latched(AccountId account) const noexcept {
-  return killed_all_ || (index_of(account) < killed_.size() && killed_[index_of(account)] != 0);
+bool OrderStage::kill_latched(AccountId account, BotId bot) const noexcept {
+  return killed_all_ || (index_of(account) < killed_.size() && killed_[index_of(account)] != 0) ||
+         (index_of(bot) < killed_bots_.size() && killed_bots_[index_of(bot)] != 0);
 }
 
 // A reconciliation answer that leaves a live order of a killed account open (the venue still
@@ -183,7 +187,8 @@ void OrderStage::recancel_if_killed(const OrderUpdate& u, const UpdateResult& r,
   const auto e = static_cast<OrderEvent>(u.event);
   if (r.unknown_order || (e != OrderEvent::kReconciledNew && e != OrderEvent::kReconciledPartial))
     return;
-  if (!routes_live(r.order.account) || !kill_latched(r.order.account) || !is_open(r.to)) return;
+  if (!routes_live(r.order.account) || !kill_latched(r.order.account, u.bot) || !is_open(r.to))
+    return;
   if (auto cancel = orders_.request_cancel(u.bot, u.client_sequence, t)) {
     ++stats_["cancels_sent"];
     VenueAction a;
@@ -203,6 +208,11 @@ std::uint64_t OrderStage::live_hash() const noexcept {
     h = (h ^ (word + 1)) * state_io::kFnvPrime;
   }
   if (dry_run_) h = (h ^ 0xD2) * state_io::kFnvPrime;
+  // Like the global switch, the bots' latches only matter (and only change the hash) where an
+  // account is live, so paper journals hash as they did before bots' switches were folded here.
+  for (std::size_t b = 0; h != 0 && b < killed_bots_.size(); ++b) {
+    if (killed_bots_[b] != 0) h = (h ^ ((std::uint64_t{b} << 8) | 0xB7)) * state_io::kFnvPrime;
+  }
   if (h != 0 && killed_all_) h = (h ^ 0x6B) * state_io::kFnvPrime;
   return h;
 }

@@ -1,7 +1,7 @@
-// A latched kill switch against a scripted venue (docs/LIVE.md "The kill switch"): orders a
-// reconciliation brings back open (after a reconnect, after a restart) are cancelled at the
-// venue again, the venue's refusals are listed on the account, and once the switch is reset a
-// reconciled order is left alone.
+// A latched kill switch (an account's, a bot's own, the global one) against a scripted venue
+// (docs/LIVE.md "The kill switch"): orders a reconciliation brings back open (after a
+// reconnect, after a restart) are cancelled at the venue again, the venue's refusals are
+// listed on the account, and once the switch is reset a reconciled order is left alone.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -89,6 +89,63 @@ TEST(LiveKillSwitch, ReconciledOpenOrdersAreCancelledAgainWhileTheSwitchIsLatche
     restarted.answer(answer_to(sent[0], OrderEvent::kCanceled));
     ASSERT_TRUE(restarted.engine->drain(10'000'000'000));
     EXPECT_EQ(count_state(orders_of(*restarted.model(), sent[0].bot), "canceled"), sent.size());
+    restarted.stop_and_verify();
+  }
+}
+
+// A bot's own switch sweeps that bot's orders like an account's: the sweep's cancels lost with
+// the connection are sent again when the reconciliation brings the orders back, during the run
+// and after a restart.
+TEST(LiveKillSwitch, ABotsOwnSwitchCancelsItsReconciledOrdersAgain) {
+  TempDir dir;
+  const EngineConfig config = live_config(dir.path);
+  std::vector<OrderNew> sent;
+  {
+    LiveEngine e(config);
+    ASSERT_TRUE(e.engine);
+    ScriptedVenue& venue = e.venue();
+    ASSERT_TRUE(e.create_live_bot());
+    e.channel(ConnectivityState::kConnected);
+    ASSERT_TRUE(e.start_bot());
+    sent = venue.submits();
+    ASSERT_GE(sent.size(), 2u);
+    for (const OrderNew& o : sent)
+      e.answer(answer_to(o, OrderEvent::kAccepted));
+    ASSERT_TRUE(e.engine->drain(10'000'000'000));
+    ASSERT_EQ(e.engine->kill_switch(kBob, false, CommandScope::kBotOrGlobal, index_of(e.bot), true)
+                  .status,
+              CommandStatus::kAccepted);
+    ASSERT_TRUE(e.engine->drain(10'000'000'000));
+    ASSERT_EQ(venue.cancels().size(), sent.size()) << "the sweep";
+    e.channel(ConnectivityState::kDisconnected);
+    e.channel(ConnectivityState::kConnected);
+    for (const OrderNew& o : sent)
+      e.answer(answer_to(o, OrderEvent::kReconciledNew));
+    ASSERT_TRUE(e.engine->drain(10'000'000'000));
+    const auto cancels = venue.cancels();
+    ASSERT_EQ(cancels.size(), 2 * sent.size());
+    for (const OrderNew& o : sent)
+      EXPECT_EQ(cancels_of(cancels, o), 2u) << "order " << o.client_sequence;
+    e.stop_and_verify();
+  }
+  {
+    LiveEngine restarted(config);  // from the stop's snapshot: the bot's switch is latched
+    ASSERT_TRUE(restarted.engine);
+    ScriptedVenue& venue = restarted.venue();
+    restarted.bot = sent[0].bot;
+    restarted.channel(ConnectivityState::kConnected);
+    restarted.answer(answer_to(sent[0], OrderEvent::kReconciledNew));
+    ASSERT_TRUE(restarted.engine->drain(10'000'000'000));
+    EXPECT_EQ(cancels_of(venue.cancels(), sent[0]), 1u);
+    // Reset: a reconciled order of the bot is left alone from then on.
+    ASSERT_EQ(
+        restarted.engine
+            ->kill_switch(kBob, false, CommandScope::kBotOrGlobal, index_of(sent[0].bot), false)
+            .status,
+        CommandStatus::kAccepted);
+    restarted.answer(answer_to(sent[1], OrderEvent::kReconciledNew));
+    ASSERT_TRUE(restarted.engine->drain(10'000'000'000));
+    EXPECT_EQ(cancels_of(venue.cancels(), sent[1]), 0u);
     restarted.stop_and_verify();
   }
 }
