@@ -234,6 +234,22 @@ class LiveEngine {
     return offer_market(*engine, market, kBarInputs);
   }
   static constexpr int kBarInputs = 1'300;  // 50 ms of event time each
+  // create_live_bot, the channel up, start_bot, and every order the grid sent (at least
+  // `at_least`) accepted by the venue: a live bot with resting orders.
+  ::testing::AssertionResult trade_with_resting_orders(std::vector<OrderNew>& sent,
+                                                       std::size_t at_least = 2) {
+    if (auto created = create_live_bot(); !created) return created;
+    channel(ConnectivityState::kConnected);
+    if (auto started = start_bot(); !started) return started;
+    sent = venue().submits();
+    if (sent.size() < at_least)
+      return ::testing::AssertionFailure()
+             << sent.size() << " orders sent, " << at_least << " wanted";
+    for (const OrderNew& o : sent)
+      answer(ScriptedVenue::answer(o, OrderEvent::kAccepted));
+    if (!engine->drain(10'000'000'000)) return ::testing::AssertionFailure() << "drain";
+    return ::testing::AssertionSuccess();
+  }
   void channel(ConnectivityState state) {
     engine->venue_responses().order_channel(VenueId{0}, kLive, state, market_time());
     EXPECT_TRUE(engine->drain(10'000'000'000));

@@ -29,14 +29,7 @@ TEST(LiveKillSwitch, ReconciledOpenOrdersAreCancelledAgainWhileTheSwitchIsLatche
     LiveEngine e(config);
     ASSERT_TRUE(e.engine);
     ScriptedVenue& venue = e.venue();
-    ASSERT_TRUE(e.create_live_bot());
-    e.channel(ConnectivityState::kConnected);
-    ASSERT_TRUE(e.start_bot());
-    sent = venue.submits();
-    ASSERT_GE(sent.size(), 2u);
-    for (const OrderNew& o : sent)
-      e.answer(answer_to(o, OrderEvent::kAccepted));
-    ASSERT_TRUE(e.engine->drain(10'000'000'000));
+    ASSERT_TRUE(e.trade_with_resting_orders(sent));
 
     // The switch's sweep goes out, then the channel drops before the venue answered it.
     ASSERT_EQ(
@@ -104,14 +97,7 @@ TEST(LiveKillSwitch, ABotsOwnSwitchCancelsItsReconciledOrdersAgain) {
     LiveEngine e(config);
     ASSERT_TRUE(e.engine);
     ScriptedVenue& venue = e.venue();
-    ASSERT_TRUE(e.create_live_bot());
-    e.channel(ConnectivityState::kConnected);
-    ASSERT_TRUE(e.start_bot());
-    sent = venue.submits();
-    ASSERT_GE(sent.size(), 2u);
-    for (const OrderNew& o : sent)
-      e.answer(answer_to(o, OrderEvent::kAccepted));
-    ASSERT_TRUE(e.engine->drain(10'000'000'000));
+    ASSERT_TRUE(e.trade_with_resting_orders(sent));
     ASSERT_EQ(e.engine->kill_switch(kBob, false, CommandScope::kBotOrGlobal, index_of(e.bot), true)
                   .status,
               CommandStatus::kAccepted);
@@ -156,14 +142,8 @@ TEST(LiveKillSwitch, AResetSwitchLeavesReconciledOrdersOpen) {
   LiveEngine e(config);
   ASSERT_TRUE(e.engine);
   ScriptedVenue& venue = e.venue();
-  ASSERT_TRUE(e.create_live_bot());
-  e.channel(ConnectivityState::kConnected);
-  ASSERT_TRUE(e.start_bot());
-  const auto sent = venue.submits();
-  ASSERT_FALSE(sent.empty());
-  for (const OrderNew& o : sent)
-    e.answer(answer_to(o, OrderEvent::kAccepted));
-  ASSERT_TRUE(e.engine->drain(10'000'000'000));
+  std::vector<OrderNew> sent;
+  ASSERT_TRUE(e.trade_with_resting_orders(sent, 1));
   // The global switch, set and reset while the channel is down: the sweep's cancels find the
   // channel down at the gateway's side only, so the orders stay open at the venue.
   e.channel(ConnectivityState::kDisconnected);

@@ -72,14 +72,8 @@ TEST(LiveAccounts, ALostChannelMakesOrdersUnknownAndTheReconnectSettlesThem) {
   LiveEngine e(config);
   ASSERT_TRUE(e.engine);
   ScriptedVenue& venue = e.venue();
-  ASSERT_TRUE(e.create_live_bot());
-  e.channel(ConnectivityState::kConnected);
-  ASSERT_TRUE(e.start_bot());
-  const auto sent = venue.submits();
-  ASSERT_GE(sent.size(), 2u);
-  for (const OrderNew& o : sent)
-    e.answer(answer_to(o, OrderEvent::kAccepted));
-  ASSERT_TRUE(e.engine->drain(10'000'000'000));
+  std::vector<OrderNew> sent;
+  ASSERT_TRUE(e.trade_with_resting_orders(sent));
 
   e.channel(ConnectivityState::kDisconnected);
   EXPECT_FALSE(e.account().channel_up);
