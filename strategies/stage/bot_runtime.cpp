@@ -122,36 +122,42 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
     ++stats_["unknown_orders"];
     return;
   }
-  TrackedOrder& order = *it;
-  const bots::InstrumentInfo* info = instrument(order.instrument);
+  // By index, not by reference: the bot's on_fill may place orders, and the order is read
+  // again after it. (The table never moves today, its capacity reserved at creation; this keeps
+  // that an optimisation rather than what correctness hangs on.)
+  const auto index = static_cast<std::size_t>(it - slot->orders.begin());
+  TrackedOrder& order_before = *it;  // valid until the bot's first call
+  const bots::InstrumentInfo* info = instrument(order_before.instrument);
   const int qty_scale = info != nullptr ? info->qty_scale : 8;
   Context ctx(*this, *slot, out);
   const auto event = static_cast<OrderEvent>(update.event);
   const bool is_fill = event == OrderEvent::kPartialFill || event == OrderEvent::kFill;
   if (is_fill && update.last_quantity > 0) {
     const std::int64_t q = update.last_quantity;
-    order.filled += q;
-    slot->position += order.side == Side::kBuy ? q : -q;
+    order_before.filled += q;
+    slot->position += order_before.side == Side::kBuy ? q : -q;
     ++slot->fills;
     const std::int64_t value = notional(update.last_price, q, qty_scale);
     if (info != nullptr) {
-      const auto quote = index_of(instruments_[index_of(order.instrument)].quote);
+      const auto quote = index_of(instruments_[index_of(order_before.instrument)].quote);
       if (quote < free_quote_.size()) {
-        free_quote_[quote] += order.side == Side::kBuy ? -(value + update.fee) : value - update.fee;
+        free_quote_[quote] +=
+            order_before.side == Side::kBuy ? -(value + update.fee) : value - update.fee;
       }
     }
-    if (order.side == Side::kBuy && order.price != 0) {
-      slot->open_buy_quote -= notional(order.price, q, qty_scale);
+    if (order_before.side == Side::kBuy && order_before.price != 0) {
+      slot->open_buy_quote -= notional(order_before.price, q, qty_scale);
     }
     bots::BotFill fill;
-    fill.instrument = order.instrument;
-    fill.side = order.side;
-    fill.tag = order.tag;
+    fill.instrument = order_before.instrument;
+    fill.side = order_before.side;
+    fill.tag = order_before.tag;
     fill.price = update.last_price;
     fill.quantity = q;
     fill.fee = update.fee;
     slot->bot->on_fill(fill, ctx);
   }
+  const TrackedOrder& order = slot->orders[index];
   bots::BotOrderUpdate u{.instrument = order.instrument,
                          .tag = order.tag,
                          .side = order.side,
@@ -169,7 +175,8 @@ void StrategyStage::on_order_update(const OrderUpdate& update, Nanos /*t*/, Outb
     if (order.side == Side::kBuy && order.price != 0 && order.quantity > order.filled) {
       slot->open_buy_quote -= notional(order.price, order.quantity - order.filled, qty_scale);
     }
-    slot->orders.erase(it);  // no allocation: erase within reserved capacity
+    // No allocation: an erase moves the later orders down within the table.
+    slot->orders.erase(slot->orders.begin() + static_cast<std::ptrdiff_t>(index));
   }
   slot->bot->on_order_update(u, ctx);
   fail_if_stopped(*slot, out);
