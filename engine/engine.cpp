@@ -87,15 +87,13 @@ Expected<std::unique_ptr<Engine>, std::string> Engine::open(EngineConfig config)
   im.fresh = im.ordinal == 0;
   im.disk_reserve_on.store(im.fold.risk().engine().disk_reserve());
   // Orders whose fate the journal does not know: the reconcile input at start asks the venue.
-  for (std::uint32_t b = 0; b < im.config.fold.oms.bots; ++b) {
-    im.fold.orders().for_each_order(BotId{b}, [&](const oms::ManagedOrder& m) {
-      const oms::OrderState s = m.order.state;
-      if (s == oms::OrderState::kPendingNew || s == oms::OrderState::kPendingCancel ||
-          s == oms::OrderState::kUnknown) {
-        ++engine->recovery_.unknown_orders;
-      }
-    });
-  }
+  im.fold.orders().for_each_order([&](const oms::ManagedOrder& m) {
+    const oms::OrderState s = m.order.state;
+    if (s == oms::OrderState::kPendingNew || s == oms::OrderState::kPendingCancel ||
+        s == oms::OrderState::kUnknown) {
+      ++engine->recovery_.unknown_orders;
+    }
+  });
   // Next ids after what the journal holds.
   std::uint32_t max_bot = 0;
   bool any_bot = false;

@@ -417,7 +417,9 @@ struct Engine::Impl final : oms::VenueResponses {
   bool restore_history(std::span<const std::byte> bytes);
   void publish(Nanos now);
   void build_read_model(ReadModel& m, Nanos now);
-  BotView bot_view(const stage::BotSummary& summary);
+  // `orders`: the bot's orders in slot order (build_read_model buckets them in one walk).
+  BotView bot_view(const stage::BotSummary& summary,
+                   std::span<const oms::ManagedOrder* const> orders);
   std::vector<BalanceView> balances_of(AccountId account) const;
   void directory_views(ReadModel& m) const;
   // The directory as last published (model_mutex): what directory commands are validated

@@ -178,8 +178,28 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   add_problems(e);
   replica_view(e, now);
 
-  for (const stage::BotSummary& s : st.describe())
-    m.bots.push_back(bot_view(s));
+  // Every bot's orders in one walk of the order table (a walk per bot was O(bots x orders):
+  // 2.4 s per publish at 10,000 bots and 160,000 order slots), bucketed by bot id.
+  const std::uint32_t bot_rows = model_fold.orders().capacity().bots;
+  std::vector<std::uint32_t> first(std::size_t{bot_rows} + 1, 0);
+  model_fold.orders().for_each_order([&](const oms::ManagedOrder& o) {
+    if (const auto b = index_of(o.order.client_id.bot); b < bot_rows) ++first[b + 1];
+  });
+  for (std::uint32_t b = 0; b < bot_rows; ++b)
+    first[b + 1] += first[b];
+  std::vector<const oms::ManagedOrder*> by_bot(first[bot_rows]);
+  std::vector<std::uint32_t> filled(first.begin(), first.end() - 1);
+  model_fold.orders().for_each_order([&](const oms::ManagedOrder& o) {
+    if (const auto b = index_of(o.order.client_id.bot); b < bot_rows) by_bot[filled[b]++] = &o;
+  });
+  for (const stage::BotSummary& s : st.describe()) {
+    const auto b = index_of(s.id);
+    const std::span<const oms::ManagedOrder* const> orders =
+        b < bot_rows ? std::span<const oms::ManagedOrder* const>(by_bot).subspan(
+                           first[b], first[b + 1] - first[b])
+                     : std::span<const oms::ManagedOrder* const>{};
+    m.bots.push_back(bot_view(s, orders));
+  }
   directory_views(m);
   for (const cond::ConditionStats& c : st.conditions()) {
     ConditionView v;
@@ -244,7 +264,8 @@ void Engine::Impl::directory_views(ReadModel& m) const {
 }
 
 // One bot as the read model shows it: its summary, position, orders, fills and equity curve.
-BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
+BotView Engine::Impl::bot_view(const stage::BotSummary& s,
+                               std::span<const oms::ManagedOrder* const> bot_orders) {
   const Fold& model_fold = replica.fold;
   const stage::StrategyStage& st = model_fold.strategy();
   const risk::RiskEngine& rk = model_fold.risk().engine();
@@ -284,8 +305,7 @@ BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
   b.pnl = price_text(instruments, inst, equity);
   b.open_orders = om.open_orders(s.id);
   // Orders: open first, then the most recent closed ones.
-  std::vector<const oms::ManagedOrder*> orders;
-  om.for_each_order(s.id, [&](const oms::ManagedOrder& o) { orders.push_back(&o); });
+  std::vector<const oms::ManagedOrder*> orders(bot_orders.begin(), bot_orders.end());
   std::stable_sort(orders.begin(), orders.end(), [](const auto* a, const auto* c) {
     const bool ao = !oms::is_terminal(a->order.state), co = !oms::is_terminal(c->order.state);
     if (ao != co) return ao;

@@ -162,12 +162,19 @@ class OrderManager {
 
   // ---- Queries (money at price scale, quantities at qty scale) ------------------------------
   const ManagedOrder* find(BotId bot, SequenceNumber client_sequence) const noexcept;
-  // f(const ManagedOrder&) for every order (live and remembered terminal) of `bot`.
+  // f(const ManagedOrder&) for every order (live and remembered terminal) of `bot`, in slot
+  // order. One walk of the whole table: never inside a loop over bots (the overload below
+  // visits every bot's orders in one walk).
   template <class F>
   void for_each_order(BotId bot, F&& f) const {
     table_.for_each([&](std::uint32_t s) {
       if (table_[s].order.client_id.bot == bot) f(table_[s]);
     });
+  }
+  // f(const ManagedOrder&) for every order of every bot, in slot order.
+  template <class F>
+  void for_each_order(F&& f) const {
+    table_.for_each([&](std::uint32_t s) { f(table_[s]); });
   }
   // nullptr for ids beyond capacity or an undefined instrument.
   const Position* position(BotId bot, InstrumentId instrument) const noexcept;

@@ -1,5 +1,6 @@
 #include "oms/order_stage.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <type_traits>
@@ -72,6 +73,9 @@ OrderStage::OrderStage(const OrderStageConfig& config, VenueResponses& responses
   paper_opened_.assign(config.capacity.accounts, 0);
   killed_.assign(config.capacity.accounts, 0);
   killed_bots_.assign(config.capacity.bots, 0);
+  sweep_orders_.assign(config.capacity.orders, 0);
+  sweep_first_.assign(std::size_t{config.capacity.bots} + 1, 0);
+  sweep_next_.assign(config.capacity.bots, 0);
   forwarder_ = std::make_unique<Forwarder>();
   forwarder_->target = &responses;
   if (config.paper_venue) {
@@ -221,23 +225,37 @@ void OrderStage::on_market_input(const Event& input, std::vector<VenueAction>& a
   }
 }
 
-// A latched kill switch withdraws every open order it covers.
+// A latched kill switch withdraws every open order it covers: bot by bot in id order, each
+// bot's in slot order. Two walks of the order table bucket them by bot (a walk per bot was
+// O(bots x orders): seconds at 10,000 bots), then the cancels go out in that order.
 void OrderStage::kill_switch_sweep(const OperatorCommand& c, Nanos t,
                                    std::vector<VenueAction>& actions) {
   const bool global = c.scope == CommandScope::kGlobal ||
                       (c.scope == CommandScope::kBotOrGlobal && c.bot == kNoBot);
   const bool account = c.scope == CommandScope::kAccount;
-  for (std::uint32_t index = 0; index < config_.capacity.bots; ++index) {
-    const BotId bot{index};
-    if (account && orders_.account_of(bot) != AccountId{c.account}) continue;
-    if (!global && !account && bot != c.bot) continue;
-    std::array<SequenceNumber, 256> open{};
-    std::size_t n = 0;
-    orders_.for_each_order(bot, [&](const ManagedOrder& m) {
-      if (n < open.size() && is_open(m.order.state)) open[n++] = m.order.client_id.sequence;
-    });
-    for (std::size_t k = 0; k < n; ++k) {
-      if (auto cancel = orders_.request_cancel(bot, open[k], t)) {
+  const std::uint32_t bots = config_.capacity.bots;
+  const auto covered = [&](BotId bot) {
+    if (index_of(bot) >= bots) return false;
+    if (global) return true;
+    if (account) return orders_.account_of(bot) == AccountId{c.account};
+    return bot == c.bot;
+  };
+  std::fill(sweep_first_.begin(), sweep_first_.end(), 0);
+  orders_.for_each_order([&](const ManagedOrder& m) {
+    if (is_open(m.order.state) && covered(m.order.client_id.bot))
+      ++sweep_first_[index_of(m.order.client_id.bot) + 1];
+  });
+  for (std::uint32_t b = 0; b < bots; ++b) {
+    sweep_first_[b + 1] += sweep_first_[b];
+    sweep_next_[b] = sweep_first_[b];
+  }
+  orders_.for_each_order([&](const ManagedOrder& m) {
+    if (is_open(m.order.state) && covered(m.order.client_id.bot))
+      sweep_orders_[sweep_next_[index_of(m.order.client_id.bot)]++] = m.order.client_id.sequence;
+  });
+  for (std::uint32_t b = 0; b < bots; ++b) {
+    for (std::uint32_t k = sweep_first_[b]; k < sweep_first_[b + 1]; ++k) {
+      if (auto cancel = orders_.request_cancel(BotId{b}, sweep_orders_[k], t)) {
         ++stats_["cancels_sent"];
         VenueAction a;
         a.kind = VenueAction::Kind::kCancel;

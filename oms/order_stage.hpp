@@ -281,6 +281,11 @@ class OrderStage {
   std::unique_ptr<PaperVenue> paper_;
   InternTable<AssetId> assets_;
   std::vector<HeldSend> held_;  // durable: sends awaiting their release, in order
+  // A kill switch's sweep (kill_switch_sweep): the covered open orders bucketed by bot in one
+  // walk of the order table; sized at construction, so a sweep allocates nothing.
+  std::vector<SequenceNumber> sweep_orders_;  // capacity.orders
+  std::vector<std::uint32_t> sweep_first_;    // capacity.bots + 1: each bot's first entry
+  std::vector<std::uint32_t> sweep_next_;     // capacity.bots: where its next one goes
   OrderStageStats stats_;
   // Live routing, by account index (kAccountCapacity): folded, hashed, snapshotted.
   std::vector<std::uint8_t> live_;          // 1: the account is live

@@ -21,14 +21,14 @@ constexpr BotId kBot{1};
 constexpr BotId kOtherBot{2};
 constexpr Nanos kT0 = 1'000'000'000;
 
-OrderStageConfig small_config(bool hold_sends = false) {
+OrderStageConfig small_config(bool hold_sends = false, std::uint32_t orders = 16) {
   OrderStageConfig c;
-  c.capacity = OmsCapacity{4, 2, 2, 2, 16};
+  c.capacity = OmsCapacity{4, 2, 2, 2, orders};
   c.hold_sends = hold_sends;
   c.paper.instruments = 2;
   c.paper.assets = 2;
   c.paper.accounts = 2;
-  c.paper.max_orders = 16;
+  c.paper.max_orders = orders;
   return c;
 }
 
@@ -52,7 +52,8 @@ Event derived(const Event& e, std::uint16_t flags) {
 
 class OrderStageTest : public ::testing::Test {
  protected:
-  explicit OrderStageTest(bool hold_sends = false) : stage(small_config(hold_sends), sink) {
+  explicit OrderStageTest(bool hold_sends = false, std::uint32_t orders = 16)
+      : stage(small_config(hold_sends, orders), sink) {
     InstrumentDefined def = test::instrument(0);
     std::memcpy(def.base_asset.data(), "BTC", 3);
     std::memcpy(def.quote_asset.data(), "USDT", 4);
@@ -97,7 +98,7 @@ class OrderStageTest : public ::testing::Test {
 
   test::RecordingSink sink;
   OrderStage stage;
-  Outbox out{64};
+  Outbox out{1024};
   std::vector<VenueAction> actions;
   std::vector<Event> emitted;
   SequenceNumber ordinal = 0;
@@ -190,6 +191,40 @@ TEST_F(OrderStageTest, shouldCancelEveryOpenOrderAKillSwitchCovers) {
     EXPECT_EQ(a.cancel.bot, kBot);
   }
   EXPECT_EQ(stage.stats()["cancels_sent"], 3u);
+}
+
+// A table with room for hundreds of orders: a bot holding more than 256 open orders.
+class WideOrderStageTest : public OrderStageTest {
+ protected:
+  WideOrderStageTest() : OrderStageTest(false, 512) {}
+};
+
+// Every open order is cancelled, bot by bot in id order, each bot's in the order it placed
+// them (its orders' slots), however many: the sweep once stopped at 256 a bot.
+TEST_F(WideOrderStageTest, shouldCancelEveryOpenOrderOfEveryBotInBotThenPlacementOrder) {
+  std::vector<SequenceNumber> mine, other;
+  for (SequenceNumber i = 0; i < 300; ++i) {
+    if (i % 60 == 0) {  // the other bot's, interleaved in the table with the first's
+      intent(buy(kOtherBot, 1'000 + i, 98'00), kFlagRiskAccepted);
+      ack(kOtherBot, 1'000 + i);
+      other.push_back(1'000 + i);
+    }
+    intent(buy(kBot, 100 + i, 99'00 - static_cast<std::int64_t>(i % 50)), kFlagRiskAccepted);
+    ack(kBot, 100 + i);
+    mine.push_back(100 + i);
+  }
+  OperatorCommand all;
+  all.kind = OperatorCommandKind::kKillSwitchSet;
+  all.scope = CommandScope::kGlobal;
+  input(Event::make(all, kT0, kT0));
+  ASSERT_EQ(actions.size(), mine.size() + other.size());
+  for (std::size_t k = 0; k < actions.size(); ++k) {
+    const bool first_bot = k < mine.size();
+    EXPECT_EQ(actions[k].kind, VenueAction::Kind::kCancel);
+    EXPECT_EQ(actions[k].cancel.bot, first_bot ? kBot : kOtherBot) << k;
+    EXPECT_EQ(actions[k].cancel.client_sequence, first_bot ? mine[k] : other[k - mine.size()]) << k;
+  }
+  EXPECT_EQ(stage.stats()["cancels_sent"], mine.size() + other.size());
 }
 
 // Users and accounts: a bot trades on the account its create command names; an account's
