@@ -407,7 +407,7 @@ void PaperVenue::on_market(const Event& input, Nanos now) noexcept {
 void PaperVenue::on_level(InstrumentId instrument, Side side, std::int64_t price,
                           std::int64_t size) noexcept {
   if (index_of(instrument) >= markets_.size()) return;
-  const Market& m = markets_[index_of(instrument)];
+  const Market& m = fresh_bounds(markets_[index_of(instrument)]);
   // Only levels where an order of ours could rest: at or below the best buy, at or above
   // the best sell.
   if (side == Side::kBuy ? (m.best_buy == 0 || price > m.best_buy)
@@ -444,6 +444,7 @@ void PaperVenue::on_trade(const Trade& trade, Nanos t) noexcept {
   if (index_of(trade.instrument) >= markets_.size() || trade.price <= 0) return;
   Market& m = markets_[index_of(trade.instrument)];
   m.last = trade.price;
+  fresh_bounds(m);
   const bool reaches_buys = m.best_buy != 0 && trade.price <= m.best_buy;
   const bool reaches_sells = m.best_sell != 0 && trade.price >= m.best_sell;
   if (!reaches_buys && !reaches_sells) return;
@@ -493,6 +494,7 @@ void PaperVenue::rest(std::uint32_t s) noexcept {
   }
   m.tail = s;
   ++resting_;
+  if (m.bounds_stale) return;  // the recompute will see this order in the list
   if (o.side == Side::kBuy) {
     m.best_buy = std::max(m.best_buy, o.price);
   } else {
@@ -518,11 +520,22 @@ void PaperVenue::unrest(std::uint32_t s) noexcept {
   --resting_;
   if ((o.side == Side::kBuy && o.price == m.best_buy) ||
       (o.side == Side::kSell && o.price == m.best_sell)) {
-    recompute_bounds(m);
+    m.bounds_stale = true;  // stale bounds only ever cover more than the list: still safe
   }
 }
 
-void PaperVenue::recompute_bounds(Market& m) noexcept {
+const PaperVenue::Market& PaperVenue::fresh_bounds(const Market& m) const noexcept {
+  if (m.bounds_stale) recompute_bounds(m);
+  return m;
+}
+
+void PaperVenue::settle_bounds() const noexcept {
+  for (const Market& m : markets_)
+    fresh_bounds(m);
+}
+
+void PaperVenue::recompute_bounds(const Market& m) const noexcept {
+  m.bounds_stale = false;
   m.best_buy = 0;
   m.best_sell = 0;
   for (std::uint32_t s = m.head; s != kNil; s = table_[s].next) {

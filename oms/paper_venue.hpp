@@ -256,8 +256,13 @@ class PaperVenue final : public Venue {
     std::uint32_t head = kNil;
     std::uint32_t tail = kNil;
     // Bounds over resting orders so most trades skip the list: highest buy, lowest sell.
-    std::int64_t best_buy = 0;  // 0: no resting buy
-    std::int64_t best_sell = 0;
+    // Recomputed lazily (fresh_bounds): an order leaving the best price only marks them
+    // stale, and the walk over the list happens once, when something next reads them (a
+    // trade, a level, the hash or a snapshot), not once per cancel. Whenever read they equal
+    // what an eager recompute gives, so the state, its hash and snapshots are unchanged.
+    mutable std::int64_t best_buy = 0;  // 0: no resting buy
+    mutable std::int64_t best_sell = 0;
+    mutable bool bounds_stale = false;  // not state: never hashed or snapshotted
     template <class V>
     void fields(V& v) {
       v(defined);
@@ -329,7 +334,11 @@ class PaperVenue final : public Venue {
   void finish(std::uint32_t slot, Status status) noexcept;
   void rest(std::uint32_t slot) noexcept;
   void unrest(std::uint32_t slot) noexcept;
-  void recompute_bounds(Market& m) noexcept;
+  void recompute_bounds(const Market& m) const noexcept;
+  // m's bounds, recomputed first if stale.
+  const Market& fresh_bounds(const Market& m) const noexcept;
+  // Every market's bounds fresh: before the state is hashed or written.
+  void settle_bounds() const noexcept;
   void refuse(const OrderNew& o, OrderEvent event, PaperReason reason, Nanos t) noexcept;
   void reject(const OrderNew& o, PaperReason reason, Nanos t) noexcept;
   OrderUpdate update_of(std::uint32_t slot, OrderEvent event, PaperReason reason) const noexcept;

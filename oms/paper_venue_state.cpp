@@ -39,6 +39,7 @@ void PaperVenue::Fields::operator()(Self& self, V& v) const {
 }
 
 std::uint64_t PaperVenue::state_hash() const noexcept {
+  settle_bounds();
   // The optimistic model never reads the queue fields of layout 2, so it hashes layout 1: the
   // journals and snapshots of the release before the queue model keep their hashes.
   if (config_.fill_model == FillModel::kOptimistic) {
@@ -51,6 +52,7 @@ std::uint64_t PaperVenue::state_hash() const noexcept {
 }
 
 std::vector<std::byte> PaperVenue::snapshot() const {
+  settle_bounds();
   const auto caps = capacity_words();
   return state_io::snapshot_fields(*this, {kSnapshotMagic, kSnapshotVersion, caps}, Fields{});
 }
