@@ -47,16 +47,17 @@ void visit_tracked(TrackedOrder& t, Visitor& visit) {
 }  // namespace
 
 RiskStage::RiskStage(Options options)
-    : options_(options), engine_(options.capacity), instruments_(options.capacity.instruments) {
+    : options_(options),
+      engine_(options.capacity),
+      instruments_(options.capacity.instruments),
+      orders_index_(options.max_tracked_orders) {
   orders_.reserve(options.max_tracked_orders);
   engine_.configure_account(AccountId{0}, options.account);
 }
 
 RiskStage::Tracked* RiskStage::find(SequenceNumber client_sequence, BotId bot) noexcept {
-  for (Tracked& t : orders_) {
-    if (t.client_sequence == client_sequence && t.bot == bot) return &t;
-  }
-  return nullptr;
+  const std::uint32_t p = orders_index_.find(orders_, TrackedKey{bot, client_sequence});
+  return p == TrackedIndex::kNone ? nullptr : &orders_[p];
 }
 
 void RiskStage::on_input(const Event& input, Outbox& out) {
@@ -143,6 +144,7 @@ void RiskStage::check_intent(Event& record, OrderIntent intent, Outbox& out) {
                                 intent.type == OrderType::kLimit ? intent.price : 0,
                                 intent.quantity,
                                 0});
+      orders_index_.insert(orders_, static_cast<std::uint32_t>(orders_.size() - 1));
     }
     return;
   }
@@ -249,6 +251,11 @@ void RiskStage::on_order_update(const OrderUpdate& u, Nanos t, Outbox& out) {
         OrderInput{order->bot, order->instrument, order->side, order->price,
                    std::max<std::int64_t>(0, order->quantity - order->filled)});
   }
+  // Swap-and-pop: the last order fills the hole (the index follows it).
+  const auto position = static_cast<std::uint32_t>(order - orders_.data());
+  const auto last = static_cast<std::uint32_t>(orders_.size() - 1);
+  orders_index_.erase(orders_, position);
+  if (position != last) orders_index_.moved(orders_, last, position);
   *order = orders_.back();
   orders_.pop_back();
 }
@@ -447,6 +454,7 @@ std::optional<std::string> RiskStage::restore(std::span<const std::byte> bytes) 
   assets_ = std::move(assets);
   instruments_ = std::move(instruments);
   orders_ = std::move(orders);
+  orders_index_.rebuild(orders_);
   blobs_ = std::move(blobs);
   stats_ = stats;
   return std::nullopt;

@@ -28,6 +28,7 @@
 #include "core/event.hpp"
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
+#include "core/record_index.hpp"
 #include "risk/risk_engine.hpp"
 
 namespace be::risk {
@@ -89,6 +90,25 @@ class RiskStage {
     std::int64_t quantity;
     std::int64_t filled;
   };
+  // Tracked orders by (bot, client sequence): an order update finds its order without a walk
+  // over every live order (core/record_index.hpp).
+  struct TrackedKey {
+    BotId bot;
+    SequenceNumber client_sequence;
+    bool operator==(const TrackedKey&) const = default;
+  };
+  struct KeyOfTracked {
+    TrackedKey operator()(const Tracked& t) const noexcept { return {t.bot, t.client_sequence}; }
+  };
+  struct HashTrackedKey {
+    std::uint64_t operator()(const TrackedKey& k) const noexcept {
+      std::uint64_t h = k.client_sequence * 0x9E37'79B9'7F4A'7C15ull + index_of(k.bot);
+      h ^= h >> 29;
+      h *= 0xBF58'476D'1CE4'E5B9ull;
+      return h ^ (h >> 32);
+    }
+  };
+  using TrackedIndex = RecordIndex<Tracked, TrackedKey, KeyOfTracked, HashTrackedKey>;
   struct InstrumentRef {
     std::string symbol;
     std::uint8_t price_scale = 8;
@@ -106,6 +126,7 @@ class RiskStage {
   InternTable<AssetId> assets_;
   std::vector<InstrumentRef> instruments_;  // by InstrumentId
   std::vector<Tracked> orders_;             // live orders; capacity reserved
+  TrackedIndex orders_index_;               // where each is in orders_
   SeenBlobs blobs_;                         // configs waiting for their create/update command
   SequenceNumber input_ordinal_ = 0;
   std::uint32_t exits_this_input_ = 0;
