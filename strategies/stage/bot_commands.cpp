@@ -157,6 +157,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
     fresh->owner = UserId{user};
     BotSlot& s = *fresh;
     bots_[id] = std::move(fresh);
+    if (index_of(id) < slot_of_.size()) slot_of_[index_of(id)] = &s;
     listen(s);
     s.state = BotState::kDeleted;
     set_state(s, BotState::kStopped, BotStatusReason::kOperator, user, t, out);
@@ -227,6 +228,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
         set_state(*slot, BotState::kDeleted, BotStatusReason::kOperator, user, t, out);
       }
       unlisten(*slot);
+      if (index_of(command.bot) < slot_of_.size()) slot_of_[index_of(command.bot)] = nullptr;
       bots_.erase(command.bot);
       return;
     }

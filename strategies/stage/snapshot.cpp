@@ -197,6 +197,7 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
     }
     fresh.bots_[id] = std::move(slot);
   }
+  fresh.index_slots();  // fresh.find() below must see them
   for (Instrument& in : fresh.instruments_) {
     if (!in.defined) continue;
     for (BarAggregator& a : in.bars) {
@@ -227,6 +228,7 @@ std::optional<std::string> StrategyStage::restore(std::span<const std::byte> byt
   health_ = std::move(fresh.health_);
   conditions_ = std::move(fresh.conditions_);
   bots_ = std::move(fresh.bots_);
+  index_slots();
   relisten_all();
   subscriptions_ = std::move(fresh.subscriptions_);
   blobs_ = std::move(fresh.blobs_);

@@ -19,6 +19,7 @@ StrategyStage::StrategyStage(StrategyCapacity capacity, const bots::BotRegistry&
       instruments_(capacity.instruments),
       venue_names_(capacity.venues),
       health_(capacity.instruments, capacity.venues),
+      slot_of_(capacity.bots, nullptr),
       listeners_(capacity.instruments) {}
 
 StrategyStage::~StrategyStage() = default;
@@ -41,8 +42,15 @@ std::string_view StrategyStage::venue_name(VenueId id) const noexcept {
 }
 
 StrategyStage::BotSlot* StrategyStage::find(BotId bot) noexcept {
+  if (index_of(bot) < slot_of_.size()) return slot_of_[index_of(bot)];
   auto it = bots_.find(bot);
   return it == bots_.end() ? nullptr : it->second.get();
+}
+
+void StrategyStage::index_slots() {
+  std::fill(slot_of_.begin(), slot_of_.end(), nullptr);
+  for (auto& [id, slot] : bots_)
+    if (index_of(id) < slot_of_.size()) slot_of_[index_of(id)] = slot.get();
 }
 
 void StrategyStage::listen(BotSlot& slot) {
@@ -69,6 +77,7 @@ void StrategyStage::relisten_all() {
     listen(*slot);
 }
 const StrategyStage::BotSlot* StrategyStage::find(BotId bot) const noexcept {
+  if (index_of(bot) < slot_of_.size()) return slot_of_[index_of(bot)];
   auto it = bots_.find(bot);
   return it == bots_.end() ? nullptr : it->second.get();
 }
