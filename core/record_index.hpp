@@ -5,8 +5,9 @@
 // so it costs 4 bytes a bucket. Sized once at construction: find, insert and erase never
 // allocate (the hot path's rule); `rebuild` (a restore) does not allocate either.
 //
-// Used where a fold stage keeps live records in a vector it compacts by swap-and-pop (risk's
-// tracked orders): `moved` re-points the record that filled the hole.
+// Used by oms::OrderTable (client order id -> slot) and by risk's tracked orders, a vector
+// compacted by swap-and-pop (`moved` re-points the record that filled the hole). Hash with
+// core/seeded_rng.hpp's splitmix64_mix, the project's one mixer.
 // Thread-safety: none. Determinism: positions only, no iteration: nothing here depends on
 // the table's layout.
 #pragma once
@@ -65,9 +66,11 @@ class RecordIndex {
   void moved(const std::vector<Record>& records, std::uint32_t from, std::uint32_t to) noexcept {
     index_[bucket_of(records, from)] = to;
   }
+  // Nothing indexed (a caller rebuilding from only some of its records).
+  void clear() noexcept { std::fill(index_.begin(), index_.end(), kNone); }
   // Every record indexed afresh (after a restore replaced the array).
   void rebuild(const std::vector<Record>& records) noexcept {
-    std::fill(index_.begin(), index_.end(), kNone);
+    clear();
     for (std::size_t p = 0; p < records.size(); ++p)
       insert(records, static_cast<std::uint32_t>(p));
   }

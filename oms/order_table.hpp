@@ -9,12 +9,14 @@
 //
 // Determinism: slot choice depends only on the sequence of calls (a free stack and a FIFO of
 // retired slots, both part of the snapshot); iteration is in slot order, never hash order.
-// Thread-safety: none. Index: linear probing over 2x..4x buckets, backward-shift deletion.
+// Thread-safety: none. Index: core/record_index.hpp over the keys (client order id -> slot).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "core/record_index.hpp"
+#include "core/seeded_rng.hpp"
 #include "oms/order.hpp"
 
 namespace be::oms {
@@ -31,12 +33,8 @@ class OrderTable {
         used_(capacity, 0),
         retired_flag_(capacity, 0),
         free_(capacity),
-        retired_(capacity, kNone) {
-    std::uint32_t buckets = 1;
-    while (buckets < capacity * 2u)
-      buckets <<= 1;
-    index_.assign(buckets, kNone);
-    mask_ = buckets - 1;
+        retired_(capacity, kNone),
+        index_(capacity) {
     // Pop order: slot 0 first.
     for (std::uint32_t k = 0; k < capacity; ++k)
       free_[k] = capacity - 1 - k;
@@ -47,13 +45,7 @@ class OrderTable {
   std::uint32_t size() const noexcept { return capacity() - free_top_; }
   std::uint32_t live() const noexcept { return size() - retired_count_; }
 
-  std::uint32_t find(ClientOrderId id) const noexcept {
-    for (std::uint32_t b = bucket_of(id);; b = (b + 1) & mask_) {
-      const std::uint32_t s = index_[b];
-      if (s == kNone) return kNone;
-      if (keys_[s] == id) return s;
-    }
-  }
+  std::uint32_t find(ClientOrderId id) const noexcept { return index_.find(keys_, id); }
 
   // Precondition: find(id) == kNone. Returns the new slot (its record value-initialised), or
   // kNone when every slot holds a live order.
@@ -66,10 +58,7 @@ class OrderTable {
     used_[s] = 1;
     keys_[s] = id;
     records_[s] = Record{};
-    std::uint32_t b = bucket_of(id);
-    while (index_[b] != kNone)
-      b = (b + 1) & mask_;
-    index_[b] = s;
+    index_.insert(keys_, s);
     return s;
   }
 
@@ -137,14 +126,11 @@ class OrderTable {
       if (s >= n || seen[s] || !retired_flag_[s]) return false;
       seen[s] = 1;
     }
-    std::fill(index_.begin(), index_.end(), kNone);
+    index_.clear();
     for (std::uint32_t s = 0; s < n; ++s) {
       if (!used_[s]) continue;
       if (find(keys_[s]) != kNone) return false;
-      std::uint32_t b = bucket_of(keys_[s]);
-      while (index_[b] != kNone)
-        b = (b + 1) & mask_;
-      index_[b] = s;
+      index_.insert(keys_, s);
     }
     return true;
   }
@@ -179,12 +165,14 @@ class OrderTable {
   }
 
  private:
-  std::uint32_t bucket_of(ClientOrderId id) const noexcept {
-    std::uint64_t z = id.sequence * 0x9E3779B97F4A7C15ULL + index_of(id.bot);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return static_cast<std::uint32_t>(z ^ (z >> 31)) & mask_;
-  }
+  struct KeyOfId {
+    ClientOrderId operator()(const ClientOrderId& id) const noexcept { return id; }
+  };
+  struct HashId {
+    std::uint64_t operator()(const ClientOrderId& id) const noexcept {
+      return splitmix64_mix(id.sequence * SeededRng::kGamma + index_of(id.bot));
+    }
+  };
 
   void evict_oldest_retired() noexcept {
     const std::uint32_t s = retired_[retired_head_];
@@ -198,24 +186,7 @@ class OrderTable {
   }
 
   void erase_from_index(std::uint32_t slot) noexcept {
-    std::uint32_t b = bucket_of(keys_[slot]);
-    while (index_[b] != slot)
-      b = (b + 1) & mask_;
-    // Backward shift: pull later entries of the probe run into the hole, so lookups never
-    // need tombstones.
-    std::uint32_t hole = b;
-    for (std::uint32_t next = (hole + 1) & mask_; index_[next] != kNone;
-         next = (next + 1) & mask_) {
-      const std::uint32_t home = bucket_of(keys_[index_[next]]);
-      // Move `next` into the hole unless its home lies cyclically in (hole, next].
-      const bool stays =
-          hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-      if (!stays) {
-        index_[hole] = index_[next];
-        hole = next;
-      }
-    }
-    index_[hole] = kNone;
+    index_.erase(keys_, slot);
     keys_[slot] = ClientOrderId{};
   }
 
@@ -225,8 +196,7 @@ class OrderTable {
   std::vector<std::uint8_t> retired_flag_;
   std::vector<std::uint32_t> free_;     // stack of free slots
   std::vector<std::uint32_t> retired_;  // FIFO ring of retired slots, oldest at head
-  std::vector<std::uint32_t> index_;    // bucket -> slot
-  std::uint32_t mask_ = 0;
+  RecordIndex<ClientOrderId, ClientOrderId, KeyOfId, HashId> index_;  // used slots by key
   std::uint32_t free_top_ = 0;
   std::uint32_t retired_head_ = 0;
   std::uint32_t retired_count_ = 0;

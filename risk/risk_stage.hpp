@@ -29,6 +29,7 @@
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
 #include "core/record_index.hpp"
+#include "core/seeded_rng.hpp"
 #include "risk/risk_engine.hpp"
 
 namespace be::risk {
@@ -102,10 +103,7 @@ class RiskStage {
   };
   struct HashTrackedKey {
     std::uint64_t operator()(const TrackedKey& k) const noexcept {
-      std::uint64_t h = k.client_sequence * 0x9E37'79B9'7F4A'7C15ull + index_of(k.bot);
-      h ^= h >> 29;
-      h *= 0xBF58'476D'1CE4'E5B9ull;
-      return h ^ (h >> 32);
+      return splitmix64_mix(k.client_sequence * SeededRng::kGamma + index_of(k.bot));
     }
   };
   using TrackedIndex = RecordIndex<Tracked, TrackedKey, KeyOfTracked, HashTrackedKey>;
