@@ -11,6 +11,7 @@
 // a shared_ptr copy of the latest published model.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "core/event.hpp"
 #include "core/json_config.hpp"
 #include "engine/latency_histogram.hpp"
+#include "engine/shared_views.hpp"
 
 namespace be::engine {
 
@@ -133,7 +135,7 @@ struct StageLatency {
 
 // One of a stage's counters (core/counters.hpp), named "<part>_<counter>": "strategy_bad_commands".
 struct CounterView {
-  std::string name;
+  std::string_view name;  // static storage too (interned once per process: read_model.cpp)
   std::string_view help;  // the counter table's text (static storage)
   CounterKind kind = CounterKind::kCounter;
   std::uint64_t value = 0;
@@ -158,6 +160,9 @@ struct EngineView {
   std::vector<StageLatency> latency;
   std::vector<BalanceView> balances;  // account 0 (paper) balances
   std::uint64_t inputs = 0;
+  // Bot views this read model's publication rebuilt; the others are the very objects of the
+  // read model before (engine/shared_views.hpp).
+  std::uint64_t views_rebuilt = 0;
   std::uint64_t orders_sent = 0;
   std::uint64_t fills = 0;
   std::uint64_t risk_rejects = 0;
@@ -255,16 +260,20 @@ struct AuditEntry {
   std::string outcome;  // "applied", or why the fold refused it
 };
 
+// The bots of a read model, by id: views shared with the read models before and after it
+// (engine/shared_views.hpp), each rebuilt only when its bot changed.
+using BotViews = SharedViews<BotView>;
+
 struct ReadModel {
   EngineView engine;
-  std::vector<BotView> bots;  // by id
+  BotViews bots;  // by id
   std::vector<ConditionView> conditions;
   std::vector<UserView> users;        // by id
   std::vector<AccountView> accounts;  // by id
   const BotView* find(BotId id) const noexcept {
-    for (const BotView& b : bots)
-      if (b.id == id) return &b;
-    return nullptr;
+    const auto it = std::lower_bound(bots.begin(), bots.end(), id,
+                                     [](const BotView& b, BotId v) { return b.id < v; });
+    return it != bots.end() && it->id == id ? &*it : nullptr;
   }
   const UserView* find_user(UserId id) const noexcept {
     for (const UserView& u : users)

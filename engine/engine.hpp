@@ -273,6 +273,9 @@ class Engine final : public ControlPlane {
   // Test seam: the next derived record is journaled with one payload byte flipped, as a
   // nondeterministic stage would leave it; the shadow replica must report its sequence.
   void perturb_next_derived_record();
+  // Test seam: while on, every publication rebuilds every bot's view, as the first one does
+  // (what a publication that rebuilds only the changed bots must equal).
+  void rebuild_every_view(bool on);
   // The shadow replica (engine/replica.hpp): how far it follows, what it found. Any thread.
   struct ReplicaReport {
     SequenceNumber applied_position = 0;    // the last record of the last input it applied

@@ -417,9 +417,33 @@ struct Engine::Impl final : oms::VenueResponses {
   bool restore_history(std::span<const std::byte> bytes);
   void publish(Nanos now);
   void build_read_model(ReadModel& m, Nanos now);
-  // `orders`: the bot's orders in slot order (build_read_model buckets them in one walk).
-  BotView bot_view(const stage::BotSummary& summary,
-                   std::span<const oms::ManagedOrder* const> orders);
+  // The bots as last published (the replica's thread): per bot id index, what its view was
+  // built from, so a publication rebuilds only the views that would differ (read_model.cpp).
+  struct PublishedBot {  // read for the bots whose view is rebuilt
+    AccountId account{};
+    bool circuit_open = false, kill_switch = false;
+    std::uint32_t position = 0;  // in the published list
+    std::shared_ptr<const BotView> view;
+  };
+  struct PublishedBots {
+    // Per bot id index, dense: what every publication scans (a few bytes a bot).
+    std::vector<std::uint8_t> shown;
+    std::vector<std::uint32_t> strategy_versions, order_versions;
+    std::vector<InstrumentId> instruments;
+    std::vector<PublishedBot> by_id;
+    std::vector<std::uint32_t> bots_per_account;                   // of the shown bots
+    std::vector<std::int64_t> reference_prices, valuation_prices;  // per instrument
+    std::vector<std::uint8_t> price_moved;                         // per instrument
+    std::vector<std::uint32_t> changed;                            // scratch: bot ids
+    std::uint64_t risk_flag_changes = ~std::uint64_t{0};
+    BotViews list;                // as last published
+    std::uint64_t rebuilt = 0;    // views rebuilt, since open
+    std::uint64_t published = 0;  // views published, since open
+  };
+  PublishedBots published_bots;
+  std::atomic<bool> rebuild_every_view{false};  // test seam (Engine::rebuild_every_view)
+  void publish_bots(ReadModel& m);
+  BotView bot_view(const stage::BotSummary& summary);
   std::vector<BalanceView> balances_of(AccountId account) const;
   void directory_views(ReadModel& m) const;
   // The directory as last published (model_mutex): what directory commands are validated

@@ -83,10 +83,12 @@ void replica_families(Exposition& x, const EngineView& e) {
   x.single("botengine_replica_full_spins_total", "counter",
            "Times the pipeline waited for room in the shadow replica's ring.",
            static_cast<double>(e.replica_full_spins));
-  latency_histograms(x, "botengine_replica_seconds", "kind",
-                     "The shadow replica (kind: lag, from the pipeline finishing an input to the "
-                     "replica applying it; freshness, to a read model showing it).",
-                     e.replica_latency);
+  latency_histograms(
+      x, "botengine_replica_seconds", "kind",
+      "The shadow replica (kind: lag, from the pipeline finishing an input to the "
+      "replica applying it; freshness, to a read model showing it; publish, building "
+      "and swapping in one read model).",
+      e.replica_latency);
 }
 
 // Throughput, risk and the stages' own counter tables (core/counters.hpp).
@@ -111,7 +113,7 @@ void flow_families(Exposition& x, const EngineView& e) {
   }
   for (const CounterView& c : e.counters) {
     const bool gauge = c.kind == CounterKind::kGauge;
-    const std::string name = "botengine_" + c.name + (gauge ? "" : "_total");
+    const std::string name = "botengine_" + std::string(c.name) + (gauge ? "" : "_total");
     x.single(name, gauge ? "gauge" : "counter", c.help, static_cast<double>(c.value));
   }
 }

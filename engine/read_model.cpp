@@ -4,6 +4,9 @@
 // the threads start), plus the history the fold does not keep (recent fills, equity curves),
 // which snapshots carry.
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "core/counters.hpp"
 #include "core/state_io.hpp"
@@ -15,6 +18,17 @@ namespace be::engine {
 
 namespace {
 
+// "<part>_<counter>", made once per process and kept for its life: a publication then
+// allocates no counter name. Bounded: the parts and counter tables are compiled in.
+std::string_view counter_name(std::string_view part, std::string_view counter) {
+  static std::mutex mutex;
+  static std::map<std::pair<const char*, const char*>, std::string> names;  // static texts
+  std::lock_guard lock(mutex);
+  auto [it, fresh] = names.try_emplace({part.data(), counter.data()});
+  if (fresh) it->second = std::string(part) + "_" + std::string(counter);
+  return it->second;
+}
+
 std::string client_id_text(const oms::ClientOrderId& id) {
   char buf[oms::kClientOrderIdMaxChars + 1] = {};
   return std::string(buf, oms::format_client_order_id(id, buf));
@@ -23,6 +37,7 @@ std::string client_id_text(const oms::ClientOrderId& id) {
 }  // namespace
 
 void Engine::Impl::publish(Nanos now) {
+  const Nanos started = monotonic_now();
   auto m = std::make_shared<ReadModel>();
   build_read_model(*m, now);
   auto d = std::make_shared<const Directory>(replica.fold.directory());
@@ -39,6 +54,7 @@ void Engine::Impl::publish(Nanos now) {
   }
   request_cv.notify_all();
   replica.last_publish = now;
+  replica.publish.record(monotonic_now() - started);
 }
 
 void Engine::Impl::publish_halted() {
@@ -107,7 +123,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   e.counters.clear();
   const auto add_counters = [&e](std::string_view part, const auto& set) {
     for_each_counter(set, [&](const CounterSpec& c, std::uint64_t value) {
-      e.counters.push_back({std::string(part) + "_" + std::string(c.name), c.help, c.kind, value});
+      e.counters.push_back({counter_name(part, c.name), c.help, c.kind, value});
     });
   };
   add_counters("strategy", st.stats());
@@ -178,28 +194,7 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
   add_problems(e);
   replica_view(e, now);
 
-  // Every bot's orders in one walk of the order table (a walk per bot was O(bots x orders):
-  // 2.4 s per publish at 10,000 bots and 160,000 order slots), bucketed by bot id.
-  const std::uint32_t bot_rows = model_fold.orders().capacity().bots;
-  std::vector<std::uint32_t> first(std::size_t{bot_rows} + 1, 0);
-  model_fold.orders().for_each_order([&](const oms::ManagedOrder& o) {
-    if (const auto b = index_of(o.order.client_id.bot); b < bot_rows) ++first[b + 1];
-  });
-  for (std::uint32_t b = 0; b < bot_rows; ++b)
-    first[b + 1] += first[b];
-  std::vector<const oms::ManagedOrder*> by_bot(first[bot_rows]);
-  std::vector<std::uint32_t> filled(first.begin(), first.end() - 1);
-  model_fold.orders().for_each_order([&](const oms::ManagedOrder& o) {
-    if (const auto b = index_of(o.order.client_id.bot); b < bot_rows) by_bot[filled[b]++] = &o;
-  });
-  for (const stage::BotSummary& s : st.describe()) {
-    const auto b = index_of(s.id);
-    const std::span<const oms::ManagedOrder* const> orders =
-        b < bot_rows ? std::span<const oms::ManagedOrder* const>(by_bot).subspan(
-                           first[b], first[b + 1] - first[b])
-                     : std::span<const oms::ManagedOrder* const>{};
-    m.bots.push_back(bot_view(s, orders));
-  }
+  publish_bots(m);
   directory_views(m);
   for (const cond::ConditionStats& c : st.conditions()) {
     ConditionView v;
@@ -239,6 +234,8 @@ void Engine::Impl::directory_views(ReadModel& m) const {
                                u.disabled, u.token_sha256, u.changed});
   }
   const risk::RiskEngine& rk = model_fold.risk().engine();
+  // Counted as the bots' views were built (reading every view would touch every bot).
+  const std::vector<std::uint32_t>& bots_per_account = published_bots.bots_per_account;
   for (std::size_t i = 0; i < d.accounts().size(); ++i) {
     const DirectoryAccount& a = d.accounts()[i];
     AccountView v;
@@ -256,16 +253,141 @@ void Engine::Impl::directory_views(ReadModel& m) const {
     v.removed = a.removed;
     v.kill_switch = rk.kill_switch_latched(risk::Scope::kAccount, static_cast<std::uint32_t>(i));
     v.balances = balances_of(v.id);
-    v.bots = static_cast<std::uint32_t>(std::count_if(
-        m.bots.begin(), m.bots.end(), [&](const BotView& b) { return b.account == v.id; }));
+    v.bots = i < bots_per_account.size() ? bots_per_account[i] : 0;
     live_account_view(v);
     m.accounts.push_back(std::move(v));
   }
 }
 
+// The bots, by id: each view rebuilt only when something it shows moved since the last
+// publication (the stages' view versions, core/view_versions.hpp; the prices the bot is
+// valued at; its kill switch and circuit), the others shared with the last read model
+// (engine/shared_views.hpp). Work: a scan of a few dense per-bot arrays plus the changed bots.
+void Engine::Impl::publish_bots(ReadModel& m) {
+  const Fold& model_fold = replica.fold;
+  const stage::StrategyStage& st = model_fold.strategy();
+  const risk::RiskEngine& rk = model_fold.risk().engine();
+  const oms::OrderManager& om = model_fold.orders();
+  PublishedBots& pub = published_bots;
+
+  // Which instruments' prices moved (the position view's mark; unrealized PnL).
+  const std::size_t instrument_count = om.capacity().instruments;
+  pub.reference_prices.resize(instrument_count, 0);
+  pub.valuation_prices.resize(instrument_count, 0);
+  pub.price_moved.assign(instrument_count, 0);
+  bool any_price_moved = false;
+  for (std::uint32_t i = 0; i < instrument_count; ++i) {
+    const std::int64_t reference = rk.reference_price(InstrumentId{i});
+    const std::int64_t valuation = om.valuation_price(InstrumentId{i});
+    if (reference != pub.reference_prices[i] || valuation != pub.valuation_prices[i]) {
+      pub.price_moved[i] = 1;
+      any_price_moved = true;
+      pub.reference_prices[i] = reference;
+      pub.valuation_prices[i] = valuation;
+    }
+  }
+  const auto moved = [&](InstrumentId i) {
+    if (i == oms::OrderManager::kAllInstruments) return any_price_moved;
+    return index_of(i) < instrument_count && pub.price_moved[index_of(i)] != 0;
+  };
+  const bool everything = rebuild_every_view.load(std::memory_order_acquire);
+  const bool flags_moved = rk.bot_flag_changes() != pub.risk_flag_changes;
+  pub.risk_flag_changes = rk.bot_flag_changes();
+
+  const std::span<const std::uint32_t> strategy_versions = st.view_versions();
+  const std::span<const std::uint32_t> order_versions = om.view_versions();
+  const std::uint32_t ids = st.next_bot_id();
+  if (pub.by_id.size() < ids) {
+    pub.shown.resize(ids, 0);
+    pub.strategy_versions.resize(ids, 0);
+    pub.order_versions.resize(ids, 0);
+    pub.instruments.resize(ids, kNoInstrument);
+    pub.by_id.resize(ids);
+  }
+  const auto count_in = [&](AccountId account, int delta) {
+    const std::uint32_t a = index_of(account);  // kNoAccount (none yet) is past them all
+    if (a >= om.capacity().accounts) return;
+    if (a >= pub.bots_per_account.size()) pub.bots_per_account.resize(a + 1, 0);
+    pub.bots_per_account[a] += static_cast<std::uint32_t>(delta);
+  };
+  bool membership_changed = false;
+  std::vector<std::uint32_t>& changed = pub.changed;  // ids whose view is rebuilt
+  changed.clear();
+  for (std::uint32_t id = 0; id < ids; ++id) {
+    const BotId bot{id};
+    if (!st.has_bot(bot)) {
+      if (pub.shown[id]) {
+        count_in(pub.by_id[id].account, -1);
+        pub.shown[id] = 0;
+        pub.by_id[id] = PublishedBot{};
+        membership_changed = true;
+      }
+      continue;
+    }
+    // A bot past the stages' versioned ids (none today: ids stay below capacity) is rebuilt
+    // every time.
+    const bool versioned = id < strategy_versions.size() && id < order_versions.size();
+    bool dirty = everything || !pub.shown[id] || !versioned ||
+                 strategy_versions[id] != pub.strategy_versions[id] ||
+                 order_versions[id] != pub.order_versions[id];
+    if (!dirty && any_price_moved)
+      dirty = moved(pub.instruments[id]) || moved(om.priced_instrument(bot));
+    if (!dirty && flags_moved) {
+      dirty = rk.circuit_open(bot) != pub.by_id[id].circuit_open ||
+              rk.kill_switch_latched(risk::Scope::kBot, id) != pub.by_id[id].kill_switch;
+    }
+    if (dirty) changed.push_back(id);
+  }
+
+  for (const std::uint32_t id : changed) {
+    PublishedBot& p = pub.by_id[id];
+    const BotId bot{id};
+    const std::optional<stage::BotSummary> summary = st.describe(bot);
+    if (!summary) continue;  // has_bot said otherwise: not reached
+    if (pub.shown[id]) {
+      count_in(p.account, -1);
+    } else {
+      membership_changed = true;
+    }
+    pub.shown[id] = 1;
+    pub.strategy_versions[id] = id < strategy_versions.size() ? strategy_versions[id] : 0;
+    pub.order_versions[id] = id < order_versions.size() ? order_versions[id] : 0;
+    pub.instruments[id] = summary->instrument;
+    p.account = om.account_of(bot);
+    count_in(p.account, +1);
+    p.circuit_open = rk.circuit_open(bot);
+    p.kill_switch = rk.kill_switch_latched(risk::Scope::kBot, id);
+    p.view = std::make_shared<const BotView>(bot_view(*summary));
+  }
+  pub.rebuilt += changed.size();
+
+  if (membership_changed) {  // a bot came or went: the list is laid out again, by id
+    pub.list.clear();
+    for (std::uint32_t id = 0; id < ids; ++id) {
+      PublishedBot& p = pub.by_id[id];
+      if (!pub.shown[id]) continue;
+      p.position = static_cast<std::uint32_t>(pub.list.size());
+      pub.list.push_back(p.view);
+    }
+  } else {
+    for (const std::uint32_t id : changed)
+      pub.list.replace(pub.by_id[id].position, pub.by_id[id].view);
+  }
+  pub.published += pub.list.size();
+  m.bots = pub.list;
+  m.engine.views_rebuilt = changed.size();
+  m.engine.counters.push_back({"read_model_views_rebuilt",
+                               "Bot views the read model's publications rebuilt (a bot that "
+                               "changed since the publication before).",
+                               CounterKind::kCounter, pub.rebuilt});
+  m.engine.counters.push_back({"read_model_views_published",
+                               "Bot views the read model's publications showed, rebuilt or "
+                               "shared with the publication before.",
+                               CounterKind::kCounter, pub.published});
+}
+
 // One bot as the read model shows it: its summary, position, orders, fills and equity curve.
-BotView Engine::Impl::bot_view(const stage::BotSummary& s,
-                               std::span<const oms::ManagedOrder* const> bot_orders) {
+BotView Engine::Impl::bot_view(const stage::BotSummary& s) {
   const Fold& model_fold = replica.fold;
   const stage::StrategyStage& st = model_fold.strategy();
   const risk::RiskEngine& rk = model_fold.risk().engine();
@@ -304,12 +426,15 @@ BotView Engine::Impl::bot_view(const stage::BotSummary& s,
   const std::int64_t equity = om.realized_pnl(s.id) + om.unrealized_pnl(s.id) - om.fees(s.id);
   b.pnl = price_text(instruments, inst, equity);
   b.open_orders = om.open_orders(s.id);
-  // Orders: open first, then the most recent closed ones.
-  std::vector<const oms::ManagedOrder*> orders(bot_orders.begin(), bot_orders.end());
-  std::stable_sort(orders.begin(), orders.end(), [](const auto* a, const auto* c) {
+  // Orders: open first, then the most recent closed ones; among equal times, the newest
+  // order first (a total order: the bot's list says nothing of age).
+  std::vector<const oms::ManagedOrder*> orders;
+  om.for_each_order(s.id, [&](const oms::ManagedOrder& o) { orders.push_back(&o); });
+  std::sort(orders.begin(), orders.end(), [](const auto* a, const auto* c) {
     const bool ao = !oms::is_terminal(a->order.state), co = !oms::is_terminal(c->order.state);
     if (ao != co) return ao;
-    return a->updated > c->updated;
+    if (a->updated != c->updated) return a->updated > c->updated;
+    return a->order.client_id.sequence > c->order.client_id.sequence;
   });
   for (const oms::ManagedOrder* o : orders) {
     if (b.orders.size() >= 100) break;
@@ -440,6 +565,10 @@ bool Engine::Impl::restore_history(std::span<const std::byte> bytes) {
   if (!r.ok() || !r.at_end()) return false;
   bot_history = std::move(restored);
   return true;
+}
+
+void Engine::rebuild_every_view(bool on) {
+  impl_->rebuild_every_view.store(on, std::memory_order_release);
 }
 
 std::shared_ptr<const ReadModel> Engine::read_model() const {

@@ -202,6 +202,7 @@ void Engine::Impl::replica_view(EngineView& e, Nanos now) {
   e.replica_full_spins = replica.full_spins.load(std::memory_order_relaxed);
   e.replica_latency.push_back(stage_latency("lag", replica.lag));
   e.replica_latency.push_back(stage_latency("freshness", replica.freshness));
+  e.replica_latency.push_back(stage_latency("publish", replica.publish));
   if (std::string problem = replica.divergence_problem(); !problem.empty()) {
     e.healthy = false;
     e.problems.push_back(std::move(problem));

@@ -101,6 +101,7 @@ struct Replica {
   // ---- Any thread --------------------------------------------------------------------------
   LatencyHistogram lag;        // pipeline finished an input -> the replica applied it
   LatencyHistogram freshness;  // pipeline finished an input -> a read model showing it
+  LatencyHistogram publish;    // building and swapping in one read model
   std::atomic<SequenceNumber> applied_position{0};
   std::atomic<std::uint64_t> divergences{0};
   std::atomic<std::uint64_t> snapshots{0};

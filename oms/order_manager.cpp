@@ -1,5 +1,6 @@
 #include "oms/order_manager.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/fixed_point.hpp"
@@ -18,7 +19,12 @@ OrderManager::OrderManager(OmsCapacity capacity)
       bots_(capacity.bots),
       positions_(static_cast<std::size_t>(capacity.bots) * capacity.instruments, Position(0)),
       ledger_(capacity.accounts, capacity.assets),
-      table_(capacity.orders == 0 ? 1 : capacity.orders) {}
+      table_(capacity.orders == 0 ? 1 : capacity.orders),
+      first_order_of_bot_(capacity.bots, kNoSlot),
+      next_of_bot_(table_.capacity(), kNoSlot),
+      prev_of_bot_(table_.capacity(), kNoSlot),
+      priced_instrument_(capacity.bots, kNoInstrument),
+      view_versions_(capacity.bots) {}
 
 bool OrderManager::define_instrument(const InstrumentDefined& def, AssetId base,
                                      AssetId quote) noexcept {
@@ -39,6 +45,7 @@ bool OrderManager::define_instrument(const InstrumentDefined& def, AssetId base,
     Position& p = positions_[static_cast<std::size_t>(b) * capacity_.instruments + i];
     if (p.flat() && p.realized_exact() == 0 && p.fees() == 0) p = Position(def.qty_scale);
   }
+  view_versions_.bump_all();
   return true;
 }
 
@@ -48,6 +55,7 @@ bool OrderManager::assign_bot(BotId bot, AccountId account) noexcept {
     return false;
   }
   bots_[index_of(bot)].account = account;
+  view_versions_.bump(index_of(bot));
   return true;
 }
 
@@ -74,11 +82,19 @@ std::optional<OrderNew> OrderManager::open_order(const OrderIntent& accepted, st
     ++stats_.duplicate_opens;
     return std::nullopt;
   }
+  // A full table forgets its oldest terminal order, whoever's it was.
+  if (const std::uint32_t victim = table_.next_eviction(); victim != kNoSlot) {
+    unlink_order(victim);
+    view_versions_.bump(index_of(table_.key(victim).bot));
+  }
   const std::uint32_t s = table_.insert(id);
   if (s == OrderTable<ManagedOrder>::kNone) {
     ++stats_.table_full;
     return std::nullopt;
   }
+  link_order(s);
+  note_instrument(b, accepted.instrument);
+  view_versions_.bump(b);
   ManagedOrder& m = table_[s];
   m.order.client_id = id;
   m.order.instrument = accepted.instrument;
@@ -130,6 +146,7 @@ std::optional<OrderCancel> OrderManager::request_cancel(BotId bot, SequenceNumbe
   count(r.outcome, r.from, OrderEvent::kCancelRequested);
   if (r.outcome != Outcome::kApplied) return std::nullopt;
   m.updated = t;
+  view_versions_.bump(index_of(bot));
   OrderCancel out;
   out.bot = bot;
   out.instrument = m.order.instrument;
@@ -197,6 +214,7 @@ UpdateResult OrderManager::apply(const OrderUpdate& u, Nanos t) noexcept {
   const OrderState from = m.order.state;
   r.from = from;
   m.updated = t;
+  view_versions_.bump(index_of(u.bot));
   if (u.venue_order_id != 0) m.venue_order_id = u.venue_order_id;
 
   if (is_fill(event)) {
@@ -282,7 +300,10 @@ std::size_t OrderManager::connection_lost(AccountId account) noexcept {
     ManagedOrder& m = table_[s];
     if ((account != kNoAccount && m.account != account) || is_terminal(m.order.state)) continue;
     const ApplyResult a = oms::apply(m.order, OrderEvent::kConnectionLost);
-    if (a.outcome == Outcome::kApplied) ++moved;
+    if (a.outcome == Outcome::kApplied) {
+      ++moved;
+      view_versions_.bump(index_of(m.order.client_id.bot));
+    }
   }
   return moved;
 }
@@ -433,6 +454,17 @@ bool OrderManager::validate() const noexcept {
 }
 
 Expected<bool, state_io::FrameError> OrderManager::restore(std::span<const std::byte> bytes) {
+  ViewVersions versions = view_versions_;  // they never go back (core/view_versions.hpp)
+  auto restored = restore_state(bytes);
+  view_versions_ = std::move(versions);
+  if (restored) {
+    index_orders();
+    view_versions_.bump_all();
+  }
+  return restored;
+}
+
+Expected<bool, state_io::FrameError> OrderManager::restore_state(std::span<const std::byte> bytes) {
   const auto caps = capacity_words();
   const auto saved =
       state_io::frame_capacities<std::tuple_size_v<std::remove_const_t<decltype(caps)>>>(
@@ -486,6 +518,60 @@ bool OrderManager::adopt(const OrderManager& old) {
                              std::span<Position>(positions_), capacity_.instruments,
                              empty_position) &&
          ledger_.adopt(old.ledger_) && table_.adopt(old.table_) && validate();
+}
+
+// ---- Derived indexes --------------------------------------------------------------------------
+
+void OrderManager::link_order(std::uint32_t slot) noexcept {
+  const std::uint32_t b = index_of(table_.key(slot).bot);
+  if (b >= capacity_.bots) return;  // open_order and validate() refuse such orders
+  const std::uint32_t head = first_order_of_bot_[b];
+  next_of_bot_[slot] = head;
+  prev_of_bot_[slot] = kNoSlot;
+  if (head != kNoSlot) prev_of_bot_[head] = slot;
+  first_order_of_bot_[b] = slot;
+}
+
+void OrderManager::unlink_order(std::uint32_t slot) noexcept {
+  const std::uint32_t b = index_of(table_.key(slot).bot);
+  if (b >= capacity_.bots) return;
+  const std::uint32_t next = next_of_bot_[slot], prev = prev_of_bot_[slot];
+  if (prev != kNoSlot) {
+    next_of_bot_[prev] = next;
+  } else {
+    first_order_of_bot_[b] = next;
+  }
+  if (next != kNoSlot) prev_of_bot_[next] = prev;
+  next_of_bot_[slot] = prev_of_bot_[slot] = kNoSlot;
+}
+
+void OrderManager::note_instrument(std::uint32_t bot, InstrumentId instrument) noexcept {
+  InstrumentId& priced = priced_instrument_[bot];
+  if (priced == kNoInstrument) {
+    priced = instrument;
+  } else if (priced != instrument) {
+    priced = kAllInstruments;
+  }
+}
+
+// After a restore: the lists from the table, and each bot's priced instrument from its orders
+// and from every position it holds (its orders may be evicted, its position stays).
+void OrderManager::index_orders() noexcept {
+  std::fill(first_order_of_bot_.begin(), first_order_of_bot_.end(), kNoSlot);
+  std::fill(priced_instrument_.begin(), priced_instrument_.end(), kNoInstrument);
+  table_.for_each([&](std::uint32_t s) {
+    link_order(s);
+    const Order& o = table_[s].order;
+    if (index_of(o.client_id.bot) < capacity_.bots)
+      note_instrument(index_of(o.client_id.bot), o.instrument);
+  });
+  for (std::uint32_t b = 0; b < capacity_.bots; ++b) {
+    for (std::uint32_t i = 0; i < capacity_.instruments; ++i) {
+      const Position& p = positions_[static_cast<std::size_t>(b) * capacity_.instruments + i];
+      if (!p.flat() || p.realized_exact() != 0 || p.fees() != 0)
+        note_instrument(b, InstrumentId{i});
+    }
+  }
 }
 
 }  // namespace be::oms

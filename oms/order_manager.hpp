@@ -24,6 +24,7 @@
 #include "core/order_intent.hpp"
 #include "core/position.hpp"
 #include "core/state_io.hpp"
+#include "core/view_versions.hpp"
 #include "oms/ledger.hpp"
 #include "oms/order.hpp"
 #include "oms/order_table.hpp"
@@ -162,14 +163,13 @@ class OrderManager {
 
   // ---- Queries (money at price scale, quantities at qty scale) ------------------------------
   const ManagedOrder* find(BotId bot, SequenceNumber client_sequence) const noexcept;
-  // f(const ManagedOrder&) for every order (live and remembered terminal) of `bot`, in slot
-  // order. One walk of the whole table: never inside a loop over bots (the overload below
-  // visits every bot's orders in one walk).
+  // f(const ManagedOrder&) for every order (live and remembered terminal) of `bot`, through
+  // the bot's own list (no walk of the table); the order of the visits means nothing.
   template <class F>
   void for_each_order(BotId bot, F&& f) const {
-    table_.for_each([&](std::uint32_t s) {
-      if (table_[s].order.client_id.bot == bot) f(table_[s]);
-    });
+    if (index_of(bot) >= capacity_.bots) return;
+    for (std::uint32_t s = first_order_of_bot_[index_of(bot)]; s != kNoSlot; s = next_of_bot_[s])
+      f(table_[s]);
   }
   // f(const ManagedOrder&) for every order of every bot, in slot order.
   template <class F>
@@ -191,6 +191,24 @@ class OrderManager {
     return index_of(bot) < capacity_.bots ? bots_[index_of(bot)].account : kNoAccount;
   }
   std::uint32_t live_orders() const noexcept { return table_.live(); }
+  // The price unrealized PnL is taken at (the mark, else the last fill price; 0: none yet).
+  std::int64_t valuation_price(InstrumentId instrument) const noexcept {
+    if (index_of(instrument) >= capacity_.instruments) return 0;
+    const InstrumentInfo& in = instruments_[index_of(instrument)];
+    return in.mark != 0 ? in.mark : in.last_fill_price;
+  }
+
+  // ---- For the read model's incremental publication (not fold state) -----------------------
+  // Per bot id index, a number that moves whenever the bot's orders, position or account
+  // change (core/view_versions.hpp). A price move is not in it: see priced_instrument().
+  std::span<const std::uint32_t> view_versions() const noexcept { return view_versions_.all(); }
+  // The one instrument whose valuation price moves the bot's unrealized PnL: the instrument
+  // of its first order, kNoInstrument before it has one. A bot with orders in several
+  // instruments answers kAllInstruments (any price move may move it).
+  static constexpr InstrumentId kAllInstruments{0xFFFF'FFFEu};
+  InstrumentId priced_instrument(BotId bot) const noexcept {
+    return index_of(bot) < capacity_.bots ? priced_instrument_[index_of(bot)] : kAllInstruments;
+  }
   const OmsStats& stats() const noexcept { return stats_; }
   const OmsCapacity& capacity() const noexcept { return capacity_; }
 
@@ -243,6 +261,7 @@ class OrderManager {
             capacity_.orders};
   }
   bool validate() const noexcept;
+  Expected<bool, state_io::FrameError> restore_state(std::span<const std::byte> bytes);
   // Takes `old`'s state, each entry at its id (restore() from other table sizes): false when
   // an entry has no place in these tables.
   bool adopt(const OrderManager& old);
@@ -260,6 +279,12 @@ class OrderManager {
                          std::int64_t fee, std::uint8_t liquidity, UpdateResult& r) noexcept;
   void after_transition(std::uint32_t slot, OrderState from, UpdateResult& r) noexcept;
 
+  // The derived indexes below, from the table and the positions (a restore).
+  void index_orders() noexcept;
+  void link_order(std::uint32_t slot) noexcept;
+  void unlink_order(std::uint32_t slot) noexcept;
+  void note_instrument(std::uint32_t bot, InstrumentId instrument) noexcept;
+
   OmsCapacity capacity_;
   OmsStats stats_;
   std::vector<InstrumentInfo> instruments_;
@@ -267,6 +292,14 @@ class OrderManager {
   std::vector<Position> positions_;  // bot x instrument
   Ledger ledger_;
   OrderTable<ManagedOrder> table_;
+
+  // Derived, never hashed or snapshotted. Each bot's orders as a doubly linked list through
+  // the table's slots (kNoSlot ends it), kept as orders enter and are evicted.
+  static constexpr std::uint32_t kNoSlot = OrderTable<ManagedOrder>::kNone;
+  std::vector<std::uint32_t> first_order_of_bot_;         // per bot
+  std::vector<std::uint32_t> next_of_bot_, prev_of_bot_;  // per slot
+  std::vector<InstrumentId> priced_instrument_;           // per bot
+  ViewVersions view_versions_;                            // per bot
 };
 
 }  // namespace be::oms

@@ -62,6 +62,12 @@ class OrderTable {
     return s;
   }
 
+  // The slot the next insert() evicts to make room (the oldest retired order), or kNone when
+  // it takes a free slot or fails: whose remembered order is about to go.
+  std::uint32_t next_eviction() const noexcept {
+    return free_top_ == 0 && retired_count_ != 0 ? retired_[retired_head_] : kNone;
+  }
+
   // The order in `slot` is terminal: it may be evicted from now on. Idempotent.
   void retire(std::uint32_t slot) noexcept {
     if (retired_flag_[slot]) return;

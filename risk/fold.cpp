@@ -324,6 +324,7 @@ bool RiskEngine::set_kill_switch(Scope scope, std::uint32_t id) noexcept {
   std::uint8_t* flag = kill_flag(scope, id);
   if (flag == nullptr || (*flag & kKillBit)) return false;
   *flag |= kKillBit;
+  ++bot_flag_changes_;
   return true;
 }
 
@@ -331,6 +332,7 @@ bool RiskEngine::reset_kill_switch(Scope scope, std::uint32_t id) noexcept {
   std::uint8_t* flag = kill_flag(scope, id);
   if (flag == nullptr || !(*flag & kKillBit)) return false;
   *flag = static_cast<std::uint8_t>(*flag & ~kKillBit);
+  ++bot_flag_changes_;
   return true;
 }
 
@@ -369,6 +371,7 @@ bool RiskEngine::on_error(BotId bot_id, ErrorKind kind, Nanos t) noexcept {
   const std::uint32_t threshold = bot.config.max_consecutive_errors;
   if (threshold != 0 && bot.error_streak >= threshold && !bot.circuit_open) {
     bot.circuit_open = 1;
+    ++bot_flag_changes_;
     return true;
   }
   return false;
@@ -384,6 +387,7 @@ bool RiskEngine::reset_circuit(BotId bot) noexcept {
   const bool was_open = b.circuit_open != 0;
   b.circuit_open = 0;
   b.error_streak = 0;
+  if (was_open) ++bot_flag_changes_;
   return was_open;
 }
 

@@ -150,6 +150,9 @@ class RiskEngine {
   void on_success(BotId bot) noexcept;
   bool reset_circuit(BotId bot) noexcept;  // operator: returns whether it was open
   bool circuit_open(BotId bot) const noexcept;
+  // Moves whenever a bot's kill switch or circuit opens or closes, or the state is restored:
+  // the read model re-reads those flags only then (not fold state; never goes back).
+  std::uint64_t bot_flag_changes() const noexcept { return bot_flag_changes_; }
   // Errors of `kind` in the minute buckets of the last hour ending at `now`.
   std::uint32_t error_count(BotId bot, ErrorKind kind, Nanos now) const noexcept;
 
@@ -237,6 +240,8 @@ class RiskEngine {
   // an entry has no place in these tables.
   bool adopt(const RiskEngine& old);
   std::size_t snapshot_size() const noexcept;
+  Expected<bool, RestoreError> restore_state(std::span<const std::byte> bytes) noexcept;
+  std::uint64_t bot_flag_changes_ = 0;
 
   Capacity capacity_;
   std::int64_t day_ = 0;

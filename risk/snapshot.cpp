@@ -105,6 +105,13 @@ std::vector<std::byte> RiskEngine::snapshot() const {
 }
 
 Expected<bool, RestoreError> RiskEngine::restore(std::span<const std::byte> bytes) noexcept {
+  const std::uint64_t flag_changes = bot_flag_changes_;
+  auto restored = restore_state(bytes);
+  bot_flag_changes_ = flag_changes + 1;
+  return restored;
+}
+
+Expected<bool, RestoreError> RiskEngine::restore_state(std::span<const std::byte> bytes) noexcept {
   state_io::Reader r{bytes};
   const auto version = r.get<std::uint8_t>();
   if (!r.ok()) return Unexpected{RestoreError::kTruncated};

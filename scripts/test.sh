@@ -45,6 +45,14 @@ echo "=== crash tests: seed $BE_CRASH_SEED"
 mmss() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 status=0
 durations=("setup $(mmss "$SECONDS")")
+# CI shows only the tail of a run, so the names of the failed tests are repeated at the very end.
+failures=()
+note_failures() {  # stage, build directory: after a ctest that failed
+  local log="$2/Testing/Temporary/LastTestsFailed.log" names
+  names=$( [[ -f $log ]] && cut -d: -f2- "$log" | tr '\n' ' ' || true)
+  failures+=("$1: ${names:-(ctest failed; no test named)}")
+  status=1
+}
 
 # The sanitizer stages build only the test executables the sanitizers are for, chosen by name
 # (so a new binary of an area joins by being named after it), and run only the tests carrying
@@ -85,7 +93,7 @@ build_and_test() {  # preset, targets ("all" or a list), label pattern ("" for e
   local label_args=()
   # Anchored: a label pattern "net" must not also pick the label "network".
   [[ -n $labels ]] && label_args=(-L "^($labels)\$" -LE "^($long_running)\$")
-  ctest --preset "$preset" -j "$jobs" "${label_args[@]}" || status=1
+  ctest --preset "$preset" -j "$jobs" "${label_args[@]}" || note_failures "$preset" "build/$preset"
 }
 
 sanitizer_stage() {  # preset, binary-name pattern, label pattern, names to leave out
@@ -105,7 +113,8 @@ fuzz_stage() {
   # shellcheck disable=SC2086
   cmake --build --preset fuzz -j "$jobs" --target $fuzz_targets
   # One libFuzzer process per core: each target still runs its full BE_FUZZ_SECONDS.
-  ctest --test-dir build/fuzz -L fuzz -j "$jobs" --output-on-failure --no-tests=error || status=1
+  ctest --test-dir build/fuzz -L fuzz -j "$jobs" --output-on-failure --no-tests=error ||
+    note_failures fuzz build/fuzz
 }
 
 for stage in $stages; do
@@ -134,6 +143,9 @@ for stage in $stages; do
 done
 
 echo "=== durations: ${durations[*]/%/,} total $(mmss "$SECONDS")"
+for failure in "${failures[@]}"; do
+  echo "=== FAILED in $failure"
+done
 if ((budget_minutes > 0 && SECONDS > budget_minutes * 60)); then
   echo "FAIL: the test run took $(mmss "$SECONDS"), over its budget of ${budget_minutes}m" \
        "(CI stops at 90m). Make the slow stage faster, or move long tests to a label the" \

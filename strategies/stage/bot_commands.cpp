@@ -74,6 +74,7 @@ void StrategyStage::set_state(BotSlot& slot, BotState to, BotStatusReason reason
   status.user_id = user;
   slot.state = to;
   slot.reason = reason;
+  view_versions_.bump(index_of(status.bot));
   out.emit(status, t);
   Notification n;
   n.kind = NotificationKind::kBotStatus;
@@ -211,6 +212,7 @@ void StrategyStage::on_command(const OperatorCommand& command, Nanos t, Outbox& 
       }
       slot->config = std::move(built->config);
       slot->config_json = *json;
+      view_versions_.bump(index_of(command.bot));
       unlisten(*slot);
       slot->bot = std::move(built->bot);
       slot->instrument = slot->bot->instrument();

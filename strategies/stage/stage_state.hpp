@@ -107,8 +107,12 @@ inline void emit_cancel(BotId bot, const TrackedOrder& order, Nanos t, Outbox& o
 // The BotContext a bot acts through while one of its handlers runs (bot_runtime.cpp).
 class StrategyStage::Context final : public bots::BotContext {
  public:
+  // Whatever a handler does to its bot (inputs, heartbeat, orders, fills, a failure) is
+  // something the read model shows: the bot's view version moves once per handler.
   Context(StrategyStage& stage, BotSlot& slot, Outbox& out) noexcept
-      : stage_(stage), slot_(slot), out_(out) {}
+      : stage_(stage), slot_(slot), out_(out) {
+    stage.view_versions_.bump(index_of(slot.bot->id()));
+  }
 
   Nanos now() const noexcept override { return stage_.now_; }
   void submit(const OrderIntent& requested) noexcept override;

@@ -20,6 +20,7 @@ StrategyStage::StrategyStage(StrategyCapacity capacity, const bots::BotRegistry&
       venue_names_(capacity.venues),
       health_(capacity.instruments, capacity.venues),
       slot_of_(capacity.bots, nullptr),
+      view_versions_(capacity.bots),
       listeners_(capacity.instruments) {}
 
 StrategyStage::~StrategyStage() = default;
@@ -51,6 +52,7 @@ void StrategyStage::index_slots() {
   std::fill(slot_of_.begin(), slot_of_.end(), nullptr);
   for (auto& [id, slot] : bots_)
     if (index_of(id) < slot_of_.size()) slot_of_[index_of(id)] = slot.get();
+  view_versions_.bump_all();  // whatever the read model showed before the restore is stale
 }
 
 void StrategyStage::listen(BotSlot& slot) {

@@ -44,6 +44,7 @@
 #include "core/expected.hpp"
 #include "core/intern_table.hpp"
 #include "core/outbox.hpp"
+#include "core/view_versions.hpp"
 #include "strategies/bots/registry.hpp"
 #include "strategies/conditions/engine.hpp"
 #include "strategies/market/bar_aggregator.hpp"
@@ -115,6 +116,9 @@ class StrategyStage {
   std::optional<BotSummary> describe(BotId bot) const;
   std::vector<cond::ConditionStats> conditions() const { return conditions_.all_condition_stats(); }
   bool has_bot(BotId bot) const noexcept;
+  // Per bot id index, a number that moves whenever describe(bot) would say something new
+  // (core/view_versions.hpp): the read model rebuilds only the bots whose number moved.
+  std::span<const std::uint32_t> view_versions() const noexcept { return view_versions_.all(); }
   BotState state_of(BotId bot) const noexcept;
   const StrategyStats& stats() const noexcept { return stats_; }
   // Whether the last operator command this stage saw was refused (unknown bot, wrong state, a
@@ -191,7 +195,8 @@ class StrategyStage {
   // bots_ by id index, for find() on every callback (a map lookup per bot was 5 % of the fold
   // at 10,000 bots); ids beyond capacity, if any, are looked up in bots_.
   std::vector<BotSlot*> slot_of_;
-  void index_slots();  // slot_of_ from bots_ (a restore)
+  ViewVersions view_versions_;  // by id index, like slot_of_; not fold state
+  void index_slots();           // slot_of_ from bots_ (a restore)
   // By instrument: the bots that trade it, in id order (the order bots_ visits them), so a
   // market input runs only its instrument's bots instead of walking every bot. Derived from
   // bots_ (not snapshotted or hashed); slots never move (each is its own allocation).

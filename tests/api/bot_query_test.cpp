@@ -135,7 +135,8 @@ TEST(BotQuery, shouldKeepTheCursorStableWhenBotsAreCreatedAndDeletedBetweenPages
   // Delete bots on both sides of the cursor, create new ones at the end.
   m.bots.erase(m.bots.begin() + 50, m.bots.begin() + 150);
   auto added = model_of(1010);
-  m.bots.insert(m.bots.end(), added.bots.begin() + 1000, added.bots.end());
+  for (std::size_t i = 1000; i < added.bots.size(); ++i)
+    m.bots.push_back(added.bots.shared(i));
   const auto rest = walk(m, "/api/v1/bots?limit=100", kAlice, true, 100, first.next_cursor);
   ASSERT_EQ(rest.size(), 1010u - 150u);
   EXPECT_EQ(index_of(rest.front()->id), 150u);

@@ -60,7 +60,8 @@ void FakeControlPlane::publish_locked() {
   m->engine.rejects_by_reason.emplace_back("max_position", 1);
   m->engine.healthy = healthy_;
   if (!problem_.empty()) m->engine.problems.push_back(problem_);
-  m->bots = bots_;
+  for (const engine::BotView& b : bots_)
+    m->bots.push_back(b);
   m->users = users_;
   m->accounts = accounts_;
   for (engine::AccountView& a : m->accounts) {
