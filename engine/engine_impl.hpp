@@ -441,6 +441,7 @@ struct Engine::Impl final : oms::VenueResponses {
     std::uint64_t published = 0;  // views published, since open
   };
   PublishedBots published_bots;
+  std::vector<std::string_view> counter_names;  // the read model's, in order (read_model.cpp)
   std::atomic<bool> rebuild_every_view{false};  // test seam (Engine::rebuild_every_view)
   void publish_bots(ReadModel& m);
   BotView bot_view(const stage::BotSummary& summary);

@@ -121,9 +121,13 @@ void Engine::Impl::build_read_model(ReadModel& m, Nanos now) {
     }
   }
   e.counters.clear();
-  const auto add_counters = [&e](std::string_view part, const auto& set) {
+  // The same tables in the same order every time: their names are looked up once.
+  e.counters.reserve(counter_names.size() + 4);
+  std::size_t next_name = 0;
+  const auto add_counters = [&](std::string_view part, const auto& set) {
     for_each_counter(set, [&](const CounterSpec& c, std::uint64_t value) {
-      e.counters.push_back({counter_name(part, c.name), c.help, c.kind, value});
+      if (next_name == counter_names.size()) counter_names.push_back(counter_name(part, c.name));
+      e.counters.push_back({counter_names[next_name++], c.help, c.kind, value});
     });
   };
   add_counters("strategy", st.stats());
@@ -313,45 +317,45 @@ void Engine::Impl::publish_bots(ReadModel& m) {
   bool membership_changed = false;
   std::vector<std::uint32_t>& changed = pub.changed;  // ids whose view is rebuilt
   changed.clear();
+  // Two dense compares a bot; a bot created or deleted moved its strategy version too (its
+  // state changed), so membership needs no look-up of its own. (A bot past the stages'
+  // versioned ids, none today, is looked at every time.)
   for (std::uint32_t id = 0; id < ids; ++id) {
-    const BotId bot{id};
-    if (!st.has_bot(bot)) {
-      if (pub.shown[id]) {
-        count_in(pub.by_id[id].account, -1);
-        pub.shown[id] = 0;
-        pub.by_id[id] = PublishedBot{};
-        membership_changed = true;
-      }
-      continue;
-    }
-    // A bot past the stages' versioned ids (none today: ids stay below capacity) is rebuilt
-    // every time.
     const bool versioned = id < strategy_versions.size() && id < order_versions.size();
-    bool dirty = everything || !pub.shown[id] || !versioned ||
-                 strategy_versions[id] != pub.strategy_versions[id] ||
+    bool dirty = everything || !versioned || strategy_versions[id] != pub.strategy_versions[id] ||
                  order_versions[id] != pub.order_versions[id];
-    if (!dirty && any_price_moved)
-      dirty = moved(pub.instruments[id]) || moved(om.priced_instrument(bot));
-    if (!dirty && flags_moved) {
-      dirty = rk.circuit_open(bot) != pub.by_id[id].circuit_open ||
+    if (!dirty && any_price_moved && pub.shown[id])
+      dirty = moved(pub.instruments[id]) || moved(om.priced_instrument(BotId{id}));
+    if (!dirty && flags_moved && pub.shown[id]) {
+      dirty = rk.circuit_open(BotId{id}) != pub.by_id[id].circuit_open ||
               rk.kill_switch_latched(risk::Scope::kBot, id) != pub.by_id[id].kill_switch;
     }
     if (dirty) changed.push_back(id);
   }
 
+  std::size_t rebuilt = 0;
   for (const std::uint32_t id : changed) {
     PublishedBot& p = pub.by_id[id];
     const BotId bot{id};
+    pub.strategy_versions[id] = id < strategy_versions.size() ? strategy_versions[id] : 0;
+    pub.order_versions[id] = id < order_versions.size() ? order_versions[id] : 0;
     const std::optional<stage::BotSummary> summary = st.describe(bot);
-    if (!summary) continue;  // has_bot said otherwise: not reached
+    if (!summary) {  // deleted (or an id whose create was refused)
+      if (pub.shown[id]) {
+        count_in(p.account, -1);
+        pub.shown[id] = 0;
+        p = PublishedBot{};
+        membership_changed = true;
+      }
+      continue;
+    }
+    ++rebuilt;
     if (pub.shown[id]) {
       count_in(p.account, -1);
     } else {
       membership_changed = true;
     }
     pub.shown[id] = 1;
-    pub.strategy_versions[id] = id < strategy_versions.size() ? strategy_versions[id] : 0;
-    pub.order_versions[id] = id < order_versions.size() ? order_versions[id] : 0;
     pub.instruments[id] = summary->instrument;
     p.account = om.account_of(bot);
     count_in(p.account, +1);
@@ -359,7 +363,7 @@ void Engine::Impl::publish_bots(ReadModel& m) {
     p.kill_switch = rk.kill_switch_latched(risk::Scope::kBot, id);
     p.view = std::make_shared<const BotView>(bot_view(*summary));
   }
-  pub.rebuilt += changed.size();
+  pub.rebuilt += rebuilt;
 
   if (membership_changed) {  // a bot came or went: the list is laid out again, by id
     pub.list.clear();
@@ -371,11 +375,11 @@ void Engine::Impl::publish_bots(ReadModel& m) {
     }
   } else {
     for (const std::uint32_t id : changed)
-      pub.list.replace(pub.by_id[id].position, pub.by_id[id].view);
+      if (pub.shown[id]) pub.list.replace(pub.by_id[id].position, pub.by_id[id].view);
   }
   pub.published += pub.list.size();
   m.bots = pub.list;
-  m.engine.views_rebuilt = changed.size();
+  m.engine.views_rebuilt = rebuilt;
   m.engine.counters.push_back({"read_model_views_rebuilt",
                                "Bot views the read model's publications rebuilt (a bot that "
                                "changed since the publication before).",
