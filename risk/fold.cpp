@@ -324,7 +324,7 @@ bool RiskEngine::set_kill_switch(Scope scope, std::uint32_t id) noexcept {
   std::uint8_t* flag = kill_flag(scope, id);
   if (flag == nullptr || (*flag & kKillBit)) return false;
   *flag |= kKillBit;
-  ++bot_flag_changes_;
+  if (scope == Scope::kBot) ++bot_flag_changes_;  // an account's or the global: not a bot view
   return true;
 }
 
@@ -332,7 +332,7 @@ bool RiskEngine::reset_kill_switch(Scope scope, std::uint32_t id) noexcept {
   std::uint8_t* flag = kill_flag(scope, id);
   if (flag == nullptr || !(*flag & kKillBit)) return false;
   *flag = static_cast<std::uint8_t>(*flag & ~kKillBit);
-  ++bot_flag_changes_;
+  if (scope == Scope::kBot) ++bot_flag_changes_;  // an account's or the global: not a bot view
   return true;
 }
 

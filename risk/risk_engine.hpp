@@ -150,7 +150,7 @@ class RiskEngine {
   void on_success(BotId bot) noexcept;
   bool reset_circuit(BotId bot) noexcept;  // operator: returns whether it was open
   bool circuit_open(BotId bot) const noexcept;
-  // Moves whenever a bot's kill switch or circuit opens or closes, or the state is restored:
+  // Moves whenever a bot's own kill switch or circuit opens or closes, or the state is restored:
   // the read model re-reads those flags only then (not fold state; never goes back).
   std::uint64_t bot_flag_changes() const noexcept { return bot_flag_changes_; }
   // Errors of `kind` in the minute buckets of the last hour ending at `now`.
